@@ -1,0 +1,115 @@
+package io.tally.core.codec;
+
+import io.tally.model.Event;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The binary form of one event inside a log record, version 1. Self-delimiting, so records are
+ * concatenated without length prefixes. Big-endian; strings are UTF-8.
+ *
+ * <pre>
+ *  0       1              9              17         19        19+I       21+I      21+I+E  22+I+E
+ *  +-------+--------------+--------------+----------+---------+----------+---------+-------+------+
+ *  | flags | time (i64)   | value (i64)  | I (u16)  | id      | E (u16)  | entity  | T(u8) | type |
+ *  +-------+--------------+--------------+----------+---------+----------+---------+-------+------+
+ *  flags bit 0: the event has an id (I = 0 and no id bytes otherwise); other bits must be 0.
+ * </pre>
+ *
+ * <p>Stateless and thread-safe. Changing this layout needs a new version in the framing that
+ * carries it (see the log implementations' descriptors).
+ */
+public final class EventCodec {
+  private static final int FLAG_HAS_ID = 1;
+  private static final int FIXED_BYTES = 1 + 8 + 8 + 2 + 2 + 1;
+
+  private EventCodec() {}
+
+  /** Bytes {@link #write} will use for {@code event}. */
+  public static int encodedSize(Event event) {
+    return FIXED_BYTES + utf8Length(event.id()) + utf8Length(event.entity()) + utf8Length(event.type());
+  }
+
+  /**
+   * Writes {@code event} at the buffer's position.
+   *
+   * @throws IllegalArgumentException when a string is longer than its length field allows
+   */
+  public static void write(Event event, ByteBuffer out) {
+    out.put((byte) (event.id() == null ? 0 : FLAG_HAS_ID));
+    out.putLong(event.timeMillis());
+    out.putLong(event.value());
+    putString(out, event.id(), 0xFFFF, true);
+    putString(out, event.entity(), 0xFFFF, true);
+    putString(out, event.type(), 0xFF, false);
+  }
+
+  /**
+   * Reads one event at the buffer's position and advances past it. The buffer must be a heap
+   * buffer.
+   *
+   * @throws CorruptRecordException when the bytes are not an event of this layout
+   */
+  public static Event read(ByteBuffer in) {
+    try {
+      int flags = in.get() & 0xFF;
+      if ((flags & ~FLAG_HAS_ID) != 0) {
+        throw new CorruptRecordException("unknown event flags " + flags);
+      }
+      long time = in.getLong();
+      long value = in.getLong();
+      String id = getString(in, in.getShort() & 0xFFFF);
+      String entity = getString(in, in.getShort() & 0xFFFF);
+      String type = getString(in, in.get() & 0xFF);
+      return new Event((flags & FLAG_HAS_ID) != 0 ? id : null, entity, type, time, value);
+    } catch (BufferUnderflowException | IllegalArgumentException e) {
+      throw new CorruptRecordException("truncated or malformed event: " + e);
+    }
+  }
+
+  private static void putString(ByteBuffer out, String s, int max, boolean wide) {
+    byte[] b = s == null ? new byte[0] : s.getBytes(StandardCharsets.UTF_8);
+    if (b.length > max) {
+      throw new IllegalArgumentException("string of " + b.length + " bytes exceeds " + max);
+    }
+    if (wide) {
+      out.putShort((short) b.length);
+    } else {
+      out.put((byte) b.length);
+    }
+    out.put(b);
+  }
+
+  private static String getString(ByteBuffer in, int length) {
+    if (length > in.remaining()) {
+      throw new CorruptRecordException("string length " + length + " exceeds remaining " + in.remaining());
+    }
+    String s = new String(in.array(), in.arrayOffset() + in.position(), length, StandardCharsets.UTF_8);
+    in.position(in.position() + length);
+    return s;
+  }
+
+  private static int utf8Length(String s) {
+    if (s == null) {
+      return 0;
+    }
+    int n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        n++;
+      } else if (c < 0x800) {
+        n += 2;
+      } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        n += 4;
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        n++; // an unpaired surrogate is encoded as '?'
+      } else {
+        n += 3;
+      }
+    }
+    return n;
+  }
+}

@@ -1,0 +1,50 @@
+package io.tally.core.process;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tally.core.log.EventLog;
+import io.tally.core.store.Checkpoint;
+import io.tally.core.store.DeltaSink;
+import java.time.InstantSource;
+
+/**
+ * Deletes log records older than the retention period, but never a record that processing still
+ * needs: nothing at or after a partition's checkpoint, and nothing in the dedup window's span
+ * before it (which recovery re-reads).
+ *
+ * <p>Thread-safe; run periodically from one scheduler thread.
+ */
+public final class LogRetention implements Runnable {
+  private final EventLog log;
+  private final DeltaSink sink;
+  private final InstantSource clock;
+  private final long retentionMillis;
+  private final long dedupWindowMillis;
+
+  public LogRetention(EventLog log, DeltaSink sink, InstantSource clock, long retentionMillis, long dedupWindowMillis) {
+    this.log = requireNonNull(log, "log");
+    this.sink = requireNonNull(sink, "sink");
+    this.clock = requireNonNull(clock, "clock");
+    if (retentionMillis < 1) {
+      throw new IllegalArgumentException("log retention must be positive");
+    }
+    this.retentionMillis = retentionMillis;
+    this.dedupWindowMillis = dedupWindowMillis;
+  }
+
+  @Override
+  public void run() {
+    long cutoff = clock.millis() - retentionMillis;
+    for (int p = 0; p < log.partitions(); p++) {
+      Checkpoint cp = sink.checkpoint(p).orElse(Checkpoint.initial(p));
+      long needed = cp.lastAppendTimeMillis() == Long.MIN_VALUE
+          ? cp.nextOffset()
+          : Math.min(cp.nextOffset(), log.offsetForTime(p, cp.lastAppendTimeMillis() - dedupWindowMillis));
+      long expired = log.offsetForTime(p, cutoff);
+      long deleteBelow = Math.min(needed, expired);
+      if (deleteBelow > log.startOffset(p)) {
+        log.deleteBefore(p, deleteBelow);
+      }
+    }
+  }
+}

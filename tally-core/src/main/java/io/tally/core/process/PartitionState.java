@@ -1,0 +1,42 @@
+package io.tally.core.process;
+
+import io.tally.core.dedup.DedupWindow;
+import io.tally.core.store.Checkpoint;
+
+/**
+ * What one processor thread knows about one of its partitions. Fields are owned by that thread,
+ * except {@link #appliedOffset}, which it publishes for the backlog gauge.
+ */
+final class PartitionState {
+  final int partition;
+  final DedupWindow dedup;
+  long nextOffset;
+  long lastAppendTimeMillis;
+  long asOfMillis;
+  private Checkpoint lastWritten;
+  volatile long appliedOffset;
+
+  PartitionState(int partition, DedupWindow dedup, Checkpoint from) {
+    this.partition = partition;
+    this.dedup = dedup;
+    this.nextOffset = from.nextOffset();
+    this.lastAppendTimeMillis = from.lastAppendTimeMillis();
+    this.asOfMillis = from.asOfMillis();
+    this.lastWritten = from;
+    this.appliedOffset = from.nextOffset();
+  }
+
+  /** The checkpoint that is true once everything consumed so far is applied. */
+  Checkpoint checkpoint() {
+    return new Checkpoint(partition, nextOffset, lastAppendTimeMillis, asOfMillis);
+  }
+
+  boolean changedSinceWritten() {
+    return !checkpoint().equals(lastWritten);
+  }
+
+  void written(Checkpoint checkpoint) {
+    lastWritten = checkpoint;
+    appliedOffset = checkpoint.nextOffset();
+  }
+}

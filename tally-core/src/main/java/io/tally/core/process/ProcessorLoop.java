@@ -1,0 +1,262 @@
+package io.tally.core.process;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tally.core.aggregate.DeltaAggregator;
+import io.tally.core.aggregate.DeltaBatch;
+import io.tally.core.dedup.DedupWindow;
+import io.tally.core.log.EventLog;
+import io.tally.core.log.LogHead;
+import io.tally.core.log.LogRecord;
+import io.tally.core.store.Checkpoint;
+import io.tally.core.store.DeltaSink;
+import io.tally.model.Event;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One processor thread and the partitions it owns.
+ *
+ * <h2>Flush protocol</h2>
+ *
+ * <ol>
+ *   <li>Recover: for each partition, load the checkpoint and rebuild the dedup window by feeding
+ *       it the ids of the log span {@code [offsetForTime(lastAppendTime − window), nextOffset)}.
+ *       The window depends only on the log, so the rebuilt state equals the state at the
+ *       checkpoint (DESIGN.md invariant 3).
+ *   <li>Consume: read each partition from its position; an event whose id is not a first sighting
+ *       is dropped, every other event is added to the aggregator.
+ *   <li>Seal: every flush interval (or when the aggregator holds too many rows) the pending deltas
+ *       and every partition's new checkpoint become one immutable {@link DeltaBatch}.
+ *   <li>Write: the sink applies deltas and checkpoints atomically. Until it succeeds the loop
+ *       consumes nothing more and retries the same batch with exponential backoff, so a failure
+ *       can neither advance a checkpoint nor lose a delta; the growing log backlog turns into
+ *       back-pressure at ingest.
+ * </ol>
+ *
+ * <p>Not thread-safe: {@link #run()} runs on one dedicated thread; {@link #stop()},
+ * {@link #health()} and {@link #backlog()} may be called from any thread.
+ */
+final class ProcessorLoop implements Runnable {
+  private static final Logger LOG = LoggerFactory.getLogger(ProcessorLoop.class);
+  private static final long IDLE_PARK_NANOS = 2_000_000L;
+  private static final long MIN_BACKOFF_MILLIS = 50;
+
+  private final EventLog log;
+  private final DeltaSink sink;
+  private final ProcessorConfig config;
+  private final InstantSource clock;
+  private final int[] partitionIds;
+  private volatile List<PartitionState> partitions = List.of();
+  private final DeltaAggregator aggregator = new DeltaAggregator();
+
+  private volatile boolean running = true;
+  private volatile boolean recovered;
+  private volatile ProcessorHealth health = ProcessorHealth.OK;
+
+  private DeltaBatch pending;
+  private long lastFlushMillis;
+  private long nextAttemptMillis;
+  private long backoffMillis = MIN_BACKOFF_MILLIS;
+
+  ProcessorLoop(EventLog log, DeltaSink sink, ProcessorConfig config, InstantSource clock, int[] partitionIds) {
+    this.log = requireNonNull(log, "log");
+    this.sink = requireNonNull(sink, "sink");
+    this.config = requireNonNull(config, "config");
+    this.clock = requireNonNull(clock, "clock");
+    this.partitionIds = partitionIds.clone();
+  }
+
+  @Override
+  public void run() {
+    try {
+      recover();
+      lastFlushMillis = clock.millis();
+      while (running) {
+        boolean worked = step();
+        if (!worked) {
+          LockSupport.parkNanos(IDLE_PARK_NANOS);
+        }
+      }
+      drainOnStop();
+    } catch (RuntimeException | Error e) {
+      health = ProcessorHealth.failing("processor stopped: " + e, clock.millis(), Long.MAX_VALUE);
+      LOG.error("processor thread for partitions {} stopped", Arrays.toString(partitionIds), e);
+      throw e;
+    }
+  }
+
+  /** One pass: consume what is there, flush when due. Returns whether anything was done. */
+  boolean step() {
+    boolean worked = false;
+    if (pending == null) {
+      try {
+        for (PartitionState s : partitions) {
+          worked |= poll(s);
+        }
+      } catch (RuntimeException e) {
+        noteFailure("reading the log failed", e);
+        return false;
+      }
+    }
+    long now = clock.millis();
+    if (pending == null
+        && (now - lastFlushMillis >= config.flushIntervalMillis()
+            || aggregator.rowCount() >= config.maxRowsPerFlush())) {
+      seal();
+      lastFlushMillis = now;
+    }
+    if (pending != null && now >= nextAttemptMillis) {
+      worked |= tryWrite(now);
+    }
+    return worked;
+  }
+
+  private void recover() {
+    List<PartitionState> states = new ArrayList<>();
+    for (int p : partitionIds) {
+      Checkpoint cp = sink.checkpoint(p).orElse(Checkpoint.initial(p));
+      DedupWindow dedup = new DedupWindow(config.dedupWindowMillis(), config.dedupCapacity());
+      if (cp.lastAppendTimeMillis() != Long.MIN_VALUE) {
+        long from = log.offsetForTime(p, cp.lastAppendTimeMillis() - config.dedupWindowMillis());
+        long rebuilt = 0;
+        while (from < cp.nextOffset()) {
+          List<LogRecord> records = log.read(p, from, config.maxPollRecords());
+          if (records.isEmpty()) {
+            break;
+          }
+          for (LogRecord r : records) {
+            if (r.offset() >= cp.nextOffset()) {
+              break;
+            }
+            if (r.event().id() != null) {
+              dedup.firstSighting(r.event().id(), r.appendTimeMillis());
+            }
+            rebuilt++;
+            from = r.offset() + 1;
+          }
+        }
+        LOG.info("partition {}: resuming at offset {}, dedup window rebuilt from {} records ({} ids)",
+            p, cp.nextOffset(), rebuilt, dedup.size());
+      }
+      states.add(new PartitionState(p, dedup, cp));
+    }
+    partitions = List.copyOf(states);
+    recovered = true;
+  }
+
+  private boolean poll(PartitionState s) {
+    LogHead head = log.head(s.partition);
+    boolean worked = false;
+    if (s.nextOffset < head.endOffset()) {
+      List<LogRecord> records = log.read(s.partition, s.nextOffset, config.maxPollRecords());
+      for (LogRecord r : records) {
+        if (r.offset() < s.nextOffset) {
+          continue;
+        }
+        Event e = r.event();
+        if (e.id() == null || s.dedup.firstSighting(e.id(), r.appendTimeMillis())) {
+          aggregator.add(e);
+        }
+        s.nextOffset = r.offset() + 1;
+        s.lastAppendTimeMillis = r.appendTimeMillis();
+        worked = true;
+      }
+    }
+    long asOf = s.nextOffset >= head.endOffset() ? head.completeBeforeMillis() : s.lastAppendTimeMillis;
+    s.asOfMillis = Math.max(s.asOfMillis, asOf);
+    return worked;
+  }
+
+  private void seal() {
+    List<Checkpoint> checkpoints = new ArrayList<>();
+    for (PartitionState s : partitions) {
+      if (s.changedSinceWritten()) {
+        checkpoints.add(s.checkpoint());
+      }
+    }
+    DeltaBatch batch = new DeltaBatch(aggregator.drain(), checkpoints);
+    pending = batch.isEmpty() ? null : batch;
+  }
+
+  private boolean tryWrite(long now) {
+    try {
+      sink.write(pending);
+    } catch (RuntimeException e) {
+      backoffMillis = Math.min(backoffMillis * 2, config.maxRetryBackoffMillis());
+      nextAttemptMillis = now + backoffMillis;
+      noteFailure("writing deltas failed", e);
+      return false;
+    }
+    for (Checkpoint cp : pending.checkpoints()) {
+      for (PartitionState s : partitions) {
+        if (s.partition == cp.partition()) {
+          s.written(cp);
+        }
+      }
+    }
+    pending = null;
+    backoffMillis = MIN_BACKOFF_MILLIS;
+    if (!health.ok()) {
+      LOG.info("processor for partitions {} recovered", Arrays.toString(partitionIds));
+      health = ProcessorHealth.OK;
+    }
+    return true;
+  }
+
+  private void noteFailure(String what, RuntimeException e) {
+    long now = clock.millis();
+    ProcessorHealth h = health;
+    long since = h.ok() ? now : h.failingSinceMillis();
+    long failures = h.ok() ? 1 : h.consecutiveFailures() + 1;
+    health = ProcessorHealth.failing(what + ": " + e.getMessage(), since, failures);
+    if (failures == 1 || Long.bitCount(failures) == 1) {
+      LOG.warn("{} (attempt {}), retrying in {} ms", what, failures, backoffMillis, e);
+    }
+  }
+
+  /** On stop: seal what was consumed and write it, retrying for a bounded time. */
+  private void drainOnStop() {
+    if (!recovered) {
+      return;
+    }
+    if (pending == null) {
+      seal();
+    }
+    long deadline = clock.millis() + 10_000;
+    while (pending != null && clock.millis() < deadline) {
+      if (!tryWrite(clock.millis())) {
+        LockSupport.parkNanos(backoffMillis * 1_000_000L);
+      }
+    }
+    if (pending != null) {
+      LOG.warn("stopped with an unwritten flush; it is reprocessed from the log at the next start");
+    }
+  }
+
+  void stop() {
+    running = false;
+  }
+
+  boolean recovered() {
+    return recovered;
+  }
+
+  ProcessorHealth health() {
+    return health;
+  }
+
+  /** Events in the log not yet applied, over this loop's partitions (0 until recovered). */
+  long backlog() {
+    long total = 0;
+    for (PartitionState s : partitions) {
+      total += Math.max(0, log.head(s.partition).endOffset() - s.appliedOffset);
+    }
+    return total;
+  }
+}

@@ -1,0 +1,132 @@
+package io.tally.model.json;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.tally.model.Bucket;
+import io.tally.model.Event;
+import io.tally.model.IngestResult;
+import io.tally.model.Rejection;
+import io.tally.model.Stats;
+import io.tally.model.Total;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Writes Tally's JSON answers and event batches. Times are written as ISO-8601 UTC strings with
+ * millisecond precision ({@code 2026-01-31T12:00:00Z}); docs/api.md shows every shape.
+ *
+ * <p>Thread-safe and stateless.
+ */
+public final class TallyJson {
+  private static final JsonFactory FACTORY = new JsonFactory();
+
+  private TallyJson() {}
+
+  /** {@code [{"id":…,"entity":…,"type":…,"time":<epoch ms>,"value":…}, …]}. */
+  public static byte[] events(List<Event> events) {
+    return write(
+        g -> {
+          g.writeStartArray();
+          for (Event e : events) {
+            g.writeStartObject();
+            if (e.id() != null) {
+              g.writeStringField("id", e.id());
+            }
+            g.writeStringField("entity", e.entity());
+            g.writeStringField("type", e.type());
+            g.writeNumberField("time", e.timeMillis());
+            g.writeNumberField("value", e.value());
+            g.writeEndObject();
+          }
+          g.writeEndArray();
+        });
+  }
+
+  /** {@code {"accepted":n,"rejected":[{"index":i,"reason":"…"}]}}. */
+  public static byte[] ingestResult(IngestResult result) {
+    return write(
+        g -> {
+          g.writeStartObject();
+          g.writeNumberField("accepted", result.accepted());
+          g.writeArrayFieldStart("rejected");
+          for (Rejection r : result.rejected()) {
+            g.writeStartObject();
+            g.writeNumberField("index", r.index());
+            g.writeStringField("reason", r.reason());
+            g.writeEndObject();
+          }
+          g.writeEndArray();
+          g.writeEndObject();
+        });
+  }
+
+  /** {@code {"entity":…,"type":…,"fn":…,"granularity":…,"from":…,"to":…,"asOf":…,"buckets":[{"start":…,"value":n}]}}. */
+  public static byte[] stats(Stats stats) {
+    return write(
+        g -> {
+          g.writeStartObject();
+          g.writeStringField("entity", stats.entity());
+          g.writeStringField("type", stats.type());
+          g.writeStringField("fn", stats.fn().wireName());
+          g.writeStringField("granularity", stats.granularity().wireName());
+          g.writeStringField("from", iso(stats.fromMillis()));
+          g.writeStringField("to", iso(stats.toMillis()));
+          g.writeStringField("asOf", iso(stats.asOfMillis()));
+          g.writeArrayFieldStart("buckets");
+          for (Bucket b : stats.buckets()) {
+            g.writeStartObject();
+            g.writeStringField("start", iso(b.startMillis()));
+            g.writeNumberField("value", stats.fn().of(b));
+            g.writeEndObject();
+          }
+          g.writeEndArray();
+          g.writeEndObject();
+        });
+  }
+
+  /** {@code {"entity":…,"type":…,"count":n,"sum":n,"asOf":…}}. */
+  public static byte[] total(Total total) {
+    return write(
+        g -> {
+          g.writeStartObject();
+          g.writeStringField("entity", total.entity());
+          g.writeStringField("type", total.type());
+          g.writeNumberField("count", total.count());
+          g.writeNumberField("sum", total.sum());
+          g.writeStringField("asOf", iso(total.asOfMillis()));
+          g.writeEndObject();
+        });
+  }
+
+  /** {@code {"error":"…"}}, the body of every 4xx and 5xx answer. */
+  public static byte[] error(String message) {
+    return write(
+        g -> {
+          g.writeStartObject();
+          g.writeStringField("error", message);
+          g.writeEndObject();
+        });
+  }
+
+  /** ISO-8601 UTC, e.g. {@code 2026-01-31T12:00:00Z}. */
+  public static String iso(long epochMillis) {
+    return Instant.ofEpochMilli(epochMillis).toString();
+  }
+
+  private interface Body {
+    void write(JsonGenerator g) throws IOException;
+  }
+
+  private static byte[] write(Body body) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    try (JsonGenerator g = FACTORY.createGenerator(out)) {
+      body.write(g);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+}

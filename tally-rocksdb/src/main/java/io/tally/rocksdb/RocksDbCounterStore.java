@@ -1,0 +1,128 @@
+package io.tally.rocksdb;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tally.core.TallyException;
+import io.tally.core.aggregate.CounterDelta;
+import io.tally.core.aggregate.CounterKey;
+import io.tally.core.aggregate.DeltaBatch;
+import io.tally.core.store.Checkpoint;
+import io.tally.core.store.CounterStore;
+import io.tally.core.store.DeltaSink;
+import io.tally.model.Bucket;
+import io.tally.model.Granularity;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Slice;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * Counter rows in the {@code counters} column family ({@link CounterKeyDescriptor}) and the
+ * processors' checkpoints ({@link CheckpointDescriptor}).
+ *
+ * <p>As the {@link DeltaSink}, a batch becomes one WriteBatch: a {@code UInt64AddOperator} merge
+ * per count and per sum, plus a put per checkpoint, so deltas and checkpoints land together or not
+ * at all. The write is not fsync'd on its own: it follows the log appends it covers in the same
+ * write-ahead log, so whatever a crash loses of it is re-derived from the log.
+ *
+ * <p>Thread-safe. Queries see it as a read-only {@link CounterStore}.
+ */
+public final class RocksDbCounterStore implements CounterStore, DeltaSink {
+  private final RocksDbStorage storage;
+  private final WriteOptions writeOptions = new WriteOptions();
+
+  public RocksDbCounterStore(RocksDbStorage storage) {
+    this.storage = requireNonNull(storage, "storage");
+  }
+
+  @Override
+  public void write(DeltaBatch batch) {
+    try (WriteBatch wb = new WriteBatch()) {
+      for (CounterDelta d : batch.deltas()) {
+        wb.merge(storage.counters(), CounterKeyDescriptor.key(d.key(), CounterKeyDescriptor.COUNT),
+            CounterKeyDescriptor.encodeValue(d.count()));
+        wb.merge(storage.counters(), CounterKeyDescriptor.key(d.key(), CounterKeyDescriptor.SUM),
+            CounterKeyDescriptor.encodeValue(d.sum()));
+      }
+      for (Checkpoint cp : batch.checkpoints()) {
+        wb.put(storage.meta(), CheckpointDescriptor.key(cp.partition()), CheckpointDescriptor.value(cp));
+      }
+      storage.db().write(writeOptions, wb);
+    } catch (RocksDBException e) {
+      throw new TallyException("writing " + batch.deltas().size() + " deltas failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Optional<Checkpoint> checkpoint(int partition) {
+    try {
+      byte[] v = storage.db().get(storage.meta(), CheckpointDescriptor.key(partition));
+      return v == null ? Optional.empty() : Optional.of(CheckpointDescriptor.decode(partition, v));
+    } catch (RocksDBException e) {
+      throw new TallyException("reading the checkpoint of partition " + partition + " failed", e);
+    }
+  }
+
+  @Override
+  public Bucket read(CounterKey key) {
+    try {
+      long count = CounterKeyDescriptor.decodeValue(
+          storage.db().get(storage.counters(), CounterKeyDescriptor.key(key, CounterKeyDescriptor.COUNT)));
+      long sum = CounterKeyDescriptor.decodeValue(
+          storage.db().get(storage.counters(), CounterKeyDescriptor.key(key, CounterKeyDescriptor.SUM)));
+      return new Bucket(key.bucketStartMillis(), count, sum);
+    } catch (RocksDBException e) {
+      throw new TallyException("reading counter " + key + " failed", e);
+    }
+  }
+
+  @Override
+  public List<Bucket> range(String entity, String type, Granularity granularity, long fromMillis, long toMillis) {
+    List<Bucket> out = new ArrayList<>();
+    if (fromMillis >= toMillis) {
+      return out;
+    }
+    byte[] prefix = CounterKeyDescriptor.prefix(entity, type, granularity);
+    try (Slice lower = new Slice(CounterKeyDescriptor.bucketBound(prefix, fromMillis));
+        Slice upper = new Slice(CounterKeyDescriptor.bucketBound(prefix, toMillis));
+        ReadOptions ro = new ReadOptions().setIterateLowerBound(lower).setIterateUpperBound(upper);
+        RocksIterator it = storage.db().newIterator(storage.counters(), ro)) {
+      long bucket = Long.MIN_VALUE;
+      long count = 0;
+      long sum = 0;
+      boolean any = false;
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        byte[] key = it.key();
+        long start = CounterKeyDescriptor.bucketStart(key);
+        if (any && start != bucket) {
+          out.add(new Bucket(bucket, count, sum));
+          count = 0;
+          sum = 0;
+        }
+        bucket = start;
+        any = true;
+        long v = CounterKeyDescriptor.decodeValue(it.value());
+        if (CounterKeyDescriptor.field(key) == CounterKeyDescriptor.COUNT) {
+          count = v;
+        } else {
+          sum = v;
+        }
+      }
+      if (any) {
+        out.add(new Bucket(bucket, count, sum));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public OptionalLong asOfMillis(int partition) {
+    return checkpoint(partition).map(cp -> OptionalLong.of(cp.asOfMillis())).orElse(OptionalLong.empty());
+  }
+}

@@ -1,0 +1,167 @@
+package io.tally.rocksdb;
+
+import io.tally.core.TallyException;
+import io.tally.core.partition.Partitioner;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.UInt64AddOperator;
+
+/**
+ * The embedded data dir: one RocksDB database with three column families, so a counter update
+ * and its checkpoint (and, later, anything else) can share one atomic WriteBatch.
+ *
+ * <ul>
+ *   <li>{@code default}: the format record and checkpoints ({@link CheckpointDescriptor});
+ *   <li>{@code log}: record batches of the event log ({@link LogBatchDescriptor});
+ *   <li>{@code counters}: counter rows, merged with {@code UInt64AddOperator}
+ *       ({@link CounterKeyDescriptor}).
+ * </ul>
+ *
+ * The format record, key {@code "format"}, holds {@code [version u8 = 1][partitions u32 BE]}. It
+ * is written when the data dir is created; opening with another partition count is refused,
+ * because entities would move to other partitions (DESIGN.md invariant 4).
+ *
+ * <p>Thread-safe (RocksDB is); {@link #close()} once, after every user stopped.
+ */
+public final class RocksDbStorage implements AutoCloseable {
+  private static final byte[] FORMAT_KEY = "format".getBytes(StandardCharsets.US_ASCII);
+  private static final byte FORMAT_VERSION = 1;
+
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  private final Path dir;
+  private final int partitions;
+  private final RocksDB db;
+  private final DBOptions dbOptions;
+  private final List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
+  private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+  private final UInt64AddOperator addOperator = new UInt64AddOperator();
+
+  private RocksDbStorage(Path dir, int partitions) throws RocksDBException {
+    this.dir = dir;
+    this.partitions = partitions;
+    dbOptions = new DBOptions()
+        .setCreateIfMissing(true)
+        .setCreateMissingColumnFamilies(true)
+        .setMaxBackgroundJobs(2)
+        .setKeepLogFileNum(5);
+    ColumnFamilyOptions meta = new ColumnFamilyOptions();
+    ColumnFamilyOptions log = new ColumnFamilyOptions()
+        .setCompressionType(CompressionType.LZ4_COMPRESSION)
+        .setWriteBufferSize(64L << 20);
+    ColumnFamilyOptions counters = new ColumnFamilyOptions()
+        .setMergeOperator(addOperator)
+        .setCompressionType(CompressionType.LZ4_COMPRESSION)
+        .setWriteBufferSize(64L << 20);
+    cfOptions.addAll(List.of(meta, log, counters));
+    List<ColumnFamilyDescriptor> descriptors = List.of(
+        new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, meta),
+        new ColumnFamilyDescriptor("log".getBytes(StandardCharsets.US_ASCII), log),
+        new ColumnFamilyDescriptor("counters".getBytes(StandardCharsets.US_ASCII), counters));
+    db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+  }
+
+  /**
+   * Opens (creating if needed) the data dir for {@code partitions} partitions.
+   *
+   * @throws TallyException if the dir cannot be opened or was created with another partition count
+   */
+  public static RocksDbStorage open(Path dir, int partitions) {
+    new Partitioner(partitions); // validates the range
+    RocksDbStorage storage;
+    try {
+      Files.createDirectories(dir);
+      storage = new RocksDbStorage(dir, partitions);
+    } catch (RocksDBException | java.io.IOException e) {
+      throw new TallyException("cannot open data dir " + dir + ": " + e.getMessage(), e);
+    }
+    try {
+      storage.checkFormat();
+    } catch (RuntimeException e) {
+      storage.close();
+      throw e;
+    }
+    return storage;
+  }
+
+  private void checkFormat() {
+    try {
+      byte[] format = db.get(meta(), FORMAT_KEY);
+      if (format == null) {
+        db.put(meta(), FORMAT_KEY, ByteBuffer.allocate(5).put(FORMAT_VERSION).putInt(partitions).array());
+        return;
+      }
+      if (format.length != 5 || format[0] != FORMAT_VERSION) {
+        throw new TallyException("data dir " + dir + " has an unknown format (version " + format[0] + ")");
+      }
+      int stored = ByteBuffer.wrap(format).getInt(1);
+      if (stored != partitions) {
+        throw new TallyException("data dir " + dir + " was created with " + stored
+            + " partitions, but " + partitions + " were asked for; the partition count cannot change"
+            + " (start with --partitions " + stored + ", or use a new --data-dir)");
+      }
+    } catch (RocksDBException e) {
+      throw new TallyException("cannot read the format of " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public int partitions() {
+    return partitions;
+  }
+
+  RocksDB db() {
+    return db;
+  }
+
+  ColumnFamilyHandle meta() {
+    return handles.get(0);
+  }
+
+  ColumnFamilyHandle log() {
+    return handles.get(1);
+  }
+
+  ColumnFamilyHandle counters() {
+    return handles.get(2);
+  }
+
+  /** A RocksDB property of the whole database, e.g. {@code rocksdb.estimate-live-data-size}. */
+  public String property(String name) {
+    try {
+      return db.getProperty(name);
+    } catch (RocksDBException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      db.syncWal();
+    } catch (RocksDBException e) {
+      // nothing more to do: what is not synced is replayed from the log's synced part
+    }
+    handles.forEach(ColumnFamilyHandle::close);
+    db.close();
+    dbOptions.close();
+    cfOptions.forEach(ColumnFamilyOptions::close);
+    addOperator.close();
+  }
+}
