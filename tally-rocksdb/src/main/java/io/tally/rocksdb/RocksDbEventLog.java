@@ -61,6 +61,7 @@ public final class RocksDbEventLog implements EventLog {
   private final List<Slice> slices = new ArrayList<>();
   private volatile Heads heads;
   private volatile boolean closed;
+  private boolean released;
   private long lastAppendTimeMillis;
 
   public RocksDbEventLog(RocksDbStorage storage, InstantSource clock, FsyncPolicy fsync) {
@@ -308,9 +309,11 @@ public final class RocksDbEventLog implements EventLog {
     }
   }
 
-  /** Stops accepting appends, writes what is queued, and stops the appender. */
-  @Override
-  public void close() {
+  /**
+   * Stops accepting appends, writes what is queued and syncs it. Reads keep working until
+   * {@link #close()}. Idempotent.
+   */
+  public synchronized void stopAppends() {
     if (closed) {
       return;
     }
@@ -327,6 +330,16 @@ public final class RocksDbEventLog implements EventLog {
     } catch (RocksDBException e) {
       LOG.warn("final fsync of the log failed", e);
     }
+  }
+
+  /** {@link #stopAppends()}, then releases the read resources; no reads may follow. */
+  @Override
+  public synchronized void close() {
+    if (released) {
+      return;
+    }
+    stopAppends();
+    released = true;
     writeOptions.close();
     for (ReadOptions ro : partitionReads) {
       ro.close();

@@ -46,6 +46,8 @@ final class ProcessorLoop implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessorLoop.class);
   private static final long IDLE_PARK_NANOS = 2_000_000L;
   private static final long MIN_BACKOFF_MILLIS = 50;
+  /** On stop, how long the loop keeps consuming what is already logged before its last flush. */
+  private static final long STOP_DRAIN_MILLIS = 30_000;
 
   private final EventLog log;
   private final DeltaSink sink;
@@ -77,8 +79,15 @@ final class ProcessorLoop implements Runnable {
     try {
       recover();
       lastFlushMillis = clock.millis();
-      while (running) {
+      long stopDeadline = Long.MAX_VALUE;
+      while (true) {
         boolean worked = step();
+        if (!running) {
+          stopDeadline = Math.min(stopDeadline, clock.millis() + STOP_DRAIN_MILLIS);
+          if ((!worked && pending == null) || clock.millis() > stopDeadline) {
+            break;
+          }
+        }
         if (!worked) {
           LockSupport.parkNanos(IDLE_PARK_NANOS);
         }
@@ -239,6 +248,7 @@ final class ProcessorLoop implements Runnable {
     }
   }
 
+  /** Asks the loop to consume what is logged, write its last flush and end. */
   void stop() {
     running = false;
   }

@@ -1,0 +1,27 @@
+package io.tally.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the {@code tally} command; each subcommand is its own class. */
+@Command(
+    name = "tally",
+    mixinStandardHelpOptions = true,
+    version = "tally 0.1.0",
+    description = "Real-time event counting: ingest events, read exact counts per minute, hour, day and in total.",
+    subcommands = {ServeCommand.class, SendCommand.class, StatsCommand.class, TotalCommand.class, CommandLine.HelpCommand.class})
+public final class TallyCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    int code = new CommandLine(new TallyCommand()).execute(args);
+    if (code != 0 || !"serve".equals(args.length > 0 ? args[0] : "")) {
+      System.exit(code);
+    }
+  }
+}

@@ -1,0 +1,2 @@
+/** The {@code tally} command line (picocli): serve, send, stats, total. */
+package io.tally.cli;

@@ -1,0 +1,115 @@
+package io.tally.server;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tally.core.ingest.Ingestor;
+import io.tally.core.partition.Partitioner;
+import io.tally.core.process.LogRetention;
+import io.tally.core.process.ProcessorGroup;
+import io.tally.core.query.QueryService;
+import io.tally.core.validate.EventValidator;
+import io.tally.rocksdb.RocksDbCounterStore;
+import io.tally.rocksdb.RocksDbEventLog;
+import io.tally.rocksdb.RocksDbStorage;
+import java.time.InstantSource;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded mode wired by hand: RocksDB log and counter store, the processor threads, ingest,
+ * queries and the HTTP API, in one process.
+ *
+ * <p>{@link #close()} shuts down in dependency order: stop accepting HTTP and finish in-flight
+ * requests, drain the log's appender, let the processors write their last flush and checkpoint,
+ * then close RocksDB. Thread-safe to close from a shutdown hook.
+ */
+public final class EmbeddedTally implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedTally.class);
+
+  private final ServerConfig config;
+  private final RocksDbStorage storage;
+  private final RocksDbEventLog log;
+  private final RocksDbCounterStore store;
+  private final ProcessorGroup processors;
+  private final HttpApi http;
+  private final ScheduledExecutorService maintenance;
+  private boolean closed;
+
+  private EmbeddedTally(ServerConfig config, InstantSource clock) {
+    this.config = config;
+    storage = RocksDbStorage.open(config.dataDir(), config.partitions());
+    try {
+      log = new RocksDbEventLog(storage, clock, config.fsync());
+      store = new RocksDbCounterStore(storage);
+      processors = new ProcessorGroup(log, store, config.processor(), clock, ProcessorGroup.allPartitions(log));
+      Partitioner partitioner = new Partitioner(config.partitions());
+      EventValidator validator = new EventValidator(config.validation());
+      Ingestor ingestor = new Ingestor(log, partitioner, validator, clock, config.ingest(), processors::backlog);
+      QueryService queries = new QueryService(store, partitioner, validator, clock, config.maxBuckets());
+      processors.start();
+      maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "tally-maintenance");
+        t.setDaemon(true);
+        return t;
+      });
+      LogRetention retention = new LogRetention(log, store, clock, config.logRetentionMillis(), config.processor().dedupWindowMillis());
+      maintenance.scheduleWithFixedDelay(() -> runQuietly(retention), 1, 60, TimeUnit.SECONDS);
+      http = HttpApi.start(config, ingestor, queries, new Health(processors, clock));
+    } catch (RuntimeException e) {
+      storage.close();
+      throw e;
+    }
+  }
+
+  /** Opens the data dir, recovers, and starts serving. */
+  public static EmbeddedTally start(ServerConfig config) {
+    return start(config, InstantSource.system());
+  }
+
+  /** As {@link #start(ServerConfig)} with an injected clock, for tests. */
+  public static EmbeddedTally start(ServerConfig config, InstantSource clock) {
+    return new EmbeddedTally(requireNonNull(config, "config"), requireNonNull(clock, "clock"));
+  }
+
+  /** The port actually bound (useful with port 0). */
+  public int port() {
+    return http.port();
+  }
+
+  public String url() {
+    return "http://" + (config.host().contains(":") ? "[" + config.host() + "]" : config.host()) + ":" + port();
+  }
+
+  /** Events logged but not yet counted. */
+  public long backlog() {
+    return processors.backlog();
+  }
+
+  private static void runQuietly(Runnable task) {
+    try {
+      task.run();
+    } catch (RuntimeException e) {
+      LOG.warn("maintenance task failed; it runs again later", e);
+    }
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    LOG.info("shutting down: finishing in-flight requests");
+    http.close();
+    maintenance.shutdownNow();
+    log.stopAppends();
+    LOG.info("processing what is logged and writing the last deltas and checkpoints");
+    processors.close();
+    log.close();
+    storage.close();
+    LOG.info("stopped");
+  }
+}

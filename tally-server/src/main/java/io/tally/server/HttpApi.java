@@ -1,0 +1,258 @@
+package io.tally.server;
+
+import io.tally.core.TallyException;
+import io.tally.core.ingest.Ingestor;
+import io.tally.core.ingest.OverloadedException;
+import io.tally.core.ingest.TooManyEventsException;
+import io.tally.core.query.BadQueryException;
+import io.tally.core.query.QueryService;
+import io.tally.model.IngestResult;
+import io.tally.model.json.EventJsonReader;
+import io.tally.model.json.MalformedBodyException;
+import io.tally.model.json.TallyJson;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP routes, on Vert.x Web. docs/api.md documents each.
+ *
+ * <ul>
+ *   <li>{@code POST /v1/events}: JSON array, one object, or NDJSON → 202 once durable;
+ *   <li>{@code GET /v1/stats}, {@code GET /v1/total}: queries;
+ *   <li>{@code GET /healthz}: processor health and backlog.
+ * </ul>
+ *
+ * Every error answer is {@code {"error": "..."}} with a 4xx or 5xx status, and is logged as one
+ * line per request (never per event). Handlers run on Vert.x event loops; the log's completion
+ * hops back to the request's context before answering.
+ */
+final class HttpApi implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
+  private static final String JSON = "application/json";
+  private static final Set<String> STATS_PARAMS = Set.of("entity", "type", "fn", "from", "to", "granularity");
+  private static final Set<String> TOTAL_PARAMS = Set.of("entity", "type");
+
+  private final Vertx vertx;
+  private final HttpServer server;
+  private final Ingestor ingestor;
+  private final QueryService queries;
+  private final Health health;
+
+  private HttpApi(ServerConfig config, Ingestor ingestor, QueryService queries, Health health) {
+    this.ingestor = ingestor;
+    this.queries = queries;
+    this.health = health;
+    this.vertx = Vertx.vertx();
+    Router router = Router.router(vertx);
+    router.post("/v1/events")
+        .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
+        .handler(this::ingest);
+    router.get("/v1/stats").handler(this::stats);
+    router.get("/v1/total").handler(this::total);
+    router.get("/healthz").handler(this::healthz);
+    router.route().failureHandler(this::failure);
+    router.errorHandler(404, ctx -> error(ctx, 404, "no route " + ctx.request().path()));
+    router.errorHandler(405, ctx -> error(ctx, 405, "method " + ctx.request().method() + " not allowed on " + ctx.request().path()));
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(config.host())
+        .setPort(config.port())
+        .setCompressionSupported(true)
+        .setDecompressionSupported(true)
+        .setMaxInitialLineLength(8192)
+        .setMaxHeaderSize(16384));
+    server.requestHandler(router);
+  }
+
+  static HttpApi start(ServerConfig config, Ingestor ingestor, QueryService queries, Health health) {
+    HttpApi api = new HttpApi(config, ingestor, queries, health);
+    try {
+      api.server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      api.vertx.close();
+      throw new TallyException("cannot listen on " + config.host() + ":" + config.port() + ": "
+          + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
+    }
+    return api;
+  }
+
+  int port() {
+    return server.actualPort();
+  }
+
+  private void ingest(RoutingContext ctx) {
+    try {
+      ingestor.checkAdmission();
+    } catch (OverloadedException e) {
+      overloaded(ctx, e);
+      return;
+    }
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) {
+      error(ctx, 400, "body is empty: send a JSON array of events, one event object, or NDJSON");
+      return;
+    }
+    byte[] bytes = body.getBytes();
+    Ingestor.Request request = ingestor.newRequest();
+    String contentType = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    try {
+      if (isNdjson(contentType)) {
+        EventJsonReader.readNdjson(bytes, 0, bytes.length, request.receivedAtMillis(), request);
+      } else {
+        EventJsonReader.readJson(bytes, 0, bytes.length, request.receivedAtMillis(), request);
+      }
+    } catch (MalformedBodyException e) {
+      error(ctx, 400, e.getMessage());
+      return;
+    } catch (TooManyEventsException e) {
+      error(ctx, 413, e.getMessage());
+      return;
+    }
+    CompletableFuture<IngestResult> appended;
+    try {
+      appended = ingestor.submit(request);
+    } catch (OverloadedException e) {
+      overloaded(ctx, e);
+      return;
+    }
+    Context context = vertx.getOrCreateContext();
+    appended.whenComplete((result, failure) -> context.runOnContext(v -> {
+      if (failure != null) {
+        LOG.warn("append failed: {}", failure.getMessage());
+        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+        error(ctx, 503, "the events could not be made durable; retry with the same ids");
+      } else {
+        int status = result.accepted() == 0 && !result.rejected().isEmpty() ? 400 : 202;
+        if (status != 202) {
+          logFailure(ctx, status, "all " + result.rejected().size() + " events rejected, first: " + result.rejected().get(0).reason());
+        }
+        send(ctx, status, TallyJson.ingestResult(result));
+      }
+    }));
+  }
+
+  private static boolean isNdjson(String contentType) {
+    if (contentType == null) {
+      return false;
+    }
+    String ct = contentType.toLowerCase(java.util.Locale.ROOT);
+    return ct.startsWith("application/x-ndjson") || ct.startsWith("application/ndjson") || ct.startsWith("application/jsonl");
+  }
+
+  private void stats(RoutingContext ctx) {
+    if (unknownParams(ctx, STATS_PARAMS)) {
+      return;
+    }
+    HttpServerRequest r = ctx.request();
+    query(ctx, () -> TallyJson.stats(queries.stats(r.getParam("entity"), r.getParam("type"), r.getParam("fn"),
+        r.getParam("from"), r.getParam("to"), r.getParam("granularity"))));
+  }
+
+  private void total(RoutingContext ctx) {
+    if (unknownParams(ctx, TOTAL_PARAMS)) {
+      return;
+    }
+    query(ctx, () -> TallyJson.total(queries.total(ctx.request().getParam("entity"), ctx.request().getParam("type"))));
+  }
+
+  private interface Answer {
+    byte[] get();
+  }
+
+  private void query(RoutingContext ctx, Answer answer) {
+    byte[] body;
+    try {
+      body = answer.get();
+    } catch (BadQueryException e) {
+      error(ctx, 400, e.getMessage());
+      return;
+    }
+    send(ctx, 200, body);
+  }
+
+  private boolean unknownParams(RoutingContext ctx, Set<String> allowed) {
+    for (String name : ctx.request().params().names()) {
+      if (!allowed.contains(name)) {
+        error(ctx, 400, "unknown parameter '" + name + "'; allowed: " + String.join(", ", new java.util.TreeSet<>(allowed)));
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void healthz(RoutingContext ctx) {
+    Health.Report h = health.report();
+    String json = new io.vertx.core.json.JsonObject()
+        .put("status", h.healthy() ? "ok" : "unhealthy")
+        .put("checks", new io.vertx.core.json.JsonObject()
+            .put("processor", new io.vertx.core.json.JsonObject()
+                .put("state", h.processor().ok() ? "ok" : "failing")
+                .put("reason", h.processor().reason())
+                .put("consecutiveFailures", h.processor().consecutiveFailures()))
+            .put("recovery", h.recovered() ? "done" : "running")
+            .put("backlogEvents", h.backlog()))
+        .encode();
+    ctx.response().setStatusCode(h.healthy() ? 200 : 503).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(json);
+  }
+
+  private void overloaded(RoutingContext ctx, OverloadedException e) {
+    ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Integer.toString(e.retryAfterSeconds()));
+    error(ctx, 503, e.getMessage() + "; retry later with the same ids");
+  }
+
+  private void failure(RoutingContext ctx) {
+    int status = ctx.statusCode();
+    Throwable t = ctx.failure();
+    if (status == 413) {
+      error(ctx, 413, "body larger than the limit of " + "the server (see maxBodyBytes)");
+    } else if (status >= 400 && status < 500) {
+      error(ctx, status, t != null && t.getMessage() != null ? t.getMessage() : "bad request");
+    } else {
+      LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), t);
+      error(ctx, 500, "internal error");
+    }
+  }
+
+  private static void error(RoutingContext ctx, int status, String message) {
+    logFailure(ctx, status, message);
+    send(ctx, status, TallyJson.error(message));
+  }
+
+  private static void logFailure(RoutingContext ctx, int status, String message) {
+    LOG.info("{} {} -> {} {}", ctx.request().method(), ctx.request().path(), status, message);
+  }
+
+  private static void send(RoutingContext ctx, int status, byte[] body) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(Buffer.buffer(body));
+  }
+
+  /** Stops accepting connections and waits (up to 10 s) for in-flight requests to be answered. */
+  @Override
+  public void close() {
+    try {
+      server.shutdown(10, TimeUnit.SECONDS).toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("HTTP shutdown did not complete cleanly: {}", e.toString());
+    }
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("closing Vert.x did not complete cleanly: {}", e.toString());
+    }
+  }
+}

@@ -1,0 +1,6 @@
+/**
+ * The HTTP API (ingest, queries, health) on Vert.x Web, the server's configuration, and the
+ * wiring of the embedded mode ({@link io.tally.server.EmbeddedTally}): the one place that reads
+ * the system clock and connects the seams.
+ */
+package io.tally.server;
