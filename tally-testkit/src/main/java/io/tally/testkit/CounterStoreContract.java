@@ -1,0 +1,123 @@
+package io.tally.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tally.core.aggregate.CounterDelta;
+import io.tally.core.aggregate.CounterKey;
+import io.tally.core.aggregate.DeltaBatch;
+import io.tally.core.store.Checkpoint;
+import io.tally.core.store.CounterStore;
+import io.tally.core.store.DeltaSink;
+import io.tally.model.Bucket;
+import io.tally.model.Granularity;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every counter store and its delta sink must do. Subclasses open a fresh, empty store in
+ * {@link #open()} and expose its two faces through {@link #store()} and {@link #sink()}.
+ */
+public abstract class CounterStoreContract {
+  protected static final long HOUR = 3_600_000L;
+  protected static final long T = 1_769_860_800_000L; // 2026-01-31T12:00:00Z
+
+  protected abstract void open() throws Exception;
+
+  protected abstract CounterStore store();
+
+  protected abstract DeltaSink sink();
+
+  protected void closeStore() throws Exception {}
+
+  @BeforeEach
+  void openFreshStore() throws Exception {
+    open();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    closeStore();
+  }
+
+  protected static CounterDelta delta(String entity, String type, Granularity g, long bucket, long count, long sum) {
+    return new CounterDelta(new CounterKey(entity, type, g, bucket), count, sum);
+  }
+
+  protected void write(CounterDelta... deltas) {
+    sink().write(new DeltaBatch(List.of(deltas), List.of()));
+  }
+
+  @Test
+  void aRowNeverWrittenReadsAsZero() {
+    assertThat(store().read(CounterKey.total("video:1", "view"))).isEqualTo(new Bucket(0, 0, 0));
+    assertThat(store().range("video:1", "view", Granularity.MINUTE, 0, T)).isEmpty();
+  }
+
+  @Test
+  void deltasAddUpAcrossBatches() {
+    write(delta("video:1", "view", Granularity.TOTAL, 0, 3, 30));
+    write(delta("video:1", "view", Granularity.TOTAL, 0, 2, 5), delta("video:1", "like", Granularity.TOTAL, 0, 1, 1));
+    assertThat(store().read(CounterKey.total("video:1", "view"))).isEqualTo(new Bucket(0, 5, 35));
+    assertThat(store().read(CounterKey.total("video:1", "like"))).isEqualTo(new Bucket(0, 1, 1));
+  }
+
+  @Test
+  void largeSumsAddExactly() {
+    long big = 1L << 61;
+    write(delta("video:1", "bytes", Granularity.TOTAL, 0, 1, big));
+    write(delta("video:1", "bytes", Granularity.TOTAL, 0, 1, big));
+    write(delta("video:1", "bytes", Granularity.TOTAL, 0, 1, 7));
+    assertThat(store().read(CounterKey.total("video:1", "bytes")).sum()).isEqualTo(2 * big + 7);
+  }
+
+  @Test
+  void rangeReturnsTheBucketsInTheHalfOpenRangeInTimeOrder() {
+    write(
+        delta("video:1", "view", Granularity.HOUR, T + 2 * HOUR, 2, 2),
+        delta("video:1", "view", Granularity.HOUR, T, 1, 1),
+        delta("video:1", "view", Granularity.HOUR, T + HOUR, 4, 8),
+        delta("video:1", "view", Granularity.HOUR, T + 3 * HOUR, 9, 9));
+    assertThat(store().range("video:1", "view", Granularity.HOUR, T, T + 3 * HOUR))
+        .containsExactly(new Bucket(T, 1, 1), new Bucket(T + HOUR, 4, 8), new Bucket(T + 2 * HOUR, 2, 2));
+  }
+
+  @Test
+  void rangeOrdersBucketsBefore1970CorrectlyToo() {
+    write(
+        delta("video:1", "view", Granularity.MINUTE, -120_000, 1, 1),
+        delta("video:1", "view", Granularity.MINUTE, -60_000, 2, 2),
+        delta("video:1", "view", Granularity.MINUTE, 0, 3, 3),
+        delta("video:1", "view", Granularity.MINUTE, 60_000, 4, 4));
+    assertThat(store().range("video:1", "view", Granularity.MINUTE, -120_000, 60_000))
+        .extracting(Bucket::startMillis).containsExactly(-120_000L, -60_000L, 0L);
+  }
+
+  @Test
+  void rowsOfOtherEntitiesTypesAndGranularitiesNeverLeakIntoARange() {
+    write(
+        delta("a", "bview", Granularity.MINUTE, T, 1, 1),
+        delta("ab", "view", Granularity.MINUTE, T, 2, 2),
+        delta("a", "b", Granularity.MINUTE, T, 3, 3),
+        delta("a", "b", Granularity.HOUR, T, 4, 4),
+        delta("a", "bb", Granularity.MINUTE, T, 5, 5));
+    assertThat(store().range("a", "b", Granularity.MINUTE, 0, Long.MAX_VALUE)).containsExactly(new Bucket(T, 3, 3));
+    assertThat(store().range("a", "bview", Granularity.MINUTE, 0, Long.MAX_VALUE)).containsExactly(new Bucket(T, 1, 1));
+    assertThat(store().range("ab", "view", Granularity.MINUTE, 0, Long.MAX_VALUE)).containsExactly(new Bucket(T, 2, 2));
+  }
+
+  @Test
+  void checkpointsAreStoredWithTheirDeltas() {
+    assertThat(sink().checkpoint(3)).isEmpty();
+    assertThat(store().asOfMillis(3)).isEmpty();
+    Checkpoint cp = new Checkpoint(3, 42, T, T + 5);
+    sink().write(new DeltaBatch(List.of(delta("video:1", "view", Granularity.TOTAL, 0, 1, 1)), List.of(cp)));
+    assertThat(sink().checkpoint(3)).contains(cp);
+    assertThat(store().asOfMillis(3)).hasValue(T + 5);
+    assertThat(sink().checkpoint(2)).isEmpty();
+    Checkpoint later = new Checkpoint(3, 50, T + 1, T + 6);
+    sink().write(new DeltaBatch(List.of(), List.of(later)));
+    assertThat(sink().checkpoint(3)).contains(later);
+  }
+}

@@ -1,0 +1,64 @@
+package io.tally.testkit;
+
+import io.tally.core.aggregate.CounterDelta;
+import io.tally.core.aggregate.CounterKey;
+import io.tally.core.aggregate.DeltaBatch;
+import io.tally.core.store.Checkpoint;
+import io.tally.core.store.CounterStore;
+import io.tally.core.store.DeltaSink;
+import io.tally.model.Bucket;
+import io.tally.model.Granularity;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+
+/** Counter rows and checkpoints in memory, written atomically per batch. Thread-safe. */
+public final class InMemoryCounterStore implements CounterStore, DeltaSink {
+  private final Map<CounterKey, long[]> rows = new HashMap<>();
+  private final Map<Integer, Checkpoint> checkpoints = new HashMap<>();
+
+  @Override
+  public synchronized void write(DeltaBatch batch) {
+    for (CounterDelta d : batch.deltas()) {
+      long[] cell = rows.computeIfAbsent(d.key(), k -> new long[2]);
+      cell[0] += d.count();
+      cell[1] += d.sum();
+    }
+    for (Checkpoint cp : batch.checkpoints()) {
+      checkpoints.put(cp.partition(), cp);
+    }
+  }
+
+  @Override
+  public synchronized Optional<Checkpoint> checkpoint(int partition) {
+    return Optional.ofNullable(checkpoints.get(partition));
+  }
+
+  @Override
+  public synchronized Bucket read(CounterKey key) {
+    long[] cell = rows.getOrDefault(key, new long[2]);
+    return new Bucket(key.bucketStartMillis(), cell[0], cell[1]);
+  }
+
+  @Override
+  public synchronized List<Bucket> range(String entity, String type, Granularity granularity, long fromMillis, long toMillis) {
+    TreeMap<Long, Bucket> sorted = new TreeMap<>();
+    rows.forEach((k, v) -> {
+      if (k.entity().equals(entity) && k.type().equals(type) && k.granularity() == granularity
+          && k.bucketStartMillis() >= fromMillis && k.bucketStartMillis() < toMillis) {
+        sorted.put(k.bucketStartMillis(), new Bucket(k.bucketStartMillis(), v[0], v[1]));
+      }
+    });
+    return new ArrayList<>(sorted.values());
+  }
+
+  @Override
+  public synchronized OptionalLong asOfMillis(int partition) {
+    Checkpoint cp = checkpoints.get(partition);
+    return cp == null ? OptionalLong.empty() : OptionalLong.of(cp.asOfMillis());
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * What tests share: a manual clock, in-memory implementations of the seams, and the abstract
+ * contract suites ({@link io.tally.testkit.EventLogContract},
+ * {@link io.tally.testkit.CounterStoreContract}) that every implementation — in-memory, RocksDB,
+ * and later Kafka and Cassandra — must pass.
+ */
+package io.tally.testkit;
