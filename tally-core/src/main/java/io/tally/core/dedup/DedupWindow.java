@@ -10,23 +10,31 @@ import org.apache.commons.codec.digest.MurmurHash3;
  * <h2>Design</h2>
  *
  * The window is defined by <em>log append time</em>, never by the wall clock at processing time
- * (DESIGN.md invariant 3): an event is a duplicate when an event with the same id was first seen
- * at an append time within {@code windowMillis} before its own. Because the decision depends only
- * on the sequence of (id, append time) pairs fed in, replaying the log from the window's start up
- * to a checkpoint rebuilds exactly the state the processor had at that checkpoint.
+ * (DESIGN.md invariant 3): an event is a duplicate when an event with the same id was appended at
+ * most {@code windowMillis} before it. Every sighting, duplicate or not, renews the id, so a
+ * client that keeps retrying keeps its id remembered. The state after a record therefore depends
+ * only on the sightings of the last {@code windowMillis} of append time: replaying exactly that
+ * span of the log before a checkpoint rebuilds exactly the state the processor had there. (A
+ * rule that kept only the <em>first</em> sighting would not have this property: whether a
+ * replayed record was a first sighting depends on records before the span.)
  *
- * <p>Memory is bounded: at most {@code capacity} ids are remembered. When full, the oldest id is
- * forgotten early (counted in {@link #capacityEvictions()}), which shortens the window under
- * heavy load but stays deterministic. Ids are kept as 128-bit murmur3 hashes (a false duplicate
- * needs a 128-bit collision) in a FIFO ring of (hash, append time) plus an open-addressing index
- * of ring slots with linear probing and backward-shift deletion. Cost: 24 bytes per id in the
- * ring and 8 to 16 in the index (a power-of-two table at load factor ≤ 0.5), so <b>at most 40
- * bytes per remembered id</b>; arrays start small and double up to the capacity.
+ * <p>Memory is bounded: the window holds at most {@code capacity} sightings. When full, the oldest
+ * sighting is dropped early; if it was an id's latest, that id is forgotten (counted in
+ * {@link #capacityEvictions()}). This shortens the window under heavy load but stays
+ * deterministic, and a rebuild still reproduces it, since it keeps the last {@code capacity}
+ * sightings of the same span.
+ *
+ * <p>Sightings are kept as 128-bit murmur3 hashes of the id (a false duplicate needs a 128-bit
+ * collision) in a FIFO ring of (hash, append time), plus an open-addressing index from hash to
+ * the ring slot of the id's latest sighting, with linear probing and backward-shift deletion.
+ * Cost: 24 bytes per sighting in the ring and 8 to 16 in the index (a power-of-two table at load
+ * factor ≤ 0.5), so <b>at most 40 bytes per remembered sighting</b>; arrays start small and
+ * double up to the capacity.
  *
  * <p>Not thread-safe: owned by the thread that processes the partition.
  */
 public final class DedupWindow {
-  /** Most bytes of heap per remembered id at full capacity (ring + index at load factor ≤ 0.5). */
+  /** Most bytes of heap per remembered sighting at full capacity. */
   public static final int MAX_BYTES_PER_ID = 40;
 
   private static final int INITIAL_SLOTS = 1024;
@@ -39,7 +47,8 @@ public final class DedupWindow {
   private long[] hashLo;
   private long[] seenAt;
   private int head;
-  private int size;
+  private int ringSize;
+  private int live;
   private int[] index;
   private int mask;
 
@@ -47,8 +56,8 @@ public final class DedupWindow {
   private long capacityEvictions;
 
   /**
-   * @param windowMillis how long after its first sighting (in append time) an id stays remembered
-   * @param capacity most ids remembered at once
+   * @param windowMillis how long after its latest sighting (in append time) an id stays remembered
+   * @param capacity most sightings remembered at once
    */
   public DedupWindow(long windowMillis, int capacity) {
     if (windowMillis < 0) {
@@ -63,8 +72,8 @@ public final class DedupWindow {
   }
 
   /**
-   * Records {@code id} seen at {@code appendTimeMillis} and says whether this is its first
-   * sighting inside the window. Append times must not decrease between calls.
+   * Records {@code id} seen at {@code appendTimeMillis} and says whether it was not seen within
+   * the window before. Append times must not decrease between calls.
    *
    * @return {@code true} to count the event, {@code false} if it is a duplicate to drop
    */
@@ -72,32 +81,27 @@ public final class DedupWindow {
     expire(appendTimeMillis);
     byte[] bytes = id.getBytes(StandardCharsets.UTF_8);
     long[] h = MurmurHash3.hash128x64(bytes, 0, bytes.length, 0);
-    if (find(h[0], h[1]) != EMPTY) {
-      duplicates++;
-      return false;
-    }
-    if (size == capacity) {
-      removeOldest();
-      capacityEvictions++;
-    } else if (size == hashHi.length) {
+    boolean duplicate = find(h[0], h[1]) != EMPTY;
+    if (ringSize == capacity) {
+      dropOldest(true, h[0], h[1]);
+    } else if (ringSize == hashHi.length) {
       grow();
     }
-    int slot = (head + size) % hashHi.length;
+    int slot = (head + ringSize) % hashHi.length;
     hashHi[slot] = h[0];
     hashLo[slot] = h[1];
     seenAt[slot] = appendTimeMillis;
-    size++;
-    int pos = home(h[0]);
-    while (index[pos] != EMPTY) {
-      pos = (pos + 1) & mask;
+    ringSize++;
+    point(slot);
+    if (duplicate) {
+      duplicates++;
     }
-    index[pos] = slot;
-    return true;
+    return !duplicate;
   }
 
-  /** Number of ids remembered now. */
+  /** Number of distinct ids remembered now. */
   public int size() {
-    return size;
+    return live;
   }
 
   public long windowMillis() {
@@ -120,30 +124,57 @@ public final class DedupWindow {
 
   private void expire(long now) {
     long oldestKept = now - windowMillis;
-    while (size > 0 && seenAt[head] < oldestKept) {
-      removeOldest();
+    while (ringSize > 0 && seenAt[head] < oldestKept) {
+      dropOldest(false, 0, 0);
     }
   }
 
+  /** Index position of the id with this hash, or EMPTY. */
   private int find(long hi, long lo) {
     for (int pos = home(hi); index[pos] != EMPTY; pos = (pos + 1) & mask) {
       int slot = index[pos];
       if (hashHi[slot] == hi && hashLo[slot] == lo) {
-        return slot;
+        return pos;
       }
     }
     return EMPTY;
   }
 
-  private void removeOldest() {
-    int slot = head;
-    int pos = home(hashHi[slot]);
-    while (index[pos] != slot) {
+  /** Makes the index entry of the id in {@code slot} point to that slot (its latest sighting). */
+  private void point(int slot) {
+    int pos = find(hashHi[slot], hashLo[slot]);
+    if (pos != EMPTY) {
+      index[pos] = slot;
+      return;
+    }
+    pos = home(hashHi[slot]);
+    while (index[pos] != EMPTY) {
       pos = (pos + 1) & mask;
     }
-    deleteAt(pos);
+    index[pos] = slot;
+    live++;
+  }
+
+  /**
+   * Drops the oldest sighting and forgets its id if it was the id's latest sighting. When that
+   * makes room for a sighting of {@code (hi, lo)}, it counts as a capacity eviction unless the id
+   * is the one being seen again, which stays.
+   */
+  private void dropOldest(boolean forCapacity, long hi, long lo) {
+    int slot = head;
+    for (int pos = home(hashHi[slot]); index[pos] != EMPTY; pos = (pos + 1) & mask) {
+      if (index[pos] == slot) {
+        deleteAt(pos);
+        live--;
+        boolean renewed = hashHi[slot] == hi && hashLo[slot] == lo;
+        if (forCapacity && !renewed) {
+          capacityEvictions++;
+        }
+        break;
+      }
+    }
     head = (head + 1) % hashHi.length;
-    size--;
+    ringSize--;
   }
 
   /** Backward-shift deletion keeps every probe chain unbroken without tombstones. */
@@ -174,20 +205,16 @@ public final class DedupWindow {
     long[] lo = hashLo;
     long[] at = seenAt;
     int oldHead = head;
-    int n = size;
+    int n = ringSize;
     allocate((int) Math.min((long) hi.length * 2, capacity));
     for (int i = 0; i < n; i++) {
       int from = (oldHead + i) % hi.length;
       hashHi[i] = hi[from];
       hashLo[i] = lo[from];
       seenAt[i] = at[from];
-      int pos = home(hashHi[i]);
-      while (index[pos] != EMPTY) {
-        pos = (pos + 1) & mask;
-      }
-      index[pos] = i;
+      point(i);
     }
-    size = n;
+    ringSize = n;
   }
 
   private void allocate(int slots) {
@@ -199,6 +226,7 @@ public final class DedupWindow {
     Arrays.fill(index, EMPTY);
     mask = tableSize - 1;
     head = 0;
-    size = 0;
+    ringSize = 0;
+    live = 0;
   }
 }

@@ -40,9 +40,9 @@ public final class EventValidator {
     }
     if (p == null) {
       long t = event.timeMillis();
-      if (t < nowMillis - limits.maxPastMillis()) {
+      if (t < saturatedAdd(nowMillis, -limits.maxPastMillis())) {
         p = "time " + iso(t) + " is older than the accepted " + hours(limits.maxPastMillis()) + " h before now";
-      } else if (t > nowMillis + limits.maxFutureMillis()) {
+      } else if (t > saturatedAdd(nowMillis, limits.maxFutureMillis())) {
         p = "time " + iso(t) + " is more than " + hours(limits.maxFutureMillis()) + " h in the future";
       }
     }
@@ -96,7 +96,12 @@ public final class EventValidator {
   }
 
   private static String hours(long millis) {
-    return millis % 3_600_000 == 0 ? Long.toString(millis / 3_600_000) : String.format("%.2f", millis / 3.6e6);
+    return millis % 3_600_000 == 0 ? Long.toString(millis / 3_600_000) : String.format(java.util.Locale.ROOT, "%.2f", millis / 3.6e6);
+  }
+
+  private static long saturatedAdd(long a, long b) {
+    long r = a + b;
+    return ((a ^ r) & (b ^ r)) < 0 ? (b < 0 ? Long.MIN_VALUE : Long.MAX_VALUE) : r;
   }
 
   private static String iso(long t) {

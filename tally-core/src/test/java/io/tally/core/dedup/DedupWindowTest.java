@@ -1,0 +1,470 @@
+package io.tally.core.dedup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
+
+import java.util.ArrayList;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
+
+class DedupWindowTest {
+  private static final long T0 = 1_769_860_800_000L; // 2026-01-31T12:00:00Z
+
+  // --- examples -------------------------------------------------------------------------------
+
+  @Example
+  void dropsAnIdSeenAgainInsideTheWindow() {
+    DedupWindow w = new DedupWindow(1_000, 100);
+    assertThat(w.firstSighting("a", T0)).isTrue();
+    assertThat(w.firstSighting("a", T0)).isFalse();
+    assertThat(w.firstSighting("a", T0 + 500)).isFalse();
+    assertThat(w.firstSighting("b", T0 + 500)).isTrue();
+    assertThat(w.duplicates()).isEqualTo(2);
+    assertThat(w.size()).isEqualTo(2);
+  }
+
+  @Example
+  void countsAnIdAgainWhenSeenMoreThanTheWindowAfterItsLatestSighting() {
+    DedupWindow w = new DedupWindow(1_000, 100);
+    assertThat(w.firstSighting("a", T0)).isTrue();
+    assertThat(w.firstSighting("a", T0 + 1_001)).isTrue();
+    assertThat(w.duplicates()).isZero();
+  }
+
+  @Example
+  void anIdSeenExactlyTheWindowLaterIsStillADuplicate() {
+    DedupWindow w = new DedupWindow(100, 100);
+    assertThat(w.firstSighting("a", T0)).isTrue();
+    assertThat(w.firstSighting("a", T0 + 100)).isFalse(); // seenAt >= now - window is kept
+    assertThat(w.firstSighting("a", T0 + 201)).isTrue(); // 101 ms after the latest sighting
+    assertThat(w.firstSighting("a", T0 + 301)).isFalse();
+    assertThat(w.firstSighting("a", T0 + 402)).isTrue();
+  }
+
+  @Example
+  void everySightingRenewsTheWindowSoRepeatedRetriesStayDeduplicated() {
+    DedupWindow w = new DedupWindow(100, 100);
+    assertThat(w.firstSighting("a", T0)).isTrue();
+    assertThat(w.firstSighting("a", T0 + 90)).isFalse();
+    assertThat(w.firstSighting("a", T0 + 150)).isFalse(); // within 100 of the sighting at 90
+    assertThat(w.firstSighting("a", T0 + 251)).isTrue();
+  }
+
+  @Example
+  void aZeroWindowOnlyDropsRepeatsAtTheSameAppendTime() {
+    DedupWindow w = new DedupWindow(0, 100);
+    assertThat(w.firstSighting("a", T0)).isTrue();
+    assertThat(w.firstSighting("a", T0)).isFalse();
+    assertThat(w.firstSighting("a", T0 + 1)).isTrue();
+  }
+
+  @Example
+  void forgetsTheOldestIdWhenFullAndCountsTheEviction() {
+    DedupWindow w = new DedupWindow(Long.MAX_VALUE / 4, 3);
+    assertThat(w.firstSighting("a", T0)).isTrue();
+    assertThat(w.firstSighting("b", T0 + 1)).isTrue();
+    assertThat(w.firstSighting("c", T0 + 2)).isTrue();
+    assertThat(w.capacityEvictions()).isZero();
+
+    assertThat(w.firstSighting("d", T0 + 3)).isTrue(); // a is forgotten early
+    assertThat(w.size()).isEqualTo(3);
+    assertThat(w.capacityEvictions()).isEqualTo(1);
+
+    assertThat(w.firstSighting("a", T0 + 4)).isTrue(); // counted again; b is forgotten
+    assertThat(w.capacityEvictions()).isEqualTo(2);
+    // Every sighting takes a slot: re-seeing c drops the oldest sighting, c's own, then renews c.
+    assertThat(w.firstSighting("c", T0 + 5)).isFalse();
+    assertThat(w.firstSighting("d", T0 + 5)).isFalse();
+    assertThat(w.firstSighting("b", T0 + 5)).isTrue(); // forgets a
+    assertThat(w.capacityEvictions()).isEqualTo(3);
+    assertThat(w.size()).isEqualTo(3);
+    assertThat(w.firstSighting("c", T0 + 6)).isFalse();
+  }
+
+  @Example
+  void expiryIsNotACapacityEviction() {
+    DedupWindow w = new DedupWindow(10, 2);
+    w.firstSighting("a", T0);
+    w.firstSighting("b", T0);
+    assertThat(w.firstSighting("c", T0 + 11)).isTrue(); // a and b expired first
+    assertThat(w.capacityEvictions()).isZero();
+    assertThat(w.size()).isEqualTo(1);
+  }
+
+  @Example
+  void remembersEveryIdThroughGrowthWithAWrappedRing() {
+    // 800 ids fill the start of the initial 1024-slot ring and then expire, so the next 1100 ids
+    // wrap around the ring's end before it has to grow past 1024 slots.
+    DedupWindow w = new DedupWindow(1_000, 5_000);
+    ReferenceWindow ref = new ReferenceWindow(1_000, 5_000);
+    List<String> ids = new ArrayList<>();
+    List<Long> times = new ArrayList<>();
+    for (int i = 0; i < 800; i++) {
+      ids.add("old-" + i);
+      times.add(T0);
+    }
+    for (int i = 0; i < 1_100; i++) {
+      ids.add("new-" + i);
+      times.add(T0 + 1_001);
+    }
+    for (int i = 0; i < 1_100; i++) {
+      ids.add("new-" + i);
+      times.add(T0 + 2_001);
+    }
+    for (int i = 0; i < 800; i++) {
+      ids.add("old-" + i);
+      times.add(T0 + 2_001);
+    }
+    assertMatchesReference(w, ref, ids, times);
+    assertThat(w.duplicates()).isEqualTo(1_100);
+    assertThat(w.size()).isEqualTo(1_900);
+  }
+
+  @Example
+  void aCapacityAboveTheInitialArraysEvictsInOrderOnceFull() {
+    DedupWindow w = new DedupWindow(Long.MAX_VALUE / 4, 2_000);
+    for (int i = 0; i < 2_500; i++) {
+      assertThat(w.firstSighting("id-" + i, T0 + i)).isTrue();
+    }
+    assertThat(w.size()).isEqualTo(2_000);
+    assertThat(w.capacityEvictions()).isEqualTo(500);
+    for (int i = 500; i < 2_500; i++) {
+      assertThat(w.firstSighting("id-" + i, T0 + 2_500)).as("id-%d", i).isFalse();
+    }
+    assertThat(w.firstSighting("id-499", T0 + 2_500)).isTrue();
+    assertThat(w.firstSighting("id-500", T0 + 2_500)).isTrue(); // evicted by id-499
+  }
+
+  @Example
+  void rejectsANegativeWindowAndCapacitiesOutsideOneTo2Pow28() {
+    assertThatThrownBy(() -> new DedupWindow(-1, 10)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new DedupWindow(10, 0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new DedupWindow(10, (1 << 28) + 1))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(new DedupWindow(0, 1).capacity()).isEqualTo(1);
+  }
+
+  // --- reference model ------------------------------------------------------------------------
+
+  /**
+   * The documented semantics, written the obvious way: a FIFO of sightings (id, time, sequence
+   * number) and each id's latest sighting. Before each sighting, sightings older than
+   * {@code t - window} leave the FIFO (an id whose latest sighting leaves is forgotten); the id is
+   * a duplicate if it is remembered; then, when the FIFO is full, its oldest sighting leaves (a
+   * capacity eviction if that forgets an id); then the new sighting is appended and becomes the
+   * id's latest.
+   */
+  static final class ReferenceWindow {
+    private record Sighting(String id, long time, long seq) {}
+
+    private final long window;
+    private final int capacity;
+    private final ArrayDeque<Sighting> fifo = new ArrayDeque<>();
+    private final Map<String, Long> latest = new HashMap<>();
+    private long seq;
+    long duplicates;
+    long capacityEvictions;
+
+    ReferenceWindow(long window, int capacity) {
+      this.window = window;
+      this.capacity = capacity;
+    }
+
+    private boolean dropOldest() {
+      Sighting s = fifo.removeFirst();
+      if (latest.get(s.id()) == s.seq()) {
+        latest.remove(s.id());
+        return true;
+      }
+      return false;
+    }
+
+    boolean firstSighting(String id, long t) {
+      while (!fifo.isEmpty() && fifo.peekFirst().time() < t - window) {
+        dropOldest();
+      }
+      boolean duplicate = latest.containsKey(id);
+      if (fifo.size() == capacity) {
+        String oldest = fifo.peekFirst().id();
+        if (dropOldest() && !oldest.equals(id)) {
+          capacityEvictions++; // forgotten early; re-seeing the id itself renews it instead
+        }
+      }
+      Sighting s = new Sighting(id, t, seq++);
+      fifo.addLast(s);
+      latest.put(id, s.seq());
+      if (duplicate) {
+        duplicates++;
+      }
+      return !duplicate;
+    }
+
+    int size() {
+      return latest.size();
+    }
+  }
+
+  private static void assertMatchesReference(
+      DedupWindow w, ReferenceWindow ref, List<String> ids, List<Long> times) {
+    for (int i = 0; i < ids.size(); i++) {
+      boolean expected = ref.firstSighting(ids.get(i), times.get(i));
+      boolean actual = w.firstSighting(ids.get(i), times.get(i));
+      if (actual != expected) {
+        fail("step %d (%s at %d): expected firstSighting=%s, was %s",
+            i, ids.get(i), times.get(i), expected, actual);
+      }
+      if (w.size() != ref.size() || w.size() > w.capacity()) {
+        fail("step %d: size %d, reference %d, capacity %d", i, w.size(), ref.size(), w.capacity());
+      }
+    }
+    assertThat(w.duplicates()).isEqualTo(ref.duplicates);
+    assertThat(w.capacityEvictions()).isEqualTo(ref.capacityEvictions);
+  }
+
+  // --- generated scenarios --------------------------------------------------------------------
+
+  /** One record: an id from the alphabet, the append-time step since the previous record. */
+  record Step(int id, long gap, boolean oldNamespace) {}
+
+  /** A window configuration and a record sequence with non-decreasing append times. */
+  record Scenario(int capacity, long window, List<Step> steps) {
+    List<String> ids() {
+      List<String> ids = new ArrayList<>(steps.size());
+      steps.forEach(s -> ids.add("id-" + s.id()));
+      return ids;
+    }
+
+    List<Long> times() {
+      List<Long> times = new ArrayList<>(steps.size());
+      long t = T0;
+      for (Step s : steps) {
+        t += s.gap();
+        times.add(t);
+      }
+      return times;
+    }
+  }
+
+  private static Arbitrary<List<Step>> steps(int alphabet, long maxGap, int minSize, int maxSize) {
+    Arbitrary<Long> gap =
+        Arbitraries.frequencyOf(
+            Tuple.of(2, Arbitraries.just(0L)), Tuple.of(3, Arbitraries.longs().between(1, maxGap)));
+    return Combinators.combine(
+            Arbitraries.integers().between(0, alphabet - 1), gap, Arbitraries.of(true, false))
+        .as(Step::new)
+        .list()
+        .ofMinSize(minSize)
+        .ofMaxSize(maxSize);
+  }
+
+  /** Small capacities, windows and alphabets: duplicates, expiry and eviction are all frequent. */
+  @Provide
+  Arbitrary<Scenario> smallScenarios() {
+    return Combinators.combine(
+            Arbitraries.integers().between(1, 64),
+            Arbitraries.longs().between(0, 60),
+            Arbitraries.integers().between(1, 40))
+        .as(Tuple::of)
+        .flatMap(
+            t -> steps(t.get3(), 6, 0, 400).map(s -> new Scenario(t.get1(), t.get2(), s)));
+  }
+
+  /** Capacities above the initial 1024 slots, so the ring and the index grow while in use. */
+  @Provide
+  Arbitrary<Scenario> growingScenarios() {
+    return Combinators.combine(
+            Arbitraries.integers().between(1_025, 2_600),
+            Arbitraries.longs().between(300, 3_000),
+            Arbitraries.integers().between(1_200, 6_000))
+        .as(Tuple::of)
+        .flatMap(
+            t -> steps(t.get3(), 2, 2_000, 3_000).map(s -> new Scenario(t.get1(), t.get2(), s)));
+  }
+
+  @Property
+  void decidesLikeTheReferenceModel(@ForAll("smallScenarios") Scenario s) {
+    assertMatchesReference(
+        new DedupWindow(s.window(), s.capacity()),
+        new ReferenceWindow(s.window(), s.capacity()),
+        s.ids(),
+        s.times());
+  }
+
+  @Property(tries = 15)
+  void decidesLikeTheReferenceModelWhileGrowing(@ForAll("growingScenarios") Scenario s) {
+    assertMatchesReference(
+        new DedupWindow(s.window(), s.capacity()),
+        new ReferenceWindow(s.window(), s.capacity()),
+        s.ids(),
+        s.times());
+  }
+
+  @Property
+  void neverRemembersMoreThanItsCapacity(@ForAll("smallScenarios") Scenario s) {
+    DedupWindow w = new DedupWindow(Long.MAX_VALUE / 4, s.capacity()); // nothing ever expires
+    List<String> ids = s.ids();
+    List<Long> times = s.times();
+    long firstSightings = 0;
+    for (int i = 0; i < ids.size(); i++) {
+      if (w.firstSighting(ids.get(i), times.get(i))) {
+        firstSightings++;
+      }
+      assertThat(w.size()).isLessThanOrEqualTo(s.capacity());
+    }
+    // Every remembered id came from a first sighting; the rest were forgotten for capacity.
+    assertThat(w.capacityEvictions()).isEqualTo(firstSightings - w.size());
+  }
+
+  @Property
+  void sameSequenceGivesSameDecisions(@ForAll("smallScenarios") Scenario s) {
+    DedupWindow a = new DedupWindow(s.window(), s.capacity());
+    DedupWindow b = new DedupWindow(s.window(), s.capacity());
+    List<String> ids = s.ids();
+    List<Long> times = s.times();
+    assertThat(feed(b, ids, times, 0, ids.size())).isEqualTo(feed(a, ids, times, 0, ids.size()));
+    assertThat(b.size()).isEqualTo(a.size());
+    assertThat(b.duplicates()).isEqualTo(a.duplicates());
+    assertThat(b.capacityEvictions()).isEqualTo(a.capacityEvictions());
+  }
+
+  private static List<Boolean> feed(
+      DedupWindow w, List<String> ids, List<Long> times, int from, int to) {
+    List<Boolean> decisions = new ArrayList<>(to - from);
+    for (int i = from; i < to; i++) {
+      decisions.add(w.firstSighting(ids.get(i), times.get(i)));
+    }
+    return decisions;
+  }
+
+  // --- rebuild after restart ------------------------------------------------------------------
+
+  /** A sequence and a split point: the prefix was processed before a restart. */
+  record Split(long window, List<Step> steps, int k) {}
+
+  @Provide
+  Arbitrary<Split> splits() {
+    return Combinators.combine(
+            Arbitraries.longs().between(0, 40), Arbitraries.integers().between(1, 30))
+        .as(Tuple::of)
+        .flatMap(
+            t ->
+                steps(t.get2(), 6, 2, 300)
+                    .flatMap(
+                        s ->
+                            Arbitraries.integers()
+                                .between(1, s.size() - 1)
+                                .map(k -> new Split(t.get1(), s, k))));
+  }
+
+  /**
+   * The suffix decisions of a window fed the whole sequence, and of a fresh window rebuilt as
+   * {@code ProcessorLoop.recover} does: fed the prefix records with append time at or after
+   * {@code lastPrefixTime - window}, then the suffix.
+   *
+   * <p>Both windows keep the last {@code capacity} sightings of the replayed span, so the rebuild
+   * is exact with capacity evictions too.
+   */
+  private static List<List<Boolean>> uninterruptedAndRebuilt(
+      long window, List<String> ids, List<Long> times, int k) {
+    return uninterruptedAndRebuilt(window, ids.size(), ids, times, k);
+  }
+
+  private static List<List<Boolean>> uninterruptedAndRebuilt(
+      long window, int capacity, List<String> ids, List<Long> times, int k) {
+    int n = ids.size();
+    DedupWindow uninterrupted = new DedupWindow(window, capacity);
+    feed(uninterrupted, ids, times, 0, k);
+    List<Boolean> expected = feed(uninterrupted, ids, times, k, n);
+
+    long replayFrom = times.get(k - 1) - window;
+    DedupWindow rebuilt = new DedupWindow(window, capacity);
+    for (int i = 0; i < k; i++) {
+      if (times.get(i) >= replayFrom) {
+        rebuilt.firstSighting(ids.get(i), times.get(i));
+      }
+    }
+    List<Boolean> actual = feed(rebuilt, ids, times, k, n);
+    return List.of(expected, actual);
+  }
+
+  /**
+   * The rebuild is exact when no id of the prefix occurs both before the replay start and inside
+   * the replayed span: ids first seen before {@code lastPrefixTime - window} have expired in the
+   * uninterrupted window and are absent from the rebuilt one, and every other decision depends
+   * only on records both windows saw. The suffix may repeat ids from either part.
+   */
+  @Property
+  void rebuildFromTheWindowSpanGivesTheSameDecisionsWhenNoIdSpansTheReplayStart(
+      @ForAll("splits") Split split) {
+    List<Long> times = new Scenario(1, split.window(), split.steps()).times();
+    long replayFrom = times.get(split.k() - 1) - split.window();
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < split.steps().size(); i++) {
+      Step s = split.steps().get(i);
+      boolean old = i < split.k() ? times.get(i) < replayFrom : s.oldNamespace();
+      ids.add((old ? "old-" : "new-") + s.id());
+    }
+    List<List<Boolean>> decisions = uninterruptedAndRebuilt(split.window(), ids, times, split.k());
+    assertThat(decisions.get(1)).isEqualTo(decisions.get(0));
+  }
+
+  /**
+   * The property the recovery protocol relies on (ProcessorLoop.recover, DedupWindow's Javadoc,
+   * DESIGN.md invariant 3), for arbitrary sequences: replaying the window's span before a
+   * checkpoint reproduces every later decision.
+   */
+  @Property
+  void rebuildFromTheWindowSpanGivesTheSameDecisionsAsTheUninterruptedWindow(
+      @ForAll("splits") Split split) {
+    Scenario s = new Scenario(1, split.window(), split.steps());
+    List<List<Boolean>> decisions = uninterruptedAndRebuilt(split.window(), s.ids(), s.times(), split.k());
+    assertThat(decisions.get(1)).isEqualTo(decisions.get(0));
+  }
+
+  /** The same with a window so small that it is always full and evicts by capacity. */
+  @Property
+  void rebuildIsExactEvenWhenTheWindowEvictsByCapacity(
+      @ForAll("splits") Split split, @ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 8) int capacity) {
+    Scenario s = new Scenario(1, split.window(), split.steps());
+    List<List<Boolean>> decisions =
+        uninterruptedAndRebuilt(split.window(), capacity, s.ids(), s.times(), split.k());
+    assertThat(decisions.get(1)).isEqualTo(decisions.get(0));
+  }
+
+  /**
+   * Window 10: a@0 (counted), a@5 (duplicate, renews a), b@12; checkpoint at 12, recovery replays
+   * from 2: a@5 and b@12. Then a@14, 9 ms after a's latest sighting: dropped, with or without the
+   * restart. (Under a first-sighting rule the uninterrupted window would have counted it while
+   * the rebuilt one dropped it: the bug this rule fixes.)
+   */
+  @Example
+  void aReplayedDuplicateRenewsItsIdInBothWindows() {
+    List<List<Boolean>> decisions =
+        uninterruptedAndRebuilt(10, List.of("a", "a", "b", "a"), List.of(0L, 5L, 12L, 14L), 3);
+    assertThat(decisions.get(0)).containsExactly(false);
+    assertThat(decisions.get(1)).isEqualTo(decisions.get(0));
+  }
+
+  /**
+   * Window 10: a@0, a@6, a@12 (each renews a); checkpoint at 12, recovery replays a@6 and a@12.
+   * A client retry a@18 is dropped with or without the restart.
+   */
+  @Example
+  void aRetryAfterARestartIsDroppedAsItWouldBeWithout() {
+    List<List<Boolean>> decisions =
+        uninterruptedAndRebuilt(10, List.of("a", "a", "a", "a"), List.of(0L, 6L, 12L, 18L), 3);
+    assertThat(decisions.get(0)).containsExactly(false);
+    assertThat(decisions.get(1)).isEqualTo(decisions.get(0));
+  }
+}
