@@ -27,10 +27,32 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--clients", defaultValue = "4", description = "Concurrent ingest clients. Default: ${DEFAULT-VALUE}.") int clients;
   @Option(names = "--batch", defaultValue = "1000", description = "Events per request. Default: ${DEFAULT-VALUE}.") int batch;
   @Option(names = "--seconds", defaultValue = "20", description = "Duration. Default: ${DEFAULT-VALUE}.") int seconds;
-  @Option(names = "--entities", defaultValue = "100000", description = "Distinct entities (uniform). Default: ${DEFAULT-VALUE}.") int entities;
+  @Option(names = "--entities", defaultValue = "100000", description = "Distinct entities. Default: ${DEFAULT-VALUE}.") int entities;
+  @Option(names = "--zipf", defaultValue = "1.0",
+      description = "Zipf exponent of entity popularity (0: uniform; ~1: like video views). Default: ${DEFAULT-VALUE}.") double zipf;
+
+  /** Cumulative popularity of entities 0..n-1 under Zipf(s); sampled by binary search. */
+  private static double[] zipfCdf(int n, double s) {
+    double[] cdf = new double[n];
+    double total = 0;
+    for (int k = 0; k < n; k++) {
+      total += 1 / Math.pow(k + 1, s);
+      cdf[k] = total;
+    }
+    for (int k = 0; k < n; k++) {
+      cdf[k] /= total;
+    }
+    return cdf;
+  }
+
+  private static int sample(double[] cdf, ThreadLocalRandom r) {
+    int i = Arrays.binarySearch(cdf, r.nextDouble());
+    return Math.min(cdf.length - 1, i >= 0 ? i : -i - 1);
+  }
 
   @Override
   public Integer call() throws Exception {
+    double[] cdf = zipfCdf(entities, zipf);
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicLong accepted = new AtomicLong();
     AtomicLong errors = new AtomicLong();
@@ -50,7 +72,7 @@ final class BenchCommand implements Callable<Integer> {
           long now = System.currentTimeMillis();
           ThreadLocalRandom r = ThreadLocalRandom.current();
           for (int i = 0; i < batch; i++) {
-            events.add(new Event("b" + client + "-" + now + "-" + seq++, "video:" + r.nextInt(entities), "view", now, 1));
+            events.add(new Event("b" + client + "-" + now + "-" + seq++, "video:" + sample(cdf, r), "view", now, 1));
           }
           byte[] body = TallyJson.events(events);
           long t0 = System.nanoTime();
@@ -75,7 +97,7 @@ final class BenchCommand implements Callable<Integer> {
       while (running.get()) {
         long t0 = System.nanoTime();
         try {
-          HttpCalls.get(url, "/v1/total", Map.of("entity", "video:" + ThreadLocalRandom.current().nextInt(entities), "type", "view"));
+          HttpCalls.get(url, "/v1/total", Map.of("entity", "video:" + sample(cdf, ThreadLocalRandom.current()), "type", "view"));
           if (queries[0] < queryLatencies.length) {
             queryLatencies[queries[0]++] = System.nanoTime() - t0;
           }
@@ -97,8 +119,8 @@ final class BenchCommand implements Callable<Integer> {
     long[] acks = ackLatencies.stream().flatMapToLong(l -> Arrays.stream(l, 0, (int) l[l.length - 1])).sorted().toArray();
     long[] q = Arrays.copyOf(queryLatencies, queries[0]);
     Arrays.sort(q);
-    System.out.printf("accepted %,d events in %.1f s: %,.0f events/s (%d clients, %d events/request), errors %d%n",
-        accepted.get(), elapsed, accepted.get() / elapsed, clients, batch, errors.get());
+    System.out.printf("accepted %,d events in %.1f s: %,.0f events/s (%d clients, %d events/request, %,d entities, zipf %.2f), errors %d%n",
+        accepted.get(), elapsed, accepted.get() / elapsed, clients, batch, entities, zipf, errors.get());
     System.out.printf("ack latency per request: p50 %.1f ms, p99 %.1f ms (%d requests)%n", pct(acks, 50), pct(acks, 99), acks.length);
     System.out.printf("GET /v1/total while ingesting: p50 %.2f ms, p99 %.2f ms (%d queries)%n", pct(q, 50), pct(q, 99), q.length);
     return 0;

@@ -20,6 +20,8 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -46,7 +48,9 @@ final class HttpApi implements AutoCloseable {
   private static final Set<String> TOTAL_PARAMS = Set.of("entity", "type");
 
   private final Vertx vertx;
-  private final HttpServer server;
+  private final List<HttpServer> servers = new ArrayList<>();
+  private final HttpServerOptions options;
+  private final Router router;
   private final Ingestor ingestor;
   private final QueryService queries;
   private final Health health;
@@ -56,7 +60,7 @@ final class HttpApi implements AutoCloseable {
     this.queries = queries;
     this.health = health;
     this.vertx = Vertx.vertx();
-    Router router = Router.router(vertx);
+    router = Router.router(vertx);
     router.post("/v1/events")
         .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
         .handler(this::ingest);
@@ -66,20 +70,39 @@ final class HttpApi implements AutoCloseable {
     router.route().failureHandler(this::failure);
     router.errorHandler(404, ctx -> error(ctx, 404, "no route " + ctx.request().path()));
     router.errorHandler(405, ctx -> error(ctx, 405, "method " + ctx.request().method() + " not allowed on " + ctx.request().path()));
-    server = vertx.createHttpServer(new HttpServerOptions()
+    options = new HttpServerOptions()
         .setHost(config.host())
         .setPort(config.port())
         .setCompressionSupported(true)
         .setDecompressionSupported(true)
         .setMaxInitialLineLength(8192)
-        .setMaxHeaderSize(16384));
-    server.requestHandler(router);
+        .setMaxHeaderSize(16384);
+  }
+
+  /**
+   * One server per event loop on the same address: Vert.x shares the socket and spreads
+   * connections over them, so parsing uses every core. Port 0 is resolved to a free port first,
+   * since Vert.x would give each instance its own.
+   */
+  private void listen(int instances) throws Exception {
+    int port = options.getPort();
+    if (port == 0) {
+      try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(options.getHost()))) {
+        port = probe.getLocalPort();
+      }
+    }
+    for (int i = 0; i < instances; i++) {
+      HttpServer server = vertx.createHttpServer(new HttpServerOptions(options).setPort(port));
+      server.requestHandler(router);
+      server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      servers.add(server);
+    }
   }
 
   static HttpApi start(ServerConfig config, Ingestor ingestor, QueryService queries, Health health) {
     HttpApi api = new HttpApi(config, ingestor, queries, health);
     try {
-      api.server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      api.listen(Math.max(1, Runtime.getRuntime().availableProcessors()));
     } catch (Exception e) {
       api.vertx.close();
       throw new TallyException("cannot listen on " + config.host() + ":" + config.port() + ": "
@@ -89,7 +112,7 @@ final class HttpApi implements AutoCloseable {
   }
 
   int port() {
-    return server.actualPort();
+    return servers.get(0).actualPort();
   }
 
   private void ingest(RoutingContext ctx) {
@@ -171,15 +194,17 @@ final class HttpApi implements AutoCloseable {
     byte[] get();
   }
 
+  /** Runs a query on a worker thread (store reads block) and answers on the event loop. */
   private void query(RoutingContext ctx, Answer answer) {
-    byte[] body;
-    try {
-      body = answer.get();
-    } catch (BadQueryException e) {
-      error(ctx, 400, e.getMessage());
-      return;
-    }
-    send(ctx, 200, body);
+    vertx.executeBlocking(answer::get, false).onComplete(result -> {
+      if (result.succeeded()) {
+        send(ctx, 200, result.result());
+      } else if (result.cause() instanceof BadQueryException e) {
+        error(ctx, 400, e.getMessage());
+      } else {
+        ctx.fail(result.cause());
+      }
+    });
   }
 
   private boolean unknownParams(RoutingContext ctx, Set<String> allowed) {
@@ -244,8 +269,12 @@ final class HttpApi implements AutoCloseable {
   /** Stops accepting connections and waits (up to 10 s) for in-flight requests to be answered. */
   @Override
   public void close() {
+    List<CompletableFuture<Void>> stopping = new ArrayList<>();
+    for (HttpServer server : servers) {
+      stopping.add(server.shutdown(10, TimeUnit.SECONDS).toCompletionStage().toCompletableFuture());
+    }
     try {
-      server.shutdown(10, TimeUnit.SECONDS).toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
+      CompletableFuture.allOf(stopping.toArray(CompletableFuture[]::new)).get(15, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.warn("HTTP shutdown did not complete cleanly: {}", e.toString());
     }

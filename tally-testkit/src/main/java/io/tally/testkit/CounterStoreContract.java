@@ -73,6 +73,16 @@ public abstract class CounterStoreContract {
   }
 
   @Test
+  void sumsBelowAndAboveTheCountAreExact() {
+    write(delta("video:1", "zero", Granularity.TOTAL, 0, 3, 0));
+    assertThat(store().read(CounterKey.total("video:1", "zero"))).isEqualTo(new Bucket(0, 3, 0));
+    write(delta("video:1", "zero", Granularity.TOTAL, 0, 2, 10), delta("video:1", "zero", Granularity.MINUTE, T, 4, 4));
+    assertThat(store().read(CounterKey.total("video:1", "zero"))).isEqualTo(new Bucket(0, 5, 10));
+    write(delta("video:1", "zero", Granularity.MINUTE, T, 1, 0));
+    assertThat(store().range("video:1", "zero", Granularity.MINUTE, T, T + 60_000)).containsExactly(new Bucket(T, 5, 4));
+  }
+
+  @Test
   void rangeReturnsTheBucketsInTheHalfOpenRangeInTimeOrder() {
     write(
         delta("video:1", "view", Granularity.HOUR, T + 2 * HOUR, 2, 2),

@@ -3,6 +3,8 @@ package io.tally.core.aggregate;
 import io.tally.model.Event;
 import io.tally.model.Granularity;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,41 +13,135 @@ import java.util.Map;
  * Accumulates the count and sum deltas of events for the minute, hour, day and total rows they
  * fall in, until {@link #drain() drained} into an immutable list.
  *
+ * <p>Events are grouped by series (entity, type): one hash lookup per event finds the series'
+ * rows, and most events of a flush land in a bucket the series already has. {@link #drain()}
+ * returns the deltas in the order of the stores' keys — series by (entity length, entity, type
+ * length, type), then minute, hour and day buckets in time order, then the total — which the
+ * RocksDB store inserts fastest (it still sorts, which costs one pass on sorted input).
+ *
  * <p>Not thread-safe: owned by one processor thread; only the drained list crosses threads.
  */
 public final class DeltaAggregator {
-  private Map<CounterKey, long[]> rows = new HashMap<>();
+  private static final Comparator<Series> KEY_ORDER = Comparator
+      .comparingInt((Series s) -> s.entity.length())
+      .thenComparing(s -> s.entity)
+      .thenComparingInt(s -> s.type.length())
+      .thenComparing(s -> s.type);
+
+  private Map<Series, Rows> series = new HashMap<>(1 << 16);
+  private int rowCount;
 
   /** Adds {@code event} to its four rows. */
   public void add(Event event) {
-    addTo(CounterKey.total(event.entity(), event.type()), event.value());
-    for (Granularity g : Granularity.TIMED) {
-      addTo(new CounterKey(event.entity(), event.type(), g, g.bucketStart(event.timeMillis())), event.value());
+    Series key = new Series(event.entity(), event.type());
+    Rows rows = series.get(key);
+    if (rows == null) {
+      rows = new Rows();
+      series.put(key, rows);
+      rowCount++; // the total
     }
-  }
-
-  private void addTo(CounterKey key, long value) {
-    long[] cell = rows.get(key);
-    if (cell == null) {
-      cell = new long[2];
-      rows.put(key, cell);
+    rows.totalCount++;
+    rows.totalSum += event.value(); // values ≤ ValidationLimits.maxValue: a flush cannot overflow
+    for (int g = 0; g < Granularity.TIMED.length; g++) {
+      if (rows.buckets[g].add(Granularity.TIMED[g].bucketStart(event.timeMillis()), event.value())) {
+        rowCount++;
+      }
     }
-    cell[0]++;
-    cell[1] += value; // values ≤ ValidationLimits.maxValue: a flush cannot overflow
   }
 
   /** Rows with pending deltas. */
   public int rowCount() {
-    return rows.size();
+    return rowCount;
   }
 
-  /** Returns the pending deltas and starts empty. */
+  /** Returns the pending deltas in store key order and starts empty. */
   public List<CounterDelta> drain() {
-    List<CounterDelta> out = new ArrayList<>(rows.size());
-    for (Map.Entry<CounterKey, long[]> e : rows.entrySet()) {
-      out.add(new CounterDelta(e.getKey(), e.getValue()[0], e.getValue()[1]));
+    List<CounterDelta> out = new ArrayList<>(rowCount);
+    Series[] keys = series.keySet().toArray(new Series[0]);
+    Arrays.sort(keys, KEY_ORDER);
+    for (Series s : keys) {
+      Rows rows = series.get(s);
+      for (int g = 0; g < Granularity.TIMED.length; g++) {
+        rows.buckets[g].drainTo(s, Granularity.TIMED[g], out);
+      }
+      out.add(new CounterDelta(CounterKey.total(s.entity, s.type), rows.totalCount, rows.totalSum));
     }
-    rows = new HashMap<>();
+    series = new HashMap<>(Math.max(1 << 16, keys.length * 2));
+    rowCount = 0;
     return out;
+  }
+
+  private record Series(String entity, String type) {}
+
+  private static final class Rows {
+    long totalCount;
+    long totalSum;
+    final Buckets[] buckets = {new Buckets(), new Buckets(), new Buckets()};
+  }
+
+  /** The buckets of one granularity of one series: parallel arrays, usually of length 1. */
+  private static final class Buckets {
+    private long[] starts = new long[1];
+    private long[] counts = new long[1];
+    private long[] sums = new long[1];
+    private int size;
+    private Map<Long, Integer> positions; // only once there are many buckets
+
+    /** Returns true if this created a new bucket. */
+    boolean add(long start, long value) {
+      int i = indexOf(start);
+      boolean created = i < 0;
+      if (created) {
+        i = append(start);
+      }
+      counts[i]++;
+      sums[i] += value;
+      return created;
+    }
+
+    private int indexOf(long start) {
+      if (positions != null) {
+        Integer i = positions.get(start);
+        return i == null ? -1 : i;
+      }
+      for (int i = size - 1; i >= 0; i--) {
+        if (starts[i] == start) {
+          return i;
+        }
+      }
+      return -1;
+    }
+
+    private int append(long start) {
+      if (size == starts.length) {
+        starts = Arrays.copyOf(starts, size * 2);
+        counts = Arrays.copyOf(counts, size * 2);
+        sums = Arrays.copyOf(sums, size * 2);
+      }
+      starts[size] = start;
+      if (positions == null && size == 8) {
+        positions = new HashMap<>();
+        for (int i = 0; i < size; i++) {
+          positions.put(starts[i], i);
+        }
+      }
+      if (positions != null) {
+        positions.put(start, size);
+      }
+      return size++;
+    }
+
+    void drainTo(Series s, Granularity g, List<CounterDelta> out) {
+      Integer[] order = new Integer[size];
+      for (int i = 0; i < size; i++) {
+        order[i] = i;
+      }
+      if (size > 1) {
+        Arrays.sort(order, (a, b) -> Long.compare(starts[a], starts[b]));
+      }
+      for (int i : order) {
+        out.add(new CounterDelta(new CounterKey(s.entity, s.type, g, starts[i]), counts[i], sums[i]));
+      }
+    }
   }
 }
