@@ -11,7 +11,9 @@ import io.tally.core.validate.EventValidator;
 import io.tally.rocksdb.RocksDbCounterStore;
 import io.tally.rocksdb.RocksDbEventLog;
 import io.tally.rocksdb.RocksDbStorage;
+import io.tally.core.store.DeltaSink;
 import java.time.InstantSource;
+import java.util.function.UnaryOperator;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -38,13 +40,14 @@ public final class EmbeddedTally implements AutoCloseable {
   private final ScheduledExecutorService maintenance;
   private boolean closed;
 
-  private EmbeddedTally(ServerConfig config, InstantSource clock) {
+  private EmbeddedTally(ServerConfig config, InstantSource clock, UnaryOperator<DeltaSink> sinkDecorator) {
     this.config = config;
     storage = RocksDbStorage.open(config.dataDir(), config.partitions());
     try {
       log = new RocksDbEventLog(storage, clock, config.fsync());
       store = new RocksDbCounterStore(storage);
-      processors = new ProcessorGroup(log, store, config.processor(), clock, ProcessorGroup.allPartitions(log));
+      DeltaSink sink = sinkDecorator.apply(store);
+      processors = new ProcessorGroup(log, sink, config.processor(), clock, ProcessorGroup.allPartitions(log));
       Partitioner partitioner = new Partitioner(config.partitions());
       EventValidator validator = new EventValidator(config.validation());
       Ingestor ingestor = new Ingestor(log, partitioner, validator, clock, config.ingest(), processors::backlog);
@@ -57,7 +60,8 @@ public final class EmbeddedTally implements AutoCloseable {
       });
       LogRetention retention = new LogRetention(log, store, clock, config.logRetentionMillis(), config.processor().dedupWindowMillis());
       maintenance.scheduleWithFixedDelay(() -> runQuietly(retention), 1, 60, TimeUnit.SECONDS);
-      http = HttpApi.start(config, ingestor, queries, new Health(processors, clock));
+      http = HttpApi.start(config, ingestor, queries,
+          new Health(processors, clock, config.processor().unhealthyAfterMillis()));
     } catch (RuntimeException e) {
       storage.close();
       throw e;
@@ -71,7 +75,16 @@ public final class EmbeddedTally implements AutoCloseable {
 
   /** As {@link #start(ServerConfig)} with an injected clock, for tests. */
   public static EmbeddedTally start(ServerConfig config, InstantSource clock) {
-    return new EmbeddedTally(requireNonNull(config, "config"), requireNonNull(clock, "clock"));
+    return start(config, clock, UnaryOperator.identity());
+  }
+
+  /**
+   * Test seam: as {@link #start(ServerConfig, InstantSource)}, with the processors writing
+   * through {@code sinkDecorator.apply(store)}, e.g. to slow down or fail writes.
+   */
+  public static EmbeddedTally start(ServerConfig config, InstantSource clock, UnaryOperator<DeltaSink> sinkDecorator) {
+    return new EmbeddedTally(requireNonNull(config, "config"), requireNonNull(clock, "clock"),
+        requireNonNull(sinkDecorator, "sinkDecorator"));
   }
 
   /** The port actually bound (useful with port 0). */

@@ -6,24 +6,24 @@ import java.time.InstantSource;
 
 /**
  * What {@code /healthz} reports: the processors' state and backlog. The server is unhealthy when
- * a processor has been failing for longer than {@value #UNHEALTHY_AFTER_MILLIS} ms. Thread-safe.
+ * a processor has been failing for longer than {@code unhealthyAfterMillis}. Thread-safe.
  */
 final class Health {
-  static final long UNHEALTHY_AFTER_MILLIS = 10_000;
-
   private final ProcessorGroup processors;
   private final InstantSource clock;
+  private final long unhealthyAfterMillis;
 
-  Health(ProcessorGroup processors, InstantSource clock) {
+  Health(ProcessorGroup processors, InstantSource clock, long unhealthyAfterMillis) {
     this.processors = processors;
     this.clock = clock;
+    this.unhealthyAfterMillis = unhealthyAfterMillis;
   }
 
   record Report(boolean healthy, boolean recovered, ProcessorHealth processor, long backlog) {}
 
   Report report() {
     ProcessorHealth h = processors.health();
-    boolean healthy = h.ok() || clock.millis() - h.failingSinceMillis() < UNHEALTHY_AFTER_MILLIS;
+    boolean healthy = h.ok() || clock.millis() - h.failingSinceMillis() < unhealthyAfterMillis;
     return new Report(healthy, processors.recovered(), h, processors.backlog());
   }
 }

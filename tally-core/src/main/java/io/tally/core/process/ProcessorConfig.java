@@ -10,6 +10,7 @@ package io.tally.core.process;
  * @param dedupWindowMillis dedup window in log append time
  * @param dedupCapacity most ids remembered per partition (memory: ≤ 40 bytes each)
  * @param maxRetryBackoffMillis longest wait between attempts to write a failed flush
+ * @param unhealthyAfterMillis how long a processor may keep failing before health checks fail
  */
 public record ProcessorConfig(
     int threads,
@@ -18,12 +19,13 @@ public record ProcessorConfig(
     int maxPollRecords,
     long dedupWindowMillis,
     int dedupCapacity,
-    long maxRetryBackoffMillis) {
+    long maxRetryBackoffMillis,
+    long unhealthyAfterMillis) {
 
   public static final ProcessorConfig DEFAULTS =
       new ProcessorConfig(
           Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())),
-          1000, 500_000, 10_000, 10 * 60_000L, 1_000_000, 5_000);
+          1000, 500_000, 10_000, 10 * 60_000L, 1_000_000, 5_000, 10_000);
 
   public ProcessorConfig {
     if (threads < 1) {
@@ -32,20 +34,28 @@ public record ProcessorConfig(
     if (flushIntervalMillis < 1 || maxRowsPerFlush < 1 || maxPollRecords < 1) {
       throw new IllegalArgumentException("flush interval, rows per flush and poll size must be positive");
     }
-    if (dedupWindowMillis < 0 || dedupCapacity < 1 || maxRetryBackoffMillis < 1) {
+    if (dedupWindowMillis < 0 || dedupCapacity < 1 || maxRetryBackoffMillis < 1 || unhealthyAfterMillis < 0) {
       throw new IllegalArgumentException("dedup window must be ≥ 0, capacity and backoff positive");
     }
   }
 
   public ProcessorConfig withThreads(int n) {
-    return new ProcessorConfig(n, flushIntervalMillis, maxRowsPerFlush, maxPollRecords, dedupWindowMillis, dedupCapacity, maxRetryBackoffMillis);
+    return new ProcessorConfig(n, flushIntervalMillis, maxRowsPerFlush, maxPollRecords, dedupWindowMillis,
+        dedupCapacity, maxRetryBackoffMillis, unhealthyAfterMillis);
   }
 
   public ProcessorConfig withFlushIntervalMillis(long millis) {
-    return new ProcessorConfig(threads, millis, maxRowsPerFlush, maxPollRecords, dedupWindowMillis, dedupCapacity, maxRetryBackoffMillis);
+    return new ProcessorConfig(threads, millis, maxRowsPerFlush, maxPollRecords, dedupWindowMillis,
+        dedupCapacity, maxRetryBackoffMillis, unhealthyAfterMillis);
   }
 
   public ProcessorConfig withDedup(long windowMillis, int capacity) {
-    return new ProcessorConfig(threads, flushIntervalMillis, maxRowsPerFlush, maxPollRecords, windowMillis, capacity, maxRetryBackoffMillis);
+    return new ProcessorConfig(threads, flushIntervalMillis, maxRowsPerFlush, maxPollRecords, windowMillis,
+        capacity, maxRetryBackoffMillis, unhealthyAfterMillis);
+  }
+
+  public ProcessorConfig withFailurePolicy(long maxRetryBackoffMillis, long unhealthyAfterMillis) {
+    return new ProcessorConfig(threads, flushIntervalMillis, maxRowsPerFlush, maxPollRecords, dedupWindowMillis,
+        dedupCapacity, maxRetryBackoffMillis, unhealthyAfterMillis);
   }
 }

@@ -224,8 +224,10 @@ final class ProcessorLoop implements Runnable {
     long since = h.ok() ? now : h.failingSinceMillis();
     long failures = h.ok() ? 1 : h.consecutiveFailures() + 1;
     health = ProcessorHealth.failing(what + ": " + e.getMessage(), since, failures);
-    if (failures == 1 || Long.bitCount(failures) == 1) {
-      LOG.warn("{} (attempt {}), retrying in {} ms", what, failures, backoffMillis, e);
+    if (failures == 1) {
+      LOG.warn("{}, retrying with backoff", what, e);
+    } else if (Long.bitCount(failures) == 1) {
+      LOG.warn("{} (attempt {}): {}; retrying in {} ms", what, failures, e.getMessage(), backoffMillis);
     }
   }
 
