@@ -22,11 +22,16 @@ import java.util.Map;
  * <p>Not thread-safe: owned by one processor thread; only the drained list crosses threads.
  */
 public final class DeltaAggregator {
-  private static final Comparator<Series> KEY_ORDER = Comparator
-      .comparingInt((Series s) -> s.entity.length())
-      .thenComparing(s -> s.entity)
-      .thenComparingInt(s -> s.type.length())
-      .thenComparing(s -> s.type);
+  private static final Comparator<Series> KEY_ORDER = (a, b) -> {
+    int c = Integer.compare(a.entity.length(), b.entity.length());
+    if (c == 0) {
+      c = a.entity.compareTo(b.entity);
+    }
+    if (c == 0) {
+      c = Integer.compare(a.type.length(), b.type.length());
+    }
+    return c != 0 ? c : a.type.compareTo(b.type);
+  };
 
   private Map<Series, Rows> series = new HashMap<>(1 << 16);
   private int rowCount;
