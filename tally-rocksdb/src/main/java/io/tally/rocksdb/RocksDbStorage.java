@@ -57,7 +57,10 @@ public final class RocksDbStorage implements AutoCloseable {
         .setCreateIfMissing(true)
         .setCreateMissingColumnFamilies(true)
         .setMaxBackgroundJobs(2)
-        .setKeepLogFileNum(5);
+        .setKeepLogFileNum(5)
+        // The default column family (checkpoints) is tiny and would rarely flush, pinning every
+        // write-ahead log file since; this bound makes RocksDB flush it so old WAL files go.
+        .setMaxTotalWalSize(256L << 20);
     ColumnFamilyOptions meta = new ColumnFamilyOptions();
     ColumnFamilyOptions log = new ColumnFamilyOptions()
         .setCompressionType(CompressionType.LZ4_COMPRESSION)
