@@ -8,7 +8,7 @@ package io.tally.core.process;
  * @param maxRowsPerFlush pending counter rows that force an early flush (bounds memory)
  * @param maxPollRecords most records read from one partition per poll
  * @param dedupWindowMillis dedup window in log append time
- * @param dedupCapacity most ids remembered per partition (memory: ≤ 40 bytes each)
+ * @param dedupCapacity most id sightings remembered per partition (memory: ≤ 56 bytes each)
  * @param maxRetryBackoffMillis longest wait between attempts to write a failed flush
  * @param unhealthyAfterMillis how long a processor may keep failing before health checks fail
  */
