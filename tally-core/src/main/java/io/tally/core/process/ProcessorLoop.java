@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  *       checkpoint (DESIGN.md invariant 3).
  *   <li>Consume: read each partition from its position; an event whose id is not a first sighting
  *       is dropped, every other event is added to the aggregator.
- *   <li>Seal: every flush interval (or when the aggregator holds too many rows) the pending deltas
- *       and every partition's new checkpoint become one immutable {@link DeltaBatch}.
+ *   <li>Seal: every flush interval (ten intervals while catching up on a backlog, or earlier
+ *       when the aggregator holds too many rows) the pending deltas and every partition's new
+ *       checkpoint become one immutable {@link DeltaBatch}.
  *   <li>Write: the sink applies deltas and checkpoints atomically. Until it succeeds the loop
  *       consumes nothing more and retries the same batch with exponential backoff, so a failure
  *       can neither advance a checkpoint nor lose a delta; the growing log backlog turns into
@@ -46,6 +47,12 @@ final class ProcessorLoop implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessorLoop.class);
   private static final long IDLE_PARK_NANOS = 2_000_000L;
   private static final long MIN_BACKOFF_MILLIS = 50;
+  /**
+   * While a partition is more than a poll behind the log (catching up after a restart or a
+   * burst), flushes come this many times less often: events of the same rows merge into fewer
+   * store writes, and the counts are not fresh anyway. Memory stays bounded by maxRowsPerFlush.
+   */
+  private static final int CATCH_UP_FLUSH_FACTOR = 10;
   /** On stop, how long the loop keeps consuming what is already logged before its last flush. */
   private static final long STOP_DRAIN_MILLIS = 30_000;
 
@@ -103,10 +110,12 @@ final class ProcessorLoop implements Runnable {
   /** One pass: consume what is there, flush when due. Returns whether anything was done. */
   boolean step() {
     boolean worked = false;
+    boolean behind = false;
     if (pending == null) {
       try {
         for (PartitionState s : partitions) {
           worked |= poll(s);
+          behind |= s.nextOffset < log.head(s.partition).endOffset() - config.maxPollRecords();
         }
       } catch (RuntimeException e) {
         noteFailure("reading the log failed", e);
@@ -114,9 +123,9 @@ final class ProcessorLoop implements Runnable {
       }
     }
     long now = clock.millis();
+    long interval = behind ? CATCH_UP_FLUSH_FACTOR * config.flushIntervalMillis() : config.flushIntervalMillis();
     if (pending == null
-        && (now - lastFlushMillis >= config.flushIntervalMillis()
-            || aggregator.rowCount() >= config.maxRowsPerFlush())) {
+        && (now - lastFlushMillis >= interval || aggregator.rowCount() >= config.maxRowsPerFlush())) {
       seal();
       lastFlushMillis = now;
     }
