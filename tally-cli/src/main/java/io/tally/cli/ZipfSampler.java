@@ -31,8 +31,17 @@ final class ZipfSampler {
   }
 
   String next() {
+    return names[nextIndex()];
+  }
+
+  /** The index k of a drawn entity {@code video:k}. */
+  int nextIndex() {
     int i = Arrays.binarySearch(cdf, ThreadLocalRandom.current().nextDouble());
-    return names[Math.min(cdf.length - 1, i >= 0 ? i : -i - 1)];
+    return Math.min(cdf.length - 1, i >= 0 ? i : -i - 1);
+  }
+
+  String name(int index) {
+    return names[index];
   }
 
   int entities() {

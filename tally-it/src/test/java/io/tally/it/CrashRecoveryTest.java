@@ -53,7 +53,10 @@ class CrashRecoveryTest {
   private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
   private static final Path JAR = ROOT.resolve("tally-cli/target/tally.jar");
 
-  private static final int UNIQUE_EVENTS = 200_000;
+  /** Unique events; {@code -Dtally.chaos.events=5000000} for the long mode (docs/testing.md). */
+  private static final int UNIQUE_EVENTS = Integer.getInteger("tally.chaos.events", 200_000);
+  /** Planned kills at points of the stream; {@code -Dtally.chaos.kills=50} for the long mode. */
+  private static final int PLANNED_KILLS = Integer.getInteger("tally.chaos.kills", 5);
   private static final int ENTITIES = 2_000;
   private static final String[] TYPES = {"view", "like", "share"};
   private static final int SERIES = ENTITIES * TYPES.length;
@@ -150,7 +153,7 @@ class CrashRecoveryTest {
   }
 
   @Test
-  @Timeout(value = 8, unit = TimeUnit.MINUTES)
+  @Timeout(value = 10, unit = TimeUnit.MINUTES) // long mode: -Djunit.jupiter.execution.timeout.mode=disabled
   void everyAcknowledgedEventIsCountedExactlyOnceThroughKill9() throws Throwable {
     String property = System.getProperty("tally.crash.seed");
     long seed = property != null && !property.isBlank() ? Long.parseLong(property.trim()) : new Random().nextLong();
@@ -353,7 +356,7 @@ class CrashRecoveryTest {
    * acknowledged batch and re-sends it once the server is back.
    */
   private void killer(Random r) throws Exception {
-    int planned = 5 + r.nextInt(2);
+    int planned = Math.max(4, PLANNED_KILLS) + r.nextInt(2);
     List<Long> points = new ArrayList<>(); // one in each of `planned` equal slots of 5%..85% of the stream
     for (int k = 0; k < planned; k++) {
       points.add((long) (UNIQUE_EVENTS * (0.05 + 0.80 * (k + r.nextDouble()) / planned)));
