@@ -54,11 +54,13 @@ final class HttpApi implements AutoCloseable {
   private final Ingestor ingestor;
   private final QueryService queries;
   private final Health health;
+  private final int maxBodyBytes;
 
   private HttpApi(ServerConfig config, Ingestor ingestor, QueryService queries, Health health) {
     this.ingestor = ingestor;
     this.queries = queries;
     this.health = health;
+    this.maxBodyBytes = config.maxBodyBytes();
     this.vertx = Vertx.vertx();
     router = Router.router(vertx);
     router.post("/v1/events")
@@ -241,7 +243,7 @@ final class HttpApi implements AutoCloseable {
     int status = ctx.statusCode();
     Throwable t = ctx.failure();
     if (status == 413) {
-      error(ctx, 413, "body larger than the limit of " + "the server (see maxBodyBytes)");
+      error(ctx, 413, "body larger than the limit of " + maxBodyBytes + " bytes; split the batch");
     } else if (status >= 400 && status < 500) {
       error(ctx, status, t != null && t.getMessage() != null ? t.getMessage() : "bad request");
     } else {
