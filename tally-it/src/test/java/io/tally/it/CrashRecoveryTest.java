@@ -158,7 +158,7 @@ class CrashRecoveryTest {
     String property = System.getProperty("tally.crash.seed");
     long seed = property != null && !property.isBlank() ? Long.parseLong(property.trim()) : new Random().nextLong();
     System.out.println("CrashRecoveryTest seed=" + seed + "  (replay: -Dtally.crash.seed=" + seed + ")");
-    assertThat(JAR).as("the runnable jar; build it with: mvn -B -o install -DskipTests").isRegularFile();
+    assertThat(JAR).as("the runnable jar, which mvn verify builds before this module").isRegularFile();
     port = freePort();
     dataDir = dir.resolve("data");
     serverLog = dir.resolve("server.log");
