@@ -34,7 +34,7 @@ import org.rocksdb.WriteOptions;
  *
  * <p>Thread-safe. Queries see it as a read-only {@link CounterStore}.
  */
-public final class RocksDbCounterStore implements CounterStore, DeltaSink {
+public final class RocksDbCounterStore implements CounterStore, DeltaSink, AutoCloseable {
   private record Merge(byte[] key, long amount) {}
 
   private final RocksDbStorage storage;
@@ -143,5 +143,11 @@ public final class RocksDbCounterStore implements CounterStore, DeltaSink {
   @Override
   public OptionalLong asOfMillis(int partition) {
     return checkpoint(partition).map(cp -> OptionalLong.of(cp.asOfMillis())).orElse(OptionalLong.empty());
+  }
+
+  /** Frees the write options; the storage itself is closed by its owner. */
+  @Override
+  public void close() {
+    writeOptions.close();
   }
 }

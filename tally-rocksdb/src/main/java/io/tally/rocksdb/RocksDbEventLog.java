@@ -113,11 +113,13 @@ public final class RocksDbEventLog implements EventLog {
       throw new IllegalArgumentException("batch built for " + batch.partitions() + " partitions, log has " + partitions);
     }
     CompletableFuture<Void> done = new CompletableFuture<>();
-    if (closed) {
-      done.completeExceptionally(new TallyException("event log is closed"));
-      return done;
+    synchronized (queue) { // with stopAppends: nothing is queued after the appender's last drain
+      if (closed) {
+        done.completeExceptionally(new TallyException("event log is closed"));
+      } else {
+        queue.add(new Pending(batch, done));
+      }
     }
-    queue.add(new Pending(batch, done));
     return done;
   }
 
@@ -256,6 +258,10 @@ public final class RocksDbEventLog implements EventLog {
         }
         long base = LogBatchDescriptor.baseOffset(it.key());
         it.value(header);
+        if (base > mid) {
+          // mid lies below the first stored batch: retention deleted it since lo was read
+          lo = Math.min(base, hi);
+        }
         if (LogBatchDescriptor.appendTime(header) >= appendTimeMillis) {
           hi = Math.min(hi, base);
         } else {
@@ -317,7 +323,9 @@ public final class RocksDbEventLog implements EventLog {
     if (closed) {
       return;
     }
-    closed = true;
+    synchronized (queue) {
+      closed = true;
+    }
     try {
       appender.join();
       if (syncer != null) {

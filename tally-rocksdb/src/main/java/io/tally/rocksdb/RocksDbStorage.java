@@ -74,7 +74,18 @@ public final class RocksDbStorage implements AutoCloseable {
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, meta),
         new ColumnFamilyDescriptor("log".getBytes(StandardCharsets.US_ASCII), log),
         new ColumnFamilyDescriptor("counters".getBytes(StandardCharsets.US_ASCII), counters));
-    db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+    try {
+      db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+    } catch (RocksDBException e) {
+      closeOptions(); // e.g. another process holds the data dir's lock
+      throw e;
+    }
+  }
+
+  private void closeOptions() {
+    dbOptions.close();
+    cfOptions.forEach(ColumnFamilyOptions::close);
+    addOperator.close();
   }
 
   /**
@@ -163,8 +174,6 @@ public final class RocksDbStorage implements AutoCloseable {
     }
     handles.forEach(ColumnFamilyHandle::close);
     db.close();
-    dbOptions.close();
-    cfOptions.forEach(ColumnFamilyOptions::close);
-    addOperator.close();
+    closeOptions();
   }
 }

@@ -43,27 +43,27 @@ public final class EmbeddedTally implements AutoCloseable {
   private EmbeddedTally(ServerConfig config, InstantSource clock, UnaryOperator<DeltaSink> sinkDecorator) {
     this.config = config;
     storage = RocksDbStorage.open(config.dataDir(), config.partitions());
+    log = new RocksDbEventLog(storage, clock, config.fsync());
+    store = new RocksDbCounterStore(storage);
+    processors = new ProcessorGroup(log, sinkDecorator.apply(store), config.processor(), clock,
+        ProcessorGroup.allPartitions(log));
+    maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "tally-maintenance");
+      t.setDaemon(true);
+      return t;
+    });
     try {
-      log = new RocksDbEventLog(storage, clock, config.fsync());
-      store = new RocksDbCounterStore(storage);
-      DeltaSink sink = sinkDecorator.apply(store);
-      processors = new ProcessorGroup(log, sink, config.processor(), clock, ProcessorGroup.allPartitions(log));
       Partitioner partitioner = new Partitioner(config.partitions());
       EventValidator validator = new EventValidator(config.validation());
       Ingestor ingestor = new Ingestor(log, partitioner, validator, clock, config.ingest(), processors::backlog);
       QueryService queries = new QueryService(store, partitioner, validator, clock, config.maxBuckets());
       processors.start();
-      maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "tally-maintenance");
-        t.setDaemon(true);
-        return t;
-      });
       LogRetention retention = new LogRetention(log, store, clock, config.logRetentionMillis(), config.processor().dedupWindowMillis());
       maintenance.scheduleWithFixedDelay(() -> runQuietly(retention), 1, 60, TimeUnit.SECONDS);
       http = HttpApi.start(config, ingestor, queries,
           new Health(processors, clock, config.processor().unhealthyAfterMillis()));
     } catch (RuntimeException e) {
-      storage.close();
+      stopStorage(); // e.g. the port is taken: undo what started, in reverse
       throw e;
     }
   }
@@ -117,12 +117,30 @@ public final class EmbeddedTally implements AutoCloseable {
     closed = true;
     LOG.info("shutting down: finishing in-flight requests");
     http.close();
-    maintenance.shutdownNow();
-    log.stopAppends();
-    LOG.info("processing what is logged and writing the last deltas and checkpoints");
-    processors.close();
-    log.close();
-    storage.close();
+    stopStorage();
     LOG.info("stopped");
+  }
+
+  /**
+   * Stops retention, appends and processing, then closes RocksDB. If a processor thread did not
+   * end in time (a failing store), RocksDB stays open under it rather than being freed while in
+   * use; whatever it had not written is reprocessed from the log at the next start.
+   */
+  private void stopStorage() {
+    maintenance.shutdownNow();
+    try {
+      maintenance.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    log.stopAppends();
+    LOG.info("counting what is logged and writing the last deltas and checkpoints");
+    if (!processors.stopAndAwait()) {
+      LOG.warn("a processor thread did not stop in time; leaving RocksDB open under it");
+      return;
+    }
+    log.close();
+    store.close();
+    storage.close();
   }
 }

@@ -32,14 +32,23 @@ public final class LogRetention implements Runnable {
     this.dedupWindowMillis = dedupWindowMillis;
   }
 
+  /**
+   * The first offset recovery re-reads to rebuild the dedup window of {@code cp}'s partition:
+   * everything appended within {@code windowMillis} before the last applied record. The one
+   * definition both recovery and retention use, so retention never deletes what recovery needs.
+   */
+  static long dedupSpanStart(EventLog log, Checkpoint cp, long windowMillis) {
+    return cp.lastAppendTimeMillis() == Long.MIN_VALUE
+        ? cp.nextOffset()
+        : log.offsetForTime(cp.partition(), cp.lastAppendTimeMillis() - windowMillis);
+  }
+
   @Override
   public void run() {
     long cutoff = clock.millis() - retentionMillis;
     for (int p = 0; p < log.partitions(); p++) {
       Checkpoint cp = sink.checkpoint(p).orElse(Checkpoint.initial(p));
-      long needed = cp.lastAppendTimeMillis() == Long.MIN_VALUE
-          ? cp.nextOffset()
-          : Math.min(cp.nextOffset(), log.offsetForTime(p, cp.lastAppendTimeMillis() - dedupWindowMillis));
+      long needed = Math.min(cp.nextOffset(), dedupSpanStart(log, cp, dedupWindowMillis));
       long expired = log.offsetForTime(p, cutoff);
       long deleteBelow = Math.min(needed, expired);
       if (deleteBelow > log.startOffset(p)) {

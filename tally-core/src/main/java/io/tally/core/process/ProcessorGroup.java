@@ -84,17 +84,35 @@ public final class ProcessorGroup implements AutoCloseable {
     return worst;
   }
 
-  /** Stops consuming, writes the last flush and checkpoints, and waits for the threads. */
-  @Override
-  public void close() {
+  /**
+   * Stops consuming, lets each thread count what is logged and write its last flush and
+   * checkpoint, and waits for the threads.
+   *
+   * @return true if every thread ended; false if one is still running (its store is failing or
+   *     it was interrupted), in which case the caller must not close the log or the store
+   */
+  public boolean stopAndAwait() {
     loops.forEach(ProcessorLoop::stop);
+    long deadline = System.nanoTime() + (ProcessorLoop.MAX_STOP_MILLIS + 5_000) * 1_000_000L;
+    boolean interrupted = false;
     for (Thread t : threads) {
-      try {
-        t.join(30_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
+      while (t.isAlive() && System.nanoTime() < deadline) {
+        try {
+          t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
       }
     }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    return threads.stream().noneMatch(Thread::isAlive);
+  }
+
+  /** {@link #stopAndAwait()}, ignoring whether the threads ended. */
+  @Override
+  public void close() {
+    stopAndAwait();
   }
 }

@@ -54,7 +54,14 @@ final class ProcessorLoop implements Runnable {
    */
   private static final int CATCH_UP_FLUSH_FACTOR = 10;
   /** On stop, how long the loop keeps consuming what is already logged before its last flush. */
-  private static final long STOP_DRAIN_MILLIS = 30_000;
+  private static final long STOP_DRAIN_MILLIS = 15_000;
+  /** On stop, how long the last flush is retried if the store fails. */
+  private static final long STOP_WRITE_MILLIS = 10_000;
+  /**
+   * The longest a stopped loop runs on: {@link ProcessorGroup} waits this long (plus a margin)
+   * before it reports threads that did not end, so their resources are not closed under them.
+   */
+  static final long MAX_STOP_MILLIS = STOP_DRAIN_MILLIS + STOP_WRITE_MILLIS;
 
   private final EventLog log;
   private final DeltaSink sink;
@@ -84,7 +91,20 @@ final class ProcessorLoop implements Runnable {
   @Override
   public void run() {
     try {
-      recover();
+      while (!recovered && running) {
+        try {
+          recover();
+        } catch (RuntimeException e) {
+          noteFailure("recovering from the checkpoint failed", e);
+          LockSupport.parkNanos(backoffMillis * 1_000_000L);
+          backoffMillis = Math.min(backoffMillis * 2, config.maxRetryBackoffMillis());
+        }
+      }
+      if (!recovered) {
+        return;
+      }
+      backoffMillis = MIN_BACKOFF_MILLIS;
+      health = ProcessorHealth.OK;
       lastFlushMillis = clock.millis();
       long stopDeadline = Long.MAX_VALUE;
       while (true) {
@@ -141,7 +161,7 @@ final class ProcessorLoop implements Runnable {
       Checkpoint cp = sink.checkpoint(p).orElse(Checkpoint.initial(p));
       DedupWindow dedup = new DedupWindow(config.dedupWindowMillis(), config.dedupCapacity());
       if (cp.lastAppendTimeMillis() != Long.MIN_VALUE) {
-        long from = log.offsetForTime(p, cp.lastAppendTimeMillis() - config.dedupWindowMillis());
+        long from = LogRetention.dedupSpanStart(log, cp, config.dedupWindowMillis());
         long rebuilt = 0;
         while (from < cp.nextOffset()) {
           List<LogRecord> records = log.read(p, from, config.maxPollRecords());
@@ -248,7 +268,7 @@ final class ProcessorLoop implements Runnable {
     if (pending == null) {
       seal();
     }
-    long deadline = clock.millis() + 10_000;
+    long deadline = clock.millis() + STOP_WRITE_MILLIS;
     while (pending != null && clock.millis() < deadline) {
       if (!tryWrite(clock.millis())) {
         LockSupport.parkNanos(backoffMillis * 1_000_000L);
