@@ -10,150 +10,220 @@ import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
+import io.vertx.core.json.JsonObject;
 import java.net.URI;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
  * {@code tally bench}: a load generator against a running server. {@code --clients} connections
- * each send batched ingest requests back to back, one more queries totals; it reports accepted
- * events/s and latency percentiles, then checks that every acknowledged event was counted once.
- * It runs on one Vert.x event loop (Netty), and builds most request bodies before the clock
- * starts, so on a small machine it leaves the cores to the server. (Freshness probes,
- * HdrHistogram and JSON output are tracked separately.)
+ * post batched ingest requests back to back; one more queries totals; a probe posts single events
+ * and measures how long until a query sees them (freshness). It reports accepted events/s,
+ * latency percentiles (HdrHistogram) and errors by kind, then waits until the server has counted
+ * everything and checks every entity's total against what was acknowledged (exact-count check).
  *
- * <p>Threading: every callback runs on the single client event loop, so the recorders need no
- * locks; the main thread only starts, sleeps and reads them after the loop finished.
+ * <p>It runs on one Vert.x event loop (Netty) and builds most request bodies before the clock
+ * starts, so on a small machine it leaves the cores to the server. Threading: every callback runs
+ * on that event loop, so the recorders need no locks; the main thread only starts, sleeps and
+ * reads them after the loop has finished.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Measure ingest throughput and query latency against a running Tally.")
+    description = "Measure ingest throughput, query latency and freshness against a running Tally.")
 final class BenchCommand implements Callable<Integer> {
   @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "Default: ${DEFAULT-VALUE}.") String url;
   @Option(names = "--clients", defaultValue = "4", description = "Concurrent ingest connections. Default: ${DEFAULT-VALUE}.") int clients;
   @Option(names = "--batch", defaultValue = "1000", description = "Events per request. Default: ${DEFAULT-VALUE}.") int batch;
-  @Option(names = "--seconds", defaultValue = "20", description = "Duration. Default: ${DEFAULT-VALUE}.") int seconds;
+  @Option(names = "--duration", defaultValue = "20s", converter = DurationConverter.class,
+      description = "How long to send, e.g. 10s or 2m. Default: ${DEFAULT-VALUE}.") Duration duration;
   @Option(names = "--entities", defaultValue = "100000", description = "Distinct entities. Default: ${DEFAULT-VALUE}.") int entities;
+  @Option(names = "--zipf", defaultValue = "1.0",
+      description = "Zipf exponent of entity popularity (0: uniform; ~1: like video views). Default: ${DEFAULT-VALUE}.") double zipf;
   @Option(names = "--prepared-events", defaultValue = "4000000",
       description = "Events whose request bodies are built before the clock starts, so generating them does not take"
           + " CPU from a server on the same machine; later requests are built on the fly. Default: ${DEFAULT-VALUE}.")
   long preparedEvents;
-  @Option(names = "--zipf", defaultValue = "1.0",
-      description = "Zipf exponent of entity popularity (0: uniform; ~1: like video views). Default: ${DEFAULT-VALUE}.") double zipf;
+  @Option(names = "--json", description = "Print the report as one JSON object (for scripts).") boolean json;
 
-  private volatile boolean running = true;
-  private long accepted;
-  private long errors;
-  private long seq;
-  private String runId;
-  private final List<Long> ackNanos = new ArrayList<>();
-  private final ArrayDeque<Request> prepared = new ArrayDeque<>();
-  private long[] expected;
-  private String type;
+  private static final long PROBE_INTERVAL_MILLIS = 200;
 
   /** A request body and the entity index of each of its events, for the exact-count check. */
   private record Request(Buffer body, int[] entities) {}
-  private final List<Long> queryNanos = new ArrayList<>();
+
+  private volatile boolean running = true;
+  private final ArrayDeque<Request> prepared = new ArrayDeque<>();
+  private final Histogram ackMicros = new Histogram(3);
+  private final Histogram queryMicros = new Histogram(3);
+  private final Histogram freshnessMicros = new Histogram(3);
+  private final Map<String, Long> errors = new TreeMap<>();
+  private long accepted;
+  private long seq;
+  private long probesSent;
+  private long[] expected;
+  private String runId;
+  private String type;
 
   @Override
   public Integer call() throws Exception {
-    ZipfSampler cdf = new ZipfSampler(entities, zipf);
-    runId = Long.toString(System.currentTimeMillis(), 36) + "-";
-    type = "bench." + runId.substring(0, runId.length() - 1); // a fresh series per run
+    ZipfSampler sampler = new ZipfSampler(entities, zipf);
+    runId = Long.toString(System.currentTimeMillis(), 36);
+    type = "bench." + runId; // a fresh series per run, so earlier runs do not disturb the check
     expected = new long[entities];
     for (long n = 0; n + batch <= preparedEvents; n += batch) {
-      prepared.add(request(cdf));
+      prepared.add(request(sampler));
     }
     URI u = URI.create(url);
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
     HttpClientAgent http = vertx.createHttpClient(
         new HttpClientOptions().setDefaultHost(u.getHost()).setDefaultPort(u.getPort()).setKeepAlive(true),
-        new PoolOptions().setHttp1MaxSize(clients + 1));
-    CountDownLatch done = new CountDownLatch(clients + 1);
+        new PoolOptions().setHttp1MaxSize(clients + 2));
+    CountDownLatch done = new CountDownLatch(clients + 2);
     long start = System.nanoTime();
     vertx.runOnContext(v -> {
       for (int c = 0; c < clients; c++) {
-        ingestLoop(http, cdf, done);
+        ingestLoop(http, sampler, done);
       }
-      queryLoop(http, cdf, done);
+      queryLoop(http, sampler, done);
+      probeLoop(vertx, http, done);
     });
-    Thread.sleep(seconds * 1000L);
+    Thread.sleep(duration.toMillis());
     running = false;
     done.await();
     double elapsed = (System.nanoTime() - start) / 1e9;
-    long[] acks = sorted(ackNanos);
-    long[] queries = sorted(queryNanos);
-    System.out.printf("accepted %,d events in %.1f s: %,.0f events/s (%d clients, %d events/request, %,d entities, zipf %.2f), errors %d%n",
-        accepted, elapsed, accepted / elapsed, clients, batch, entities, zipf, errors);
-    System.out.printf("ack latency per request: p50 %.1f ms, p99 %.1f ms (%d requests)%n", pct(acks, 50), pct(acks, 99), acks.length);
-    System.out.printf("GET /v1/total while ingesting: p50 %.2f ms, p99 %.2f ms (%d queries)%n", pct(queries, 50), pct(queries, 99), queries.length);
-    long mismatches = exactCountCheck(http, cdf);
+    JsonObject exact = exactCountCheck(http, sampler);
     vertx.close().toCompletionStage().toCompletableFuture().get();
-    return errors == 0 && mismatches == 0 ? 0 : 1;
+    JsonObject report = report(elapsed, exact);
+    System.out.println(json ? report.encode() : text(report));
+    return errors.isEmpty() && exact.getBoolean("ok") ? 0 : 1;
   }
 
-  private void ingestLoop(HttpClientAgent http, ZipfSampler cdf, CountDownLatch done) {
+  private void ingestLoop(HttpClientAgent http, ZipfSampler sampler, CountDownLatch done) {
     if (!running) {
       done.countDown();
       return;
     }
-    Request prepared = this.prepared.poll();
-    Request request = prepared != null ? prepared : request(cdf);
+    Request ready = prepared.poll();
+    Request request = ready != null ? ready : request(sampler);
     long t0 = System.nanoTime();
-    http.request(HttpMethod.POST, "/v1/events")
-        .compose(req -> req.putHeader("Content-Type", "application/json").send(request.body()))
-        .compose(resp -> resp.body().map(b -> resp.statusCode()))
-        .onComplete(ar -> {
-          if (ar.succeeded() && ar.result() == 202) {
-            accepted += batch;
-            for (int e : request.entities()) {
-              expected[e]++;
-            }
-            ackNanos.add(System.nanoTime() - t0);
+    post(http, request.body()).onComplete(ar -> {
+      if (ar.succeeded() && ar.result() == 202) {
+        accepted += batch;
+        for (int e : request.entities()) {
+          expected[e]++;
+        }
+        ackMicros.recordValue((System.nanoTime() - t0) / 1000);
+      } else {
+        error("ingest", ar.succeeded() ? "HTTP " + ar.result() : ar.cause().getClass().getSimpleName());
+      }
+      ingestLoop(http, sampler, done);
+    });
+  }
+
+  private void queryLoop(HttpClientAgent http, ZipfSampler sampler, CountDownLatch done) {
+    if (!running) {
+      done.countDown();
+      return;
+    }
+    long t0 = System.nanoTime();
+    get(http, "/v1/total?type=" + type + "&entity=" + sampler.next()).onComplete(ar -> {
+      if (ar.succeeded()) {
+        queryMicros.recordValue((System.nanoTime() - t0) / 1000);
+      } else {
+        error("query", ar.cause().getMessage());
+      }
+      queryLoop(http, sampler, done);
+    });
+  }
+
+  /** Every {@value #PROBE_INTERVAL_MILLIS} ms: post one event, then poll until a query counts it. */
+  private void probeLoop(Vertx vertx, HttpClientAgent http, CountDownLatch done) {
+    if (!running) {
+      done.countDown();
+      return;
+    }
+    long n = ++probesSent;
+    String entity = "probe:" + runId;
+    Event probe = new Event(runId + "-probe-" + n, entity, type, System.currentTimeMillis(), 1);
+    post(http, Buffer.buffer(TallyJson.events(List.of(probe)))).onComplete(ar -> {
+      if (ar.failed() || ar.result() != 202) {
+        error("probe", ar.succeeded() ? "HTTP " + ar.result() : ar.cause().getClass().getSimpleName());
+        vertx.setTimer(PROBE_INTERVAL_MILLIS, id -> probeLoop(vertx, http, done));
+        return;
+      }
+      long acked = System.nanoTime();
+      awaitVisible(vertx, http, entity, n, acked, () -> vertx.setTimer(PROBE_INTERVAL_MILLIS, id -> probeLoop(vertx, http, done)));
+    });
+  }
+
+  private void awaitVisible(Vertx vertx, HttpClientAgent http, String entity, long count, long ackedNanos, Runnable then) {
+    http.request(HttpMethod.GET, "/v1/total?type=" + type + "&entity=" + entity).compose(req -> req.send())
+        .compose(resp -> resp.body()).onComplete(ar -> {
+          if (ar.succeeded() && new JsonObject(ar.result().toString()).getLong("count", 0L) >= count) {
+            freshnessMicros.recordValue((System.nanoTime() - ackedNanos) / 1000);
+            then.run();
+          } else if (System.nanoTime() - ackedNanos > 60_000_000_000L) {
+            error("probe", "not visible within 60 s");
+            then.run();
           } else {
-            errors++;
+            vertx.setTimer(10, id -> awaitVisible(vertx, http, entity, count, ackedNanos, then));
           }
-          ingestLoop(http, cdf, done);
         });
   }
 
+  private Future<Integer> post(HttpClientAgent http, Buffer body) {
+    return http.request(HttpMethod.POST, "/v1/events")
+        .compose(req -> req.putHeader("Content-Type", "application/json").send(body))
+        .compose(resp -> resp.body().map(b -> resp.statusCode()));
+  }
+
+  private static Future<Buffer> get(HttpClientAgent http, String path) {
+    return http.request(HttpMethod.GET, path).compose(req -> req.send()).compose(resp -> resp.statusCode() == 200
+        ? resp.body() : Future.failedFuture("HTTP " + resp.statusCode()));
+  }
+
+  private void error(String where, String kind) {
+    errors.merge(where + ": " + kind, 1L, Long::sum);
+  }
+
   /** One request of {@code batch} unique events timed at the moment it is built. */
-  private Request request(ZipfSampler cdf) {
+  private Request request(ZipfSampler sampler) {
     List<Event> events = new ArrayList<>(batch);
     int[] indexes = new int[batch];
     long now = System.currentTimeMillis();
     for (int i = 0; i < batch; i++) {
-      indexes[i] = cdf.nextIndex();
-      events.add(new Event(runId + seq++, cdf.name(indexes[i]), type, now, 1));
+      indexes[i] = sampler.nextIndex();
+      events.add(new Event(runId + "-" + seq++, sampler.name(indexes[i]), type, now, 1));
     }
     return new Request(Buffer.buffer(TallyJson.events(events)), indexes);
   }
 
   /**
    * Waits until the server has counted everything (backlog 0), then reads the total of every
-   * entity this run sent to and compares it with what was acknowledged. Returns the mismatches.
+   * entity this run sent to and compares it with what was acknowledged.
    */
-  private long exactCountCheck(HttpClientAgent http, ZipfSampler cdf) throws Exception {
+  private JsonObject exactCountCheck(HttpClientAgent http, ZipfSampler sampler) throws Exception {
     long deadline = System.nanoTime() + 120_000_000_000L;
-    while (true) {
-      String health = http.request(HttpMethod.GET, "/healthz").compose(req -> req.send())
-          .compose(resp -> resp.body()).toCompletionStage().toCompletableFuture().get().toString();
-      if (new io.vertx.core.json.JsonObject(health).getJsonObject("checks").getLong("backlogEvents") == 0) {
-        break;
-      }
+    while (new JsonObject(get(http, "/healthz").toCompletionStage().toCompletableFuture().get().toString())
+        .getJsonObject("checks").getLong("backlogEvents") != 0) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("the server did not catch up within 120 s: " + health);
+        return new JsonObject().put("ok", false).put("reason", "the server did not catch up within 120 s");
       }
       Thread.sleep(100);
     }
     Thread.sleep(1_500); // the backlog counts applied flushes; let asOf settle too
-    java.util.concurrent.atomic.AtomicLong mismatches = new java.util.concurrent.atomic.AtomicLong();
-    java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(16);
+    AtomicLong mismatches = new AtomicLong();
+    List<String> examples = java.util.Collections.synchronizedList(new ArrayList<>());
+    Semaphore inFlight = new Semaphore(16);
     int checked = 0;
     for (int e = 0; e < expected.length; e++) {
       if (expected[e] == 0) {
@@ -161,51 +231,58 @@ final class BenchCommand implements Callable<Integer> {
       }
       checked++;
       long want = expected[e];
-      String entity = cdf.name(e);
+      String entity = sampler.name(e);
       inFlight.acquire();
-      http.request(HttpMethod.GET, "/v1/total?type=" + type + "&entity=" + entity).compose(req -> req.send())
-          .compose(resp -> resp.body())
-          .onComplete(ar -> {
-            long got = ar.succeeded() ? new io.vertx.core.json.JsonObject(ar.result().toString()).getLong("count") : -1;
-            if (got != want && mismatches.incrementAndGet() <= 10) {
-              System.out.printf("exact-count check: %s expected %d, server says %d%n", entity, want, got);
-            }
-            inFlight.release();
-          });
+      get(http, "/v1/total?type=" + type + "&entity=" + entity).onComplete(ar -> {
+        long got = ar.succeeded() ? new JsonObject(ar.result().toString()).getLong("count") : -1;
+        if (got != want && mismatches.incrementAndGet() <= 10) {
+          examples.add(entity + ": expected " + want + ", server says " + got);
+        }
+        inFlight.release();
+      });
     }
     inFlight.acquire(16);
-    System.out.printf("exact-count check: %,d entities, %s%n", checked,
-        mismatches.get() == 0 ? "every total equals the acknowledged events" : mismatches.get() + " differ");
-    return mismatches.get();
+    return new JsonObject().put("ok", mismatches.get() == 0).put("entities", checked)
+        .put("mismatches", mismatches.get()).put("examples", new io.vertx.core.json.JsonArray(examples));
   }
 
-  private void queryLoop(HttpClientAgent http, ZipfSampler cdf, CountDownLatch done) {
-    if (!running) {
-      done.countDown();
-      return;
+  private JsonObject report(double elapsedSeconds, JsonObject exact) {
+    return new JsonObject()
+        .put("config", new JsonObject().put("url", url).put("clients", clients).put("batch", batch)
+            .put("durationSeconds", duration.toMillis() / 1000.0).put("entities", entities).put("zipf", zipf))
+        .put("acceptedEvents", accepted)
+        .put("eventsPerSecond", Math.round(accepted / elapsedSeconds))
+        .put("ackLatencyMs", percentiles(ackMicros, 50, 90, 99, 99.9))
+        .put("totalQueryLatencyMs", percentiles(queryMicros, 50, 99))
+        .put("freshnessMs", percentiles(freshnessMicros, 50, 99))
+        .put("errors", new JsonObject(new TreeMap<>(errors)))
+        .put("exactCount", exact);
+  }
+
+  private static JsonObject percentiles(Histogram h, double... ps) {
+    JsonObject o = new JsonObject().put("count", h.getTotalCount());
+    for (double p : ps) {
+      o.put("p" + (p == Math.rint(p) ? Long.toString((long) p) : Double.toString(p)),
+          h.getTotalCount() == 0 ? null : h.getValueAtPercentile(p) / 1000.0);
     }
-    long t0 = System.nanoTime();
-    Future<Integer> status = http.request(HttpMethod.GET,
-            "/v1/total?type=" + type + "&entity=" + cdf.next())
-        .compose(req -> req.send())
-        .compose(resp -> resp.body().map(b -> resp.statusCode()));
-    status.onComplete(ar -> {
-      if (ar.succeeded() && ar.result() == 200) {
-        queryNanos.add(System.nanoTime() - t0);
-      } else {
-        errors++;
-      }
-      queryLoop(http, cdf, done);
-    });
+    return o;
   }
 
-  private static long[] sorted(List<Long> values) {
-    long[] a = values.stream().mapToLong(Long::longValue).toArray();
-    Arrays.sort(a);
-    return a;
-  }
-
-  private static double pct(long[] sorted, double p) {
-    return sorted.length == 0 ? Double.NaN : sorted[(int) Math.min(sorted.length - 1, Math.ceil(p / 100 * sorted.length) - 1)] / 1e6;
+  private static String text(JsonObject r) {
+    JsonObject c = r.getJsonObject("config");
+    JsonObject exact = r.getJsonObject("exactCount");
+    return String.format(
+        "accepted %,d events in %.0f s: %,d events/s (%d clients, %d events/request, %,d entities, zipf %.2f)%n"
+            + "ack latency per request (ms): %s%n"
+            + "GET /v1/total while ingesting (ms): %s%n"
+            + "freshness, ack to visible in a query (ms): %s%n"
+            + "errors: %s%n"
+            + "exact-count check: %s",
+        r.getLong("acceptedEvents"), c.getDouble("durationSeconds"), r.getLong("eventsPerSecond"), c.getInteger("clients"),
+        c.getInteger("batch"), c.getInteger("entities"), c.getDouble("zipf"),
+        r.getJsonObject("ackLatencyMs").encode(), r.getJsonObject("totalQueryLatencyMs").encode(),
+        r.getJsonObject("freshnessMs").encode(), r.getJsonObject("errors").isEmpty() ? "none" : r.getJsonObject("errors").encode(),
+        exact.getBoolean("ok") ? "passed, " + exact.getInteger("entities") + " entities each equal to the acknowledged events"
+            : "FAILED " + exact.encode());
   }
 }
