@@ -166,8 +166,7 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private void awaitVisible(Vertx vertx, HttpClientAgent http, String entity, long count, long ackedNanos, Runnable then) {
-    http.request(HttpMethod.GET, "/v1/total?type=" + type + "&entity=" + entity).compose(req -> req.send())
-        .compose(resp -> resp.body()).onComplete(ar -> {
+    get(http, "/v1/total?type=" + type + "&entity=" + entity).onComplete(ar -> {
           if (ar.succeeded() && new JsonObject(ar.result().toString()).getLong("count", 0L) >= count) {
             freshnessMicros.recordValue((System.nanoTime() - ackedNanos) / 1000);
             then.run();
@@ -181,14 +180,21 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private Future<Integer> post(HttpClientAgent http, Buffer body) {
-    return http.request(HttpMethod.POST, "/v1/events")
+    return http.request(options(HttpMethod.POST, "/v1/events"))
         .compose(req -> req.putHeader("Content-Type", "application/json").send(body))
         .compose(resp -> resp.body().map(b -> resp.statusCode()));
   }
 
+  /** GET whose body is always read (so the pooled connection is released) and which fails unless 200. */
   private static Future<Buffer> get(HttpClientAgent http, String path) {
-    return http.request(HttpMethod.GET, path).compose(req -> req.send()).compose(resp -> resp.statusCode() == 200
-        ? resp.body() : Future.failedFuture("HTTP " + resp.statusCode()));
+    return http.request(options(HttpMethod.GET, path)).compose(req -> req.send())
+        .compose(resp -> resp.body().compose(body -> resp.statusCode() == 200
+            ? Future.succeededFuture(body) : Future.failedFuture("HTTP " + resp.statusCode())));
+  }
+
+  /** Every request gives up after 30 s without a byte, so a lost response cannot hang the run. */
+  private static io.vertx.core.http.RequestOptions options(HttpMethod method, String path) {
+    return new io.vertx.core.http.RequestOptions().setMethod(method).setURI(path).setIdleTimeout(30_000);
   }
 
   private void error(String where, String kind) {
@@ -234,11 +240,14 @@ final class BenchCommand implements Callable<Integer> {
       String entity = sampler.name(e);
       inFlight.acquire();
       get(http, "/v1/total?type=" + type + "&entity=" + entity).onComplete(ar -> {
-        long got = ar.succeeded() ? new JsonObject(ar.result().toString()).getLong("count") : -1;
-        if (got != want && mismatches.incrementAndGet() <= 10) {
-          examples.add(entity + ": expected " + want + ", server says " + got);
+        try {
+          String got = ar.succeeded() ? String.valueOf(new JsonObject(ar.result().toString()).getLong("count")) : ar.cause().toString();
+          if (!got.equals(Long.toString(want)) && mismatches.incrementAndGet() <= 10) {
+            examples.add(entity + ": expected " + want + ", server says " + got);
+          }
+        } finally {
+          inFlight.release();
         }
-        inFlight.release();
       });
     }
     inFlight.acquire(16);
