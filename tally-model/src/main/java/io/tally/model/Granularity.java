@@ -1,5 +1,6 @@
 package io.tally.model;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -51,5 +52,5 @@ public enum Granularity {
   }
 
   /** The granularities with time buckets, finest first (everything but {@link #TOTAL}). */
-  public static final Granularity[] TIMED = {MINUTE, HOUR, DAY};
+  public static final List<Granularity> TIMED = List.of(MINUTE, HOUR, DAY);
 }

@@ -212,10 +212,7 @@ public final class RocksDbEventLog implements EventLog {
       return out;
     }
     try (RocksIterator it = iterator(partition)) {
-      it.seekForPrev(LogBatchDescriptor.key(partition, fromOffset));
-      if (!it.isValid()) {
-        it.seek(LogBatchDescriptor.key(partition, fromOffset));
-      }
+      seekBatch(it, partition, fromOffset);
       for (; it.isValid() && out.size() < maxRecords; it.next()) {
         long base = LogBatchDescriptor.baseOffset(it.key());
         if (base >= end) {
@@ -249,12 +246,8 @@ public final class RocksDbEventLog implements EventLog {
     try (RocksIterator it = iterator(partition)) {
       while (lo < hi) {
         long mid = lo + (hi - lo) / 2;
-        it.seekForPrev(LogBatchDescriptor.key(partition, mid));
-        if (!it.isValid()) {
-          it.seek(LogBatchDescriptor.key(partition, mid));
-          if (!it.isValid()) {
-            return hi;
-          }
+        if (!seekBatch(it, partition, mid)) {
+          return hi;
         }
         long base = LogBatchDescriptor.baseOffset(it.key());
         it.value(header);
@@ -295,6 +288,18 @@ public final class RocksDbEventLog implements EventLog {
     } catch (RocksDBException e) {
       throw new TallyException("deleting old log records failed: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Positions {@code it} on the stored batch holding {@code offset}, or, when retention deleted
+   * it, on the first batch after it. Returns false if the partition has no such batch.
+   */
+  private static boolean seekBatch(RocksIterator it, int partition, long offset) {
+    it.seekForPrev(LogBatchDescriptor.key(partition, offset));
+    if (!it.isValid()) {
+      it.seek(LogBatchDescriptor.key(partition, offset));
+    }
+    return it.isValid();
   }
 
   private RocksIterator iterator(int partition) {

@@ -17,6 +17,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -221,10 +222,10 @@ final class HttpApi implements AutoCloseable {
 
   private void healthz(RoutingContext ctx) {
     Health.Report h = health.report();
-    String json = new io.vertx.core.json.JsonObject()
+    String json = new JsonObject()
         .put("status", h.healthy() ? "ok" : "unhealthy")
-        .put("checks", new io.vertx.core.json.JsonObject()
-            .put("processor", new io.vertx.core.json.JsonObject()
+        .put("checks", new JsonObject()
+            .put("processor", new JsonObject()
                 .put("state", h.processor().ok() ? "ok" : "failing")
                 .put("reason", h.processor().reason())
                 .put("consecutiveFailures", h.processor().consecutiveFailures()))

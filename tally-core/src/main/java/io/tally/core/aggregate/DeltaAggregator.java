@@ -47,8 +47,8 @@ public final class DeltaAggregator {
     }
     rows.totalCount++;
     rows.totalSum += event.value(); // values ≤ ValidationLimits.maxValue: a flush cannot overflow
-    for (int g = 0; g < Granularity.TIMED.length; g++) {
-      if (rows.buckets[g].add(Granularity.TIMED[g].bucketStart(event.timeMillis()), event.value())) {
+    for (int g = 0; g < Granularity.TIMED.size(); g++) {
+      if (rows.buckets[g].add(Granularity.TIMED.get(g).bucketStart(event.timeMillis()), event.value())) {
         rowCount++;
       }
     }
@@ -66,8 +66,8 @@ public final class DeltaAggregator {
     Arrays.sort(keys, KEY_ORDER);
     for (Series s : keys) {
       Rows rows = series.get(s);
-      for (int g = 0; g < Granularity.TIMED.length; g++) {
-        rows.buckets[g].drainTo(s, Granularity.TIMED[g], out);
+      for (int g = 0; g < Granularity.TIMED.size(); g++) {
+        rows.buckets[g].drainTo(s, Granularity.TIMED.get(g), out);
       }
       out.add(new CounterDelta(CounterKey.total(s.entity, s.type), rows.totalCount, rows.totalSum));
     }

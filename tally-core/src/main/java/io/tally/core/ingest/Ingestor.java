@@ -150,13 +150,5 @@ public final class Ingestor {
         throw new TooManyEventsException(limits.maxEventsPerRequest());
       }
     }
-
-    public int acceptedSoFar() {
-      return batch.size();
-    }
-
-    public List<Rejection> rejections() {
-      return List.copyOf(rejected);
-    }
   }
 }
