@@ -1,10 +1,19 @@
 package io.tally.cli;
 
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
+import io.tally.cassandra.CassandraSettings;
 import io.tally.core.process.ProcessorConfig;
+import io.tally.kafka.KafkaSettings;
+import io.tally.server.ClusterConfig;
+import io.tally.server.ClusterTally;
 import io.tally.rocksdb.FsyncPolicy;
 import io.tally.server.EmbeddedTally;
 import io.tally.server.ServerConfig;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -12,7 +21,7 @@ import picocli.CommandLine.Option;
 
 /** {@code tally serve}: the embedded server until SIGTERM or Ctrl-C, then a graceful stop. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Start Tally on its embedded storage (RocksDB) and serve the HTTP API.")
+    description = "Start Tally and serve the HTTP API: embedded (RocksDB, the default) or as a cluster node on Kafka and Cassandra.")
 final class ServeCommand implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "8080", description = "HTTP port (0: any free port). Default: ${DEFAULT-VALUE}.")
   int port;
@@ -35,6 +44,57 @@ final class ServeCommand implements Callable<Integer> {
       description = "How often counts are written (freshness). Default: ${DEFAULT-VALUE}.")
   long flushIntervalMillis;
 
+  @Option(names = "--mode", defaultValue = "embedded",
+      description = "'embedded' (RocksDB, one process) or 'cluster' (Kafka + Cassandra). Default: ${DEFAULT-VALUE}.")
+  String mode;
+
+  @Option(names = "--kafka", description = "Cluster mode: Kafka bootstrap servers, e.g. 127.0.0.1:9092.")
+  String kafka;
+
+  @Option(names = "--cassandra", split = ",",
+      description = "Cluster mode: Cassandra contact points host:port[,host:port...], e.g. 127.0.0.1:9042.")
+  List<String> cassandra;
+
+  @Option(names = "--cassandra-dc", defaultValue = "datacenter1",
+      description = "Cluster mode: the driver's local datacenter. Default: ${DEFAULT-VALUE}.")
+  String cassandraDc;
+
+  @Option(names = "--keyspace", defaultValue = "tally", description = "Cluster mode: Cassandra keyspace. Default: ${DEFAULT-VALUE}.")
+  String keyspace;
+
+  @Option(names = "--replication", defaultValue = "SimpleStrategy:1",
+      description = "Cluster mode: keyspace replication, SimpleStrategy:<rf> or NetworkTopologyStrategy:<dc>=<rf>,... "
+          + "Default: ${DEFAULT-VALUE}.")
+  String replication;
+
+  @Option(names = "--write-consistency", defaultValue = "LOCAL_QUORUM",
+      description = "Cluster mode: consistency of the materializer's writes. Default: ${DEFAULT-VALUE}.")
+  DefaultConsistencyLevel writeConsistency;
+
+  @Option(names = "--read-consistency", defaultValue = "ONE",
+      description = "Cluster mode: consistency of queries. Default: ${DEFAULT-VALUE}.")
+  DefaultConsistencyLevel readConsistency;
+
+  @Option(names = "--topic-prefix", defaultValue = "tally.",
+      description = "Cluster mode: prefix of the topic and consumer group names. Default: ${DEFAULT-VALUE}.")
+  String topicPrefix;
+
+  @Option(names = "--replication-factor", defaultValue = "1",
+      description = "Cluster mode: replication factor of the topics Tally creates. Default: ${DEFAULT-VALUE}.")
+  short replicationFactor;
+
+  @Option(names = "--node-id", description = "Cluster mode: this node's unique name. Default: <host>-<port>.")
+  String nodeId;
+
+  @Option(names = "--roles", defaultValue = "ingest,processor,materializer,query", split = ",",
+      description = "Cluster mode: roles this node runs, any of ingest, processor, materializer, query. "
+          + "Default: ${DEFAULT-VALUE}.")
+  Set<String> roles;
+
+  @Option(names = "--session-timeout-ms", defaultValue = "10000",
+      description = "Cluster mode: how soon a dead node's partitions move. Default: ${DEFAULT-VALUE}.")
+  int sessionTimeoutMillis;
+
   @Override
   public Integer call() throws Exception {
     ServerConfig config = ServerConfig.defaults(dataDir)
@@ -43,21 +103,74 @@ final class ServeCommand implements Callable<Integer> {
         .withPartitions(partitions)
         .withFsync(FsyncPolicy.parse(fsync))
         .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(flushIntervalMillis));
-    EmbeddedTally tally;
+    AutoCloseable tally;
+    String url;
+    String where;
     try {
-      tally = EmbeddedTally.start(config);
+      switch (mode) {
+        case "embedded" -> {
+          EmbeddedTally t = EmbeddedTally.start(config);
+          tally = t;
+          url = t.url();
+          where = "data in " + dataDir.toAbsolutePath().normalize();
+        }
+        case "cluster" -> {
+          ClusterTally t = ClusterTally.start(clusterConfig(config));
+          tally = t;
+          url = t.url();
+          where = "cluster mode: Kafka " + kafka + ", Cassandra " + String.join(",", cassandra);
+        }
+        default -> throw new IllegalArgumentException("--mode must be 'embedded' or 'cluster', got '" + mode + "'");
+      }
     } catch (RuntimeException e) {
       System.err.println("tally: " + e.getMessage());
       return 1;
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      tally.close();
+      try {
+        tally.close();
+      } catch (Exception e) {
+        System.err.println("tally: stopping failed: " + e);
+      }
       stopped.countDown();
     }, "tally-shutdown"));
-    System.out.println("Tally is listening on " + tally.url() + " (data in " + dataDir.toAbsolutePath().normalize() + ")");
+    System.out.println("Tally is listening on " + url + " (" + where + ")");
     System.out.flush();
     stopped.await();
     return 0;
+  }
+
+  private ClusterConfig clusterConfig(ServerConfig server) {
+    if (kafka == null || cassandra == null || cassandra.isEmpty()) {
+      throw new IllegalArgumentException("--mode cluster needs --kafka <bootstrap servers> and --cassandra <host:port,...>");
+    }
+    Set<String> known = Set.of("ingest", "processor", "materializer", "query");
+    for (String r : roles) {
+      if (!known.contains(r)) {
+        throw new IllegalArgumentException("unknown role '" + r + "' in --roles; allowed: ingest, processor, materializer, query");
+      }
+    }
+    List<InetSocketAddress> contactPoints = new ArrayList<>();
+    for (String hp : cassandra) {
+      int colon = hp.lastIndexOf(':');
+      if (colon < 1) {
+        throw new IllegalArgumentException("--cassandra wants host:port, got '" + hp + "'");
+      }
+      contactPoints.add(new InetSocketAddress(hp.substring(0, colon), Integer.parseInt(hp.substring(colon + 1))));
+    }
+    String id = nodeId != null ? nodeId : host.replace(':', '_') + "-" + port;
+    KafkaSettings k = KafkaSettings.defaults(kafka, id)
+        .withTopicPrefix(topicPrefix)
+        .withPartitions(partitions)
+        .withReplicationFactor(replicationFactor)
+        .withSessionTimeoutMillis(sessionTimeoutMillis);
+    CassandraSettings c = CassandraSettings.defaults(contactPoints.get(0))
+        .withContactPoints(contactPoints, cassandraDc)
+        .withKeyspace(keyspace)
+        .withReplication(replication)
+        .withConsistency(writeConsistency, readConsistency);
+    return new ClusterConfig(server, k, c, new ClusterConfig.Roles(roles.contains("ingest"), roles.contains("processor"),
+        roles.contains("materializer"), roles.contains("query")));
   }
 }

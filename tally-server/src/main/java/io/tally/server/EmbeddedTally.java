@@ -61,7 +61,7 @@ public final class EmbeddedTally implements AutoCloseable {
       LogRetention retention = new LogRetention(log, store, clock, config.logRetentionMillis(), config.processor().dedupWindowMillis());
       maintenance.scheduleWithFixedDelay(() -> runQuietly(retention), 1, 60, TimeUnit.SECONDS);
       http = HttpApi.start(config, ingestor, queries,
-          new Health(processors, clock, config.processor().unhealthyAfterMillis()));
+          Health.of(processors, clock, config.processor().unhealthyAfterMillis()));
     } catch (RuntimeException e) {
       stopStorage(); // e.g. the port is taken: undo what started, in reverse
       throw e;

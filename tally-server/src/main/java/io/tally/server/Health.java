@@ -3,27 +3,55 @@ package io.tally.server;
 import io.tally.core.process.ProcessorGroup;
 import io.tally.core.process.ProcessorHealth;
 import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
- * What {@code /healthz} reports: the processors' state and backlog. The server is unhealthy when
- * a processor has been failing for longer than {@code unhealthyAfterMillis}. Thread-safe.
+ * What {@code /healthz} reports: each background component's state and backlog (the processor;
+ * in cluster mode also the materializer). The server is unhealthy when a component has been
+ * failing for longer than {@code unhealthyAfterMillis}. Thread-safe.
  */
 final class Health {
-  private final ProcessorGroup processors;
+  /** One background component as health sees it. */
+  record Component(String name, Supplier<ProcessorHealth> health, BooleanSupplier recovered, LongSupplier backlog) {}
+
+  private final List<Component> components;
   private final InstantSource clock;
   private final long unhealthyAfterMillis;
 
-  Health(ProcessorGroup processors, InstantSource clock, long unhealthyAfterMillis) {
-    this.processors = processors;
+  Health(List<Component> components, InstantSource clock, long unhealthyAfterMillis) {
+    this.components = List.copyOf(components);
     this.clock = clock;
     this.unhealthyAfterMillis = unhealthyAfterMillis;
   }
 
-  record Report(boolean healthy, boolean recovered, ProcessorHealth processor, long backlog) {}
+  static Health of(ProcessorGroup processors, InstantSource clock, long unhealthyAfterMillis) {
+    return new Health(List.of(new Component("processor", processors::health, processors::recovered, processors::backlog)),
+        clock, unhealthyAfterMillis);
+  }
+
+  record Check(String name, boolean healthy, ProcessorHealth state, boolean recovered, long backlog) {}
+
+  record Report(boolean healthy, boolean recovered, long backlog, List<Check> checks) {}
 
   Report report() {
-    ProcessorHealth h = processors.health();
-    boolean healthy = h.ok() || clock.millis() - h.failingSinceMillis() < unhealthyAfterMillis;
-    return new Report(healthy, processors.recovered(), h, processors.backlog());
+    boolean healthy = true;
+    boolean recovered = true;
+    long backlog = 0;
+    List<Check> checks = new ArrayList<>();
+    for (Component c : components) {
+      ProcessorHealth h = c.health().get();
+      boolean ok = h.ok() || clock.millis() - h.failingSinceMillis() < unhealthyAfterMillis;
+      boolean rec = c.recovered().getAsBoolean();
+      long b = c.backlog().getAsLong();
+      checks.add(new Check(c.name(), ok, h, rec, b));
+      healthy &= ok;
+      recovered &= rec;
+      backlog += b;
+    }
+    return new Report(healthy, recovered, backlog, checks);
   }
 }

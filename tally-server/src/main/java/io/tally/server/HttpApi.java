@@ -64,11 +64,20 @@ final class HttpApi implements AutoCloseable {
     this.maxBodyBytes = config.maxBodyBytes();
     this.vertx = Vertx.vertx();
     router = Router.router(vertx);
-    router.post("/v1/events")
-        .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
-        .handler(this::ingest);
-    router.get("/v1/stats").handler(this::stats);
-    router.get("/v1/total").handler(this::total);
+    if (ingestor != null) {
+      router.post("/v1/events")
+          .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
+          .handler(this::ingest);
+    } else {
+      router.post("/v1/events").handler(ctx -> error(ctx, 404, "this node runs without the ingest role"));
+    }
+    if (queries != null) {
+      router.get("/v1/stats").handler(this::stats);
+      router.get("/v1/total").handler(this::total);
+    } else {
+      router.get("/v1/stats").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
+      router.get("/v1/total").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
+    }
     router.get("/healthz").handler(this::healthz);
     router.route().failureHandler(this::failure);
     router.errorHandler(404, ctx -> error(ctx, 404, "no route " + ctx.request().path()));
@@ -204,6 +213,10 @@ final class HttpApi implements AutoCloseable {
         send(ctx, 200, result.result());
       } else if (result.cause() instanceof BadQueryException e) {
         error(ctx, 400, e.getMessage());
+      } else if (result.cause() instanceof TallyException e) {
+        LOG.warn("query failed: {}", e.getMessage());
+        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+        error(ctx, 503, "the counter store is unavailable: " + e.getMessage());
       } else {
         ctx.fail(result.cause());
       }
@@ -222,16 +235,16 @@ final class HttpApi implements AutoCloseable {
 
   private void healthz(RoutingContext ctx) {
     Health.Report h = health.report();
-    String json = new JsonObject()
-        .put("status", h.healthy() ? "ok" : "unhealthy")
-        .put("checks", new JsonObject()
-            .put("processor", new JsonObject()
-                .put("state", h.processor().ok() ? "ok" : "failing")
-                .put("reason", h.processor().reason())
-                .put("consecutiveFailures", h.processor().consecutiveFailures()))
-            .put("recovery", h.recovered() ? "done" : "running")
-            .put("backlogEvents", h.backlog()))
-        .encode();
+    JsonObject checks = new JsonObject();
+    for (Health.Check c : h.checks()) {
+      checks.put(c.name(), new JsonObject()
+          .put("state", c.state().ok() ? "ok" : c.healthy() ? "retrying" : "failing")
+          .put("reason", c.state().reason())
+          .put("consecutiveFailures", c.state().consecutiveFailures())
+          .put("backlog", c.backlog()));
+    }
+    checks.put("recovery", h.recovered() ? "done" : "running").put("backlogEvents", h.backlog());
+    String json = new JsonObject().put("status", h.healthy() ? "ok" : "unhealthy").put("checks", checks).encode();
     ctx.response().setStatusCode(h.healthy() ? 200 : 503).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(json);
   }
 

@@ -11,7 +11,15 @@ package io.tally.core.process;
 public record ProcessorHealth(boolean ok, String reason, long failingSinceMillis, long consecutiveFailures) {
   public static final ProcessorHealth OK = new ProcessorHealth(true, "ok", 0, 0);
 
-  static ProcessorHealth failing(String reason, long sinceMillis, long failures) {
+  /** A failing state; {@code failures} of {@link Long#MAX_VALUE} means it stopped for good. */
+  public static ProcessorHealth failing(String reason, long sinceMillis, long failures) {
     return new ProcessorHealth(false, reason, sinceMillis, failures);
+  }
+
+  /** The health after one more failed attempt at {@code nowMillis}: the run of failures goes on. */
+  public ProcessorHealth afterFailure(String reason, long nowMillis) {
+    return ok
+        ? new ProcessorHealth(false, reason, nowMillis, 1)
+        : new ProcessorHealth(false, reason, failingSinceMillis, consecutiveFailures + 1);
   }
 }

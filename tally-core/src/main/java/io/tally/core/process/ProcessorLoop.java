@@ -159,29 +159,12 @@ final class ProcessorLoop implements Runnable {
     List<PartitionState> states = new ArrayList<>();
     for (int p : partitionIds) {
       Checkpoint cp = sink.checkpoint(p).orElse(Checkpoint.initial(p));
-      DedupWindow dedup = new DedupWindow(config.dedupWindowMillis(), config.dedupCapacity());
+      DedupRebuild.Result rebuilt = DedupRebuild.rebuild(log, cp, config);
       if (cp.lastAppendTimeMillis() != Long.MIN_VALUE) {
-        long from = LogRetention.dedupSpanStart(log, cp, config.dedupWindowMillis());
-        long rebuilt = 0;
-        while (from < cp.nextOffset()) {
-          List<LogRecord> records = log.read(p, from, config.maxPollRecords());
-          if (records.isEmpty()) {
-            break;
-          }
-          for (LogRecord r : records) {
-            if (r.offset() >= cp.nextOffset()) {
-              break;
-            }
-            if (r.event().id() != null) {
-              dedup.firstSighting(r.event().id(), r.appendTimeMillis());
-            }
-            rebuilt++;
-            from = r.offset() + 1;
-          }
-        }
         LOG.info("partition {}: resuming at offset {}, dedup window rebuilt from {} records ({} ids)",
-            p, cp.nextOffset(), rebuilt, dedup.size());
+            p, cp.nextOffset(), rebuilt.recordsRead(), rebuilt.window().size());
       }
+      DedupWindow dedup = rebuilt.window();
       states.add(new PartitionState(p, dedup, cp));
     }
     partitions = List.copyOf(states);
@@ -248,11 +231,8 @@ final class ProcessorLoop implements Runnable {
   }
 
   private void noteFailure(String what, RuntimeException e) {
-    long now = clock.millis();
-    ProcessorHealth h = health;
-    long since = h.ok() ? now : h.failingSinceMillis();
-    long failures = h.ok() ? 1 : h.consecutiveFailures() + 1;
-    health = ProcessorHealth.failing(what + ": " + e.getMessage(), since, failures);
+    health = health.afterFailure(what + ": " + e.getMessage(), clock.millis());
+    long failures = health.consecutiveFailures();
     if (failures == 1) {
       LOG.warn("{}, retrying with backoff", what, e);
     } else if (Long.bitCount(failures) == 1) {

@@ -1,0 +1,169 @@
+package io.tally.cassandra;
+
+import static java.util.Objects.requireNonNull;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DriverException;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.ResultSet;
+import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.cql.Statement;
+import io.tally.core.TallyException;
+import io.tally.core.aggregate.CounterKey;
+import io.tally.core.store.Checkpoint;
+import io.tally.core.store.CounterStore;
+import io.tally.model.Bucket;
+import io.tally.model.Granularity;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Cluster mode's counter store: the rows the materializer writes to Cassandra (layout in
+ * {@link CounterSchema}), read at the configured read consistency. Also owns the driver session,
+ * which the {@link CounterWriter} shares.
+ *
+ * <p>A query answers from what the store has and says how fresh it is (DESIGN.md invariant 7):
+ * {@link #asOfMillis} is the materialized checkpoint's as-of, read at most every 200 ms.
+ *
+ * <p>Thread-safe.
+ */
+public final class CassandraCounterStore implements CounterStore, AutoCloseable {
+  private static final long PROGRESS_REFRESH_MILLIS = 200;
+
+  private final CassandraSettings settings;
+  private final CqlSession session;
+  private final PreparedStatement readRow;
+  private final PreparedStatement readRanges;
+  private final PreparedStatement readRange;
+  private final PreparedStatement readProgress;
+  private final PreparedStatement readAllProgress;
+  private final ConcurrentHashMap<Integer, Long> asOf = new ConcurrentHashMap<>();
+  private volatile long asOfReadMillis;
+
+  private CassandraCounterStore(CassandraSettings settings, CqlSession session) {
+    this.settings = settings;
+    this.session = session;
+    String ks = settings.keyspace();
+    readRow = session.prepare("SELECT count, sum FROM " + ks + ".counters WHERE entity = ? AND type = ? "
+        + "AND granularity = ? AND range_start = ? AND bucket = ?");
+    readRanges = session.prepare("SELECT range_start FROM " + ks + ".ranges WHERE entity = ? AND type = ? "
+        + "AND granularity = ? AND range_start >= ? AND range_start < ?");
+    readRange = session.prepare("SELECT bucket, count, sum FROM " + ks + ".counters WHERE entity = ? AND type = ? "
+        + "AND granularity = ? AND range_start = ? AND bucket >= ? AND bucket < ?");
+    readProgress = session.prepare("SELECT next_offset, last_append, as_of FROM " + ks + ".progress WHERE partition = ?");
+    readAllProgress = session.prepare("SELECT partition, as_of FROM " + ks + ".progress");
+  }
+
+  /**
+   * Connects, creates the keyspace and tables when missing, and prepares the statements.
+   *
+   * @throws TallyException if Cassandra cannot be reached or the schema cannot be made
+   */
+  public static CassandraCounterStore open(CassandraSettings settings) {
+    requireNonNull(settings, "settings");
+    DriverConfigLoader config = DriverConfigLoader.programmaticBuilder()
+        .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(5))
+        .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, Duration.ofSeconds(5))
+        .withDuration(DefaultDriverOption.METADATA_SCHEMA_REQUEST_TIMEOUT, Duration.ofSeconds(30))
+        .withDuration(DefaultDriverOption.CONTROL_CONNECTION_AGREEMENT_TIMEOUT, Duration.ofSeconds(30))
+        .withDuration(DefaultDriverOption.RECONNECTION_MAX_DELAY, Duration.ofSeconds(2))
+        .withInt(DefaultDriverOption.CONNECTION_MAX_REQUESTS, 2048)
+        .withString(DefaultDriverOption.REQUEST_CONSISTENCY, settings.readConsistency().name())
+        .build();
+    CqlSession session;
+    try {
+      session = CqlSession.builder()
+          .addContactPoints(settings.contactPoints())
+          .withLocalDatacenter(settings.localDatacenter())
+          .withConfigLoader(config)
+          .build();
+    } catch (DriverException e) {
+      throw new TallyException("cannot connect to Cassandra at " + settings.contactPoints() + ": " + e.getMessage(), e);
+    }
+    try {
+      CounterSchema.create(session, settings);
+      return new CassandraCounterStore(settings, session);
+    } catch (DriverException e) {
+      session.close();
+      throw new TallyException("cannot create the Cassandra schema in keyspace " + settings.keyspace() + ": " + e.getMessage(), e);
+    }
+  }
+
+  CqlSession session() {
+    return session;
+  }
+
+  CassandraSettings settings() {
+    return settings;
+  }
+
+  @Override
+  public Bucket read(CounterKey key) {
+    Row row = execute(readRow.bind(key.entity(), key.type(), key.granularity().wireName(),
+        CounterSchema.rangeStart(key.granularity(), key.bucketStartMillis()), key.bucketStartMillis())).one();
+    return row == null ? new Bucket(key.bucketStartMillis(), 0, 0)
+        : new Bucket(key.bucketStartMillis(), row.getLong(0), row.getLong(1));
+  }
+
+  @Override
+  public List<Bucket> range(String entity, String type, Granularity g, long fromMillis, long toMillis) {
+    List<Bucket> out = new ArrayList<>();
+    if (fromMillis >= toMillis) {
+      return out;
+    }
+    String gran = g.wireName();
+    List<Long> ranges = new ArrayList<>();
+    if (g == Granularity.TOTAL) {
+      ranges.add(0L);
+    } else {
+      for (Row r : execute(readRanges.bind(entity, type, gran, CounterSchema.rangeStart(g, fromMillis), toMillis))) {
+        ranges.add(r.getLong(0));
+      }
+    }
+    for (long rangeStart : ranges) {
+      for (Row r : execute(readRange.bind(entity, type, gran, rangeStart, fromMillis, toMillis))) {
+        out.add(new Bucket(r.getLong(0), r.getLong(1), r.getLong(2)));
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public OptionalLong asOfMillis(int partition) {
+    long now = System.currentTimeMillis();
+    if (now - asOfReadMillis >= PROGRESS_REFRESH_MILLIS || !asOf.containsKey(partition)) {
+      for (Row r : execute(readAllProgress.bind())) {
+        asOf.merge(r.getInt(0), r.getLong(1), Math::max);
+      }
+      asOfReadMillis = now;
+    }
+    Long v = asOf.get(partition);
+    return v == null ? OptionalLong.empty() : OptionalLong.of(v);
+  }
+
+  /** The last materialized checkpoint of {@code partition}. */
+  public Optional<Checkpoint> checkpoint(int partition) {
+    Row r = execute(readProgress.bind(partition).setConsistencyLevel(settings.writeConsistency())).one();
+    return r == null ? Optional.empty()
+        : Optional.of(new Checkpoint(partition, r.getLong(0), r.getLong(1), r.getLong(2)));
+  }
+
+  private ResultSet execute(Statement<?> statement) {
+    try {
+      return session.execute(statement);
+    } catch (DriverException e) {
+      throw new TallyException("Cassandra read failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    session.close();
+  }
+}

@@ -1,0 +1,63 @@
+package io.tally.cassandra;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import io.tally.model.Granularity;
+import java.time.Duration;
+
+/**
+ * The Cassandra schema of cluster mode, created at startup when missing.
+ *
+ * <pre>
+ * counters  PRIMARY KEY ((entity, type, granularity, range_start), bucket)
+ *           count bigint, sum bigint; writetime = the delta's position (invariant 5)
+ *           minute rows: one partition per UTC day; hour rows: per 30 days; day rows: per
+ *           360 days; totals: one row. Minute and hour rows carry a TTL that ends their
+ *           retention; day rows and totals live forever.
+ * ranges    PRIMARY KEY ((entity, type, granularity), range_start): which partitions of
+ *           counters exist, so a series query reads only those (same TTLs)
+ * progress  PRIMARY KEY (partition): each event partition's last materialized checkpoint
+ *           (next offset, last append time, as-of), written at the checkpoint's position
+ * meta      PRIMARY KEY (name): the timestamp generation (bumped if the deltas topic is
+ *           ever recreated, so positions keep rising)
+ * </pre>
+ */
+final class CounterSchema {
+  private CounterSchema() {}
+
+  /** Width of one counters partition for {@code g}, in milliseconds (0 for the total). */
+  static long rangeSpanMillis(Granularity g) {
+    return switch (g) {
+      case MINUTE -> 86_400_000L;
+      case HOUR -> 30 * 86_400_000L;
+      case DAY -> 360 * 86_400_000L;
+      case TOTAL -> 0L;
+    };
+  }
+
+  static long rangeStart(Granularity g, long bucketStartMillis) {
+    long span = rangeSpanMillis(g);
+    return span == 0 ? 0 : Math.floorDiv(bucketStartMillis, span) * span;
+  }
+
+  static void create(CqlSession session, CassandraSettings s) {
+    String ks = s.keyspace();
+    Duration ddl = Duration.ofSeconds(60);
+    session.execute(SimpleStatement.newInstance(
+        "CREATE KEYSPACE IF NOT EXISTS " + ks + " WITH replication = " + s.replicationCql()).setTimeout(ddl));
+    for (String cql : new String[] {
+        "CREATE TABLE IF NOT EXISTS " + ks + ".counters (entity text, type text, granularity text, "
+            + "range_start bigint, bucket bigint, count bigint, sum bigint, "
+            + "PRIMARY KEY ((entity, type, granularity, range_start), bucket)) "
+            + "WITH CLUSTERING ORDER BY (bucket ASC)",
+        "CREATE TABLE IF NOT EXISTS " + ks + ".ranges (entity text, type text, granularity text, "
+            + "range_start bigint, PRIMARY KEY ((entity, type, granularity), range_start))",
+        "CREATE TABLE IF NOT EXISTS " + ks + ".progress (partition int PRIMARY KEY, next_offset bigint, "
+            + "last_append bigint, as_of bigint)",
+        "CREATE TABLE IF NOT EXISTS " + ks + ".meta (name text PRIMARY KEY, value bigint)"}) {
+      session.execute(SimpleStatement.newInstance(cql).setTimeout(ddl));
+    }
+    session.execute(SimpleStatement.newInstance(
+        "INSERT INTO " + ks + ".meta (name, value) VALUES ('generation', 1) IF NOT EXISTS").setTimeout(ddl));
+  }
+}

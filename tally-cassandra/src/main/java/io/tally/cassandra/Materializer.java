@@ -1,0 +1,311 @@
+package io.tally.cassandra;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tally.core.aggregate.CounterDelta;
+import io.tally.core.aggregate.CounterKey;
+import io.tally.core.codec.CorruptRecordException;
+import io.tally.core.codec.DeltaCodec;
+import io.tally.core.codec.DeltaRecord;
+import io.tally.core.process.ProcessorHealth;
+import io.tally.core.store.Checkpoint;
+import io.tally.kafka.KafkaSettings;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Cluster mode's materializer: a member of the consumer group {@code <prefix>materializers} that
+ * reads committed deltas and applies them to Cassandra through the idempotent
+ * {@link CounterWriter}.
+ *
+ * <p>Each poll becomes one step: decode (records that can never be applied go to the dead-letter
+ * topic with the reason), group the deltas by row, apply them, record each partition's newest
+ * checkpoint, and only then commit the consumed offsets. If Cassandra fails, nothing is
+ * committed: the step is retried from the committed offsets with exponential backoff, the
+ * deltas topic holds the backlog, and {@link #health()} says so. Replays are harmless (invariant
+ * 5).
+ *
+ * <p>Runs on its own thread; the observers may be called from any thread.
+ */
+public final class Materializer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Materializer.class);
+  private static final long STEP_TIMEOUT_MILLIS = 60_000;
+  private static final long MIN_BACKOFF_MILLIS = 100;
+  private static final long MAX_BACKOFF_MILLIS = 5_000;
+
+  private final KafkaSettings kafka;
+  private final CounterWriter writer;
+  private final Thread thread;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final Map<Integer, Long> lags = new ConcurrentHashMap<>();
+  private volatile boolean running = true;
+  private volatile ProcessorHealth health = ProcessorHealth.OK;
+  private volatile long deadLetters;
+  private long backoffMillis = MIN_BACKOFF_MILLIS;
+  private volatile KafkaConsumer<byte[], byte[]> consumer;
+  private KafkaProducer<byte[], byte[]> deadLetterProducer;
+
+  public Materializer(KafkaSettings kafka, CounterWriter writer) {
+    this.kafka = requireNonNull(kafka, "kafka");
+    this.writer = requireNonNull(writer, "writer");
+    this.thread = new Thread(this::run, "tally-materializer");
+  }
+
+  public void start() {
+    thread.start();
+  }
+
+  private Properties consumerProperties() {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "tally-materializer-" + kafka.nodeId());
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, kafka.materializerGroup());
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+    p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, kafka.sessionTimeoutMillis());
+    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(100, kafka.sessionTimeoutMillis() / 4));
+    p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 300_000);
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200);
+    return p;
+  }
+
+  private Properties producerProperties() {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, "tally-dead-letters-" + kafka.nodeId());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+    return p;
+  }
+
+  private void run() {
+    try {
+      deadLetterProducer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
+      consumer = new KafkaConsumer<>(consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      consumer.subscribe(List.of(kafka.deltasTopic()), new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+          writer.invalidateAll();
+          partitions.forEach(tp -> lags.remove(tp.partition()));
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+          writer.invalidateAll();
+        }
+      });
+      while (running) {
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+        updateLags();
+        if (records.isEmpty()) {
+          continue;
+        }
+        try {
+          apply(records);
+          backoffMillis = MIN_BACKOFF_MILLIS;
+          if (!health.ok()) {
+            LOG.info("the materializer recovered; applying deltas again");
+            health = ProcessorHealth.OK;
+          }
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+          Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+          noteFailure(cause);
+          writer.invalidateAll();
+          rewind();
+          Thread.sleep(backoffMillis);
+          backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (WakeupException e) {
+      // stopping
+    } catch (RuntimeException | Error e) {
+      health = ProcessorHealth.failing("materializer stopped: " + e, System.currentTimeMillis(), Long.MAX_VALUE);
+      LOG.error("the materializer stopped", e);
+    } finally {
+      if (consumer != null) {
+        consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
+      }
+      if (deadLetterProducer != null) {
+        deadLetterProducer.close(Duration.ofSeconds(5));
+      }
+      stopped.countDown();
+    }
+  }
+
+  private void apply(ConsumerRecords<byte[], byte[]> records)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STEP_TIMEOUT_MILLIS);
+    Map<CounterKey, List<CounterWriter.Positioned>> rows = new LinkedHashMap<>();
+    Map<Integer, Checkpoint> checkpoints = new HashMap<>();
+    Map<Integer, Long> checkpointPositions = new HashMap<>();
+    Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
+    List<Future<RecordMetadata>> dead = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r : records) {
+      commit.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+      DeltaRecord record;
+      try {
+        record = DeltaCodec.decode(r.value());
+        if (record.checkpoint() != null && record.checkpoint().partition() != r.partition()) {
+          throw new CorruptRecordException("checkpoint of partition " + record.checkpoint().partition()
+              + " in deltas partition " + r.partition());
+        }
+      } catch (CorruptRecordException e) {
+        dead.add(deadLetter(r, e.getMessage()));
+        continue;
+      }
+      long position = CounterWriter.position(writer.generation(), r.offset());
+      for (CounterDelta d : record.deltas()) {
+        rows.computeIfAbsent(d.key(), k -> new ArrayList<>(2))
+            .add(new CounterWriter.Positioned(position, d.count(), d.sum()));
+      }
+      if (record.checkpoint() != null) {
+        checkpoints.put(r.partition(), record.checkpoint());
+        checkpointPositions.put(r.partition(), position);
+      }
+    }
+    for (Future<RecordMetadata> f : dead) {
+      f.get(remaining(deadline), TimeUnit.NANOSECONDS);
+    }
+    writer.apply(rows).get(remaining(deadline), TimeUnit.NANOSECONDS);
+    List<CompletableFuture<Void>> progress = new ArrayList<>();
+    for (Map.Entry<Integer, Checkpoint> e : checkpoints.entrySet()) {
+      progress.add(writer.writeProgress(e.getValue(), checkpointPositions.get(e.getKey())));
+    }
+    for (var f : progress) {
+      f.get(remaining(deadline), TimeUnit.NANOSECONDS);
+    }
+    consumer.commitSync(commit);
+  }
+
+  private Future<RecordMetadata> deadLetter(ConsumerRecord<byte[], byte[]> r, String reason) {
+    deadLetters++;
+    LOG.error("deltas partition {} offset {} can never be applied ({}); sent to {}",
+        r.partition(), r.offset(), reason, kafka.deadLetterTopic());
+    ProducerRecord<byte[], byte[]> out = new ProducerRecord<>(kafka.deadLetterTopic(), null, r.key(), r.value());
+    out.headers().add("tally.reason", reason.getBytes(StandardCharsets.UTF_8));
+    out.headers().add("tally.source", (r.topic() + "/" + r.partition() + "/" + r.offset()).getBytes(StandardCharsets.UTF_8));
+    return deadLetterProducer.send(out);
+  }
+
+  private static long remaining(long deadline) throws TimeoutException {
+    long left = deadline - System.nanoTime();
+    if (left <= 0) {
+      throw new TimeoutException("applying deltas took longer than " + STEP_TIMEOUT_MILLIS + " ms");
+    }
+    return left;
+  }
+
+  /** Seeks every assigned partition back to its committed offset, so the failed step is retried. */
+  private void rewind() {
+    try {
+      Set<TopicPartition> assignment = consumer.assignment();
+      Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(assignment);
+      for (TopicPartition tp : assignment) {
+        OffsetAndMetadata c = committed.get(tp);
+        if (c != null) {
+          consumer.seek(tp, c.offset());
+        } else {
+          consumer.seekToBeginning(List.of(tp));
+        }
+      }
+    } catch (KafkaException e) {
+      LOG.warn("rewinding to the committed offsets failed ({}); the step is retried after a rebalance", e.toString());
+    }
+  }
+
+  private void updateLags() {
+    for (TopicPartition tp : consumer.assignment()) {
+      OptionalLong lag = consumer.currentLag(tp);
+      if (lag.isPresent()) {
+        lags.put(tp.partition(), lag.getAsLong());
+      }
+    }
+  }
+
+  private void noteFailure(Throwable e) {
+    health = health.afterFailure("applying deltas to Cassandra failed, retrying with backoff: " + e.getMessage(),
+        System.currentTimeMillis());
+    long failures = health.consecutiveFailures();
+    if (Long.bitCount(failures) == 1) {
+      LOG.warn("applying deltas failed (attempt {}); retrying in {} ms: {}", failures, backoffMillis, e.toString());
+    }
+  }
+
+  public ProcessorHealth health() {
+    return health;
+  }
+
+  /** Delta records committed to Kafka but not yet applied, over the assigned partitions. */
+  public long lag() {
+    long total = 0;
+    for (long l : lags.values()) {
+      total += l;
+    }
+    return total;
+  }
+
+  /** Records sent to the dead-letter topic since start. */
+  public long deadLetters() {
+    return deadLetters;
+  }
+
+  public boolean stopAndAwait(Duration timeout) {
+    running = false;
+    KafkaConsumer<byte[], byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+    try {
+      return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    stopAndAwait(Duration.ofSeconds(30));
+  }
+}

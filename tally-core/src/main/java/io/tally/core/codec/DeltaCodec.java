@@ -1,0 +1,132 @@
+package io.tally.core.codec;
+
+import io.tally.core.aggregate.CounterDelta;
+import io.tally.core.aggregate.CounterKey;
+import io.tally.core.store.Checkpoint;
+import io.tally.model.Granularity;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The binary form of a {@link DeltaRecord}, version 1, as carried by the deltas topic. Big-endian;
+ * strings are UTF-8 with a u16 length.
+ *
+ * <pre>
+ *  version (u8 = 1) | flags (u8; bit 0: has checkpoint) | n (i32)
+ *  n × [ entity | type | granularity ordinal (u8) | bucket start (i64) | count (i64) | sum (i64) ]
+ *  checkpoint: partition (i32) | next offset (i64) | last append time (i64) | as-of (i64)
+ * </pre>
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class DeltaCodec {
+  private static final byte VERSION = 1;
+  private static final int FLAG_CHECKPOINT = 1;
+  private static final Granularity[] GRANULARITIES = Granularity.values();
+
+  private DeltaCodec() {}
+
+  public static byte[] encode(DeltaRecord record) {
+    List<byte[]> strings = new ArrayList<>(record.deltas().size() * 2);
+    int size = 1 + 1 + 4 + (record.checkpoint() == null ? 0 : 4 + 8 + 8 + 8);
+    for (CounterDelta d : record.deltas()) {
+      byte[] entity = utf8(d.key().entity());
+      byte[] type = utf8(d.key().type());
+      strings.add(entity);
+      strings.add(type);
+      size += 2 + entity.length + 2 + type.length + 1 + 8 + 8 + 8;
+    }
+    ByteBuffer out = ByteBuffer.allocate(size);
+    out.put(VERSION);
+    out.put((byte) (record.checkpoint() == null ? 0 : FLAG_CHECKPOINT));
+    out.putInt(record.deltas().size());
+    int s = 0;
+    for (CounterDelta d : record.deltas()) {
+      putString(out, strings.get(s++));
+      putString(out, strings.get(s++));
+      out.put((byte) d.key().granularity().ordinal());
+      out.putLong(d.key().bucketStartMillis());
+      out.putLong(d.count());
+      out.putLong(d.sum());
+    }
+    Checkpoint cp = record.checkpoint();
+    if (cp != null) {
+      out.putInt(cp.partition());
+      out.putLong(cp.nextOffset());
+      out.putLong(cp.lastAppendTimeMillis());
+      out.putLong(cp.asOfMillis());
+    }
+    return out.array();
+  }
+
+  /**
+   * @throws CorruptRecordException when the bytes are not a delta record of this layout
+   */
+  public static DeltaRecord decode(byte[] bytes) {
+    if (bytes == null) {
+      throw new CorruptRecordException("a delta record has no value");
+    }
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    try {
+      byte version = in.get();
+      if (version != VERSION) {
+        throw new CorruptRecordException("unknown delta record version " + version);
+      }
+      int flags = in.get() & 0xFF;
+      if ((flags & ~FLAG_CHECKPOINT) != 0) {
+        throw new CorruptRecordException("unknown delta record flags " + flags);
+      }
+      int n = in.getInt();
+      if (n < 0 || n > in.remaining() / (2 + 2 + 1 + 24)) {
+        throw new CorruptRecordException("delta count " + n + " does not fit in " + in.remaining() + " bytes");
+      }
+      List<CounterDelta> deltas = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        String entity = getString(in);
+        String type = getString(in);
+        int g = in.get() & 0xFF;
+        if (g >= GRANULARITIES.length) {
+          throw new CorruptRecordException("unknown granularity " + g);
+        }
+        CounterKey key = new CounterKey(entity, type, GRANULARITIES[g], in.getLong());
+        deltas.add(new CounterDelta(key, in.getLong(), in.getLong()));
+      }
+      Checkpoint cp = null;
+      if ((flags & FLAG_CHECKPOINT) != 0) {
+        cp = new Checkpoint(in.getInt(), in.getLong(), in.getLong(), in.getLong());
+      }
+      if (in.hasRemaining()) {
+        throw new CorruptRecordException(in.remaining() + " trailing bytes after a delta record");
+      }
+      return new DeltaRecord(deltas, cp);
+    } catch (BufferUnderflowException | IllegalArgumentException e) {
+      throw new CorruptRecordException("truncated or malformed delta record: " + e);
+    }
+  }
+
+  private static byte[] utf8(String s) {
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    if (b.length > 0xFFFF) {
+      throw new IllegalArgumentException("string of " + b.length + " bytes exceeds 65535");
+    }
+    return b;
+  }
+
+  private static void putString(ByteBuffer out, byte[] b) {
+    out.putShort((short) b.length);
+    out.put(b);
+  }
+
+  private static String getString(ByteBuffer in) {
+    int length = in.getShort() & 0xFFFF;
+    if (length > in.remaining()) {
+      throw new CorruptRecordException("string length " + length + " exceeds remaining " + in.remaining());
+    }
+    String s = new String(in.array(), in.position(), length, StandardCharsets.UTF_8);
+    in.position(in.position() + length);
+    return s;
+  }
+}

@@ -1,0 +1,254 @@
+package io.tally.engines;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A real single-node Apache Cassandra 5.0 on loopback. Its directory holds {@code
+ * cassandra.yaml}, {@code logback.xml}, the data, commit log, hints and caches, and the server's
+ * log ({@code cassandra.log}). The data survives {@link #stop()} and {@link #kill()}: {@link
+ * #start()} brings the same node back, which is how tests stage a store outage.
+ *
+ * <p>The directory must be fresh for {@link #start(Path, int, int)}: a reused one remembers dead
+ * peers, and writes then fail as Unavailable. Thread-safe.
+ */
+public final class CassandraServer implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(CassandraServer.class.getName());
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
+  private static final Duration STOP_GRACE = Duration.ofSeconds(60);
+  /** Logged once the native transport (CQL) accepts clients. */
+  private static final String READY_MARKER = "Starting listening for CQL clients";
+  private static final String DATACENTER = "datacenter1";
+
+  /** Cassandra's {@code conf/jvm17-server.options}: without them it dies at once on Java 17. */
+  private static final List<String> JVM17_OPTIONS =
+      List.of(
+          "-XX:+UseG1GC",
+          "-Xss256k",
+          "-Djava.net.preferIPv4Stack=true",
+          "-Djdk.attach.allowAttachSelf=true",
+          "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
+          "--add-exports", "java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED",
+          "--add-exports", "java.rmi/sun.rmi.registry=ALL-UNNAMED",
+          "--add-exports", "java.rmi/sun.rmi.server=ALL-UNNAMED",
+          "--add-exports", "java.sql/java.sql=ALL-UNNAMED",
+          "--add-exports", "java.base/java.lang.ref=ALL-UNNAMED",
+          "--add-exports", "jdk.unsupported/sun.misc=ALL-UNNAMED",
+          "--add-exports", "jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+          "--add-exports", "jdk.attach/sun.tools.attach=ALL-UNNAMED",
+          "--add-opens", "java.base/java.lang.module=ALL-UNNAMED",
+          "--add-opens", "java.base/jdk.internal.loader=ALL-UNNAMED",
+          "--add-opens", "java.base/jdk.internal.ref=ALL-UNNAMED",
+          "--add-opens", "java.base/jdk.internal.reflect=ALL-UNNAMED",
+          "--add-opens", "java.base/jdk.internal.math=ALL-UNNAMED",
+          "--add-opens", "java.base/jdk.internal.module=ALL-UNNAMED",
+          "--add-opens", "java.base/jdk.internal.util.jar=ALL-UNNAMED",
+          "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
+          "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
+          "--add-opens", "java.base/java.io=ALL-UNNAMED",
+          "--add-opens", "java.base/java.lang.reflect=ALL-UNNAMED",
+          "--add-opens", "jdk.compiler/com.sun.tools.javac=ALL-UNNAMED",
+          "--add-opens", "java.base/java.lang=ALL-UNNAMED",
+          "--add-opens", "java.base/java.util=ALL-UNNAMED",
+          "-Dio.netty.tryReflectionSetAccessible=true");
+
+  private static final String LOGBACK_XML =
+      """
+      <configuration>
+        <appender name="stdout" class="ch.qos.logback.core.ConsoleAppender">
+          <encoder><pattern>%-5level [%thread] %date{ISO8601} %logger{0}: %msg%n</pattern></encoder>
+        </appender>
+        <root level="INFO"><appender-ref ref="stdout"/></root>
+      </configuration>
+      """;
+
+  private final Path dir;
+  private final int nativePort;
+  private final int storagePort;
+  private final List<Path> classpath;
+  private EngineProcess process; // guarded by this
+
+  private CassandraServer(Path dir, int nativePort, int storagePort, List<Path> classpath) {
+    this.dir = dir;
+    this.nativePort = nativePort;
+    this.storagePort = storagePort;
+    this.classpath = classpath;
+  }
+
+  /**
+   * Writes the configuration into the fresh directory {@code dir} (created if needed) and starts
+   * the node; returns once it accepts CQL clients on {@code 127.0.0.1:nativePort}.
+   *
+   * @param storagePort the inter-node port (also the seed's), free so runs do not clash
+   * @throws EngineException if it does not start (the message holds the end of its log)
+   */
+  public static CassandraServer start(Path dir, int nativePort, int storagePort) {
+    requireNonNull(dir, "dir");
+    CassandraServer server =
+        new CassandraServer(
+            dir.toAbsolutePath(), nativePort, storagePort, EngineClasspath.cassandra());
+    server.configure();
+    server.start();
+    return server;
+  }
+
+  /**
+   * Starts the node again on its existing data (after {@link #stop()} or {@link #kill()});
+   * returns once it accepts CQL clients.
+   *
+   * @throws IllegalStateException if it is running
+   */
+  public synchronized void start() {
+    if (isRunning()) {
+      throw new IllegalStateException("Cassandra is already running: " + process);
+    }
+    long started = System.nanoTime();
+    process =
+        EngineProcess.start(
+            "cassandra",
+            dir,
+            jvmOptions(),
+            classpath,
+            "org.apache.cassandra.service.CassandraDaemon",
+            List.of());
+    process.awaitReady(nativePort, READY_MARKER, READY_TIMEOUT);
+    LOG.log(
+        System.Logger.Level.INFO,
+        "Cassandra ready at {0} in {1} ms (pid {2,number,#}, RSS {3} MB)",
+        contactPoint(),
+        (System.nanoTime() - started) / 1_000_000,
+        process.pid(),
+        process.rssBytes() >> 20);
+  }
+
+  /** {@link #stop()}, then {@link #start()} on the same data. */
+  public synchronized void restart() {
+    stop();
+    start();
+  }
+
+  /**
+   * SIGTERM, on which Cassandra drains (flushes memtables) and exits, usually in 6–9 s; SIGKILL
+   * after 60 s. A no-op if not running.
+   */
+  public synchronized void stop() {
+    if (process != null) {
+      process.stop(STOP_GRACE);
+    }
+  }
+
+  /** SIGKILL: a crash; the commit log is replayed at the next start. A no-op if not running. */
+  public synchronized void kill() {
+    if (process != null) {
+      process.kill();
+    }
+  }
+
+  /** Same as {@link #stop()}. */
+  @Override
+  public void close() {
+    stop();
+  }
+
+  public synchronized boolean isRunning() {
+    return process != null && process.isAlive();
+  }
+
+  /** Where the driver connects: {@code 127.0.0.1:<native port>}. */
+  public InetSocketAddress contactPoint() {
+    return new InetSocketAddress("127.0.0.1", nativePort);
+  }
+
+  /** The driver's local datacenter: the {@code SimpleSnitch}'s only one. */
+  public String localDatacenter() {
+    return DATACENTER;
+  }
+
+  public int nativePort() {
+    return nativePort;
+  }
+
+  public int storagePort() {
+    return storagePort;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /** The current (or last) server JVM; null before the first start. */
+  public synchronized EngineProcess process() {
+    return process;
+  }
+
+  private List<String> jvmOptions() {
+    List<String> options = new ArrayList<>(JVM17_OPTIONS);
+    options.addAll(
+        List.of(
+            "-Xms1G",
+            "-Xmx1G",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Dcassandra.config=" + dir.resolve("cassandra.yaml").toUri(),
+            "-Dcassandra-foreground=yes",
+            "-Dcassandra.storagedir=" + dir,
+            "-Dcassandra.logdir=" + dir.resolve("logs"),
+            "-Dcassandra.triggers_dir=" + dir.resolve("triggers"),
+            "-Dlogback.configurationFile=" + dir.resolve("logback.xml"),
+            "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+            "-Dcassandra.ring_delay_ms=1000",
+            "-Dcassandra.superuser_setup_delay_ms=0"));
+    return options;
+  }
+
+  private void configure() {
+    try {
+      Files.createDirectories(dir.resolve("triggers"));
+      Files.writeString(dir.resolve("cassandra.yaml"), cassandraYaml());
+      Files.writeString(dir.resolve("logback.xml"), LOGBACK_XML);
+    } catch (IOException e) {
+      throw new EngineException("cannot write Cassandra's configuration into " + dir, e);
+    }
+  }
+
+  private String cassandraYaml() {
+    return String.join(
+        "\n",
+        "cluster_name: tally-test",
+        "num_tokens: 16",
+        "allocate_tokens_for_local_replication_factor: 1",
+        "partitioner: org.apache.cassandra.dht.Murmur3Partitioner",
+        "data_file_directories: [" + yamlString(dir.resolve("data")) + "]",
+        "commitlog_directory: " + yamlString(dir.resolve("commitlog")),
+        "saved_caches_directory: " + yamlString(dir.resolve("saved_caches")),
+        "hints_directory: " + yamlString(dir.resolve("hints")),
+        "cdc_raw_directory: " + yamlString(dir.resolve("cdc_raw")),
+        "commitlog_sync: periodic",
+        "commitlog_sync_period: 10000ms",
+        "seed_provider:",
+        "  - class_name: org.apache.cassandra.locator.SimpleSeedProvider",
+        "    parameters: [{seeds: \"127.0.0.1:" + storagePort + "\"}]",
+        "listen_address: 127.0.0.1",
+        "rpc_address: 127.0.0.1",
+        "storage_port: " + storagePort,
+        "native_transport_port: " + nativePort,
+        "start_native_transport: true",
+        "endpoint_snitch: SimpleSnitch",
+        "memtable_heap_space: 64MiB",
+        "memtable_offheap_space: 64MiB",
+        "authenticator: AllowAllAuthenticator",
+        "authorizer: AllowAllAuthorizer",
+        "");
+  }
+
+  /** A double-quoted YAML scalar. */
+  private static String yamlString(Path path) {
+    return '"' + path.toString().replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+  }
+}

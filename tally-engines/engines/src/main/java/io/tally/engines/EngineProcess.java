@@ -1,0 +1,292 @@
+package io.tally.engines;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static java.util.Objects.requireNonNull;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * One engine JVM, a child of this one: started from a Java 17 with its own classpath, its stdout
+ * and stderr appended to {@code <dir>/<name>.log}, its full command line in the argument file
+ * {@code <dir>/<name>.args} ({@code java @<name>.args} reproduces it by hand).
+ *
+ * <p>Children never outlive this JVM: a shutdown hook SIGKILLs a child still alive at exit, and
+ * {@link ParentWatch}, the child's entry point, halts the child if this JVM dies without running
+ * hooks. Thread-safe.
+ */
+public final class EngineProcess {
+  private static final System.Logger LOG = System.getLogger(EngineProcess.class.getName());
+  private static final Duration POLL = Duration.ofMillis(100);
+
+  private final String name;
+  private final Path logFile;
+  private final long logStart;
+  private final Process process;
+  private final Thread killAtExit;
+
+  private EngineProcess(String name, Path logFile, long logStart, Process process) {
+    this.name = name;
+    this.logFile = logFile;
+    this.logStart = logStart;
+    this.process = process;
+    this.killAtExit = new Thread(process::destroyForcibly, "tally-engines-kill-" + name);
+    Runtime.getRuntime().addShutdownHook(killAtExit);
+  }
+
+  /**
+   * Starts {@code mainClass} with {@code args} in a new Java 17 JVM whose working directory is
+   * {@code dir}.
+   *
+   * @param name names the log and argument files and appears in messages
+   * @param jvmOptions options before the main class ({@code -Xmx…}, {@code -D…})
+   * @param classpath the engine's jars; this module's classes are appended for {@link ParentWatch}
+   */
+  public static EngineProcess start(
+      String name,
+      Path dir,
+      List<String> jvmOptions,
+      List<Path> classpath,
+      String mainClass,
+      List<String> args) {
+    requireNonNull(name, "name");
+    List<String> line = new ArrayList<>(jvmOptions);
+    line.add("-D" + ParentWatch.PARENT_PROPERTY + "=" + ProcessHandle.current().pid());
+    line.add("-cp");
+    line.add(
+        Stream.concat(classpath.stream(), Stream.of(ownCodeLocation()))
+            .map(Path::toString)
+            .collect(Collectors.joining(File.pathSeparator)));
+    line.add(ParentWatch.class.getName());
+    line.add(mainClass);
+    line.addAll(args);
+    Path argsFile = dir.resolve(name + ".args");
+    Path logFile = dir.resolve(name + ".log");
+    try {
+      Files.createDirectories(dir);
+      Files.writeString(
+          argsFile, line.stream().map(EngineProcess::quote).collect(Collectors.joining("\n")));
+      long logStart = Files.exists(logFile) ? Files.size(logFile) : 0;
+      Process process =
+          new ProcessBuilder(JavaRuntimes.java17().toString(), "@" + argsFile)
+              .directory(dir.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+              .start();
+      return new EngineProcess(name, logFile, logStart, process);
+    } catch (IOException e) {
+      throw new EngineException("cannot start " + name + " (see " + argsFile + ")", e);
+    }
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public Path logFile() {
+    return logFile;
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** Resident set size from {@code /proc/<pid>/status}, in bytes; -1 if not known. */
+  public long rssBytes() {
+    try (Stream<String> lines = Files.lines(Path.of("/proc", Long.toString(pid()), "status"))) {
+      return lines
+          .filter(l -> l.startsWith("VmRSS:"))
+          .findFirst()
+          .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024)
+          .orElse(-1L);
+    } catch (IOException | UncheckedIOException e) {
+      return -1;
+    }
+  }
+
+  /**
+   * Waits until the child accepts TCP connections on {@code 127.0.0.1:port} and has logged
+   * {@code marker} since it started.
+   *
+   * @throws EngineException if the child exits first or is not ready in time (it is then killed);
+   *     the message holds the log's last lines
+   */
+  public void awaitReady(int port, String marker, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    LogScan scan = new LogScan(logFile, logStart, marker);
+    while (!(scan.found() && accepts(port))) {
+      if (!process.isAlive()) {
+        throw failure(name + " exited with " + process.exitValue() + " before it was ready");
+      }
+      if (System.nanoTime() - deadline > 0) {
+        kill();
+        throw failure(name + " was not ready within " + timeout + " (killed)");
+      }
+      sleep(POLL);
+    }
+  }
+
+  /**
+   * Waits for the child to exit by itself.
+   *
+   * @return its exit code
+   * @throws EngineException if it is still running after {@code timeout} (it is then killed)
+   */
+  public int awaitExit(Duration timeout) {
+    try {
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        kill();
+        throw failure(name + " did not exit within " + timeout + " (killed)");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new EngineException("interrupted waiting for " + name, e);
+    }
+    exited();
+    return process.exitValue();
+  }
+
+  /**
+   * SIGTERM, then SIGKILL if the child is still running after {@code grace}; returns once it has
+   * exited. A no-op if it already has.
+   *
+   * @return true if it stopped within the grace period
+   */
+  public boolean stop(Duration grace) {
+    ProcessHandle handle = process.toHandle();
+    handle.destroy();
+    boolean clean = waitFor(grace);
+    if (!clean) {
+      LOG.log(System.Logger.Level.WARNING, "{0} ignored SIGTERM for {1}: SIGKILL", name, grace);
+      kill();
+    }
+    exited();
+    return clean;
+  }
+
+  /** SIGKILL; returns once the child has exited. */
+  public void kill() {
+    process.toHandle().destroyForcibly();
+    waitFor(Duration.ofSeconds(30));
+    exited();
+  }
+
+  /** The last {@code count} lines of the log, for failure messages. */
+  public String logTail(int count) {
+    try {
+      List<String> lines = Files.readAllLines(logFile, ISO_8859_1);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - count), lines.size()));
+    } catch (IOException e) {
+      return "(cannot read " + logFile + ": " + e + ")";
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name + "[pid " + pid() + "]";
+  }
+
+  private EngineException failure(String what) {
+    return new EngineException(what + "; the end of " + logFile + ":\n" + logTail(40));
+  }
+
+  private boolean waitFor(Duration timeout) {
+    try {
+      return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new EngineException("interrupted stopping " + name, e);
+    }
+  }
+
+  private void exited() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(killAtExit);
+    } catch (IllegalStateException shuttingDown) {
+      // the hook runs anyway, and the child is gone
+    }
+  }
+
+  private static boolean accepts(int port) {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new EngineException("interrupted", e);
+    }
+  }
+
+  /** The jar or classes directory this class was loaded from. */
+  private static Path ownCodeLocation() {
+    try {
+      return Path.of(
+          EngineProcess.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (URISyntaxException e) {
+      throw new EngineException("cannot locate the tally-engines classes", e);
+    }
+  }
+
+  /** One argument-file token: double-quoted, with backslashes and quotes escaped. */
+  private static String quote(String arg) {
+    return '"' + arg.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+  }
+
+  /** Scans a growing log from an offset for a marker, reading only what was appended. */
+  private static final class LogScan {
+    private final Path file;
+    private final byte[] marker;
+    private long position;
+    private String carry = "";
+    private boolean found;
+
+    LogScan(Path file, long position, String marker) {
+      this.file = file;
+      this.position = position;
+      this.marker = marker.getBytes(UTF_8);
+    }
+
+    boolean found() {
+      if (found || !Files.exists(file)) {
+        return found;
+      }
+      try (InputStream in = Files.newInputStream(file)) {
+        in.skipNBytes(position);
+        byte[] fresh = in.readAllBytes();
+        position += fresh.length;
+        String text = carry + new String(fresh, ISO_8859_1);
+        found = text.contains(new String(marker, ISO_8859_1));
+        carry = text.substring(Math.max(0, text.length() - marker.length));
+      } catch (IOException e) {
+        throw new EngineException("cannot read " + file, e);
+      }
+      return found;
+    }
+  }
+}

@@ -1,0 +1,241 @@
+package io.tally.engines;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * A real single-node Apache Kafka 4.1 (KRaft: broker and controller in one JVM) on loopback. Its
+ * directory holds {@code server.properties}, {@code log4j2.xml}, the data ({@code data/}) and the
+ * server's log ({@code kafka.log}); the storage is formatted once, by {@link #start(Path, int,
+ * int)}, and survives {@link #stop()}, {@link #kill()} and {@link #restart()}.
+ *
+ * <p>On one node the internal topics (consumer offsets, transaction state, share-group state) run
+ * with replication factor 1 and min ISR 1, or consumer groups and transactions hang. Thread-safe.
+ */
+public final class KafkaServer implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(KafkaServer.class.getName());
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
+  private static final Duration STOP_GRACE = Duration.ofSeconds(30);
+  /** Logged by {@code kafka.server.KafkaRaftServer} once broker and controller serve requests. */
+  private static final String READY_MARKER = "Kafka Server started";
+
+  private static final List<String> JVM_OPTIONS =
+      List.of(
+          "-Xms512m",
+          "-Xmx512m",
+          "-XX:+UseG1GC",
+          "-XX:MaxGCPauseMillis=20",
+          "-XX:+ExplicitGCInvokesConcurrent",
+          "-XX:+ExitOnOutOfMemoryError",
+          "-Djava.awt.headless=true");
+
+  private static final String LOG4J2_XML =
+      """
+      <?xml version="1.0" encoding="UTF-8"?>
+      <!-- Quiet: warnings only, plus the line KafkaServer waits for. -->
+      <Configuration status="warn">
+        <Appenders>
+          <Console name="stdout" target="SYSTEM_OUT">
+            <PatternLayout pattern="[%d] %p %m (%c)%n"/>
+          </Console>
+        </Appenders>
+        <Loggers>
+          <Logger name="org.apache.kafka.common.config.AbstractConfig" level="WARN"/>
+          <Logger name="kafka.server.KafkaRaftServer" level="INFO"/>
+          <Root level="WARN"><AppenderRef ref="stdout"/></Root>
+        </Loggers>
+      </Configuration>
+      """;
+
+  private final Path dir;
+  private final int brokerPort;
+  private final int controllerPort;
+  private final List<Path> classpath;
+  private EngineProcess process; // guarded by this
+
+  private KafkaServer(Path dir, int brokerPort, int controllerPort, List<Path> classpath) {
+    this.dir = dir;
+    this.brokerPort = brokerPort;
+    this.controllerPort = controllerPort;
+    this.classpath = classpath;
+  }
+
+  /**
+   * Writes the configuration into {@code dir} (created if needed, and expected to be fresh),
+   * formats the storage and starts the server; returns once it serves requests.
+   *
+   * @throws EngineException if it does not (the message holds the end of its log)
+   */
+  public static KafkaServer start(Path dir, int brokerPort, int controllerPort) {
+    requireNonNull(dir, "dir");
+    KafkaServer server =
+        new KafkaServer(dir.toAbsolutePath(), brokerPort, controllerPort, EngineClasspath.kafka());
+    server.configureAndFormat();
+    server.start();
+    return server;
+  }
+
+  /**
+   * Starts the server again on its existing storage and ports (after {@link #stop()} or {@link
+   * #kill()}); returns once it serves requests.
+   *
+   * @throws IllegalStateException if it is running
+   */
+  public synchronized void start() {
+    if (isRunning()) {
+      throw new IllegalStateException("Kafka is already running: " + process);
+    }
+    long started = System.nanoTime();
+    process =
+        EngineProcess.start(
+            "kafka",
+            dir,
+            withLogConfig(JVM_OPTIONS),
+            classpath,
+            "kafka.Kafka",
+            List.of(dir.resolve("server.properties").toString()));
+    process.awaitReady(brokerPort, READY_MARKER, READY_TIMEOUT);
+    LOG.log(
+        System.Logger.Level.INFO,
+        "Kafka ready at {0} in {1} ms (pid {2,number,#}, RSS {3} MB)",
+        bootstrapServers(),
+        (System.nanoTime() - started) / 1_000_000,
+        process.pid(),
+        process.rssBytes() >> 20);
+  }
+
+  /** {@link #stop()}, then {@link #start()} on the same storage and ports. */
+  public synchronized void restart() {
+    stop();
+    start();
+  }
+
+  /** SIGTERM (a controlled shutdown), SIGKILL after 30 s; a no-op if not running. */
+  public synchronized void stop() {
+    if (process != null) {
+      process.stop(STOP_GRACE);
+    }
+  }
+
+  /** SIGKILL: a crash. A no-op if not running. */
+  public synchronized void kill() {
+    if (process != null) {
+      process.kill();
+    }
+  }
+
+  /** Same as {@link #stop()}. */
+  @Override
+  public void close() {
+    stop();
+  }
+
+  public synchronized boolean isRunning() {
+    return process != null && process.isAlive();
+  }
+
+  /** {@code 127.0.0.1:<broker port>}, for {@code bootstrap.servers}. */
+  public String bootstrapServers() {
+    return "127.0.0.1:" + brokerPort;
+  }
+
+  public int brokerPort() {
+    return brokerPort;
+  }
+
+  public int controllerPort() {
+    return controllerPort;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /** The current (or last) server JVM; null before the first start. */
+  public synchronized EngineProcess process() {
+    return process;
+  }
+
+  private void configureAndFormat() {
+    try {
+      Files.createDirectories(dir.resolve("data"));
+      Files.writeString(dir.resolve("server.properties"), serverProperties());
+      Files.writeString(dir.resolve("log4j2.xml"), LOG4J2_XML);
+    } catch (IOException e) {
+      throw new EngineException("cannot write Kafka's configuration into " + dir, e);
+    }
+    EngineProcess format =
+        EngineProcess.start(
+            "kafka-format",
+            dir,
+            withLogConfig(List.of("-Xmx256m")),
+            classpath,
+            "kafka.tools.StorageTool",
+            List.of(
+                "format",
+                "--cluster-id",
+                randomClusterId(),
+                "--config",
+                dir.resolve("server.properties").toString(),
+                "--standalone"));
+    int exit = format.awaitExit(Duration.ofSeconds(60));
+    if (exit != 0) {
+      throw new EngineException(
+          "formatting Kafka's storage failed with " + exit + ":\n" + format.logTail(40));
+    }
+  }
+
+  private String serverProperties() {
+    String controller = "127.0.0.1:" + controllerPort;
+    String listeners = "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://" + controller;
+    return String.join(
+        "\n",
+        "process.roles=broker,controller",
+        "node.id=1",
+        "controller.quorum.bootstrap.servers=" + controller,
+        "listeners=" + listeners,
+        "advertised.listeners=" + listeners,
+        "controller.listener.names=CONTROLLER",
+        "inter.broker.listener.name=PLAINTEXT",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "log.dirs=" + dir.resolve("data"),
+        "offsets.topic.replication.factor=1",
+        "offsets.topic.num.partitions=4",
+        "transaction.state.log.replication.factor=1",
+        "transaction.state.log.min.isr=1",
+        "transaction.state.log.num.partitions=4",
+        "share.coordinator.state.topic.replication.factor=1",
+        "share.coordinator.state.topic.min.isr=1",
+        "group.initial.rebalance.delay.ms=0",
+        "");
+  }
+
+  private List<String> withLogConfig(List<String> options) {
+    List<String> all = new ArrayList<>(options);
+    all.add("-Dlog4j2.configurationFile=" + dir.resolve("log4j2.xml"));
+    return all;
+  }
+
+  /**
+   * A cluster id as {@code StorageTool random-uuid} makes one (16 random bytes, URL-safe base64
+   * without padding), without paying for a JVM start; like Kafka's, never starting with '-'.
+   */
+  private static String randomClusterId() {
+    SecureRandom random = new SecureRandom();
+    byte[] bytes = new byte[16];
+    String id;
+    do {
+      random.nextBytes(bytes);
+      id = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    } while (id.startsWith("-"));
+    return id;
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * Real engines for tests: Apache Kafka (KRaft, one node) and Apache Cassandra, each started as a
+ * child JVM from the jars Maven Central serves, bound to loopback, on free ports, in a fresh
+ * directory. {@link io.tally.engines.RealEngines} starts one {@link io.tally.engines.LocalEngines}
+ * pair per test JVM; tests isolate themselves with their own topics and keyspaces.
+ *
+ * <p>The servers never share a classpath with the tests or with each other: their classpaths are
+ * resolved by the {@code tally-engines/kafka-server} and {@code tally-engines/cassandra-server}
+ * POM modules (see {@link io.tally.engines.EngineClasspath}).
+ */
+package io.tally.engines;

@@ -1,0 +1,202 @@
+package io.tally.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.tally.engines.LocalEngines;
+import io.tally.engines.RealEngines;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Cluster mode end to end on real engines: one Kafka and one Cassandra (separate JVMs, started
+ * once per run by {@link RealEngines}) and Tally nodes as child processes of the built jar. Each
+ * test has its own topics and keyspace. Every test ends the same way: each entity's total, read
+ * from every live node, equals the number of distinct events acknowledged for it.
+ */
+@ExtendWith(RealEngines.class)
+@Timeout(value = 6, unit = TimeUnit.MINUTES)
+class ClusterTest {
+  private static final int PARTITIONS = 8;
+  private static final AtomicInteger RUN = new AtomicInteger();
+  private final LocalEngines engines;
+  private final List<ClusterNode> nodes = new ArrayList<>();
+  private final HttpClient http = HttpClient.newHttpClient();
+  @TempDir
+  Path dir;
+
+  ClusterTest(LocalEngines engines) {
+    this.engines = engines;
+  }
+
+  @AfterEach
+  void stopNodes() throws Exception {
+    for (ClusterNode n : nodes) {
+      if (n.alive()) {
+        n.resume();
+      }
+      n.close();
+    }
+    if (!engines.cassandra().isRunning()) {
+      engines.cassandra().start();
+    }
+  }
+
+  private String newRun() {
+    return "it" + RUN.incrementAndGet() + "_" + System.nanoTime() % 1_000_000;
+  }
+
+  private ClusterNode node(String name, String run) throws Exception {
+    ClusterNode n = new ClusterNode(name, dir, engines, run, PARTITIONS);
+    nodes.add(n);
+    n.start();
+    awaitHealthy(n);
+    return n;
+  }
+
+  private void awaitHealthy(ClusterNode n) {
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+        .until(() -> get(n.url() + "/healthz").statusCode() == 200);
+  }
+
+  private HttpResponse<String> get(String url) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private List<String> live() {
+    List<String> urls = new ArrayList<>();
+    for (ClusterNode n : nodes) {
+      if (n.alive()) {
+        urls.add(n.url());
+      }
+    }
+    return urls;
+  }
+
+  /** Waits until every live node answers the exact count for every entity. */
+  private void assertExactEverywhere(ClusterLoad load, Duration max) throws Exception {
+    for (String url : live()) {
+      List<List<String>> last = new ArrayList<>(List.of(List.of()));
+      try {
+        await().atMost(max).pollInterval(Duration.ofMillis(500)).until(() -> {
+          last.set(0, load.mismatches(url));
+          return last.get(0).isEmpty();
+        });
+      } catch (ConditionTimeoutException e) {
+        throw new AssertionError("counts on " + url + " never became exact; " + load.summary()
+            + "; mismatches (got/want): " + last.get(0), e);
+      }
+    }
+  }
+
+  @Test
+  void twoNodesTakeEventsAndAnswerExactCountsFromEither() throws Throwable {
+    String run = newRun();
+    ClusterNode a = node("a", run);
+    ClusterNode b = node("b", run);
+    ClusterLoad load = new ClusterLoad(run, this::live).start(4, 40_000, 500, 0);
+    load.await(Duration.ofMinutes(3));
+    assertExactEverywhere(load, Duration.ofSeconds(90));
+    assertThat(a.log()).contains("took partitions");
+    assertThat(b.log()).contains("took partitions");
+    System.out.println("two nodes: " + load.summary());
+  }
+
+  @Test
+  void aKilledNodesPartitionsMoveToTheOtherAndBackWithExactCounts() throws Throwable {
+    String run = newRun();
+    ClusterNode a = node("a", run);
+    ClusterNode b = node("b", run);
+    ClusterLoad load = new ClusterLoad(run, this::live).start(4, 200_000, 500, 0);
+    await().atMost(Duration.ofMinutes(2)).until(() -> load.acked.get() >= 50_000);
+    a.kill9();
+    int tookBefore = count(b.log(), "took partitions");
+    await().atMost(Duration.ofSeconds(60)).until(() -> count(b.log(), "took partitions") > tookBefore);
+    await().atMost(Duration.ofMinutes(2)).until(() -> load.acked.get() >= 130_000);
+    a.start();
+    awaitHealthy(a);
+    await().atMost(Duration.ofSeconds(60)).until(() -> count(a.log(), "took partitions") >= 2);
+    load.await(Duration.ofMinutes(3));
+    assertExactEverywhere(load, Duration.ofSeconds(120));
+    System.out.println("failover: " + load.summary());
+  }
+
+  @Test
+  void aPausedZombieProcessorCannotMakeACountWrong() throws Throwable {
+    String run = newRun();
+    ClusterNode a = node("a", run);
+    ClusterNode b = node("b", run);
+    ClusterLoad load = new ClusterLoad(run, () -> List.of(b.url())).start(2, 60_000, 500, 20);
+    await().atMost(Duration.ofMinutes(1)).until(() -> load.acked.get() >= 10_000);
+    a.pause(); // SIGSTOP: a keeps its sockets, its session expires, b takes its partitions
+    int tookBefore = count(b.log(), "took partitions");
+    await().atMost(Duration.ofSeconds(60)).until(() -> count(b.log(), "took partitions") > tookBefore);
+    Thread.sleep(2_000);
+    a.resume(); // the zombie wakes up with uncommitted work and a stale group generation
+    load.await(Duration.ofMinutes(3));
+    assertExactEverywhere(load, Duration.ofSeconds(120));
+    assertThat(a.log()).containsAnyOf("lost partitions", "fenced", "failed");
+    System.out.println("zombie: " + load.summary());
+  }
+
+  @Test
+  void aCassandraOutageBacksUpInKafkaAndConvergesToExact() throws Throwable {
+    String run = newRun();
+    ClusterNode a = node("a", run);
+    ClusterLoad load = new ClusterLoad(run, this::live).start(2, 60_000, 500, 30);
+    await().atMost(Duration.ofMinutes(1)).until(() -> load.acked.get() >= 10_000);
+    engines.cassandra().stop();
+    long stoppedAt = System.nanoTime();
+    long ackedAtStop = load.acked.get();
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      JsonObject h = new JsonObject(get(a.url() + "/healthz").body());
+      return !h.getJsonObject("checks").getJsonObject("materializer").getString("state").equals("ok");
+    });
+    JsonObject health = new JsonObject(get(a.url() + "/healthz").body());
+    Thread.sleep(Math.max(0, 20_000 - (System.nanoTime() - stoppedAt) / 1_000_000));
+    assertThat(load.acked.get()).as("ingest keeps accepting while Cassandra is down").isGreaterThan(ackedAtStop + 5_000);
+    engines.cassandra().start();
+    load.await(Duration.ofMinutes(3));
+    assertExactEverywhere(load, Duration.ofSeconds(120));
+    assertThat(health.getJsonObject("checks").getJsonObject("materializer").getString("reason")).contains("Cassandra");
+    assertThat(load.status503.get()).isZero();
+    System.out.println("store outage: materializer said " + health.encode() + "; " + load.summary());
+  }
+
+  @Test
+  void aBrokerRestartLosesNoAcknowledgedEvent() throws Throwable {
+    String run = newRun();
+    node("a", run);
+    ClusterLoad load = new ClusterLoad(run, this::live).start(2, 60_000, 500, 30);
+    await().atMost(Duration.ofMinutes(1)).until(() -> load.acked.get() >= 10_000);
+    engines.kafka().restart();
+    load.await(Duration.ofMinutes(4));
+    assertExactEverywhere(load, Duration.ofSeconds(120));
+    assertThat(load.otherErrors.get()).as("clients only see retriable 503s").isZero();
+    System.out.println("broker restart: " + load.summary());
+  }
+
+  private static int count(String text, String what) {
+    int n = 0;
+    for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) {
+      n++;
+    }
+    return n;
+  }
+}

@@ -1,0 +1,236 @@
+package io.tally.kafka;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tally.core.TallyException;
+import io.tally.core.codec.EventCodec;
+import io.tally.core.log.EventBatch;
+import io.tally.core.log.EventLog;
+import io.tally.core.log.LogHead;
+import io.tally.core.log.LogRecord;
+import io.tally.model.Event;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The event log on the Kafka topic {@code <prefix>events}: Tally picks the partition of every
+ * record itself (murmur3 of the entity, DESIGN.md invariant 4), the producer is idempotent with
+ * {@code acks=all} and lz4, and the broker stamps each record with its append time.
+ *
+ * <p>An append completes when Kafka acknowledged every record (replicated to the in-sync
+ * replicas); it fails within the delivery timeout when the brokers are away, which ingest turns
+ * into a retriable 503. Reads go through a private consumer with no group (assign and seek), used
+ * to rebuild dedup windows and by tools; they are serialized.
+ *
+ * <p>Thread-safe.
+ */
+public final class KafkaEventLog implements EventLog {
+  /** An append fails after this long without an acknowledgement. */
+  static final int DELIVERY_TIMEOUT_MILLIS = 15_000;
+  private static final int REQUEST_TIMEOUT_MILLIS = 5_000;
+  /**
+   * How far behind the moment the end offsets were fetched {@link LogHead#completeBeforeMillis()}
+   * is placed: a record stamped just before the fetch may not yet be below the high watermark.
+   */
+  static final long HEAD_MARGIN_MILLIS = 500;
+
+  private final KafkaSettings settings;
+  private final InstantSource clock;
+  private final KafkaProducer<byte[], byte[]> producer;
+  private final KafkaConsumer<byte[], byte[]> reader;
+  private final Admin admin;
+
+  public KafkaEventLog(KafkaSettings settings, InstantSource clock) {
+    this.settings = requireNonNull(settings, "settings");
+    this.clock = requireNonNull(clock, "clock");
+    Topics.ensure(settings);
+    producer = new KafkaProducer<>(producerProperties(settings), new ByteArraySerializer(), new ByteArraySerializer());
+    reader = new KafkaConsumer<>(readerProperties(settings, "tally-log-reader-" + settings.nodeId()),
+        new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    admin = Admin.create(Topics.adminProperties(settings));
+  }
+
+  static Properties producerProperties(KafkaSettings s) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrapServers());
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, "tally-ingest-" + s.nodeId());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+    p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 128L * 1024 * 1024);
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
+    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, REQUEST_TIMEOUT_MILLIS);
+    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, DELIVERY_TIMEOUT_MILLIS);
+    return p;
+  }
+
+  /** A consumer without a group that reads committed data only, from the earliest offset on. */
+  static Properties readerProperties(KafkaSettings s, String clientId) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrapServers());
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10_000);
+    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 16 * 1024 * 1024);
+    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
+    p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
+    return p;
+  }
+
+  public KafkaSettings settings() {
+    return settings;
+  }
+
+  @Override
+  public int partitions() {
+    return settings.partitions();
+  }
+
+  @Override
+  public CompletableFuture<Void> append(EventBatch batch) {
+    if (batch.partitions() != settings.partitions()) {
+      throw new IllegalArgumentException(
+          "batch built for " + batch.partitions() + " partitions, the log has " + settings.partitions());
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    AtomicInteger outstanding = new AtomicInteger(batch.size());
+    if (batch.size() == 0) {
+      done.complete(null);
+      return done;
+    }
+    try {
+      for (int p = 0; p < batch.partitions(); p++) {
+        for (Event e : batch.events(p)) {
+          producer.send(new ProducerRecord<>(settings.eventsTopic(), p, null, null, encode(e)), (meta, err) -> {
+            if (err != null) {
+              done.completeExceptionally(new TallyException("Kafka did not acknowledge an event: " + err.getMessage(), err));
+            } else if (outstanding.decrementAndGet() == 0) {
+              done.complete(null);
+            }
+          });
+        }
+      }
+    } catch (KafkaException e) {
+      // the buffer stayed full for max.block.ms (brokers away): fail, the client retries
+      done.completeExceptionally(new TallyException("Kafka is not accepting events: " + e.getMessage(), e));
+    }
+    return done;
+  }
+
+  static byte[] encode(Event e) {
+    ByteBuffer buf = ByteBuffer.allocate(EventCodec.encodedSize(e));
+    EventCodec.write(e, buf);
+    return buf.array();
+  }
+
+  static LogRecord decode(ConsumerRecord<byte[], byte[]> r) {
+    return new LogRecord(r.offset(), r.timestamp(), EventCodec.read(ByteBuffer.wrap(r.value())));
+  }
+
+  @Override
+  public synchronized List<LogRecord> read(int partition, long fromOffset, int maxRecords) {
+    TopicPartition tp = partition(partition);
+    long end = endOffset(tp);
+    if (fromOffset >= end) {
+      return List.of();
+    }
+    reader.assign(List.of(tp));
+    reader.seek(tp, Math.max(fromOffset, 0));
+    List<LogRecord> out = new ArrayList<>();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (out.isEmpty() && System.nanoTime() < deadline) {
+      for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(200)).records(tp)) {
+        if (r.offset() >= fromOffset && out.size() < Math.max(1, maxRecords)) {
+          out.add(decode(r));
+        }
+      }
+      if (out.isEmpty() && reader.position(tp) >= end) {
+        break;
+      }
+    }
+    if (out.isEmpty() && reader.position(tp) < end) {
+      throw new TallyException("reading partition " + partition + " of " + settings.eventsTopic() + " timed out");
+    }
+    return out;
+  }
+
+  @Override
+  public synchronized LogHead head(int partition) {
+    long before = clock.millis() - HEAD_MARGIN_MILLIS;
+    return new LogHead(endOffset(partition(partition)), before);
+  }
+
+  @Override
+  public synchronized long startOffset(int partition) {
+    TopicPartition tp = partition(partition);
+    return reader.beginningOffsets(List.of(tp)).get(tp);
+  }
+
+  @Override
+  public synchronized long offsetForTime(int partition, long appendTimeMillis) {
+    TopicPartition tp = partition(partition);
+    OffsetAndTimestamp found = reader.offsetsForTimes(Map.of(tp, Math.max(0, appendTimeMillis))).get(tp);
+    return found != null ? found.offset() : endOffset(tp);
+  }
+
+  @Override
+  public void deleteBefore(int partition, long offset) {
+    try {
+      admin.deleteRecords(Map.of(partition(partition), RecordsToDelete.beforeOffset(offset)))
+          .all().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new TallyException("deleting records of partition " + partition + " failed: " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TallyException("interrupted", e);
+    }
+  }
+
+  private long endOffset(TopicPartition tp) {
+    return reader.endOffsets(List.of(tp)).get(tp);
+  }
+
+  private TopicPartition partition(int p) {
+    if (p < 0 || p >= settings.partitions()) {
+      throw new IllegalArgumentException("no partition " + p);
+    }
+    return new TopicPartition(settings.eventsTopic(), p);
+  }
+
+  /** Waits for every send in flight (up to the delivery timeout), then closes the clients. */
+  @Override
+  public void close() {
+    producer.close(Duration.ofMillis(DELIVERY_TIMEOUT_MILLIS));
+    synchronized (this) {
+      reader.close();
+    }
+    admin.close(Duration.ofSeconds(5));
+  }
+}
