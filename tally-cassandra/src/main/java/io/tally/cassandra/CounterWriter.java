@@ -44,8 +44,8 @@ public final class CounterWriter {
 
   private record Stored(long count, long sum, long writetime) {}
 
-  /** Cassandra refuses TTLs beyond 20 years. */
-  private static final long MAX_TTL_SECONDS = 630_720_000L;
+  /** Cassandra 5.0 refuses expirations past 2038-01-19 (CASSANDRA-14092), so TTLs stop at 10 years. */
+  private static final long MAX_TTL_SECONDS = 315_360_000L;
   private static final Stored NEVER_WRITTEN = new Stored(0, 0, Long.MIN_VALUE);
 
   private final CqlSession session;

@@ -146,6 +146,8 @@ public final class Materializer implements AutoCloseable {
             LOG.info("the materializer recovered; applying deltas again");
             health = ProcessorHealth.OK;
           }
+        } catch (WakeupException e) {
+          throw e;
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
           Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
           noteFailure(cause);

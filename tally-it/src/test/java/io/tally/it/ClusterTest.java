@@ -10,6 +10,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,7 +23,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Cluster mode end to end on real engines: one Kafka and one Cassandra (separate JVMs, started
@@ -37,8 +38,8 @@ class ClusterTest {
   private final LocalEngines engines;
   private final List<ClusterNode> nodes = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
-  @TempDir
-  Path dir;
+  /** Node logs stay under target/ for people to read after a failure. */
+  private Path dir;
 
   ClusterTest(LocalEngines engines) {
     this.engines = engines;
@@ -57,8 +58,10 @@ class ClusterTest {
     }
   }
 
-  private String newRun() {
-    return "it" + RUN.incrementAndGet() + "_" + System.nanoTime() % 1_000_000;
+  private String newRun() throws IOException {
+    String run = "it" + RUN.incrementAndGet() + "_" + System.nanoTime() % 1_000_000;
+    dir = Files.createDirectories(Path.of("target", "cluster-it", run));
+    return run;
   }
 
   private ClusterNode node(String name, String run) throws Exception {

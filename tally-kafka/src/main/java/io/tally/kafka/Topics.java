@@ -14,6 +14,7 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +44,22 @@ public final class Topics {
     p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
     p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
     return p;
+  }
+
+  /** Describes topics, waiting out the moment after creation when brokers do not know them yet. */
+  private static Map<String, TopicDescription> describe(Admin admin, List<String> topics)
+      throws ExecutionException, TimeoutException, InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        return admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(200);
+      }
+    }
   }
 
   /**
@@ -76,8 +93,7 @@ public final class Topics {
           }
         }
       }
-      Map<String, TopicDescription> described =
-          admin.describeTopics(List.of(s.eventsTopic(), s.deltasTopic())).allTopicNames().get(30, TimeUnit.SECONDS);
+      Map<String, TopicDescription> described = describe(admin, List.of(s.eventsTopic(), s.deltasTopic()));
       for (TopicDescription d : described.values()) {
         if (d.partitions().size() != s.partitions()) {
           throw new TallyException("topic " + d.name() + " has " + d.partitions().size()

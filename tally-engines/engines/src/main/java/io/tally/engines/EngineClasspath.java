@@ -126,9 +126,12 @@ public final class EngineClasspath {
   private static List<Path> read(Path file) {
     try {
       String line = Files.readString(file).strip();
-      return line.isEmpty()
-          ? List.of()
-          : Arrays.stream(line.split(File.pathSeparator)).map(Path::of).collect(Collectors.toList());
+      if (line.isEmpty()) {
+        return List.of();
+      }
+      return Arrays.stream(line.split(File.pathSeparator))
+          .map(Path::of)
+          .collect(Collectors.toList());
     } catch (IOException e) {
       throw new EngineException("cannot read the classpath file " + file, e);
     }

@@ -4,12 +4,14 @@ import java.lang.reflect.InvocationTargetException;
 import java.util.Arrays;
 
 /**
- * The entry point of every engine JVM: halts it as soon as the JVM that started it is gone, then
- * runs the engine's real main class. This is what keeps engines from outliving a test JVM that
- * was killed with SIGKILL (a timed-out Surefire fork, say), when no shutdown hook runs.
+ * The entry point of every engine JVM: starts a watch that halts the engine within a second of
+ * the JVM that started it being gone, then runs the engine's real main class. This is what keeps
+ * engines from outliving a test JVM killed with SIGKILL (a timed-out Surefire fork, say), when no
+ * shutdown hook runs.
  *
  * <p>Usage: {@code java -Dtally.engines.parent=<pid> … io.tally.engines.ParentWatch <main class>
- * <args…>}. Loaded in the engine's JVM only, from this module's classes on the engine's classpath.
+ * <args…>}. Loaded in the engine's JVM only, from this module's classes, which {@link
+ * EngineProcess} appends to the engine's classpath.
  */
 final class ParentWatch {
   static final String PARENT_PROPERTY = "tally.engines.parent";

@@ -53,8 +53,9 @@ class LocalEnginesTest {
     KafkaServer kafka = engines.kafka();
     String topic = "engines-test-" + UUID.randomUUID();
     String group = "engines-test-group";
-    try (Admin admin =
-        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+    Map<String, Object> adminConfig =
+        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    try (Admin admin = Admin.create(adminConfig)) {
       admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, SECONDS);
     }
     produce(topic, "before restart");
