@@ -162,7 +162,8 @@ class ClusterTest {
   void aCassandraOutageBacksUpInKafkaAndConvergesToExact() throws Throwable {
     String run = newRun();
     ClusterNode a = node("a", run);
-    ClusterLoad load = new ClusterLoad(run, this::live).start(2, 60_000, 500, 30);
+    // about 9,000 events/s for about 45 s, so ingest runs through the whole outage
+    ClusterLoad load = new ClusterLoad(run, this::live).start(2, 400_000, 500, 100);
     await().atMost(Duration.ofMinutes(1)).until(() -> load.acked.get() >= 10_000);
     engines.cassandra().stop();
     long stoppedAt = System.nanoTime();
@@ -186,7 +187,7 @@ class ClusterTest {
   void aBrokerRestartLosesNoAcknowledgedEvent() throws Throwable {
     String run = newRun();
     node("a", run);
-    ClusterLoad load = new ClusterLoad(run, this::live).start(2, 60_000, 500, 30);
+    ClusterLoad load = new ClusterLoad(run, this::live).start(2, 200_000, 500, 100);
     await().atMost(Duration.ofMinutes(1)).until(() -> load.acked.get() >= 10_000);
     engines.kafka().restart();
     load.await(Duration.ofMinutes(4));
