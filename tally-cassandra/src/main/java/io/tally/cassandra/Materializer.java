@@ -73,6 +73,8 @@ public final class Materializer implements AutoCloseable {
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final Map<Integer, Long> lags = new ConcurrentHashMap<>();
+  /** Per assigned partition, the offset up to which deltas are applied and committed (consumer thread only). */
+  private final Map<Integer, Long> applied = new HashMap<>();
   private volatile boolean running = true;
   private volatile ProcessorHealth health = ProcessorHealth.OK;
   private volatile long deadLetters;
@@ -102,7 +104,11 @@ public final class Materializer implements AutoCloseable {
     p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, kafka.sessionTimeoutMillis());
     p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(100, kafka.sessionTimeoutMillis() / 4));
     p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 300_000);
-    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200);
+    // large polls coalesce the deltas of popular rows into one write each (a record holds up to
+    // 1,000 deltas, so this bounds a step at about a million deltas)
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1_000);
+    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
+    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 * 1024 * 1024);
     return p;
   }
 
@@ -125,12 +131,16 @@ public final class Materializer implements AutoCloseable {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
           writer.invalidateAll();
-          partitions.forEach(tp -> lags.remove(tp.partition()));
+          partitions.forEach(tp -> {
+            lags.remove(tp.partition());
+            applied.remove(tp.partition());
+          });
         }
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
           writer.invalidateAll();
+          partitions.forEach(tp -> applied.put(tp.partition(), consumer.position(tp)));
         }
       });
       while (running) {
@@ -217,7 +227,13 @@ public final class Materializer implements AutoCloseable {
     for (var f : progress) {
       f.get(remaining(deadline), TimeUnit.NANOSECONDS);
     }
+    // commit each partition's position: it is past the records applied and past the transaction
+    // markers between them, so a caught-up partition shows no lag
+    for (TopicPartition tp : consumer.assignment()) {
+      commit.put(tp, new OffsetAndMetadata(consumer.position(tp)));
+    }
     consumer.commitSync(commit);
+    commit.forEach((tp, o) -> applied.put(tp.partition(), o.offset()));
   }
 
   private Future<RecordMetadata> deadLetter(ConsumerRecord<byte[], byte[]> r, String reason) {
@@ -256,11 +272,17 @@ public final class Materializer implements AutoCloseable {
     }
   }
 
+  /**
+   * Lag per partition: from the last applied (committed) offset to the high watermark, so records
+   * fetched but not yet applied count too.
+   */
   private void updateLags() {
     for (TopicPartition tp : consumer.assignment()) {
       OptionalLong lag = consumer.currentLag(tp);
       if (lag.isPresent()) {
-        lags.put(tp.partition(), lag.getAsLong());
+        long position = consumer.position(tp);
+        long applied = this.applied.getOrDefault(tp.partition(), position);
+        lags.put(tp.partition(), Math.max(0, position + lag.getAsLong() - applied));
       }
     }
   }

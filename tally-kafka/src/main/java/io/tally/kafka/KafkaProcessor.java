@@ -219,7 +219,9 @@ public final class KafkaProcessor implements AutoCloseable {
       TopicPartition tp = new TopicPartition(settings.eventsTopic(), s.partition);
       OptionalLong lag = consumer.currentLag(tp);
       if (lag.isPresent()) {
-        lags.put(s.partition, lag.getAsLong());
+        // backlog: everything not yet committed as deltas, not merely what is not yet fetched
+        long highWatermark = consumer.position(tp) + lag.getAsLong();
+        lags.put(s.partition, Math.max(0, highWatermark - s.committed.nextOffset()));
       }
       long asOf = lag.isPresent() && lag.getAsLong() == 0
           ? pollStart - KafkaEventLog.HEAD_MARGIN_MILLIS
@@ -444,7 +446,7 @@ public final class KafkaProcessor implements AutoCloseable {
     return assigned;
   }
 
-  /** Events in the owned partitions not yet consumed (from the consumer's fetch metadata). */
+  /** Events in the owned partitions whose deltas are not yet committed (as of the last poll). */
   public long backlog() {
     long total = 0;
     for (long lag : lags.values()) {
