@@ -17,6 +17,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -54,6 +55,19 @@ final class BenchCommand implements Callable<Integer> {
           + " CPU from a server on the same machine; later requests are built on the fly. Default: ${DEFAULT-VALUE}.")
   long preparedEvents;
   @Option(names = "--json", description = "Print the report as one JSON object (for scripts).") boolean json;
+  @Option(names = "--spawn",
+      description = "Start an embedded server for the run in a separate JVM (this jar, `serve` on a free port and a"
+          + " temporary data dir, stopped and deleted afterwards) instead of using --url.") boolean spawn;
+  @Option(names = "--spawn-heap", defaultValue = "1g",
+      description = "With --spawn: the server's -Xmx. Default: ${DEFAULT-VALUE}.") String spawnHeap;
+  @Option(names = "--rate", defaultValue = "0",
+      description = "Target ingest rate in events/s (0: as fast as the clients go). Default: ${DEFAULT-VALUE}.") long rate;
+  @Option(names = "--query-rate", defaultValue = "0",
+      description = "Queries/s sent on a fixed schedule whatever the answers' latency (open loop, so slow answers"
+          + " are not hidden); 0: one query at a time, back to back. Default: ${DEFAULT-VALUE}.") int queryRate;
+  @Option(names = "--series-share", defaultValue = "0.1",
+      description = "Share of the scheduled queries that read a 24-hour minute series instead of a total."
+          + " Default: ${DEFAULT-VALUE}.") double seriesShare;
 
   private static final long PROBE_INTERVAL_MILLIS = 200;
 
@@ -64,9 +78,13 @@ final class BenchCommand implements Callable<Integer> {
   private final ArrayDeque<Request> prepared = new ArrayDeque<>();
   private final Histogram ackMicros = new Histogram(3);
   private final Histogram queryMicros = new Histogram(3);
+  private final Histogram seriesMicros = new Histogram(3);
   private final Histogram freshnessMicros = new Histogram(3);
   private final Map<String, Long> errors = new TreeMap<>();
   private long accepted;
+  private long sentEvents;
+  private long queriesSent;
+  private long startNanos;
   private long seq;
   private long probesSent;
   private long[] expected;
@@ -75,6 +93,17 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (!spawn) {
+      return run();
+    }
+    try (SpawnedServer server = SpawnedServer.start(spawnHeap)) {
+      url = server.url();
+      System.err.println("bench: started an embedded server at " + url + " (pid " + server.pid() + ", -Xmx" + spawnHeap + ")");
+      return run();
+    }
+  }
+
+  private Integer run() throws Exception {
     ZipfSampler sampler = new ZipfSampler(entities, zipf);
     runId = Long.toString(System.currentTimeMillis(), 36);
     type = "bench." + runId; // a fresh series per run, so earlier runs do not disturb the check
@@ -86,15 +115,20 @@ final class BenchCommand implements Callable<Integer> {
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
     HttpClientAgent http = vertx.createHttpClient(
         new HttpClientOptions().setDefaultHost(u.getHost()).setDefaultPort(u.getPort()).setKeepAlive(true),
-        new PoolOptions().setHttp1MaxSize(clients + 2));
+        new PoolOptions().setHttp1MaxSize(clients + 2 + (queryRate > 0 ? 32 : 0)));
     CountDownLatch ingestDone = new CountDownLatch(clients);
     CountDownLatch done = new CountDownLatch(2);
     long start = System.nanoTime();
+    startNanos = start;
     vertx.runOnContext(v -> {
       for (int c = 0; c < clients; c++) {
-        ingestLoop(http, sampler, ingestDone);
+        ingestLoop(vertx, http, sampler, ingestDone);
       }
-      queryLoop(http, sampler, done);
+      if (queryRate > 0) {
+        scheduledQueries(vertx, http, sampler, done);
+      } else {
+        queryLoop(http, sampler, done);
+      }
       probeLoop(vertx, http, done);
     });
     Thread.sleep(duration.toMillis());
@@ -110,11 +144,21 @@ final class BenchCommand implements Callable<Integer> {
     return errors.isEmpty() && exact.getBoolean("ok") ? 0 : 1;
   }
 
-  private void ingestLoop(HttpClientAgent http, ZipfSampler sampler, CountDownLatch done) {
+  private void ingestLoop(Vertx vertx, HttpClientAgent http, ZipfSampler sampler, CountDownLatch done) {
     if (!running) {
       done.countDown();
       return;
     }
+    if (rate > 0) {
+      // the schedule: event n is due n / rate seconds after the start
+      long dueNanos = startNanos + (long) (sentEvents * 1e9 / rate);
+      long early = dueNanos - System.nanoTime();
+      if (early > 1_000_000) {
+        vertx.setTimer(early / 1_000_000, id -> ingestLoop(vertx, http, sampler, done));
+        return;
+      }
+    }
+    sentEvents += batch;
     Request ready = prepared.poll();
     Request request = ready != null ? ready : request(sampler);
     long t0 = System.nanoTime();
@@ -128,7 +172,40 @@ final class BenchCommand implements Callable<Integer> {
       } else {
         error("ingest", ar.succeeded() ? "HTTP " + ar.result() : ar.cause().getClass().getSimpleName());
       }
-      ingestLoop(http, sampler, done);
+      ingestLoop(vertx, http, sampler, done);
+    });
+  }
+
+  /**
+   * Open-loop queries: every millisecond, as many as the schedule says are due, each timed from
+   * when it was due (so waiting for a connection counts), mixing totals and 24-hour minute series.
+   */
+  private void scheduledQueries(Vertx vertx, HttpClientAgent http, ZipfSampler sampler, CountDownLatch done) {
+    Random random = new Random(42);
+    vertx.setPeriodic(1, id -> {
+      if (!running) {
+        vertx.cancelTimer(id);
+        done.countDown();
+        return;
+      }
+      long now = System.nanoTime();
+      while (queriesSent < (now - startNanos) * queryRate / 1_000_000_000L) {
+        long dueNanos = startNanos + queriesSent * 1_000_000_000L / queryRate;
+        queriesSent++;
+        boolean series = random.nextDouble() < seriesShare;
+        String entity = sampler.next();
+        String path = series
+            ? "/v1/stats?type=" + type + "&entity=" + entity + "&granularity=minute&fn=count&from="
+                + (System.currentTimeMillis() - 86_400_000L) + "&to=" + System.currentTimeMillis()
+            : "/v1/total?type=" + type + "&entity=" + entity;
+        get(http, path).onComplete(ar -> {
+          if (ar.succeeded()) {
+            (series ? seriesMicros : queryMicros).recordValue((System.nanoTime() - dueNanos) / 1000);
+          } else {
+            error(series ? "series query" : "query", ar.cause().getMessage());
+          }
+        });
+      }
     });
   }
 
@@ -261,11 +338,13 @@ final class BenchCommand implements Callable<Integer> {
   private JsonObject report(double elapsedSeconds, JsonObject exact) {
     return new JsonObject()
         .put("config", new JsonObject().put("url", url).put("clients", clients).put("batch", batch)
-            .put("durationSeconds", duration.toMillis() / 1000.0).put("entities", entities).put("zipf", zipf))
+            .put("durationSeconds", duration.toMillis() / 1000.0).put("entities", entities).put("zipf", zipf)
+            .put("rate", rate).put("queryRate", queryRate).put("seriesShare", seriesShare))
         .put("acceptedEvents", accepted)
         .put("eventsPerSecond", Math.round(accepted / elapsedSeconds))
         .put("ackLatencyMs", percentiles(ackMicros, 50, 90, 99, 99.9))
         .put("totalQueryLatencyMs", percentiles(queryMicros, 50, 99))
+        .put("seriesQueryLatencyMs", percentiles(seriesMicros, 50, 99))
         .put("freshnessMs", percentiles(freshnessMicros, 50, 99))
         .put("errors", new JsonObject(new TreeMap<>(errors)))
         .put("exactCount", exact);
@@ -287,12 +366,14 @@ final class BenchCommand implements Callable<Integer> {
         "accepted %,d events in %.0f s: %,d events/s (%d clients, %d events/request, %,d entities, zipf %.2f)%n"
             + "ack latency per request (ms): %s%n"
             + "GET /v1/total while ingesting (ms): %s%n"
+            + "GET /v1/stats, 24 h of minutes, while ingesting (ms): %s%n"
             + "freshness, ack to visible in a query (ms): %s%n"
             + "errors: %s%n"
             + "exact-count check: %s",
         r.getLong("acceptedEvents"), c.getDouble("durationSeconds"), r.getLong("eventsPerSecond"), c.getInteger("clients"),
         c.getInteger("batch"), c.getInteger("entities"), c.getDouble("zipf"),
         r.getJsonObject("ackLatencyMs").encode(), r.getJsonObject("totalQueryLatencyMs").encode(),
+        r.getJsonObject("seriesQueryLatencyMs").encode(),
         r.getJsonObject("freshnessMs").encode(), r.getJsonObject("errors").isEmpty() ? "none" : r.getJsonObject("errors").encode(),
         exact.getBoolean("ok") ? "passed, " + exact.getInteger("entities") + " entities each equal to the acknowledged events"
             : "FAILED " + exact.encode());
