@@ -1,5 +1,6 @@
 package io.tally.cli;
 
+import io.tally.cli.cluster.ClusterCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +10,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "tally 0.1.0",
     description = "Real-time event counting: ingest events, read exact counts per minute, hour, day and in total.",
-    subcommands = {ServeCommand.class, SendCommand.class, StatsCommand.class, TotalCommand.class, BenchCommand.class, ReplayBenchCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ServeCommand.class, SendCommand.class, StatsCommand.class, TotalCommand.class, BenchCommand.class, ReplayBenchCommand.class,
+        ClusterCommand.class, CommandLine.HelpCommand.class})
 public final class TallyCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

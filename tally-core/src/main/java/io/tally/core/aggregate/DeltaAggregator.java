@@ -33,7 +33,7 @@ public final class DeltaAggregator {
     return c != 0 ? c : a.type.compareTo(b.type);
   };
 
-  private Map<Series, Rows> series = new HashMap<>(1 << 16);
+  private Map<Series, Rows> series = new HashMap<>();
   private int rowCount;
 
   /** Adds {@code event} to its four rows. */
@@ -62,16 +62,18 @@ public final class DeltaAggregator {
   /** Returns the pending deltas in store key order and starts empty. */
   public List<CounterDelta> drain() {
     List<CounterDelta> out = new ArrayList<>(rowCount);
-    Series[] keys = series.keySet().toArray(new Series[0]);
-    Arrays.sort(keys, KEY_ORDER);
-    for (Series s : keys) {
-      Rows rows = series.get(s);
+    List<Map.Entry<Series, Rows>> entries = new ArrayList<>(series.entrySet());
+    entries.sort((a, b) -> KEY_ORDER.compare(a.getKey(), b.getKey()));
+    for (Map.Entry<Series, Rows> e : entries) {
+      Series s = e.getKey();
+      Rows rows = e.getValue();
       for (int g = 0; g < Granularity.TIMED.size(); g++) {
         rows.buckets[g].drainTo(s, Granularity.TIMED.get(g), out);
       }
       out.add(new CounterDelta(CounterKey.total(s.entity, s.type), rows.totalCount, rows.totalSum));
     }
-    series = new HashMap<>(Math.max(1 << 16, keys.length * 2));
+    // sized for a flush like this one: a fixed large table would cost every small flush a full scan
+    series = new HashMap<>(Math.max(16, entries.size() * 4 / 3 + 1));
     rowCount = 0;
     return out;
   }

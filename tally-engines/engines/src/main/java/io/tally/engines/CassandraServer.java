@@ -17,7 +17,9 @@ import java.util.List;
  * #start()} brings the same node back, which is how tests stage a store outage.
  *
  * <p>The directory must be fresh for {@link #start(Path, int, int)}: a reused one remembers dead
- * peers, and writes then fail as Unavailable. Thread-safe.
+ * peers, and writes then fail as Unavailable. {@link #startDetached} starts a node that outlives
+ * this JVM (a demo cluster); {@link #start(Path, int, int)} one that never does (tests).
+ * Thread-safe.
  */
 public final class CassandraServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(CassandraServer.class.getName());
@@ -26,6 +28,7 @@ public final class CassandraServer implements AutoCloseable {
   /** Logged once the native transport (CQL) accepts clients. */
   private static final String READY_MARKER = "Starting listening for CQL clients";
   private static final String DATACENTER = "datacenter1";
+  private static final String MAIN_CLASS = "org.apache.cassandra.service.CassandraDaemon";
 
   /** Cassandra's {@code conf/jvm17-server.options}: without them it dies at once on Java 17. */
   private static final List<String> JVM17_OPTIONS =
@@ -73,13 +76,16 @@ public final class CassandraServer implements AutoCloseable {
   private final int nativePort;
   private final int storagePort;
   private final List<Path> classpath;
+  private final boolean detached;
   private EngineProcess process; // guarded by this
 
-  private CassandraServer(Path dir, int nativePort, int storagePort, List<Path> classpath) {
+  private CassandraServer(
+      Path dir, int nativePort, int storagePort, List<Path> classpath, boolean detached) {
     this.dir = dir;
     this.nativePort = nativePort;
     this.storagePort = storagePort;
     this.classpath = classpath;
+    this.detached = detached;
   }
 
   /**
@@ -90,10 +96,24 @@ public final class CassandraServer implements AutoCloseable {
    * @throws EngineException if it does not start (the message holds the end of its log)
    */
   public static CassandraServer start(Path dir, int nativePort, int storagePort) {
+    return start(dir, nativePort, storagePort, false);
+  }
+
+  /**
+   * Like {@link #start(Path, int, int)}, but the node's JVM outlives this one ({@link
+   * EngineProcess#startDetached}): stopping it is up to the caller, by {@link #stop()} or by the
+   * pid of {@link #process()}.
+   */
+  public static CassandraServer startDetached(Path dir, int nativePort, int storagePort) {
+    return start(dir, nativePort, storagePort, true);
+  }
+
+  private static CassandraServer start(
+      Path dir, int nativePort, int storagePort, boolean detached) {
     requireNonNull(dir, "dir");
     CassandraServer server =
         new CassandraServer(
-            dir.toAbsolutePath(), nativePort, storagePort, EngineClasspath.cassandra());
+            dir.toAbsolutePath(), nativePort, storagePort, EngineClasspath.cassandra(), detached);
     server.configure();
     server.start();
     return server;
@@ -111,13 +131,10 @@ public final class CassandraServer implements AutoCloseable {
     }
     long started = System.nanoTime();
     process =
-        EngineProcess.start(
-            "cassandra",
-            dir,
-            jvmOptions(),
-            classpath,
-            "org.apache.cassandra.service.CassandraDaemon",
-            List.of());
+        detached
+            ? EngineProcess.startDetached(
+                "cassandra", dir, jvmOptions(), classpath, MAIN_CLASS, List.of())
+            : EngineProcess.start("cassandra", dir, jvmOptions(), classpath, MAIN_CLASS, List.of());
     process.awaitReady(nativePort, READY_MARKER, READY_TIMEOUT);
     LOG.log(
         System.Logger.Level.INFO,

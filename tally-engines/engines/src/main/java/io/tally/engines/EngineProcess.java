@@ -25,27 +25,35 @@ import java.util.stream.Stream;
  * and stderr appended to {@code <dir>/<name>.log}, its full command line in the argument file
  * {@code <dir>/<name>.args} ({@code java @<name>.args} reproduces it by hand).
  *
- * <p>Children never outlive this JVM: a shutdown hook SIGKILLs a child still alive at exit, and
- * {@link ParentWatch}, the child's entry point, halts the child if this JVM dies without running
- * hooks. Thread-safe.
+ * <p>A child started with {@link #start} never outlives this JVM: a shutdown hook SIGKILLs it if
+ * it is still alive at exit, and {@link ParentWatch}, its entry point, halts it if this JVM dies
+ * without running hooks. One started with {@link #startDetached} is on its own (see {@link
+ * DetachedProcess}): whoever started it keeps its pid and stops it. Thread-safe.
  */
 public final class EngineProcess {
   private static final System.Logger LOG = System.getLogger(EngineProcess.class.getName());
   private static final Duration POLL = Duration.ofMillis(100);
 
   private final String name;
+  private final Path argsFile;
   private final Path logFile;
   private final long logStart;
   private final Process process;
-  private final Thread killAtExit;
+  private final Thread killAtExit; // null if detached
 
-  private EngineProcess(String name, Path logFile, long logStart, Process process) {
+  private EngineProcess(
+      String name, Path argsFile, Path logFile, long logStart, Process process, boolean detached) {
     this.name = name;
+    this.argsFile = argsFile;
     this.logFile = logFile;
     this.logStart = logStart;
     this.process = process;
-    this.killAtExit = new Thread(process::destroyForcibly, "tally-engines-kill-" + name);
-    Runtime.getRuntime().addShutdownHook(killAtExit);
+    if (detached) {
+      this.killAtExit = null;
+    } else {
+      this.killAtExit = new Thread(process::destroyForcibly, "tally-engines-kill-" + name);
+      Runtime.getRuntime().addShutdownHook(killAtExit);
+    }
   }
 
   /**
@@ -63,15 +71,44 @@ public final class EngineProcess {
       List<Path> classpath,
       String mainClass,
       List<String> args) {
+    return start(name, dir, jvmOptions, classpath, mainClass, args, false);
+  }
+
+  /**
+   * Like {@link #start}, but the child may outlive this JVM: no shutdown hook, no {@link
+   * ParentWatch}, and it runs in a session of its own (see {@link DetachedProcess}), so neither
+   * this JVM's exit nor a Ctrl-C in the terminal that started it stops it. The caller records
+   * {@link #pid()} to stop it later.
+   */
+  public static EngineProcess startDetached(
+      String name,
+      Path dir,
+      List<String> jvmOptions,
+      List<Path> classpath,
+      String mainClass,
+      List<String> args) {
+    return start(name, dir, jvmOptions, classpath, mainClass, args, true);
+  }
+
+  private static EngineProcess start(
+      String name,
+      Path dir,
+      List<String> jvmOptions,
+      List<Path> classpath,
+      String mainClass,
+      List<String> args,
+      boolean detached) {
     requireNonNull(name, "name");
     List<String> line = new ArrayList<>(jvmOptions);
-    line.add("-D" + ParentWatch.PARENT_PROPERTY + "=" + ProcessHandle.current().pid());
-    line.add("-cp");
-    line.add(
-        Stream.concat(classpath.stream(), Stream.of(ownCodeLocation()))
-            .map(Path::toString)
-            .collect(Collectors.joining(File.pathSeparator)));
-    line.add(ParentWatch.class.getName());
+    if (detached) {
+      line.add("-cp");
+      line.add(joined(classpath.stream()));
+    } else {
+      line.add("-D" + ParentWatch.PARENT_PROPERTY + "=" + ProcessHandle.current().pid());
+      line.add("-cp");
+      line.add(joined(Stream.concat(classpath.stream(), Stream.of(ownCodeLocation()))));
+      line.add(ParentWatch.class.getName());
+    }
     line.add(mainClass);
     line.addAll(args);
     Path argsFile = dir.resolve(name + ".args");
@@ -81,13 +118,16 @@ public final class EngineProcess {
       Files.writeString(
           argsFile, line.stream().map(EngineProcess::quote).collect(Collectors.joining("\n")));
       long logStart = Files.exists(logFile) ? Files.size(logFile) : 0;
+      List<String> command = List.of(JavaRuntimes.java17().toString(), "@" + argsFile);
+      ProcessBuilder builder =
+          detached ? DetachedProcess.builder(command) : new ProcessBuilder(command);
       Process process =
-          new ProcessBuilder(JavaRuntimes.java17().toString(), "@" + argsFile)
+          builder
               .directory(dir.toFile())
               .redirectErrorStream(true)
               .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
               .start();
-      return new EngineProcess(name, logFile, logStart, process);
+      return new EngineProcess(name, argsFile, logFile, logStart, process, detached);
     } catch (IOException e) {
       throw new EngineException("cannot start " + name + " (see " + argsFile + ")", e);
     }
@@ -105,13 +145,29 @@ public final class EngineProcess {
     return logFile;
   }
 
+  /**
+   * The argument file: the child's command line is {@code java @<this path>}, so the path also
+   * tells the child's process apart from any other.
+   */
+  public Path argsFile() {
+    return argsFile;
+  }
+
   public boolean isAlive() {
     return process.isAlive();
   }
 
   /** Resident set size from {@code /proc/<pid>/status}, in bytes; -1 if not known. */
   public long rssBytes() {
-    try (Stream<String> lines = Files.lines(Path.of("/proc", Long.toString(pid()), "status"))) {
+    return rssBytes(pid());
+  }
+
+  /**
+   * The resident set size of any process from {@code /proc/<pid>/status}, in bytes; -1 if not
+   * known (no such process, or not Linux).
+   */
+  public static long rssBytes(long pid) {
+    try (Stream<String> lines = Files.lines(Path.of("/proc", Long.toString(pid), "status"))) {
       return lines
           .filter(l -> l.startsWith("VmRSS:"))
           .findFirst()
@@ -218,6 +274,9 @@ public final class EngineProcess {
   }
 
   private void exited() {
+    if (killAtExit == null) {
+      return;
+    }
     try {
       Runtime.getRuntime().removeShutdownHook(killAtExit);
     } catch (IllegalStateException shuttingDown) {
@@ -241,6 +300,10 @@ public final class EngineProcess {
       Thread.currentThread().interrupt();
       throw new EngineException("interrupted", e);
     }
+  }
+
+  private static String joined(Stream<Path> classpath) {
+    return classpath.map(Path::toString).collect(Collectors.joining(File.pathSeparator));
   }
 
   /** The jar or classes directory this class was loaded from. */

@@ -15,7 +15,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * ephemeral range could meanwhile become the local end of some client's connection. A port is
  * taken if it can be bound now; another process may still bind it first. Stateless.
  */
-final class FreePorts {
+public final class FreePorts {
   private static final Path EPHEMERAL_RANGE = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
   private static final int LOWEST = 10_000;
   private static final int ATTEMPTS = 1_000;
@@ -23,7 +23,7 @@ final class FreePorts {
   private FreePorts() {}
 
   /** {@code count} distinct ports that are free on loopback now. */
-  static int[] take(int count) {
+  public static int[] take(int count) {
     int highest = ephemeralStart() - 1;
     List<ServerSocket> held = new ArrayList<>();
     try {

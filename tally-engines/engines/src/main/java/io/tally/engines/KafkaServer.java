@@ -17,6 +17,9 @@ import java.util.List;
  * server's log ({@code kafka.log}); the storage is formatted once, by {@link #start(Path, int,
  * int)}, and survives {@link #stop()}, {@link #kill()} and {@link #restart()}.
  *
+ * <p>{@link #startDetached} starts a server that outlives this JVM (a demo cluster); {@link
+ * #start(Path, int, int)} one that never does (tests).
+ *
  * <p>On one node the internal topics (consumer offsets, transaction state, share-group state) run
  * with replication factor 1 and min ISR 1, or consumer groups and transactions hang. Thread-safe.
  */
@@ -26,6 +29,7 @@ public final class KafkaServer implements AutoCloseable {
   private static final Duration STOP_GRACE = Duration.ofSeconds(30);
   /** Logged by {@code kafka.server.KafkaRaftServer} once broker and controller serve requests. */
   private static final String READY_MARKER = "Kafka Server started";
+  private static final String MAIN_CLASS = "kafka.Kafka";
 
   private static final List<String> JVM_OPTIONS =
       List.of(
@@ -59,13 +63,16 @@ public final class KafkaServer implements AutoCloseable {
   private final int brokerPort;
   private final int controllerPort;
   private final List<Path> classpath;
+  private final boolean detached;
   private EngineProcess process; // guarded by this
 
-  private KafkaServer(Path dir, int brokerPort, int controllerPort, List<Path> classpath) {
+  private KafkaServer(
+      Path dir, int brokerPort, int controllerPort, List<Path> classpath, boolean detached) {
     this.dir = dir;
     this.brokerPort = brokerPort;
     this.controllerPort = controllerPort;
     this.classpath = classpath;
+    this.detached = detached;
   }
 
   /**
@@ -75,9 +82,24 @@ public final class KafkaServer implements AutoCloseable {
    * @throws EngineException if it does not (the message holds the end of its log)
    */
   public static KafkaServer start(Path dir, int brokerPort, int controllerPort) {
+    return start(dir, brokerPort, controllerPort, false);
+  }
+
+  /**
+   * Like {@link #start(Path, int, int)}, but the server JVM outlives this one ({@link
+   * EngineProcess#startDetached}): stopping it is up to the caller, by {@link #stop()} or by the
+   * pid of {@link #process()}.
+   */
+  public static KafkaServer startDetached(Path dir, int brokerPort, int controllerPort) {
+    return start(dir, brokerPort, controllerPort, true);
+  }
+
+  private static KafkaServer start(
+      Path dir, int brokerPort, int controllerPort, boolean detached) {
     requireNonNull(dir, "dir");
     KafkaServer server =
-        new KafkaServer(dir.toAbsolutePath(), brokerPort, controllerPort, EngineClasspath.kafka());
+        new KafkaServer(
+            dir.toAbsolutePath(), brokerPort, controllerPort, EngineClasspath.kafka(), detached);
     server.configureAndFormat();
     server.start();
     return server;
@@ -94,14 +116,12 @@ public final class KafkaServer implements AutoCloseable {
       throw new IllegalStateException("Kafka is already running: " + process);
     }
     long started = System.nanoTime();
+    List<String> jvmOptions = withLogConfig(JVM_OPTIONS);
+    List<String> args = List.of(dir.resolve("server.properties").toString());
     process =
-        EngineProcess.start(
-            "kafka",
-            dir,
-            withLogConfig(JVM_OPTIONS),
-            classpath,
-            "kafka.Kafka",
-            List.of(dir.resolve("server.properties").toString()));
+        detached
+            ? EngineProcess.startDetached("kafka", dir, jvmOptions, classpath, MAIN_CLASS, args)
+            : EngineProcess.start("kafka", dir, jvmOptions, classpath, MAIN_CLASS, args);
     process.awaitReady(brokerPort, READY_MARKER, READY_TIMEOUT);
     LOG.log(
         System.Logger.Level.INFO,

@@ -11,6 +11,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -63,6 +64,35 @@ class EngineProcessTest {
 
   @Test
   void childHaltsWhenTheJvmThatStartedItIsKilled() throws Exception {
+    long childPid = startParentAndKillIt("attached");
+    Optional<ProcessHandle> child = ProcessHandle.of(childPid);
+
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> child.map(c -> !c.isAlive()).orElse(true));
+  }
+
+  @Test
+  void detachedChildOutlivesTheJvmThatStartedIt() throws Exception {
+    long childPid = startParentAndKillIt("detached");
+    ProcessHandle child = ProcessHandle.of(childPid).orElseThrow();
+    try {
+      Thread.sleep(2_500); // more than ParentWatch's poll interval
+      assertThat(child.isAlive()).as("the detached child after its parent's SIGKILL").isTrue();
+      assertThat(sessionId(childPid))
+          .as("its own session, out of reach of the terminal's Ctrl-C")
+          .isEqualTo(childPid);
+      assertThat(child.info().arguments().orElseThrow())
+          .as("started from its argument file, so its command line names its directory")
+          .containsExactly("@" + dir.resolve("stub.args"));
+    } finally {
+      child.destroyForcibly();
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> !child.isAlive());
+  }
+
+  /** Runs {@link Parent} with {@code mode}, SIGKILLs it once its stub is ready; the stub's pid. */
+  private long startParentAndKillIt(String mode) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process parent =
         new ProcessBuilder(
@@ -71,33 +101,39 @@ class EngineProcessTest {
                 System.getProperty("java.class.path"),
                 Parent.class.getName(),
                 dir.toString(),
-                Integer.toString(freePort()))
+                Integer.toString(freePort()),
+                mode)
             .redirectError(ProcessBuilder.Redirect.INHERIT)
             .start();
-    long childPid;
     try (BufferedReader out =
         new BufferedReader(
             new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8))) {
-      childPid = Long.parseLong(out.readLine());
+      return Long.parseLong(out.readLine());
     } finally {
       parent.destroyForcibly(); // SIGKILL: no shutdown hook runs in the parent
     }
-    Optional<ProcessHandle> child = ProcessHandle.of(childPid);
+  }
 
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> child.map(c -> !c.isAlive()).orElse(true));
+  /** Field 6 of {@code /proc/<pid>/stat}, after the parenthesised command name. */
+  private static long sessionId(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+    return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[3]);
   }
 
   private static EngineProcess startStub(Path dir, int port, String mode)
       throws URISyntaxException {
-    return EngineProcess.start(
-        "stub",
-        dir,
-        List.of("-Xmx32m"),
-        List.of(testClasses()),
-        Stub.class.getName(),
-        List.of(Integer.toString(port), mode));
+    return startStub(dir, port, mode, false);
+  }
+
+  private static EngineProcess startStub(Path dir, int port, String mode, boolean detached)
+      throws URISyntaxException {
+    List<String> jvmOptions = List.of("-Xmx32m");
+    List<Path> classpath = List.of(testClasses());
+    List<String> args = List.of(Integer.toString(port), mode);
+    return detached
+        ? EngineProcess.startDetached(
+            "stub", dir, jvmOptions, classpath, Stub.class.getName(), args)
+        : EngineProcess.start("stub", dir, jvmOptions, classpath, Stub.class.getName(), args);
   }
 
   private static Path testClasses() throws URISyntaxException {
@@ -146,11 +182,15 @@ class EngineProcessTest {
     }
   }
 
-  /** Starts a stub engine, prints its pid, and waits to be killed: {@code <dir> <port>}. */
+  /**
+   * Starts a stub engine, prints its pid, and waits to be killed: {@code <dir> <port>
+   * attached|detached}.
+   */
   static final class Parent {
     public static void main(String[] args) throws Exception {
       int port = Integer.parseInt(args[1]);
-      EngineProcess stub = startStub(Path.of(args[0]), port, "polite");
+      boolean detached = args[2].equals("detached");
+      EngineProcess stub = startStub(Path.of(args[0]), port, "polite", detached);
       stub.awaitReady(port, "stub ready", READY);
       System.out.println(stub.pid());
       System.out.flush();

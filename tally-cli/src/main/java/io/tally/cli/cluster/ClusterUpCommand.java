@@ -1,0 +1,295 @@
+package io.tally.cli.cluster;
+
+import io.tally.cli.cluster.ClusterProcess.Kind;
+import io.tally.engines.CassandraServer;
+import io.tally.engines.EngineException;
+import io.tally.engines.EngineProcess;
+import io.tally.engines.KafkaServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code tally cluster up}: starts Kafka, then Cassandra, then the Tally nodes, each as a detached
+ * process that outlives this command, recording each in the state file as soon as it runs; then
+ * waits until every node answers {@code /healthz} with 200 and prints how to reach everything.
+ *
+ * <p>Each {@code up} starts afresh: the data and logs of an earlier, stopped cluster in the same
+ * directory are removed first (Kafka's storage is formatted for one cluster id, and a reused
+ * Cassandra directory remembers its old peers). On a failure what already runs is left running,
+ * for {@code status} to show and {@code down} to stop.
+ */
+@Command(name = "up", mixinStandardHelpOptions = true,
+    description = {"Start a local demo cluster in the background: one Kafka, one Cassandra and two Tally nodes in "
+        + "cluster mode. Prints how to reach each; `tally cluster down` stops them.",
+        "Each `up` starts with empty data: what an earlier, stopped cluster left in the directory is removed."})
+final class ClusterUpCommand implements Callable<Integer> {
+  /** Held so that the level sticks: the engines' own progress lines would repeat what this prints. */
+  private static final Logger ENGINES_LOG = Logger.getLogger("io.tally.engines");
+
+  @Mixin ClusterDir clusterDir;
+
+  @Option(names = "--kafka-port", defaultValue = "9092", description = "Kafka's broker port. Default: ${DEFAULT-VALUE}.")
+  int kafkaPort;
+
+  @Option(names = "--kafka-controller-port", defaultValue = "9093",
+      description = "Kafka's controller port. Default: ${DEFAULT-VALUE}.")
+  int kafkaControllerPort;
+
+  @Option(names = "--cassandra-port", defaultValue = "9042",
+      description = "Cassandra's CQL port. Default: ${DEFAULT-VALUE}.")
+  int cassandraPort;
+
+  @Option(names = "--cassandra-storage-port", defaultValue = "7000",
+      description = "Cassandra's inter-node port. Default: ${DEFAULT-VALUE}.")
+  int cassandraStoragePort;
+
+  @Option(names = "--node-ports", defaultValue = "8081,8082", split = ",",
+      description = "HTTP ports of the Tally nodes, one node per port. Default: ${DEFAULT-VALUE}.")
+  List<Integer> nodePorts;
+
+  @Override
+  public Integer call() {
+    ENGINES_LOG.setLevel(Level.WARNING);
+    Path dir = clusterDir.path();
+    Optional<ClusterState> previous;
+    try {
+      previous = ClusterState.read(dir);
+      if (previous.isPresent() && previous.get().processes().stream().anyMatch(p -> p.find().isPresent())) {
+        return alreadyUp(previous.get(), dir);
+      }
+      ClusterPorts ports = new ClusterPorts(kafkaPort, kafkaControllerPort, cassandraPort, cassandraStoragePort,
+          nodePorts);
+      ports.requireFree();
+      prepare(dir, previous.isPresent());
+      return start(dir, ports);
+    } catch (ClusterException | EngineException | UncheckedIOException e) {
+      System.err.println("tally cluster up: " + e.getMessage());
+      return 1;
+    }
+  }
+
+  /** {@code ./tally} when run from a directory holding the launcher, else {@code tally}: for hints. */
+  static String launcher() {
+    return Files.isExecutable(Path.of("tally")) ? "./tally" : "tally";
+  }
+
+  private int alreadyUp(ClusterState state, Path dir) {
+    if (state.isUp()) {
+      System.out.println("The Tally demo cluster in " + dir + " is already up.");
+      ClusterStatusCommand.print(state, dir, System.out);
+      return 0;
+    }
+    System.out.println("The Tally demo cluster in " + dir + " is only partly up: `" + launcher() + " cluster down"
+        + clusterDir.hint() + "` stops what is left, then `" + launcher() + " cluster up" + clusterDir.hint()
+        + "` starts afresh.");
+    ClusterStatusCommand.print(state, dir, System.out);
+    return 1;
+  }
+
+  /** Makes {@code dir} ready for a fresh cluster: created, or emptied of a stopped cluster's files. */
+  private static void prepare(Path dir, boolean hadCluster) {
+    try {
+      if (hadCluster) {
+        System.out.println("Removing the data and logs of the stopped cluster in " + dir);
+        try (Stream<Path> children = Files.list(dir)) {
+          for (Path child : children.toList()) {
+            if (!child.getFileName().toString().startsWith(ClusterState.FILE_NAME)) {
+              deleteRecursively(child);
+            }
+          }
+        }
+      } else if (Files.isDirectory(dir)) {
+        try (Stream<Path> children = Files.list(dir)) {
+          if (children.findAny().isPresent()) {
+            throw new ClusterException(dir + " is not empty and holds no " + ClusterState.FILE_NAME
+                + ", so it is not a demo cluster's directory: choose another with --dir");
+          }
+        }
+      }
+      Files.createDirectories(dir.resolve("logs"));
+    } catch (IOException e) {
+      throw new ClusterException("cannot prepare " + dir + ": " + e, e);
+    }
+  }
+
+  private int start(Path dir, ClusterPorts ports) {
+    long began = System.nanoTime();
+    System.out.println("Starting a Tally demo cluster in " + dir);
+    State state = new State(dir, ClusterState.starting(Instant.now()));
+    state.save();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> state.abort(hint()), "tally-cluster-up-interrupted"));
+    try {
+      long t = System.nanoTime();
+      KafkaServer kafka = KafkaServer.startDetached(dir.resolve("kafka"), ports.kafka(), ports.kafkaController());
+      state.add(engine("kafka", Kind.KAFKA, kafka.process(), kafka.bootstrapServers(), ports.kafka()), t);
+      t = System.nanoTime();
+      CassandraServer cassandra =
+          CassandraServer.startDetached(dir.resolve("cassandra"), ports.cassandra(), ports.cassandraStorage());
+      state.add(engine("cassandra", Kind.CASSANDRA, cassandra.process(), "127.0.0.1:" + ports.cassandra(),
+          ports.cassandra()), t);
+      startNodes(state, ports);
+    } catch (ClusterException | EngineException | UncheckedIOException e) {
+      System.err.println("tally cluster up: " + e.getMessage());
+      if (state.current.processes().stream().anyMatch(p -> p.find().isPresent())) {
+        System.err.println("What started is still running: `" + launcher() + " cluster status" + clusterDir.hint()
+            + "` shows it, `" + hint() + "` stops it.");
+      }
+      return 1;
+    } finally {
+      state.finished = true;
+    }
+    state.current = state.current.ready(Instant.now());
+    state.save();
+    printSummary(state.current, dir, ports, (System.nanoTime() - began) / 1_000_000_000.0);
+    return 0;
+  }
+
+  private String hint() {
+    return launcher() + " cluster down" + clusterDir.hint();
+  }
+
+  /** Starts every node at once, then waits for each to be healthy. */
+  private static void startNodes(State state, ClusterPorts ports) {
+    long t = System.nanoTime();
+    String kafka = "127.0.0.1:" + ports.kafka();
+    String cassandra = "127.0.0.1:" + ports.cassandra();
+    List<Process> nodes = new ArrayList<>();
+    for (int i = 0; i < ports.nodes().size(); i++) {
+      String name = TallyNodes.name(i);
+      int port = ports.nodes().get(i);
+      Path dataDir = state.dir.resolve(name);
+      Path log = state.dir.resolve("logs").resolve(name + ".log");
+      try {
+        Process node = TallyNodes.start(name, port, kafka, cassandra, dataDir, log);
+        nodes.add(node);
+        state.record(
+            ClusterProcess.of(name, Kind.NODE, node.toHandle(), dataDir.toString(), port, TallyNodes.url(port), log));
+      } catch (IOException e) {
+        throw new ClusterException("cannot start " + name + ": " + e.getMessage(), e);
+      }
+    }
+    for (int i = 0; i < nodes.size(); i++) {
+      ClusterProcess node = state.current.processes().get(state.current.processes().size() - nodes.size() + i);
+      TallyNodes.awaitHealthy(node.name(), nodes.get(i), node.port(), node.log(), TallyNodes.HEALTHY_TIMEOUT);
+      System.out.printf("  %-10s healthy after %.1f s (pid %d, %s)%n", node.name(), (System.nanoTime() - t) / 1e9,
+          node.pid(), node.address());
+    }
+  }
+
+  /** Records an engine's JVM, telling it apart by its argument file. */
+  private static ClusterProcess engine(String name, Kind kind, EngineProcess process, String address, int port) {
+    ProcessHandle handle = ProcessHandle.of(process.pid()).orElseThrow(() -> new ClusterException(
+        name + " (pid " + process.pid() + ") exited right after it was ready; see " + process.logFile()));
+    return ClusterProcess.of(name, kind, handle, "@" + process.argsFile(), port, address, process.logFile());
+  }
+
+  private void printSummary(ClusterState state, Path dir, ClusterPorts ports, double seconds) {
+    String tally = launcher();
+    List<String> urls = new ArrayList<>();
+    for (ClusterProcess p : state.processes()) {
+      if (p.kind() == Kind.NODE) {
+        urls.add(p.address() + " (" + p.name() + ")");
+      }
+    }
+    long rss = state.processes().stream().mapToLong(p -> Math.max(0, EngineProcess.rssBytes(p.pid()))).sum();
+    String first = TallyNodes.url(ports.nodes().get(0));
+    String last = TallyNodes.url(ports.nodes().get(ports.nodes().size() - 1));
+    System.out.printf("The Tally demo cluster is up after %.0f s (%s RSS in all):%n", seconds,
+        ClusterStatusCommand.megabytes(rss));
+    System.out.println("  Tally       " + String.join(", ", urls));
+    System.out.println("  Kafka       bootstrap servers 127.0.0.1:" + ports.kafka());
+    System.out.println("  Cassandra   contact point 127.0.0.1:" + ports.cassandra()
+        + " (local datacenter datacenter1, keyspace tally)");
+    System.out.println("  State       " + ClusterStatusCommand.shown(ClusterState.file(dir)));
+    ClusterStatusCommand.printLogs(state, System.out, "  Logs       ");
+    System.out.println("Try:");
+    System.out.println("  " + tally + " send --url " + first + " --entity video:1 --type view");
+    System.out.println("  " + tally + " total --url " + last + " --entity video:1 --type view");
+    System.out.println("  " + tally + " cluster status" + clusterDir.hint());
+    System.out.println("Stop it with: " + tally + " cluster down" + clusterDir.hint());
+  }
+
+  private static void deleteRecursively(Path path) throws IOException {
+    try (Stream<Path> all = Files.walk(path)) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  /**
+   * The state being built, saved after each process starts. Written by the command's thread; read
+   * by the shutdown hook that {@link #abort}s.
+   */
+  private static final class State {
+    final Path dir;
+    volatile ClusterState current;
+    volatile boolean finished;
+
+    State(Path dir, ClusterState current) {
+      this.dir = dir;
+      this.current = current;
+    }
+
+    void save() {
+      current.write(dir);
+    }
+
+    /**
+     * On Ctrl-C or SIGTERM before {@code up} has finished: SIGTERM to any process started here
+     * that the state file does not name yet (an engine is recorded once it is ready, as only then
+     * is its pid known), so that nothing runs which {@code down} would not find. What is recorded
+     * keeps running.
+     */
+    void abort(String downHint) {
+      if (finished) {
+        return;
+      }
+      Set<Long> recorded = current.processes().stream().map(ClusterProcess::pid).collect(Collectors.toSet());
+      ProcessHandle.allProcesses()
+          .filter(p -> !recorded.contains(p.pid()) && ClusterProcess.commandLine(p).filter(this::startedHere).isPresent())
+          .forEach(p -> {
+            p.destroy();
+            System.err.println("tally cluster up: interrupted; stopped pid " + p.pid() + ", which was still starting");
+          });
+      if (!recorded.isEmpty()) {
+        System.err.println("tally cluster up: interrupted; what was ready keeps running: `" + downHint + "` stops it");
+      }
+    }
+
+    /** An engine's command line names its argument file in here; a node's names its data directory. */
+    private boolean startedHere(List<String> commandLine) {
+      String prefix = dir.toString() + dir.getFileSystem().getSeparator();
+      return commandLine.stream().anyMatch(arg -> arg.startsWith("@" + prefix) && arg.endsWith(".args")
+          || arg.startsWith(prefix + "node-"));
+    }
+
+    void record(ClusterProcess process) {
+      current = current.with(process);
+      save();
+    }
+
+    /** {@link #record}s an engine and says how long it took to be ready. */
+    void add(ClusterProcess process, long startedNanos) {
+      record(process);
+      System.out.printf("  %-10s ready after %.1f s (pid %d, %s)%n", process.name(),
+          (System.nanoTime() - startedNanos) / 1e9, process.pid(), process.address());
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package io.tally.cli.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tally.cli.cluster.ClusterProcess.Kind;
+import io.tally.cli.cluster.ClusterProcess.Liveness;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Whether a recorded pid is trusted, on real processes: a shell whose last argument is a path. */
+class ClusterProcessTest {
+  @TempDir Path dir;
+  private String marker;
+  private Process shell;
+
+  @BeforeEach
+  void startShell() throws Exception {
+    marker = dir.resolve("node-1").toString();
+    // two commands, so the shell waits for sleep instead of exec-ing it; the marker becomes its $0
+    shell = new ProcessBuilder("sh", "-c", "sleep 60; true", marker).start();
+  }
+
+  @AfterEach
+  void stopShell() throws Exception {
+    shell.descendants().forEach(ProcessHandle::destroyForcibly);
+    shell.destroyForcibly();
+    shell.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void trustsTheProcessItRecorded() {
+    ClusterProcess recorded = record(shell.toHandle(), marker);
+
+    assertThat(recorded.liveness()).isEqualTo(Liveness.ALIVE);
+    assertThat(recorded.find()).contains(shell.toHandle());
+  }
+
+  @Test
+  void readsACommandLineLongerThanAPage() throws Exception {
+    String longClasspath = "x".repeat(10_000);
+    Process jvmLike = new ProcessBuilder("sh", "-c", "sleep 60; true", longClasspath, marker).start();
+    try {
+      ClusterProcess recorded = record(jvmLike.toHandle(), marker);
+
+      assertThat(recorded.liveness()).isEqualTo(Liveness.ALIVE);
+    } finally {
+      jvmLike.descendants().forEach(ProcessHandle::destroyForcibly);
+      jvmLike.destroyForcibly();
+      jvmLike.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void toleratesStartTimesReadASecondApart() {
+    ClusterProcess recorded = record(shell.toHandle(), marker);
+    ClusterProcess readElsewhere = withStartShift(recorded, Duration.ofSeconds(1));
+
+    assertThat(readElsewhere.liveness()).isEqualTo(Liveness.ALIVE);
+  }
+
+  @Test
+  void distrustsAPidWhoseProcessStartedAtAnotherTime() {
+    ClusterProcess recorded = withStartShift(record(shell.toHandle(), marker), Duration.ofMinutes(-5));
+
+    assertThat(recorded.liveness()).isEqualTo(Liveness.PID_REUSED);
+    assertThat(recorded.find()).isEmpty();
+  }
+
+  @Test
+  void distrustsAPidWhoseCommandLineLacksTheArgument() {
+    ClusterProcess recorded = record(shell.toHandle(), dir.resolve("node-2").toString());
+
+    assertThat(recorded.liveness()).isEqualTo(Liveness.PID_REUSED);
+    assertThat(recorded.find()).isEmpty();
+  }
+
+  @Test
+  void matchesTheArgumentWholeNotAsAPrefix() {
+    ClusterProcess recorded = record(shell.toHandle(), marker.substring(0, marker.length() - 1));
+
+    assertThat(recorded.find()).isEmpty();
+  }
+
+  @Test
+  void aProcessThatExitedIsDead() throws Exception {
+    ClusterProcess recorded = record(shell.toHandle(), marker);
+    stopShell();
+
+    assertThat(recorded.liveness()).isEqualTo(Liveness.DEAD);
+    assertThat(recorded.find()).isEmpty();
+  }
+
+  private static ClusterProcess record(ProcessHandle process, String argument) {
+    return ClusterProcess.of("node-1", Kind.NODE, process, argument, 8081, "http://127.0.0.1:8081",
+        Path.of("node-1.log"));
+  }
+
+  private static ClusterProcess withStartShift(ClusterProcess p, Duration shift) {
+    return new ClusterProcess(p.name(), p.kind(), p.pid(), p.startedAt().plus(shift), p.argument(), p.port(),
+        p.address(), p.log());
+  }
+}
