@@ -39,7 +39,7 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
   private final CassandraSettings settings;
   private final CqlSession session;
   private final PreparedStatement readRow;
-  private final PreparedStatement readRanges;
+  private final PreparedStatement readExtents;
   private final PreparedStatement readRange;
   private final PreparedStatement readProgress;
   private final PreparedStatement readAllProgress;
@@ -52,8 +52,7 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
     String ks = settings.keyspace();
     readRow = session.prepare("SELECT count, sum FROM " + ks + ".counters WHERE entity = ? AND type = ? "
         + "AND granularity = ? AND range_start = ? AND bucket = ?");
-    readRanges = session.prepare("SELECT range_start FROM " + ks + ".ranges WHERE entity = ? AND type = ? "
-        + "AND granularity = ? AND range_start >= ? AND range_start < ?");
+    readExtents = session.prepare("SELECT min_range, max_range FROM " + ks + ".extents WHERE granularity = ?");
     readRange = session.prepare("SELECT bucket, count, sum FROM " + ks + ".counters WHERE entity = ? AND type = ? "
         + "AND granularity = ? AND range_start = ? AND bucket >= ? AND bucket < ?");
     readProgress = session.prepare("SELECT next_offset, last_append, as_of FROM " + ks + ".progress WHERE partition = ?");
@@ -122,8 +121,20 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
     if (g == Granularity.TOTAL) {
       ranges.add(0L);
     } else {
-      for (Row r : execute(readRanges.bind(entity, type, gran, CounterSchema.rangeStart(g, fromMillis), toMillis))) {
-        ranges.add(r.getLong(0));
+      long[] extents;
+      try {
+        extents = Extents.read(session, readExtents, g);
+      } catch (DriverException e) {
+        throw new TallyException("Cassandra read failed: " + e.getMessage(), e);
+      }
+      if (extents == null) {
+        return out;
+      }
+      long span = CounterSchema.rangeSpanMillis(g);
+      long first = Math.max(CounterSchema.rangeStart(g, fromMillis), extents[0]);
+      long last = Math.min(CounterSchema.rangeStart(g, toMillis - 1), extents[1]);
+      for (long r = first; r <= last; r += span) {
+        ranges.add(r);
       }
     }
     for (long rangeStart : ranges) {

@@ -14,8 +14,9 @@ import java.time.Duration;
  *           minute rows: one partition per UTC day; hour rows: per 30 days; day rows: per
  *           360 days; totals: one row. Minute and hour rows carry a TTL that ends their
  *           retention; day rows and totals live forever.
- * ranges    PRIMARY KEY ((entity, type, granularity), range_start): which partitions of
- *           counters exist, so a series query reads only those (same TTLs)
+ * extents   PRIMARY KEY (granularity): the lowest and highest range_start ever written, so a
+ *           series query over an open range reads only partitions that can hold rows
+ *           (widened with lightweight transactions, which happens about once a day)
  * progress  PRIMARY KEY (partition): each event partition's last materialized checkpoint
  *           (next offset, last append time, as-of), written at the checkpoint's position
  * meta      PRIMARY KEY (name): the timestamp generation (bumped if the deltas topic is
@@ -50,8 +51,8 @@ final class CounterSchema {
             + "range_start bigint, bucket bigint, count bigint, sum bigint, "
             + "PRIMARY KEY ((entity, type, granularity, range_start), bucket)) "
             + "WITH CLUSTERING ORDER BY (bucket ASC)",
-        "CREATE TABLE IF NOT EXISTS " + ks + ".ranges (entity text, type text, granularity text, "
-            + "range_start bigint, PRIMARY KEY ((entity, type, granularity), range_start))",
+        "CREATE TABLE IF NOT EXISTS " + ks + ".extents (granularity text PRIMARY KEY, min_range bigint, "
+            + "max_range bigint)",
         "CREATE TABLE IF NOT EXISTS " + ks + ".progress (partition int PRIMARY KEY, next_offset bigint, "
             + "last_append bigint, as_of bigint)",
         "CREATE TABLE IF NOT EXISTS " + ks + ".meta (name text PRIMARY KEY, value bigint)"}) {

@@ -53,10 +53,9 @@ public final class CounterWriter {
   private final InstantSource clock;
   private final Semaphore inFlight;
   private final Cache<CounterKey, Stored> rows;
-  private final Cache<String, Boolean> knownRanges;
+  private final Extents extents;
   private final PreparedStatement select;
   private final PreparedStatement update;
-  private final PreparedStatement indexRange;
   private final PreparedStatement progress;
   private final long generation;
 
@@ -67,14 +66,12 @@ public final class CounterWriter {
     this.clock = requireNonNull(clock, "clock");
     this.inFlight = new Semaphore(maxInFlight);
     this.rows = Caffeine.newBuilder().maximumSize(cachedRows).build();
-    this.knownRanges = Caffeine.newBuilder().maximumSize(Math.max(1_000, cachedRows / 4)).build();
+    this.extents = new Extents(session, settings);
     String ks = settings.keyspace();
     select = session.prepare("SELECT count, sum, WRITETIME(count) FROM " + ks + ".counters WHERE entity = ? "
         + "AND type = ? AND granularity = ? AND range_start = ? AND bucket = ?");
     update = session.prepare("UPDATE " + ks + ".counters USING TIMESTAMP ? AND TTL ? SET count = ?, sum = ? "
         + "WHERE entity = ? AND type = ? AND granularity = ? AND range_start = ? AND bucket = ?");
-    indexRange = session.prepare("INSERT INTO " + ks + ".ranges (entity, type, granularity, range_start) "
-        + "VALUES (?, ?, ?, ?) USING TTL ?");
     progress = session.prepare("UPDATE " + ks + ".progress USING TIMESTAMP ? SET next_offset = ?, "
         + "last_append = ?, as_of = ? WHERE partition = ?");
     Row g = session.execute(session.prepare("SELECT value FROM " + ks + ".meta WHERE name = 'generation'").bind()
@@ -93,6 +90,7 @@ public final class CounterWriter {
    * already written skip the deltas they have.
    */
   public CompletableFuture<Void> apply(Map<CounterKey, List<Positioned>> deltas) throws InterruptedException {
+    extents.cover(deltas.keySet());
     List<CompletableFuture<Void>> writes = new ArrayList<>(deltas.size());
     for (Map.Entry<CounterKey, List<Positioned>> e : deltas.entrySet()) {
       inFlight.acquire();
@@ -142,13 +140,6 @@ public final class CounterWriter {
       Stored written = new Stored(count, sum, writetime);
       CompletionStage<?> write = session.executeAsync(update.bind(writetime, ttl, count, sum, key.entity(), key.type(),
               gran, rangeStart, key.bucketStartMillis()).setConsistencyLevel(settings.writeConsistency()));
-      String rangeId = key.entity() + '\u0000' + key.type() + '\u0000' + gran + '\u0000' + rangeStart;
-      if (key.granularity() != Granularity.TOTAL && knownRanges.getIfPresent(rangeId) == null) {
-        int rangeTtl = ttlSeconds(key.granularity(), rangeStart + CounterSchema.rangeSpanMillis(key.granularity()));
-        CompletionStage<?> index = session.executeAsync(indexRange.bind(key.entity(), key.type(), gran, rangeStart,
-            Math.max(0, rangeTtl)).setConsistencyLevel(settings.writeConsistency()));
-        write = write.thenCombine(index, (a, b) -> a).thenRun(() -> knownRanges.put(rangeId, Boolean.TRUE));
-      }
       return write.thenRun(() -> rows.put(key, written));
     });
   }

@@ -64,7 +64,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class Materializer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Materializer.class);
-  private static final long STEP_TIMEOUT_MILLIS = 60_000;
+  /**
+   * A safety net only: every Cassandra request has its own timeout (5 s), so a step ends; a big
+   * step after an outage may legitimately take minutes, and failing it would only repeat it.
+   */
+  private static final long STEP_TIMEOUT_MILLIS = 600_000;
+  private static final long STATS_INTERVAL_MILLIS = 30_000;
   private static final long MIN_BACKOFF_MILLIS = 100;
   private static final long MAX_BACKOFF_MILLIS = 5_000;
 
@@ -79,6 +84,10 @@ public final class Materializer implements AutoCloseable {
   private volatile ProcessorHealth health = ProcessorHealth.OK;
   private volatile long deadLetters;
   private long backoffMillis = MIN_BACKOFF_MILLIS;
+  private long statsSinceMillis = System.currentTimeMillis();
+  private long stepRecords;
+  private long stepRows;
+  private long steps;
   private volatile KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> deadLetterProducer;
 
@@ -220,6 +229,8 @@ public final class Materializer implements AutoCloseable {
       f.get(remaining(deadline), TimeUnit.NANOSECONDS);
     }
     writer.apply(rows).get(remaining(deadline), TimeUnit.NANOSECONDS);
+    stepRows += rows.size();
+    stepRecords += records.count();
     List<CompletableFuture<Void>> progress = new ArrayList<>();
     for (Map.Entry<Integer, Checkpoint> e : checkpoints.entrySet()) {
       progress.add(writer.writeProgress(e.getValue(), checkpointPositions.get(e.getKey())));
@@ -234,6 +245,16 @@ public final class Materializer implements AutoCloseable {
     }
     consumer.commitSync(commit);
     commit.forEach((tp, o) -> applied.put(tp.partition(), o.offset()));
+    steps++;
+    long now = System.currentTimeMillis();
+    if (now - statsSinceMillis >= STATS_INTERVAL_MILLIS) {
+      LOG.info("materialized {} delta records into {} row writes in {} steps over {} s; lag {} records",
+          stepRecords, stepRows, steps, (now - statsSinceMillis) / 1000, lag());
+      statsSinceMillis = now;
+      stepRecords = 0;
+      stepRows = 0;
+      steps = 0;
+    }
   }
 
   private Future<RecordMetadata> deadLetter(ConsumerRecord<byte[], byte[]> r, String reason) {
