@@ -29,7 +29,8 @@ final class ClusterNode implements AutoCloseable {
   private final List<String> command;
   private Process process;
 
-  ClusterNode(String name, Path dir, LocalEngines engines, String run, int partitions) throws IOException {
+  ClusterNode(String name, Path dir, LocalEngines engines, String run, int partitions, String... extraArgs)
+      throws IOException {
     this.name = name;
     this.port = freePort();
     this.log = dir.resolve(name + ".log");
@@ -43,6 +44,7 @@ final class ClusterNode implements AutoCloseable {
         "--partitions", Integer.toString(partitions),
         "--node-id", name,
         "--session-timeout-ms", Integer.toString(SESSION_TIMEOUT_MILLIS)));
+    command.addAll(List.of(extraArgs));
   }
 
   void start() throws IOException {

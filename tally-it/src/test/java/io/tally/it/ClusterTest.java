@@ -16,8 +16,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -64,8 +68,8 @@ class ClusterTest {
     return run;
   }
 
-  private ClusterNode node(String name, String run) throws Exception {
-    ClusterNode n = new ClusterNode(name, dir, engines, run, PARTITIONS);
+  private ClusterNode node(String name, String run, String... extraArgs) throws Exception {
+    ClusterNode n = new ClusterNode(name, dir, engines, run, PARTITIONS, extraArgs);
     nodes.add(n);
     n.start();
     awaitHealthy(n);
@@ -122,19 +126,39 @@ class ClusterTest {
   }
 
   @Test
+  void rolesSplitAcrossNodesStillCountExactly() throws Throwable {
+    String run = newRun();
+    ClusterNode gateway = node("gateway", run, "--roles", "ingest,query");
+    ClusterNode worker = node("worker", run, "--roles", "processor,materializer,query");
+    ClusterLoad load = new ClusterLoad(run, () -> List.of(gateway.url())).start(2, 20_000, 500, 0);
+    load.await(Duration.ofMinutes(2));
+    assertExactEverywhere(load, Duration.ofSeconds(90));
+    assertThat(owned(gateway.log())).as("an ingest node holds no partitions").isEmpty();
+    assertThat(owned(worker.log())).hasSize(PARTITIONS);
+    JsonObject checks = new JsonObject(get(gateway.url() + "/healthz").body()).getJsonObject("checks");
+    assertThat(checks.containsKey("processor")).isFalse();
+    HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create(worker.url() + "/v1/events"))
+        .POST(HttpRequest.BodyPublishers.ofString("[]")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(refused.statusCode()).isEqualTo(404);
+    assertThat(refused.body()).contains("without the ingest role");
+    System.out.println("split roles: " + load.summary());
+  }
+
+  @Test
   void aKilledNodesPartitionsMoveToTheOtherAndBackWithExactCounts() throws Throwable {
     String run = newRun();
     ClusterNode a = node("a", run);
     ClusterNode b = node("b", run);
     ClusterLoad load = new ClusterLoad(run, this::live).start(4, 200_000, 500, 0);
     await().atMost(Duration.ofMinutes(2)).until(() -> load.acked.get() >= 50_000);
+    awaitSplit(a, b);
     a.kill9();
-    int tookBefore = count(b.log(), "took partitions");
-    await().atMost(Duration.ofSeconds(60)).until(() -> count(b.log(), "took partitions") > tookBefore);
+    await().atMost(Duration.ofSeconds(60)).until(() -> owned(b.log()).size() == PARTITIONS);
     await().atMost(Duration.ofMinutes(2)).until(() -> load.acked.get() >= 130_000);
     a.start();
     awaitHealthy(a);
-    await().atMost(Duration.ofSeconds(60)).until(() -> count(a.log(), "took partitions") >= 2);
+    await().atMost(Duration.ofSeconds(60)).until(() -> count(a.log(), "took partitions") >= 2
+        && owned(b.log()).size() < PARTITIONS);
     load.await(Duration.ofMinutes(3));
     assertExactEverywhere(load, Duration.ofSeconds(120));
     System.out.println("failover: " + load.summary());
@@ -147,9 +171,9 @@ class ClusterTest {
     ClusterNode b = node("b", run);
     ClusterLoad load = new ClusterLoad(run, () -> List.of(b.url())).start(2, 60_000, 500, 20);
     await().atMost(Duration.ofMinutes(1)).until(() -> load.acked.get() >= 10_000);
+    awaitSplit(a, b);
     a.pause(); // SIGSTOP: a keeps its sockets, its session expires, b takes its partitions
-    int tookBefore = count(b.log(), "took partitions");
-    await().atMost(Duration.ofSeconds(60)).until(() -> count(b.log(), "took partitions") > tookBefore);
+    await().atMost(Duration.ofSeconds(60)).until(() -> owned(b.log()).size() == PARTITIONS);
     Thread.sleep(2_000);
     a.resume(); // the zombie wakes up with uncommitted work and a stale group generation
     load.await(Duration.ofMinutes(3));
@@ -194,6 +218,34 @@ class ClusterTest {
     assertExactEverywhere(load, Duration.ofSeconds(120));
     assertThat(load.otherErrors.get()).as("clients only see retriable 503s").isZero();
     System.out.println("broker restart: " + load.summary());
+  }
+
+  /** Waits until the partitions are split between the two nodes' processors. */
+  private static void awaitSplit(ClusterNode a, ClusterNode b) {
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      Set<Integer> inA = owned(a.log());
+      Set<Integer> inB = owned(b.log());
+      return !inA.isEmpty() && !inB.isEmpty() && inA.size() + inB.size() == PARTITIONS;
+    });
+  }
+
+  /** The partitions a node's processor owns, replayed from its "took" / "gave up" / "lost" log lines. */
+  static Set<Integer> owned(String log) {
+    Set<Integer> owned = new TreeSet<>();
+    Matcher m = Pattern.compile("(took|gave up|lost) partitions \\[([0-9, ]*)\\]").matcher(log);
+    while (m.find()) {
+      for (String p : m.group(2).split(",")) {
+        if (p.isBlank()) {
+          continue;
+        }
+        if (m.group(1).equals("took")) {
+          owned.add(Integer.parseInt(p.trim()));
+        } else {
+          owned.remove(Integer.parseInt(p.trim()));
+        }
+      }
+    }
+    return owned;
   }
 
   private static int count(String text, String what) {
