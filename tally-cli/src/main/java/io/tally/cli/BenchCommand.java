@@ -24,6 +24,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -82,7 +86,8 @@ final class BenchCommand implements Callable<Integer> {
   private final Histogram seriesMicros = new Histogram(3);
   private final Histogram freshnessMicros = new Histogram(3);
   private final Map<String, Long> errors = new TreeMap<>();
-  private long accepted;
+  /** Written on the event loop only; read by the progress bar. */
+  private volatile long accepted;
   private long sentEvents;
   private long queriesSent;
   private long startNanos;
@@ -132,7 +137,7 @@ final class BenchCommand implements Callable<Integer> {
       }
       probeLoop(vertx, http, done);
     });
-    Thread.sleep(duration.toMillis());
+    waitShowingProgress(start);
     running = false;
     ingestDone.await();
     // the rate counts until the last ingest answer, not the freshness probe's last wait
@@ -333,6 +338,30 @@ final class BenchCommand implements Callable<Integer> {
     inFlight.acquire(16);
     return new JsonObject().put("ok", mismatches.get() == 0).put("entities", checked)
         .put("mismatches", mismatches.get()).put("examples", new io.vertx.core.json.JsonArray(examples));
+  }
+
+  /** Sleeps for the run's duration; unless --json, a progress bar on stderr shows time and acks. */
+  private void waitShowingProgress(long startNanos) throws InterruptedException {
+    long end = startNanos + duration.toNanos();
+    if (json) {
+      Thread.sleep(duration.toMillis());
+      return;
+    }
+    try (ProgressBar bar = new ProgressBarBuilder()
+        .setTaskName("bench")
+        .setInitialMax(Math.max(1, duration.toSeconds()))
+        .setUnit(" s", 1)
+        .setStyle(ProgressBarStyle.ASCII)
+        .setUpdateIntervalMillis(500)
+        .setConsumer(new ConsoleProgressBarConsumer(System.err))
+        .build()) {
+      while (System.nanoTime() < end) {
+        Thread.sleep(Math.max(1, Math.min(250, (end - System.nanoTime()) / 1_000_000)));
+        double elapsed = (System.nanoTime() - startNanos) / 1e9;
+        bar.stepTo(Math.min(bar.getMax(), (long) elapsed));
+        bar.setExtraMessage(String.format(" %,d events acked, %,.0f/s", accepted, accepted / Math.max(0.001, elapsed)));
+      }
+    }
   }
 
   /** The server's backlog from /healthz, or -1 while it answers anything but 200 (e.g. a store retrying). */
