@@ -280,7 +280,9 @@ final class BenchCommand implements Callable<Integer> {
 
   /** Every request gives up after 30 s without a byte, so a lost response cannot hang the run. */
   private static io.vertx.core.http.RequestOptions options(HttpMethod method, String path) {
-    return new io.vertx.core.http.RequestOptions().setMethod(method).setURI(path).setIdleTimeout(30_000);
+    // connect timeout: also bounds the wait for a pooled connection, so no request can wait forever
+    return new io.vertx.core.http.RequestOptions().setMethod(method).setURI(path).setIdleTimeout(30_000)
+        .setConnectTimeout(30_000);
   }
 
   private void error(String where, String kind) {
