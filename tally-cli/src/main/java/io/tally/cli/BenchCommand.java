@@ -23,6 +23,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -74,10 +76,30 @@ final class BenchCommand implements Callable<Integer> {
       description = "Share of the scheduled queries that read a 24-hour minute series instead of a total."
           + " Default: ${DEFAULT-VALUE}.") double seriesShare;
 
-  private static final long PROBE_INTERVAL_MILLIS = 200;
+  @Option(names = "--types", split = ",", defaultValue = "view,like,share",
+      description = "Event types, comma-separated; drawn with Zipf(1) popularity in this order (the defaults: 55 %% views,"
+          + " 27 %% likes, 18 %% shares). Each run prefixes them with a fresh run id. Default: ${DEFAULT-VALUE}.")
+  List<String> typeNames;
+  @Option(names = "--time-spread", defaultValue = "30s", converter = DurationConverter.class,
+      description = "Event times are drawn uniformly from [now − spread, now] when a request is built. Default: ${DEFAULT-VALUE}.")
+  Duration timeSpread;
+  @Option(names = "--duplicates", defaultValue = "0",
+      description = "Share of ingest requests that re-send an already acknowledged request (same ids), like a client"
+          + " retrying after a lost answer; the exact-count check then proves they were counted once. Default: ${DEFAULT-VALUE}.")
+  double duplicates;
 
-  /** A request body and the entity index of each of its events, for the exact-count check. */
-  private record Request(Buffer body, int[] entities) {}
+  private static final long PROBE_INTERVAL_MILLIS = 200;
+  /**
+   * Every request's future completes within this, whatever happens to the connection: the
+   * request options' idle and connect timeouts alone once left an exact-count check waiting
+   * forever for answers that never came.
+   */
+  private static final long ANSWER_TIMEOUT_SECONDS = 60;
+  /** How many acknowledged requests are kept for --duplicates to re-send. */
+  private static final int RESEND_RING = 256;
+
+  /** A request body and the series (entity × types + type) of each of its events, for the exact-count check. */
+  private record Request(Buffer body, int[] series) {}
 
   private volatile boolean running = true;
   private final ArrayDeque<Request> prepared = new ArrayDeque<>();
@@ -93,9 +115,17 @@ final class BenchCommand implements Callable<Integer> {
   private long startNanos;
   private long seq;
   private long probesSent;
+  /** Acknowledged events per series (entity index × types + type index). */
   private long[] expected;
   private String runId;
+  /** The run's event types; queries and probes use the first. */
+  private String[] types;
   private String type;
+  private double[] typeCdf;
+  /** Recently acknowledged requests, for --duplicates; a re-sent one adds nothing to expected. */
+  private final Request[] acked = new Request[RESEND_RING];
+  private long ackedRequests;
+  private long resentEvents;
 
   @Override
   public Integer call() throws Exception {
@@ -111,9 +141,23 @@ final class BenchCommand implements Callable<Integer> {
 
   private Integer run() throws Exception {
     ZipfSampler sampler = new ZipfSampler(entities, zipf);
+    if (duplicates < 0 || duplicates >= 1 || typeNames.isEmpty()) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "--duplicates must be in [0, 1) and --types must name at least one type");
+    }
     runId = Long.toString(System.currentTimeMillis(), 36);
-    type = "bench." + runId; // a fresh series per run, so earlier runs do not disturb the check
-    expected = new long[entities];
+    // fresh series per run, so earlier runs do not disturb the check
+    types = typeNames.stream().map(t -> "bench." + runId + "." + t).toArray(String[]::new);
+    type = types[0];
+    typeCdf = new double[types.length];
+    double total = 0;
+    for (int t = 0; t < types.length; t++) {
+      typeCdf[t] = total += 1.0 / (t + 1);
+    }
+    for (int t = 0; t < types.length; t++) {
+      typeCdf[t] /= total;
+    }
+    expected = new long[Math.multiplyExact(entities, types.length)];
     for (long n = 0; n + batch <= preparedEvents; n += batch) {
       prepared.add(request(sampler));
     }
@@ -165,14 +209,20 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     sentEvents += batch;
-    Request ready = prepared.poll();
-    Request request = ready != null ? ready : request(sampler);
+    boolean resend = duplicates > 0 && ackedRequests > 0 && ThreadLocalRandom.current().nextDouble() < duplicates;
+    Request request = resend ? acked[(int) (ThreadLocalRandom.current().nextLong(Math.min(ackedRequests, RESEND_RING)))]
+        : prepared.isEmpty() ? request(sampler) : prepared.poll();
     long t0 = System.nanoTime();
     post(http, request.body()).onComplete(ar -> {
       if (ar.succeeded() && ar.result() == 202) {
         accepted += batch;
-        for (int e : request.entities()) {
-          expected[e]++;
+        if (resend) {
+          resentEvents += batch;
+        } else {
+          for (int e : request.series()) {
+            expected[e]++;
+          }
+          acked[(int) (ackedRequests++ % RESEND_RING)] = request;
         }
         ackMicros.recordValue((System.nanoTime() - t0) / 1000);
       } else {
@@ -268,14 +318,16 @@ final class BenchCommand implements Callable<Integer> {
   private Future<Integer> post(HttpClientAgent http, Buffer body) {
     return http.request(options(HttpMethod.POST, "/v1/events"))
         .compose(req -> req.putHeader("Content-Type", "application/json").send(body))
-        .compose(resp -> resp.body().map(b -> resp.statusCode()));
+        .compose(resp -> resp.body().map(b -> resp.statusCode()))
+        .timeout(ANSWER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
   }
 
   /** GET whose body is always read (so the pooled connection is released) and which fails unless 200. */
   private static Future<Buffer> get(HttpClientAgent http, String path) {
     return http.request(options(HttpMethod.GET, path)).compose(req -> req.send())
         .compose(resp -> resp.body().compose(body -> resp.statusCode() == 200
-            ? Future.succeededFuture(body) : Future.failedFuture("HTTP " + resp.statusCode())));
+            ? Future.succeededFuture(body) : Future.failedFuture("HTTP " + resp.statusCode())))
+        .timeout(ANSWER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
   }
 
   /** Every request gives up after 30 s without a byte, so a lost response cannot hang the run. */
@@ -289,16 +341,29 @@ final class BenchCommand implements Callable<Integer> {
     errors.merge(where + ": " + kind, 1L, Long::sum);
   }
 
-  /** One request of {@code batch} unique events timed at the moment it is built. */
+  /** One request of {@code batch} unique events, timed within --time-spread before the moment it is built. */
   private Request request(ZipfSampler sampler) {
     List<Event> events = new ArrayList<>(batch);
-    int[] indexes = new int[batch];
+    int[] series = new int[batch];
     long now = System.currentTimeMillis();
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    long spread = timeSpread.toMillis();
     for (int i = 0; i < batch; i++) {
-      indexes[i] = sampler.nextIndex();
-      events.add(new Event(runId + "-" + seq++, sampler.name(indexes[i]), type, now, 1));
+      int entity = sampler.nextIndex();
+      int t = typeIndex(random.nextDouble());
+      series[i] = entity * types.length + t;
+      long time = spread > 0 ? now - random.nextLong(spread + 1) : now;
+      events.add(new Event(runId + "-" + seq++, sampler.name(entity), types[t], time, 1));
     }
-    return new Request(Buffer.buffer(TallyJson.events(events)), indexes);
+    return new Request(Buffer.buffer(TallyJson.events(events)), series);
+  }
+
+  private int typeIndex(double u) {
+    int t = 0;
+    while (t < typeCdf.length - 1 && u >= typeCdf[t]) {
+      t++;
+    }
+    return t;
   }
 
   /**
@@ -324,13 +389,15 @@ final class BenchCommand implements Callable<Integer> {
       }
       checked++;
       long want = expected[e];
-      String entity = sampler.name(e);
+      String entity = sampler.name(e / types.length);
+      String seriesType = types[e % types.length];
       inFlight.acquire();
-      get(http, "/v1/total?type=" + type + "&entity=" + entity).onComplete(ar -> {
+      get(http, "/v1/total?type=" + seriesType + "&entity=" + entity).onComplete(ar -> {
+        String entityAndType = entity + " " + seriesType;
         try {
           String got = ar.succeeded() ? String.valueOf(new JsonObject(ar.result().toString()).getLong("count")) : ar.cause().toString();
           if (!got.equals(Long.toString(want)) && mismatches.incrementAndGet() <= 10) {
-            examples.add(entity + ": expected " + want + ", server says " + got);
+            examples.add(entityAndType + ": expected " + want + ", server says " + got);
           }
         } finally {
           inFlight.release();
@@ -338,7 +405,7 @@ final class BenchCommand implements Callable<Integer> {
       });
     }
     inFlight.acquire(16);
-    return new JsonObject().put("ok", mismatches.get() == 0).put("entities", checked)
+    return new JsonObject().put("ok", mismatches.get() == 0).put("series", checked)
         .put("mismatches", mismatches.get()).put("examples", new io.vertx.core.json.JsonArray(examples));
   }
 
@@ -380,8 +447,11 @@ final class BenchCommand implements Callable<Integer> {
     return new JsonObject()
         .put("config", new JsonObject().put("url", url).put("clients", clients).put("batch", batch)
             .put("durationSeconds", duration.toMillis() / 1000.0).put("entities", entities).put("zipf", zipf)
-            .put("rate", rate).put("queryRate", queryRate).put("seriesShare", seriesShare))
+            .put("rate", rate).put("queryRate", queryRate).put("seriesShare", seriesShare)
+            .put("types", new io.vertx.core.json.JsonArray(typeNames)).put("timeSpreadSeconds", timeSpread.toMillis() / 1000.0)
+            .put("duplicates", duplicates))
         .put("acceptedEvents", accepted)
+        .put("resentEvents", resentEvents)
         .put("eventsPerSecond", Math.round(accepted / elapsedSeconds))
         .put("ackLatencyMs", percentiles(ackMicros, 50, 90, 99, 99.9))
         .put("totalQueryLatencyMs", percentiles(queryMicros, 50, 99))
@@ -404,7 +474,8 @@ final class BenchCommand implements Callable<Integer> {
     JsonObject c = r.getJsonObject("config");
     JsonObject exact = r.getJsonObject("exactCount");
     return String.format(
-        "accepted %,d events in %.0f s: %,d events/s (%d clients, %d events/request, %,d entities, zipf %.2f)%n"
+        "accepted %,d events in %.0f s: %,d events/s (%d clients, %d events/request, %,d entities, zipf %.2f, %d types)%n"
+            + "re-sent duplicates among them: %,d events%n"
             + "ack latency per request (ms): %s%n"
             + "GET /v1/total while ingesting (ms): %s%n"
             + "GET /v1/stats, 24 h of minutes, while ingesting (ms): %s%n"
@@ -412,11 +483,12 @@ final class BenchCommand implements Callable<Integer> {
             + "errors: %s%n"
             + "exact-count check: %s",
         r.getLong("acceptedEvents"), c.getDouble("durationSeconds"), r.getLong("eventsPerSecond"), c.getInteger("clients"),
-        c.getInteger("batch"), c.getInteger("entities"), c.getDouble("zipf"),
+        c.getInteger("batch"), c.getInteger("entities"), c.getDouble("zipf"), c.getJsonArray("types").size(),
+        r.getLong("resentEvents"),
         r.getJsonObject("ackLatencyMs").encode(), r.getJsonObject("totalQueryLatencyMs").encode(),
         r.getJsonObject("seriesQueryLatencyMs").encode(),
         r.getJsonObject("freshnessMs").encode(), r.getJsonObject("errors").isEmpty() ? "none" : r.getJsonObject("errors").encode(),
-        exact.getBoolean("ok") ? "passed, " + exact.getInteger("entities") + " entities each equal to the acknowledged events"
+        exact.getBoolean("ok") ? "passed, " + exact.getInteger("series") + " (entity, type) totals each equal to the distinct acknowledged events"
             : "FAILED " + exact.encode());
   }
 }

@@ -53,7 +53,8 @@ class BenchSmokeTest {
 
     Path out = dir.resolve("bench.json");
     Process bench = new ProcessBuilder(java, "-Xmx1g", "-jar", JAR.toString(), "bench", "--url", url,
-        "--duration", "3s", "--entities", "2000", "--prepared-events", "50000", "--json")
+        "--duration", "3s", "--entities", "2000", "--prepared-events", "50000", "--duplicates", "0.2",
+        "--json")
         .redirectError(dir.resolve("bench.err").toFile()).redirectOutput(out.toFile()).start();
     assertThat(bench.waitFor(3, TimeUnit.MINUTES)).isTrue();
     List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
@@ -68,7 +69,8 @@ class BenchSmokeTest {
     assertThat(report.getJsonObject("errors")).isEmpty();
     JsonObject exact = report.getJsonObject("exactCount");
     assertThat(exact.getBoolean("ok")).as(exact.encode()).isTrue();
-    assertThat(exact.getInteger("entities")).isPositive();
+    assertThat(report.getLong("resentEvents")).as("re-sent duplicates").isPositive();
+    assertThat(exact.getInteger("series")).as("(entity, type) series checked").isGreaterThan(2000);
     assertThat(exact.getLong("mismatches")).isZero();
   }
 }

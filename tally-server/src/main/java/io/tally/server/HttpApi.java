@@ -11,6 +11,9 @@ import io.tally.model.json.EventJsonReader;
 import io.tally.model.json.MalformedBodyException;
 import io.tally.model.json.TallyJson;
 import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -93,8 +96,11 @@ final class HttpApi implements AutoCloseable {
 
   /**
    * One server per event loop on the same address: Vert.x shares the socket and spreads
-   * connections over them, so parsing uses every core. Port 0 is resolved to a free port first,
-   * since Vert.x would give each instance its own.
+   * connections over them, so parsing uses every core. Each server is started from its own
+   * verticle instance: servers created from one non-Vert.x thread would all land on that
+   * thread's one sticky context, i.e. a single event loop (measured: one busy event-loop thread
+   * at ~11k single-event requests/s). Port 0 is resolved to a free port first, since Vert.x
+   * would give each instance its own.
    */
   private void listen(int instances) throws Exception {
     int port = options.getPort();
@@ -103,12 +109,17 @@ final class HttpApi implements AutoCloseable {
         port = probe.getLocalPort();
       }
     }
-    for (int i = 0; i < instances; i++) {
-      HttpServer server = vertx.createHttpServer(new HttpServerOptions(options).setPort(port));
-      server.requestHandler(router);
-      server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      servers.add(server);
-    }
+    HttpServerOptions bound = new HttpServerOptions(options).setPort(port);
+    vertx.deployVerticle(() -> new VerticleBase() {
+      @Override
+      public Future<?> start() {
+        HttpServer server = vertx.createHttpServer(bound).requestHandler(router);
+        synchronized (servers) {
+          servers.add(server);
+        }
+        return server.listen();
+      }
+    }, new DeploymentOptions().setInstances(instances)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   static HttpApi start(ServerConfig config, Ingestor ingestor, QueryService queries, Health health) {
@@ -124,7 +135,9 @@ final class HttpApi implements AutoCloseable {
   }
 
   int port() {
-    return servers.get(0).actualPort();
+    synchronized (servers) {
+      return servers.get(0).actualPort();
+    }
   }
 
   private void ingest(RoutingContext ctx) {
@@ -286,7 +299,11 @@ final class HttpApi implements AutoCloseable {
   @Override
   public void close() {
     List<CompletableFuture<Void>> stopping = new ArrayList<>();
-    for (HttpServer server : servers) {
+    List<HttpServer> started;
+    synchronized (servers) {
+      started = List.copyOf(servers);
+    }
+    for (HttpServer server : started) {
       stopping.add(server.shutdown(10, TimeUnit.SECONDS).toCompletionStage().toCompletableFuture());
     }
     try {
