@@ -12,6 +12,7 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.Statement;
 import io.tally.core.TallyException;
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.CounterStore;
 import io.tally.model.Bucket;
@@ -105,7 +106,7 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
   @Override
   public Bucket read(CounterKey key) {
     Row row = execute(readRow.bind(key.entity(), key.type(), key.granularity().wireName(),
-        CounterSchema.rangeStart(key.granularity(), key.bucketStartMillis()), key.bucketStartMillis())).one();
+        TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis()), key.bucketStartMillis())).one();
     return row == null ? new Bucket(key.bucketStartMillis(), 0, 0)
         : new Bucket(key.bucketStartMillis(), row.getLong(0), row.getLong(1));
   }
@@ -130,9 +131,9 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
       if (extents == null) {
         return out;
       }
-      long span = CounterSchema.rangeSpanMillis(g);
-      long first = Math.max(CounterSchema.rangeStart(g, fromMillis), extents[0]);
-      long last = Math.min(CounterSchema.rangeStart(g, toMillis - 1), extents[1]);
+      long span = TimeRanges.spanMillis(g);
+      long first = Math.max(TimeRanges.rangeStart(g, fromMillis), extents[0]);
+      long last = Math.min(TimeRanges.rangeStart(g, toMillis - 1), extents[1]);
       for (long r = first; r <= last; r += span) {
         ranges.add(r);
       }

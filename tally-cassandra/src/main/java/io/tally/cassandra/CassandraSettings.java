@@ -3,6 +3,7 @@ package io.tally.cassandra;
 import static java.util.Objects.requireNonNull;
 
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
+import io.tally.core.retention.Retention;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -17,8 +18,7 @@ import java.util.regex.Pattern;
  * @param writeConsistency consistency of the materializer's writes and of its read-before-write
  *     (so a read sees the last write, keep it a quorum when RF > 1)
  * @param readConsistency consistency of queries (ONE favours availability, the design's choice)
- * @param minuteRetentionMillis how long minute rows live (their TTL)
- * @param hourRetentionMillis how long hour rows live; day rows and totals live forever
+ * @param retention how long rows of each granularity live after their bucket ends (their TTL)
  */
 public record CassandraSettings(
     List<InetSocketAddress> contactPoints,
@@ -27,8 +27,7 @@ public record CassandraSettings(
     String replication,
     DefaultConsistencyLevel writeConsistency,
     DefaultConsistencyLevel readConsistency,
-    long minuteRetentionMillis,
-    long hourRetentionMillis) {
+    Retention retention) {
 
   private static final Pattern KEYSPACE = Pattern.compile("[a-z][a-z0-9_]{0,47}");
   private static final Pattern REPLICATION =
@@ -49,35 +48,37 @@ public record CassandraSettings(
       throw new IllegalArgumentException("replication must be SimpleStrategy:<rf> or "
           + "NetworkTopologyStrategy:<dc>=<rf>[,<dc>=<rf>...], got '" + replication + "'");
     }
-    if (minuteRetentionMillis < 3_600_000L || hourRetentionMillis < minuteRetentionMillis) {
-      throw new IllegalArgumentException("minute retention must be at least an hour and hour retention at least as long");
-    }
+    requireNonNull(retention, "retention");
   }
 
   /** One node on {@code contactPoint}: keyspace {@code tally}, RF 1, LOCAL_QUORUM writes, ONE reads. */
   public static CassandraSettings defaults(InetSocketAddress contactPoint) {
     return new CassandraSettings(List.of(contactPoint), "datacenter1", "tally", "SimpleStrategy:1",
-        DefaultConsistencyLevel.LOCAL_QUORUM, DefaultConsistencyLevel.ONE, 7 * 86_400_000L, 90 * 86_400_000L);
+        DefaultConsistencyLevel.LOCAL_QUORUM, DefaultConsistencyLevel.ONE, Retention.DEFAULTS);
   }
 
   public CassandraSettings withContactPoints(List<InetSocketAddress> points, String datacenter) {
     return new CassandraSettings(points, datacenter, keyspace, replication, writeConsistency, readConsistency,
-        minuteRetentionMillis, hourRetentionMillis);
+        retention);
   }
 
   public CassandraSettings withKeyspace(String ks) {
     return new CassandraSettings(contactPoints, localDatacenter, ks, replication, writeConsistency, readConsistency,
-        minuteRetentionMillis, hourRetentionMillis);
+        retention);
   }
 
   public CassandraSettings withReplication(String r) {
     return new CassandraSettings(contactPoints, localDatacenter, keyspace, r, writeConsistency, readConsistency,
-        minuteRetentionMillis, hourRetentionMillis);
+        retention);
   }
 
   public CassandraSettings withConsistency(DefaultConsistencyLevel write, DefaultConsistencyLevel read) {
     return new CassandraSettings(contactPoints, localDatacenter, keyspace, replication, write, read,
-        minuteRetentionMillis, hourRetentionMillis);
+        retention);
+  }
+
+  public CassandraSettings withRetention(Retention r) {
+    return new CassandraSettings(contactPoints, localDatacenter, keyspace, replication, writeConsistency, readConsistency, r);
   }
 
   /** The CQL replication map. */

@@ -26,21 +26,6 @@ import java.time.Duration;
 final class CounterSchema {
   private CounterSchema() {}
 
-  /** Width of one counters partition for {@code g}, in milliseconds (0 for the total). */
-  static long rangeSpanMillis(Granularity g) {
-    return switch (g) {
-      case MINUTE -> 86_400_000L;
-      case HOUR -> 30 * 86_400_000L;
-      case DAY -> 360 * 86_400_000L;
-      case TOTAL -> 0L;
-    };
-  }
-
-  static long rangeStart(Granularity g, long bucketStartMillis) {
-    long span = rangeSpanMillis(g);
-    return span == 0 ? 0 : Math.floorDiv(bucketStartMillis, span) * span;
-  }
-
   static void create(CqlSession session, CassandraSettings s) {
     String ks = s.keyspace();
     Duration ddl = Duration.ofSeconds(60);

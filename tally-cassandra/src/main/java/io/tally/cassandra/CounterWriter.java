@@ -8,6 +8,8 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.retention.Retention;
+import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.Checkpoint;
 import io.tally.model.Granularity;
 import java.time.InstantSource;
@@ -109,7 +111,7 @@ public final class CounterWriter {
 
   private CompletionStage<Void> applyRow(CounterKey key, List<Positioned> deltas) {
     Stored cached = rows.getIfPresent(key);
-    long rangeStart = CounterSchema.rangeStart(key.granularity(), key.bucketStartMillis());
+    long rangeStart = TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis());
     String gran = key.granularity().wireName();
     CompletionStage<Stored> current = cached != null
         ? CompletableFuture.completedFuture(cached)
@@ -133,7 +135,7 @@ public final class CounterWriter {
       if (writetime == row.writetime()) {
         return CompletableFuture.<Void>completedFuture(null);
       }
-      int ttl = ttlSeconds(key.granularity(), key.bucketStartMillis() + key.granularity().millis());
+      int ttl = ttlSeconds(key.granularity(), key.bucketStartMillis());
       if (ttl < 0) {
         return CompletableFuture.<Void>completedFuture(null); // past retention: the row would expire at once
       }
@@ -145,19 +147,14 @@ public final class CounterWriter {
   }
 
   /**
-   * Seconds a row whose bucket ends at {@code bucketEndMillis} still has to live: 0 (forever) for
-   * days and totals, negative when already past retention.
+   * Seconds a row of the bucket starting at {@code bucketStartMillis} still has to live: 0
+   * (forever) for granularities kept forever, negative when already past retention.
    */
-  int ttlSeconds(Granularity g, long bucketEndMillis) {
-    long retention = switch (g) {
-      case MINUTE -> settings.minuteRetentionMillis();
-      case HOUR -> settings.hourRetentionMillis();
-      case DAY, TOTAL -> 0L;
-    };
-    if (retention == 0) {
+  int ttlSeconds(Granularity g, long bucketStartMillis) {
+    long left = settings.retention().remainingMillis(g, bucketStartMillis, clock.millis());
+    if (left == Retention.FOREVER) {
       return 0;
     }
-    long left = bucketEndMillis + retention - clock.millis();
     return left <= 0 ? -1 : (int) Math.min(MAX_TTL_SECONDS, Math.max(1, (left + 999) / 1000));
   }
 

@@ -5,6 +5,7 @@ import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.retention.TimeRanges;
 import io.tally.model.Granularity;
 import java.util.Collection;
 import java.util.EnumMap;
@@ -48,7 +49,7 @@ final class Extents {
       if (k.granularity() == Granularity.TOTAL) {
         continue;
       }
-      long r = CounterSchema.rangeStart(k.granularity(), k.bucketStartMillis());
+      long r = TimeRanges.rangeStart(k.granularity(), k.bucketStartMillis());
       long[] have = known.get(k.granularity());
       if (have != null && r >= have[0] && r <= have[1]) {
         continue;

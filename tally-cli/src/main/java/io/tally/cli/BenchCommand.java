@@ -89,6 +89,8 @@ final class BenchCommand implements Callable<Integer> {
   double duplicates;
 
   private static final long PROBE_INTERVAL_MILLIS = 200;
+  /** Series read per request by the exact-count check (the batch read's limit). */
+  private static final int CHECK_BATCH = 100;
   /**
    * Every request's future completes within this, whatever happens to the connection: the
    * request options' idle and connect timeouts alone once left an exact-count check waiting
@@ -380,33 +382,72 @@ final class BenchCommand implements Callable<Integer> {
     }
     Thread.sleep(1_500); // the backlog counts applied flushes; let asOf settle too
     AtomicLong mismatches = new AtomicLong();
+    AtomicLong unanswered = new AtomicLong();
     List<String> examples = java.util.Collections.synchronizedList(new ArrayList<>());
-    Semaphore inFlight = new Semaphore(16);
+    Semaphore inFlight = new Semaphore(8);
+    List<Integer> group = new ArrayList<>(CHECK_BATCH);
     int checked = 0;
     for (int e = 0; e < expected.length; e++) {
-      if (expected[e] == 0) {
-        continue;
+      if (expected[e] != 0) {
+        checked++;
+        group.add(e);
       }
-      checked++;
-      long want = expected[e];
-      String entity = sampler.name(e / types.length);
-      String seriesType = types[e % types.length];
-      inFlight.acquire();
-      get(http, "/v1/total?type=" + seriesType + "&entity=" + entity).onComplete(ar -> {
-        String entityAndType = entity + " " + seriesType;
-        try {
-          String got = ar.succeeded() ? String.valueOf(new JsonObject(ar.result().toString()).getLong("count")) : ar.cause().toString();
-          if (!got.equals(Long.toString(want)) && mismatches.incrementAndGet() <= 10) {
-            examples.add(entityAndType + ": expected " + want + ", server says " + got);
-          }
-        } finally {
-          inFlight.release();
-        }
-      });
+      if (group.size() == CHECK_BATCH || (e == expected.length - 1 && !group.isEmpty())) {
+        inFlight.acquire();
+        checkGroup(http, sampler, List.copyOf(group), 1, mismatches, unanswered, examples, inFlight);
+        group.clear();
+      }
     }
-    inFlight.acquire(16);
-    return new JsonObject().put("ok", mismatches.get() == 0).put("series", checked)
-        .put("mismatches", mismatches.get()).put("examples", new io.vertx.core.json.JsonArray(examples));
+    inFlight.acquire(8);
+    return new JsonObject().put("ok", mismatches.get() == 0 && unanswered.get() == 0).put("series", checked)
+        .put("mismatches", mismatches.get()).put("unanswered", unanswered.get())
+        .put("examples", new io.vertx.core.json.JsonArray(examples));
+  }
+
+  /**
+   * Reads the totals of up to {@value #CHECK_BATCH} series with one {@code POST /v1/stats/batch}
+   * and compares each with what was acknowledged; a request that gets no answer is tried again
+   * (up to 3 times) before its series count as unanswered — a lost answer is not a wrong count.
+   */
+  private void checkGroup(HttpClientAgent http, ZipfSampler sampler, List<Integer> series, int attempt, AtomicLong mismatches,
+      AtomicLong unanswered, List<String> examples, Semaphore inFlight) {
+    io.vertx.core.json.JsonArray queries = new io.vertx.core.json.JsonArray();
+    for (int e : series) {
+      queries.add(new JsonObject().put("entity", sampler.name(e / types.length)).put("type", types[e % types.length]));
+    }
+    http.request(options(HttpMethod.POST, "/v1/stats/batch"))
+        .compose(req -> req.putHeader("Content-Type", "application/json")
+            .send(new JsonObject().put("queries", queries).toBuffer()))
+        .compose(resp -> resp.body().compose(body -> resp.statusCode() == 200
+            ? Future.succeededFuture(body) : Future.failedFuture("HTTP " + resp.statusCode() + " " + body)))
+        .timeout(ANSWER_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+        .onComplete(ar -> {
+          if (ar.failed() && attempt < 3) {
+            checkGroup(http, sampler, series, attempt + 1, mismatches, unanswered, examples, inFlight);
+            return;
+          }
+          try {
+            if (ar.failed()) {
+              unanswered.addAndGet(series.size());
+              if (examples.size() < 10) {
+                examples.add(series.size() + " series unanswered after 3 tries: " + ar.cause());
+              }
+              return;
+            }
+            io.vertx.core.json.JsonArray results = new JsonObject(ar.result()).getJsonArray("results");
+            for (int i = 0; i < series.size(); i++) {
+              int e = series.get(i);
+              JsonObject r = results.getJsonObject(i);
+              String got = r.containsKey("count") ? String.valueOf(r.getLong("count")) : r.encode();
+              if (!got.equals(Long.toString(expected[e])) && mismatches.incrementAndGet() <= 10) {
+                examples.add(sampler.name(e / types.length) + " " + types[e % types.length] + ": expected " + expected[e]
+                    + ", server says " + got);
+              }
+            }
+          } finally {
+            inFlight.release();
+          }
+        });
   }
 
   /** Sleeps for the run's duration; unless --json, a progress bar on stderr shows time and acks. */

@@ -3,6 +3,8 @@ package io.tally.cli;
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import io.tally.cassandra.CassandraSettings;
 import io.tally.core.process.ProcessorConfig;
+import io.tally.core.query.QueryConfig;
+import io.tally.core.retention.Retention;
 import io.tally.kafka.KafkaSettings;
 import io.tally.server.ClusterConfig;
 import io.tally.server.ClusterTally;
@@ -43,6 +45,23 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--flush-interval-ms", defaultValue = "1000",
       description = "How often counts are written (freshness). Default: ${DEFAULT-VALUE}.")
   long flushIntervalMillis;
+
+  @Option(names = "--retention-minute", defaultValue = "7d",
+      description = "How long minute buckets are kept after they end (also the oldest event time accepted): 7d, 36h, "
+          + "90m or forever. Default: ${DEFAULT-VALUE}.")
+  String retentionMinute;
+
+  @Option(names = "--retention-hour", defaultValue = "90d",
+      description = "How long hour buckets are kept. Default: ${DEFAULT-VALUE}.")
+  String retentionHour;
+
+  @Option(names = "--retention-day", defaultValue = "forever",
+      description = "How long day buckets are kept. Default: ${DEFAULT-VALUE}. The total is kept forever.")
+  String retentionDay;
+
+  @Option(names = "--query-cache-entries", defaultValue = "100000",
+      description = "Most query answers cached, each for at most one flush interval (0: no cache). Default: ${DEFAULT-VALUE}.")
+  long queryCacheEntries;
 
   @Option(names = "--mode", defaultValue = "embedded",
       description = "'embedded' (RocksDB, one process) or 'cluster' (Kafka + Cassandra). Default: ${DEFAULT-VALUE}.")
@@ -97,16 +116,18 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ServerConfig config = ServerConfig.defaults(dataDir)
-        .withHost(host)
-        .withPort(port)
-        .withPartitions(partitions)
-        .withFsync(FsyncPolicy.parse(fsync))
-        .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(flushIntervalMillis));
     AutoCloseable tally;
     String url;
     String where;
     try {
+      ServerConfig config = ServerConfig.defaults(dataDir)
+          .withHost(host)
+          .withPort(port)
+          .withPartitions(partitions)
+          .withFsync(FsyncPolicy.parse(fsync))
+          .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(flushIntervalMillis))
+          .withQuery(QueryConfig.DEFAULTS.withRetention(retention())
+              .withCache(queryCacheEntries, QueryConfig.DEFAULTS.cacheTtlMillis()));
       switch (mode) {
         case "embedded" -> {
           EmbeddedTally t = EmbeddedTally.start(config);
@@ -141,6 +162,15 @@ final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
+  private Retention retention() {
+    try {
+      return new Retention(Retention.parse(retentionMinute), Retention.parse(retentionHour), Retention.parse(retentionDay),
+          Retention.FOREVER);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--retention-minute/-hour/-day: " + e.getMessage(), e);
+    }
+  }
+
   private ClusterConfig clusterConfig(ServerConfig server) {
     if (kafka == null || cassandra == null || cassandra.isEmpty()) {
       throw new IllegalArgumentException("--mode cluster needs --kafka <bootstrap servers> and --cassandra <host:port,...>");
@@ -169,7 +199,8 @@ final class ServeCommand implements Callable<Integer> {
         .withContactPoints(contactPoints, cassandraDc)
         .withKeyspace(keyspace)
         .withReplication(replication)
-        .withConsistency(writeConsistency, readConsistency);
+        .withConsistency(writeConsistency, readConsistency)
+        .withRetention(server.query().retention());
     return new ClusterConfig(server, k, c, new ClusterConfig.Roles(roles.contains("ingest"), roles.contains("processor"),
         roles.contains("materializer"), roles.contains("query")));
   }

@@ -1,10 +1,10 @@
 package io.tally.rocksdb;
 
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.retention.TimeRanges;
 import io.tally.model.Granularity;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 
 /**
  * The layout of the {@code counters} column family. A counter row is up to two entries, both
@@ -21,30 +21,37 @@ import java.util.Arrays;
  * </ul>
  *
  * <pre>
- *  0     1          3          3+E   4+E     4+E+T  5+E+T                     13+E+T  14+E+T
- *  +-----+----------+----------+-----+-------+------+-------------------------+-------+
- *  | v=1 | E (u16)  | entity   | T   | type  | gran | bucket start (i64 with  | field |
- *  |     |          | (UTF-8)  |(u8) |(UTF-8)| (u8) | sign bit flipped, BE)   | c | s |
- *  +-----+----------+----------+-----+-------+------+-------------------------+-------+
- *  gran: 0 minute, 1 hour, 2 day, 3 total (bucket start 0).
+ *  0     1      2                 10         12         12+E  13+E    13+E+T                  21+E+T  22+E+T
+ *  +-----+------+-----------------+----------+----------+-----+-------+-----------------------+-------+
+ *  | v=2 | gran | range start     | E (u16)  | entity   | T   | type  | bucket start          | field |
+ *  |     | (u8) | (i64 ^ sign, BE)|          | (UTF-8)  |(u8) |(UTF-8)| (i64 ^ sign, BE)      | c | s |
+ *  +-----+------+-----------------+----------+----------+-----+-------+-----------------------+-------+
+ *  gran: 0 minute, 1 hour, 2 day, 3 total (range start and bucket start 0).
  * </pre>
  *
- * Flipping the sign bit makes the big-endian bytes sort like the signed times, so the buckets of
- * one (entity, type, granularity) are one contiguous, time-ordered key range, before 1970 too.
+ * Time comes first: the rows of one granularity are grouped by {@link TimeRanges time range} (a
+ * day of minutes, 30 days of hours, 360 days of days) before entity and type, so retention drops
+ * every series' expired rows with one range delete per granularity ({@link #rangeOf}), and a
+ * series of one range is still one contiguous, time-ordered key range (a 24-hour minute series
+ * is at most two seeks). Flipping the sign bit makes the big-endian bytes sort like the signed
+ * times, before 1970 too.
+ *
+ * <p>Layout 1 (data dirs of format 1) put the entity first: {@code [v=1][E][entity][T][type]
+ * [gran][bucket][field]}; {@link #fromLayout1} translates its keys, once, when such a dir opens.
  */
 final class CounterKeyDescriptor {
   static final byte COUNT = 'c';
   static final byte EXCESS = 's';
-  private static final byte VERSION = 1;
+  static final byte VERSION = 2;
+  private static final byte VERSION_1 = 1;
 
   private CounterKeyDescriptor() {}
 
-  /** The key prefix of every row of (entity, type): version, entity and type. */
-  static byte[] seriesPrefix(String entity, String type) {
+  /** {@code [E][entity][T][type]}: the part of a key naming the series, encoded once per series. */
+  static byte[] series(String entity, String type) {
     byte[] e = entity.getBytes(StandardCharsets.UTF_8);
     byte[] t = type.getBytes(StandardCharsets.UTF_8);
-    return ByteBuffer.allocate(1 + 2 + e.length + 1 + t.length)
-        .put(VERSION)
+    return ByteBuffer.allocate(2 + e.length + 1 + t.length)
         .putShort((short) e.length)
         .put(e)
         .put((byte) t.length)
@@ -52,29 +59,73 @@ final class CounterKeyDescriptor {
         .array();
   }
 
-  /** The key prefix of every bucket of (entity, type, granularity). */
-  static byte[] prefix(String entity, String type, Granularity granularity) {
-    byte[] series = seriesPrefix(entity, type);
-    byte[] p = Arrays.copyOf(series, series.length + 1);
-    p[series.length] = (byte) granularity.ordinal();
-    return p;
-  }
-
-  /** Prefix followed by the bucket start, without the field byte: a range bound. */
-  static byte[] bucketBound(byte[] prefix, long bucketStartMillis) {
-    return ByteBuffer.allocate(prefix.length + 8).put(prefix).putLong(bucketStartMillis ^ Long.MIN_VALUE).array();
-  }
-
   static byte[] key(CounterKey key, byte field) {
-    return key(seriesPrefix(key.entity(), key.type()), key, field);
+    return key(series(key.entity(), key.type()), key, field);
   }
 
-  /** The key of {@code key}'s row, given its {@link #seriesPrefix}. */
-  static byte[] key(byte[] seriesPrefix, CounterKey key, byte field) {
-    return ByteBuffer.allocate(seriesPrefix.length + 10)
-        .put(seriesPrefix)
-        .put((byte) key.granularity().ordinal())
+  /** The key of {@code key}'s row, given its {@link #series}. */
+  static byte[] key(byte[] series, CounterKey key, byte field) {
+    Granularity g = key.granularity();
+    return ByteBuffer.allocate(10 + series.length + 9)
+        .put(VERSION)
+        .put((byte) g.ordinal())
+        .putLong(TimeRanges.rangeStart(g, key.bucketStartMillis()) ^ Long.MIN_VALUE)
+        .put(series)
         .putLong(key.bucketStartMillis() ^ Long.MIN_VALUE)
+        .put(field)
+        .array();
+  }
+
+  /** Bound of the rows of {@code series} in one range, at {@code bucketStartMillis} (no field byte). */
+  static byte[] bucketBound(Granularity g, long rangeStart, byte[] series, long bucketStartMillis) {
+    return ByteBuffer.allocate(10 + series.length + 8)
+        .put(VERSION)
+        .put((byte) g.ordinal())
+        .putLong(rangeStart ^ Long.MIN_VALUE)
+        .put(series)
+        .putLong(bucketStartMillis ^ Long.MIN_VALUE)
+        .array();
+  }
+
+  /** {@code [v][gran][range start]}: where the rows of one granularity's range begin; a range-delete bound. */
+  static byte[] rangeOf(Granularity g, long rangeStart) {
+    return ByteBuffer.allocate(10).put(VERSION).put((byte) g.ordinal()).putLong(rangeStart ^ Long.MIN_VALUE).array();
+  }
+
+  /** Whether {@code key} is a layout-2 row of granularity {@code g}. */
+  static boolean sameGranularity(byte[] key, Granularity g) {
+    return key.length > 10 && key[0] == VERSION && key[1] == (byte) g.ordinal();
+  }
+
+  /** The range start of a layout-2 key. */
+  static long rangeStart(byte[] key) {
+    return ByteBuffer.wrap(key).getLong(2) ^ Long.MIN_VALUE;
+  }
+
+  /** Whether {@code key} is a layout-1 key (data dirs of format 1). */
+  static boolean isLayout1(byte[] key) {
+    return key.length > 0 && key[0] == VERSION_1;
+  }
+
+  /** The layout-2 key of a layout-1 key: same row, same field. */
+  static byte[] fromLayout1(byte[] key) {
+    ByteBuffer b = ByteBuffer.wrap(key);
+    b.get(); // version
+    int e = Short.toUnsignedInt(b.getShort());
+    b.position(b.position() + e);
+    int t = Byte.toUnsignedInt(b.get());
+    b.position(b.position() + t);
+    int seriesEnd = b.position();
+    Granularity g = Granularity.values()[b.get()];
+    long bucket = b.getLong() ^ Long.MIN_VALUE;
+    byte field = b.get();
+    byte[] series = java.util.Arrays.copyOfRange(key, 1, seriesEnd);
+    return ByteBuffer.allocate(10 + series.length + 9)
+        .put(VERSION)
+        .put((byte) g.ordinal())
+        .putLong(TimeRanges.rangeStart(g, bucket) ^ Long.MIN_VALUE)
+        .put(series)
+        .putLong(bucket ^ Long.MIN_VALUE)
         .put(field)
         .array();
   }

@@ -6,6 +6,8 @@ import io.tally.core.TallyException;
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.aggregate.DeltaBatch;
+import io.tally.core.retention.Retention;
+import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.CounterStore;
 import io.tally.core.store.DeltaSink;
@@ -25,7 +27,7 @@ import org.rocksdb.WriteOptions;
 
 /**
  * Counter rows in the {@code counters} column family ({@link CounterKeyDescriptor}) and the
- * processors' checkpoints ({@link CheckpointDescriptor}).
+ * processors' checkpoints ({@link CheckpointDescriptor}); {@link #expire} enforces retention.
  *
  * <p>As the {@link DeltaSink}, a batch becomes one WriteBatch: a {@code UInt64AddOperator} merge
  * per count and per non-zero sum excess, plus a put per checkpoint, so deltas and checkpoints land together or not
@@ -38,7 +40,12 @@ public final class RocksDbCounterStore implements CounterStore, DeltaSink, AutoC
   private record Merge(byte[] key, long amount) {}
 
   private final RocksDbStorage storage;
+  /** Beyond this many time ranges, a range read first looks up which ranges hold rows at all. */
+  private static final long MAX_RANGES_WITHOUT_BOUNDS = 64;
+
   private final WriteOptions writeOptions = new WriteOptions();
+  /** Per granularity, the range start before which everything was already deleted by {@link #expire}. */
+  private final java.util.EnumMap<Granularity, Long> expiredBefore = new java.util.EnumMap<>(Granularity.class);
 
   public RocksDbCounterStore(RocksDbStorage storage) {
     this.storage = requireNonNull(storage, "storage");
@@ -55,7 +62,7 @@ public final class RocksDbCounterStore implements CounterStore, DeltaSink, AutoC
     for (CounterDelta d : batch.deltas()) {
       CounterKey k = d.key();
       if (previous == null || !previous.entity().equals(k.entity()) || !previous.type().equals(k.type())) {
-        series = CounterKeyDescriptor.seriesPrefix(k.entity(), k.type());
+        series = CounterKeyDescriptor.series(k.entity(), k.type());
       }
       previous = k;
       merges.add(new Merge(CounterKeyDescriptor.key(series, k, CounterKeyDescriptor.COUNT), d.count()));
@@ -107,9 +114,54 @@ public final class RocksDbCounterStore implements CounterStore, DeltaSink, AutoC
     if (fromMillis >= toMillis) {
       return out;
     }
-    byte[] prefix = CounterKeyDescriptor.prefix(entity, type, granularity);
-    try (Slice lower = new Slice(CounterKeyDescriptor.bucketBound(prefix, fromMillis));
-        Slice upper = new Slice(CounterKeyDescriptor.bucketBound(prefix, toMillis));
+    byte[] series = CounterKeyDescriptor.series(entity, type);
+    long span = TimeRanges.spanMillis(granularity);
+    if (span == 0) {
+      scan(granularity, 0, series, fromMillis, toMillis, out);
+      return out;
+    }
+    long first = TimeRanges.rangeStart(granularity, fromMillis);
+    long last = TimeRanges.rangeStart(granularity, toMillis - 1);
+    if (last / span - first / span > MAX_RANGES_WITHOUT_BOUNDS) {
+      // a huge span (queries are limited to a few ranges; this is for direct callers): visit
+      // only the ranges between the oldest and newest rows of the granularity
+      long[] present = presentRanges(granularity);
+      if (present == null) {
+        return out;
+      }
+      first = Math.max(first, present[0]);
+      last = Math.min(last, present[1]);
+    }
+    for (long r = first; r <= last; r += span) {
+      long rangeEnd = r > Long.MAX_VALUE - span ? Long.MAX_VALUE : r + span;
+      scan(granularity, r, series, Math.max(fromMillis, r), Math.min(toMillis, rangeEnd), out);
+      if (rangeEnd == Long.MAX_VALUE) {
+        break;
+      }
+    }
+    return out;
+  }
+
+  /** The oldest and newest range start holding rows of {@code g}, or null when there are none. */
+  private long[] presentRanges(Granularity g) {
+    byte[] lowest = CounterKeyDescriptor.rangeOf(g, Long.MIN_VALUE);
+    try (RocksIterator it = storage.db().newIterator(storage.counters())) {
+      it.seek(lowest);
+      if (!it.isValid() || !CounterKeyDescriptor.sameGranularity(it.key(), g)) {
+        return null;
+      }
+      long oldest = CounterKeyDescriptor.rangeStart(it.key());
+      it.seekForPrev(CounterKeyDescriptor.rangeOf(g, Long.MAX_VALUE));
+      long newest = it.isValid() && CounterKeyDescriptor.sameGranularity(it.key(), g)
+          ? CounterKeyDescriptor.rangeStart(it.key()) : oldest;
+      return new long[] {oldest, newest};
+    }
+  }
+
+  /** Appends the buckets of {@code series} in one range, {@code [from, to)}, in time order. */
+  private void scan(Granularity g, long rangeStart, byte[] series, long fromMillis, long toMillis, List<Bucket> out) {
+    try (Slice lower = new Slice(CounterKeyDescriptor.bucketBound(g, rangeStart, series, fromMillis));
+        Slice upper = new Slice(CounterKeyDescriptor.bucketBound(g, rangeStart, series, toMillis));
         ReadOptions ro = new ReadOptions().setIterateLowerBound(lower).setIterateUpperBound(upper);
         RocksIterator it = storage.db().newIterator(storage.counters(), ro)) {
       long bucket = Long.MIN_VALUE;
@@ -137,7 +189,45 @@ public final class RocksDbCounterStore implements CounterStore, DeltaSink, AutoC
         out.add(new Bucket(bucket, count, count + excess));
       }
     }
-    return out;
+  }
+
+  /**
+   * Deletes every row past {@code retention} at {@code nowMillis} in whole time ranges: for each
+   * granularity with a finite retention, one range delete of every range that ends at or before
+   * the oldest retained bucket, then a compaction of that key range so the disk space comes back
+   * now rather than whenever compaction would get there. Rows of a range that is only partly
+   * expired stay until the whole range is (queries do not show them: {@link
+   * io.tally.core.query.QueryService} clamps to the retention), so disk holds at most one range
+   * (a day of minutes, 30 days of hours) beyond the retention.
+   *
+   * @return the granularities whose expired ranges were deleted by this call
+   */
+  public List<Granularity> expire(Retention retention, long nowMillis) {
+    List<Granularity> expired = new ArrayList<>();
+    for (Granularity g : Granularity.TIMED) {
+      if (retention.millis(g) == Retention.FOREVER) {
+        continue;
+      }
+      // ranges that end at or before the oldest retained bucket hold only expired rows
+      long cutoff = TimeRanges.rangeStart(g, retention.oldestRetainedBucket(g, nowMillis));
+      synchronized (expiredBefore) {
+        Long done = expiredBefore.get(g);
+        if (done != null && done >= cutoff) {
+          continue;
+        }
+        byte[] begin = CounterKeyDescriptor.rangeOf(g, Long.MIN_VALUE);
+        byte[] end = CounterKeyDescriptor.rangeOf(g, cutoff);
+        try {
+          storage.db().deleteRange(storage.counters(), begin, end);
+          storage.db().compactRange(storage.counters(), begin, end);
+        } catch (RocksDBException e) {
+          throw new TallyException("deleting " + g.wireName() + " rows past retention failed: " + e.getMessage(), e);
+        }
+        expiredBefore.put(g, cutoff);
+        expired.add(g);
+      }
+    }
+    return expired;
   }
 
   @Override

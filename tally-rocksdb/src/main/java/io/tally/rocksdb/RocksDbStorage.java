@@ -28,15 +28,19 @@ import org.rocksdb.UInt64AddOperator;
  *       ({@link CounterKeyDescriptor}).
  * </ul>
  *
- * The format record, key {@code "format"}, holds {@code [version u8 = 1][partitions u32 BE]}. It
+ * The format record, key {@code "format"}, holds {@code [version u8 = 2][partitions u32 BE]}. It
  * is written when the data dir is created; opening with another partition count is refused,
- * because entities would move to other partitions (DESIGN.md invariant 4).
+ * because entities would move to other partitions (DESIGN.md invariant 4). A version-1 dir (the
+ * entity-first counter layout) is converted in place when it opens: each chunk of rows is
+ * rewritten and its old keys deleted in one WriteBatch, so a crash midway resumes where it
+ * stopped, and the version becomes 2 at the end.
  *
  * <p>Thread-safe (RocksDB is); {@link #close()} once, after every user stopped.
  */
 public final class RocksDbStorage implements AutoCloseable {
   private static final byte[] FORMAT_KEY = "format".getBytes(StandardCharsets.US_ASCII);
-  private static final byte FORMAT_VERSION = 1;
+  /** 2: counter keys lead with granularity and time range ({@link CounterKeyDescriptor}); 1: entity first. */
+  private static final byte FORMAT_VERSION = 2;
 
   static {
     RocksDB.loadLibrary();
@@ -118,10 +122,14 @@ public final class RocksDbStorage implements AutoCloseable {
         db.put(meta(), FORMAT_KEY, ByteBuffer.allocate(5).put(FORMAT_VERSION).putInt(partitions).array());
         return;
       }
-      if (format.length != 5 || format[0] != FORMAT_VERSION) {
+      if (format.length != 5 || (format[0] != FORMAT_VERSION && format[0] != 1)) {
         throw new TallyException("data dir " + dir + " has an unknown format (version " + format[0] + ")");
       }
       int stored = ByteBuffer.wrap(format).getInt(1);
+      if (format[0] == 1 && stored == partitions) {
+        convertCountersFromLayout1();
+        db.put(meta(), FORMAT_KEY, ByteBuffer.allocate(5).put(FORMAT_VERSION).putInt(partitions).array());
+      }
       if (stored != partitions) {
         throw new TallyException("data dir " + dir + " was created with " + stored
             + " partitions, but " + partitions + " were asked for; the partition count cannot change"
@@ -130,6 +138,37 @@ public final class RocksDbStorage implements AutoCloseable {
     } catch (RocksDBException e) {
       throw new TallyException("cannot read the format of " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Rewrites layout-1 counter keys as layout 2, 10,000 entries per atomic WriteBatch. */
+  private void convertCountersFromLayout1() throws RocksDBException {
+    long converted = 0;
+    byte[] end = {2};
+    while (true) {
+      int n = 0;
+      try (org.rocksdb.WriteBatch wb = new org.rocksdb.WriteBatch();
+          org.rocksdb.RocksIterator it = db.newIterator(counters())) {
+        for (it.seek(new byte[] {1}); it.isValid() && n < 10_000; it.next()) {
+          byte[] key = it.key();
+          if (!CounterKeyDescriptor.isLayout1(key)) {
+            break;
+          }
+          wb.put(counters(), CounterKeyDescriptor.fromLayout1(key), it.value());
+          wb.delete(counters(), key);
+          n++;
+        }
+        if (n == 0) {
+          break;
+        }
+        try (org.rocksdb.WriteOptions sync = new org.rocksdb.WriteOptions().setSync(true)) {
+          db.write(sync, wb);
+        }
+      }
+      converted += n;
+    }
+    db.compactRange(counters(), new byte[] {1}, end);
+    org.slf4j.LoggerFactory.getLogger(RocksDbStorage.class)
+        .info("converted {} counter entries of {} to the time-ranged key layout", converted, dir);
   }
 
   public Path dir() {

@@ -72,13 +72,13 @@ public final class ClusterTally implements AutoCloseable {
         components.add(new Health.Component("node", () -> ProcessorHealth.OK, () -> true, () -> 0));
       }
       Partitioner partitioner = new Partitioner(config.kafka().partitions());
-      EventValidator validator = new EventValidator(server.validation());
+      EventValidator validator = new EventValidator(server.effectiveValidation());
       // Kafka holds the backlog (bounded by its retention), so ingest admits on in-flight appends only
       Ingestor ingestor = roles.ingest()
           ? new Ingestor(log, partitioner, validator, clock, server.ingest(), () -> 0L)
           : null;
       QueryService queries = roles.query()
-          ? new QueryService(store, partitioner, validator, clock, server.maxBuckets())
+          ? new QueryService(store, partitioner, validator, clock, server.effectiveQuery())
           : null;
       http = HttpApi.start(server, ingestor, queries,
           new Health(components, clock, server.processor().unhealthyAfterMillis()));

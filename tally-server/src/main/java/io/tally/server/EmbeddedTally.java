@@ -7,7 +7,9 @@ import io.tally.core.partition.Partitioner;
 import io.tally.core.process.LogRetention;
 import io.tally.core.process.ProcessorGroup;
 import io.tally.core.query.QueryService;
+import io.tally.core.retention.Retention;
 import io.tally.core.validate.EventValidator;
+import io.tally.model.Granularity;
 import io.tally.rocksdb.RocksDbCounterStore;
 import io.tally.rocksdb.RocksDbEventLog;
 import io.tally.rocksdb.RocksDbStorage;
@@ -54,12 +56,14 @@ public final class EmbeddedTally implements AutoCloseable {
     });
     try {
       Partitioner partitioner = new Partitioner(config.partitions());
-      EventValidator validator = new EventValidator(config.validation());
+      EventValidator validator = new EventValidator(config.effectiveValidation());
       Ingestor ingestor = new Ingestor(log, partitioner, validator, clock, config.ingest(), processors::backlog);
-      QueryService queries = new QueryService(store, partitioner, validator, clock, config.maxBuckets());
+      QueryService queries = new QueryService(store, partitioner, validator, clock, config.effectiveQuery());
       processors.start();
       LogRetention retention = new LogRetention(log, store, clock, config.logRetentionMillis(), config.processor().dedupWindowMillis());
       maintenance.scheduleWithFixedDelay(() -> runQuietly(retention), 1, 60, TimeUnit.SECONDS);
+      Retention counterRetention = config.query().retention();
+      maintenance.scheduleWithFixedDelay(() -> runQuietly(() -> expire(counterRetention, clock)), 5, 60, TimeUnit.SECONDS);
       http = HttpApi.start(config, ingestor, queries,
           Health.of(processors, clock, config.processor().unhealthyAfterMillis()));
     } catch (RuntimeException e) {
@@ -99,6 +103,13 @@ public final class EmbeddedTally implements AutoCloseable {
   /** Events logged but not yet counted. */
   public long backlog() {
     return processors.backlog();
+  }
+
+  /** Deletes counter rows past retention (whole time ranges; a no-op until one more range expired). */
+  private void expire(Retention retention, InstantSource clock) {
+    for (Granularity g : store.expire(retention, clock.millis())) {
+      LOG.info("deleted {} rows past their retention of {}", g.wireName(), Retention.describe(retention.millis(g)));
+    }
   }
 
   private static void runQuietly(Runnable task) {

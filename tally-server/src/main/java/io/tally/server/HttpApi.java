@@ -48,8 +48,14 @@ import org.slf4j.LoggerFactory;
 final class HttpApi implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
   private static final String JSON = "application/json";
-  private static final Set<String> STATS_PARAMS = Set.of("entity", "type", "fn", "from", "to", "granularity");
+  private static final Set<String> STATS_PARAMS = Set.of("entity", "type", "fn", "from", "to", "granularity", "fill");
+  private static final Set<String> BATCH_ITEM_FIELDS = Set.of("entity", "type", "fn", "from", "to", "granularity", "fill");
+  /** Most (entity, type) reads in one {@code POST /v1/stats/batch}. */
+  static final int MAX_BATCH_ITEMS = 100;
   private static final Set<String> TOTAL_PARAMS = Set.of("entity", "type");
+
+  /** 100 items of a few hundred bytes each fit with room to spare. */
+  private static final long BATCH_BODY_LIMIT = 256 * 1024;
 
   private final Vertx vertx;
   private final List<HttpServer> servers = new ArrayList<>();
@@ -77,8 +83,10 @@ final class HttpApi implements AutoCloseable {
     if (queries != null) {
       router.get("/v1/stats").handler(this::stats);
       router.get("/v1/total").handler(this::total);
+      router.post("/v1/stats/batch").handler(BodyHandler.create(false).setBodyLimit(BATCH_BODY_LIMIT)).handler(this::batch);
     } else {
       router.get("/v1/stats").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
+      router.post("/v1/stats/batch").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
       router.get("/v1/total").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
     }
     router.get("/healthz").handler(this::healthz);
@@ -205,7 +213,7 @@ final class HttpApi implements AutoCloseable {
     }
     HttpServerRequest r = ctx.request();
     query(ctx, () -> TallyJson.stats(queries.stats(r.getParam("entity"), r.getParam("type"), r.getParam("fn"),
-        r.getParam("from"), r.getParam("to"), r.getParam("granularity"))));
+        r.getParam("from"), r.getParam("to"), r.getParam("granularity"), r.getParam("fill"))));
   }
 
   private void total(RoutingContext ctx) {
@@ -236,6 +244,74 @@ final class HttpApi implements AutoCloseable {
     });
   }
 
+  /**
+   * {@code POST /v1/stats/batch}: {@code {"queries":[{"entity":…,"type":…}, …]}} with up to
+   * {@value #MAX_BATCH_ITEMS} items, each answered like {@code /v1/total} or, when it names a
+   * {@code granularity}, like {@code /v1/stats} (same fields as that route's parameters). A bad
+   * item gets {@code {"error":…}} in its place; only a malformed body fails the whole request.
+   */
+  private void batch(RoutingContext ctx) {
+    List<JsonObject> items = new ArrayList<>();
+    try {
+      Buffer body = ctx.body().buffer();
+      JsonObject request = body == null || body.length() == 0 ? null : new JsonObject(body);
+      Object list = request == null ? null : request.getValue("queries");
+      if (!(list instanceof io.vertx.core.json.JsonArray array)) {
+        error(ctx, 400, "body must be a JSON object {\"queries\":[{\"entity\":…,\"type\":…},…]}");
+        return;
+      }
+      if (array.isEmpty() || array.size() > MAX_BATCH_ITEMS) {
+        error(ctx, 400, "queries must hold 1 to " + MAX_BATCH_ITEMS + " items, got " + array.size());
+        return;
+      }
+      for (int i = 0; i < array.size(); i++) {
+        if (!(array.getValue(i) instanceof JsonObject item)) {
+          error(ctx, 400, "queries[" + i + "] must be an object");
+          return;
+        }
+        items.add(item);
+      }
+    } catch (io.vertx.core.json.DecodeException | ClassCastException e) {
+      error(ctx, 400, "body is not valid JSON: " + e.getMessage());
+      return;
+    }
+    query(ctx, () -> {
+      List<Object> results = new ArrayList<>(items.size());
+      for (JsonObject item : items) {
+        results.add(batchItem(item));
+      }
+      return TallyJson.batch(results);
+    });
+  }
+
+  /** One batch item's answer, or its error message (a store failure fails the whole batch with 503). */
+  private Object batchItem(JsonObject item) {
+    for (String field : item.fieldNames()) {
+      if (!BATCH_ITEM_FIELDS.contains(field)) {
+        return "unknown field '" + field + "'; allowed: " + String.join(", ", new java.util.TreeSet<>(BATCH_ITEM_FIELDS));
+      }
+      Object v = item.getValue(field);
+      if (!(v instanceof String) && !(v instanceof Number)) {
+        return field + " must be a string or a number";
+      }
+    }
+    try {
+      String granularity = text(item, "granularity");
+      if (granularity == null || granularity.equalsIgnoreCase("total")) {
+        return queries.total(text(item, "entity"), text(item, "type"));
+      }
+      return queries.stats(text(item, "entity"), text(item, "type"), text(item, "fn"), text(item, "from"),
+          text(item, "to"), granularity, text(item, "fill"));
+    } catch (BadQueryException e) {
+      return e.getMessage();
+    }
+  }
+
+  private static String text(JsonObject item, String field) {
+    Object v = item.getValue(field);
+    return v == null ? null : v instanceof Number n ? Long.toString(n.longValue()) : v.toString();
+  }
+
   private boolean unknownParams(RoutingContext ctx, Set<String> allowed) {
     for (String name : ctx.request().params().names()) {
       if (!allowed.contains(name)) {
@@ -257,7 +333,13 @@ final class HttpApi implements AutoCloseable {
           .put("backlog", c.backlog()));
     }
     checks.put("recovery", h.recovered() ? "done" : "running").put("backlogEvents", h.backlog());
-    String json = new JsonObject().put("status", h.healthy() ? "ok" : "unhealthy").put("checks", checks).encode();
+    JsonObject answer = new JsonObject().put("status", h.healthy() ? "ok" : "unhealthy").put("checks", checks);
+    if (queries != null) {
+      com.github.benmanes.caffeine.cache.stats.CacheStats cache = queries.cacheStats();
+      answer.put("queryCache", new JsonObject().put("hits", cache.hitCount()).put("misses", cache.missCount())
+          .put("evictions", cache.evictionCount()).put("entries", queries.cachedAnswers()));
+    }
+    String json = answer.encode();
     ctx.response().setStatusCode(h.healthy() ? 200 : 503).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(json);
   }
 

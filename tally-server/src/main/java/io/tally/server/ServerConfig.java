@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.tally.core.ingest.IngestLimits;
 import io.tally.core.process.ProcessorConfig;
+import io.tally.core.query.QueryConfig;
 import io.tally.core.validate.ValidationLimits;
 import io.tally.rocksdb.FsyncPolicy;
 import java.nio.file.Path;
@@ -18,7 +19,7 @@ import java.nio.file.Path;
  * @param partitions P, fixed when the data dir is created
  * @param fsync when appends are synced to disk
  * @param maxBodyBytes largest accepted request body (beyond: 413)
- * @param maxBuckets most buckets one series query may span
+ * @param query series limits, retention per granularity and the query cache
  * @param logRetentionMillis how long log records are kept (by append time)
  * @param processor processor tuning
  * @param ingest ingest bounds
@@ -31,7 +32,7 @@ public record ServerConfig(
     int partitions,
     FsyncPolicy fsync,
     int maxBodyBytes,
-    int maxBuckets,
+    QueryConfig query,
     long logRetentionMillis,
     ProcessorConfig processor,
     IngestLimits ingest,
@@ -53,43 +54,71 @@ public record ServerConfig(
     if (maxBodyBytes < 1024) {
       throw new IllegalArgumentException("max body bytes must be at least 1024");
     }
-    if (maxBuckets < 1 || logRetentionMillis < 60_000) {
-      throw new IllegalArgumentException("max buckets must be positive and log retention at least a minute");
+    requireNonNull(query, "query");
+    if (logRetentionMillis < 60_000) {
+      throw new IllegalArgumentException("log retention must be at least a minute");
     }
   }
 
   /** Defaults: loopback:8080, 8 partitions, fsync always, 4 MiB bodies, 7 days of log. */
   public static ServerConfig defaults(Path dataDir) {
     return new ServerConfig(
-        "127.0.0.1", DEFAULT_PORT, dataDir, DEFAULT_PARTITIONS, FsyncPolicy.ALWAYS, 4 << 20, 10_000,
+        "127.0.0.1", DEFAULT_PORT, dataDir, DEFAULT_PARTITIONS, FsyncPolicy.ALWAYS, 4 << 20, QueryConfig.DEFAULTS,
         7L * 24 * 3600 * 1000, ProcessorConfig.DEFAULTS, IngestLimits.DEFAULTS, ValidationLimits.DEFAULTS);
   }
 
   public ServerConfig withPort(int p) {
-    return new ServerConfig(host, p, dataDir, partitions, fsync, maxBodyBytes, maxBuckets, logRetentionMillis, processor, ingest, validation);
+    return new ServerConfig(host, p, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation);
   }
 
   public ServerConfig withHost(String h) {
-    return new ServerConfig(h, port, dataDir, partitions, fsync, maxBodyBytes, maxBuckets, logRetentionMillis, processor, ingest, validation);
+    return new ServerConfig(h, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation);
   }
 
   public ServerConfig withPartitions(int n) {
-    return new ServerConfig(host, port, dataDir, n, fsync, maxBodyBytes, maxBuckets, logRetentionMillis, processor, ingest, validation);
+    return new ServerConfig(host, port, dataDir, n, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation);
   }
 
   public ServerConfig withFsync(FsyncPolicy f) {
-    return new ServerConfig(host, port, dataDir, partitions, f, maxBodyBytes, maxBuckets, logRetentionMillis, processor, ingest, validation);
+    return new ServerConfig(host, port, dataDir, partitions, f, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation);
   }
 
   public ServerConfig withProcessor(ProcessorConfig pc) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, maxBuckets, logRetentionMillis, pc, ingest, validation);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, pc, ingest, validation);
   }
 
   public ServerConfig withIngest(IngestLimits il) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, maxBuckets, logRetentionMillis, processor, il, validation);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, il, validation);
+  }
+
+  public ServerConfig withQuery(QueryConfig q) {
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, q, logRetentionMillis, processor, ingest, validation);
+  }
+
+  /** Most buckets one series query may span. */
+  public int maxBuckets() {
+    return query.maxBuckets();
+  }
+
+  /**
+   * The query settings in effect: the cache serves an answer for at most one flush interval, so
+   * caching never makes counts staler than the next flush would have.
+   */
+  public QueryConfig effectiveQuery() {
+    return query.withCache(query.cacheMaxEntries(), Math.min(query.cacheTtlMillis(), processor.flushIntervalMillis()));
+  }
+
+  /**
+   * The event limits in effect: an event is accepted only while its minute bucket is retained,
+   * so every accepted event is counted in every granularity.
+   */
+  public ValidationLimits effectiveValidation() {
+    long maxPast = Math.min(validation.maxPastMillis(), query.retention().minuteMillis());
+    return new ValidationLimits(validation.maxIdLength(), validation.maxEntityLength(), validation.maxTypeLength(), maxPast,
+        validation.maxFutureMillis(), validation.maxValue());
   }
 
   public ServerConfig withMaxBodyBytes(int bytes) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, bytes, maxBuckets, logRetentionMillis, processor, ingest, validation);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, bytes, query, logRetentionMillis, processor, ingest, validation);
   }
 }

@@ -2,7 +2,11 @@ package io.tally.core.query;
 
 import static java.util.Objects.requireNonNull;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.retention.Retention;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.store.CounterStore;
 import io.tally.core.validate.EventValidator;
@@ -14,35 +18,60 @@ import io.tally.model.Total;
 import java.time.InstantSource;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Answers {@code total} and {@code stats} (the design's getStats) from a read-only
  * {@link CounterStore}, checking every parameter first. Each answer carries the as-of time of the
  * entity's partition (DESIGN.md invariant 7: stale rather than nothing, and says how stale).
  *
- * <p>Thread-safe and stateless.
+ * <p>Series never include buckets past the {@link Retention} (whether or not the store has
+ * reclaimed them yet); {@code granularity=auto} picks the finest granularity retained for the
+ * whole range within the bucket limit; {@code fill=zero} lists empty buckets as zeros. All buckets
+ * are UTC-aligned ({@link Granularity}).
+ *
+ * <p>Answers, with their as-of time, are cached (Caffeine, bounded, each served for at most
+ * {@link QueryConfig#cacheTtlMillis()}, which is no longer than a flush interval); {@link
+ * #cacheStats()} gives hits and misses for metrics. Thread-safe.
  */
 public final class QueryService {
   /** Default number of buckets a series covers when {@code from} is not given. */
   public static final int DEFAULT_BUCKETS = 60;
 
+  /** What one cached answer was asked. */
+  private record TotalKey(String entity, String type) {}
+
+  private record StatsKey(String entity, String type, Statistic fn, Granularity g, long first, long to, boolean fill) {}
+
   private final CounterStore store;
   private final Partitioner partitioner;
   private final EventValidator validator;
   private final InstantSource clock;
-  private final int maxBuckets;
+  private final QueryConfig config;
+  private final Cache<Object, Object> cache;
 
-  /** @param maxBuckets most buckets one series query may span */
+  /** As {@link #QueryService(CounterStore, Partitioner, EventValidator, InstantSource, QueryConfig)} with default retention and no cache. */
   public QueryService(CounterStore store, Partitioner partitioner, EventValidator validator, InstantSource clock, int maxBuckets) {
+    this(store, partitioner, validator, clock, QueryConfig.DEFAULTS.withMaxBuckets(maxBuckets).withCache(0, 0));
+  }
+
+  public QueryService(CounterStore store, Partitioner partitioner, EventValidator validator, InstantSource clock, QueryConfig config) {
     this.store = requireNonNull(store, "store");
     this.partitioner = requireNonNull(partitioner, "partitioner");
     this.validator = requireNonNull(validator, "validator");
     this.clock = requireNonNull(clock, "clock");
-    if (maxBuckets < 1) {
-      throw new IllegalArgumentException("maxBuckets must be positive");
-    }
-    this.maxBuckets = maxBuckets;
+    this.config = requireNonNull(config, "config");
+    this.cache = config.cacheMaxEntries() == 0 || config.cacheTtlMillis() == 0 ? null
+        : Caffeine.newBuilder()
+            .maximumSize(config.cacheMaxEntries())
+            .expireAfterWrite(Duration.ofMillis(config.cacheTtlMillis()))
+            .ticker(() -> clock.millis() * 1_000_000L) // the injected clock, so tests control freshness
+            .executor(Runnable::run) // evict on the caller: the bound holds at once, no pool thread
+            .recordStats()
+            .build();
   }
 
   /**
@@ -52,8 +81,16 @@ public final class QueryService {
    */
   public Total total(String entity, String type) {
     checkEntityAndType(entity, type);
-    Bucket b = store.read(CounterKey.total(entity, type));
-    return new Total(entity, type, b.count(), b.sum(), asOf(entity));
+    return cached(new TotalKey(entity, type), () -> {
+      long asOf = asOf(entity); // before the read: the answer is at least as fresh as it says
+      Bucket b = store.read(CounterKey.total(entity, type));
+      return new Total(entity, type, b.count(), b.sum(), asOf);
+    });
+  }
+
+  /** As {@link #stats(String, String, String, String, String, String, String)} without filling. */
+  public Stats stats(String entity, String type, String fn, String from, String to, String granularity) {
+    return stats(entity, type, fn, from, to, granularity, null);
   }
 
   /**
@@ -62,35 +99,136 @@ public final class QueryService {
    * @param fn {@code count} (default) or {@code sum}
    * @param from epoch ms or ISO-8601; default {@value #DEFAULT_BUCKETS} buckets before {@code to}
    * @param to epoch ms or ISO-8601, exclusive; default the end of the current bucket
-   * @param granularity {@code minute} (default), {@code hour} or {@code day}
+   * @param granularity {@code minute} (default), {@code hour}, {@code day}, or {@code auto}: the
+   *     finest of them retained for the whole range whose bucket count is within the limit
+   * @param fill {@code none} (default: only non-empty buckets) or {@code zero} (every bucket of
+   *     the retained range, empty ones as zeros)
    * @throws BadQueryException naming the bad parameter, or the bucket limit if exceeded
    */
-  public Stats stats(String entity, String type, String fn, String from, String to, String granularity) {
+  public Stats stats(String entity, String type, String fn, String from, String to, String granularity, String fill) {
     checkEntityAndType(entity, type);
     Statistic statistic;
-    Granularity g;
     try {
       statistic = fn == null ? Statistic.COUNT : Statistic.fromWireName(fn);
-      g = granularity == null ? Granularity.MINUTE : Granularity.fromWireName(granularity);
     } catch (IllegalArgumentException e) {
       throw new BadQueryException(e.getMessage());
     }
-    if (g == Granularity.TOTAL) {
-      throw new BadQueryException("granularity must be one of minute, hour, day (use /v1/total for the total)");
+    boolean zeros = fill(fill);
+    long now = clock.millis();
+    Granularity g;
+    long toMillis;
+    long fromMillis;
+    if ("auto".equalsIgnoreCase(granularity)) {
+      toMillis = to == null ? Granularity.MINUTE.bucketStart(now) + Granularity.MINUTE.millis() : time("to", to);
+      fromMillis = from == null ? toMillis - DEFAULT_BUCKETS * Granularity.MINUTE.millis() : time("from", from);
+      checkOrder(fromMillis, toMillis);
+      g = auto(fromMillis, toMillis, now);
+      if (to == null) {
+        toMillis = g.bucketStart(now) + g.millis();
+      }
+    } else {
+      g = granularity(granularity);
+      toMillis = to == null ? g.bucketStart(now) + g.millis() : time("to", to);
+      fromMillis = from == null ? toMillis - DEFAULT_BUCKETS * g.millis() : time("from", from);
+      checkOrder(fromMillis, toMillis);
     }
-    long toMillis = to == null ? g.bucketStart(clock.millis()) + g.millis() : time("to", to);
-    long fromMillis = from == null ? toMillis - DEFAULT_BUCKETS * g.millis() : time("from", from);
+    // never answer from buckets past retention, whether or not the store has reclaimed them yet
+    long first = Math.min(toMillis, Math.max(g.bucketStart(fromMillis), config.retention().oldestRetainedBucket(g, now)));
+    long end = toMillis;
+    long buckets = bucketCount(g, first, end);
+    if (buckets > config.maxBuckets()) {
+      throw new BadQueryException("the range spans " + buckets + " " + g.wireName()
+          + " buckets; the limit is " + config.maxBuckets() + " (use a coarser granularity, granularity=auto or a shorter range)");
+    }
+    return cached(new StatsKey(entity, type, statistic, g, first, end, zeros), () -> {
+      long asOf = asOf(entity);
+      List<Bucket> rows = store.range(entity, type, g, first, end);
+      return new Stats(entity, type, statistic, g, first, end, zeros ? filled(rows, g, first, end) : rows, asOf);
+    });
+  }
+
+  /** Hits, misses and evictions of the query cache (all zero without a cache). */
+  public CacheStats cacheStats() {
+    return cache == null ? CacheStats.empty() : cache.stats();
+  }
+
+  /** Answers currently cached. */
+  public long cachedAnswers() {
+    return cache == null ? 0 : cache.estimatedSize();
+  }
+
+  /** The retention queries assume (and ingest enforces). */
+  public Retention retention() {
+    return config.retention();
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T> T cached(Object key, Supplier<T> answer) {
+    return cache == null ? answer.get() : (T) cache.get(key, k -> answer.get());
+  }
+
+  /**
+   * The finest timed granularity whose retention covers {@code from} and whose bucket count over
+   * the range is within the limit; the coarsest (day) when none is.
+   */
+  private Granularity auto(long fromMillis, long toMillis, long now) {
+    for (Granularity g : Granularity.TIMED) {
+      long first = g.bucketStart(fromMillis);
+      if (first >= config.retention().oldestRetainedBucket(g, now) && bucketCount(g, first, toMillis) <= config.maxBuckets()) {
+        return g;
+      }
+    }
+    return Granularity.DAY;
+  }
+
+  private static long bucketCount(Granularity g, long first, long toMillis) {
+    return (toMillis - first + g.millis() - 1) / g.millis();
+  }
+
+  private static List<Bucket> filled(List<Bucket> rows, Granularity g, long first, long to) {
+    List<Bucket> out = new ArrayList<>((int) bucketCount(g, first, to));
+    int i = 0;
+    for (long b = first; b < to; b += g.millis()) {
+      if (i < rows.size() && rows.get(i).startMillis() == b) {
+        out.add(rows.get(i++));
+      } else {
+        out.add(new Bucket(b, 0, 0));
+      }
+    }
+    return out;
+  }
+
+  private static boolean fill(String fill) {
+    if (fill == null || fill.equalsIgnoreCase("none")) {
+      return false;
+    }
+    if (fill.equalsIgnoreCase("zero")) {
+      return true;
+    }
+    throw new BadQueryException("fill must be one of none, zero; got '" + shorten(fill) + "'");
+  }
+
+  private static Granularity granularity(String granularity) {
+    Granularity g;
+    try {
+      g = granularity == null ? Granularity.MINUTE : Granularity.fromWireName(granularity);
+    } catch (IllegalArgumentException e) {
+      throw new BadQueryException("granularity must be one of minute, hour, day, auto; got '" + shorten(granularity) + "'");
+    }
+    if (g == Granularity.TOTAL) {
+      throw new BadQueryException("granularity must be one of minute, hour, day, auto (use /v1/total for the total)");
+    }
+    return g;
+  }
+
+  private static void checkOrder(long fromMillis, long toMillis) {
     if (fromMillis >= toMillis) {
       throw new BadQueryException("from must be before to");
     }
-    long firstBucket = g.bucketStart(fromMillis);
-    long buckets = (toMillis - firstBucket + g.millis() - 1) / g.millis();
-    if (buckets > maxBuckets) {
-      throw new BadQueryException("the range spans " + buckets + " " + g.wireName()
-          + " buckets; the limit is " + maxBuckets + " (use a coarser granularity or a shorter range)");
-    }
-    List<Bucket> rows = store.range(entity, type, g, firstBucket, toMillis);
-    return new Stats(entity, type, statistic, g, firstBucket, toMillis, rows, asOf(entity));
+  }
+
+  private static String shorten(String value) {
+    return value.length() > 40 ? value.substring(0, 40) + "…" : value;
   }
 
   private long asOf(String entity) {
@@ -123,7 +261,7 @@ public final class QueryService {
           : OffsetDateTime.parse(value).toInstant().toEpochMilli();
     } catch (NumberFormatException | DateTimeParseException | ArithmeticException e) {
       throw new BadQueryException(name + " must be epoch milliseconds or ISO-8601 with offset, e.g. 2026-01-31T12:00:00Z; got '"
-          + (value.length() > 40 ? value.substring(0, 40) + "…" : value) + "'");
+          + shorten(value) + "'");
     }
     if (t < -MAX_TIME || t > MAX_TIME) {
       throw new BadQueryException(name + " is out of range");

@@ -41,7 +41,8 @@ public final class EventValidator {
     if (p == null) {
       long t = event.timeMillis();
       if (t < saturatedAdd(nowMillis, -limits.maxPastMillis())) {
-        p = "time " + iso(t) + " is older than the accepted " + hours(limits.maxPastMillis()) + " h before now";
+        p = "time " + iso(t) + " is older than the accepted " + hours(limits.maxPastMillis())
+            + " h before now (the minute retention: an older event could not be counted in every granularity)";
       } else if (t > saturatedAdd(nowMillis, limits.maxFutureMillis())) {
         p = "time " + iso(t) + " is more than " + hours(limits.maxFutureMillis()) + " h in the future";
       }

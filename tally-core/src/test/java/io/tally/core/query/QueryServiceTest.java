@@ -202,12 +202,19 @@ class QueryServiceTest {
     assertThat(iso.fromMillis()).isEqualTo(at("2026-03-01T11:00:00Z"));
     assertThat(iso.toMillis()).isEqualTo(at("2026-03-01T12:00:00Z"));
 
-    Stats epoch = queries.stats("video:1", "view", null, "0", "60000", null);
+    long f = io.tally.core.retention.Retention.FOREVER;
+    QueryService keepsEverything = withConfig(InstantSource.fixed(NOW),
+        QueryConfig.DEFAULTS.withRetention(new io.tally.core.retention.Retention(f, f, f, f)).withCache(0, 0));
+    Stats epoch = keepsEverything.stats("video:1", "view", null, "0", "60000", null);
     assertThat(epoch.fromMillis()).isZero();
     assertThat(epoch.toMillis()).isEqualTo(60_000);
 
-    Stats negative = queries.stats("video:1", "view", null, "-120000", "-60000", null);
+    Stats negative = keepsEverything.stats("video:1", "view", null, "-120000", "-60000", null);
     assertThat(negative.fromMillis()).isEqualTo(-120_000);
+
+    Stats pastRetention = queries.stats("video:1", "view", null, "0", "60000", null);
+    assertThat(pastRetention.fromMillis()).as("1970 minutes are past the 7-day retention: an empty range").isEqualTo(60_000);
+    assertThat(pastRetention.buckets()).isEmpty();
   }
 
   @Test
@@ -358,5 +365,109 @@ class QueryServiceTest {
                     InstantSource.fixed(NOW),
                     0))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  private static long at(Instant i) {
+    return i.toEpochMilli();
+  }
+
+  /** A clock the cache tests move by hand. */
+  private static final class MovableClock implements InstantSource {
+    long millis = NOW.toEpochMilli();
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochMilli(millis);
+    }
+  }
+
+  private QueryService withConfig(InstantSource clock, QueryConfig config) {
+    return new QueryService(store, PARTITIONER, new EventValidator(ValidationLimits.DEFAULTS), clock, config);
+  }
+
+  @Test
+  void fillZeroListsEveryBucketOfTheRangeWithEmptyOnesAsZeros() {
+    long t = at(Instant.parse("2026-03-01T10:00:00Z"));
+    store.put("video:1", "view", Granularity.MINUTE, t + 60_000, 3, 3);
+    store.put("video:1", "view", Granularity.MINUTE, t + 180_000, 5, 6);
+    Stats s = queries.stats("video:1", "view", "sum", Long.toString(t), Long.toString(t + 300_000), "minute", "zero");
+    assertThat(s.buckets()).containsExactly(new Bucket(t, 0, 0), new Bucket(t + 60_000, 3, 3),
+        new Bucket(t + 120_000, 0, 0), new Bucket(t + 180_000, 5, 6), new Bucket(t + 240_000, 0, 0));
+    Stats sparse = queries.stats("video:1", "view", null, Long.toString(t), Long.toString(t + 300_000), "minute", "none");
+    assertThat(sparse.buckets()).extracting(Bucket::startMillis).containsExactly(t + 60_000, t + 180_000);
+    assertThatThrownBy(() -> queries.stats("video:1", "view", null, null, null, "minute", "zeros"))
+        .isInstanceOf(BadQueryException.class).hasMessageContaining("fill must be one of none, zero");
+  }
+
+  @Test
+  void autoPicksTheFinestGranularityRetainedForTheWholeRangeWithinTheBucketLimit() {
+    QueryService q = withConfig(InstantSource.fixed(NOW), QueryConfig.DEFAULTS.withMaxBuckets(2_000).withCache(0, 0));
+    long now = NOW.toEpochMilli();
+    long hour = 3_600_000L;
+    long day = 24 * hour;
+    // 6 hours: 360 minutes fit the limit and minutes are kept 7 days
+    assertThat(q.stats("video:1", "view", null, Long.toString(now - 6 * hour), null, "auto").granularity())
+        .isEqualTo(Granularity.MINUTE);
+    // 3 days: 4,320 minutes exceed the limit of 2,000 → hours
+    assertThat(q.stats("video:1", "view", null, Long.toString(now - 3 * day), null, "auto").granularity())
+        .isEqualTo(Granularity.HOUR);
+    // 10 days: minutes are no longer retained for the start (240 hours would fit)
+    QueryService roomy = withConfig(InstantSource.fixed(NOW), QueryConfig.DEFAULTS.withMaxBuckets(100_000).withCache(0, 0));
+    assertThat(roomy.stats("video:1", "view", null, Long.toString(now - 10 * day), null, "auto").granularity())
+        .isEqualTo(Granularity.HOUR);
+    // 200 days: hours are kept 90 days → days
+    assertThat(roomy.stats("video:1", "view", null, Long.toString(now - 200 * day), null, "AUTO").granularity())
+        .isEqualTo(Granularity.DAY);
+    Stats s = roomy.stats("video:1", "view", null, Long.toString(now - 10 * day), null, "auto");
+    assertThat(s.toMillis()).as("the default end is the end of the current bucket of the chosen granularity")
+        .isEqualTo(Granularity.HOUR.bucketStart(now) + hour);
+  }
+
+  @Test
+  void aSeriesNeverReachesBackPastTheRetentionEvenIfTheStoreStillHasTheRows() {
+    long now = NOW.toEpochMilli();
+    long day = 86_400_000L;
+    long old = Granularity.MINUTE.bucketStart(now - 8 * day);
+    long recent = Granularity.MINUTE.bucketStart(now - 6 * day);
+    store.put("video:1", "view", Granularity.MINUTE, old, 1, 1); // past the 7-day minute retention, not yet reclaimed
+    store.put("video:1", "view", Granularity.MINUTE, recent, 2, 2);
+    QueryService q = withConfig(InstantSource.fixed(NOW), QueryConfig.DEFAULTS.withMaxBuckets(20_000).withCache(0, 0));
+    Stats s = q.stats("video:1", "view", null, Long.toString(now - 9 * day), Long.toString(now), "minute");
+    assertThat(s.buckets()).containsExactly(new Bucket(recent, 2, 2));
+    assertThat(s.fromMillis()).as("the answer says where the retained range starts")
+        .isEqualTo(QueryConfig.DEFAULTS.retention().oldestRetainedBucket(Granularity.MINUTE, now));
+    Stats filled = q.stats("video:1", "view", null, Long.toString(now - 9 * day), Long.toString(now), "hour", "zero");
+    assertThat(filled.buckets()).hasSize(9 * 24 + 1); // hours are kept 90 days: every bucket is there, the current one too
+  }
+
+  @Test
+  void theCacheServesAnAnswerForAtMostItsFreshnessBoundAndCountsHitsAndMisses() {
+    MovableClock clock = new MovableClock();
+    QueryService q = withConfig(clock, QueryConfig.DEFAULTS.withCache(1_000, 1_000));
+    store.put("video:1", "view", Granularity.TOTAL, 0, 5, 5);
+    assertThat(q.total("video:1", "view").count()).isEqualTo(5);
+    store.put("video:1", "view", Granularity.TOTAL, 0, 6, 6);
+    clock.millis += 999;
+    assertThat(q.total("video:1", "view").count()).as("cached within the bound").isEqualTo(5);
+    clock.millis += 1;
+    assertThat(q.total("video:1", "view").count()).as("never older than the bound").isEqualTo(6);
+    assertThat(q.cacheStats().hitCount()).isEqualTo(1);
+    assertThat(q.cacheStats().missCount()).isEqualTo(2);
+    // different questions are different entries
+    q.stats("video:1", "view", null, null, null, "minute");
+    q.stats("video:1", "view", null, null, null, "minute", "zero");
+    assertThat(q.cachedAnswers()).isEqualTo(3);
+    assertThat(queries.cacheStats().requestCount()).as("no cache configured: nothing counted").isZero();
+  }
+
+  @Test
+  void theCacheIsBounded() {
+    MovableClock clock = new MovableClock();
+    QueryService q = withConfig(clock, QueryConfig.DEFAULTS.withCache(100, 60_000));
+    for (int i = 0; i < 1_000; i++) {
+      q.total("video:" + i, "view");
+    }
+    assertThat(q.cachedAnswers()).isLessThanOrEqualTo(100);
+    assertThat(q.cacheStats().evictionCount()).isGreaterThanOrEqualTo(900);
   }
 }

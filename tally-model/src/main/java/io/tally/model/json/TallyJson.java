@@ -65,40 +65,69 @@ public final class TallyJson {
 
   /** {@code {"entity":…,"type":…,"fn":…,"granularity":…,"from":…,"to":…,"asOf":…,"buckets":[{"start":…,"value":n}]}}. */
   public static byte[] stats(Stats stats) {
-    return write(
-        g -> {
-          g.writeStartObject();
-          g.writeStringField("entity", stats.entity());
-          g.writeStringField("type", stats.type());
-          g.writeStringField("fn", stats.fn().wireName());
-          g.writeStringField("granularity", stats.granularity().wireName());
-          g.writeStringField("from", iso(stats.fromMillis()));
-          g.writeStringField("to", iso(stats.toMillis()));
-          g.writeStringField("asOf", iso(stats.asOfMillis()));
-          g.writeArrayFieldStart("buckets");
-          for (Bucket b : stats.buckets()) {
-            g.writeStartObject();
-            g.writeStringField("start", iso(b.startMillis()));
-            g.writeNumberField("value", stats.fn().of(b));
-            g.writeEndObject();
-          }
-          g.writeEndArray();
-          g.writeEndObject();
-        });
+    return write(g -> writeStats(g, stats));
+  }
+
+  private static void writeStats(JsonGenerator g, Stats stats) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("entity", stats.entity());
+    g.writeStringField("type", stats.type());
+    g.writeStringField("fn", stats.fn().wireName());
+    g.writeStringField("granularity", stats.granularity().wireName());
+    g.writeStringField("from", iso(stats.fromMillis()));
+    g.writeStringField("to", iso(stats.toMillis()));
+    g.writeStringField("asOf", iso(stats.asOfMillis()));
+    g.writeArrayFieldStart("buckets");
+    for (Bucket b : stats.buckets()) {
+      g.writeStartObject();
+      g.writeStringField("start", iso(b.startMillis()));
+      g.writeNumberField("value", stats.fn().of(b));
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+    g.writeEndObject();
   }
 
   /** {@code {"entity":…,"type":…,"count":n,"sum":n,"asOf":…}}. */
   public static byte[] total(Total total) {
-    return write(
-        g -> {
+    return write(g -> writeTotal(g, total));
+  }
+
+  private static void writeTotal(JsonGenerator g, Total total) throws IOException {
+    g.writeStartObject();
+    g.writeStringField("entity", total.entity());
+    g.writeStringField("type", total.type());
+    g.writeNumberField("count", total.count());
+    g.writeNumberField("sum", total.sum());
+    g.writeStringField("asOf", iso(total.asOfMillis()));
+    g.writeEndObject();
+  }
+
+  /**
+   * {@code {"results":[…]}}: the answers of a batch read in request order, each a {@link Total}
+   * or {@link Stats} object as its own route writes it, or {@code {"error":"…"}} for an item that
+   * could not be answered.
+   *
+   * @param results each a {@link Total}, a {@link Stats} or a {@link String} error message
+   */
+  public static byte[] batch(List<?> results) {
+    return write(g -> {
+      g.writeStartObject();
+      g.writeArrayFieldStart("results");
+      for (Object r : results) {
+        if (r instanceof Total t) {
+          writeTotal(g, t);
+        } else if (r instanceof Stats st) {
+          writeStats(g, st);
+        } else {
           g.writeStartObject();
-          g.writeStringField("entity", total.entity());
-          g.writeStringField("type", total.type());
-          g.writeNumberField("count", total.count());
-          g.writeNumberField("sum", total.sum());
-          g.writeStringField("asOf", iso(total.asOfMillis()));
+          g.writeStringField("error", String.valueOf(r));
           g.writeEndObject();
-        });
+        }
+      }
+      g.writeEndArray();
+      g.writeEndObject();
+    });
   }
 
   /** {@code {"error":"…"}}, the body of every 4xx and 5xx answer. */
