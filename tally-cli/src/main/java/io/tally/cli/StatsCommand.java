@@ -15,7 +15,9 @@ final class StatsCommand implements Callable<Integer> {
   @Option(names = "--fn", description = "count (default) or sum.") String fn;
   @Option(names = "--from", description = "Start, epoch ms or ISO-8601 (default: 60 buckets ago).") String from;
   @Option(names = "--to", description = "End (exclusive), epoch ms or ISO-8601 (default: now).") String to;
-  @Option(names = "--granularity", description = "minute (default), hour or day.") String granularity;
+  @Option(names = "--granularity",
+      description = "minute (default), hour, day, or auto (the finest retained for the whole range).") String granularity;
+  @Option(names = "--fill", description = "none (default: only non-empty buckets) or zero (every bucket).") String fill;
   @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "Tally's URL. Default: ${DEFAULT-VALUE}.") String url;
 
   @Override
@@ -27,6 +29,7 @@ final class StatsCommand implements Callable<Integer> {
     params.put("from", from);
     params.put("to", to);
     params.put("granularity", granularity);
+    params.put("fill", fill);
     return Output.print(HttpCalls.get(url, "/v1/stats", params));
   }
 }

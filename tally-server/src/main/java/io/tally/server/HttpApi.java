@@ -335,9 +335,9 @@ final class HttpApi implements AutoCloseable {
     checks.put("recovery", h.recovered() ? "done" : "running").put("backlogEvents", h.backlog());
     JsonObject answer = new JsonObject().put("status", h.healthy() ? "ok" : "unhealthy").put("checks", checks);
     if (queries != null) {
-      com.github.benmanes.caffeine.cache.stats.CacheStats cache = queries.cacheStats();
-      answer.put("queryCache", new JsonObject().put("hits", cache.hitCount()).put("misses", cache.missCount())
-          .put("evictions", cache.evictionCount()).put("entries", queries.cachedAnswers()));
+      QueryService.CacheCounters cache = queries.cacheStats();
+      answer.put("queryCache", new JsonObject().put("hits", cache.hits()).put("misses", cache.misses())
+          .put("evictions", cache.evictions()).put("entries", cache.entries()));
     }
     String json = answer.encode();
     ctx.response().setStatusCode(h.healthy() ? 200 : 503).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(json);

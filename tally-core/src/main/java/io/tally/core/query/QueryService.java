@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.retention.Retention;
 import io.tally.core.partition.Partitioner;
@@ -21,7 +20,7 @@ import java.time.format.DateTimeParseException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Answers {@code total} and {@code stats} (the design's getStats) from a read-only
@@ -33,9 +32,12 @@ import java.util.function.Supplier;
  * whole range within the bucket limit; {@code fill=zero} lists empty buckets as zeros. All buckets
  * are UTC-aligned ({@link Granularity}).
  *
- * <p>Answers, with their as-of time, are cached (Caffeine, bounded, each served for at most
- * {@link QueryConfig#cacheTtlMillis()}, which is no longer than a flush interval); {@link
- * #cacheStats()} gives hits and misses for metrics. Thread-safe.
+ * <p>Answers are cached (Caffeine, bounded) with the as-of time of their partition, and a cached
+ * answer is only served while that partition's as-of time is unchanged — i.e. until the next
+ * flush of the partition is committed — and for at most {@link QueryConfig#cacheTtlMillis()}
+ * (no longer than a flush interval). So the cache adds no staleness: an answer from it is what
+ * the store would answer now. {@link #cacheStats()} gives hits and misses for metrics.
+ * Thread-safe.
  */
 public final class QueryService {
   /** Default number of buckets a series covers when {@code from} is not given. */
@@ -46,12 +48,20 @@ public final class QueryService {
 
   private record StatsKey(String entity, String type, Statistic fn, Granularity g, long first, long to, boolean fill) {}
 
+  /** A cached answer and the as-of time it was computed at. */
+  private record Cached(Object answer, long asOfMillis) {}
+
+  /** The query cache's counters, for metrics. */
+  public record CacheCounters(long hits, long misses, long evictions, long entries) {}
+
   private final CounterStore store;
   private final Partitioner partitioner;
   private final EventValidator validator;
   private final InstantSource clock;
   private final QueryConfig config;
-  private final Cache<Object, Object> cache;
+  private final Cache<Object, Cached> cache;
+  private final LongAdder hits = new LongAdder();
+  private final LongAdder misses = new LongAdder();
 
   /** As {@link #QueryService(CounterStore, Partitioner, EventValidator, InstantSource, QueryConfig)} with default retention and no cache. */
   public QueryService(CounterStore store, Partitioner partitioner, EventValidator validator, InstantSource clock, int maxBuckets) {
@@ -70,7 +80,7 @@ public final class QueryService {
             .expireAfterWrite(Duration.ofMillis(config.cacheTtlMillis()))
             .ticker(() -> clock.millis() * 1_000_000L) // the injected clock, so tests control freshness
             .executor(Runnable::run) // evict on the caller: the bound holds at once, no pool thread
-            .recordStats()
+            .recordStats() // for the eviction count
             .build();
   }
 
@@ -81,8 +91,7 @@ public final class QueryService {
    */
   public Total total(String entity, String type) {
     checkEntityAndType(entity, type);
-    return cached(new TotalKey(entity, type), () -> {
-      long asOf = asOf(entity); // before the read: the answer is at least as fresh as it says
+    return cached(new TotalKey(entity, type), entity, asOf -> {
       Bucket b = store.read(CounterKey.total(entity, type));
       return new Total(entity, type, b.count(), b.sum(), asOf);
     });
@@ -140,21 +149,16 @@ public final class QueryService {
       throw new BadQueryException("the range spans " + buckets + " " + g.wireName()
           + " buckets; the limit is " + config.maxBuckets() + " (use a coarser granularity, granularity=auto or a shorter range)");
     }
-    return cached(new StatsKey(entity, type, statistic, g, first, end, zeros), () -> {
-      long asOf = asOf(entity);
+    return cached(new StatsKey(entity, type, statistic, g, first, end, zeros), entity, asOf -> {
       List<Bucket> rows = store.range(entity, type, g, first, end);
       return new Stats(entity, type, statistic, g, first, end, zeros ? filled(rows, g, first, end) : rows, asOf);
     });
   }
 
-  /** Hits, misses and evictions of the query cache (all zero without a cache). */
-  public CacheStats cacheStats() {
-    return cache == null ? CacheStats.empty() : cache.stats();
-  }
-
-  /** Answers currently cached. */
-  public long cachedAnswers() {
-    return cache == null ? 0 : cache.estimatedSize();
+  /** Hits, misses, evictions and entries of the query cache (all zero without a cache). */
+  public CacheCounters cacheStats() {
+    return cache == null ? new CacheCounters(0, 0, 0, 0)
+        : new CacheCounters(hits.sum(), misses.sum(), cache.stats().evictionCount(), cache.estimatedSize());
   }
 
   /** The retention queries assume (and ingest enforces). */
@@ -162,9 +166,26 @@ public final class QueryService {
     return config.retention();
   }
 
+  /**
+   * The answer to {@code key} about {@code entity}: from the cache while the entity's partition
+   * has not advanced since it was computed, else computed now. The as-of time is read before the
+   * store, so an answer is always at least as fresh as the time it states.
+   */
   @SuppressWarnings("unchecked")
-  private <T> T cached(Object key, Supplier<T> answer) {
-    return cache == null ? answer.get() : (T) cache.get(key, k -> answer.get());
+  private <T> T cached(Object key, String entity, java.util.function.LongFunction<T> answer) {
+    long asOf = asOf(entity);
+    if (cache == null) {
+      return answer.apply(asOf);
+    }
+    Cached c = cache.getIfPresent(key);
+    if (c != null && c.asOfMillis() == asOf) {
+      hits.increment();
+      return (T) c.answer();
+    }
+    misses.increment();
+    T fresh = answer.apply(asOf);
+    cache.put(key, new Cached(fresh, asOf));
+    return fresh;
   }
 
   /**

@@ -441,23 +441,36 @@ class QueryServiceTest {
   }
 
   @Test
-  void theCacheServesAnAnswerForAtMostItsFreshnessBoundAndCountsHitsAndMisses() {
+  void theCacheServesAnAnswerOnlyWhileItsPartitionHasNotAdvancedAndAtMostItsFreshnessBound() {
     MovableClock clock = new MovableClock();
     QueryService q = withConfig(clock, QueryConfig.DEFAULTS.withCache(1_000, 1_000));
+    int p = PARTITIONER.partition("video:1");
+    store.asOf.put(p, 1_000L);
     store.put("video:1", "view", Granularity.TOTAL, 0, 5, 5);
     assertThat(q.total("video:1", "view").count()).isEqualTo(5);
+    assertThat(q.total("video:1", "view").count()).isEqualTo(5);
+    assertThat(q.cacheStats().hits()).isEqualTo(1);
+
+    // a flush of the partition commits new counts with a new as-of time: the next answer has them
     store.put("video:1", "view", Granularity.TOTAL, 0, 6, 6);
+    store.asOf.put(p, 2_000L);
+    Total fresh = q.total("video:1", "view");
+    assertThat(fresh.count()).isEqualTo(6);
+    assertThat(fresh.asOfMillis()).isEqualTo(2_000L);
+
+    // without a new as-of time an entry still lives at most the bound
+    store.put("video:1", "view", Granularity.TOTAL, 0, 7, 7);
     clock.millis += 999;
-    assertThat(q.total("video:1", "view").count()).as("cached within the bound").isEqualTo(5);
+    assertThat(q.total("video:1", "view").count()).as("cached within the bound").isEqualTo(6);
     clock.millis += 1;
-    assertThat(q.total("video:1", "view").count()).as("never older than the bound").isEqualTo(6);
-    assertThat(q.cacheStats().hitCount()).isEqualTo(1);
-    assertThat(q.cacheStats().missCount()).isEqualTo(2);
+    assertThat(q.total("video:1", "view").count()).as("never older than the bound").isEqualTo(7);
+    assertThat(q.cacheStats().hits()).isEqualTo(2);
+    assertThat(q.cacheStats().misses()).isEqualTo(3);
     // different questions are different entries
     q.stats("video:1", "view", null, null, null, "minute");
     q.stats("video:1", "view", null, null, null, "minute", "zero");
-    assertThat(q.cachedAnswers()).isEqualTo(3);
-    assertThat(queries.cacheStats().requestCount()).as("no cache configured: nothing counted").isZero();
+    assertThat(q.cacheStats().entries()).isEqualTo(3);
+    assertThat(queries.cacheStats().hits() + queries.cacheStats().misses()).as("no cache configured: nothing counted").isZero();
   }
 
   @Test
@@ -467,7 +480,7 @@ class QueryServiceTest {
     for (int i = 0; i < 1_000; i++) {
       q.total("video:" + i, "view");
     }
-    assertThat(q.cachedAnswers()).isLessThanOrEqualTo(100);
-    assertThat(q.cacheStats().evictionCount()).isGreaterThanOrEqualTo(900);
+    assertThat(q.cacheStats().entries()).isLessThanOrEqualTo(100);
+    assertThat(q.cacheStats().evictions()).isGreaterThanOrEqualTo(900);
   }
 }
