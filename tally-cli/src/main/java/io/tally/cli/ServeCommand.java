@@ -29,7 +29,9 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on. Default: ${DEFAULT-VALUE}.")
   String host;
 
-  @Option(names = "--data-dir", defaultValue = "data", description = "Where the log and counters live. Default: ./${DEFAULT-VALUE}.")
+  @Option(names = "--data-dir", defaultValue = "data",
+      description = "Where the log, counters and attributes live (cluster mode: the node's attributes replica). "
+          + "Default: ./${DEFAULT-VALUE}.")
   Path dataDir;
 
   @Option(names = "--partitions", defaultValue = "8",
@@ -43,6 +45,11 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--flush-interval-ms", defaultValue = "1000",
       description = "How often counts are written (freshness). Default: ${DEFAULT-VALUE}.")
   long flushIntervalMillis;
+
+  @Option(names = "--derive", split = ",", paramLabel = "ATTRIBUTE",
+      description = "Attribute names whose values derive entities: with 'channel', an event on an entity whose "
+          + "attributes say channel=c1 also counts for entity channel:c1. Default: none.")
+  List<String> derive = new ArrayList<>();
 
   @Option(names = "--mode", defaultValue = "embedded",
       description = "'embedded' (RocksDB, one process) or 'cluster' (Kafka + Cassandra). Default: ${DEFAULT-VALUE}.")
@@ -107,6 +114,7 @@ final class ServeCommand implements Callable<Integer> {
     String url;
     String where;
     try {
+      config = config.withDerive(derive);
       switch (mode) {
         case "embedded" -> {
           EmbeddedTally t = EmbeddedTally.start(config);

@@ -3,6 +3,7 @@ package io.tally.core.query;
 import static java.util.Objects.requireNonNull;
 
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.store.CounterStore;
 import io.tally.core.validate.EventValidator;
@@ -14,12 +15,19 @@ import io.tally.model.Total;
 import java.time.InstantSource;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Answers {@code total} and {@code stats} (the design's getStats) from a read-only
  * {@link CounterStore}, checking every parameter first. Each answer carries the as-of time of the
  * entity's partition (DESIGN.md invariant 7: stale rather than nothing, and says how stale).
+ *
+ * <p>A derived entity (one starting with a configured {@code name:}, see {@link DerivedEntities})
+ * is stored as its own row plus one shard per source partition; its total and each bucket of its
+ * series are the sums over those P + 1 rows, and its as-of time is the oldest of all partitions'.
  *
  * <p>Thread-safe and stateless.
  */
@@ -32,9 +40,20 @@ public final class QueryService {
   private final EventValidator validator;
   private final InstantSource clock;
   private final int maxBuckets;
+  private final DerivedEntities derived;
 
   /** @param maxBuckets most buckets one series query may span */
   public QueryService(CounterStore store, Partitioner partitioner, EventValidator validator, InstantSource clock, int maxBuckets) {
+    this(store, partitioner, validator, clock, maxBuckets, DerivedEntities.NONE);
+  }
+
+  /**
+   * @param maxBuckets most buckets one series query may span
+   * @param derived which entities are derived, so read as the sum of their shards
+   */
+  public QueryService(CounterStore store, Partitioner partitioner, EventValidator validator, InstantSource clock,
+      int maxBuckets, DerivedEntities derived) {
+    this.derived = requireNonNull(derived, "derived");
     this.store = requireNonNull(store, "store");
     this.partitioner = requireNonNull(partitioner, "partitioner");
     this.validator = requireNonNull(validator, "validator");
@@ -52,6 +71,16 @@ public final class QueryService {
    */
   public Total total(String entity, String type) {
     checkEntityAndType(entity, type);
+    if (derived.isDerived(entity)) {
+      long count = 0;
+      long sum = 0;
+      for (String row : rowEntities(entity)) {
+        Bucket b = store.read(CounterKey.total(row, type));
+        count += b.count();
+        sum += b.sum();
+      }
+      return new Total(entity, type, count, sum, oldestAsOf());
+    }
     Bucket b = store.read(CounterKey.total(entity, type));
     return new Total(entity, type, b.count(), b.sum(), asOf(entity));
   }
@@ -89,12 +118,52 @@ public final class QueryService {
       throw new BadQueryException("the range spans " + buckets + " " + g.wireName()
           + " buckets; the limit is " + maxBuckets + " (use a coarser granularity or a shorter range)");
     }
+    if (derived.isDerived(entity)) {
+      List<Bucket> rows = mergedRange(entity, type, g, firstBucket, toMillis);
+      return new Stats(entity, type, statistic, g, firstBucket, toMillis, rows, oldestAsOf());
+    }
     List<Bucket> rows = store.range(entity, type, g, firstBucket, toMillis);
     return new Stats(entity, type, statistic, g, firstBucket, toMillis, rows, asOf(entity));
   }
 
   private long asOf(String entity) {
     return store.asOfMillis(partitioner.partition(entity)).orElse(0L);
+  }
+
+  /** A derived entity's rows: its own (events sent to it directly), then its shards 0..P-1. */
+  private List<String> rowEntities(String entity) {
+    List<String> rows = new ArrayList<>(partitioner.partitions() + 1);
+    rows.add(entity);
+    for (int p = 0; p < partitioner.partitions(); p++) {
+      rows.add(DerivedEntities.shardName(entity, p));
+    }
+    return rows;
+  }
+
+  /** The bucket-wise sums over a derived entity's rows, in time order. */
+  private List<Bucket> mergedRange(String entity, String type, Granularity g, long fromMillis, long toMillis) {
+    TreeMap<Long, long[]> sums = new TreeMap<>();
+    for (String row : rowEntities(entity)) {
+      for (Bucket b : store.range(row, type, g, fromMillis, toMillis)) {
+        long[] cell = sums.computeIfAbsent(b.startMillis(), k -> new long[2]);
+        cell[0] += b.count();
+        cell[1] += b.sum();
+      }
+    }
+    List<Bucket> out = new ArrayList<>(sums.size());
+    for (Map.Entry<Long, long[]> e : sums.entrySet()) {
+      out.add(new Bucket(e.getKey(), e.getValue()[0], e.getValue()[1]));
+    }
+    return out;
+  }
+
+  /** A derived entity has rows from every partition: it is complete up to the oldest as-of. */
+  private long oldestAsOf() {
+    long oldest = Long.MAX_VALUE;
+    for (int p = 0; p < partitioner.partitions(); p++) {
+      oldest = Math.min(oldest, store.asOfMillis(p).orElse(0L));
+    }
+    return oldest;
   }
 
   private void checkEntityAndType(String entity, String type) {
