@@ -370,7 +370,9 @@ final class HttpApi implements AutoCloseable {
   private void failure(RoutingContext ctx) {
     int status = ctx.statusCode();
     Throwable t = ctx.failure();
-    if (status == 413) {
+    if (status == 413 && ctx.request().path().startsWith("/v1/entities/")) {
+      error(ctx, 413, "body larger than the limit of " + MAX_ATTRIBUTES_BODY_BYTES + " bytes");
+    } else if (status == 413) {
       error(ctx, 413, "body larger than the limit of " + maxBodyBytes + " bytes; split the batch");
     } else if (status >= 400 && status < 500) {
       error(ctx, status, t != null && t.getMessage() != null ? t.getMessage() : "bad request");
