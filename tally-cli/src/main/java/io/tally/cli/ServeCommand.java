@@ -31,7 +31,9 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on. Default: ${DEFAULT-VALUE}.")
   String host;
 
-  @Option(names = "--data-dir", defaultValue = "data", description = "Where the log and counters live. Default: ./${DEFAULT-VALUE}.")
+  @Option(names = "--data-dir", defaultValue = "data",
+      description = "Where the log, counters and attributes live (cluster mode: the node's attributes replica). "
+          + "Default: ./${DEFAULT-VALUE}.")
   Path dataDir;
 
   @Option(names = "--partitions", defaultValue = "8",
@@ -62,6 +64,11 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--query-cache-entries", defaultValue = "100000",
       description = "Most query answers cached, each for at most one flush interval (0: no cache). Default: ${DEFAULT-VALUE}.")
   long queryCacheEntries;
+
+  @Option(names = "--derive", split = ",", paramLabel = "ATTRIBUTE",
+      description = "Attribute names whose values derive entities: with 'channel', an event on an entity whose "
+          + "attributes say channel=c1 also counts for entity channel:c1. Default: none.")
+  List<String> derive = new ArrayList<>();
 
   @Option(names = "--mode", defaultValue = "embedded",
       description = "'embedded' (RocksDB, one process) or 'cluster' (Kafka + Cassandra). Default: ${DEFAULT-VALUE}.")
@@ -127,7 +134,8 @@ final class ServeCommand implements Callable<Integer> {
           .withFsync(FsyncPolicy.parse(fsync))
           .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(flushIntervalMillis))
           .withQuery(QueryConfig.DEFAULTS.withRetention(retention())
-              .withCache(queryCacheEntries, QueryConfig.DEFAULTS.cacheTtlMillis()));
+              .withCache(queryCacheEntries, QueryConfig.DEFAULTS.cacheTtlMillis()))
+          .withDerive(derive);
       switch (mode) {
         case "embedded" -> {
           EmbeddedTally t = EmbeddedTally.start(config);

@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One Tally cluster node as a child process of the test: the built jar, {@code serve --mode
- * cluster} against the test run's Kafka and Cassandra, its output in {@code <dir>/<name>.log}.
+ * cluster} against the test run's Kafka and Cassandra, its output in {@code <dir>/<name>.log} and
+ * its data (the attributes replica) in {@code <dir>/<name>-data}.
  * It can be killed with SIGKILL, paused with SIGSTOP and resumed, and started again on the same
  * port.
  */
@@ -43,6 +44,7 @@ final class ClusterNode implements AutoCloseable {
         "--keyspace", run,
         "--partitions", Integer.toString(partitions),
         "--node-id", name,
+        "--data-dir", dir.resolve(name + "-data").toString(),
         "--session-timeout-ms", Integer.toString(SESSION_TIMEOUT_MILLIS)));
     command.addAll(List.of(extraArgs));
   }

@@ -2,19 +2,21 @@ package io.tally.kafka;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tally.core.TallyException;
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.DeltaAggregator;
 import io.tally.core.codec.CorruptRecordException;
 import io.tally.core.codec.DeltaCodec;
 import io.tally.core.codec.DeltaRecord;
 import io.tally.core.dedup.DedupWindow;
+import io.tally.core.enrich.DerivedEntities;
+import io.tally.core.enrich.Enrichment;
 import io.tally.core.log.LogRecord;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.DedupRebuild;
 import io.tally.core.process.ProcessorConfig;
 import io.tally.core.process.ProcessorHealth;
 import io.tally.core.store.Checkpoint;
-import io.tally.model.Event;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -58,10 +60,11 @@ import org.slf4j.LoggerFactory;
  *   <li>Assign: for each partition it is given, read the committed offset and its metadata (the
  *       {@link Checkpoint}), rebuild the dedup window from the log span before it
  *       ({@link DedupRebuild}, via {@code offsetsForTimes}), and seek there.
- *   <li>Consume: drop ids already sighted in the window, aggregate the rest (shared
- *       {@link DeltaAggregator}).
+ *   <li>Consume: drop ids already sighted in the window, aggregate the rest under their entities
+ *       and the entities they derive (shared {@link Enrichment} and {@link DeltaAggregator}).
  *   <li>Flush (every flush interval, or earlier when the aggregator is full): one transaction
- *       holds the deltas of every owned partition p, sent to partition p of {@code <prefix>deltas}
+ *       holds the deltas of every owned partition p (its entities' rows and its shards of derived
+ *       entities, {@link DerivedEntities#writerPartition}), sent to partition p of {@code <prefix>deltas}
  *       in chunks whose last carries p's checkpoint, and the consumed offsets with their
  *       checkpoint metadata, committed with the group's metadata. Either all of it is visible to
  *       read_committed consumers or none of it is.
@@ -88,6 +91,7 @@ public final class KafkaProcessor implements AutoCloseable {
   private final KafkaEventLog log;
   private final ProcessorConfig config;
   private final Partitioner partitioner;
+  private final Enrichment enrichment;
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final Map<Integer, State> owned = new HashMap<>();
@@ -127,6 +131,12 @@ public final class KafkaProcessor implements AutoCloseable {
   }
 
   public KafkaProcessor(KafkaSettings settings, KafkaEventLog log, ProcessorConfig config) {
+    this(settings, log, config, Enrichment.NONE);
+  }
+
+  /** @param enrichment how events also count under derived entities */
+  public KafkaProcessor(KafkaSettings settings, KafkaEventLog log, ProcessorConfig config, Enrichment enrichment) {
+    this.enrichment = requireNonNull(enrichment, "enrichment");
     this.settings = requireNonNull(settings, "settings");
     this.log = requireNonNull(log, "log");
     this.config = requireNonNull(config, "config");
@@ -208,9 +218,16 @@ public final class KafkaProcessor implements AutoCloseable {
         s.nextOffset = r.offset() + 1;
         continue;
       }
-      Event e = record.event();
-      if (e.id() == null || s.dedup.firstSighting(e.id(), record.appendTimeMillis())) {
-        aggregator.add(e);
+      try {
+        enrichment.count(aggregator, s.dedup, r.partition(), record.event(), record.appendTimeMillis());
+      } catch (TallyException e) {
+        // the attribute replica failed: start over from the committed checkpoints
+        noteFailure("reading entity attributes failed", e);
+        sleepBackoff();
+        if (running) {
+          resetAll();
+        }
+        return;
       }
       s.nextOffset = r.offset() + 1;
       s.lastAppendTimeMillis = record.appendTimeMillis();
@@ -262,7 +279,8 @@ public final class KafkaProcessor implements AutoCloseable {
     List<CounterDelta> deltas = aggregator.drain();
     Map<Integer, List<CounterDelta>> byPartition = new HashMap<>();
     for (CounterDelta d : deltas) {
-      byPartition.computeIfAbsent(partitioner.partition(d.key().entity()), p -> new ArrayList<>()).add(d);
+      byPartition.computeIfAbsent(DerivedEntities.writerPartition(d.key().entity(), partitioner), p -> new ArrayList<>())
+          .add(d);
     }
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>();

@@ -9,7 +9,8 @@ import io.tally.core.partition.Partitioner;
  *
  * @param bootstrapServers Kafka's {@code bootstrap.servers}
  * @param topicPrefix prefix of the topic names: {@code <prefix>events}, {@code <prefix>deltas},
- *     {@code <prefix>dlq} (default {@code tally.}; tests give each run its own)
+ *     {@code <prefix>dlq}, {@code <prefix>attributes} (default {@code tally.}; tests give each run
+ *     its own)
  * @param partitions P, the partition count of the events and deltas topics; fixed once created
  * @param replicationFactor replication factor of the topics Tally creates
  * @param eventsRetentionMillis how long raw events are kept (must exceed the dedup window)
@@ -59,6 +60,11 @@ public record KafkaSettings(
 
   public String deadLetterTopic() {
     return topicPrefix + "dlq";
+  }
+
+  /** The compacted topic of entity attributes: key entity, value its attributes or a tombstone. */
+  public String attributesTopic() {
+    return topicPrefix + "attributes";
   }
 
   /** Consumer group of the processors. */

@@ -27,7 +27,10 @@ import org.slf4j.LoggerFactory;
  *       append times (the dedup window's clock), kept for the configured retention;
  *   <li>deltas: the durable backlog of counter deltas, kept 7 days (a store outage longer than
  *       that would lose deltas — the materializer's lag alarm must fire long before);
- *   <li>dead letters: records that can never be applied, with the reason, kept 30 days.
+ *   <li>dead letters: records that can never be applied, with the reason, kept 30 days;
+ *   <li>attributes: entity attributes, {@code cleanup.policy=compact} so the latest record per
+ *       entity is kept forever (a delete's tombstone for a day), one partition; every node
+ *       replays it from the beginning ({@link KafkaAttributeReplica}).
  * </ul>
  */
 public final class Topics {
@@ -63,7 +66,7 @@ public final class Topics {
   }
 
   /**
-   * Makes sure all three topics exist with P partitions.
+   * Makes sure all four topics exist, the events and deltas topics with P partitions.
    *
    * @throws TallyException if Kafka cannot be reached in time or a topic has another partition count
    */
@@ -79,10 +82,14 @@ public final class Topics {
           TopicConfig.RETENTION_MS_CONFIG, Long.toString(DELTAS_RETENTION_MILLIS),
           TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr);
       Map<String, String> dlq = Map.of(TopicConfig.RETENTION_MS_CONFIG, Long.toString(DLQ_RETENTION_MILLIS));
+      Map<String, String> attributes = Map.of(
+          TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+          TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, minIsr);
       List<NewTopic> wanted = List.of(
           new NewTopic(s.eventsTopic(), s.partitions(), s.replicationFactor()).configs(events),
           new NewTopic(s.deltasTopic(), s.partitions(), s.replicationFactor()).configs(deltas),
-          new NewTopic(s.deadLetterTopic(), 1, s.replicationFactor()).configs(dlq));
+          new NewTopic(s.deadLetterTopic(), 1, s.replicationFactor()).configs(dlq),
+          new NewTopic(s.attributesTopic(), 1, s.replicationFactor()).configs(attributes));
       for (NewTopic t : wanted) {
         try {
           admin.createTopics(List.of(t)).all().get(30, TimeUnit.SECONDS);
@@ -93,9 +100,10 @@ public final class Topics {
           }
         }
       }
-      Map<String, TopicDescription> described = describe(admin, List.of(s.eventsTopic(), s.deltasTopic()));
+      Map<String, TopicDescription> described =
+          describe(admin, List.of(s.eventsTopic(), s.deltasTopic(), s.attributesTopic()));
       for (TopicDescription d : described.values()) {
-        if (d.partitions().size() != s.partitions()) {
+        if (!d.name().equals(s.attributesTopic()) && d.partitions().size() != s.partitions()) {
           throw new TallyException("topic " + d.name() + " has " + d.partitions().size()
               + " partitions but this cluster is configured for " + s.partitions()
               + "; the partition count is fixed when the topics are created");

@@ -18,14 +18,16 @@ import org.rocksdb.RocksDBException;
 import org.rocksdb.UInt64AddOperator;
 
 /**
- * The embedded data dir: one RocksDB database with three column families, so a counter update
+ * The embedded data dir: one RocksDB database with four column families, so a counter update
  * and its checkpoint (and, later, anything else) can share one atomic WriteBatch.
  *
  * <ul>
  *   <li>{@code default}: the format record and checkpoints ({@link CheckpointDescriptor});
  *   <li>{@code log}: record batches of the event log ({@link LogBatchDescriptor});
  *   <li>{@code counters}: counter rows, merged with {@code UInt64AddOperator}
- *       ({@link CounterKeyDescriptor}).
+ *       ({@link CounterKeyDescriptor});
+ *   <li>{@code attributes}: entity attributes, one entry per entity ({@link AttributesDescriptor});
+ *       in cluster mode a node's replica of the attributes topic.
  * </ul>
  *
  * The format record, key {@code "format"}, holds {@code [version u8 = 2][partitions u32 BE]}. It
@@ -73,11 +75,14 @@ public final class RocksDbStorage implements AutoCloseable {
         .setMergeOperator(addOperator)
         .setCompressionType(CompressionType.LZ4_COMPRESSION)
         .setWriteBufferSize(64L << 20);
-    cfOptions.addAll(List.of(meta, log, counters));
+    ColumnFamilyOptions attributes = new ColumnFamilyOptions()
+        .setCompressionType(CompressionType.LZ4_COMPRESSION);
+    cfOptions.addAll(List.of(meta, log, counters, attributes));
     List<ColumnFamilyDescriptor> descriptors = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, meta),
         new ColumnFamilyDescriptor("log".getBytes(StandardCharsets.US_ASCII), log),
-        new ColumnFamilyDescriptor("counters".getBytes(StandardCharsets.US_ASCII), counters));
+        new ColumnFamilyDescriptor("counters".getBytes(StandardCharsets.US_ASCII), counters),
+        new ColumnFamilyDescriptor("attributes".getBytes(StandardCharsets.US_ASCII), attributes));
     try {
       db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
     } catch (RocksDBException e) {
@@ -193,6 +198,10 @@ public final class RocksDbStorage implements AutoCloseable {
 
   ColumnFamilyHandle counters() {
     return handles.get(2);
+  }
+
+  ColumnFamilyHandle attributes() {
+    return handles.get(3);
   }
 
   /** A RocksDB property of the whole database, e.g. {@code rocksdb.estimate-live-data-size}. */

@@ -7,8 +7,8 @@ import io.tally.kafka.KafkaSettings;
 
 /**
  * Everything a cluster node is started with: the HTTP and processing settings shared with the
- * embedded mode ({@link ServerConfig}; its data dir and fsync are unused), where Kafka and
- * Cassandra are, and which roles this node runs.
+ * embedded mode ({@link ServerConfig}; its fsync is unused, its data dir holds only the node's
+ * attributes replica), where Kafka and Cassandra are, and which roles this node runs.
  */
 public record ClusterConfig(ServerConfig server, KafkaSettings kafka, CassandraSettings cassandra, Roles roles) {
   public ClusterConfig {

@@ -5,13 +5,23 @@ import static java.util.Objects.requireNonNull;
 import io.tally.cassandra.CassandraCounterStore;
 import io.tally.cassandra.CounterWriter;
 import io.tally.cassandra.Materializer;
+import io.tally.core.TallyException;
+import io.tally.core.enrich.AttributeService;
+import io.tally.core.enrich.AttributeStore;
+import io.tally.core.enrich.DerivedEntities;
+import io.tally.core.enrich.Enrichment;
 import io.tally.core.ingest.Ingestor;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.ProcessorHealth;
 import io.tally.core.query.QueryService;
 import io.tally.core.validate.EventValidator;
+import io.tally.kafka.KafkaAttributePublisher;
+import io.tally.kafka.KafkaAttributeReplica;
 import io.tally.kafka.KafkaEventLog;
 import io.tally.kafka.KafkaProcessor;
+import io.tally.kafka.Topics;
+import io.tally.rocksdb.RocksDbAttributeStore;
+import io.tally.rocksdb.RocksDbStorage;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -25,21 +35,32 @@ import org.slf4j.LoggerFactory;
  * processors' consumer group) writes transactional deltas, the materializer applies them to
  * Cassandra, queries read Cassandra. Each role is optional ({@link ClusterConfig.Roles}).
  *
+ * <p>Entity attributes live in the compacted attributes topic. A node that serves the attribute
+ * routes (ingest or query role) or derives entities (processor role with {@code --derive}) keeps
+ * a replica of it in RocksDB under {@code <data-dir>/attributes}, rebuilt at every start; the
+ * processor starts once the replica has caught up, so it never counts with attributes missing.
+ *
  * <p>{@link #close()} stops in dependency order: HTTP (finishing in-flight requests), then the
  * processor (commits what it consumed and leaves the group, so its partitions move at once),
- * the materializer, and the clients. Thread-safe to close from a shutdown hook.
+ * the materializer, the attributes replica, and the clients. Thread-safe to close from a shutdown hook.
  */
 public final class ClusterTally implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterTally.class);
   /** How many cached rows the materializer keeps (about 150 bytes each). */
   private static final long MATERIALIZER_CACHED_ROWS = 500_000;
   private static final int MATERIALIZER_IN_FLIGHT = 256;
+  /** How long a starting node waits for its attributes replica to read the topic. */
+  private static final Duration REPLICA_CATCH_UP = Duration.ofSeconds(60);
 
   private final ClusterConfig config;
   private KafkaEventLog log;
   private CassandraCounterStore store;
   private KafkaProcessor processor;
   private Materializer materializer;
+  private RocksDbStorage attributeStorage;
+  private RocksDbAttributeStore attributeStore;
+  private KafkaAttributeReplica replica;
+  private KafkaAttributePublisher publisher;
   private HttpApi http;
   private boolean closed;
 
@@ -55,8 +76,23 @@ public final class ClusterTally implements AutoCloseable {
         store = CassandraCounterStore.open(config.cassandra());
       }
       List<Health.Component> components = new ArrayList<>();
+      DerivedEntities derived = server.derivedEntities();
+      Partitioner partitioner = new Partitioner(config.kafka().partitions());
+      EventValidator validator = new EventValidator(server.effectiveValidation());
+      AttributeService attributes = null;
+      if (roles.ingest() || roles.query() || (roles.processor() && !derived.isEmpty())) {
+        startReplica(server);
+        KafkaAttributeReplica r = replica;
+        components.add(new Health.Component("attributes", r::health, r::caughtUp, () -> 0));
+        if (roles.ingest() || roles.query()) {
+          publisher = new KafkaAttributePublisher(config.kafka(), replica);
+          attributes = new AttributeService(attributeStore, publisher, validator);
+        }
+      }
       if (roles.processor()) {
-        processor = new KafkaProcessor(config.kafka(), log, server.processor());
+        AttributeStore processorAttributes = derived.isEmpty() ? AttributeStore.EMPTY : attributeStore;
+        processor = new KafkaProcessor(config.kafka(), log, server.processor(),
+            new Enrichment(derived, processorAttributes));
         processor.start();
         KafkaProcessor p = processor;
         components.add(new Health.Component("processor", p::health, () -> true, p::backlog));
@@ -71,21 +107,37 @@ public final class ClusterTally implements AutoCloseable {
       if (components.isEmpty()) {
         components.add(new Health.Component("node", () -> ProcessorHealth.OK, () -> true, () -> 0));
       }
-      Partitioner partitioner = new Partitioner(config.kafka().partitions());
-      EventValidator validator = new EventValidator(server.effectiveValidation());
       // Kafka holds the backlog (bounded by its retention), so ingest admits on in-flight appends only
       Ingestor ingestor = roles.ingest()
           ? new Ingestor(log, partitioner, validator, clock, server.ingest(), () -> 0L)
           : null;
       QueryService queries = roles.query()
-          ? new QueryService(store, partitioner, validator, clock, server.effectiveQuery())
+          ? new QueryService(store, partitioner, validator, clock, server.effectiveQuery(), derived)
           : null;
-      http = HttpApi.start(server, ingestor, queries,
+      http = HttpApi.start(server, ingestor, queries, attributes,
           new Health(components, clock, server.processor().unhealthyAfterMillis()));
       LOG.info("cluster node {} serving on port {} with roles {}", config.kafka().nodeId(), http.port(), roles);
     } catch (RuntimeException e) {
       stopAll();
       throw e;
+    }
+  }
+
+  /** Opens the local replica store, clears it, and waits until it holds the whole attributes topic. */
+  private void startReplica(ServerConfig server) {
+    Topics.ensure(config.kafka());
+    attributeStorage = RocksDbStorage.open(server.dataDir().resolve("attributes"), config.kafka().partitions());
+    attributeStore = new RocksDbAttributeStore(attributeStorage, RocksDbAttributeStore.DEFAULT_CACHE_BYTES, false);
+    replica = new KafkaAttributeReplica(config.kafka(), attributeStore);
+    replica.start();
+    try {
+      if (!replica.awaitCaughtUp(REPLICA_CATCH_UP)) {
+        throw new TallyException("the attributes replica did not catch up with " + config.kafka().attributesTopic()
+            + " within " + REPLICA_CATCH_UP.toSeconds() + " s: " + replica.health().reason());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TallyException("interrupted while reading the attributes topic", e);
     }
   }
 
@@ -127,11 +179,25 @@ public final class ClusterTally implements AutoCloseable {
     if (http != null) {
       http.close();
     }
+    boolean attributeReadersStopped = true;
     if (processor != null && !processor.stopAndAwait(Duration.ofSeconds(30))) {
       LOG.warn("the processor did not stop in time; what it had not committed is reprocessed by the next owner");
+      attributeReadersStopped = false;
     }
     if (materializer != null && !materializer.stopAndAwait(Duration.ofSeconds(30))) {
       LOG.warn("the materializer did not stop in time; uncommitted deltas are applied again (idempotently)");
+    }
+    if (publisher != null) {
+      publisher.close();
+    }
+    if (replica != null && !replica.stopAndAwait(Duration.ofSeconds(10))) {
+      attributeReadersStopped = false;
+    }
+    if (attributeStorage != null && attributeReadersStopped) {
+      attributeStore.close();
+      attributeStorage.close();
+    } else if (attributeStorage != null) {
+      LOG.warn("a thread still reads the attributes replica; leaving its RocksDB open under it");
     }
     if (log != null) {
       log.close();

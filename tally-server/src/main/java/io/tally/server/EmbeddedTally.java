@@ -2,6 +2,10 @@ package io.tally.server;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tally.core.enrich.AttributePublisher;
+import io.tally.core.enrich.AttributeService;
+import io.tally.core.enrich.DerivedEntities;
+import io.tally.core.enrich.Enrichment;
 import io.tally.core.ingest.Ingestor;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.LogRetention;
@@ -10,6 +14,7 @@ import io.tally.core.query.QueryService;
 import io.tally.core.retention.Retention;
 import io.tally.core.validate.EventValidator;
 import io.tally.model.Granularity;
+import io.tally.rocksdb.RocksDbAttributeStore;
 import io.tally.rocksdb.RocksDbCounterStore;
 import io.tally.rocksdb.RocksDbEventLog;
 import io.tally.rocksdb.RocksDbStorage;
@@ -23,8 +28,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embedded mode wired by hand: RocksDB log and counter store, the processor threads, ingest,
- * queries and the HTTP API, in one process.
+ * The embedded mode wired by hand: RocksDB log, counter store and entity attributes, the processor
+ * threads (counting derived entities too, {@link ServerConfig#derive()}), ingest, queries and the
+ * HTTP API, in one process.
  *
  * <p>{@link #close()} shuts down in dependency order: stop accepting HTTP and finish in-flight
  * requests, drain the log's appender, let the processors write their last flush and checkpoint,
@@ -37,6 +43,7 @@ public final class EmbeddedTally implements AutoCloseable {
   private final RocksDbStorage storage;
   private final RocksDbEventLog log;
   private final RocksDbCounterStore store;
+  private final RocksDbAttributeStore attributes;
   private final ProcessorGroup processors;
   private final HttpApi http;
   private final ScheduledExecutorService maintenance;
@@ -47,8 +54,10 @@ public final class EmbeddedTally implements AutoCloseable {
     storage = RocksDbStorage.open(config.dataDir(), config.partitions());
     log = new RocksDbEventLog(storage, clock, config.fsync());
     store = new RocksDbCounterStore(storage);
+    attributes = new RocksDbAttributeStore(storage, RocksDbAttributeStore.DEFAULT_CACHE_BYTES, true);
+    DerivedEntities derived = config.derivedEntities();
     processors = new ProcessorGroup(log, sinkDecorator.apply(store), config.processor(), clock,
-        ProcessorGroup.allPartitions(log));
+        new Enrichment(derived, attributes), ProcessorGroup.allPartitions(log));
     maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "tally-maintenance");
       t.setDaemon(true);
@@ -58,13 +67,15 @@ public final class EmbeddedTally implements AutoCloseable {
       Partitioner partitioner = new Partitioner(config.partitions());
       EventValidator validator = new EventValidator(config.effectiveValidation());
       Ingestor ingestor = new Ingestor(log, partitioner, validator, clock, config.ingest(), processors::backlog);
-      QueryService queries = new QueryService(store, partitioner, validator, clock, config.effectiveQuery());
+      QueryService queries = new QueryService(store, partitioner, validator, clock, config.effectiveQuery(), derived);
+      AttributeService attributeService =
+          new AttributeService(attributes, AttributePublisher.writingTo(attributes), validator);
       processors.start();
       LogRetention retention = new LogRetention(log, store, clock, config.logRetentionMillis(), config.processor().dedupWindowMillis());
       maintenance.scheduleWithFixedDelay(() -> runQuietly(retention), 1, 60, TimeUnit.SECONDS);
       Retention counterRetention = config.query().retention();
       maintenance.scheduleWithFixedDelay(() -> runQuietly(() -> expire(counterRetention, clock)), 5, 60, TimeUnit.SECONDS);
-      http = HttpApi.start(config, ingestor, queries,
+      http = HttpApi.start(config, ingestor, queries, attributeService,
           Health.of(processors, clock, config.processor().unhealthyAfterMillis()));
     } catch (RuntimeException e) {
       stopStorage(); // e.g. the port is taken: undo what started, in reverse
@@ -152,6 +163,7 @@ public final class EmbeddedTally implements AutoCloseable {
     }
     log.close();
     store.close();
+    attributes.close();
     storage.close();
   }
 }

@@ -1,12 +1,15 @@
 package io.tally.server;
 
 import io.tally.core.TallyException;
+import io.tally.core.enrich.AttributeService;
+import io.tally.core.enrich.BadAttributesException;
 import io.tally.core.ingest.Ingestor;
 import io.tally.core.ingest.OverloadedException;
 import io.tally.core.ingest.TooManyEventsException;
 import io.tally.core.query.BadQueryException;
 import io.tally.core.query.QueryService;
 import io.tally.model.IngestResult;
+import io.tally.model.json.AttributesJson;
 import io.tally.model.json.EventJsonReader;
 import io.tally.model.json.MalformedBodyException;
 import io.tally.model.json.TallyJson;
@@ -26,9 +29,12 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +44,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code POST /v1/events}: JSON array, one object, or NDJSON → 202 once durable;
  *   <li>{@code GET /v1/stats}, {@code GET /v1/total}: queries;
+ *   <li>{@code PUT}, {@code GET}, {@code DELETE /v1/entities/{entity}/attributes}: an entity's
+ *       attributes (enrichment; {@link AttributeService});
  *   <li>{@code GET /healthz}: processor health and backlog.
  * </ul>
  *
@@ -53,6 +61,10 @@ final class HttpApi implements AutoCloseable {
   /** Most (entity, type) reads in one {@code POST /v1/stats/batch}. */
   static final int MAX_BATCH_ITEMS = 100;
   private static final Set<String> TOTAL_PARAMS = Set.of("entity", "type");
+  private static final String ATTRIBUTES_PATH = "/v1/entities/:entity/attributes";
+  /** 32 attributes of at most 64 + 128 characters fit with room for JSON escapes. */
+  private static final int MAX_ATTRIBUTES_BODY_BYTES = 64 * 1024;
+  private static final long ATTRIBUTES_WAIT_SECONDS = 30;
 
   /** 100 items of a few hundred bytes each fit with room to spare. */
   private static final long BATCH_BODY_LIMIT = 256 * 1024;
@@ -64,11 +76,14 @@ final class HttpApi implements AutoCloseable {
   private final Ingestor ingestor;
   private final QueryService queries;
   private final Health health;
+  private final AttributeService attributes;
   private final int maxBodyBytes;
 
-  private HttpApi(ServerConfig config, Ingestor ingestor, QueryService queries, Health health) {
+  private HttpApi(ServerConfig config, Ingestor ingestor, QueryService queries, AttributeService attributes,
+      Health health) {
     this.ingestor = ingestor;
     this.queries = queries;
+    this.attributes = attributes;
     this.health = health;
     this.maxBodyBytes = config.maxBodyBytes();
     this.vertx = Vertx.vertx();
@@ -88,6 +103,14 @@ final class HttpApi implements AutoCloseable {
       router.get("/v1/stats").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
       router.post("/v1/stats/batch").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
       router.get("/v1/total").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
+    }
+    if (attributes != null) {
+      router.put(ATTRIBUTES_PATH).handler(BodyHandler.create(false).setBodyLimit(MAX_ATTRIBUTES_BODY_BYTES))
+          .handler(this::putAttributes);
+      router.get(ATTRIBUTES_PATH).handler(this::getAttributes);
+      router.delete(ATTRIBUTES_PATH).handler(this::deleteAttributes);
+    } else {
+      router.route(ATTRIBUTES_PATH).handler(ctx -> error(ctx, 404, "this node runs without the ingest or query role"));
     }
     router.get("/healthz").handler(this::healthz);
     router.route().failureHandler(this::failure);
@@ -130,8 +153,14 @@ final class HttpApi implements AutoCloseable {
     }, new DeploymentOptions().setInstances(instances)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
-  static HttpApi start(ServerConfig config, Ingestor ingestor, QueryService queries, Health health) {
-    HttpApi api = new HttpApi(config, ingestor, queries, health);
+  /**
+   * @param ingestor null without the ingest role
+   * @param queries null without the query role
+   * @param attributes null on a node that serves no attribute routes
+   */
+  static HttpApi start(ServerConfig config, Ingestor ingestor, QueryService queries, AttributeService attributes,
+      Health health) {
+    HttpApi api = new HttpApi(config, ingestor, queries, attributes, health);
     try {
       api.listen(Math.max(1, Runtime.getRuntime().availableProcessors()));
     } catch (Exception e) {
@@ -312,6 +341,78 @@ final class HttpApi implements AutoCloseable {
     return v == null ? null : v instanceof Number n ? Long.toString(n.longValue()) : v.toString();
   }
 
+  private void putAttributes(RoutingContext ctx) {
+    String entity = ctx.pathParam("entity");
+    Buffer body = ctx.body().buffer();
+    Map<String, String> given;
+    try {
+      given = AttributesJson.read(body == null ? new byte[0] : body.getBytes());
+    } catch (MalformedBodyException e) {
+      error(ctx, 400, e.getMessage());
+      return;
+    }
+    blocking(ctx, () -> {
+      attributes.put(entity, given).get(ATTRIBUTES_WAIT_SECONDS, TimeUnit.SECONDS);
+      return AttributesJson.write(given);
+    });
+  }
+
+  private void getAttributes(RoutingContext ctx) {
+    String entity = ctx.pathParam("entity");
+    blocking(ctx, () -> {
+      Map<String, String> found = attributes.get(entity);
+      if (found.isEmpty()) {
+        throw new NoAttributesException(entity + " has no attributes");
+      }
+      return AttributesJson.write(found);
+    });
+  }
+
+  private void deleteAttributes(RoutingContext ctx) {
+    String entity = ctx.pathParam("entity");
+    blocking(ctx, () -> {
+      attributes.delete(entity).get(ATTRIBUTES_WAIT_SECONDS, TimeUnit.SECONDS);
+      return null;
+    });
+  }
+
+  /** Thrown on a worker thread for a 404 answer. */
+  private static final class NoAttributesException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NoAttributesException(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private interface BlockingAnswer {
+    /** The 200 body, or null for 204. */
+    byte[] get() throws Exception;
+  }
+
+  /** Runs an attribute request on a worker thread (store reads and writes block). */
+  private void blocking(RoutingContext ctx, BlockingAnswer answer) {
+    vertx.executeBlocking(answer::get, false).onComplete(result -> {
+      Throwable cause = result.cause() instanceof ExecutionException e && e.getCause() != null
+          ? e.getCause() : result.cause();
+      if (result.succeeded() && result.result() == null) {
+        ctx.response().setStatusCode(204).end();
+      } else if (result.succeeded()) {
+        send(ctx, 200, result.result());
+      } else if (cause instanceof BadAttributesException e) {
+        error(ctx, 400, e.getMessage());
+      } else if (cause instanceof NoAttributesException e) {
+        error(ctx, 404, e.getMessage());
+      } else if (cause instanceof TallyException || cause instanceof TimeoutException) {
+        LOG.warn("attribute request failed: {}", cause.toString());
+        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+        error(ctx, 503, "the attributes are unavailable: " + cause.getMessage());
+      } else {
+        ctx.fail(cause);
+      }
+    });
+  }
+
   private boolean unknownParams(RoutingContext ctx, Set<String> allowed) {
     for (String name : ctx.request().params().names()) {
       if (!allowed.contains(name)) {
@@ -351,7 +452,9 @@ final class HttpApi implements AutoCloseable {
   private void failure(RoutingContext ctx) {
     int status = ctx.statusCode();
     Throwable t = ctx.failure();
-    if (status == 413) {
+    if (status == 413 && ctx.request().path().startsWith("/v1/entities/")) {
+      error(ctx, 413, "body larger than the limit of " + MAX_ATTRIBUTES_BODY_BYTES + " bytes");
+    } else if (status == 413) {
       error(ctx, 413, "body larger than the limit of " + maxBodyBytes + " bytes; split the batch");
     } else if (status >= 400 && status < 500) {
       error(ctx, status, t != null && t.getMessage() != null ? t.getMessage() : "bad request");

@@ -29,6 +29,15 @@ final class TallyHttp {
     return post("/v1/events", "application/json", json.getBytes(StandardCharsets.UTF_8));
   }
 
+  HttpResponse<String> put(String path, String json) {
+    return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofString(json)));
+  }
+
+  HttpResponse<String> delete(String path) {
+    return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE());
+  }
+
   HttpResponse<String> get(String pathAndQuery) {
     return send(HttpRequest.newBuilder(URI.create(base + pathAndQuery)).GET());
   }

@@ -38,7 +38,15 @@ public final class DeltaAggregator {
 
   /** Adds {@code event} to its four rows. */
   public void add(Event event) {
-    Series key = new Series(event.entity(), event.type());
+    add(event.entity(), event);
+  }
+
+  /**
+   * Adds {@code event} to the four rows of {@code entity} instead of its own entity's (a derived
+   * entity's rows, see {@link io.tally.core.enrich.Enrichment}).
+   */
+  public void add(String entity, Event event) {
+    Series key = new Series(entity, event.type());
     Rows rows = series.get(key);
     if (rows == null) {
       rows = new Rows();

@@ -2,6 +2,7 @@ package io.tally.core.process;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tally.core.enrich.Enrichment;
 import io.tally.core.log.EventLog;
 import io.tally.core.store.DeltaSink;
 import java.time.InstantSource;
@@ -23,7 +24,17 @@ public final class ProcessorGroup implements AutoCloseable {
    */
   public ProcessorGroup(
       EventLog log, DeltaSink sink, ProcessorConfig config, InstantSource clock, int[] partitions) {
+    this(log, sink, config, clock, Enrichment.NONE, partitions);
+  }
+
+  /**
+   * @param enrichment how events also count under derived entities
+   * @param partitions the partitions this node owns (all of them in embedded mode)
+   */
+  public ProcessorGroup(EventLog log, DeltaSink sink, ProcessorConfig config, InstantSource clock,
+      Enrichment enrichment, int[] partitions) {
     requireNonNull(log, "log");
+    requireNonNull(enrichment, "enrichment");
     requireNonNull(sink, "sink");
     requireNonNull(config, "config");
     requireNonNull(clock, "clock");
@@ -37,7 +48,7 @@ public final class ProcessorGroup implements AutoCloseable {
       for (int i = t, j = 0; i < partitions.length; i += n, j++) {
         owned[j] = partitions[i];
       }
-      ProcessorLoop loop = new ProcessorLoop(log, sink, config, clock, owned);
+      ProcessorLoop loop = new ProcessorLoop(log, sink, config, clock, enrichment, owned);
       loops.add(loop);
       Thread thread = new Thread(loop, "tally-processor-" + t);
       thread.setDaemon(false);

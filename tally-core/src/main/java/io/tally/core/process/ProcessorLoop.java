@@ -5,12 +5,12 @@ import static java.util.Objects.requireNonNull;
 import io.tally.core.aggregate.DeltaAggregator;
 import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.dedup.DedupWindow;
+import io.tally.core.enrich.Enrichment;
 import io.tally.core.log.EventLog;
 import io.tally.core.log.LogHead;
 import io.tally.core.log.LogRecord;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSink;
-import io.tally.model.Event;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  *       The window depends only on the log, so the rebuilt state equals the state at the
  *       checkpoint (DESIGN.md invariant 3).
  *   <li>Consume: read each partition from its position; an event whose id is not a first sighting
- *       is dropped, every other event is added to the aggregator.
+ *       is dropped, every other event is added to the aggregator, under its entity and the
+ *       entities it derives ({@link Enrichment}).
  *   <li>Seal: every flush interval (ten intervals while catching up on a backlog, or earlier
  *       when the aggregator holds too many rows) the pending deltas and every partition's new
  *       checkpoint become one immutable {@link DeltaBatch}.
@@ -67,6 +68,7 @@ final class ProcessorLoop implements Runnable {
   private final DeltaSink sink;
   private final ProcessorConfig config;
   private final InstantSource clock;
+  private final Enrichment enrichment;
   private final int[] partitionIds;
   private volatile List<PartitionState> partitions = List.of();
   private final DeltaAggregator aggregator = new DeltaAggregator();
@@ -80,11 +82,13 @@ final class ProcessorLoop implements Runnable {
   private long nextAttemptMillis;
   private long backoffMillis = MIN_BACKOFF_MILLIS;
 
-  ProcessorLoop(EventLog log, DeltaSink sink, ProcessorConfig config, InstantSource clock, int[] partitionIds) {
+  ProcessorLoop(EventLog log, DeltaSink sink, ProcessorConfig config, InstantSource clock, Enrichment enrichment,
+      int[] partitionIds) {
     this.log = requireNonNull(log, "log");
     this.sink = requireNonNull(sink, "sink");
     this.config = requireNonNull(config, "config");
     this.clock = requireNonNull(clock, "clock");
+    this.enrichment = requireNonNull(enrichment, "enrichment");
     this.partitionIds = partitionIds.clone();
   }
 
@@ -180,10 +184,8 @@ final class ProcessorLoop implements Runnable {
         if (r.offset() < s.nextOffset) {
           continue;
         }
-        Event e = r.event();
-        if (e.id() == null || s.dedup.firstSighting(e.id(), r.appendTimeMillis())) {
-          aggregator.add(e);
-        }
+        // a failed attribute read throws before anything changed: the record is read again
+        enrichment.count(aggregator, s.dedup, s.partition, r.event(), r.appendTimeMillis());
         s.nextOffset = r.offset() + 1;
         s.lastAppendTimeMillis = r.appendTimeMillis();
         worked = true;

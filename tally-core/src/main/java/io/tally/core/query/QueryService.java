@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.retention.Retention;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.store.CounterStore;
@@ -20,6 +21,8 @@ import java.time.format.DateTimeParseException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -37,7 +40,13 @@ import java.util.concurrent.atomic.LongAdder;
  * flush of the partition is committed — and for at most {@link QueryConfig#cacheTtlMillis()}
  * (no longer than a flush interval). So the cache adds no staleness: an answer from it is what
  * the store would answer now. {@link #cacheStats()} gives hits and misses for metrics.
- * Thread-safe.
+ *
+ * <p>A derived entity (one starting with a configured {@code name:}, see {@link DerivedEntities})
+ * is stored as its own row plus one shard per source partition; its total and each bucket of its
+ * series are the sums over those P + 1 rows, and its as-of time is the oldest of all partitions'.
+ * Its answers are not cached (any partition's flush may change them).
+ *
+ * <p>Thread-safe.
  */
 public final class QueryService {
   /** Default number of buckets a series covers when {@code from} is not given. */
@@ -59,6 +68,7 @@ public final class QueryService {
   private final EventValidator validator;
   private final InstantSource clock;
   private final QueryConfig config;
+  private final DerivedEntities derived;
   private final Cache<Object, Cached> cache;
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
@@ -68,7 +78,24 @@ public final class QueryService {
     this(store, partitioner, validator, clock, QueryConfig.DEFAULTS.withMaxBuckets(maxBuckets).withCache(0, 0));
   }
 
+  /** As {@link #QueryService(CounterStore, Partitioner, EventValidator, InstantSource, QueryConfig, DerivedEntities)} without derived entities. */
   public QueryService(CounterStore store, Partitioner partitioner, EventValidator validator, InstantSource clock, QueryConfig config) {
+    this(store, partitioner, validator, clock, config, DerivedEntities.NONE);
+  }
+
+  /** As the full constructor with default retention, no cache and {@code maxBuckets}. */
+  public QueryService(CounterStore store, Partitioner partitioner, EventValidator validator, InstantSource clock,
+      int maxBuckets, DerivedEntities derived) {
+    this(store, partitioner, validator, clock, QueryConfig.DEFAULTS.withMaxBuckets(maxBuckets).withCache(0, 0), derived);
+  }
+
+  /**
+   * @param config series limits, retention and the cache
+   * @param derived which entities are derived, so read as the sum of their shards
+   */
+  public QueryService(CounterStore store, Partitioner partitioner, EventValidator validator, InstantSource clock,
+      QueryConfig config, DerivedEntities derived) {
+    this.derived = requireNonNull(derived, "derived");
     this.store = requireNonNull(store, "store");
     this.partitioner = requireNonNull(partitioner, "partitioner");
     this.validator = requireNonNull(validator, "validator");
@@ -92,6 +119,16 @@ public final class QueryService {
   public Total total(String entity, String type) {
     checkEntityAndType(entity, type);
     return cached(new TotalKey(entity, type), entity, asOf -> {
+      if (derived.isDerived(entity)) {
+        long count = 0;
+        long sum = 0;
+        for (String row : rowEntities(entity)) {
+          Bucket b = store.read(CounterKey.total(row, type));
+          count += b.count();
+          sum += b.sum();
+        }
+        return new Total(entity, type, count, sum, asOf);
+      }
       Bucket b = store.read(CounterKey.total(entity, type));
       return new Total(entity, type, b.count(), b.sum(), asOf);
     });
@@ -150,7 +187,7 @@ public final class QueryService {
           + " buckets; the limit is " + config.maxBuckets() + " (use a coarser granularity, granularity=auto or a shorter range)");
     }
     return cached(new StatsKey(entity, type, statistic, g, first, end, zeros), entity, asOf -> {
-      List<Bucket> rows = store.range(entity, type, g, first, end);
+      List<Bucket> rows = derived.isDerived(entity) ? mergedRange(entity, type, g, first, end) : store.range(entity, type, g, first, end);
       return new Stats(entity, type, statistic, g, first, end, zeros ? filled(rows, g, first, end) : rows, asOf);
     });
   }
@@ -174,7 +211,7 @@ public final class QueryService {
   @SuppressWarnings("unchecked")
   private <T> T cached(Object key, String entity, java.util.function.LongFunction<T> answer) {
     long asOf = asOf(entity);
-    if (cache == null) {
+    if (cache == null || derived.isDerived(entity)) {
       return answer.apply(asOf);
     }
     Cached c = cache.getIfPresent(key);
@@ -252,8 +289,43 @@ public final class QueryService {
     return value.length() > 40 ? value.substring(0, 40) + "…" : value;
   }
 
+  /** Up to when {@code entity}'s rows are complete: its partition's as-of, or for a derived entity the oldest of all. */
   private long asOf(String entity) {
+    if (derived.isDerived(entity)) {
+      long oldest = Long.MAX_VALUE;
+      for (int p = 0; p < partitioner.partitions(); p++) {
+        oldest = Math.min(oldest, store.asOfMillis(p).orElse(0L));
+      }
+      return oldest;
+    }
     return store.asOfMillis(partitioner.partition(entity)).orElse(0L);
+  }
+
+  /** A derived entity's rows: its own (events sent to it directly), then its shards 0..P-1. */
+  private List<String> rowEntities(String entity) {
+    List<String> rows = new ArrayList<>(partitioner.partitions() + 1);
+    rows.add(entity);
+    for (int p = 0; p < partitioner.partitions(); p++) {
+      rows.add(DerivedEntities.shardName(entity, p));
+    }
+    return rows;
+  }
+
+  /** The bucket-wise sums over a derived entity's rows, in time order. */
+  private List<Bucket> mergedRange(String entity, String type, Granularity g, long fromMillis, long toMillis) {
+    TreeMap<Long, long[]> sums = new TreeMap<>();
+    for (String row : rowEntities(entity)) {
+      for (Bucket b : store.range(row, type, g, fromMillis, toMillis)) {
+        long[] cell = sums.computeIfAbsent(b.startMillis(), k -> new long[2]);
+        cell[0] += b.count();
+        cell[1] += b.sum();
+      }
+    }
+    List<Bucket> out = new ArrayList<>(sums.size());
+    for (Map.Entry<Long, long[]> e : sums.entrySet()) {
+      out.add(new Bucket(e.getKey(), e.getValue()[0], e.getValue()[1]));
+    }
+    return out;
   }
 
   private void checkEntityAndType(String entity, String type) {

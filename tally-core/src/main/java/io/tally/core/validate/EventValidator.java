@@ -55,7 +55,7 @@ public final class EventValidator {
 
   /** The reason {@code entity} is not a valid entity, or {@code null}. */
   public String entityProblem(String entity) {
-    return check("entity", entity, limits.maxEntityLength(), EventValidator::entityChar, "A-Z a-z 0-9 : _ . - / @ #");
+    return check("entity", entity, limits.maxEntityLength(), EventValidator::isEntityChar, "A-Z a-z 0-9 : _ . - / @ #");
   }
 
   /** The reason {@code type} is not a valid type, or {@code null}. */
@@ -87,7 +87,8 @@ public final class EventValidator {
     return null;
   }
 
-  private static boolean entityChar(char c) {
+  /** Whether {@code c} may appear in an entity name ({@code A-Z a-z 0-9 : _ . - / @ #}). */
+  public static boolean isEntityChar(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
         || c == ':' || c == '_' || c == '.' || c == '-' || c == '/' || c == '@' || c == '#';
   }
