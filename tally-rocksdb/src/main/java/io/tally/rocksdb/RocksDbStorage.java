@@ -18,14 +18,16 @@ import org.rocksdb.RocksDBException;
 import org.rocksdb.UInt64AddOperator;
 
 /**
- * The embedded data dir: one RocksDB database with three column families, so a counter update
- * and its checkpoint (and, later, anything else) can share one atomic WriteBatch.
+ * The embedded data dir: one RocksDB database with four column families, so a counter update,
+ * its checkpoint and the Top-K slots it changes can share one atomic WriteBatch.
  *
  * <ul>
  *   <li>{@code default}: the format record and checkpoints ({@link CheckpointDescriptor});
  *   <li>{@code log}: record batches of the event log ({@link LogBatchDescriptor});
  *   <li>{@code counters}: counter rows, merged with {@code UInt64AddOperator}
- *       ({@link CounterKeyDescriptor}).
+ *       ({@link CounterKeyDescriptor});
+ *   <li>{@code topk}: Top-K slot sketches ({@link TopKSlotDescriptor}), added to older data dirs
+ *       when they are opened.
  * </ul>
  *
  * The format record, key {@code "format"}, holds {@code [version u8 = 1][partitions u32 BE]}. It
@@ -69,11 +71,13 @@ public final class RocksDbStorage implements AutoCloseable {
         .setMergeOperator(addOperator)
         .setCompressionType(CompressionType.LZ4_COMPRESSION)
         .setWriteBufferSize(64L << 20);
-    cfOptions.addAll(List.of(meta, log, counters));
+    ColumnFamilyOptions topK = new ColumnFamilyOptions().setCompressionType(CompressionType.LZ4_COMPRESSION);
+    cfOptions.addAll(List.of(meta, log, counters, topK));
     List<ColumnFamilyDescriptor> descriptors = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, meta),
         new ColumnFamilyDescriptor("log".getBytes(StandardCharsets.US_ASCII), log),
-        new ColumnFamilyDescriptor("counters".getBytes(StandardCharsets.US_ASCII), counters));
+        new ColumnFamilyDescriptor("counters".getBytes(StandardCharsets.US_ASCII), counters),
+        new ColumnFamilyDescriptor("topk".getBytes(StandardCharsets.US_ASCII), topK));
     try {
       db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
     } catch (RocksDBException e) {
@@ -154,6 +158,10 @@ public final class RocksDbStorage implements AutoCloseable {
 
   ColumnFamilyHandle counters() {
     return handles.get(2);
+  }
+
+  ColumnFamilyHandle topK() {
+    return handles.get(3);
   }
 
   /** A RocksDB property of the whole database, e.g. {@code rocksdb.estimate-live-data-size}. */
