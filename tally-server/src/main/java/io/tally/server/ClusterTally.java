@@ -80,7 +80,7 @@ public final class ClusterTally implements AutoCloseable {
       QueryService queries = roles.query()
           ? new QueryService(store, partitioner, validator, clock, server.maxBuckets())
           : null;
-      http = HttpApi.start(server, ingestor, queries,
+      http = HttpApi.start(server, ingestor, queries, null,
           new Health(components, clock, server.processor().unhealthyAfterMillis()));
       LOG.info("cluster node {} serving on port {} with roles {}", config.kafka().nodeId(), http.port(), roles);
     } catch (RuntimeException e) {

@@ -7,6 +7,7 @@ import io.tally.core.partition.Partitioner;
 import io.tally.core.process.LogRetention;
 import io.tally.core.process.ProcessorGroup;
 import io.tally.core.query.QueryService;
+import io.tally.core.topk.TopKService;
 import io.tally.core.validate.EventValidator;
 import io.tally.rocksdb.RocksDbCounterStore;
 import io.tally.rocksdb.RocksDbEventLog;
@@ -21,8 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embedded mode wired by hand: RocksDB log and counter store, the processor threads, ingest,
- * queries and the HTTP API, in one process.
+ * The embedded mode wired by hand: RocksDB log and counter store (with the Top-K slots), the
+ * processor threads, ingest, queries and the HTTP API, in one process.
  *
  * <p>{@link #close()} shuts down in dependency order: stop accepting HTTP and finish in-flight
  * requests, drain the log's appender, let the processors write their last flush and checkpoint,
@@ -44,7 +45,13 @@ public final class EmbeddedTally implements AutoCloseable {
     this.config = config;
     storage = RocksDbStorage.open(config.dataDir(), config.partitions());
     log = new RocksDbEventLog(storage, clock, config.fsync());
-    store = new RocksDbCounterStore(storage);
+    try {
+      store = new RocksDbCounterStore(storage, config.topK(), clock); // loads the Top-K slots
+    } catch (RuntimeException e) {
+      log.close();
+      storage.close();
+      throw e;
+    }
     processors = new ProcessorGroup(log, sinkDecorator.apply(store), config.processor(), clock,
         ProcessorGroup.allPartitions(log));
     maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -57,10 +64,11 @@ public final class EmbeddedTally implements AutoCloseable {
       EventValidator validator = new EventValidator(config.validation());
       Ingestor ingestor = new Ingestor(log, partitioner, validator, clock, config.ingest(), processors::backlog);
       QueryService queries = new QueryService(store, partitioner, validator, clock, config.maxBuckets());
+      TopKService topK = new TopKService(store, store, config.topK(), validator, clock, config.partitions());
       processors.start();
       LogRetention retention = new LogRetention(log, store, clock, config.logRetentionMillis(), config.processor().dedupWindowMillis());
       maintenance.scheduleWithFixedDelay(() -> runQuietly(retention), 1, 60, TimeUnit.SECONDS);
-      http = HttpApi.start(config, ingestor, queries,
+      http = HttpApi.start(config, ingestor, queries, topK,
           Health.of(processors, clock, config.processor().unhealthyAfterMillis()));
     } catch (RuntimeException e) {
       stopStorage(); // e.g. the port is taken: undo what started, in reverse

@@ -6,6 +6,7 @@ import io.tally.core.ingest.OverloadedException;
 import io.tally.core.ingest.TooManyEventsException;
 import io.tally.core.query.BadQueryException;
 import io.tally.core.query.QueryService;
+import io.tally.core.topk.TopKService;
 import io.tally.model.IngestResult;
 import io.tally.model.json.EventJsonReader;
 import io.tally.model.json.MalformedBodyException;
@@ -37,7 +38,7 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code POST /v1/events}: JSON array, one object, or NDJSON → 202 once durable;
- *   <li>{@code GET /v1/stats}, {@code GET /v1/total}: queries;
+ *   <li>{@code GET /v1/stats}, {@code GET /v1/total}, {@code GET /v1/top}: queries;
  *   <li>{@code GET /healthz}: processor health and backlog.
  * </ul>
  *
@@ -50,6 +51,7 @@ final class HttpApi implements AutoCloseable {
   private static final String JSON = "application/json";
   private static final Set<String> STATS_PARAMS = Set.of("entity", "type", "fn", "from", "to", "granularity");
   private static final Set<String> TOTAL_PARAMS = Set.of("entity", "type");
+  private static final Set<String> TOP_PARAMS = Set.of("type", "window", "k");
 
   private final Vertx vertx;
   private final List<HttpServer> servers = new ArrayList<>();
@@ -57,12 +59,14 @@ final class HttpApi implements AutoCloseable {
   private final Router router;
   private final Ingestor ingestor;
   private final QueryService queries;
+  private final TopKService topK;
   private final Health health;
   private final int maxBodyBytes;
 
-  private HttpApi(ServerConfig config, Ingestor ingestor, QueryService queries, Health health) {
+  private HttpApi(ServerConfig config, Ingestor ingestor, QueryService queries, TopKService topK, Health health) {
     this.ingestor = ingestor;
     this.queries = queries;
+    this.topK = topK;
     this.health = health;
     this.maxBodyBytes = config.maxBodyBytes();
     this.vertx = Vertx.vertx();
@@ -80,6 +84,11 @@ final class HttpApi implements AutoCloseable {
     } else {
       router.get("/v1/stats").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
       router.get("/v1/total").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
+    }
+    if (topK != null) {
+      router.get("/v1/top").handler(this::top);
+    } else {
+      router.get("/v1/top").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
     }
     router.get("/healthz").handler(this::healthz);
     router.route().failureHandler(this::failure);
@@ -122,8 +131,9 @@ final class HttpApi implements AutoCloseable {
     }, new DeploymentOptions().setInstances(instances)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
-  static HttpApi start(ServerConfig config, Ingestor ingestor, QueryService queries, Health health) {
-    HttpApi api = new HttpApi(config, ingestor, queries, health);
+  /** Starts serving; a null ingestor, queries or topK answers 404 on its routes (a node without that role). */
+  static HttpApi start(ServerConfig config, Ingestor ingestor, QueryService queries, TopKService topK, Health health) {
+    HttpApi api = new HttpApi(config, ingestor, queries, topK, health);
     try {
       api.listen(Math.max(1, Runtime.getRuntime().availableProcessors()));
     } catch (Exception e) {
@@ -213,6 +223,14 @@ final class HttpApi implements AutoCloseable {
       return;
     }
     query(ctx, () -> TallyJson.total(queries.total(ctx.request().getParam("entity"), ctx.request().getParam("type"))));
+  }
+
+  private void top(RoutingContext ctx) {
+    if (unknownParams(ctx, TOP_PARAMS)) {
+      return;
+    }
+    HttpServerRequest r = ctx.request();
+    query(ctx, () -> TallyJson.topK(topK.top(r.getParam("type"), r.getParam("window"), r.getParam("k"))));
   }
 
   private interface Answer {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.tally.core.ingest.IngestLimits;
 import io.tally.core.process.ProcessorConfig;
+import io.tally.core.topk.TopKConfig;
 import io.tally.core.validate.ValidationLimits;
 import io.tally.rocksdb.FsyncPolicy;
 import java.nio.file.Path;
@@ -23,6 +24,7 @@ import java.nio.file.Path;
  * @param processor processor tuning
  * @param ingest ingest bounds
  * @param validation event limits
+ * @param topK the Top-K windows and sketch size
  */
 public record ServerConfig(
     String host,
@@ -35,7 +37,8 @@ public record ServerConfig(
     long logRetentionMillis,
     ProcessorConfig processor,
     IngestLimits ingest,
-    ValidationLimits validation) {
+    ValidationLimits validation,
+    TopKConfig topK) {
 
   public static final int DEFAULT_PORT = 8080;
   public static final int DEFAULT_PARTITIONS = 8;
@@ -47,6 +50,7 @@ public record ServerConfig(
     requireNonNull(processor, "processor");
     requireNonNull(ingest, "ingest");
     requireNonNull(validation, "validation");
+    requireNonNull(topK, "topK");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
     }
@@ -58,38 +62,43 @@ public record ServerConfig(
     }
   }
 
-  /** Defaults: loopback:8080, 8 partitions, fsync always, 4 MiB bodies, 7 days of log. */
+  /** Defaults: loopback:8080, 8 partitions, fsync always, 4 MiB bodies, 7 days of log, top-K over 5m, 1h, 24h. */
   public static ServerConfig defaults(Path dataDir) {
     return new ServerConfig(
         "127.0.0.1", DEFAULT_PORT, dataDir, DEFAULT_PARTITIONS, FsyncPolicy.ALWAYS, 4 << 20, 10_000,
-        7L * 24 * 3600 * 1000, ProcessorConfig.DEFAULTS, IngestLimits.DEFAULTS, ValidationLimits.DEFAULTS);
+        7L * 24 * 3600 * 1000, ProcessorConfig.DEFAULTS, IngestLimits.DEFAULTS, ValidationLimits.DEFAULTS,
+        TopKConfig.DEFAULTS);
   }
 
   public ServerConfig withPort(int p) {
-    return new ServerConfig(host, p, dataDir, partitions, fsync, maxBodyBytes, maxBuckets, logRetentionMillis, processor, ingest, validation);
+    return new ServerConfig(host, p, dataDir, partitions, fsync, maxBodyBytes, maxBuckets, logRetentionMillis, processor, ingest, validation, topK);
   }
 
   public ServerConfig withHost(String h) {
-    return new ServerConfig(h, port, dataDir, partitions, fsync, maxBodyBytes, maxBuckets, logRetentionMillis, processor, ingest, validation);
+    return new ServerConfig(h, port, dataDir, partitions, fsync, maxBodyBytes, maxBuckets, logRetentionMillis, processor, ingest, validation, topK);
   }
 
   public ServerConfig withPartitions(int n) {
-    return new ServerConfig(host, port, dataDir, n, fsync, maxBodyBytes, maxBuckets, logRetentionMillis, processor, ingest, validation);
+    return new ServerConfig(host, port, dataDir, n, fsync, maxBodyBytes, maxBuckets, logRetentionMillis, processor, ingest, validation, topK);
   }
 
   public ServerConfig withFsync(FsyncPolicy f) {
-    return new ServerConfig(host, port, dataDir, partitions, f, maxBodyBytes, maxBuckets, logRetentionMillis, processor, ingest, validation);
+    return new ServerConfig(host, port, dataDir, partitions, f, maxBodyBytes, maxBuckets, logRetentionMillis, processor, ingest, validation, topK);
   }
 
   public ServerConfig withProcessor(ProcessorConfig pc) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, maxBuckets, logRetentionMillis, pc, ingest, validation);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, maxBuckets, logRetentionMillis, pc, ingest, validation, topK);
   }
 
   public ServerConfig withIngest(IngestLimits il) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, maxBuckets, logRetentionMillis, processor, il, validation);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, maxBuckets, logRetentionMillis, processor, il, validation, topK);
   }
 
   public ServerConfig withMaxBodyBytes(int bytes) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, bytes, maxBuckets, logRetentionMillis, processor, ingest, validation);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, bytes, maxBuckets, logRetentionMillis, processor, ingest, validation, topK);
+  }
+
+  public ServerConfig withTopK(TopKConfig t) {
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, maxBuckets, logRetentionMillis, processor, ingest, validation, t);
   }
 }
