@@ -3,6 +3,7 @@ package io.tally.cli;
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import io.tally.cassandra.CassandraSettings;
 import io.tally.core.process.ProcessorConfig;
+import io.tally.core.topk.TopKConfig;
 import io.tally.kafka.KafkaSettings;
 import io.tally.server.ClusterConfig;
 import io.tally.server.ClusterTally;
@@ -43,6 +44,16 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--flush-interval-ms", defaultValue = "1000",
       description = "How often counts are written (freshness). Default: ${DEFAULT-VALUE}.")
   long flushIntervalMillis;
+
+  @Option(names = "--topk-windows", defaultValue = "5m,1h,24h",
+      description = "Sliding windows of GET /v1/top, comma-separated (whole minutes up to 7d; empty: top-K off). "
+          + "Default: ${DEFAULT-VALUE}.")
+  String topKWindows;
+
+  @Option(names = "--topk-sketch-size", defaultValue = "1024",
+      description = "Top-K sketch size per window slot and partition, a power of two; exact while a slot sees fewer "
+          + "than 0.75 x this many entities. Default: ${DEFAULT-VALUE}.")
+  int topKSketchSize;
 
   @Option(names = "--mode", defaultValue = "embedded",
       description = "'embedded' (RocksDB, one process) or 'cluster' (Kafka + Cassandra). Default: ${DEFAULT-VALUE}.")
@@ -97,7 +108,15 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    TopKConfig topK;
+    try {
+      topK = new TopKConfig(TopKConfig.parseWindows(topKWindows), topKSketchSize);
+    } catch (IllegalArgumentException e) {
+      System.err.println("tally: --topk-windows / --topk-sketch-size: " + e.getMessage());
+      return 2;
+    }
     ServerConfig config = ServerConfig.defaults(dataDir)
+        .withTopK(topK)
         .withHost(host)
         .withPort(port)
         .withPartitions(partitions)

@@ -3,12 +3,15 @@ package io.tally.server;
 import static java.util.Objects.requireNonNull;
 
 import io.tally.cassandra.CassandraCounterStore;
+import io.tally.cassandra.CassandraTopKStore;
 import io.tally.cassandra.CounterWriter;
 import io.tally.cassandra.Materializer;
+import io.tally.cassandra.TopKWriter;
 import io.tally.core.ingest.Ingestor;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.ProcessorHealth;
 import io.tally.core.query.QueryService;
+import io.tally.core.topk.TopKService;
 import io.tally.core.validate.EventValidator;
 import io.tally.kafka.KafkaEventLog;
 import io.tally.kafka.KafkaProcessor;
@@ -22,8 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A cluster node wired by hand: ingest appends to Kafka, the processor (a member of the
- * processors' consumer group) writes transactional deltas, the materializer applies them to
- * Cassandra, queries read Cassandra. Each role is optional ({@link ClusterConfig.Roles}).
+ * processors' consumer group) writes transactional deltas, the materializer applies them (and
+ * the Top-K slots they feed) to Cassandra, queries read Cassandra. Each role is optional ({@link ClusterConfig.Roles}).
  *
  * <p>{@link #close()} stops in dependency order: HTTP (finishing in-flight requests), then the
  * processor (commits what it consumed and leaves the group, so its partitions move at once),
@@ -51,8 +54,10 @@ public final class ClusterTally implements AutoCloseable {
       if (roles.ingest() || roles.processor()) {
         log = new KafkaEventLog(config.kafka(), clock);
       }
+      CassandraTopKStore topKStore = null;
       if (roles.materializer() || roles.query()) {
         store = CassandraCounterStore.open(config.cassandra());
+        topKStore = new CassandraTopKStore(store, config.kafka().partitions());
       }
       List<Health.Component> components = new ArrayList<>();
       if (roles.processor()) {
@@ -63,7 +68,8 @@ public final class ClusterTally implements AutoCloseable {
       }
       if (roles.materializer()) {
         materializer = new Materializer(config.kafka(),
-            new CounterWriter(store, clock, MATERIALIZER_IN_FLIGHT, MATERIALIZER_CACHED_ROWS));
+            new CounterWriter(store, clock, MATERIALIZER_IN_FLIGHT, MATERIALIZER_CACHED_ROWS),
+            new TopKWriter(topKStore, server.topK(), clock));
         materializer.start();
         Materializer m = materializer;
         components.add(new Health.Component("materializer", m::health, () -> true, m::lag));
@@ -80,7 +86,10 @@ public final class ClusterTally implements AutoCloseable {
       QueryService queries = roles.query()
           ? new QueryService(store, partitioner, validator, clock, server.maxBuckets())
           : null;
-      http = HttpApi.start(server, ingestor, queries, null,
+      TopKService topK = roles.query()
+          ? new TopKService(topKStore, store, server.topK(), validator, clock, config.kafka().partitions())
+          : null;
+      http = HttpApi.start(server, ingestor, queries, topK,
           new Health(components, clock, server.processor().unhealthyAfterMillis()));
       LOG.info("cluster node {} serving on port {} with roles {}", config.kafka().nodeId(), http.port(), roles);
     } catch (RuntimeException e) {
