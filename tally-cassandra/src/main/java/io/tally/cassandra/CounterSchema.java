@@ -21,6 +21,13 @@ import java.time.Duration;
  *           (next offset, last append time, as-of), written at the checkpoint's position
  * meta      PRIMARY KEY (name): the timestamp generation (bumped if the deltas topic is
  *           ever recreated, so positions keep rising)
+ * topk_slots PRIMARY KEY ((partition), type, window_minutes, slot_start)
+ *           sketch blob (a frequent-items sketch, {@link io.tally.core.topk.SlotSketches}),
+ *           position bigint (of the last delta applied to it); written USING TIMESTAMP the
+ *           position and with a TTL that ends when the slot leaves its window (at most the
+ *           window plus one slot). One Cassandra partition per event partition, so a
+ *           materializer loads a partition it is assigned with one read, and a query reads one
+ *           clustering range per event partition.
  * </pre>
  */
 final class CounterSchema {
@@ -40,7 +47,10 @@ final class CounterSchema {
             + "max_range bigint)",
         "CREATE TABLE IF NOT EXISTS " + ks + ".progress (partition int PRIMARY KEY, next_offset bigint, "
             + "last_append bigint, as_of bigint)",
-        "CREATE TABLE IF NOT EXISTS " + ks + ".meta (name text PRIMARY KEY, value bigint)"}) {
+        "CREATE TABLE IF NOT EXISTS " + ks + ".meta (name text PRIMARY KEY, value bigint)",
+        "CREATE TABLE IF NOT EXISTS " + ks + ".topk_slots (partition int, type text, window_minutes int, "
+            + "slot_start bigint, sketch blob, position bigint, "
+            + "PRIMARY KEY ((partition), type, window_minutes, slot_start))"}) {
       session.execute(SimpleStatement.newInstance(cql).setTimeout(ddl));
     }
     session.execute(SimpleStatement.newInstance(

@@ -51,7 +51,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Cluster mode's materializer: a member of the consumer group {@code <prefix>materializers} that
  * reads committed deltas and applies them to Cassandra through the idempotent
- * {@link CounterWriter}.
+ * {@link CounterWriter}, and their minute deltas to the Top-K slots through the {@link TopKWriter}
+ * (deltas partition p holds exactly event partition p's deltas).
  *
  * <p>Each poll becomes one step: decode (records that can never be applied go to the dead-letter
  * topic with the reason), group the deltas by row, apply them, record each partition's newest
@@ -75,6 +76,7 @@ public final class Materializer implements AutoCloseable {
 
   private final KafkaSettings kafka;
   private final CounterWriter writer;
+  private final TopKWriter topK;
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final Map<Integer, Long> lags = new ConcurrentHashMap<>();
@@ -91,9 +93,16 @@ public final class Materializer implements AutoCloseable {
   private volatile KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> deadLetterProducer;
 
+  /** Counters only, no Top-K. */
   public Materializer(KafkaSettings kafka, CounterWriter writer) {
+    this(kafka, writer, null);
+  }
+
+  /** @param topK applies the minute deltas to the Top-K slots too; null for counters only */
+  public Materializer(KafkaSettings kafka, CounterWriter writer, TopKWriter topK) {
     this.kafka = requireNonNull(kafka, "kafka");
     this.writer = requireNonNull(writer, "writer");
+    this.topK = topK;
     this.thread = new Thread(this::run, "tally-materializer");
   }
 
@@ -140,6 +149,7 @@ public final class Materializer implements AutoCloseable {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
           writer.invalidateAll();
+          forgetTopK(partitions);
           partitions.forEach(tp -> {
             lags.remove(tp.partition());
             applied.remove(tp.partition());
@@ -149,6 +159,7 @@ public final class Materializer implements AutoCloseable {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
           writer.invalidateAll();
+          forgetTopK(partitions);
           partitions.forEach(tp -> applied.put(tp.partition(), consumer.position(tp)));
         }
       });
@@ -171,6 +182,9 @@ public final class Materializer implements AutoCloseable {
           Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
           noteFailure(cause);
           writer.invalidateAll();
+          if (topK != null) {
+            topK.forgetAll();
+          }
           rewind();
           Thread.sleep(backoffMillis);
           backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
@@ -202,6 +216,7 @@ public final class Materializer implements AutoCloseable {
     Map<Integer, Long> checkpointPositions = new HashMap<>();
     Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
     List<Future<RecordMetadata>> dead = new ArrayList<>();
+    TopKWriter.Step topKStep = topK == null ? null : topK.step();
     for (ConsumerRecord<byte[], byte[]> r : records) {
       commit.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
       DeltaRecord record;
@@ -220,6 +235,9 @@ public final class Materializer implements AutoCloseable {
         rows.computeIfAbsent(d.key(), k -> new ArrayList<>(2))
             .add(new CounterWriter.Positioned(position, d.count(), d.sum()));
       }
+      if (topKStep != null) {
+        topKStep.add(r.partition(), position, record.deltas());
+      }
       if (record.checkpoint() != null) {
         checkpoints.put(r.partition(), record.checkpoint());
         checkpointPositions.put(r.partition(), position);
@@ -228,7 +246,13 @@ public final class Materializer implements AutoCloseable {
     for (Future<RecordMetadata> f : dead) {
       f.get(remaining(deadline), TimeUnit.NANOSECONDS);
     }
-    writer.apply(rows).get(remaining(deadline), TimeUnit.NANOSECONDS);
+    CompletableFuture<Void> counterWrites = writer.apply(rows);
+    CompletableFuture<Void> slotWrites = topKStep == null ? CompletableFuture.completedFuture(null) : topKStep.write();
+    counterWrites.get(remaining(deadline), TimeUnit.NANOSECONDS);
+    slotWrites.get(remaining(deadline), TimeUnit.NANOSECONDS);
+    if (topKStep != null) {
+      topKStep.commit();
+    }
     stepRows += rows.size();
     stepRecords += records.count();
     List<CompletableFuture<Void>> progress = new ArrayList<>();
@@ -254,6 +278,12 @@ public final class Materializer implements AutoCloseable {
       stepRecords = 0;
       stepRows = 0;
       steps = 0;
+    }
+  }
+
+  private void forgetTopK(Collection<TopicPartition> partitions) {
+    if (topK != null) {
+      topK.forget(partitions.stream().map(TopicPartition::partition).toList());
     }
   }
 

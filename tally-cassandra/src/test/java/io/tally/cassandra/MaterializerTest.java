@@ -156,12 +156,12 @@ class MaterializerTest {
    * Whether the materializers' group has committed every delta record: each deltas partition ends
    * with a transaction marker, so its committed offset is one below the end.
    */
-  private static boolean caughtUp(KafkaSettings kafka) throws Exception {
+  static boolean caughtUp(KafkaSettings kafka) throws Exception {
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
       Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(kafka.materializerGroup())
           .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
       Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-      for (int p = 0; p < P; p++) {
+      for (int p = 0; p < kafka.partitions(); p++) {
         latest.put(new TopicPartition(kafka.deltasTopic(), p), OffsetSpec.latest());
       }
       var ends = admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS);

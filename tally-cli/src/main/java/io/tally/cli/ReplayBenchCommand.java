@@ -4,6 +4,7 @@ import io.tally.core.log.EventBatch;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.ProcessorConfig;
 import io.tally.core.process.ProcessorGroup;
+import io.tally.core.topk.TopKConfig;
 import io.tally.model.Event;
 import io.tally.rocksdb.FsyncPolicy;
 import io.tally.rocksdb.RocksDbCounterStore;
@@ -59,7 +60,8 @@ final class ReplayBenchCommand implements Callable<Integer> {
 
       try (RocksDbStorage storage = RocksDbStorage.open(dir, partitions)) {
         RocksDbEventLog log = new RocksDbEventLog(storage, InstantSource.system(), FsyncPolicy.ALWAYS);
-        ProcessorGroup processors = new ProcessorGroup(log, new RocksDbCounterStore(storage), ProcessorConfig.DEFAULTS,
+        ProcessorGroup processors = new ProcessorGroup(log,
+            new RocksDbCounterStore(storage, TopKConfig.DEFAULTS, InstantSource.system()), ProcessorConfig.DEFAULTS,
             InstantSource.system(), ProcessorGroup.allPartitions(log));
         long t1 = System.nanoTime();
         processors.start();

@@ -5,6 +5,7 @@ import io.tally.cassandra.CassandraSettings;
 import io.tally.core.process.ProcessorConfig;
 import io.tally.core.query.QueryConfig;
 import io.tally.core.retention.Retention;
+import io.tally.core.topk.TopKConfig;
 import io.tally.kafka.KafkaSettings;
 import io.tally.server.ClusterConfig;
 import io.tally.server.ClusterTally;
@@ -69,6 +70,15 @@ final class ServeCommand implements Callable<Integer> {
       description = "Attribute names whose values derive entities: with 'channel', an event on an entity whose "
           + "attributes say channel=c1 also counts for entity channel:c1. Default: none.")
   List<String> derive = new ArrayList<>();
+  @Option(names = "--topk-windows", defaultValue = "5m,1h,24h",
+      description = "Sliding windows of GET /v1/top, comma-separated (whole minutes up to 7d; empty: top-K off). "
+          + "Default: ${DEFAULT-VALUE}.")
+  String topKWindows;
+
+  @Option(names = "--topk-sketch-size", defaultValue = "1024",
+      description = "Top-K sketch size per window slot and partition, a power of two; exact while a slot sees fewer "
+          + "than 0.75 x this many entities. Default: ${DEFAULT-VALUE}.")
+  int topKSketchSize;
 
   @Option(names = "--mode", defaultValue = "embedded",
       description = "'embedded' (RocksDB, one process) or 'cluster' (Kafka + Cassandra). Default: ${DEFAULT-VALUE}.")
@@ -123,6 +133,13 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    TopKConfig topK;
+    try {
+      topK = new TopKConfig(TopKConfig.parseWindows(topKWindows), topKSketchSize);
+    } catch (IllegalArgumentException e) {
+      System.err.println("tally: --topk-windows / --topk-sketch-size: " + e.getMessage());
+      return 2;
+    }
     AutoCloseable tally;
     String url;
     String where;
@@ -135,7 +152,8 @@ final class ServeCommand implements Callable<Integer> {
           .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(flushIntervalMillis))
           .withQuery(QueryConfig.DEFAULTS.withRetention(retention())
               .withCache(queryCacheEntries, QueryConfig.DEFAULTS.cacheTtlMillis()))
-          .withDerive(derive);
+          .withDerive(derive)
+          .withTopK(topK);
       switch (mode) {
         case "embedded" -> {
           EmbeddedTally t = EmbeddedTally.start(config);

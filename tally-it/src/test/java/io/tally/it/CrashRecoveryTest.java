@@ -17,6 +17,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -32,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -233,6 +235,7 @@ class CrashRecoveryTest {
     note("backlog drained: " + health.encode());
     Thread.sleep(3_000); // flush interval is 1 s: everything processed is written by now
     verify(expected, end);
+    verifyTopK(expected);
     assertThat(kills).as("SIGKILLs during the run").isGreaterThanOrEqualTo(5);
     assertThat(earlyKills).as("SIGKILLs within 300 ms of a start").isGreaterThanOrEqualTo(1);
     assertThat(dedupAcrossRestartChecked).as("an acknowledged batch was re-sent after a restart").isTrue();
@@ -636,6 +639,33 @@ class CrashRecoveryTest {
           + ", expected " + wantCount + "; sum " + actualSum.get() + ", expected " + wantSum + "); first "
           + shown.size() + ":\n  " + String.join("\n  ", shown));
     }
+  }
+
+  /**
+   * Top-K is derived from the same deltas and written in the same WriteBatch as their checkpoint,
+   * so it is exact through the kills too: the 24h window holds every event (they span 5 h), and
+   * each type's top 1,000 of 2,000 entities must be exactly the driver's.
+   */
+  private void verifyTopK(Expected expected) throws Exception {
+    for (int t = 0; t < TYPES.length; t++) {
+      int type = t;
+      List<String> want = IntStream.range(0, ENTITIES)
+          .mapToObj(e -> new AbstractMap.SimpleEntry<>("video:" + e, expected.count[e * TYPES.length + type]))
+          .filter(e -> e.getValue() > 0)
+          .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+          .limit(1000)
+          .map(e -> e.getKey() + "=" + e.getValue())
+          .toList();
+      JsonObject top = query("/v1/top?type=" + TYPES[t] + "&window=24h&k=1000");
+      List<String> actual = new ArrayList<>();
+      JsonArray items = top.getJsonArray("items");
+      for (int i = 0; i < items.size(); i++) {
+        actual.add(items.getJsonObject(i).getString("entity") + "=" + items.getJsonObject(i).getLong("estimate"));
+      }
+      assertThat(top.getBoolean("exact")).as("top-K of %s is exact", TYPES[t]).isTrue();
+      assertThat(actual).as("top 1000 %s in 24h", TYPES[t]).containsExactlyElementsOf(want);
+    }
+    note("verified the exact top 1000 of each type in the 24h window");
   }
 
   private static void mismatch(List<String> out, AtomicLong n, String what, long expected, long actual) {

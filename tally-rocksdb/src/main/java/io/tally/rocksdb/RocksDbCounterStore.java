@@ -11,13 +11,18 @@ import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.CounterStore;
 import io.tally.core.store.DeltaSink;
+import io.tally.core.topk.TopKConfig;
+import io.tally.core.topk.TopKStore;
+import io.tally.core.topk.TopKWindow;
 import io.tally.model.Bucket;
 import io.tally.model.Granularity;
 import java.util.ArrayList;
+import java.time.InstantSource;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import org.apache.datasketches.frequencies.ItemsSketch;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -27,16 +32,17 @@ import org.rocksdb.WriteOptions;
 
 /**
  * Counter rows in the {@code counters} column family ({@link CounterKeyDescriptor}) and the
- * processors' checkpoints ({@link CheckpointDescriptor}); {@link #expire} enforces retention.
+ * processors' checkpoints ({@link CheckpointDescriptor}), and the Top-K slot sketches derived
+ * from the minute deltas ({@link RocksDbTopK}); {@link #expire} enforces retention.
  *
  * <p>As the {@link DeltaSink}, a batch becomes one WriteBatch: a {@code UInt64AddOperator} merge
- * per count and per non-zero sum excess, plus a put per checkpoint, so deltas and checkpoints land together or not
- * at all. The write is not fsync'd on its own: it follows the log appends it covers in the same
+ * per count and per non-zero sum excess, a put per checkpoint and a put (or delete) per Top-K slot
+ * the batch changed (or expired), so deltas, checkpoints and Top-K land together or not at all. The write is not fsync'd on its own: it follows the log appends it covers in the same
  * write-ahead log, so whatever a crash loses of it is re-derived from the log.
  *
- * <p>Thread-safe. Queries see it as a read-only {@link CounterStore}.
+ * <p>Thread-safe. Queries see it as a read-only {@link CounterStore} and {@link TopKStore}.
  */
-public final class RocksDbCounterStore implements CounterStore, DeltaSink, AutoCloseable {
+public final class RocksDbCounterStore implements CounterStore, TopKStore, DeltaSink, AutoCloseable {
   private record Merge(byte[] key, long amount) {}
 
   private final RocksDbStorage storage;
@@ -46,9 +52,21 @@ public final class RocksDbCounterStore implements CounterStore, DeltaSink, AutoC
   private final WriteOptions writeOptions = new WriteOptions();
   /** Per granularity, the range start before which everything was already deleted by {@link #expire}. */
   private final java.util.EnumMap<Granularity, Long> expiredBefore = new java.util.EnumMap<>(Granularity.class);
+  private final RocksDbTopK topK;
 
+  /** Counters only: Top-K {@linkplain TopKConfig#DISABLED switched off}. */
   public RocksDbCounterStore(RocksDbStorage storage) {
+    this(storage, TopKConfig.DISABLED, InstantSource.system());
+  }
+
+  /**
+   * Counters and Top-K; loads the stored Top-K slots.
+   *
+   * @param clock decides which Top-K slots are past their window
+   */
+  public RocksDbCounterStore(RocksDbStorage storage, TopKConfig topK, InstantSource clock) {
     this.storage = requireNonNull(storage, "storage");
+    this.topK = new RocksDbTopK(storage, topK, clock);
   }
 
   @Override
@@ -79,7 +97,9 @@ public final class RocksDbCounterStore implements CounterStore, DeltaSink, AutoC
       for (Checkpoint cp : batch.checkpoints()) {
         wb.put(storage.meta(), CheckpointDescriptor.key(cp.partition()), CheckpointDescriptor.value(cp));
       }
+      RocksDbTopK.Staged topKChanges = topK.stage(batch, wb);
       storage.db().write(writeOptions, wb);
+      topKChanges.commit();
     } catch (RocksDBException e) {
       throw new TallyException("writing " + batch.deltas().size() + " deltas failed: " + e.getMessage(), e);
     }
@@ -228,6 +248,11 @@ public final class RocksDbCounterStore implements CounterStore, DeltaSink, AutoC
       }
     }
     return expired;
+  }
+
+  @Override
+  public List<ItemsSketch<String>> sketches(String type, TopKWindow window, long firstSlotStartMillis) {
+    return topK.sketches(type, window, firstSlotStartMillis);
   }
 
   @Override

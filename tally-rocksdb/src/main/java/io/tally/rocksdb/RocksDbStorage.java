@@ -18,8 +18,8 @@ import org.rocksdb.RocksDBException;
 import org.rocksdb.UInt64AddOperator;
 
 /**
- * The embedded data dir: one RocksDB database with four column families, so a counter update
- * and its checkpoint (and, later, anything else) can share one atomic WriteBatch.
+ * The embedded data dir: one RocksDB database with five column families, so a counter update,
+ * its checkpoint and the Top-K slots it changes can share one atomic WriteBatch.
  *
  * <ul>
  *   <li>{@code default}: the format record and checkpoints ({@link CheckpointDescriptor});
@@ -28,6 +28,8 @@ import org.rocksdb.UInt64AddOperator;
  *       ({@link CounterKeyDescriptor});
  *   <li>{@code attributes}: entity attributes, one entry per entity ({@link AttributesDescriptor});
  *       in cluster mode a node's replica of the attributes topic.
+ *   <li>{@code topk}: Top-K slot sketches ({@link TopKSlotDescriptor}), added to older data dirs
+ *       when they are opened.
  * </ul>
  *
  * The format record, key {@code "format"}, holds {@code [version u8 = 2][partitions u32 BE]}. It
@@ -77,12 +79,14 @@ public final class RocksDbStorage implements AutoCloseable {
         .setWriteBufferSize(64L << 20);
     ColumnFamilyOptions attributes = new ColumnFamilyOptions()
         .setCompressionType(CompressionType.LZ4_COMPRESSION);
-    cfOptions.addAll(List.of(meta, log, counters, attributes));
+    ColumnFamilyOptions topK = new ColumnFamilyOptions().setCompressionType(CompressionType.LZ4_COMPRESSION);
+    cfOptions.addAll(List.of(meta, log, counters, attributes, topK));
     List<ColumnFamilyDescriptor> descriptors = List.of(
         new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, meta),
         new ColumnFamilyDescriptor("log".getBytes(StandardCharsets.US_ASCII), log),
         new ColumnFamilyDescriptor("counters".getBytes(StandardCharsets.US_ASCII), counters),
-        new ColumnFamilyDescriptor("attributes".getBytes(StandardCharsets.US_ASCII), attributes));
+        new ColumnFamilyDescriptor("attributes".getBytes(StandardCharsets.US_ASCII), attributes),
+        new ColumnFamilyDescriptor("topk".getBytes(StandardCharsets.US_ASCII), topK));
     try {
       db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
     } catch (RocksDBException e) {
@@ -202,6 +206,10 @@ public final class RocksDbStorage implements AutoCloseable {
 
   ColumnFamilyHandle attributes() {
     return handles.get(3);
+  }
+
+  ColumnFamilyHandle topK() {
+    return handles.get(4);
   }
 
   /** A RocksDB property of the whole database, e.g. {@code rocksdb.estimate-live-data-size}. */

@@ -3,8 +3,10 @@ package io.tally.server;
 import static java.util.Objects.requireNonNull;
 
 import io.tally.cassandra.CassandraCounterStore;
+import io.tally.cassandra.CassandraTopKStore;
 import io.tally.cassandra.CounterWriter;
 import io.tally.cassandra.Materializer;
+import io.tally.cassandra.TopKWriter;
 import io.tally.core.TallyException;
 import io.tally.core.enrich.AttributeService;
 import io.tally.core.enrich.AttributeStore;
@@ -14,6 +16,7 @@ import io.tally.core.ingest.Ingestor;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.ProcessorHealth;
 import io.tally.core.query.QueryService;
+import io.tally.core.topk.TopKService;
 import io.tally.core.validate.EventValidator;
 import io.tally.kafka.KafkaAttributePublisher;
 import io.tally.kafka.KafkaAttributeReplica;
@@ -32,8 +35,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A cluster node wired by hand: ingest appends to Kafka, the processor (a member of the
- * processors' consumer group) writes transactional deltas, the materializer applies them to
- * Cassandra, queries read Cassandra. Each role is optional ({@link ClusterConfig.Roles}).
+ * processors' consumer group) writes transactional deltas, the materializer applies them (and
+ * the Top-K slots they feed) to Cassandra, queries read Cassandra. Each role is optional ({@link ClusterConfig.Roles}).
  *
  * <p>Entity attributes live in the compacted attributes topic. A node that serves the attribute
  * routes (ingest or query role) or derives entities (processor role with {@code --derive}) keeps
@@ -72,8 +75,10 @@ public final class ClusterTally implements AutoCloseable {
       if (roles.ingest() || roles.processor()) {
         log = new KafkaEventLog(config.kafka(), clock);
       }
+      CassandraTopKStore topKStore = null;
       if (roles.materializer() || roles.query()) {
         store = CassandraCounterStore.open(config.cassandra());
+        topKStore = new CassandraTopKStore(store, config.kafka().partitions());
       }
       List<Health.Component> components = new ArrayList<>();
       DerivedEntities derived = server.derivedEntities();
@@ -99,7 +104,8 @@ public final class ClusterTally implements AutoCloseable {
       }
       if (roles.materializer()) {
         materializer = new Materializer(config.kafka(),
-            new CounterWriter(store, clock, MATERIALIZER_IN_FLIGHT, MATERIALIZER_CACHED_ROWS));
+            new CounterWriter(store, clock, MATERIALIZER_IN_FLIGHT, MATERIALIZER_CACHED_ROWS),
+            new TopKWriter(topKStore, server.topK(), clock));
         materializer.start();
         Materializer m = materializer;
         components.add(new Health.Component("materializer", m::health, () -> true, m::lag));
@@ -114,7 +120,10 @@ public final class ClusterTally implements AutoCloseable {
       QueryService queries = roles.query()
           ? new QueryService(store, partitioner, validator, clock, server.effectiveQuery(), derived)
           : null;
-      http = HttpApi.start(server, ingestor, queries, attributes,
+      TopKService topK = roles.query()
+          ? new TopKService(topKStore, store, server.topK(), validator, clock, config.kafka().partitions())
+          : null;
+      http = HttpApi.start(server, ingestor, queries, attributes, topK,
           new Health(components, clock, server.processor().unhealthyAfterMillis()));
       LOG.info("cluster node {} serving on port {} with roles {}", config.kafka().nodeId(), http.port(), roles);
     } catch (RuntimeException e) {

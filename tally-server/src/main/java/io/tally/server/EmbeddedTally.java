@@ -12,6 +12,7 @@ import io.tally.core.process.LogRetention;
 import io.tally.core.process.ProcessorGroup;
 import io.tally.core.query.QueryService;
 import io.tally.core.retention.Retention;
+import io.tally.core.topk.TopKService;
 import io.tally.core.validate.EventValidator;
 import io.tally.model.Granularity;
 import io.tally.rocksdb.RocksDbAttributeStore;
@@ -28,9 +29,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embedded mode wired by hand: RocksDB log, counter store and entity attributes, the processor
- * threads (counting derived entities too, {@link ServerConfig#derive()}), ingest, queries and the
- * HTTP API, in one process.
+ * The embedded mode wired by hand: RocksDB log, counter store (with the Top-K slots) and entity
+ * attributes, the processor threads (counting derived entities too, {@link ServerConfig#derive()}),
+ * ingest, queries and the HTTP API, in one process; a maintenance thread trims the log and deletes
+ * counter rows past their retention.
  *
  * <p>{@link #close()} shuts down in dependency order: stop accepting HTTP and finish in-flight
  * requests, drain the log's appender, let the processors write their last flush and checkpoint,
@@ -53,7 +55,13 @@ public final class EmbeddedTally implements AutoCloseable {
     this.config = config;
     storage = RocksDbStorage.open(config.dataDir(), config.partitions());
     log = new RocksDbEventLog(storage, clock, config.fsync());
-    store = new RocksDbCounterStore(storage);
+    try {
+      store = new RocksDbCounterStore(storage, config.topK(), clock); // loads the Top-K slots
+    } catch (RuntimeException e) {
+      log.close();
+      storage.close();
+      throw e;
+    }
     attributes = new RocksDbAttributeStore(storage, RocksDbAttributeStore.DEFAULT_CACHE_BYTES, true);
     DerivedEntities derived = config.derivedEntities();
     processors = new ProcessorGroup(log, sinkDecorator.apply(store), config.processor(), clock,
@@ -68,6 +76,7 @@ public final class EmbeddedTally implements AutoCloseable {
       EventValidator validator = new EventValidator(config.effectiveValidation());
       Ingestor ingestor = new Ingestor(log, partitioner, validator, clock, config.ingest(), processors::backlog);
       QueryService queries = new QueryService(store, partitioner, validator, clock, config.effectiveQuery(), derived);
+      TopKService topK = new TopKService(store, store, config.topK(), validator, clock, config.partitions());
       AttributeService attributeService =
           new AttributeService(attributes, AttributePublisher.writingTo(attributes), validator);
       processors.start();
@@ -75,7 +84,7 @@ public final class EmbeddedTally implements AutoCloseable {
       maintenance.scheduleWithFixedDelay(() -> runQuietly(retention), 1, 60, TimeUnit.SECONDS);
       Retention counterRetention = config.query().retention();
       maintenance.scheduleWithFixedDelay(() -> runQuietly(() -> expire(counterRetention, clock)), 5, 60, TimeUnit.SECONDS);
-      http = HttpApi.start(config, ingestor, queries, attributeService,
+      http = HttpApi.start(config, ingestor, queries, attributeService, topK,
           Health.of(processors, clock, config.processor().unhealthyAfterMillis()));
     } catch (RuntimeException e) {
       stopStorage(); // e.g. the port is taken: undo what started, in reverse

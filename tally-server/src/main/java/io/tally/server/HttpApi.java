@@ -8,6 +8,7 @@ import io.tally.core.ingest.OverloadedException;
 import io.tally.core.ingest.TooManyEventsException;
 import io.tally.core.query.BadQueryException;
 import io.tally.core.query.QueryService;
+import io.tally.core.topk.TopKService;
 import io.tally.model.IngestResult;
 import io.tally.model.json.AttributesJson;
 import io.tally.model.json.EventJsonReader;
@@ -43,7 +44,7 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code POST /v1/events}: JSON array, one object, or NDJSON → 202 once durable;
- *   <li>{@code GET /v1/stats}, {@code GET /v1/total}: queries;
+ *   <li>{@code GET /v1/stats}, {@code GET /v1/total}, {@code POST /v1/stats/batch}, {@code GET /v1/top}: queries;
  *   <li>{@code PUT}, {@code GET}, {@code DELETE /v1/entities/{entity}/attributes}: an entity's
  *       attributes (enrichment; {@link AttributeService});
  *   <li>{@code GET /healthz}: processor health and backlog.
@@ -68,6 +69,7 @@ final class HttpApi implements AutoCloseable {
 
   /** 100 items of a few hundred bytes each fit with room to spare. */
   private static final long BATCH_BODY_LIMIT = 256 * 1024;
+  private static final Set<String> TOP_PARAMS = Set.of("type", "window", "k");
 
   private final Vertx vertx;
   private final List<HttpServer> servers = new ArrayList<>();
@@ -75,15 +77,17 @@ final class HttpApi implements AutoCloseable {
   private final Router router;
   private final Ingestor ingestor;
   private final QueryService queries;
+  private final TopKService topK;
   private final Health health;
   private final AttributeService attributes;
   private final int maxBodyBytes;
 
   private HttpApi(ServerConfig config, Ingestor ingestor, QueryService queries, AttributeService attributes,
-      Health health) {
+      TopKService topK, Health health) {
     this.ingestor = ingestor;
     this.queries = queries;
     this.attributes = attributes;
+    this.topK = topK;
     this.health = health;
     this.maxBodyBytes = config.maxBodyBytes();
     this.vertx = Vertx.vertx();
@@ -111,6 +115,11 @@ final class HttpApi implements AutoCloseable {
       router.delete(ATTRIBUTES_PATH).handler(this::deleteAttributes);
     } else {
       router.route(ATTRIBUTES_PATH).handler(ctx -> error(ctx, 404, "this node runs without the ingest or query role"));
+    }
+    if (topK != null) {
+      router.get("/v1/top").handler(this::top);
+    } else {
+      router.get("/v1/top").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
     }
     router.get("/healthz").handler(this::healthz);
     router.route().failureHandler(this::failure);
@@ -154,13 +163,16 @@ final class HttpApi implements AutoCloseable {
   }
 
   /**
+   * Starts serving; a null argument answers 404 on its routes (a node without that role).
+   *
    * @param ingestor null without the ingest role
    * @param queries null without the query role
    * @param attributes null on a node that serves no attribute routes
+   * @param topK null without the query role
    */
   static HttpApi start(ServerConfig config, Ingestor ingestor, QueryService queries, AttributeService attributes,
-      Health health) {
-    HttpApi api = new HttpApi(config, ingestor, queries, attributes, health);
+      TopKService topK, Health health) {
+    HttpApi api = new HttpApi(config, ingestor, queries, attributes, topK, health);
     try {
       api.listen(Math.max(1, Runtime.getRuntime().availableProcessors()));
     } catch (Exception e) {
@@ -250,6 +262,14 @@ final class HttpApi implements AutoCloseable {
       return;
     }
     query(ctx, () -> TallyJson.total(queries.total(ctx.request().getParam("entity"), ctx.request().getParam("type"))));
+  }
+
+  private void top(RoutingContext ctx) {
+    if (unknownParams(ctx, TOP_PARAMS)) {
+      return;
+    }
+    HttpServerRequest r = ctx.request();
+    query(ctx, () -> TallyJson.topK(topK.top(r.getParam("type"), r.getParam("window"), r.getParam("k"))));
   }
 
   private interface Answer {

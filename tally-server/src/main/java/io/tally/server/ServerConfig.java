@@ -6,6 +6,7 @@ import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.ingest.IngestLimits;
 import io.tally.core.process.ProcessorConfig;
 import io.tally.core.query.QueryConfig;
+import io.tally.core.topk.TopKConfig;
 import io.tally.core.validate.ValidationLimits;
 import io.tally.rocksdb.FsyncPolicy;
 import java.nio.file.Path;
@@ -27,6 +28,7 @@ import java.util.List;
  * @param ingest ingest bounds
  * @param validation event limits
  * @param derive attribute names whose values derive entities ({@code --derive}; default none)
+ * @param topK the Top-K windows and sketch size
  */
 public record ServerConfig(
     String host,
@@ -40,7 +42,8 @@ public record ServerConfig(
     ProcessorConfig processor,
     IngestLimits ingest,
     ValidationLimits validation,
-    List<String> derive) {
+    List<String> derive,
+    TopKConfig topK) {
 
   public static final int DEFAULT_PORT = 8080;
   public static final int DEFAULT_PARTITIONS = 8;
@@ -54,6 +57,7 @@ public record ServerConfig(
     requireNonNull(validation, "validation");
     derive = List.copyOf(derive);
     DerivedEntities.of(derive); // validates the names
+    requireNonNull(topK, "topK");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
     }
@@ -70,35 +74,36 @@ public record ServerConfig(
   public static ServerConfig defaults(Path dataDir) {
     return new ServerConfig(
         "127.0.0.1", DEFAULT_PORT, dataDir, DEFAULT_PARTITIONS, FsyncPolicy.ALWAYS, 4 << 20, QueryConfig.DEFAULTS,
-        7L * 24 * 3600 * 1000, ProcessorConfig.DEFAULTS, IngestLimits.DEFAULTS, ValidationLimits.DEFAULTS, List.of());
+        7L * 24 * 3600 * 1000, ProcessorConfig.DEFAULTS, IngestLimits.DEFAULTS, ValidationLimits.DEFAULTS, List.of(),
+        TopKConfig.DEFAULTS);
   }
 
   public ServerConfig withPort(int p) {
-    return new ServerConfig(host, p, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive);
+    return new ServerConfig(host, p, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK);
   }
 
   public ServerConfig withHost(String h) {
-    return new ServerConfig(h, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive);
+    return new ServerConfig(h, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK);
   }
 
   public ServerConfig withPartitions(int n) {
-    return new ServerConfig(host, port, dataDir, n, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive);
+    return new ServerConfig(host, port, dataDir, n, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK);
   }
 
   public ServerConfig withFsync(FsyncPolicy f) {
-    return new ServerConfig(host, port, dataDir, partitions, f, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive);
+    return new ServerConfig(host, port, dataDir, partitions, f, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK);
   }
 
   public ServerConfig withProcessor(ProcessorConfig pc) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, pc, ingest, validation, derive);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, pc, ingest, validation, derive, topK);
   }
 
   public ServerConfig withIngest(IngestLimits il) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, il, validation, derive);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, il, validation, derive, topK);
   }
 
   public ServerConfig withQuery(QueryConfig q) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, q, logRetentionMillis, processor, ingest, validation, derive);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, q, logRetentionMillis, processor, ingest, validation, derive, topK);
   }
 
   /** Most buckets one series query may span. */
@@ -125,15 +130,19 @@ public record ServerConfig(
   }
 
   public ServerConfig withMaxBodyBytes(int bytes) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, bytes, query, logRetentionMillis, processor, ingest, validation, derive);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, bytes, query, logRetentionMillis, processor, ingest, validation, derive, topK);
   }
 
   public ServerConfig withDerive(List<String> names) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, names);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, names, topK);
   }
 
   /** The derivation {@link #derive} configures. */
   public DerivedEntities derivedEntities() {
     return DerivedEntities.of(derive);
+  }
+
+  public ServerConfig withTopK(TopKConfig t) {
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, t);
   }
 }

@@ -7,6 +7,8 @@ import io.tally.model.Event;
 import io.tally.model.IngestResult;
 import io.tally.model.Rejection;
 import io.tally.model.Stats;
+import io.tally.model.TopK;
+import io.tally.model.TopKItem;
 import io.tally.model.Total;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -128,6 +130,35 @@ public final class TallyJson {
       g.writeEndArray();
       g.writeEndObject();
     });
+  }
+
+  /**
+   * {@code {"type":…,"window":…,"k":n,"exact":b,"maxError":n,"from":…,"asOf":…,
+   * "items":[{"entity":…,"estimate":n,"lowerBound":n,"upperBound":n}]}}.
+   */
+  public static byte[] topK(TopK top) {
+    return write(
+        g -> {
+          g.writeStartObject();
+          g.writeStringField("type", top.type());
+          g.writeStringField("window", top.window());
+          g.writeNumberField("k", top.k());
+          g.writeBooleanField("exact", top.exact());
+          g.writeNumberField("maxError", top.maxError());
+          g.writeStringField("from", iso(top.fromMillis()));
+          g.writeStringField("asOf", iso(top.asOfMillis()));
+          g.writeArrayFieldStart("items");
+          for (TopKItem item : top.items()) {
+            g.writeStartObject();
+            g.writeStringField("entity", item.entity());
+            g.writeNumberField("estimate", item.estimate());
+            g.writeNumberField("lowerBound", item.lowerBound());
+            g.writeNumberField("upperBound", item.upperBound());
+            g.writeEndObject();
+          }
+          g.writeEndArray();
+          g.writeEndObject();
+        });
   }
 
   /** {@code {"error":"…"}}, the body of every 4xx and 5xx answer. */

@@ -1,0 +1,153 @@
+package io.tally.rocksdb;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tally.core.TallyException;
+import io.tally.core.aggregate.CounterDelta;
+import io.tally.core.aggregate.DeltaBatch;
+import io.tally.core.codec.CorruptRecordException;
+import io.tally.core.partition.Partitioner;
+import io.tally.core.store.Checkpoint;
+import io.tally.core.topk.SlotKey;
+import io.tally.core.topk.TopKConfig;
+import io.tally.core.topk.TopKSlots;
+import io.tally.core.topk.TopKStore;
+import io.tally.core.topk.TopKWindow;
+import io.tally.model.Granularity;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.datasketches.frequencies.ItemsSketch;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded Top-K state: each partition's {@link TopKSlots} in memory, persisted in the
+ * {@code topk} column family ({@link TopKSlotDescriptor}).
+ *
+ * <p>{@link #stage} feeds a batch's minute deltas to their partitions' slots and puts the changed
+ * slots (and deletes the expired ones) into the batch's WriteBatch, beside the counter merges and
+ * checkpoints; only once that WriteBatch is written are they {@linkplain Staged#commit()
+ * committed} in memory. So the stored sketches always match the stored checkpoints: after a crash
+ * the processor replays from the checkpoint onto exactly the sketches that do not yet hold those
+ * events. The slots are loaded at open; those already past their window are deleted then.
+ *
+ * <p>Thread-safe: the processor threads write disjoint partitions, so each partition's slots are
+ * only staged by one thread (DeltaSink's contract); queries read committed sketches only.
+ */
+final class RocksDbTopK implements TopKStore {
+  private static final Logger LOG = LoggerFactory.getLogger(RocksDbTopK.class);
+
+  private final RocksDbStorage storage;
+  private final TopKConfig config;
+  private final InstantSource clock;
+  private final Partitioner partitioner;
+  private final TopKSlots[] slots;
+
+  RocksDbTopK(RocksDbStorage storage, TopKConfig config, InstantSource clock) {
+    this.storage = requireNonNull(storage, "storage");
+    this.config = requireNonNull(config, "config");
+    this.clock = requireNonNull(clock, "clock");
+    this.partitioner = new Partitioner(storage.partitions());
+    this.slots = new TopKSlots[storage.partitions()];
+    for (int p = 0; p < slots.length; p++) {
+      slots[p] = new TopKSlots(p, config);
+    }
+    load();
+  }
+
+  /**
+   * Loads every stored slot still inside a configured window and deletes the rest. With Top-K
+   * switched off nothing is touched (a window switched on later counts from then on).
+   */
+  private void load() {
+    if (!config.enabled()) {
+      return;
+    }
+    long now = clock.millis();
+    int loaded = 0;
+    try (WriteBatch expired = new WriteBatch(); RocksIterator it = storage.db().newIterator(storage.topK())) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        byte[] key = it.key();
+        try {
+          TopKSlotDescriptor.Key k = TopKSlotDescriptor.decodeKey(key);
+          if (k.partition() >= slots.length || !config.windows().contains(k.slot().window())
+              || k.slot().window().expired(k.slot().slotStartMillis(), now)) {
+            expired.delete(storage.topK(), key);
+          } else {
+            slots[k.partition()].load(k.slot(), TopKSlotDescriptor.sketch(it.value()), TopKSlots.UNPOSITIONED);
+            loaded++;
+          }
+        } catch (CorruptRecordException e) {
+          LOG.warn("dropping an unreadable top-K slot: {}", e.getMessage());
+          expired.delete(storage.topK(), key);
+        }
+      }
+      if (expired.count() > 0) {
+        // safe outside any checkpoint: a slot past its window is never read, nor written again
+        try (WriteOptions wo = new WriteOptions()) {
+          storage.db().write(wo, expired);
+        }
+      }
+      if (loaded > 0 || expired.count() > 0) {
+        LOG.info("top-K: loaded {} slot sketches, dropped {} past their window", loaded, expired.count());
+      }
+    } catch (RocksDBException e) {
+      throw new TallyException("loading the top-K slots failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** What a batch changes, staged in its WriteBatch; {@link #commit()} once that is written. */
+  interface Staged {
+    void commit();
+  }
+
+  /** Feeds {@code batch}'s minute deltas and puts the changed and expired slots into {@code wb}. */
+  Staged stage(DeltaBatch batch, WriteBatch wb) throws RocksDBException {
+    if (!config.enabled()) {
+      return () -> {};
+    }
+    long now = clock.millis();
+    Map<Integer, TopKSlots.Update> updates = new HashMap<>();
+    String entity = null;
+    int partition = -1;
+    for (CounterDelta d : batch.deltas()) {
+      if (d.key().granularity() != Granularity.MINUTE) {
+        continue;
+      }
+      if (!d.key().entity().equals(entity)) { // deltas come grouped by series
+        entity = d.key().entity();
+        partition = partitioner.partition(entity);
+      }
+      updates.computeIfAbsent(partition, p -> slots[p].update(now)).add(d, TopKSlots.UNPOSITIONED);
+    }
+    for (Checkpoint cp : batch.checkpoints()) { // partitions with news also drop their expired slots
+      updates.computeIfAbsent(cp.partition(), p -> slots[p].update(now));
+    }
+    for (Map.Entry<Integer, TopKSlots.Update> e : updates.entrySet()) {
+      int p = e.getKey();
+      for (Map.Entry<SlotKey, TopKSlots.Slot> s : e.getValue().changed().entrySet()) {
+        wb.put(storage.topK(), TopKSlotDescriptor.key(p, s.getKey()), TopKSlotDescriptor.value(s.getValue().bytes()));
+      }
+      for (SlotKey k : e.getValue().expired()) {
+        wb.delete(storage.topK(), TopKSlotDescriptor.key(p, k));
+      }
+    }
+    return () -> updates.values().forEach(TopKSlots.Update::commit);
+  }
+
+  @Override
+  public List<ItemsSketch<String>> sketches(String type, TopKWindow window, long firstSlotStartMillis) {
+    List<ItemsSketch<String>> out = new ArrayList<>();
+    for (TopKSlots s : slots) {
+      s.collect(type, window, firstSlotStartMillis, out);
+    }
+    return out;
+  }
+}
