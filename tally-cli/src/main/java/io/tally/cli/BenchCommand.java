@@ -83,6 +83,10 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--time-spread", defaultValue = "30s", converter = DurationConverter.class,
       description = "Event times are drawn uniformly from [now − spread, now] when a request is built. Default: ${DEFAULT-VALUE}.")
   Duration timeSpread;
+  @Option(names = "--warmup", defaultValue = "5s", converter = DurationConverter.class,
+      description = "Load sent before measuring starts (the same load: both JVMs compile their hot paths, the connection"
+          + " pool fills); its rate and latencies are not reported, its events are checked. Default: ${DEFAULT-VALUE}.")
+  Duration warmup;
   @Option(names = "--duplicates", defaultValue = "0",
       description = "Share of ingest requests that re-send an already acknowledged request (same ids), like a client"
           + " retrying after a lost answer; the exact-count check then proves they were counted once. Default: ${DEFAULT-VALUE}.")
@@ -112,6 +116,8 @@ final class BenchCommand implements Callable<Integer> {
   private final Map<String, Long> errors = new TreeMap<>();
   /** Written on the event loop only; read by the progress bar. */
   private volatile long accepted;
+  /** Events acknowledged during the warm-up, not in the reported rate. */
+  private volatile long warmupAccepted;
   private long sentEvents;
   private long queriesSent;
   private long startNanos;
@@ -183,17 +189,41 @@ final class BenchCommand implements Callable<Integer> {
       }
       probeLoop(vertx, http, done);
     });
-    waitShowingProgress(start);
+    long measuring = warmup.isZero() ? start : endWarmup(vertx);
+    waitShowingProgress(measuring);
     running = false;
     ingestDone.await();
     // the rate counts until the last ingest answer, not the freshness probe's last wait
-    double elapsed = (System.nanoTime() - start) / 1e9;
+    double elapsed = (System.nanoTime() - measuring) / 1e9;
     done.await();
     JsonObject exact = exactCountCheck(http, sampler);
     vertx.close().toCompletionStage().toCompletableFuture().get();
     JsonObject report = report(elapsed, exact);
     System.out.println(json ? report.encode() : text(report));
     return errors.isEmpty() && exact.getBoolean("ok") ? 0 : 1;
+  }
+
+  /**
+   * Sleeps through the warm-up, then, on the event loop that records everything, forgets the
+   * latencies so far and notes the acknowledged count. Returns when measuring starts.
+   */
+  private long endWarmup(Vertx vertx) throws InterruptedException {
+    if (!json) {
+      System.err.println("bench: warming up for " + warmup.toSeconds() + " s (not measured)");
+    }
+    Thread.sleep(warmup.toMillis());
+    CountDownLatch reset = new CountDownLatch(1);
+    long[] at = new long[1];
+    vertx.runOnContext(v -> {
+      for (Histogram h : List.of(ackMicros, queryMicros, seriesMicros, freshnessMicros)) {
+        h.reset();
+      }
+      warmupAccepted = accepted;
+      at[0] = System.nanoTime();
+      reset.countDown();
+    });
+    reset.await();
+    return at[0];
   }
 
   private void ingestLoop(Vertx vertx, HttpClientAgent http, ZipfSampler sampler, CountDownLatch done) {
@@ -469,7 +499,8 @@ final class BenchCommand implements Callable<Integer> {
         Thread.sleep(Math.max(1, Math.min(250, (end - System.nanoTime()) / 1_000_000)));
         double elapsed = (System.nanoTime() - startNanos) / 1e9;
         bar.stepTo(Math.min(bar.getMax(), (long) elapsed));
-        bar.setExtraMessage(String.format(" %,d events acked, %,.0f/s", accepted, accepted / Math.max(0.001, elapsed)));
+        long measured = accepted - warmupAccepted;
+        bar.setExtraMessage(String.format(" %,d events acked, %,.0f/s", measured, measured / Math.max(0.001, elapsed)));
       }
     }
   }
@@ -490,10 +521,11 @@ final class BenchCommand implements Callable<Integer> {
             .put("durationSeconds", duration.toMillis() / 1000.0).put("entities", entities).put("zipf", zipf)
             .put("rate", rate).put("queryRate", queryRate).put("seriesShare", seriesShare)
             .put("types", new io.vertx.core.json.JsonArray(typeNames)).put("timeSpreadSeconds", timeSpread.toMillis() / 1000.0)
-            .put("duplicates", duplicates))
-        .put("acceptedEvents", accepted)
+            .put("duplicates", duplicates).put("warmupSeconds", warmup.toMillis() / 1000.0))
+        .put("acceptedEvents", accepted - warmupAccepted)
+        .put("warmupEvents", warmupAccepted)
         .put("resentEvents", resentEvents)
-        .put("eventsPerSecond", Math.round(accepted / elapsedSeconds))
+        .put("eventsPerSecond", Math.round((accepted - warmupAccepted) / elapsedSeconds))
         .put("ackLatencyMs", percentiles(ackMicros, 50, 90, 99, 99.9))
         .put("totalQueryLatencyMs", percentiles(queryMicros, 50, 99))
         .put("seriesQueryLatencyMs", percentiles(seriesMicros, 50, 99))

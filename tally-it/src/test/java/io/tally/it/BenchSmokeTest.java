@@ -53,7 +53,7 @@ class BenchSmokeTest {
 
     Path out = dir.resolve("bench.json");
     Process bench = new ProcessBuilder(java, "-Xmx1g", "-jar", JAR.toString(), "bench", "--url", url,
-        "--duration", "3s", "--entities", "2000", "--prepared-events", "50000", "--duplicates", "0.2",
+        "--duration", "3s", "--warmup", "1s", "--entities", "2000", "--prepared-events", "50000", "--duplicates", "0.2",
         "--json")
         .redirectError(dir.resolve("bench.err").toFile()).redirectOutput(out.toFile()).start();
     assertThat(bench.waitFor(3, TimeUnit.MINUTES)).isTrue();
@@ -62,6 +62,7 @@ class BenchSmokeTest {
 
     JsonObject report = new JsonObject(lines.get(lines.size() - 1));
     assertThat(report.getLong("acceptedEvents")).isPositive();
+    assertThat(report.getLong("warmupEvents")).as("the warm-up's events are checked but not in the rate").isPositive();
     assertThat(report.getLong("eventsPerSecond")).isPositive();
     assertThat(report.getJsonObject("ackLatencyMs").fieldNames()).contains("p50", "p90", "p99", "p99.9");
     assertThat(report.getJsonObject("totalQueryLatencyMs").getLong("count")).isPositive();
