@@ -106,11 +106,6 @@ public record ServerConfig(
     return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, q, logRetentionMillis, processor, ingest, validation, derive, topK);
   }
 
-  /** Most buckets one series query may span. */
-  public int maxBuckets() {
-    return query.maxBuckets();
-  }
-
   /**
    * The query settings in effect: the cache serves an answer for at most one flush interval, so
    * caching never makes counts staler than the next flush would have.
