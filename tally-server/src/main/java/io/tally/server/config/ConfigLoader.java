@@ -1,0 +1,93 @@
+package io.tally.server.config;
+
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * Builds the effective configuration from its four sources, each overriding the one before:
+ * <ol>
+ *   <li>the defaults in {@link ConfigKeys};
+ *   <li>the YAML file given by {@code --config} (or, without it, by {@code TALLY_CONFIG});
+ *   <li>{@code TALLY_*} environment variables, one per key ({@link ConfigKey#envName()});
+ *   <li>command-line flags.
+ * </ol>
+ * Every value is checked: an unknown key in the file, an unknown {@code TALLY_*} variable, or a
+ * value a key does not allow fails with a {@link ConfigException} naming it (and, for an unknown
+ * name close to a known one, suggesting it). The environment is passed in, so tests need none.
+ * Stateless.
+ */
+public final class ConfigLoader {
+  /** The environment variable naming the configuration file when {@code --config} is not given. */
+  public static final String CONFIG_FILE_ENV = "TALLY_CONFIG";
+  /** {@code TALLY_*} variables that are not keys: the file's name, and the launcher's JVM options. */
+  public static final Set<String> NOT_KEYS = Set.of(CONFIG_FILE_ENV, "TALLY_JAVA_OPTS");
+
+  private ConfigLoader() {}
+
+  /**
+   * Loads the configuration.
+   *
+   * @param file the {@code --config} file, or null to use {@code TALLY_CONFIG} (or no file)
+   * @param env the process environment ({@code System.getenv()})
+   * @param flags the values given as flags, by key
+   * @throws ConfigException naming the first unknown key or bad value
+   */
+  public static EffectiveConfig load(Path file, Map<String, String> env, Map<ConfigKey<?>, String> flags) {
+    Map<ConfigKey<?>, EffectiveConfig.Value> values = new LinkedHashMap<>();
+    for (ConfigKey<?> key : ConfigKeys.ALL) {
+      values.put(key, new EffectiveConfig.Value(key.defaultValue(), Origin.DEFAULT));
+    }
+    Path configFile = file != null ? file
+        : Optional.ofNullable(env.get(CONFIG_FILE_ENV)).filter(s -> !s.isBlank()).map(Path::of).orElse(null);
+    if (configFile != null) {
+      YamlConfigFile.read(configFile).forEach((name, entry) -> {
+        ConfigKey<?> key = ConfigKeys.byName(name).orElseThrow(() -> new ConfigException("unknown key '" + name + "' in "
+            + configFile + " line " + entry.line() + suggestion(name, ConfigKey::name) + "; docs/configuration.md lists every key"));
+        values.put(key, new EffectiveConfig.Value(entry.text(), Origin.file(configFile.toString(), entry.line())));
+      });
+    }
+    env.entrySet().stream()
+        .filter(e -> e.getKey().startsWith("TALLY_") && !NOT_KEYS.contains(e.getKey()))
+        .sorted(Map.Entry.comparingByKey())
+        .forEach(e -> {
+          ConfigKey<?> key = ConfigKeys.ALL.stream().filter(k -> k.envName().equals(e.getKey())).findFirst()
+              .orElseThrow(() -> new ConfigException("unknown environment variable " + e.getKey()
+                  + suggestion(e.getKey(), ConfigKey::envName) + "; TALLY_* variables set configuration keys"
+                  + " (docs/configuration.md)"));
+          values.put(key, new EffectiveConfig.Value(e.getValue(), Origin.env(e.getKey())));
+        });
+    flags.forEach((key, text) -> values.put(key, new EffectiveConfig.Value(text, Origin.flag(key.flag()))));
+    return new EffectiveConfig(values, configFile);
+  }
+
+  /** "; did you mean 'server.port'?" when a known name is a typo or two away, else "". */
+  private static String suggestion(String unknown, Function<ConfigKey<?>, String> name) {
+    return ConfigKeys.ALL.stream().map(name)
+        .map(known -> Map.entry(known, editDistance(unknown, known)))
+        .filter(e -> e.getValue() <= Math.max(2, unknown.length() / 5))
+        .min(Comparator.comparingInt(Map.Entry::getValue))
+        .map(e -> "; did you mean '" + e.getKey() + "'?")
+        .orElse("");
+  }
+
+  /** Levenshtein distance: the fewest single-character insertions, deletions and substitutions. */
+  static int editDistance(String a, String b) {
+    int[] previous = Stream.iterate(0, i -> i + 1).limit(b.length() + 1L).mapToInt(Integer::intValue).toArray();
+    for (int i = 1; i <= a.length(); i++) {
+      int[] current = new int[b.length() + 1];
+      current[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
+      }
+      previous = current;
+    }
+    return previous[b.length()];
+  }
+}

@@ -1,0 +1,68 @@
+package io.tally.server.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The configuration in effect: for every key of {@link ConfigKeys#ALL}, its text and where that
+ * came from. Every value has been checked against its key when this object exists. Immutable and
+ * thread-safe.
+ */
+public final class EffectiveConfig {
+  /** A key's text and where it came from. */
+  public record Value(String text, Origin origin) {
+    public Value {
+      requireNonNull(text, "text");
+      requireNonNull(origin, "origin");
+    }
+  }
+
+  private final Map<ConfigKey<?>, Value> values;
+  private final Path file;
+
+  /**
+   * @param values a value for every key
+   * @param file the YAML file read, or null
+   * @throws ConfigException naming the first value its key does not allow
+   */
+  EffectiveConfig(Map<ConfigKey<?>, Value> values, Path file) {
+    this.values = Map.copyOf(values);
+    this.file = file;
+    for (ConfigKey<?> key : ConfigKeys.ALL) {
+      Value v = this.values.get(key);
+      if (v == null) {
+        throw new IllegalArgumentException("no value for " + key.name());
+      }
+      key.parse(v.text(), v.origin());
+    }
+  }
+
+  /** All defaults: what Tally runs with when nothing is configured. */
+  public static EffectiveConfig defaults() {
+    return ConfigLoader.load(null, Map.of(), Map.of());
+  }
+
+  /** The value of {@code key}, read. */
+  public <T> T get(ConfigKey<T> key) {
+    Value v = values.get(key);
+    return key.parse(v.text(), v.origin());
+  }
+
+  /** The text and origin of {@code key}'s value. */
+  public Value value(ConfigKey<?> key) {
+    return values.get(key);
+  }
+
+  /** The YAML file that was read, if any. */
+  public Optional<Path> file() {
+    return Optional.ofNullable(file);
+  }
+
+  /** The configuration as YAML, each value commented with where it came from (what {@code tally config} prints). */
+  public String toYaml() {
+    return ConfigYaml.write(this);
+  }
+}
