@@ -59,4 +59,10 @@ public record ConfigKey<T>(
           + detail, e);
     }
   }
+
+  /** The key's name (the parser has no useful text). */
+  @Override
+  public String toString() {
+    return name;
+  }
 }

@@ -110,7 +110,8 @@ public final class ConfigKeys {
       integer(8, 65_536).andThen(ConfigKeys::powerOfTwo));
 
   public static final ConfigKey<Optional<String>> CLUSTER_KAFKA_BOOTSTRAP = key("cluster.kafka.bootstrap", "--kafka", "",
-      "Kafka bootstrap servers host:port[,host:port...]; required in cluster mode", "Where Kafka is", optional());
+      "host:port, comma-separated; required in cluster mode", "Kafka bootstrap servers",
+      optional().andThen(servers -> servers.map(matching("[^,\\s]+:[0-9]{1,5}(,[^,\\s]+:[0-9]{1,5})*"))));
   public static final ConfigKey<String> CLUSTER_KAFKA_TOPIC_PREFIX = key("cluster.kafka.topic-prefix", "--topic-prefix",
       "tally.", "letters, digits, '.', '_' and '-'", "Prefix of the topic and consumer group names",
       matching("[A-Za-z0-9._-]{1,200}"));

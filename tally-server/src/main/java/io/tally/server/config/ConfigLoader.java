@@ -17,7 +17,8 @@ import java.util.stream.Stream;
  *   <li>{@code TALLY_*} environment variables, one per key ({@link ConfigKey#envName()});
  *   <li>command-line flags.
  * </ol>
- * Every value is checked: an unknown key in the file, an unknown {@code TALLY_*} variable, or a
+ * Every value is checked, including one a later source overrides (it would bite the next start
+ * without the override): an unknown key in the file, an unknown {@code TALLY_*} variable, or a
  * value a key does not allow fails with a {@link ConfigException} naming it (and, for an unknown
  * name close to a known one, suggesting it). The environment is passed in, so tests need none.
  * Stateless.
@@ -49,7 +50,7 @@ public final class ConfigLoader {
       YamlConfigFile.read(configFile).forEach((name, entry) -> {
         ConfigKey<?> key = ConfigKeys.byName(name).orElseThrow(() -> new ConfigException("unknown key '" + name + "' in "
             + configFile + " line " + entry.line() + suggestion(name, ConfigKey::name) + "; docs/configuration.md lists every key"));
-        values.put(key, new EffectiveConfig.Value(entry.text(), Origin.file(configFile.toString(), entry.line())));
+        put(values, key, entry.text(), Origin.file(configFile.toString(), entry.line()));
       });
     }
     env.entrySet().stream()
@@ -60,10 +61,16 @@ public final class ConfigLoader {
               .orElseThrow(() -> new ConfigException("unknown environment variable " + e.getKey()
                   + suggestion(e.getKey(), ConfigKey::envName) + "; TALLY_* variables set configuration keys"
                   + " (docs/configuration.md)"));
-          values.put(key, new EffectiveConfig.Value(e.getValue(), Origin.env(e.getKey())));
+          put(values, key, e.getValue(), Origin.env(e.getKey()));
         });
-    flags.forEach((key, text) -> values.put(key, new EffectiveConfig.Value(text, Origin.flag(key.flag()))));
+    flags.forEach((key, text) -> put(values, key, text, Origin.flag(key.flag())));
     return new EffectiveConfig(values, configFile);
+  }
+
+  /** Checks every value as it is read, so a bad one fails even when a later source overrides it. */
+  private static void put(Map<ConfigKey<?>, EffectiveConfig.Value> values, ConfigKey<?> key, String text, Origin origin) {
+    key.parse(text, origin);
+    values.put(key, new EffectiveConfig.Value(text, origin));
   }
 
   /** "; did you mean 'server.port'?" when a known name is a typo or two away, else "". */

@@ -1,0 +1,312 @@
+package io.tally.server.config;
+
+import static io.tally.server.config.ConfigKeys.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
+import io.tally.core.topk.TopKConfig;
+import io.tally.rocksdb.FsyncPolicy;
+import io.tally.server.ClusterConfig;
+import io.tally.server.ServerConfig;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  @TempDir Path dir;
+
+  private Path yaml(String text) throws IOException {
+    Path file = dir.resolve("tally-" + System.nanoTime() + ".yaml");
+    Files.writeString(file, text);
+    return file;
+  }
+
+  @Test
+  void withNothingConfiguredTheServerRunsWithItsDefaults() {
+    EffectiveConfig config = ConfigLoader.load(null, Map.of(), Map.of());
+    assertThat(ConfigMapping.server(config)).isEqualTo(ServerConfig.defaults(Path.of("data")));
+    assertThat(ConfigMapping.clusterMode(config)).isFalse();
+    ConfigKeys.ALL.forEach(k -> assertThat(config.value(k)).isEqualTo(new EffectiveConfig.Value(k.defaultValue(), Origin.DEFAULT)));
+  }
+
+  @Test
+  void fileSetsNestedAndDottedKeysAndLists() throws IOException {
+    Path file = yaml("""
+        server:
+          port: 9090
+          host: 0.0.0.0
+        storage.fsync: 100ms
+        retention:
+          minute: 2d
+        enrich:
+          derive: [channel, creator]
+        topk:
+          windows:
+            - 10m
+            - 2h
+        """);
+    ServerConfig s = ConfigMapping.server(ConfigLoader.load(file, Map.of(), Map.of()));
+    assertThat(s.port()).isEqualTo(9090);
+    assertThat(s.host()).isEqualTo("0.0.0.0");
+    assertThat(s.fsync()).isEqualTo(new FsyncPolicy(100));
+    assertThat(s.query().retention().minuteMillis()).isEqualTo(2 * 86_400_000L);
+    assertThat(s.derive()).containsExactly("channel", "creator");
+    assertThat(s.topK().windowNames()).isEqualTo("10m, 2h");
+  }
+
+  @Test
+  void environmentOverridesTheFileAndFlagsOverrideBoth() throws IOException {
+    Path file = yaml("server:\n  port: 9090\n  host: 10.0.0.1\nstorage:\n  partitions: 4\n");
+    Map<String, String> env = Map.of("TALLY_SERVER_PORT", "9191", "TALLY_STORAGE_PARTITIONS", "16");
+    EffectiveConfig config = ConfigLoader.load(file, env, Map.of(STORAGE_PARTITIONS, "32"));
+
+    assertThat(config.get(SERVER_HOST)).isEqualTo("10.0.0.1");
+    assertThat(config.value(SERVER_HOST).origin()).isEqualTo(Origin.file(file.toString(), 3));
+    assertThat(config.get(SERVER_PORT)).isEqualTo(9191);
+    assertThat(config.value(SERVER_PORT).origin()).isEqualTo(Origin.env("TALLY_SERVER_PORT"));
+    assertThat(config.get(STORAGE_PARTITIONS)).isEqualTo(32);
+    assertThat(config.value(STORAGE_PARTITIONS).origin()).isEqualTo(Origin.flag("--partitions"));
+    assertThat(config.value(SERVER_MAX_BODY_BYTES).origin()).isEqualTo(Origin.DEFAULT);
+  }
+
+  @Test
+  void tallyConfigNamesTheFileUnlessAFileIsGiven() throws IOException {
+    Path fromEnv = yaml("server.port: 7001\n");
+    Path given = yaml("server.port: 7002\n");
+    assertThat(ConfigLoader.load(null, Map.of("TALLY_CONFIG", fromEnv.toString()), Map.of()).get(SERVER_PORT))
+        .isEqualTo(7001);
+    assertThat(ConfigLoader.load(given, Map.of("TALLY_CONFIG", fromEnv.toString()), Map.of()).get(SERVER_PORT))
+        .isEqualTo(7002);
+  }
+
+  @Test
+  void anEmptyFileSetsNothing() throws IOException {
+    assertThat(ConfigMapping.server(ConfigLoader.load(yaml(""), Map.of(), Map.of())))
+        .isEqualTo(ServerConfig.defaults(Path.of("data")));
+  }
+
+  @Test
+  void everyKeyHasAMechanicalEnvironmentVariable() {
+    assertThat(SERVER_PORT.envName()).isEqualTo("TALLY_SERVER_PORT");
+    assertThat(CLUSTER_KAFKA_SESSION_TIMEOUT_MS.envName()).isEqualTo("TALLY_CLUSTER_KAFKA_SESSION_TIMEOUT_MS");
+    for (ConfigKey<?> key : ConfigKeys.ALL) {
+      EffectiveConfig config = ConfigLoader.load(null, Map.of(key.envName(), key.defaultValue()), Map.of());
+      assertThat(config.value(key).origin()).as(key.name()).isEqualTo(Origin.env(key.envName()));
+    }
+  }
+
+  @Test
+  void anUnknownKeyInTheFileFailsNamingItsLineAndTheClosestKey() throws IOException {
+    Path file = yaml("server:\n  host: 0.0.0.0\n  prot: 9090\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("unknown key 'server.prot' in " + file + " line 3; did you mean 'server.port'?;"
+            + " docs/configuration.md lists every key");
+  }
+
+  @Test
+  void anUnknownKeyFarFromEveryKnownOneGetsNoSuggestion() throws IOException {
+    Path file = yaml("colour: blue\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), Map.of()))
+        .hasMessageStartingWith("unknown key 'colour' in ").hasMessageNotContaining("did you mean");
+  }
+
+  @Test
+  void anUnknownTallyVariableFailsWithASuggestionWhileOthersAreIgnored() {
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("TALLY_SERVER_PROT", "1"), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("unknown environment variable TALLY_SERVER_PROT; did you mean 'TALLY_SERVER_PORT'?");
+    EffectiveConfig config = ConfigLoader.load(null, Map.of("TALLY_JAVA_OPTS", "-Xmx1g", "PATH", "/bin", "TALLYHO", "x"),
+        Map.of());
+    assertThat(config.get(SERVER_PORT)).isEqualTo(8080);
+  }
+
+  @Test
+  void aBadValueFailsNamingTheKeyItsOriginAndTheAllowedValues() throws IOException {
+    Path file = yaml("server:\n  port: 70000\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("bad value '70000' for server.port from file " + file + " line 2: allowed an integer from 0 to 65535");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("TALLY_MODE", "clustered"), Map.of()))
+        .hasMessage("bad value 'clustered' for mode from env TALLY_MODE: allowed embedded or cluster");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of(STORAGE_FSYNC, "sometimes")))
+        .hasMessage("bad value 'sometimes' for storage.fsync from flag --fsync: allowed 'always' or an interval such as"
+            + " 100ms or 1s (fsync must be 'always' or an interval such as 100ms or 1s; got 'sometimes')");
+  }
+
+  @Test
+  void aBadValueFromALowerSourceStillFailsWhenAHigherOneOverridesIt() throws IOException {
+    // a broken file is broken even if today's flags hide it: it would bite the next start without them
+    Path file = yaml("server.port: x\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), Map.of(SERVER_PORT, "1")))
+        .hasMessageContaining("bad value 'x' for server.port from file");
+  }
+
+  @Test
+  void everyKindOfBadValueNamesItsKey() {
+    Map<ConfigKey<?>, String> bad = new java.util.LinkedHashMap<>();
+    bad.put(SERVER_HOST, " ");
+    bad.put(SERVER_PORT, "http");
+    bad.put(SERVER_MAX_BODY_BYTES, "100");
+    bad.put(STORAGE_DATA_DIR, "");
+    bad.put(STORAGE_PARTITIONS, "0");
+    bad.put(STORAGE_FSYNC, "sometimes");
+    bad.put(PROCESSOR_THREADS, "many");
+    bad.put(PROCESSOR_FLUSH_INTERVAL_MS, "1s");
+    bad.put(PROCESSOR_DEDUP_WINDOW_MS, "-1");
+    bad.put(PROCESSOR_DEDUP_CAPACITY, "0");
+    bad.put(RETENTION_MINUTE, "1w");
+    bad.put(RETENTION_HOUR, "");
+    bad.put(RETENTION_DAY, "-3d");
+    bad.put(QUERY_CACHE_ENTRIES, "lots");
+    bad.put(QUERY_MAX_BUCKETS, "0");
+    bad.put(INGEST_MAX_EVENTS_PER_REQUEST, "0");
+    bad.put(INGEST_MAX_IN_FLIGHT_EVENTS, "1.5");
+    bad.put(INGEST_MAX_BACKLOG_EVENTS, "1e9");
+    bad.put(ENRICH_DERIVE, "channel,bad name");
+    bad.put(TOPK_WINDOWS, "5m,2w");
+    bad.put(TOPK_SKETCH_SIZE, "1000");
+    bad.put(CLUSTER_KAFKA_BOOTSTRAP, "kafka");
+    bad.put(CLUSTER_KAFKA_TOPIC_PREFIX, "tally/");
+    bad.put(CLUSTER_KAFKA_REPLICATION_FACTOR, "0");
+    bad.put(CLUSTER_KAFKA_SESSION_TIMEOUT_MS, "10");
+    bad.put(CLUSTER_CASSANDRA_CONTACT_POINTS, "cassandra");
+    bad.put(CLUSTER_CASSANDRA_DATACENTER, "");
+    bad.put(CLUSTER_CASSANDRA_KEYSPACE, "Tally");
+    bad.put(CLUSTER_CASSANDRA_REPLICATION, "SimpleStrategy");
+    bad.put(CLUSTER_CASSANDRA_WRITE_CONSISTENCY, "MOST");
+    bad.put(CLUSTER_CASSANDRA_READ_CONSISTENCY, "TWO_THIRDS");
+    bad.put(CLUSTER_NODE_ID, "node 1");
+    bad.put(CLUSTER_ROLES, "ingest,writer");
+    bad.put(MODE, "both");
+    assertThat(bad.keySet()).as("a bad value for every key").containsExactlyInAnyOrderElementsOf(ConfigKeys.ALL);
+    bad.forEach((key, value) -> assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(key.envName(), value), Map.of()))
+        .as(key.name())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("bad value '" + value + "' for " + key.name() + " from env " + key.envName()
+            + ": allowed " + key.allowed()));
+  }
+
+  @Test
+  void retentionThatShrinksTowardsCoarserBucketsNamesTheRetentionKeys() {
+    EffectiveConfig config = ConfigLoader.load(null, Map.of(), Map.of(RETENTION_MINUTE, "30d", RETENTION_HOUR, "7d"));
+    assertThatThrownBy(() -> ConfigMapping.server(config))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("retention.minute, retention.hour and retention.day conflict: retention must not shrink");
+  }
+
+  @Test
+  void inFlightBelowOneRequestNamesTheIngestKeys() {
+    EffectiveConfig config = ConfigLoader.load(null, Map.of("TALLY_INGEST_MAX_IN_FLIGHT_EVENTS", "10"), Map.of());
+    assertThatThrownBy(() -> ConfigMapping.server(config))
+        .hasMessageStartingWith("ingest.max-events-per-request and ingest.max-in-flight-events conflict");
+  }
+
+  @Test
+  void clusterModeNeedsKafkaAndCassandraAndSaysHowToSetThem() {
+    EffectiveConfig noKafka = ConfigLoader.load(null, Map.of("TALLY_MODE", "cluster"), Map.of());
+    assertThatThrownBy(() -> ConfigMapping.cluster(noKafka)).isInstanceOf(ConfigException.class)
+        .hasMessage("cluster.kafka.bootstrap is required when mode is cluster: set it in the file, as "
+            + "TALLY_CLUSTER_KAFKA_BOOTSTRAP or with --kafka");
+    EffectiveConfig noCassandra = ConfigLoader.load(null, Map.of("TALLY_MODE", "cluster"),
+        Map.of(CLUSTER_KAFKA_BOOTSTRAP, "127.0.0.1:9092"));
+    assertThatThrownBy(() -> ConfigMapping.cluster(noCassandra))
+        .hasMessageStartingWith("cluster.cassandra.contact-points is required when mode is cluster");
+  }
+
+  @Test
+  void clusterKeysReachTheClusterConfig() throws IOException {
+    Path file = yaml("""
+        mode: cluster
+        server: {host: 10.1.2.3, port: 8081}
+        storage: {partitions: 12}
+        cluster:
+          kafka:
+            bootstrap: k1:9092,k2:9092
+            topic-prefix: prod.
+            replication-factor: 3
+          cassandra:
+            contact-points: [c1:9042, c2:9042]
+            datacenter: eu
+            keyspace: counts
+            replication: NetworkTopologyStrategy:eu=3
+            write-consistency: quorum
+          roles: [ingest, query]
+        """);
+    ClusterConfig c = ConfigMapping.cluster(ConfigLoader.load(file, Map.of(), Map.of()));
+    assertThat(c.kafka().bootstrapServers()).isEqualTo("k1:9092,k2:9092");
+    assertThat(c.kafka().topicPrefix()).isEqualTo("prod.");
+    assertThat(c.kafka().partitions()).isEqualTo(12);
+    assertThat(c.kafka().replicationFactor()).isEqualTo((short) 3);
+    assertThat(c.kafka().nodeId()).isEqualTo("10.1.2.3-8081");
+    assertThat(c.cassandra().contactPoints()).extracting(InetSocketAddress::getHostString).containsExactly("c1", "c2");
+    assertThat(c.cassandra().localDatacenter()).isEqualTo("eu");
+    assertThat(c.cassandra().keyspace()).isEqualTo("counts");
+    assertThat(c.cassandra().writeConsistency()).isEqualTo(DefaultConsistencyLevel.QUORUM);
+    assertThat(c.cassandra().readConsistency()).isEqualTo(DefaultConsistencyLevel.ONE);
+    assertThat(c.roles()).isEqualTo(new ClusterConfig.Roles(true, false, false, true));
+    assertThat(ConfigLoader.load(file, Map.of(), Map.of()).get(CLUSTER_ROLES)).isEqualTo(Set.of("ingest", "query"));
+  }
+
+  @Test
+  void anEmptyWindowListTurnsTopKOff() {
+    EffectiveConfig config = ConfigLoader.load(null, Map.of(), Map.of(TOPK_WINDOWS, ""));
+    assertThat(ConfigMapping.server(config).topK()).isEqualTo(TopKConfig.DISABLED);
+  }
+
+  @Test
+  void filesThatAreNotAConfigurationFailWithTheFileAndLine() throws IOException {
+    assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("missing.yaml"), Map.of(), Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessage("configuration file not found: " + dir.resolve("missing.yaml"));
+    Path list = yaml("- port\n- 8080\n");
+    assertThatThrownBy(() -> ConfigLoader.load(list, Map.of(), Map.of()))
+        .hasMessage(list + ": the configuration must be a mapping of keys to values (line 1)");
+    Path broken = yaml("server:\n  port: [8080\n");
+    assertThatThrownBy(() -> ConfigLoader.load(broken, Map.of(), Map.of()))
+        .hasMessageStartingWith(broken + ": not valid YAML at line ");
+    Path twice = yaml("server:\n  port: 1\nserver.port: 2\n");
+    assertThatThrownBy(() -> ConfigLoader.load(twice, Map.of(), Map.of()))
+        .hasMessage(twice + ": server.port is set twice (lines 2 and 3)");
+    Path nested = yaml("cluster:\n  roles:\n    - {name: ingest}\n");
+    assertThatThrownBy(() -> ConfigLoader.load(nested, Map.of(), Map.of()))
+        .hasMessage(nested + ": cluster.roles (line 3) must be a list of plain values");
+  }
+
+  @Test
+  void printedConfigurationReadsBackToTheSameValues() throws IOException {
+    Path file = yaml("enrich:\n  derive: [channel]\ncluster:\n  node-id: \"node-1\"\n");
+    EffectiveConfig config = ConfigLoader.load(file, Map.of("TALLY_SERVER_HOST", "::1", "TALLY_TOPK_WINDOWS", ""),
+        Map.of(STORAGE_DATA_DIR, "/var/lib/tally data", SERVER_PORT, "9000"));
+    String yaml = config.toYaml();
+    assertThat(yaml)
+        .contains("  port: 9000")
+        .containsPattern("port: 9000 +# flag --port\n")
+        .containsPattern("host: \"::1\" +# env TALLY_SERVER_HOST\n")
+        .containsPattern("derive: \\[channel\\] +# file " + java.util.regex.Pattern.quote(file.toString()) + " line 2\n")
+        .containsPattern("windows: \\[\\] +# env TALLY_TOPK_WINDOWS\n")
+        .containsPattern("bootstrap: \"\" +# default\n");
+    EffectiveConfig reread = ConfigLoader.load(yaml(yaml), Map.of(), Map.of());
+    for (ConfigKey<?> key : ConfigKeys.ALL) {
+      assertThat(reread.get(key)).as(key.name()).isEqualTo(config.get(key));
+    }
+  }
+
+  @Test
+  void docsListEveryKeyWithItsDefault() throws IOException {
+    Path docs = Path.of("..", "docs", "configuration.md");
+    String table = ConfigReference.markdownTable();
+    Path expected = Path.of("target", "configuration-keys.md");
+    Files.writeString(expected, table);
+    assertThat(Files.readString(docs))
+        .as("docs/configuration.md must hold the table ConfigReference generates; copy it from tally-server/" + expected)
+        .contains(table);
+    assertThat(List.of(table.split("\n"))).hasSize(ConfigKeys.ALL.size() + 2);
+  }
+}
