@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
  * from defaults, {@code --config}, {@code TALLY_*} variables and flags ({@link ConfigFlags}); a bad
  * one stops it before it starts, with one {@code tally: ...} line and exit code 1.
  */
-@Command(name = "serve", mixinStandardHelpOptions = true, modelTransformer = ConfigFlags.class, sortOptions = false,
+@Command(name = "serve", mixinStandardHelpOptions = true, modelTransformer = ConfigFlags.class, sortOptions = false, abbreviateSynopsis = true,
     description = {"Start Tally and serve the HTTP API: embedded (RocksDB, the default) or as a cluster node on Kafka and "
         + "Cassandra.",
         "Every setting can come from a YAML file (--config), a TALLY_* environment variable or a flag; flags win over "

@@ -72,7 +72,8 @@ public final class ConfigKeys {
 
   public static final ConfigKey<Long> RETENTION_MINUTE = key("retention.minute", "--retention-minute", "7d",
       "a number of days, hours or minutes (7d, 36h, 90m), at least 1h, or 'forever'",
-      "How long minute buckets are kept after they end; also the oldest event time accepted", Retention::parse);
+      "How long minute buckets are kept after they end; also the oldest event time accepted",
+      text -> atLeast(Retention.parse(text), 3_600_000L));
   public static final ConfigKey<Long> RETENTION_HOUR = key("retention.hour", "--retention-hour", "90d",
       "a number of days, hours or minutes, or 'forever'; not below retention.minute", "How long hour buckets are kept",
       Retention::parse);
@@ -227,6 +228,13 @@ public final class ConfigKeys {
 
   private static Function<String, Optional<String>> optional() {
     return text -> text.isBlank() ? Optional.empty() : Optional.of(text.trim());
+  }
+
+  private static long atLeast(long n, long min) {
+    if (n < min) {
+      throw notAllowed();
+    }
+    return n;
   }
 
   private static int powerOfTwo(int n) {

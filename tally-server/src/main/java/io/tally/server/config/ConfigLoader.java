@@ -48,8 +48,7 @@ public final class ConfigLoader {
         : Optional.ofNullable(env.get(CONFIG_FILE_ENV)).filter(s -> !s.isBlank()).map(Path::of).orElse(null);
     if (configFile != null) {
       YamlConfigFile.read(configFile).forEach((name, entry) -> {
-        ConfigKey<?> key = ConfigKeys.byName(name).orElseThrow(() -> new ConfigException("unknown key '" + name + "' in "
-            + configFile + " line " + entry.line() + suggestion(name, ConfigKey::name) + "; docs/configuration.md lists every key"));
+        ConfigKey<?> key = ConfigKeys.byName(name).orElseThrow(() -> unknownKey(name, configFile + " line " + entry.line()));
         put(values, key, entry.text(), Origin.file(configFile.toString(), entry.line()));
       });
     }
@@ -71,6 +70,15 @@ public final class ConfigLoader {
   private static void put(Map<ConfigKey<?>, EffectiveConfig.Value> values, ConfigKey<?> key, String text, Origin origin) {
     key.parse(text, origin);
     values.put(key, new EffectiveConfig.Value(text, origin));
+  }
+
+  private static ConfigException unknownKey(String name, String where) {
+    if (ConfigKeys.ALL.stream().anyMatch(k -> k.name().startsWith(name + "."))) {
+      return new ConfigException("'" + name + "' in " + where + " is a section, not a value: give its keys, such as "
+          + ConfigKeys.ALL.stream().filter(k -> k.name().startsWith(name + ".")).findFirst().orElseThrow().name());
+    }
+    return new ConfigException("unknown key '" + name + "' in " + where + suggestion(name, ConfigKey::name)
+        + "; docs/configuration.md lists every key");
   }
 
   /** "; did you mean 'server.port'?" when a known name is a typo or two away, else "". */

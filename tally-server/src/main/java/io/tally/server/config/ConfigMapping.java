@@ -96,7 +96,7 @@ public final class ConfigMapping {
     try {
       return build.get();
     } catch (IllegalArgumentException e) {
-      throw new ConfigException(keys + " conflict: " + e.getMessage(), e);
+      throw new ConfigException(keys + ": " + e.getMessage(), e);
     }
   }
 }

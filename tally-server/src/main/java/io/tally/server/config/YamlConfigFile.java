@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Reads a YAML configuration file into dotted keys and their text. Nested mappings and dotted
@@ -56,6 +57,10 @@ final class YamlConfigFile {
     } catch (JsonProcessingException e) {
       String why = e.getOriginalMessage().lines().findFirst().orElse("not valid YAML");
       int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
+      if (e.getCause() instanceof MarkedYAMLException m && m.getProblem() != null && m.getProblemMark() != null) {
+        why = m.getProblem(); // what is wrong and where, rather than the context it was found in
+        line = m.getProblemMark().getLine() + 1;
+      }
       throw new ConfigException(file + ": not valid YAML at line " + line + ": " + why, e);
     } catch (IOException e) {
       throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage(), e);

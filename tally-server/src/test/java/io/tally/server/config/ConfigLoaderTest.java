@@ -199,14 +199,14 @@ class ConfigLoaderTest {
     EffectiveConfig config = ConfigLoader.load(null, Map.of(), Map.of(RETENTION_MINUTE, "30d", RETENTION_HOUR, "7d"));
     assertThatThrownBy(() -> ConfigMapping.server(config))
         .isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith("retention.minute, retention.hour and retention.day conflict: retention must not shrink");
+        .hasMessageStartingWith("retention.minute, retention.hour and retention.day: retention must not shrink");
   }
 
   @Test
   void inFlightBelowOneRequestNamesTheIngestKeys() {
     EffectiveConfig config = ConfigLoader.load(null, Map.of("TALLY_INGEST_MAX_IN_FLIGHT_EVENTS", "10"), Map.of());
     assertThatThrownBy(() -> ConfigMapping.server(config))
-        .hasMessageStartingWith("ingest.max-events-per-request and ingest.max-in-flight-events conflict");
+        .hasMessageStartingWith("ingest.max-events-per-request and ingest.max-in-flight-events: ingest limits must be positive");
   }
 
   @Test
@@ -270,7 +270,13 @@ class ConfigLoaderTest {
         .hasMessage(list + ": the configuration must be a mapping of keys to values (line 1)");
     Path broken = yaml("server:\n  port: [8080\n");
     assertThatThrownBy(() -> ConfigLoader.load(broken, Map.of(), Map.of()))
-        .hasMessageStartingWith(broken + ": not valid YAML at line ");
+        .hasMessage(broken + ": not valid YAML at line 3: expected ',' or ']', but got <stream end>");
+    Path broken2 = yaml("server:\n  port: 1\n\thost: x\n");
+    assertThatThrownBy(() -> ConfigLoader.load(broken2, Map.of(), Map.of()))
+        .hasMessageStartingWith(broken2 + ": not valid YAML at line 3: found character '\\t(TAB)' that cannot start any token");
+    Path section = yaml("server: 5\n");
+    assertThatThrownBy(() -> ConfigLoader.load(section, Map.of(), Map.of()))
+        .hasMessage("'server' in " + section + " line 1 is a section, not a value: give its keys, such as server.host");
     Path twice = yaml("server:\n  port: 1\nserver.port: 2\n");
     assertThatThrownBy(() -> ConfigLoader.load(twice, Map.of(), Map.of()))
         .hasMessage(twice + ": server.port is set twice (lines 2 and 3)");
