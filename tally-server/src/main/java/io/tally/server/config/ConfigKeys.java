@@ -202,6 +202,11 @@ public final class ConfigKeys {
     };
   }
 
+  /** For on/off keys: allowed "true or false". */
+  static Function<String, Boolean> bool() {
+    return choice("true", "false").andThen(Boolean::parseBoolean);
+  }
+
   private static Function<String, String> choice(String... allowed) {
     Set<String> set = Set.of(allowed);
     return text -> {
