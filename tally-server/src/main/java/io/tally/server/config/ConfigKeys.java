@@ -1,5 +1,7 @@
 package io.tally.server.config;
 
+import static io.tally.server.config.ValueParsers.*;
+
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.partition.Partitioner;
@@ -12,23 +14,19 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.function.Predicate;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
  * The registry of every configuration key: the single source of the YAML file's keys, the
  * {@code TALLY_*} environment variables, the {@code tally serve} flags, {@code tally config}'s output
  * and docs/configuration.md. Adding a key is one line here (name, flag, default, allowed values,
- * doc) and one line in {@link ConfigMapping} that hands its value to the record that uses it.
+ * doc, a reader from {@link ValueParsers}) and one line in {@link ConfigMapping} that hands its value
+ * to the record that uses it.
  *
  * <p>The keys register themselves in declaration order while the class initializes; {@link #ALL}
  * is that order, which is also the order of the docs and of {@code tally config}.
@@ -108,7 +106,7 @@ public final class ConfigKeys {
       "Sliding windows GET /v1/top answers for", names -> TopKConfig.parseWindows(String.join(",", names)));
   public static final ConfigKey<Integer> TOPK_SKETCH_SIZE = key("topk.sketch-size", "--topk-sketch-size", "1024",
       "a power of two from 8 to 65536", "Top-K sketch size per window slot and partition; exact below 0.75 x this many entities",
-      integer(8, 65_536).andThen(ConfigKeys::powerOfTwo));
+      integer(8, 65_536).andThen(ValueParsers::powerOfTwo));
 
   public static final ConfigKey<Optional<String>> CLUSTER_KAFKA_BOOTSTRAP = key("cluster.kafka.bootstrap", "--kafka", "",
       "host:port, comma-separated; required in cluster mode", "Kafka bootstrap servers",
@@ -124,7 +122,7 @@ public final class ConfigKeys {
       "How soon a dead node's partitions move, in milliseconds", integer(1000, 1_800_000));
   public static final ConfigKey<List<InetSocketAddress>> CLUSTER_CASSANDRA_CONTACT_POINTS = list(
       "cluster.cassandra.contact-points", "--cassandra", "", "host:port, comma-separated; required in cluster mode",
-      "Cassandra contact points", ConfigKeys::hostPorts);
+      "Cassandra contact points", ValueParsers::hostPorts);
   public static final ConfigKey<String> CLUSTER_CASSANDRA_DATACENTER = key("cluster.cassandra.datacenter", "--cassandra-dc",
       "datacenter1", "a datacenter name", "The driver's local datacenter", nonEmpty());
   public static final ConfigKey<String> CLUSTER_CASSANDRA_KEYSPACE = key("cluster.cassandra.keyspace", "--keyspace", "tally",
@@ -135,17 +133,17 @@ public final class ConfigKeys {
       matching("SimpleStrategy:[1-9][0-9]?|NetworkTopologyStrategy:[A-Za-z0-9_.-]+=[1-9][0-9]?(,[A-Za-z0-9_.-]+=[1-9][0-9]?)*"));
   public static final ConfigKey<DefaultConsistencyLevel> CLUSTER_CASSANDRA_WRITE_CONSISTENCY = key(
       "cluster.cassandra.write-consistency", "--write-consistency", "LOCAL_QUORUM", consistencyLevels(),
-      "Consistency of the materializer's writes and its read-before-write", ConfigKeys::consistency);
+      "Consistency of the materializer's writes and its read-before-write", ValueParsers::consistency);
   public static final ConfigKey<DefaultConsistencyLevel> CLUSTER_CASSANDRA_READ_CONSISTENCY = key(
       "cluster.cassandra.read-consistency", "--read-consistency", "ONE", consistencyLevels(), "Consistency of queries",
-      ConfigKeys::consistency);
+      ValueParsers::consistency);
   public static final ConfigKey<Optional<String>> CLUSTER_NODE_ID = key("cluster.node-id", "--node-id", "",
       "letters, digits, '.', '_' and '-'; empty: <host>-<port>",
       "This node's unique name; it names the transactional producer, so a restart fences the previous incarnation",
       optional().andThen(id -> id.map(matching("[A-Za-z0-9._-]{1,200}"))));
   public static final ConfigKey<Set<String>> CLUSTER_ROLES = list("cluster.roles", "--roles",
       "ingest,processor,materializer,query", "one or more of ingest, processor, materializer, query, comma-separated",
-      "Roles this node runs", ConfigKeys::roles);
+      "Roles this node runs", ValueParsers::roles);
 
   /** Every key, in declaration order. */
   public static final List<ConfigKey<?>> ALL = List.copyOf(REGISTERING);
@@ -181,117 +179,5 @@ public final class ConfigKeys {
     }
     REGISTERING.add(key);
     return key;
-  }
-
-  private static Function<String, Integer> integer(int min, int max) {
-    return longInteger(min, max).andThen(Long::intValue);
-  }
-
-  private static Function<String, Long> longInteger(long min, long max) {
-    return text -> {
-      long n;
-      try {
-        n = Long.parseLong(text.trim());
-      } catch (NumberFormatException e) {
-        throw notAllowed();
-      }
-      if (n < min || n > max) {
-        throw notAllowed();
-      }
-      return n;
-    };
-  }
-
-  /** For on/off keys: allowed "true or false". */
-  static Function<String, Boolean> bool() {
-    return choice("true", "false").andThen(Boolean::parseBoolean);
-  }
-
-  private static Function<String, String> choice(String... allowed) {
-    Set<String> set = Set.of(allowed);
-    return text -> {
-      if (!set.contains(text.trim())) {
-        throw notAllowed();
-      }
-      return text.trim();
-    };
-  }
-
-  private static Function<String, String> nonEmpty() {
-    return matching(".*\\S.*").andThen(String::trim);
-  }
-
-  private static Function<String, String> matching(String regex) {
-    Predicate<String> p = Pattern.compile(regex).asMatchPredicate();
-    return text -> {
-      if (!p.test(text)) {
-        throw notAllowed();
-      }
-      return text;
-    };
-  }
-
-  private static Function<String, Optional<String>> optional() {
-    return text -> text.isBlank() ? Optional.empty() : Optional.of(text.trim());
-  }
-
-  private static long atLeast(long n, long min) {
-    if (n < min) {
-      throw notAllowed();
-    }
-    return n;
-  }
-
-  private static int powerOfTwo(int n) {
-    if (Integer.bitCount(n) != 1) {
-      throw notAllowed();
-    }
-    return n;
-  }
-
-  private static String consistencyLevels() {
-    return "one of " + Arrays.stream(DefaultConsistencyLevel.values()).map(Enum::name).collect(Collectors.joining(", "));
-  }
-
-  private static DefaultConsistencyLevel consistency(String text) {
-    try {
-      return DefaultConsistencyLevel.valueOf(text.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw notAllowed();
-    }
-  }
-
-  /** A value outside the key's allowed values; the key's {@code allowed} text says it all. */
-  private static IllegalArgumentException notAllowed() {
-    return new IllegalArgumentException();
-  }
-
-  private static Set<String> roles(List<String> names) {
-    Set<String> known = Set.of("ingest", "processor", "materializer", "query");
-    if (names.isEmpty() || !known.containsAll(names)) {
-      throw notAllowed();
-    }
-    return Collections.unmodifiableSet(new LinkedHashSet<>(names));
-  }
-
-  private static List<InetSocketAddress> hostPorts(List<String> entries) {
-    List<InetSocketAddress> out = new ArrayList<>();
-    for (String hp : entries) {
-      int colon = hp.lastIndexOf(':');
-      if (colon < 1) {
-        throw new IllegalArgumentException("'" + hp + "' is not host:port");
-      }
-      int port;
-      try {
-        port = Integer.parseInt(hp.substring(colon + 1));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("'" + hp + "' has no port number");
-      }
-      if (port < 1 || port > 65_535) {
-        throw new IllegalArgumentException("port " + port + " is out of range");
-      }
-      out.add(new InetSocketAddress(hp.substring(0, colon), port));
-    }
-    return List.copyOf(out);
   }
 }
