@@ -173,7 +173,8 @@ public final class ConfigKeys {
   private static <T> ConfigKey<T> register(ConfigKey<T> key) {
     for (ConfigKey<?> k : REGISTERING) {
       if (k.name().equals(key.name()) || k.flag().equals(key.flag()) || k.envName().equals(key.envName())
-          || k.name().startsWith(key.name() + ".") || key.name().startsWith(k.name() + ".")) {
+          || k.name().startsWith(key.name() + ".") || key.name().startsWith(k.name() + ".")
+          || ConfigLoader.NOT_KEYS.contains(key.envName())) {
         throw new IllegalStateException(key.name() + " (" + key.flag() + ") clashes with " + k.name() + " (" + k.flag() + ")");
       }
     }
