@@ -131,8 +131,21 @@ final class ServeCommand implements Callable<Integer> {
       description = "Cluster mode: how soon a dead node's partitions move. Default: ${DEFAULT-VALUE}.")
   int sessionTimeoutMillis;
 
+  @Option(names = "--demo",
+      description = "Also post a synthetic stream (Zipf-popular video:N entities; views, likes, shares) to this server, "
+          + "so the dashboard moves at once.")
+  boolean demo;
+
+  @Option(names = "--demo-rate", defaultValue = "1000",
+      description = "With --demo: average events per second. Default: ${DEFAULT-VALUE}.")
+  int demoRate;
+
   @Override
   public Integer call() throws Exception {
+    if (demo && (demoRate < 1 || demoRate > 100_000)) {
+      System.err.println("tally: --demo-rate must be 1 to 100000 events/s, got " + demoRate);
+      return 2;
+    }
     TopKConfig topK;
     try {
       topK = new TopKConfig(TopKConfig.parseWindows(topKWindows), topKSketchSize);
@@ -173,9 +186,13 @@ final class ServeCommand implements Callable<Integer> {
       System.err.println("tally: " + e.getMessage());
       return 1;
     }
+    DemoTraffic traffic = demo ? new DemoTraffic(url, demoRate) : null;
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
+        if (traffic != null) {
+          traffic.close();
+        }
         tally.close();
       } catch (Exception e) {
         System.err.println("tally: stopping failed: " + e);
@@ -183,6 +200,12 @@ final class ServeCommand implements Callable<Integer> {
       stopped.countDown();
     }, "tally-shutdown"));
     System.out.println("Tally is listening on " + url + " (" + where + ")");
+    System.out.println("open " + url + "/ for the live dashboard");
+    if (traffic != null) {
+      traffic.start();
+      System.out.println("demo: posting about " + demoRate + " events/s (views, likes, shares of video:0…video:"
+          + (DemoTraffic.VIDEOS - 1) + ")");
+    }
     System.out.flush();
     stopped.await();
     return 0;
