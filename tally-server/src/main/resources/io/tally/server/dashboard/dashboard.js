@@ -280,7 +280,7 @@ async function pollSeries() {
   const xs = buckets.map((b) => Date.parse(b.start) / 1000);
   const ys = buckets.map((b) => b.value);
   const inRange = ys.reduce((a, b) => a + b, 0);
-  drawSeries(el, [xs, ys], granularity);
+  drawSeries(el, [xs, ys.map((v) => (v === 0 ? null : v))], granularity); // empty buckets: no bar
   el.dataset.entity = entity;
   el.dataset.type = type;
   el.dataset.granularity = granularity;
@@ -311,7 +311,7 @@ function drawSeries(el, data, granularity) {
         {
           label, stroke: '#4f8cff', fill: 'rgba(79,140,255,0.55)', width: 1,
           paths: uPlot.paths.bars({ size: [0.72, 48], radius: 0.15 }), points: { show: false },
-          value: (u, v) => (v == null ? '—' : fmt.format(v)),
+          value: (u, v, si, idx) => (idx == null ? '—' : fmt.format(v == null ? 0 : v)),
         },
       ],
     }, data, el);
