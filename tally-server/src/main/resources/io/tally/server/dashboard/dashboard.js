@@ -160,6 +160,7 @@ function pushRate(perSecond) {
     rateChart.setData(rateHistory);
   }
   el.dataset.points = xs.length;
+  el.dataset.max = Math.max(0, ...ys);
 }
 
 // ---------- top entities: /v1/top ----------
@@ -286,9 +287,11 @@ async function pollSeries() {
   el.dataset.granularity = granularity;
   el.dataset.points = xs.length;
   el.dataset.lastValue = ys.length ? ys[ys.length - 1] : '';
+  el.dataset.lastStart = buckets.length ? buckets[buckets.length - 1].start : '';
   el.dataset.total = inRange;
   el.dataset.version = Number(el.dataset.version) + 1;
   $('series-range-total').textContent = fmt.format(inRange);
+  $('series-last-label').textContent = 'this ' + granularity;
   $('series-last').textContent = ys.length ? fmt.format(ys[ys.length - 1]) : '—';
   $('series-all-time').textContent = total.ok ? fmt.format(total.body.count) : '—';
   note.className = 'note';
