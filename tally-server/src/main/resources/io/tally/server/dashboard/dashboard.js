@@ -304,7 +304,7 @@ function drawSeries(el, data, granularity) {
     el.replaceChildren();
     const label = { minute: 'events per minute', hour: 'events per hour', day: 'events per day' }[granularity];
     seriesChart = new uPlot({
-      width: width(el), height: 320,
+      width: width(el), height: 400,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(5, max * 1.12)] } },
       axes: [axisStyle, Object.assign({ size: 60 }, axisStyle)],
@@ -345,7 +345,7 @@ function bindControls() {
     refresh();
   }));
   window.addEventListener('resize', () => {
-    if (seriesChart) seriesChart.setSize({ width: width($('series-chart')), height: 320 });
+    if (seriesChart) seriesChart.setSize({ width: width($("series-chart")), height: 400 });
     if (rateChart) rateChart.setSize({ width: width($('rate-chart')), height: 56 });
   });
 }
