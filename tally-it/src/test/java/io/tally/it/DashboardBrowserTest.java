@@ -68,7 +68,7 @@ class DashboardBrowserTest {
     ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM).addArguments(
         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
         "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--window-size=1440,960", "--user-data-dir=" + profile.toAbsolutePath());
+        "--window-size=1440,1040", "--user-data-dir=" + profile.toAbsolutePath());
     ChromeDriverService service = new ChromeDriverService.Builder()
         .usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
     driver = new ChromeDriver(service, options);
