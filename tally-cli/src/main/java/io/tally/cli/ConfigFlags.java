@@ -34,6 +34,8 @@ final class ConfigFlags implements IModelTransformer {
       OptionSpec.Builder option = OptionSpec.builder(key.flag()).paramLabel(label(key)).description(description);
       if (key.list()) {
         option.type(List.class).auxiliaryTypes(String.class).splitRegex(",");
+      } else if (key.isSwitch()) {
+        option.type(String.class).arity("0..1").fallbackValue("true"); // --demo alone means --demo true
       } else {
         option.type(String.class);
       }

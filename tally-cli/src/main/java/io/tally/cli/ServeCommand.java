@@ -4,6 +4,7 @@ import io.tally.server.ClusterConfig;
 import io.tally.server.ClusterTally;
 import io.tally.server.EmbeddedTally;
 import io.tally.server.ServerConfig;
+import io.tally.server.config.ConfigKeys;
 import io.tally.server.config.ConfigMapping;
 import io.tally.server.config.EffectiveConfig;
 import java.util.concurrent.Callable;
@@ -31,8 +32,9 @@ final class ServeCommand implements Callable<Integer> {
     AutoCloseable tally;
     String url;
     String where;
+    EffectiveConfig config;
     try {
-      EffectiveConfig config = ConfigFlags.load(spec);
+      config = ConfigFlags.load(spec);
       if (ConfigMapping.clusterMode(config)) {
         ClusterConfig c = ConfigMapping.cluster(config);
         ClusterTally t = ClusterTally.start(c);
@@ -51,9 +53,14 @@ final class ServeCommand implements Callable<Integer> {
       System.err.println("tally: " + e.getMessage());
       return 1;
     }
+    int demoRate = config.get(ConfigKeys.DEMO_RATE);
+    DemoTraffic traffic = config.get(ConfigKeys.DEMO_ENABLED) ? new DemoTraffic(url, demoRate) : null;
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
+        if (traffic != null) {
+          traffic.close();
+        }
         tally.close();
       } catch (Exception e) {
         System.err.println("tally: stopping failed: " + e);
@@ -61,6 +68,12 @@ final class ServeCommand implements Callable<Integer> {
       stopped.countDown();
     }, "tally-shutdown"));
     System.out.println("Tally is listening on " + url + " (" + where + ")");
+    System.out.println("open " + url + "/ for the live dashboard");
+    if (traffic != null) {
+      traffic.start();
+      System.out.println("demo: posting about " + demoRate + " events/s (views, likes, shares of video:0…video:"
+          + (DemoTraffic.VIDEOS - 1) + ")");
+    }
     System.out.flush();
     stopped.await();
     return 0;

@@ -1,2 +1,5 @@
-/** Whole-system tests: the real launcher and jar as child processes, driven over HTTP. */
+/**
+ * Whole-system tests: the real launcher and jar as child processes, driven over HTTP; the dashboard
+ * in headless Chromium.
+ */
 package io.tally.it;

@@ -123,8 +123,12 @@ public final class ClusterTally implements AutoCloseable {
       TopKService topK = roles.query()
           ? new TopKService(topKStore, store, server.topK(), validator, clock, config.kafka().partitions())
           : null;
-      http = HttpApi.start(server, ingestor, queries, attributes, topK,
-          new Health(components, clock, server.processor().unhealthyAfterMillis()));
+      Health health = new Health(components, clock, server.processor().unhealthyAfterMillis());
+      CassandraCounterStore counters = store;
+      http = HttpApi.start(server, ingestor, queries, attributes, topK, health,
+          new Overview("cluster", config.kafka().partitions(), server.topK(), ingestor,
+              Overview.progress(log, p -> counters.checkpoint(p), counters),
+              () -> health.report().backlog(), clock, System::nanoTime));
       LOG.info("cluster node {} serving on port {} with roles {}", config.kafka().nodeId(), http.port(), roles);
     } catch (RuntimeException e) {
       stopAll();

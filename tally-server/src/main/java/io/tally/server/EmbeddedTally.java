@@ -85,7 +85,9 @@ public final class EmbeddedTally implements AutoCloseable {
       Retention counterRetention = config.query().retention();
       maintenance.scheduleWithFixedDelay(() -> runQuietly(() -> expire(counterRetention, clock)), 5, 60, TimeUnit.SECONDS);
       http = HttpApi.start(config, ingestor, queries, attributeService, topK,
-          Health.of(processors, clock, config.processor().unhealthyAfterMillis()));
+          Health.of(processors, clock, config.processor().unhealthyAfterMillis()),
+          new Overview("embedded", config.partitions(), config.topK(), ingestor, Overview.progress(log, store::checkpoint, store),
+              processors::backlog, clock, System::nanoTime));
     } catch (RuntimeException e) {
       stopStorage(); // e.g. the port is taken: undo what started, in reverse
       throw e;

@@ -47,7 +47,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /v1/stats}, {@code GET /v1/total}, {@code POST /v1/stats/batch}, {@code GET /v1/top}: queries;
  *   <li>{@code PUT}, {@code GET}, {@code DELETE /v1/entities/{entity}/attributes}: an entity's
  *       attributes (enrichment; {@link AttributeService});
- *   <li>{@code GET /healthz}: processor health and backlog.
+ *   <li>{@code GET /healthz}: processor health and backlog;
+ *   <li>{@code GET /v1/overview}: ingest rate, lag and freshness ({@link Overview});
+ *   <li>{@code GET /}: the live dashboard ({@link Dashboard}).
  * </ul>
  *
  * Every error answer is {@code {"error": "..."}} with a 4xx or 5xx status, and is logged as one
@@ -83,7 +85,7 @@ final class HttpApi implements AutoCloseable {
   private final int maxBodyBytes;
 
   private HttpApi(ServerConfig config, Ingestor ingestor, QueryService queries, AttributeService attributes,
-      TopKService topK, Health health) {
+      TopKService topK, Health health, Overview overview) {
     this.ingestor = ingestor;
     this.queries = queries;
     this.attributes = attributes;
@@ -122,6 +124,13 @@ final class HttpApi implements AutoCloseable {
       router.get("/v1/top").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
     }
     router.get("/healthz").handler(this::healthz);
+    router.get("/v1/overview").handler(ctx -> {
+      if (!unknownParams(ctx, Set.of())) {
+        query(ctx, overview::json);
+      }
+    });
+    vertx.setPeriodic(EventRate.SAMPLE_MILLIS, id -> overview.sampleRate());
+    Dashboard.mount(router);
     router.route().failureHandler(this::failure);
     router.errorHandler(404, ctx -> error(ctx, 404, "no route " + ctx.request().path()));
     router.errorHandler(405, ctx -> error(ctx, 405, "method " + ctx.request().method() + " not allowed on " + ctx.request().path()));
@@ -169,10 +178,11 @@ final class HttpApi implements AutoCloseable {
    * @param queries null without the query role
    * @param attributes null on a node that serves no attribute routes
    * @param topK null without the query role
+   * @param overview what {@code GET /v1/overview} answers
    */
   static HttpApi start(ServerConfig config, Ingestor ingestor, QueryService queries, AttributeService attributes,
-      TopKService topK, Health health) {
-    HttpApi api = new HttpApi(config, ingestor, queries, attributes, topK, health);
+      TopKService topK, Health health, Overview overview) {
+    HttpApi api = new HttpApi(config, ingestor, queries, attributes, topK, health, overview);
     try {
       api.listen(Math.max(1, Runtime.getRuntime().availableProcessors()));
     } catch (Exception e) {

@@ -24,6 +24,9 @@ import java.util.regex.Pattern;
 public record ConfigKey<T>(
     String name, String flag, String defaultValue, String allowed, String doc, boolean list, Function<String, T> parser) {
 
+  /** The allowed values of an on/off key; its flag may stand alone for "true" ({@code --demo}). */
+  public static final String SWITCH_ALLOWED = "true or false";
+
   private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]*(\\.[a-z][a-z0-9-]*)*");
   private static final Pattern FLAG = Pattern.compile("--[a-z][a-z0-9-]*");
 
@@ -38,6 +41,11 @@ public record ConfigKey<T>(
     if (!FLAG.matcher(flag).matches()) {
       throw new IllegalArgumentException("a flag is --lower-case-words, got '" + flag + "'");
     }
+  }
+
+  /** Whether this is an on/off key ({@link #SWITCH_ALLOWED}). */
+  public boolean isSwitch() {
+    return allowed.equals(SWITCH_ALLOWED);
   }
 
   /** {@code TALLY_} and the name upper-cased with dots and dashes as underscores: {@code TALLY_SERVER_PORT}. */

@@ -145,6 +145,12 @@ public final class ConfigKeys {
       "ingest,processor,materializer,query", "one or more of ingest, processor, materializer, query, comma-separated",
       "Roles this node runs", ValueParsers::roles);
 
+  public static final ConfigKey<Boolean> DEMO_ENABLED = key("demo.enabled", "--demo", "false", ConfigKey.SWITCH_ALLOWED,
+      "Also post a synthetic stream (Zipf-popular video:N entities; views, likes, shares) to this server, so the "
+          + "dashboard moves at once", bool());
+  public static final ConfigKey<Integer> DEMO_RATE = key("demo.rate", "--demo-rate", "1000", "an integer from 1 to 100000",
+      "With demo.enabled: average events per second", integer(1, 100_000));
+
   /** Every key, in declaration order. */
   public static final List<ConfigKey<?>> ALL = List.copyOf(REGISTERING);
 

@@ -43,7 +43,7 @@ final class ValueParsers {
     };
   }
 
-  /** For on/off keys: allowed "true or false". */
+  /** For on/off keys: allowed {@link ConfigKey#SWITCH_ALLOWED}. */
   static Function<String, Boolean> bool() {
     return choice("true", "false").andThen(Boolean::parseBoolean);
   }
