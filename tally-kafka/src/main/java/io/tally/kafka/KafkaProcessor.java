@@ -464,6 +464,12 @@ public final class KafkaProcessor implements AutoCloseable {
     return assigned;
   }
 
+  /** Events of {@code partition} whose deltas are not yet committed (as of the last poll), or -1 if not owned. */
+  public long lagEvents(int partition) {
+    Long lag = lags.get(partition);
+    return lag == null ? -1 : lag;
+  }
+
   /** Events in the owned partitions whose deltas are not yet committed (as of the last poll). */
   public long backlog() {
     long total = 0;

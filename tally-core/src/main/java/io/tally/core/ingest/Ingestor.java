@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
@@ -32,6 +33,7 @@ public final class Ingestor {
   private final IngestLimits limits;
   private final LongSupplier backlog;
   private final AtomicLong inFlight = new AtomicLong();
+  private final LongAdder acceptedEvents = new LongAdder();
 
   /**
    * @param backlog events in the log not yet applied by the processors (0 where unknown, e.g. on
@@ -57,6 +59,11 @@ public final class Ingestor {
 
   public IngestLimits limits() {
     return limits;
+  }
+
+  /** Events made durable and acknowledged since start (a counter for metrics). */
+  public long acceptedEvents() {
+    return acceptedEvents.sum();
   }
 
   /** Events accepted but not yet durable. */
@@ -109,7 +116,10 @@ public final class Ingestor {
       inFlight.addAndGet(-n);
       throw e;
     }
-    return appended.whenComplete((ok, err) -> inFlight.addAndGet(-n)).thenApply(ok -> result);
+    return appended.whenComplete((ok, err) -> inFlight.addAndGet(-n)).thenApply(ok -> {
+      acceptedEvents.add(n);
+      return result;
+    });
   }
 
   /** One request's events as they are parsed. Not thread-safe. */
