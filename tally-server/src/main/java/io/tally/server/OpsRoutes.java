@@ -65,7 +65,13 @@ final class OpsRoutes implements AutoCloseable {
     router.get("/readyz").handler(this::readyz);
     router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/yaml")
         .end(openApi));
-    router.get("/docs").handler(ctx -> ctx.redirect("/docs/"));
+    router.get("/docs").handler(ctx -> { // Vert.x also routes "/docs/" here: that one is the page
+      if (ctx.request().path().endsWith("/")) {
+        ctx.next();
+      } else {
+        ctx.redirect("/docs/");
+      }
+    });
     router.get("/docs/swagger-initializer.js").handler(ctx -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "text/javascript; charset=utf-8").end(swaggerInitializer));
     router.get("/docs/*").handler(StaticHandler.create(swaggerUiRoot));
