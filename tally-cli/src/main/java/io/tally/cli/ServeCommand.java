@@ -11,6 +11,7 @@ import io.tally.server.ClusterConfig;
 import io.tally.server.ClusterTally;
 import io.tally.rocksdb.FsyncPolicy;
 import io.tally.server.EmbeddedTally;
+import io.tally.server.OpsConfig;
 import io.tally.server.ServerConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -79,6 +80,10 @@ final class ServeCommand implements Callable<Integer> {
       description = "Top-K sketch size per window slot and partition, a power of two; exact while a slot sees fewer "
           + "than 0.75 x this many entities. Default: ${DEFAULT-VALUE}.")
   int topKSketchSize;
+
+  @Option(names = "--ready-max-backlog", defaultValue = "1000000",
+      description = "Most events logged but not yet counted while /readyz still answers ready. Default: ${DEFAULT-VALUE}.")
+  long readyMaxBacklog;
 
   @Option(names = "--mode", defaultValue = "embedded",
       description = "'embedded' (RocksDB, one process) or 'cluster' (Kafka + Cassandra). Default: ${DEFAULT-VALUE}.")
@@ -153,7 +158,8 @@ final class ServeCommand implements Callable<Integer> {
           .withQuery(QueryConfig.DEFAULTS.withRetention(retention())
               .withCache(queryCacheEntries, QueryConfig.DEFAULTS.cacheTtlMillis()))
           .withDerive(derive)
-          .withTopK(topK);
+          .withTopK(topK)
+          .withOps(new OpsConfig(readyMaxBacklog));
       switch (mode) {
         case "embedded" -> {
           EmbeddedTally t = EmbeddedTally.start(config);
