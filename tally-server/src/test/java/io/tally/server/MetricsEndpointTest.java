@@ -132,6 +132,13 @@ class MetricsEndpointTest {
 
     assertThat(after.value("tally_rocksdb_estimated_keys")).isPositive();
     assertThat(after.value("tally_rocksdb_memtables_size_bytes")).isPositive();
+    for (String documented : new String[] {"tally_ingest_inflight_events", "tally_query_cache_evictions_total",
+        "tally_rocksdb_sst_files_size_bytes", "tally_rocksdb_live_data_size_bytes", "tally_rocksdb_block_cache_usage_bytes",
+        "tally_rocksdb_pending_compaction_bytes", "tally_rocksdb_running_compactions", "tally_flush_rows_bucket",
+        "tally_log_append_seconds_bucket", "tally_flush_seconds_max", "jvm_threads_live_threads",
+        "jvm_classes_loaded_classes", "process_files_open_files", "process_cpu_usage"}) {
+      assertThat(after.hasSeriesStartingWith(documented)).as(documented).isTrue();
+    }
     assertThat(after.hasSeriesStartingWith("jvm_memory_used_bytes{")).isTrue();
     assertThat(after.hasSeriesStartingWith("jvm_gc_")).isTrue();
     assertThat(after.value("process_uptime_seconds")).isPositive();
