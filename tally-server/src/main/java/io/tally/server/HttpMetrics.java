@@ -97,7 +97,7 @@ final class HttpMetrics {
       for (Route r : router.getRoutes()) {
         String path = r.getPath();
         if (path != null) {
-          known.add(new Template(path, Pattern.compile(toRegex(path))));
+          known.add(new Template(path, Pattern.compile(toRegex(path) + (r.isExactPath() ? "/?" : ".*"))));
         }
       }
       templates = known = List.copyOf(known);
@@ -105,14 +105,12 @@ final class HttpMetrics {
     return known == null ? List.of() : known;
   }
 
-  /** {@code /a/:b/c} → {@code \Q/a/\E[^/]+\Q/c\E}; a trailing {@code *} matches the rest. */
-  static String toRegex(String template) {
+  /** {@code /a/:b/c} → {@code \Q/a\E/[^/]+\Q/c\E}: a path parameter matches one segment. */
+  private static String toRegex(String template) {
     StringBuilder regex = new StringBuilder();
     for (String part : template.split("(?=/)")) {
       if (part.startsWith("/:")) {
         regex.append("/[^/]+");
-      } else if (part.equals("/*")) {
-        regex.append("(/.*)?");
       } else {
         regex.append(Pattern.quote(part));
       }

@@ -84,6 +84,9 @@ class MetricsEndpointTest {
     assertThat(http.get("/v1/total?entity=video:1&type=view").statusCode()).isEqualTo(200);
     assertThat(http.get("/v1/total?entity=video:1&type=view").statusCode()).isEqualTo(200);
     assertThat(http.get("/v1/stats?entity=video:1&type=view&nope=1").statusCode()).isEqualTo(400);
+    assertThat(http.put("/v1/entities/video:1/attributes", "{\"a\":\"" + "x".repeat(100_000) + "\"}").statusCode())
+        .isEqualTo(413); // answered by the failure handler, still tagged with its route template
+    assertThat(http.get("/no/such/route/1").statusCode()).isEqualTo(404);
 
     // the processors write a flush of their own after the backlog reached 0; wait for its meters too
     Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> scrape().valueOrZero("tally_dedup_duplicates_total") == 100);
@@ -109,6 +112,10 @@ class MetricsEndpointTest {
         "status", "400")).isEqualTo(1.0);
     assertThat(after.value("tally_http_server_requests_seconds_sum", "method", "GET", "route", "/v1/total",
         "status", "200")).isPositive();
+    assertThat(after.value("tally_http_server_requests_seconds_count", "method", "PUT", "route",
+        "/v1/entities/:entity/attributes", "status", "413")).isEqualTo(1.0);
+    assertThat(after.value("tally_http_server_requests_seconds_count", "method", "GET", "route", "unmatched",
+        "status", "404")).isEqualTo(1.0);
     assertThat(after.hasSeriesStartingWith("tally_http_server_requests_seconds_bucket{le=")).isTrue();
 
     assertThat(after.value("tally_log_append_seconds_count")).isEqualTo(3.0);
