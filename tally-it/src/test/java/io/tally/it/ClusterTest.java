@@ -160,6 +160,10 @@ class ClusterTest {
     assertThat(sample(workerMetrics, "tally_materializer_errors_total")).isZero();
     assertThat(sample(workerMetrics, "tally_materializer_dead_letters_total")).isZero();
     assertThat(workerMetrics).contains("tally_dedup_duplicates_total").doesNotContain("tally_ingest_events_total");
+    assertThat(sample(workerMetrics, "tally_flush_seconds_count")).isPositive();
+    assertThat(sample(workerMetrics, "tally_flush_seconds_sum")).isPositive();
+    assertThat(sample(workerMetrics, "tally_flush_rows_written_total")).isPositive();
+    assertThat(sample(workerMetrics, "tally_processor_lag_seconds{partition=\"0\"}")).isBetween(0.0, 60.0);
     for (ClusterNode n : List.of(gateway, worker)) {
       await().atMost(Duration.ofSeconds(30)).until(() -> get(n.url() + "/readyz").statusCode() == 200);
     }

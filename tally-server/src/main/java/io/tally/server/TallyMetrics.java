@@ -3,6 +3,7 @@ package io.tally.server;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.TimeGauge;
@@ -138,22 +139,34 @@ final class TallyMetrics implements AutoCloseable {
     for (int p = 0; p < partitions; p++) {
       int partition = p;
       partitionLag(partition, () -> processors.lagEvents(partition));
-      TimeGauge.builder("tally.processor.lag", processors, TimeUnit.MILLISECONDS, g -> {
-        long asOf = g.appliedAsOfMillis(partition);
-        return asOf == Long.MIN_VALUE ? Double.NaN : Math.max(0, clock.millis() - asOf);
-      }).tag("partition", Integer.toString(partition)).strongReference(true)
-          .description("How stale the partition's counts are: now minus the as-of time of its applied checkpoint")
-          .register(registry);
+      partitionLagSeconds(partition, () -> processors.appliedAsOfMillis(partition));
     }
   }
 
-  /** Cluster processor: backlog and per partition the lag in events (NaN where not owned). */
+  private void partitionLagSeconds(int partition, LongSupplier asOfMillis) {
+    TimeGauge.builder("tally.processor.lag", () -> {
+      long asOf = asOfMillis.getAsLong();
+      return asOf == Long.MIN_VALUE ? Double.NaN : Math.max(0, clock.millis() - asOf);
+    }, TimeUnit.MILLISECONDS).tag("partition", Integer.toString(partition))
+        .description("How stale the partition's counts are: now minus the as-of time of its last applied checkpoint")
+        .register(registry);
+  }
+
+  /**
+   * Cluster processor: backlog, per partition the lag in events and seconds (NaN where not owned),
+   * and its flush transactions (count and total time; rows written).
+   */
   void bindKafkaProcessor(KafkaProcessor processor, int partitions) {
     gauge("tally.processor.backlog.events", processor, KafkaProcessor::backlog, "Events logged but not yet counted");
     for (int p = 0; p < partitions; p++) {
       int partition = p;
       partitionLag(partition, () -> processor.lagEvents(partition));
+      partitionLagSeconds(partition, () -> processor.committedAsOfMillis(partition));
     }
+    FunctionTimer.builder("tally.flush", processor, KafkaProcessor::flushes, KafkaProcessor::flushNanos, TimeUnit.NANOSECONDS)
+        .description("Flush transactions: counter deltas to the deltas topic and offsets, committed together")
+        .register(registry);
+    counter("tally.flush.rows.written", processor, KafkaProcessor::flushRows, "Counter rows written by all flushes");
   }
 
   private void partitionLag(int partition, LongSupplier lag) {
