@@ -10,6 +10,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.StaticHandler;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -135,7 +136,7 @@ final class OpsRoutes implements AutoCloseable {
   /** The swagger-ui WebJar's version, which names its resource directory. */
   private static String swaggerUiVersion() {
     Properties p = new Properties();
-    try (InputStream in = new java.io.ByteArrayInputStream(resource(SWAGGER_UI_PROPERTIES))) {
+    try (InputStream in = new ByteArrayInputStream(resource(SWAGGER_UI_PROPERTIES))) {
       p.load(in);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
