@@ -28,6 +28,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -85,6 +86,7 @@ public final class Materializer implements AutoCloseable {
   private volatile boolean running = true;
   private volatile ProcessorHealth health = ProcessorHealth.OK;
   private volatile long deadLetters;
+  private final LongAdder failures = new LongAdder();
   private long backoffMillis = MIN_BACKOFF_MILLIS;
   private long statsSinceMillis = System.currentTimeMillis();
   private long stepRecords;
@@ -339,6 +341,7 @@ public final class Materializer implements AutoCloseable {
   }
 
   private void noteFailure(Throwable e) {
+    failures.increment();
     health = health.afterFailure("applying deltas to Cassandra failed, retrying with backoff: " + e.getMessage(),
         System.currentTimeMillis());
     long failures = health.consecutiveFailures();
@@ -358,6 +361,11 @@ public final class Materializer implements AutoCloseable {
       total += l;
     }
     return total;
+  }
+
+  /** Failed attempts to apply deltas (each retried with backoff) since start. */
+  public long failures() {
+    return failures.sum();
   }
 
   /** Records sent to the dead-letter topic since start. */

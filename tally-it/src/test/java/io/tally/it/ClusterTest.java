@@ -141,7 +141,44 @@ class ClusterTest {
         .POST(HttpRequest.BodyPublishers.ofString("[]")).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(refused.statusCode()).isEqualTo(404);
     assertThat(refused.body()).contains("without the ingest role");
+    assertSplitRolesMetricsAndReadiness(gateway, worker, load.acked.get());
     System.out.println("split roles: " + load.summary());
+  }
+
+  /** Each node's /metrics shows the series of its roles, and both nodes are ready once caught up. */
+  private void assertSplitRolesMetricsAndReadiness(ClusterNode gateway, ClusterNode worker, long acked) throws Exception {
+    String gatewayMetrics = get(gateway.url() + "/metrics").body();
+    assertThat(sample(gatewayMetrics, "tally_ingest_events_total")).isGreaterThanOrEqualTo(acked);
+    assertThat(sample(gatewayMetrics, "tally_log_append_seconds_count")).isPositive();
+    assertThat(gatewayMetrics).contains("tally_query_cache_requests_total{result=\"hit\"}")
+        .doesNotContain("tally_materializer_lag_records").doesNotContain("tally_processor_lag_events");
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      String m = get(worker.url() + "/metrics").body();
+      return sample(m, "tally_materializer_lag_records") == 0 && sample(m, "tally_processor_lag_events{partition=\"0\"}") == 0;
+    });
+    String workerMetrics = get(worker.url() + "/metrics").body();
+    assertThat(sample(workerMetrics, "tally_materializer_errors_total")).isZero();
+    assertThat(sample(workerMetrics, "tally_materializer_dead_letters_total")).isZero();
+    assertThat(workerMetrics).contains("tally_dedup_duplicates_total").doesNotContain("tally_ingest_events_total");
+    assertThat(sample(workerMetrics, "tally_flush_seconds_count")).isPositive();
+    assertThat(sample(workerMetrics, "tally_flush_seconds_sum")).isPositive();
+    assertThat(sample(workerMetrics, "tally_flush_rows_written_total")).isPositive();
+    assertThat(sample(workerMetrics, "tally_processor_lag_seconds{partition=\"0\"}")).isBetween(0.0, 60.0);
+    for (ClusterNode n : List.of(gateway, worker)) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> get(n.url() + "/readyz").statusCode() == 200);
+    }
+    JsonObject ready = new JsonObject(get(worker.url() + "/readyz").body()).getJsonObject("checks");
+    assertThat(ready.fieldNames()).contains("processor", "materializer", "recovery", "lag");
+  }
+
+  /** The value of the Prometheus sample {@code series} (name and labels as printed), or fails. */
+  private static double sample(String exposition, String series) {
+    for (String line : exposition.split("\n")) {
+      if (line.startsWith(series + " ")) {
+        return Double.parseDouble(line.substring(series.length() + 1));
+      }
+    }
+    throw new AssertionError("no sample " + series + " in /metrics");
   }
 
   @Test

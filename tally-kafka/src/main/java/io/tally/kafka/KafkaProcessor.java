@@ -29,6 +29,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -96,6 +97,11 @@ public final class KafkaProcessor implements AutoCloseable {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final Map<Integer, State> owned = new HashMap<>();
   private final Map<Integer, Long> lags = new ConcurrentHashMap<>();
+  /** Per owned partition, the as-of time of its last committed checkpoint (for metrics). */
+  private final Map<Integer, Long> committedAsOf = new ConcurrentHashMap<>();
+  private final LongAdder flushes = new LongAdder();
+  private final LongAdder flushNanos = new LongAdder();
+  private final LongAdder flushRows = new LongAdder();
   private final DeltaAggregator aggregator = new DeltaAggregator();
 
   private KafkaConsumer<byte[], byte[]> consumer;
@@ -272,6 +278,7 @@ public final class KafkaProcessor implements AutoCloseable {
   }
 
   private void flush() {
+    long start = System.nanoTime();
     if (owned.isEmpty()) {
       aggregator.drain();
       return;
@@ -310,8 +317,12 @@ public final class KafkaProcessor implements AutoCloseable {
     for (State s : owned.values()) {
       if (offsets.containsKey(new TopicPartition(settings.eventsTopic(), s.partition))) {
         s.committed = s.checkpoint();
+        committedAsOf.put(s.partition, s.committed.asOfMillis());
       }
     }
+    flushes.increment();
+    flushRows.add(deltas.size());
+    flushNanos.add(System.nanoTime() - start);
   }
 
   private void abortQuietly(KafkaException cause) {
@@ -384,6 +395,7 @@ public final class KafkaProcessor implements AutoCloseable {
       for (TopicPartition tp : partitions) {
         owned.remove(tp.partition());
         lags.remove(tp.partition());
+        committedAsOf.remove(tp.partition());
       }
       publishAssignment();
       LOG.info("gave up partitions {}", partitions.stream().map(TopicPartition::partition).sorted().toList());
@@ -401,6 +413,7 @@ public final class KafkaProcessor implements AutoCloseable {
       for (TopicPartition tp : partitions) {
         owned.remove(tp.partition());
         lags.remove(tp.partition());
+        committedAsOf.remove(tp.partition());
       }
       resetAll();
       publishAssignment();
@@ -462,6 +475,36 @@ public final class KafkaProcessor implements AutoCloseable {
   /** The partitions this node owns now. */
   public Set<Integer> assignedPartitions() {
     return assigned;
+  }
+
+  /** Events of {@code partition} whose deltas are not yet committed (as of the last poll), or -1 if not owned. */
+  public long lagEvents(int partition) {
+    Long lag = lags.get(partition);
+    return lag == null ? -1 : lag;
+  }
+
+  /**
+   * The as-of time of {@code partition}'s last checkpoint this processor committed (its counts are
+   * complete before it once materialized), or {@link Long#MIN_VALUE} if not owned or none yet.
+   */
+  public long committedAsOfMillis(int partition) {
+    Long asOf = committedAsOf.get(partition);
+    return asOf == null ? Long.MIN_VALUE : asOf;
+  }
+
+  /** Flush transactions committed since start. */
+  public long flushes() {
+    return flushes.sum();
+  }
+
+  /** Time spent in the committed flushes (building, sending and committing the transaction), in nanoseconds. */
+  public long flushNanos() {
+    return flushNanos.sum();
+  }
+
+  /** Counter rows (deltas) the committed flushes carried. */
+  public long flushRows() {
+    return flushRows.sum();
   }
 
   /** Events in the owned partitions whose deltas are not yet committed (as of the last poll). */

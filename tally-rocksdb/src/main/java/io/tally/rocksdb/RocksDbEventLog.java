@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -60,6 +61,8 @@ public final class RocksDbEventLog implements EventLog {
   private final ReadOptions[] partitionReads;
   private final List<Slice> slices = new ArrayList<>();
   private volatile Heads heads;
+  private final LongAdder groupCommits = new LongAdder();
+  private final LongAdder groupCommitEvents = new LongAdder();
   private volatile boolean closed;
   private boolean released;
   private long lastAppendTimeMillis;
@@ -100,6 +103,16 @@ public final class RocksDbEventLog implements EventLog {
     } else {
       syncer = null;
     }
+  }
+
+  /** Group commits (one write, and one fsync under {@link FsyncPolicy#ALWAYS}) since start. */
+  public long groupCommits() {
+    return groupCommits.sum();
+  }
+
+  /** Events written by all group commits since start: over {@link #groupCommits()}, the mean group size. */
+  public long groupCommitEvents() {
+    return groupCommitEvents.sum();
   }
 
   @Override
@@ -187,6 +200,10 @@ public final class RocksDbEventLog implements EventLog {
     }
     lastAppendTimeMillis = appendTime;
     heads = new Heads(ends, appendTime);
+    groupCommits.increment();
+    for (Pending g : group) {
+      groupCommitEvents.add(g.batch().size());
+    }
     group.forEach(g -> g.done().complete(null));
   }
 

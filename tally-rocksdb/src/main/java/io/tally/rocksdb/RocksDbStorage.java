@@ -57,6 +57,7 @@ public final class RocksDbStorage implements AutoCloseable {
   private final List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
   private final UInt64AddOperator addOperator = new UInt64AddOperator();
+  private boolean closed;
 
   private RocksDbStorage(Path dir, int partitions) throws RocksDBException {
     this.dir = dir;
@@ -221,8 +222,32 @@ public final class RocksDbStorage implements AutoCloseable {
     }
   }
 
+  /**
+   * A numeric RocksDB property summed over every column family (e.g.
+   * {@code rocksdb.estimate-num-keys}, {@code rocksdb.total-sst-files-size}), or -1 once closed or
+   * if RocksDB does not know it. For metrics: safe to call from any thread, also during close.
+   */
+  public synchronized long aggregatedProperty(String name) {
+    if (closed) {
+      return -1;
+    }
+    try {
+      return db.getAggregatedLongProperty(name);
+    } catch (RocksDBException e) {
+      return -1;
+    }
+  }
+
+  /** False once {@link #close()} began. */
+  public synchronized boolean isOpen() {
+    return !closed;
+  }
+
   @Override
   public void close() {
+    synchronized (this) {
+      closed = true;
+    }
     try {
       db.syncWal();
     } catch (RocksDBException e) {

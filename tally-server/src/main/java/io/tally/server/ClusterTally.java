@@ -71,6 +71,7 @@ public final class ClusterTally implements AutoCloseable {
     this.config = config;
     ClusterConfig.Roles roles = config.roles();
     ServerConfig server = config.server();
+    TallyMetrics metrics = new TallyMetrics(clock);
     try {
       if (roles.ingest() || roles.processor()) {
         log = new KafkaEventLog(config.kafka(), clock);
@@ -96,9 +97,11 @@ public final class ClusterTally implements AutoCloseable {
       }
       if (roles.processor()) {
         AttributeStore processorAttributes = derived.isEmpty() ? AttributeStore.EMPTY : attributeStore;
-        processor = new KafkaProcessor(config.kafka(), log, server.processor(),
-            new Enrichment(derived, processorAttributes));
+        Enrichment enrichment = new Enrichment(derived, processorAttributes);
+        processor = new KafkaProcessor(config.kafka(), log, server.processor(), enrichment);
         processor.start();
+        metrics.bindDedup(enrichment);
+        metrics.bindKafkaProcessor(processor, config.kafka().partitions());
         KafkaProcessor p = processor;
         components.add(new Health.Component("processor", p::health, () -> true, p::backlog));
       }
@@ -107,6 +110,7 @@ public final class ClusterTally implements AutoCloseable {
             new CounterWriter(store, clock, MATERIALIZER_IN_FLIGHT, MATERIALIZER_CACHED_ROWS),
             new TopKWriter(topKStore, server.topK(), clock));
         materializer.start();
+        metrics.bindMaterializer(materializer);
         Materializer m = materializer;
         components.add(new Health.Component("materializer", m::health, () -> true, m::lag));
       }
@@ -115,7 +119,7 @@ public final class ClusterTally implements AutoCloseable {
       }
       // Kafka holds the backlog (bounded by its retention), so ingest admits on in-flight appends only
       Ingestor ingestor = roles.ingest()
-          ? new Ingestor(log, partitioner, validator, clock, server.ingest(), () -> 0L)
+          ? new Ingestor(metrics.timedAppends(log), partitioner, validator, clock, server.ingest(), () -> 0L)
           : null;
       QueryService queries = roles.query()
           ? new QueryService(store, partitioner, validator, clock, server.effectiveQuery(), derived)
@@ -123,14 +127,26 @@ public final class ClusterTally implements AutoCloseable {
       TopKService topK = roles.query()
           ? new TopKService(topKStore, store, server.topK(), validator, clock, config.kafka().partitions())
           : null;
+      if (ingestor != null) {
+        metrics.bindIngestor(ingestor);
+      }
+      if (queries != null) {
+        metrics.bindQueries(queries);
+      }
+      // Kafka and Cassandra were reached while starting (or start failed); their later outages
+      // show as the processor's and materializer's checks
       Health health = new Health(components, clock, server.processor().unhealthyAfterMillis());
+      Readiness readiness = new Readiness(List.of(), health, server.ops().readyMaxBacklogEvents());
       CassandraCounterStore counters = store;
-      http = HttpApi.start(server, ingestor, queries, attributes, topK, health,
+      http = HttpApi.start(server, ingestor, queries, attributes, topK, new OpsRoutes(metrics, health, readiness),
           new Overview("cluster", config.kafka().partitions(), server.topK(), ingestor,
               Overview.progress(log, p -> counters.checkpoint(p), counters),
               () -> health.report().backlog(), clock, System::nanoTime));
       LOG.info("cluster node {} serving on port {} with roles {}", config.kafka().nodeId(), http.port(), roles);
     } catch (RuntimeException e) {
+      if (http == null) {
+        metrics.close();
+      }
       stopAll();
       throw e;
     }

@@ -21,6 +21,7 @@ import io.tally.rocksdb.RocksDbEventLog;
 import io.tally.rocksdb.RocksDbStorage;
 import io.tally.core.store.DeltaSink;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.function.UnaryOperator;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -64,8 +65,10 @@ public final class EmbeddedTally implements AutoCloseable {
     }
     attributes = new RocksDbAttributeStore(storage, RocksDbAttributeStore.DEFAULT_CACHE_BYTES, true);
     DerivedEntities derived = config.derivedEntities();
-    processors = new ProcessorGroup(log, sinkDecorator.apply(store), config.processor(), clock,
-        new Enrichment(derived, attributes), ProcessorGroup.allPartitions(log));
+    TallyMetrics metrics = new TallyMetrics(clock);
+    Enrichment enrichment = new Enrichment(derived, attributes);
+    processors = new ProcessorGroup(log, metrics.timedFlushes(sinkDecorator.apply(store)), config.processor(), clock,
+        enrichment, ProcessorGroup.allPartitions(log));
     maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "tally-maintenance");
       t.setDaemon(true);
@@ -74,7 +77,7 @@ public final class EmbeddedTally implements AutoCloseable {
     try {
       Partitioner partitioner = new Partitioner(config.partitions());
       EventValidator validator = new EventValidator(config.effectiveValidation());
-      Ingestor ingestor = new Ingestor(log, partitioner, validator, clock, config.ingest(), processors::backlog);
+      Ingestor ingestor = new Ingestor(metrics.timedAppends(log), partitioner, validator, clock, config.ingest(), processors::backlog);
       QueryService queries = new QueryService(store, partitioner, validator, clock, config.effectiveQuery(), derived);
       TopKService topK = new TopKService(store, store, config.topK(), validator, clock, config.partitions());
       AttributeService attributeService =
@@ -84,8 +87,16 @@ public final class EmbeddedTally implements AutoCloseable {
       maintenance.scheduleWithFixedDelay(() -> runQuietly(retention), 1, 60, TimeUnit.SECONDS);
       Retention counterRetention = config.query().retention();
       maintenance.scheduleWithFixedDelay(() -> runQuietly(() -> expire(counterRetention, clock)), 5, 60, TimeUnit.SECONDS);
-      http = HttpApi.start(config, ingestor, queries, attributeService, topK,
-          Health.of(processors, clock, config.processor().unhealthyAfterMillis()),
+      metrics.bindIngestor(ingestor);
+      metrics.bindQueries(queries);
+      metrics.bindDedup(enrichment);
+      metrics.bindProcessors(processors, config.partitions());
+      metrics.bindGroupCommit(log);
+      metrics.bindRocksDb(storage);
+      Health health = Health.of(processors, clock, config.processor().unhealthyAfterMillis());
+      Readiness readiness = new Readiness(List.of(new Readiness.Resource("log", storage::isOpen),
+          new Readiness.Resource("store", storage::isOpen)), health, config.ops().readyMaxBacklogEvents());
+      http = HttpApi.start(config, ingestor, queries, attributeService, topK, new OpsRoutes(metrics, health, readiness),
           new Overview("embedded", config.partitions(), config.topK(), ingestor, Overview.progress(log, store::checkpoint, store),
               processors::backlog, clock, System::nanoTime));
     } catch (RuntimeException e) {
@@ -120,6 +131,11 @@ public final class EmbeddedTally implements AutoCloseable {
 
   public String url() {
     return "http://" + (config.host().contains(":") ? "[" + config.host() + "]" : config.host()) + ":" + port();
+  }
+
+  /** The routes served (for tests). */
+  List<io.vertx.ext.web.Route> routes() {
+    return http.routes();
   }
 
   /** Events logged but not yet counted. */

@@ -47,9 +47,10 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /v1/stats}, {@code GET /v1/total}, {@code POST /v1/stats/batch}, {@code GET /v1/top}: queries;
  *   <li>{@code PUT}, {@code GET}, {@code DELETE /v1/entities/{entity}/attributes}: an entity's
  *       attributes (enrichment; {@link AttributeService});
- *   <li>{@code GET /healthz}: processor health and backlog;
  *   <li>{@code GET /v1/overview}: ingest rate, lag and freshness ({@link Overview});
- *   <li>{@code GET /}: the live dashboard ({@link Dashboard}).
+ *   <li>{@code GET /}: the live dashboard ({@link Dashboard});
+ *   <li>{@code GET /metrics}, {@code /healthz}, {@code /readyz}, {@code /openapi.yaml}, {@code /docs}:
+ *       operations ({@link OpsRoutes}).
  * </ul>
  *
  * Every error answer is {@code {"error": "..."}} with a 4xx or 5xx status, and is logged as one
@@ -80,20 +81,21 @@ final class HttpApi implements AutoCloseable {
   private final Ingestor ingestor;
   private final QueryService queries;
   private final TopKService topK;
-  private final Health health;
+  private final OpsRoutes ops;
   private final AttributeService attributes;
   private final int maxBodyBytes;
 
   private HttpApi(ServerConfig config, Ingestor ingestor, QueryService queries, AttributeService attributes,
-      TopKService topK, Health health, Overview overview) {
+      TopKService topK, OpsRoutes ops, Overview overview) {
     this.ingestor = ingestor;
     this.queries = queries;
     this.attributes = attributes;
     this.topK = topK;
-    this.health = health;
+    this.ops = ops;
     this.maxBodyBytes = config.maxBodyBytes();
     this.vertx = Vertx.vertx();
     router = Router.router(vertx);
+    ops.mountMetricsHandler(router);
     if (ingestor != null) {
       router.post("/v1/events")
           .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
@@ -123,7 +125,7 @@ final class HttpApi implements AutoCloseable {
     } else {
       router.get("/v1/top").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
     }
-    router.get("/healthz").handler(this::healthz);
+    ops.mount(router, queries);
     router.get("/v1/overview").handler(ctx -> {
       if (!unknownParams(ctx, Set.of())) {
         query(ctx, overview::json);
@@ -178,19 +180,26 @@ final class HttpApi implements AutoCloseable {
    * @param queries null without the query role
    * @param attributes null on a node that serves no attribute routes
    * @param topK null without the query role
+   * @param ops metrics, health and readiness; closed with the API
    * @param overview what {@code GET /v1/overview} answers
    */
   static HttpApi start(ServerConfig config, Ingestor ingestor, QueryService queries, AttributeService attributes,
-      TopKService topK, Health health, Overview overview) {
-    HttpApi api = new HttpApi(config, ingestor, queries, attributes, topK, health, overview);
+      TopKService topK, OpsRoutes ops, Overview overview) {
+    HttpApi api = new HttpApi(config, ingestor, queries, attributes, topK, ops, overview);
     try {
       api.listen(Math.max(1, Runtime.getRuntime().availableProcessors()));
     } catch (Exception e) {
       api.vertx.close();
+      ops.close();
       throw new TallyException("cannot listen on " + config.host() + ":" + config.port() + ": "
           + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
     }
     return api;
+  }
+
+  /** The routes served, for tests that compare them with the OpenAPI description. */
+  List<io.vertx.ext.web.Route> routes() {
+    return router.getRoutes();
   }
 
   int port() {
@@ -203,11 +212,13 @@ final class HttpApi implements AutoCloseable {
     try {
       ingestor.checkAdmission();
     } catch (OverloadedException e) {
+      ops.ingestMeters().refused(IngestMeters.RequestReason.OVERLOADED);
       overloaded(ctx, e);
       return;
     }
     Buffer body = ctx.body().buffer();
     if (body == null || body.length() == 0) {
+      ops.ingestMeters().refused(IngestMeters.RequestReason.EMPTY_BODY);
       error(ctx, 400, "body is empty: send a JSON array of events, one event object, or NDJSON");
       return;
     }
@@ -221,9 +232,11 @@ final class HttpApi implements AutoCloseable {
         EventJsonReader.readJson(bytes, 0, bytes.length, request.receivedAtMillis(), request);
       }
     } catch (MalformedBodyException e) {
+      ops.ingestMeters().refused(IngestMeters.RequestReason.MALFORMED_BODY);
       error(ctx, 400, e.getMessage());
       return;
     } catch (TooManyEventsException e) {
+      ops.ingestMeters().refused(IngestMeters.RequestReason.TOO_MANY_EVENTS);
       error(ctx, 413, e.getMessage());
       return;
     }
@@ -231,6 +244,7 @@ final class HttpApi implements AutoCloseable {
     try {
       appended = ingestor.submit(request);
     } catch (OverloadedException e) {
+      ops.ingestMeters().refused(IngestMeters.RequestReason.OVERLOADED);
       overloaded(ctx, e);
       return;
     }
@@ -238,9 +252,11 @@ final class HttpApi implements AutoCloseable {
     appended.whenComplete((result, failure) -> context.runOnContext(v -> {
       if (failure != null) {
         LOG.warn("append failed: {}", failure.getMessage());
+        ops.ingestMeters().refused(IngestMeters.RequestReason.NOT_DURABLE);
         ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
         error(ctx, 503, "the events could not be made durable; retry with the same ids");
       } else {
+        ops.ingestMeters().answered(result);
         int status = result.accepted() == 0 && !result.rejected().isEmpty() ? 400 : 202;
         if (status != 202) {
           logFailure(ctx, status, "all " + result.rejected().size() + " events rejected, first: " + result.rejected().get(0).reason());
@@ -453,27 +469,6 @@ final class HttpApi implements AutoCloseable {
     return false;
   }
 
-  private void healthz(RoutingContext ctx) {
-    Health.Report h = health.report();
-    JsonObject checks = new JsonObject();
-    for (Health.Check c : h.checks()) {
-      checks.put(c.name(), new JsonObject()
-          .put("state", c.state().ok() ? "ok" : c.healthy() ? "retrying" : "failing")
-          .put("reason", c.state().reason())
-          .put("consecutiveFailures", c.state().consecutiveFailures())
-          .put("backlog", c.backlog()));
-    }
-    checks.put("recovery", h.recovered() ? "done" : "running").put("backlogEvents", h.backlog());
-    JsonObject answer = new JsonObject().put("status", h.healthy() ? "ok" : "unhealthy").put("checks", checks);
-    if (queries != null) {
-      QueryService.CacheCounters cache = queries.cacheStats();
-      answer.put("queryCache", new JsonObject().put("hits", cache.hits()).put("misses", cache.misses())
-          .put("evictions", cache.evictions()).put("entries", cache.entries()));
-    }
-    String json = answer.encode();
-    ctx.response().setStatusCode(h.healthy() ? 200 : 503).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(json);
-  }
-
   private void overloaded(RoutingContext ctx, OverloadedException e) {
     ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Integer.toString(e.retryAfterSeconds()));
     error(ctx, 503, e.getMessage() + "; retry later with the same ids");
@@ -485,6 +480,9 @@ final class HttpApi implements AutoCloseable {
     if (status == 413 && ctx.request().path().startsWith("/v1/entities/")) {
       error(ctx, 413, "body larger than the limit of " + MAX_ATTRIBUTES_BODY_BYTES + " bytes");
     } else if (status == 413) {
+      if (ctx.request().path().equals(HttpMetrics.INGEST_PATH)) {
+        ops.ingestMeters().refused(IngestMeters.RequestReason.BODY_TOO_LARGE);
+      }
       error(ctx, 413, "body larger than the limit of " + maxBodyBytes + " bytes; split the batch");
     } else if (status >= 400 && status < 500) {
       error(ctx, status, t != null && t.getMessage() != null ? t.getMessage() : "bad request");
@@ -531,5 +529,6 @@ final class HttpApi implements AutoCloseable {
     } catch (Exception e) {
       LOG.warn("closing Vert.x did not complete cleanly: {}", e.toString());
     }
+    ops.close();
   }
 }

@@ -6,6 +6,7 @@ import io.tally.core.aggregate.DeltaAggregator;
 import io.tally.core.dedup.DedupWindow;
 import io.tally.model.Event;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The per-event step both modes' processors share: drop a duplicate id, else count the event
@@ -16,7 +17,7 @@ import java.util.List;
  * <p>Attributes are read when the event is processed: a change applies to the events processed
  * after it. With no derivation configured no attribute is read.
  *
- * <p>Thread-safe (immutable); the aggregator and dedup window passed in belong to the calling
+ * <p>Thread-safe (immutable but for a duplicate counter); the aggregator and dedup window passed in belong to the calling
  * processor thread.
  */
 public final class Enrichment {
@@ -25,6 +26,7 @@ public final class Enrichment {
 
   private final DerivedEntities derived;
   private final AttributeStore attributes;
+  private final LongAdder duplicates = new LongAdder();
 
   public Enrichment(DerivedEntities derived, AttributeStore attributes) {
     this.derived = requireNonNull(derived, "derived");
@@ -48,6 +50,7 @@ public final class Enrichment {
   public boolean count(DeltaAggregator aggregator, DedupWindow dedup, int partition, Event event, long appendTimeMillis) {
     List<String> rows = derivedRows(partition, event);
     if (event.id() != null && !dedup.firstSighting(event.id(), appendTimeMillis)) {
+      duplicates.increment();
       return false;
     }
     aggregator.add(event);
@@ -55,6 +58,14 @@ public final class Enrichment {
       aggregator.add(rows.get(i), event);
     }
     return true;
+  }
+
+  /**
+   * Events dropped as duplicates since start, over every partition counted through this instance
+   * (a counter for metrics; replays after a restart count again).
+   */
+  public long duplicatesDropped() {
+    return duplicates.sum();
   }
 
   /** The row entities ({@code name:value~partition}) {@code event} also counts under. */

@@ -15,6 +15,8 @@ final class PartitionState {
   long asOfMillis;
   private Checkpoint lastWritten;
   volatile long appliedOffset;
+  /** The as-of time of the last written checkpoint: counts are complete before it. */
+  volatile long appliedAsOfMillis;
 
   PartitionState(int partition, DedupWindow dedup, Checkpoint from) {
     this.partition = partition;
@@ -24,6 +26,7 @@ final class PartitionState {
     this.asOfMillis = from.asOfMillis();
     this.lastWritten = from;
     this.appliedOffset = from.nextOffset();
+    this.appliedAsOfMillis = from.asOfMillis();
   }
 
   /** The checkpoint that is true once everything consumed so far is applied. */
@@ -38,5 +41,6 @@ final class PartitionState {
   void written(Checkpoint checkpoint) {
     lastWritten = checkpoint;
     appliedOffset = checkpoint.nextOffset();
+    appliedAsOfMillis = checkpoint.asOfMillis();
   }
 }

@@ -83,6 +83,34 @@ public final class ProcessorGroup implements AutoCloseable {
     return total;
   }
 
+  /**
+   * Events of {@code partition} logged but not yet applied to the store, or -1 if this node does
+   * not own it or its thread has not recovered yet.
+   */
+  public long lagEvents(int partition) {
+    for (ProcessorLoop loop : loops) {
+      long lag = loop.lagEvents(partition);
+      if (lag >= 0) {
+        return lag;
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * The as-of time of {@code partition}'s last applied checkpoint (its counts are complete for
+   * events appended before it), or {@link Long#MIN_VALUE} if not owned or not recovered yet.
+   */
+  public long appliedAsOfMillis(int partition) {
+    for (ProcessorLoop loop : loops) {
+      long asOf = loop.appliedAsOfMillis(partition);
+      if (asOf != Long.MIN_VALUE) {
+        return asOf;
+      }
+    }
+    return Long.MIN_VALUE;
+  }
+
   /** The worst health among the threads (the longest-failing one), or OK. */
   public ProcessorHealth health() {
     ProcessorHealth worst = ProcessorHealth.OK;

@@ -274,6 +274,26 @@ final class ProcessorLoop implements Runnable {
     return health;
   }
 
+  /** Events of {@code partition} in the log not yet applied, or -1 if this loop does not own it or has not recovered. */
+  long lagEvents(int partition) {
+    for (PartitionState s : partitions) {
+      if (s.partition == partition) {
+        return Math.max(0, log.head(partition).endOffset() - s.appliedOffset);
+      }
+    }
+    return -1;
+  }
+
+  /** The as-of time of {@code partition}'s applied checkpoint, or {@link Long#MIN_VALUE} if not owned or not recovered. */
+  long appliedAsOfMillis(int partition) {
+    for (PartitionState s : partitions) {
+      if (s.partition == partition) {
+        return s.appliedAsOfMillis;
+      }
+    }
+    return Long.MIN_VALUE;
+  }
+
   /** Events in the log not yet applied, over this loop's partitions (0 until recovered). */
   long backlog() {
     long total = 0;

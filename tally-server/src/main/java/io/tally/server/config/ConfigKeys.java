@@ -94,6 +94,9 @@ public final class ConfigKeys {
   public static final ConfigKey<Long> INGEST_MAX_BACKLOG_EVENTS = key("ingest.max-backlog-events", "--max-backlog-events",
       "5000000", "an integer from 1 to 10000000000", "Most events durable but not yet counted (beyond: 503)",
       longInteger(1, 10_000_000_000L));
+  public static final ConfigKey<Long> OPS_READY_MAX_BACKLOG = key("ops.ready-max-backlog", "--ready-max-backlog", "1000000",
+      "an integer from 0 to 10000000000", "Most events logged but not yet counted while /readyz still answers ready",
+      longInteger(0, 10_000_000_000L));
 
   public static final ConfigKey<List<String>> ENRICH_DERIVE = list("enrich.derive", "--derive", "",
       "attribute names (letters, digits, _ . -), comma-separated",

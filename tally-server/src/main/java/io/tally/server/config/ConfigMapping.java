@@ -10,6 +10,7 @@ import io.tally.core.retention.Retention;
 import io.tally.core.topk.TopKConfig;
 import io.tally.kafka.KafkaSettings;
 import io.tally.server.ClusterConfig;
+import io.tally.server.OpsConfig;
 import io.tally.server.ServerConfig;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -55,7 +56,8 @@ public final class ConfigMapping {
             .withCache(c.get(QUERY_CACHE_ENTRIES), QueryConfig.DEFAULTS.cacheTtlMillis()))
         .withIngest(ingest)
         .withDerive(c.get(ENRICH_DERIVE))
-        .withTopK(new TopKConfig(c.get(TOPK_WINDOWS), c.get(TOPK_SKETCH_SIZE)));
+        .withTopK(new TopKConfig(c.get(TOPK_WINDOWS), c.get(TOPK_SKETCH_SIZE)))
+        .withOps(new OpsConfig(c.get(OPS_READY_MAX_BACKLOG)));
   }
 
   /**

@@ -186,6 +186,9 @@ class ConfigLoaderTest {
     bad.put(CLUSTER_NODE_ID, "node 1");
     bad.put(CLUSTER_ROLES, "ingest,writer");
     bad.put(MODE, "both");
+    bad.put(OPS_READY_MAX_BACKLOG, "-1");
+    bad.put(DEMO_ENABLED, "yes");
+    bad.put(DEMO_RATE, "0");
     assertThat(bad.keySet()).as("a bad value for every key").containsExactlyInAnyOrderElementsOf(ConfigKeys.ALL);
     bad.forEach((key, value) -> assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(key.envName(), value), Map.of()))
         .as(key.name())
