@@ -10,6 +10,7 @@ import io.tally.kafka.KafkaSettings;
 import io.tally.server.ClusterConfig;
 import io.tally.server.ClusterTally;
 import io.tally.rocksdb.FsyncPolicy;
+import io.tally.server.BrowserSettings;
 import io.tally.server.EmbeddedTally;
 import io.tally.server.ServerConfig;
 import java.net.InetSocketAddress;
@@ -70,6 +71,11 @@ final class ServeCommand implements Callable<Integer> {
       description = "Attribute names whose values derive entities: with 'channel', an event on an entity whose "
           + "attributes say channel=c1 also counts for entity channel:c1. Default: none.")
   List<String> derive = new ArrayList<>();
+  @Option(names = "--cors-origin", paramLabel = "ORIGIN",
+      description = "An origin whose web pages may call the API and send events with /tally.js, e.g. "
+          + "https://shop.example (repeatable; * for any). Default: none.")
+  List<String> corsOrigins = new ArrayList<>();
+
   @Option(names = "--topk-windows", defaultValue = "5m,1h,24h",
       description = "Sliding windows of GET /v1/top, comma-separated (whole minutes up to 7d; empty: top-K off). "
           + "Default: ${DEFAULT-VALUE}.")
@@ -153,7 +159,8 @@ final class ServeCommand implements Callable<Integer> {
           .withQuery(QueryConfig.DEFAULTS.withRetention(retention())
               .withCache(queryCacheEntries, QueryConfig.DEFAULTS.cacheTtlMillis()))
           .withDerive(derive)
-          .withTopK(topK);
+          .withTopK(topK)
+          .withBrowser(new BrowserSettings(corsOrigins));
       switch (mode) {
         case "embedded" -> {
           EmbeddedTally t = EmbeddedTally.start(config);

@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /v1/stats}, {@code GET /v1/total}, {@code POST /v1/stats/batch}, {@code GET /v1/top}: queries;
  *   <li>{@code PUT}, {@code GET}, {@code DELETE /v1/entities/{entity}/attributes}: an entity's
  *       attributes (enrichment; {@link AttributeService});
- *   <li>{@code GET /healthz}: processor health and backlog.
+ *   <li>{@code GET /healthz}: processor health and backlog;
+ *   <li>{@code GET /tally.js} and the CORS policy of every route: {@link BrowserAccess}.
  * </ul>
  *
  * Every error answer is {@code {"error": "..."}} with a 4xx or 5xx status, and is logged as one
@@ -92,6 +93,7 @@ final class HttpApi implements AutoCloseable {
     this.maxBodyBytes = config.maxBodyBytes();
     this.vertx = Vertx.vertx();
     router = Router.router(vertx);
+    BrowserAccess.mount(router, config.browser());
     if (ingestor != null) {
       router.post("/v1/events")
           .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))

@@ -29,6 +29,7 @@ import java.util.List;
  * @param validation event limits
  * @param derive attribute names whose values derive entities ({@code --derive}; default none)
  * @param topK the Top-K windows and sketch size
+ * @param browser origins whose pages may call the API ({@code --cors-origin}; default none)
  */
 public record ServerConfig(
     String host,
@@ -43,7 +44,8 @@ public record ServerConfig(
     IngestLimits ingest,
     ValidationLimits validation,
     List<String> derive,
-    TopKConfig topK) {
+    TopKConfig topK,
+    BrowserSettings browser) {
 
   public static final int DEFAULT_PORT = 8080;
   public static final int DEFAULT_PARTITIONS = 8;
@@ -58,6 +60,7 @@ public record ServerConfig(
     derive = List.copyOf(derive);
     DerivedEntities.of(derive); // validates the names
     requireNonNull(topK, "topK");
+    requireNonNull(browser, "browser");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
     }
@@ -75,35 +78,35 @@ public record ServerConfig(
     return new ServerConfig(
         "127.0.0.1", DEFAULT_PORT, dataDir, DEFAULT_PARTITIONS, FsyncPolicy.ALWAYS, 4 << 20, QueryConfig.DEFAULTS,
         7L * 24 * 3600 * 1000, ProcessorConfig.DEFAULTS, IngestLimits.DEFAULTS, ValidationLimits.DEFAULTS, List.of(),
-        TopKConfig.DEFAULTS);
+        TopKConfig.DEFAULTS, BrowserSettings.DEFAULTS);
   }
 
   public ServerConfig withPort(int p) {
-    return new ServerConfig(host, p, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK);
+    return new ServerConfig(host, p, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, browser);
   }
 
   public ServerConfig withHost(String h) {
-    return new ServerConfig(h, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK);
+    return new ServerConfig(h, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, browser);
   }
 
   public ServerConfig withPartitions(int n) {
-    return new ServerConfig(host, port, dataDir, n, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK);
+    return new ServerConfig(host, port, dataDir, n, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, browser);
   }
 
   public ServerConfig withFsync(FsyncPolicy f) {
-    return new ServerConfig(host, port, dataDir, partitions, f, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK);
+    return new ServerConfig(host, port, dataDir, partitions, f, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, browser);
   }
 
   public ServerConfig withProcessor(ProcessorConfig pc) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, pc, ingest, validation, derive, topK);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, pc, ingest, validation, derive, topK, browser);
   }
 
   public ServerConfig withIngest(IngestLimits il) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, il, validation, derive, topK);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, il, validation, derive, topK, browser);
   }
 
   public ServerConfig withQuery(QueryConfig q) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, q, logRetentionMillis, processor, ingest, validation, derive, topK);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, q, logRetentionMillis, processor, ingest, validation, derive, topK, browser);
   }
 
   /**
@@ -125,11 +128,11 @@ public record ServerConfig(
   }
 
   public ServerConfig withMaxBodyBytes(int bytes) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, bytes, query, logRetentionMillis, processor, ingest, validation, derive, topK);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, bytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, browser);
   }
 
   public ServerConfig withDerive(List<String> names) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, names, topK);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, names, topK, browser);
   }
 
   /** The derivation {@link #derive} configures. */
@@ -138,6 +141,10 @@ public record ServerConfig(
   }
 
   public ServerConfig withTopK(TopKConfig t) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, t);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, t, browser);
+  }
+
+  public ServerConfig withBrowser(BrowserSettings b) {
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, b);
   }
 }
