@@ -105,6 +105,11 @@ public final class TallyClient implements AutoCloseable {
     return sender.dropped();
   }
 
+  /** Events waiting in the buffer for a batch (not those already in flight). */
+  public int bufferedEvents() {
+    return sender.buffered();
+  }
+
   /** The circuit breaker state of one of the base URLs (as given to the builder). */
   public CircuitBreaker.State breakerState(String baseUrl) {
     return nodes.state(URI.create(baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl));

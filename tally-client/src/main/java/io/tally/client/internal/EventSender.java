@@ -116,6 +116,11 @@ public final class EventSender implements AutoCloseable {
     return dropped.get();
   }
 
+  /** Events in the buffer, not yet taken into a batch. */
+  public int buffered() {
+    return queue.size();
+  }
+
   /** Events buffered or in flight, not yet completed. */
   public int outstanding() {
     return outstanding.size();
