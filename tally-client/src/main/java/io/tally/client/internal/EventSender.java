@@ -170,7 +170,14 @@ public final class EventSender implements AutoCloseable {
       batch.add(first);
       carry = gather(first, batch);
       inFlight.acquireUninterruptibly();
-      send(batch).whenComplete((v, e) -> inFlight.release());
+      try {
+        send(batch).whenComplete((v, e) -> inFlight.release());
+      } catch (RuntimeException e) { // e.g. out of memory serializing: fail the batch, keep the thread
+        inFlight.release();
+        for (Pending p : batch) {
+          p.future().completeExceptionally(new TallyClientException("could not send the batch: " + e, e));
+        }
+      }
     }
   }
 
