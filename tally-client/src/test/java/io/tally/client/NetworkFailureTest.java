@@ -138,7 +138,7 @@ class NetworkFailureTest {
     a.mode(Mode.UNAVAILABLE);
     try (TallyClient client = TallyClient.builder().baseUrls(a.url(), b.url()).listener(listener).linger(Duration.ZERO)
         .retry(10, Duration.ofMillis(5), Duration.ofMillis(20))
-        .circuitBreaker(50, 4, 4, Duration.ofMillis(2000), 1).build()) {
+        .circuitBreaker(50, 4, 4, Duration.ofMillis(3000), 1).build()) {
       for (int i = 0; i < 8; i++) {
         assertThat(client.send("video:1", "view").join()).isNotBlank(); // retried onto b
       }
@@ -151,7 +151,7 @@ class NetworkFailureTest {
       }
       assertThat(a.received()).hasSize(seenByA); // skipped while open
 
-      Awaitility.await().pollDelay(Duration.ofMillis(2050)).atMost(Duration.ofSeconds(5)).until(() -> {
+      Awaitility.await().pollDelay(Duration.ofMillis(3050)).atMost(Duration.ofSeconds(5)).until(() -> {
         client.send("video:1", "view").join();
         return a.received().size() > seenByA;
       });
@@ -159,7 +159,7 @@ class NetworkFailureTest {
       assertThat(client.breakerState(a.url())).isEqualTo(State.OPEN);
 
       a.mode(Mode.ACCEPT);
-      Awaitility.await().pollDelay(Duration.ofMillis(2050)).atMost(Duration.ofSeconds(5)).until(() -> {
+      Awaitility.await().pollDelay(Duration.ofMillis(3050)).atMost(Duration.ofSeconds(5)).until(() -> {
         client.send("video:1", "view").join();
         return client.breakerState(a.url()) == State.CLOSED;
       });
