@@ -50,7 +50,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /v1/overview}: ingest rate, lag and freshness ({@link Overview});
  *   <li>{@code GET /}: the live dashboard ({@link Dashboard});
  *   <li>{@code GET /metrics}, {@code /healthz}, {@code /readyz}, {@code /openapi.yaml}, {@code /docs}:
- *       operations ({@link OpsRoutes}).
+ *       operations ({@link OpsRoutes});
+ *   <li>{@code GET /tally.js} and the CORS policy of every route: {@link BrowserAccess}.
  * </ul>
  *
  * Every error answer is {@code {"error": "..."}} with a 4xx or 5xx status, and is logged as one
@@ -96,6 +97,7 @@ final class HttpApi implements AutoCloseable {
     this.vertx = Vertx.vertx();
     router = Router.router(vertx);
     ops.mountMetricsHandler(router);
+    BrowserAccess.mount(router, config.browser());
     if (ingestor != null) {
       router.post("/v1/events")
           .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))

@@ -30,6 +30,7 @@ import java.util.List;
  * @param derive attribute names whose values derive entities ({@code --derive}; default none)
  * @param topK the Top-K windows and sketch size
  * @param ops what readiness requires ({@link OpsConfig})
+ * @param browser origins whose pages may call the API ({@code --cors-origin}; default none)
  */
 public record ServerConfig(
     String host,
@@ -45,7 +46,8 @@ public record ServerConfig(
     ValidationLimits validation,
     List<String> derive,
     TopKConfig topK,
-    OpsConfig ops) {
+    OpsConfig ops,
+    BrowserSettings browser) {
 
   public static final int DEFAULT_PORT = 8080;
   public static final int DEFAULT_PARTITIONS = 8;
@@ -61,6 +63,7 @@ public record ServerConfig(
     DerivedEntities.of(derive); // validates the names
     requireNonNull(topK, "topK");
     requireNonNull(ops, "ops");
+    requireNonNull(browser, "browser");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
     }
@@ -78,35 +81,35 @@ public record ServerConfig(
     return new ServerConfig(
         "127.0.0.1", DEFAULT_PORT, dataDir, DEFAULT_PARTITIONS, FsyncPolicy.ALWAYS, 4 << 20, QueryConfig.DEFAULTS,
         7L * 24 * 3600 * 1000, ProcessorConfig.DEFAULTS, IngestLimits.DEFAULTS, ValidationLimits.DEFAULTS, List.of(),
-        TopKConfig.DEFAULTS, OpsConfig.DEFAULTS);
+        TopKConfig.DEFAULTS, OpsConfig.DEFAULTS, BrowserSettings.DEFAULTS);
   }
 
   public ServerConfig withPort(int p) {
-    return new ServerConfig(host, p, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops);
+    return new ServerConfig(host, p, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops, browser);
   }
 
   public ServerConfig withHost(String h) {
-    return new ServerConfig(h, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops);
+    return new ServerConfig(h, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops, browser);
   }
 
   public ServerConfig withPartitions(int n) {
-    return new ServerConfig(host, port, dataDir, n, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops);
+    return new ServerConfig(host, port, dataDir, n, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops, browser);
   }
 
   public ServerConfig withFsync(FsyncPolicy f) {
-    return new ServerConfig(host, port, dataDir, partitions, f, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops);
+    return new ServerConfig(host, port, dataDir, partitions, f, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops, browser);
   }
 
   public ServerConfig withProcessor(ProcessorConfig pc) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, pc, ingest, validation, derive, topK, ops);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, pc, ingest, validation, derive, topK, ops, browser);
   }
 
   public ServerConfig withIngest(IngestLimits il) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, il, validation, derive, topK, ops);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, il, validation, derive, topK, ops, browser);
   }
 
   public ServerConfig withQuery(QueryConfig q) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, q, logRetentionMillis, processor, ingest, validation, derive, topK, ops);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, q, logRetentionMillis, processor, ingest, validation, derive, topK, ops, browser);
   }
 
   /**
@@ -128,11 +131,11 @@ public record ServerConfig(
   }
 
   public ServerConfig withMaxBodyBytes(int bytes) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, bytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, bytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops, browser);
   }
 
   public ServerConfig withDerive(List<String> names) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, names, topK, ops);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, names, topK, ops, browser);
   }
 
   /** The derivation {@link #derive} configures. */
@@ -141,10 +144,14 @@ public record ServerConfig(
   }
 
   public ServerConfig withTopK(TopKConfig t) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, t, ops);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, t, ops, browser);
   }
 
   public ServerConfig withOps(OpsConfig o) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, o);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, o, browser);
+  }
+
+  public ServerConfig withBrowser(BrowserSettings b) {
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops, b);
   }
 }

@@ -10,6 +10,7 @@ import io.tally.core.retention.Retention;
 import io.tally.core.topk.TopKConfig;
 import io.tally.core.topk.TopKWindow;
 import io.tally.rocksdb.FsyncPolicy;
+import io.tally.server.BrowserSettings;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -103,6 +104,10 @@ public final class ConfigKeys {
       "Attributes whose values derive entities: with 'channel', an event on an entity whose attributes say "
           + "channel=c1 also counts for channel:c1",
       names -> DerivedEntities.of(names).attributeNames());
+
+  public static final ConfigKey<BrowserSettings> BROWSER_CORS_ORIGINS = list("browser.cors-origins", "--cors-origin", "",
+      "origins scheme://host[:port] (no path), or *, comma-separated or the flag repeated",
+      "Origins whose pages may call the API and send beacons (/tally.js); none by default", BrowserSettings::new);
 
   public static final ConfigKey<List<TopKWindow>> TOPK_WINDOWS = list("topk.windows", "--topk-windows", "5m,1h,24h",
       "windows of whole minutes from 1m to 7d such as 5m, 1h, 24h, comma-separated; empty turns top-K off",

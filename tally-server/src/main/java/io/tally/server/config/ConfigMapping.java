@@ -57,7 +57,8 @@ public final class ConfigMapping {
         .withIngest(ingest)
         .withDerive(c.get(ENRICH_DERIVE))
         .withTopK(new TopKConfig(c.get(TOPK_WINDOWS), c.get(TOPK_SKETCH_SIZE)))
-        .withOps(new OpsConfig(c.get(OPS_READY_MAX_BACKLOG)));
+        .withOps(new OpsConfig(c.get(OPS_READY_MAX_BACKLOG)))
+        .withBrowser(c.get(BROWSER_CORS_ORIGINS));
   }
 
   /**

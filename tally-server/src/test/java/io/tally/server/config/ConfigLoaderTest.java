@@ -189,6 +189,7 @@ class ConfigLoaderTest {
     bad.put(OPS_READY_MAX_BACKLOG, "-1");
     bad.put(DEMO_ENABLED, "yes");
     bad.put(DEMO_RATE, "0");
+    bad.put(BROWSER_CORS_ORIGINS, "https://shop.example/path");
     assertThat(bad.keySet()).as("a bad value for every key").containsExactlyInAnyOrderElementsOf(ConfigKeys.ALL);
     bad.forEach((key, value) -> assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(key.envName(), value), Map.of()))
         .as(key.name())

@@ -1,0 +1,123 @@
+package io.tally.client.internal;
+
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import io.tally.client.ClientListener;
+import io.tally.client.RequestFailedException;
+import io.tally.client.TallyClientException;
+import io.tally.model.json.AnswerJsonReader;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * One logical request with retries (Resilience4j {@link Retry}, {@link FullJitterBackoff}) over
+ * the {@link NodePool}: each attempt takes the next node whose breaker permits, sends the same
+ * payload, and reports to that node's breaker (a timeout, connection error, 5xx or 429 is a
+ * failure; any other answer a success, since the node is up). Only {@link RetriableException}s
+ * are retried; anything else fails the request at once.
+ *
+ * <p>Thread-safe; retries are scheduled on the given scheduler.
+ */
+public final class ResilientCaller {
+  /** Reads an answer; throws {@link RetriableException} or a {@link TallyClientException} for a failure. */
+  public interface Interpreter<T> extends Function<HttpTransport.Response, T> {}
+
+  private final NodePool nodes;
+  private final HttpTransport transport;
+  private final Retry retry;
+  private final ScheduledExecutorService scheduler;
+  private final int maxAttempts;
+
+  public ResilientCaller(ClientConfig config, NodePool nodes, HttpTransport transport, ScheduledExecutorService scheduler) {
+    this.nodes = nodes;
+    this.transport = transport;
+    this.scheduler = scheduler;
+    this.maxAttempts = config.maxAttempts();
+    this.retry = Retry.of("tally", RetryConfig.custom()
+        .maxAttempts(config.maxAttempts())
+        .intervalBiFunction(new FullJitterBackoff(config.initialBackoff(), config.maxBackoff()))
+        .retryOnException(e -> e instanceof RetriableException)
+        .build());
+    ClientListener listener = config.listener();
+    retry.getEventPublisher().onRetry(e ->
+        listener.onRetry(e.getNumberOfRetryAttempts(), e.getWaitInterval(), e.getLastThrowable()));
+  }
+
+  /**
+   * Sends until an answer is interpreted without a retriable failure or the attempts are spent.
+   * Fails with {@link RequestFailedException} (attempts spent; the cause is the last failure) or
+   * whatever non-retriable {@link TallyClientException} the interpreter threw.
+   *
+   * @param body null for a GET
+   */
+  public <T> CompletableFuture<T> call(String pathAndQuery, HttpTransport.Payload body, Interpreter<T> interpreter) {
+    return retry.executeCompletionStage(scheduler, () -> attempt(pathAndQuery, body, interpreter))
+        .toCompletableFuture()
+        .handle((value, failure) -> {
+          if (failure == null) {
+            return value;
+          }
+          Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+          if (cause instanceof RetriableException r) {
+            throw new RequestFailedException("gave up after " + maxAttempts + " attempts: " + r.getMessage(), r.status(), r);
+          }
+          if (cause instanceof TallyClientException t) {
+            throw t;
+          }
+          throw new TallyClientException("request failed: " + cause, cause);
+        });
+  }
+
+  private <T> CompletableFuture<T> attempt(String pathAndQuery, HttpTransport.Payload body, Interpreter<T> interpreter) {
+    CompletableFuture<T> outcome = new CompletableFuture<>();
+    NodePool.Node node;
+    try {
+      node = nodes.acquire();
+    } catch (RetriableException e) {
+      outcome.completeExceptionally(e);
+      return outcome;
+    }
+    long start = System.nanoTime();
+    transport.send(node.uri(), pathAndQuery, body).whenComplete((response, error) -> {
+      long elapsed = System.nanoTime() - start;
+      if (error != null) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        node.breaker().onError(elapsed, TimeUnit.NANOSECONDS, cause);
+        outcome.completeExceptionally(new RetriableException(node.uri() + ": " + cause, 0, cause));
+        return;
+      }
+      try {
+        T value = interpreter.apply(response);
+        node.breaker().onSuccess(elapsed, TimeUnit.NANOSECONDS);
+        outcome.complete(value);
+      } catch (RetriableException e) {
+        node.breaker().onError(elapsed, TimeUnit.NANOSECONDS, e);
+        outcome.completeExceptionally(e);
+      } catch (RuntimeException e) {
+        node.breaker().onSuccess(elapsed, TimeUnit.NANOSECONDS);
+        outcome.completeExceptionally(e);
+      }
+    });
+    return outcome;
+  }
+
+  /**
+   * Throws {@link RetriableException} for 408, 429 and 5xx, else {@link RequestFailedException}
+   * with the server's reason for any status other than {@code expected}.
+   */
+  public static void requireStatus(HttpTransport.Response response, int expected) {
+    int status = response.status();
+    if (status == expected) {
+      return;
+    }
+    String reason = AnswerJsonReader.errorReason(response.body());
+    String message = "HTTP " + status + (reason != null ? ": " + reason : "");
+    if (status == 408 || status == 429 || status >= 500) {
+      throw new RetriableException(message, status, null);
+    }
+    throw new RequestFailedException(message, status, null);
+  }
+}

@@ -1,0 +1,5 @@
+/**
+ * The SDK's machinery, not API: the event buffer and its sender thread, the node pool with its
+ * circuit breakers, the HTTP transport, the backoff and the id generator.
+ */
+package io.tally.client.internal;
