@@ -15,11 +15,13 @@ import io.tally.core.retention.Retention;
 import io.tally.core.topk.TopKService;
 import io.tally.core.validate.EventValidator;
 import io.tally.model.Granularity;
+import io.tally.rocksdb.RocksDbApiKeyStore;
 import io.tally.rocksdb.RocksDbAttributeStore;
 import io.tally.rocksdb.RocksDbCounterStore;
 import io.tally.rocksdb.RocksDbEventLog;
 import io.tally.rocksdb.RocksDbStorage;
 import io.tally.core.store.DeltaSink;
+import io.tally.server.security.GatewaySecurity;
 import java.time.InstantSource;
 import java.util.function.UnaryOperator;
 import java.util.concurrent.Executors;
@@ -84,8 +86,10 @@ public final class EmbeddedTally implements AutoCloseable {
       maintenance.scheduleWithFixedDelay(() -> runQuietly(retention), 1, 60, TimeUnit.SECONDS);
       Retention counterRetention = config.query().retention();
       maintenance.scheduleWithFixedDelay(() -> runQuietly(() -> expire(counterRetention, clock)), 5, 60, TimeUnit.SECONDS);
+      GatewaySecurity security = GatewaySecurity.create(config.security(), config.host(), config.maxBodyBytes(),
+          new RocksDbApiKeyStore(storage), clock);
       http = HttpApi.start(config, ingestor, queries, attributeService, topK,
-          Health.of(processors, clock, config.processor().unhealthyAfterMillis()));
+          Health.of(processors, clock, config.processor().unhealthyAfterMillis()), security);
     } catch (RuntimeException e) {
       stopStorage(); // e.g. the port is taken: undo what started, in reverse
       throw e;
@@ -117,7 +121,7 @@ public final class EmbeddedTally implements AutoCloseable {
   }
 
   public String url() {
-    return "http://" + (config.host().contains(":") ? "[" + config.host() + "]" : config.host()) + ":" + port();
+    return http.scheme() + "://" + (config.host().contains(":") ? "[" + config.host() + "]" : config.host()) + ":" + port();
   }
 
   /** Events logged but not yet counted. */

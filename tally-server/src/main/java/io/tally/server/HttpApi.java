@@ -14,6 +14,7 @@ import io.tally.model.json.AttributesJson;
 import io.tally.model.json.EventJsonReader;
 import io.tally.model.json.MalformedBodyException;
 import io.tally.model.json.TallyJson;
+import io.tally.server.security.GatewaySecurity;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -81,9 +82,10 @@ final class HttpApi implements AutoCloseable {
   private final Health health;
   private final AttributeService attributes;
   private final int maxBodyBytes;
+  private final GatewaySecurity security;
 
   private HttpApi(ServerConfig config, Ingestor ingestor, QueryService queries, AttributeService attributes,
-      TopKService topK, Health health) {
+      TopKService topK, Health health, GatewaySecurity security) {
     this.ingestor = ingestor;
     this.queries = queries;
     this.attributes = attributes;
@@ -92,6 +94,8 @@ final class HttpApi implements AutoCloseable {
     this.maxBodyBytes = config.maxBodyBytes();
     this.vertx = Vertx.vertx();
     router = Router.router(vertx);
+    this.security = security;
+    security.mount(router, vertx); // first: keys, scopes, rate limits, request deadlines
     if (ingestor != null) {
       router.post("/v1/events")
           .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
@@ -125,13 +129,13 @@ final class HttpApi implements AutoCloseable {
     router.route().failureHandler(this::failure);
     router.errorHandler(404, ctx -> error(ctx, 404, "no route " + ctx.request().path()));
     router.errorHandler(405, ctx -> error(ctx, 405, "method " + ctx.request().method() + " not allowed on " + ctx.request().path()));
-    options = new HttpServerOptions()
+    options = security.configure(new HttpServerOptions()
         .setHost(config.host())
         .setPort(config.port())
         .setCompressionSupported(true)
         .setDecompressionSupported(true)
         .setMaxInitialLineLength(8192)
-        .setMaxHeaderSize(16384);
+        .setMaxHeaderSize(16384));
   }
 
   /**
@@ -153,7 +157,7 @@ final class HttpApi implements AutoCloseable {
     vertx.deployVerticle(() -> new VerticleBase() {
       @Override
       public Future<?> start() {
-        HttpServer server = vertx.createHttpServer(bound).requestHandler(router);
+        HttpServer server = vertx.createHttpServer(bound).requestHandler(router).connectionHandler(security::onConnection);
         synchronized (servers) {
           servers.add(server);
         }
@@ -169,18 +173,25 @@ final class HttpApi implements AutoCloseable {
    * @param queries null without the query role
    * @param attributes null on a node that serves no attribute routes
    * @param topK null without the query role
+   * @param security the gateway's security, owned (closed) by the API from now on
    */
   static HttpApi start(ServerConfig config, Ingestor ingestor, QueryService queries, AttributeService attributes,
-      TopKService topK, Health health) {
-    HttpApi api = new HttpApi(config, ingestor, queries, attributes, topK, health);
+      TopKService topK, Health health, GatewaySecurity security) {
+    HttpApi api = new HttpApi(config, ingestor, queries, attributes, topK, health, security);
     try {
       api.listen(Math.max(1, Runtime.getRuntime().availableProcessors()));
     } catch (Exception e) {
       api.vertx.close();
+      security.close();
       throw new TallyException("cannot listen on " + config.host() + ":" + config.port() + ": "
           + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
     }
     return api;
+  }
+
+  /** {@code https} with TLS, else {@code http}. */
+  String scheme() {
+    return security.scheme();
   }
 
   int port() {
@@ -521,5 +532,6 @@ final class HttpApi implements AutoCloseable {
     } catch (Exception e) {
       LOG.warn("closing Vert.x did not complete cleanly: {}", e.toString());
     }
+    security.close();
   }
 }

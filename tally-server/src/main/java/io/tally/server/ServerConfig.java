@@ -9,6 +9,7 @@ import io.tally.core.query.QueryConfig;
 import io.tally.core.topk.TopKConfig;
 import io.tally.core.validate.ValidationLimits;
 import io.tally.rocksdb.FsyncPolicy;
+import io.tally.server.security.SecurityConfig;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -29,6 +30,7 @@ import java.util.List;
  * @param validation event limits
  * @param derive attribute names whose values derive entities ({@code --derive}; default none)
  * @param topK the Top-K windows and sketch size
+ * @param security auth, TLS, rate limits and HTTP limits (docs/security.md)
  */
 public record ServerConfig(
     String host,
@@ -43,7 +45,8 @@ public record ServerConfig(
     IngestLimits ingest,
     ValidationLimits validation,
     List<String> derive,
-    TopKConfig topK) {
+    TopKConfig topK,
+    SecurityConfig security) {
 
   public static final int DEFAULT_PORT = 8080;
   public static final int DEFAULT_PARTITIONS = 8;
@@ -58,6 +61,7 @@ public record ServerConfig(
     derive = List.copyOf(derive);
     DerivedEntities.of(derive); // validates the names
     requireNonNull(topK, "topK");
+    requireNonNull(security, "security");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
     }
@@ -75,35 +79,35 @@ public record ServerConfig(
     return new ServerConfig(
         "127.0.0.1", DEFAULT_PORT, dataDir, DEFAULT_PARTITIONS, FsyncPolicy.ALWAYS, 4 << 20, QueryConfig.DEFAULTS,
         7L * 24 * 3600 * 1000, ProcessorConfig.DEFAULTS, IngestLimits.DEFAULTS, ValidationLimits.DEFAULTS, List.of(),
-        TopKConfig.DEFAULTS);
+        TopKConfig.DEFAULTS, SecurityConfig.DEFAULTS);
   }
 
   public ServerConfig withPort(int p) {
-    return new ServerConfig(host, p, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK);
+    return new ServerConfig(host, p, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, security);
   }
 
   public ServerConfig withHost(String h) {
-    return new ServerConfig(h, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK);
+    return new ServerConfig(h, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, security);
   }
 
   public ServerConfig withPartitions(int n) {
-    return new ServerConfig(host, port, dataDir, n, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK);
+    return new ServerConfig(host, port, dataDir, n, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, security);
   }
 
   public ServerConfig withFsync(FsyncPolicy f) {
-    return new ServerConfig(host, port, dataDir, partitions, f, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK);
+    return new ServerConfig(host, port, dataDir, partitions, f, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, security);
   }
 
   public ServerConfig withProcessor(ProcessorConfig pc) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, pc, ingest, validation, derive, topK);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, pc, ingest, validation, derive, topK, security);
   }
 
   public ServerConfig withIngest(IngestLimits il) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, il, validation, derive, topK);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, il, validation, derive, topK, security);
   }
 
   public ServerConfig withQuery(QueryConfig q) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, q, logRetentionMillis, processor, ingest, validation, derive, topK);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, q, logRetentionMillis, processor, ingest, validation, derive, topK, security);
   }
 
   /**
@@ -125,11 +129,11 @@ public record ServerConfig(
   }
 
   public ServerConfig withMaxBodyBytes(int bytes) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, bytes, query, logRetentionMillis, processor, ingest, validation, derive, topK);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, bytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, security);
   }
 
   public ServerConfig withDerive(List<String> names) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, names, topK);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, names, topK, security);
   }
 
   /** The derivation {@link #derive} configures. */
@@ -138,6 +142,10 @@ public record ServerConfig(
   }
 
   public ServerConfig withTopK(TopKConfig t) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, t);
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, t, security);
+  }
+
+  public ServerConfig withSecurity(SecurityConfig s) {
+    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, s);
   }
 }
