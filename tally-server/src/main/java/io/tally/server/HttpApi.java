@@ -483,7 +483,9 @@ final class HttpApi implements AutoCloseable {
   private void failure(RoutingContext ctx) {
     int status = ctx.statusCode();
     Throwable t = ctx.failure();
-    if (status == 413 && ctx.request().path().startsWith("/v1/entities/")) {
+    if (t instanceof io.vertx.core.http.HttpClosedException) {
+      LOG.info("{} {}: the connection closed before the request was read", ctx.request().method(), ctx.request().path());
+    } else if (status == 413 && ctx.request().path().startsWith("/v1/entities/")) {
       error(ctx, 413, "body larger than the limit of " + MAX_ATTRIBUTES_BODY_BYTES + " bytes");
     } else if (status == 413) {
       error(ctx, 413, "body larger than the limit of " + maxBodyBytes + " bytes; split the batch");

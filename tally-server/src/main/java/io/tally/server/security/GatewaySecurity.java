@@ -94,10 +94,16 @@ public final class GatewaySecurity implements AutoCloseable {
     return config.tls().enabled() ? "https" : "http";
   }
 
-  /** Applies TLS (with ALPN for HTTP/2), the size limits and the idle timeout. */
+  /**
+   * Applies TLS (with ALPN for HTTP/2), the size limits and the idle timeout. Cleartext HTTP/2
+   * (h2c) is switched off: to spot an h2c upgrade Vert.x holds a new connection back until its
+   * first request head is complete, which would hide a client dribbling that head from the
+   * connection guard.
+   */
   public HttpServerOptions configure(HttpServerOptions options) {
     SecurityConfig.Limits l = config.limits();
-    options.setMaxInitialLineLength(l.maxRequestLineBytes())
+    options.setHttp2ClearTextEnabled(false)
+        .setMaxInitialLineLength(l.maxRequestLineBytes())
         .setMaxHeaderSize(l.maxHeaderBytes())
         .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, l.idleTimeoutMillis()))
         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
