@@ -83,6 +83,12 @@ final class SecurityGate {
       tooMany(ctx, "address " + address);
       return;
     }
+    try {
+      req.params(); // decoded once here, so a malformed query string is a 400 rather than a failure later
+    } catch (IllegalArgumentException e) {
+      refuse(ctx, 400, "malformed query string: " + AuditLog.clean(String.valueOf(e.getMessage())));
+      return;
+    }
     String path = req.path();
     if (req.method() == HttpMethod.OPTIONS || path == null || !path.startsWith("/v1/")) {
       ctx.next();
