@@ -131,6 +131,8 @@ final class ServeCommand implements Callable<Integer> {
       description = "Cluster mode: how soon a dead node's partitions move. Default: ${DEFAULT-VALUE}.")
   int sessionTimeoutMillis;
 
+  @picocli.CommandLine.Mixin SecurityOptions security;
+
   @Override
   public Integer call() throws Exception {
     TopKConfig topK;
@@ -153,7 +155,8 @@ final class ServeCommand implements Callable<Integer> {
           .withQuery(QueryConfig.DEFAULTS.withRetention(retention())
               .withCache(queryCacheEntries, QueryConfig.DEFAULTS.cacheTtlMillis()))
           .withDerive(derive)
-          .withTopK(topK);
+          .withTopK(topK)
+          .withSecurity(security.toConfig());
       switch (mode) {
         case "embedded" -> {
           EmbeddedTally t = EmbeddedTally.start(config);
