@@ -89,12 +89,14 @@ final class SecurityGate {
       refuse(ctx, 400, "malformed query string: " + AuditLog.clean(String.valueOf(e.getMessage())));
       return;
     }
-    String path = req.path();
+    // the path the router matches on (dot segments and double slashes resolved, unreserved
+    // escapes decoded): deciding on the raw path would let /v1/x/../admin/keys pass as an unknown route
+    String path = ctx.normalizedPath();
     if (req.method() == HttpMethod.OPTIONS || path == null || !path.startsWith("/v1/")) {
       ctx.next();
       return;
     }
-    Scope scope = scopeOf(req.method(), path);
+    Scope scope = scopeOf(path);
     if (!authOn.getAsBoolean()) {
       if (scope == Scope.ADMIN) {
         AuditLog.onEnd(ctx, null, true);
@@ -102,13 +104,13 @@ final class SecurityGate {
       ctx.next();
       return;
     }
-    authenticate(ctx, scope);
+    authenticate(ctx, path, scope);
   }
 
-  private void authenticate(RoutingContext ctx, Scope scope) {
+  private void authenticate(RoutingContext ctx, String path, Scope scope) {
     HttpServerRequest req = ctx.request();
     String token = bearer(req);
-    if (token == null && req.method() == HttpMethod.POST && "/v1/events".equals(req.path())) {
+    if (token == null && req.method() == HttpMethod.POST && "/v1/events".equals(path)) {
       String inUrl = req.getParam("key");
       if (inUrl != null && !ApiKeyTokens.looksPublishable(inUrl)) {
         unauthorized(ctx, scope, "only publishable keys (tly_pk_…) may be sent in the URL; send secret keys as "
@@ -151,7 +153,7 @@ final class SecurityGate {
   }
 
   /** The scope a route needs; null for unknown {@code /v1/} routes (any valid key, then 404). */
-  static Scope scopeOf(HttpMethod method, String path) {
+  static Scope scopeOf(String path) {
     if (path.equals("/v1/events")) {
       return Scope.INGEST;
     }

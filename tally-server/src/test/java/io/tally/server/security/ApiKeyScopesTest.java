@@ -164,6 +164,20 @@ class ApiKeyScopesTest {
   }
 
   @Test
+  void pathTricksDoNotReachRoutesAKeyLacksTheScopeFor() throws Exception {
+    String ingest = create(admin, "{\"name\":\"sneaky\",\"scopes\":[\"ingest\"]}");
+    for (String path : new String[] {"/v1/x/../admin/keys", "//v1/admin/keys", "/v1/./admin/keys", "/v1//admin/keys",
+        "/v1/%61dmin/keys", "/./v1/admin/keys", "/v1/events/../admin/keys", "/x/../v1/admin/keys", "/v1/total/../admin/keys"}) {
+      for (String key : new String[] {null, ingest}) {
+        RawHttp.Answer a = RawHttp.exchange(tally.port(), RawHttp.request("GET", path, null,
+            key == null ? null : "Bearer " + key, new byte[0]));
+        assertThat(a.status()).as(path + " with " + (key == null ? "no key" : "an ingest key") + ": " + a.body())
+            .isIn(400, 401, 403, 404);
+      }
+    }
+  }
+
+  @Test
   void listingShowsRecordsButNeverKeys() {
     HttpResponse<String> r = http.get(admin, "/v1/admin/keys");
     assertThat(r.statusCode()).isEqualTo(200);
