@@ -50,6 +50,7 @@ import picocli.CommandLine.Option;
     description = "Measure ingest throughput, query latency and freshness against a running Tally.")
 final class BenchCommand implements Callable<Integer> {
   @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "Default: ${DEFAULT-VALUE}.") String url;
+  @picocli.CommandLine.Mixin ClientOptions client;
   @Option(names = "--clients", defaultValue = "4", description = "Concurrent ingest connections. Default: ${DEFAULT-VALUE}.") int clients;
   @Option(names = "--batch", defaultValue = "1000", description = "Events per request. Default: ${DEFAULT-VALUE}.") int batch;
   @Option(names = "--duration", defaultValue = "20s", converter = DurationConverter.class,
@@ -172,7 +173,7 @@ final class BenchCommand implements Callable<Integer> {
     URI u = URI.create(url);
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
     HttpClientAgent http = vertx.createHttpClient(
-        new HttpClientOptions().setDefaultHost(u.getHost()).setDefaultPort(u.getPort()).setKeepAlive(true),
+        tls(new HttpClientOptions().setDefaultHost(u.getHost()).setDefaultPort(u.getPort()).setKeepAlive(true), u),
         new PoolOptions().setHttp1MaxSize(clients + 2 + (queryRate > 0 ? 32 : 0)));
     CountDownLatch ingestDone = new CountDownLatch(clients);
     CountDownLatch done = new CountDownLatch(2);
@@ -355,18 +356,33 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /** GET whose body is always read (so the pooled connection is released) and which fails unless 200. */
-  private static Future<Buffer> get(HttpClientAgent http, String path) {
+  private Future<Buffer> get(HttpClientAgent http, String path) {
     return http.request(options(HttpMethod.GET, path)).compose(req -> req.send())
         .compose(resp -> resp.body().compose(body -> resp.statusCode() == 200
             ? Future.succeededFuture(body) : Future.failedFuture("HTTP " + resp.statusCode())))
         .timeout(ANSWER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
   }
 
+  /** HTTPS for an https URL, trusting {@code --ca-file} when given. */
+  private HttpClientOptions tls(HttpClientOptions options, URI u) {
+    if ("https".equalsIgnoreCase(u.getScheme())) {
+      options.setSsl(true).setUseAlpn(true);
+      if (client.caFile != null) {
+        options.setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(client.caFile.toString()));
+      }
+    }
+    return options;
+  }
+
   /** Every request gives up after 30 s without a byte, so a lost response cannot hang the run. */
-  private static io.vertx.core.http.RequestOptions options(HttpMethod method, String path) {
+  private io.vertx.core.http.RequestOptions options(HttpMethod method, String path) {
     // connect timeout: also bounds the wait for a pooled connection, so no request can wait forever
-    return new io.vertx.core.http.RequestOptions().setMethod(method).setURI(path).setIdleTimeout(30_000)
-        .setConnectTimeout(30_000);
+    io.vertx.core.http.RequestOptions o = new io.vertx.core.http.RequestOptions().setMethod(method).setURI(path)
+        .setIdleTimeout(30_000).setConnectTimeout(30_000);
+    if (client.key != null && !client.key.isBlank()) {
+      o.putHeader("Authorization", "Bearer " + client.key.trim());
+    }
+    return o;
   }
 
   private void error(String where, String kind) {
@@ -506,7 +522,7 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /** The server's backlog from /healthz, or -1 while it answers anything but 200 (e.g. a store retrying). */
-  private static long backlog(HttpClientAgent http) throws InterruptedException {
+  private long backlog(HttpClientAgent http) throws InterruptedException {
     try {
       return new JsonObject(get(http, "/healthz").toCompletionStage().toCompletableFuture().get().toString())
           .getJsonObject("checks").getLong("backlogEvents");

@@ -30,6 +30,8 @@ final class DemoTraffic implements AutoCloseable {
   private static final double SHARE_PER_VIEW = 1 / 60.0;
 
   private final String baseUrl;
+  /** No CA file; the key from TALLY_KEY if set (a server with keys needs an ingest key for the demo). */
+  private final ClientOptions client = ClientOptions.fromEnvironment();
   private final int eventsPerSecond;
   private final double retryProbability;
   private final ZipfSampler videos = new ZipfSampler(VIDEOS, ZIPF_EXPONENT);
@@ -149,7 +151,7 @@ final class DemoTraffic implements AutoCloseable {
   private boolean post(byte[] batch) {
     while (running) {
       try {
-        HttpResponse<String> r = HttpCalls.postJson(baseUrl, "/v1/events", batch);
+        HttpResponse<String> r = HttpCalls.postJson(client, baseUrl, "/v1/events", batch);
         if (r.statusCode() == 202) {
           return true;
         }

@@ -3,7 +3,6 @@ package io.tally.cli;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -11,13 +10,12 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.StringJoiner;
 
-/** The HTTP calls the client commands make; one place for timeouts and error reporting. */
+/** The HTTP calls the client commands make; one place for timeouts, the API key and the CA file. */
 final class HttpCalls {
-  private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
   private HttpCalls() {}
 
-  static HttpResponse<String> get(String baseUrl, String path, Map<String, String> params) throws IOException, InterruptedException {
+  static HttpResponse<String> get(ClientOptions client, String baseUrl, String path, Map<String, String> params)
+      throws IOException, InterruptedException {
     StringJoiner q = new StringJoiner("&");
     params.forEach((k, v) -> {
       if (v != null) {
@@ -25,15 +23,23 @@ final class HttpCalls {
       }
     });
     URI uri = URI.create(strip(baseUrl) + path + (q.length() > 0 ? "?" + q : ""));
-    return CLIENT.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).GET().build(),
-        HttpResponse.BodyHandlers.ofString());
+    return send(client, HttpRequest.newBuilder(uri).GET());
   }
 
-  static HttpResponse<String> postJson(String baseUrl, String path, byte[] body) throws IOException, InterruptedException {
-    return CLIENT.send(HttpRequest.newBuilder(URI.create(strip(baseUrl) + path))
-            .timeout(Duration.ofSeconds(30))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+  static HttpResponse<String> postJson(ClientOptions client, String baseUrl, String path, byte[] body)
+      throws IOException, InterruptedException {
+    return send(client, HttpRequest.newBuilder(URI.create(strip(baseUrl) + path))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+  }
+
+  static HttpResponse<String> delete(ClientOptions client, String baseUrl, String path) throws IOException, InterruptedException {
+    return send(client, HttpRequest.newBuilder(URI.create(strip(baseUrl) + path)).DELETE());
+  }
+
+  private static HttpResponse<String> send(ClientOptions client, HttpRequest.Builder request)
+      throws IOException, InterruptedException {
+    return client.http().send(client.authorize(request.timeout(Duration.ofSeconds(30))).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 

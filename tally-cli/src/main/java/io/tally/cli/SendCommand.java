@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tally send}: posts N events of one entity and type, each with a fresh id. */
@@ -30,6 +31,8 @@ final class SendCommand implements Callable<Integer> {
   @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "Tally's URL. Default: ${DEFAULT-VALUE}.")
   String url;
 
+  @Mixin ClientOptions client;
+
   @Override
   public Integer call() throws Exception {
     if (count < 1) {
@@ -43,7 +46,7 @@ final class SendCommand implements Callable<Integer> {
       for (int i = sent; i < Math.min(count, sent + BATCH); i++) {
         batch.add(new Event(UUID.randomUUID().toString(), entity, type, now, value));
       }
-      HttpResponse<String> r = HttpCalls.postJson(url, "/v1/events", TallyJson.events(batch));
+      HttpResponse<String> r = HttpCalls.postJson(client, url, "/v1/events", TallyJson.events(batch));
       if (r.statusCode() != 202) {
         System.err.println("tally send: HTTP " + r.statusCode() + " " + r.body());
         return 1;

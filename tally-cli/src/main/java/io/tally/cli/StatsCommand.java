@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tally stats}: a series query, printed as the server's JSON. */
@@ -20,6 +21,8 @@ final class StatsCommand implements Callable<Integer> {
   @Option(names = "--fill", description = "none (default: only non-empty buckets) or zero (every bucket).") String fill;
   @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "Tally's URL. Default: ${DEFAULT-VALUE}.") String url;
 
+  @Mixin ClientOptions client;
+
   @Override
   public Integer call() throws Exception {
     Map<String, String> params = new LinkedHashMap<>();
@@ -30,6 +33,6 @@ final class StatsCommand implements Callable<Integer> {
     params.put("to", to);
     params.put("granularity", granularity);
     params.put("fill", fill);
-    return Output.print(HttpCalls.get(url, "/v1/stats", params));
+    return Output.print(HttpCalls.get(client, url, "/v1/stats", params));
   }
 }

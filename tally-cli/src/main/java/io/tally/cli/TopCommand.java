@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tally top}: the entities with the most events of a type in a sliding window, as a table. */
@@ -20,13 +21,15 @@ final class TopCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the server's JSON instead of a table.") boolean json;
   @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "Tally's URL. Default: ${DEFAULT-VALUE}.") String url;
 
+  @Mixin ClientOptions client;
+
   @Override
   public Integer call() throws Exception {
     Map<String, String> params = new LinkedHashMap<>();
     params.put("type", type);
     params.put("window", window);
     params.put("k", k == null ? null : k.toString());
-    HttpResponse<String> r = HttpCalls.get(url, "/v1/top", params);
+    HttpResponse<String> r = HttpCalls.get(client, url, "/v1/top", params);
     if (json || r.statusCode() / 100 != 2) {
       return Output.print(r);
     }

@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tally total}: the all-time count and sum of an entity's events of one type. */
@@ -13,11 +14,13 @@ final class TotalCommand implements Callable<Integer> {
   @Option(names = "--type", required = true) String type;
   @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "Tally's URL. Default: ${DEFAULT-VALUE}.") String url;
 
+  @Mixin ClientOptions client;
+
   @Override
   public Integer call() throws Exception {
     Map<String, String> params = new LinkedHashMap<>();
     params.put("entity", entity);
     params.put("type", type);
-    return Output.print(HttpCalls.get(url, "/v1/total", params));
+    return Output.print(HttpCalls.get(client, url, "/v1/total", params));
   }
 }

@@ -41,14 +41,14 @@ class DemoTrafficTest {
       JsonObject top = top(tally, "view");
       assertThat(top.getBoolean("exact")).isTrue();
       assertThat(top.getJsonArray("items").getJsonObject(0).getString("entity")).isEqualTo("video:0"); // Zipf's most popular
-      JsonObject overview = new JsonObject(HttpCalls.get(tally.url(), "/v1/overview", Map.of()).body());
+      JsonObject overview = new JsonObject(HttpCalls.get(new ClientOptions(), tally.url(), "/v1/overview", Map.of()).body());
       assertThat(overview.getLong("acceptedEvents")).as("re-sent batches are accepted again, and deduplicated")
           .isGreaterThan(demo.views() + demo.likes() + demo.shares());
     }
   }
 
   private static JsonObject top(EmbeddedTally tally, String type) throws Exception {
-    return new JsonObject(HttpCalls.get(tally.url(), "/v1/top", Map.of("type", type, "window", "5m", "k", "1000")).body());
+    return new JsonObject(HttpCalls.get(new ClientOptions(), tally.url(), "/v1/top", Map.of("type", type, "window", "5m", "k", "1000")).body());
   }
 
   private static long topSum(EmbeddedTally tally, String type) throws Exception {

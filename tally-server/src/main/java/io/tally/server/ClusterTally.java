@@ -2,6 +2,7 @@ package io.tally.server;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tally.cassandra.CassandraApiKeyStore;
 import io.tally.cassandra.CassandraCounterStore;
 import io.tally.cassandra.CassandraTopKStore;
 import io.tally.cassandra.CounterWriter;
@@ -25,6 +26,7 @@ import io.tally.kafka.KafkaProcessor;
 import io.tally.kafka.Topics;
 import io.tally.rocksdb.RocksDbAttributeStore;
 import io.tally.rocksdb.RocksDbStorage;
+import io.tally.server.security.GatewaySecurity;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -77,8 +79,8 @@ public final class ClusterTally implements AutoCloseable {
         log = new KafkaEventLog(config.kafka(), clock);
       }
       CassandraTopKStore topKStore = null;
+      store = CassandraCounterStore.open(config.cassandra()); // every node: the API keys live there
       if (roles.materializer() || roles.query()) {
-        store = CassandraCounterStore.open(config.cassandra());
         topKStore = new CassandraTopKStore(store, config.kafka().partitions());
       }
       List<Health.Component> components = new ArrayList<>();
@@ -141,7 +143,8 @@ public final class ClusterTally implements AutoCloseable {
       http = HttpApi.start(server, ingestor, queries, attributes, topK, new OpsRoutes(metrics, health, readiness),
           new Overview("cluster", config.kafka().partitions(), server.topK(), ingestor,
               Overview.progress(log, p -> counters.checkpoint(p), counters),
-              () -> health.report().backlog(), clock, System::nanoTime));
+              () -> health.report().backlog(), clock, System::nanoTime),
+          GatewaySecurity.create(server.security(), server.host(), server.maxBodyBytes(), new CassandraApiKeyStore(store), clock));
       LOG.info("cluster node {} serving on port {} with roles {}", config.kafka().nodeId(), http.port(), roles);
     } catch (RuntimeException e) {
       if (http == null) {
@@ -185,7 +188,7 @@ public final class ClusterTally implements AutoCloseable {
 
   public String url() {
     String host = config.server().host();
-    return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port();
+    return http.scheme() + "://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port();
   }
 
   /** The event partitions this node's processor owns now (empty without the processor role). */

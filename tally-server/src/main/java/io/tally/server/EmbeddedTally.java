@@ -15,11 +15,13 @@ import io.tally.core.retention.Retention;
 import io.tally.core.topk.TopKService;
 import io.tally.core.validate.EventValidator;
 import io.tally.model.Granularity;
+import io.tally.rocksdb.RocksDbApiKeyStore;
 import io.tally.rocksdb.RocksDbAttributeStore;
 import io.tally.rocksdb.RocksDbCounterStore;
 import io.tally.rocksdb.RocksDbEventLog;
 import io.tally.rocksdb.RocksDbStorage;
 import io.tally.core.store.DeltaSink;
+import io.tally.server.security.GatewaySecurity;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -98,7 +100,8 @@ public final class EmbeddedTally implements AutoCloseable {
           new Readiness.Resource("store", storage::isOpen)), health, config.ops().readyMaxBacklogEvents());
       http = HttpApi.start(config, ingestor, queries, attributeService, topK, new OpsRoutes(metrics, health, readiness),
           new Overview("embedded", config.partitions(), config.topK(), ingestor, Overview.progress(log, store::checkpoint, store),
-              processors::backlog, clock, System::nanoTime));
+              processors::backlog, clock, System::nanoTime),
+          GatewaySecurity.create(config.security(), config.host(), config.maxBodyBytes(), new RocksDbApiKeyStore(storage), clock));
     } catch (RuntimeException e) {
       stopStorage(); // e.g. the port is taken: undo what started, in reverse
       throw e;
@@ -130,7 +133,7 @@ public final class EmbeddedTally implements AutoCloseable {
   }
 
   public String url() {
-    return "http://" + (config.host().contains(":") ? "[" + config.host() + "]" : config.host()) + ":" + port();
+    return http.scheme() + "://" + (config.host().contains(":") ? "[" + config.host() + "]" : config.host()) + ":" + port();
   }
 
   /** The routes served (for tests). */

@@ -14,6 +14,7 @@ import io.tally.model.json.AttributesJson;
 import io.tally.model.json.EventJsonReader;
 import io.tally.model.json.MalformedBodyException;
 import io.tally.model.json.TallyJson;
+import io.tally.server.security.GatewaySecurity;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -85,9 +86,10 @@ final class HttpApi implements AutoCloseable {
   private final OpsRoutes ops;
   private final AttributeService attributes;
   private final int maxBodyBytes;
+  private final GatewaySecurity security;
 
   private HttpApi(ServerConfig config, Ingestor ingestor, QueryService queries, AttributeService attributes,
-      TopKService topK, OpsRoutes ops, Overview overview) {
+      TopKService topK, OpsRoutes ops, Overview overview, GatewaySecurity security) {
     this.ingestor = ingestor;
     this.queries = queries;
     this.attributes = attributes;
@@ -96,8 +98,10 @@ final class HttpApi implements AutoCloseable {
     this.maxBodyBytes = config.maxBodyBytes();
     this.vertx = Vertx.vertx();
     router = Router.router(vertx);
-    ops.mountMetricsHandler(router);
-    BrowserAccess.mount(router, config.browser());
+    this.security = security;
+    ops.mountMetricsHandler(router); // first, so refused requests are measured too
+    BrowserAccess.mount(router, config.browser()); // CORS preflights are answered before the gate
+    security.mount(router, vertx); // keys, scopes, rate limits, request deadlines
     if (ingestor != null) {
       router.post("/v1/events")
           .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
@@ -138,13 +142,13 @@ final class HttpApi implements AutoCloseable {
     router.route().failureHandler(this::failure);
     router.errorHandler(404, ctx -> error(ctx, 404, "no route " + ctx.request().path()));
     router.errorHandler(405, ctx -> error(ctx, 405, "method " + ctx.request().method() + " not allowed on " + ctx.request().path()));
-    options = new HttpServerOptions()
+    options = security.configure(new HttpServerOptions()
         .setHost(config.host())
         .setPort(config.port())
         .setCompressionSupported(true)
         .setDecompressionSupported(true)
         .setMaxInitialLineLength(8192)
-        .setMaxHeaderSize(16384);
+        .setMaxHeaderSize(16384));
   }
 
   /**
@@ -166,7 +170,7 @@ final class HttpApi implements AutoCloseable {
     vertx.deployVerticle(() -> new VerticleBase() {
       @Override
       public Future<?> start() {
-        HttpServer server = vertx.createHttpServer(bound).requestHandler(router);
+        HttpServer server = vertx.createHttpServer(bound).requestHandler(router).connectionHandler(security::onConnection);
         synchronized (servers) {
           servers.add(server);
         }
@@ -184,15 +188,17 @@ final class HttpApi implements AutoCloseable {
    * @param topK null without the query role
    * @param ops metrics, health and readiness; closed with the API
    * @param overview what {@code GET /v1/overview} answers
+   * @param security the gateway's security, owned (closed) by the API from now on
    */
   static HttpApi start(ServerConfig config, Ingestor ingestor, QueryService queries, AttributeService attributes,
-      TopKService topK, OpsRoutes ops, Overview overview) {
-    HttpApi api = new HttpApi(config, ingestor, queries, attributes, topK, ops, overview);
+      TopKService topK, OpsRoutes ops, Overview overview, GatewaySecurity security) {
+    HttpApi api = new HttpApi(config, ingestor, queries, attributes, topK, ops, overview, security);
     try {
       api.listen(Math.max(1, Runtime.getRuntime().availableProcessors()));
     } catch (Exception e) {
       api.vertx.close();
       ops.close();
+      security.close();
       throw new TallyException("cannot listen on " + config.host() + ":" + config.port() + ": "
           + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
     }
@@ -202,6 +208,11 @@ final class HttpApi implements AutoCloseable {
   /** The routes served, for tests that compare them with the OpenAPI description. */
   List<io.vertx.ext.web.Route> routes() {
     return router.getRoutes();
+  }
+
+  /** {@code https} with TLS, else {@code http}. */
+  String scheme() {
+    return security.scheme();
   }
 
   int port() {
@@ -479,7 +490,9 @@ final class HttpApi implements AutoCloseable {
   private void failure(RoutingContext ctx) {
     int status = ctx.statusCode();
     Throwable t = ctx.failure();
-    if (status == 413 && ctx.request().path().startsWith("/v1/entities/")) {
+    if (t instanceof io.vertx.core.http.HttpClosedException) {
+      LOG.info("{} {}: the connection closed before the request was read", ctx.request().method(), ctx.request().path());
+    } else if (status == 413 && ctx.request().path().startsWith("/v1/entities/")) {
       error(ctx, 413, "body larger than the limit of " + MAX_ATTRIBUTES_BODY_BYTES + " bytes");
     } else if (status == 413) {
       if (ctx.request().path().equals(HttpMetrics.INGEST_PATH)) {
@@ -532,5 +545,6 @@ final class HttpApi implements AutoCloseable {
       LOG.warn("closing Vert.x did not complete cleanly: {}", e.toString());
     }
     ops.close();
+    security.close();
   }
 }

@@ -25,6 +25,11 @@ import java.time.format.DateTimeParseException;
 public final class EventJsonReader {
   /** Deepest nesting a body may have; an event needs 2 (array, object). */
   public static final int MAX_NESTING_DEPTH = 16;
+  /**
+   * Longest JSON string read, in characters; a longer one makes the body (NDJSON: its line)
+   * malformed. Far above the event limits (256-character entities), far below the body limit.
+   */
+  public static final int MAX_STRING_LENGTH = 64 * 1024;
 
   private static final JsonFactory FACTORY =
       JsonFactory.builder()
@@ -32,6 +37,8 @@ public final class EventJsonReader {
               StreamReadConstraints.builder()
                   .maxNestingDepth(MAX_NESTING_DEPTH)
                   .maxNumberLength(64)
+                  .maxStringLength(MAX_STRING_LENGTH)
+                  .maxNameLength(1024)
                   .build())
           .build();
 

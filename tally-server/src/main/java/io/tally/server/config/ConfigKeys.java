@@ -11,6 +11,7 @@ import io.tally.core.topk.TopKConfig;
 import io.tally.core.topk.TopKWindow;
 import io.tally.rocksdb.FsyncPolicy;
 import io.tally.server.BrowserSettings;
+import io.tally.server.security.SecurityConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -152,6 +153,42 @@ public final class ConfigKeys {
   public static final ConfigKey<Set<String>> CLUSTER_ROLES = list("cluster.roles", "--roles",
       "ingest,processor,materializer,query", "one or more of ingest, processor, materializer, query, comma-separated",
       "Roles this node runs", ValueParsers::roles);
+
+  public static final ConfigKey<SecurityConfig.Auth> SECURITY_AUTH = key("security.auth", "--auth", "auto", "auto or required",
+      "'auto': API keys are required once any exists, and a non-loopback server.host refuses to start without one; "
+          + "'required': always", choice("auto", "required").andThen(a -> SecurityConfig.Auth.valueOf(a.toUpperCase(java.util.Locale.ROOT))));
+  public static final ConfigKey<Optional<Path>> SECURITY_TLS_CERT = key("security.tls.cert", "--tls-cert", "",
+      "a readable PEM file; empty: plain HTTP", "Certificate chain (PEM, leaf first): serve HTTPS, HTTP/2 via ALPN; needs security.tls.key",
+      optionalReadableFile());
+  public static final ConfigKey<Optional<Path>> SECURITY_TLS_KEY = key("security.tls.key", "--tls-key", "",
+      "a readable PEM file (PKCS#8 or PKCS#1)", "Private key of security.tls.cert", optionalReadableFile());
+  public static final ConfigKey<Integer> SECURITY_RATE_LIMIT_PER_KEY = key("security.rate-limit.per-key", "--rate-limit-per-key",
+      "0", "an integer from 0 (off) to 1000000", "Requests per second per API key on this node; over it: 429 with Retry-After",
+      integer(0, 1_000_000));
+  public static final ConfigKey<Integer> SECURITY_RATE_LIMIT_PER_ADDRESS = key("security.rate-limit.per-address",
+      "--rate-limit-per-address", "0", "an integer from 0 (off) to 1000000",
+      "Requests per second per client IP address on this node, checked before auth", integer(0, 1_000_000));
+  public static final ConfigKey<Long> SECURITY_HEADER_TIMEOUT = key("security.header-timeout", "--header-timeout", "10s",
+      "a duration from 100ms to 1h (500ms, 10s, 2m)", "Longest wait for a complete request head (also the keep-alive idle time)",
+      durationMillis(100, 3_600_000));
+  public static final ConfigKey<Long> SECURITY_REQUEST_TIMEOUT = key("security.request-timeout", "--request-timeout", "60s",
+      "a duration from 100ms to 1h", "Longest time from a request's head to its answer; beyond, the connection is closed",
+      durationMillis(100, 3_600_000));
+  public static final ConfigKey<Long> SECURITY_IDLE_TIMEOUT = key("security.idle-timeout", "--idle-timeout", "120s",
+      "a duration from 100ms to 24h", "A connection silent this long is closed", durationMillis(100, 86_400_000));
+  public static final ConfigKey<Integer> SECURITY_MAX_CONNECTIONS = key("security.max-connections", "--max-connections",
+      "10000", "an integer from 1 to 1000000", "Most open connections; more are closed at once", integer(1, 1_000_000));
+  public static final ConfigKey<Integer> SECURITY_MAX_CONCURRENT_REQUESTS = key("security.max-concurrent-requests",
+      "--max-concurrent-requests", "4096", "an integer from 1 to 1000000",
+      "Most requests in progress at once; beyond: 503 with Retry-After", integer(1, 1_000_000));
+  public static final ConfigKey<Integer> SECURITY_MAX_HEADER_BYTES = key("security.max-header-bytes", "--max-header-bytes",
+      "16384", "an integer from 1024 to 1048576", "Most bytes of a request's headers; beyond: 431", integer(1024, 1 << 20));
+  public static final ConfigKey<Integer> SECURITY_MAX_REQUEST_LINE_BYTES = key("security.max-request-line-bytes",
+      "--max-request-line-bytes", "8192", "an integer from 256 to 1048576",
+      "Longest request line (method, URL, version); beyond: 414", integer(256, 1 << 20));
+  public static final ConfigKey<Long> SECURITY_KEY_REFRESH_MS = key("security.key-refresh-ms", "--key-refresh-ms", "1000",
+      "an integer from 100 to 60000", "How often a node re-reads the API keys, so a revocation anywhere takes effect within it",
+      longInteger(100, 60_000));
 
   public static final ConfigKey<Boolean> DEMO_ENABLED = key("demo.enabled", "--demo", "false", ConfigKey.SWITCH_ALLOWED,
       "Also post a synthetic stream (Zipf-popular video:N entities; views, likes, shares) to this server, so the "

@@ -26,8 +26,11 @@ import java.util.stream.Stream;
 public final class ConfigLoader {
   /** The environment variable naming the configuration file when {@code --config} is not given. */
   public static final String CONFIG_FILE_ENV = "TALLY_CONFIG";
-  /** {@code TALLY_*} variables that are not keys: the file's name, and the launcher's JVM options. */
-  public static final Set<String> NOT_KEYS = Set.of(CONFIG_FILE_ENV, "TALLY_JAVA_OPTS");
+  /**
+   * {@code TALLY_*} variables that are not keys: the file's name, the launcher's JVM options, and
+   * the API key the client commands send ({@code --key}).
+   */
+  public static final Set<String> NOT_KEYS = Set.of(CONFIG_FILE_ENV, "TALLY_JAVA_OPTS", "TALLY_KEY");
 
   private ConfigLoader() {}
 

@@ -12,6 +12,7 @@ import io.tally.kafka.KafkaSettings;
 import io.tally.server.ClusterConfig;
 import io.tally.server.OpsConfig;
 import io.tally.server.ServerConfig;
+import io.tally.server.security.SecurityConfig;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Set;
@@ -58,7 +59,8 @@ public final class ConfigMapping {
         .withDerive(c.get(ENRICH_DERIVE))
         .withTopK(new TopKConfig(c.get(TOPK_WINDOWS), c.get(TOPK_SKETCH_SIZE)))
         .withOps(new OpsConfig(c.get(OPS_READY_MAX_BACKLOG)))
-        .withBrowser(c.get(BROWSER_CORS_ORIGINS));
+        .withBrowser(c.get(BROWSER_CORS_ORIGINS))
+        .withSecurity(security(c));
   }
 
   /**
@@ -93,6 +95,20 @@ public final class ConfigMapping {
   private static ConfigException missing(ConfigKey<?> key) {
     return new ConfigException(key.name() + " is required when mode is cluster: set it in the file, as "
         + key.envName() + " or with " + key.flag());
+  }
+
+  private static SecurityConfig security(EffectiveConfig c) {
+    SecurityConfig.Tls tls = check("security.tls.cert and security.tls.key",
+        () -> new SecurityConfig.Tls(c.get(SECURITY_TLS_CERT).orElse(null), c.get(SECURITY_TLS_KEY).orElse(null)));
+    return SecurityConfig.DEFAULTS
+        .withAuth(c.get(SECURITY_AUTH))
+        .withTls(tls)
+        .withRateLimits(new SecurityConfig.RateLimits(c.get(SECURITY_RATE_LIMIT_PER_KEY), c.get(SECURITY_RATE_LIMIT_PER_ADDRESS),
+            SecurityConfig.RateLimits.OFF.maxTrackedClients()))
+        .withLimits(new SecurityConfig.Limits(c.get(SECURITY_MAX_REQUEST_LINE_BYTES), c.get(SECURITY_MAX_HEADER_BYTES),
+            c.get(SECURITY_HEADER_TIMEOUT), c.get(SECURITY_REQUEST_TIMEOUT), c.get(SECURITY_IDLE_TIMEOUT),
+            c.get(SECURITY_MAX_CONNECTIONS), c.get(SECURITY_MAX_CONCURRENT_REQUESTS)))
+        .withKeyRefreshMillis(c.get(SECURITY_KEY_REFRESH_MS));
   }
 
   private static <T> T check(String keys, Supplier<T> build) {

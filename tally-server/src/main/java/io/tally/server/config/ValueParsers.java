@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashSet;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -70,6 +71,38 @@ final class ValueParsers {
       }
       return text;
     };
+  }
+
+  /** A duration written 500ms, 10s, 2m or 1h, in milliseconds within [min, max]. */
+  static Function<String, Long> durationMillis(long min, long max) {
+    return text -> {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,12})(ms|s|m|h)").matcher(text.trim());
+      if (!m.matches()) {
+        throw notAllowed();
+      }
+      long n = Long.parseLong(m.group(1));
+      long millis = switch (m.group(2)) {
+        case "ms" -> n;
+        case "s" -> n * 1000;
+        case "m" -> n * 60_000;
+        default -> n * 3_600_000;
+      };
+      if (millis < min || millis > max) {
+        throw notAllowed();
+      }
+      return millis;
+    };
+  }
+
+  /** An optional path to a file that exists and is readable (checked at startup). */
+  static Function<String, Optional<Path>> optionalReadableFile() {
+    return optional().andThen(o -> o.map(text -> {
+      Path p = Path.of(text);
+      if (!java.nio.file.Files.isRegularFile(p) || !java.nio.file.Files.isReadable(p)) {
+        throw new IllegalArgumentException("no readable file " + p.toAbsolutePath());
+      }
+      return p;
+    }));
   }
 
   static Function<String, Optional<String>> optional() {

@@ -190,6 +190,19 @@ class ConfigLoaderTest {
     bad.put(DEMO_ENABLED, "yes");
     bad.put(DEMO_RATE, "0");
     bad.put(BROWSER_CORS_ORIGINS, "https://shop.example/path");
+    bad.put(SECURITY_AUTH, "off");
+    bad.put(SECURITY_TLS_CERT, "/no/such/cert.pem");
+    bad.put(SECURITY_TLS_KEY, "/no/such/key.pem");
+    bad.put(SECURITY_RATE_LIMIT_PER_KEY, "-5");
+    bad.put(SECURITY_RATE_LIMIT_PER_ADDRESS, "fast");
+    bad.put(SECURITY_HEADER_TIMEOUT, "10");
+    bad.put(SECURITY_REQUEST_TIMEOUT, "2d");
+    bad.put(SECURITY_IDLE_TIMEOUT, "0s");
+    bad.put(SECURITY_MAX_CONNECTIONS, "0");
+    bad.put(SECURITY_MAX_CONCURRENT_REQUESTS, "many");
+    bad.put(SECURITY_MAX_HEADER_BYTES, "100");
+    bad.put(SECURITY_MAX_REQUEST_LINE_BYTES, "10");
+    bad.put(SECURITY_KEY_REFRESH_MS, "10");
     assertThat(bad.keySet()).as("a bad value for every key").containsExactlyInAnyOrderElementsOf(ConfigKeys.ALL);
     bad.forEach((key, value) -> assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(key.envName(), value), Map.of()))
         .as(key.name())

@@ -1,0 +1,90 @@
+package io.tally.server.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tally.core.TallyException;
+import io.tally.core.auth.ApiKey;
+import io.tally.core.auth.KeyRing;
+import io.tally.core.auth.Scope;
+import io.tally.rocksdb.RocksDbApiKeyStore;
+import io.tally.rocksdb.RocksDbStorage;
+import io.tally.server.EmbeddedTally;
+import io.tally.server.ServerConfig;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The secure default (no open server off loopback), the offline bootstrap key, and rate limits. */
+class SecureDefaultsTest {
+  @TempDir Path dir;
+
+  @Test
+  void refusesToListenBeyondLoopbackWithoutKeys() {
+    ServerConfig config = ServerConfig.defaults(dir.resolve("data")).withHost("0.0.0.0").withPort(0);
+    assertThatThrownBy(() -> EmbeddedTally.start(config)).isInstanceOf(TallyException.class)
+        .hasMessageContaining("refusing to listen on 0.0.0.0 without API keys");
+    ServerConfig required = config.withSecurity(SecurityConfig.DEFAULTS.withAuth(SecurityConfig.Auth.REQUIRED));
+    try (EmbeddedTally tally = EmbeddedTally.start(required)) {
+      assertThat(new GatewayClient("http://127.0.0.1:" + tally.port()).get(null, "/v1/total?entity=a&type=b").statusCode())
+          .isEqualTo(401);
+    }
+  }
+
+  @Test
+  void anAdminKeyMadeInAStoppedDataDirTurnsAuthOnAndAllowsAnyAddress() {
+    Path data = dir.resolve("data");
+    String token;
+    try (RocksDbStorage storage = RocksDbStorage.open(data, ServerConfig.DEFAULT_PARTITIONS)) {
+      token = new KeyRing(new RocksDbApiKeyStore(storage), InstantSource.system())
+          .create("root", ApiKey.Kind.SECRET, Set.of(Scope.ADMIN, Scope.QUERY), List.of(), List.of()).token();
+    }
+    try (EmbeddedTally tally = EmbeddedTally.start(ServerConfig.defaults(data).withHost("0.0.0.0").withPort(0))) {
+      GatewayClient http = new GatewayClient("http://127.0.0.1:" + tally.port());
+      assertThat(http.get(null, "/v1/total?entity=a&type=b").statusCode()).isEqualTo(401);
+      assertThat(http.get(token, "/v1/total?entity=a&type=b").statusCode()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void requestsOverAKeysRateLimitGet429WithRetryAfter() {
+    ServerConfig config = ServerConfig.defaults(dir.resolve("data")).withPort(0).withSecurity(SecurityConfig.DEFAULTS
+        .withRateLimits(new SecurityConfig.RateLimits(5, 0, 1000)));
+    try (EmbeddedTally tally = EmbeddedTally.start(config)) {
+      GatewayClient http = new GatewayClient(tally.url());
+      String key = new io.vertx.core.json.JsonObject(http.post(null, "/v1/admin/keys",
+          "{\"name\":\"busy\",\"scopes\":[\"query\",\"admin\"]}").body()).getString("key");
+      String other = new io.vertx.core.json.JsonObject(http.post(key, "/v1/admin/keys",
+          "{\"name\":\"calm\",\"scopes\":[\"query\"]}").body()).getString("key");
+      List<HttpResponse<String>> answers = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        answers.add(http.get(key, "/v1/total?entity=a&type=b"));
+      }
+      List<HttpResponse<String>> limited = answers.stream().filter(r -> r.statusCode() == 429).toList();
+      assertThat(limited).isNotEmpty();
+      assertThat(answers).allMatch(r -> r.statusCode() == 200 || r.statusCode() == 429);
+      assertThat(limited.get(0).headers().firstValue("Retry-After")).hasValue("1");
+      assertThat(limited.get(0).body()).contains("rate limit of API key");
+      assertThat(http.get(other, "/v1/total?entity=a&type=b").statusCode()).as("another key has its own bucket").isEqualTo(200);
+    }
+  }
+
+  @Test
+  void requestsOverAnAddressRateLimitGet429EvenWithoutKeys() {
+    ServerConfig config = ServerConfig.defaults(dir.resolve("data")).withPort(0).withSecurity(SecurityConfig.DEFAULTS
+        .withRateLimits(new SecurityConfig.RateLimits(0, 5, 1000)));
+    try (EmbeddedTally tally = EmbeddedTally.start(config)) {
+      GatewayClient http = new GatewayClient(tally.url());
+      List<Integer> statuses = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        statuses.add(http.get(null, "/v1/total?entity=a&type=b").statusCode());
+      }
+      assertThat(statuses).contains(429).containsOnly(200, 429);
+    }
+  }
+}
