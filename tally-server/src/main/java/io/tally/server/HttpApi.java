@@ -100,7 +100,7 @@ final class HttpApi implements AutoCloseable {
     router = Router.router(vertx);
     this.security = security;
     ops.mountMetricsHandler(router); // first, so refused requests are measured too
-    BrowserAccess.mount(router, config.browser()); // CORS preflights are answered before the gate
+    BrowserAccess.mount(router, config.browser(), security::authOn); // CORS preflights are answered before the gate
     security.mount(router, vertx); // keys, scopes, rate limits, request deadlines
     if (ingestor != null) {
       router.post("/v1/events")

@@ -68,6 +68,17 @@ class BrowserAccessTest {
   }
 
   @Test
+  void aPublishableLookingKeyDoesNotOpenAnOriginWhileNoKeysAreChecked() throws Exception {
+    // without API keys the gate checks none, so a made-up tly_pk_ key must not vouch for an origin
+    HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(tally.url() + "/v1/events?key=tly_pk_0123456789ab_made-up"))
+        .header("Origin", "https://evil.example").header("Content-Type", "text/plain;charset=UTF-8")
+        .POST(HttpRequest.BodyPublishers.ofString(EVENT)));
+
+    assertThat(r.statusCode()).isEqualTo(403);
+    assertThat(r.body()).contains("--cors-origin https://evil.example");
+  }
+
+  @Test
   void answersAPreflightFromAnAllowedOrigin() throws Exception {
     HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(tally.url() + "/v1/events"))
         .header("Origin", SHOP).header("Access-Control-Request-Method", "POST")
