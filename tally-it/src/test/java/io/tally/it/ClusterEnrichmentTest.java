@@ -41,7 +41,7 @@ class ClusterEnrichmentTest {
   private static final int PARTITIONS = 4;
   private static final int VIDEOS = 40;
   private final LocalEngines engines;
-  private final List<ClusterNode> nodes = new ArrayList<>();
+  private final List<ServerProcess> nodes = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
 
   ClusterEnrichmentTest(LocalEngines engines) {
@@ -50,11 +50,11 @@ class ClusterEnrichmentTest {
 
   @AfterEach
   void stopNodes() {
-    nodes.forEach(ClusterNode::close);
+    nodes.forEach(ServerProcess::close);
   }
 
-  private ClusterNode node(String name, Path dir, String run, String... args) throws Exception {
-    ClusterNode n = new ClusterNode(name, dir, engines, run, PARTITIONS, args);
+  private ServerProcess node(String name, Path dir, String run, String... args) throws Exception {
+    ServerProcess n = new ServerProcess(name, dir, engines, run, PARTITIONS, args);
     nodes.add(n);
     n.start();
     await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
@@ -73,13 +73,13 @@ class ClusterEnrichmentTest {
     return "/v1/entities/" + URLEncoder.encode(entity, StandardCharsets.UTF_8) + "/attributes";
   }
 
-  private long count(ClusterNode n, String entity) throws Exception {
+  private long count(ServerProcess n, String entity) throws Exception {
     HttpResponse<String> r = send("GET", n.url() + "/v1/total?type=view&entity=" + URLEncoder.encode(entity, StandardCharsets.UTF_8), null);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return new JsonObject(r.body()).getLong("count");
   }
 
-  private Map<Long, Long> minutes(ClusterNode n, String entity, long from, long to) throws Exception {
+  private Map<Long, Long> minutes(ServerProcess n, String entity, long from, long to) throws Exception {
     HttpResponse<String> r = send("GET", n.url() + "/v1/stats?type=view&granularity=minute&from=" + from + "&to=" + to
         + "&entity=" + URLEncoder.encode(entity, StandardCharsets.UTF_8), null);
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
@@ -92,7 +92,7 @@ class ClusterEnrichmentTest {
   }
 
   /** Posts events (each batch also re-sends a few earlier ones) and returns the distinct count per video. */
-  private Map<String, Long> post(ClusterNode gateway, String run, String idPrefix, int events, long now) throws Exception {
+  private Map<String, Long> post(ServerProcess gateway, String run, String idPrefix, int events, long now) throws Exception {
     Random random = new Random(idPrefix.hashCode());
     Map<String, Long> distinct = new HashMap<>();
     List<String> sent = new ArrayList<>();
@@ -119,8 +119,8 @@ class ClusterEnrichmentTest {
   void derivedCountsOfAClusterEqualTheSumOfTheirMembers() throws Exception {
     String run = "en" + System.nanoTime() % 1_000_000;
     Path dir = Files.createDirectories(Path.of("target", "cluster-it", run));
-    ClusterNode gateway = node("gateway", dir, run, "--roles", "ingest,query", "--derive", "channel");
-    ClusterNode worker = node("worker", dir, run, "--roles", "processor,materializer,query", "--derive", "channel");
+    ServerProcess gateway = node("gateway", dir, run, "--roles", "ingest,query", "--derive", "channel");
+    ServerProcess worker = node("worker", dir, run, "--roles", "processor,materializer,query", "--derive", "channel");
 
     Map<String, List<String>> members = new HashMap<>();
     for (int v = 0; v < VIDEOS; v++) {

@@ -40,7 +40,7 @@ class ClusterTest {
   private static final int PARTITIONS = 8;
   private static final AtomicInteger RUN = new AtomicInteger();
   private final LocalEngines engines;
-  private final List<ClusterNode> nodes = new ArrayList<>();
+  private final List<ServerProcess> nodes = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
   /** Node logs stay under target/ for people to read after a failure. */
   private Path dir;
@@ -51,7 +51,7 @@ class ClusterTest {
 
   @AfterEach
   void stopNodes() throws Exception {
-    for (ClusterNode n : nodes) {
+    for (ServerProcess n : nodes) {
       if (n.alive()) {
         n.resume();
       }
@@ -68,15 +68,15 @@ class ClusterTest {
     return run;
   }
 
-  private ClusterNode node(String name, String run, String... extraArgs) throws Exception {
-    ClusterNode n = new ClusterNode(name, dir, engines, run, PARTITIONS, extraArgs);
+  private ServerProcess node(String name, String run, String... extraArgs) throws Exception {
+    ServerProcess n = new ServerProcess(name, dir, engines, run, PARTITIONS, extraArgs);
     nodes.add(n);
     n.start();
     awaitHealthy(n);
     return n;
   }
 
-  private void awaitHealthy(ClusterNode n) {
+  private void awaitHealthy(ServerProcess n) {
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
         .until(() -> get(n.url() + "/healthz").statusCode() == 200);
   }
@@ -88,7 +88,7 @@ class ClusterTest {
 
   private List<String> live() {
     List<String> urls = new ArrayList<>();
-    for (ClusterNode n : nodes) {
+    for (ServerProcess n : nodes) {
       if (n.alive()) {
         urls.add(n.url());
       }
@@ -115,8 +115,8 @@ class ClusterTest {
   @Test
   void twoNodesTakeEventsAndAnswerExactCountsFromEither() throws Throwable {
     String run = newRun();
-    ClusterNode a = node("a", run);
-    ClusterNode b = node("b", run);
+    ServerProcess a = node("a", run);
+    ServerProcess b = node("b", run);
     ClusterLoad load = new ClusterLoad(run, this::live).start(4, 40_000, 500, 0);
     load.await(Duration.ofMinutes(3));
     assertExactEverywhere(load, Duration.ofSeconds(90));
@@ -128,8 +128,8 @@ class ClusterTest {
   @Test
   void rolesSplitAcrossNodesStillCountExactly() throws Throwable {
     String run = newRun();
-    ClusterNode gateway = node("gateway", run, "--roles", "ingest,query");
-    ClusterNode worker = node("worker", run, "--roles", "processor,materializer,query");
+    ServerProcess gateway = node("gateway", run, "--roles", "ingest,query");
+    ServerProcess worker = node("worker", run, "--roles", "processor,materializer,query");
     ClusterLoad load = new ClusterLoad(run, () -> List.of(gateway.url())).start(2, 20_000, 500, 0);
     load.await(Duration.ofMinutes(2));
     assertExactEverywhere(load, Duration.ofSeconds(90));
@@ -146,7 +146,7 @@ class ClusterTest {
   }
 
   /** Each node's /metrics shows the series of its roles, and both nodes are ready once caught up. */
-  private void assertSplitRolesMetricsAndReadiness(ClusterNode gateway, ClusterNode worker, long acked) throws Exception {
+  private void assertSplitRolesMetricsAndReadiness(ServerProcess gateway, ServerProcess worker, long acked) throws Exception {
     String gatewayMetrics = get(gateway.url() + "/metrics").body();
     assertThat(sample(gatewayMetrics, "tally_ingest_events_total")).isGreaterThanOrEqualTo(acked);
     assertThat(sample(gatewayMetrics, "tally_log_append_seconds_count")).isPositive();
@@ -164,7 +164,7 @@ class ClusterTest {
     assertThat(sample(workerMetrics, "tally_flush_seconds_sum")).isPositive();
     assertThat(sample(workerMetrics, "tally_flush_rows_written_total")).isPositive();
     assertThat(sample(workerMetrics, "tally_processor_lag_seconds{partition=\"0\"}")).isBetween(0.0, 60.0);
-    for (ClusterNode n : List.of(gateway, worker)) {
+    for (ServerProcess n : List.of(gateway, worker)) {
       await().atMost(Duration.ofSeconds(30)).until(() -> get(n.url() + "/readyz").statusCode() == 200);
     }
     JsonObject ready = new JsonObject(get(worker.url() + "/readyz").body()).getJsonObject("checks");
@@ -184,8 +184,8 @@ class ClusterTest {
   @Test
   void aKilledNodesPartitionsMoveToTheOtherAndBackWithExactCounts() throws Throwable {
     String run = newRun();
-    ClusterNode a = node("a", run);
-    ClusterNode b = node("b", run);
+    ServerProcess a = node("a", run);
+    ServerProcess b = node("b", run);
     ClusterLoad load = new ClusterLoad(run, this::live).start(4, 200_000, 500, 0);
     await().atMost(Duration.ofMinutes(2)).until(() -> load.acked.get() >= 50_000);
     awaitSplit(a, b);
@@ -204,8 +204,8 @@ class ClusterTest {
   @Test
   void aPausedZombieProcessorCannotMakeACountWrong() throws Throwable {
     String run = newRun();
-    ClusterNode a = node("a", run);
-    ClusterNode b = node("b", run);
+    ServerProcess a = node("a", run);
+    ServerProcess b = node("b", run);
     ClusterLoad load = new ClusterLoad(run, () -> List.of(b.url())).start(2, 60_000, 500, 20);
     await().atMost(Duration.ofMinutes(1)).until(() -> load.acked.get() >= 10_000);
     awaitSplit(a, b);
@@ -222,7 +222,7 @@ class ClusterTest {
   @Test
   void aCassandraOutageBacksUpInKafkaAndConvergesToExact() throws Throwable {
     String run = newRun();
-    ClusterNode a = node("a", run);
+    ServerProcess a = node("a", run);
     // about 9,000 events/s for about 45 s, so ingest runs through the whole outage
     ClusterLoad load = new ClusterLoad(run, this::live).start(2, 400_000, 500, 100);
     await().atMost(Duration.ofMinutes(1)).until(() -> load.acked.get() >= 10_000);
@@ -258,7 +258,7 @@ class ClusterTest {
   }
 
   /** Waits until the partitions are split between the two nodes' processors. */
-  private static void awaitSplit(ClusterNode a, ClusterNode b) {
+  private static void awaitSplit(ServerProcess a, ServerProcess b) {
     await().atMost(Duration.ofSeconds(60)).until(() -> {
       Set<Integer> inA = owned(a.log());
       Set<Integer> inB = owned(b.log());

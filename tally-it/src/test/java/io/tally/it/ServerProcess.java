@@ -13,13 +13,13 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One Tally cluster node as a child process of the test: the built jar, {@code serve --mode
- * cluster} against the test run's Kafka and Cassandra, its output in {@code <dir>/<name>.log} and
- * its data (the attributes replica) in {@code <dir>/<name>-data}.
- * It can be killed with SIGKILL, paused with SIGSTOP and resumed, and started again on the same
- * port.
+ * One Tally server as a child process of the test, from the built jar: a cluster node ({@code
+ * serve --mode cluster} against the test run's Kafka and Cassandra; its attributes replica in
+ * {@code <dir>/<name>-data}) or an embedded server ({@link #embedded}; its data dir {@code
+ * <dir>/<name>-data}). Its output goes to {@code <dir>/<name>.log}. It can be killed with SIGKILL,
+ * paused with SIGSTOP and resumed, and started again on the same port and data.
  */
-final class ClusterNode implements AutoCloseable {
+final class ServerProcess implements AutoCloseable {
   static final Path JAR = Path.of("..").toAbsolutePath().normalize().resolve("tally-cli/target/tally.jar");
   /** How soon a dead or paused node's partitions move (its consumer group session timeout). */
   static final int SESSION_TIMEOUT_MILLIS = 6_000;
@@ -30,14 +30,11 @@ final class ClusterNode implements AutoCloseable {
   private final List<String> command;
   private Process process;
 
-  ClusterNode(String name, Path dir, LocalEngines engines, String run, int partitions, String... extraArgs)
+  /** A cluster node named {@code name}, on its own topics ({@code run.}) and keyspace ({@code run}). */
+  ServerProcess(String name, Path dir, LocalEngines engines, String run, int partitions, String... extraArgs)
       throws IOException {
-    this.name = name;
-    this.port = freePort();
-    this.log = dir.resolve(name + ".log");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    command = new ArrayList<>(List.of(java, "-Xmx768m", "-jar", JAR.toString(), "serve", "--mode", "cluster",
-        "--port", Integer.toString(port),
+    this(name, dir, freePort());
+    command.addAll(List.of("--mode", "cluster",
         "--kafka", engines.kafka().bootstrapServers(),
         "--cassandra", engines.cassandra().contactPoint().getHostString() + ":" + engines.cassandra().contactPoint().getPort(),
         "--topic-prefix", run + ".",
@@ -47,6 +44,22 @@ final class ClusterNode implements AutoCloseable {
         "--data-dir", dir.resolve(name + "-data").toString(),
         "--session-timeout-ms", Integer.toString(SESSION_TIMEOUT_MILLIS)));
     command.addAll(List.of(extraArgs));
+  }
+
+  private ServerProcess(String name, Path dir, int port) {
+    this.name = name;
+    this.port = port;
+    this.log = dir.resolve(name + ".log");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    command = new ArrayList<>(List.of(java, "-Xmx768m", "-jar", JAR.toString(), "serve", "--port", Integer.toString(port)));
+  }
+
+  /** An embedded server (RocksDB in {@code <dir>/<name>-data}) on a free port. */
+  static ServerProcess embedded(String name, Path dir, String... extraArgs) throws IOException {
+    ServerProcess p = new ServerProcess(name, dir, freePort());
+    p.command.addAll(List.of("--data-dir", dir.resolve(name + "-data").toString()));
+    p.command.addAll(List.of(extraArgs));
+    return p;
   }
 
   void start() throws IOException {
