@@ -62,8 +62,7 @@ public final class TallyClient implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    HttpTransport transport = new HttpTransport(config.connectTimeout(), config.requestTimeout(), config.gzip(),
-        config.gzipMinBytes());
+    HttpTransport transport = new HttpTransport(config);
     this.caller = new ResilientCaller(config, nodes, transport, scheduler);
     this.sender = new EventSender(config, caller, transport);
   }

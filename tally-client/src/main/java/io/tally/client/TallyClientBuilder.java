@@ -3,11 +3,14 @@ package io.tally.client;
 import static java.util.Objects.requireNonNull;
 
 import io.tally.client.internal.ClientConfig;
+import io.tally.client.internal.PemTrust;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import javax.net.ssl.SSLContext;
 
 /**
  * Options of a {@link TallyClient}; only {@link #baseUrls} is required. Each setter validates its
@@ -37,6 +40,9 @@ public final class TallyClientBuilder {
   private int gzipMinBytes = 1024;
   private ClientListener listener = ClientListener.NONE;
   private InstantSource clock = InstantSource.system();
+  private String apiKey;
+  private Path caFile;
+  private SSLContext sslContext;
 
   TallyClientBuilder() {}
 
@@ -150,6 +156,44 @@ public final class TallyClientBuilder {
     return this;
   }
 
+  /**
+   * The API key sent as {@code Authorization: Bearer <key>} on every request (default none: for a
+   * server that runs without keys). It needs the {@code ingest} scope to send and {@code query}
+   * to query. Never logged nor put in an exception message; send it over https beyond loopback.
+   */
+  public TallyClientBuilder apiKey(String key) {
+    requireNonNull(key, "apiKey");
+    if (key.isBlank() || !key.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      throw new IllegalArgumentException("apiKey must be printable ASCII without spaces (as tally keys create prints it)");
+    }
+    apiKey = key;
+    return this;
+  }
+
+  /**
+   * For https base URLs, trust exactly the certificates in this PEM file (a private CA, or the
+   * server's self-signed certificate) instead of the JDK's trust store. Read at once.
+   *
+   * @throws IllegalArgumentException naming the file when it cannot be read or holds no certificate
+   */
+  public TallyClientBuilder trustCaFile(Path pemFile) {
+    if (sslContext != null && caFile == null) {
+      throw new IllegalStateException("sslContext is already set; give either it or trustCaFile");
+    }
+    sslContext = PemTrust.trusting(requireNonNull(pemFile, "pemFile"));
+    caFile = pemFile;
+    return this;
+  }
+
+  /** For https base URLs, the TLS setup to use (e.g. with a client certificate); default: the JDK's. */
+  public TallyClientBuilder sslContext(SSLContext context) {
+    if (caFile != null) {
+      throw new IllegalStateException("trustCaFile(" + caFile + ") is already set; give either it or sslContext");
+    }
+    sslContext = requireNonNull(context, "sslContext");
+    return this;
+  }
+
   /** Starts the client's sender thread. */
   public TallyClient build() {
     if (nodes.isEmpty()) {
@@ -158,6 +202,9 @@ public final class TallyClientBuilder {
     if (maxBackoff.compareTo(initialBackoff) < 0) {
       throw new IllegalStateException("maxBackoff " + maxBackoff + " is below initialBackoff " + initialBackoff);
     }
+    if (caFile != null && nodes.stream().noneMatch(n -> "https".equals(n.getScheme()))) {
+      throw new IllegalStateException("trustCaFile(" + caFile + ") is set but no base URL is https: " + nodes);
+    }
     if (breakerMinimumCalls > breakerWindowCalls) {
       throw new IllegalStateException("breaker minimumCalls " + breakerMinimumCalls + " exceeds windowCalls "
           + breakerWindowCalls);
@@ -165,7 +212,7 @@ public final class TallyClientBuilder {
     return new TallyClient(new ClientConfig(nodes, connectTimeout, requestTimeout, maxBatchEvents, maxBatchBytes, linger,
         maxInFlightBatches, bufferEvents, bufferFullPolicy, blockTimeout, maxAttempts, initialBackoff, maxBackoff,
         breakerFailureRatePercent, breakerWindowCalls, breakerMinimumCalls, breakerOpenDuration, breakerHalfOpenCalls,
-        gzip, gzipMinBytes, listener, clock));
+        gzip, gzipMinBytes, listener, clock, apiKey, sslContext));
   }
 
   private static Duration positive(Duration d, String name) {

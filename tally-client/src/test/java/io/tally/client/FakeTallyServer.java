@@ -18,11 +18,12 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * A test double for network failure: an HTTP server (JDK httpserver) on a free loopback port that
- * answers {@code POST /v1/events} as told — accept everything, 503, or hang until released — and
- * records when each request arrived and what it carried.
+ * answers {@code POST /v1/events} as told — accept everything, 503, 429, or hang until released,
+ * with a {@code Retry-After} header when one is set — and records when each request arrived and
+ * what it carried.
  */
 final class FakeTallyServer implements AutoCloseable {
-  enum Mode { ACCEPT, UNAVAILABLE, HANG }
+  enum Mode { ACCEPT, UNAVAILABLE, TOO_MANY, HANG }
 
   /** One received request: arrival time (System.nanoTime) and the (decompressed) body. */
   record Received(long atNanos, String body) {
@@ -39,6 +40,7 @@ final class FakeTallyServer implements AutoCloseable {
   private final ExecutorService threads = Executors.newCachedThreadPool();
   private final List<Received> received = new CopyOnWriteArrayList<>();
   private volatile Mode mode = Mode.ACCEPT;
+  private volatile String retryAfter;
   private volatile CountDownLatch hang = new CountDownLatch(1);
 
   FakeTallyServer() throws IOException {
@@ -57,6 +59,11 @@ final class FakeTallyServer implements AutoCloseable {
       hang = new CountDownLatch(1);
     }
     mode = m;
+  }
+
+  /** The {@code Retry-After} value of 503 and 429 answers; null for none. */
+  void retryAfter(String value) {
+    retryAfter = value;
   }
 
   /** Lets every hanging request go on, answering as {@link Mode#ACCEPT}. */
@@ -85,8 +92,14 @@ final class FakeTallyServer implements AutoCloseable {
       }
       now = Mode.ACCEPT;
     }
+    String wait = retryAfter;
+    if (wait != null && (now == Mode.UNAVAILABLE || now == Mode.TOO_MANY)) {
+      exchange.getResponseHeaders().set("Retry-After", wait);
+    }
     if (now == Mode.UNAVAILABLE) {
       answer(exchange, 503, "{\"error\":\"overloaded; retry later with the same ids\"}");
+    } else if (now == Mode.TOO_MANY) {
+      answer(exchange, 429, "{\"error\":\"rate limit exceeded\"}");
     } else {
       answer(exchange, 202, "{\"accepted\":" + r.events() + ",\"rejected\":[]}");
     }

@@ -15,9 +15,11 @@ import java.util.function.Function;
 /**
  * One logical request with retries (Resilience4j {@link Retry}, {@link FullJitterBackoff}) over
  * the {@link NodePool}: each attempt takes the next node whose breaker permits, sends the same
- * payload, and reports to that node's breaker (a timeout, connection error, 5xx or 429 is a
- * failure; any other answer a success, since the node is up). Only {@link RetriableException}s
- * are retried; anything else fails the request at once.
+ * payload, and reports to that node's breaker (a timeout, connection error, 408 or 5xx is a
+ * failure; any other answer a success, since the node is up — including 429, which refuses this
+ * client, and 401/403, which refuse its key). Only {@link RetriableException}s are retried, after
+ * at least the server's {@code Retry-After} when it sent one; anything else fails the request at
+ * once.
  *
  * <p>Thread-safe; retries are scheduled on the given scheduler.
  */
@@ -94,7 +96,11 @@ public final class ResilientCaller {
         node.breaker().onSuccess(elapsed, TimeUnit.NANOSECONDS);
         outcome.complete(value);
       } catch (RetriableException e) {
-        node.breaker().onError(elapsed, TimeUnit.NANOSECONDS, e);
+        if (e.status() == 429) {
+          node.breaker().onSuccess(elapsed, TimeUnit.NANOSECONDS);
+        } else {
+          node.breaker().onError(elapsed, TimeUnit.NANOSECONDS, e);
+        }
         outcome.completeExceptionally(e);
       } catch (RuntimeException e) {
         node.breaker().onSuccess(elapsed, TimeUnit.NANOSECONDS);
@@ -105,8 +111,10 @@ public final class ResilientCaller {
   }
 
   /**
-   * Throws {@link RetriableException} for 408, 429 and 5xx, else {@link RequestFailedException}
-   * with the server's reason for any status other than {@code expected}.
+   * Throws {@link RetriableException} for 408, 429 and 5xx (carrying the answer's {@code
+   * Retry-After}), else {@link RequestFailedException} with the server's reason for any status
+   * other than {@code expected} — e.g. 401 (no, unknown or revoked key) and 403 (the key lacks the
+   * scope), which no retry can fix.
    */
   public static void requireStatus(HttpTransport.Response response, int expected) {
     int status = response.status();
@@ -116,7 +124,7 @@ public final class ResilientCaller {
     String reason = AnswerJsonReader.errorReason(response.body());
     String message = "HTTP " + status + (reason != null ? ": " + reason : "");
     if (status == 408 || status == 429 || status >= 500) {
-      throw new RetriableException(message, status, null);
+      throw new RetriableException(message, status, response.retryAfterMillis(), null);
     }
     throw new RequestFailedException(message, status, null);
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tally.server.EmbeddedTally;
 import io.tally.server.ServerConfig;
+import io.tally.testkit.TestCertificate;
 import io.vertx.core.json.JsonObject;
 import java.io.UncheckedIOException;
 import java.net.http.HttpClient;

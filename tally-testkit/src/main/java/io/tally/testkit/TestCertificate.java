@@ -1,4 +1,4 @@
-package io.tally.server.security;
+package io.tally.testkit;
 
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -16,10 +16,12 @@ import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A self-signed certificate for 127.0.0.1 and localhost, made in the test by the JDK's
- * {@code keytool} and written as the PEM files the server is configured with.
+ * {@code keytool} and written as the PEM files the server is configured with (the server's TLS
+ * tests and the SDK's CA-file tests share it).
  */
-record TestCertificate(Path certPem, Path keyPem) {
-  static TestCertificate generate(Path dir) throws Exception {
+public record TestCertificate(Path certPem, Path keyPem) {
+  /** Writes {@code cert.pem} and {@code key.pem} (and a scratch {@code server.p12}) into {@code dir}. */
+  public static TestCertificate generate(Path dir) throws Exception {
     Path p12 = dir.resolve("server.p12");
     String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
     Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "tally", "-keyalg", "EC", "-groupname", "secp256r1",
@@ -49,7 +51,7 @@ record TestCertificate(Path certPem, Path keyPem) {
   }
 
   /** An SSL context that trusts exactly this certificate (as a client given it as its CA file would). */
-  SSLContext trustingIt() throws Exception {
+  public SSLContext trustingIt() throws Exception {
     X509Certificate cert;
     try (InputStream in = Files.newInputStream(certPem)) {
       cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
