@@ -5,6 +5,7 @@
 
 const POLL_MILLIS = 1000;
 const RATE_HISTORY_SECONDS = 120;
+const BUCKET_SECONDS = { minute: 60, hour: 3600, day: 86400 };
 const fmt = new Intl.NumberFormat('en-US');
 const fmt1 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 
@@ -24,11 +25,134 @@ let seriesChart = null;
 let polling = false;
 let lastOk = 0;
 
+// ---------- the API key, when the server needs one ----------
+
+// The key lives in sessionStorage, not localStorage: it is kept only while this tab is open and is
+// not shared with other tabs, so a key typed on a shared machine does not stay on its disk for the
+// next person. It travels only as an Authorization header, never in a URL (URLs end up in server
+// logs, proxies and the browser's history).
+const KEY_STORAGE = 'tally.queryKey';
+const auth = { key: storedKey(), needed: false };
+
+/** A /v1 call answered 401 or 403: the server's reason, and the key it refused (null: none sent). */
+class Refused extends Error {
+  constructor(status, reason, key) {
+    super(reason);
+    this.status = status;
+    this.key = key;
+  }
+}
+
+function storedKey() {
+  try {
+    return sessionStorage.getItem(KEY_STORAGE);
+  } catch (e) {
+    return null; // storage blocked: the key lasts until the page reloads
+  }
+}
+
+function storeKey(key) {
+  try {
+    if (key == null) sessionStorage.removeItem(KEY_STORAGE); else sessionStorage.setItem(KEY_STORAGE, key);
+  } catch (e) { /* storage blocked */ }
+}
+
+function useKey() {
+  const key = $('key').value.trim();
+  if (!key) return showSignIn('refused', 'Paste a key first.');
+  if (!/^[\x21-\x7e]+$/.test(key)) {
+    return showSignIn('refused', 'An API key is printable ASCII without spaces (it looks like tly_sk_…).');
+  }
+  auth.key = key;
+  auth.needed = false;
+  storeKey(key);
+  showSignIn('checking', 'Checking the key…');
+  refresh();
+}
+
+function forgetKey() {
+  auth.key = null;
+  auth.needed = false;
+  storeKey(null);
+  $('key').value = '';
+  clearNumbers();
+  $('key-chip').hidden = true;
+  refresh();
+}
+
+/** The server refused: show the strip, with its reason when a key was sent; drop that key. */
+function needKey(refusal) {
+  if (refusal.key !== auth.key) return; // answered for a key that was replaced meanwhile
+  auth.needed = true;
+  if (refusal.key != null) {
+    auth.key = null;
+    storeKey(null);
+  }
+  clearNumbers();
+  $('key-chip').hidden = true;
+  showSignIn(refusal.key == null ? 'needed' : 'refused',
+    refusal.key == null ? '' : 'The server refused this key (HTTP ' + refusal.status + '): ' + refusal.message);
+}
+
+function showSignIn(stateName, message) {
+  const strip = $('signin');
+  strip.hidden = false;
+  strip.dataset.state = stateName;
+  $('signin-error').textContent = message;
+  document.body.dataset.auth = 'needed';
+  if (stateName === 'needed' && document.activeElement === document.body) $('key').focus();
+}
+
+/** A /v1 call succeeded: hide the strip; name the key in use (its id, not its secret). */
+function signedIn() {
+  $('signin').hidden = true;
+  $('signin').dataset.state = '';
+  $('signin-error').textContent = '';
+  delete document.body.dataset.auth;
+  const chip = $('key-chip');
+  chip.hidden = auth.key == null;
+  if (auth.key != null) {
+    const m = /^(tly_[sp]k_[0-9a-z]+)_/.exec(auth.key);
+    $('key-id').textContent = m ? m[1] + '_…' : 'set';
+  }
+}
+
+/** Blanks every number and list: nothing read with a refused or forgotten key stays on screen. */
+function clearNumbers() {
+  for (const id of ['rate', 'accepted', 'lag', 'freshness']) setNumber($(id), null, '—');
+  $('freshness').className = 'big';
+  $('asof').textContent = '—';
+  $('mode').textContent = '—';
+  $('partitions').replaceChildren();
+  $('top').tBodies[0].replaceChildren();
+  $('top-note').textContent = '';
+  $('entities').replaceChildren();
+  rateHistory[0].length = 0;
+  rateHistory[1].length = 0;
+  if (rateChart) rateChart.setData(rateHistory);
+  Object.assign($('rate-chart').dataset, { points: '0', max: '0' });
+  if (seriesChart) seriesChart.destroy();
+  seriesChart = null;
+  const chart = $('series-chart');
+  chart.replaceChildren();
+  Object.assign(chart.dataset, { entity: '', type: '', granularity: '', points: '0', lastValue: '', lastStart: '', total: '' });
+  for (const id of ['series-range-total', 'series-last', 'series-all-time']) $(id).textContent = '—';
+  $('series-note').textContent = '';
+  if (!state.picked) state.entity = null;
+}
+
 // ---------- small helpers ----------
 
+/** GETs JSON; a /v1 path carries the key, and its 401 or 403 throws {@link Refused}. */
 async function getJson(path) {
-  const res = await fetch(path, { cache: 'no-store', headers: { Accept: 'application/json' } });
+  const headers = { Accept: 'application/json' };
+  const key = path.startsWith('/v1/') ? auth.key : null;
+  if (key != null) headers.Authorization = 'Bearer ' + key;
+  const res = await fetch(path, { cache: 'no-store', headers });
   const body = await res.json().catch(() => ({ error: 'not JSON (HTTP ' + res.status + ')' }));
+  if (path.startsWith('/v1/') && (res.status === 401 || res.status === 403)) {
+    throw new Refused(res.status, body.error || 'HTTP ' + res.status, key);
+  }
   return { ok: res.ok, status: res.status, body };
 }
 
@@ -306,11 +430,18 @@ function drawSeries(el, data, granularity) {
     seriesChart = new uPlot({
       width: width(el), height: 400,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(5, max * 1.12)] } },
+      scales: {
+        // half a bucket of room on each side, so the first and the newest bar are drawn whole
+        x: { time: true, range: (u, min, max) => [min - BUCKET_SECONDS[granularity] / 2, max + BUCKET_SECONDS[granularity] / 2] },
+        y: { range: (u, min, max) => [0, Math.max(5, max * 1.12)] },
+      },
       axes: [axisStyle, Object.assign({ size: 60 }, axisStyle)],
       cursor: { points: { size: 7 } },
       series: [
-        { label: 'bucket (UTC)' },
+        {
+          label: 'bucket',
+          value: (u, v) => (v == null ? '—' : new Date(v * 1000).toISOString().slice(0, granularity === 'day' ? 10 : 16).replace('T', ' ') + ' UTC'),
+        },
         {
           label, stroke: '#4f8cff', fill: 'rgba(79,140,255,0.55)', width: 1,
           paths: uPlot.paths.bars({ size: [0.72, 48], radius: 0.15 }), points: { show: false },
@@ -344,6 +475,11 @@ function bindControls() {
     document.querySelectorAll('#granularity button').forEach((x) => x.classList.toggle('on', x === b));
     refresh();
   }));
+  $('key-use').addEventListener('click', useKey);
+  $('key').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') useKey();
+  });
+  $('key-forget').addEventListener('click', forgetKey);
   window.addEventListener('resize', () => {
     if (seriesChart) seriesChart.setSize({ width: width($("series-chart")), height: 400 });
     if (rateChart) rateChart.setSize({ width: width($('rate-chart')), height: 56 });
@@ -356,16 +492,26 @@ async function refresh() {
   if (polling) return;
   polling = true;
   try {
+    if (auth.needed) {
+      await pollHealth(); // no /v1 call until someone gives a key: a refused poll every second helps nobody
+      return;
+    }
     await Promise.all([pollOverview(), pollHealth()]);
     await pollTop();
     await pollSeries();
     lastOk = Date.now();
+    signedIn();
   } catch (e) {
-    $('status').dataset.state = 'unreachable';
-    $('status').querySelector('.label').textContent = 'unreachable';
+    if (e instanceof Refused) {
+      needKey(e);
+    } else {
+      $('status').dataset.state = 'unreachable';
+      $('status').querySelector('.label').textContent = 'unreachable';
+    }
   } finally {
     polling = false;
-    $('updated').textContent = lastOk ? 'updated ' + timeOf(new Date(lastOk).toISOString()) : 'no answer yet';
+    $('updated').textContent = auth.needed ? 'waiting for a key'
+      : lastOk ? 'updated ' + timeOf(new Date(lastOk).toISOString()) : 'no answer yet';
   }
 }
 
