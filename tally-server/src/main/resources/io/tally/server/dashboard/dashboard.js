@@ -112,7 +112,7 @@ function signedIn() {
   const chip = $('key-chip');
   chip.hidden = auth.key == null;
   if (auth.key != null) {
-    const m = /^(tly_[sp]k_[0-9a-z]+)_/.exec(auth.key);
+    const m = /^(tly_[sp]k_[0-9a-f]{12})_/.exec(auth.key);
     $('key-id').textContent = m ? m[1] + '_…' : 'set';
   }
 }
@@ -122,7 +122,7 @@ function clearNumbers() {
   for (const id of ['rate', 'accepted', 'lag', 'freshness']) setNumber($(id), null, '—');
   $('freshness').className = 'big';
   $('asof').textContent = '—';
-  $('mode').textContent = '—';
+  $('mode').hidden = true;
   $('partitions').replaceChildren();
   $('top').tBodies[0].replaceChildren();
   $('top-note').textContent = '';
@@ -206,6 +206,7 @@ async function pollOverview() {
   const { ok, body } = await getJson('/v1/overview');
   if (!ok) throw new Error(body.error || 'overview failed');
   $('mode').textContent = body.mode + ' · ' + body.partitions + ' partitions';
+  $('mode').hidden = false;
   if (body.eventsPerSecond == null) {
     setNumber($('rate'), null, 'n/a');
     setNumber($('accepted'), null, 'n/a');
