@@ -51,9 +51,14 @@ final class ClientOptions {
     return client;
   }
 
+  /** Whether a key is given. */
+  boolean hasKey() {
+    return key != null && !key.isBlank();
+  }
+
   /** Adds the key, if any. */
   HttpRequest.Builder authorize(HttpRequest.Builder request) {
-    if (key != null && !key.isBlank()) {
+    if (hasKey()) {
       request.header("Authorization", "Bearer " + key.trim());
     }
     return request;

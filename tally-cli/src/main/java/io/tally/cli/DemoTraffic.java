@@ -2,6 +2,8 @@ package io.tally.cli;
 
 import static java.util.Objects.requireNonNull;
 
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.http.HttpResponse;
@@ -18,6 +20,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * unique id, and now and then a batch is sent twice, the way a client retries after a lost answer:
  * the server's dedup window counts it once.
  *
+ * <p>On a server that requires API keys the demo posts with the key in {@code TALLY_KEY}, which
+ * needs the ingest scope; {@link #postFirstBatch()} finds out before the stream starts, so
+ * {@code tally serve --demo} can refuse at once with one line saying what to do. The demo never
+ * makes a key itself: keys are made by whoever holds an admin key or the stopped data dir.
+ *
  * <p>One background thread; {@link #start()} and {@link #close()} from the wiring thread, the
  * counters from any thread.
  */
@@ -30,8 +37,8 @@ final class DemoTraffic implements AutoCloseable {
   private static final double SHARE_PER_VIEW = 1 / 60.0;
 
   private final String baseUrl;
-  /** No CA file; the key from TALLY_KEY if set (a server with keys needs an ingest key for the demo). */
-  private final ClientOptions client = ClientOptions.fromEnvironment();
+  /** No CA file; on a server with keys, an ingest key (TALLY_KEY for {@code tally serve --demo}). */
+  private final ClientOptions client;
   private final int eventsPerSecond;
   private final double retryProbability;
   private final ZipfSampler videos = new ZipfSampler(VIDEOS, ZIPF_EXPONENT);
@@ -44,14 +51,17 @@ final class DemoTraffic implements AutoCloseable {
   private final Thread thread;
   private volatile boolean running = true;
   private long nextId;
+  /** Why the server refused the last post (not 202 or 503), for the one line the demo prints. */
+  private String refusal;
 
   /**
    * @param baseUrl the server, e.g. {@code http://127.0.0.1:8080}
    * @param eventsPerSecond the average rate, 1 to 100,000
    * @param retryProbability how often a batch is sent a second time (with the same ids)
    */
-  DemoTraffic(String baseUrl, int eventsPerSecond, double retryProbability, long seed) {
+  DemoTraffic(String baseUrl, ClientOptions client, int eventsPerSecond, double retryProbability, long seed) {
     this.baseUrl = requireNonNull(baseUrl, "baseUrl");
+    this.client = requireNonNull(client, "client");
     if (eventsPerSecond < 1 || eventsPerSecond > 100_000) {
       throw new IllegalArgumentException("the demo rate must be 1 to 100000 events/s, got " + eventsPerSecond);
     }
@@ -63,8 +73,28 @@ final class DemoTraffic implements AutoCloseable {
     thread.setDaemon(true);
   }
 
+  DemoTraffic(String baseUrl, int eventsPerSecond, double retryProbability, long seed) {
+    this(baseUrl, new ClientOptions(), eventsPerSecond, retryProbability, seed);
+  }
+
+  /** The stream {@code tally serve --demo} posts, with the key from {@code TALLY_KEY} if set. */
   DemoTraffic(String baseUrl, int eventsPerSecond) {
-    this(baseUrl, eventsPerSecond, 0.02, System.nanoTime());
+    this(baseUrl, ClientOptions.fromEnvironment(), eventsPerSecond, 0.02, System.nanoTime());
+  }
+
+  /**
+   * Posts the first batch on the caller's thread, before {@link #start()}.
+   *
+   * @return null when the server took it (or is stopping); else one line saying why the demo
+   *     cannot run here, e.g. that the server requires API keys and which key to give it
+   */
+  String postFirstBatch() {
+    Batch batch = batch(Math.max(1, (int) Math.round(eventsPerSecond * TICK_MILLIS / 1000.0)));
+    if (post(batch.json())) {
+      count(batch);
+      return null;
+    }
+    return refusal; // null: stopping
   }
 
   void start() {
@@ -98,11 +128,12 @@ final class DemoTraffic implements AutoCloseable {
       int n = Math.max(1, (int) Math.round(rate * TICK_MILLIS / 1000.0));
       Batch batch = batch(n);
       if (!post(batch.json())) {
+        if (refusal != null) {
+          System.err.println("tally: demo stream stopped: " + refusal);
+        }
         return;
       }
-      views.addAndGet(batch.views());
-      likes.addAndGet(batch.likes());
-      shares.addAndGet(batch.shares());
+      count(batch);
       if (random.nextDouble() < retryProbability && post(batch.json())) {
         resent.incrementAndGet();
       }
@@ -116,6 +147,12 @@ final class DemoTraffic implements AutoCloseable {
         }
       }
     }
+  }
+
+  private void count(Batch batch) {
+    views.addAndGet(batch.views());
+    likes.addAndGet(batch.likes());
+    shares.addAndGet(batch.shares());
   }
 
   /** One request body and how many events of each type it holds. */
@@ -147,7 +184,7 @@ final class DemoTraffic implements AutoCloseable {
         .append("\",\"entity\":\"").append(entity).append("\",\"type\":\"").append(type).append("\"},");
   }
 
-  /** Posts until the server took it; false once stopping or the server is gone. */
+  /** Posts until the server took it; false once stopping, the server is gone, or it refused ({@link #refusal}). */
   private boolean post(byte[] batch) {
     while (running) {
       try {
@@ -156,7 +193,7 @@ final class DemoTraffic implements AutoCloseable {
           return true;
         }
         if (r.statusCode() != 503) {
-          System.err.println("tally: demo stream stopped: the server answered " + r.statusCode() + " " + r.body());
+          refusal = describe(r);
           return false;
         }
         Thread.sleep(1000); // back-pressure: retry the same ids
@@ -169,6 +206,25 @@ final class DemoTraffic implements AutoCloseable {
       }
     }
     return false;
+  }
+
+  private String describe(HttpResponse<String> r) {
+    String reason = r.body();
+    try {
+      reason = new JsonObject(r.body()).getString("error", reason);
+    } catch (DecodeException | ClassCastException e) {
+      // not Tally's error object: the raw body says it
+    }
+    boolean keyRefused = r.statusCode() == 401 || r.statusCode() == 403;
+    if (keyRefused && !client.hasKey()) {
+      return "this server requires API keys and TALLY_KEY is not set: give the demo a key with the ingest scope, "
+          + "e.g. TALLY_KEY=$(tally keys create --data-dir <data dir> --scope ingest --name demo) tally serve --demo";
+    }
+    if (keyRefused) {
+      return "the server refused TALLY_KEY (HTTP " + r.statusCode() + ": " + reason + "); the demo needs a key with "
+          + "the ingest scope";
+    }
+    return "the server answered HTTP " + r.statusCode() + ": " + reason;
   }
 
   private void pause() {

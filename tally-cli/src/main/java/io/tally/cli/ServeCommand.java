@@ -55,6 +55,12 @@ final class ServeCommand implements Callable<Integer> {
     }
     int demoRate = config.get(ConfigKeys.DEMO_RATE);
     DemoTraffic traffic = config.get(ConfigKeys.DEMO_ENABLED) ? new DemoTraffic(url, demoRate) : null;
+    String demoRefused = traffic == null ? null : traffic.postFirstBatch(); // a server with keys needs TALLY_KEY
+    if (demoRefused != null) {
+      System.err.println("tally: --demo: " + demoRefused);
+      tally.close();
+      return 1;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {

@@ -6,6 +6,7 @@ import io.tally.core.process.ProcessorConfig;
 import io.tally.server.EmbeddedTally;
 import io.tally.server.ServerConfig;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -16,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code tally serve --demo}'s stream against a real embedded server: it posts views, fewer likes
  * and fewer shares of Zipf-popular videos, re-sends some batches with the same ids, and the server
- * counts every acknowledged event exactly once.
+ * counts every acknowledged event exactly once. On a server with API keys, the first batch tells
+ * whether the demo's key may ingest, with one line saying what to do when it may not.
  */
 class DemoTrafficTest {
   @TempDir Path dir;
@@ -45,6 +47,50 @@ class DemoTrafficTest {
       assertThat(overview.getLong("acceptedEvents")).as("re-sent batches are accepted again, and deduplicated")
           .isGreaterThan(demo.views() + demo.likes() + demo.shares());
     }
+  }
+
+  @Test
+  void onAServerWithKeysTheDemoNeedsAnIngestKeyAndSaysSo() throws Exception {
+    try (EmbeddedTally tally = EmbeddedTally.start(ServerConfig.defaults(dir.resolve("data")).withPort(0)
+        .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(100)))) {
+      String admin = createKey(tally, null, "admin"); // from loopback while no key exists
+      String query = createKey(tally, admin, "query");
+      String ingest = createKey(tally, admin, "ingest");
+
+      String noKey = new DemoTraffic(tally.url(), keyed(null), 500, 0, 1).postFirstBatch();
+      assertThat(noKey).contains("requires API keys").contains("TALLY_KEY is not set").contains("--scope ingest")
+          .doesNotContain("\n");
+      String wrongScope = new DemoTraffic(tally.url(), keyed(query), 500, 0, 2).postFirstBatch();
+      assertThat(wrongScope).contains("refused TALLY_KEY (HTTP 403: API key " + query.substring(7, 19) + " lacks the ingest scope)");
+
+      DemoTraffic demo = new DemoTraffic(tally.url(), keyed(ingest), 500, 0, 3);
+      assertThat(demo.postFirstBatch()).isNull();
+      demo.start();
+      Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> demo.views() >= 500);
+      demo.close();
+      Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        JsonObject top = new JsonObject(HttpCalls.get(keyed(query), tally.url(), "/v1/top",
+            Map.of("type", "view", "window", "5m", "k", "1000")).body());
+        long sum = 0;
+        for (Object item : top.getJsonArray("items")) {
+          sum += ((JsonObject) item).getLong("estimate");
+        }
+        assertThat(sum).isEqualTo(demo.views());
+      });
+    }
+  }
+
+  private static ClientOptions keyed(String key) {
+    ClientOptions o = new ClientOptions();
+    o.key = key;
+    return o;
+  }
+
+  private static String createKey(EmbeddedTally tally, String byKey, String scope) throws Exception {
+    var r = HttpCalls.postJson(keyed(byKey), tally.url(), "/v1/admin/keys",
+        ("{\"name\":\"" + scope + "\",\"scopes\":[\"" + scope + "\"]}").getBytes(StandardCharsets.UTF_8));
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    return new JsonObject(r.body()).getString("key");
   }
 
   private static JsonObject top(EmbeddedTally tally, String type) throws Exception {

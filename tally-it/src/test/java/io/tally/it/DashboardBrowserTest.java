@@ -6,7 +6,6 @@ import io.tally.core.process.ProcessorConfig;
 import io.tally.core.topk.TopKConfig;
 import io.tally.server.EmbeddedTally;
 import io.tally.server.ServerConfig;
-import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,7 +21,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,8 +32,6 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -45,8 +41,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * entity must chart its series. Leaves {@code target/dashboard.png} for people to look at.
  */
 class DashboardBrowserTest {
-  private static final String CHROMEDRIVER = "/usr/bin/chromedriver";
-  private static final String CHROMIUM = "/usr/bin/chromium";
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   @TempDir Path dir;
@@ -63,15 +57,7 @@ class DashboardBrowserTest {
     tally = EmbeddedTally.start(ServerConfig.defaults(dir.resolve("data")).withPort(0)
         .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200))
         .withTopK(new TopKConfig(TopKConfig.parseWindows("1h,24h"), TopKConfig.DEFAULT_SKETCH_SIZE))); // the page ranks over the first
-    System.setProperty("webdriver.chrome.driver", CHROMEDRIVER);
-    Path profile = Files.createDirectories(Path.of("target", "chrome-profile-" + UUID.randomUUID()));
-    ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM).addArguments(
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--window-size=1440,1040", "--user-data-dir=" + profile.toAbsolutePath());
-    ChromeDriverService service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
-    driver = new ChromeDriver(service, options);
+    driver = HeadlessChromium.start();
     wait = new WebDriverWait(driver, WAIT, Duration.ofMillis(200));
   }
 

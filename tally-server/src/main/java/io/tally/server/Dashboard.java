@@ -11,8 +11,10 @@ import java.util.Properties;
 /**
  * The live dashboard: {@code GET /} serves a static page (HTML, CSS and plain JavaScript under
  * {@code io/tally/server/dashboard/} on the classpath) that polls {@code /v1/overview},
- * {@code /v1/top}, {@code /v1/stats} and {@code /healthz} about once a second. Its chart library,
- * uPlot, comes from the {@code org.webjars.npm:uplot} jar and is served by Tally itself under
+ * {@code /v1/top}, {@code /v1/stats}, {@code /v1/total} and {@code /healthz} about once a second.
+ * On a server that requires API keys it asks for a key with the query scope and sends it as
+ * {@code Authorization: Bearer} ({@code dashboard-key.js}); the page itself stays open. Its chart
+ * library, uPlot, comes from the {@code org.webjars.npm:uplot} jar and is served by Tally itself under
  * {@code /webjars/uplot/} (no CDN, nothing fetched at build time); the page names no version, so a
  * version bump in the POM needs no change here.
  */

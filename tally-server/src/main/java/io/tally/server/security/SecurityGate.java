@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * <table>
  *   <caption>scope each route needs</caption>
  *   <tr><td>{@code POST /v1/events}</td><td>ingest</td></tr>
- *   <tr><td>{@code /v1/stats}, {@code /v1/stats/batch}, {@code /v1/total}, {@code /v1/top}</td><td>query</td></tr>
+ *   <tr><td>{@code /v1/stats}, {@code /v1/stats/batch}, {@code /v1/total}, {@code /v1/top}, {@code /v1/overview}</td>
+ *       <td>query</td></tr>
  *   <tr><td>{@code /v1/entities/…}, {@code /v1/admin/…}</td><td>admin</td></tr>
  *   <tr><td>any other {@code /v1/…}</td><td>any valid key</td></tr>
  *   <tr><td>outside {@code /v1/} ({@code /healthz}, …) and CORS preflights</td><td>none</td></tr>
@@ -157,7 +158,8 @@ final class SecurityGate {
     if (path.equals("/v1/events")) {
       return Scope.INGEST;
     }
-    if (path.equals("/v1/stats") || path.equals("/v1/stats/batch") || path.equals("/v1/total") || path.equals("/v1/top")) {
+    if (path.equals("/v1/stats") || path.equals("/v1/stats/batch") || path.equals("/v1/total") || path.equals("/v1/top")
+        || path.equals("/v1/overview")) { // the dashboard's numbers are a read like any other
       return Scope.QUERY;
     }
     if (path.startsWith("/v1/entities/") || path.equals("/v1/admin") || path.startsWith("/v1/admin/")) {

@@ -1,10 +1,12 @@
-// Tally's live dashboard: polls the JSON API about once a second and draws with uPlot.
+// Tally's live dashboard: polls the JSON API about once a second and draws with uPlot. The API key
+// for a server that requires one (getJson, the sign-in strip) is dashboard-key.js's business.
 // Plain JavaScript, no build step. Elements carry data-* attributes with the raw numbers they
 // show, for tests and for anyone scripting the page.
 'use strict';
 
 const POLL_MILLIS = 1000;
 const RATE_HISTORY_SECONDS = 120;
+const BUCKET_SECONDS = { minute: 60, hour: 3600, day: 86400 };
 const fmt = new Intl.NumberFormat('en-US');
 const fmt1 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 
@@ -24,13 +26,31 @@ let seriesChart = null;
 let polling = false;
 let lastOk = 0;
 
-// ---------- small helpers ----------
-
-async function getJson(path) {
-  const res = await fetch(path, { cache: 'no-store', headers: { Accept: 'application/json' } });
-  const body = await res.json().catch(() => ({ error: 'not JSON (HTTP ' + res.status + ')' }));
-  return { ok: res.ok, status: res.status, body };
+/** Blanks every number and list: nothing read with a refused or forgotten key stays on screen. */
+function clearNumbers() {
+  for (const id of ['rate', 'accepted', 'lag', 'freshness']) setNumber($(id), null, '—');
+  $('freshness').className = 'big';
+  $('asof').textContent = '—';
+  $('mode').hidden = true;
+  $('partitions').replaceChildren();
+  $('top').tBodies[0].replaceChildren();
+  $('top-note').textContent = '';
+  $('entities').replaceChildren();
+  rateHistory[0].length = 0;
+  rateHistory[1].length = 0;
+  if (rateChart) rateChart.setData(rateHistory);
+  Object.assign($('rate-chart').dataset, { points: '0', max: '0' });
+  if (seriesChart) seriesChart.destroy();
+  seriesChart = null;
+  const chart = $('series-chart');
+  chart.replaceChildren();
+  Object.assign(chart.dataset, { entity: '', type: '', granularity: '', points: '0', lastValue: '', lastStart: '', total: '' });
+  for (const id of ['series-range-total', 'series-last', 'series-all-time']) $(id).textContent = '—';
+  $('series-note').textContent = '';
+  if (!state.picked) state.entity = null;
 }
+
+// ---------- small helpers ----------
 
 function q(params) {
   return Object.entries(params).map(([k, v]) => k + '=' + encodeURIComponent(v)).join('&');
@@ -82,6 +102,7 @@ async function pollOverview() {
   const { ok, body } = await getJson('/v1/overview');
   if (!ok) throw new Error(body.error || 'overview failed');
   $('mode').textContent = body.mode + ' · ' + body.partitions + ' partitions';
+  $('mode').hidden = false;
   if (body.eventsPerSecond == null) {
     setNumber($('rate'), null, 'n/a');
     setNumber($('accepted'), null, 'n/a');
@@ -306,11 +327,18 @@ function drawSeries(el, data, granularity) {
     seriesChart = new uPlot({
       width: width(el), height: 400,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-      scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(5, max * 1.12)] } },
+      scales: {
+        // half a bucket of room on each side, so the first and the newest bar are drawn whole
+        x: { time: true, range: (u, min, max) => [min - BUCKET_SECONDS[granularity] / 2, max + BUCKET_SECONDS[granularity] / 2] },
+        y: { range: (u, min, max) => [0, Math.max(5, max * 1.12)] },
+      },
       axes: [axisStyle, Object.assign({ size: 60 }, axisStyle)],
       cursor: { points: { size: 7 } },
       series: [
-        { label: 'bucket (UTC)' },
+        {
+          label: 'bucket',
+          value: (u, v) => (v == null ? '—' : new Date(v * 1000).toISOString().slice(0, granularity === 'day' ? 10 : 16).replace('T', ' ') + ' UTC'),
+        },
         {
           label, stroke: '#4f8cff', fill: 'rgba(79,140,255,0.55)', width: 1,
           paths: uPlot.paths.bars({ size: [0.72, 48], radius: 0.15 }), points: { show: false },
@@ -344,6 +372,7 @@ function bindControls() {
     document.querySelectorAll('#granularity button').forEach((x) => x.classList.toggle('on', x === b));
     refresh();
   }));
+  bindKeyControls();
   window.addEventListener('resize', () => {
     if (seriesChart) seriesChart.setSize({ width: width($("series-chart")), height: 400 });
     if (rateChart) rateChart.setSize({ width: width($('rate-chart')), height: 56 });
@@ -356,16 +385,26 @@ async function refresh() {
   if (polling) return;
   polling = true;
   try {
+    if (auth.needed) {
+      await pollHealth(); // no /v1 call until someone gives a key: a refused poll every second helps nobody
+      return;
+    }
     await Promise.all([pollOverview(), pollHealth()]);
     await pollTop();
     await pollSeries();
     lastOk = Date.now();
+    signedIn();
   } catch (e) {
-    $('status').dataset.state = 'unreachable';
-    $('status').querySelector('.label').textContent = 'unreachable';
+    if (e instanceof Refused) {
+      needKey(e);
+    } else {
+      $('status').dataset.state = 'unreachable';
+      $('status').querySelector('.label').textContent = 'unreachable';
+    }
   } finally {
     polling = false;
-    $('updated').textContent = lastOk ? 'updated ' + timeOf(new Date(lastOk).toISOString()) : 'no answer yet';
+    $('updated').textContent = auth.needed ? 'waiting for a key'
+      : lastOk ? 'updated ' + timeOf(new Date(lastOk).toISOString()) : 'no answer yet';
   }
 }
 

@@ -76,6 +76,7 @@ class ApiKeyScopesTest {
     assertThat(query.statusCode()).isEqualTo(403);
     assertThat(query.body()).contains("lacks the query scope");
     assertThat(http.get(ingest, "/v1/top?type=view&window=1h").statusCode()).isEqualTo(403);
+    assertThat(http.get(ingest, "/v1/overview").statusCode()).as("the dashboard's numbers are a query").isEqualTo(403);
     assertThat(http.post(ingest, "/v1/stats/batch", "{\"queries\":[{\"entity\":\"a\",\"type\":\"b\"}]}").statusCode()).isEqualTo(403);
     assertThat(http.get(ingest, "/v1/admin/keys").statusCode()).isEqualTo(403);
     assertThat(http.post(ingest, "/v1/admin/keys", "{\"name\":\"x\",\"scopes\":[\"admin\"]}").statusCode()).isEqualTo(403);
@@ -90,6 +91,7 @@ class ApiKeyScopesTest {
     assertThat(r.statusCode()).isEqualTo(403);
     assertThat(r.body()).contains("lacks the ingest scope");
     assertThat(http.get(query, "/v1/total?entity=scoped:2&type=view").statusCode()).isEqualTo(200);
+    assertThat(http.get(query, "/v1/overview").statusCode()).isEqualTo(200);
     assertThat(http.get(query, "/v1/entities/video:1/attributes").statusCode()).isEqualTo(403);
   }
 

@@ -1,0 +1,34 @@
+package io.tally.it;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+/**
+ * Debian's headless Chromium driven through Debian's chromedriver (nothing is downloaded), with a
+ * fresh profile under {@code target/} so no state leaks from one test into the next.
+ */
+final class HeadlessChromium {
+  static final String CHROMEDRIVER = "/usr/bin/chromedriver";
+  static final String CHROMIUM = "/usr/bin/chromium";
+
+  private HeadlessChromium() {}
+
+  /** A new browser with a 1440×1040 window; the caller quits it. */
+  static ChromeDriver start() throws IOException {
+    System.setProperty("webdriver.chrome.driver", CHROMEDRIVER);
+    Path profile = Files.createDirectories(Path.of("target", "chrome-profile-" + UUID.randomUUID()));
+    ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM).addArguments(
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--window-size=1440,1040", "--user-data-dir=" + profile.toAbsolutePath());
+    ChromeDriverService service = new ChromeDriverService.Builder()
+        .usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
+    return new ChromeDriver(service, options);
+  }
+}
