@@ -192,7 +192,8 @@ public final class ConfigKeys {
 
   public static final ConfigKey<Boolean> DEMO_ENABLED = key("demo.enabled", "--demo", "false", ConfigKey.SWITCH_ALLOWED,
       "Also post a synthetic stream (Zipf-popular video:N entities; views, likes, shares) to this server, so the "
-          + "dashboard moves at once", bool());
+          + "dashboard moves at once. On a server with API keys it posts with the ingest key in TALLY_KEY; without one "
+          + "it stops the start with a line saying so (docs/security.md)", bool());
   public static final ConfigKey<Integer> DEMO_RATE = key("demo.rate", "--demo-rate", "1000", "an integer from 1 to 100000",
       "With demo.enabled: average events per second", integer(1, 100_000));
 
