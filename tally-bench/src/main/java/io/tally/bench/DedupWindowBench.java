@@ -22,6 +22,7 @@ import org.openjdk.jmh.annotations.State;
 public class DedupWindowBench {
   static final long WINDOW_MILLIS = TimeUnit.MINUTES.toMillis(10);
   static final int CAPACITY = 1_000_000;
+
   /** Events per millisecond of append time: about 256k events/s into one partition. */
   static final int EVENTS_PER_MILLI = 256;
 

@@ -20,9 +20,9 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * One operation parses one body of {@link #events} events; events/s = ops/s × {@link #events}.
- * The body is built once per trial with {@link TallyJson#events}, the writer {@code tally bench}
- * uses ({@code id}, {@code entity}, {@code type}, epoch-millisecond {@code time}, {@code value}).
+ * One operation parses one body of {@link #events} events; events/s = ops/s × {@link #events}. The
+ * body is built once per trial with {@link TallyJson#events}, the writer {@code tally bench} uses
+ * ({@code id}, {@code entity}, {@code type}, epoch-millisecond {@code time}, {@code value}).
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -60,7 +60,8 @@ public class JsonParseBench {
 
     @Override
     public void rejected(int index, String reason) {
-      throw new IllegalStateException("the benchmark body has a bad event " + index + ": " + reason);
+      throw new IllegalStateException(
+          "the benchmark body has a bad event " + index + ": " + reason);
     }
   }
 }

@@ -29,9 +29,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * One operation writes one batch of {@link #deltas} deltas; deltas/s = ops/s × {@link #deltas}.
- * The writes cycle through {@value #BATCHES} pre-built batches, each in its own minute, so the
- * memtable sees new minute rows and repeated hour, day and total rows, as in steady state.
+ * One operation writes one batch of {@link #deltas} deltas; deltas/s = ops/s × {@link #deltas}. The
+ * writes cycle through {@value #BATCHES} pre-built batches, each in its own minute, so the memtable
+ * sees new minute rows and repeated hour, day and total rows, as in steady state.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)

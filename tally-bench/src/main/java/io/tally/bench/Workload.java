@@ -16,6 +16,7 @@ import java.util.SplittableRandom;
 final class Workload {
   static final int ENTITIES = 100_000;
   static final String TYPE = "view";
+
   /** 2026-01-31T12:00:00Z, the first event time. */
   static final long START_MILLIS = 1_769_860_800_000L;
 

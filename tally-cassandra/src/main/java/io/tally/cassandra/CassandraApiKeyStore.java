@@ -22,10 +22,10 @@ import java.util.List;
  * api_keys  PRIMARY KEY (id)   record blob: the record as {@link ApiKeyCodec} writes it
  * </pre>
  *
- * Written and read at the materializer's write consistency (LOCAL_QUORUM by default), so a
- * refresh after an acknowledged revocation sees it; on the counter store's session. A refresh
- * that fails keeps the last snapshot (see the server's key refresher). Each node re-reads the table every second or so (its key ring), so a
- * revocation reaches every node within seconds. Thread-safe.
+ * Written and read at the materializer's write consistency (LOCAL_QUORUM by default), so a refresh
+ * after an acknowledged revocation sees it; on the counter store's session. A refresh that fails
+ * keeps the last snapshot (see the server's key refresher). Each node re-reads the table every
+ * second or so (its key ring), so a revocation reaches every node within seconds. Thread-safe.
  */
 public final class CassandraApiKeyStore implements ApiKeyStore {
   private final CassandraSettings settings;
@@ -44,8 +44,13 @@ public final class CassandraApiKeyStore implements ApiKeyStore {
     this.session = store.session();
     String ks = settings.keyspace();
     try {
-      session.execute(SimpleStatement.newInstance("CREATE TABLE IF NOT EXISTS " + ks + ".api_keys (id text PRIMARY KEY, "
-          + "record blob)").setTimeout(Duration.ofSeconds(60)));
+      session.execute(
+          SimpleStatement.newInstance(
+                  "CREATE TABLE IF NOT EXISTS "
+                      + ks
+                      + ".api_keys (id text PRIMARY KEY, "
+                      + "record blob)")
+              .setTimeout(Duration.ofSeconds(60)));
       write = session.prepare("INSERT INTO " + ks + ".api_keys (id, record) VALUES (?, ?)");
       readAll = session.prepare("SELECT record FROM " + ks + ".api_keys");
     } catch (DriverException e) {
@@ -56,8 +61,10 @@ public final class CassandraApiKeyStore implements ApiKeyStore {
   @Override
   public void put(ApiKey key) {
     try {
-      session.execute(write.bind(key.id(), ByteBuffer.wrap(ApiKeyCodec.encode(key)))
-          .setConsistencyLevel(settings.writeConsistency()));
+      session.execute(
+          write
+              .bind(key.id(), ByteBuffer.wrap(ApiKeyCodec.encode(key)))
+              .setConsistencyLevel(settings.writeConsistency()));
     } catch (DriverException e) {
       throw new TallyException("writing API key " + key.id() + " failed: " + e.getMessage(), e);
     }
@@ -67,7 +74,8 @@ public final class CassandraApiKeyStore implements ApiKeyStore {
   public List<ApiKey> all() {
     List<ApiKey> keys = new ArrayList<>();
     try {
-      for (Row row : session.execute(readAll.bind().setConsistencyLevel(settings.writeConsistency()))) {
+      for (Row row :
+          session.execute(readAll.bind().setConsistencyLevel(settings.writeConsistency()))) {
         ByteBuffer b = row.getByteBuffer(0);
         byte[] bytes = new byte[b.remaining()];
         b.get(bytes);

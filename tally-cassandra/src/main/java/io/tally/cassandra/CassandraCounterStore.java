@@ -25,9 +25,9 @@ import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Cluster mode's counter store: the rows the materializer writes to Cassandra (layout in
- * {@link CounterSchema}), read at the configured read consistency. Also owns the driver session,
- * which the {@link CounterWriter} shares.
+ * Cluster mode's counter store: the rows the materializer writes to Cassandra (layout in {@link
+ * CounterSchema}), read at the configured read consistency. Also owns the driver session, which the
+ * {@link CounterWriter} shares.
  *
  * <p>A query answers from what the store has and says how fresh it is (DESIGN.md invariant 7):
  * {@link #asOfMillis} is the materialized checkpoint's as-of, read at most every 200 ms.
@@ -51,12 +51,24 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
     this.settings = settings;
     this.session = session;
     String ks = settings.keyspace();
-    readRow = session.prepare("SELECT count, sum FROM " + ks + ".counters WHERE entity = ? AND type = ? "
-        + "AND granularity = ? AND range_start = ? AND bucket = ?");
-    readExtents = session.prepare("SELECT min_range, max_range FROM " + ks + ".extents WHERE granularity = ?");
-    readRange = session.prepare("SELECT bucket, count, sum FROM " + ks + ".counters WHERE entity = ? AND type = ? "
-        + "AND granularity = ? AND range_start = ? AND bucket >= ? AND bucket < ?");
-    readProgress = session.prepare("SELECT next_offset, last_append, as_of FROM " + ks + ".progress WHERE partition = ?");
+    readRow =
+        session.prepare(
+            "SELECT count, sum FROM "
+                + ks
+                + ".counters WHERE entity = ? AND type = ? "
+                + "AND granularity = ? AND range_start = ? AND bucket = ?");
+    readExtents =
+        session.prepare(
+            "SELECT min_range, max_range FROM " + ks + ".extents WHERE granularity = ?");
+    readRange =
+        session.prepare(
+            "SELECT bucket, count, sum FROM "
+                + ks
+                + ".counters WHERE entity = ? AND type = ? "
+                + "AND granularity = ? AND range_start = ? AND bucket >= ? AND bucket < ?");
+    readProgress =
+        session.prepare(
+            "SELECT next_offset, last_append, as_of FROM " + ks + ".progress WHERE partition = ?");
     readAllProgress = session.prepare("SELECT partition, as_of FROM " + ks + ".progress");
   }
 
@@ -67,31 +79,41 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
    */
   public static CassandraCounterStore open(CassandraSettings settings) {
     requireNonNull(settings, "settings");
-    DriverConfigLoader config = DriverConfigLoader.programmaticBuilder()
-        .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(5))
-        .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, Duration.ofSeconds(5))
-        .withDuration(DefaultDriverOption.METADATA_SCHEMA_REQUEST_TIMEOUT, Duration.ofSeconds(30))
-        .withDuration(DefaultDriverOption.CONTROL_CONNECTION_AGREEMENT_TIMEOUT, Duration.ofSeconds(30))
-        .withDuration(DefaultDriverOption.RECONNECTION_MAX_DELAY, Duration.ofSeconds(2))
-        .withInt(DefaultDriverOption.CONNECTION_MAX_REQUESTS, 2048)
-        .withString(DefaultDriverOption.REQUEST_CONSISTENCY, settings.readConsistency().name())
-        .build();
+    DriverConfigLoader config =
+        DriverConfigLoader.programmaticBuilder()
+            .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(5))
+            .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, Duration.ofSeconds(5))
+            .withDuration(
+                DefaultDriverOption.METADATA_SCHEMA_REQUEST_TIMEOUT, Duration.ofSeconds(30))
+            .withDuration(
+                DefaultDriverOption.CONTROL_CONNECTION_AGREEMENT_TIMEOUT, Duration.ofSeconds(30))
+            .withDuration(DefaultDriverOption.RECONNECTION_MAX_DELAY, Duration.ofSeconds(2))
+            .withInt(DefaultDriverOption.CONNECTION_MAX_REQUESTS, 2048)
+            .withString(DefaultDriverOption.REQUEST_CONSISTENCY, settings.readConsistency().name())
+            .build();
     CqlSession session;
     try {
-      session = CqlSession.builder()
-          .addContactPoints(settings.contactPoints())
-          .withLocalDatacenter(settings.localDatacenter())
-          .withConfigLoader(config)
-          .build();
+      session =
+          CqlSession.builder()
+              .addContactPoints(settings.contactPoints())
+              .withLocalDatacenter(settings.localDatacenter())
+              .withConfigLoader(config)
+              .build();
     } catch (DriverException e) {
-      throw new TallyException("cannot connect to Cassandra at " + settings.contactPoints() + ": " + e.getMessage(), e);
+      throw new TallyException(
+          "cannot connect to Cassandra at " + settings.contactPoints() + ": " + e.getMessage(), e);
     }
     try {
       CounterSchema.create(session, settings);
       return new CassandraCounterStore(settings, session);
     } catch (DriverException e) {
       session.close();
-      throw new TallyException("cannot create the Cassandra schema in keyspace " + settings.keyspace() + ": " + e.getMessage(), e);
+      throw new TallyException(
+          "cannot create the Cassandra schema in keyspace "
+              + settings.keyspace()
+              + ": "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -105,14 +127,23 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
 
   @Override
   public Bucket read(CounterKey key) {
-    Row row = execute(readRow.bind(key.entity(), key.type(), key.granularity().wireName(),
-        TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis()), key.bucketStartMillis())).one();
-    return row == null ? new Bucket(key.bucketStartMillis(), 0, 0)
+    Row row =
+        execute(
+                readRow.bind(
+                    key.entity(),
+                    key.type(),
+                    key.granularity().wireName(),
+                    TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis()),
+                    key.bucketStartMillis()))
+            .one();
+    return row == null
+        ? new Bucket(key.bucketStartMillis(), 0, 0)
         : new Bucket(key.bucketStartMillis(), row.getLong(0), row.getLong(1));
   }
 
   @Override
-  public List<Bucket> range(String entity, String type, Granularity g, long fromMillis, long toMillis) {
+  public List<Bucket> range(
+      String entity, String type, Granularity g, long fromMillis, long toMillis) {
     List<Bucket> out = new ArrayList<>();
     if (fromMillis >= toMillis) {
       return out;
@@ -161,8 +192,11 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
 
   /** The last materialized checkpoint of {@code partition}. */
   public Optional<Checkpoint> checkpoint(int partition) {
-    Row r = execute(readProgress.bind(partition).setConsistencyLevel(settings.writeConsistency())).one();
-    return r == null ? Optional.empty()
+    Row r =
+        execute(readProgress.bind(partition).setConsistencyLevel(settings.writeConsistency()))
+            .one();
+    return r == null
+        ? Optional.empty()
         : Optional.of(new Checkpoint(partition, r.getLong(0), r.getLong(1), r.getLong(2)));
   }
 

@@ -46,7 +46,9 @@ public final class CassandraTopKStore implements TopKStore {
   private final PreparedStatement readPartition;
   private final PreparedStatement write;
 
-  /** @param partitions P: a query reads the slots of partitions 0..P-1 */
+  /**
+   * @param partitions P: a query reads the slots of partitions 0..P-1
+   */
   public CassandraTopKStore(CassandraCounterStore store, int partitions) {
     requireNonNull(store, "store");
     if (partitions < 1) {
@@ -56,23 +58,38 @@ public final class CassandraTopKStore implements TopKStore {
     this.settings = store.settings();
     this.partitions = partitions;
     String ks = settings.keyspace();
-    readWindow = session.prepare("SELECT sketch FROM " + ks + ".topk_slots WHERE partition = ? AND type = ? "
-        + "AND window_minutes = ? AND slot_start >= ?");
-    readPartition = session.prepare("SELECT type, window_minutes, slot_start, sketch, position FROM " + ks
-        + ".topk_slots WHERE partition = ?");
-    write = session.prepare("UPDATE " + ks + ".topk_slots USING TIMESTAMP ? AND TTL ? SET sketch = ?, position = ? "
-        + "WHERE partition = ? AND type = ? AND window_minutes = ? AND slot_start = ?");
+    readWindow =
+        session.prepare(
+            "SELECT sketch FROM "
+                + ks
+                + ".topk_slots WHERE partition = ? AND type = ? "
+                + "AND window_minutes = ? AND slot_start >= ?");
+    readPartition =
+        session.prepare(
+            "SELECT type, window_minutes, slot_start, sketch, position FROM "
+                + ks
+                + ".topk_slots WHERE partition = ?");
+    write =
+        session.prepare(
+            "UPDATE "
+                + ks
+                + ".topk_slots USING TIMESTAMP ? AND TTL ? SET sketch = ?, position = ? "
+                + "WHERE partition = ? AND type = ? AND window_minutes = ? AND slot_start = ?");
   }
 
   @Override
-  public List<ItemsSketch<String>> sketches(String type, TopKWindow window, long firstSlotStartMillis) {
+  public List<ItemsSketch<String>> sketches(
+      String type, TopKWindow window, long firstSlotStartMillis) {
     List<CompletableFuture<List<ItemsSketch<String>>>> reads = new ArrayList<>();
     int minutes = (int) (window.millis() / 60_000);
     for (int p = 0; p < partitions; p++) {
       List<ItemsSketch<String>> found = new ArrayList<>();
-      reads.add(readAll(session.executeAsync(readWindow.bind(p, type, minutes, firstSlotStartMillis)),
-          row -> found.add(SlotSketches.deserialize(bytes(row.getByteBuffer(0))))).thenApply(v -> found)
-          .toCompletableFuture());
+      reads.add(
+          readAll(
+                  session.executeAsync(readWindow.bind(p, type, minutes, firstSlotStartMillis)),
+                  row -> found.add(SlotSketches.deserialize(bytes(row.getByteBuffer(0)))))
+              .thenApply(v -> found)
+              .toCompletableFuture());
     }
     List<ItemsSketch<String>> out = new ArrayList<>();
     for (CompletableFuture<List<ItemsSketch<String>>> r : reads) {
@@ -82,27 +99,41 @@ public final class CassandraTopKStore implements TopKStore {
   }
 
   /**
-   * Reads every stored slot of {@code partition} into {@code slots}, skipping those of windows
-   * not configured or already past their window.
+   * Reads every stored slot of {@code partition} into {@code slots}, skipping those of windows not
+   * configured or already past their window.
    *
    * @throws TallyException if Cassandra fails
    */
   void load(TopKSlots slots, List<TopKWindow> windows, long nowMillis) {
-    CompletionStage<Void> read = readAll(
-        session.executeAsync(readPartition.bind(slots.partition()).setConsistencyLevel(settings.writeConsistency())),
-        row -> {
-          TopKWindow w = new TopKWindow(row.getInt(1) * 60_000L);
-          long start = row.getLong(2);
-          if (windows.contains(w) && !w.expired(start, nowMillis) && w.slotStart(start) == start) {
-            try {
-              slots.load(new SlotKey(row.getString(0), w, start), bytes(row.getByteBuffer(3)), row.getLong(4));
-            } catch (CorruptRecordException e) {
-              // an unreadable slot must not stop materializing: it starts again from empty
-              LOG.error("top-K slot {} {} {} of partition {} is unreadable and starts empty: {}",
-                  row.getString(0), w, start, slots.partition(), e.getMessage());
-            }
-          }
-        });
+    CompletionStage<Void> read =
+        readAll(
+            session.executeAsync(
+                readPartition
+                    .bind(slots.partition())
+                    .setConsistencyLevel(settings.writeConsistency())),
+            row -> {
+              TopKWindow w = new TopKWindow(row.getInt(1) * 60_000L);
+              long start = row.getLong(2);
+              if (windows.contains(w)
+                  && !w.expired(start, nowMillis)
+                  && w.slotStart(start) == start) {
+                try {
+                  slots.load(
+                      new SlotKey(row.getString(0), w, start),
+                      bytes(row.getByteBuffer(3)),
+                      row.getLong(4));
+                } catch (CorruptRecordException e) {
+                  // an unreadable slot must not stop materializing: it starts again from empty
+                  LOG.error(
+                      "top-K slot {} {} {} of partition {} is unreadable and starts empty: {}",
+                      row.getString(0),
+                      w,
+                      start,
+                      slots.partition(),
+                      e.getMessage());
+                }
+              }
+            });
     await(read.toCompletableFuture(), "loading the top-K slots of partition " + slots.partition());
   }
 
@@ -116,20 +147,34 @@ public final class CassandraTopKStore implements TopKStore {
       return CompletableFuture.completedFuture(null);
     }
     int ttl = (int) Math.min(Integer.MAX_VALUE, (ttlMillis + 999) / 1000);
-    return session.executeAsync(write.bind(slot.position(), ttl, ByteBuffer.wrap(slot.bytes()), slot.position(),
-            partition, key.type(), (int) (key.window().millis() / 60_000), key.slotStartMillis())
-            .setConsistencyLevel(settings.writeConsistency()))
+    return session
+        .executeAsync(
+            write
+                .bind(
+                    slot.position(),
+                    ttl,
+                    ByteBuffer.wrap(slot.bytes()),
+                    slot.position(),
+                    partition,
+                    key.type(),
+                    (int) (key.window().millis() / 60_000),
+                    key.slotStartMillis())
+                .setConsistencyLevel(settings.writeConsistency()))
         .thenApply(rs -> null);
   }
 
   /** Feeds every row of a (possibly multi-page) result to {@code onRow}. */
-  private static CompletionStage<Void> readAll(CompletionStage<AsyncResultSet> page, Consumer<Row> onRow) {
-    return page.thenCompose(rs -> {
-      for (Row row : rs.currentPage()) {
-        onRow.accept(row);
-      }
-      return rs.hasMorePages() ? readAll(rs.fetchNextPage(), onRow) : CompletableFuture.completedFuture(null);
-    });
+  private static CompletionStage<Void> readAll(
+      CompletionStage<AsyncResultSet> page, Consumer<Row> onRow) {
+    return page.thenCompose(
+        rs -> {
+          for (Row row : rs.currentPage()) {
+            onRow.accept(row);
+          }
+          return rs.hasMorePages()
+              ? readAll(rs.fetchNextPage(), onRow)
+              : CompletableFuture.completedFuture(null);
+        });
   }
 
   private static byte[] bytes(ByteBuffer b) {

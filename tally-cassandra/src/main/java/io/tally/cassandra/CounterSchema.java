@@ -2,7 +2,6 @@ package io.tally.cassandra;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
-import io.tally.model.Granularity;
 import java.time.Duration;
 
 /**
@@ -36,24 +35,38 @@ final class CounterSchema {
   static void create(CqlSession session, CassandraSettings s) {
     String ks = s.keyspace();
     Duration ddl = Duration.ofSeconds(60);
-    session.execute(SimpleStatement.newInstance(
-        "CREATE KEYSPACE IF NOT EXISTS " + ks + " WITH replication = " + s.replicationCql()).setTimeout(ddl));
-    for (String cql : new String[] {
-        "CREATE TABLE IF NOT EXISTS " + ks + ".counters (entity text, type text, granularity text, "
-            + "range_start bigint, bucket bigint, count bigint, sum bigint, "
-            + "PRIMARY KEY ((entity, type, granularity, range_start), bucket)) "
-            + "WITH CLUSTERING ORDER BY (bucket ASC)",
-        "CREATE TABLE IF NOT EXISTS " + ks + ".extents (granularity text PRIMARY KEY, min_range bigint, "
-            + "max_range bigint)",
-        "CREATE TABLE IF NOT EXISTS " + ks + ".progress (partition int PRIMARY KEY, next_offset bigint, "
-            + "last_append bigint, as_of bigint)",
-        "CREATE TABLE IF NOT EXISTS " + ks + ".meta (name text PRIMARY KEY, value bigint)",
-        "CREATE TABLE IF NOT EXISTS " + ks + ".topk_slots (partition int, type text, window_minutes int, "
-            + "slot_start bigint, sketch blob, position bigint, "
-            + "PRIMARY KEY ((partition), type, window_minutes, slot_start))"}) {
+    session.execute(
+        SimpleStatement.newInstance(
+                "CREATE KEYSPACE IF NOT EXISTS " + ks + " WITH replication = " + s.replicationCql())
+            .setTimeout(ddl));
+    for (String cql :
+        new String[] {
+          "CREATE TABLE IF NOT EXISTS "
+              + ks
+              + ".counters (entity text, type text, granularity text, "
+              + "range_start bigint, bucket bigint, count bigint, sum bigint, "
+              + "PRIMARY KEY ((entity, type, granularity, range_start), bucket)) "
+              + "WITH CLUSTERING ORDER BY (bucket ASC)",
+          "CREATE TABLE IF NOT EXISTS "
+              + ks
+              + ".extents (granularity text PRIMARY KEY, min_range bigint, "
+              + "max_range bigint)",
+          "CREATE TABLE IF NOT EXISTS "
+              + ks
+              + ".progress (partition int PRIMARY KEY, next_offset bigint, "
+              + "last_append bigint, as_of bigint)",
+          "CREATE TABLE IF NOT EXISTS " + ks + ".meta (name text PRIMARY KEY, value bigint)",
+          "CREATE TABLE IF NOT EXISTS "
+              + ks
+              + ".topk_slots (partition int, type text, window_minutes int, "
+              + "slot_start bigint, sketch blob, position bigint, "
+              + "PRIMARY KEY ((partition), type, window_minutes, slot_start))"
+        }) {
       session.execute(SimpleStatement.newInstance(cql).setTimeout(ddl));
     }
-    session.execute(SimpleStatement.newInstance(
-        "INSERT INTO " + ks + ".meta (name, value) VALUES ('generation', 1) IF NOT EXISTS").setTimeout(ddl));
+    session.execute(
+        SimpleStatement.newInstance(
+                "INSERT INTO " + ks + ".meta (name, value) VALUES ('generation', 1) IF NOT EXISTS")
+            .setTimeout(ddl));
   }
 }

@@ -21,17 +21,17 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Semaphore;
 
 /**
- * Applies counter deltas to Cassandra idempotently (DESIGN.md invariant 5). Every delta carries
- * its position (a rising number: the timestamp generation and its offset in the deltas topic). A
- * row is read with its writetime; only the deltas positioned after it are added, and the new
- * value is written {@code USING TIMESTAMP} the last applied position. A replayed or zombie
- * delta therefore either finds the row already past it and does nothing, or computes the very
- * value the first application computed; last-write-wins only moves a row forward.
+ * Applies counter deltas to Cassandra idempotently (DESIGN.md invariant 5). Every delta carries its
+ * position (a rising number: the timestamp generation and its offset in the deltas topic). A row is
+ * read with its writetime; only the deltas positioned after it are added, and the new value is
+ * written {@code USING TIMESTAMP} the last applied position. A replayed or zombie delta therefore
+ * either finds the row already past it and does nothing, or computes the very value the first
+ * application computed; last-write-wins only moves a row forward.
  *
  * <p>Reading before writing costs a round trip, so a bounded cache (Caffeine) keeps each row's
- * (count, sum, writetime) as last written by this writer; it must be
- * {@linkplain #invalidateAll() invalidated} whenever another writer may have written (a
- * rebalance) or a write may have failed half-way. Requests in flight are bounded.
+ * (count, sum, writetime) as last written by this writer; it must be {@linkplain #invalidateAll()
+ * invalidated} whenever another writer may have written (a rebalance) or a write may have failed
+ * half-way. Requests in flight are bounded.
  *
  * <p>Thread-safe.
  */
@@ -46,8 +46,11 @@ public final class CounterWriter {
 
   private record Stored(long count, long sum, long writetime) {}
 
-  /** Cassandra 5.0 refuses expirations past 2038-01-19 (CASSANDRA-14092), so TTLs stop at 10 years. */
+  /**
+   * Cassandra 5.0 refuses expirations past 2038-01-19 (CASSANDRA-14092), so TTLs stop at 10 years.
+   */
   private static final long MAX_TTL_SECONDS = 315_360_000L;
+
   private static final Stored NEVER_WRITTEN = new Stored(0, 0, Long.MIN_VALUE);
 
   private final CqlSession session;
@@ -61,7 +64,8 @@ public final class CounterWriter {
   private final PreparedStatement progress;
   private final long generation;
 
-  public CounterWriter(CassandraCounterStore store, InstantSource clock, int maxInFlight, long cachedRows) {
+  public CounterWriter(
+      CassandraCounterStore store, InstantSource clock, int maxInFlight, long cachedRows) {
     requireNonNull(store, "store");
     this.session = store.session();
     this.settings = store.settings();
@@ -70,14 +74,32 @@ public final class CounterWriter {
     this.rows = Caffeine.newBuilder().maximumSize(cachedRows).build();
     this.extents = new Extents(session, settings);
     String ks = settings.keyspace();
-    select = session.prepare("SELECT count, sum, WRITETIME(count) FROM " + ks + ".counters WHERE entity = ? "
-        + "AND type = ? AND granularity = ? AND range_start = ? AND bucket = ?");
-    update = session.prepare("UPDATE " + ks + ".counters USING TIMESTAMP ? AND TTL ? SET count = ?, sum = ? "
-        + "WHERE entity = ? AND type = ? AND granularity = ? AND range_start = ? AND bucket = ?");
-    progress = session.prepare("UPDATE " + ks + ".progress USING TIMESTAMP ? SET next_offset = ?, "
-        + "last_append = ?, as_of = ? WHERE partition = ?");
-    Row g = session.execute(session.prepare("SELECT value FROM " + ks + ".meta WHERE name = 'generation'").bind()
-        .setConsistencyLevel(settings.writeConsistency())).one();
+    select =
+        session.prepare(
+            "SELECT count, sum, WRITETIME(count) FROM "
+                + ks
+                + ".counters WHERE entity = ? "
+                + "AND type = ? AND granularity = ? AND range_start = ? AND bucket = ?");
+    update =
+        session.prepare(
+            "UPDATE "
+                + ks
+                + ".counters USING TIMESTAMP ? AND TTL ? SET count = ?, sum = ? "
+                + "WHERE entity = ? AND type = ? AND granularity = ? AND range_start = ? AND bucket = ?");
+    progress =
+        session.prepare(
+            "UPDATE "
+                + ks
+                + ".progress USING TIMESTAMP ? SET next_offset = ?, "
+                + "last_append = ?, as_of = ? WHERE partition = ?");
+    Row g =
+        session
+            .execute(
+                session
+                    .prepare("SELECT value FROM " + ks + ".meta WHERE name = 'generation'")
+                    .bind()
+                    .setConsistencyLevel(settings.writeConsistency()))
+            .one();
     this.generation = g == null ? 1 : g.getLong(0);
   }
 
@@ -91,7 +113,8 @@ public final class CounterWriter {
    * any write failed, in which case the caller must {@link #invalidateAll()} and retry: rows
    * already written skip the deltas they have.
    */
-  public CompletableFuture<Void> apply(Map<CounterKey, List<Positioned>> deltas) throws InterruptedException {
+  public CompletableFuture<Void> apply(Map<CounterKey, List<Positioned>> deltas)
+      throws InterruptedException {
     extents.cover(deltas.keySet());
     List<CompletableFuture<Void>> writes = new ArrayList<>(deltas.size());
     for (Map.Entry<CounterKey, List<Positioned>> e : deltas.entrySet()) {
@@ -113,37 +136,58 @@ public final class CounterWriter {
     Stored cached = rows.getIfPresent(key);
     long rangeStart = TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis());
     String gran = key.granularity().wireName();
-    CompletionStage<Stored> current = cached != null
-        ? CompletableFuture.completedFuture(cached)
-        : session.executeAsync(select.bind(key.entity(), key.type(), gran, rangeStart, key.bucketStartMillis())
-                .setConsistencyLevel(settings.writeConsistency()))
-            .thenApply(rs -> {
-              Row r = rs.one();
-              return r == null || r.isNull(2) ? NEVER_WRITTEN : new Stored(r.getLong(0), r.getLong(1), r.getLong(2));
-            });
-    return current.thenCompose(row -> {
-      long count = row.count();
-      long sum = row.sum();
-      long writetime = row.writetime();
-      for (Positioned d : deltas) {
-        if (d.position() > writetime) {
-          count += d.count();
-          sum += d.sum();
-          writetime = d.position();
-        }
-      }
-      if (writetime == row.writetime()) {
-        return CompletableFuture.<Void>completedFuture(null);
-      }
-      int ttl = ttlSeconds(key.granularity(), key.bucketStartMillis());
-      if (ttl < 0) {
-        return CompletableFuture.<Void>completedFuture(null); // past retention: the row would expire at once
-      }
-      Stored written = new Stored(count, sum, writetime);
-      CompletionStage<?> write = session.executeAsync(update.bind(writetime, ttl, count, sum, key.entity(), key.type(),
-              gran, rangeStart, key.bucketStartMillis()).setConsistencyLevel(settings.writeConsistency()));
-      return write.thenRun(() -> rows.put(key, written));
-    });
+    CompletionStage<Stored> current =
+        cached != null
+            ? CompletableFuture.completedFuture(cached)
+            : session
+                .executeAsync(
+                    select
+                        .bind(key.entity(), key.type(), gran, rangeStart, key.bucketStartMillis())
+                        .setConsistencyLevel(settings.writeConsistency()))
+                .thenApply(
+                    rs -> {
+                      Row r = rs.one();
+                      return r == null || r.isNull(2)
+                          ? NEVER_WRITTEN
+                          : new Stored(r.getLong(0), r.getLong(1), r.getLong(2));
+                    });
+    return current.thenCompose(
+        row -> {
+          long count = row.count();
+          long sum = row.sum();
+          long writetime = row.writetime();
+          for (Positioned d : deltas) {
+            if (d.position() > writetime) {
+              count += d.count();
+              sum += d.sum();
+              writetime = d.position();
+            }
+          }
+          if (writetime == row.writetime()) {
+            return CompletableFuture.<Void>completedFuture(null);
+          }
+          int ttl = ttlSeconds(key.granularity(), key.bucketStartMillis());
+          if (ttl < 0) {
+            return CompletableFuture.<Void>completedFuture(
+                null); // past retention: the row would expire at once
+          }
+          Stored written = new Stored(count, sum, writetime);
+          CompletionStage<?> write =
+              session.executeAsync(
+                  update
+                      .bind(
+                          writetime,
+                          ttl,
+                          count,
+                          sum,
+                          key.entity(),
+                          key.type(),
+                          gran,
+                          rangeStart,
+                          key.bucketStartMillis())
+                      .setConsistencyLevel(settings.writeConsistency()));
+          return write.thenRun(() -> rows.put(key, written));
+        });
   }
 
   /**
@@ -160,9 +204,18 @@ public final class CounterWriter {
 
   /** Records that everything of {@code cp}'s partition before its next offset is applied. */
   public CompletableFuture<Void> writeProgress(Checkpoint cp, long position) {
-    return session.executeAsync(progress.bind(position, cp.nextOffset(), cp.lastAppendTimeMillis(), cp.asOfMillis(),
-            cp.partition()).setConsistencyLevel(settings.writeConsistency()))
-        .thenRun(() -> {}).toCompletableFuture();
+    return session
+        .executeAsync(
+            progress
+                .bind(
+                    position,
+                    cp.nextOffset(),
+                    cp.lastAppendTimeMillis(),
+                    cp.asOfMillis(),
+                    cp.partition())
+                .setConsistencyLevel(settings.writeConsistency()))
+        .thenRun(() -> {})
+        .toCompletableFuture();
   }
 
   /** Forgets every cached row, so the next write of each reads it from Cassandra first. */

@@ -13,9 +13,9 @@ import java.util.Map;
 
 /**
  * The lowest and highest {@code range_start} of the counters partitions ever written, per
- * granularity (table {@code extents}). A series query reads only the partitions inside them, so
- * an open range such as {@code [0, ∞)} costs a few reads, not one per day since 1970, and no
- * per-row index has to be written.
+ * granularity (table {@code extents}). A series query reads only the partitions inside them, so an
+ * open range such as {@code [0, ∞)} costs a few reads, not one per day since 1970, and no per-row
+ * index has to be written.
  *
  * <p>Writers widen the extents with lightweight transactions (compare-and-set, retried) before
  * writing rows outside them, so a reader that sees a row also sees extents that cover it. That
@@ -29,6 +29,7 @@ final class Extents {
   private final PreparedStatement insert;
   private final PreparedStatement setMin;
   private final PreparedStatement setMax;
+
   /** What this writer knows to be covered already; only ever widens. */
   private final Map<Granularity, long[]> known = new EnumMap<>(Granularity.class);
 
@@ -36,10 +37,20 @@ final class Extents {
     this.session = session;
     this.settings = settings;
     String ks = settings.keyspace();
-    read = session.prepare("SELECT min_range, max_range FROM " + ks + ".extents WHERE granularity = ?");
-    insert = session.prepare("INSERT INTO " + ks + ".extents (granularity, min_range, max_range) VALUES (?, ?, ?) IF NOT EXISTS");
-    setMin = session.prepare("UPDATE " + ks + ".extents SET min_range = ? WHERE granularity = ? IF min_range = ?");
-    setMax = session.prepare("UPDATE " + ks + ".extents SET max_range = ? WHERE granularity = ? IF max_range = ?");
+    read =
+        session.prepare(
+            "SELECT min_range, max_range FROM " + ks + ".extents WHERE granularity = ?");
+    insert =
+        session.prepare(
+            "INSERT INTO "
+                + ks
+                + ".extents (granularity, min_range, max_range) VALUES (?, ?, ?) IF NOT EXISTS");
+    setMin =
+        session.prepare(
+            "UPDATE " + ks + ".extents SET min_range = ? WHERE granularity = ? IF min_range = ?");
+    setMax =
+        session.prepare(
+            "UPDATE " + ks + ".extents SET max_range = ? WHERE granularity = ? IF max_range = ?");
   }
 
   /** Widens the stored extents, if needed, to cover the partitions of {@code keys}. Blocks. */
@@ -64,7 +75,10 @@ final class Extents {
   private void widen(Granularity g, long[] want) {
     String gran = g.wireName();
     while (true) {
-      Row row = session.execute(read.bind(gran).setConsistencyLevel(DefaultConsistencyLevel.SERIAL)).one();
+      Row row =
+          session
+              .execute(read.bind(gran).setConsistencyLevel(DefaultConsistencyLevel.SERIAL))
+              .one();
       if (row == null) {
         if (session.execute(insert.bind(gran, want[0], want[1])).wasApplied()) {
           known.put(g, want.clone());

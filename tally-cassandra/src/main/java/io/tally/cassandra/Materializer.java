@@ -51,26 +51,27 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Cluster mode's materializer: a member of the consumer group {@code <prefix>materializers} that
- * reads committed deltas and applies them to Cassandra through the idempotent
- * {@link CounterWriter}, and their minute deltas to the Top-K slots through the {@link TopKWriter}
- * (deltas partition p holds exactly event partition p's deltas).
+ * reads committed deltas and applies them to Cassandra through the idempotent {@link
+ * CounterWriter}, and their minute deltas to the Top-K slots through the {@link TopKWriter} (deltas
+ * partition p holds exactly event partition p's deltas).
  *
  * <p>Each poll becomes one step: decode (records that can never be applied go to the dead-letter
  * topic with the reason), group the deltas by row, apply them, record each partition's newest
- * checkpoint, and only then commit the consumed offsets. If Cassandra fails, nothing is
- * committed: the step is retried from the committed offsets with exponential backoff, the
- * deltas topic holds the backlog, and {@link #health()} says so. Replays are harmless (invariant
- * 5).
+ * checkpoint, and only then commit the consumed offsets. If Cassandra fails, nothing is committed:
+ * the step is retried from the committed offsets with exponential backoff, the deltas topic holds
+ * the backlog, and {@link #health()} says so. Replays are harmless (invariant 5).
  *
  * <p>Runs on its own thread; the observers may be called from any thread.
  */
 public final class Materializer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Materializer.class);
+
   /**
    * A safety net only: every Cassandra request has its own timeout (5 s), so a step ends; a big
    * step after an outage may legitimately take minutes, and failing it would only repeat it.
    */
   private static final long STEP_TIMEOUT_MILLIS = 600_000;
+
   private static final long STATS_INTERVAL_MILLIS = 30_000;
   private static final long MIN_BACKOFF_MILLIS = 100;
   private static final long MAX_BACKOFF_MILLIS = 5_000;
@@ -81,8 +82,13 @@ public final class Materializer implements AutoCloseable {
   private final Thread thread;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final Map<Integer, Long> lags = new ConcurrentHashMap<>();
-  /** Per assigned partition, the offset up to which deltas are applied and committed (consumer thread only). */
+
+  /**
+   * Per assigned partition, the offset up to which deltas are applied and committed (consumer
+   * thread only).
+   */
   private final Map<Integer, Long> applied = new HashMap<>();
+
   private volatile boolean running = true;
   private volatile ProcessorHealth health = ProcessorHealth.OK;
   private volatile long deadLetters;
@@ -100,7 +106,9 @@ public final class Materializer implements AutoCloseable {
     this(kafka, writer, null);
   }
 
-  /** @param topK applies the minute deltas to the Top-K slots too; null for counters only */
+  /**
+   * @param topK applies the minute deltas to the Top-K slots too; null for counters only
+   */
   public Materializer(KafkaSettings kafka, CounterWriter writer, TopKWriter topK) {
     this.kafka = requireNonNull(kafka, "kafka");
     this.writer = requireNonNull(writer, "writer");
@@ -120,9 +128,13 @@ public final class Materializer implements AutoCloseable {
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+    p.put(
+        ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+        CooperativeStickyAssignor.class.getName());
     p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, kafka.sessionTimeoutMillis());
-    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(100, kafka.sessionTimeoutMillis() / 4));
+    p.put(
+        ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG,
+        Math.max(100, kafka.sessionTimeoutMillis() / 4));
     p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 300_000);
     // large polls coalesce the deltas of popular rows into one write each (a record holds up to
     // 1,000 deltas, so this bounds a step at about a million deltas)
@@ -145,26 +157,33 @@ public final class Materializer implements AutoCloseable {
 
   private void run() {
     try {
-      deadLetterProducer = new KafkaProducer<>(producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
-      consumer = new KafkaConsumer<>(consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
-      consumer.subscribe(List.of(kafka.deltasTopic()), new ConsumerRebalanceListener() {
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-          writer.invalidateAll();
-          forgetTopK(partitions);
-          partitions.forEach(tp -> {
-            lags.remove(tp.partition());
-            applied.remove(tp.partition());
-          });
-        }
+      deadLetterProducer =
+          new KafkaProducer<>(
+              producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
+      consumer =
+          new KafkaConsumer<>(
+              consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      consumer.subscribe(
+          List.of(kafka.deltasTopic()),
+          new ConsumerRebalanceListener() {
+            @Override
+            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+              writer.invalidateAll();
+              forgetTopK(partitions);
+              partitions.forEach(
+                  tp -> {
+                    lags.remove(tp.partition());
+                    applied.remove(tp.partition());
+                  });
+            }
 
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-          writer.invalidateAll();
-          forgetTopK(partitions);
-          partitions.forEach(tp -> applied.put(tp.partition(), consumer.position(tp)));
-        }
-      });
+            @Override
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+              writer.invalidateAll();
+              forgetTopK(partitions);
+              partitions.forEach(tp -> applied.put(tp.partition(), consumer.position(tp)));
+            }
+          });
       while (running) {
         ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
         updateLags();
@@ -181,7 +200,8 @@ public final class Materializer implements AutoCloseable {
         } catch (WakeupException e) {
           throw e;
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
-          Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+          Throwable cause =
+              e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
           noteFailure(cause);
           writer.invalidateAll();
           if (topK != null) {
@@ -197,7 +217,9 @@ public final class Materializer implements AutoCloseable {
     } catch (WakeupException e) {
       // stopping
     } catch (RuntimeException | Error e) {
-      health = ProcessorHealth.failing("materializer stopped: " + e, System.currentTimeMillis(), Long.MAX_VALUE);
+      health =
+          ProcessorHealth.failing(
+              "materializer stopped: " + e, System.currentTimeMillis(), Long.MAX_VALUE);
       LOG.error("the materializer stopped", e);
     } finally {
       if (consumer != null) {
@@ -220,13 +242,17 @@ public final class Materializer implements AutoCloseable {
     List<Future<RecordMetadata>> dead = new ArrayList<>();
     TopKWriter.Step topKStep = topK == null ? null : topK.step();
     for (ConsumerRecord<byte[], byte[]> r : records) {
-      commit.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+      commit.put(
+          new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
       DeltaRecord record;
       try {
         record = DeltaCodec.decode(r.value());
         if (record.checkpoint() != null && record.checkpoint().partition() != r.partition()) {
-          throw new CorruptRecordException("checkpoint of partition " + record.checkpoint().partition()
-              + " in deltas partition " + r.partition());
+          throw new CorruptRecordException(
+              "checkpoint of partition "
+                  + record.checkpoint().partition()
+                  + " in deltas partition "
+                  + r.partition());
         }
       } catch (CorruptRecordException e) {
         dead.add(deadLetter(r, e.getMessage()));
@@ -249,7 +275,8 @@ public final class Materializer implements AutoCloseable {
       f.get(remaining(deadline), TimeUnit.NANOSECONDS);
     }
     CompletableFuture<Void> counterWrites = writer.apply(rows);
-    CompletableFuture<Void> slotWrites = topKStep == null ? CompletableFuture.completedFuture(null) : topKStep.write();
+    CompletableFuture<Void> slotWrites =
+        topKStep == null ? CompletableFuture.completedFuture(null) : topKStep.write();
     counterWrites.get(remaining(deadline), TimeUnit.NANOSECONDS);
     slotWrites.get(remaining(deadline), TimeUnit.NANOSECONDS);
     if (topKStep != null) {
@@ -274,8 +301,13 @@ public final class Materializer implements AutoCloseable {
     steps++;
     long now = System.currentTimeMillis();
     if (now - statsSinceMillis >= STATS_INTERVAL_MILLIS) {
-      LOG.info("materialized {} delta records into {} row writes in {} steps over {} s; lag {} records",
-          stepRecords, stepRows, steps, (now - statsSinceMillis) / 1000, lag());
+      LOG.info(
+          "materialized {} delta records into {} row writes in {} steps over {} s; lag {} records",
+          stepRecords,
+          stepRows,
+          steps,
+          (now - statsSinceMillis) / 1000,
+          lag());
       statsSinceMillis = now;
       stepRecords = 0;
       stepRows = 0;
@@ -291,11 +323,19 @@ public final class Materializer implements AutoCloseable {
 
   private Future<RecordMetadata> deadLetter(ConsumerRecord<byte[], byte[]> r, String reason) {
     deadLetters++;
-    LOG.error("deltas partition {} offset {} can never be applied ({}); sent to {}",
-        r.partition(), r.offset(), reason, kafka.deadLetterTopic());
-    ProducerRecord<byte[], byte[]> out = new ProducerRecord<>(kafka.deadLetterTopic(), null, r.key(), r.value());
+    LOG.error(
+        "deltas partition {} offset {} can never be applied ({}); sent to {}",
+        r.partition(),
+        r.offset(),
+        reason,
+        kafka.deadLetterTopic());
+    ProducerRecord<byte[], byte[]> out =
+        new ProducerRecord<>(kafka.deadLetterTopic(), null, r.key(), r.value());
     out.headers().add("tally.reason", reason.getBytes(StandardCharsets.UTF_8));
-    out.headers().add("tally.source", (r.topic() + "/" + r.partition() + "/" + r.offset()).getBytes(StandardCharsets.UTF_8));
+    out.headers()
+        .add(
+            "tally.source",
+            (r.topic() + "/" + r.partition() + "/" + r.offset()).getBytes(StandardCharsets.UTF_8));
     return deadLetterProducer.send(out);
   }
 
@@ -321,7 +361,9 @@ public final class Materializer implements AutoCloseable {
         }
       }
     } catch (KafkaException e) {
-      LOG.warn("rewinding to the committed offsets failed ({}); the step is retried after a rebalance", e.toString());
+      LOG.warn(
+          "rewinding to the committed offsets failed ({}); the step is retried after a rebalance",
+          e.toString());
     }
   }
 
@@ -342,11 +384,17 @@ public final class Materializer implements AutoCloseable {
 
   private void noteFailure(Throwable e) {
     failures.increment();
-    health = health.afterFailure("applying deltas to Cassandra failed, retrying with backoff: " + e.getMessage(),
-        System.currentTimeMillis());
+    health =
+        health.afterFailure(
+            "applying deltas to Cassandra failed, retrying with backoff: " + e.getMessage(),
+            System.currentTimeMillis());
     long failures = health.consecutiveFailures();
     if (Long.bitCount(failures) == 1) {
-      LOG.warn("applying deltas failed (attempt {}); retrying in {} ms: {}", failures, backoffMillis, e.toString());
+      LOG.warn(
+          "applying deltas failed (attempt {}); retrying in {} ms: {}",
+          failures,
+          backoffMillis,
+          e.toString());
     }
   }
 

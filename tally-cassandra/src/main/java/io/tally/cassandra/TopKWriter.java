@@ -15,14 +15,14 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Applies minute deltas to the Top-K slot rows idempotently, the way {@link CounterWriter} does
- * for counters (DESIGN.md invariant 5). The materializer owns deltas partition p, which carries
- * exactly event partition p's deltas, so it keeps partition p's {@link TopKSlots} in memory:
- * loaded from {@code topk_slots} the first time a step needs them, forgotten when the partition
- * is revoked or a step fails.
+ * Applies minute deltas to the Top-K slot rows idempotently, the way {@link CounterWriter} does for
+ * counters (DESIGN.md invariant 5). The materializer owns deltas partition p, which carries exactly
+ * event partition p's deltas, so it keeps partition p's {@link TopKSlots} in memory: loaded from
+ * {@code topk_slots} the first time a step needs them, forgotten when the partition is revoked or a
+ * step fails.
  *
- * <p>Each slot row stores the position of the last delta applied to it. A delta at a position at
- * or below it is a replay and is skipped; the new sketch is written {@code USING TIMESTAMP} its
+ * <p>Each slot row stores the position of the last delta applied to it. A delta at a position at or
+ * below it is a replay and is skipped; the new sketch is written {@code USING TIMESTAMP} its
  * position, so a zombie writer can only lose to a newer write. A step's slots are written once,
  * with every delta of the step applied, and committed in memory only once written.
  *
@@ -94,13 +94,17 @@ public final class TopKWriter {
       List<CompletableFuture<Void>> writes = new ArrayList<>();
       for (Map.Entry<Integer, TopKSlots.Update> e : updates.entrySet()) {
         for (Map.Entry<SlotKey, TopKSlots.Slot> s : e.getValue().changed().entrySet()) {
-          writes.add(store.write(e.getKey(), s.getKey(), s.getValue(), nowMillis).toCompletableFuture());
+          writes.add(
+              store.write(e.getKey(), s.getKey(), s.getValue(), nowMillis).toCompletableFuture());
         }
       }
       return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
     }
 
-    /** Makes the written slots the in-memory state; expired slots are dropped (their rows expire by TTL). */
+    /**
+     * Makes the written slots the in-memory state; expired slots are dropped (their rows expire by
+     * TTL).
+     */
     public void commit() {
       for (Map.Entry<Integer, TopKSlots.Update> e : updates.entrySet()) {
         TopKSlots slots = partitions.get(e.getKey());

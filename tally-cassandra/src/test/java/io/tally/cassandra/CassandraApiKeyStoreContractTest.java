@@ -8,8 +8,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The key store contract on a real Cassandra, each test in a fresh keyspace; the "other node" is
- * a second driver session, as another Tally node would have.
+ * The key store contract on a real Cassandra, each test in a fresh keyspace; the "other node" is a
+ * second driver session, as another Tally node would have.
  */
 @ExtendWith(RealEngines.class)
 class CassandraApiKeyStoreContractTest extends ApiKeyStoreContract {
@@ -26,8 +26,9 @@ class CassandraApiKeyStoreContractTest extends ApiKeyStoreContract {
 
   @Override
   protected void open() {
-    CassandraSettings s = CassandraSettings.defaults(engines.cassandra().contactPoint())
-        .withKeyspace("keys_" + RUN.incrementAndGet() + "_" + (System.nanoTime() % 1_000_000));
+    CassandraSettings s =
+        CassandraSettings.defaults(engines.cassandra().contactPoint())
+            .withKeyspace("keys_" + RUN.incrementAndGet() + "_" + (System.nanoTime() % 1_000_000));
     nodeA = CassandraCounterStore.open(s);
     nodeB = CassandraCounterStore.open(s);
     a = new CassandraApiKeyStore(nodeA);

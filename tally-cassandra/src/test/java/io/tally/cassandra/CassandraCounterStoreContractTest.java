@@ -39,11 +39,14 @@ class CassandraCounterStoreContractTest extends CounterStoreContract {
 
   @Override
   protected void open() {
-    CassandraSettings s = CassandraSettings.defaults(engines.cassandra().contactPoint())
-        .withKeyspace("contract_" + RUN.incrementAndGet() + "_" + (System.nanoTime() % 1_000_000));
+    CassandraSettings s =
+        CassandraSettings.defaults(engines.cassandra().contactPoint())
+            .withKeyspace(
+                "contract_" + RUN.incrementAndGet() + "_" + (System.nanoTime() % 1_000_000));
     store = CassandraCounterStore.open(s);
     // retention is measured from now; the contract writes buckets in 1969 and 2026, so no TTLs here
-    writer = new CounterWriter(store, InstantSource.fixed(Instant.ofEpochMilli(-200_000)), 64, 10_000);
+    writer =
+        new CounterWriter(store, InstantSource.fixed(Instant.ofEpochMilli(-200_000)), 64, 10_000);
   }
 
   @Override
@@ -59,7 +62,8 @@ class CassandraCounterStoreContractTest extends CounterStoreContract {
         long position = CounterWriter.position(writer.generation(), offset++);
         Map<CounterKey, List<CounterWriter.Positioned>> rows = new LinkedHashMap<>();
         for (CounterDelta d : batch.deltas()) {
-          rows.computeIfAbsent(d.key(), k -> new ArrayList<>()).add(new CounterWriter.Positioned(position, d.count(), d.sum()));
+          rows.computeIfAbsent(d.key(), k -> new ArrayList<>())
+              .add(new CounterWriter.Positioned(position, d.count(), d.sum()));
         }
         try {
           writer.apply(rows).get(30, TimeUnit.SECONDS);

@@ -27,10 +27,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -58,16 +58,22 @@ class MaterializerTest {
   @Test
   void countsAreExactAndAReplayOfEveryDeltaChangesNothing() throws Exception {
     String run = "mat" + System.nanoTime() % 1_000_000_000;
-    KafkaSettings kafka = KafkaSettings.defaults(engines.kafka().bootstrapServers(), "m1")
-        .withTopicPrefix(run + ".").withPartitions(P).withSessionTimeoutMillis(6_000);
-    CassandraSettings cassandra = CassandraSettings.defaults(engines.cassandra().contactPoint()).withKeyspace(run);
+    KafkaSettings kafka =
+        KafkaSettings.defaults(engines.kafka().bootstrapServers(), "m1")
+            .withTopicPrefix(run + ".")
+            .withPartitions(P)
+            .withSessionTimeoutMillis(6_000);
+    CassandraSettings cassandra =
+        CassandraSettings.defaults(engines.cassandra().contactPoint()).withKeyspace(run);
     Map<String, Long> expected = new HashMap<>();
     Partitioner partitioner = new Partitioner(P);
     try (KafkaEventLog log = new KafkaEventLog(kafka, InstantSource.system());
-         KafkaProcessor processor = new KafkaProcessor(kafka, log, ProcessorConfig.DEFAULTS.withFlushIntervalMillis(300));
-         CassandraCounterStore store = CassandraCounterStore.open(cassandra)) {
+        KafkaProcessor processor =
+            new KafkaProcessor(kafka, log, ProcessorConfig.DEFAULTS.withFlushIntervalMillis(300));
+        CassandraCounterStore store = CassandraCounterStore.open(cassandra)) {
       processor.start();
-      Materializer materializer = new Materializer(kafka, new CounterWriter(store, InstantSource.system(), 64, 100_000));
+      Materializer materializer =
+          new Materializer(kafka, new CounterWriter(store, InstantSource.system(), 64, 100_000));
       materializer.start();
       long now = System.currentTimeMillis();
       for (int batch = 0; batch < 10; batch++) {
@@ -85,18 +91,27 @@ class MaterializerTest {
       }
       await().atMost(Duration.ofSeconds(90)).until(() -> totals(store, expected).equals(expected));
       for (String entity : expected.keySet()) {
-        assertThat(store.read(CounterKey.total(entity, "view")).sum()).isEqualTo(2 * expected.get(entity));
+        assertThat(store.read(CounterKey.total(entity, "view")).sum())
+            .isEqualTo(2 * expected.get(entity));
         long minute = Granularity.MINUTE.bucketStart(now);
-        assertThat(store.read(new CounterKey(entity, "view", Granularity.MINUTE, minute)).count()).isEqualTo(expected.get(entity));
+        assertThat(store.read(new CounterKey(entity, "view", Granularity.MINUTE, minute)).count())
+            .isEqualTo(expected.get(entity));
       }
-      await().atMost(Duration.ofSeconds(30)).until(() -> store.asOfMillis(0).isPresent()
-          && store.asOfMillis(0).getAsLong() >= now);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> store.asOfMillis(0).isPresent() && store.asOfMillis(0).getAsLong() >= now);
 
       materializer.close();
-      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-        admin.deleteConsumerGroups(List.of(kafka.materializerGroup())).all().get(30, TimeUnit.SECONDS);
+      try (Admin admin =
+          Admin.create(
+              Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+        admin
+            .deleteConsumerGroups(List.of(kafka.materializerGroup()))
+            .all()
+            .get(30, TimeUnit.SECONDS);
       }
-      Materializer replay = new Materializer(kafka, new CounterWriter(store, InstantSource.system(), 64, 100_000));
+      Materializer replay =
+          new Materializer(kafka, new CounterWriter(store, InstantSource.system(), 64, 100_000));
       replay.start();
       await().atMost(Duration.ofSeconds(60)).until(() -> caughtUp(kafka));
       assertThat(totals(store, expected)).isEqualTo(expected);
@@ -107,36 +122,55 @@ class MaterializerTest {
   @Test
   void aRecordThatCanNeverBeAppliedGoesToTheDeadLetterTopicWithItsReason() throws Exception {
     String run = "dlq" + System.nanoTime() % 1_000_000_000;
-    KafkaSettings kafka = KafkaSettings.defaults(engines.kafka().bootstrapServers(), "d1")
-        .withTopicPrefix(run + ".").withPartitions(P);
-    CassandraSettings cassandra = CassandraSettings.defaults(engines.cassandra().contactPoint()).withKeyspace(run);
+    KafkaSettings kafka =
+        KafkaSettings.defaults(engines.kafka().bootstrapServers(), "d1")
+            .withTopicPrefix(run + ".")
+            .withPartitions(P);
+    CassandraSettings cassandra =
+        CassandraSettings.defaults(engines.cassandra().contactPoint()).withKeyspace(run);
     Topics.ensure(kafka);
     try (CassandraCounterStore store = CassandraCounterStore.open(cassandra);
-         Materializer materializer = new Materializer(kafka, new CounterWriter(store, InstantSource.system(), 16, 1_000))) {
+        Materializer materializer =
+            new Materializer(kafka, new CounterWriter(store, InstantSource.system(), 16, 1_000))) {
       materializer.start();
       Properties p = new Properties();
       p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-      try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-        producer.send(new ProducerRecord<>(kafka.deltasTopic(), 1, null, "not a delta".getBytes(StandardCharsets.UTF_8)))
+      try (KafkaProducer<byte[], byte[]> producer =
+          new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+        producer
+            .send(
+                new ProducerRecord<>(
+                    kafka.deltasTopic(), 1, null, "not a delta".getBytes(StandardCharsets.UTF_8)))
             .get(30, TimeUnit.SECONDS);
       }
       Properties c = new Properties();
       c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-      try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      try (KafkaConsumer<byte[], byte[]> consumer =
+          new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
         TopicPartition dlq = new TopicPartition(kafka.deadLetterTopic(), 0);
         consumer.assign(List.of(dlq));
         consumer.seekToBeginning(List.of(dlq));
         AtomicReference<ConsumerRecord<byte[], byte[]>> found = new AtomicReference<>();
-        await().atMost(Duration.ofSeconds(60)).until(() -> {
-          for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-            found.set(r);
-          }
-          return found.get() != null;
-        });
-        assertThat(new String(found.get().value(), StandardCharsets.UTF_8)).isEqualTo("not a delta");
-        assertThat(new String(found.get().headers().lastHeader("tally.reason").value(), StandardCharsets.UTF_8))
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () -> {
+                  for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    found.set(r);
+                  }
+                  return found.get() != null;
+                });
+        assertThat(new String(found.get().value(), StandardCharsets.UTF_8))
+            .isEqualTo("not a delta");
+        assertThat(
+                new String(
+                    found.get().headers().lastHeader("tally.reason").value(),
+                    StandardCharsets.UTF_8))
             .contains("unknown delta record version");
-        assertThat(new String(found.get().headers().lastHeader("tally.source").value(), StandardCharsets.UTF_8))
+        assertThat(
+                new String(
+                    found.get().headers().lastHeader("tally.source").value(),
+                    StandardCharsets.UTF_8))
             .isEqualTo(kafka.deltasTopic() + "/1/0");
       }
       assertThat(materializer.deadLetters()).isEqualTo(1);
@@ -157,9 +191,14 @@ class MaterializerTest {
    * with a transaction marker, so its committed offset is one below the end.
    */
   static boolean caughtUp(KafkaSettings kafka) throws Exception {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-      Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(kafka.materializerGroup())
-          .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          admin
+              .listConsumerGroupOffsets(kafka.materializerGroup())
+              .partitionsToOffsetAndMetadata()
+              .get(30, TimeUnit.SECONDS);
       Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
       for (int p = 0; p < kafka.partitions(); p++) {
         latest.put(new TopicPartition(kafka.deltasTopic(), p), OffsetSpec.latest());

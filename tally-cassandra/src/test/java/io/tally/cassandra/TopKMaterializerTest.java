@@ -31,10 +31,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Top-K through the whole cluster pipeline on real Kafka and Cassandra: events → processor →
- * deltas topic → materializer → {@code topk_slots}; the answer read back from Cassandra and
- * merged over the partitions equals brute force, and replaying every delta from the start
- * changes nothing (the slots' position guard, invariant 5).
+ * Top-K through the whole cluster pipeline on real Kafka and Cassandra: events → processor → deltas
+ * topic → materializer → {@code topk_slots}; the answer read back from Cassandra and merged over
+ * the partitions equals brute force, and replaying every delta from the start changes nothing (the
+ * slots' position guard, invariant 5).
  */
 @ExtendWith(RealEngines.class)
 class TopKMaterializerTest {
@@ -49,19 +49,30 @@ class TopKMaterializerTest {
   @Test
   void topKReadFromCassandraMatchesBruteForceAndAReplayChangesNothing() throws Exception {
     String run = "topk" + System.nanoTime() % 1_000_000_000;
-    KafkaSettings kafka = KafkaSettings.defaults(engines.kafka().bootstrapServers(), "t1")
-        .withTopicPrefix(run + ".").withPartitions(P).withSessionTimeoutMillis(6_000);
-    CassandraSettings cassandra = CassandraSettings.defaults(engines.cassandra().contactPoint()).withKeyspace(run);
+    KafkaSettings kafka =
+        KafkaSettings.defaults(engines.kafka().bootstrapServers(), "t1")
+            .withTopicPrefix(run + ".")
+            .withPartitions(P)
+            .withSessionTimeoutMillis(6_000);
+    CassandraSettings cassandra =
+        CassandraSettings.defaults(engines.cassandra().contactPoint()).withKeyspace(run);
     TopKConfig config = TopKConfig.DEFAULTS;
     Partitioner partitioner = new Partitioner(P);
     Map<String, Long> lastHour = new HashMap<>();
     Map<String, Long> lastDay = new HashMap<>();
     try (KafkaEventLog log = new KafkaEventLog(kafka, InstantSource.system());
-         KafkaProcessor processor = new KafkaProcessor(kafka, log, ProcessorConfig.DEFAULTS.withFlushIntervalMillis(300));
-         CassandraCounterStore store = CassandraCounterStore.open(cassandra)) {
+        KafkaProcessor processor =
+            new KafkaProcessor(kafka, log, ProcessorConfig.DEFAULTS.withFlushIntervalMillis(300));
+        CassandraCounterStore store = CassandraCounterStore.open(cassandra)) {
       CassandraTopKStore topKStore = new CassandraTopKStore(store, P);
-      TopKService service = new TopKService(topKStore, store, config, new EventValidator(ValidationLimits.DEFAULTS),
-          InstantSource.system(), P);
+      TopKService service =
+          new TopKService(
+              topKStore,
+              store,
+              config,
+              new EventValidator(ValidationLimits.DEFAULTS),
+              InstantSource.system(),
+              P);
       processor.start();
       Materializer materializer = materializer(kafka, store, topKStore, config);
       materializer.start();
@@ -87,15 +98,22 @@ class TopKMaterializerTest {
       }
       List<TopKItem> hour = bruteTop(lastHour, 25);
       List<TopKItem> day = bruteTop(lastDay, 25);
-      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofMillis(500))
           .until(() -> service.top("view", "24h", "25").items().equals(day));
       TopK top = service.top("view", "1h", "25");
       assertThat(top.exact()).isTrue();
       assertThat(top.items()).containsExactlyElementsOf(hour);
 
       materializer.close();
-      try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-        admin.deleteConsumerGroups(List.of(kafka.materializerGroup())).all().get(30, TimeUnit.SECONDS);
+      try (Admin admin =
+          Admin.create(
+              Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+        admin
+            .deleteConsumerGroups(List.of(kafka.materializerGroup()))
+            .all()
+            .get(30, TimeUnit.SECONDS);
       }
       Materializer replay = materializer(kafka, store, topKStore, config);
       replay.start();
@@ -106,15 +124,23 @@ class TopKMaterializerTest {
     }
   }
 
-  private static Materializer materializer(KafkaSettings kafka, CassandraCounterStore store,
-      CassandraTopKStore topKStore, TopKConfig config) {
-    return new Materializer(kafka, new CounterWriter(store, InstantSource.system(), 64, 100_000),
+  private static Materializer materializer(
+      KafkaSettings kafka,
+      CassandraCounterStore store,
+      CassandraTopKStore topKStore,
+      TopKConfig config) {
+    return new Materializer(
+        kafka,
+        new CounterWriter(store, InstantSource.system(), 64, 100_000),
         new TopKWriter(topKStore, config, InstantSource.system()));
   }
 
   private static List<TopKItem> bruteTop(Map<String, Long> counts, int k) {
     return counts.entrySet().stream()
-        .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+        .sorted(
+            Map.Entry.<String, Long>comparingByValue()
+                .reversed()
+                .thenComparing(Map.Entry.comparingByKey()))
         .limit(k)
         .map(e -> new TopKItem(e.getKey(), e.getValue(), e.getValue(), e.getValue()))
         .toList();

@@ -37,75 +37,160 @@ import picocli.CommandLine.Option;
 /**
  * {@code tally bench}: a load generator against a running server. {@code --clients} connections
  * post batched ingest requests back to back; one more queries totals; a probe posts single events
- * and measures how long until a query sees them (freshness). It reports accepted events/s,
- * latency percentiles (HdrHistogram) and errors by kind, then waits until the server has counted
- * everything and checks every entity's total against what was acknowledged (exact-count check).
+ * and measures how long until a query sees them (freshness). It reports accepted events/s, latency
+ * percentiles (HdrHistogram) and errors by kind, then waits until the server has counted everything
+ * and checks every entity's total against what was acknowledged (exact-count check).
  *
  * <p>It runs on one Vert.x event loop (Netty) and builds most request bodies before the clock
  * starts, so on a small machine it leaves the cores to the server. Threading: every callback runs
- * on that event loop, so the recorders need no locks; the main thread only starts, sleeps and
- * reads them after the loop has finished.
+ * on that event loop, so the recorders need no locks; the main thread only starts, sleeps and reads
+ * them after the loop has finished.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
     description = "Measure ingest throughput, query latency and freshness against a running Tally.")
 final class BenchCommand implements Callable<Integer> {
-  @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "Default: ${DEFAULT-VALUE}.") String url;
-  @picocli.CommandLine.Mixin ClientOptions client;
-  @Option(names = "--clients", defaultValue = "4", description = "Concurrent ingest connections. Default: ${DEFAULT-VALUE}.") int clients;
-  @Option(names = "--batch", defaultValue = "1000", description = "Events per request. Default: ${DEFAULT-VALUE}.") int batch;
-  @Option(names = "--duration", defaultValue = "20s", converter = DurationConverter.class,
-      description = "How long to send, e.g. 10s or 2m. Default: ${DEFAULT-VALUE}.") Duration duration;
-  @Option(names = "--entities", defaultValue = "100000", description = "Distinct entities. Default: ${DEFAULT-VALUE}.") int entities;
-  @Option(names = "--zipf", defaultValue = "1.0",
-      description = "Zipf exponent of entity popularity (0: uniform; ~1: like video views). Default: ${DEFAULT-VALUE}.") double zipf;
-  @Option(names = "--prepared-events", defaultValue = "4000000",
-      description = "Events whose request bodies are built before the clock starts, so generating them does not take"
-          + " CPU from a server on the same machine; later requests are built on the fly. Default: ${DEFAULT-VALUE}.")
-  long preparedEvents;
-  @Option(names = "--json", description = "Print the report as one JSON object (for scripts).") boolean json;
-  @Option(names = "--spawn",
-      description = "Start an embedded server for the run in a separate JVM (this jar, `serve` on a free port and a"
-          + " temporary data dir, stopped and deleted afterwards) instead of using --url.") boolean spawn;
-  @Option(names = "--spawn-heap", defaultValue = "1g",
-      description = "With --spawn: the server's -Xmx. Default: ${DEFAULT-VALUE}.") String spawnHeap;
-  @Option(names = "--rate", defaultValue = "0",
-      description = "Target ingest rate in events/s (0: as fast as the clients go). Default: ${DEFAULT-VALUE}.") long rate;
-  @Option(names = "--query-rate", defaultValue = "0",
-      description = "Queries/s sent on a fixed schedule whatever the answers' latency (open loop, so slow answers"
-          + " are not hidden); 0: one query at a time, back to back. Default: ${DEFAULT-VALUE}.") int queryRate;
-  @Option(names = "--series-share", defaultValue = "0.1",
-      description = "Share of the scheduled queries that read a 24-hour minute series instead of a total."
-          + " Default: ${DEFAULT-VALUE}.") double seriesShare;
+  @Option(
+      names = "--url",
+      defaultValue = "http://127.0.0.1:8080",
+      description = "Default: ${DEFAULT-VALUE}.")
+  String url;
 
-  @Option(names = "--types", split = ",", defaultValue = "view,like,share",
-      description = "Event types, comma-separated; drawn with Zipf(1) popularity in this order (the defaults: 55 %% views,"
-          + " 27 %% likes, 18 %% shares). Each run prefixes them with a fresh run id. Default: ${DEFAULT-VALUE}.")
+  @picocli.CommandLine.Mixin ClientOptions client;
+
+  @Option(
+      names = "--clients",
+      defaultValue = "4",
+      description = "Concurrent ingest connections. Default: ${DEFAULT-VALUE}.")
+  int clients;
+
+  @Option(
+      names = "--batch",
+      defaultValue = "1000",
+      description = "Events per request. Default: ${DEFAULT-VALUE}.")
+  int batch;
+
+  @Option(
+      names = "--duration",
+      defaultValue = "20s",
+      converter = DurationConverter.class,
+      description = "How long to send, e.g. 10s or 2m. Default: ${DEFAULT-VALUE}.")
+  Duration duration;
+
+  @Option(
+      names = "--entities",
+      defaultValue = "100000",
+      description = "Distinct entities. Default: ${DEFAULT-VALUE}.")
+  int entities;
+
+  @Option(
+      names = "--zipf",
+      defaultValue = "1.0",
+      description =
+          "Zipf exponent of entity popularity (0: uniform; ~1: like video views). Default: ${DEFAULT-VALUE}.")
+  double zipf;
+
+  @Option(
+      names = "--prepared-events",
+      defaultValue = "4000000",
+      description =
+          "Events whose request bodies are built before the clock starts, so generating them does not take"
+              + " CPU from a server on the same machine; later requests are built on the fly. Default: ${DEFAULT-VALUE}.")
+  long preparedEvents;
+
+  @Option(names = "--json", description = "Print the report as one JSON object (for scripts).")
+  boolean json;
+
+  @Option(
+      names = "--spawn",
+      description =
+          "Start an embedded server for the run in a separate JVM (this jar, `serve` on a free port and a"
+              + " temporary data dir, stopped and deleted afterwards) instead of using --url.")
+  boolean spawn;
+
+  @Option(
+      names = "--spawn-heap",
+      defaultValue = "1g",
+      description = "With --spawn: the server's -Xmx. Default: ${DEFAULT-VALUE}.")
+  String spawnHeap;
+
+  @Option(
+      names = "--rate",
+      defaultValue = "0",
+      description =
+          "Target ingest rate in events/s (0: as fast as the clients go). Default: ${DEFAULT-VALUE}.")
+  long rate;
+
+  @Option(
+      names = "--query-rate",
+      defaultValue = "0",
+      description =
+          "Queries/s sent on a fixed schedule whatever the answers' latency (open loop, so slow answers"
+              + " are not hidden); 0: one query at a time, back to back. Default: ${DEFAULT-VALUE}.")
+  int queryRate;
+
+  @Option(
+      names = "--series-share",
+      defaultValue = "0.1",
+      description =
+          "Share of the scheduled queries that read a 24-hour minute series instead of a total."
+              + " Default: ${DEFAULT-VALUE}.")
+  double seriesShare;
+
+  @Option(
+      names = "--types",
+      split = ",",
+      defaultValue = "view,like,share",
+      description =
+          "Event types, comma-separated; drawn with Zipf(1) popularity in this order (the defaults: 55 %% views,"
+              + " 27 %% likes, 18 %% shares). Each run prefixes them with a fresh run id. Default: ${DEFAULT-VALUE}.")
   List<String> typeNames;
-  @Option(names = "--time-spread", defaultValue = "30s", converter = DurationConverter.class,
-      description = "Event times are drawn uniformly from [now − spread, now] when a request is built. Default: ${DEFAULT-VALUE}.")
+
+  @Option(
+      names = "--time-spread",
+      defaultValue = "30s",
+      converter = DurationConverter.class,
+      description =
+          "Event times are drawn uniformly from [now − spread, now] when a request is built. Default: ${DEFAULT-VALUE}.")
   Duration timeSpread;
-  @Option(names = "--warmup", defaultValue = "5s", converter = DurationConverter.class,
-      description = "Load sent before measuring starts (the same load: both JVMs compile their hot paths, the connection"
-          + " pool fills); its rate and latencies are not reported, its events are checked. Default: ${DEFAULT-VALUE}.")
+
+  @Option(
+      names = "--warmup",
+      defaultValue = "5s",
+      converter = DurationConverter.class,
+      description =
+          "Load sent before measuring starts (the same load: both JVMs compile their hot paths, the connection"
+              + " pool fills); its rate and latencies are not reported, its events are checked. Default: ${DEFAULT-VALUE}.")
   Duration warmup;
-  @Option(names = "--duplicates", defaultValue = "0",
-      description = "Share of ingest requests that re-send an already acknowledged request (same ids), like a client"
-          + " retrying after a lost answer; the exact-count check then proves they were counted once. Default: ${DEFAULT-VALUE}.")
+
+  @Option(
+      names = "--duplicates",
+      defaultValue = "0",
+      description =
+          "Share of ingest requests that re-send an already acknowledged request (same ids), like a client"
+              + " retrying after a lost answer; the exact-count check then proves they were counted once. Default: ${DEFAULT-VALUE}.")
   double duplicates;
 
   private static final long PROBE_INTERVAL_MILLIS = 200;
+
   /** Series read per request by the exact-count check (the batch read's limit). */
   private static final int CHECK_BATCH = 100;
+
   /**
-   * Every request's future completes within this, whatever happens to the connection: the
-   * request options' idle and connect timeouts alone once left an exact-count check waiting
-   * forever for answers that never came.
+   * Every request's future completes within this, whatever happens to the connection: the request
+   * options' idle and connect timeouts alone once left an exact-count check waiting forever for
+   * answers that never came.
    */
   private static final long ANSWER_TIMEOUT_SECONDS = 60;
+
   /** How many acknowledged requests are kept for --duplicates to re-send. */
   private static final int RESEND_RING = 256;
 
-  /** A request body and the series (entity × types + type) of each of its events, for the exact-count check. */
+  /**
+   * A request body and the series (entity × types + type) of each of its events, for the
+   * exact-count check.
+   */
   private record Request(Buffer body, int[] series) {}
 
   private volatile boolean running = true;
@@ -115,24 +200,33 @@ final class BenchCommand implements Callable<Integer> {
   private final Histogram seriesMicros = new Histogram(3);
   private final Histogram freshnessMicros = new Histogram(3);
   private final Map<String, Long> errors = new TreeMap<>();
+
   /** Written on the event loop only; read by the progress bar. */
   private volatile long accepted;
+
   /** Events acknowledged during the warm-up, not in the reported rate. */
   private volatile long warmupAccepted;
+
   private long sentEvents;
   private long queriesSent;
   private long startNanos;
   private long seq;
   private long probesSent;
+
   /** Acknowledged events per series (entity index × types + type index). */
   private long[] expected;
+
   private String runId;
+
   /** The run's event types; queries and probes use the first. */
   private String[] types;
+
   private String type;
   private double[] typeCdf;
+
   /** Recently acknowledged requests, for --duplicates; a re-sent one adds nothing to expected. */
   private final Request[] acked = new Request[RESEND_RING];
+
   private long ackedRequests;
   private long resentEvents;
 
@@ -143,7 +237,14 @@ final class BenchCommand implements Callable<Integer> {
     }
     try (SpawnedServer server = SpawnedServer.start(spawnHeap)) {
       url = server.url();
-      System.err.println("bench: started an embedded server at " + url + " (pid " + server.pid() + ", -Xmx" + spawnHeap + ")");
+      System.err.println(
+          "bench: started an embedded server at "
+              + url
+              + " (pid "
+              + server.pid()
+              + ", -Xmx"
+              + spawnHeap
+              + ")");
       return run();
     }
   }
@@ -151,7 +252,8 @@ final class BenchCommand implements Callable<Integer> {
   private Integer run() throws Exception {
     ZipfSampler sampler = new ZipfSampler(entities, zipf);
     if (duplicates < 0 || duplicates >= 1 || typeNames.isEmpty()) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+      throw new picocli.CommandLine.ParameterException(
+          new picocli.CommandLine(this),
           "--duplicates must be in [0, 1) and --types must name at least one type");
     }
     runId = Long.toString(System.currentTimeMillis(), 36);
@@ -172,24 +274,31 @@ final class BenchCommand implements Callable<Integer> {
     }
     URI u = URI.create(url);
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
-    HttpClientAgent http = vertx.createHttpClient(
-        tls(new HttpClientOptions().setDefaultHost(u.getHost()).setDefaultPort(u.getPort()).setKeepAlive(true), u),
-        new PoolOptions().setHttp1MaxSize(clients + 2 + (queryRate > 0 ? 32 : 0)));
+    HttpClientAgent http =
+        vertx.createHttpClient(
+            tls(
+                new HttpClientOptions()
+                    .setDefaultHost(u.getHost())
+                    .setDefaultPort(u.getPort())
+                    .setKeepAlive(true),
+                u),
+            new PoolOptions().setHttp1MaxSize(clients + 2 + (queryRate > 0 ? 32 : 0)));
     CountDownLatch ingestDone = new CountDownLatch(clients);
     CountDownLatch done = new CountDownLatch(2);
     long start = System.nanoTime();
     startNanos = start;
-    vertx.runOnContext(v -> {
-      for (int c = 0; c < clients; c++) {
-        ingestLoop(vertx, http, sampler, ingestDone);
-      }
-      if (queryRate > 0) {
-        scheduledQueries(vertx, http, sampler, done);
-      } else {
-        queryLoop(http, sampler, done);
-      }
-      probeLoop(vertx, http, done);
-    });
+    vertx.runOnContext(
+        v -> {
+          for (int c = 0; c < clients; c++) {
+            ingestLoop(vertx, http, sampler, ingestDone);
+          }
+          if (queryRate > 0) {
+            scheduledQueries(vertx, http, sampler, done);
+          } else {
+            queryLoop(http, sampler, done);
+          }
+          probeLoop(vertx, http, done);
+        });
     long measuring = warmup.isZero() ? start : endWarmup(vertx);
     waitShowingProgress(measuring);
     running = false;
@@ -215,19 +324,21 @@ final class BenchCommand implements Callable<Integer> {
     Thread.sleep(warmup.toMillis());
     CountDownLatch reset = new CountDownLatch(1);
     long[] at = new long[1];
-    vertx.runOnContext(v -> {
-      for (Histogram h : List.of(ackMicros, queryMicros, seriesMicros, freshnessMicros)) {
-        h.reset();
-      }
-      warmupAccepted = accepted;
-      at[0] = System.nanoTime();
-      reset.countDown();
-    });
+    vertx.runOnContext(
+        v -> {
+          for (Histogram h : List.of(ackMicros, queryMicros, seriesMicros, freshnessMicros)) {
+            h.reset();
+          }
+          warmupAccepted = accepted;
+          at[0] = System.nanoTime();
+          reset.countDown();
+        });
     reset.await();
     return at[0];
   }
 
-  private void ingestLoop(Vertx vertx, HttpClientAgent http, ZipfSampler sampler, CountDownLatch done) {
+  private void ingestLoop(
+      Vertx vertx, HttpClientAgent http, ZipfSampler sampler, CountDownLatch done) {
     if (!running) {
       done.countDown();
       return;
@@ -242,60 +353,83 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     sentEvents += batch;
-    boolean resend = duplicates > 0 && ackedRequests > 0 && ThreadLocalRandom.current().nextDouble() < duplicates;
-    Request request = resend ? acked[(int) (ThreadLocalRandom.current().nextLong(Math.min(ackedRequests, RESEND_RING)))]
-        : prepared.isEmpty() ? request(sampler) : prepared.poll();
+    boolean resend =
+        duplicates > 0
+            && ackedRequests > 0
+            && ThreadLocalRandom.current().nextDouble() < duplicates;
+    Request request =
+        resend
+            ? acked[
+                (int) (ThreadLocalRandom.current().nextLong(Math.min(ackedRequests, RESEND_RING)))]
+            : prepared.isEmpty() ? request(sampler) : prepared.poll();
     long t0 = System.nanoTime();
-    post(http, request.body()).onComplete(ar -> {
-      if (ar.succeeded() && ar.result() == 202) {
-        accepted += batch;
-        if (resend) {
-          resentEvents += batch;
-        } else {
-          for (int e : request.series()) {
-            expected[e]++;
-          }
-          acked[(int) (ackedRequests++ % RESEND_RING)] = request;
-        }
-        ackMicros.recordValue((System.nanoTime() - t0) / 1000);
-      } else {
-        error("ingest", ar.succeeded() ? "HTTP " + ar.result() : ar.cause().getClass().getSimpleName());
-      }
-      ingestLoop(vertx, http, sampler, done);
-    });
+    post(http, request.body())
+        .onComplete(
+            ar -> {
+              if (ar.succeeded() && ar.result() == 202) {
+                accepted += batch;
+                if (resend) {
+                  resentEvents += batch;
+                } else {
+                  for (int e : request.series()) {
+                    expected[e]++;
+                  }
+                  acked[(int) (ackedRequests++ % RESEND_RING)] = request;
+                }
+                ackMicros.recordValue((System.nanoTime() - t0) / 1000);
+              } else {
+                error(
+                    "ingest",
+                    ar.succeeded() ? "HTTP " + ar.result() : ar.cause().getClass().getSimpleName());
+              }
+              ingestLoop(vertx, http, sampler, done);
+            });
   }
 
   /**
    * Open-loop queries: every millisecond, as many as the schedule says are due, each timed from
    * when it was due (so waiting for a connection counts), mixing totals and 24-hour minute series.
    */
-  private void scheduledQueries(Vertx vertx, HttpClientAgent http, ZipfSampler sampler, CountDownLatch done) {
+  private void scheduledQueries(
+      Vertx vertx, HttpClientAgent http, ZipfSampler sampler, CountDownLatch done) {
     Random random = new Random(42);
-    vertx.setPeriodic(1, id -> {
-      if (!running) {
-        vertx.cancelTimer(id);
-        done.countDown();
-        return;
-      }
-      long now = System.nanoTime();
-      while (queriesSent < (now - startNanos) * queryRate / 1_000_000_000L) {
-        long dueNanos = startNanos + queriesSent * 1_000_000_000L / queryRate;
-        queriesSent++;
-        boolean series = random.nextDouble() < seriesShare;
-        String entity = sampler.next();
-        String path = series
-            ? "/v1/stats?type=" + type + "&entity=" + entity + "&granularity=minute&fn=count&from="
-                + (System.currentTimeMillis() - 86_400_000L) + "&to=" + System.currentTimeMillis()
-            : "/v1/total?type=" + type + "&entity=" + entity;
-        get(http, path).onComplete(ar -> {
-          if (ar.succeeded()) {
-            (series ? seriesMicros : queryMicros).recordValue((System.nanoTime() - dueNanos) / 1000);
-          } else {
-            error(series ? "series query" : "query", ar.cause().getMessage());
+    vertx.setPeriodic(
+        1,
+        id -> {
+          if (!running) {
+            vertx.cancelTimer(id);
+            done.countDown();
+            return;
+          }
+          long now = System.nanoTime();
+          while (queriesSent < (now - startNanos) * queryRate / 1_000_000_000L) {
+            long dueNanos = startNanos + queriesSent * 1_000_000_000L / queryRate;
+            queriesSent++;
+            boolean series = random.nextDouble() < seriesShare;
+            String entity = sampler.next();
+            String path =
+                series
+                    ? "/v1/stats?type="
+                        + type
+                        + "&entity="
+                        + entity
+                        + "&granularity=minute&fn=count&from="
+                        + (System.currentTimeMillis() - 86_400_000L)
+                        + "&to="
+                        + System.currentTimeMillis()
+                    : "/v1/total?type=" + type + "&entity=" + entity;
+            get(http, path)
+                .onComplete(
+                    ar -> {
+                      if (ar.succeeded()) {
+                        (series ? seriesMicros : queryMicros)
+                            .recordValue((System.nanoTime() - dueNanos) / 1000);
+                      } else {
+                        error(series ? "series query" : "query", ar.cause().getMessage());
+                      }
+                    });
           }
         });
-      }
-    });
   }
 
   private void queryLoop(HttpClientAgent http, ZipfSampler sampler, CountDownLatch done) {
@@ -304,17 +438,21 @@ final class BenchCommand implements Callable<Integer> {
       return;
     }
     long t0 = System.nanoTime();
-    get(http, "/v1/total?type=" + type + "&entity=" + sampler.next()).onComplete(ar -> {
-      if (ar.succeeded()) {
-        queryMicros.recordValue((System.nanoTime() - t0) / 1000);
-      } else {
-        error("query", ar.cause().getMessage());
-      }
-      queryLoop(http, sampler, done);
-    });
+    get(http, "/v1/total?type=" + type + "&entity=" + sampler.next())
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                queryMicros.recordValue((System.nanoTime() - t0) / 1000);
+              } else {
+                error("query", ar.cause().getMessage());
+              }
+              queryLoop(http, sampler, done);
+            });
   }
 
-  /** Every {@value #PROBE_INTERVAL_MILLIS} ms: post one event, then poll until a query counts it. */
+  /**
+   * Every {@value #PROBE_INTERVAL_MILLIS} ms: post one event, then poll until a query counts it.
+   */
   private void probeLoop(Vertx vertx, HttpClientAgent http, CountDownLatch done) {
     if (!running) {
       done.countDown();
@@ -323,29 +461,49 @@ final class BenchCommand implements Callable<Integer> {
     long n = ++probesSent;
     String entity = "probe:" + runId;
     Event probe = new Event(runId + "-probe-" + n, entity, type, System.currentTimeMillis(), 1);
-    post(http, Buffer.buffer(TallyJson.events(List.of(probe)))).onComplete(ar -> {
-      if (ar.failed() || ar.result() != 202) {
-        error("probe", ar.succeeded() ? "HTTP " + ar.result() : ar.cause().getClass().getSimpleName());
-        vertx.setTimer(PROBE_INTERVAL_MILLIS, id -> probeLoop(vertx, http, done));
-        return;
-      }
-      long acked = System.nanoTime();
-      awaitVisible(vertx, http, entity, n, acked, () -> vertx.setTimer(PROBE_INTERVAL_MILLIS, id -> probeLoop(vertx, http, done)));
-    });
+    post(http, Buffer.buffer(TallyJson.events(List.of(probe))))
+        .onComplete(
+            ar -> {
+              if (ar.failed() || ar.result() != 202) {
+                error(
+                    "probe",
+                    ar.succeeded() ? "HTTP " + ar.result() : ar.cause().getClass().getSimpleName());
+                vertx.setTimer(PROBE_INTERVAL_MILLIS, id -> probeLoop(vertx, http, done));
+                return;
+              }
+              long acked = System.nanoTime();
+              awaitVisible(
+                  vertx,
+                  http,
+                  entity,
+                  n,
+                  acked,
+                  () -> vertx.setTimer(PROBE_INTERVAL_MILLIS, id -> probeLoop(vertx, http, done)));
+            });
   }
 
-  private void awaitVisible(Vertx vertx, HttpClientAgent http, String entity, long count, long ackedNanos, Runnable then) {
-    get(http, "/v1/total?type=" + type + "&entity=" + entity).onComplete(ar -> {
-          if (ar.succeeded() && new JsonObject(ar.result().toString()).getLong("count", 0L) >= count) {
-            freshnessMicros.recordValue((System.nanoTime() - ackedNanos) / 1000);
-            then.run();
-          } else if (System.nanoTime() - ackedNanos > 60_000_000_000L) {
-            error("probe", "not visible within 60 s");
-            then.run();
-          } else {
-            vertx.setTimer(10, id -> awaitVisible(vertx, http, entity, count, ackedNanos, then));
-          }
-        });
+  private void awaitVisible(
+      Vertx vertx,
+      HttpClientAgent http,
+      String entity,
+      long count,
+      long ackedNanos,
+      Runnable then) {
+    get(http, "/v1/total?type=" + type + "&entity=" + entity)
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()
+                  && new JsonObject(ar.result().toString()).getLong("count", 0L) >= count) {
+                freshnessMicros.recordValue((System.nanoTime() - ackedNanos) / 1000);
+                then.run();
+              } else if (System.nanoTime() - ackedNanos > 60_000_000_000L) {
+                error("probe", "not visible within 60 s");
+                then.run();
+              } else {
+                vertx.setTimer(
+                    10, id -> awaitVisible(vertx, http, entity, count, ackedNanos, then));
+              }
+            });
   }
 
   private Future<Integer> post(HttpClientAgent http, Buffer body) {
@@ -355,11 +513,21 @@ final class BenchCommand implements Callable<Integer> {
         .timeout(ANSWER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
   }
 
-  /** GET whose body is always read (so the pooled connection is released) and which fails unless 200. */
+  /**
+   * GET whose body is always read (so the pooled connection is released) and which fails unless
+   * 200.
+   */
   private Future<Buffer> get(HttpClientAgent http, String path) {
-    return http.request(options(HttpMethod.GET, path)).compose(req -> req.send())
-        .compose(resp -> resp.body().compose(body -> resp.statusCode() == 200
-            ? Future.succeededFuture(body) : Future.failedFuture("HTTP " + resp.statusCode())))
+    return http.request(options(HttpMethod.GET, path))
+        .compose(req -> req.send())
+        .compose(
+            resp ->
+                resp.body()
+                    .compose(
+                        body ->
+                            resp.statusCode() == 200
+                                ? Future.succeededFuture(body)
+                                : Future.failedFuture("HTTP " + resp.statusCode())))
         .timeout(ANSWER_TIMEOUT_SECONDS, TimeUnit.SECONDS);
   }
 
@@ -368,7 +536,8 @@ final class BenchCommand implements Callable<Integer> {
     if ("https".equalsIgnoreCase(u.getScheme())) {
       options.setSsl(true).setUseAlpn(true);
       if (client.caFile != null) {
-        options.setTrustOptions(new io.vertx.core.net.PemTrustOptions().addCertPath(client.caFile.toString()));
+        options.setTrustOptions(
+            new io.vertx.core.net.PemTrustOptions().addCertPath(client.caFile.toString()));
       }
     }
     return options;
@@ -377,8 +546,12 @@ final class BenchCommand implements Callable<Integer> {
   /** Every request gives up after 30 s without a byte, so a lost response cannot hang the run. */
   private io.vertx.core.http.RequestOptions options(HttpMethod method, String path) {
     // connect timeout: also bounds the wait for a pooled connection, so no request can wait forever
-    io.vertx.core.http.RequestOptions o = new io.vertx.core.http.RequestOptions().setMethod(method).setURI(path)
-        .setIdleTimeout(30_000).setConnectTimeout(30_000);
+    io.vertx.core.http.RequestOptions o =
+        new io.vertx.core.http.RequestOptions()
+            .setMethod(method)
+            .setURI(path)
+            .setIdleTimeout(30_000)
+            .setConnectTimeout(30_000);
     if (client.key != null && !client.key.isBlank()) {
       o.putHeader("Authorization", "Bearer " + client.key.trim());
     }
@@ -389,7 +562,10 @@ final class BenchCommand implements Callable<Integer> {
     errors.merge(where + ": " + kind, 1L, Long::sum);
   }
 
-  /** One request of {@code batch} unique events, timed within --time-spread before the moment it is built. */
+  /**
+   * One request of {@code batch} unique events, timed within --time-spread before the moment it is
+   * built.
+   */
   private Request request(ZipfSampler sampler) {
     List<Event> events = new ArrayList<>(batch);
     int[] series = new int[batch];
@@ -415,14 +591,16 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * Waits until the server has counted everything (backlog 0), then reads the total of every
-   * entity this run sent to and compares it with what was acknowledged.
+   * Waits until the server has counted everything (backlog 0), then reads the total of every entity
+   * this run sent to and compares it with what was acknowledged.
    */
   private JsonObject exactCountCheck(HttpClientAgent http, ZipfSampler sampler) throws Exception {
     long deadline = System.nanoTime() + 300_000_000_000L;
     while (backlog(http) != 0) {
       if (System.nanoTime() > deadline) {
-        return new JsonObject().put("ok", false).put("reason", "the server did not catch up within 300 s");
+        return new JsonObject()
+            .put("ok", false)
+            .put("reason", "the server did not catch up within 300 s");
       }
       Thread.sleep(100);
     }
@@ -440,60 +618,93 @@ final class BenchCommand implements Callable<Integer> {
       }
       if (group.size() == CHECK_BATCH || (e == expected.length - 1 && !group.isEmpty())) {
         inFlight.acquire();
-        checkGroup(http, sampler, List.copyOf(group), 1, mismatches, unanswered, examples, inFlight);
+        checkGroup(
+            http, sampler, List.copyOf(group), 1, mismatches, unanswered, examples, inFlight);
         group.clear();
       }
     }
     inFlight.acquire(8);
-    return new JsonObject().put("ok", mismatches.get() == 0 && unanswered.get() == 0).put("series", checked)
-        .put("mismatches", mismatches.get()).put("unanswered", unanswered.get())
+    return new JsonObject()
+        .put("ok", mismatches.get() == 0 && unanswered.get() == 0)
+        .put("series", checked)
+        .put("mismatches", mismatches.get())
+        .put("unanswered", unanswered.get())
         .put("examples", new io.vertx.core.json.JsonArray(examples));
   }
 
   /**
    * Reads the totals of up to {@value #CHECK_BATCH} series with one {@code POST /v1/stats/batch}
-   * and compares each with what was acknowledged; a request that gets no answer is tried again
-   * (up to 3 times) before its series count as unanswered — a lost answer is not a wrong count.
+   * and compares each with what was acknowledged; a request that gets no answer is tried again (up
+   * to 3 times) before its series count as unanswered — a lost answer is not a wrong count.
    */
-  private void checkGroup(HttpClientAgent http, ZipfSampler sampler, List<Integer> series, int attempt, AtomicLong mismatches,
-      AtomicLong unanswered, List<String> examples, Semaphore inFlight) {
+  private void checkGroup(
+      HttpClientAgent http,
+      ZipfSampler sampler,
+      List<Integer> series,
+      int attempt,
+      AtomicLong mismatches,
+      AtomicLong unanswered,
+      List<String> examples,
+      Semaphore inFlight) {
     io.vertx.core.json.JsonArray queries = new io.vertx.core.json.JsonArray();
     for (int e : series) {
-      queries.add(new JsonObject().put("entity", sampler.name(e / types.length)).put("type", types[e % types.length]));
+      queries.add(
+          new JsonObject()
+              .put("entity", sampler.name(e / types.length))
+              .put("type", types[e % types.length]));
     }
     http.request(options(HttpMethod.POST, "/v1/stats/batch"))
-        .compose(req -> req.putHeader("Content-Type", "application/json")
-            .send(new JsonObject().put("queries", queries).toBuffer()))
-        .compose(resp -> resp.body().compose(body -> resp.statusCode() == 200
-            ? Future.succeededFuture(body) : Future.failedFuture("HTTP " + resp.statusCode() + " " + body)))
+        .compose(
+            req ->
+                req.putHeader("Content-Type", "application/json")
+                    .send(new JsonObject().put("queries", queries).toBuffer()))
+        .compose(
+            resp ->
+                resp.body()
+                    .compose(
+                        body ->
+                            resp.statusCode() == 200
+                                ? Future.succeededFuture(body)
+                                : Future.failedFuture("HTTP " + resp.statusCode() + " " + body)))
         .timeout(ANSWER_TIMEOUT_SECONDS, TimeUnit.SECONDS)
-        .onComplete(ar -> {
-          if (ar.failed() && attempt < 3) {
-            checkGroup(http, sampler, series, attempt + 1, mismatches, unanswered, examples, inFlight);
-            return;
-          }
-          try {
-            if (ar.failed()) {
-              unanswered.addAndGet(series.size());
-              if (examples.size() < 10) {
-                examples.add(series.size() + " series unanswered after 3 tries: " + ar.cause());
+        .onComplete(
+            ar -> {
+              if (ar.failed() && attempt < 3) {
+                checkGroup(
+                    http, sampler, series, attempt + 1, mismatches, unanswered, examples, inFlight);
+                return;
               }
-              return;
-            }
-            io.vertx.core.json.JsonArray results = new JsonObject(ar.result()).getJsonArray("results");
-            for (int i = 0; i < series.size(); i++) {
-              int e = series.get(i);
-              JsonObject r = results.getJsonObject(i);
-              String got = r.containsKey("count") ? String.valueOf(r.getLong("count")) : r.encode();
-              if (!got.equals(Long.toString(expected[e])) && mismatches.incrementAndGet() <= 10) {
-                examples.add(sampler.name(e / types.length) + " " + types[e % types.length] + ": expected " + expected[e]
-                    + ", server says " + got);
+              try {
+                if (ar.failed()) {
+                  unanswered.addAndGet(series.size());
+                  if (examples.size() < 10) {
+                    examples.add(series.size() + " series unanswered after 3 tries: " + ar.cause());
+                  }
+                  return;
+                }
+                io.vertx.core.json.JsonArray results =
+                    new JsonObject(ar.result()).getJsonArray("results");
+                for (int i = 0; i < series.size(); i++) {
+                  int e = series.get(i);
+                  JsonObject r = results.getJsonObject(i);
+                  String got =
+                      r.containsKey("count") ? String.valueOf(r.getLong("count")) : r.encode();
+                  if (!got.equals(Long.toString(expected[e]))
+                      && mismatches.incrementAndGet() <= 10) {
+                    examples.add(
+                        sampler.name(e / types.length)
+                            + " "
+                            + types[e % types.length]
+                            + ": expected "
+                            + expected[e]
+                            + ", server says "
+                            + got);
+                  }
+                }
+              } finally {
+                inFlight.release();
               }
-            }
-          } finally {
-            inFlight.release();
-          }
-        });
+            });
   }
 
   /** Sleeps for the run's duration; unless --json, a progress bar on stderr shows time and acks. */
@@ -503,29 +714,37 @@ final class BenchCommand implements Callable<Integer> {
       Thread.sleep(duration.toMillis());
       return;
     }
-    try (ProgressBar bar = new ProgressBarBuilder()
-        .setTaskName("bench")
-        .setInitialMax(Math.max(1, duration.toSeconds()))
-        .setUnit(" s", 1)
-        .setStyle(ProgressBarStyle.ASCII)
-        .setUpdateIntervalMillis(500)
-        .setConsumer(new ConsoleProgressBarConsumer(System.err))
-        .build()) {
+    try (ProgressBar bar =
+        new ProgressBarBuilder()
+            .setTaskName("bench")
+            .setInitialMax(Math.max(1, duration.toSeconds()))
+            .setUnit(" s", 1)
+            .setStyle(ProgressBarStyle.ASCII)
+            .setUpdateIntervalMillis(500)
+            .setConsumer(new ConsoleProgressBarConsumer(System.err))
+            .build()) {
       while (System.nanoTime() < end) {
         Thread.sleep(Math.max(1, Math.min(250, (end - System.nanoTime()) / 1_000_000)));
         double elapsed = (System.nanoTime() - startNanos) / 1e9;
         bar.stepTo(Math.min(bar.getMax(), (long) elapsed));
         long measured = accepted - warmupAccepted;
-        bar.setExtraMessage(String.format(" %,d events acked, %,.0f/s", measured, measured / Math.max(0.001, elapsed)));
+        bar.setExtraMessage(
+            String.format(
+                " %,d events acked, %,.0f/s", measured, measured / Math.max(0.001, elapsed)));
       }
     }
   }
 
-  /** The server's backlog from /healthz, or -1 while it answers anything but 200 (e.g. a store retrying). */
+  /**
+   * The server's backlog from /healthz, or -1 while it answers anything but 200 (e.g. a store
+   * retrying).
+   */
   private long backlog(HttpClientAgent http) throws InterruptedException {
     try {
-      return new JsonObject(get(http, "/healthz").toCompletionStage().toCompletableFuture().get().toString())
-          .getJsonObject("checks").getLong("backlogEvents");
+      return new JsonObject(
+              get(http, "/healthz").toCompletionStage().toCompletableFuture().get().toString())
+          .getJsonObject("checks")
+          .getLong("backlogEvents");
     } catch (ExecutionException e) {
       return -1;
     }
@@ -533,11 +752,22 @@ final class BenchCommand implements Callable<Integer> {
 
   private JsonObject report(double elapsedSeconds, JsonObject exact) {
     return new JsonObject()
-        .put("config", new JsonObject().put("url", url).put("clients", clients).put("batch", batch)
-            .put("durationSeconds", duration.toMillis() / 1000.0).put("entities", entities).put("zipf", zipf)
-            .put("rate", rate).put("queryRate", queryRate).put("seriesShare", seriesShare)
-            .put("types", new io.vertx.core.json.JsonArray(typeNames)).put("timeSpreadSeconds", timeSpread.toMillis() / 1000.0)
-            .put("duplicates", duplicates).put("warmupSeconds", warmup.toMillis() / 1000.0))
+        .put(
+            "config",
+            new JsonObject()
+                .put("url", url)
+                .put("clients", clients)
+                .put("batch", batch)
+                .put("durationSeconds", duration.toMillis() / 1000.0)
+                .put("entities", entities)
+                .put("zipf", zipf)
+                .put("rate", rate)
+                .put("queryRate", queryRate)
+                .put("seriesShare", seriesShare)
+                .put("types", new io.vertx.core.json.JsonArray(typeNames))
+                .put("timeSpreadSeconds", timeSpread.toMillis() / 1000.0)
+                .put("duplicates", duplicates)
+                .put("warmupSeconds", warmup.toMillis() / 1000.0))
         .put("acceptedEvents", accepted - warmupAccepted)
         .put("warmupEvents", warmupAccepted)
         .put("resentEvents", resentEvents)
@@ -553,7 +783,8 @@ final class BenchCommand implements Callable<Integer> {
   private static JsonObject percentiles(Histogram h, double... ps) {
     JsonObject o = new JsonObject().put("count", h.getTotalCount());
     for (double p : ps) {
-      o.put("p" + (p == Math.rint(p) ? Long.toString((long) p) : Double.toString(p)),
+      o.put(
+          "p" + (p == Math.rint(p) ? Long.toString((long) p) : Double.toString(p)),
           h.getTotalCount() == 0 ? null : h.getValueAtPercentile(p) / 1000.0);
     }
     return o;
@@ -571,13 +802,24 @@ final class BenchCommand implements Callable<Integer> {
             + "freshness, ack to visible in a query (ms): %s%n"
             + "errors: %s%n"
             + "exact-count check: %s",
-        r.getLong("acceptedEvents"), c.getDouble("durationSeconds"), r.getLong("eventsPerSecond"), c.getInteger("clients"),
-        c.getInteger("batch"), c.getInteger("entities"), c.getDouble("zipf"), c.getJsonArray("types").size(),
+        r.getLong("acceptedEvents"),
+        c.getDouble("durationSeconds"),
+        r.getLong("eventsPerSecond"),
+        c.getInteger("clients"),
+        c.getInteger("batch"),
+        c.getInteger("entities"),
+        c.getDouble("zipf"),
+        c.getJsonArray("types").size(),
         r.getLong("resentEvents"),
-        r.getJsonObject("ackLatencyMs").encode(), r.getJsonObject("totalQueryLatencyMs").encode(),
+        r.getJsonObject("ackLatencyMs").encode(),
+        r.getJsonObject("totalQueryLatencyMs").encode(),
         r.getJsonObject("seriesQueryLatencyMs").encode(),
-        r.getJsonObject("freshnessMs").encode(), r.getJsonObject("errors").isEmpty() ? "none" : r.getJsonObject("errors").encode(),
-        exact.getBoolean("ok") ? "passed, " + exact.getInteger("series") + " (entity, type) totals each equal to the distinct acknowledged events"
+        r.getJsonObject("freshnessMs").encode(),
+        r.getJsonObject("errors").isEmpty() ? "none" : r.getJsonObject("errors").encode(),
+        exact.getBoolean("ok")
+            ? "passed, "
+                + exact.getInteger("series")
+                + " (entity, type) totals each equal to the distinct acknowledged events"
             : "FAILED " + exact.encode());
   }
 }

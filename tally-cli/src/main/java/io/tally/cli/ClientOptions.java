@@ -16,23 +16,30 @@ import javax.net.ssl.TrustManagerFactory;
 import picocli.CommandLine.Option;
 
 /**
- * The options every client command shares to reach a secured server: the API key and the CA
- * file to trust for {@code https} URLs. A picocli mixin; builds its HTTP client once per command.
- * Not thread-safe (a command runs on one thread).
+ * The options every client command shares to reach a secured server: the API key and the CA file to
+ * trust for {@code https} URLs. A picocli mixin; builds its HTTP client once per command. Not
+ * thread-safe (a command runs on one thread).
  */
 final class ClientOptions {
-  @Option(names = "--key", defaultValue = "${env:TALLY_KEY}",
-      description = "API key, sent as 'Authorization: Bearer <key>'. Default: the TALLY_KEY environment variable.")
+  @Option(
+      names = "--key",
+      defaultValue = "${env:TALLY_KEY}",
+      description =
+          "API key, sent as 'Authorization: Bearer <key>'. Default: the TALLY_KEY environment variable.")
   String key;
 
-  @Option(names = "--ca-file",
-      description = "PEM file of the certificate authority (or self-signed certificate) to trust for https URLs, "
-          + "instead of the system's. Default: the system's.")
+  @Option(
+      names = "--ca-file",
+      description =
+          "PEM file of the certificate authority (or self-signed certificate) to trust for https URLs, "
+              + "instead of the system's. Default: the system's.")
   Path caFile;
 
   private HttpClient client;
 
-  /** Options as if no flag was given: the key from {@code TALLY_KEY} (if set), the system's trust. */
+  /**
+   * Options as if no flag was given: the key from {@code TALLY_KEY} (if set), the system's trust.
+   */
   static ClientOptions fromEnvironment() {
     ClientOptions o = new ClientOptions();
     o.key = System.getenv("TALLY_KEY");
@@ -80,7 +87,8 @@ final class ClientOptions {
       if (n == 0) {
         throw new IOException("no certificate in " + pem);
       }
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(trust);
       SSLContext ssl = SSLContext.getInstance("TLS");
       ssl.init(null, tmf.getTrustManagers(), null);

@@ -12,10 +12,17 @@ import picocli.CommandLine.Spec;
  * same file, environment and flags, and prints it as YAML with where each value came from. The
  * output is itself a valid configuration file.
  */
-@Command(name = "config", mixinStandardHelpOptions = true, modelTransformer = ConfigFlags.class, sortOptions = false, abbreviateSynopsis = true,
-    description = {"Print the effective configuration of `tally serve` with these flags, the TALLY_* environment and "
-        + "the --config file, as YAML; each value says where it came from.",
-        "Exits 1 with a message naming the key if a key or value is wrong."})
+@Command(
+    name = "config",
+    mixinStandardHelpOptions = true,
+    modelTransformer = ConfigFlags.class,
+    sortOptions = false,
+    abbreviateSynopsis = true,
+    description = {
+      "Print the effective configuration of `tally serve` with these flags, the TALLY_* environment and "
+          + "the --config file, as YAML; each value says where it came from.",
+      "Exits 1 with a message naming the key if a key or value is wrong."
+    })
 final class ConfigCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

@@ -16,26 +16,42 @@ import picocli.CommandLine.ParseResult;
 /**
  * The configuration flags of {@code tally serve} and {@code tally config}: {@code --config FILE}
  * and one flag per key of {@link ConfigKeys}, added to a command's model when picocli builds it
- * ({@code @Command(modelTransformer = ConfigFlags.class)}), so a new key gets its flag and its
- * help line without touching the commands. A list key's flag may repeat or take commas. Stateless.
+ * ({@code @Command(modelTransformer = ConfigFlags.class)}), so a new key gets its flag and its help
+ * line without touching the commands. A list key's flag may repeat or take commas. Stateless.
  */
 final class ConfigFlags implements IModelTransformer {
   static final String CONFIG = "--config";
 
   @Override
   public CommandSpec transform(CommandSpec spec) {
-    spec.addOption(OptionSpec.builder(CONFIG).paramLabel("FILE").type(Path.class)
-        .description("YAML configuration file (default: $TALLY_CONFIG, else none). Precedence: defaults < file < "
-            + "TALLY_* environment < flags. docs/configuration.md lists every key.")
-        .build());
+    spec.addOption(
+        OptionSpec.builder(CONFIG)
+            .paramLabel("FILE")
+            .type(Path.class)
+            .description(
+                "YAML configuration file (default: $TALLY_CONFIG, else none). Precedence: defaults < file < "
+                    + "TALLY_* environment < flags. docs/configuration.md lists every key.")
+            .build());
     for (ConfigKey<?> key : ConfigKeys.ALL) {
-      String description = escape(key.doc() + ". Default: " + (key.defaultValue().isEmpty() ? "none" : key.defaultValue())
-          + ". Key " + key.name() + ", env " + key.envName() + ".");
-      OptionSpec.Builder option = OptionSpec.builder(key.flag()).paramLabel(label(key)).description(description);
+      String description =
+          escape(
+              key.doc()
+                  + ". Default: "
+                  + (key.defaultValue().isEmpty() ? "none" : key.defaultValue())
+                  + ". Key "
+                  + key.name()
+                  + ", env "
+                  + key.envName()
+                  + ".");
+      OptionSpec.Builder option =
+          OptionSpec.builder(key.flag()).paramLabel(label(key)).description(description);
       if (key.list()) {
         option.type(List.class).auxiliaryTypes(String.class).splitRegex(",");
       } else if (key.isSwitch()) {
-        option.type(String.class).arity("0..1").fallbackValue("true"); // --demo alone means --demo true
+        option
+            .type(String.class)
+            .arity("0..1")
+            .fallbackValue("true"); // --demo alone means --demo true
       } else {
         option.type(String.class);
       }
@@ -57,8 +73,11 @@ final class ConfigFlags implements IModelTransformer {
       OptionSpec option = spec.findOption(key.flag());
       if (parsed.hasMatchedOption(option)) {
         Object value = option.getValue();
-        flags.put(key, value instanceof List<?> list ? String.join(",", list.stream().map(String::valueOf).toList())
-            : String.valueOf(value));
+        flags.put(
+            key,
+            value instanceof List<?> list
+                ? String.join(",", list.stream().map(String::valueOf).toList())
+                : String.valueOf(value));
       }
     }
     Path file = parsed.hasMatchedOption(CONFIG) ? spec.findOption(CONFIG).getValue() : null;

@@ -12,18 +12,18 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * {@code tally serve --demo}: a synthetic but realistic stream posted to the server's own
- * {@code POST /v1/events}, so a newcomer sees the dashboard move at once. Videos
- * {@code video:0 … video:N-1} are viewed with Zipf popularity; some views are followed by a like
- * (about 1 in 16) or a share (about 1 in 60) of the same video. The rate drifts slowly around
- * {@code eventsPerSecond} (±30 % over a minute) so the charts have a shape. Every event carries a
- * unique id, and now and then a batch is sent twice, the way a client retries after a lost answer:
- * the server's dedup window counts it once.
+ * {@code tally serve --demo}: a synthetic but realistic stream posted to the server's own {@code
+ * POST /v1/events}, so a newcomer sees the dashboard move at once. Videos {@code video:0 …
+ * video:N-1} are viewed with Zipf popularity; some views are followed by a like (about 1 in 16) or
+ * a share (about 1 in 60) of the same video. The rate drifts slowly around {@code eventsPerSecond}
+ * (±30 % over a minute) so the charts have a shape. Every event carries a unique id, and now and
+ * then a batch is sent twice, the way a client retries after a lost answer: the server's dedup
+ * window counts it once.
  *
  * <p>On a server that requires API keys the demo posts with the key in {@code TALLY_KEY}, which
- * needs the ingest scope; {@link #postFirstBatch()} finds out before the stream starts, so
- * {@code tally serve --demo} can refuse at once with one line saying what to do. The demo never
- * makes a key itself: keys are made by whoever holds an admin key or the stopped data dir.
+ * needs the ingest scope; {@link #postFirstBatch()} finds out before the stream starts, so {@code
+ * tally serve --demo} can refuse at once with one line saying what to do. The demo never makes a
+ * key itself: keys are made by whoever holds an admin key or the stopped data dir.
  *
  * <p>One background thread; {@link #start()} and {@link #close()} from the wiring thread, the
  * counters from any thread.
@@ -31,14 +31,19 @@ import java.util.concurrent.atomic.AtomicLong;
 final class DemoTraffic implements AutoCloseable {
   /** Demo videos: few enough that Top-K stays exact with the default sketch size. */
   static final int VIDEOS = 500;
+
   static final double ZIPF_EXPONENT = 1.1;
   private static final long TICK_MILLIS = 100;
   private static final double LIKE_PER_VIEW = 1 / 16.0;
   private static final double SHARE_PER_VIEW = 1 / 60.0;
 
   private final String baseUrl;
-  /** No CA file; on a server with keys, an ingest key (TALLY_KEY for {@code tally serve --demo}). */
+
+  /**
+   * No CA file; on a server with keys, an ingest key (TALLY_KEY for {@code tally serve --demo}).
+   */
   private final ClientOptions client;
+
   private final int eventsPerSecond;
   private final double retryProbability;
   private final ZipfSampler videos = new ZipfSampler(VIDEOS, ZIPF_EXPONENT);
@@ -51,6 +56,7 @@ final class DemoTraffic implements AutoCloseable {
   private final Thread thread;
   private volatile boolean running = true;
   private long nextId;
+
   /** Why the server refused the last post (not 202 or 503), for the one line the demo prints. */
   private String refusal;
 
@@ -59,11 +65,17 @@ final class DemoTraffic implements AutoCloseable {
    * @param eventsPerSecond the average rate, 1 to 100,000
    * @param retryProbability how often a batch is sent a second time (with the same ids)
    */
-  DemoTraffic(String baseUrl, ClientOptions client, int eventsPerSecond, double retryProbability, long seed) {
+  DemoTraffic(
+      String baseUrl,
+      ClientOptions client,
+      int eventsPerSecond,
+      double retryProbability,
+      long seed) {
     this.baseUrl = requireNonNull(baseUrl, "baseUrl");
     this.client = requireNonNull(client, "client");
     if (eventsPerSecond < 1 || eventsPerSecond > 100_000) {
-      throw new IllegalArgumentException("the demo rate must be 1 to 100000 events/s, got " + eventsPerSecond);
+      throw new IllegalArgumentException(
+          "the demo rate must be 1 to 100000 events/s, got " + eventsPerSecond);
     }
     this.eventsPerSecond = eventsPerSecond;
     this.retryProbability = retryProbability;
@@ -85,8 +97,8 @@ final class DemoTraffic implements AutoCloseable {
   /**
    * Posts the first batch on the caller's thread, before {@link #start()}.
    *
-   * @return null when the server took it (or is stopping); else one line saying why the demo
-   *     cannot run here, e.g. that the server requires API keys and which key to give it
+   * @return null when the server took it (or is stopping); else one line saying why the demo cannot
+   *     run here, e.g. that the server requires API keys and which key to give it
    */
   String postFirstBatch() {
     Batch batch = batch(Math.max(1, (int) Math.round(eventsPerSecond * TICK_MILLIS / 1000.0)));
@@ -176,15 +188,26 @@ final class DemoTraffic implements AutoCloseable {
       }
     }
     json.setCharAt(json.length() - 1, ']');
-    return new Batch(json.toString().getBytes(StandardCharsets.UTF_8), viewCount, likeCount, shareCount);
+    return new Batch(
+        json.toString().getBytes(StandardCharsets.UTF_8), viewCount, likeCount, shareCount);
   }
 
   private void event(StringBuilder json, String entity, String type) {
-    json.append("{\"id\":\"demo-").append(runId).append('-').append(nextId++)
-        .append("\",\"entity\":\"").append(entity).append("\",\"type\":\"").append(type).append("\"},");
+    json.append("{\"id\":\"demo-")
+        .append(runId)
+        .append('-')
+        .append(nextId++)
+        .append("\",\"entity\":\"")
+        .append(entity)
+        .append("\",\"type\":\"")
+        .append(type)
+        .append("\"},");
   }
 
-  /** Posts until the server took it; false once stopping, the server is gone, or it refused ({@link #refusal}). */
+  /**
+   * Posts until the server took it; false once stopping, the server is gone, or it refused ({@link
+   * #refusal}).
+   */
   private boolean post(byte[] batch) {
     while (running) {
       try {
@@ -221,7 +244,11 @@ final class DemoTraffic implements AutoCloseable {
           + "e.g. TALLY_KEY=$(tally keys create --data-dir <data dir> --scope ingest --name demo) tally serve --demo";
     }
     if (keyRefused) {
-      return "the server refused TALLY_KEY (HTTP " + r.statusCode() + ": " + reason + "); the demo needs a key with "
+      return "the server refused TALLY_KEY (HTTP "
+          + r.statusCode()
+          + ": "
+          + reason
+          + "); the demo needs a key with "
           + "the ingest scope";
     }
     return "the server answered HTTP " + r.statusCode() + ": " + reason;

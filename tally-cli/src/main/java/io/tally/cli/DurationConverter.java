@@ -4,7 +4,9 @@ import java.time.Duration;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** Reads durations written the way people do: {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h}. */
+/**
+ * Reads durations written the way people do: {@code 500ms}, {@code 10s}, {@code 2m}, {@code 1h}.
+ */
 final class DurationConverter implements ITypeConverter<Duration> {
   @Override
   public Duration convert(String value) {
@@ -22,6 +24,7 @@ final class DurationConverter implements ITypeConverter<Duration> {
     } catch (NumberFormatException e) {
       // fall through
     }
-    throw new TypeConversionException("expected a duration such as 500ms, 10s, 2m or 1h; got '" + value + "'");
+    throw new TypeConversionException(
+        "expected a duration such as 500ms, 10s, 2m or 1h; got '" + value + "'");
   }
 }

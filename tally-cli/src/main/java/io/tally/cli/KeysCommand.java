@@ -28,7 +28,10 @@ import picocli.CommandLine.Parameters;
  * embedded server's data dir ({@code --data-dir}). A new key is printed once; only its hash is
  * stored.
  */
-@Command(name = "keys", mixinStandardHelpOptions = true, description = "Create, list and revoke API keys.",
+@Command(
+    name = "keys",
+    mixinStandardHelpOptions = true,
+    description = "Create, list and revoke API keys.",
     subcommands = {KeysCommand.Create.class, KeysCommand.ListKeys.class, KeysCommand.Revoke.class})
 final class KeysCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -40,19 +43,27 @@ final class KeysCommand implements Runnable {
 
   /** Where the keys are: a running server, or a stopped server's data dir. */
   static final class Target {
-    @Option(names = "--url", description = "A running Tally (its admin routes; needs an admin --key).")
+    @Option(
+        names = "--url",
+        description = "A running Tally (its admin routes; needs an admin --key).")
     String url;
 
-    @Option(names = "--data-dir", description = "The data dir of a stopped embedded server (to make the first admin key).")
+    @Option(
+        names = "--data-dir",
+        description = "The data dir of a stopped embedded server (to make the first admin key).")
     Path dataDir;
   }
 
   /** Shared by the subcommands: the target, the client options and the partitions of a data dir. */
   abstract static class KeysSubcommand implements Callable<Integer> {
-    @ArgGroup(exclusive = true, multiplicity = "1") Target target;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Target target;
+
     @Mixin ClientOptions client;
 
-    @Option(names = "--partitions", defaultValue = "8",
+    @Option(
+        names = "--partitions",
+        defaultValue = "8",
         description = "With --data-dir: the data dir's partition count. Default: ${DEFAULT-VALUE}.")
     int partitions;
 
@@ -63,20 +74,36 @@ final class KeysCommand implements Runnable {
     }
   }
 
-  @Command(name = "create", mixinStandardHelpOptions = true, description = "Make a key and print it (once).")
+  @Command(
+      name = "create",
+      mixinStandardHelpOptions = true,
+      description = "Make a key and print it (once).")
   static final class Create extends KeysSubcommand {
-    @Option(names = "--name", required = true, description = "Who or what the key is for.") String name;
+    @Option(names = "--name", required = true, description = "Who or what the key is for.")
+    String name;
 
-    @Option(names = "--scope", split = ",", description = "ingest, query and/or admin (a publishable key: ingest).")
+    @Option(
+        names = "--scope",
+        split = ",",
+        description = "ingest, query and/or admin (a publishable key: ingest).")
     List<String> scopes = new ArrayList<>();
 
-    @Option(names = "--publishable", description = "A browser key (tly_pk_…): ingest only, from --origin pages, for --entity-prefix entities.")
+    @Option(
+        names = "--publishable",
+        description =
+            "A browser key (tly_pk_…): ingest only, from --origin pages, for --entity-prefix entities.")
     boolean publishable;
 
-    @Option(names = "--origin", split = ",", description = "Publishable keys: allowed page origins, e.g. https://shop.example.")
+    @Option(
+        names = "--origin",
+        split = ",",
+        description = "Publishable keys: allowed page origins, e.g. https://shop.example.")
     List<String> origins = new ArrayList<>();
 
-    @Option(names = "--entity-prefix", split = ",", description = "Publishable keys: allowed entity prefixes, e.g. page:.")
+    @Option(
+        names = "--entity-prefix",
+        split = ",",
+        description = "Publishable keys: allowed entity prefixes, e.g. page:.")
     List<String> prefixes = new ArrayList<>();
 
     @Override
@@ -96,37 +123,51 @@ final class KeysCommand implements Runnable {
         try {
           KeyRing.Created c = offline(ring -> ring.create(name, kind, parsed, origins, prefixes));
           System.out.println(c.token());
-          System.err.println("key " + c.key().id() + " (" + name + ") created; it is shown only now");
+          System.err.println(
+              "key " + c.key().id() + " (" + name + ") created; it is shown only now");
           return 0;
         } catch (IllegalArgumentException | io.tally.core.TallyException e) {
           System.err.println("tally keys create: " + e.getMessage());
           return 1;
         }
       }
-      JsonObject body = new JsonObject().put("name", name).put("kind", publishable ? "publishable" : "secret")
-          .put("scopes", new JsonArray(parsed.stream().map(Scope::wireName).toList()));
+      JsonObject body =
+          new JsonObject()
+              .put("name", name)
+              .put("kind", publishable ? "publishable" : "secret")
+              .put("scopes", new JsonArray(parsed.stream().map(Scope::wireName).toList()));
       if (publishable) {
         body.put("origins", new JsonArray(origins)).put("entityPrefixes", new JsonArray(prefixes));
       }
-      HttpResponse<String> r = HttpCalls.postJson(client, target.url, "/v1/admin/keys", body.toBuffer().getBytes());
+      HttpResponse<String> r =
+          HttpCalls.postJson(client, target.url, "/v1/admin/keys", body.toBuffer().getBytes());
       if (r.statusCode() != 201) {
         return Output.print(r);
       }
       JsonObject created = new JsonObject(r.body());
       System.out.println(created.getString("key"));
-      System.err.println("key " + created.getString("id") + " (" + name + ") created; it is shown only now");
+      System.err.println(
+          "key " + created.getString("id") + " (" + name + ") created; it is shown only now");
       return 0;
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "List the keys (never their secrets).")
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = "List the keys (never their secrets).")
   static final class ListKeys extends KeysSubcommand {
     @Override
     public Integer call() throws Exception {
       if (target.dataDir != null) {
         for (ApiKey k : offline(KeyRing::list)) {
-          System.out.printf("%s  %-20s %-11s %-22s created %s%s%n", k.id(), k.name(), k.kind().name().toLowerCase(java.util.Locale.ROOT),
-              k.scopes().stream().map(Scope::wireName).sorted().toList(), Instant.ofEpochMilli(k.createdAtMillis()),
+          System.out.printf(
+              "%s  %-20s %-11s %-22s created %s%s%n",
+              k.id(),
+              k.name(),
+              k.kind().name().toLowerCase(java.util.Locale.ROOT),
+              k.scopes().stream().map(Scope::wireName).sorted().toList(),
+              Instant.ofEpochMilli(k.createdAtMillis()),
               k.revoked() ? "  REVOKED " + Instant.ofEpochMilli(k.revokedAtMillis()) : "");
         }
         return 0;
@@ -135,9 +176,15 @@ final class KeysCommand implements Runnable {
     }
   }
 
-  @Command(name = "revoke", mixinStandardHelpOptions = true, description = "Revoke a key; every node refuses it within seconds.")
+  @Command(
+      name = "revoke",
+      mixinStandardHelpOptions = true,
+      description = "Revoke a key; every node refuses it within seconds.")
   static final class Revoke extends KeysSubcommand {
-    @Parameters(index = "0", description = "The key's id (the 12 hex characters after tly_sk_ or tly_pk_).") String id;
+    @Parameters(
+        index = "0",
+        description = "The key's id (the 12 hex characters after tly_sk_ or tly_pk_).")
+    String id;
 
     @Override
     public Integer call() throws Exception {

@@ -2,7 +2,10 @@ package io.tally.cli;
 
 import java.net.http.HttpResponse;
 
-/** Prints a server answer: the body on stdout when it succeeded, on stderr with the status otherwise. */
+/**
+ * Prints a server answer: the body on stdout when it succeeded, on stderr with the status
+ * otherwise.
+ */
 final class Output {
   private Output() {}
 

@@ -25,15 +25,33 @@ import picocli.CommandLine.Option;
  * without processing them (as if the processor had crashed long ago), then starts the processors
  * from the empty checkpoint and times them until everything is counted.
  */
-@Command(name = "bench-replay", mixinStandardHelpOptions = true,
+@Command(
+    name = "bench-replay",
+    mixinStandardHelpOptions = true,
     description = "Measure recovery: replay N logged events from an old checkpoint.")
 final class ReplayBenchCommand implements Callable<Integer> {
   private static final int BATCH = 10_000;
 
-  @Option(names = "--events", defaultValue = "10000000", description = "Events to replay. Default: ${DEFAULT-VALUE}.") long events;
-  @Option(names = "--entities", defaultValue = "100000", description = "Distinct entities. Default: ${DEFAULT-VALUE}.") int entities;
-  @Option(names = "--zipf", defaultValue = "1.0", description = "Zipf exponent (0: uniform). Default: ${DEFAULT-VALUE}.") double zipf;
-  @Option(names = "--partitions", defaultValue = "8", description = "Default: ${DEFAULT-VALUE}.") int partitions;
+  @Option(
+      names = "--events",
+      defaultValue = "10000000",
+      description = "Events to replay. Default: ${DEFAULT-VALUE}.")
+  long events;
+
+  @Option(
+      names = "--entities",
+      defaultValue = "100000",
+      description = "Distinct entities. Default: ${DEFAULT-VALUE}.")
+  int entities;
+
+  @Option(
+      names = "--zipf",
+      defaultValue = "1.0",
+      description = "Zipf exponent (0: uniform). Default: ${DEFAULT-VALUE}.")
+  double zipf;
+
+  @Option(names = "--partitions", defaultValue = "8", description = "Default: ${DEFAULT-VALUE}.")
+  int partitions;
 
   @Override
   public Integer call() throws Exception {
@@ -43,7 +61,8 @@ final class ReplayBenchCommand implements Callable<Integer> {
       Partitioner partitioner = new Partitioner(partitions);
       long t0 = System.nanoTime();
       try (RocksDbStorage storage = RocksDbStorage.open(dir, partitions)) {
-        RocksDbEventLog log = new RocksDbEventLog(storage, InstantSource.system(), FsyncPolicy.parse("1s"));
+        RocksDbEventLog log =
+            new RocksDbEventLog(storage, InstantSource.system(), FsyncPolicy.parse("1s"));
         long now = System.currentTimeMillis();
         for (long sent = 0; sent < events; sent += BATCH) {
           EventBatch.Builder b = EventBatch.builder(partitions);
@@ -56,13 +75,19 @@ final class ReplayBenchCommand implements Callable<Integer> {
         log.close();
       }
       double logged = (System.nanoTime() - t0) / 1e9;
-      System.out.printf("logged %,d events in %.1f s (%,.0f events/s)%n", events, logged, events / logged);
+      System.out.printf(
+          "logged %,d events in %.1f s (%,.0f events/s)%n", events, logged, events / logged);
 
       try (RocksDbStorage storage = RocksDbStorage.open(dir, partitions)) {
-        RocksDbEventLog log = new RocksDbEventLog(storage, InstantSource.system(), FsyncPolicy.ALWAYS);
-        ProcessorGroup processors = new ProcessorGroup(log,
-            new RocksDbCounterStore(storage, TopKConfig.DEFAULTS, InstantSource.system()), ProcessorConfig.DEFAULTS,
-            InstantSource.system(), ProcessorGroup.allPartitions(log));
+        RocksDbEventLog log =
+            new RocksDbEventLog(storage, InstantSource.system(), FsyncPolicy.ALWAYS);
+        ProcessorGroup processors =
+            new ProcessorGroup(
+                log,
+                new RocksDbCounterStore(storage, TopKConfig.DEFAULTS, InstantSource.system()),
+                ProcessorConfig.DEFAULTS,
+                InstantSource.system(),
+                ProcessorGroup.allPartitions(log));
         long t1 = System.nanoTime();
         processors.start();
         while (!processors.recovered() || processors.backlog() > 0) {
@@ -71,8 +96,14 @@ final class ReplayBenchCommand implements Callable<Integer> {
         double replayed = (System.nanoTime() - t1) / 1e9;
         processors.close();
         log.close();
-        System.out.printf("replayed %,d events in %.1f s: %,.0f events/s (%d processor threads, %,d entities, zipf %.2f)%n",
-            events, replayed, events / replayed, ProcessorConfig.DEFAULTS.threads(), entities, zipf);
+        System.out.printf(
+            "replayed %,d events in %.1f s: %,.0f events/s (%d processor threads, %,d entities, zipf %.2f)%n",
+            events,
+            replayed,
+            events / replayed,
+            ProcessorConfig.DEFAULTS.threads(),
+            entities,
+            zipf);
       }
       return 0;
     } finally {

@@ -12,7 +12,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tally send}: posts N events of one entity and type, each with a fresh id. */
-@Command(name = "send", mixinStandardHelpOptions = true, description = "Send events to a running Tally.")
+@Command(
+    name = "send",
+    mixinStandardHelpOptions = true,
+    description = "Send events to a running Tally.")
 final class SendCommand implements Callable<Integer> {
   private static final int BATCH = 1000;
 
@@ -22,13 +25,22 @@ final class SendCommand implements Callable<Integer> {
   @Option(names = "--type", required = true, description = "Event type, e.g. view.")
   String type;
 
-  @Option(names = "--count", defaultValue = "1", description = "How many events. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--count",
+      defaultValue = "1",
+      description = "How many events. Default: ${DEFAULT-VALUE}.")
   int count;
 
-  @Option(names = "--value", defaultValue = "1", description = "Value of each event (summed by fn=sum). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--value",
+      defaultValue = "1",
+      description = "Value of each event (summed by fn=sum). Default: ${DEFAULT-VALUE}.")
   long value;
 
-  @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "Tally's URL. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--url",
+      defaultValue = "http://127.0.0.1:8080",
+      description = "Tally's URL. Default: ${DEFAULT-VALUE}.")
   String url;
 
   @Mixin ClientOptions client;
@@ -46,7 +58,8 @@ final class SendCommand implements Callable<Integer> {
       for (int i = sent; i < Math.min(count, sent + BATCH); i++) {
         batch.add(new Event(UUID.randomUUID().toString(), entity, type, now, value));
       }
-      HttpResponse<String> r = HttpCalls.postJson(client, url, "/v1/events", TallyJson.events(batch));
+      HttpResponse<String> r =
+          HttpCalls.postJson(client, url, "/v1/events", TallyJson.events(batch));
       if (r.statusCode() != 202) {
         System.err.println("tally send: HTTP " + r.statusCode() + " " + r.body());
         return 1;

@@ -38,11 +38,20 @@ final class SpawnedServer implements AutoCloseable {
       port = s.getLocalPort();
     }
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p = new ProcessBuilder(java, "-Xmx" + heap, "-jar", jar.toString(), "serve",
-        "--port", Integer.toString(port), "--data-dir", dataDir.resolve("data").toString())
-        .redirectErrorStream(true)
-        .redirectOutput(dataDir.resolve("server.log").toFile())
-        .start();
+    Process p =
+        new ProcessBuilder(
+                java,
+                "-Xmx" + heap,
+                "-jar",
+                jar.toString(),
+                "serve",
+                "--port",
+                Integer.toString(port),
+                "--data-dir",
+                dataDir.resolve("data").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dataDir.resolve("server.log").toFile())
+            .start();
     SpawnedServer server = new SpawnedServer(p, dataDir, port);
     try {
       server.awaitHealthy(Duration.ofSeconds(60));
@@ -55,9 +64,11 @@ final class SpawnedServer implements AutoCloseable {
 
   private static Path ownJar() throws IOException {
     try {
-      Path self = Path.of(SpawnedServer.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path self =
+          Path.of(SpawnedServer.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       if (!Files.isRegularFile(self)) {
-        throw new IOException("--spawn needs the packaged jar (./tally or java -jar tally.jar), not " + self);
+        throw new IOException(
+            "--spawn needs the packaged jar (./tally or java -jar tally.jar), not " + self);
       }
       return self;
     } catch (URISyntaxException e) {
@@ -70,12 +81,19 @@ final class SpawnedServer implements AutoCloseable {
     long deadline = System.nanoTime() + max.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IOException("the spawned server exited with " + process.exitValue() + "; its log: "
-            + dataDir.resolve("server.log"));
+        throw new IOException(
+            "the spawned server exited with "
+                + process.exitValue()
+                + "; its log: "
+                + dataDir.resolve("server.log"));
       }
       try {
-        HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(url() + "/healthz"))
-            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+        HttpResponse<Void> r =
+            http.send(
+                HttpRequest.newBuilder(URI.create(url() + "/healthz"))
+                    .timeout(Duration.ofSeconds(2))
+                    .build(),
+                HttpResponse.BodyHandlers.discarding());
         if (r.statusCode() == 200) {
           return;
         }

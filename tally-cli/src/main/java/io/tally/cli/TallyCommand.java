@@ -9,9 +9,21 @@ import picocli.CommandLine.Command;
     name = "tally",
     mixinStandardHelpOptions = true,
     version = "tally 0.1.0",
-    description = "Real-time event counting: ingest events, read exact counts per minute, hour, day and in total, and the top entities of sliding windows.",
-    subcommands = {ServeCommand.class, ConfigCommand.class, SendCommand.class, StatsCommand.class, TotalCommand.class, TopCommand.class, BenchCommand.class, ReplayBenchCommand.class,
-        ClusterCommand.class, KeysCommand.class, CommandLine.HelpCommand.class})
+    description =
+        "Real-time event counting: ingest events, read exact counts per minute, hour, day and in total, and the top entities of sliding windows.",
+    subcommands = {
+      ServeCommand.class,
+      ConfigCommand.class,
+      SendCommand.class,
+      StatsCommand.class,
+      TotalCommand.class,
+      TopCommand.class,
+      BenchCommand.class,
+      ReplayBenchCommand.class,
+      ClusterCommand.class,
+      KeysCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class TallyCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -11,15 +11,34 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code tally top}: the entities with the most events of a type in a sliding window, as a table. */
-@Command(name = "top", mixinStandardHelpOptions = true,
+/**
+ * {@code tally top}: the entities with the most events of a type in a sliding window, as a table.
+ */
+@Command(
+    name = "top",
+    mixinStandardHelpOptions = true,
     description = "The entities with the most events of a type in a sliding window (top-K).")
 final class TopCommand implements Callable<Integer> {
-  @Option(names = "--type", required = true) String type;
-  @Option(names = "--window", required = true, description = "One of the server's windows, e.g. 5m, 1h, 24h.") String window;
-  @Option(names = "--k", description = "How many entities, 1..1000 (default 10).") Integer k;
-  @Option(names = "--json", description = "Print the server's JSON instead of a table.") boolean json;
-  @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "Tally's URL. Default: ${DEFAULT-VALUE}.") String url;
+  @Option(names = "--type", required = true)
+  String type;
+
+  @Option(
+      names = "--window",
+      required = true,
+      description = "One of the server's windows, e.g. 5m, 1h, 24h.")
+  String window;
+
+  @Option(names = "--k", description = "How many entities, 1..1000 (default 10).")
+  Integer k;
+
+  @Option(names = "--json", description = "Print the server's JSON instead of a table.")
+  boolean json;
+
+  @Option(
+      names = "--url",
+      defaultValue = "http://127.0.0.1:8080",
+      description = "Tally's URL. Default: ${DEFAULT-VALUE}.")
+  String url;
 
   @Mixin ClientOptions client;
 
@@ -37,12 +56,22 @@ final class TopCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** A header line saying what the answer covers and how exact it is, then rank, entity, estimate and bounds. */
+  /**
+   * A header line saying what the answer covers and how exact it is, then rank, entity, estimate
+   * and bounds.
+   */
   static void print(JsonObject top, PrintStream out) {
     boolean exact = top.getBoolean("exact");
-    out.printf("top %d %s in the last %s (from %s, as of %s): %s%n", top.getInteger("k"), top.getString("type"),
-        top.getString("window"), top.getString("from"), top.getString("asOf"),
-        exact ? "exact" : "approximate, each count may be over by up to " + top.getLong("maxError"));
+    out.printf(
+        "top %d %s in the last %s (from %s, as of %s): %s%n",
+        top.getInteger("k"),
+        top.getString("type"),
+        top.getString("window"),
+        top.getString("from"),
+        top.getString("asOf"),
+        exact
+            ? "exact"
+            : "approximate, each count may be over by up to " + top.getLong("maxError"));
     JsonArray items = top.getJsonArray("items");
     if (items.isEmpty()) {
       out.println("(no events in the window)");
@@ -56,7 +85,11 @@ final class TopCommand implements Callable<Integer> {
     out.printf(row, "rank", "entity", exact ? "count" : "estimate", "bounds");
     for (int i = 0; i < items.size(); i++) {
       JsonObject item = items.getJsonObject(i);
-      out.printf(row, i + 1, item.getString("entity"), item.getLong("estimate"),
+      out.printf(
+          row,
+          i + 1,
+          item.getString("entity"),
+          item.getLong("estimate"),
           "[" + item.getLong("lowerBound") + ", " + item.getLong("upperBound") + "]");
     }
   }

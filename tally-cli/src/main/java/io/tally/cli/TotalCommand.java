@@ -8,11 +8,22 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tally total}: the all-time count and sum of an entity's events of one type. */
-@Command(name = "total", mixinStandardHelpOptions = true, description = "All-time count and sum of an entity's events.")
+@Command(
+    name = "total",
+    mixinStandardHelpOptions = true,
+    description = "All-time count and sum of an entity's events.")
 final class TotalCommand implements Callable<Integer> {
-  @Option(names = "--entity", required = true) String entity;
-  @Option(names = "--type", required = true) String type;
-  @Option(names = "--url", defaultValue = "http://127.0.0.1:8080", description = "Tally's URL. Default: ${DEFAULT-VALUE}.") String url;
+  @Option(names = "--entity", required = true)
+  String entity;
+
+  @Option(names = "--type", required = true)
+  String type;
+
+  @Option(
+      names = "--url",
+      defaultValue = "http://127.0.0.1:8080",
+      description = "Tally's URL. Default: ${DEFAULT-VALUE}.")
+  String url;
 
   @Mixin ClientOptions client;
 

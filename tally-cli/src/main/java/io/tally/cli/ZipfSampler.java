@@ -4,8 +4,8 @@ import java.util.Arrays;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Draws entity names {@code video:0 … video:n-1} with Zipf(s) popularity, like real video views
- * (s = 0: uniform). Immutable and thread-safe; draws use the caller's {@link ThreadLocalRandom}.
+ * Draws entity names {@code video:0 … video:n-1} with Zipf(s) popularity, like real video views (s
+ * = 0: uniform). Immutable and thread-safe; draws use the caller's {@link ThreadLocalRandom}.
  */
 final class ZipfSampler {
   private final double[] cdf;

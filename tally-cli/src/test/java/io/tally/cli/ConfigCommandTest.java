@@ -43,8 +43,13 @@ class ConfigCommandTest {
   private record Run(int exitCode, String out, String err) {}
 
   private ProcessBuilder tally(Map<String, String> env, String... args) {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), TallyCommand.class.getName()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                TallyCommand.class.getName()));
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
     pb.environment().keySet().removeIf(name -> name.startsWith("TALLY_"));
@@ -71,30 +76,53 @@ class ConfigCommandTest {
     Path bad = yaml("bad.yaml", "server:\n  prot: 9090\n");
     Run run = run(Map.of(), "serve", "--config", bad.toString());
     assertThat(run.exitCode()).isEqualTo(1);
-    assertThat(run.err()).isEqualTo("tally: unknown key 'server.prot' in " + bad + " line 2; did you mean 'server.port'?;"
-        + " docs/configuration.md lists every key\n");
+    assertThat(run.err())
+        .isEqualTo(
+            "tally: unknown key 'server.prot' in "
+                + bad
+                + " line 2; did you mean 'server.port'?;"
+                + " docs/configuration.md lists every key\n");
     assertThat(run.out()).isEmpty();
     assertThat(dir.resolve("data")).doesNotExist();
   }
 
   @Test
-  void serveWithABadValueFromTheEnvironmentFailsNamingKeyVariableAndAllowedValues() throws Exception {
+  void serveWithABadValueFromTheEnvironmentFailsNamingKeyVariableAndAllowedValues()
+      throws Exception {
     Run run = run(Map.of("TALLY_STORAGE_FSYNC", "never"), "serve");
     assertThat(run.exitCode()).isEqualTo(1);
-    assertThat(run.err()).startsWith("tally: bad value 'never' for storage.fsync from env TALLY_STORAGE_FSYNC: allowed "
-        + "'always' or an interval such as 100ms or 1s").hasLineCount(1);
+    assertThat(run.err())
+        .startsWith(
+            "tally: bad value 'never' for storage.fsync from env TALLY_STORAGE_FSYNC: allowed "
+                + "'always' or an interval such as 100ms or 1s")
+        .hasLineCount(1);
     Run typo = run(Map.of("TALLY_SERVER_PROT", "9090"), "serve");
     assertThat(typo.exitCode()).isEqualTo(1);
-    assertThat(typo.err()).startsWith("tally: unknown environment variable TALLY_SERVER_PROT; did you mean "
-        + "'TALLY_SERVER_PORT'?");
+    assertThat(typo.err())
+        .startsWith(
+            "tally: unknown environment variable TALLY_SERVER_PROT; did you mean "
+                + "'TALLY_SERVER_PORT'?");
   }
 
   @Test
   void configPrintsTheMergedResultWithFlagsOverTheEnvironmentOverTheFile() throws Exception {
-    Path file = yaml("tally.yaml", "server:\n  port: 9090\n  host: 0.0.0.0\nstorage:\n  partitions: 4\n"
-        + "enrich:\n  derive: [channel]\n");
-    Run run = run(Map.of("TALLY_SERVER_PORT", "9191", "TALLY_STORAGE_PARTITIONS", "16"),
-        "config", "--config", file.toString(), "--partitions", "32", "--derive", "channel", "--derive", "creator");
+    Path file =
+        yaml(
+            "tally.yaml",
+            "server:\n  port: 9090\n  host: 0.0.0.0\nstorage:\n  partitions: 4\n"
+                + "enrich:\n  derive: [channel]\n");
+    Run run =
+        run(
+            Map.of("TALLY_SERVER_PORT", "9191", "TALLY_STORAGE_PARTITIONS", "16"),
+            "config",
+            "--config",
+            file.toString(),
+            "--partitions",
+            "32",
+            "--derive",
+            "channel",
+            "--derive",
+            "creator");
     assertThat(run.err()).isEmpty();
     assertThat(run.exitCode()).isZero();
     assertThat(run.out())
@@ -107,15 +135,19 @@ class ConfigCommandTest {
     Path printed = yaml("printed.yaml", run.out());
     Run again = run(Map.of(), "config", "--config", printed.toString());
     assertThat(again.exitCode()).isZero();
-    assertThat(again.out()).containsPattern("\n  port: 9191 +# file ").containsPattern("\n  partitions: 32 +# file ");
+    assertThat(again.out())
+        .containsPattern("\n  port: 9191 +# file ")
+        .containsPattern("\n  partitions: 32 +# file ");
   }
 
   @Test
   void configChecksWhatOnlyAClusterNodeNeeds() throws Exception {
     Run run = run(Map.of("TALLY_MODE", "cluster"), "config");
     assertThat(run.exitCode()).isEqualTo(1);
-    assertThat(run.err()).isEqualTo("tally: cluster.kafka.bootstrap is required when mode is cluster: set it in the "
-        + "file, as TALLY_CLUSTER_KAFKA_BOOTSTRAP or with --kafka\n");
+    assertThat(run.err())
+        .isEqualTo(
+            "tally: cluster.kafka.bootstrap is required when mode is cluster: set it in the "
+                + "file, as TALLY_CLUSTER_KAFKA_BOOTSTRAP or with --kafka\n");
   }
 
   @Test
@@ -124,17 +156,42 @@ class ConfigCommandTest {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    Path file = yaml("tally.yaml", "server:\n  port: 1\nstorage:\n  data-dir: from-file\n  partitions: 2\n");
+    Path file =
+        yaml(
+            "tally.yaml", "server:\n  port: 1\nstorage:\n  data-dir: from-file\n  partitions: 2\n");
     Path log = dir.resolve("server.log");
-    server = tally(Map.of("TALLY_SERVER_PORT", Integer.toString(port)), "serve", "--config", file.toString(),
-        "--data-dir", dir.resolve("from-flag").toString())
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    server =
+        tally(
+                Map.of("TALLY_SERVER_PORT", Integer.toString(port)),
+                "serve",
+                "--config",
+                file.toString(),
+                "--data-dir",
+                dir.resolve("from-flag").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
     HttpClient http = HttpClient.newHttpClient();
-    Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
-        .until(() -> http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz")).build(),
-            HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .ignoreExceptions()
+        .until(
+            () ->
+                http.send(
+                            HttpRequest.newBuilder(
+                                    URI.create("http://127.0.0.1:" + port + "/healthz"))
+                                .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                        .statusCode()
+                    == 200);
     assertThat(Files.readString(log, StandardCharsets.UTF_8))
-        .contains("Tally is listening on http://127.0.0.1:" + port + " (data in " + dir.resolve("from-flag") + ")");
+        .contains(
+            "Tally is listening on http://127.0.0.1:"
+                + port
+                + " (data in "
+                + dir.resolve("from-flag")
+                + ")");
     assertThat(dir.resolve("from-file")).doesNotExist();
   }
 
@@ -144,7 +201,8 @@ class ConfigCommandTest {
     assertThat(run.exitCode()).isZero();
     assertThat(run.out().replaceAll("\\s+", " "))
         .contains("--config=FILE")
-        .contains("--port=PORT HTTP port (0: any free port). Default: 8080. Key server.port, env TALLY_SERVER_PORT.")
+        .contains(
+            "--port=PORT HTTP port (0: any free port). Default: 8080. Key server.port, env TALLY_SERVER_PORT.")
         .contains("--kafka=BOOTSTRAP")
         .contains("--topk-windows=WINDOWS");
   }

@@ -19,9 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * {@code tally keys} end to end: the first admin key made in a stopped data dir, more keys made
- * and revoked through the running server, used by {@code total} and {@code send} with
- * {@code --key}, over HTTPS with {@code --ca-file}.
+ * {@code tally keys} end to end: the first admin key made in a stopped data dir, more keys made and
+ * revoked through the running server, used by {@code total} and {@code send} with {@code --key},
+ * over HTTPS with {@code --ca-file}.
  */
 class KeysCommandTest {
   @TempDir Path dir;
@@ -37,7 +37,10 @@ class KeysCommandTest {
       System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
       int code = new CommandLine(new TallyCommand()).execute(args);
-      return new Run(code, o.toString(StandardCharsets.UTF_8).trim(), e.toString(StandardCharsets.UTF_8).trim());
+      return new Run(
+          code,
+          o.toString(StandardCharsets.UTF_8).trim(),
+          e.toString(StandardCharsets.UTF_8).trim());
     } finally {
       System.setOut(out);
       System.setErr(err);
@@ -47,41 +50,114 @@ class KeysCommandTest {
   @Test
   void keysAreMadeOfflineThenManagedThroughTheServerOverHttps() throws Exception {
     Path data = dir.resolve("data");
-    Run root = tally("keys", "create", "--data-dir", data.toString(), "--name", "root", "--scope", "admin");
+    Run root =
+        tally(
+            "keys", "create", "--data-dir", data.toString(), "--name", "root", "--scope", "admin");
     assertThat(root.code()).as(root.err()).isZero();
     assertThat(root.out()).startsWith("tly_sk_");
-    assertThat(tally("keys", "list", "--data-dir", data.toString()).out()).contains("root").doesNotContain(root.out());
+    assertThat(tally("keys", "list", "--data-dir", data.toString()).out())
+        .contains("root")
+        .doesNotContain(root.out());
 
     Path[] pem = certificate(dir);
-    ServerConfig config = ServerConfig.defaults(data).withPort(0).withHost("0.0.0.0")
-        .withSecurity(SecurityConfig.DEFAULTS.withTls(new SecurityConfig.Tls(pem[0], pem[1])));
+    ServerConfig config =
+        ServerConfig.defaults(data)
+            .withPort(0)
+            .withHost("0.0.0.0")
+            .withSecurity(SecurityConfig.DEFAULTS.withTls(new SecurityConfig.Tls(pem[0], pem[1])));
     try (EmbeddedTally tally = EmbeddedTally.start(config)) {
       String url = "https://127.0.0.1:" + tally.port();
       String ca = pem[0].toString();
-      Run writer = tally("keys", "create", "--url", url, "--ca-file", ca, "--key", root.out(), "--name", "writer",
-          "--scope", "ingest,query");
+      Run writer =
+          tally(
+              "keys",
+              "create",
+              "--url",
+              url,
+              "--ca-file",
+              ca,
+              "--key",
+              root.out(),
+              "--name",
+              "writer",
+              "--scope",
+              "ingest,query");
       assertThat(writer.code()).as(writer.err()).isZero();
       String key = writer.out();
-      assertThat(tally("send", "--url", url, "--ca-file", ca, "--key", key, "--entity", "cli:1", "--type", "view",
-          "--count", "3").code()).isZero();
-      Run denied = tally("total", "--url", url, "--ca-file", ca, "--entity", "cli:1", "--type", "view");
+      assertThat(
+              tally(
+                      "send",
+                      "--url",
+                      url,
+                      "--ca-file",
+                      ca,
+                      "--key",
+                      key,
+                      "--entity",
+                      "cli:1",
+                      "--type",
+                      "view",
+                      "--count",
+                      "3")
+                  .code())
+          .isZero();
+      Run denied =
+          tally("total", "--url", url, "--ca-file", ca, "--entity", "cli:1", "--type", "view");
       assertThat(denied.code()).isEqualTo(1);
       assertThat(denied.err()).contains("HTTP 401");
-      Run total = tally("total", "--url", url, "--ca-file", ca, "--key", key, "--entity", "cli:1", "--type", "view");
+      Run total =
+          tally(
+              "total",
+              "--url",
+              url,
+              "--ca-file",
+              ca,
+              "--key",
+              key,
+              "--entity",
+              "cli:1",
+              "--type",
+              "view");
       assertThat(total.code()).as(total.err()).isZero();
 
       Run list = tally("keys", "list", "--url", url, "--ca-file", ca, "--key", root.out());
       assertThat(list.out()).contains("\"writer\"").doesNotContain(key);
       String id = key.substring(7, 19);
-      assertThat(tally("keys", "revoke", id, "--url", url, "--ca-file", ca, "--key", root.out()).code()).isZero();
-      assertThat(tally("total", "--url", url, "--ca-file", ca, "--key", key, "--entity", "cli:1", "--type", "view").err())
-          .contains("HTTP 401").contains("revoked");
+      assertThat(
+              tally("keys", "revoke", id, "--url", url, "--ca-file", ca, "--key", root.out())
+                  .code())
+          .isZero();
+      assertThat(
+              tally(
+                      "total",
+                      "--url",
+                      url,
+                      "--ca-file",
+                      ca,
+                      "--key",
+                      key,
+                      "--entity",
+                      "cli:1",
+                      "--type",
+                      "view")
+                  .err())
+          .contains("HTTP 401")
+          .contains("revoked");
     }
   }
 
   @Test
   void aBadScopeIsAUsageError() {
-    Run r = tally("keys", "create", "--data-dir", dir.resolve("d").toString(), "--name", "x", "--scope", "root");
+    Run r =
+        tally(
+            "keys",
+            "create",
+            "--data-dir",
+            dir.resolve("d").toString(),
+            "--name",
+            "x",
+            "--scope",
+            "root");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("unknown scope 'root'");
   }
@@ -89,10 +165,30 @@ class KeysCommandTest {
   /** A self-signed certificate for 127.0.0.1 made by keytool, as PEM files: {cert, key}. */
   private static Path[] certificate(Path dir) throws Exception {
     Path p12 = dir.resolve("s.p12");
-    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-genkeypair",
-        "-alias", "t", "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1",
-        "-validity", "2", "-storetype", "PKCS12", "-keystore", p12.toString(), "-storepass", "changeit")
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair",
+                "-alias",
+                "t",
+                "-keyalg",
+                "EC",
+                "-groupname",
+                "secp256r1",
+                "-dname",
+                "CN=localhost",
+                "-ext",
+                "SAN=ip:127.0.0.1",
+                "-validity",
+                "2",
+                "-storetype",
+                "PKCS12",
+                "-keystore",
+                p12.toString(),
+                "-storepass",
+                "changeit")
+            .redirectErrorStream(true)
+            .start();
     p.getInputStream().readAllBytes();
     assertThat(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0).isTrue();
     KeyStore ks = KeyStore.getInstance("PKCS12");
@@ -100,10 +196,18 @@ class KeysCommandTest {
       ks.load(in, "changeit".toCharArray());
     }
     Base64.Encoder b64 = Base64.getMimeEncoder(64, new byte[] {'\n'});
-    Path cert = Files.writeString(dir.resolve("cert.pem"), "-----BEGIN CERTIFICATE-----\n"
-        + b64.encodeToString(ks.getCertificate("t").getEncoded()) + "\n-----END CERTIFICATE-----\n");
-    Path key = Files.writeString(dir.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\n"
-        + b64.encodeToString(ks.getKey("t", "changeit".toCharArray()).getEncoded()) + "\n-----END PRIVATE KEY-----\n");
+    Path cert =
+        Files.writeString(
+            dir.resolve("cert.pem"),
+            "-----BEGIN CERTIFICATE-----\n"
+                + b64.encodeToString(ks.getCertificate("t").getEncoded())
+                + "\n-----END CERTIFICATE-----\n");
+    Path key =
+        Files.writeString(
+            dir.resolve("key.pem"),
+            "-----BEGIN PRIVATE KEY-----\n"
+                + b64.encodeToString(ks.getKey("t", "changeit".toCharArray()).getEncoded())
+                + "\n-----END PRIVATE KEY-----\n");
     return new Path[] {cert, key};
   }
 }

@@ -5,8 +5,8 @@ import java.net.URI;
 import java.time.Duration;
 
 /**
- * Observes the client's retries and circuit breakers (for logs and metrics). Called on the
- * client's own threads: implementations must be thread-safe and quick.
+ * Observes the client's retries and circuit breakers (for logs and metrics). Called on the client's
+ * own threads: implementations must be thread-safe and quick.
  */
 public interface ClientListener {
   ClientListener NONE = new ClientListener() {};

@@ -1,9 +1,9 @@
 package io.tally.client;
 
 /**
- * The server refused this event (it is invalid: bad entity, too old, unknown field, …) and did
- * not store it; {@link #reason()} is the server's words. Never retried: resending it would be
- * refused again. The other events of its batch are unaffected.
+ * The server refused this event (it is invalid: bad entity, too old, unknown field, …) and did not
+ * store it; {@link #reason()} is the server's words. Never retried: resending it would be refused
+ * again. The other events of its batch are unaffected.
  */
 public final class EventRejectedException extends TallyClientException {
   private static final long serialVersionUID = 1L;

@@ -39,11 +39,12 @@ import java.util.function.Function;
  * }
  * }</pre>
  *
- * <p>{@link #send} is non-blocking (unless the buffer is full under {@link BufferFullPolicy#BLOCK}):
- * the event gets an id at once (UUIDv7 when it has none) and its time (now when it has none), is
- * batched with others, and its future completes when the server stored it or it failed for good.
- * Every retry resends the same ids, and the server counts an id once, so a timeout or a restarted
- * server neither loses nor double-counts an event. docs/client.md states every option and failure.
+ * <p>{@link #send} is non-blocking (unless the buffer is full under {@link
+ * BufferFullPolicy#BLOCK}): the event gets an id at once (UUIDv7 when it has none) and its time
+ * (now when it has none), is batched with others, and its future completes when the server stored
+ * it or it failed for good. Every retry resends the same ids, and the server counts an id once, so
+ * a timeout or a restarted server neither loses nor double-counts an event. docs/client.md states
+ * every option and failure.
  *
  * <p>Thread-safe: share one client per process. {@link #close()} sends what is buffered first.
  */
@@ -57,11 +58,13 @@ public final class TallyClient implements AutoCloseable {
   TallyClient(ClientConfig config) {
     this.config = config;
     this.nodes = new NodePool(config);
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "tally-client-retry");
-      t.setDaemon(true);
-      return t;
-    });
+    this.scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "tally-client-retry");
+              t.setDaemon(true);
+              return t;
+            });
     HttpTransport transport = new HttpTransport(config);
     this.caller = new ResilientCaller(config, nodes, transport, scheduler);
     this.sender = new EventSender(config, caller, transport);
@@ -92,8 +95,8 @@ public final class TallyClient implements AutoCloseable {
   }
 
   /**
-   * Sends what is buffered without waiting for the linger; completes once every event sent
-   * before this call has completed (whether stored or failed).
+   * Sends what is buffered without waiting for the linger; completes once every event sent before
+   * this call has completed (whether stored or failed).
    */
   public CompletableFuture<Void> flush() {
     return sender.flush();
@@ -111,7 +114,8 @@ public final class TallyClient implements AutoCloseable {
 
   /** The circuit breaker state of one of the base URLs (as given to the builder). */
   public CircuitBreaker.State breakerState(String baseUrl) {
-    return nodes.state(URI.create(baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl));
+    return nodes.state(
+        URI.create(baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl));
   }
 
   /** {@code GET /v1/total}: the all-time count and sum. */
@@ -126,8 +130,8 @@ public final class TallyClient implements AutoCloseable {
    * {@code GET /v1/stats}: a series of buckets. A null argument takes the server's default (fn
    * count, granularity minute, the last 60 buckets).
    */
-  public CompletableFuture<Stats> stats(String entity, String type, Statistic fn, Granularity granularity, Instant from,
-      Instant to) {
+  public CompletableFuture<Stats> stats(
+      String entity, String type, Statistic fn, Granularity granularity, Instant from, Instant to) {
     Map<String, String> params = new LinkedHashMap<>();
     params.put("entity", requireNonNull(entity, "entity"));
     params.put("type", requireNonNull(type, "type"));
@@ -138,7 +142,10 @@ public final class TallyClient implements AutoCloseable {
     return query("/v1/stats", params, AnswerJsonReader::stats);
   }
 
-  /** {@code GET /v1/top}: the {@code k} most frequent entities of {@code type} over {@code window} (e.g. "1h"). */
+  /**
+   * {@code GET /v1/top}: the {@code k} most frequent entities of {@code type} over {@code window}
+   * (e.g. "1h").
+   */
   public CompletableFuture<TopK> top(String type, String window, int k) {
     Map<String, String> params = new LinkedHashMap<>();
     params.put("type", requireNonNull(type, "type"));
@@ -147,24 +154,33 @@ public final class TallyClient implements AutoCloseable {
     return query("/v1/top", params, AnswerJsonReader::topK);
   }
 
-  private <T> CompletableFuture<T> query(String path, Map<String, String> params, Function<byte[], T> reader) {
+  private <T> CompletableFuture<T> query(
+      String path, Map<String, String> params, Function<byte[], T> reader) {
     StringJoiner q = new StringJoiner("&", path + "?", "");
-    params.forEach((k, v) -> {
-      if (v != null) {
-        q.add(k + "=" + URLEncoder.encode(v, StandardCharsets.UTF_8));
-      }
-    });
-    return caller.call(q.toString(), null, response -> {
-      ResilientCaller.requireStatus(response, 200);
-      try {
-        return reader.apply(response.body());
-      } catch (MalformedBodyException e) {
-        throw new TallyClientException("unreadable answer from " + path + ": " + e.getMessage());
-      }
-    });
+    params.forEach(
+        (k, v) -> {
+          if (v != null) {
+            q.add(k + "=" + URLEncoder.encode(v, StandardCharsets.UTF_8));
+          }
+        });
+    return caller.call(
+        q.toString(),
+        null,
+        response -> {
+          ResilientCaller.requireStatus(response, 200);
+          try {
+            return reader.apply(response.body());
+          } catch (MalformedBodyException e) {
+            throw new TallyClientException(
+                "unreadable answer from " + path + ": " + e.getMessage());
+          }
+        });
   }
 
-  /** Stops taking events, sends every buffered one, waits until each has completed, then stops the threads. */
+  /**
+   * Stops taking events, sends every buffered one, waits until each has completed, then stops the
+   * threads.
+   */
   @Override
   public void close() {
     sender.close();

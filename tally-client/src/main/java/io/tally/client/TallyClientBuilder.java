@@ -49,9 +49,13 @@ public final class TallyClientBuilder {
   /** One or more nodes, e.g. {@code http://tally-1:8080}; requests go round-robin over them. */
   public TallyClientBuilder baseUrls(String... urls) {
     for (String url : urls) {
-      URI uri = URI.create(requireNonNull(url, "url").endsWith("/") ? url.substring(0, url.length() - 1) : url);
-      if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
-        throw new IllegalArgumentException("base URL must be http(s)://host[:port], got '" + url + "'");
+      URI uri =
+          URI.create(
+              requireNonNull(url, "url").endsWith("/") ? url.substring(0, url.length() - 1) : url);
+      if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())
+          || uri.getHost() == null) {
+        throw new IllegalArgumentException(
+            "base URL must be http(s)://host[:port], got '" + url + "'");
       }
       nodes.add(uri);
     }
@@ -76,7 +80,9 @@ public final class TallyClientBuilder {
     return this;
   }
 
-  /** Most uncompressed JSON bytes per request (default 1 MiB; the server's default limit is 4 MiB). */
+  /**
+   * Most uncompressed JSON bytes per request (default 1 MiB; the server's default limit is 4 MiB).
+   */
   public TallyClientBuilder maxBatchBytes(int n) {
     maxBatchBytes = range(n, 1024, 64 << 20, "maxBatchBytes");
     return this;
@@ -101,7 +107,9 @@ public final class TallyClientBuilder {
     return this;
   }
 
-  /** Under {@link BufferFullPolicy#BLOCK}: the longest {@code send} waits for room (default 10 s). */
+  /**
+   * Under {@link BufferFullPolicy#BLOCK}: the longest {@code send} waits for room (default 10 s).
+   */
   public TallyClientBuilder blockTimeout(Duration d) {
     blockTimeout = nonNegative(d, "blockTimeout");
     return this;
@@ -120,15 +128,20 @@ public final class TallyClientBuilder {
   }
 
   /**
-   * The circuit breaker of each node: it opens when at least {@code failureRatePercent} of the
-   * last {@code windowCalls} calls failed (after {@code minimumCalls}), skips the node for {@code
+   * The circuit breaker of each node: it opens when at least {@code failureRatePercent} of the last
+   * {@code windowCalls} calls failed (after {@code minimumCalls}), skips the node for {@code
    * openDuration}, then lets {@code halfOpenCalls} trial calls decide (defaults 50 %, 20, 10, 5 s,
    * 2).
    */
-  public TallyClientBuilder circuitBreaker(float failureRatePercent, int windowCalls, int minimumCalls,
-      Duration openDuration, int halfOpenCalls) {
+  public TallyClientBuilder circuitBreaker(
+      float failureRatePercent,
+      int windowCalls,
+      int minimumCalls,
+      Duration openDuration,
+      int halfOpenCalls) {
     if (!(failureRatePercent > 0 && failureRatePercent <= 100)) {
-      throw new IllegalArgumentException("failureRatePercent must be in (0, 100], got " + failureRatePercent);
+      throw new IllegalArgumentException(
+          "failureRatePercent must be in (0, 100], got " + failureRatePercent);
     }
     breakerFailureRatePercent = failureRatePercent;
     breakerWindowCalls = range(windowCalls, 1, 100_000, "windowCalls");
@@ -138,7 +151,9 @@ public final class TallyClientBuilder {
     return this;
   }
 
-  /** Gzip request bodies of at least {@code minBytes} (default on, 1024); Tally servers accept it. */
+  /**
+   * Gzip request bodies of at least {@code minBytes} (default on, 1024); Tally servers accept it.
+   */
   public TallyClientBuilder gzip(boolean on, int minBytes) {
     gzip = on;
     gzipMinBytes = range(minBytes, 0, Integer.MAX_VALUE, "minBytes");
@@ -158,13 +173,14 @@ public final class TallyClientBuilder {
 
   /**
    * The API key sent as {@code Authorization: Bearer <key>} on every request (default none: for a
-   * server that runs without keys). It needs the {@code ingest} scope to send and {@code query}
-   * to query. Never logged nor put in an exception message; send it over https beyond loopback.
+   * server that runs without keys). It needs the {@code ingest} scope to send and {@code query} to
+   * query. Never logged nor put in an exception message; send it over https beyond loopback.
    */
   public TallyClientBuilder apiKey(String key) {
     requireNonNull(key, "apiKey");
     if (key.isBlank() || !key.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
-      throw new IllegalArgumentException("apiKey must be printable ASCII without spaces (as tally keys create prints it)");
+      throw new IllegalArgumentException(
+          "apiKey must be printable ASCII without spaces (as tally keys create prints it)");
     }
     apiKey = key;
     return this;
@@ -185,10 +201,13 @@ public final class TallyClientBuilder {
     return this;
   }
 
-  /** For https base URLs, the TLS setup to use (e.g. with a client certificate); default: the JDK's. */
+  /**
+   * For https base URLs, the TLS setup to use (e.g. with a client certificate); default: the JDK's.
+   */
   public TallyClientBuilder sslContext(SSLContext context) {
     if (caFile != null) {
-      throw new IllegalStateException("trustCaFile(" + caFile + ") is already set; give either it or sslContext");
+      throw new IllegalStateException(
+          "trustCaFile(" + caFile + ") is already set; give either it or sslContext");
     }
     sslContext = requireNonNull(context, "sslContext");
     return this;
@@ -200,19 +219,46 @@ public final class TallyClientBuilder {
       throw new IllegalStateException("no base URL: call baseUrls(\"http://host:8080\")");
     }
     if (maxBackoff.compareTo(initialBackoff) < 0) {
-      throw new IllegalStateException("maxBackoff " + maxBackoff + " is below initialBackoff " + initialBackoff);
+      throw new IllegalStateException(
+          "maxBackoff " + maxBackoff + " is below initialBackoff " + initialBackoff);
     }
     if (caFile != null && nodes.stream().noneMatch(n -> "https".equals(n.getScheme()))) {
-      throw new IllegalStateException("trustCaFile(" + caFile + ") is set but no base URL is https: " + nodes);
+      throw new IllegalStateException(
+          "trustCaFile(" + caFile + ") is set but no base URL is https: " + nodes);
     }
     if (breakerMinimumCalls > breakerWindowCalls) {
-      throw new IllegalStateException("breaker minimumCalls " + breakerMinimumCalls + " exceeds windowCalls "
-          + breakerWindowCalls);
+      throw new IllegalStateException(
+          "breaker minimumCalls "
+              + breakerMinimumCalls
+              + " exceeds windowCalls "
+              + breakerWindowCalls);
     }
-    return new TallyClient(new ClientConfig(nodes, connectTimeout, requestTimeout, maxBatchEvents, maxBatchBytes, linger,
-        maxInFlightBatches, bufferEvents, bufferFullPolicy, blockTimeout, maxAttempts, initialBackoff, maxBackoff,
-        breakerFailureRatePercent, breakerWindowCalls, breakerMinimumCalls, breakerOpenDuration, breakerHalfOpenCalls,
-        gzip, gzipMinBytes, listener, clock, apiKey, sslContext));
+    return new TallyClient(
+        new ClientConfig(
+            nodes,
+            connectTimeout,
+            requestTimeout,
+            maxBatchEvents,
+            maxBatchBytes,
+            linger,
+            maxInFlightBatches,
+            bufferEvents,
+            bufferFullPolicy,
+            blockTimeout,
+            maxAttempts,
+            initialBackoff,
+            maxBackoff,
+            breakerFailureRatePercent,
+            breakerWindowCalls,
+            breakerMinimumCalls,
+            breakerOpenDuration,
+            breakerHalfOpenCalls,
+            gzip,
+            gzipMinBytes,
+            listener,
+            clock,
+            apiKey,
+            sslContext));
   }
 
   private static Duration positive(Duration d, String name) {
@@ -231,7 +277,8 @@ public final class TallyClientBuilder {
 
   private static int range(int n, int min, int max, String name) {
     if (n < min || n > max) {
-      throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", got " + n);
+      throw new IllegalArgumentException(
+          name + " must be between " + min + " and " + max + ", got " + n);
     }
     return n;
   }

@@ -32,8 +32,8 @@ import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
  * The one-line web integration in a real browser: a page served from another origin (allowed by
- * CORS) carries {@code <script src=".../tally.js" data-entity=… async>}; headless Chromium loads
- * it N times and the count goes up by exactly N. A page from an origin that is not allowed counts
+ * CORS) carries {@code <script src=".../tally.js" data-entity=… async>}; headless Chromium loads it
+ * N times and the count goes up by exactly N. A page from an origin that is not allowed counts
  * nothing. On a server with API keys the tag carries a publishable key ({@code data-key}): views
  * from the key's origin for entities under its prefixes count exactly once each; a wrong prefix,
  * another origin or no key count nothing (and the server says it refused them). Chromium and
@@ -53,18 +53,34 @@ class BeaconBrowserTest {
   void start() throws IOException {
     allowedSite = site();
     otherSite = site();
-    server = EmbeddedTally.start(ServerConfig.defaults(dir.resolve("data")).withPort(0)
-        .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200))
-        .withBrowser(new BrowserSettings(List.of(origin(allowedSite)))));
+    server =
+        EmbeddedTally.start(
+            ServerConfig.defaults(dir.resolve("data"))
+                .withPort(0)
+                .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200))
+                .withBrowser(new BrowserSettings(List.of(origin(allowedSite)))));
     client = TallyClient.builder().baseUrls(server.url()).build();
     ChromeOptions options = new ChromeOptions();
     options.setBinary("/usr/bin/chromium");
-    Path profile = Files.createDirectories(Path.of("target", "chromium-profile-" + System.nanoTime()).toAbsolutePath());
-    options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    Path profile =
+        Files.createDirectories(
+            Path.of("target", "chromium-profile-" + System.nanoTime()).toAbsolutePath());
+    options.addArguments(
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
         "--user-data-dir=" + profile);
-    ChromeDriverService service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(new File("/usr/bin/chromedriver")).usingAnyFreePort().build();
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(new File("/usr/bin/chromedriver"))
+            .usingAnyFreePort()
+            .build();
     browser = new ChromeDriver(service, options);
   }
 
@@ -85,27 +101,36 @@ class BeaconBrowserTest {
    * key of the {@code key} parameter as {@code data-key}.
    */
   private HttpServer site() throws IOException {
-    HttpServer site = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
-    site.createContext("/video/", exchange -> {
-      String entity = exchange.getRequestURI().getPath().substring("/video/".length());
-      Map<String, String> params = new HashMap<>();
-      String query = exchange.getRequestURI().getRawQuery();
-      for (String pair : query == null ? new String[0] : query.split("&")) {
-        String[] kv = pair.split("=", 2);
-        params.put(kv[0], URLDecoder.decode(kv[1], StandardCharsets.UTF_8));
-      }
-      String key = params.get("key");
-      String page = "<!doctype html><html><head><title>video</title>"
-          + "<script src=\"" + params.getOrDefault("tally", server.url()) + "/tally.js\" data-entity=\"" + entity
-          + "\" data-type=\"view\"" + (key == null ? "" : " data-key=\"" + key + "\"") + " async></script>"
-          + "</head><body>a video page</body></html>";
-      byte[] bytes = page.getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
-      exchange.sendResponseHeaders(200, bytes.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(bytes);
-      }
-    });
+    HttpServer site =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+    site.createContext(
+        "/video/",
+        exchange -> {
+          String entity = exchange.getRequestURI().getPath().substring("/video/".length());
+          Map<String, String> params = new HashMap<>();
+          String query = exchange.getRequestURI().getRawQuery();
+          for (String pair : query == null ? new String[0] : query.split("&")) {
+            String[] kv = pair.split("=", 2);
+            params.put(kv[0], URLDecoder.decode(kv[1], StandardCharsets.UTF_8));
+          }
+          String key = params.get("key");
+          String page =
+              "<!doctype html><html><head><title>video</title>"
+                  + "<script src=\""
+                  + params.getOrDefault("tally", server.url())
+                  + "/tally.js\" data-entity=\""
+                  + entity
+                  + "\" data-type=\"view\""
+                  + (key == null ? "" : " data-key=\"" + key + "\"")
+                  + " async></script>"
+                  + "</head><body>a video page</body></html>";
+          byte[] bytes = page.getBytes(StandardCharsets.UTF_8);
+          exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+          exchange.sendResponseHeaders(200, bytes.length);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+          }
+        });
     site.start();
     return site;
   }
@@ -143,22 +168,37 @@ class BeaconBrowserTest {
     assertThat(views("video:7")).isZero();
   }
 
-  /** The page of {@code site} for {@code entity}, beaconing to {@code tally} with {@code key} (null: none). */
+  /**
+   * The page of {@code site} for {@code entity}, beaconing to {@code tally} with {@code key} (null:
+   * none).
+   */
   private static String page(HttpServer site, String entity, KeyedTally tally, String key) {
-    return origin(site) + "/video/" + entity + "?tally=" + URLEncoder.encode(tally.url(), StandardCharsets.UTF_8)
+    return origin(site)
+        + "/video/"
+        + entity
+        + "?tally="
+        + URLEncoder.encode(tally.url(), StandardCharsets.UTF_8)
         + (key == null ? "" : "&key=" + URLEncoder.encode(key, StandardCharsets.UTF_8));
   }
 
-  /** A server with keys on that lets both sites' pages call it (CORS); the key decides what counts. */
+  /**
+   * A server with keys on that lets both sites' pages call it (CORS); the key decides what counts.
+   */
   private KeyedTally keyedServer() {
-    return new KeyedTally(dir.resolve("keyed"),
-        c -> c.withBrowser(new BrowserSettings(List.of(origin(allowedSite), origin(otherSite)))), null);
+    return new KeyedTally(
+        dir.resolve("keyed"),
+        c -> c.withBrowser(new BrowserSettings(List.of(origin(allowedSite), origin(otherSite)))),
+        null);
   }
 
   @Test
   void withAPublishableKeyEachPageViewFromItsOriginCountsExactlyOnce() {
     try (KeyedTally keyed = keyedServer();
-        TallyClient reader = TallyClient.builder().baseUrls(keyed.url()).apiKey(keyed.secretKey("reader", "query")).build()) {
+        TallyClient reader =
+            TallyClient.builder()
+                .baseUrls(keyed.url())
+                .apiKey(keyed.secretKey("reader", "query"))
+                .build()) {
       String pk = keyed.publishableKey("site", List.of(origin(allowedSite)), List.of("video:"));
       for (int i = 0; i < VIEWS; i++) {
         browser.get(page(allowedSite, "video:42", keyed, pk));
@@ -166,7 +206,8 @@ class BeaconBrowserTest {
       }
       browser.get("about:blank");
 
-      Awaitility.await().atMost(Duration.ofSeconds(20))
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(20))
           .until(() -> reader.total("video:42", "view").join().count() >= VIEWS);
       sleep(1_000);
       assertThat(reader.total("video:42", "view").join().count()).isEqualTo(VIEWS);
@@ -177,19 +218,33 @@ class BeaconBrowserTest {
   @Test
   void aPublishableKeyCountsNothingOutsideItsPrefixesOrOriginsAndNoKeyCountsNothing() {
     try (KeyedTally keyed = keyedServer();
-        TallyClient reader = TallyClient.builder().baseUrls(keyed.url()).apiKey(keyed.secretKey("reader", "query")).build()) {
+        TallyClient reader =
+            TallyClient.builder()
+                .baseUrls(keyed.url())
+                .apiKey(keyed.secretKey("reader", "query"))
+                .build()) {
       String pk = keyed.publishableKey("site", List.of(origin(allowedSite)), List.of("video:"));
       browser.get(page(allowedSite, "user:7", keyed, pk)); // outside the key's prefixes: 403
-      browser.get(page(otherSite, "video:9", keyed, pk)); // CORS allows the site, the key does not: 403
+      browser.get(
+          page(otherSite, "video:9", keyed, pk)); // CORS allows the site, the key does not: 403
       browser.get(page(allowedSite, "video:10", keyed, null)); // no key: 401
       browser.get(page(allowedSite, "video:8", keyed, pk)); // a control that must count
       browser.get("about:blank");
 
-      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> reader.total("video:8", "view").join().count() == 1);
-      Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-        assertThat(keyed.requests("POST", "/v1/events", 403)).as("refused beacons").isEqualTo(2);
-        assertThat(keyed.requests("POST", "/v1/events", 401)).as("beacon without a key").isEqualTo(1);
-      });
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> reader.total("video:8", "view").join().count() == 1);
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () -> {
+                assertThat(keyed.requests("POST", "/v1/events", 403))
+                    .as("refused beacons")
+                    .isEqualTo(2);
+                assertThat(keyed.requests("POST", "/v1/events", 401))
+                    .as("beacon without a key")
+                    .isEqualTo(1);
+              });
       sleep(1_000);
       for (String entity : List.of("user:7", "video:9", "video:10")) {
         assertThat(reader.total(entity, "view").join().count()).as(entity).isZero();

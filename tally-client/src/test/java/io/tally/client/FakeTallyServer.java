@@ -23,7 +23,12 @@ import java.util.zip.GZIPInputStream;
  * what it carried.
  */
 final class FakeTallyServer implements AutoCloseable {
-  enum Mode { ACCEPT, UNAVAILABLE, TOO_MANY, HANG }
+  enum Mode {
+    ACCEPT,
+    UNAVAILABLE,
+    TOO_MANY,
+    HANG
+  }
 
   /** One received request: arrival time (System.nanoTime) and the (decompressed) body. */
   record Received(long atNanos, String body) {
@@ -81,7 +86,8 @@ final class FakeTallyServer implements AutoCloseable {
     if ("gzip".equals(exchange.getRequestHeaders().getFirst("Content-Encoding"))) {
       in = new GZIPInputStream(in);
     }
-    Received r = new Received(System.nanoTime(), new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    Received r =
+        new Received(System.nanoTime(), new String(in.readAllBytes(), StandardCharsets.UTF_8));
     received.add(r);
     Mode now = mode;
     if (now == Mode.HANG) {

@@ -39,9 +39,16 @@ final class KeyedTally implements AutoCloseable {
    * @param trust for a TLS server: what this fixture's own HTTP client trusts; null for plain HTTP
    */
   KeyedTally(Path dir, UnaryOperator<ServerConfig> customize, SSLContext trust) {
-    server = EmbeddedTally.start(customize.apply(ServerConfig.defaults(dir.resolve("data")).withPort(0)
-        .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200))));
-    HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5));
+    server =
+        EmbeddedTally.start(
+            customize.apply(
+                ServerConfig.defaults(dir.resolve("data"))
+                    .withPort(0)
+                    .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200))));
+    HttpClient.Builder b =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5));
     http = (trust == null ? b : b.sslContext(trust)).build();
     admin = createKey(null, "{\"name\":\"root\",\"scopes\":[\"admin\"]}");
   }
@@ -55,27 +62,45 @@ final class KeyedTally implements AutoCloseable {
     return createKey(admin, "{\"name\":\"" + name + "\",\"scopes\":" + json(List.of(scopes)) + "}");
   }
 
-  /** A new publishable key ({@code tly_pk_…}) for pages from {@code origins}, writing entities under {@code prefixes}. */
+  /**
+   * A new publishable key ({@code tly_pk_…}) for pages from {@code origins}, writing entities under
+   * {@code prefixes}.
+   */
   String publishableKey(String name, List<String> origins, List<String> prefixes) {
-    return createKey(admin, "{\"name\":\"" + name + "\",\"kind\":\"publishable\",\"origins\":" + json(origins)
-        + ",\"entityPrefixes\":" + json(prefixes) + "}");
+    return createKey(
+        admin,
+        "{\"name\":\""
+            + name
+            + "\",\"kind\":\"publishable\",\"origins\":"
+            + json(origins)
+            + ",\"entityPrefixes\":"
+            + json(prefixes)
+            + "}");
   }
 
   /** Revokes a key; it fails on this node at once. */
   void revoke(String token) {
-    HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(url() + "/v1/admin/keys/" + token.substring(7, 19)))
-        .header("Authorization", "Bearer " + admin).DELETE());
+    HttpResponse<String> r =
+        send(
+            HttpRequest.newBuilder(URI.create(url() + "/v1/admin/keys/" + token.substring(7, 19)))
+                .header("Authorization", "Bearer " + admin)
+                .DELETE());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
   }
 
-  /** Requests the server answered for {@code method route} with {@code status}, from {@code /metrics}. */
+  /**
+   * Requests the server answered for {@code method route} with {@code status}, from {@code
+   * /metrics}.
+   */
   long requests(String method, String route, int status) {
     String text = send(HttpRequest.newBuilder(URI.create(url() + "/metrics")).GET()).body();
     String labels = "method=\"" + method + "\"";
     long n = 0;
     for (String line : text.split("\n")) {
-      if (line.startsWith("tally_http_server_requests_seconds_count{") && line.contains(labels)
-          && line.contains("route=\"" + route + "\"") && line.contains("status=\"" + status + "\"")) {
+      if (line.startsWith("tally_http_server_requests_seconds_count{")
+          && line.contains(labels)
+          && line.contains("route=\"" + route + "\"")
+          && line.contains("status=\"" + status + "\"")) {
         n += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
       }
     }
@@ -83,8 +108,10 @@ final class KeyedTally implements AutoCloseable {
   }
 
   private String createKey(String byKey, String body) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url() + "/v1/admin/keys"))
-        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(url() + "/v1/admin/keys"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
     if (byKey != null) {
       b.header("Authorization", "Bearer " + byKey);
     }
@@ -101,7 +128,8 @@ final class KeyedTally implements AutoCloseable {
 
   private HttpResponse<String> send(HttpRequest.Builder b) {
     try {
-      return http.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+      return http.send(
+          b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {

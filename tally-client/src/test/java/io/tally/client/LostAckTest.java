@@ -32,8 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The acknowledgement is lost after the server stored the batch (the case a timeout leaves the
  * client in): a proxy forwards every request to a real server but cuts the connection instead of
- * relaying every third answer. The client retries those batches with the same ids, and every
- * event is counted exactly once.
+ * relaying every third answer. The client retries those batches with the same ids, and every event
+ * is counted exactly once.
  */
 class LostAckTest {
   @TempDir Path dir;
@@ -45,8 +45,11 @@ class LostAckTest {
 
   @BeforeEach
   void start() throws IOException {
-    server = EmbeddedTally.start(ServerConfig.defaults(dir.resolve("data")).withPort(0)
-        .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200)));
+    server =
+        EmbeddedTally.start(
+            ServerConfig.defaults(dir.resolve("data"))
+                .withPort(0)
+                .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200)));
     HttpClient upstream = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     proxy = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
     proxy.setExecutor(proxyThreads);
@@ -56,16 +59,19 @@ class LostAckTest {
 
   private void forward(HttpClient upstream, HttpExchange exchange) throws IOException {
     try (exchange) {
-      HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.url() + exchange.getRequestURI()));
+      HttpRequest.Builder request =
+          HttpRequest.newBuilder(URI.create(server.url() + exchange.getRequestURI()));
       String encoding = exchange.getRequestHeaders().getFirst("Content-Encoding");
       if (encoding != null) {
         request.header("Content-Encoding", encoding);
       }
       if (exchange.getRequestMethod().equals("POST")) {
-        request.header("Content-Type", exchange.getRequestHeaders().getFirst("Content-Type"))
+        request
+            .header("Content-Type", exchange.getRequestHeaders().getFirst("Content-Type"))
             .POST(HttpRequest.BodyPublishers.ofByteArray(exchange.getRequestBody().readAllBytes()));
       }
-      HttpResponse<byte[]> answer = upstream.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+      HttpResponse<byte[]> answer =
+          upstream.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
       boolean ingest = exchange.getRequestURI().getPath().equals("/v1/events");
       if (ingest && requests.incrementAndGet() % 3 == 0) {
         cut.incrementAndGet();
@@ -93,23 +99,32 @@ class LostAckTest {
     int entities = 10;
     int events = 3_000;
     List<CompletableFuture<String>> futures = new ArrayList<>();
-    try (TallyClient client = TallyClient.builder().baseUrls("http://127.0.0.1:" + proxy.getAddress().getPort())
-        .maxBatchEvents(100).retry(10, Duration.ofMillis(10), Duration.ofMillis(100))
-        .circuitBreaker(100, 100, 100, Duration.ofSeconds(1), 1).build()) {
+    try (TallyClient client =
+        TallyClient.builder()
+            .baseUrls("http://127.0.0.1:" + proxy.getAddress().getPort())
+            .maxBatchEvents(100)
+            .retry(10, Duration.ofMillis(10), Duration.ofMillis(100))
+            .circuitBreaker(100, 100, 100, Duration.ofSeconds(1), 1)
+            .build()) {
       for (int i = 0; i < events; i++) {
         futures.add(client.send("video:" + (i % entities), "view"));
       }
       client.flush().join();
       assertThat(futures).allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
-      assertThat(cut.get()).as("answers cut after the server stored the batch").isGreaterThanOrEqualTo(5);
+      assertThat(cut.get())
+          .as("answers cut after the server stored the batch")
+          .isGreaterThanOrEqualTo(5);
 
-      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
-        long total = 0;
-        for (int e = 0; e < entities; e++) {
-          total += client.total("video:" + e, "view").join().count();
-        }
-        return total >= events;
-      });
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () -> {
+                long total = 0;
+                for (int e = 0; e < entities; e++) {
+                  total += client.total("video:" + e, "view").join().count();
+                }
+                return total >= events;
+              });
       sleep(600); // three more flushes
       for (int e = 0; e < entities; e++) {
         assertThat(client.total("video:" + e, "view").join().count()).isEqualTo(events / entities);

@@ -28,17 +28,18 @@ class NetworkFailureTest {
   private FakeTallyServer b;
   private final List<Duration> waits = new CopyOnWriteArrayList<>();
   private final List<String> transitions = new CopyOnWriteArrayList<>();
-  private final ClientListener listener = new ClientListener() {
-    @Override
-    public void onRetry(int attempt, Duration wait, Throwable cause) {
-      waits.add(wait);
-    }
+  private final ClientListener listener =
+      new ClientListener() {
+        @Override
+        public void onRetry(int attempt, Duration wait, Throwable cause) {
+          waits.add(wait);
+        }
 
-    @Override
-    public void onBreakerTransition(URI node, State from, State to) {
-      transitions.add(node.getPort() + ":" + from + "->" + to);
-    }
-  };
+        @Override
+        public void onBreakerTransition(URI node, State from, State to) {
+          transitions.add(node.getPort() + ":" + from + "->" + to);
+        }
+      };
 
   @BeforeEach
   void start() throws Exception {
@@ -54,7 +55,10 @@ class NetworkFailureTest {
 
   /** A breaker that never opens in these tests unless a test configures one. */
   private TallyClientBuilder lenient(String... urls) {
-    return TallyClient.builder().baseUrls(urls).listener(listener).linger(Duration.ZERO)
+    return TallyClient.builder()
+        .baseUrls(urls)
+        .listener(listener)
+        .linger(Duration.ZERO)
         .circuitBreaker(100, 1000, 1000, Duration.ofSeconds(1), 1);
   }
 
@@ -65,13 +69,17 @@ class NetworkFailureTest {
   @Test
   void retriesA503WithFullJitterBackoffWithinBoundsAndTheSameIdsThenGivesUp() {
     a.mode(Mode.UNAVAILABLE);
-    FullJitterBackoff backoff = new FullJitterBackoff(Duration.ofMillis(40), Duration.ofMillis(300));
+    FullJitterBackoff backoff =
+        new FullJitterBackoff(Duration.ofMillis(40), Duration.ofMillis(300));
     Throwable t;
-    try (TallyClient client = lenient(a.url()).retry(6, Duration.ofMillis(40), Duration.ofMillis(300)).build()) {
+    try (TallyClient client =
+        lenient(a.url()).retry(6, Duration.ofMillis(40), Duration.ofMillis(300)).build()) {
       t = failure(client.send("video:1", "view"));
     }
 
-    assertThat(t).isInstanceOf(RequestFailedException.class).hasMessageContaining("gave up after 6 attempts")
+    assertThat(t)
+        .isInstanceOf(RequestFailedException.class)
+        .hasMessageContaining("gave up after 6 attempts")
         .hasMessageContaining("503");
     assertThat(((RequestFailedException) t).status()).isEqualTo(503);
     List<FakeTallyServer.Received> got = a.received();
@@ -92,7 +100,8 @@ class NetworkFailureTest {
 
   @Test
   void fullJitterSpreadsWaitsUniformlyUpToTheExponentialCap() {
-    FullJitterBackoff backoff = new FullJitterBackoff(Duration.ofMillis(100), Duration.ofSeconds(5));
+    FullJitterBackoff backoff =
+        new FullJitterBackoff(Duration.ofMillis(100), Duration.ofSeconds(5));
     for (int attempt = 1; attempt <= 10; attempt++) {
       long cap = backoff.capMillis(attempt);
       assertThat(cap).isEqualTo(Math.min(5000, 100L << (attempt - 1)));
@@ -116,16 +125,24 @@ class NetworkFailureTest {
   void timesOutAServerThatNeverAnswersAndRetriesElsewhere() {
     a.mode(Mode.HANG);
     Throwable t;
-    try (TallyClient client = lenient(a.url()).requestTimeout(Duration.ofMillis(300))
-        .retry(2, Duration.ofMillis(10), Duration.ofMillis(10)).build()) {
+    try (TallyClient client =
+        lenient(a.url())
+            .requestTimeout(Duration.ofMillis(300))
+            .retry(2, Duration.ofMillis(10), Duration.ofMillis(10))
+            .build()) {
       t = failure(client.send("video:1", "view"));
     }
-    assertThat(t).isInstanceOf(RequestFailedException.class).hasRootCauseInstanceOf(HttpTimeoutException.class);
+    assertThat(t)
+        .isInstanceOf(RequestFailedException.class)
+        .hasRootCauseInstanceOf(HttpTimeoutException.class);
     assertThat(((RequestFailedException) t).status()).isZero();
     assertThat(a.received()).hasSize(2);
 
-    try (TallyClient client = lenient(a.url(), b.url()).requestTimeout(Duration.ofMillis(300))
-        .retry(3, Duration.ofMillis(10), Duration.ofMillis(10)).build()) {
+    try (TallyClient client =
+        lenient(a.url(), b.url())
+            .requestTimeout(Duration.ofMillis(300))
+            .retry(3, Duration.ofMillis(10), Duration.ofMillis(10))
+            .build()) {
       for (int i = 0; i < 4; i++) {
         assertThat(client.send("video:1", "view").join()).isNotBlank();
       }
@@ -136,9 +153,14 @@ class NetworkFailureTest {
   @Test
   void breakerOpensSkipsTheFailingNodeAndHalfOpensAfterItsWait() {
     a.mode(Mode.UNAVAILABLE);
-    try (TallyClient client = TallyClient.builder().baseUrls(a.url(), b.url()).listener(listener).linger(Duration.ZERO)
-        .retry(10, Duration.ofMillis(5), Duration.ofMillis(20))
-        .circuitBreaker(50, 4, 4, Duration.ofMillis(3000), 1).build()) {
+    try (TallyClient client =
+        TallyClient.builder()
+            .baseUrls(a.url(), b.url())
+            .listener(listener)
+            .linger(Duration.ZERO)
+            .retry(10, Duration.ofMillis(5), Duration.ofMillis(20))
+            .circuitBreaker(50, 4, 4, Duration.ofMillis(3000), 1)
+            .build()) {
       for (int i = 0; i < 8; i++) {
         assertThat(client.send("video:1", "view").join()).isNotBlank(); // retried onto b
       }
@@ -151,23 +173,35 @@ class NetworkFailureTest {
       }
       assertThat(a.received()).hasSize(seenByA); // skipped while open
 
-      Awaitility.await().pollDelay(Duration.ofMillis(3050)).atMost(Duration.ofSeconds(5)).until(() -> {
-        client.send("video:1", "view").join();
-        return a.received().size() > seenByA;
-      });
+      Awaitility.await()
+          .pollDelay(Duration.ofMillis(3050))
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () -> {
+                client.send("video:1", "view").join();
+                return a.received().size() > seenByA;
+              });
       assertThat(a.received()).hasSize(seenByA + 1); // one trial call, which failed
       assertThat(client.breakerState(a.url())).isEqualTo(State.OPEN);
 
       a.mode(Mode.ACCEPT);
-      Awaitility.await().pollDelay(Duration.ofMillis(3050)).atMost(Duration.ofSeconds(5)).until(() -> {
-        client.send("video:1", "view").join();
-        return client.breakerState(a.url()) == State.CLOSED;
-      });
+      Awaitility.await()
+          .pollDelay(Duration.ofMillis(3050))
+          .atMost(Duration.ofSeconds(5))
+          .until(
+              () -> {
+                client.send("video:1", "view").join();
+                return client.breakerState(a.url()) == State.CLOSED;
+              });
     }
     String port = Integer.toString(URI.create(a.url()).getPort());
-    assertThat(transitions).containsExactly(
-        port + ":CLOSED->OPEN", port + ":OPEN->HALF_OPEN", port + ":HALF_OPEN->OPEN",
-        port + ":OPEN->HALF_OPEN", port + ":HALF_OPEN->CLOSED");
+    assertThat(transitions)
+        .containsExactly(
+            port + ":CLOSED->OPEN",
+            port + ":OPEN->HALF_OPEN",
+            port + ":HALF_OPEN->OPEN",
+            port + ":OPEN->HALF_OPEN",
+            port + ":HALF_OPEN->CLOSED");
     int sent = 0;
     for (FakeTallyServer.Received r : b.received()) {
       sent += r.events();
@@ -175,12 +209,22 @@ class NetworkFailureTest {
     assertThat(sent).isGreaterThanOrEqualTo(18);
   }
 
-  /** One event in flight (hanging), one held by the sender thread waiting for a slot, then the buffer. */
-  private TallyClient fillBuffer(BufferFullPolicy policy, Duration blockTimeout, List<CompletableFuture<String>> sent) {
+  /**
+   * One event in flight (hanging), one held by the sender thread waiting for a slot, then the
+   * buffer.
+   */
+  private TallyClient fillBuffer(
+      BufferFullPolicy policy, Duration blockTimeout, List<CompletableFuture<String>> sent) {
     a.mode(Mode.HANG);
-    TallyClient client = lenient(a.url()).maxBatchEvents(1).maxInFlightBatches(1).buffer(2, policy)
-        .blockTimeout(blockTimeout).requestTimeout(Duration.ofSeconds(30)).retry(1, Duration.ofMillis(1), Duration.ofMillis(1))
-        .build();
+    TallyClient client =
+        lenient(a.url())
+            .maxBatchEvents(1)
+            .maxInFlightBatches(1)
+            .buffer(2, policy)
+            .blockTimeout(blockTimeout)
+            .requestTimeout(Duration.ofSeconds(30))
+            .retry(1, Duration.ofMillis(1), Duration.ofMillis(1))
+            .build();
     sent.add(client.send("video:1", "view"));
     Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> a.received().size() == 1);
     sent.add(client.send("video:1", "view"));
@@ -204,7 +248,9 @@ class NetworkFailureTest {
     TallyClient client = fillBuffer(BufferFullPolicy.DROP, Duration.ZERO, sent);
     CompletableFuture<String> dropped = client.send("video:1", "view");
 
-    assertThat(failure(dropped)).isInstanceOf(BufferFullException.class).hasMessageContaining("dropped");
+    assertThat(failure(dropped))
+        .isInstanceOf(BufferFullException.class)
+        .hasMessageContaining("dropped");
     assertThat(client.droppedEvents()).isEqualTo(1);
     releaseAndExpectAllStored(client, sent);
   }
@@ -214,7 +260,8 @@ class NetworkFailureTest {
     List<CompletableFuture<String>> sent = new ArrayList<>();
     TallyClient client = fillBuffer(BufferFullPolicy.FAIL_FAST, Duration.ZERO, sent);
 
-    assertThatThrownBy(() -> client.send("video:1", "view")).isInstanceOf(BufferFullException.class);
+    assertThatThrownBy(() -> client.send("video:1", "view"))
+        .isInstanceOf(BufferFullException.class);
     assertThat(client.droppedEvents()).isZero();
     releaseAndExpectAllStored(client, sent);
   }
@@ -227,18 +274,23 @@ class NetworkFailureTest {
     CompletableFuture<String> timedOut = client.send("video:1", "view");
 
     assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(Duration.ofMillis(190).toNanos());
-    assertThat(failure(timedOut)).isInstanceOf(BufferFullException.class).hasMessageContaining("still full");
+    assertThat(failure(timedOut))
+        .isInstanceOf(BufferFullException.class)
+        .hasMessageContaining("still full");
 
-    Thread releaser = new Thread(() -> {
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      a.release();
-    });
+    Thread releaser =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(100);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              a.release();
+            });
     releaser.start();
-    CompletableFuture<String> waited = client.send("video:1", "view"); // blocks until the release makes room
+    CompletableFuture<String> waited =
+        client.send("video:1", "view"); // blocks until the release makes room
     sent.add(waited);
     releaseAndExpectAllStored(client, sent);
   }

@@ -19,18 +19,19 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code Retry-After} on 429 and 503, against a {@link FakeTallyServer}: the SDK waits at least
- * what the server asked, never more than its max backoff, in seconds or as an HTTP-date; a 429
- * does not open the node's breaker (the node is up; it refuses this client).
+ * what the server asked, never more than its max backoff, in seconds or as an HTTP-date; a 429 does
+ * not open the node's breaker (the node is up; it refuses this client).
  */
 class RetryAfterTest {
   private FakeTallyServer server;
   private final List<Duration> waits = new CopyOnWriteArrayList<>();
-  private final ClientListener listener = new ClientListener() {
-    @Override
-    public void onRetry(int attempt, Duration wait, Throwable cause) {
-      waits.add(wait);
-    }
-  };
+  private final ClientListener listener =
+      new ClientListener() {
+        @Override
+        public void onRetry(int attempt, Duration wait, Throwable cause) {
+          waits.add(wait);
+        }
+      };
 
   @BeforeEach
   void start() throws Exception {
@@ -43,7 +44,10 @@ class RetryAfterTest {
   }
 
   private TallyClientBuilder client(int attempts, Duration maxBackoff) {
-    return TallyClient.builder().baseUrls(server.url()).linger(Duration.ZERO).retry(attempts, Duration.ofMillis(10), maxBackoff)
+    return TallyClient.builder()
+        .baseUrls(server.url())
+        .linger(Duration.ZERO)
+        .retry(attempts, Duration.ofMillis(10), maxBackoff)
         .listener(listener);
   }
 
@@ -52,17 +56,25 @@ class RetryAfterTest {
     server.mode(Mode.TOO_MANY);
     server.retryAfter("1");
     // a breaker that three failures in a row would open
-    try (TallyClient c = client(3, Duration.ofSeconds(5)).circuitBreaker(50, 4, 2, Duration.ofSeconds(30), 1).build()) {
+    try (TallyClient c =
+        client(3, Duration.ofSeconds(5))
+            .circuitBreaker(50, 4, 2, Duration.ofSeconds(30), 1)
+            .build()) {
       CompletableFuture<String> f = c.send("video:1", "view");
-      assertThatThrownBy(f::join).cause().isInstanceOfSatisfying(RequestFailedException.class,
-          e -> assertThat(e.status()).isEqualTo(429));
+      assertThatThrownBy(f::join)
+          .cause()
+          .isInstanceOfSatisfying(
+              RequestFailedException.class, e -> assertThat(e.status()).isEqualTo(429));
       assertThat(c.breakerState(server.url())).isEqualTo(CircuitBreaker.State.CLOSED);
     }
     assertThat(server.received()).hasSize(3);
-    assertThat(waits).hasSize(2).allSatisfy(w -> assertThat(w).isBetween(Duration.ofSeconds(1), Duration.ofSeconds(5)));
+    assertThat(waits)
+        .hasSize(2)
+        .allSatisfy(w -> assertThat(w).isBetween(Duration.ofSeconds(1), Duration.ofSeconds(5)));
     List<FakeTallyServer.Received> r = server.received();
     for (int i = 1; i < r.size(); i++) {
-      assertThat(Duration.ofNanos(r.get(i).atNanos() - r.get(i - 1).atNanos())).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+      assertThat(Duration.ofNanos(r.get(i).atNanos() - r.get(i - 1).atNanos()))
+          .isGreaterThanOrEqualTo(Duration.ofSeconds(1));
     }
   }
 
@@ -75,7 +87,9 @@ class RetryAfterTest {
       Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> server.received().size() >= 2);
       server.mode(Mode.ACCEPT);
       String id = f.join();
-      assertThat(waits).isNotEmpty().allSatisfy(w -> assertThat(w).isEqualTo(Duration.ofMillis(300)));
+      assertThat(waits)
+          .isNotEmpty()
+          .allSatisfy(w -> assertThat(w).isEqualTo(Duration.ofMillis(300)));
       assertThat(server.received()).allSatisfy(r -> assertThat(r.body()).contains(id));
     }
   }
@@ -83,9 +97,13 @@ class RetryAfterTest {
   @Test
   void anHttpDateRetryAfterIsHonouredToo() {
     server.mode(Mode.TOO_MANY);
-    server.retryAfter(DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(2)));
+    server.retryAfter(
+        DateTimeFormatter.RFC_1123_DATE_TIME.format(
+            ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(2)));
     try (TallyClient c = client(2, Duration.ofSeconds(10)).build()) {
-      assertThatThrownBy(c.send("video:1", "view")::join).cause().isInstanceOf(RequestFailedException.class);
+      assertThatThrownBy(c.send("video:1", "view")::join)
+          .cause()
+          .isInstanceOf(RequestFailedException.class);
     }
     assertThat(waits).hasSize(1);
     // the date has one-second resolution: at least ~1 s from now, at most the 2 s plus the jitter

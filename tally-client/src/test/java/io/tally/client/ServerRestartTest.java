@@ -32,8 +32,10 @@ class ServerRestartTest {
 
   @Test
   void losesNoEventAndCountsNoneTwiceAcrossARestart() throws Exception {
-    ServerConfig config = ServerConfig.defaults(dir.resolve("data")).withPort(0)
-        .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200));
+    ServerConfig config =
+        ServerConfig.defaults(dir.resolve("data"))
+            .withPort(0)
+            .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200));
     EmbeddedTally first = EmbeddedTally.start(config);
     int port = first.port();
     ConcurrentLinkedQueue<CompletableFuture<String>> futures = new ConcurrentLinkedQueue<>();
@@ -42,29 +44,36 @@ class ServerRestartTest {
     AtomicBoolean stop = new AtomicBoolean();
     AtomicInteger retries = new AtomicInteger();
     EmbeddedTally second;
-    try (TallyClient client = TallyClient.builder().baseUrls(first.url()).linger(Duration.ofMillis(5))
-        .maxBatchEvents(50).requestTimeout(Duration.ofSeconds(2))
-        .retry(30, Duration.ofMillis(50), Duration.ofMillis(500))
-        .circuitBreaker(50, 10, 5, Duration.ofMillis(300), 1)
-        .listener(new ClientListener() {
-          @Override
-          public void onRetry(int attempt, Duration wait, Throwable cause) {
-            retries.incrementAndGet();
-          }
-        })
-        .build()) {
+    try (TallyClient client =
+        TallyClient.builder()
+            .baseUrls(first.url())
+            .linger(Duration.ofMillis(5))
+            .maxBatchEvents(50)
+            .requestTimeout(Duration.ofSeconds(2))
+            .retry(30, Duration.ofMillis(50), Duration.ofMillis(500))
+            .circuitBreaker(50, 10, 5, Duration.ofMillis(300), 1)
+            .listener(
+                new ClientListener() {
+                  @Override
+                  public void onRetry(int attempt, Duration wait, Throwable cause) {
+                    retries.incrementAndGet();
+                  }
+                })
+            .build()) {
       List<Thread> senders = new ArrayList<>();
       for (int s = 0; s < SENDERS; s++) {
         int sender = s;
-        Thread t = new Thread(() -> {
-          for (int i = 0; !stop.get(); i++) {
-            int entity = (sender + i) % ENTITIES;
-            futures.add(client.send("video:" + entity, "view"));
-            perEntity.incrementAndGet(entity);
-            sent.incrementAndGet();
-            sleep(1); // about 1,000 events/s per sender
-          }
-        });
+        Thread t =
+            new Thread(
+                () -> {
+                  for (int i = 0; !stop.get(); i++) {
+                    int entity = (sender + i) % ENTITIES;
+                    futures.add(client.send("video:" + entity, "view"));
+                    perEntity.incrementAndGet(entity);
+                    sent.incrementAndGet();
+                    sleep(1); // about 1,000 events/s per sender
+                  }
+                });
         t.start();
         senders.add(t);
       }
@@ -73,7 +82,9 @@ class ServerRestartTest {
       int sentWhileDown = sent.get();
       sleep(500);
       second = EmbeddedTally.start(config.withPort(port));
-      assertThat(sent.get()).as("the senders kept sending while the server was down").isGreaterThan(sentWhileDown);
+      assertThat(sent.get())
+          .as("the senders kept sending while the server was down")
+          .isGreaterThan(sentWhileDown);
       sleep(1_000);
       stop.set(true);
       for (Thread t : senders) {
@@ -85,7 +96,9 @@ class ServerRestartTest {
       assertThat(futures).hasSize(sent.get());
       assertThat(futures).allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
       try {
-        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> allTotalsEqual(client, perEntity));
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> allTotalsEqual(client, perEntity));
         sleep(600); // three more flushes: nothing counted late or twice
         assertThat(allTotalsEqual(client, perEntity)).isTrue();
       } finally {
@@ -98,7 +111,9 @@ class ServerRestartTest {
     for (int e = 0; e < ENTITIES; e++) {
       long expected = perEntity.get(e);
       long count = client.total("video:" + e, "view").join().count();
-      assertThat(count).as("video:%d is never counted beyond its events", e).isLessThanOrEqualTo(expected);
+      assertThat(count)
+          .as("video:%d is never counted beyond its events", e)
+          .isLessThanOrEqualTo(expected);
       if (count != expected) {
         return false;
       }

@@ -39,8 +39,11 @@ class TallyClientTest {
 
   @BeforeEach
   void start() {
-    server = EmbeddedTally.start(ServerConfig.defaults(dir.resolve("data")).withPort(0)
-        .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200)));
+    server =
+        EmbeddedTally.start(
+            ServerConfig.defaults(dir.resolve("data"))
+                .withPort(0)
+                .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200)));
     client = TallyClient.builder().baseUrls(server.url()).build();
   }
 
@@ -74,7 +77,9 @@ class TallyClientTest {
     assertThat(client.send(event).join()).isEqualTo("order-7");
     client.send(new Event("order-8", "shop:1", "purchase", now, 12)).join();
 
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> client.total("shop:1", "purchase").join().sum() == 42);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> client.total("shop:1", "purchase").join().sum() == 42);
     assertThat(count("shop:1", "purchase")).isEqualTo(2);
   }
 
@@ -87,13 +92,16 @@ class TallyClientTest {
     List<Future<List<CompletableFuture<String>>>> sent = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       int thread = t;
-      sent.add(pool.submit(() -> {
-        List<CompletableFuture<String>> futures = new ArrayList<>();
-        for (int i = 0; i < perThread; i++) {
-          futures.add(client.send("video:" + ((thread * perThread + i) % entities), "view"));
-        }
-        return futures;
-      }));
+      sent.add(
+          pool.submit(
+              () -> {
+                List<CompletableFuture<String>> futures = new ArrayList<>();
+                for (int i = 0; i < perThread; i++) {
+                  futures.add(
+                      client.send("video:" + ((thread * perThread + i) % entities), "view"));
+                }
+                return futures;
+              }));
     }
     Set<String> ids = new HashSet<>();
     for (Future<List<CompletableFuture<String>>> f : sent) {
@@ -105,14 +113,17 @@ class TallyClientTest {
 
     assertThat(ids).hasSize(threads * perThread);
     long expectedEach = (long) threads * perThread / entities;
-    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
-      for (int e = 0; e < entities; e++) {
-        if (count("video:" + e, "view") != expectedEach) {
-          return false;
-        }
-      }
-      return true;
-    });
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              for (int e = 0; e < entities; e++) {
+                if (count("video:" + e, "view") != expectedEach) {
+                  return false;
+                }
+              }
+              return true;
+            });
   }
 
   @Test
@@ -121,7 +132,8 @@ class TallyClientTest {
     CompletableFuture<String> good1 = client.send("video:1", "view");
     CompletableFuture<String> badEntity = client.send(new Event(null, "video 1!", "view", now, 1));
     CompletableFuture<String> good2 = client.send("video:1", "view");
-    CompletableFuture<String> tooOld = client.send(new Event(null, "video:1", "view", now - Duration.ofDays(30).toMillis(), 1));
+    CompletableFuture<String> tooOld =
+        client.send(new Event(null, "video:1", "view", now - Duration.ofDays(30).toMillis(), 1));
     CompletableFuture<String> badType = client.send(new Event(null, "video:1", "VIEW", now, 1));
     client.flush().join();
 
@@ -129,7 +141,9 @@ class TallyClientTest {
     assertThat(good1.join()).isNotBlank();
     assertThat(good2.join()).isNotBlank();
     for (CompletableFuture<String> bad : List.of(badEntity, tooOld, badType)) {
-      assertThatThrownBy(bad::join).isInstanceOf(CompletionException.class).cause()
+      assertThatThrownBy(bad::join)
+          .isInstanceOf(CompletionException.class)
+          .cause()
           .isInstanceOf(EventRejectedException.class);
     }
     assertThat(reason(badEntity)).contains("entity");
@@ -164,16 +178,28 @@ class TallyClientTest {
     }
     client.send(new Event(null, "video:b", "view", now, 1));
     client.flush().join();
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> count("video:a", "view") == 5 && count("video:b", "view") == 1);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> count("video:a", "view") == 5 && count("video:b", "view") == 1);
 
-    Stats stats = client.stats("video:a", "view", Statistic.SUM, Granularity.HOUR,
-        Instant.ofEpochMilli(now).minus(Duration.ofHours(2)), null).join();
+    Stats stats =
+        client
+            .stats(
+                "video:a",
+                "view",
+                Statistic.SUM,
+                Granularity.HOUR,
+                Instant.ofEpochMilli(now).minus(Duration.ofHours(2)),
+                null)
+            .join();
     assertThat(stats.granularity()).isEqualTo(Granularity.HOUR);
     assertThat(stats.buckets()).hasSize(1);
     assertThat(stats.buckets().get(0).sum()).isEqualTo(10);
     assertThat(stats.buckets().get(0).startMillis()).isEqualTo(Granularity.HOUR.bucketStart(now));
 
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> client.top("view", "5m", 2).join().items().size() == 2);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> client.top("view", "5m", 2).join().items().size() == 2);
     TopK top = client.top("view", "5m", 2).join();
     assertThat(top.items().get(0).entity()).isEqualTo("video:a");
     assertThat(top.items().get(0).estimate()).isEqualTo(5);
@@ -182,7 +208,8 @@ class TallyClientTest {
 
   @Test
   void reportsABadQueryWithTheServersReasonWithoutRetrying() {
-    assertThatThrownBy(() -> client.top("view", "3w", 2).join()).cause()
+    assertThatThrownBy(() -> client.top("view", "3w", 2).join())
+        .cause()
         .isInstanceOf(RequestFailedException.class)
         .hasMessageContaining("HTTP 400")
         .hasMessageContaining("window");
@@ -190,7 +217,8 @@ class TallyClientTest {
 
   @Test
   void closeSendsWhatIsBuffered() {
-    TallyClient lingering = TallyClient.builder().baseUrls(server.url()).linger(Duration.ofSeconds(30)).build();
+    TallyClient lingering =
+        TallyClient.builder().baseUrls(server.url()).linger(Duration.ofSeconds(30)).build();
     List<CompletableFuture<String>> futures = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       futures.add(lingering.send("page:home", "view"));
@@ -199,6 +227,8 @@ class TallyClientTest {
 
     assertThat(futures).allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
     Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> count("page:home", "view") == 10);
-    assertThatThrownBy(() -> lingering.send("page:home", "view").join()).cause().hasMessageContaining("closed");
+    assertThatThrownBy(() -> lingering.send("page:home", "view").join())
+        .cause()
+        .hasMessageContaining("closed");
   }
 }

@@ -27,30 +27,57 @@ class TlsClientTest {
 
   @Test
   void trustsExactlyTheCertificatesOfTheCaFile() throws Exception {
-    TestCertificate cert = TestCertificate.generate(Files.createDirectories(dir.resolve("server-cert")));
-    TestCertificate other = TestCertificate.generate(Files.createDirectories(dir.resolve("other-cert")));
-    try (KeyedTally tally = new KeyedTally(dir, c -> c.withSecurity(SecurityConfig.DEFAULTS
-        .withTls(new SecurityConfig.Tls(cert.certPem(), cert.keyPem()))), cert.trustingIt())) {
+    TestCertificate cert =
+        TestCertificate.generate(Files.createDirectories(dir.resolve("server-cert")));
+    TestCertificate other =
+        TestCertificate.generate(Files.createDirectories(dir.resolve("other-cert")));
+    try (KeyedTally tally =
+        new KeyedTally(
+            dir,
+            c ->
+                c.withSecurity(
+                    SecurityConfig.DEFAULTS.withTls(
+                        new SecurityConfig.Tls(cert.certPem(), cert.keyPem()))),
+            cert.trustingIt())) {
       assertThat(tally.url()).startsWith("https://127.0.0.1:");
-      try (TallyClient producer = TallyClient.builder().baseUrls(tally.url()).trustCaFile(cert.certPem())
-              .apiKey(tally.secretKey("producer", "ingest")).build();
-          TallyClient reader = TallyClient.builder().baseUrls(tally.url()).trustCaFile(cert.certPem())
-              .apiKey(tally.secretKey("reader", "query")).build()) {
+      try (TallyClient producer =
+              TallyClient.builder()
+                  .baseUrls(tally.url())
+                  .trustCaFile(cert.certPem())
+                  .apiKey(tally.secretKey("producer", "ingest"))
+                  .build();
+          TallyClient reader =
+              TallyClient.builder()
+                  .baseUrls(tally.url())
+                  .trustCaFile(cert.certPem())
+                  .apiKey(tally.secretKey("reader", "query"))
+                  .build()) {
         List<CompletableFuture<String>> sent = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
           sent.add(producer.send("tls:1", "view"));
         }
         producer.flush().join();
         assertThat(sent).allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> reader.total("tls:1", "view").join().count() == 50);
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> reader.total("tls:1", "view").join().count() == 50);
       }
 
-      for (TallyClientBuilder untrusting : List.of(TallyClient.builder(), TallyClient.builder().trustCaFile(other.certPem()))) {
-        try (TallyClient c = untrusting.baseUrls(tally.url()).apiKey(tally.secretKey("x", "ingest"))
-            .retry(1, Duration.ofMillis(10), Duration.ofMillis(10)).build()) {
-          assertThatThrownBy(c.send("tls:2", "view")::join).cause().isInstanceOf(RequestFailedException.class)
-              .extracting(Throwable::getCause).extracting(Throwable::getCause)
-              .asInstanceOf(InstanceOfAssertFactories.THROWABLE).isInstanceOf(SSLHandshakeException.class);
+      for (TallyClientBuilder untrusting :
+          List.of(TallyClient.builder(), TallyClient.builder().trustCaFile(other.certPem()))) {
+        try (TallyClient c =
+            untrusting
+                .baseUrls(tally.url())
+                .apiKey(tally.secretKey("x", "ingest"))
+                .retry(1, Duration.ofMillis(10), Duration.ofMillis(10))
+                .build()) {
+          assertThatThrownBy(c.send("tls:2", "view")::join)
+              .cause()
+              .isInstanceOf(RequestFailedException.class)
+              .extracting(Throwable::getCause)
+              .extracting(Throwable::getCause)
+              .asInstanceOf(InstanceOfAssertFactories.THROWABLE)
+              .isInstanceOf(SSLHandshakeException.class);
         }
       }
       assertThat(tally.requests("POST", "/v1/events", 202)).isPositive();
@@ -60,15 +87,25 @@ class TlsClientTest {
   @Test
   void refusesAMissingOrEmptyCaFileAndACaFileWithoutAnHttpsUrl() throws Exception {
     Path missing = dir.resolve("nope.pem");
-    assertThatThrownBy(() -> TallyClient.builder().trustCaFile(missing)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> TallyClient.builder().trustCaFile(missing))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining(missing.toString());
     Path empty = Files.writeString(dir.resolve("empty.pem"), "not a certificate\n");
-    assertThatThrownBy(() -> TallyClient.builder().trustCaFile(empty)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> TallyClient.builder().trustCaFile(empty))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining(empty.toString());
     TestCertificate cert = TestCertificate.generate(dir);
-    assertThatThrownBy(() -> TallyClient.builder().baseUrls("http://127.0.0.1:8080").trustCaFile(cert.certPem()).build())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("no base URL is https");
-    assertThatThrownBy(() -> TallyClient.builder().trustCaFile(cert.certPem()).sslContext(cert.trustingIt()))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("either");
+    assertThatThrownBy(
+            () ->
+                TallyClient.builder()
+                    .baseUrls("http://127.0.0.1:8080")
+                    .trustCaFile(cert.certPem())
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("no base URL is https");
+    assertThatThrownBy(
+            () -> TallyClient.builder().trustCaFile(cert.certPem()).sslContext(cert.trustingIt()))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("either");
   }
 }

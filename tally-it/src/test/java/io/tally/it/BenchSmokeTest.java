@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * exact-count check passes. Speed is not asserted here (docs/benchmarks.md has the numbers).
  */
 class BenchSmokeTest {
-  private static final Path JAR = Path.of("..").toAbsolutePath().normalize().resolve("tally-cli/target/tally.jar");
+  private static final Path JAR =
+      Path.of("..").toAbsolutePath().normalize().resolve("tally-cli/target/tally.jar");
   @TempDir Path dir;
   private Process server;
 
@@ -42,29 +43,70 @@ class BenchSmokeTest {
       port = s.getLocalPort();
     }
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    server = new ProcessBuilder(java, "-Xmx1g", "-jar", JAR.toString(), "serve", "--port", Integer.toString(port),
-        "--data-dir", dir.resolve("data").toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("server.log").toFile()).start();
+    server =
+        new ProcessBuilder(
+                java,
+                "-Xmx1g",
+                "-jar",
+                JAR.toString(),
+                "serve",
+                "--port",
+                Integer.toString(port),
+                "--data-dir",
+                dir.resolve("data").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("server.log").toFile())
+            .start();
     String url = "http://127.0.0.1:" + port;
     HttpClient http = HttpClient.newHttpClient();
-    Awaitility.await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
-        .until(() -> http.send(HttpRequest.newBuilder(URI.create(url + "/healthz")).build(),
-            HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+    Awaitility.await()
+        .atMost(Duration.ofMinutes(1))
+        .pollInterval(Duration.ofMillis(200))
+        .ignoreExceptions()
+        .until(
+            () ->
+                http.send(
+                            HttpRequest.newBuilder(URI.create(url + "/healthz")).build(),
+                            HttpResponse.BodyHandlers.discarding())
+                        .statusCode()
+                    == 200);
 
     Path out = dir.resolve("bench.json");
-    Process bench = new ProcessBuilder(java, "-Xmx1g", "-jar", JAR.toString(), "bench", "--url", url,
-        "--duration", "3s", "--warmup", "1s", "--entities", "2000", "--prepared-events", "50000", "--duplicates", "0.2",
-        "--json")
-        .redirectError(dir.resolve("bench.err").toFile()).redirectOutput(out.toFile()).start();
+    Process bench =
+        new ProcessBuilder(
+                java,
+                "-Xmx1g",
+                "-jar",
+                JAR.toString(),
+                "bench",
+                "--url",
+                url,
+                "--duration",
+                "3s",
+                "--warmup",
+                "1s",
+                "--entities",
+                "2000",
+                "--prepared-events",
+                "50000",
+                "--duplicates",
+                "0.2",
+                "--json")
+            .redirectError(dir.resolve("bench.err").toFile())
+            .redirectOutput(out.toFile())
+            .start();
     assertThat(bench.waitFor(3, TimeUnit.MINUTES)).isTrue();
     List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
     assertThat(bench.exitValue()).as(String.join("\n", lines)).isZero();
 
     JsonObject report = new JsonObject(lines.get(lines.size() - 1));
     assertThat(report.getLong("acceptedEvents")).isPositive();
-    assertThat(report.getLong("warmupEvents")).as("the warm-up's events are checked but not in the rate").isPositive();
+    assertThat(report.getLong("warmupEvents"))
+        .as("the warm-up's events are checked but not in the rate")
+        .isPositive();
     assertThat(report.getLong("eventsPerSecond")).isPositive();
-    assertThat(report.getJsonObject("ackLatencyMs").fieldNames()).contains("p50", "p90", "p99", "p99.9");
+    assertThat(report.getJsonObject("ackLatencyMs").fieldNames())
+        .contains("p50", "p90", "p99", "p99.9");
     assertThat(report.getJsonObject("totalQueryLatencyMs").getLong("count")).isPositive();
     assertThat(report.getJsonObject("freshnessMs").getLong("count")).isPositive();
     assertThat(report.getJsonObject("errors")).isEmpty();

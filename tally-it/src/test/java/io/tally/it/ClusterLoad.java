@@ -19,16 +19,16 @@ import java.util.function.Supplier;
 
 /**
  * A client load for cluster tests: sender threads post batches of new events (unique ids, Zipf-ish
- * entities) to whichever node answers, retrying a batch with the same ids until a node
- * acknowledges it, and re-sending a few acknowledged batches as a client that missed the answer
- * would. It remembers how many distinct events each entity got, which is what the counts must
- * equal.
+ * entities) to whichever node answers, retrying a batch with the same ids until a node acknowledges
+ * it, and re-sending a few acknowledged batches as a client that missed the answer would. It
+ * remembers how many distinct events each entity got, which is what the counts must equal.
  */
 final class ClusterLoad {
   static final String TYPE = "view";
   private final String run;
   private final Supplier<List<String>> targets;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   final Map<String, AtomicLong> expected = new ConcurrentHashMap<>();
   final AtomicLong acked = new AtomicLong();
   final AtomicLong status503 = new AtomicLong();
@@ -49,13 +49,16 @@ final class ClusterLoad {
     int perSender = events / senders;
     for (int s = 0; s < senders; s++) {
       int sender = s;
-      Thread t = new Thread(() -> {
-        try {
-          send(sender, perSender, batchSize, pauseMillisBetweenBatches);
-        } catch (Throwable e) {
-          failure.compareAndSet(null, e);
-        }
-      }, "load-" + s);
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  send(sender, perSender, batchSize, pauseMillisBetweenBatches);
+                } catch (Throwable e) {
+                  failure.compareAndSet(null, e);
+                }
+              },
+              "load-" + s);
       t.start();
       threads.add(t);
     }
@@ -75,8 +78,17 @@ final class ClusterLoad {
         if (i > 0) {
           body.append(',');
         }
-        body.append("{\"id\":\"").append(run).append('-').append(sender).append('-').append(sent + i)
-            .append("\",\"entity\":\"").append(entity).append("\",\"type\":\"").append(TYPE).append("\"}");
+        body.append("{\"id\":\"")
+            .append(run)
+            .append('-')
+            .append(sender)
+            .append('-')
+            .append(sent + i)
+            .append("\",\"entity\":\"")
+            .append(entity)
+            .append("\",\"type\":\"")
+            .append(TYPE)
+            .append("\"}");
       }
       body.append(']');
       postUntilAccepted(body.toString(), sender + sent);
@@ -101,11 +113,14 @@ final class ClusterLoad {
       List<String> urls = targets.get();
       String url = urls.get(Math.floorMod(seed + attempt++, urls.size()));
       try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url + "/v1/events"))
-                .timeout(Duration.ofSeconds(20))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
-            HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r =
+            http.send(
+                HttpRequest.newBuilder(URI.create(url + "/v1/events"))
+                    .timeout(Duration.ofSeconds(20))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 202) {
           JsonObject j = new JsonObject(r.body());
           if (!j.getJsonArray("rejected").isEmpty()) {
@@ -133,7 +148,8 @@ final class ClusterLoad {
     for (Thread t : threads) {
       t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
       if (t.isAlive()) {
-        throw new AssertionError("the load did not finish within " + max + "; acked " + acked.get());
+        throw new AssertionError(
+            "the load did not finish within " + max + "; acked " + acked.get());
       }
     }
     if (failure.get() != null) {
@@ -142,18 +158,34 @@ final class ClusterLoad {
   }
 
   String summary() {
-    return "acked " + acked.get() + " events, " + resent.get() + " batches re-sent, " + status503.get() + " × 503, "
-        + ioErrors.get() + " connection errors, " + otherErrors.get() + " other errors"
+    return "acked "
+        + acked.get()
+        + " events, "
+        + resent.get()
+        + " batches re-sent, "
+        + status503.get()
+        + " × 503, "
+        + ioErrors.get()
+        + " connection errors, "
+        + otherErrors.get()
+        + " other errors"
         + (firstOtherError.get() != null ? " (first: " + firstOtherError.get() + ")" : "");
   }
 
-  /** The entities whose count on {@code url} differs from what was acknowledged, as "entity: got/want". */
+  /**
+   * The entities whose count on {@code url} differs from what was acknowledged, as "entity:
+   * got/want".
+   */
   List<String> mismatches(String url) throws Exception {
     List<String> out = new ArrayList<>();
     for (Map.Entry<String, AtomicLong> e : expected.entrySet()) {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-              URI.create(url + "/v1/total?type=" + TYPE + "&entity=" + e.getKey())).timeout(Duration.ofSeconds(10)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create(url + "/v1/total?type=" + TYPE + "&entity=" + e.getKey()))
+                  .timeout(Duration.ofSeconds(10))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) {
         out.add(e.getKey() + ": HTTP " + r.statusCode());
         continue;

@@ -6,11 +6,11 @@ import static org.awaitility.Awaitility.await;
 import io.tally.engines.LocalEngines;
 import io.tally.engines.RealEngines;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,10 +29,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Cluster mode end to end on real engines: one Kafka and one Cassandra (separate JVMs, started
- * once per run by {@link RealEngines}) and Tally nodes as child processes of the built jar. Each
- * test has its own topics and keyspace. Every test ends the same way: each entity's total, read
- * from every live node, equals the number of distinct events acknowledged for it.
+ * Cluster mode end to end on real engines: one Kafka and one Cassandra (separate JVMs, started once
+ * per run by {@link RealEngines}) and Tally nodes as child processes of the built jar. Each test
+ * has its own topics and keyspace. Every test ends the same way: each entity's total, read from
+ * every live node, equals the number of distinct events acknowledged for it.
  */
 @ExtendWith(RealEngines.class)
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
@@ -42,6 +42,7 @@ class ClusterTest {
   private final LocalEngines engines;
   private final List<ServerProcess> nodes = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
+
   /** Node logs stay under target/ for people to read after a failure. */
   private Path dir;
 
@@ -77,12 +78,16 @@ class ClusterTest {
   }
 
   private void awaitHealthy(ServerProcess n) {
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .ignoreExceptions()
         .until(() -> get(n.url() + "/healthz").statusCode() == 200);
   }
 
   private HttpResponse<String> get(String url) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
@@ -101,13 +106,23 @@ class ClusterTest {
     for (String url : live()) {
       List<List<String>> last = new ArrayList<>(List.of(List.of()));
       try {
-        await().atMost(max).pollInterval(Duration.ofMillis(500)).until(() -> {
-          last.set(0, load.mismatches(url));
-          return last.get(0).isEmpty();
-        });
+        await()
+            .atMost(max)
+            .pollInterval(Duration.ofMillis(500))
+            .until(
+                () -> {
+                  last.set(0, load.mismatches(url));
+                  return last.get(0).isEmpty();
+                });
       } catch (ConditionTimeoutException e) {
-        throw new AssertionError("counts on " + url + " never became exact; " + load.summary()
-            + "; mismatches (got/want): " + last.get(0), e);
+        throw new AssertionError(
+            "counts on "
+                + url
+                + " never became exact; "
+                + load.summary()
+                + "; mismatches (got/want): "
+                + last.get(0),
+            e);
       }
     }
   }
@@ -135,37 +150,56 @@ class ClusterTest {
     assertExactEverywhere(load, Duration.ofSeconds(90));
     assertThat(owned(gateway.log())).as("an ingest node holds no partitions").isEmpty();
     assertThat(owned(worker.log())).hasSize(PARTITIONS);
-    JsonObject checks = new JsonObject(get(gateway.url() + "/healthz").body()).getJsonObject("checks");
+    JsonObject checks =
+        new JsonObject(get(gateway.url() + "/healthz").body()).getJsonObject("checks");
     assertThat(checks.containsKey("processor")).isFalse();
-    HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create(worker.url() + "/v1/events"))
-        .POST(HttpRequest.BodyPublishers.ofString("[]")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> refused =
+        http.send(
+            HttpRequest.newBuilder(URI.create(worker.url() + "/v1/events"))
+                .POST(HttpRequest.BodyPublishers.ofString("[]"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(refused.statusCode()).isEqualTo(404);
     assertThat(refused.body()).contains("without the ingest role");
     assertSplitRolesMetricsAndReadiness(gateway, worker, load.acked.get());
     System.out.println("split roles: " + load.summary());
   }
 
-  /** Each node's /metrics shows the series of its roles, and both nodes are ready once caught up. */
-  private void assertSplitRolesMetricsAndReadiness(ServerProcess gateway, ServerProcess worker, long acked) throws Exception {
+  /**
+   * Each node's /metrics shows the series of its roles, and both nodes are ready once caught up.
+   */
+  private void assertSplitRolesMetricsAndReadiness(
+      ServerProcess gateway, ServerProcess worker, long acked) throws Exception {
     String gatewayMetrics = get(gateway.url() + "/metrics").body();
     assertThat(sample(gatewayMetrics, "tally_ingest_events_total")).isGreaterThanOrEqualTo(acked);
     assertThat(sample(gatewayMetrics, "tally_log_append_seconds_count")).isPositive();
-    assertThat(gatewayMetrics).contains("tally_query_cache_requests_total{result=\"hit\"}")
-        .doesNotContain("tally_materializer_lag_records").doesNotContain("tally_processor_lag_events");
-    await().atMost(Duration.ofSeconds(30)).until(() -> {
-      String m = get(worker.url() + "/metrics").body();
-      return sample(m, "tally_materializer_lag_records") == 0 && sample(m, "tally_processor_lag_events{partition=\"0\"}") == 0;
-    });
+    assertThat(gatewayMetrics)
+        .contains("tally_query_cache_requests_total{result=\"hit\"}")
+        .doesNotContain("tally_materializer_lag_records")
+        .doesNotContain("tally_processor_lag_events");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(
+            () -> {
+              String m = get(worker.url() + "/metrics").body();
+              return sample(m, "tally_materializer_lag_records") == 0
+                  && sample(m, "tally_processor_lag_events{partition=\"0\"}") == 0;
+            });
     String workerMetrics = get(worker.url() + "/metrics").body();
     assertThat(sample(workerMetrics, "tally_materializer_errors_total")).isZero();
     assertThat(sample(workerMetrics, "tally_materializer_dead_letters_total")).isZero();
-    assertThat(workerMetrics).contains("tally_dedup_duplicates_total").doesNotContain("tally_ingest_events_total");
+    assertThat(workerMetrics)
+        .contains("tally_dedup_duplicates_total")
+        .doesNotContain("tally_ingest_events_total");
     assertThat(sample(workerMetrics, "tally_flush_seconds_count")).isPositive();
     assertThat(sample(workerMetrics, "tally_flush_seconds_sum")).isPositive();
     assertThat(sample(workerMetrics, "tally_flush_rows_written_total")).isPositive();
-    assertThat(sample(workerMetrics, "tally_processor_lag_seconds{partition=\"0\"}")).isBetween(0.0, 60.0);
+    assertThat(sample(workerMetrics, "tally_processor_lag_seconds{partition=\"0\"}"))
+        .isBetween(0.0, 60.0);
     for (ServerProcess n : List.of(gateway, worker)) {
-      await().atMost(Duration.ofSeconds(30)).until(() -> get(n.url() + "/readyz").statusCode() == 200);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> get(n.url() + "/readyz").statusCode() == 200);
     }
     JsonObject ready = new JsonObject(get(worker.url() + "/readyz").body()).getJsonObject("checks");
     assertThat(ready.fieldNames()).contains("processor", "materializer", "recovery", "lag");
@@ -194,8 +228,9 @@ class ClusterTest {
     await().atMost(Duration.ofMinutes(2)).until(() -> load.acked.get() >= 130_000);
     a.start();
     awaitHealthy(a);
-    await().atMost(Duration.ofSeconds(60)).until(() -> count(a.log(), "took partitions") >= 2
-        && owned(b.log()).size() < PARTITIONS);
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> count(a.log(), "took partitions") >= 2 && owned(b.log()).size() < PARTITIONS);
     load.await(Duration.ofMinutes(3));
     assertExactEverywhere(load, Duration.ofSeconds(120));
     System.out.println("failover: " + load.summary());
@@ -229,19 +264,29 @@ class ClusterTest {
     engines.cassandra().stop();
     long stoppedAt = System.nanoTime();
     long ackedAtStop = load.acked.get();
-    await().atMost(Duration.ofSeconds(60)).until(() -> {
-      JsonObject h = new JsonObject(get(a.url() + "/healthz").body());
-      return !h.getJsonObject("checks").getJsonObject("materializer").getString("state").equals("ok");
-    });
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> {
+              JsonObject h = new JsonObject(get(a.url() + "/healthz").body());
+              return !h.getJsonObject("checks")
+                  .getJsonObject("materializer")
+                  .getString("state")
+                  .equals("ok");
+            });
     JsonObject health = new JsonObject(get(a.url() + "/healthz").body());
     Thread.sleep(Math.max(0, 20_000 - (System.nanoTime() - stoppedAt) / 1_000_000));
-    assertThat(load.acked.get()).as("ingest keeps accepting while Cassandra is down").isGreaterThan(ackedAtStop + 5_000);
+    assertThat(load.acked.get())
+        .as("ingest keeps accepting while Cassandra is down")
+        .isGreaterThan(ackedAtStop + 5_000);
     engines.cassandra().start();
     load.await(Duration.ofMinutes(3));
     assertExactEverywhere(load, Duration.ofSeconds(120));
-    assertThat(health.getJsonObject("checks").getJsonObject("materializer").getString("reason")).contains("Cassandra");
+    assertThat(health.getJsonObject("checks").getJsonObject("materializer").getString("reason"))
+        .contains("Cassandra");
     assertThat(load.status503.get()).isZero();
-    System.out.println("store outage: materializer said " + health.encode() + "; " + load.summary());
+    System.out.println(
+        "store outage: materializer said " + health.encode() + "; " + load.summary());
   }
 
   @Test
@@ -259,14 +304,20 @@ class ClusterTest {
 
   /** Waits until the partitions are split between the two nodes' processors. */
   private static void awaitSplit(ServerProcess a, ServerProcess b) {
-    await().atMost(Duration.ofSeconds(60)).until(() -> {
-      Set<Integer> inA = owned(a.log());
-      Set<Integer> inB = owned(b.log());
-      return !inA.isEmpty() && !inB.isEmpty() && inA.size() + inB.size() == PARTITIONS;
-    });
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> {
+              Set<Integer> inA = owned(a.log());
+              Set<Integer> inB = owned(b.log());
+              return !inA.isEmpty() && !inB.isEmpty() && inA.size() + inB.size() == PARTITIONS;
+            });
   }
 
-  /** The partitions a node's processor owns, replayed from its "took" / "gave up" / "lost" log lines. */
+  /**
+   * The partitions a node's processor owns, replayed from its "took" / "gave up" / "lost" log
+   * lines.
+   */
   static Set<Integer> owned(String log) {
     Set<Integer> owned = new TreeSet<>();
     Matcher m = Pattern.compile("(took|gave up|lost) partitions \\[([0-9, ]*)\\]").matcher(log);

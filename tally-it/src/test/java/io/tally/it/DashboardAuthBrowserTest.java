@@ -31,9 +31,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The dashboard on a server that requires API keys, in headless Chromium: it first asks for a key
  * and shows no numbers, shows the server's refusal of a key without the query scope, and with a
- * query key shows the counts moving as events are posted (with an ingest key). The key stays in
- * the tab's sessionStorage, never in the URL, survives a reload, and "forget key" removes it.
- * Leaves {@code target/dashboard-auth.png} (signed in) and {@code target/dashboard-auth-refused.png}.
+ * query key shows the counts moving as events are posted (with an ingest key). The key stays in the
+ * tab's sessionStorage, never in the URL, survives a reload, and "forget key" removes it. Leaves
+ * {@code target/dashboard-auth.png} (signed in) and {@code target/dashboard-auth-refused.png}.
  */
 class DashboardAuthBrowserTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
@@ -50,9 +50,13 @@ class DashboardAuthBrowserTest {
 
   @BeforeEach
   void start() throws Exception {
-    tally = EmbeddedTally.start(ServerConfig.defaults(dir.resolve("data")).withPort(0)
-        .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200))
-        .withTopK(new TopKConfig(TopKConfig.parseWindows("1h"), TopKConfig.DEFAULT_SKETCH_SIZE)));
+    tally =
+        EmbeddedTally.start(
+            ServerConfig.defaults(dir.resolve("data"))
+                .withPort(0)
+                .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200))
+                .withTopK(
+                    new TopKConfig(TopKConfig.parseWindows("1h"), TopKConfig.DEFAULT_SKETCH_SIZE)));
     // the first admin key from loopback while none exists; from then on every /v1 route needs a key
     String admin = createKey(null, "{\"name\":\"root\",\"scopes\":[\"admin\"]}");
     ingestKey = createKey(admin, "{\"name\":\"producer\",\"scopes\":[\"ingest\"]}");
@@ -89,11 +93,15 @@ class DashboardAuthBrowserTest {
     enterKey(ingestKey, false);
     wait.until(d -> "refused".equals(signin.getDomAttribute("data-state")));
     assertThat(driver.findElement(By.id("signin-error")).getText())
-        .contains("HTTP 403").contains("lacks the query scope");
+        .contains("HTTP 403")
+        .contains("lacks the query scope");
     assertThat(storedKey("sessionStorage")).isNull();
     assertThat(driver.findElement(By.id("accepted")).getDomAttribute("data-value")).isEmpty();
     Path refused = Path.of("target", "dashboard-auth-refused.png");
-    Files.copy(driver.getScreenshotAs(OutputType.FILE).toPath(), refused, StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(
+        driver.getScreenshotAs(OutputType.FILE).toPath(),
+        refused,
+        StandardCopyOption.REPLACE_EXISTING);
 
     // an unknown key: 401 and its reason
     enterKey("tly_sk_000000000000_" + "A".repeat(43), false);
@@ -105,9 +113,13 @@ class DashboardAuthBrowserTest {
     wait.until(d -> !signin.isDisplayed());
     waitForValue("accepted", Long.toString(accepted));
     WebElement chart = driver.findElement(By.id("series-chart"));
-    wait.until(d -> "video:7".equals(chart.getDomAttribute("data-entity")) && "120".equals(chart.getDomAttribute("data-total")));
+    wait.until(
+        d ->
+            "video:7".equals(chart.getDomAttribute("data-entity"))
+                && "120".equals(chart.getDomAttribute("data-total")));
     assertThat(driver.findElement(By.id("key-chip")).isDisplayed()).isTrue();
-    assertThat(driver.findElement(By.id("key-id")).getText()).isEqualTo(queryKey.substring(0, 19) + "_…");
+    assertThat(driver.findElement(By.id("key-id")).getText())
+        .isEqualTo(queryKey.substring(0, 19) + "_…");
     assertThat(storedKey("sessionStorage")).isEqualTo(queryKey);
     assertThat(storedKey("localStorage")).isNull();
     assertThat(driver.getCurrentUrl()).doesNotContain(queryKey.substring(20));
@@ -120,9 +132,13 @@ class DashboardAuthBrowserTest {
     wait.until(d -> "420".equals(chart.getDomAttribute("data-total")));
     assertThat(Long.parseLong(chart.getDomAttribute("data-version"))).isGreaterThan(version);
     wait.until(d -> d.findElements(By.cssSelector("#top tbody tr")).size() == 2);
-    wait.until(d -> Double.parseDouble(d.findElement(By.id("rate")).getDomAttribute("data-value")) > 0);
+    wait.until(
+        d -> Double.parseDouble(d.findElement(By.id("rate")).getDomAttribute("data-value")) > 0);
     Path shot = Path.of("target", "dashboard-auth.png");
-    Files.copy(driver.getScreenshotAs(OutputType.FILE).toPath(), shot, StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(
+        driver.getScreenshotAs(OutputType.FILE).toPath(),
+        shot,
+        StandardCopyOption.REPLACE_EXISTING);
     assertThat(Files.size(shot)).isGreaterThan(10_000);
 
     // a reload in the same tab keeps the key
@@ -151,7 +167,8 @@ class DashboardAuthBrowserTest {
   }
 
   private Object storedKey(String storage) {
-    return ((JavascriptExecutor) driver).executeScript("return window." + storage + ".getItem('tally.queryKey')");
+    return ((JavascriptExecutor) driver)
+        .executeScript("return window." + storage + ".getItem('tally.queryKey')");
   }
 
   private void waitForValue(String id, String value) {
@@ -160,8 +177,10 @@ class DashboardAuthBrowserTest {
 
   /** Makes a key through the admin route ({@code byKey} null: no key yet) and answers its token. */
   private String createKey(String byKey, String body) throws Exception {
-    HttpRequest.Builder r = HttpRequest.newBuilder(URI.create(tally.url() + "/v1/admin/keys"))
-        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder r =
+        HttpRequest.newBuilder(URI.create(tally.url() + "/v1/admin/keys"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
     if (byKey != null) {
       r.header("Authorization", "Bearer " + byKey);
     }
@@ -172,17 +191,31 @@ class DashboardAuthBrowserTest {
     return m.group(1);
   }
 
-  /** Posts {@code n} views of {@code entity}, now, with the ingest key; answers how many were accepted. */
+  /**
+   * Posts {@code n} views of {@code entity}, now, with the ingest key; answers how many were
+   * accepted.
+   */
   private long post(String entity, int n) throws Exception {
     StringBuilder json = new StringBuilder("[");
     long now = System.currentTimeMillis();
     for (int i = 0; i < n; i++) {
-      json.append(i == 0 ? "" : ",").append("{\"id\":\"a").append(nextId++).append("\",\"entity\":\"").append(entity)
-          .append("\",\"type\":\"view\",\"time\":").append(now).append('}');
+      json.append(i == 0 ? "" : ",")
+          .append("{\"id\":\"a")
+          .append(nextId++)
+          .append("\",\"entity\":\"")
+          .append(entity)
+          .append("\",\"type\":\"view\",\"time\":")
+          .append(now)
+          .append('}');
     }
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(tally.url() + "/v1/events"))
-        .header("Content-Type", "application/json").header("Authorization", "Bearer " + ingestKey)
-        .POST(HttpRequest.BodyPublishers.ofString(json.append(']').toString())).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(tally.url() + "/v1/events"))
+                .header("Content-Type", "application/json")
+                .header("Authorization", "Bearer " + ingestKey)
+                .POST(HttpRequest.BodyPublishers.ofString(json.append(']').toString()))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
     assertThat(r.body()).contains("\"rejected\":[]");
     return n;

@@ -54,9 +54,15 @@ class DashboardBrowserTest {
 
   @BeforeEach
   void start() throws IOException {
-    tally = EmbeddedTally.start(ServerConfig.defaults(dir.resolve("data")).withPort(0)
-        .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200))
-        .withTopK(new TopKConfig(TopKConfig.parseWindows("1h,24h"), TopKConfig.DEFAULT_SKETCH_SIZE))); // the page ranks over the first
+    tally =
+        EmbeddedTally.start(
+            ServerConfig.defaults(dir.resolve("data"))
+                .withPort(0)
+                .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200))
+                .withTopK(
+                    new TopKConfig(
+                        TopKConfig.parseWindows("1h,24h"),
+                        TopKConfig.DEFAULT_SKETCH_SIZE))); // the page ranks over the first
     driver = HeadlessChromium.start();
     wait = new WebDriverWait(driver, WAIT, Duration.ofMillis(200));
   }
@@ -76,9 +82,11 @@ class DashboardBrowserTest {
     driver.get(tally.url() + "/");
     waitForAttribute(By.id("status"), "data-state", "ok");
     waitForAttribute(By.id("accepted"), "data-value", "0");
-    assertThat(((JavascriptExecutor) driver).executeScript("return typeof uPlot")).isEqualTo("function");
+    assertThat(((JavascriptExecutor) driver).executeScript("return typeof uPlot"))
+        .isEqualTo("function");
 
-    // the last half hour of a small Zipf-popular catalogue: views, and about one like per eight views
+    // the last half hour of a small Zipf-popular catalogue: views, and about one like per eight
+    // views
     Random random = new Random(42);
     long now = System.currentTimeMillis();
     StringBuilder batch = new StringBuilder();
@@ -96,17 +104,27 @@ class DashboardBrowserTest {
 
     // the big numbers move
     waitForAttribute(By.id("accepted"), "data-value", Long.toString(accepted));
-    wait.until(d -> number(d.findElement(By.id("rate-chart")), "data-max") > 0); // the rate's last two minutes
+    wait.until(
+        d ->
+            number(d.findElement(By.id("rate-chart")), "data-max")
+                > 0); // the rate's last two minutes
     wait.until(d -> number(d.findElement(By.id("lag")), "data-value") == 0);
     waitForAttribute(By.id("freshness"), "data-value", null);
 
     // the top table ranks exactly, and the page charts its first entity until someone picks one
-    assertThat(driver.findElement(By.cssSelector("#top-window button.on")).getText()).isEqualTo("1h");
-    wait.until(d -> topRows(d).size() == 10 && topView.equals(topRows(d).get(0).getDomAttribute("data-entity")));
-    assertThat(topRows(driver).get(0).getDomAttribute("data-estimate")).isEqualTo(views.get(topView).toString());
+    assertThat(driver.findElement(By.cssSelector("#top-window button.on")).getText())
+        .isEqualTo("1h");
+    wait.until(
+        d ->
+            topRows(d).size() == 10
+                && topView.equals(topRows(d).get(0).getDomAttribute("data-entity")));
+    assertThat(topRows(driver).get(0).getDomAttribute("data-estimate"))
+        .isEqualTo(views.get(topView).toString());
     WebElement chart = driver.findElement(By.id("series-chart"));
-    wait.until(d -> topView.equals(chart.getDomAttribute("data-entity"))
-        && views.get(topView).toString().equals(chart.getDomAttribute("data-total")));
+    wait.until(
+        d ->
+            topView.equals(chart.getDomAttribute("data-entity"))
+                && views.get(topView).toString().equals(chart.getDomAttribute("data-total")));
     assertThat(Integer.parseInt(chart.getDomAttribute("data-points"))).isGreaterThanOrEqualTo(30);
 
     // more events: the numbers and the chart change
@@ -122,55 +140,93 @@ class DashboardBrowserTest {
     wait.until(d -> views.get(topView).toString().equals(chart.getDomAttribute("data-total")));
     assertThat(number(chart, "data-version")).isGreaterThan(version);
     // the latest bar holds them, unless a new minute began meanwhile (then the bar before it does)
-    wait.until(d -> number(chart, "data-last-value") >= 250 || !postedMinute.equals(chart.getDomAttribute("data-last-start")));
+    wait.until(
+        d ->
+            number(chart, "data-last-value") >= 250
+                || !postedMinute.equals(chart.getDomAttribute("data-last-start")));
     wait.until(d -> number(d.findElement(By.id("rate-chart")), "data-points") >= 2);
 
     // pick the second entity: its series; then by the hour
-    topRows(driver).stream().filter(r -> secondView.equals(r.getDomAttribute("data-entity"))).findFirst()
-        .orElseThrow().click();
-    wait.until(d -> secondView.equals(chart.getDomAttribute("data-entity"))
-        && views.get(secondView).toString().equals(chart.getDomAttribute("data-total")));
+    topRows(driver).stream()
+        .filter(r -> secondView.equals(r.getDomAttribute("data-entity")))
+        .findFirst()
+        .orElseThrow()
+        .click();
+    wait.until(
+        d ->
+            secondView.equals(chart.getDomAttribute("data-entity"))
+                && views.get(secondView).toString().equals(chart.getDomAttribute("data-total")));
     assertThat(chart.getDomAttribute("data-type")).isEqualTo("view");
     assertThat(driver.findElement(By.id("series-title")).getText()).contains(secondView);
     driver.findElement(By.cssSelector("#granularity button[data-g='hour']")).click();
-    wait.until(d -> "hour".equals(chart.getDomAttribute("data-granularity"))
-        && views.get(secondView).toString().equals(chart.getDomAttribute("data-total")));
+    wait.until(
+        d ->
+            "hour".equals(chart.getDomAttribute("data-granularity"))
+                && views.get(secondView).toString().equals(chart.getDomAttribute("data-total")));
 
     // likes: switch the top table's type, pick its leader
     WebElement topType = driver.findElement(By.id("top-type"));
     topType.clear();
     topType.sendKeys("like", Keys.TAB);
     String topLike = top(likes, 0);
-    wait.until(d -> "like".equals(d.findElement(By.id("top")).getDomAttribute("data-type"))
-        && !topRows(d).isEmpty() && topLike.equals(topRows(d).get(0).getDomAttribute("data-entity")));
+    wait.until(
+        d ->
+            "like".equals(d.findElement(By.id("top")).getDomAttribute("data-type"))
+                && !topRows(d).isEmpty()
+                && topLike.equals(topRows(d).get(0).getDomAttribute("data-entity")));
     topRows(driver).get(0).click();
-    wait.until(d -> topLike.equals(chart.getDomAttribute("data-entity")) && "like".equals(chart.getDomAttribute("data-type"))
-        && likes.get(topLike).toString().equals(chart.getDomAttribute("data-total")));
+    wait.until(
+        d ->
+            topLike.equals(chart.getDomAttribute("data-entity"))
+                && "like".equals(chart.getDomAttribute("data-type"))
+                && likes.get(topLike).toString().equals(chart.getDomAttribute("data-total")));
 
     // back to views by the minute for the picture
     topType.clear();
     topType.sendKeys("view", Keys.TAB);
-    wait.until(d -> "view".equals(d.findElement(By.id("top")).getDomAttribute("data-type")) && topRows(d).size() == 10);
+    wait.until(
+        d ->
+            "view".equals(d.findElement(By.id("top")).getDomAttribute("data-type"))
+                && topRows(d).size() == 10);
     topRows(driver).get(0).click();
     driver.findElement(By.cssSelector("#granularity button[data-g='minute']")).click();
-    wait.until(d -> topView.equals(chart.getDomAttribute("data-entity")) && "minute".equals(chart.getDomAttribute("data-granularity"))
-        && views.get(topView).toString().equals(chart.getDomAttribute("data-total")));
+    wait.until(
+        d ->
+            topView.equals(chart.getDomAttribute("data-entity"))
+                && "minute".equals(chart.getDomAttribute("data-granularity"))
+                && views.get(topView).toString().equals(chart.getDomAttribute("data-total")));
     Path shot = Path.of("target", "dashboard.png");
-    Files.copy(driver.getScreenshotAs(OutputType.FILE).toPath(), shot, StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(
+        driver.getScreenshotAs(OutputType.FILE).toPath(),
+        shot,
+        StandardCopyOption.REPLACE_EXISTING);
     assertThat(Files.size(shot)).isGreaterThan(10_000);
   }
 
   private void add(StringBuilder batch, String entity, String type, long time) {
-    batch.append(batch.length() == 0 ? "" : ",").append("{\"id\":\"b").append(nextId++).append("\",\"entity\":\"")
-        .append(entity).append("\",\"type\":\"").append(type).append("\",\"time\":").append(time).append('}');
+    batch
+        .append(batch.length() == 0 ? "" : ",")
+        .append("{\"id\":\"b")
+        .append(nextId++)
+        .append("\",\"entity\":\"")
+        .append(entity)
+        .append("\",\"type\":\"")
+        .append(type)
+        .append("\",\"time\":")
+        .append(time)
+        .append('}');
     (type.equals("view") ? views : likes).merge(entity, 1L, Long::sum);
   }
 
   /** Posts the events (a JSON array) and answers how many were accepted. */
   private long post(StringBuilder events) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(tally.url() + "/v1/events"))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString("[" + events + "]")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(tally.url() + "/v1/events"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("[" + events + "]"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
     assertThat(r.body()).contains("\"rejected\":[]");
     return events.chars().filter(c -> c == '{').count();
@@ -179,8 +235,14 @@ class DashboardBrowserTest {
   /** The entity ranked {@code rank} (from 0) by count, ties by name, as Top-K ranks them. */
   private static String top(Map<String, Long> counts, int rank) {
     return counts.entrySet().stream()
-        .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
-        .skip(rank).findFirst().orElseThrow().getKey();
+        .sorted(
+            Map.Entry.<String, Long>comparingByValue()
+                .reversed()
+                .thenComparing(Map.Entry.comparingByKey()))
+        .skip(rank)
+        .findFirst()
+        .orElseThrow()
+        .getKey();
   }
 
   private static List<WebElement> topRows(WebDriver d) {
@@ -194,9 +256,10 @@ class DashboardBrowserTest {
 
   /** Waits until {@code attribute} equals {@code value}, or (value null) until it is non-empty. */
   private void waitForAttribute(By by, String attribute, String value) {
-    wait.until(d -> {
-      String v = d.findElement(by).getDomAttribute(attribute);
-      return value == null ? v != null && !v.isEmpty() : value.equals(v);
-    });
+    wait.until(
+        d -> {
+          String v = d.findElement(by).getDomAttribute(attribute);
+          return value == null ? v != null && !v.isEmpty() : value.equals(v);
+        });
   }
 }

@@ -22,13 +22,28 @@ final class HeadlessChromium {
   /** A new browser with a 1440×1040 window; the caller quits it. */
   static ChromeDriver start() throws IOException {
     System.setProperty("webdriver.chrome.driver", CHROMEDRIVER);
-    Path profile = Files.createDirectories(Path.of("target", "chrome-profile-" + UUID.randomUUID()));
-    ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM).addArguments(
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--window-size=1440,1040", "--user-data-dir=" + profile.toAbsolutePath());
-    ChromeDriverService service = new ChromeDriverService.Builder()
-        .usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
+    Path profile =
+        Files.createDirectories(Path.of("target", "chrome-profile-" + UUID.randomUUID()));
+    ChromeOptions options =
+        new ChromeOptions()
+            .setBinary(CHROMIUM)
+            .addArguments(
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=1440,1040",
+                "--user-data-dir=" + profile.toAbsolutePath());
+    ChromeDriverService service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(new File(CHROMEDRIVER))
+            .usingAnyFreePort()
+            .build();
     return new ChromeDriver(service, options);
   }
 }

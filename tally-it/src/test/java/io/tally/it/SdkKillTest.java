@@ -25,10 +25,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The Java SDK's promise, end to end: the server is SIGKILLed (not stopped) three times while
- * four threads send through one {@link TallyClient}, and restarted on the same data dir and port.
- * Every send future must complete normally (the client retried the batches the kills cut off, with
- * the same ids), and every entity's total must equal exactly what was sent: nothing lost, nothing
+ * The Java SDK's promise, end to end: the server is SIGKILLed (not stopped) three times while four
+ * threads send through one {@link TallyClient}, and restarted on the same data dir and port. Every
+ * send future must complete normally (the client retried the batches the kills cut off, with the
+ * same ids), and every entity's total must equal exactly what was sent: nothing lost, nothing
  * counted twice.
  */
 class SdkKillTest {
@@ -46,43 +46,52 @@ class SdkKillTest {
     ServerProcess server = ServerProcess.embedded("sdk", dir, "--partitions", "4");
     AtomicLong retries = new AtomicLong();
     AtomicLongArray sent = new AtomicLongArray(ENTITIES);
-    List<CompletableFuture<String>> futures = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<CompletableFuture<String>> futures =
+        java.util.Collections.synchronizedList(new ArrayList<>());
     AtomicInteger killsWithSendsPending = new AtomicInteger();
     AtomicLong pending = new AtomicLong(); // sent, not yet acknowledged
     try (server) {
       server.start();
       awaitHealthy(server);
-      try (TallyClient tally = TallyClient.builder()
-          .baseUrls(server.url())
-          .connectTimeout(Duration.ofSeconds(1))
-          .requestTimeout(Duration.ofSeconds(5))
-          .linger(Duration.ofMillis(5))
-          .maxBatchEvents(200)
-          .buffer(20_000, BufferFullPolicy.BLOCK)
-          .blockTimeout(Duration.ofMinutes(2))
-          .retry(60, Duration.ofMillis(50), Duration.ofSeconds(1))
-          .listener(new ClientListener() {
-            @Override
-            public void onRetry(int attempt, Duration wait, Throwable cause) {
-              retries.incrementAndGet();
-            }
-          })
-          .build()) {
+      try (TallyClient tally =
+          TallyClient.builder()
+              .baseUrls(server.url())
+              .connectTimeout(Duration.ofSeconds(1))
+              .requestTimeout(Duration.ofSeconds(5))
+              .linger(Duration.ofMillis(5))
+              .maxBatchEvents(200)
+              .buffer(20_000, BufferFullPolicy.BLOCK)
+              .blockTimeout(Duration.ofMinutes(2))
+              .retry(60, Duration.ofMillis(50), Duration.ofSeconds(1))
+              .listener(
+                  new ClientListener() {
+                    @Override
+                    public void onRetry(int attempt, Duration wait, Throwable cause) {
+                      retries.incrementAndGet();
+                    }
+                  })
+              .build()) {
         List<Thread> senders = new ArrayList<>();
         for (int s = 0; s < SENDERS; s++) {
           int sender = s;
-          Thread t = new Thread(() -> {
-            Random r = new Random(sender);
-            for (int n = 0; n < EVENTS_PER_SENDER; n++) {
-              int e = r.nextInt(ENTITIES);
-              pending.incrementAndGet();
-              futures.add(tally.send("video:" + e, "view").whenComplete((id, err) -> pending.decrementAndGet()));
-              sent.incrementAndGet(e);
-              if (n % 500 == 0) {
-                sleep(10); // spread the sends over the kills
-              }
-            }
-          }, "sender-" + s);
+          Thread t =
+              new Thread(
+                  () -> {
+                    Random r = new Random(sender);
+                    for (int n = 0; n < EVENTS_PER_SENDER; n++) {
+                      int e = r.nextInt(ENTITIES);
+                      pending.incrementAndGet();
+                      futures.add(
+                          tally
+                              .send("video:" + e, "view")
+                              .whenComplete((id, err) -> pending.decrementAndGet()));
+                      sent.incrementAndGet(e);
+                      if (n % 500 == 0) {
+                        sleep(10); // spread the sends over the kills
+                      }
+                    }
+                  },
+                  "sender-" + s);
           t.start();
           senders.add(t);
         }
@@ -101,9 +110,12 @@ class SdkKillTest {
         }
         List<CompletableFuture<String>> all = List.copyOf(futures);
         CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(3, TimeUnit.MINUTES);
-        assertThat(all).as("every send acknowledged").allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
+        assertThat(all)
+            .as("every send acknowledged")
+            .allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
         assertThat(all.stream().map(CompletableFuture::join).distinct().count())
-            .as("one id per event").isEqualTo((long) SENDERS * EVENTS_PER_SENDER);
+            .as("one id per event")
+            .isEqualTo((long) SENDERS * EVENTS_PER_SENDER);
 
         awaitHealthy(server);
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
@@ -112,7 +124,9 @@ class SdkKillTest {
           wrong = new ArrayList<>();
           for (int e = 0; e < ENTITIES; e++) {
             Total t = tally.total("video:" + e, "view").get(30, TimeUnit.SECONDS);
-            assertThat(t.count()).as("video:%d is never over-counted", e).isLessThanOrEqualTo(sent.get(e));
+            assertThat(t.count())
+                .as("video:%d is never over-counted", e)
+                .isLessThanOrEqualTo(sent.get(e));
             if (t.count() != sent.get(e)) {
               wrong.add("video:" + e + " " + t.count() + " of " + sent.get(e));
             }
@@ -121,7 +135,9 @@ class SdkKillTest {
             Thread.sleep(200); // the backlog left by the last kill is still being counted
           }
         } while (!wrong.isEmpty() && System.nanoTime() < deadline);
-        assertThat(wrong).as("every total exact after %d kills (%d retries)", KILLS, retries.get()).isEmpty();
+        assertThat(wrong)
+            .as("every total exact after %d kills (%d retries)", KILLS, retries.get())
+            .isEmpty();
       }
     }
     assertThat(killsWithSendsPending.get()).as("kills that cut off sends").isPositive();
@@ -133,8 +149,12 @@ class SdkKillTest {
     while (true) {
       assertThat(server.alive()).as("server running; its log:%n%s", server.log()).isTrue();
       try {
-        HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(server.url() + "/healthz"))
-            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+        HttpResponse<Void> r =
+            http.send(
+                HttpRequest.newBuilder(URI.create(server.url() + "/healthz"))
+                    .timeout(Duration.ofSeconds(2))
+                    .build(),
+                HttpResponse.BodyHandlers.discarding());
         if (r.statusCode() == 200) {
           return;
         }

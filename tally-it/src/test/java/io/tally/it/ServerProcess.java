@@ -13,14 +13,16 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One Tally server as a child process of the test, from the built jar: a cluster node ({@code
- * serve --mode cluster} against the test run's Kafka and Cassandra; its attributes replica in
- * {@code <dir>/<name>-data}) or an embedded server ({@link #embedded}; its data dir {@code
+ * One Tally server as a child process of the test, from the built jar: a cluster node ({@code serve
+ * --mode cluster} against the test run's Kafka and Cassandra; its attributes replica in {@code
+ * <dir>/<name>-data}) or an embedded server ({@link #embedded}; its data dir {@code
  * <dir>/<name>-data}). Its output goes to {@code <dir>/<name>.log}. It can be killed with SIGKILL,
  * paused with SIGSTOP and resumed, and started again on the same port and data.
  */
 final class ServerProcess implements AutoCloseable {
-  static final Path JAR = Path.of("..").toAbsolutePath().normalize().resolve("tally-cli/target/tally.jar");
+  static final Path JAR =
+      Path.of("..").toAbsolutePath().normalize().resolve("tally-cli/target/tally.jar");
+
   /** How soon a dead or paused node's partitions move (its consumer group session timeout). */
   static final int SESSION_TIMEOUT_MILLIS = 6_000;
 
@@ -30,19 +32,35 @@ final class ServerProcess implements AutoCloseable {
   private final List<String> command;
   private Process process;
 
-  /** A cluster node named {@code name}, on its own topics ({@code run.}) and keyspace ({@code run}). */
-  ServerProcess(String name, Path dir, LocalEngines engines, String run, int partitions, String... extraArgs)
+  /**
+   * A cluster node named {@code name}, on its own topics ({@code run.}) and keyspace ({@code run}).
+   */
+  ServerProcess(
+      String name, Path dir, LocalEngines engines, String run, int partitions, String... extraArgs)
       throws IOException {
     this(name, dir, freePort());
-    command.addAll(List.of("--mode", "cluster",
-        "--kafka", engines.kafka().bootstrapServers(),
-        "--cassandra", engines.cassandra().contactPoint().getHostString() + ":" + engines.cassandra().contactPoint().getPort(),
-        "--topic-prefix", run + ".",
-        "--keyspace", run,
-        "--partitions", Integer.toString(partitions),
-        "--node-id", name,
-        "--data-dir", dir.resolve(name + "-data").toString(),
-        "--session-timeout-ms", Integer.toString(SESSION_TIMEOUT_MILLIS)));
+    command.addAll(
+        List.of(
+            "--mode",
+            "cluster",
+            "--kafka",
+            engines.kafka().bootstrapServers(),
+            "--cassandra",
+            engines.cassandra().contactPoint().getHostString()
+                + ":"
+                + engines.cassandra().contactPoint().getPort(),
+            "--topic-prefix",
+            run + ".",
+            "--keyspace",
+            run,
+            "--partitions",
+            Integer.toString(partitions),
+            "--node-id",
+            name,
+            "--data-dir",
+            dir.resolve(name + "-data").toString(),
+            "--session-timeout-ms",
+            Integer.toString(SESSION_TIMEOUT_MILLIS)));
     command.addAll(List.of(extraArgs));
   }
 
@@ -51,7 +69,16 @@ final class ServerProcess implements AutoCloseable {
     this.port = port;
     this.log = dir.resolve(name + ".log");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    command = new ArrayList<>(List.of(java, "-Xmx768m", "-jar", JAR.toString(), "serve", "--port", Integer.toString(port)));
+    command =
+        new ArrayList<>(
+            List.of(
+                java,
+                "-Xmx768m",
+                "-jar",
+                JAR.toString(),
+                "serve",
+                "--port",
+                Integer.toString(port)));
   }
 
   /** An embedded server (RocksDB in {@code <dir>/<name>-data}) on a free port. */
@@ -63,13 +90,19 @@ final class ServerProcess implements AutoCloseable {
   }
 
   void start() throws IOException {
-    assertThat(JAR).as("the runnable jar, which mvn verify builds before this module").isRegularFile();
-    Files.writeString(log, "==== test: start " + name + " ====\n", StandardOpenOption.CREATE,
+    assertThat(JAR)
+        .as("the runnable jar, which mvn verify builds before this module")
+        .isRegularFile();
+    Files.writeString(
+        log,
+        "==== test: start " + name + " ====\n",
+        StandardOpenOption.CREATE,
         StandardOpenOption.APPEND);
-    process = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .start();
+    process =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
   }
 
   String url() {
@@ -94,7 +127,8 @@ final class ServerProcess implements AutoCloseable {
   }
 
   private void signal(String sig) throws Exception {
-    Process kill = new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid())).inheritIO().start();
+    Process kill =
+        new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid())).inheritIO().start();
     assertThat(kill.waitFor()).isZero();
   }
 

@@ -4,9 +4,9 @@ import io.tally.core.store.Checkpoint;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 
 /**
- * A {@link Checkpoint} as Kafka keeps it: the committed offset is the next offset, and the
- * offset's metadata string carries the rest ({@code v1;<lastAppendTime>;<asOf>}), committed in
- * the same transaction as the deltas.
+ * A {@link Checkpoint} as Kafka keeps it: the committed offset is the next offset, and the offset's
+ * metadata string carries the rest ({@code v1;<lastAppendTime>;<asOf>}), committed in the same
+ * transaction as the deltas.
  */
 final class CheckpointMetadata {
   private static final String PREFIX = "v1;";
@@ -27,7 +27,8 @@ final class CheckpointMetadata {
       String[] parts = m.substring(PREFIX.length()).split(";");
       if (parts.length == 2) {
         try {
-          return new Checkpoint(partition, committed.offset(), Long.parseLong(parts[0]), Long.parseLong(parts[1]));
+          return new Checkpoint(
+              partition, committed.offset(), Long.parseLong(parts[0]), Long.parseLong(parts[1]));
         } catch (NumberFormatException e) {
           // fall through: treat as a checkpoint without dedup history
         }

@@ -19,11 +19,11 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Cluster mode's {@link AttributePublisher}: a change is a record of the compacted attributes
- * topic — key the entity (UTF-8), value its attributes as {@link AttributesJson}, or a tombstone
- * (null value) for a delete — produced with {@code acks=all}. The returned future completes when
- * the record is acknowledged <em>and</em> this node's {@link KafkaAttributeReplica} has applied
- * it, so a read on this node sees it; other nodes' replicas apply it moments later.
+ * Cluster mode's {@link AttributePublisher}: a change is a record of the compacted attributes topic
+ * — key the entity (UTF-8), value its attributes as {@link AttributesJson}, or a tombstone (null
+ * value) for a delete — produced with {@code acks=all}. The returned future completes when the
+ * record is acknowledged <em>and</em> this node's {@link KafkaAttributeReplica} has applied it, so
+ * a read on this node sees it; other nodes' replicas apply it moments later.
  *
  * <p>Thread-safe.
  */
@@ -57,29 +57,45 @@ public final class KafkaAttributePublisher implements AttributePublisher, AutoCl
   private CompletableFuture<Void> publish(String entity, byte[] value) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     ProducerRecord<byte[], byte[]> record =
-        new ProducerRecord<>(settings.attributesTopic(), entity.getBytes(StandardCharsets.UTF_8), value);
+        new ProducerRecord<>(
+            settings.attributesTopic(), entity.getBytes(StandardCharsets.UTF_8), value);
     try {
-      producer.send(record, (metadata, failure) -> {
-        if (failure != null) {
-          done.completeExceptionally(new TallyException("writing to " + settings.attributesTopic() + " failed: "
-              + failure.getMessage(), failure));
-          return;
-        }
-        replica.whenApplied(metadata.partition(), metadata.offset())
-            .orTimeout(VISIBLE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
-            .whenComplete((ok, e) -> {
-              if (e == null) {
-                done.complete(null);
-              } else {
-                done.completeExceptionally(new TallyException("the change is in " + settings.attributesTopic()
-                    + " but this node has not read it back" + (e instanceof TimeoutException ? " in time" : ": " + e)
-                    + "; repeating the request is safe", e));
-              }
-            });
-      });
+      producer.send(
+          record,
+          (metadata, failure) -> {
+            if (failure != null) {
+              done.completeExceptionally(
+                  new TallyException(
+                      "writing to "
+                          + settings.attributesTopic()
+                          + " failed: "
+                          + failure.getMessage(),
+                      failure));
+              return;
+            }
+            replica
+                .whenApplied(metadata.partition(), metadata.offset())
+                .orTimeout(VISIBLE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                .whenComplete(
+                    (ok, e) -> {
+                      if (e == null) {
+                        done.complete(null);
+                      } else {
+                        done.completeExceptionally(
+                            new TallyException(
+                                "the change is in "
+                                    + settings.attributesTopic()
+                                    + " but this node has not read it back"
+                                    + (e instanceof TimeoutException ? " in time" : ": " + e)
+                                    + "; repeating the request is safe",
+                                e));
+                      }
+                    });
+          });
     } catch (KafkaException e) {
-      done.completeExceptionally(new TallyException("writing to " + settings.attributesTopic() + " failed: "
-          + e.getMessage(), e));
+      done.completeExceptionally(
+          new TallyException(
+              "writing to " + settings.attributesTopic() + " failed: " + e.getMessage(), e));
     }
     return done;
   }

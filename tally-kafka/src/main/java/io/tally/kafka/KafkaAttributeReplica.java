@@ -42,8 +42,8 @@ import org.slf4j.LoggerFactory;
  * tombstone (null value) deletes them. Rebuilding rather than resuming means a delete whose
  * tombstone compaction has already removed cannot linger in the replica.
  *
- * <p>Records it cannot read (not attributes JSON) are logged and skipped: the topic is only
- * written by {@link KafkaAttributePublisher}, which validated them.
+ * <p>Records it cannot read (not attributes JSON) are logged and skipped: the topic is only written
+ * by {@link KafkaAttributePublisher}, which validated them.
  *
  * <p>Runs on its own thread; every other method may be called from any thread.
  */
@@ -58,8 +58,10 @@ public final class KafkaAttributeReplica implements AutoCloseable {
   private final Thread thread;
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private final CountDownLatch stopped = new CountDownLatch(1);
+
   /** Per partition of the topic, the next offset to apply: everything before it is applied. */
   private final Map<Integer, Long> applied = new ConcurrentHashMap<>();
+
   private final List<Waiter> waiters = new ArrayList<>();
   private volatile boolean running = true;
   private volatile ProcessorHealth health = ProcessorHealth.OK;
@@ -79,7 +81,8 @@ public final class KafkaAttributeReplica implements AutoCloseable {
   }
 
   private Properties consumerProperties() {
-    Properties p = KafkaEventLog.readerProperties(settings, "tally-attributes-" + settings.nodeId());
+    Properties p =
+        KafkaEventLog.readerProperties(settings, "tally-attributes-" + settings.nodeId());
     p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
     return p;
   }
@@ -88,11 +91,15 @@ public final class KafkaAttributeReplica implements AutoCloseable {
     long backoffMillis = 100;
     try {
       store.clear();
-      consumer = new KafkaConsumer<>(consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      consumer =
+          new KafkaConsumer<>(
+              consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
       List<TopicPartition> tps = assignAll();
       Map<TopicPartition, Long> startEnd = consumer.endOffsets(tps);
-      LOG.info("attributes replica: reading {} from the beginning ({} records at most)",
-          settings.attributesTopic(), startEnd.values().stream().mapToLong(Long::longValue).sum());
+      LOG.info(
+          "attributes replica: reading {} from the beginning ({} records at most)",
+          settings.attributesTopic(),
+          startEnd.values().stream().mapToLong(Long::longValue).sum());
       while (running) {
         try {
           for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
@@ -114,8 +121,9 @@ public final class KafkaAttributeReplica implements AutoCloseable {
           LOG.info("attributes replica recovered");
           health = ProcessorHealth.OK;
         }
-        if (caughtUp.getCount() > 0 && startEnd.entrySet().stream()
-            .allMatch(e -> applied.getOrDefault(e.getKey().partition(), 0L) >= e.getValue())) {
+        if (caughtUp.getCount() > 0
+            && startEnd.entrySet().stream()
+                .allMatch(e -> applied.getOrDefault(e.getKey().partition(), 0L) >= e.getValue())) {
           LOG.info("attributes replica caught up with {}", settings.attributesTopic());
           caughtUp.countDown();
         }
@@ -126,7 +134,9 @@ public final class KafkaAttributeReplica implements AutoCloseable {
     } catch (WakeupException | InterruptException e) {
       // closed while starting
     } catch (RuntimeException | Error e) {
-      health = ProcessorHealth.failing("attributes replica stopped: " + e, System.currentTimeMillis(), Long.MAX_VALUE);
+      health =
+          ProcessorHealth.failing(
+              "attributes replica stopped: " + e, System.currentTimeMillis(), Long.MAX_VALUE);
       LOG.error("the attributes replica stopped", e);
     } finally {
       failWaiters();
@@ -146,7 +156,8 @@ public final class KafkaAttributeReplica implements AutoCloseable {
     if (infos == null || infos.isEmpty()) {
       throw new TallyException("topic " + settings.attributesTopic() + " does not exist");
     }
-    List<TopicPartition> tps = infos.stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+    List<TopicPartition> tps =
+        infos.stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
     consumer.assign(tps);
     consumer.seekToBeginning(tps);
     return tps;
@@ -174,13 +185,19 @@ public final class KafkaAttributeReplica implements AutoCloseable {
 
   private void skip(ConsumerRecord<byte[], byte[]> r, String why) {
     if (Long.bitCount(++skipped) == 1) {
-      LOG.error("attributes topic partition {} offset {}: skipping a record that is not attributes ({} so far): {}",
-          r.partition(), r.offset(), skipped, why);
+      LOG.error(
+          "attributes topic partition {} offset {}: skipping a record that is not attributes ({} so far): {}",
+          r.partition(),
+          r.offset(),
+          skipped,
+          why);
     }
   }
 
   private void noteFailure(RuntimeException e) {
-    health = health.afterFailure("reading the attributes topic failed: " + e.getMessage(), System.currentTimeMillis());
+    health =
+        health.afterFailure(
+            "reading the attributes topic failed: " + e.getMessage(), System.currentTimeMillis());
     if (Long.bitCount(health.consecutiveFailures()) == 1) {
       LOG.warn("attributes replica (attempt {}): {}", health.consecutiveFailures(), e.toString());
     }
@@ -219,7 +236,9 @@ public final class KafkaAttributeReplica implements AutoCloseable {
   private void failWaiters() {
     synchronized (waiters) {
       ended = true;
-      waiters.forEach(w -> w.done().completeExceptionally(new TallyException("the attributes replica stopped")));
+      waiters.forEach(
+          w ->
+              w.done().completeExceptionally(new TallyException("the attributes replica stopped")));
       waiters.clear();
     }
   }

@@ -40,17 +40,19 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * record itself (murmur3 of the entity, DESIGN.md invariant 4), the producer is idempotent with
  * {@code acks=all} and lz4, and the broker stamps each record with its append time.
  *
- * <p>An append completes when Kafka acknowledged every record (replicated to the in-sync
- * replicas); it fails within the delivery timeout when the brokers are away, which ingest turns
- * into a retriable 503. Reads go through a private consumer with no group (assign and seek), used
- * to rebuild dedup windows and by tools; they are serialized.
+ * <p>An append completes when Kafka acknowledged every record (replicated to the in-sync replicas);
+ * it fails within the delivery timeout when the brokers are away, which ingest turns into a
+ * retriable 503. Reads go through a private consumer with no group (assign and seek), used to
+ * rebuild dedup windows and by tools; they are serialized.
  *
  * <p>Thread-safe.
  */
 public final class KafkaEventLog implements EventLog {
   /** An append fails after this long without an acknowledgement. */
   static final int DELIVERY_TIMEOUT_MILLIS = 15_000;
+
   private static final int REQUEST_TIMEOUT_MILLIS = 5_000;
+
   /**
    * How far behind the moment the end offsets were fetched {@link LogHead#completeBeforeMillis()}
    * is placed: a record stamped just before the fetch may not yet be below the high watermark.
@@ -67,9 +69,14 @@ public final class KafkaEventLog implements EventLog {
     this.settings = requireNonNull(settings, "settings");
     this.clock = requireNonNull(clock, "clock");
     Topics.ensure(settings);
-    producer = new KafkaProducer<>(producerProperties(settings), new ByteArraySerializer(), new ByteArraySerializer());
-    reader = new KafkaConsumer<>(readerProperties(settings, "tally-log-reader-" + settings.nodeId()),
-        new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    producer =
+        new KafkaProducer<>(
+            producerProperties(settings), new ByteArraySerializer(), new ByteArraySerializer());
+    reader =
+        new KafkaConsumer<>(
+            readerProperties(settings, "tally-log-reader-" + settings.nodeId()),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer());
     admin = Admin.create(Topics.adminProperties(settings));
   }
 
@@ -117,7 +124,10 @@ public final class KafkaEventLog implements EventLog {
   public CompletableFuture<Void> append(EventBatch batch) {
     if (batch.partitions() != settings.partitions()) {
       throw new IllegalArgumentException(
-          "batch built for " + batch.partitions() + " partitions, the log has " + settings.partitions());
+          "batch built for "
+              + batch.partitions()
+              + " partitions, the log has "
+              + settings.partitions());
     }
     CompletableFuture<Void> done = new CompletableFuture<>();
     AtomicInteger outstanding = new AtomicInteger(batch.size());
@@ -128,18 +138,23 @@ public final class KafkaEventLog implements EventLog {
     try {
       for (int p = 0; p < batch.partitions(); p++) {
         for (Event e : batch.events(p)) {
-          producer.send(new ProducerRecord<>(settings.eventsTopic(), p, null, null, encode(e)), (meta, err) -> {
-            if (err != null) {
-              done.completeExceptionally(new TallyException("Kafka did not acknowledge an event: " + err.getMessage(), err));
-            } else if (outstanding.decrementAndGet() == 0) {
-              done.complete(null);
-            }
-          });
+          producer.send(
+              new ProducerRecord<>(settings.eventsTopic(), p, null, null, encode(e)),
+              (meta, err) -> {
+                if (err != null) {
+                  done.completeExceptionally(
+                      new TallyException(
+                          "Kafka did not acknowledge an event: " + err.getMessage(), err));
+                } else if (outstanding.decrementAndGet() == 0) {
+                  done.complete(null);
+                }
+              });
         }
       }
     } catch (KafkaException e) {
       // the buffer stayed full for max.block.ms (brokers away): fail, the client retries
-      done.completeExceptionally(new TallyException("Kafka is not accepting events: " + e.getMessage(), e));
+      done.completeExceptionally(
+          new TallyException("Kafka is not accepting events: " + e.getMessage(), e));
     }
     return done;
   }
@@ -176,7 +191,8 @@ public final class KafkaEventLog implements EventLog {
       }
     }
     if (out.isEmpty() && reader.position(tp) < end) {
-      throw new TallyException("reading partition " + partition + " of " + settings.eventsTopic() + " timed out");
+      throw new TallyException(
+          "reading partition " + partition + " of " + settings.eventsTopic() + " timed out");
     }
     return out;
   }
@@ -196,15 +212,18 @@ public final class KafkaEventLog implements EventLog {
   @Override
   public synchronized long offsetForTime(int partition, long appendTimeMillis) {
     TopicPartition tp = partition(partition);
-    OffsetAndTimestamp found = reader.offsetsForTimes(Map.of(tp, Math.max(0, appendTimeMillis))).get(tp);
+    OffsetAndTimestamp found =
+        reader.offsetsForTimes(Map.of(tp, Math.max(0, appendTimeMillis))).get(tp);
     return found != null ? found.offset() : endOffset(tp);
   }
 
   @Override
   public void deleteBefore(int partition, long offset) {
     try {
-      admin.deleteRecords(Map.of(partition(partition), RecordsToDelete.beforeOffset(offset)))
-          .all().get(30, TimeUnit.SECONDS);
+      admin
+          .deleteRecords(Map.of(partition(partition), RecordsToDelete.beforeOffset(offset)))
+          .all()
+          .get(30, TimeUnit.SECONDS);
     } catch (ExecutionException | TimeoutException e) {
       throw new TallyException("deleting records of partition " + partition + " failed: " + e, e);
     } catch (InterruptedException e) {

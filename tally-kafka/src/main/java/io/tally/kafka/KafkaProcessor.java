@@ -59,19 +59,19 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>Assign: for each partition it is given, read the committed offset and its metadata (the
- *       {@link Checkpoint}), rebuild the dedup window from the log span before it
- *       ({@link DedupRebuild}, via {@code offsetsForTimes}), and seek there.
+ *       {@link Checkpoint}), rebuild the dedup window from the log span before it ({@link
+ *       DedupRebuild}, via {@code offsetsForTimes}), and seek there.
  *   <li>Consume: drop ids already sighted in the window, aggregate the rest under their entities
  *       and the entities they derive (shared {@link Enrichment} and {@link DeltaAggregator}).
- *   <li>Flush (every flush interval, or earlier when the aggregator is full): one transaction
- *       holds the deltas of every owned partition p (its entities' rows and its shards of derived
- *       entities, {@link DerivedEntities#writerPartition}), sent to partition p of {@code <prefix>deltas}
- *       in chunks whose last carries p's checkpoint, and the consumed offsets with their
- *       checkpoint metadata, committed with the group's metadata. Either all of it is visible to
- *       read_committed consumers or none of it is.
+ *   <li>Flush (every flush interval, or earlier when the aggregator is full): one transaction holds
+ *       the deltas of every owned partition p (its entities' rows and its shards of derived
+ *       entities, {@link DerivedEntities#writerPartition}), sent to partition p of {@code
+ *       <prefix>deltas} in chunks whose last carries p's checkpoint, and the consumed offsets with
+ *       their checkpoint metadata, committed with the group's metadata. Either all of it is visible
+ *       to read_committed consumers or none of it is.
  *   <li>Revoke: flush before giving partitions up. Lost (session expired, e.g. a paused process):
- *       nothing may be committed; the transaction is aborted and every partition's state is
- *       thrown away and rebuilt from its committed checkpoint, since a new owner may already have
+ *       nothing may be committed; the transaction is aborted and every partition's state is thrown
+ *       away and rebuilt from its committed checkpoint, since a new owner may already have
  *       processed past it. A zombie's commit is refused by the group coordinator (stale
  *       generation), so it can never make a count wrong.
  *   <li>Any failed flush: abort, and rebuild every owned partition from its committed checkpoint.
@@ -84,8 +84,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class KafkaProcessor implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaProcessor.class);
+
   /** Deltas per record of the deltas topic (a row is at most ~600 bytes; records stay < 1 MB). */
   static final int DELTAS_PER_RECORD = 1_000;
+
   private static final int TRANSACTION_TIMEOUT_MILLIS = 20_000;
 
   private final KafkaSettings settings;
@@ -97,8 +99,10 @@ public final class KafkaProcessor implements AutoCloseable {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final Map<Integer, State> owned = new HashMap<>();
   private final Map<Integer, Long> lags = new ConcurrentHashMap<>();
+
   /** Per owned partition, the as-of time of its last committed checkpoint (for metrics). */
   private final Map<Integer, Long> committedAsOf = new ConcurrentHashMap<>();
+
   private final LongAdder flushes = new LongAdder();
   private final LongAdder flushNanos = new LongAdder();
   private final LongAdder flushRows = new LongAdder();
@@ -140,8 +144,11 @@ public final class KafkaProcessor implements AutoCloseable {
     this(settings, log, config, Enrichment.NONE);
   }
 
-  /** @param enrichment how events also count under derived entities */
-  public KafkaProcessor(KafkaSettings settings, KafkaEventLog log, ProcessorConfig config, Enrichment enrichment) {
+  /**
+   * @param enrichment how events also count under derived entities
+   */
+  public KafkaProcessor(
+      KafkaSettings settings, KafkaEventLog log, ProcessorConfig config, Enrichment enrichment) {
     this.enrichment = requireNonNull(enrichment, "enrichment");
     this.settings = requireNonNull(settings, "settings");
     this.log = requireNonNull(log, "log");
@@ -157,9 +164,13 @@ public final class KafkaProcessor implements AutoCloseable {
   private Properties consumerProperties() {
     Properties p = KafkaEventLog.readerProperties(settings, "tally-processor-" + settings.nodeId());
     p.put(ConsumerConfig.GROUP_ID_CONFIG, settings.processorGroup());
-    p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
+    p.put(
+        ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+        CooperativeStickyAssignor.class.getName());
     p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, settings.sessionTimeoutMillis());
-    p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(100, settings.sessionTimeoutMillis() / 4));
+    p.put(
+        ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG,
+        Math.max(100, settings.sessionTimeoutMillis() / 4));
     p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 300_000);
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxPollRecords());
     return p;
@@ -168,7 +179,9 @@ public final class KafkaProcessor implements AutoCloseable {
   private KafkaProducer<byte[], byte[]> newProducer() {
     Properties p = KafkaEventLog.producerProperties(settings);
     p.put(ProducerConfig.CLIENT_ID_CONFIG, "tally-processor-" + settings.nodeId());
-    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, settings.topicPrefix() + "processor-" + settings.nodeId());
+    p.put(
+        ProducerConfig.TRANSACTIONAL_ID_CONFIG,
+        settings.topicPrefix() + "processor-" + settings.nodeId());
     p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, TRANSACTION_TIMEOUT_MILLIS);
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000);
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
@@ -188,7 +201,9 @@ public final class KafkaProcessor implements AutoCloseable {
           sleepBackoff();
         }
       }
-      consumer = new KafkaConsumer<>(consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      consumer =
+          new KafkaConsumer<>(
+              consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
       consumer.subscribe(List.of(settings.eventsTopic()), new Listener());
       while (running) {
         step();
@@ -197,7 +212,9 @@ public final class KafkaProcessor implements AutoCloseable {
     } catch (WakeupException | InterruptException e) {
       flushOrReset("stopping");
     } catch (RuntimeException | Error e) {
-      health = ProcessorHealth.failing("processor stopped: " + e, System.currentTimeMillis(), Long.MAX_VALUE);
+      health =
+          ProcessorHealth.failing(
+              "processor stopped: " + e, System.currentTimeMillis(), Long.MAX_VALUE);
       LOG.error("the Kafka processor stopped", e);
     } finally {
       closeQuietly();
@@ -218,14 +235,19 @@ public final class KafkaProcessor implements AutoCloseable {
         record = KafkaEventLog.decode(r);
       } catch (CorruptRecordException e) {
         if (Long.bitCount(++skippedCorrupt) == 1) {
-          LOG.error("partition {} offset {}: skipping a record that is not a Tally event ({} so far): {}",
-              r.partition(), r.offset(), skippedCorrupt, e.getMessage());
+          LOG.error(
+              "partition {} offset {}: skipping a record that is not a Tally event ({} so far): {}",
+              r.partition(),
+              r.offset(),
+              skippedCorrupt,
+              e.getMessage());
         }
         s.nextOffset = r.offset() + 1;
         continue;
       }
       try {
-        enrichment.count(aggregator, s.dedup, r.partition(), record.event(), record.appendTimeMillis());
+        enrichment.count(
+            aggregator, s.dedup, r.partition(), record.event(), record.appendTimeMillis());
       } catch (TallyException e) {
         // the attribute replica failed: start over from the committed checkpoints
         noteFailure("reading entity attributes failed", e);
@@ -246,13 +268,15 @@ public final class KafkaProcessor implements AutoCloseable {
         long highWatermark = consumer.position(tp) + lag.getAsLong();
         lags.put(s.partition, Math.max(0, highWatermark - s.committed.nextOffset()));
       }
-      long asOf = lag.isPresent() && lag.getAsLong() == 0
-          ? pollStart - KafkaEventLog.HEAD_MARGIN_MILLIS
-          : s.lastAppendTimeMillis;
+      long asOf =
+          lag.isPresent() && lag.getAsLong() == 0
+              ? pollStart - KafkaEventLog.HEAD_MARGIN_MILLIS
+              : s.lastAppendTimeMillis;
       s.asOfMillis = Math.max(s.asOfMillis, asOf);
     }
     long now = System.currentTimeMillis();
-    if (now - lastFlushMillis >= config.flushIntervalMillis() || aggregator.rowCount() >= config.maxRowsPerFlush()) {
+    if (now - lastFlushMillis >= config.flushIntervalMillis()
+        || aggregator.rowCount() >= config.maxRowsPerFlush()) {
       flushOrReset("flushing");
       lastFlushMillis = now;
     }
@@ -286,7 +310,10 @@ public final class KafkaProcessor implements AutoCloseable {
     List<CounterDelta> deltas = aggregator.drain();
     Map<Integer, List<CounterDelta>> byPartition = new HashMap<>();
     for (CounterDelta d : deltas) {
-      byPartition.computeIfAbsent(DerivedEntities.writerPartition(d.key().entity(), partitioner), p -> new ArrayList<>())
+      byPartition
+          .computeIfAbsent(
+              DerivedEntities.writerPartition(d.key().entity(), partitioner),
+              p -> new ArrayList<>())
           .add(d);
     }
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
@@ -300,9 +327,12 @@ public final class KafkaProcessor implements AutoCloseable {
       for (int from = 0; from < mine.size() || from == 0; from += DELTAS_PER_RECORD) {
         int to = Math.min(mine.size(), from + DELTAS_PER_RECORD);
         DeltaRecord chunk = new DeltaRecord(mine.subList(from, to), to == mine.size() ? cp : null);
-        out.add(new ProducerRecord<>(settings.deltasTopic(), s.partition, null, DeltaCodec.encode(chunk)));
+        out.add(
+            new ProducerRecord<>(
+                settings.deltasTopic(), s.partition, null, DeltaCodec.encode(chunk)));
       }
-      offsets.put(new TopicPartition(settings.eventsTopic(), s.partition),
+      offsets.put(
+          new TopicPartition(settings.eventsTopic(), s.partition),
           new OffsetAndMetadata(cp.nextOffset(), CheckpointMetadata.format(cp)));
     }
     if (offsets.isEmpty()) {
@@ -326,7 +356,8 @@ public final class KafkaProcessor implements AutoCloseable {
   }
 
   private void abortQuietly(KafkaException cause) {
-    if (cause instanceof ProducerFencedException || cause instanceof InvalidProducerEpochException) {
+    if (cause instanceof ProducerFencedException
+        || cause instanceof InvalidProducerEpochException) {
       LOG.warn("this processor's producer was fenced; starting a new one");
       recreateProducer();
       return;
@@ -356,7 +387,9 @@ public final class KafkaProcessor implements AutoCloseable {
     }
   }
 
-  /** Throws away everything not committed and re-reads every owned partition from its checkpoint. */
+  /**
+   * Throws away everything not committed and re-reads every owned partition from its checkpoint.
+   */
   private void resetAll() {
     aggregator.drain();
     List<Integer> partitions = new ArrayList<>(owned.keySet());
@@ -373,15 +406,20 @@ public final class KafkaProcessor implements AutoCloseable {
     if (partitions.isEmpty()) {
       return;
     }
-    List<TopicPartition> tps = partitions.stream().map(p -> new TopicPartition(settings.eventsTopic(), p)).toList();
+    List<TopicPartition> tps =
+        partitions.stream().map(p -> new TopicPartition(settings.eventsTopic(), p)).toList();
     Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(Set.copyOf(tps));
     for (TopicPartition tp : tps) {
       Checkpoint cp = CheckpointMetadata.parse(tp.partition(), committed.get(tp));
       DedupRebuild.Result rebuilt = DedupRebuild.rebuild(log, cp, config);
       owned.put(tp.partition(), new State(tp.partition(), rebuilt.window(), cp));
       consumer.seek(tp, cp.nextOffset());
-      LOG.info("partition {}: owned from offset {}, dedup window rebuilt from {} records ({} ids)",
-          tp.partition(), cp.nextOffset(), rebuilt.recordsRead(), rebuilt.window().size());
+      LOG.info(
+          "partition {}: owned from offset {}, dedup window rebuilt from {} records ({} ids)",
+          tp.partition(),
+          cp.nextOffset(),
+          rebuilt.recordsRead(),
+          rebuilt.window().size());
     }
   }
 
@@ -398,12 +436,15 @@ public final class KafkaProcessor implements AutoCloseable {
         committedAsOf.remove(tp.partition());
       }
       publishAssignment();
-      LOG.info("gave up partitions {}", partitions.stream().map(TopicPartition::partition).sorted().toList());
+      LOG.info(
+          "gave up partitions {}",
+          partitions.stream().map(TopicPartition::partition).sorted().toList());
     }
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
-      LOG.warn("lost partitions {} (this node was out of the group); discarding uncommitted work",
+      LOG.warn(
+          "lost partitions {} (this node was out of the group); discarding uncommitted work",
           partitions.stream().map(TopicPartition::partition).sorted().toList());
       try {
         producer.abortTransaction();
@@ -424,7 +465,9 @@ public final class KafkaProcessor implements AutoCloseable {
       recover(partitions.stream().map(TopicPartition::partition).toList());
       publishAssignment();
       if (!partitions.isEmpty()) {
-        LOG.info("took partitions {}", partitions.stream().map(TopicPartition::partition).sorted().toList());
+        LOG.info(
+            "took partitions {}",
+            partitions.stream().map(TopicPartition::partition).sorted().toList());
       }
     }
   }
@@ -477,7 +520,10 @@ public final class KafkaProcessor implements AutoCloseable {
     return assigned;
   }
 
-  /** Events of {@code partition} whose deltas are not yet committed (as of the last poll), or -1 if not owned. */
+  /**
+   * Events of {@code partition} whose deltas are not yet committed (as of the last poll), or -1 if
+   * not owned.
+   */
   public long lagEvents(int partition) {
     Long lag = lags.get(partition);
     return lag == null ? -1 : lag;
@@ -497,7 +543,10 @@ public final class KafkaProcessor implements AutoCloseable {
     return flushes.sum();
   }
 
-  /** Time spent in the committed flushes (building, sending and committing the transaction), in nanoseconds. */
+  /**
+   * Time spent in the committed flushes (building, sending and committing the transaction), in
+   * nanoseconds.
+   */
   public long flushNanos() {
     return flushNanos.sum();
   }

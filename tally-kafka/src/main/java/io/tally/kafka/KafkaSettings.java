@@ -35,7 +35,8 @@ public record KafkaSettings(
     requireNonNull(topicPrefix, "topicPrefix");
     requireNonNull(nodeId, "nodeId");
     if (partitions < 1 || partitions > Partitioner.MAX_PARTITIONS) {
-      throw new IllegalArgumentException("partitions must be between 1 and " + Partitioner.MAX_PARTITIONS);
+      throw new IllegalArgumentException(
+          "partitions must be between 1 and " + Partitioner.MAX_PARTITIONS);
     }
     if (replicationFactor < 1) {
       throw new IllegalArgumentException("replication factor must be at least 1");
@@ -47,7 +48,8 @@ public record KafkaSettings(
 
   /** Defaults for a cluster at {@code bootstrapServers}: P 16, RF 1, 7 days, session 10 s. */
   public static KafkaSettings defaults(String bootstrapServers, String nodeId) {
-    return new KafkaSettings(bootstrapServers, DEFAULT_PREFIX, 16, (short) 1, 7 * 86_400_000L, nodeId, 10_000);
+    return new KafkaSettings(
+        bootstrapServers, DEFAULT_PREFIX, 16, (short) 1, 7 * 86_400_000L, nodeId, 10_000);
   }
 
   public String eventsTopic() {
@@ -78,22 +80,57 @@ public record KafkaSettings(
   }
 
   public KafkaSettings withTopicPrefix(String prefix) {
-    return new KafkaSettings(bootstrapServers, prefix, partitions, replicationFactor, eventsRetentionMillis, nodeId, sessionTimeoutMillis);
+    return new KafkaSettings(
+        bootstrapServers,
+        prefix,
+        partitions,
+        replicationFactor,
+        eventsRetentionMillis,
+        nodeId,
+        sessionTimeoutMillis);
   }
 
   public KafkaSettings withPartitions(int p) {
-    return new KafkaSettings(bootstrapServers, topicPrefix, p, replicationFactor, eventsRetentionMillis, nodeId, sessionTimeoutMillis);
+    return new KafkaSettings(
+        bootstrapServers,
+        topicPrefix,
+        p,
+        replicationFactor,
+        eventsRetentionMillis,
+        nodeId,
+        sessionTimeoutMillis);
   }
 
   public KafkaSettings withNodeId(String id) {
-    return new KafkaSettings(bootstrapServers, topicPrefix, partitions, replicationFactor, eventsRetentionMillis, id, sessionTimeoutMillis);
+    return new KafkaSettings(
+        bootstrapServers,
+        topicPrefix,
+        partitions,
+        replicationFactor,
+        eventsRetentionMillis,
+        id,
+        sessionTimeoutMillis);
   }
 
   public KafkaSettings withSessionTimeoutMillis(int ms) {
-    return new KafkaSettings(bootstrapServers, topicPrefix, partitions, replicationFactor, eventsRetentionMillis, nodeId, ms);
+    return new KafkaSettings(
+        bootstrapServers,
+        topicPrefix,
+        partitions,
+        replicationFactor,
+        eventsRetentionMillis,
+        nodeId,
+        ms);
   }
 
   public KafkaSettings withReplicationFactor(short rf) {
-    return new KafkaSettings(bootstrapServers, topicPrefix, partitions, rf, eventsRetentionMillis, nodeId, sessionTimeoutMillis);
+    return new KafkaSettings(
+        bootstrapServers,
+        topicPrefix,
+        partitions,
+        rf,
+        eventsRetentionMillis,
+        nodeId,
+        sessionTimeoutMillis);
   }
 }

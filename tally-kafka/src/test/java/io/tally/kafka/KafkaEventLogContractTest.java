@@ -27,9 +27,10 @@ class KafkaEventLogContractTest extends EventLogContract {
   @Override
   protected EventLog openLog(int partitions, ManualClock clock) {
     String prefix = "contract" + System.nanoTime() + "-" + RUN.incrementAndGet() + ".";
-    KafkaSettings s = KafkaSettings.defaults(engines.kafka().bootstrapServers(), "contract")
-        .withTopicPrefix(prefix)
-        .withPartitions(partitions);
+    KafkaSettings s =
+        KafkaSettings.defaults(engines.kafka().bootstrapServers(), "contract")
+            .withTopicPrefix(prefix)
+            .withPartitions(partitions);
     return new KafkaEventLog(s, InstantSource.system());
   }
 

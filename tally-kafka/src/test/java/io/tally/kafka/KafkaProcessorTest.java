@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The Kafka processor on a real broker: the committed deltas (read_committed) add up to exactly
- * the distinct events, with duplicate ids in the stream and while partitions move between two
+ * The Kafka processor on a real broker: the committed deltas (read_committed) add up to exactly the
+ * distinct events, with duplicate ids in the stream and while partitions move between two
  * processors of the same group.
  */
 @ExtendWith(RealEngines.class)
@@ -50,10 +50,15 @@ class KafkaProcessorTest {
         .withSessionTimeoutMillis(6_000);
   }
 
-  private static final ProcessorConfig CONFIG = ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200);
+  private static final ProcessorConfig CONFIG =
+      ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200);
 
-  /** Appends {@code n} events over 50 entities; every 5th is re-sent with the same id. Returns the distinct count. */
-  private static long append(KafkaEventLog log, int n, String idPrefix, long seed) throws Exception {
+  /**
+   * Appends {@code n} events over 50 entities; every 5th is re-sent with the same id. Returns the
+   * distinct count.
+   */
+  private static long append(KafkaEventLog log, int n, String idPrefix, long seed)
+      throws Exception {
     Partitioner partitioner = new Partitioner(P);
     Random random = new Random(seed);
     EventBatch.Builder b = EventBatch.builder(P);
@@ -75,12 +80,15 @@ class KafkaProcessorTest {
     return distinct;
   }
 
-  /** Sums the TOTAL deltas of every committed delta record, as a read_committed consumer sees them. */
+  /**
+   * Sums the TOTAL deltas of every committed delta record, as a read_committed consumer sees them.
+   */
   private long committedTotal(KafkaSettings s) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrapServers());
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+    try (KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> tps = new ArrayList<>();
       for (int i = 0; i < P; i++) {
         tps.add(new TopicPartition(s.deltasTopic(), i));
@@ -90,7 +98,8 @@ class KafkaProcessorTest {
       Map<TopicPartition, Long> end = c.endOffsets(tps);
       long total = 0;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
+      while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))
+          && System.nanoTime() < deadline) {
         for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
           DeltaRecord record = DeltaCodec.decode(r.value());
           for (CounterDelta d : record.deltas()) {
@@ -109,7 +118,7 @@ class KafkaProcessorTest {
   void committedDeltasCountEveryDistinctEventOnce() throws Exception {
     KafkaSettings s = settings("solo");
     try (KafkaEventLog log = new KafkaEventLog(s, InstantSource.system());
-         KafkaProcessor processor = new KafkaProcessor(s, log, CONFIG)) {
+        KafkaProcessor processor = new KafkaProcessor(s, log, CONFIG)) {
       processor.start();
       long expected = append(log, 20_000, "a", 1);
       await().atMost(Duration.ofSeconds(60)).until(() -> committedTotal(s) == expected);

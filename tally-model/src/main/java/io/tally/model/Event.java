@@ -8,8 +8,8 @@ import static java.util.Objects.requireNonNull;
  * <p>This record only checks what every event must have; the documented limits (lengths,
  * characters, accepted time range, value range) are enforced at ingest by the core's validator.
  *
- * @param id client-made unique id used for deduplication, or {@code null} when the client gave
- *     none (such events are never deduplicated)
+ * @param id client-made unique id used for deduplication, or {@code null} when the client gave none
+ *     (such events are never deduplicated)
  * @param entity what the event is about, e.g. {@code video:42}
  * @param type what happened, e.g. {@code view}
  * @param timeMillis event time, epoch milliseconds UTC

@@ -6,8 +6,8 @@ import java.util.Locale;
 /**
  * The bucket sizes Tally counts in. All buckets are aligned to the UTC epoch: a minute bucket
  * starts on a whole minute, an hour bucket on a whole hour, a day bucket at 00:00 UTC. UTC has no
- * daylight saving and epoch milliseconds carry no leap seconds, so every bucket of one
- * granularity has the same length. {@link #TOTAL} has a single bucket starting at 0.
+ * daylight saving and epoch milliseconds carry no leap seconds, so every bucket of one granularity
+ * has the same length. {@link #TOTAL} has a single bucket starting at 0.
  */
 public enum Granularity {
   MINUTE(60_000L),
@@ -31,7 +31,10 @@ public enum Granularity {
     return this == TOTAL ? 0L : Math.floorDiv(epochMillis, millis) * millis;
   }
 
-  /** The name used on the wire and in URLs: {@code minute}, {@code hour}, {@code day}, {@code total}. */
+  /**
+   * The name used on the wire and in URLs: {@code minute}, {@code hour}, {@code day}, {@code
+   * total}.
+   */
   public String wireName() {
     return name().toLowerCase(Locale.ROOT);
   }

@@ -15,7 +15,9 @@ public enum Statistic {
     return name().toLowerCase(Locale.ROOT);
   }
 
-  /** @throws IllegalArgumentException naming the allowed values */
+  /**
+   * @throws IllegalArgumentException naming the allowed values
+   */
   public static Statistic fromWireName(String name) {
     for (Statistic s : values()) {
       if (s.wireName().equalsIgnoreCase(name)) {

@@ -8,8 +8,8 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * The layout of the {@code attributes} column family: one entry per entity that has attributes
- * (an entity without any has no entry).
+ * The layout of the {@code attributes} column family: one entry per entity that has attributes (an
+ * entity without any has no entry).
  *
  * <pre>
  * key:   entity (UTF-8; entity characters are ASCII, so every key sorts below 0xFF)
@@ -21,8 +21,10 @@ import java.util.Map;
  */
 final class AttributesDescriptor {
   private static final byte VERSION = 1;
+
   /** Exclusive upper bound of every key: for deleting them all with one range delete. */
   static final byte[] END = {(byte) 0xFF};
+
   static final byte[] START = {};
 
   private AttributesDescriptor() {}
@@ -47,7 +49,8 @@ final class AttributesDescriptor {
     try {
       return AttributesJson.read(Arrays.copyOfRange(value, 1, value.length));
     } catch (MalformedBodyException e) {
-      throw new CorruptRecordException("attributes of " + entity + " are unreadable: " + e.getMessage());
+      throw new CorruptRecordException(
+          "attributes of " + entity + " are unreadable: " + e.getMessage());
     }
   }
 }

@@ -17,7 +17,8 @@ import java.nio.ByteBuffer;
  * </pre>
  */
 final class CheckpointDescriptor {
-  private static final byte[] PREFIX = "checkpoint/".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] PREFIX =
+      "checkpoint/".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
   private static final byte VERSION = 1;
 
   private CheckpointDescriptor() {}
@@ -37,7 +38,8 @@ final class CheckpointDescriptor {
 
   static Checkpoint decode(int partition, byte[] value) {
     if (value.length != 25 || value[0] != VERSION) {
-      throw new CorruptRecordException("checkpoint of partition " + partition + " has an unknown format");
+      throw new CorruptRecordException(
+          "checkpoint of partition " + partition + " has an unknown format");
     }
     ByteBuffer in = ByteBuffer.wrap(value);
     return new Checkpoint(partition, in.getLong(1), in.getLong(9), in.getLong(17));

@@ -7,17 +7,17 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The layout of the {@code counters} column family. A counter row is up to two entries, both
- * plain 64-bit additions for RocksDB's {@code UInt64AddOperator} merge (values: u64
- * little-endian, as that operator reads them, wrapping mod 2^64):
+ * The layout of the {@code counters} column family. A counter row is up to two entries, both plain
+ * 64-bit additions for RocksDB's {@code UInt64AddOperator} merge (values: u64 little-endian, as
+ * that operator reads them, wrapping mod 2^64):
  *
  * <ul>
  *   <li>field {@code c}: the count;
- *   <li>field {@code s}: the <em>excess</em> {@code Σ (value − 1)} mod 2^64, so that
- *       {@code sum = count + excess}. Events of value 1 — plain counting, the common case — add
- *       nothing here, and a flush whose events all have value 1 writes no {@code s} entry at
- *       all: half the merges, which are the embedded mode's dominant cost. A value of 0 adds
- *       −1, which the wrapping addition handles.
+ *   <li>field {@code s}: the <em>excess</em> {@code Σ (value − 1)} mod 2^64, so that {@code sum =
+ *       count + excess}. Events of value 1 — plain counting, the common case — add nothing here,
+ *       and a flush whose events all have value 1 writes no {@code s} entry at all: half the
+ *       merges, which are the embedded mode's dominant cost. A value of 0 adds −1, which the
+ *       wrapping addition handles.
  * </ul>
  *
  * <pre>
@@ -29,12 +29,12 @@ import java.nio.charset.StandardCharsets;
  *  gran: 0 minute, 1 hour, 2 day, 3 total (range start and bucket start 0).
  * </pre>
  *
- * Time comes first: the rows of one granularity are grouped by {@link TimeRanges time range} (a
- * day of minutes, 30 days of hours, 360 days of days) before entity and type, so retention drops
- * every series' expired rows with one range delete per granularity ({@link #rangeOf}), and a
- * series of one range is still one contiguous, time-ordered key range (a 24-hour minute series
- * is at most two seeks). Flipping the sign bit makes the big-endian bytes sort like the signed
- * times, before 1970 too.
+ * Time comes first: the rows of one granularity are grouped by {@link TimeRanges time range} (a day
+ * of minutes, 30 days of hours, 360 days of days) before entity and type, so retention drops every
+ * series' expired rows with one range delete per granularity ({@link #rangeOf}), and a series of
+ * one range is still one contiguous, time-ordered key range (a 24-hour minute series is at most two
+ * seeks). Flipping the sign bit makes the big-endian bytes sort like the signed times, before 1970
+ * too.
  *
  * <p>Layout 1 (data dirs of format 1) put the entity first: {@code [v=1][E][entity][T][type]
  * [gran][bucket][field]}; {@link #fromLayout1} translates its keys, once, when such a dir opens.
@@ -76,7 +76,9 @@ final class CounterKeyDescriptor {
         .array();
   }
 
-  /** Bound of the rows of {@code series} in one range, at {@code bucketStartMillis} (no field byte). */
+  /**
+   * Bound of the rows of {@code series} in one range, at {@code bucketStartMillis} (no field byte).
+   */
   static byte[] bucketBound(Granularity g, long rangeStart, byte[] series, long bucketStartMillis) {
     return ByteBuffer.allocate(10 + series.length + 8)
         .put(VERSION)
@@ -87,9 +89,16 @@ final class CounterKeyDescriptor {
         .array();
   }
 
-  /** {@code [v][gran][range start]}: where the rows of one granularity's range begin; a range-delete bound. */
+  /**
+   * {@code [v][gran][range start]}: where the rows of one granularity's range begin; a range-delete
+   * bound.
+   */
   static byte[] rangeOf(Granularity g, long rangeStart) {
-    return ByteBuffer.allocate(10).put(VERSION).put((byte) g.ordinal()).putLong(rangeStart ^ Long.MIN_VALUE).array();
+    return ByteBuffer.allocate(10)
+        .put(VERSION)
+        .put((byte) g.ordinal())
+        .putLong(rangeStart ^ Long.MIN_VALUE)
+        .array();
   }
 
   /** Whether {@code key} is a layout-2 row of granularity {@code g}. */

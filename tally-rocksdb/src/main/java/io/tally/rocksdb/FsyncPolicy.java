@@ -5,8 +5,8 @@ package io.tally.rocksdb;
  *
  * @param intervalMillis 0: every append is fsync'd before it is acknowledged, with concurrent
  *     appends sharing one fsync (group commit). Above 0: appends are acknowledged once written to
- *     the OS, and the log is fsync'd every {@code intervalMillis}; a process crash loses
- *     nothing, a power loss or kernel crash may lose the last interval of acknowledged events.
+ *     the OS, and the log is fsync'd every {@code intervalMillis}; a process crash loses nothing, a
+ *     power loss or kernel crash may lose the last interval of acknowledged events.
  */
 public record FsyncPolicy(long intervalMillis) {
   public static final FsyncPolicy ALWAYS = new FsyncPolicy(0);
@@ -35,7 +35,8 @@ public record FsyncPolicy(long intervalMillis) {
     } catch (NumberFormatException | ArithmeticException e) {
       // fall through to the message below
     }
-    throw new IllegalArgumentException("fsync must be 'always' or an interval such as 100ms or 1s; got '" + text + "'");
+    throw new IllegalArgumentException(
+        "fsync must be 'always' or an interval such as 100ms or 1s; got '" + text + "'");
   }
 
   private static FsyncPolicy positive(long millis) {

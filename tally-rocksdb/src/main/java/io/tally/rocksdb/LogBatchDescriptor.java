@@ -86,8 +86,8 @@ final class LogBatchDescriptor {
 
   private static void checkVersion(byte[] value) {
     if (value.length < HEADER_BYTES || value[0] != VERSION) {
-      throw new CorruptRecordException("log batch of unknown version or truncated ("
-          + value.length + " bytes)");
+      throw new CorruptRecordException(
+          "log batch of unknown version or truncated (" + value.length + " bytes)");
     }
   }
 }

@@ -28,7 +28,8 @@ import org.rocksdb.WriteOptions;
  */
 public final class RocksDbApiKeyStore implements ApiKeyStore {
   private static final byte[] PREFIX = "apikey/".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] END = "apikey0".getBytes(StandardCharsets.US_ASCII); // '0' follows '/'
+  private static final byte[] END =
+      "apikey0".getBytes(StandardCharsets.US_ASCII); // '0' follows '/'
 
   private final RocksDbStorage storage;
 

@@ -16,8 +16,8 @@ import io.tally.core.topk.TopKStore;
 import io.tally.core.topk.TopKWindow;
 import io.tally.model.Bucket;
 import io.tally.model.Granularity;
-import java.util.ArrayList;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -32,26 +32,35 @@ import org.rocksdb.WriteOptions;
 
 /**
  * Counter rows in the {@code counters} column family ({@link CounterKeyDescriptor}) and the
- * processors' checkpoints ({@link CheckpointDescriptor}), and the Top-K slot sketches derived
- * from the minute deltas ({@link RocksDbTopK}); {@link #expire} enforces retention.
+ * processors' checkpoints ({@link CheckpointDescriptor}), and the Top-K slot sketches derived from
+ * the minute deltas ({@link RocksDbTopK}); {@link #expire} enforces retention.
  *
  * <p>As the {@link DeltaSink}, a batch becomes one WriteBatch: a {@code UInt64AddOperator} merge
  * per count and per non-zero sum excess, a put per checkpoint and a put (or delete) per Top-K slot
- * the batch changed (or expired), so deltas, checkpoints and Top-K land together or not at all. The write is not fsync'd on its own: it follows the log appends it covers in the same
- * write-ahead log, so whatever a crash loses of it is re-derived from the log.
+ * the batch changed (or expired), so deltas, checkpoints and Top-K land together or not at all. The
+ * write is not fsync'd on its own: it follows the log appends it covers in the same write-ahead
+ * log, so whatever a crash loses of it is re-derived from the log.
  *
  * <p>Thread-safe. Queries see it as a read-only {@link CounterStore} and {@link TopKStore}.
  */
-public final class RocksDbCounterStore implements CounterStore, TopKStore, DeltaSink, AutoCloseable {
+public final class RocksDbCounterStore
+    implements CounterStore, TopKStore, DeltaSink, AutoCloseable {
   private record Merge(byte[] key, long amount) {}
 
   private final RocksDbStorage storage;
+
   /** Beyond this many time ranges, a range read first looks up which ranges hold rows at all. */
   private static final long MAX_RANGES_WITHOUT_BOUNDS = 64;
 
   private final WriteOptions writeOptions = new WriteOptions();
-  /** Per granularity, the range start before which everything was already deleted by {@link #expire}. */
-  private final java.util.EnumMap<Granularity, Long> expiredBefore = new java.util.EnumMap<>(Granularity.class);
+
+  /**
+   * Per granularity, the range start before which everything was already deleted by {@link
+   * #expire}.
+   */
+  private final java.util.EnumMap<Granularity, Long> expiredBefore =
+      new java.util.EnumMap<>(Granularity.class);
+
   private final RocksDbTopK topK;
 
   /** Counters only: Top-K {@linkplain TopKConfig#DISABLED switched off}. */
@@ -79,14 +88,18 @@ public final class RocksDbCounterStore implements CounterStore, TopKStore, Delta
     byte[] series = null;
     for (CounterDelta d : batch.deltas()) {
       CounterKey k = d.key();
-      if (previous == null || !previous.entity().equals(k.entity()) || !previous.type().equals(k.type())) {
+      if (previous == null
+          || !previous.entity().equals(k.entity())
+          || !previous.type().equals(k.type())) {
         series = CounterKeyDescriptor.series(k.entity(), k.type());
       }
       previous = k;
-      merges.add(new Merge(CounterKeyDescriptor.key(series, k, CounterKeyDescriptor.COUNT), d.count()));
+      merges.add(
+          new Merge(CounterKeyDescriptor.key(series, k, CounterKeyDescriptor.COUNT), d.count()));
       long excess = d.sum() - d.count();
       if (excess != 0) {
-        merges.add(new Merge(CounterKeyDescriptor.key(series, k, CounterKeyDescriptor.EXCESS), excess));
+        merges.add(
+            new Merge(CounterKeyDescriptor.key(series, k, CounterKeyDescriptor.EXCESS), excess));
       }
     }
     merges.sort((a, b) -> Arrays.compareUnsigned(a.key(), b.key()));
@@ -95,13 +108,17 @@ public final class RocksDbCounterStore implements CounterStore, TopKStore, Delta
         wb.merge(storage.counters(), m.key(), CounterKeyDescriptor.encodeValue(m.amount()));
       }
       for (Checkpoint cp : batch.checkpoints()) {
-        wb.put(storage.meta(), CheckpointDescriptor.key(cp.partition()), CheckpointDescriptor.value(cp));
+        wb.put(
+            storage.meta(),
+            CheckpointDescriptor.key(cp.partition()),
+            CheckpointDescriptor.value(cp));
       }
       RocksDbTopK.Staged topKChanges = topK.stage(batch, wb);
       storage.db().write(writeOptions, wb);
       topKChanges.commit();
     } catch (RocksDBException e) {
-      throw new TallyException("writing " + batch.deltas().size() + " deltas failed: " + e.getMessage(), e);
+      throw new TallyException(
+          "writing " + batch.deltas().size() + " deltas failed: " + e.getMessage(), e);
     }
   }
 
@@ -118,10 +135,20 @@ public final class RocksDbCounterStore implements CounterStore, TopKStore, Delta
   @Override
   public Bucket read(CounterKey key) {
     try {
-      long count = CounterKeyDescriptor.decodeValue(
-          storage.db().get(storage.counters(), CounterKeyDescriptor.key(key, CounterKeyDescriptor.COUNT)));
-      long excess = CounterKeyDescriptor.decodeValue(
-          storage.db().get(storage.counters(), CounterKeyDescriptor.key(key, CounterKeyDescriptor.EXCESS)));
+      long count =
+          CounterKeyDescriptor.decodeValue(
+              storage
+                  .db()
+                  .get(
+                      storage.counters(),
+                      CounterKeyDescriptor.key(key, CounterKeyDescriptor.COUNT)));
+      long excess =
+          CounterKeyDescriptor.decodeValue(
+              storage
+                  .db()
+                  .get(
+                      storage.counters(),
+                      CounterKeyDescriptor.key(key, CounterKeyDescriptor.EXCESS)));
       return new Bucket(key.bucketStartMillis(), count, count + excess);
     } catch (RocksDBException e) {
       throw new TallyException("reading counter " + key + " failed", e);
@@ -129,7 +156,8 @@ public final class RocksDbCounterStore implements CounterStore, TopKStore, Delta
   }
 
   @Override
-  public List<Bucket> range(String entity, String type, Granularity granularity, long fromMillis, long toMillis) {
+  public List<Bucket> range(
+      String entity, String type, Granularity granularity, long fromMillis, long toMillis) {
     List<Bucket> out = new ArrayList<>();
     if (fromMillis >= toMillis) {
       return out;
@@ -172,15 +200,24 @@ public final class RocksDbCounterStore implements CounterStore, TopKStore, Delta
       }
       long oldest = CounterKeyDescriptor.rangeStart(it.key());
       it.seekForPrev(CounterKeyDescriptor.rangeOf(g, Long.MAX_VALUE));
-      long newest = it.isValid() && CounterKeyDescriptor.sameGranularity(it.key(), g)
-          ? CounterKeyDescriptor.rangeStart(it.key()) : oldest;
+      long newest =
+          it.isValid() && CounterKeyDescriptor.sameGranularity(it.key(), g)
+              ? CounterKeyDescriptor.rangeStart(it.key())
+              : oldest;
       return new long[] {oldest, newest};
     }
   }
 
   /** Appends the buckets of {@code series} in one range, {@code [from, to)}, in time order. */
-  private void scan(Granularity g, long rangeStart, byte[] series, long fromMillis, long toMillis, List<Bucket> out) {
-    try (Slice lower = new Slice(CounterKeyDescriptor.bucketBound(g, rangeStart, series, fromMillis));
+  private void scan(
+      Granularity g,
+      long rangeStart,
+      byte[] series,
+      long fromMillis,
+      long toMillis,
+      List<Bucket> out) {
+    try (Slice lower =
+            new Slice(CounterKeyDescriptor.bucketBound(g, rangeStart, series, fromMillis));
         Slice upper = new Slice(CounterKeyDescriptor.bucketBound(g, rangeStart, series, toMillis));
         ReadOptions ro = new ReadOptions().setIterateLowerBound(lower).setIterateUpperBound(upper);
         RocksIterator it = storage.db().newIterator(storage.counters(), ro)) {
@@ -213,12 +250,12 @@ public final class RocksDbCounterStore implements CounterStore, TopKStore, Delta
 
   /**
    * Deletes every row past {@code retention} at {@code nowMillis} in whole time ranges: for each
-   * granularity with a finite retention, one range delete of every range that ends at or before
-   * the oldest retained bucket, then a compaction of that key range so the disk space comes back
-   * now rather than whenever compaction would get there. Rows of a range that is only partly
-   * expired stay until the whole range is (queries do not show them: {@link
-   * io.tally.core.query.QueryService} clamps to the retention), so disk holds at most one range
-   * (a day of minutes, 30 days of hours) beyond the retention.
+   * granularity with a finite retention, one range delete of every range that ends at or before the
+   * oldest retained bucket, then a compaction of that key range so the disk space comes back now
+   * rather than whenever compaction would get there. Rows of a range that is only partly expired
+   * stay until the whole range is (queries do not show them: {@link
+   * io.tally.core.query.QueryService} clamps to the retention), so disk holds at most one range (a
+   * day of minutes, 30 days of hours) beyond the retention.
    *
    * @return the granularities whose expired ranges were deleted by this call
    */
@@ -241,7 +278,8 @@ public final class RocksDbCounterStore implements CounterStore, TopKStore, Delta
           storage.db().deleteRange(storage.counters(), begin, end);
           storage.db().compactRange(storage.counters(), begin, end);
         } catch (RocksDBException e) {
-          throw new TallyException("deleting " + g.wireName() + " rows past retention failed: " + e.getMessage(), e);
+          throw new TallyException(
+              "deleting " + g.wireName() + " rows past retention failed: " + e.getMessage(), e);
         }
         expiredBefore.put(g, cutoff);
         expired.add(g);
@@ -251,13 +289,16 @@ public final class RocksDbCounterStore implements CounterStore, TopKStore, Delta
   }
 
   @Override
-  public List<ItemsSketch<String>> sketches(String type, TopKWindow window, long firstSlotStartMillis) {
+  public List<ItemsSketch<String>> sketches(
+      String type, TopKWindow window, long firstSlotStartMillis) {
     return topK.sketches(type, window, firstSlotStartMillis);
   }
 
   @Override
   public OptionalLong asOfMillis(int partition) {
-    return checkpoint(partition).map(cp -> OptionalLong.of(cp.asOfMillis())).orElse(OptionalLong.empty());
+    return checkpoint(partition)
+        .map(cp -> OptionalLong.of(cp.asOfMillis()))
+        .orElse(OptionalLong.empty());
   }
 
   /** Frees the write options; the storage itself is closed by its owner. */

@@ -25,18 +25,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embedded event log: record batches in the {@code log} column family
- * ({@link LogBatchDescriptor}).
+ * The embedded event log: record batches in the {@code log} column family ({@link
+ * LogBatchDescriptor}).
  *
  * <h2>Group commit</h2>
  *
- * Appends queue up for one appender thread, which takes everything waiting (up to
- * {@value #MAX_EVENTS_PER_WRITE} events), gives it one append time and consecutive offsets, writes
- * it as one WriteBatch (one stored batch per partition) and, under {@link FsyncPolicy#ALWAYS},
- * syncs once for all of it before completing every caller's future. Append times are taken from
- * the clock but never decrease. After each write, and every {@value #TICK_MILLIS} ms when idle, the
- * thread publishes the {@link LogHead heads}: since only it assigns append times, every future
- * record's time is at or after the published one.
+ * Appends queue up for one appender thread, which takes everything waiting (up to {@value
+ * #MAX_EVENTS_PER_WRITE} events), gives it one append time and consecutive offsets, writes it as
+ * one WriteBatch (one stored batch per partition) and, under {@link FsyncPolicy#ALWAYS}, syncs once
+ * for all of it before completing every caller's future. Append times are taken from the clock but
+ * never decrease. After each write, and every {@value #TICK_MILLIS} ms when idle, the thread
+ * publishes the {@link LogHead heads}: since only it assigns append times, every future record's
+ * time is at or after the published one.
  *
  * <p>Thread-safe. Reads run on the callers' threads.
  */
@@ -110,7 +110,10 @@ public final class RocksDbEventLog implements EventLog {
     return groupCommits.sum();
   }
 
-  /** Events written by all group commits since start: over {@link #groupCommits()}, the mean group size. */
+  /**
+   * Events written by all group commits since start: over {@link #groupCommits()}, the mean group
+   * size.
+   */
   public long groupCommitEvents() {
     return groupCommitEvents.sum();
   }
@@ -123,7 +126,8 @@ public final class RocksDbEventLog implements EventLog {
   @Override
   public CompletableFuture<Void> append(EventBatch batch) {
     if (batch.partitions() != partitions) {
-      throw new IllegalArgumentException("batch built for " + batch.partitions() + " partitions, log has " + partitions);
+      throw new IllegalArgumentException(
+          "batch built for " + batch.partitions() + " partitions, log has " + partitions);
     }
     CompletableFuture<Void> done = new CompletableFuture<>();
     synchronized (queue) { // with stopAppends: nothing is queued after the appender's last drain
@@ -187,13 +191,17 @@ public final class RocksDbEventLog implements EventLog {
           events.addAll(pending.batch().events(p));
         }
         if (!events.isEmpty()) {
-          wb.put(storage.log(), LogBatchDescriptor.key(p, ends[p]), LogBatchDescriptor.value(appendTime, events));
+          wb.put(
+              storage.log(),
+              LogBatchDescriptor.key(p, ends[p]),
+              LogBatchDescriptor.value(appendTime, events));
           ends[p] += events.size();
         }
       }
       storage.db().write(writeOptions, wb);
     } catch (RocksDBException e) {
-      TallyException failure = new TallyException("appending to the log failed: " + e.getMessage(), e);
+      TallyException failure =
+          new TallyException("appending to the log failed: " + e.getMessage(), e);
       group.forEach(g -> g.done().completeExceptionally(failure));
       LOG.error("appending {} requests to the log failed", group.size(), e);
       return;
@@ -294,13 +302,21 @@ public final class RocksDbEventLog implements EventLog {
       byte[] header = new byte[LogBatchDescriptor.HEADER_BYTES];
       it.value(header);
       long base = LogBatchDescriptor.baseOffset(it.key());
-      keepFrom = base + LogBatchDescriptor.count(header) <= offset ? base + LogBatchDescriptor.count(header) : base;
+      keepFrom =
+          base + LogBatchDescriptor.count(header) <= offset
+              ? base + LogBatchDescriptor.count(header)
+              : base;
     }
     if (keepFrom <= startOffsets[partition]) {
       return;
     }
     try {
-      storage.db().deleteRange(storage.log(), LogBatchDescriptor.key(partition, 0), LogBatchDescriptor.key(partition, keepFrom));
+      storage
+          .db()
+          .deleteRange(
+              storage.log(),
+              LogBatchDescriptor.key(partition, 0),
+              LogBatchDescriptor.key(partition, keepFrom));
       startOffsets[partition] = keepFrom;
     } catch (RocksDBException e) {
       throw new TallyException("deleting old log records failed: " + e.getMessage(), e);
@@ -308,8 +324,8 @@ public final class RocksDbEventLog implements EventLog {
   }
 
   /**
-   * Positions {@code it} on the stored batch holding {@code offset}, or, when retention deleted
-   * it, on the first batch after it. Returns false if the partition has no such batch.
+   * Positions {@code it} on the stored batch holding {@code offset}, or, when retention deleted it,
+   * on the first batch after it. Returns false if the partition has no such batch.
    */
   private static boolean seekBatch(RocksIterator it, int partition, long offset) {
     it.seekForPrev(LogBatchDescriptor.key(partition, offset));
@@ -333,13 +349,14 @@ public final class RocksDbEventLog implements EventLog {
 
   private void checkPartition(int partition) {
     if (partition < 0 || partition >= partitions) {
-      throw new IllegalArgumentException("partition " + partition + " out of [0, " + partitions + ")");
+      throw new IllegalArgumentException(
+          "partition " + partition + " out of [0, " + partitions + ")");
     }
   }
 
   /**
-   * Stops accepting appends, writes what is queued and syncs it. Reads keep working until
-   * {@link #close()}. Idempotent.
+   * Stops accepting appends, writes what is queued and syncs it. Reads keep working until {@link
+   * #close()}. Idempotent.
    */
   public synchronized void stopAppends() {
     if (closed) {

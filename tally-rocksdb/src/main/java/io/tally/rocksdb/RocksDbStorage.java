@@ -18,32 +18,36 @@ import org.rocksdb.RocksDBException;
 import org.rocksdb.UInt64AddOperator;
 
 /**
- * The embedded data dir: one RocksDB database with five column families, so a counter update,
- * its checkpoint and the Top-K slots it changes can share one atomic WriteBatch.
+ * The embedded data dir: one RocksDB database with five column families, so a counter update, its
+ * checkpoint and the Top-K slots it changes can share one atomic WriteBatch.
  *
  * <ul>
  *   <li>{@code default}: the format record and checkpoints ({@link CheckpointDescriptor});
  *   <li>{@code log}: record batches of the event log ({@link LogBatchDescriptor});
- *   <li>{@code counters}: counter rows, merged with {@code UInt64AddOperator}
- *       ({@link CounterKeyDescriptor});
+ *   <li>{@code counters}: counter rows, merged with {@code UInt64AddOperator} ({@link
+ *       CounterKeyDescriptor});
  *   <li>{@code attributes}: entity attributes, one entry per entity ({@link AttributesDescriptor});
  *       in cluster mode a node's replica of the attributes topic.
  *   <li>{@code topk}: Top-K slot sketches ({@link TopKSlotDescriptor}), added to older data dirs
  *       when they are opened.
  * </ul>
  *
- * The format record, key {@code "format"}, holds {@code [version u8 = 2][partitions u32 BE]}. It
- * is written when the data dir is created; opening with another partition count is refused,
- * because entities would move to other partitions (DESIGN.md invariant 4). A version-1 dir (the
- * entity-first counter layout) is converted in place when it opens: each chunk of rows is
- * rewritten and its old keys deleted in one WriteBatch, so a crash midway resumes where it
- * stopped, and the version becomes 2 at the end.
+ * The format record, key {@code "format"}, holds {@code [version u8 = 2][partitions u32 BE]}. It is
+ * written when the data dir is created; opening with another partition count is refused, because
+ * entities would move to other partitions (DESIGN.md invariant 4). A version-1 dir (the
+ * entity-first counter layout) is converted in place when it opens: each chunk of rows is rewritten
+ * and its old keys deleted in one WriteBatch, so a crash midway resumes where it stopped, and the
+ * version becomes 2 at the end.
  *
  * <p>Thread-safe (RocksDB is); {@link #close()} once, after every user stopped.
  */
 public final class RocksDbStorage implements AutoCloseable {
   private static final byte[] FORMAT_KEY = "format".getBytes(StandardCharsets.US_ASCII);
-  /** 2: counter keys lead with granularity and time range ({@link CounterKeyDescriptor}); 1: entity first. */
+
+  /**
+   * 2: counter keys lead with granularity and time range ({@link CounterKeyDescriptor}); 1: entity
+   * first.
+   */
   private static final byte FORMAT_VERSION = 2;
 
   static {
@@ -62,32 +66,38 @@ public final class RocksDbStorage implements AutoCloseable {
   private RocksDbStorage(Path dir, int partitions) throws RocksDBException {
     this.dir = dir;
     this.partitions = partitions;
-    dbOptions = new DBOptions()
-        .setCreateIfMissing(true)
-        .setCreateMissingColumnFamilies(true)
-        .setMaxBackgroundJobs(2)
-        .setKeepLogFileNum(5)
-        // The default column family (checkpoints) is tiny and would rarely flush, pinning every
-        // write-ahead log file since; this bound makes RocksDB flush it so old WAL files go.
-        .setMaxTotalWalSize(256L << 20);
+    dbOptions =
+        new DBOptions()
+            .setCreateIfMissing(true)
+            .setCreateMissingColumnFamilies(true)
+            .setMaxBackgroundJobs(2)
+            .setKeepLogFileNum(5)
+            // The default column family (checkpoints) is tiny and would rarely flush, pinning every
+            // write-ahead log file since; this bound makes RocksDB flush it so old WAL files go.
+            .setMaxTotalWalSize(256L << 20);
     ColumnFamilyOptions meta = new ColumnFamilyOptions();
-    ColumnFamilyOptions log = new ColumnFamilyOptions()
-        .setCompressionType(CompressionType.LZ4_COMPRESSION)
-        .setWriteBufferSize(64L << 20);
-    ColumnFamilyOptions counters = new ColumnFamilyOptions()
-        .setMergeOperator(addOperator)
-        .setCompressionType(CompressionType.LZ4_COMPRESSION)
-        .setWriteBufferSize(64L << 20);
-    ColumnFamilyOptions attributes = new ColumnFamilyOptions()
-        .setCompressionType(CompressionType.LZ4_COMPRESSION);
-    ColumnFamilyOptions topK = new ColumnFamilyOptions().setCompressionType(CompressionType.LZ4_COMPRESSION);
+    ColumnFamilyOptions log =
+        new ColumnFamilyOptions()
+            .setCompressionType(CompressionType.LZ4_COMPRESSION)
+            .setWriteBufferSize(64L << 20);
+    ColumnFamilyOptions counters =
+        new ColumnFamilyOptions()
+            .setMergeOperator(addOperator)
+            .setCompressionType(CompressionType.LZ4_COMPRESSION)
+            .setWriteBufferSize(64L << 20);
+    ColumnFamilyOptions attributes =
+        new ColumnFamilyOptions().setCompressionType(CompressionType.LZ4_COMPRESSION);
+    ColumnFamilyOptions topK =
+        new ColumnFamilyOptions().setCompressionType(CompressionType.LZ4_COMPRESSION);
     cfOptions.addAll(List.of(meta, log, counters, attributes, topK));
-    List<ColumnFamilyDescriptor> descriptors = List.of(
-        new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, meta),
-        new ColumnFamilyDescriptor("log".getBytes(StandardCharsets.US_ASCII), log),
-        new ColumnFamilyDescriptor("counters".getBytes(StandardCharsets.US_ASCII), counters),
-        new ColumnFamilyDescriptor("attributes".getBytes(StandardCharsets.US_ASCII), attributes),
-        new ColumnFamilyDescriptor("topk".getBytes(StandardCharsets.US_ASCII), topK));
+    List<ColumnFamilyDescriptor> descriptors =
+        List.of(
+            new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, meta),
+            new ColumnFamilyDescriptor("log".getBytes(StandardCharsets.US_ASCII), log),
+            new ColumnFamilyDescriptor("counters".getBytes(StandardCharsets.US_ASCII), counters),
+            new ColumnFamilyDescriptor(
+                "attributes".getBytes(StandardCharsets.US_ASCII), attributes),
+            new ColumnFamilyDescriptor("topk".getBytes(StandardCharsets.US_ASCII), topK));
     try {
       db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
     } catch (RocksDBException e) {
@@ -129,21 +139,36 @@ public final class RocksDbStorage implements AutoCloseable {
     try {
       byte[] format = db.get(meta(), FORMAT_KEY);
       if (format == null) {
-        db.put(meta(), FORMAT_KEY, ByteBuffer.allocate(5).put(FORMAT_VERSION).putInt(partitions).array());
+        db.put(
+            meta(),
+            FORMAT_KEY,
+            ByteBuffer.allocate(5).put(FORMAT_VERSION).putInt(partitions).array());
         return;
       }
       if (format.length != 5 || (format[0] != FORMAT_VERSION && format[0] != 1)) {
-        throw new TallyException("data dir " + dir + " has an unknown format (version " + format[0] + ")");
+        throw new TallyException(
+            "data dir " + dir + " has an unknown format (version " + format[0] + ")");
       }
       int stored = ByteBuffer.wrap(format).getInt(1);
       if (format[0] == 1 && stored == partitions) {
         convertCountersFromLayout1();
-        db.put(meta(), FORMAT_KEY, ByteBuffer.allocate(5).put(FORMAT_VERSION).putInt(partitions).array());
+        db.put(
+            meta(),
+            FORMAT_KEY,
+            ByteBuffer.allocate(5).put(FORMAT_VERSION).putInt(partitions).array());
       }
       if (stored != partitions) {
-        throw new TallyException("data dir " + dir + " was created with " + stored
-            + " partitions, but " + partitions + " were asked for; the partition count cannot change"
-            + " (start with --partitions " + stored + ", or use a new --data-dir)");
+        throw new TallyException(
+            "data dir "
+                + dir
+                + " was created with "
+                + stored
+                + " partitions, but "
+                + partitions
+                + " were asked for; the partition count cannot change"
+                + " (start with --partitions "
+                + stored
+                + ", or use a new --data-dir)");
       }
     } catch (RocksDBException e) {
       throw new TallyException("cannot read the format of " + dir + ": " + e.getMessage(), e);
@@ -223,9 +248,9 @@ public final class RocksDbStorage implements AutoCloseable {
   }
 
   /**
-   * A numeric RocksDB property summed over every column family (e.g.
-   * {@code rocksdb.estimate-num-keys}, {@code rocksdb.total-sst-files-size}), or -1 once closed or
-   * if RocksDB does not know it. For metrics: safe to call from any thread, also during close.
+   * A numeric RocksDB property summed over every column family (e.g. {@code
+   * rocksdb.estimate-num-keys}, {@code rocksdb.total-sst-files-size}), or -1 once closed or if
+   * RocksDB does not know it. For metrics: safe to call from any thread, also during close.
    */
   public synchronized long aggregatedProperty(String name) {
     if (closed) {

@@ -28,14 +28,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embedded Top-K state: each partition's {@link TopKSlots} in memory, persisted in the
- * {@code topk} column family ({@link TopKSlotDescriptor}).
+ * The embedded Top-K state: each partition's {@link TopKSlots} in memory, persisted in the {@code
+ * topk} column family ({@link TopKSlotDescriptor}).
  *
  * <p>{@link #stage} feeds a batch's minute deltas to their partitions' slots and puts the changed
  * slots (and deletes the expired ones) into the batch's WriteBatch, beside the counter merges and
- * checkpoints; only once that WriteBatch is written are they {@linkplain Staged#commit()
- * committed} in memory. So the stored sketches always match the stored checkpoints: after a crash
- * the processor replays from the checkpoint onto exactly the sketches that do not yet hold those
+ * checkpoints; only once that WriteBatch is written are they {@linkplain Staged#commit() committed}
+ * in memory. So the stored sketches always match the stored checkpoints: after a crash the
+ * processor replays from the checkpoint onto exactly the sketches that do not yet hold those
  * events. The slots are loaded at open; those already past their window are deleted then.
  *
  * <p>Thread-safe: the processor threads write disjoint partitions, so each partition's slots are
@@ -72,16 +72,19 @@ final class RocksDbTopK implements TopKStore {
     }
     long now = clock.millis();
     int loaded = 0;
-    try (WriteBatch expired = new WriteBatch(); RocksIterator it = storage.db().newIterator(storage.topK())) {
+    try (WriteBatch expired = new WriteBatch();
+        RocksIterator it = storage.db().newIterator(storage.topK())) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         byte[] key = it.key();
         try {
           TopKSlotDescriptor.Key k = TopKSlotDescriptor.decodeKey(key);
-          if (k.partition() >= slots.length || !config.windows().contains(k.slot().window())
+          if (k.partition() >= slots.length
+              || !config.windows().contains(k.slot().window())
               || k.slot().window().expired(k.slot().slotStartMillis(), now)) {
             expired.delete(storage.topK(), key);
           } else {
-            slots[k.partition()].load(k.slot(), TopKSlotDescriptor.sketch(it.value()), TopKSlots.UNPOSITIONED);
+            slots[k.partition()].load(
+                k.slot(), TopKSlotDescriptor.sketch(it.value()), TopKSlots.UNPOSITIONED);
             loaded++;
           }
         } catch (CorruptRecordException e) {
@@ -96,7 +99,10 @@ final class RocksDbTopK implements TopKStore {
         }
       }
       if (loaded > 0 || expired.count() > 0) {
-        LOG.info("top-K: loaded {} slot sketches, dropped {} past their window", loaded, expired.count());
+        LOG.info(
+            "top-K: loaded {} slot sketches, dropped {} past their window",
+            loaded,
+            expired.count());
       }
     } catch (RocksDBException e) {
       throw new TallyException("loading the top-K slots failed: " + e.getMessage(), e);
@@ -127,13 +133,17 @@ final class RocksDbTopK implements TopKStore {
       }
       updates.computeIfAbsent(partition, p -> slots[p].update(now)).add(d, TopKSlots.UNPOSITIONED);
     }
-    for (Checkpoint cp : batch.checkpoints()) { // partitions with news also drop their expired slots
+    for (Checkpoint cp :
+        batch.checkpoints()) { // partitions with news also drop their expired slots
       updates.computeIfAbsent(cp.partition(), p -> slots[p].update(now));
     }
     for (Map.Entry<Integer, TopKSlots.Update> e : updates.entrySet()) {
       int p = e.getKey();
       for (Map.Entry<SlotKey, TopKSlots.Slot> s : e.getValue().changed().entrySet()) {
-        wb.put(storage.topK(), TopKSlotDescriptor.key(p, s.getKey()), TopKSlotDescriptor.value(s.getValue().bytes()));
+        wb.put(
+            storage.topK(),
+            TopKSlotDescriptor.key(p, s.getKey()),
+            TopKSlotDescriptor.value(s.getValue().bytes()));
       }
       for (SlotKey k : e.getValue().expired()) {
         wb.delete(storage.topK(), TopKSlotDescriptor.key(p, k));
@@ -143,7 +153,8 @@ final class RocksDbTopK implements TopKStore {
   }
 
   @Override
-  public List<ItemsSketch<String>> sketches(String type, TopKWindow window, long firstSlotStartMillis) {
+  public List<ItemsSketch<String>> sketches(
+      String type, TopKWindow window, long firstSlotStartMillis) {
     List<ItemsSketch<String>> out = new ArrayList<>();
     for (TopKSlots s : slots) {
       s.collect(type, window, firstSlotStartMillis, out);

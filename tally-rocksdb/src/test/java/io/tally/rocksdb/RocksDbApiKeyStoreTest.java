@@ -21,8 +21,12 @@ class RocksDbApiKeyStoreTest {
     String revokedId;
     try (RocksDbStorage storage = RocksDbStorage.open(dir, 4)) {
       KeyRing ring = new KeyRing(new RocksDbApiKeyStore(storage), InstantSource.system());
-      token = ring.create("a", ApiKey.Kind.SECRET, Set.of(Scope.QUERY), List.of(), List.of()).token();
-      revokedId = ring.create("b", ApiKey.Kind.SECRET, Set.of(Scope.INGEST), List.of(), List.of()).key().id();
+      token =
+          ring.create("a", ApiKey.Kind.SECRET, Set.of(Scope.QUERY), List.of(), List.of()).token();
+      revokedId =
+          ring.create("b", ApiKey.Kind.SECRET, Set.of(Scope.INGEST), List.of(), List.of())
+              .key()
+              .id();
       ring.revoke(revokedId);
     }
     try (RocksDbStorage storage = RocksDbStorage.open(dir, 4)) {

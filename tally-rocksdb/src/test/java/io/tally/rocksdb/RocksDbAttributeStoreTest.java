@@ -95,15 +95,17 @@ class RocksDbAttributeStoreTest {
     List<Thread> readers = new ArrayList<>();
     VolatileLong last = new VolatileLong();
     for (int r = 0; r < 3; r++) {
-      Thread t = new Thread(() -> {
-        while (done.getCount() > 0) {
-          long before = last.get();
-          String v = store.attributes("video:hot").getOrDefault("n", "-1");
-          if (Long.parseLong(v) < before) {
-            failure.compareAndSet(null, "read " + v + " after " + before + " was written");
-          }
-        }
-      });
+      Thread t =
+          new Thread(
+              () -> {
+                while (done.getCount() > 0) {
+                  long before = last.get();
+                  String v = store.attributes("video:hot").getOrDefault("n", "-1");
+                  if (Long.parseLong(v) < before) {
+                    failure.compareAndSet(null, "read " + v + " after " + before + " was written");
+                  }
+                }
+              });
       t.start();
       readers.add(t);
     }

@@ -44,7 +44,8 @@ class RocksDbCounterStoreTest extends CounterStoreContract {
     write(delta("video:9", "view", Granularity.DAY, 0, 7, 70));
     storage.close();
     open();
-    assertThat(store.read(new CounterKey("video:9", "view", Granularity.DAY, 0)).count()).isEqualTo(7);
+    assertThat(store.read(new CounterKey("video:9", "view", Granularity.DAY, 0)).count())
+        .isEqualTo(7);
   }
 
   @Test
@@ -75,7 +76,8 @@ class RocksDbCounterStoreTest extends CounterStoreContract {
     long now = java.time.Instant.parse("2026-03-10T12:00:00Z").toEpochMilli();
     // a minute row every 6 hours for 20 days, an hour row for each, and the total
     for (long t = now - 20 * day; t < now; t += 6 * 3_600_000L) {
-      write(delta("video:1", "view", Granularity.MINUTE, Granularity.MINUTE.bucketStart(t), 1, 1),
+      write(
+          delta("video:1", "view", Granularity.MINUTE, Granularity.MINUTE.bucketStart(t), 1, 1),
           delta("video:2", "like", Granularity.MINUTE, Granularity.MINUTE.bucketStart(t), 2, 2),
           delta("video:1", "view", Granularity.HOUR, Granularity.HOUR.bucketStart(t), 1, 1),
           delta("video:1", "view", Granularity.TOTAL, 0, 1, 1));
@@ -87,17 +89,31 @@ class RocksDbCounterStoreTest extends CounterStoreContract {
     long oldest = retention.oldestRetainedBucket(Granularity.MINUTE, now);
     long cutoff = io.tally.core.retention.TimeRanges.rangeStart(Granularity.MINUTE, oldest);
     // nothing before the cutoff range is left; everything from it on is untouched
-    assertThat(store.range("video:1", "view", Granularity.MINUTE, Long.MIN_VALUE + 1, cutoff)).isEmpty();
-    assertThat(store.range("video:2", "like", Granularity.MINUTE, Long.MIN_VALUE + 1, cutoff)).isEmpty();
-    assertThat(store.range("video:1", "view", Granularity.MINUTE, cutoff, now)).hasSize((int) ((now - cutoff) / (6 * 3_600_000L)));
-    assertThat(countEntries(Granularity.MINUTE)).isLessThan(minutesBefore).isEqualTo(2 * (now - cutoff) / (6 * 3_600_000L));
+    assertThat(store.range("video:1", "view", Granularity.MINUTE, Long.MIN_VALUE + 1, cutoff))
+        .isEmpty();
+    assertThat(store.range("video:2", "like", Granularity.MINUTE, Long.MIN_VALUE + 1, cutoff))
+        .isEmpty();
+    assertThat(store.range("video:1", "view", Granularity.MINUTE, cutoff, now))
+        .hasSize((int) ((now - cutoff) / (6 * 3_600_000L)));
+    assertThat(countEntries(Granularity.MINUTE))
+        .isLessThan(minutesBefore)
+        .isEqualTo(2 * (now - cutoff) / (6 * 3_600_000L));
     // hours are kept 90 days and the total forever
     assertThat(store.range("video:1", "view", Granularity.HOUR, now - 21 * day, now)).hasSize(80);
     assertThat(store.read(CounterKey.total("video:1", "view")).count()).isEqualTo(80);
-    assertThat(store.expire(retention, now + 60_000)).as("nothing new to expire a minute later").isEmpty();
+    assertThat(store.expire(retention, now + 60_000))
+        .as("nothing new to expire a minute later")
+        .isEmpty();
 
     // a month later only a day-range's worth of minutes past the 7 days is ever on disk
-    write(delta("video:1", "view", Granularity.MINUTE, Granularity.MINUTE.bucketStart(now + 30 * day), 1, 1));
+    write(
+        delta(
+            "video:1",
+            "view",
+            Granularity.MINUTE,
+            Granularity.MINUTE.bucketStart(now + 30 * day),
+            1,
+            1));
     store.expire(retention, now + 30 * day + 60_000);
     assertThat(countEntries(Granularity.MINUTE)).isEqualTo(1);
   }
@@ -108,18 +124,32 @@ class RocksDbCounterStoreTest extends CounterStoreContract {
     // write rows in the old entity-first layout and mark the dir as format 1
     try (org.rocksdb.WriteBatch wb = new org.rocksdb.WriteBatch()) {
       for (int i = 0; i < 25_000; i++) {
-        wb.put(storage.counters(), layout1Key("video:" + i, "view", Granularity.MINUTE, t, 'c'), CounterKeyDescriptor.encodeValue(i));
+        wb.put(
+            storage.counters(),
+            layout1Key("video:" + i, "view", Granularity.MINUTE, t, 'c'),
+            CounterKeyDescriptor.encodeValue(i));
       }
-      wb.put(storage.counters(), layout1Key("video:7", "view", Granularity.TOTAL, 0, 'c'), CounterKeyDescriptor.encodeValue(70));
-      wb.put(storage.counters(), layout1Key("video:7", "view", Granularity.TOTAL, 0, 's'), CounterKeyDescriptor.encodeValue(5));
+      wb.put(
+          storage.counters(),
+          layout1Key("video:7", "view", Granularity.TOTAL, 0, 'c'),
+          CounterKeyDescriptor.encodeValue(70));
+      wb.put(
+          storage.counters(),
+          layout1Key("video:7", "view", Granularity.TOTAL, 0, 's'),
+          CounterKeyDescriptor.encodeValue(5));
       storage.db().write(new org.rocksdb.WriteOptions(), wb);
     }
-    storage.db().put(storage.meta(), "format".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
-        java.nio.ByteBuffer.allocate(5).put((byte) 1).putInt(8).array());
+    storage
+        .db()
+        .put(
+            storage.meta(),
+            "format".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+            java.nio.ByteBuffer.allocate(5).put((byte) 1).putInt(8).array());
     storage.close();
 
     open();
-    assertThat(store.read(CounterKey.total("video:7", "view"))).isEqualTo(new io.tally.model.Bucket(0, 70, 75));
+    assertThat(store.read(CounterKey.total("video:7", "view")))
+        .isEqualTo(new io.tally.model.Bucket(0, 70, 75));
     assertThat(store.range("video:24999", "view", Granularity.MINUTE, t, t + 60_000))
         .containsExactly(new io.tally.model.Bucket(t, 24_999, 24_999));
     try (org.rocksdb.RocksIterator it = storage.db().newIterator(storage.counters())) {
@@ -132,11 +162,19 @@ class RocksDbCounterStoreTest extends CounterStoreContract {
   }
 
   /** The entity-first key of data dirs of format 1. */
-  private static byte[] layout1Key(String entity, String type, Granularity g, long bucket, char field) {
+  private static byte[] layout1Key(
+      String entity, String type, Granularity g, long bucket, char field) {
     byte[] e = entity.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     byte[] ty = type.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     return java.nio.ByteBuffer.allocate(1 + 2 + e.length + 1 + ty.length + 1 + 8 + 1)
-        .put((byte) 1).putShort((short) e.length).put(e).put((byte) ty.length).put(ty)
-        .put((byte) g.ordinal()).putLong(bucket ^ Long.MIN_VALUE).put((byte) field).array();
+        .put((byte) 1)
+        .putShort((short) e.length)
+        .put(e)
+        .put((byte) ty.length)
+        .put(ty)
+        .put((byte) g.ordinal())
+        .putLong(bucket ^ Long.MIN_VALUE)
+        .put((byte) field)
+        .array();
   }
 }

@@ -35,7 +35,9 @@ class RocksDbEventLogTest extends EventLogContract {
     storage.close();
     clock.advance(-3_600_000); // even if the clock went back while the process was down
     log = openLog(PARTITIONS, clock);
-    assertThat(readAll(2, 0)).extracting(r -> r.event().id()).containsExactly("a0", "a1", "a2", "a3", "a4");
+    assertThat(readAll(2, 0))
+        .extracting(r -> r.event().id())
+        .containsExactly("a0", "a1", "a2", "a3", "a4");
     append(2, 1, "b");
     LogRecord b = readAll(2, 5).get(0);
     assertThat(b.offset()).isEqualTo(5);

@@ -28,8 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.rocksdb.RocksIterator;
 
 /**
- * Top-K through the real embedded sink: slot sketches written in the counters' WriteBatch,
- * loaded again at open, and dropped from disk once past their window.
+ * Top-K through the real embedded sink: slot sketches written in the counters' WriteBatch, loaded
+ * again at open, and dropped from disk once past their window.
  */
 class RocksDbTopKTest {
   private static final int P = 4;
@@ -51,7 +51,9 @@ class RocksDbTopKTest {
   private void open(TopKConfig config) {
     storage = RocksDbStorage.open(dir.resolve("data"), P);
     store = new RocksDbCounterStore(storage, config, clock);
-    service = new TopKService(store, store, config, new EventValidator(ValidationLimits.DEFAULTS), clock, P);
+    service =
+        new TopKService(
+            store, store, config, new EventValidator(ValidationLimits.DEFAULTS), clock, P);
   }
 
   @AfterEach
@@ -77,8 +79,16 @@ class RocksDbTopKTest {
 
   private static List<CounterDelta> rows(String entity, long timeMillis, long count) {
     return List.of(
-        new CounterDelta(new CounterKey(entity, "view", Granularity.MINUTE, Granularity.MINUTE.bucketStart(timeMillis)), count, count),
-        new CounterDelta(new CounterKey(entity, "view", Granularity.HOUR, Granularity.HOUR.bucketStart(timeMillis)), count, count),
+        new CounterDelta(
+            new CounterKey(
+                entity, "view", Granularity.MINUTE, Granularity.MINUTE.bucketStart(timeMillis)),
+            count,
+            count),
+        new CounterDelta(
+            new CounterKey(
+                entity, "view", Granularity.HOUR, Granularity.HOUR.bucketStart(timeMillis)),
+            count,
+            count),
         new CounterDelta(CounterKey.total(entity, "view"), count, count));
   }
 
@@ -89,7 +99,8 @@ class RocksDbTopKTest {
     for (int batch = 0; batch < 20; batch++) {
       List<CounterDelta> deltas = new ArrayList<>();
       for (int i = 0; i < 50; i++) {
-        String entity = "video:" + (int) Math.floor(Math.pow(random.nextDouble(), 3) * 200); // skewed
+        String entity =
+            "video:" + (int) Math.floor(Math.pow(random.nextDouble(), 3) * 200); // skewed
         long time = T0 - (long) (random.nextDouble() * 90 * MINUTE);
         long count = 1 + random.nextInt(5);
         deltas.addAll(rows(entity, time, count));
@@ -99,11 +110,15 @@ class RocksDbTopKTest {
       }
       write(deltas);
     }
-    List<TopKItem> expected = lastHour.entrySet().stream()
-        .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
-        .limit(10)
-        .map(e -> new TopKItem(e.getKey(), e.getValue(), e.getValue(), e.getValue()))
-        .toList();
+    List<TopKItem> expected =
+        lastHour.entrySet().stream()
+            .sorted(
+                Map.Entry.<String, Long>comparingByValue()
+                    .reversed()
+                    .thenComparing(Map.Entry.comparingByKey()))
+            .limit(10)
+            .map(e -> new TopKItem(e.getKey(), e.getValue(), e.getValue(), e.getValue()))
+            .toList();
 
     TopK top = service.top("view", "1h", "10");
     assertThat(top.exact()).isTrue();
@@ -122,7 +137,8 @@ class RocksDbTopKTest {
     write(List.of());
     assertThat(topKEntries()).isEqualTo(2);
     assertThat(service.top("view", "5m", null).items()).isEmpty();
-    assertThat(service.top("view", "1h", null).items()).containsExactly(new TopKItem("video:1", 5, 5, 5));
+    assertThat(service.top("view", "1h", null).items())
+        .containsExactly(new TopKItem("video:1", 5, 5, 5));
 
     clock.advance(25 * 60 * MINUTE);
     reopen(TopKConfig.DEFAULTS); // past every window: dropped at open
@@ -136,17 +152,26 @@ class RocksDbTopKTest {
     reopen(TopKConfig.DISABLED);
     write(rows("video:1", T0 - MINUTE, 3)); // counted, but not in top-K
     reopen(TopKConfig.DEFAULTS);
-    assertThat(service.top("view", "1h", null).items()).containsExactly(new TopKItem("video:1", 2, 2, 2));
+    assertThat(service.top("view", "1h", null).items())
+        .containsExactly(new TopKItem("video:1", 2, 2, 2));
   }
 
   @Test
   void onlyTheMinuteDeltasOfEachPartitionFeedItsSlots() {
-    write(List.of(
-        new CounterDelta(new CounterKey("video:1", "view", Granularity.HOUR, Granularity.HOUR.bucketStart(T0)), 9, 9),
-        new CounterDelta(new CounterKey("video:2", "like", Granularity.MINUTE, T0 - MINUTE), 4, 4)));
+    write(
+        List.of(
+            new CounterDelta(
+                new CounterKey(
+                    "video:1", "view", Granularity.HOUR, Granularity.HOUR.bucketStart(T0)),
+                9,
+                9),
+            new CounterDelta(
+                new CounterKey("video:2", "like", Granularity.MINUTE, T0 - MINUTE), 4, 4)));
     assertThat(service.top("view", "1h", null).items()).isEmpty();
-    assertThat(service.top("like", "1h", null).items()).containsExactly(new TopKItem("video:2", 4, 4, 4));
-    assertThat(store.sketches("like", TopKWindow.parse("1h"), 0)).hasSize(1); // one partition's one slot
+    assertThat(service.top("like", "1h", null).items())
+        .containsExactly(new TopKItem("video:2", 4, 4, 4));
+    assertThat(store.sketches("like", TopKWindow.parse("1h"), 0))
+        .hasSize(1); // one partition's one slot
   }
 
   private int topKEntries() {

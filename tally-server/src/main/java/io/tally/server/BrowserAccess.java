@@ -19,13 +19,13 @@ import java.util.function.BooleanSupplier;
  * Browser access: the CORS policy of every route and {@code GET /tally.js}, the beacon script.
  *
  * <p>CORS: a request without an {@code Origin} header (curl, the SDK) or from the server's own
- * origin passes untouched. One from an origin in {@link BrowserSettings#corsOrigins()} gets
- * {@code Access-Control-Allow-Origin} and a preflight ({@code OPTIONS} with {@code
- * Access-Control-Request-Method}) is answered here with 204. Any other origin gets a 403 naming
- * the flag that would allow it — the server must refuse it itself, because a "simple" request
- * (what {@code navigator.sendBeacon} sends: a POST with {@code Content-Type: text/plain}) reaches
- * the server without a preflight, and ingest reads a {@code text/plain} body as JSON. (Vert.x's
- * own {@code CorsHandler} allows every origin when none is configured; Tally's default is none.)
+ * origin passes untouched. One from an origin in {@link BrowserSettings#corsOrigins()} gets {@code
+ * Access-Control-Allow-Origin} and a preflight ({@code OPTIONS} with {@code
+ * Access-Control-Request-Method}) is answered here with 204. Any other origin gets a 403 naming the
+ * flag that would allow it — the server must refuse it itself, because a "simple" request (what
+ * {@code navigator.sendBeacon} sends: a POST with {@code Content-Type: text/plain}) reaches the
+ * server without a preflight, and ingest reads a {@code text/plain} body as JSON. (Vert.x's own
+ * {@code CorsHandler} allows every origin when none is configured; Tally's default is none.)
  *
  * <p>A publishable API key ({@code tly_pk_…}, in {@code ?key=} or as the bearer token) names its
  * own origins: while API keys are required, a request from an origin outside the CORS list that
@@ -48,7 +48,8 @@ final class BrowserAccess {
     this.keysRequired = requireNonNull(keysRequired, "keysRequired");
     try (InputStream in = BrowserAccess.class.getResourceAsStream(SCRIPT_RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException("resource " + SCRIPT_RESOURCE + " is missing from the build");
+        throw new IllegalStateException(
+            "resource " + SCRIPT_RESOURCE + " is missing from the build");
       }
       this.script = Buffer.buffer(in.readAllBytes());
     } catch (IOException e) {
@@ -57,9 +58,11 @@ final class BrowserAccess {
   }
 
   /**
-   * Mounts the CORS policy in front of every route, and {@code GET /tally.js}; call before adding routes.
+   * Mounts the CORS policy in front of every route, and {@code GET /tally.js}; call before adding
+   * routes.
    *
-   * @param keysRequired whether the security gate now checks API keys (publishable keys then vouch for their origins)
+   * @param keysRequired whether the security gate now checks API keys (publishable keys then vouch
+   *     for their origins)
    */
   static void mount(Router router, BrowserSettings settings, BooleanSupplier keysRequired) {
     BrowserAccess access = new BrowserAccess(settings, keysRequired);
@@ -75,23 +78,38 @@ final class BrowserAccess {
       return;
     }
     if (!settings.allows(origin) && carriesPublishableKey(request) && keysRequired.getAsBoolean()) {
-      // the gate checks the key and that it lists this origin; the page may read the answer either way
-      ctx.response().putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN, origin).putHeader(HttpHeaders.VARY, "Origin");
+      // the gate checks the key and that it lists this origin; the page may read the answer either
+      // way
+      ctx.response()
+          .putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN, origin)
+          .putHeader(HttpHeaders.VARY, "Origin");
       ctx.next();
       return;
     }
     if (!settings.allows(origin)) {
-      ctx.response().setStatusCode(403).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-          .end(Buffer.buffer(TallyJson.error("origin " + origin
-              + " is not allowed to call this server; start it with --cors-origin " + origin)));
+      ctx.response()
+          .setStatusCode(403)
+          .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .end(
+              Buffer.buffer(
+                  TallyJson.error(
+                      "origin "
+                          + origin
+                          + " is not allowed to call this server; start it with --cors-origin "
+                          + origin)));
       return;
     }
-    ctx.response().putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN, origin).putHeader(HttpHeaders.VARY, "Origin");
+    ctx.response()
+        .putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN, origin)
+        .putHeader(HttpHeaders.VARY, "Origin");
     String preflightMethod = request.getHeader(HttpHeaders.ACCESS_CONTROL_REQUEST_METHOD);
     if (request.method() == HttpMethod.OPTIONS && preflightMethod != null) {
-      ctx.response().setStatusCode(204)
+      ctx.response()
+          .setStatusCode(204)
           .putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, PUT, DELETE")
-          .putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_HEADERS, "Content-Type, Content-Encoding, Authorization")
+          .putHeader(
+              HttpHeaders.ACCESS_CONTROL_ALLOW_HEADERS,
+              "Content-Type, Content-Encoding, Authorization")
           .putHeader(HttpHeaders.ACCESS_CONTROL_MAX_AGE, "600")
           .end();
       return;
@@ -108,7 +126,9 @@ final class BrowserAccess {
       inUrl = null; // a malformed query string: the gate answers 400
     }
     return (inUrl != null && ApiKeyTokens.looksPublishable(inUrl))
-        || (auth != null && auth.length() > 7 && auth.regionMatches(true, 0, "Bearer ", 0, 7)
+        || (auth != null
+            && auth.length() > 7
+            && auth.regionMatches(true, 0, "Bearer ", 0, 7)
             && ApiKeyTokens.looksPublishable(auth.substring(7).trim()));
   }
 

@@ -34,12 +34,19 @@ public record BrowserSettings(List<String> corsOrigins) {
     try {
       uri = new URI(origin);
     } catch (java.net.URISyntaxException e) {
-      throw new IllegalArgumentException("CORS origin '" + origin + "' is not a URL: " + e.getMessage(), e);
-    }
-    if (uri.getScheme() == null || uri.getHost() == null || !(uri.getPath() == null || uri.getPath().isEmpty())
-        || uri.getQuery() != null || uri.getFragment() != null || uri.getUserInfo() != null) {
       throw new IllegalArgumentException(
-          "CORS origin must be scheme://host[:port] with no path, e.g. https://shop.example, or *; got '" + origin + "'");
+          "CORS origin '" + origin + "' is not a URL: " + e.getMessage(), e);
+    }
+    if (uri.getScheme() == null
+        || uri.getHost() == null
+        || !(uri.getPath() == null || uri.getPath().isEmpty())
+        || uri.getQuery() != null
+        || uri.getFragment() != null
+        || uri.getUserInfo() != null) {
+      throw new IllegalArgumentException(
+          "CORS origin must be scheme://host[:port] with no path, e.g. https://shop.example, or *; got '"
+              + origin
+              + "'");
     }
     return origin.toLowerCase(Locale.ROOT);
   }

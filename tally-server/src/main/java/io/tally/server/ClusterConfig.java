@@ -10,7 +10,8 @@ import io.tally.kafka.KafkaSettings;
  * embedded mode ({@link ServerConfig}; its fsync is unused, its data dir holds only the node's
  * attributes replica), where Kafka and Cassandra are, and which roles this node runs.
  */
-public record ClusterConfig(ServerConfig server, KafkaSettings kafka, CassandraSettings cassandra, Roles roles) {
+public record ClusterConfig(
+    ServerConfig server, KafkaSettings kafka, CassandraSettings cassandra, Roles roles) {
   public ClusterConfig {
     requireNonNull(server, "server");
     requireNonNull(kafka, "kafka");
@@ -22,9 +23,9 @@ public record ClusterConfig(ServerConfig server, KafkaSettings kafka, CassandraS
   }
 
   /**
-   * The roles a node runs; each can be switched off so they scale separately. Ingest holds no
-   * state (Kafka is the log); processors own partitions through the consumer group; materializers
-   * own deltas partitions the same way; query nodes read Cassandra.
+   * The roles a node runs; each can be switched off so they scale separately. Ingest holds no state
+   * (Kafka is the log); processors own partitions through the consumer group; materializers own
+   * deltas partitions the same way; query nodes read Cassandra.
    */
   public record Roles(boolean ingest, boolean processor, boolean materializer, boolean query) {
     public static final Roles ALL = new Roles(true, true, true, true);

@@ -36,24 +36,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A cluster node wired by hand: ingest appends to Kafka, the processor (a member of the
- * processors' consumer group) writes transactional deltas, the materializer applies them (and
- * the Top-K slots they feed) to Cassandra, queries read Cassandra. Each role is optional ({@link ClusterConfig.Roles}).
+ * A cluster node wired by hand: ingest appends to Kafka, the processor (a member of the processors'
+ * consumer group) writes transactional deltas, the materializer applies them (and the Top-K slots
+ * they feed) to Cassandra, queries read Cassandra. Each role is optional ({@link
+ * ClusterConfig.Roles}).
  *
  * <p>Entity attributes live in the compacted attributes topic. A node that serves the attribute
- * routes (ingest or query role) or derives entities (processor role with {@code --derive}) keeps
- * a replica of it in RocksDB under {@code <data-dir>/attributes}, rebuilt at every start; the
+ * routes (ingest or query role) or derives entities (processor role with {@code --derive}) keeps a
+ * replica of it in RocksDB under {@code <data-dir>/attributes}, rebuilt at every start; the
  * processor starts once the replica has caught up, so it never counts with attributes missing.
  *
  * <p>{@link #close()} stops in dependency order: HTTP (finishing in-flight requests), then the
- * processor (commits what it consumed and leaves the group, so its partitions move at once),
- * the materializer, the attributes replica, and the clients. Thread-safe to close from a shutdown hook.
+ * processor (commits what it consumed and leaves the group, so its partitions move at once), the
+ * materializer, the attributes replica, and the clients. Thread-safe to close from a shutdown hook.
  */
 public final class ClusterTally implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterTally.class);
+
   /** How many cached rows the materializer keeps (about 150 bytes each). */
   private static final long MATERIALIZER_CACHED_ROWS = 500_000;
+
   private static final int MATERIALIZER_IN_FLIGHT = 256;
+
   /** How long a starting node waits for its attributes replica to read the topic. */
   private static final Duration REPLICA_CATCH_UP = Duration.ofSeconds(60);
 
@@ -98,7 +102,8 @@ public final class ClusterTally implements AutoCloseable {
         }
       }
       if (roles.processor()) {
-        AttributeStore processorAttributes = derived.isEmpty() ? AttributeStore.EMPTY : attributeStore;
+        AttributeStore processorAttributes =
+            derived.isEmpty() ? AttributeStore.EMPTY : attributeStore;
         Enrichment enrichment = new Enrichment(derived, processorAttributes);
         processor = new KafkaProcessor(config.kafka(), log, server.processor(), enrichment);
         processor.start();
@@ -108,9 +113,11 @@ public final class ClusterTally implements AutoCloseable {
         components.add(new Health.Component("processor", p::health, () -> true, p::backlog));
       }
       if (roles.materializer()) {
-        materializer = new Materializer(config.kafka(),
-            new CounterWriter(store, clock, MATERIALIZER_IN_FLIGHT, MATERIALIZER_CACHED_ROWS),
-            new TopKWriter(topKStore, server.topK(), clock));
+        materializer =
+            new Materializer(
+                config.kafka(),
+                new CounterWriter(store, clock, MATERIALIZER_IN_FLIGHT, MATERIALIZER_CACHED_ROWS),
+                new TopKWriter(topKStore, server.topK(), clock));
         materializer.start();
         metrics.bindMaterializer(materializer);
         Materializer m = materializer;
@@ -119,16 +126,28 @@ public final class ClusterTally implements AutoCloseable {
       if (components.isEmpty()) {
         components.add(new Health.Component("node", () -> ProcessorHealth.OK, () -> true, () -> 0));
       }
-      // Kafka holds the backlog (bounded by its retention), so ingest admits on in-flight appends only
-      Ingestor ingestor = roles.ingest()
-          ? new Ingestor(metrics.timedAppends(log), partitioner, validator, clock, server.ingest(), () -> 0L)
-          : null;
-      QueryService queries = roles.query()
-          ? new QueryService(store, partitioner, validator, clock, server.effectiveQuery(), derived)
-          : null;
-      TopKService topK = roles.query()
-          ? new TopKService(topKStore, store, server.topK(), validator, clock, config.kafka().partitions())
-          : null;
+      // Kafka holds the backlog (bounded by its retention), so ingest admits on in-flight appends
+      // only
+      Ingestor ingestor =
+          roles.ingest()
+              ? new Ingestor(
+                  metrics.timedAppends(log),
+                  partitioner,
+                  validator,
+                  clock,
+                  server.ingest(),
+                  () -> 0L)
+              : null;
+      QueryService queries =
+          roles.query()
+              ? new QueryService(
+                  store, partitioner, validator, clock, server.effectiveQuery(), derived)
+              : null;
+      TopKService topK =
+          roles.query()
+              ? new TopKService(
+                  topKStore, store, server.topK(), validator, clock, config.kafka().partitions())
+              : null;
       if (ingestor != null) {
         metrics.bindIngestor(ingestor);
       }
@@ -140,12 +159,34 @@ public final class ClusterTally implements AutoCloseable {
       Health health = new Health(components, clock, server.processor().unhealthyAfterMillis());
       Readiness readiness = new Readiness(List.of(), health, server.ops().readyMaxBacklogEvents());
       CassandraCounterStore counters = store;
-      http = HttpApi.start(server, ingestor, queries, attributes, topK, new OpsRoutes(metrics, health, readiness),
-          new Overview("cluster", config.kafka().partitions(), server.topK(), ingestor,
-              Overview.progress(log, p -> counters.checkpoint(p), counters),
-              () -> health.report().backlog(), clock, System::nanoTime),
-          GatewaySecurity.create(server.security(), server.host(), server.maxBodyBytes(), new CassandraApiKeyStore(store), clock));
-      LOG.info("cluster node {} serving on port {} with roles {}", config.kafka().nodeId(), http.port(), roles);
+      http =
+          HttpApi.start(
+              server,
+              ingestor,
+              queries,
+              attributes,
+              topK,
+              new OpsRoutes(metrics, health, readiness),
+              new Overview(
+                  "cluster",
+                  config.kafka().partitions(),
+                  server.topK(),
+                  ingestor,
+                  Overview.progress(log, p -> counters.checkpoint(p), counters),
+                  () -> health.report().backlog(),
+                  clock,
+                  System::nanoTime),
+              GatewaySecurity.create(
+                  server.security(),
+                  server.host(),
+                  server.maxBodyBytes(),
+                  new CassandraApiKeyStore(store),
+                  clock));
+      LOG.info(
+          "cluster node {} serving on port {} with roles {}",
+          config.kafka().nodeId(),
+          http.port(),
+          roles);
     } catch (RuntimeException e) {
       if (http == null) {
         metrics.close();
@@ -155,17 +196,27 @@ public final class ClusterTally implements AutoCloseable {
     }
   }
 
-  /** Opens the local replica store, clears it, and waits until it holds the whole attributes topic. */
+  /**
+   * Opens the local replica store, clears it, and waits until it holds the whole attributes topic.
+   */
   private void startReplica(ServerConfig server) {
     Topics.ensure(config.kafka());
-    attributeStorage = RocksDbStorage.open(server.dataDir().resolve("attributes"), config.kafka().partitions());
-    attributeStore = new RocksDbAttributeStore(attributeStorage, RocksDbAttributeStore.DEFAULT_CACHE_BYTES, false);
+    attributeStorage =
+        RocksDbStorage.open(server.dataDir().resolve("attributes"), config.kafka().partitions());
+    attributeStore =
+        new RocksDbAttributeStore(
+            attributeStorage, RocksDbAttributeStore.DEFAULT_CACHE_BYTES, false);
     replica = new KafkaAttributeReplica(config.kafka(), attributeStore);
     replica.start();
     try {
       if (!replica.awaitCaughtUp(REPLICA_CATCH_UP)) {
-        throw new TallyException("the attributes replica did not catch up with " + config.kafka().attributesTopic()
-            + " within " + REPLICA_CATCH_UP.toSeconds() + " s: " + replica.health().reason());
+        throw new TallyException(
+            "the attributes replica did not catch up with "
+                + config.kafka().attributesTopic()
+                + " within "
+                + REPLICA_CATCH_UP.toSeconds()
+                + " s: "
+                + replica.health().reason());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -173,7 +224,9 @@ public final class ClusterTally implements AutoCloseable {
     }
   }
 
-  /** Connects to Kafka and Cassandra (creating topics and schema when missing) and starts serving. */
+  /**
+   * Connects to Kafka and Cassandra (creating topics and schema when missing) and starts serving.
+   */
   public static ClusterTally start(ClusterConfig config) {
     return start(config, InstantSource.system());
   }
@@ -213,11 +266,13 @@ public final class ClusterTally implements AutoCloseable {
     }
     boolean attributeReadersStopped = true;
     if (processor != null && !processor.stopAndAwait(Duration.ofSeconds(30))) {
-      LOG.warn("the processor did not stop in time; what it had not committed is reprocessed by the next owner");
+      LOG.warn(
+          "the processor did not stop in time; what it had not committed is reprocessed by the next owner");
       attributeReadersStopped = false;
     }
     if (materializer != null && !materializer.stopAndAwait(Duration.ofSeconds(30))) {
-      LOG.warn("the materializer did not stop in time; uncommitted deltas are applied again (idempotently)");
+      LOG.warn(
+          "the materializer did not stop in time; uncommitted deltas are applied again (idempotently)");
     }
     if (publisher != null) {
       publisher.close();

@@ -12,6 +12,7 @@ import io.tally.core.process.LogRetention;
 import io.tally.core.process.ProcessorGroup;
 import io.tally.core.query.QueryService;
 import io.tally.core.retention.Retention;
+import io.tally.core.store.DeltaSink;
 import io.tally.core.topk.TopKService;
 import io.tally.core.validate.EventValidator;
 import io.tally.model.Granularity;
@@ -20,14 +21,13 @@ import io.tally.rocksdb.RocksDbAttributeStore;
 import io.tally.rocksdb.RocksDbCounterStore;
 import io.tally.rocksdb.RocksDbEventLog;
 import io.tally.rocksdb.RocksDbStorage;
-import io.tally.core.store.DeltaSink;
 import io.tally.server.security.GatewaySecurity;
 import java.time.InstantSource;
 import java.util.List;
-import java.util.function.UnaryOperator;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +54,8 @@ public final class EmbeddedTally implements AutoCloseable {
   private final ScheduledExecutorService maintenance;
   private boolean closed;
 
-  private EmbeddedTally(ServerConfig config, InstantSource clock, UnaryOperator<DeltaSink> sinkDecorator) {
+  private EmbeddedTally(
+      ServerConfig config, InstantSource clock, UnaryOperator<DeltaSink> sinkDecorator) {
     this.config = config;
     storage = RocksDbStorage.open(config.dataDir(), config.partitions());
     log = new RocksDbEventLog(storage, clock, config.fsync());
@@ -65,30 +66,55 @@ public final class EmbeddedTally implements AutoCloseable {
       storage.close();
       throw e;
     }
-    attributes = new RocksDbAttributeStore(storage, RocksDbAttributeStore.DEFAULT_CACHE_BYTES, true);
+    attributes =
+        new RocksDbAttributeStore(storage, RocksDbAttributeStore.DEFAULT_CACHE_BYTES, true);
     DerivedEntities derived = config.derivedEntities();
     TallyMetrics metrics = new TallyMetrics(clock);
     Enrichment enrichment = new Enrichment(derived, attributes);
-    processors = new ProcessorGroup(log, metrics.timedFlushes(sinkDecorator.apply(store)), config.processor(), clock,
-        enrichment, ProcessorGroup.allPartitions(log));
-    maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "tally-maintenance");
-      t.setDaemon(true);
-      return t;
-    });
+    processors =
+        new ProcessorGroup(
+            log,
+            metrics.timedFlushes(sinkDecorator.apply(store)),
+            config.processor(),
+            clock,
+            enrichment,
+            ProcessorGroup.allPartitions(log));
+    maintenance =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "tally-maintenance");
+              t.setDaemon(true);
+              return t;
+            });
     try {
       Partitioner partitioner = new Partitioner(config.partitions());
       EventValidator validator = new EventValidator(config.effectiveValidation());
-      Ingestor ingestor = new Ingestor(metrics.timedAppends(log), partitioner, validator, clock, config.ingest(), processors::backlog);
-      QueryService queries = new QueryService(store, partitioner, validator, clock, config.effectiveQuery(), derived);
-      TopKService topK = new TopKService(store, store, config.topK(), validator, clock, config.partitions());
+      Ingestor ingestor =
+          new Ingestor(
+              metrics.timedAppends(log),
+              partitioner,
+              validator,
+              clock,
+              config.ingest(),
+              processors::backlog);
+      QueryService queries =
+          new QueryService(store, partitioner, validator, clock, config.effectiveQuery(), derived);
+      TopKService topK =
+          new TopKService(store, store, config.topK(), validator, clock, config.partitions());
       AttributeService attributeService =
           new AttributeService(attributes, AttributePublisher.writingTo(attributes), validator);
       processors.start();
-      LogRetention retention = new LogRetention(log, store, clock, config.logRetentionMillis(), config.processor().dedupWindowMillis());
+      LogRetention retention =
+          new LogRetention(
+              log,
+              store,
+              clock,
+              config.logRetentionMillis(),
+              config.processor().dedupWindowMillis());
       maintenance.scheduleWithFixedDelay(() -> runQuietly(retention), 1, 60, TimeUnit.SECONDS);
       Retention counterRetention = config.query().retention();
-      maintenance.scheduleWithFixedDelay(() -> runQuietly(() -> expire(counterRetention, clock)), 5, 60, TimeUnit.SECONDS);
+      maintenance.scheduleWithFixedDelay(
+          () -> runQuietly(() -> expire(counterRetention, clock)), 5, 60, TimeUnit.SECONDS);
       metrics.bindIngestor(ingestor);
       metrics.bindQueries(queries);
       metrics.bindDedup(enrichment);
@@ -96,12 +122,36 @@ public final class EmbeddedTally implements AutoCloseable {
       metrics.bindGroupCommit(log);
       metrics.bindRocksDb(storage);
       Health health = Health.of(processors, clock, config.processor().unhealthyAfterMillis());
-      Readiness readiness = new Readiness(List.of(new Readiness.Resource("log", storage::isOpen),
-          new Readiness.Resource("store", storage::isOpen)), health, config.ops().readyMaxBacklogEvents());
-      http = HttpApi.start(config, ingestor, queries, attributeService, topK, new OpsRoutes(metrics, health, readiness),
-          new Overview("embedded", config.partitions(), config.topK(), ingestor, Overview.progress(log, store::checkpoint, store),
-              processors::backlog, clock, System::nanoTime),
-          GatewaySecurity.create(config.security(), config.host(), config.maxBodyBytes(), new RocksDbApiKeyStore(storage), clock));
+      Readiness readiness =
+          new Readiness(
+              List.of(
+                  new Readiness.Resource("log", storage::isOpen),
+                  new Readiness.Resource("store", storage::isOpen)),
+              health,
+              config.ops().readyMaxBacklogEvents());
+      http =
+          HttpApi.start(
+              config,
+              ingestor,
+              queries,
+              attributeService,
+              topK,
+              new OpsRoutes(metrics, health, readiness),
+              new Overview(
+                  "embedded",
+                  config.partitions(),
+                  config.topK(),
+                  ingestor,
+                  Overview.progress(log, store::checkpoint, store),
+                  processors::backlog,
+                  clock,
+                  System::nanoTime),
+              GatewaySecurity.create(
+                  config.security(),
+                  config.host(),
+                  config.maxBodyBytes(),
+                  new RocksDbApiKeyStore(storage),
+                  clock));
     } catch (RuntimeException e) {
       stopStorage(); // e.g. the port is taken: undo what started, in reverse
       throw e;
@@ -119,11 +169,14 @@ public final class EmbeddedTally implements AutoCloseable {
   }
 
   /**
-   * Test seam: as {@link #start(ServerConfig, InstantSource)}, with the processors writing
-   * through {@code sinkDecorator.apply(store)}, e.g. to slow down or fail writes.
+   * Test seam: as {@link #start(ServerConfig, InstantSource)}, with the processors writing through
+   * {@code sinkDecorator.apply(store)}, e.g. to slow down or fail writes.
    */
-  public static EmbeddedTally start(ServerConfig config, InstantSource clock, UnaryOperator<DeltaSink> sinkDecorator) {
-    return new EmbeddedTally(requireNonNull(config, "config"), requireNonNull(clock, "clock"),
+  public static EmbeddedTally start(
+      ServerConfig config, InstantSource clock, UnaryOperator<DeltaSink> sinkDecorator) {
+    return new EmbeddedTally(
+        requireNonNull(config, "config"),
+        requireNonNull(clock, "clock"),
         requireNonNull(sinkDecorator, "sinkDecorator"));
   }
 
@@ -133,7 +186,11 @@ public final class EmbeddedTally implements AutoCloseable {
   }
 
   public String url() {
-    return http.scheme() + "://" + (config.host().contains(":") ? "[" + config.host() + "]" : config.host()) + ":" + port();
+    return http.scheme()
+        + "://"
+        + (config.host().contains(":") ? "[" + config.host() + "]" : config.host())
+        + ":"
+        + port();
   }
 
   /** The routes served (for tests). */
@@ -146,10 +203,15 @@ public final class EmbeddedTally implements AutoCloseable {
     return processors.backlog();
   }
 
-  /** Deletes counter rows past retention (whole time ranges; a no-op until one more range expired). */
+  /**
+   * Deletes counter rows past retention (whole time ranges; a no-op until one more range expired).
+   */
   private void expire(Retention retention, InstantSource clock) {
     for (Granularity g : store.expire(retention, clock.millis())) {
-      LOG.info("deleted {} rows past their retention of {}", g.wireName(), Retention.describe(retention.millis(g)));
+      LOG.info(
+          "deleted {} rows past their retention of {}",
+          g.wireName(),
+          Retention.describe(retention.millis(g)));
     }
   }
 
@@ -174,9 +236,9 @@ public final class EmbeddedTally implements AutoCloseable {
   }
 
   /**
-   * Stops retention, appends and processing, then closes RocksDB. If a processor thread did not
-   * end in time (a failing store), RocksDB stays open under it rather than being freed while in
-   * use; whatever it had not written is reprocessed from the log at the next start.
+   * Stops retention, appends and processing, then closes RocksDB. If a processor thread did not end
+   * in time (a failing store), RocksDB stays open under it rather than being freed while in use;
+   * whatever it had not written is reprocessed from the log at the next start.
    */
   private void stopStorage() {
     maintenance.shutdownNow();

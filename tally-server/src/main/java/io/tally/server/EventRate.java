@@ -5,10 +5,10 @@ import static java.util.Objects.requireNonNull;
 import java.util.function.LongSupplier;
 
 /**
- * A per-second rate of a growing count (events accepted) over a sliding window of the last
- * {@code windowSeconds}: {@link #sample()} is called about once a second and keeps the last
- * samples in a ring; {@link #perSecond()} compares the count now with the oldest sample in the
- * ring. Until a full window was sampled the rate covers the time since the first sample.
+ * A per-second rate of a growing count (events accepted) over a sliding window of the last {@code
+ * windowSeconds}: {@link #sample()} is called about once a second and keeps the last samples in a
+ * ring; {@link #perSecond()} compares the count now with the oldest sample in the ring. Until a
+ * full window was sampled the rate covers the time since the first sample.
  *
  * <p>Thread-safe (sampled on an event loop, read on worker threads).
  */

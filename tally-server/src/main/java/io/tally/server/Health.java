@@ -10,13 +10,17 @@ import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
- * What {@code /healthz} reports: each background component's state and backlog (the processor;
- * in cluster mode also the materializer). The server is unhealthy when a component has been
- * failing for longer than {@code unhealthyAfterMillis}. Thread-safe.
+ * What {@code /healthz} reports: each background component's state and backlog (the processor; in
+ * cluster mode also the materializer). The server is unhealthy when a component has been failing
+ * for longer than {@code unhealthyAfterMillis}. Thread-safe.
  */
 final class Health {
   /** One background component as health sees it. */
-  record Component(String name, Supplier<ProcessorHealth> health, BooleanSupplier recovered, LongSupplier backlog) {}
+  record Component(
+      String name,
+      Supplier<ProcessorHealth> health,
+      BooleanSupplier recovered,
+      LongSupplier backlog) {}
 
   private final List<Component> components;
   private final InstantSource clock;
@@ -29,11 +33,16 @@ final class Health {
   }
 
   static Health of(ProcessorGroup processors, InstantSource clock, long unhealthyAfterMillis) {
-    return new Health(List.of(new Component("processor", processors::health, processors::recovered, processors::backlog)),
-        clock, unhealthyAfterMillis);
+    return new Health(
+        List.of(
+            new Component(
+                "processor", processors::health, processors::recovered, processors::backlog)),
+        clock,
+        unhealthyAfterMillis);
   }
 
-  record Check(String name, boolean healthy, ProcessorHealth state, boolean recovered, long backlog) {}
+  record Check(
+      String name, boolean healthy, ProcessorHealth state, boolean recovered, long backlog) {}
 
   record Report(boolean healthy, boolean recovered, long backlog, List<Check> checks) {}
 

@@ -45,35 +45,43 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>{@code POST /v1/events}: JSON array, one object, or NDJSON → 202 once durable;
- *   <li>{@code GET /v1/stats}, {@code GET /v1/total}, {@code POST /v1/stats/batch}, {@code GET /v1/top}: queries;
+ *   <li>{@code GET /v1/stats}, {@code GET /v1/total}, {@code POST /v1/stats/batch}, {@code GET
+ *       /v1/top}: queries;
  *   <li>{@code PUT}, {@code GET}, {@code DELETE /v1/entities/{entity}/attributes}: an entity's
  *       attributes (enrichment; {@link AttributeService});
  *   <li>{@code GET /v1/overview}: ingest rate, lag and freshness ({@link Overview});
  *   <li>{@code GET /}: the live dashboard ({@link Dashboard});
- *   <li>{@code GET /metrics}, {@code /healthz}, {@code /readyz}, {@code /openapi.yaml}, {@code /docs}:
- *       operations ({@link OpsRoutes});
+ *   <li>{@code GET /metrics}, {@code /healthz}, {@code /readyz}, {@code /openapi.yaml}, {@code
+ *       /docs}: operations ({@link OpsRoutes});
  *   <li>{@code GET /tally.js} and the CORS policy of every route: {@link BrowserAccess}.
  * </ul>
  *
  * Every error answer is {@code {"error": "..."}} with a 4xx or 5xx status, and is logged as one
- * line per request (never per event). Handlers run on Vert.x event loops; the log's completion
- * hops back to the request's context before answering.
+ * line per request (never per event). Handlers run on Vert.x event loops; the log's completion hops
+ * back to the request's context before answering.
  */
 final class HttpApi implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
   private static final String JSON = "application/json";
-  private static final Set<String> STATS_PARAMS = Set.of("entity", "type", "fn", "from", "to", "granularity", "fill");
-  private static final Set<String> BATCH_ITEM_FIELDS = Set.of("entity", "type", "fn", "from", "to", "granularity", "fill");
+  private static final Set<String> STATS_PARAMS =
+      Set.of("entity", "type", "fn", "from", "to", "granularity", "fill");
+  private static final Set<String> BATCH_ITEM_FIELDS =
+      Set.of("entity", "type", "fn", "from", "to", "granularity", "fill");
+
   /** Most (entity, type) reads in one {@code POST /v1/stats/batch}. */
   static final int MAX_BATCH_ITEMS = 100;
+
   private static final Set<String> TOTAL_PARAMS = Set.of("entity", "type");
   private static final String ATTRIBUTES_PATH = "/v1/entities/:entity/attributes";
+
   /** 32 attributes of at most 64 + 128 characters fit with room for JSON escapes. */
   private static final int MAX_ATTRIBUTES_BODY_BYTES = 64 * 1024;
+
   private static final long ATTRIBUTES_WAIT_SECONDS = 30;
 
   /** 100 items of a few hundred bytes each fit with room to spare. */
   private static final long BATCH_BODY_LIMIT = 256 * 1024;
+
   private static final Set<String> TOP_PARAMS = Set.of("type", "window", "k");
 
   private final Vertx vertx;
@@ -88,8 +96,15 @@ final class HttpApi implements AutoCloseable {
   private final int maxBodyBytes;
   private final GatewaySecurity security;
 
-  private HttpApi(ServerConfig config, Ingestor ingestor, QueryService queries, AttributeService attributes,
-      TopKService topK, OpsRoutes ops, Overview overview, GatewaySecurity security) {
+  private HttpApi(
+      ServerConfig config,
+      Ingestor ingestor,
+      QueryService queries,
+      AttributeService attributes,
+      TopKService topK,
+      OpsRoutes ops,
+      Overview overview,
+      GatewaySecurity security) {
     this.ingestor = ingestor;
     this.queries = queries;
     this.attributes = attributes;
@@ -100,83 +115,125 @@ final class HttpApi implements AutoCloseable {
     router = Router.router(vertx);
     this.security = security;
     ops.mountMetricsHandler(router); // first, so refused requests are measured too
-    BrowserAccess.mount(router, config.browser(), security::authOn); // CORS preflights are answered before the gate
+    BrowserAccess.mount(
+        router, config.browser(), security::authOn); // CORS preflights are answered before the gate
     security.mount(router, vertx); // keys, scopes, rate limits, request deadlines
     if (ingestor != null) {
-      router.post("/v1/events")
+      router
+          .post("/v1/events")
           .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
           .handler(this::ingest);
     } else {
-      router.post("/v1/events").handler(ctx -> error(ctx, 404, "this node runs without the ingest role"));
+      router
+          .post("/v1/events")
+          .handler(ctx -> error(ctx, 404, "this node runs without the ingest role"));
     }
     if (queries != null) {
       router.get("/v1/stats").handler(this::stats);
       router.get("/v1/total").handler(this::total);
-      router.post("/v1/stats/batch").handler(BodyHandler.create(false).setBodyLimit(BATCH_BODY_LIMIT)).handler(this::batch);
+      router
+          .post("/v1/stats/batch")
+          .handler(BodyHandler.create(false).setBodyLimit(BATCH_BODY_LIMIT))
+          .handler(this::batch);
     } else {
-      router.get("/v1/stats").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
-      router.post("/v1/stats/batch").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
-      router.get("/v1/total").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
+      router
+          .get("/v1/stats")
+          .handler(ctx -> error(ctx, 404, "this node runs without the query role"));
+      router
+          .post("/v1/stats/batch")
+          .handler(ctx -> error(ctx, 404, "this node runs without the query role"));
+      router
+          .get("/v1/total")
+          .handler(ctx -> error(ctx, 404, "this node runs without the query role"));
     }
     if (attributes != null) {
-      router.put(ATTRIBUTES_PATH).handler(BodyHandler.create(false).setBodyLimit(MAX_ATTRIBUTES_BODY_BYTES))
+      router
+          .put(ATTRIBUTES_PATH)
+          .handler(BodyHandler.create(false).setBodyLimit(MAX_ATTRIBUTES_BODY_BYTES))
           .handler(this::putAttributes);
       router.get(ATTRIBUTES_PATH).handler(this::getAttributes);
       router.delete(ATTRIBUTES_PATH).handler(this::deleteAttributes);
     } else {
-      router.route(ATTRIBUTES_PATH).handler(ctx -> error(ctx, 404, "this node runs without the ingest or query role"));
+      router
+          .route(ATTRIBUTES_PATH)
+          .handler(ctx -> error(ctx, 404, "this node runs without the ingest or query role"));
     }
     if (topK != null) {
       router.get("/v1/top").handler(this::top);
     } else {
-      router.get("/v1/top").handler(ctx -> error(ctx, 404, "this node runs without the query role"));
+      router
+          .get("/v1/top")
+          .handler(ctx -> error(ctx, 404, "this node runs without the query role"));
     }
     ops.mount(router, queries);
-    router.get("/v1/overview").handler(ctx -> {
-      if (!unknownParams(ctx, Set.of())) {
-        query(ctx, overview::json);
-      }
-    });
+    router
+        .get("/v1/overview")
+        .handler(
+            ctx -> {
+              if (!unknownParams(ctx, Set.of())) {
+                query(ctx, overview::json);
+              }
+            });
     vertx.setPeriodic(EventRate.SAMPLE_MILLIS, id -> overview.sampleRate());
     Dashboard.mount(router);
     router.route().failureHandler(this::failure);
     router.errorHandler(404, ctx -> error(ctx, 404, "no route " + ctx.request().path()));
-    router.errorHandler(405, ctx -> error(ctx, 405, "method " + ctx.request().method() + " not allowed on " + ctx.request().path()));
-    options = security.configure(new HttpServerOptions()
-        .setHost(config.host())
-        .setPort(config.port())
-        .setCompressionSupported(true)
-        .setDecompressionSupported(true)
-        .setMaxInitialLineLength(8192)
-        .setMaxHeaderSize(16384));
+    router.errorHandler(
+        405,
+        ctx ->
+            error(
+                ctx,
+                405,
+                "method " + ctx.request().method() + " not allowed on " + ctx.request().path()));
+    options =
+        security.configure(
+            new HttpServerOptions()
+                .setHost(config.host())
+                .setPort(config.port())
+                .setCompressionSupported(true)
+                .setDecompressionSupported(true)
+                .setMaxInitialLineLength(8192)
+                .setMaxHeaderSize(16384));
   }
 
   /**
-   * One server per event loop on the same address: Vert.x shares the socket and spreads
-   * connections over them, so parsing uses every core. Each server is started from its own
-   * verticle instance: servers created from one non-Vert.x thread would all land on that
-   * thread's one sticky context, i.e. a single event loop (measured: one busy event-loop thread
-   * at ~11k single-event requests/s). Port 0 is resolved to a free port first, since Vert.x
-   * would give each instance its own.
+   * One server per event loop on the same address: Vert.x shares the socket and spreads connections
+   * over them, so parsing uses every core. Each server is started from its own verticle instance:
+   * servers created from one non-Vert.x thread would all land on that thread's one sticky context,
+   * i.e. a single event loop (measured: one busy event-loop thread at ~11k single-event
+   * requests/s). Port 0 is resolved to a free port first, since Vert.x would give each instance its
+   * own.
    */
   private void listen(int instances) throws Exception {
     int port = options.getPort();
     if (port == 0) {
-      try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(options.getHost()))) {
+      try (java.net.ServerSocket probe =
+          new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(options.getHost()))) {
         port = probe.getLocalPort();
       }
     }
     HttpServerOptions bound = new HttpServerOptions(options).setPort(port);
-    vertx.deployVerticle(() -> new VerticleBase() {
-      @Override
-      public Future<?> start() {
-        HttpServer server = vertx.createHttpServer(bound).requestHandler(router).connectionHandler(security::onConnection);
-        synchronized (servers) {
-          servers.add(server);
-        }
-        return server.listen();
-      }
-    }, new DeploymentOptions().setInstances(instances)).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    vertx
+        .deployVerticle(
+            () ->
+                new VerticleBase() {
+                  @Override
+                  public Future<?> start() {
+                    HttpServer server =
+                        vertx
+                            .createHttpServer(bound)
+                            .requestHandler(router)
+                            .connectionHandler(security::onConnection);
+                    synchronized (servers) {
+                      servers.add(server);
+                    }
+                    return server.listen();
+                  }
+                },
+            new DeploymentOptions().setInstances(instances))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
   }
 
   /**
@@ -190,8 +247,15 @@ final class HttpApi implements AutoCloseable {
    * @param overview what {@code GET /v1/overview} answers
    * @param security the gateway's security, owned (closed) by the API from now on
    */
-  static HttpApi start(ServerConfig config, Ingestor ingestor, QueryService queries, AttributeService attributes,
-      TopKService topK, OpsRoutes ops, Overview overview, GatewaySecurity security) {
+  static HttpApi start(
+      ServerConfig config,
+      Ingestor ingestor,
+      QueryService queries,
+      AttributeService attributes,
+      TopKService topK,
+      OpsRoutes ops,
+      Overview overview,
+      GatewaySecurity security) {
     HttpApi api = new HttpApi(config, ingestor, queries, attributes, topK, ops, overview, security);
     try {
       api.listen(Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -199,8 +263,14 @@ final class HttpApi implements AutoCloseable {
       api.vertx.close();
       ops.close();
       security.close();
-      throw new TallyException("cannot listen on " + config.host() + ":" + config.port() + ": "
-          + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
+      throw new TallyException(
+          "cannot listen on "
+              + config.host()
+              + ":"
+              + config.port()
+              + ": "
+              + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()),
+          e);
     }
     return api;
   }
@@ -262,21 +332,31 @@ final class HttpApi implements AutoCloseable {
       return;
     }
     Context context = vertx.getOrCreateContext();
-    appended.whenComplete((result, failure) -> context.runOnContext(v -> {
-      if (failure != null) {
-        LOG.warn("append failed: {}", failure.getMessage());
-        ops.ingestMeters().refused(IngestMeters.RequestReason.NOT_DURABLE);
-        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
-        error(ctx, 503, "the events could not be made durable; retry with the same ids");
-      } else {
-        ops.ingestMeters().answered(result);
-        int status = result.accepted() == 0 && !result.rejected().isEmpty() ? 400 : 202;
-        if (status != 202) {
-          logFailure(ctx, status, "all " + result.rejected().size() + " events rejected, first: " + result.rejected().get(0).reason());
-        }
-        send(ctx, status, TallyJson.ingestResult(result));
-      }
-    }));
+    appended.whenComplete(
+        (result, failure) ->
+            context.runOnContext(
+                v -> {
+                  if (failure != null) {
+                    LOG.warn("append failed: {}", failure.getMessage());
+                    ops.ingestMeters().refused(IngestMeters.RequestReason.NOT_DURABLE);
+                    ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+                    error(
+                        ctx, 503, "the events could not be made durable; retry with the same ids");
+                  } else {
+                    ops.ingestMeters().answered(result);
+                    int status = result.accepted() == 0 && !result.rejected().isEmpty() ? 400 : 202;
+                    if (status != 202) {
+                      logFailure(
+                          ctx,
+                          status,
+                          "all "
+                              + result.rejected().size()
+                              + " events rejected, first: "
+                              + result.rejected().get(0).reason());
+                    }
+                    send(ctx, status, TallyJson.ingestResult(result));
+                  }
+                }));
   }
 
   private static boolean isNdjson(String contentType) {
@@ -284,7 +364,9 @@ final class HttpApi implements AutoCloseable {
       return false;
     }
     String ct = contentType.toLowerCase(java.util.Locale.ROOT);
-    return ct.startsWith("application/x-ndjson") || ct.startsWith("application/ndjson") || ct.startsWith("application/jsonl");
+    return ct.startsWith("application/x-ndjson")
+        || ct.startsWith("application/ndjson")
+        || ct.startsWith("application/jsonl");
   }
 
   private void stats(RoutingContext ctx) {
@@ -292,15 +374,29 @@ final class HttpApi implements AutoCloseable {
       return;
     }
     HttpServerRequest r = ctx.request();
-    query(ctx, () -> TallyJson.stats(queries.stats(r.getParam("entity"), r.getParam("type"), r.getParam("fn"),
-        r.getParam("from"), r.getParam("to"), r.getParam("granularity"), r.getParam("fill"))));
+    query(
+        ctx,
+        () ->
+            TallyJson.stats(
+                queries.stats(
+                    r.getParam("entity"),
+                    r.getParam("type"),
+                    r.getParam("fn"),
+                    r.getParam("from"),
+                    r.getParam("to"),
+                    r.getParam("granularity"),
+                    r.getParam("fill"))));
   }
 
   private void total(RoutingContext ctx) {
     if (unknownParams(ctx, TOTAL_PARAMS)) {
       return;
     }
-    query(ctx, () -> TallyJson.total(queries.total(ctx.request().getParam("entity"), ctx.request().getParam("type"))));
+    query(
+        ctx,
+        () ->
+            TallyJson.total(
+                queries.total(ctx.request().getParam("entity"), ctx.request().getParam("type"))));
   }
 
   private void top(RoutingContext ctx) {
@@ -308,7 +404,9 @@ final class HttpApi implements AutoCloseable {
       return;
     }
     HttpServerRequest r = ctx.request();
-    query(ctx, () -> TallyJson.topK(topK.top(r.getParam("type"), r.getParam("window"), r.getParam("k"))));
+    query(
+        ctx,
+        () -> TallyJson.topK(topK.top(r.getParam("type"), r.getParam("window"), r.getParam("k"))));
   }
 
   private interface Answer {
@@ -317,26 +415,29 @@ final class HttpApi implements AutoCloseable {
 
   /** Runs a query on a worker thread (store reads block) and answers on the event loop. */
   private void query(RoutingContext ctx, Answer answer) {
-    vertx.executeBlocking(answer::get, false).onComplete(result -> {
-      if (result.succeeded()) {
-        send(ctx, 200, result.result());
-      } else if (result.cause() instanceof BadQueryException e) {
-        error(ctx, 400, e.getMessage());
-      } else if (result.cause() instanceof TallyException e) {
-        LOG.warn("query failed: {}", e.getMessage());
-        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
-        error(ctx, 503, "the counter store is unavailable: " + e.getMessage());
-      } else {
-        ctx.fail(result.cause());
-      }
-    });
+    vertx
+        .executeBlocking(answer::get, false)
+        .onComplete(
+            result -> {
+              if (result.succeeded()) {
+                send(ctx, 200, result.result());
+              } else if (result.cause() instanceof BadQueryException e) {
+                error(ctx, 400, e.getMessage());
+              } else if (result.cause() instanceof TallyException e) {
+                LOG.warn("query failed: {}", e.getMessage());
+                ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+                error(ctx, 503, "the counter store is unavailable: " + e.getMessage());
+              } else {
+                ctx.fail(result.cause());
+              }
+            });
   }
 
   /**
-   * {@code POST /v1/stats/batch}: {@code {"queries":[{"entity":…,"type":…}, …]}} with up to
-   * {@value #MAX_BATCH_ITEMS} items, each answered like {@code /v1/total} or, when it names a
-   * {@code granularity}, like {@code /v1/stats} (same fields as that route's parameters). A bad
-   * item gets {@code {"error":…}} in its place; only a malformed body fails the whole request.
+   * {@code POST /v1/stats/batch}: {@code {"queries":[{"entity":…,"type":…}, …]}} with up to {@value
+   * #MAX_BATCH_ITEMS} items, each answered like {@code /v1/total} or, when it names a {@code
+   * granularity}, like {@code /v1/stats} (same fields as that route's parameters). A bad item gets
+   * {@code {"error":…}} in its place; only a malformed body fails the whole request.
    */
   private void batch(RoutingContext ctx) {
     List<JsonObject> items = new ArrayList<>();
@@ -349,7 +450,8 @@ final class HttpApi implements AutoCloseable {
         return;
       }
       if (array.isEmpty() || array.size() > MAX_BATCH_ITEMS) {
-        error(ctx, 400, "queries must hold 1 to " + MAX_BATCH_ITEMS + " items, got " + array.size());
+        error(
+            ctx, 400, "queries must hold 1 to " + MAX_BATCH_ITEMS + " items, got " + array.size());
         return;
       }
       for (int i = 0; i < array.size(); i++) {
@@ -363,20 +465,27 @@ final class HttpApi implements AutoCloseable {
       error(ctx, 400, "body is not valid JSON: " + e.getMessage());
       return;
     }
-    query(ctx, () -> {
-      List<Object> results = new ArrayList<>(items.size());
-      for (JsonObject item : items) {
-        results.add(batchItem(item));
-      }
-      return TallyJson.batch(results);
-    });
+    query(
+        ctx,
+        () -> {
+          List<Object> results = new ArrayList<>(items.size());
+          for (JsonObject item : items) {
+            results.add(batchItem(item));
+          }
+          return TallyJson.batch(results);
+        });
   }
 
-  /** One batch item's answer, or its error message (a store failure fails the whole batch with 503). */
+  /**
+   * One batch item's answer, or its error message (a store failure fails the whole batch with 503).
+   */
   private Object batchItem(JsonObject item) {
     for (String field : item.fieldNames()) {
       if (!BATCH_ITEM_FIELDS.contains(field)) {
-        return "unknown field '" + field + "'; allowed: " + String.join(", ", new java.util.TreeSet<>(BATCH_ITEM_FIELDS));
+        return "unknown field '"
+            + field
+            + "'; allowed: "
+            + String.join(", ", new java.util.TreeSet<>(BATCH_ITEM_FIELDS));
       }
       Object v = item.getValue(field);
       if (!(v instanceof String) && !(v instanceof Number)) {
@@ -388,8 +497,14 @@ final class HttpApi implements AutoCloseable {
       if (granularity == null || granularity.equalsIgnoreCase("total")) {
         return queries.total(text(item, "entity"), text(item, "type"));
       }
-      return queries.stats(text(item, "entity"), text(item, "type"), text(item, "fn"), text(item, "from"),
-          text(item, "to"), granularity, text(item, "fill"));
+      return queries.stats(
+          text(item, "entity"),
+          text(item, "type"),
+          text(item, "fn"),
+          text(item, "from"),
+          text(item, "to"),
+          granularity,
+          text(item, "fill"));
     } catch (BadQueryException e) {
       return e.getMessage();
     }
@@ -410,29 +525,35 @@ final class HttpApi implements AutoCloseable {
       error(ctx, 400, e.getMessage());
       return;
     }
-    blocking(ctx, () -> {
-      attributes.put(entity, given).get(ATTRIBUTES_WAIT_SECONDS, TimeUnit.SECONDS);
-      return AttributesJson.write(given);
-    });
+    blocking(
+        ctx,
+        () -> {
+          attributes.put(entity, given).get(ATTRIBUTES_WAIT_SECONDS, TimeUnit.SECONDS);
+          return AttributesJson.write(given);
+        });
   }
 
   private void getAttributes(RoutingContext ctx) {
     String entity = ctx.pathParam("entity");
-    blocking(ctx, () -> {
-      Map<String, String> found = attributes.get(entity);
-      if (found.isEmpty()) {
-        throw new NoAttributesException(entity + " has no attributes");
-      }
-      return AttributesJson.write(found);
-    });
+    blocking(
+        ctx,
+        () -> {
+          Map<String, String> found = attributes.get(entity);
+          if (found.isEmpty()) {
+            throw new NoAttributesException(entity + " has no attributes");
+          }
+          return AttributesJson.write(found);
+        });
   }
 
   private void deleteAttributes(RoutingContext ctx) {
     String entity = ctx.pathParam("entity");
-    blocking(ctx, () -> {
-      attributes.delete(entity).get(ATTRIBUTES_WAIT_SECONDS, TimeUnit.SECONDS);
-      return null;
-    });
+    blocking(
+        ctx,
+        () -> {
+          attributes.delete(entity).get(ATTRIBUTES_WAIT_SECONDS, TimeUnit.SECONDS);
+          return null;
+        });
   }
 
   /** Thrown on a worker thread for a 404 answer. */
@@ -451,31 +572,42 @@ final class HttpApi implements AutoCloseable {
 
   /** Runs an attribute request on a worker thread (store reads and writes block). */
   private void blocking(RoutingContext ctx, BlockingAnswer answer) {
-    vertx.executeBlocking(answer::get, false).onComplete(result -> {
-      Throwable cause = result.cause() instanceof ExecutionException e && e.getCause() != null
-          ? e.getCause() : result.cause();
-      if (result.succeeded() && result.result() == null) {
-        ctx.response().setStatusCode(204).end();
-      } else if (result.succeeded()) {
-        send(ctx, 200, result.result());
-      } else if (cause instanceof BadAttributesException e) {
-        error(ctx, 400, e.getMessage());
-      } else if (cause instanceof NoAttributesException e) {
-        error(ctx, 404, e.getMessage());
-      } else if (cause instanceof TallyException || cause instanceof TimeoutException) {
-        LOG.warn("attribute request failed: {}", cause.toString());
-        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
-        error(ctx, 503, "the attributes are unavailable: " + cause.getMessage());
-      } else {
-        ctx.fail(cause);
-      }
-    });
+    vertx
+        .executeBlocking(answer::get, false)
+        .onComplete(
+            result -> {
+              Throwable cause =
+                  result.cause() instanceof ExecutionException e && e.getCause() != null
+                      ? e.getCause()
+                      : result.cause();
+              if (result.succeeded() && result.result() == null) {
+                ctx.response().setStatusCode(204).end();
+              } else if (result.succeeded()) {
+                send(ctx, 200, result.result());
+              } else if (cause instanceof BadAttributesException e) {
+                error(ctx, 400, e.getMessage());
+              } else if (cause instanceof NoAttributesException e) {
+                error(ctx, 404, e.getMessage());
+              } else if (cause instanceof TallyException || cause instanceof TimeoutException) {
+                LOG.warn("attribute request failed: {}", cause.toString());
+                ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+                error(ctx, 503, "the attributes are unavailable: " + cause.getMessage());
+              } else {
+                ctx.fail(cause);
+              }
+            });
   }
 
   private boolean unknownParams(RoutingContext ctx, Set<String> allowed) {
     for (String name : ctx.request().params().names()) {
       if (!allowed.contains(name)) {
-        error(ctx, 400, "unknown parameter '" + name + "'; allowed: " + String.join(", ", new java.util.TreeSet<>(allowed)));
+        error(
+            ctx,
+            400,
+            "unknown parameter '"
+                + name
+                + "'; allowed: "
+                + String.join(", ", new java.util.TreeSet<>(allowed)));
         return true;
       }
     }
@@ -491,7 +623,10 @@ final class HttpApi implements AutoCloseable {
     int status = ctx.statusCode();
     Throwable t = ctx.failure();
     if (t instanceof io.vertx.core.http.HttpClosedException) {
-      LOG.info("{} {}: the connection closed before the request was read", ctx.request().method(), ctx.request().path());
+      LOG.info(
+          "{} {}: the connection closed before the request was read",
+          ctx.request().method(),
+          ctx.request().path());
     } else if (status == 413 && ctx.request().path().startsWith("/v1/entities/")) {
       error(ctx, 413, "body larger than the limit of " + MAX_ATTRIBUTES_BODY_BYTES + " bytes");
     } else if (status == 413) {
@@ -520,7 +655,10 @@ final class HttpApi implements AutoCloseable {
     if (ctx.response().ended()) {
       return;
     }
-    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(Buffer.buffer(body));
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+        .end(Buffer.buffer(body));
   }
 
   /** Stops accepting connections and waits (up to 10 s) for in-flight requests to be answered. */

@@ -40,8 +40,11 @@ final class HttpMetrics {
 
   HttpMetrics(MeterRegistry registry) {
     this.registry = registry;
-    ingestBytes = Counter.builder("tally.ingest.bytes").baseUnit("bytes")
-        .description("Request body bytes received on POST /v1/events").register(registry);
+    ingestBytes =
+        Counter.builder("tally.ingest.bytes")
+            .baseUnit("bytes")
+            .description("Request body bytes received on POST /v1/events")
+            .register(registry);
   }
 
   /** Installs the measuring handler in front of every other route of {@code router}. */
@@ -60,7 +63,9 @@ final class HttpMetrics {
     String route = route(ctx);
     int status = ctx.response().getStatusCode();
     String method = ctx.request().method().name();
-    timers.computeIfAbsent(new Key(method, route, status), this::timer).record(nanos, TimeUnit.NANOSECONDS);
+    timers
+        .computeIfAbsent(new Key(method, route, status), this::timer)
+        .record(nanos, TimeUnit.NANOSECONDS);
     if (route.equals(INGEST_PATH)) {
       ingestBytes.increment(ctx.request().bytesRead());
     }
@@ -68,8 +73,11 @@ final class HttpMetrics {
 
   private Timer timer(Key key) {
     return Timer.builder("tally.http.server.requests")
-        .description("HTTP requests by method, route template and status, from first byte routed to response end")
-        .tag("method", key.method()).tag("route", key.route()).tag("status", Integer.toString(key.status()))
+        .description(
+            "HTTP requests by method, route template and status, from first byte routed to response end")
+        .tag("method", key.method())
+        .tag("route", key.route())
+        .tag("status", Integer.toString(key.status()))
         .publishPercentileHistogram()
         .minimumExpectedValue(Duration.ofNanos(100_000))
         .maximumExpectedValue(Duration.ofSeconds(30))
@@ -97,7 +105,8 @@ final class HttpMetrics {
       for (Route r : router.getRoutes()) {
         String path = r.getPath();
         if (path != null) {
-          known.add(new Template(path, Pattern.compile(toRegex(path) + (r.isExactPath() ? "/?" : ".*"))));
+          known.add(
+              new Template(path, Pattern.compile(toRegex(path) + (r.isExactPath() ? "/?" : ".*"))));
         }
       }
       templates = known = List.copyOf(known);

@@ -10,18 +10,21 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What {@code POST /v1/events} refuses, by reason: {@code tally.ingest.rejected.events} counts single
- * events rejected inside a request whose other events may be accepted, and
- * {@code tally.ingest.rejected.requests} counts whole requests refused before any event was
- * logged. Reasons are a fixed, small set (docs/operations.md), so every counter is registered up
- * front and counting allocates nothing. Thread-safe.
+ * What {@code POST /v1/events} refuses, by reason: {@code tally.ingest.rejected.events} counts
+ * single events rejected inside a request whose other events may be accepted, and {@code
+ * tally.ingest.rejected.requests} counts whole requests refused before any event was logged.
+ * Reasons are a fixed, small set (docs/operations.md), so every counter is registered up front and
+ * counting allocates nothing. Thread-safe.
  */
 final class IngestMeters {
   /** Why one event was rejected. */
   enum EventReason {
     /** Not a JSON object, or unparseable. */
     MALFORMED,
-    /** A field is missing, of the wrong type, too long, or holds characters outside its set; or an unknown field. */
+    /**
+     * A field is missing, of the wrong type, too long, or holds characters outside its set; or an
+     * unknown field.
+     */
     INVALID_FIELD,
     /** Its time is before the minute retention. */
     TOO_OLD,
@@ -36,8 +39,10 @@ final class IngestMeters {
       if (reason.contains("in the future")) {
         return TOO_FAR_FUTURE;
       }
-      if (reason.startsWith("malformed JSON") || reason.startsWith("unreadable line")
-          || reason.startsWith("event must be a JSON object") || reason.startsWith("unexpected content")) {
+      if (reason.startsWith("malformed JSON")
+          || reason.startsWith("unreadable line")
+          || reason.startsWith("event must be a JSON object")
+          || reason.startsWith("unexpected content")) {
         return MALFORMED;
       }
       return INVALID_FIELD;
@@ -65,12 +70,20 @@ final class IngestMeters {
 
   IngestMeters(MeterRegistry registry) {
     for (EventReason r : EventReason.values()) {
-      events.put(r, Counter.builder("tally.ingest.rejected.events").tag("reason", tag(r))
-          .description("Events rejected with a reason inside an ingest request").register(registry));
+      events.put(
+          r,
+          Counter.builder("tally.ingest.rejected.events")
+              .tag("reason", tag(r))
+              .description("Events rejected with a reason inside an ingest request")
+              .register(registry));
     }
     for (RequestReason r : RequestReason.values()) {
-      requests.put(r, Counter.builder("tally.ingest.rejected.requests").tag("reason", tag(r))
-          .description("Ingest requests refused as a whole").register(registry));
+      requests.put(
+          r,
+          Counter.builder("tally.ingest.rejected.requests")
+              .tag("reason", tag(r))
+              .description("Ingest requests refused as a whole")
+              .register(registry));
     }
   }
 

@@ -17,16 +17,17 @@ import java.io.UncheckedIOException;
 import java.util.Properties;
 
 /**
- * The operations routes: {@code GET /metrics} (Prometheus), {@code GET /healthz} (alive),
- * {@code GET /readyz} (ready for traffic), {@code GET /openapi.yaml} (the OpenAPI 3 description of
- * every route) and {@code GET /docs} (Swagger UI from its WebJar, reading {@code /openapi.yaml}).
+ * The operations routes: {@code GET /metrics} (Prometheus), {@code GET /healthz} (alive), {@code
+ * GET /readyz} (ready for traffic), {@code GET /openapi.yaml} (the OpenAPI 3 description of every
+ * route) and {@code GET /docs} (Swagger UI from its WebJar, reading {@code /openapi.yaml}).
  * docs/operations.md explains them. Thread-safe; handlers run on event loops, the scrape on a
  * worker.
  */
 final class OpsRoutes implements AutoCloseable {
   static final String OPENAPI_RESOURCE = "io/tally/server/openapi.yaml";
   private static final String SWAGGER_INITIALIZER = "io/tally/server/swagger-initializer.js";
-  private static final String SWAGGER_UI_PROPERTIES = "META-INF/maven/org.webjars/swagger-ui/pom.properties";
+  private static final String SWAGGER_UI_PROPERTIES =
+      "META-INF/maven/org.webjars/swagger-ui/pom.properties";
   private static final String JSON = "application/json";
 
   private final TallyMetrics metrics;
@@ -34,7 +35,8 @@ final class OpsRoutes implements AutoCloseable {
   private final Readiness readiness;
   private final Buffer openApi = Buffer.buffer(resource(OPENAPI_RESOURCE));
   private final Buffer swaggerInitializer = Buffer.buffer(resource(SWAGGER_INITIALIZER));
-  private final String swaggerUiRoot = "META-INF/resources/webjars/swagger-ui/" + swaggerUiVersion();
+  private final String swaggerUiRoot =
+      "META-INF/resources/webjars/swagger-ui/" + swaggerUiVersion();
 
   OpsRoutes(TallyMetrics metrics, Health health, Readiness readiness) {
     this.metrics = requireNonNull(metrics, "metrics");
@@ -58,54 +60,84 @@ final class OpsRoutes implements AutoCloseable {
   /**
    * Mounts the operations routes.
    *
-   * @param queries the query service whose cache {@code /healthz} reports, or null without the query role
+   * @param queries the query service whose cache {@code /healthz} reports, or null without the
+   *     query role
    */
   void mount(Router router, QueryService queries) {
     router.get("/metrics").handler(this::scrape);
     router.get("/healthz").handler(ctx -> healthz(ctx, queries));
     router.get("/readyz").handler(this::readyz);
-    router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/yaml")
-        .end(openApi));
-    router.get("/docs").handler(ctx -> { // Vert.x also routes "/docs/" here: that one is the page
-      if (ctx.request().path().endsWith("/")) {
-        ctx.next();
-      } else {
-        ctx.redirect("/docs/");
-      }
-    });
-    router.get("/docs/swagger-initializer.js").handler(ctx -> ctx.response()
-        .putHeader(HttpHeaders.CONTENT_TYPE, "text/javascript; charset=utf-8").end(swaggerInitializer));
+    router
+        .get("/openapi.yaml")
+        .handler(
+            ctx ->
+                ctx.response()
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/yaml")
+                    .end(openApi));
+    router
+        .get("/docs")
+        .handler(
+            ctx -> { // Vert.x also routes "/docs/" here: that one is the page
+              if (ctx.request().path().endsWith("/")) {
+                ctx.next();
+              } else {
+                ctx.redirect("/docs/");
+              }
+            });
+    router
+        .get("/docs/swagger-initializer.js")
+        .handler(
+            ctx ->
+                ctx.response()
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "text/javascript; charset=utf-8")
+                    .end(swaggerInitializer));
     router.get("/docs/*").handler(StaticHandler.create(swaggerUiRoot));
   }
 
   private void scrape(RoutingContext ctx) {
-    ctx.vertx().executeBlocking(metrics::scrape, false).onComplete(result -> {
-      if (result.succeeded()) {
-        ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(result.result());
-      } else {
-        ctx.fail(result.cause());
-      }
-    });
+    ctx.vertx()
+        .executeBlocking(metrics::scrape, false)
+        .onComplete(
+            result -> {
+              if (result.succeeded()) {
+                ctx.response()
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+                    .end(result.result());
+              } else {
+                ctx.fail(result.cause());
+              }
+            });
   }
 
   private void healthz(RoutingContext ctx, QueryService queries) {
     Health.Report h = health.report();
     JsonObject checks = new JsonObject();
     for (Health.Check c : h.checks()) {
-      checks.put(c.name(), new JsonObject()
-          .put("state", c.state().ok() ? "ok" : c.healthy() ? "retrying" : "failing")
-          .put("reason", c.state().reason())
-          .put("consecutiveFailures", c.state().consecutiveFailures())
-          .put("backlog", c.backlog()));
+      checks.put(
+          c.name(),
+          new JsonObject()
+              .put("state", c.state().ok() ? "ok" : c.healthy() ? "retrying" : "failing")
+              .put("reason", c.state().reason())
+              .put("consecutiveFailures", c.state().consecutiveFailures())
+              .put("backlog", c.backlog()));
     }
     checks.put("recovery", h.recovered() ? "done" : "running").put("backlogEvents", h.backlog());
-    JsonObject answer = new JsonObject().put("status", h.healthy() ? "ok" : "unhealthy").put("checks", checks);
+    JsonObject answer =
+        new JsonObject().put("status", h.healthy() ? "ok" : "unhealthy").put("checks", checks);
     if (queries != null) {
       QueryService.CacheCounters cache = queries.cacheStats();
-      answer.put("queryCache", new JsonObject().put("hits", cache.hits()).put("misses", cache.misses())
-          .put("evictions", cache.evictions()).put("entries", cache.entries()));
+      answer.put(
+          "queryCache",
+          new JsonObject()
+              .put("hits", cache.hits())
+              .put("misses", cache.misses())
+              .put("evictions", cache.evictions())
+              .put("entries", cache.entries()));
     }
-    ctx.response().setStatusCode(h.healthy() ? 200 : 503).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(answer.encode());
+    ctx.response()
+        .setStatusCode(h.healthy() ? 200 : 503)
+        .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+        .end(answer.encode());
   }
 
   private void readyz(RoutingContext ctx) {
@@ -118,8 +150,12 @@ final class OpsRoutes implements AutoCloseable {
       }
       checks.put(c.name(), check);
     }
-    JsonObject answer = new JsonObject().put("status", r.ready() ? "ready" : "not ready").put("checks", checks);
-    ctx.response().setStatusCode(r.ready() ? 200 : 503).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(answer.encode());
+    JsonObject answer =
+        new JsonObject().put("status", r.ready() ? "ready" : "not ready").put("checks", checks);
+    ctx.response()
+        .setStatusCode(r.ready() ? 200 : 503)
+        .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+        .end(answer.encode());
   }
 
   private static byte[] resource(String name) {

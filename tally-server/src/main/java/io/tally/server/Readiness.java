@@ -7,11 +7,11 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 
 /**
- * What {@code /readyz} reports: whether this node should get traffic. Ready when every resource
- * it serves from is open (the log, the store), recovery is done, no background component is
- * failing (as {@link Health} judges it) and the processing backlog is within
- * {@link OpsConfig#readyMaxBacklogEvents()}. Unlike {@code /healthz} (is the process alive and
- * working?), a node that is catching up on a backlog is healthy but not ready. Thread-safe.
+ * What {@code /readyz} reports: whether this node should get traffic. Ready when every resource it
+ * serves from is open (the log, the store), recovery is done, no background component is failing
+ * (as {@link Health} judges it) and the processing backlog is within {@link
+ * OpsConfig#readyMaxBacklogEvents()}. Unlike {@code /healthz} (is the process alive and working?),
+ * a node that is catching up on a backlog is healthy but not ready. Thread-safe.
  */
 final class Readiness {
   /** A resource that must be open, e.g. the RocksDB log. */
@@ -48,7 +48,11 @@ final class Readiness {
       checks.add(new Check(c.name(), c.healthy(), c.state().ok() ? null : c.state().reason()));
     }
     boolean withinBound = h.backlog() <= maxBacklogEvents;
-    checks.add(new Check("lag", withinBound, h.backlog() + " events not yet counted (bound " + maxBacklogEvents + ")"));
+    checks.add(
+        new Check(
+            "lag",
+            withinBound,
+            h.backlog() + " events not yet counted (bound " + maxBacklogEvents + ")"));
     return new Report(checks.stream().allMatch(Check::ok), List.copyOf(checks));
   }
 }

@@ -14,8 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Everything an embedded server is started with. docs/configuration.md lists each with its
- * default.
+ * Everything an embedded server is started with. docs/configuration.md lists each with its default.
  *
  * @param host address to listen on (default loopback)
  * @param port HTTP port; 0 picks a free one
@@ -83,37 +82,162 @@ public record ServerConfig(
   /** Defaults: loopback:8080, 8 partitions, fsync always, 4 MiB bodies, 7 days of log. */
   public static ServerConfig defaults(Path dataDir) {
     return new ServerConfig(
-        "127.0.0.1", DEFAULT_PORT, dataDir, DEFAULT_PARTITIONS, FsyncPolicy.ALWAYS, 4 << 20, QueryConfig.DEFAULTS,
-        7L * 24 * 3600 * 1000, ProcessorConfig.DEFAULTS, IngestLimits.DEFAULTS, ValidationLimits.DEFAULTS, List.of(),
-        TopKConfig.DEFAULTS, OpsConfig.DEFAULTS, BrowserSettings.DEFAULTS, SecurityConfig.DEFAULTS);
+        "127.0.0.1",
+        DEFAULT_PORT,
+        dataDir,
+        DEFAULT_PARTITIONS,
+        FsyncPolicy.ALWAYS,
+        4 << 20,
+        QueryConfig.DEFAULTS,
+        7L * 24 * 3600 * 1000,
+        ProcessorConfig.DEFAULTS,
+        IngestLimits.DEFAULTS,
+        ValidationLimits.DEFAULTS,
+        List.of(),
+        TopKConfig.DEFAULTS,
+        OpsConfig.DEFAULTS,
+        BrowserSettings.DEFAULTS,
+        SecurityConfig.DEFAULTS);
   }
 
   public ServerConfig withPort(int p) {
-    return new ServerConfig(host, p, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops, browser, security);
+    return new ServerConfig(
+        host,
+        p,
+        dataDir,
+        partitions,
+        fsync,
+        maxBodyBytes,
+        query,
+        logRetentionMillis,
+        processor,
+        ingest,
+        validation,
+        derive,
+        topK,
+        ops,
+        browser,
+        security);
   }
 
   public ServerConfig withHost(String h) {
-    return new ServerConfig(h, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops, browser, security);
+    return new ServerConfig(
+        h,
+        port,
+        dataDir,
+        partitions,
+        fsync,
+        maxBodyBytes,
+        query,
+        logRetentionMillis,
+        processor,
+        ingest,
+        validation,
+        derive,
+        topK,
+        ops,
+        browser,
+        security);
   }
 
   public ServerConfig withPartitions(int n) {
-    return new ServerConfig(host, port, dataDir, n, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops, browser, security);
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        n,
+        fsync,
+        maxBodyBytes,
+        query,
+        logRetentionMillis,
+        processor,
+        ingest,
+        validation,
+        derive,
+        topK,
+        ops,
+        browser,
+        security);
   }
 
   public ServerConfig withFsync(FsyncPolicy f) {
-    return new ServerConfig(host, port, dataDir, partitions, f, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops, browser, security);
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        partitions,
+        f,
+        maxBodyBytes,
+        query,
+        logRetentionMillis,
+        processor,
+        ingest,
+        validation,
+        derive,
+        topK,
+        ops,
+        browser,
+        security);
   }
 
   public ServerConfig withProcessor(ProcessorConfig pc) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, pc, ingest, validation, derive, topK, ops, browser, security);
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        partitions,
+        fsync,
+        maxBodyBytes,
+        query,
+        logRetentionMillis,
+        pc,
+        ingest,
+        validation,
+        derive,
+        topK,
+        ops,
+        browser,
+        security);
   }
 
   public ServerConfig withIngest(IngestLimits il) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, il, validation, derive, topK, ops, browser, security);
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        partitions,
+        fsync,
+        maxBodyBytes,
+        query,
+        logRetentionMillis,
+        processor,
+        il,
+        validation,
+        derive,
+        topK,
+        ops,
+        browser,
+        security);
   }
 
   public ServerConfig withQuery(QueryConfig q) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, q, logRetentionMillis, processor, ingest, validation, derive, topK, ops, browser, security);
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        partitions,
+        fsync,
+        maxBodyBytes,
+        q,
+        logRetentionMillis,
+        processor,
+        ingest,
+        validation,
+        derive,
+        topK,
+        ops,
+        browser,
+        security);
   }
 
   /**
@@ -121,25 +245,63 @@ public record ServerConfig(
    * caching never makes counts staler than the next flush would have.
    */
   public QueryConfig effectiveQuery() {
-    return query.withCache(query.cacheMaxEntries(), Math.min(query.cacheTtlMillis(), processor.flushIntervalMillis()));
+    return query.withCache(
+        query.cacheMaxEntries(), Math.min(query.cacheTtlMillis(), processor.flushIntervalMillis()));
   }
 
   /**
-   * The event limits in effect: an event is accepted only while its minute bucket is retained,
-   * so every accepted event is counted in every granularity.
+   * The event limits in effect: an event is accepted only while its minute bucket is retained, so
+   * every accepted event is counted in every granularity.
    */
   public ValidationLimits effectiveValidation() {
     long maxPast = Math.min(validation.maxPastMillis(), query.retention().minuteMillis());
-    return new ValidationLimits(validation.maxIdLength(), validation.maxEntityLength(), validation.maxTypeLength(), maxPast,
-        validation.maxFutureMillis(), validation.maxValue());
+    return new ValidationLimits(
+        validation.maxIdLength(),
+        validation.maxEntityLength(),
+        validation.maxTypeLength(),
+        maxPast,
+        validation.maxFutureMillis(),
+        validation.maxValue());
   }
 
   public ServerConfig withMaxBodyBytes(int bytes) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, bytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops, browser, security);
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        partitions,
+        fsync,
+        bytes,
+        query,
+        logRetentionMillis,
+        processor,
+        ingest,
+        validation,
+        derive,
+        topK,
+        ops,
+        browser,
+        security);
   }
 
   public ServerConfig withDerive(List<String> names) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, names, topK, ops, browser, security);
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        partitions,
+        fsync,
+        maxBodyBytes,
+        query,
+        logRetentionMillis,
+        processor,
+        ingest,
+        validation,
+        names,
+        topK,
+        ops,
+        browser,
+        security);
   }
 
   /** The derivation {@link #derive} configures. */
@@ -148,18 +310,82 @@ public record ServerConfig(
   }
 
   public ServerConfig withTopK(TopKConfig t) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, t, ops, browser, security);
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        partitions,
+        fsync,
+        maxBodyBytes,
+        query,
+        logRetentionMillis,
+        processor,
+        ingest,
+        validation,
+        derive,
+        t,
+        ops,
+        browser,
+        security);
   }
 
   public ServerConfig withOps(OpsConfig o) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, o, browser, security);
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        partitions,
+        fsync,
+        maxBodyBytes,
+        query,
+        logRetentionMillis,
+        processor,
+        ingest,
+        validation,
+        derive,
+        topK,
+        o,
+        browser,
+        security);
   }
 
   public ServerConfig withBrowser(BrowserSettings b) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops, b, security);
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        partitions,
+        fsync,
+        maxBodyBytes,
+        query,
+        logRetentionMillis,
+        processor,
+        ingest,
+        validation,
+        derive,
+        topK,
+        ops,
+        b,
+        security);
   }
 
   public ServerConfig withSecurity(SecurityConfig s) {
-    return new ServerConfig(host, port, dataDir, partitions, fsync, maxBodyBytes, query, logRetentionMillis, processor, ingest, validation, derive, topK, ops, browser, s);
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        partitions,
+        fsync,
+        maxBodyBytes,
+        query,
+        logRetentionMillis,
+        processor,
+        ingest,
+        validation,
+        derive,
+        topK,
+        ops,
+        browser,
+        s);
   }
 }

@@ -41,24 +41,60 @@ import java.util.function.ToDoubleFunction;
  * <p>Where the meters live: tally-core and the adapters stay free of Micrometer. Their hot paths
  * only bump {@link java.util.concurrent.atomic.LongAdder}s they already own (accepted events,
  * duplicates, group commits) or keep the state they need anyway (lag, as-of times); this class
- * binds those as function counters and gauges, read at scrape time. What needs a distribution
- * (log append latency, flush duration and size) is measured here by decorating the seams
- * ({@link TimedEventLog}, {@link TimedDeltaSink}), and request latency by {@link HttpMetrics}.
+ * binds those as function counters and gauges, read at scrape time. What needs a distribution (log
+ * append latency, flush duration and size) is measured here by decorating the seams ({@link
+ * TimedEventLog}, {@link TimedDeltaSink}), and request latency by {@link HttpMetrics}.
  *
  * <p>Thread-safe. Bind methods are called once by the wiring code of a mode.
  */
 final class TallyMetrics implements AutoCloseable {
-  private static final List<String[]> ROCKSDB_PROPERTIES = List.of(
-      new String[] {"rocksdb.estimate-num-keys", "tally.rocksdb.estimated.keys", null, "Estimated keys over all column families"},
-      new String[] {"rocksdb.total-sst-files-size", "tally.rocksdb.sst.files.size", "bytes", "Size of all SST files"},
-      new String[] {"rocksdb.estimate-live-data-size", "tally.rocksdb.live.data.size", "bytes", "Estimated live data"},
-      new String[] {"rocksdb.cur-size-all-mem-tables", "tally.rocksdb.memtables.size", "bytes", "Size of all memtables"},
-      new String[] {"rocksdb.block-cache-usage", "tally.rocksdb.block.cache.usage", "bytes", "Block cache memory in use"},
-      new String[] {"rocksdb.estimate-pending-compaction-bytes", "tally.rocksdb.pending.compaction", "bytes",
-          "Estimated bytes compaction still has to rewrite"},
-      new String[] {"rocksdb.num-running-compactions", "tally.rocksdb.running.compactions", null, "Compactions running now"});
+  private static final List<String[]> ROCKSDB_PROPERTIES =
+      List.of(
+          new String[] {
+            "rocksdb.estimate-num-keys",
+            "tally.rocksdb.estimated.keys",
+            null,
+            "Estimated keys over all column families"
+          },
+          new String[] {
+            "rocksdb.total-sst-files-size",
+            "tally.rocksdb.sst.files.size",
+            "bytes",
+            "Size of all SST files"
+          },
+          new String[] {
+            "rocksdb.estimate-live-data-size",
+            "tally.rocksdb.live.data.size",
+            "bytes",
+            "Estimated live data"
+          },
+          new String[] {
+            "rocksdb.cur-size-all-mem-tables",
+            "tally.rocksdb.memtables.size",
+            "bytes",
+            "Size of all memtables"
+          },
+          new String[] {
+            "rocksdb.block-cache-usage",
+            "tally.rocksdb.block.cache.usage",
+            "bytes",
+            "Block cache memory in use"
+          },
+          new String[] {
+            "rocksdb.estimate-pending-compaction-bytes",
+            "tally.rocksdb.pending.compaction",
+            "bytes",
+            "Estimated bytes compaction still has to rewrite"
+          },
+          new String[] {
+            "rocksdb.num-running-compactions",
+            "tally.rocksdb.running.compactions",
+            null,
+            "Compactions running now"
+          });
 
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final JvmGcMetrics gc = new JvmGcMetrics();
   private final InstantSource clock;
   private final HttpMetrics http;
@@ -94,48 +130,92 @@ final class TallyMetrics implements AutoCloseable {
     return registry.scrape();
   }
 
-  /** {@code log}, with each append timed as {@code tally.log.append}: give it to the {@link Ingestor}. */
+  /**
+   * {@code log}, with each append timed as {@code tally.log.append}: give it to the {@link
+   * Ingestor}.
+   */
   EventLog timedAppends(EventLog log) {
-    return new TimedEventLog(log, Timer.builder("tally.log.append")
-        .description("From append to durable (group commit and fsync, or acks=all), per ingest request")
-        .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000))
-        .maximumExpectedValue(Duration.ofSeconds(30)).register(registry));
+    return new TimedEventLog(
+        log,
+        Timer.builder("tally.log.append")
+            .description(
+                "From append to durable (group commit and fsync, or acks=all), per ingest request")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofNanos(50_000))
+            .maximumExpectedValue(Duration.ofSeconds(30))
+            .register(registry));
   }
 
   /** {@code sink}, with each flush measured: give it to the processors. */
   DeltaSink timedFlushes(DeltaSink sink) {
-    return new TimedDeltaSink(sink,
-        Timer.builder("tally.flush").description("Writing one flush (counter deltas and checkpoints, atomically)")
-            .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(100_000))
-            .maximumExpectedValue(Duration.ofSeconds(60)).register(registry),
-        DistributionSummary.builder("tally.flush.rows").description("Counter rows written by one flush")
-            .publishPercentileHistogram().minimumExpectedValue(1.0).maximumExpectedValue(1e7).register(registry),
-        Counter.builder("tally.flush.failures").description("Flush writes that failed and were retried")
+    return new TimedDeltaSink(
+        sink,
+        Timer.builder("tally.flush")
+            .description("Writing one flush (counter deltas and checkpoints, atomically)")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofNanos(100_000))
+            .maximumExpectedValue(Duration.ofSeconds(60))
+            .register(registry),
+        DistributionSummary.builder("tally.flush.rows")
+            .description("Counter rows written by one flush")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(1.0)
+            .maximumExpectedValue(1e7)
+            .register(registry),
+        Counter.builder("tally.flush.failures")
+            .description("Flush writes that failed and were retried")
             .register(registry));
   }
 
   void bindIngestor(Ingestor ingestor) {
-    counter("tally.ingest.events", ingestor, Ingestor::acceptedEvents, "Events made durable and acknowledged");
-    gauge("tally.ingest.inflight.events", ingestor, Ingestor::inFlightEvents, "Events accepted but not yet durable");
+    counter(
+        "tally.ingest.events",
+        ingestor,
+        Ingestor::acceptedEvents,
+        "Events made durable and acknowledged");
+    gauge(
+        "tally.ingest.inflight.events",
+        ingestor,
+        Ingestor::inFlightEvents,
+        "Events accepted but not yet durable");
   }
 
   void bindQueries(QueryService queries) {
-    FunctionCounter.builder("tally.query.cache.requests", queries, q -> q.cacheStats().hits()).tag("result", "hit")
-        .description("Query cache lookups").register(registry);
-    FunctionCounter.builder("tally.query.cache.requests", queries, q -> q.cacheStats().misses()).tag("result", "miss")
-        .description("Query cache lookups").register(registry);
-    counter("tally.query.cache.evictions", queries, q -> q.cacheStats().evictions(), "Query cache evictions");
-    gauge("tally.query.cache.entries", queries, q -> q.cacheStats().entries(), "Answers in the query cache");
+    FunctionCounter.builder("tally.query.cache.requests", queries, q -> q.cacheStats().hits())
+        .tag("result", "hit")
+        .description("Query cache lookups")
+        .register(registry);
+    FunctionCounter.builder("tally.query.cache.requests", queries, q -> q.cacheStats().misses())
+        .tag("result", "miss")
+        .description("Query cache lookups")
+        .register(registry);
+    counter(
+        "tally.query.cache.evictions",
+        queries,
+        q -> q.cacheStats().evictions(),
+        "Query cache evictions");
+    gauge(
+        "tally.query.cache.entries",
+        queries,
+        q -> q.cacheStats().entries(),
+        "Answers in the query cache");
   }
 
   void bindDedup(Enrichment enrichment) {
-    counter("tally.dedup.duplicates", enrichment, Enrichment::duplicatesDropped,
+    counter(
+        "tally.dedup.duplicates",
+        enrichment,
+        Enrichment::duplicatesDropped,
         "Events dropped because their id was already sighted in the dedup window");
   }
 
   /** Embedded processors: backlog, and per partition the lag in events and in seconds. */
   void bindProcessors(ProcessorGroup processors, int partitions) {
-    gauge("tally.processor.backlog.events", processors, ProcessorGroup::backlog, "Events logged but not yet counted");
+    gauge(
+        "tally.processor.backlog.events",
+        processors,
+        ProcessorGroup::backlog,
+        "Events logged but not yet counted");
     for (int p = 0; p < partitions; p++) {
       int partition = p;
       partitionLag(partition, () -> processors.lagEvents(partition));
@@ -144,11 +224,16 @@ final class TallyMetrics implements AutoCloseable {
   }
 
   private void partitionLagSeconds(int partition, LongSupplier asOfMillis) {
-    TimeGauge.builder("tally.processor.lag", () -> {
-      long asOf = asOfMillis.getAsLong();
-      return asOf == Long.MIN_VALUE ? Double.NaN : Math.max(0, clock.millis() - asOf);
-    }, TimeUnit.MILLISECONDS).tag("partition", Integer.toString(partition))
-        .description("How stale the partition's counts are: now minus the as-of time of its last applied checkpoint")
+    TimeGauge.builder(
+            "tally.processor.lag",
+            () -> {
+              long asOf = asOfMillis.getAsLong();
+              return asOf == Long.MIN_VALUE ? Double.NaN : Math.max(0, clock.millis() - asOf);
+            },
+            TimeUnit.MILLISECONDS)
+        .tag("partition", Integer.toString(partition))
+        .description(
+            "How stale the partition's counts are: now minus the as-of time of its last applied checkpoint")
         .register(registry);
   }
 
@@ -157,50 +242,90 @@ final class TallyMetrics implements AutoCloseable {
    * and its flush transactions (count and total time; rows written).
    */
   void bindKafkaProcessor(KafkaProcessor processor, int partitions) {
-    gauge("tally.processor.backlog.events", processor, KafkaProcessor::backlog, "Events logged but not yet counted");
+    gauge(
+        "tally.processor.backlog.events",
+        processor,
+        KafkaProcessor::backlog,
+        "Events logged but not yet counted");
     for (int p = 0; p < partitions; p++) {
       int partition = p;
       partitionLag(partition, () -> processor.lagEvents(partition));
       partitionLagSeconds(partition, () -> processor.committedAsOfMillis(partition));
     }
-    FunctionTimer.builder("tally.flush", processor, KafkaProcessor::flushes, KafkaProcessor::flushNanos, TimeUnit.NANOSECONDS)
-        .description("Flush transactions: counter deltas to the deltas topic and offsets, committed together")
+    FunctionTimer.builder(
+            "tally.flush",
+            processor,
+            KafkaProcessor::flushes,
+            KafkaProcessor::flushNanos,
+            TimeUnit.NANOSECONDS)
+        .description(
+            "Flush transactions: counter deltas to the deltas topic and offsets, committed together")
         .register(registry);
-    counter("tally.flush.rows.written", processor, KafkaProcessor::flushRows, "Counter rows written by all flushes");
+    counter(
+        "tally.flush.rows.written",
+        processor,
+        KafkaProcessor::flushRows,
+        "Counter rows written by all flushes");
   }
 
   private void partitionLag(int partition, LongSupplier lag) {
-    Gauge.builder("tally.processor.lag.events", () -> {
-      long events = lag.getAsLong();
-      return events < 0 ? Double.NaN : events;
-    }).tag("partition", Integer.toString(partition))
-        .description("Events of the partition logged but not yet applied (NaN where this node does not own it)")
+    Gauge.builder(
+            "tally.processor.lag.events",
+            () -> {
+              long events = lag.getAsLong();
+              return events < 0 ? Double.NaN : events;
+            })
+        .tag("partition", Integer.toString(partition))
+        .description(
+            "Events of the partition logged but not yet applied (NaN where this node does not own it)")
         .register(registry);
   }
 
   void bindMaterializer(Materializer materializer) {
-    gauge("tally.materializer.lag.records", materializer, Materializer::lag,
+    gauge(
+        "tally.materializer.lag.records",
+        materializer,
+        Materializer::lag,
         "Delta records committed to Kafka but not yet applied to Cassandra");
-    counter("tally.materializer.errors", materializer, Materializer::failures,
+    counter(
+        "tally.materializer.errors",
+        materializer,
+        Materializer::failures,
         "Failed attempts to apply deltas to Cassandra (each retried)");
-    counter("tally.materializer.dead.letters", materializer, Materializer::deadLetters,
+    counter(
+        "tally.materializer.dead.letters",
+        materializer,
+        Materializer::deadLetters,
         "Undecodable delta records sent to the dead-letter topic");
   }
 
   void bindGroupCommit(RocksDbEventLog log) {
-    counter("tally.log.group.commits", log, RocksDbEventLog::groupCommits,
+    counter(
+        "tally.log.group.commits",
+        log,
+        RocksDbEventLog::groupCommits,
         "Group commits: one write (and fsync) for every append waiting");
-    counter("tally.log.group.commit.events", log, RocksDbEventLog::groupCommitEvents,
+    counter(
+        "tally.log.group.commit.events",
+        log,
+        RocksDbEventLog::groupCommitEvents,
         "Events written by group commits (over tally_log_group_commits_total: the mean group size)");
   }
 
   void bindRocksDb(RocksDbStorage storage) {
     for (String[] p : ROCKSDB_PROPERTIES) {
       String property = p[0];
-      Gauge.builder(p[1], storage, s -> {
-        long v = s.aggregatedProperty(property);
-        return v < 0 ? Double.NaN : v;
-      }).baseUnit(p[2]).description(p[3] + " (" + property + ")").strongReference(true).register(registry);
+      Gauge.builder(
+              p[1],
+              storage,
+              s -> {
+                long v = s.aggregatedProperty(property);
+                return v < 0 ? Double.NaN : v;
+              })
+          .baseUnit(p[2])
+          .description(p[3] + " (" + property + ")")
+          .strongReference(true)
+          .register(registry);
     }
   }
 

@@ -12,9 +12,9 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A {@link DeltaSink} that measures each flush the processors write: its duration
- * ({@code tally.flush}), its size in counter rows ({@code tally.flush.rows}) and failed attempts
- * ({@code tally.flush.failures}). Thread-safe as the wrapped sink is.
+ * A {@link DeltaSink} that measures each flush the processors write: its duration ({@code
+ * tally.flush}), its size in counter rows ({@code tally.flush.rows}) and failed attempts ({@code
+ * tally.flush.failures}). Thread-safe as the wrapped sink is.
  */
 final class TimedDeltaSink implements DeltaSink {
   private final DeltaSink sink;

@@ -34,7 +34,8 @@ final class TimedEventLog implements EventLog {
   public CompletableFuture<Void> append(EventBatch batch) {
     long start = System.nanoTime();
     CompletableFuture<Void> done = log.append(batch);
-    done.whenComplete((ok, failure) -> appends.record(System.nanoTime() - start, TimeUnit.NANOSECONDS));
+    done.whenComplete(
+        (ok, failure) -> appends.record(System.nanoTime() - start, TimeUnit.NANOSECONDS));
     return done;
   }
 

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Hostile and sloppy input against one running server: each gets the right 4xx and a reason,
- * the good events of the same batch are counted, and the server stays healthy throughout.
+ * Hostile and sloppy input against one running server: each gets the right 4xx and a reason, the
+ * good events of the same batch are counted, and the server stays healthy throughout.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BadInputTest {
@@ -41,19 +41,23 @@ class BadInputTest {
   }
 
   private long totalOf(String entity) {
-    Awaitility.await().atMost(Duration.ofSeconds(10))
-        .until(() -> json(http.get("/healthz")).getJsonObject("checks").getLong("backlogEvents") == 0);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () -> json(http.get("/healthz")).getJsonObject("checks").getLong("backlogEvents") == 0);
     return json(http.get("/v1/total?entity=" + entity + "&type=view")).getLong("count");
   }
 
   private void assertRejectedAlongsideGoodEvent(String entity, String badEvent, String reasonPart) {
-    HttpResponse<String> r = http.postJson("[{\"entity\":\"" + entity + "\",\"type\":\"view\"}," + badEvent + "]");
+    HttpResponse<String> r =
+        http.postJson("[{\"entity\":\"" + entity + "\",\"type\":\"view\"}," + badEvent + "]");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
     JsonObject body = json(r);
     assertThat(body.getInteger("accepted")).isEqualTo(1);
     assertThat(body.getJsonArray("rejected")).hasSize(1);
     assertThat(body.getJsonArray("rejected").getJsonObject(0).getInteger("index")).isEqualTo(1);
-    assertThat(body.getJsonArray("rejected").getJsonObject(0).getString("reason")).contains(reasonPart);
+    assertThat(body.getJsonArray("rejected").getJsonObject(0).getString("reason"))
+        .contains(reasonPart);
     assertThat(totalOf(entity)).isEqualTo(1);
   }
 
@@ -66,38 +70,57 @@ class BadInputTest {
 
   @Test
   void wrongTypesAreRejectedPerEvent() {
-    assertRejectedAlongsideGoodEvent("wrong:types", "{\"entity\":42,\"type\":\"view\"}", "entity must be a string");
+    assertRejectedAlongsideGoodEvent(
+        "wrong:types", "{\"entity\":42,\"type\":\"view\"}", "entity must be a string");
   }
 
   @Test
   void missingFieldsAreRejectedPerEvent() {
-    assertRejectedAlongsideGoodEvent("missing:type", "{\"entity\":\"video:1\"}", "type is required");
+    assertRejectedAlongsideGoodEvent(
+        "missing:type", "{\"entity\":\"video:1\"}", "type is required");
   }
 
   @Test
   void oversizedStringsAreRejectedPerEvent() {
-    assertRejectedAlongsideGoodEvent("long:entity", "{\"entity\":\"" + "v".repeat(300) + "\",\"type\":\"view\"}", "longer than 256");
+    assertRejectedAlongsideGoodEvent(
+        "long:entity",
+        "{\"entity\":\"" + "v".repeat(300) + "\",\"type\":\"view\"}",
+        "longer than 256");
   }
 
   @Test
   void timesTooFarInThePastOrFutureAreRejected() {
     long now = System.currentTimeMillis();
-    assertRejectedAlongsideGoodEvent("old:time", "{\"entity\":\"video:1\",\"type\":\"view\",\"time\":" + (now - 8L * 86_400_000) + "}", "older than");
-    assertRejectedAlongsideGoodEvent("future:time", "{\"entity\":\"video:1\",\"type\":\"view\",\"time\":\"2099-01-01T00:00:00Z\"}", "in the future");
+    assertRejectedAlongsideGoodEvent(
+        "old:time",
+        "{\"entity\":\"video:1\",\"type\":\"view\",\"time\":" + (now - 8L * 86_400_000) + "}",
+        "older than");
+    assertRejectedAlongsideGoodEvent(
+        "future:time",
+        "{\"entity\":\"video:1\",\"type\":\"view\",\"time\":\"2099-01-01T00:00:00Z\"}",
+        "in the future");
   }
 
   @Test
   void negativeAndHugeValuesAreRejected() {
-    assertRejectedAlongsideGoodEvent("neg:value", "{\"entity\":\"video:1\",\"type\":\"view\",\"value\":-1}", "value must be between");
-    assertRejectedAlongsideGoodEvent("huge:value", "{\"entity\":\"video:1\",\"type\":\"view\",\"value\":123456789012345678901234567890}", "value out of range");
-    assertRejectedAlongsideGoodEvent("float:value", "{\"entity\":\"video:1\",\"type\":\"view\",\"value\":1.5}", "integer");
+    assertRejectedAlongsideGoodEvent(
+        "neg:value",
+        "{\"entity\":\"video:1\",\"type\":\"view\",\"value\":-1}",
+        "value must be between");
+    assertRejectedAlongsideGoodEvent(
+        "huge:value",
+        "{\"entity\":\"video:1\",\"type\":\"view\",\"value\":123456789012345678901234567890}",
+        "value out of range");
+    assertRejectedAlongsideGoodEvent(
+        "float:value", "{\"entity\":\"video:1\",\"type\":\"view\",\"value\":1.5}", "integer");
   }
 
   @Test
   void everyEventRejectedIs400WithTheReasons() {
     HttpResponse<String> r = http.postJson("[{\"entity\":\"video:1\"}]");
     assertThat(r.statusCode()).isEqualTo(400);
-    assertThat(json(r).getJsonArray("rejected").getJsonObject(0).getString("reason")).contains("type is required");
+    assertThat(json(r).getJsonArray("rejected").getJsonObject(0).getString("reason"))
+        .contains("type is required");
   }
 
   @Test
@@ -140,8 +163,10 @@ class BadInputTest {
 
   @Test
   void ndjsonRejectsOnlyTheBadLine() {
-    String body = "{\"entity\":\"nd:json\",\"type\":\"view\"}\n{\"entity\":\n\n{\"entity\":\"nd:json\",\"type\":\"view\"}\n";
-    HttpResponse<String> r = http.post("/v1/events", "application/x-ndjson", body.getBytes(StandardCharsets.UTF_8));
+    String body =
+        "{\"entity\":\"nd:json\",\"type\":\"view\"}\n{\"entity\":\n\n{\"entity\":\"nd:json\",\"type\":\"view\"}\n";
+    HttpResponse<String> r =
+        http.post("/v1/events", "application/x-ndjson", body.getBytes(StandardCharsets.UTF_8));
     assertThat(r.statusCode()).isEqualTo(202);
     assertThat(json(r).getInteger("accepted")).isEqualTo(2);
     assertThat(json(r).getJsonArray("rejected").getJsonObject(0).getInteger("index")).isEqualTo(1);
@@ -158,14 +183,22 @@ class BadInputTest {
 
   @Test
   void badQueryParametersAre400NamingTheProblem() {
-    assertThat(json(http.get("/v1/total?type=view")).getString("error")).contains("entity is required");
+    assertThat(json(http.get("/v1/total?type=view")).getString("error"))
+        .contains("entity is required");
     assertThat(http.get("/v1/total?type=view").statusCode()).isEqualTo(400);
-    assertThat(json(http.get("/v1/stats?entity=a&type=view&granularity=week")).getString("error")).contains("minute, hour, day, auto");
-    assertThat(json(http.get("/v1/stats?entity=a&type=view&fn=avg")).getString("error")).contains("count, sum");
-    assertThat(json(http.get("/v1/stats?entity=a&type=view&from=yesterday")).getString("error")).contains("from must be");
-    assertThat(json(http.get("/v1/stats?entity=a&type=view&from=2000&to=1000")).getString("error")).contains("before");
-    assertThat(json(http.get("/v1/stats?entity=a&type=view&colour=red")).getString("error")).contains("unknown parameter 'colour'");
-    HttpResponse<String> tooMany = http.get("/v1/stats?entity=a&type=view&granularity=day&from=1990-01-01T00:00:00Z&to=2026-01-01T00:00:00Z");
+    assertThat(json(http.get("/v1/stats?entity=a&type=view&granularity=week")).getString("error"))
+        .contains("minute, hour, day, auto");
+    assertThat(json(http.get("/v1/stats?entity=a&type=view&fn=avg")).getString("error"))
+        .contains("count, sum");
+    assertThat(json(http.get("/v1/stats?entity=a&type=view&from=yesterday")).getString("error"))
+        .contains("from must be");
+    assertThat(json(http.get("/v1/stats?entity=a&type=view&from=2000&to=1000")).getString("error"))
+        .contains("before");
+    assertThat(json(http.get("/v1/stats?entity=a&type=view&colour=red")).getString("error"))
+        .contains("unknown parameter 'colour'");
+    HttpResponse<String> tooMany =
+        http.get(
+            "/v1/stats?entity=a&type=view&granularity=day&from=1990-01-01T00:00:00Z&to=2026-01-01T00:00:00Z");
     assertThat(tooMany.statusCode()).isEqualTo(400);
     assertThat(json(tooMany).getString("error")).contains("limit is 10000");
   }

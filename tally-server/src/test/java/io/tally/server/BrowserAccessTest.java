@@ -26,12 +26,16 @@ class BrowserAccessTest {
 
   @TempDir Path dir;
   private EmbeddedTally tally;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @BeforeEach
   void start() {
-    tally = EmbeddedTally.start(ServerConfig.defaults(dir.resolve("data")).withPort(0)
-        .withBrowser(new BrowserSettings(List.of(SHOP))));
+    tally =
+        EmbeddedTally.start(
+            ServerConfig.defaults(dir.resolve("data"))
+                .withPort(0)
+                .withBrowser(new BrowserSettings(List.of(SHOP))));
   }
 
   @AfterEach
@@ -40,12 +44,14 @@ class BrowserAccessTest {
   }
 
   private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
-    return http.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpRequest.Builder beacon(String origin) {
     return HttpRequest.newBuilder(URI.create(tally.url() + "/v1/events"))
-        .header("Origin", origin).header("Content-Type", "text/plain;charset=UTF-8")
+        .header("Origin", origin)
+        .header("Content-Type", "text/plain;charset=UTF-8")
         .POST(HttpRequest.BodyPublishers.ofString(EVENT));
   }
 
@@ -70,9 +76,13 @@ class BrowserAccessTest {
   @Test
   void aPublishableLookingKeyDoesNotOpenAnOriginWhileNoKeysAreChecked() throws Exception {
     // without API keys the gate checks none, so a made-up tly_pk_ key must not vouch for an origin
-    HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(tally.url() + "/v1/events?key=tly_pk_0123456789ab_made-up"))
-        .header("Origin", "https://evil.example").header("Content-Type", "text/plain;charset=UTF-8")
-        .POST(HttpRequest.BodyPublishers.ofString(EVENT)));
+    HttpResponse<String> r =
+        send(
+            HttpRequest.newBuilder(
+                    URI.create(tally.url() + "/v1/events?key=tly_pk_0123456789ab_made-up"))
+                .header("Origin", "https://evil.example")
+                .header("Content-Type", "text/plain;charset=UTF-8")
+                .POST(HttpRequest.BodyPublishers.ofString(EVENT)));
 
     assertThat(r.statusCode()).isEqualTo(403);
     assertThat(r.body()).contains("--cors-origin https://evil.example");
@@ -80,28 +90,40 @@ class BrowserAccessTest {
 
   @Test
   void answersAPreflightFromAnAllowedOrigin() throws Exception {
-    HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(tally.url() + "/v1/events"))
-        .header("Origin", SHOP).header("Access-Control-Request-Method", "POST")
-        .header("Access-Control-Request-Headers", "content-type")
-        .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+    HttpResponse<String> r =
+        send(
+            HttpRequest.newBuilder(URI.create(tally.url() + "/v1/events"))
+                .header("Origin", SHOP)
+                .header("Access-Control-Request-Method", "POST")
+                .header("Access-Control-Request-Headers", "content-type")
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
 
     assertThat(r.statusCode()).isEqualTo(204);
     assertThat(r.headers().firstValue("Access-Control-Allow-Origin")).contains(SHOP);
-    assertThat(r.headers().firstValue("Access-Control-Allow-Methods").orElseThrow()).contains("POST");
-    assertThat(r.headers().firstValue("Access-Control-Allow-Headers").orElseThrow()).containsIgnoringCase("content-type");
+    assertThat(r.headers().firstValue("Access-Control-Allow-Methods").orElseThrow())
+        .contains("POST");
+    assertThat(r.headers().firstValue("Access-Control-Allow-Headers").orElseThrow())
+        .containsIgnoringCase("content-type");
   }
 
   @Test
   void letsSameOriginAndOriginlessRequestsThrough() throws Exception {
     assertThat(send(beacon(tally.url())).statusCode()).isEqualTo(202);
-    assertThat(send(HttpRequest.newBuilder(URI.create(tally.url() + "/v1/total?entity=video:1&type=view")).GET())
-        .statusCode()).isEqualTo(200);
+    assertThat(
+            send(HttpRequest.newBuilder(
+                        URI.create(tally.url() + "/v1/total?entity=video:1&type=view"))
+                    .GET())
+                .statusCode())
+        .isEqualTo(200);
   }
 
   @Test
   void servesTheBeaconScriptToAnyPage() throws Exception {
-    HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(tally.url() + "/tally.js"))
-        .header("Origin", "https://anywhere.example").GET());
+    HttpResponse<String> r =
+        send(
+            HttpRequest.newBuilder(URI.create(tally.url() + "/tally.js"))
+                .header("Origin", "https://anywhere.example")
+                .GET());
 
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/javascript");
@@ -113,22 +135,34 @@ class BrowserAccessTest {
   void acceptsAGzipCompressedBody() throws Exception {
     ByteArrayOutputStream gz = new ByteArrayOutputStream();
     try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
-      out.write(("[" + EVENT.replace("b-1", "gz-1") + "," + EVENT.replace("b-1", "gz-2") + "]").getBytes(StandardCharsets.UTF_8));
+      out.write(
+          ("[" + EVENT.replace("b-1", "gz-1") + "," + EVENT.replace("b-1", "gz-2") + "]")
+              .getBytes(StandardCharsets.UTF_8));
     }
-    HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(tally.url() + "/v1/events"))
-        .header("Content-Type", "application/json").header("Content-Encoding", "gzip")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(gz.toByteArray())));
+    HttpResponse<String> r =
+        send(
+            HttpRequest.newBuilder(URI.create(tally.url() + "/v1/events"))
+                .header("Content-Type", "application/json")
+                .header("Content-Encoding", "gzip")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(gz.toByteArray())));
 
     assertThat(r.statusCode()).isEqualTo(202);
     assertThat(r.body()).contains("\"accepted\":2");
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() ->
-        send(HttpRequest.newBuilder(URI.create(tally.url() + "/v1/total?entity=video:1&type=view")).GET()).body()
-            .contains("\"count\":2"));
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(
+            () ->
+                send(HttpRequest.newBuilder(
+                            URI.create(tally.url() + "/v1/total?entity=video:1&type=view"))
+                        .GET())
+                    .body()
+                    .contains("\"count\":2"));
   }
 
   @Test
   void rejectsAMalformedOriginSetting() {
     assertThatThrownBy(() -> new BrowserSettings(List.of("https://shop.example/path")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("scheme://host[:port]");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("scheme://host[:port]");
   }
 }

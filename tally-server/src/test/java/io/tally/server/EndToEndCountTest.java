@@ -102,8 +102,15 @@ class EndToEndCountTest {
     pool.shutdown();
     assertThat(resent).isGreaterThanOrEqualTo((int) (EVENTS * RESEND_RATIO * 0.9));
 
-    Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-        .until(() -> new JsonObject(http.get("/healthz").body()).getJsonObject("checks").getLong("backlogEvents") == 0);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
+        .until(
+            () ->
+                new JsonObject(http.get("/healthz").body())
+                        .getJsonObject("checks")
+                        .getLong("backlogEvents")
+                    == 0);
 
     Expected expected = new Expected();
     unique.forEach(expected::add);
@@ -112,20 +119,34 @@ class EndToEndCountTest {
     for (int e = 0; e < ENTITIES; e++) {
       String entity = "video:" + e;
       for (String type : TYPES) {
-        JsonObject total = new JsonObject(http.get("/v1/total?entity=" + entity + "&type=" + type).body());
+        JsonObject total =
+            new JsonObject(http.get("/v1/total?entity=" + entity + "&type=" + type).body());
         long[] t = expected.get(entity, type, "total", 0);
         assertThat(total.getLong("count")).as("total count of %s %s", entity, type).isEqualTo(t[0]);
         assertThat(total.getLong("sum")).as("total sum of %s %s", entity, type).isEqualTo(t[1]);
       }
     }
-    // Bucket series for every tenth entity (all types, granularities and both functions) bound the run time.
+    // Bucket series for every tenth entity (all types, granularities and both functions) bound the
+    // run time.
     for (int e = 0; e < ENTITIES; e += 10) {
       String entity = "video:" + e;
       for (String type : TYPES) {
         for (Granularity g : Granularity.TIMED) {
           for (String fn : new String[] {"count", "sum"}) {
-            HttpResponse<String> r = http.get("/v1/stats?entity=" + entity + "&type=" + type + "&fn=" + fn
-                + "&granularity=" + g.wireName() + "&from=" + from + "&to=" + to);
+            HttpResponse<String> r =
+                http.get(
+                    "/v1/stats?entity="
+                        + entity
+                        + "&type="
+                        + type
+                        + "&fn="
+                        + fn
+                        + "&granularity="
+                        + g.wireName()
+                        + "&from="
+                        + from
+                        + "&to="
+                        + to);
             assertThat(r.statusCode()).isEqualTo(200);
             JsonArray buckets = new JsonObject(r.body()).getJsonArray("buckets");
             long seen = 0;
@@ -133,12 +154,14 @@ class EndToEndCountTest {
               JsonObject b = buckets.getJsonObject(i);
               long start = java.time.Instant.parse(b.getString("start")).toEpochMilli();
               long[] want = expected.get(entity, type, g.wireName(), start);
-              assertThat(b.getLong("value")).as("%s %s %s %s at %s", fn, entity, type, g, b.getString("start"))
+              assertThat(b.getLong("value"))
+                  .as("%s %s %s %s at %s", fn, entity, type, g, b.getString("start"))
                   .isEqualTo(fn.equals("count") ? want[0] : want[1]);
               seen += b.getLong("value");
             }
             long[] t = expected.get(entity, type, "total", 0);
-            assertThat(seen).as("%s over all %s buckets of %s %s", fn, g, entity, type)
+            assertThat(seen)
+                .as("%s over all %s buckets of %s %s", fn, g, entity, type)
                 .isEqualTo(fn.equals("count") ? t[0] : t[1]);
           }
         }
@@ -146,7 +169,9 @@ class EndToEndCountTest {
     }
   }
 
-  /** Sends the events in batches; each batch also re-sends about 5 % already acknowledged events. */
+  /**
+   * Sends the events in batches; each batch also re-sends about 5 % already acknowledged events.
+   */
   private int sendWithResends(List<Event> events, Random random) {
     TallyHttp client = new TallyHttp(tally.url());
     List<Event> acked = new ArrayList<>();
@@ -158,7 +183,8 @@ class EndToEndCountTest {
         batch.add(acked.get(random.nextInt(acked.size())));
       }
       resent += extra;
-      HttpResponse<String> r = client.post("/v1/events", "application/json", TallyJson.events(batch));
+      HttpResponse<String> r =
+          client.post("/v1/events", "application/json", TallyJson.events(batch));
       assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
       JsonObject body = new JsonObject(r.body());
       assertThat(body.getInteger("accepted")).isEqualTo(batch.size());

@@ -36,9 +36,12 @@ class EnrichmentEndToEndTest {
   private TallyHttp http;
 
   private void start() {
-    tally = EmbeddedTally.start(ServerConfig.defaults(dir.resolve("data")).withPort(0)
-        .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200))
-        .withDerive(List.of("channel", "category")));
+    tally =
+        EmbeddedTally.start(
+            ServerConfig.defaults(dir.resolve("data"))
+                .withPort(0)
+                .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200))
+                .withDerive(List.of("channel", "category")));
     http = new TallyHttp(tally.url());
   }
 
@@ -64,8 +67,15 @@ class EnrichmentEndToEndTest {
   }
 
   private void awaitCounted() {
-    Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-        .until(() -> new JsonObject(http.get("/healthz").body()).getJsonObject("checks").getLong("backlogEvents") == 0);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                new JsonObject(http.get("/healthz").body())
+                        .getJsonObject("checks")
+                        .getLong("backlogEvents")
+                    == 0);
   }
 
   private JsonObject total(String entity, String type) {
@@ -78,14 +88,27 @@ class EnrichmentEndToEndTest {
   private Map<Long, long[]> series(String entity, String type, Granularity g, long from, long to) {
     Map<Long, long[]> out = new HashMap<>();
     for (String fn : new String[] {"count", "sum"}) {
-      HttpResponse<String> r = http.get("/v1/stats?entity=" + TallyHttp.q(entity) + "&type=" + type + "&fn=" + fn
-          + "&granularity=" + g.wireName() + "&from=" + from + "&to=" + to);
+      HttpResponse<String> r =
+          http.get(
+              "/v1/stats?entity="
+                  + TallyHttp.q(entity)
+                  + "&type="
+                  + type
+                  + "&fn="
+                  + fn
+                  + "&granularity="
+                  + g.wireName()
+                  + "&from="
+                  + from
+                  + "&to="
+                  + to);
       assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
       JsonArray buckets = new JsonObject(r.body()).getJsonArray("buckets");
       for (int i = 0; i < buckets.size(); i++) {
         JsonObject b = buckets.getJsonObject(i);
         long start = Instant.parse(b.getString("start")).toEpochMilli();
-        out.computeIfAbsent(start, k -> new long[2])[fn.equals("count") ? 0 : 1] = b.getLong("value");
+        out.computeIfAbsent(start, k -> new long[2])[fn.equals("count") ? 0 : 1] =
+            b.getLong("value");
       }
     }
     return out;
@@ -105,7 +128,9 @@ class EnrichmentEndToEndTest {
       a.put("category", "cat" + v % 4);
       a.put("language", "l" + v % 3); // not a derived attribute
       attributes.put(video, a);
-      a.forEach((name, value) -> members.computeIfAbsent(name + ":" + value, k -> new ArrayList<>()).add(video));
+      a.forEach(
+          (name, value) ->
+              members.computeIfAbsent(name + ":" + value, k -> new ArrayList<>()).add(video));
       putAttributes(video, new JsonObject(new HashMap<>(a)).encode());
     }
     members.keySet().removeIf(d -> d.startsWith("language:"));
@@ -115,8 +140,13 @@ class EnrichmentEndToEndTest {
     List<Event> unique = new ArrayList<>();
     List<Event> acked = new ArrayList<>();
     for (int i = 0; i < 30_000; i++) {
-      unique.add(new Event("e" + i, "video:" + random.nextInt(210), TYPES[random.nextInt(TYPES.length)],
-          now - (long) (random.nextDouble() * SPREAD_MILLIS), 1 + random.nextInt(10)));
+      unique.add(
+          new Event(
+              "e" + i,
+              "video:" + random.nextInt(210),
+              TYPES[random.nextInt(TYPES.length)],
+              now - (long) (random.nextDouble() * SPREAD_MILLIS),
+              1 + random.nextInt(10)));
     }
     for (int i = 0; i < unique.size(); i += 1_000) {
       List<Event> batch = new ArrayList<>(unique.subList(i, i + 1_000));
@@ -131,7 +161,9 @@ class EnrichmentEndToEndTest {
     Map<String, long[]> expected = new HashMap<>(); // derived|type → {count, sum} from the events
     for (Event e : unique) {
       for (Map.Entry<String, String> a : attributes.getOrDefault(e.entity(), Map.of()).entrySet()) {
-        long[] cell = expected.computeIfAbsent(a.getKey() + ":" + a.getValue() + "|" + e.type(), k -> new long[2]);
+        long[] cell =
+            expected.computeIfAbsent(
+                a.getKey() + ":" + a.getValue() + "|" + e.type(), k -> new long[2]);
         cell[0]++;
         cell[1] += e.value();
       }
@@ -149,21 +181,30 @@ class EnrichmentEndToEndTest {
           sum += t.getLong("sum");
         }
         JsonObject derived = total(d.getKey(), type);
-        assertThat(new long[] {derived.getLong("count"), derived.getLong("sum")}).as("total of %s %s", d.getKey(), type)
-            .containsExactly(count, sum).containsExactly(expected.get(d.getKey() + "|" + type));
+        assertThat(new long[] {derived.getLong("count"), derived.getLong("sum")})
+            .as("total of %s %s", d.getKey(), type)
+            .containsExactly(count, sum)
+            .containsExactly(expected.get(d.getKey() + "|" + type));
         for (Granularity g : Granularity.TIMED) {
           Map<Long, long[]> want = new HashMap<>();
           for (String m : d.getValue()) {
-            series(m, type, g, from, to).forEach((start, cell) -> {
-              long[] w = want.computeIfAbsent(start, k -> new long[2]);
-              w[0] += cell[0];
-              w[1] += cell[1];
-            });
+            series(m, type, g, from, to)
+                .forEach(
+                    (start, cell) -> {
+                      long[] w = want.computeIfAbsent(start, k -> new long[2]);
+                      w[0] += cell[0];
+                      w[1] += cell[1];
+                    });
           }
           Map<Long, long[]> got = series(d.getKey(), type, g, from, to);
-          assertThat(got.keySet()).as("%s buckets of %s %s", g, d.getKey(), type).isEqualTo(want.keySet());
-          got.forEach((start, cell) -> assertThat(cell).as("%s %s %s at %s", d.getKey(), type, g, Instant.ofEpochMilli(start))
-              .containsExactly(want.get(start)));
+          assertThat(got.keySet())
+              .as("%s buckets of %s %s", g, d.getKey(), type)
+              .isEqualTo(want.keySet());
+          got.forEach(
+              (start, cell) ->
+                  assertThat(cell)
+                      .as("%s %s %s at %s", d.getKey(), type, g, Instant.ofEpochMilli(start))
+                      .containsExactly(want.get(start)));
         }
       }
     }
@@ -174,20 +215,30 @@ class EnrichmentEndToEndTest {
     start();
     long now = System.currentTimeMillis();
     putAttributes("video:1", "{\"channel\":\"a\"}");
-    send(List.of(new Event("x1", "video:1", "view", now, 1), new Event("x2", "video:1", "view", now, 1),
-        new Event("x3", "video:1", "view", now, 1)));
+    send(
+        List.of(
+            new Event("x1", "video:1", "view", now, 1),
+            new Event("x2", "video:1", "view", now, 1),
+            new Event("x3", "video:1", "view", now, 1)));
     awaitCounted();
     putAttributes("video:1", "{\"channel\":\"b\",\"category\":\"music\"}");
-    send(List.of(new Event("x4", "video:1", "view", now, 1), new Event("x5", "video:1", "view", now, 1),
-        new Event("x1", "video:1", "view", now, 1)));
+    send(
+        List.of(
+            new Event("x4", "video:1", "view", now, 1),
+            new Event("x5", "video:1", "view", now, 1),
+            new Event("x1", "video:1", "view", now, 1)));
     awaitCounted();
     assertThat(http.delete(path("video:1")).statusCode()).isEqualTo(204);
     send(List.of(new Event("x6", "video:1", "view", now, 1)));
     awaitCounted();
 
     assertThat(total("video:1", "view").getLong("count")).isEqualTo(6);
-    assertThat(total("channel:a", "view").getLong("count")).as("events processed before the change").isEqualTo(3);
-    assertThat(total("channel:b", "view").getLong("count")).as("after it (x1 is a duplicate)").isEqualTo(2);
+    assertThat(total("channel:a", "view").getLong("count"))
+        .as("events processed before the change")
+        .isEqualTo(3);
+    assertThat(total("channel:b", "view").getLong("count"))
+        .as("after it (x1 is a duplicate)")
+        .isEqualTo(2);
     assertThat(total("category:music", "view").getLong("count")).isEqualTo(2);
   }
 
@@ -218,29 +269,39 @@ class EnrichmentEndToEndTest {
     assertThat(http.get(path("video:1")).statusCode()).isEqualTo(404);
     assertThat(http.get(path("video:1")).body()).contains("video:1 has no attributes");
 
-    HttpResponse<String> put = http.put(path("video:1"), "{\"channel\":\"c1\",\"category\":\"music\"}");
+    HttpResponse<String> put =
+        http.put(path("video:1"), "{\"channel\":\"c1\",\"category\":\"music\"}");
     assertThat(put.statusCode()).isEqualTo(200);
-    assertThat(new JsonObject(put.body()).getMap()).isEqualTo(Map.of("channel", "c1", "category", "music"));
+    assertThat(new JsonObject(put.body()).getMap())
+        .isEqualTo(Map.of("channel", "c1", "category", "music"));
     put = http.put(path("video:1"), "{\"channel\":\"c2\"}");
     assertThat(put.statusCode()).isEqualTo(200);
-    assertThat(new JsonObject(http.get(path("video:1")).body()).getMap()).as("replaced, not merged")
+    assertThat(new JsonObject(http.get(path("video:1")).body()).getMap())
+        .as("replaced, not merged")
         .isEqualTo(Map.of("channel", "c2"));
     assertThat(http.delete(path("video:1")).statusCode()).isEqualTo(204);
     assertThat(http.get(path("video:1")).statusCode()).isEqualTo(404);
-    assertThat(http.delete(path("video:1")).statusCode()).as("deleting nothing is no error").isEqualTo(204);
+    assertThat(http.delete(path("video:1")).statusCode())
+        .as("deleting nothing is no error")
+        .isEqualTo(204);
 
     putAttributes("shop/item#7", "{\"channel\":\"c/1\"}");
-    assertThat(new JsonObject(http.get(path("shop/item#7")).body()).getMap()).isEqualTo(Map.of("channel", "c/1"));
+    assertThat(new JsonObject(http.get(path("shop/item#7")).body()).getMap())
+        .isEqualTo(Map.of("channel", "c/1"));
 
     assertBadRequest(path("video:1"), "not json", "malformed JSON");
     assertBadRequest(path("video:1"), "[]", "must be a JSON object");
     assertBadRequest(path("video:1"), "", "body is empty");
-    assertBadRequest(path("video:1"), "{\"channel\":7}", "attribute 'channel' must be a string, got a number");
-    assertBadRequest(path("video:1"), "{\"channel\":{\"a\":\"b\"}}", "must be a string, got an object");
+    assertBadRequest(
+        path("video:1"), "{\"channel\":7}", "attribute 'channel' must be a string, got a number");
+    assertBadRequest(
+        path("video:1"), "{\"channel\":{\"a\":\"b\"}}", "must be a string, got an object");
     assertBadRequest(path("video:1"), "{\"channel\":\"a\",\"channel\":\"b\"}", "given twice");
     assertBadRequest(path("video:1"), "{\"Channel\":\"c1\"}", "may only contain a-z 0-9 _");
-    assertBadRequest(path("video:1"), "{\"channel\":\"c 1\"}", "attribute 'channel' may only contain");
-    assertBadRequest(path("video:1"), "{\"channel\":\"" + "x".repeat(129) + "\"}", "longer than 128");
+    assertBadRequest(
+        path("video:1"), "{\"channel\":\"c 1\"}", "attribute 'channel' may only contain");
+    assertBadRequest(
+        path("video:1"), "{\"channel\":\"" + "x".repeat(129) + "\"}", "longer than 128");
     StringBuilder many = new StringBuilder("{");
     for (int i = 0; i < 33; i++) {
       many.append(i == 0 ? "" : ",").append("\"a").append(i).append("\":\"v\"");
@@ -248,8 +309,10 @@ class EnrichmentEndToEndTest {
     assertBadRequest(path("video:1"), many.append('}').toString(), "at most 32 attributes");
     assertBadRequest(path("video 1"), "{\"channel\":\"c1\"}", "entity may only contain");
     assertThat(http.get(path("video 1")).statusCode()).isEqualTo(400);
-    assertThat(http.get("/v1/total?entity=" + TallyHttp.q("channel:c1~0") + "&type=view").statusCode())
-        .as("shard rows are no entities").isEqualTo(400);
+    assertThat(
+            http.get("/v1/total?entity=" + TallyHttp.q("channel:c1~0") + "&type=view").statusCode())
+        .as("shard rows are no entities")
+        .isEqualTo(400);
   }
 
   private void assertBadRequest(String path, String body, String reasonPart) {

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Back-pressure, store outages and graceful shutdown, in process, with the processors' writes
- * going through a {@link FaultyDeltaSink}.
+ * Back-pressure, store outages and graceful shutdown, in process, with the processors' writes going
+ * through a {@link FaultyDeltaSink}.
  */
 class FailureHandlingTest {
   @TempDir Path dir;
@@ -31,17 +31,23 @@ class FailureHandlingTest {
   private final AtomicReference<FaultyDeltaSink> sink = new AtomicReference<>();
 
   private void start(ServerConfig config) {
-    tally = EmbeddedTally.start(config, InstantSource.system(), store -> {
-      FaultyDeltaSink faulty = new FaultyDeltaSink(store);
-      sink.set(faulty);
-      return faulty;
-    });
+    tally =
+        EmbeddedTally.start(
+            config,
+            InstantSource.system(),
+            store -> {
+              FaultyDeltaSink faulty = new FaultyDeltaSink(store);
+              sink.set(faulty);
+              return faulty;
+            });
     http = new TallyHttp(tally.url());
   }
 
   private ServerConfig config() {
-    return ServerConfig.defaults(dir.resolve("data")).withPort(0)
-        .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(100).withFailurePolicy(200, 500));
+    return ServerConfig.defaults(dir.resolve("data"))
+        .withPort(0)
+        .withProcessor(
+            ProcessorConfig.DEFAULTS.withFlushIntervalMillis(100).withFailurePolicy(200, 500));
   }
 
   @AfterEach
@@ -54,8 +60,13 @@ class FailureHandlingTest {
   private static String batch(String entity, String idPrefix, int from, int n) {
     StringBuilder b = new StringBuilder("[");
     for (int i = from; i < from + n; i++) {
-      b.append(i > from ? "," : "").append("{\"id\":\"").append(idPrefix).append(i)
-          .append("\",\"entity\":\"").append(entity).append("\",\"type\":\"view\"}");
+      b.append(i > from ? "," : "")
+          .append("{\"id\":\"")
+          .append(idPrefix)
+          .append(i)
+          .append("\",\"entity\":\"")
+          .append(entity)
+          .append("\",\"type\":\"view\"}");
     }
     return b.append(']').toString();
   }
@@ -65,11 +76,14 @@ class FailureHandlingTest {
   }
 
   private long total(String entity) {
-    return new JsonObject(http.get("/v1/total?entity=" + entity + "&type=view").body()).getLong("count");
+    return new JsonObject(http.get("/v1/total?entity=" + entity + "&type=view").body())
+        .getLong("count");
   }
 
   private void awaitTotal(String entity, long expected) {
-    Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(20))
+        .pollInterval(Duration.ofMillis(50))
         .until(() -> total(entity) == expected);
   }
 
@@ -84,7 +98,8 @@ class FailureHandlingTest {
       if (r.statusCode() == 202) {
         sent += 1_000;
         assertThat(health().getJsonObject("checks").getLong("backlogEvents"))
-            .as("the backlog stays within its bound plus one request").isLessThanOrEqualTo(3_000);
+            .as("the backlog stays within its bound plus one request")
+            .isLessThanOrEqualTo(3_000);
       } else {
         refused = r;
       }
@@ -116,24 +131,34 @@ class FailureHandlingTest {
 
     sink.get().failing(true);
     assertThat(http.postJson(batch("outage:1", "o", 100, 50)).statusCode())
-        .as("ingest keeps accepting into the durable log during a store outage").isEqualTo(202);
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> http.get("/healthz").statusCode() == 503);
+        .as("ingest keeps accepting into the durable log during a store outage")
+        .isEqualTo(202);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> http.get("/healthz").statusCode() == 503);
     JsonObject unhealthy = health();
     assertThat(unhealthy.getString("status")).isEqualTo("unhealthy");
     assertThat(unhealthy.getJsonObject("checks").getJsonObject("processor").getString("reason"))
         .contains("injected store failure");
     // answers may come from the query cache for up to one flush interval: wait that out first
     sleep(1_100);
-    String asOfBefore = new JsonObject(http.get("/v1/total?entity=outage:1&type=view").body()).getString("asOf");
+    String asOfBefore =
+        new JsonObject(http.get("/v1/total?entity=outage:1&type=view").body()).getString("asOf");
     long failedSoFar = sink.get().failedWrites();
     sleep(1_100);
-    assertThat(sink.get().failedWrites()).as("it keeps retrying, with backoff").isGreaterThan(failedSoFar);
+    assertThat(sink.get().failedWrites())
+        .as("it keeps retrying, with backoff")
+        .isGreaterThan(failedSoFar);
     JsonObject during = new JsonObject(http.get("/v1/total?entity=outage:1&type=view").body());
     assertThat(during.getLong("count")).isEqualTo(100);
-    assertThat(during.getString("asOf")).as("nothing was applied, so the checkpoint did not move").isEqualTo(asOfBefore);
+    assertThat(during.getString("asOf"))
+        .as("nothing was applied, so the checkpoint did not move")
+        .isEqualTo(asOfBefore);
 
     sink.get().failing(false);
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> http.get("/healthz").statusCode() == 200);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> http.get("/healthz").statusCode() == 200);
     awaitTotal("outage:1", 150);
     sleep(500);
     assertThat(total("outage:1")).as("the retried flush is applied once").isEqualTo(150);
@@ -143,19 +168,23 @@ class FailureHandlingTest {
   void gracefulShutdownCountsEverythingLoggedSoTheNextStartReprocessesNothing() {
     start(config().withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(1_000)));
     for (int i = 0; i < 20; i++) {
-      assertThat(http.postJson(batch("graceful:" + (i % 7), "g" + i + "-", 0, 250)).statusCode()).isEqualTo(202);
+      assertThat(http.postJson(batch("graceful:" + (i % 7), "g" + i + "-", 0, 250)).statusCode())
+          .isEqualTo(202);
     }
     tally.close(); // right away: much of it is still unprocessed
     tally = null;
 
     try (RocksDbStorage storage = RocksDbStorage.open(dir.resolve("data"), 8)) {
-      RocksDbEventLog log = new RocksDbEventLog(storage, InstantSource.system(), FsyncPolicy.ALWAYS);
+      RocksDbEventLog log =
+          new RocksDbEventLog(storage, InstantSource.system(), FsyncPolicy.ALWAYS);
       RocksDbCounterStore store = new RocksDbCounterStore(storage);
       try {
         for (int p = 0; p < 8; p++) {
           long end = log.head(p).endOffset();
           long checkpointed = store.checkpoint(p).map(cp -> cp.nextOffset()).orElse(0L);
-          assertThat(checkpointed).as("partition %d: checkpoint at the end of the log", p).isEqualTo(end);
+          assertThat(checkpointed)
+              .as("partition %d: checkpoint at the end of the log", p)
+              .isEqualTo(end);
         }
       } finally {
         log.close();

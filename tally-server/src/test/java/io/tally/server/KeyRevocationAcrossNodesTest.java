@@ -31,27 +31,46 @@ class KeyRevocationAcrossNodesTest {
   private final HttpClient client = HttpClient.newHttpClient();
 
   private HttpApi node(InMemoryApiKeyStore store, String name) {
-    ServerConfig config = ServerConfig.defaults(dir.resolve(name)).withPort(0)
-        .withSecurity(SecurityConfig.DEFAULTS.withKeyRefreshMillis(500));
-    GatewaySecurity security = GatewaySecurity.create(config.security(), config.host(), config.maxBodyBytes(), store,
-        InstantSource.system());
+    ServerConfig config =
+        ServerConfig.defaults(dir.resolve(name))
+            .withPort(0)
+            .withSecurity(SecurityConfig.DEFAULTS.withKeyRefreshMillis(500));
+    GatewaySecurity security =
+        GatewaySecurity.create(
+            config.security(), config.host(), config.maxBodyBytes(), store, InstantSource.system());
     InstantSource clock = InstantSource.system();
     Health health = new Health(List.of(), clock, 1000);
-    OpsRoutes ops = new OpsRoutes(new TallyMetrics(clock), health, new Readiness(List.of(), health, 0));
-    Overview overview = new Overview("cluster", 1, config.topK(), null, Overview.progress(null, p -> Optional.empty(), null),
-        () -> 0, clock, System::nanoTime);
+    OpsRoutes ops =
+        new OpsRoutes(new TallyMetrics(clock), health, new Readiness(List.of(), health, 0));
+    Overview overview =
+        new Overview(
+            "cluster",
+            1,
+            config.topK(),
+            null,
+            Overview.progress(null, p -> Optional.empty(), null),
+            () -> 0,
+            clock,
+            System::nanoTime);
     return HttpApi.start(config, null, null, null, null, ops, overview, security);
   }
 
   private int listKeys(HttpApi node, String key) throws Exception {
-    HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/v1/admin/keys"))
-        .header("Authorization", "Bearer " + key).GET().build();
+    HttpRequest r =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/v1/admin/keys"))
+            .header("Authorization", "Bearer " + key)
+            .GET()
+            .build();
     return client.send(r, HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
   private int revoke(HttpApi node, String key, String id) throws Exception {
-    HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/v1/admin/keys/" + id))
-        .header("Authorization", "Bearer " + key).DELETE().build();
+    HttpRequest r =
+        HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + node.port() + "/v1/admin/keys/" + id))
+            .header("Authorization", "Bearer " + key)
+            .DELETE()
+            .build();
     return client.send(r, HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
@@ -59,14 +78,19 @@ class KeyRevocationAcrossNodesTest {
   void aKeyRevokedOnOneNodeFailsOnTheOtherWithinSeconds() throws Exception {
     InMemoryApiKeyStore store = new InMemoryApiKeyStore();
     KeyRing setup = new KeyRing(store, InstantSource.system());
-    String root = setup.create("root", ApiKey.Kind.SECRET, Set.of(Scope.ADMIN), List.of(), List.of()).token();
-    KeyRing.Created ops = setup.create("ops", ApiKey.Kind.SECRET, Set.of(Scope.ADMIN), List.of(), List.of());
-    try (HttpApi a = node(store, "a"); HttpApi b = node(store, "b")) {
+    String root =
+        setup.create("root", ApiKey.Kind.SECRET, Set.of(Scope.ADMIN), List.of(), List.of()).token();
+    KeyRing.Created ops =
+        setup.create("ops", ApiKey.Kind.SECRET, Set.of(Scope.ADMIN), List.of(), List.of());
+    try (HttpApi a = node(store, "a");
+        HttpApi b = node(store, "b")) {
       assertThat(listKeys(b, ops.token())).isEqualTo(200);
       assertThat(revoke(a, root, ops.key().id())).isEqualTo(200);
       assertThat(listKeys(a, ops.token())).isEqualTo(401);
       long revokedAt = System.nanoTime();
-      Awaitility.await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50))
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .pollInterval(Duration.ofMillis(50))
           .until(() -> listKeys(b, ops.token()) == 401);
       assertThat(Duration.ofNanos(System.nanoTime() - revokedAt)).isLessThan(Duration.ofSeconds(5));
       assertThat(listKeys(b, root)).isEqualTo(200);

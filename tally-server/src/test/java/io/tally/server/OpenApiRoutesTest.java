@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * here until it is described. Also checks Swagger UI is served at {@code /docs} from its WebJar.
  */
 class OpenApiRoutesTest {
-  private static final Set<String> HTTP_METHODS = Set.of("get", "put", "post", "delete", "options", "head", "patch", "trace");
+  private static final Set<String> HTTP_METHODS =
+      Set.of("get", "put", "post", "delete", "options", "head", "patch", "trace");
 
   @TempDir Path dir;
   private EmbeddedTally tally;
@@ -56,18 +57,21 @@ class OpenApiRoutesTest {
     Iterator<java.util.Map.Entry<String, JsonNode>> paths = doc.get("paths").fields();
     while (paths.hasNext()) {
       var path = paths.next();
-      path.getValue().fieldNames().forEachRemaining(field -> {
-        if (HTTP_METHODS.contains(field)) {
-          operations.add(field.toUpperCase(Locale.ROOT) + " " + path.getKey());
-        }
-      });
+      path.getValue()
+          .fieldNames()
+          .forEachRemaining(
+              field -> {
+                if (HTTP_METHODS.contains(field)) {
+                  operations.add(field.toUpperCase(Locale.ROOT) + " " + path.getKey());
+                }
+              });
     }
     return operations;
   }
 
   /**
-   * A Vert.x route path in OpenAPI form: {@code :name} → {@code {name}}; a prefix route
-   * ({@code /docs/*}) → {@code /docs/{asset}}, its one path parameter.
+   * A Vert.x route path in OpenAPI form: {@code :name} → {@code {name}}; a prefix route ({@code
+   * /docs/*}) → {@code /docs/{asset}}, its one path parameter.
    */
   private static String openApiPath(Route route) {
     String path = route.getPath().replaceAll(":(\\w+)", "{$1}");
@@ -77,7 +81,9 @@ class OpenApiRoutesTest {
     return path;
   }
 
-  /** "METHOD /path" of every route the router serves (a route without methods serves all of them). */
+  /**
+   * "METHOD /path" of every route the router serves (a route without methods serves all of them).
+   */
   private Set<String> served() {
     Set<String> operations = new TreeSet<>();
     for (Route route : tally.routes()) {
@@ -102,7 +108,10 @@ class OpenApiRoutesTest {
   void everyServedRouteIsDescribedAndEveryDescribedRouteIsServed() throws Exception {
     Set<String> described = described(openApi());
     Set<String> served = served();
-    assertThat(served).as("routes the router serves").isNotEmpty().allSatisfy(op -> assertThat(op).doesNotStartWith("ANY "));
+    assertThat(served)
+        .as("routes the router serves")
+        .isNotEmpty()
+        .allSatisfy(op -> assertThat(op).doesNotStartWith("ANY "));
     assertThat(described).as("operations in openapi.yaml").containsAll(served);
     assertThat(served).as("routes the router serves").containsAll(described);
   }
@@ -111,22 +120,36 @@ class OpenApiRoutesTest {
   void everyOperationDocumentsItsAnswers() throws Exception {
     JsonNode doc = openApi();
     assertThat(doc.get("openapi").asText()).startsWith("3.");
-    doc.get("paths").fields().forEachRemaining(path -> path.getValue().fields().forEachRemaining(op -> {
-      if (HTTP_METHODS.contains(op.getKey())) {
-        assertThat(op.getValue().get("responses")).as(op.getKey() + " " + path.getKey() + " responses").isNotNull();
-        assertThat(op.getValue().get("summary")).as(op.getKey() + " " + path.getKey() + " summary").isNotNull();
-      }
-    }));
+    doc.get("paths")
+        .fields()
+        .forEachRemaining(
+            path ->
+                path.getValue()
+                    .fields()
+                    .forEachRemaining(
+                        op -> {
+                          if (HTTP_METHODS.contains(op.getKey())) {
+                            assertThat(op.getValue().get("responses"))
+                                .as(op.getKey() + " " + path.getKey() + " responses")
+                                .isNotNull();
+                            assertThat(op.getValue().get("summary"))
+                                .as(op.getKey() + " " + path.getKey() + " summary")
+                                .isNotNull();
+                          }
+                        }));
   }
 
   @Test
   void describedQueryParametersAreTheOnesTheServerAccepts() throws Exception {
     JsonNode doc = openApi();
     // a parameter the description does not name is refused by the server, and vice versa
-    assertThat(http.get("/v1/stats?entity=video:1&type=view&fn=sum&from=0&to=60000&granularity=minute&fill=zero")
-        .statusCode()).isEqualTo(200);
-    assertThat(parameterNames(doc, "/v1/stats")).containsExactlyInAnyOrder("entity", "type", "fn", "from", "to",
-        "granularity", "fill");
+    assertThat(
+            http.get(
+                    "/v1/stats?entity=video:1&type=view&fn=sum&from=0&to=60000&granularity=minute&fill=zero")
+                .statusCode())
+        .isEqualTo(200);
+    assertThat(parameterNames(doc, "/v1/stats"))
+        .containsExactlyInAnyOrder("entity", "type", "fn", "from", "to", "granularity", "fill");
     assertThat(parameterNames(doc, "/v1/total")).containsExactlyInAnyOrder("entity", "type");
     assertThat(parameterNames(doc, "/v1/top")).containsExactlyInAnyOrder("type", "window", "k");
   }
@@ -134,9 +157,12 @@ class OpenApiRoutesTest {
   private static List<String> parameterNames(JsonNode doc, String path) {
     List<String> names = new ArrayList<>();
     for (JsonNode p : doc.get("paths").get(path).get("get").get("parameters")) {
-      JsonNode resolved = p.has("$ref")
-          ? doc.at("/components/parameters/" + p.get("$ref").asText().substring("#/components/parameters/".length()))
-          : p;
+      JsonNode resolved =
+          p.has("$ref")
+              ? doc.at(
+                  "/components/parameters/"
+                      + p.get("$ref").asText().substring("#/components/parameters/".length()))
+              : p;
       names.add(resolved.get("name").asText());
     }
     return names;

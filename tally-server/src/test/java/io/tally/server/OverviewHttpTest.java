@@ -23,9 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code GET /v1/overview} on the embedded server: the accepted count and its rate, the lag of
- * each partition while counting is held back and after it catches up, and the as-of freshness.
- * Also that the dashboard page and its uPlot assets are served by Tally itself.
+ * {@code GET /v1/overview} on the embedded server: the accepted count and its rate, the lag of each
+ * partition while counting is held back and after it catches up, and the as-of freshness. Also that
+ * the dashboard page and its uPlot assets are served by Tally itself.
  */
 class OverviewHttpTest {
   private static final int PARTITIONS = 8;
@@ -36,25 +36,31 @@ class OverviewHttpTest {
 
   /** Starts a server whose counter writes wait until {@link #counting} opens. */
   private void startHeldBack() {
-    tally = EmbeddedTally.start(ServerConfig.defaults(dir.resolve("data")).withPort(0).withPartitions(PARTITIONS)
-        .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(100)), InstantSource.system(),
-        store -> new DeltaSink() {
-          @Override
-          public void write(DeltaBatch batch) {
-            try {
-              counting.await();
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-              throw new io.tally.core.TallyException("interrupted", e);
-            }
-            store.write(batch);
-          }
+    tally =
+        EmbeddedTally.start(
+            ServerConfig.defaults(dir.resolve("data"))
+                .withPort(0)
+                .withPartitions(PARTITIONS)
+                .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(100)),
+            InstantSource.system(),
+            store ->
+                new DeltaSink() {
+                  @Override
+                  public void write(DeltaBatch batch) {
+                    try {
+                      counting.await();
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                      throw new io.tally.core.TallyException("interrupted", e);
+                    }
+                    store.write(batch);
+                  }
 
-          @Override
-          public Optional<Checkpoint> checkpoint(int partition) {
-            return store.checkpoint(partition);
-          }
-        });
+                  @Override
+                  public Optional<Checkpoint> checkpoint(int partition) {
+                    return store.checkpoint(partition);
+                  }
+                });
     http = new TallyHttp(tally.url());
   }
 
@@ -76,7 +82,11 @@ class OverviewHttpTest {
   private static String events(int from, int to) {
     StringBuilder b = new StringBuilder("[");
     for (int i = from; i < to; i++) {
-      b.append(i > from ? "," : "").append("{\"id\":\"o").append(i).append("\",\"entity\":\"video:").append(i % 37)
+      b.append(i > from ? "," : "")
+          .append("{\"id\":\"o")
+          .append(i)
+          .append("\",\"entity\":\"video:")
+          .append(i % 37)
           .append("\",\"type\":\"view\"}");
     }
     return b.append(']').toString();
@@ -94,39 +104,51 @@ class OverviewHttpTest {
     assertThat(before.getJsonArray("byPartition")).hasSize(PARTITIONS);
 
     assertThat(http.postJson(events(0, 300)).statusCode()).isEqualTo(202);
-    assertThat(http.postJson(events(250, 400)).statusCode()).isEqualTo(202); // 50 re-sent ids: accepted, counted once
+    assertThat(http.postJson(events(250, 400)).statusCode())
+        .isEqualTo(202); // 50 re-sent ids: accepted, counted once
 
     long[] expectedLag = new long[PARTITIONS];
     Partitioner partitioner = new Partitioner(PARTITIONS);
     for (int i = 0; i < 450; i++) {
       expectedLag[partitioner.partition("video:" + ((i < 300 ? i : i - 50) % 37))]++;
     }
-    Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      JsonObject o = overview();
-      assertThat(o.getLong("acceptedEvents")).isEqualTo(450);
-      assertThat(o.getDouble("eventsPerSecond")).isPositive();
-      assertThat(o.getLong("lagEvents")).isEqualTo(450); // nothing counted while the writes are held back
-      JsonArray parts = o.getJsonArray("byPartition");
-      for (int p = 0; p < PARTITIONS; p++) {
-        assertThat(parts.getJsonObject(p).getInteger("partition")).isEqualTo(p);
-        assertThat(parts.getJsonObject(p).getLong("lagEvents")).as("partition %d", p).isEqualTo(expectedLag[p]);
-      }
-    });
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              JsonObject o = overview();
+              assertThat(o.getLong("acceptedEvents")).isEqualTo(450);
+              assertThat(o.getDouble("eventsPerSecond")).isPositive();
+              assertThat(o.getLong("lagEvents"))
+                  .isEqualTo(450); // nothing counted while the writes are held back
+              JsonArray parts = o.getJsonArray("byPartition");
+              for (int p = 0; p < PARTITIONS; p++) {
+                assertThat(parts.getJsonObject(p).getInteger("partition")).isEqualTo(p);
+                assertThat(parts.getJsonObject(p).getLong("lagEvents"))
+                    .as("partition %d", p)
+                    .isEqualTo(expectedLag[p]);
+              }
+            });
 
     counting.countDown();
-    Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-      JsonObject o = overview();
-      assertThat(o.getLong("lagEvents")).isZero();
-      assertThat(o.getString("asOf")).isNotNull();
-      Instant asOf = Instant.parse(o.getString("asOf"));
-      Instant now = Instant.parse(o.getString("now"));
-      assertThat(asOf).isBeforeOrEqualTo(now);
-      assertThat(o.getLong("freshnessMillis")).isEqualTo(Duration.between(asOf, now).toMillis());
-      for (Object part : o.getJsonArray("byPartition")) {
-        assertThat(((JsonObject) part).getString("asOf")).isNotNull();
-      }
-    });
-    assertThat(new JsonObject(http.get("/v1/total?entity=video:0&type=view").body()).getLong("count"))
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(
+            () -> {
+              JsonObject o = overview();
+              assertThat(o.getLong("lagEvents")).isZero();
+              assertThat(o.getString("asOf")).isNotNull();
+              Instant asOf = Instant.parse(o.getString("asOf"));
+              Instant now = Instant.parse(o.getString("now"));
+              assertThat(asOf).isBeforeOrEqualTo(now);
+              assertThat(o.getLong("freshnessMillis"))
+                  .isEqualTo(Duration.between(asOf, now).toMillis());
+              for (Object part : o.getJsonArray("byPartition")) {
+                assertThat(((JsonObject) part).getString("asOf")).isNotNull();
+              }
+            });
+    assertThat(
+            new JsonObject(http.get("/v1/total?entity=video:0&type=view").body()).getLong("count"))
         .isEqualTo(11); // ids o0, o37, …, o370 once each
   }
 
@@ -144,7 +166,9 @@ class OverviewHttpTest {
     HttpResponse<String> page = http.get("/");
     assertThat(page.statusCode()).isEqualTo(200);
     assertThat(page.headers().firstValue("Content-Type").orElse("")).startsWith("text/html");
-    assertThat(page.body()).contains("<title>Tally", "/webjars/uplot/dist/uPlot.iife.min.js", "/dashboard/dashboard.js");
+    assertThat(page.body())
+        .contains(
+            "<title>Tally", "/webjars/uplot/dist/uPlot.iife.min.js", "/dashboard/dashboard.js");
 
     HttpResponse<String> uplot = http.get("/webjars/uplot/dist/uPlot.iife.min.js");
     assertThat(uplot.statusCode()).isEqualTo(200);
@@ -171,7 +195,9 @@ class OverviewHttpTest {
       rate.sample();
     }
     assertThat(rate.perSecond()).isEqualTo(100.0);
-    for (int s = 6; s <= 10; s++) { // then 1000 events/s for 5 s: the first 5 s have left the window
+    for (int s = 6;
+        s <= 10;
+        s++) { // then 1000 events/s for 5 s: the first 5 s have left the window
       nanos[0] = TimeUnit.SECONDS.toNanos(s);
       count[0] += 1000;
       rate.sample();

@@ -40,12 +40,25 @@ class OverviewTest {
       batch.add(1, new Event("b" + i, "video:2", "view", clock.millis(), 1));
     }
     log.append(batch.build()).join();
-    store.write(new DeltaBatch(List.of(), List.of(new Checkpoint(0, 4, clock.millis(), 999_000),
-        new Checkpoint(1, 3, clock.millis(), 999_500))));
+    store.write(
+        new DeltaBatch(
+            List.of(),
+            List.of(
+                new Checkpoint(0, 4, clock.millis(), 999_000),
+                new Checkpoint(1, 3, clock.millis(), 999_500))));
     clock.advance(700);
 
-    JsonObject o = json(new Overview("embedded", 2, TopKConfig.DEFAULTS, null,
-        Overview.progress(log, store::checkpoint, store), () -> -1, clock, () -> nanos[0]));
+    JsonObject o =
+        json(
+            new Overview(
+                "embedded",
+                2,
+                TopKConfig.DEFAULTS,
+                null,
+                Overview.progress(log, store::checkpoint, store),
+                () -> -1,
+                clock,
+                () -> nanos[0]));
 
     assertThat(o.getLong("lagEvents")).isEqualTo(1);
     assertThat(o.getJsonArray("byPartition").getJsonObject(0).getLong("lagEvents")).isEqualTo(1);
@@ -58,8 +71,17 @@ class OverviewTest {
 
   @Test
   void aNodeWithoutLogOrStoreReportsItsHealthBacklogAndNoAsOf() {
-    JsonObject o = json(new Overview("cluster", 3, TopKConfig.DEFAULTS, null, Overview.progress(null, p -> null, null),
-        () -> 42, clock, () -> nanos[0]));
+    JsonObject o =
+        json(
+            new Overview(
+                "cluster",
+                3,
+                TopKConfig.DEFAULTS,
+                null,
+                Overview.progress(null, p -> null, null),
+                () -> 42,
+                clock,
+                () -> nanos[0]));
     assertThat(o.getLong("lagEvents")).isEqualTo(42);
     assertThat(o.getJsonArray("byPartition")).hasSize(3);
     assertThat(o.getJsonArray("byPartition").getJsonObject(2).getValue("lagEvents")).isNull();
@@ -70,8 +92,16 @@ class OverviewTest {
   @Test
   void answersAreSharedForHalfASecond() {
     long[] backlog = {1};
-    Overview o = new Overview("cluster", 1, TopKConfig.DEFAULTS, null, Overview.progress(null, p -> null, null),
-        () -> backlog[0], clock, () -> nanos[0]);
+    Overview o =
+        new Overview(
+            "cluster",
+            1,
+            TopKConfig.DEFAULTS,
+            null,
+            Overview.progress(null, p -> null, null),
+            () -> backlog[0],
+            clock,
+            () -> nanos[0]);
     assertThat(json(o).getLong("lagEvents")).isEqualTo(1);
     backlog[0] = 2;
     nanos[0] += (Overview.REFRESH_MILLIS - 1) * 1_000_000;

@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code /readyz} names every check with its state, and a node whose backlog is over the bound
- * (its store failing, within the grace period) is alive ({@code /healthz} 200) but not ready (503),
- * and ready again once it caught up.
+ * {@code /readyz} names every check with its state, and a node whose backlog is over the bound (its
+ * store failing, within the grace period) is alive ({@code /healthz} 200) but not ready (503), and
+ * ready again once it caught up.
  */
 class ReadinessTest {
   @TempDir Path dir;
@@ -27,13 +27,23 @@ class ReadinessTest {
   private final AtomicReference<FaultyDeltaSink> sink = new AtomicReference<>();
 
   private void start(OpsConfig ops) {
-    ServerConfig config = ServerConfig.defaults(dir.resolve("data")).withPort(0).withOps(ops)
-        .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(100).withFailurePolicy(200, 60_000));
-    tally = EmbeddedTally.start(config, InstantSource.system(), store -> {
-      FaultyDeltaSink faulty = new FaultyDeltaSink(store);
-      sink.set(faulty);
-      return faulty;
-    });
+    ServerConfig config =
+        ServerConfig.defaults(dir.resolve("data"))
+            .withPort(0)
+            .withOps(ops)
+            .withProcessor(
+                ProcessorConfig.DEFAULTS
+                    .withFlushIntervalMillis(100)
+                    .withFailurePolicy(200, 60_000));
+    tally =
+        EmbeddedTally.start(
+            config,
+            InstantSource.system(),
+            store -> {
+              FaultyDeltaSink faulty = new FaultyDeltaSink(store);
+              sink.set(faulty);
+              return faulty;
+            });
     http = new TallyHttp(tally.url());
   }
 
@@ -53,11 +63,14 @@ class ReadinessTest {
   @Test
   void readyOnceOpenAndRecoveredNamingEveryCheck() {
     start(OpsConfig.DEFAULTS);
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> http.get("/readyz").statusCode() == 200);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> http.get("/readyz").statusCode() == 200);
     JsonObject ready = readyz(200);
     assertThat(ready.getString("status")).isEqualTo("ready");
     JsonObject checks = ready.getJsonObject("checks");
-    assertThat(checks.fieldNames()).containsExactlyInAnyOrder("log", "store", "recovery", "processor", "lag");
+    assertThat(checks.fieldNames())
+        .containsExactlyInAnyOrder("log", "store", "recovery", "processor", "lag");
     for (String name : checks.fieldNames()) {
       assertThat(checks.getJsonObject(name).getString("state")).as(name).isEqualTo("ok");
     }
@@ -68,11 +81,17 @@ class ReadinessTest {
   @Test
   void notReadyButAliveWhileTheBacklogIsOverItsBound() {
     start(new OpsConfig(10));
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> http.get("/readyz").statusCode() == 200);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> http.get("/readyz").statusCode() == 200);
     sink.get().failing(true);
     StringBuilder events = new StringBuilder("[");
     for (int i = 0; i < 50; i++) {
-      events.append(i > 0 ? "," : "").append("{\"id\":\"r-").append(i).append("\",\"entity\":\"video:1\",\"type\":\"view\"}");
+      events
+          .append(i > 0 ? "," : "")
+          .append("{\"id\":\"r-")
+          .append(i)
+          .append("\",\"entity\":\"video:1\",\"type\":\"view\"}");
     }
     assertThat(http.postJson(events.append(']').toString()).statusCode()).isEqualTo(202);
     Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> sink.get().failedWrites() > 0);
@@ -81,17 +100,28 @@ class ReadinessTest {
     assertThat(notReady.getString("status")).isEqualTo("not ready");
     JsonObject checks = notReady.getJsonObject("checks");
     assertThat(checks.getJsonObject("lag").getString("state")).isEqualTo("failing");
-    assertThat(checks.getJsonObject("lag").getString("detail")).startsWith("50 events not yet counted");
-    assertThat(checks.getJsonObject("processor").getString("state")).isEqualTo("ok"); // retrying within its grace period
-    assertThat(checks.getJsonObject("processor").getString("detail")).contains("injected store failure");
+    assertThat(checks.getJsonObject("lag").getString("detail"))
+        .startsWith("50 events not yet counted");
+    assertThat(checks.getJsonObject("processor").getString("state"))
+        .isEqualTo("ok"); // retrying within its grace period
+    assertThat(checks.getJsonObject("processor").getString("detail"))
+        .contains("injected store failure");
     assertThat(checks.getJsonObject("log").getString("state")).isEqualTo("ok");
     HttpResponse<String> alive = http.get("/healthz");
     assertThat(alive.statusCode()).isEqualTo(200);
-    assertThat(new JsonObject(alive.body()).getJsonObject("checks").getJsonObject("processor").getString("state"))
+    assertThat(
+            new JsonObject(alive.body())
+                .getJsonObject("checks")
+                .getJsonObject("processor")
+                .getString("state"))
         .isEqualTo("retrying");
 
     sink.get().failing(false);
-    Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> http.get("/readyz").statusCode() == 200);
-    assertThat(new JsonObject(http.get("/v1/total?entity=video:1&type=view").body()).getLong("count")).isEqualTo(50);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> http.get("/readyz").statusCode() == 200);
+    assertThat(
+            new JsonObject(http.get("/v1/total?entity=video:1&type=view").body()).getLong("count"))
+        .isEqualTo(50);
   }
 }

@@ -12,8 +12,11 @@ import java.time.Duration;
 
 /** A minimal HTTP client for tests against a running server. Thread-safe. */
 final class TallyHttp {
-  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient client =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
   private final String base;
 
   TallyHttp(String base) {
@@ -21,8 +24,10 @@ final class TallyHttp {
   }
 
   HttpResponse<String> post(String path, String contentType, byte[] body) {
-    return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", contentType)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+    return send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .header("Content-Type", contentType)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
   }
 
   HttpResponse<String> postJson(String json) {
@@ -30,8 +35,10 @@ final class TallyHttp {
   }
 
   HttpResponse<String> put(String path, String json) {
-    return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
-        .PUT(HttpRequest.BodyPublishers.ofString(json)));
+    return send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString(json)));
   }
 
   HttpResponse<String> delete(String path) {
@@ -43,7 +50,9 @@ final class TallyHttp {
   }
 
   HttpResponse<String> method(String method, String path) {
-    return send(HttpRequest.newBuilder(URI.create(base + path)).method(method, HttpRequest.BodyPublishers.noBody()));
+    return send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .method(method, HttpRequest.BodyPublishers.noBody()));
   }
 
   static String q(String s) {
@@ -52,7 +61,8 @@ final class TallyHttp {
 
   private HttpResponse<String> send(HttpRequest.Builder b) {
     try {
-      return client.send(b.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+      return client.send(
+          b.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code GET /v1/top} on the embedded server: events ingested over HTTP come back as the exact
- * top entities of the window, still after a restart; bad parameters are 400 with a reason.
+ * {@code GET /v1/top} on the embedded server: events ingested over HTTP come back as the exact top
+ * entities of the window, still after a restart; bad parameters are 400 with a reason.
  */
 class TopKHttpTest {
   @TempDir Path dir;
@@ -36,8 +36,11 @@ class TopKHttpTest {
   }
 
   private void startServer() {
-    tally = EmbeddedTally.start(ServerConfig.defaults(dir.resolve("data")).withPort(0)
-        .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(100)));
+    tally =
+        EmbeddedTally.start(
+            ServerConfig.defaults(dir.resolve("data"))
+                .withPort(0)
+                .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(100)));
     http = new TallyHttp(tally.url());
   }
 
@@ -63,16 +66,32 @@ class TopKHttpTest {
       }
     }
     for (int from = 0; from < events.size(); from += 500) {
-      assertThat(http.postJson(new String(TallyJson.events(events.subList(from, from + 500)),
-          java.nio.charset.StandardCharsets.UTF_8)).statusCode()).isEqualTo(202);
+      assertThat(
+              http.postJson(
+                      new String(
+                          TallyJson.events(events.subList(from, from + 500)),
+                          java.nio.charset.StandardCharsets.UTF_8))
+                  .statusCode())
+          .isEqualTo(202);
     }
-    List<String> expected = lastHour.entrySet().stream()
-        .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
-        .limit(5)
-        .map(e -> e.getKey() + "=" + e.getValue())
-        .toList();
-    Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-        .until(() -> new JsonObject(http.get("/healthz").body()).getJsonObject("checks").getLong("backlogEvents") == 0);
+    List<String> expected =
+        lastHour.entrySet().stream()
+            .sorted(
+                Map.Entry.<String, Long>comparingByValue()
+                    .reversed()
+                    .thenComparing(Map.Entry.comparingByKey()))
+            .limit(5)
+            .map(e -> e.getKey() + "=" + e.getValue())
+            .toList();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () ->
+                new JsonObject(http.get("/healthz").body())
+                        .getJsonObject("checks")
+                        .getLong("backlogEvents")
+                    == 0);
 
     JsonObject top = topOk("/v1/top?type=view&window=1h&k=5");
     assertThat(top.getString("type")).isEqualTo("view");
@@ -83,7 +102,9 @@ class TopKHttpTest {
     assertThat(top.getString("asOf")).isNotEmpty();
     assertThat(items(top)).containsExactlyElementsOf(expected);
     JsonObject first = top.getJsonArray("items").getJsonObject(0);
-    assertThat(first.getLong("lowerBound")).isEqualTo(first.getLong("estimate")).isEqualTo(first.getLong("upperBound"));
+    assertThat(first.getLong("lowerBound"))
+        .isEqualTo(first.getLong("estimate"))
+        .isEqualTo(first.getLong("upperBound"));
 
     tally.close();
     startServer();
@@ -96,11 +117,15 @@ class TopKHttpTest {
     assertBad("/v1/top?type=view&window=2h", "window must be one of 5m, 1h, 24h; got '2h'");
     assertBad("/v1/top?type=view", "window is required; one of 5m, 1h, 24h");
     assertBad("/v1/top?type=view&window=1h&k=0", "k must be an integer from 1 to 1000; got '0'");
-    assertBad("/v1/top?type=view&window=1h&k=1001", "k must be an integer from 1 to 1000; got '1001'");
-    assertBad("/v1/top?type=view&window=1h&k=many", "k must be an integer from 1 to 1000; got 'many'");
+    assertBad(
+        "/v1/top?type=view&window=1h&k=1001", "k must be an integer from 1 to 1000; got '1001'");
+    assertBad(
+        "/v1/top?type=view&window=1h&k=many", "k must be an integer from 1 to 1000; got 'many'");
     assertBad("/v1/top?window=1h", "type is required");
     assertBad("/v1/top?type=View%21&window=1h", "type");
-    assertBad("/v1/top?type=view&window=1h&entity=x", "unknown parameter 'entity'; allowed: k, type, window");
+    assertBad(
+        "/v1/top?type=view&window=1h&entity=x",
+        "unknown parameter 'entity'; allowed: k, type, window");
   }
 
   private void assertBad(String url, String message) {
@@ -119,7 +144,10 @@ class TopKHttpTest {
     JsonArray items = top.getJsonArray("items");
     List<String> out = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) {
-      out.add(items.getJsonObject(i).getString("entity") + "=" + items.getJsonObject(i).getLong("estimate"));
+      out.add(
+          items.getJsonObject(i).getString("entity")
+              + "="
+              + items.getJsonObject(i).getLong("estimate"));
     }
     return out;
   }

@@ -25,7 +25,9 @@ public abstract class ApiKeyStoreContract {
   /** The store under test. */
   protected abstract ApiKeyStore store();
 
-  /** Another handle on the same data, as a second node would have (may be {@link #store()} itself). */
+  /**
+   * Another handle on the same data, as a second node would have (may be {@link #store()} itself).
+   */
   protected abstract ApiKeyStore otherNode();
 
   protected void close() {}
@@ -43,16 +45,24 @@ public abstract class ApiKeyStoreContract {
   @Test
   void keepsEveryFieldOfARecord() {
     KeyRing ring = new KeyRing(store(), InstantSource.system());
-    KeyRing.Created secret = ring.create("svc", ApiKey.Kind.SECRET, Set.of(Scope.INGEST, Scope.QUERY), List.of(), List.of());
-    KeyRing.Created pk = ring.create("page", ApiKey.Kind.PUBLISHABLE, Set.of(Scope.INGEST), List.of("https://shop.example"),
-        List.of("page:", "video:"));
+    KeyRing.Created secret =
+        ring.create(
+            "svc", ApiKey.Kind.SECRET, Set.of(Scope.INGEST, Scope.QUERY), List.of(), List.of());
+    KeyRing.Created pk =
+        ring.create(
+            "page",
+            ApiKey.Kind.PUBLISHABLE,
+            Set.of(Scope.INGEST),
+            List.of("https://shop.example"),
+            List.of("page:", "video:"));
     assertThat(store().all()).containsExactlyInAnyOrder(secret.key(), pk.key());
   }
 
   @Test
   void aRevocationThroughOneNodeReachesAnotherAtItsRefresh() {
     KeyRing a = new KeyRing(store(), InstantSource.system());
-    KeyRing.Created key = a.create("ops", ApiKey.Kind.SECRET, Set.of(Scope.ADMIN), List.of(), List.of());
+    KeyRing.Created key =
+        a.create("ops", ApiKey.Kind.SECRET, Set.of(Scope.ADMIN), List.of(), List.of());
     KeyRing b = new KeyRing(otherNode(), InstantSource.system());
     assertThat(b.check(key.token()).ok()).isTrue();
     a.revoke(key.key().id());

@@ -41,7 +41,8 @@ public abstract class CounterStoreContract {
     closeStore();
   }
 
-  protected static CounterDelta delta(String entity, String type, Granularity g, long bucket, long count, long sum) {
+  protected static CounterDelta delta(
+      String entity, String type, Granularity g, long bucket, long count, long sum) {
     return new CounterDelta(new CounterKey(entity, type, g, bucket), count, sum);
   }
 
@@ -58,7 +59,9 @@ public abstract class CounterStoreContract {
   @Test
   void deltasAddUpAcrossBatches() {
     write(delta("video:1", "view", Granularity.TOTAL, 0, 3, 30));
-    write(delta("video:1", "view", Granularity.TOTAL, 0, 2, 5), delta("video:1", "like", Granularity.TOTAL, 0, 1, 1));
+    write(
+        delta("video:1", "view", Granularity.TOTAL, 0, 2, 5),
+        delta("video:1", "like", Granularity.TOTAL, 0, 1, 1));
     assertThat(store().read(CounterKey.total("video:1", "view"))).isEqualTo(new Bucket(0, 5, 35));
     assertThat(store().read(CounterKey.total("video:1", "like"))).isEqualTo(new Bucket(0, 1, 1));
   }
@@ -76,10 +79,13 @@ public abstract class CounterStoreContract {
   void sumsBelowAndAboveTheCountAreExact() {
     write(delta("video:1", "zero", Granularity.TOTAL, 0, 3, 0));
     assertThat(store().read(CounterKey.total("video:1", "zero"))).isEqualTo(new Bucket(0, 3, 0));
-    write(delta("video:1", "zero", Granularity.TOTAL, 0, 2, 10), delta("video:1", "zero", Granularity.MINUTE, T, 4, 4));
+    write(
+        delta("video:1", "zero", Granularity.TOTAL, 0, 2, 10),
+        delta("video:1", "zero", Granularity.MINUTE, T, 4, 4));
     assertThat(store().read(CounterKey.total("video:1", "zero"))).isEqualTo(new Bucket(0, 5, 10));
     write(delta("video:1", "zero", Granularity.MINUTE, T, 1, 0));
-    assertThat(store().range("video:1", "zero", Granularity.MINUTE, T, T + 60_000)).containsExactly(new Bucket(T, 5, 4));
+    assertThat(store().range("video:1", "zero", Granularity.MINUTE, T, T + 60_000))
+        .containsExactly(new Bucket(T, 5, 4));
   }
 
   @Test
@@ -90,7 +96,8 @@ public abstract class CounterStoreContract {
         delta("video:1", "view", Granularity.HOUR, T + HOUR, 4, 8),
         delta("video:1", "view", Granularity.HOUR, T + 3 * HOUR, 9, 9));
     assertThat(store().range("video:1", "view", Granularity.HOUR, T, T + 3 * HOUR))
-        .containsExactly(new Bucket(T, 1, 1), new Bucket(T + HOUR, 4, 8), new Bucket(T + 2 * HOUR, 2, 2));
+        .containsExactly(
+            new Bucket(T, 1, 1), new Bucket(T + HOUR, 4, 8), new Bucket(T + 2 * HOUR, 2, 2));
   }
 
   @Test
@@ -101,7 +108,8 @@ public abstract class CounterStoreContract {
         delta("video:1", "view", Granularity.MINUTE, 0, 3, 3),
         delta("video:1", "view", Granularity.MINUTE, 60_000, 4, 4));
     assertThat(store().range("video:1", "view", Granularity.MINUTE, -120_000, 60_000))
-        .extracting(Bucket::startMillis).containsExactly(-120_000L, -60_000L, 0L);
+        .extracting(Bucket::startMillis)
+        .containsExactly(-120_000L, -60_000L, 0L);
   }
 
   @Test
@@ -112,9 +120,12 @@ public abstract class CounterStoreContract {
         delta("a", "b", Granularity.MINUTE, T, 3, 3),
         delta("a", "b", Granularity.HOUR, T, 4, 4),
         delta("a", "bb", Granularity.MINUTE, T, 5, 5));
-    assertThat(store().range("a", "b", Granularity.MINUTE, 0, Long.MAX_VALUE)).containsExactly(new Bucket(T, 3, 3));
-    assertThat(store().range("a", "bview", Granularity.MINUTE, 0, Long.MAX_VALUE)).containsExactly(new Bucket(T, 1, 1));
-    assertThat(store().range("ab", "view", Granularity.MINUTE, 0, Long.MAX_VALUE)).containsExactly(new Bucket(T, 2, 2));
+    assertThat(store().range("a", "b", Granularity.MINUTE, 0, Long.MAX_VALUE))
+        .containsExactly(new Bucket(T, 3, 3));
+    assertThat(store().range("a", "bview", Granularity.MINUTE, 0, Long.MAX_VALUE))
+        .containsExactly(new Bucket(T, 1, 1));
+    assertThat(store().range("ab", "view", Granularity.MINUTE, 0, Long.MAX_VALUE))
+        .containsExactly(new Bucket(T, 2, 2));
   }
 
   @Test
@@ -122,7 +133,10 @@ public abstract class CounterStoreContract {
     assertThat(sink().checkpoint(3)).isEmpty();
     assertThat(store().asOfMillis(3)).isEmpty();
     Checkpoint cp = new Checkpoint(3, 42, T, T + 5);
-    sink().write(new DeltaBatch(List.of(delta("video:1", "view", Granularity.TOTAL, 0, 1, 1)), List.of(cp)));
+    sink()
+        .write(
+            new DeltaBatch(
+                List.of(delta("video:1", "view", Granularity.TOTAL, 0, 1, 1)), List.of(cp)));
     assertThat(sink().checkpoint(3)).contains(cp);
     assertThat(store().asOfMillis(3)).hasValue(T + 5);
     assertThat(sink().checkpoint(2)).isEmpty();

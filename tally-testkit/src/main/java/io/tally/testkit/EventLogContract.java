@@ -71,8 +71,12 @@ public abstract class EventLogContract {
     append(1, 5, "a");
     append(1, 3, "b");
     List<LogRecord> records = readAll(1, 0);
-    assertThat(records).extracting(LogRecord::offset).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L);
-    assertThat(records).extracting(r -> r.event().id()).containsExactly("a0", "a1", "a2", "a3", "a4", "b0", "b1", "b2");
+    assertThat(records)
+        .extracting(LogRecord::offset)
+        .containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L);
+    assertThat(records)
+        .extracting(r -> r.event().id())
+        .containsExactly("a0", "a1", "a2", "a3", "a4", "b0", "b1", "b2");
     assertThat(log.head(1).endOffset()).isEqualTo(8);
     assertThat(log.head(0).endOffset()).isZero();
     assertThat(readAll(0, 0)).isEmpty();
@@ -82,7 +86,8 @@ public abstract class EventLogContract {
   void eventsRoundTripUnchanged() throws Exception {
     Event e = new Event("id-1", "video:42", "like", -5_000L, 123_456_789L);
     Event noId = new Event(null, "user:ü", "view", Long.MAX_VALUE, 0);
-    log.append(EventBatch.builder(PARTITIONS).add(2, e).add(2, noId).build()).get(10, TimeUnit.SECONDS);
+    log.append(EventBatch.builder(PARTITIONS).add(2, e).add(2, noId).build())
+        .get(10, TimeUnit.SECONDS);
     assertThat(readAll(2, 0)).extracting(LogRecord::event).containsExactly(e, noId);
   }
 
@@ -106,8 +111,8 @@ public abstract class EventLogContract {
 
   /**
    * Lets {@code millis} of the log's time pass. A log that stamps records with its own clock (the
-   * manual one here) advances it; a log stamped by a server's clock (Kafka's append time)
-   * overrides this to wait in real time.
+   * manual one here) advances it; a log stamped by a server's clock (Kafka's append time) overrides
+   * this to wait in real time.
    */
   protected void letTimePass(long millis) throws Exception {
     clock.advance(millis);
@@ -122,12 +127,15 @@ public abstract class EventLogContract {
     append(0, 2, "c");
     List<LogRecord> records = readAll(0, 0);
     for (int i = 1; i < records.size(); i++) {
-      assertThat(records.get(i).appendTimeMillis()).isGreaterThanOrEqualTo(records.get(i - 1).appendTimeMillis());
+      assertThat(records.get(i).appendTimeMillis())
+          .isGreaterThanOrEqualTo(records.get(i - 1).appendTimeMillis());
     }
     letTimePass(1_000);
     LogHead head = log.head(0);
     assertThat(head.endOffset()).isEqualTo(6);
-    assertThat(records).allSatisfy(r -> assertThat(r.appendTimeMillis()).isLessThanOrEqualTo(head.completeBeforeMillis()));
+    assertThat(records)
+        .allSatisfy(
+            r -> assertThat(r.appendTimeMillis()).isLessThanOrEqualTo(head.completeBeforeMillis()));
   }
 
   @Test
@@ -174,15 +182,17 @@ public abstract class EventLogContract {
     List<Thread> workers = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       int id = t;
-      Thread w = new Thread(() -> {
-        for (int i = 0; i < perThread; i++) {
-          EventBatch.Builder b = EventBatch.builder(PARTITIONS);
-          b.add(i % PARTITIONS, event("t" + id + "-" + i, "video:" + i));
-          synchronized (futures) {
-            futures.add(log.append(b.build()));
-          }
-        }
-      });
+      Thread w =
+          new Thread(
+              () -> {
+                for (int i = 0; i < perThread; i++) {
+                  EventBatch.Builder b = EventBatch.builder(PARTITIONS);
+                  b.add(i % PARTITIONS, event("t" + id + "-" + i, "video:" + i));
+                  synchronized (futures) {
+                    futures.add(log.append(b.build()));
+                  }
+                }
+              });
       workers.add(w);
       w.start();
     }

@@ -5,7 +5,10 @@ import io.tally.core.auth.ApiKeyStore;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** Key records in a map: one store several test nodes share, as cluster nodes share Cassandra. Thread-safe. */
+/**
+ * Key records in a map: one store several test nodes share, as cluster nodes share Cassandra.
+ * Thread-safe.
+ */
 public final class InMemoryApiKeyStore implements ApiKeyStore {
   private final ConcurrentHashMap<String, ApiKey> keys = new ConcurrentHashMap<>();
 

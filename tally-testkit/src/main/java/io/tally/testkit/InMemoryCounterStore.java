@@ -45,14 +45,19 @@ public final class InMemoryCounterStore implements CounterStore, DeltaSink {
   }
 
   @Override
-  public synchronized List<Bucket> range(String entity, String type, Granularity granularity, long fromMillis, long toMillis) {
+  public synchronized List<Bucket> range(
+      String entity, String type, Granularity granularity, long fromMillis, long toMillis) {
     TreeMap<Long, Bucket> sorted = new TreeMap<>();
-    rows.forEach((k, v) -> {
-      if (k.entity().equals(entity) && k.type().equals(type) && k.granularity() == granularity
-          && k.bucketStartMillis() >= fromMillis && k.bucketStartMillis() < toMillis) {
-        sorted.put(k.bucketStartMillis(), new Bucket(k.bucketStartMillis(), v[0], v[1]));
-      }
-    });
+    rows.forEach(
+        (k, v) -> {
+          if (k.entity().equals(entity)
+              && k.type().equals(type)
+              && k.granularity() == granularity
+              && k.bucketStartMillis() >= fromMillis
+              && k.bucketStartMillis() < toMillis) {
+            sorted.put(k.bucketStartMillis(), new Bucket(k.bucketStartMillis(), v[0], v[1]));
+          }
+        });
     return new ArrayList<>(sorted.values());
   }
 

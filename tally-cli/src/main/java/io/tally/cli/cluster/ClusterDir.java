@@ -5,9 +5,12 @@ import picocli.CommandLine.Option;
 
 /** The {@code --dir} option every {@code cluster} subcommand takes (a picocli mixin). */
 final class ClusterDir {
-  @Option(names = "--dir", defaultValue = "data/cluster",
-      description = "The cluster's directory: its state file cluster.json, the engines' data and every log. "
-          + "Default: ./${DEFAULT-VALUE}.")
+  @Option(
+      names = "--dir",
+      defaultValue = "data/cluster",
+      description =
+          "The cluster's directory: its state file cluster.json, the engines' data and every log. "
+              + "Default: ./${DEFAULT-VALUE}.")
   Path dir;
 
   /** The directory, absolute and normalized. */

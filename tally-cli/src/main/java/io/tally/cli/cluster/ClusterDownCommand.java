@@ -22,10 +22,14 @@ import picocli.CommandLine.Mixin;
  * Cassandra, then Kafka, each with SIGTERM and, after its kind's grace period, SIGKILL. A pid that
  * now names another process is left alone.
  */
-@Command(name = "down", mixinStandardHelpOptions = true,
-    description = {"Stop the demo cluster: the Tally nodes first (SIGTERM: they commit and leave the consumer group), "
-        + "then Cassandra, then Kafka; SIGKILL for any still running after a grace period.",
-        "Only processes this cluster started are stopped. Data and logs stay in the directory until the next `up`."})
+@Command(
+    name = "down",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Stop the demo cluster: the Tally nodes first (SIGTERM: they commit and leave the consumer group), "
+          + "then Cassandra, then Kafka; SIGKILL for any still running after a grace period.",
+      "Only processes this cluster started are stopped. Data and logs stay in the directory until the next `up`."
+    })
 final class ClusterDownCommand implements Callable<Integer> {
   private static final Duration KILL_WAIT = Duration.ofSeconds(10);
 
@@ -42,13 +46,19 @@ final class ClusterDownCommand implements Callable<Integer> {
       return 1;
     }
     if (state.isEmpty()) {
-      System.out.println("No Tally demo cluster in " + dir + " (no " + ClusterState.FILE_NAME + "): nothing to stop.");
+      System.out.println(
+          "No Tally demo cluster in "
+              + dir
+              + " (no "
+              + ClusterState.FILE_NAME
+              + "): nothing to stop.");
       return 0;
     }
     Map<ClusterProcess, ProcessHandle> running = new LinkedHashMap<>();
     for (ClusterProcess p : state.get().processes()) {
       if (p.liveness() == Liveness.PID_REUSED) {
-        System.out.println("  " + p.name() + ": pid " + p.pid() + " now names another process; left alone");
+        System.out.println(
+            "  " + p.name() + ": pid " + p.pid() + " now names another process; left alone");
       }
       p.find().ifPresent(handle -> running.put(p, handle));
     }
@@ -61,17 +71,23 @@ final class ClusterDownCommand implements Callable<Integer> {
     boolean allStopped = true;
     for (Kind kind : Kind.values()) {
       Map<ClusterProcess, ProcessHandle> group = new LinkedHashMap<>();
-      running.forEach((p, handle) -> {
-        if (p.kind() == kind) {
-          group.put(p, handle);
-        }
-      });
+      running.forEach(
+          (p, handle) -> {
+            if (p.kind() == kind) {
+              group.put(p, handle);
+            }
+          });
       allStopped &= stop(group, kind.stopGrace());
     }
     Duration took = Duration.ofNanos(System.nanoTime() - started);
-    System.out.printf("%s %d process%s in %.1f s; data and logs stay in %s until the next `%s cluster up`.%n",
-        allStopped ? "Stopped" : "Tried to stop", running.size(), running.size() == 1 ? "" : "es",
-        took.toMillis() / 1000.0, ClusterStatusCommand.shown(dir), ClusterUpCommand.launcher());
+    System.out.printf(
+        "%s %d process%s in %.1f s; data and logs stay in %s until the next `%s cluster up`.%n",
+        allStopped ? "Stopped" : "Tried to stop",
+        running.size(),
+        running.size() == 1 ? "" : "es",
+        took.toMillis() / 1000.0,
+        ClusterStatusCommand.shown(dir),
+        ClusterUpCommand.launcher());
     return allStopped ? 0 : 1;
   }
 
@@ -98,8 +114,10 @@ final class ClusterDownCommand implements Callable<Integer> {
         handle.destroyForcibly();
         boolean gone = await(handle, KILL_WAIT);
         all &= gone;
-        what = gone ? "killed (SIGKILL): still running " + grace.toSeconds() + " s after SIGTERM"
-            : "still running even after SIGKILL";
+        what =
+            gone
+                ? "killed (SIGKILL): still running " + grace.toSeconds() + " s after SIGTERM"
+                : "still running even after SIGKILL";
       }
       System.out.printf("  %-10s pid %-8d %s%n", p.name(), p.pid(), what);
     }

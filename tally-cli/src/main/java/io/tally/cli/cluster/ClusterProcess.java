@@ -16,11 +16,11 @@ import java.util.Optional;
  * One background process of the demo cluster, as recorded when it was started: enough to find it
  * again from another JVM, and to be sure it is still that process.
  *
- * <p>A pid alone is not enough: once the process is gone the kernel hands the pid to another one.
- * A recorded pid is therefore only trusted ({@link #find()}) if the process holding it now started
- * at the recorded time and has {@link #argument} among its command-line arguments, an argument
- * that names a path inside the cluster's directory (an engine's argument file, a node's data
- * directory). Immutable.
+ * <p>A pid alone is not enough: once the process is gone the kernel hands the pid to another one. A
+ * recorded pid is therefore only trusted ({@link #find()}) if the process holding it now started at
+ * the recorded time and has {@link #argument} among its command-line arguments, an argument that
+ * names a path inside the cluster's directory (an engine's argument file, a node's data directory).
+ * Immutable.
  *
  * @param name what the cluster calls it: {@code kafka}, {@code cassandra}, {@code node-1}, …
  * @param kind what it is, which decides the order and patience of {@code down}
@@ -33,12 +33,19 @@ import java.util.Optional;
  * @param log where its output goes
  */
 record ClusterProcess(
-    String name, Kind kind, long pid, Instant startedAt, String argument, int port, String address, Path log) {
+    String name,
+    Kind kind,
+    long pid,
+    Instant startedAt,
+    String argument,
+    int port,
+    String address,
+    Path log) {
 
   /**
    * How far apart two readings of one process's start time may be. Each JVM derives start times
-   * from the boot time in {@code /proc/stat}, which the kernel reports to the second and which
-   * can move by a second when the clock is adjusted.
+   * from the boot time in {@code /proc/stat}, which the kernel reports to the second and which can
+   * move by a second when the clock is adjusted.
    */
   static final Duration START_TOLERANCE = Duration.ofSeconds(2);
 
@@ -82,7 +89,13 @@ record ClusterProcess(
   }
 
   /** Records {@code process}, which was just started with {@code argument} in its command line. */
-  static ClusterProcess of(String name, Kind kind, ProcessHandle process, String argument, int port, String address,
+  static ClusterProcess of(
+      String name,
+      Kind kind,
+      ProcessHandle process,
+      String argument,
+      int port,
+      String address,
       Path log) {
     Instant started = process.info().startInstant().orElse(null);
     return new ClusterProcess(name, kind, process.pid(), started, argument, port, address, log);
@@ -102,9 +115,9 @@ record ClusterProcess(
   }
 
   /**
-   * Whether {@code candidate} (which has this pid) is the recorded process: same start time
-   * (within {@link #START_TOLERANCE}) and {@link #argument} among its arguments. A process whose
-   * command line cannot be read is not trusted.
+   * Whether {@code candidate} (which has this pid) is the recorded process: same start time (within
+   * {@link #START_TOLERANCE}) and {@link #argument} among its arguments. A process whose command
+   * line cannot be read is not trusted.
    */
   boolean isSameProcess(ProcessHandle candidate) {
     if (candidate.pid() != pid) {
@@ -113,7 +126,8 @@ record ClusterProcess(
     ProcessHandle.Info info = candidate.info();
     if (startedAt != null) {
       Optional<Instant> started = info.startInstant();
-      if (started.isEmpty() || Duration.between(startedAt, started.get()).abs().compareTo(START_TOLERANCE) > 0) {
+      if (started.isEmpty()
+          || Duration.between(startedAt, started.get()).abs().compareTo(START_TOLERANCE) > 0) {
         return false;
       }
     }
@@ -122,8 +136,8 @@ record ClusterProcess(
 
   /**
    * The process's command line, executable first, from {@code /proc/<pid>/cmdline} where there is
-   * one: {@link ProcessHandle.Info#arguments} reads only its first page and reports no arguments
-   * at all for a longer one (a JVM started with a long classpath).
+   * one: {@link ProcessHandle.Info#arguments} reads only its first page and reports no arguments at
+   * all for a longer one (a JVM started with a long classpath).
    */
   static Optional<List<String>> commandLine(ProcessHandle process) {
     Path cmdline = Path.of("/proc", Long.toString(process.pid()), "cmdline");

@@ -41,8 +41,8 @@ import java.util.Optional;
  * }
  * }</pre>
  *
- * Paths are absolute. The file is replaced whole (temporary file, fsync, atomic rename), after
- * each process starts, so a crash or a Ctrl-C during {@code up} leaves a file naming every process
+ * Paths are absolute. The file is replaced whole (temporary file, fsync, atomic rename), after each
+ * process starts, so a crash or a Ctrl-C during {@code up} leaves a file naming every process
  * started so far (and no {@code readyAt}). A reader rejects another version. Immutable.
  *
  * @param startedAt when {@code up} began
@@ -100,18 +100,26 @@ record ClusterState(Instant startedAt, Instant readyAt, List<ClusterProcess> pro
       JsonObject json = new JsonObject(text);
       int version = json.getInteger("version", -1);
       if (version != VERSION) {
-        throw new ClusterException(file + " has version " + version + "; this tally reads version " + VERSION);
+        throw new ClusterException(
+            file + " has version " + version + "; this tally reads version " + VERSION);
       }
       List<ClusterProcess> processes = new ArrayList<>();
       for (Object p : json.getJsonArray("processes")) {
         processes.add(process((JsonObject) p));
       }
       String ready = json.getString("readyAt");
-      return Optional.of(new ClusterState(Instant.parse(json.getString("startedAt")),
-          ready == null ? null : Instant.parse(ready), processes));
-    } catch (DecodeException | ClassCastException | NullPointerException | IllegalArgumentException
+      return Optional.of(
+          new ClusterState(
+              Instant.parse(json.getString("startedAt")),
+              ready == null ? null : Instant.parse(ready),
+              processes));
+    } catch (DecodeException
+        | ClassCastException
+        | NullPointerException
+        | IllegalArgumentException
         | DateTimeParseException e) {
-      throw new ClusterException(file + " is damaged (" + e.getMessage() + "); stop what runs by hand and delete it", e);
+      throw new ClusterException(
+          file + " is damaged (" + e.getMessage() + "); stop what runs by hand and delete it", e);
     }
   }
 
@@ -120,8 +128,12 @@ record ClusterState(Instant startedAt, Instant readyAt, List<ClusterProcess> pro
     Path file = file(dir);
     Path temp = dir.resolve(FILE_NAME + ".tmp");
     try {
-      try (FileChannel out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING)) {
+      try (FileChannel out =
+          FileChannel.open(
+              temp,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.WRITE,
+              StandardOpenOption.TRUNCATE_EXISTING)) {
         ByteBuffer bytes = ByteBuffer.wrap((toJson().encodePrettily() + "\n").getBytes(UTF_8));
         while (bytes.hasRemaining()) {
           out.write(bytes);
@@ -144,19 +156,19 @@ record ClusterState(Instant startedAt, Instant readyAt, List<ClusterProcess> pro
   JsonObject toJson() {
     JsonArray all = new JsonArray();
     for (ClusterProcess p : processes) {
-      JsonObject json = new JsonObject()
-          .put("name", p.name())
-          .put("kind", p.kind().name())
-          .put("pid", p.pid());
+      JsonObject json =
+          new JsonObject().put("name", p.name()).put("kind", p.kind().name()).put("pid", p.pid());
       if (p.startedAt() != null) {
         json.put("startedAt", p.startedAt().toString());
       }
-      all.add(json.put("argument", p.argument())
-          .put("port", p.port())
-          .put("address", p.address())
-          .put("log", p.log().toString()));
+      all.add(
+          json.put("argument", p.argument())
+              .put("port", p.port())
+              .put("address", p.address())
+              .put("log", p.log().toString()));
     }
-    JsonObject json = new JsonObject().put("version", VERSION).put("startedAt", startedAt.toString());
+    JsonObject json =
+        new JsonObject().put("version", VERSION).put("startedAt", startedAt.toString());
     if (readyAt != null) {
       json.put("readyAt", readyAt.toString());
     }

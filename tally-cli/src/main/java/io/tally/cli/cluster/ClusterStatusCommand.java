@@ -18,14 +18,22 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** {@code tally cluster status}: each recorded process, whether it is alive, its address, RSS and health. */
-@Command(name = "status", mixinStandardHelpOptions = true,
-    description = {"Show each process of the demo cluster: name, pid, alive or dead, address, RSS, and for the Tally "
-        + "nodes their /healthz answer.",
-        "Exit code 0 when every process is alive and every node healthy, else 1."})
+/**
+ * {@code tally cluster status}: each recorded process, whether it is alive, its address, RSS and
+ * health.
+ */
+@Command(
+    name = "status",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Show each process of the demo cluster: name, pid, alive or dead, address, RSS, and for the Tally "
+          + "nodes their /healthz answer.",
+      "Exit code 0 when every process is alive and every node healthy, else 1."
+    })
 final class ClusterStatusCommand implements Callable<Integer> {
   private static final DateTimeFormatter LOCAL_TIME =
-      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT).withZone(ZoneId.systemDefault());
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT)
+          .withZone(ZoneId.systemDefault());
   private static final String ROW = "  %-10s %-8s %-6s %-23s %9s  %s%n";
 
   @Mixin ClusterDir clusterDir;
@@ -41,8 +49,15 @@ final class ClusterStatusCommand implements Callable<Integer> {
       return 1;
     }
     if (state.isEmpty()) {
-      System.out.println("No Tally demo cluster in " + dir + " (no " + ClusterState.FILE_NAME + "); start one with "
-          + ClusterUpCommand.launcher() + " cluster up" + clusterDir.hint());
+      System.out.println(
+          "No Tally demo cluster in "
+              + dir
+              + " (no "
+              + ClusterState.FILE_NAME
+              + "); start one with "
+              + ClusterUpCommand.launcher()
+              + " cluster up"
+              + clusterDir.hint());
       return 1;
     }
     return print(state.get(), dir, System.out) ? 0 : 1;
@@ -58,11 +73,22 @@ final class ClusterStatusCommand implements Callable<Integer> {
     int total = state.processes().size();
     String started = LOCAL_TIME.format(state.startedAt());
     if (alive == 0) {
-      out.println("The Tally demo cluster in " + dir + " is down (it was started " + started + ").");
+      out.println(
+          "The Tally demo cluster in " + dir + " is down (it was started " + started + ").");
     } else {
-      out.println("Tally demo cluster in " + dir + ": " + alive + " of " + total + " processes alive (started "
-          + started + ", up " + human(Duration.between(state.startedAt(), Instant.now())) + ")"
-          + (state.readyAt() == null ? "; its `up` did not finish." : "."));
+      out.println(
+          "Tally demo cluster in "
+              + dir
+              + ": "
+              + alive
+              + " of "
+              + total
+              + " processes alive (started "
+              + started
+              + ", up "
+              + human(Duration.between(state.startedAt(), Instant.now()))
+              + ")"
+              + (state.readyAt() == null ? "; its `up` did not finish." : "."));
     }
     out.printf(ROW, "NAME", "PID", "STATE", "ADDRESS", "RSS", "HEALTH");
     boolean allWell = state.readyAt() != null && alive == total;
@@ -85,7 +111,14 @@ final class ClusterStatusCommand implements Callable<Integer> {
       } else if (liveness == Liveness.PID_REUSED) {
         health = "(pid now names another process)";
       }
-      out.printf(ROW, p.name(), p.pid(), liveness == Liveness.ALIVE ? "alive" : "dead", p.address(), rss, health);
+      out.printf(
+          ROW,
+          p.name(),
+          p.pid(),
+          liveness == Liveness.ALIVE ? "alive" : "dead",
+          p.address(),
+          rss,
+          health);
     }
     if (alive > 0) {
       out.println("  RSS in all: " + megabytes(totalRss));
@@ -103,7 +136,10 @@ final class ClusterStatusCommand implements Callable<Integer> {
     }
   }
 
-  /** {@code path} relative to the working directory if it lies below it (shorter to read), else as is. */
+  /**
+   * {@code path} relative to the working directory if it lies below it (shorter to read), else as
+   * is.
+   */
   static Path shown(Path path) {
     Path here = Path.of("").toAbsolutePath();
     return path.startsWith(here) ? here.relativize(path) : path;

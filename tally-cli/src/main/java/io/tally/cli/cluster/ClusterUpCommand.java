@@ -31,35 +31,53 @@ import picocli.CommandLine.Option;
  *
  * <p>Each {@code up} starts afresh: the data and logs of an earlier, stopped cluster in the same
  * directory are removed first (Kafka's storage is formatted for one cluster id, and a reused
- * Cassandra directory remembers its old peers). On a failure what already runs is left running,
- * for {@code status} to show and {@code down} to stop.
+ * Cassandra directory remembers its old peers). On a failure what already runs is left running, for
+ * {@code status} to show and {@code down} to stop.
  */
-@Command(name = "up", mixinStandardHelpOptions = true,
-    description = {"Start a local demo cluster in the background: one Kafka, one Cassandra and two Tally nodes in "
-        + "cluster mode. Prints how to reach each; `tally cluster down` stops them.",
-        "Each `up` starts with empty data: what an earlier, stopped cluster left in the directory is removed."})
+@Command(
+    name = "up",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Start a local demo cluster in the background: one Kafka, one Cassandra and two Tally nodes in "
+          + "cluster mode. Prints how to reach each; `tally cluster down` stops them.",
+      "Each `up` starts with empty data: what an earlier, stopped cluster left in the directory is removed."
+    })
 final class ClusterUpCommand implements Callable<Integer> {
-  /** Held so that the level sticks: the engines' own progress lines would repeat what this prints. */
+  /**
+   * Held so that the level sticks: the engines' own progress lines would repeat what this prints.
+   */
   private static final Logger ENGINES_LOG = Logger.getLogger("io.tally.engines");
 
   @Mixin ClusterDir clusterDir;
 
-  @Option(names = "--kafka-port", defaultValue = "9092", description = "Kafka's broker port. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--kafka-port",
+      defaultValue = "9092",
+      description = "Kafka's broker port. Default: ${DEFAULT-VALUE}.")
   int kafkaPort;
 
-  @Option(names = "--kafka-controller-port", defaultValue = "9093",
+  @Option(
+      names = "--kafka-controller-port",
+      defaultValue = "9093",
       description = "Kafka's controller port. Default: ${DEFAULT-VALUE}.")
   int kafkaControllerPort;
 
-  @Option(names = "--cassandra-port", defaultValue = "9042",
+  @Option(
+      names = "--cassandra-port",
+      defaultValue = "9042",
       description = "Cassandra's CQL port. Default: ${DEFAULT-VALUE}.")
   int cassandraPort;
 
-  @Option(names = "--cassandra-storage-port", defaultValue = "7000",
+  @Option(
+      names = "--cassandra-storage-port",
+      defaultValue = "7000",
       description = "Cassandra's inter-node port. Default: ${DEFAULT-VALUE}.")
   int cassandraStoragePort;
 
-  @Option(names = "--node-ports", defaultValue = "8081,8082", split = ",",
+  @Option(
+      names = "--node-ports",
+      defaultValue = "8081,8082",
+      split = ",",
       description = "HTTP ports of the Tally nodes, one node per port. Default: ${DEFAULT-VALUE}.")
   List<Integer> nodePorts;
 
@@ -70,11 +88,13 @@ final class ClusterUpCommand implements Callable<Integer> {
     Optional<ClusterState> previous;
     try {
       previous = ClusterState.read(dir);
-      if (previous.isPresent() && previous.get().processes().stream().anyMatch(p -> p.find().isPresent())) {
+      if (previous.isPresent()
+          && previous.get().processes().stream().anyMatch(p -> p.find().isPresent())) {
         return alreadyUp(previous.get(), dir);
       }
-      ClusterPorts ports = new ClusterPorts(kafkaPort, kafkaControllerPort, cassandraPort, cassandraStoragePort,
-          nodePorts);
+      ClusterPorts ports =
+          new ClusterPorts(
+              kafkaPort, kafkaControllerPort, cassandraPort, cassandraStoragePort, nodePorts);
       ports.requireFree();
       prepare(dir, previous.isPresent());
       return start(dir, ports);
@@ -84,7 +104,9 @@ final class ClusterUpCommand implements Callable<Integer> {
     }
   }
 
-  /** {@code ./tally} when run from a directory holding the launcher, else {@code tally}: for hints. */
+  /**
+   * {@code ./tally} when run from a directory holding the launcher, else {@code tally}: for hints.
+   */
   static String launcher() {
     return Files.isExecutable(Path.of("tally")) ? "./tally" : "tally";
   }
@@ -95,14 +117,25 @@ final class ClusterUpCommand implements Callable<Integer> {
       ClusterStatusCommand.print(state, dir, System.out);
       return 0;
     }
-    System.out.println("The Tally demo cluster in " + dir + " is only partly up: `" + launcher() + " cluster down"
-        + clusterDir.hint() + "` stops what is left, then `" + launcher() + " cluster up" + clusterDir.hint()
-        + "` starts afresh.");
+    System.out.println(
+        "The Tally demo cluster in "
+            + dir
+            + " is only partly up: `"
+            + launcher()
+            + " cluster down"
+            + clusterDir.hint()
+            + "` stops what is left, then `"
+            + launcher()
+            + " cluster up"
+            + clusterDir.hint()
+            + "` starts afresh.");
     ClusterStatusCommand.print(state, dir, System.out);
     return 1;
   }
 
-  /** Makes {@code dir} ready for a fresh cluster: created, or emptied of a stopped cluster's files. */
+  /**
+   * Makes {@code dir} ready for a fresh cluster: created, or emptied of a stopped cluster's files.
+   */
   private static void prepare(Path dir, boolean hadCluster) {
     try {
       if (hadCluster) {
@@ -117,8 +150,11 @@ final class ClusterUpCommand implements Callable<Integer> {
       } else if (Files.isDirectory(dir)) {
         try (Stream<Path> children = Files.list(dir)) {
           if (children.findAny().isPresent()) {
-            throw new ClusterException(dir + " is not empty and holds no " + ClusterState.FILE_NAME
-                + ", so it is not a demo cluster's directory: choose another with --dir");
+            throw new ClusterException(
+                dir
+                    + " is not empty and holds no "
+                    + ClusterState.FILE_NAME
+                    + ", so it is not a demo cluster's directory: choose another with --dir");
           }
         }
       }
@@ -133,22 +169,38 @@ final class ClusterUpCommand implements Callable<Integer> {
     System.out.println("Starting a Tally demo cluster in " + dir);
     State state = new State(dir, ClusterState.starting(Instant.now()));
     state.save();
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> state.abort(hint()), "tally-cluster-up-interrupted"));
+    Runtime.getRuntime()
+        .addShutdownHook(new Thread(() -> state.abort(hint()), "tally-cluster-up-interrupted"));
     try {
       long t = System.nanoTime();
-      KafkaServer kafka = KafkaServer.startDetached(dir.resolve("kafka"), ports.kafka(), ports.kafkaController());
-      state.add(engine("kafka", Kind.KAFKA, kafka.process(), kafka.bootstrapServers(), ports.kafka()), t);
+      KafkaServer kafka =
+          KafkaServer.startDetached(dir.resolve("kafka"), ports.kafka(), ports.kafkaController());
+      state.add(
+          engine("kafka", Kind.KAFKA, kafka.process(), kafka.bootstrapServers(), ports.kafka()), t);
       t = System.nanoTime();
       CassandraServer cassandra =
-          CassandraServer.startDetached(dir.resolve("cassandra"), ports.cassandra(), ports.cassandraStorage());
-      state.add(engine("cassandra", Kind.CASSANDRA, cassandra.process(), "127.0.0.1:" + ports.cassandra(),
-          ports.cassandra()), t);
+          CassandraServer.startDetached(
+              dir.resolve("cassandra"), ports.cassandra(), ports.cassandraStorage());
+      state.add(
+          engine(
+              "cassandra",
+              Kind.CASSANDRA,
+              cassandra.process(),
+              "127.0.0.1:" + ports.cassandra(),
+              ports.cassandra()),
+          t);
       startNodes(state, ports);
     } catch (ClusterException | EngineException | UncheckedIOException e) {
       System.err.println("tally cluster up: " + e.getMessage());
       if (state.current.processes().stream().anyMatch(p -> p.find().isPresent())) {
-        System.err.println("What started is still running: `" + launcher() + " cluster status" + clusterDir.hint()
-            + "` shows it, `" + hint() + "` stops it.");
+        System.err.println(
+            "What started is still running: `"
+                + launcher()
+                + " cluster status"
+                + clusterDir.hint()
+                + "` shows it, `"
+                + hint()
+                + "` stops it.");
       }
       return 1;
     } finally {
@@ -179,24 +231,44 @@ final class ClusterUpCommand implements Callable<Integer> {
         Process node = TallyNodes.start(name, port, kafka, cassandra, dataDir, log);
         nodes.add(node);
         state.record(
-            ClusterProcess.of(name, Kind.NODE, node.toHandle(), dataDir.toString(), port, TallyNodes.url(port), log));
+            ClusterProcess.of(
+                name,
+                Kind.NODE,
+                node.toHandle(),
+                dataDir.toString(),
+                port,
+                TallyNodes.url(port),
+                log));
       } catch (IOException e) {
         throw new ClusterException("cannot start " + name + ": " + e.getMessage(), e);
       }
     }
     for (int i = 0; i < nodes.size(); i++) {
-      ClusterProcess node = state.current.processes().get(state.current.processes().size() - nodes.size() + i);
-      TallyNodes.awaitHealthy(node.name(), nodes.get(i), node.port(), node.log(), TallyNodes.HEALTHY_TIMEOUT);
-      System.out.printf("  %-10s healthy after %.1f s (pid %d, %s)%n", node.name(), (System.nanoTime() - t) / 1e9,
-          node.pid(), node.address());
+      ClusterProcess node =
+          state.current.processes().get(state.current.processes().size() - nodes.size() + i);
+      TallyNodes.awaitHealthy(
+          node.name(), nodes.get(i), node.port(), node.log(), TallyNodes.HEALTHY_TIMEOUT);
+      System.out.printf(
+          "  %-10s healthy after %.1f s (pid %d, %s)%n",
+          node.name(), (System.nanoTime() - t) / 1e9, node.pid(), node.address());
     }
   }
 
   /** Records an engine's JVM, telling it apart by its argument file. */
-  private static ClusterProcess engine(String name, Kind kind, EngineProcess process, String address, int port) {
-    ProcessHandle handle = ProcessHandle.of(process.pid()).orElseThrow(() -> new ClusterException(
-        name + " (pid " + process.pid() + ") exited right after it was ready; see " + process.logFile()));
-    return ClusterProcess.of(name, kind, handle, "@" + process.argsFile(), port, address, process.logFile());
+  private static ClusterProcess engine(
+      String name, Kind kind, EngineProcess process, String address, int port) {
+    ProcessHandle handle =
+        ProcessHandle.of(process.pid())
+            .orElseThrow(
+                () ->
+                    new ClusterException(
+                        name
+                            + " (pid "
+                            + process.pid()
+                            + ") exited right after it was ready; see "
+                            + process.logFile()));
+    return ClusterProcess.of(
+        name, kind, handle, "@" + process.argsFile(), port, address, process.logFile());
   }
 
   private void printSummary(ClusterState state, Path dir, ClusterPorts ports, double seconds) {
@@ -207,15 +279,21 @@ final class ClusterUpCommand implements Callable<Integer> {
         urls.add(p.address() + " (" + p.name() + ")");
       }
     }
-    long rss = state.processes().stream().mapToLong(p -> Math.max(0, EngineProcess.rssBytes(p.pid()))).sum();
+    long rss =
+        state.processes().stream()
+            .mapToLong(p -> Math.max(0, EngineProcess.rssBytes(p.pid())))
+            .sum();
     String first = TallyNodes.url(ports.nodes().get(0));
     String last = TallyNodes.url(ports.nodes().get(ports.nodes().size() - 1));
-    System.out.printf("The Tally demo cluster is up after %.0f s (%s RSS in all):%n", seconds,
-        ClusterStatusCommand.megabytes(rss));
+    System.out.printf(
+        "The Tally demo cluster is up after %.0f s (%s RSS in all):%n",
+        seconds, ClusterStatusCommand.megabytes(rss));
     System.out.println("  Tally       " + String.join(", ", urls));
     System.out.println("  Kafka       bootstrap servers 127.0.0.1:" + ports.kafka());
-    System.out.println("  Cassandra   contact point 127.0.0.1:" + ports.cassandra()
-        + " (local datacenter datacenter1, keyspace tally)");
+    System.out.println(
+        "  Cassandra   contact point 127.0.0.1:"
+            + ports.cassandra()
+            + " (local datacenter datacenter1, keyspace tally)");
     System.out.println("  State       " + ClusterStatusCommand.shown(ClusterState.file(dir)));
     ClusterStatusCommand.printLogs(state, System.out, "  Logs       ");
     System.out.println("Try:");
@@ -252,32 +330,48 @@ final class ClusterUpCommand implements Callable<Integer> {
     }
 
     /**
-     * On Ctrl-C or SIGTERM before {@code up} has finished: SIGTERM to any process started here
-     * that the state file does not name yet (an engine is recorded once it is ready, as only then
-     * is its pid known), so that nothing runs which {@code down} would not find. What is recorded
-     * keeps running.
+     * On Ctrl-C or SIGTERM before {@code up} has finished: SIGTERM to any process started here that
+     * the state file does not name yet (an engine is recorded once it is ready, as only then is its
+     * pid known), so that nothing runs which {@code down} would not find. What is recorded keeps
+     * running.
      */
     void abort(String downHint) {
       if (finished) {
         return;
       }
-      Set<Long> recorded = current.processes().stream().map(ClusterProcess::pid).collect(Collectors.toSet());
+      Set<Long> recorded =
+          current.processes().stream().map(ClusterProcess::pid).collect(Collectors.toSet());
       ProcessHandle.allProcesses()
-          .filter(p -> !recorded.contains(p.pid()) && ClusterProcess.commandLine(p).filter(this::startedHere).isPresent())
-          .forEach(p -> {
-            p.destroy();
-            System.err.println("tally cluster up: interrupted; stopped pid " + p.pid() + ", which was still starting");
-          });
+          .filter(
+              p ->
+                  !recorded.contains(p.pid())
+                      && ClusterProcess.commandLine(p).filter(this::startedHere).isPresent())
+          .forEach(
+              p -> {
+                p.destroy();
+                System.err.println(
+                    "tally cluster up: interrupted; stopped pid "
+                        + p.pid()
+                        + ", which was still starting");
+              });
       if (!recorded.isEmpty()) {
-        System.err.println("tally cluster up: interrupted; what was ready keeps running: `" + downHint + "` stops it");
+        System.err.println(
+            "tally cluster up: interrupted; what was ready keeps running: `"
+                + downHint
+                + "` stops it");
       }
     }
 
-    /** An engine's command line names its argument file in here; a node's names its data directory. */
+    /**
+     * An engine's command line names its argument file in here; a node's names its data directory.
+     */
     private boolean startedHere(List<String> commandLine) {
       String prefix = dir.toString() + dir.getFileSystem().getSeparator();
-      return commandLine.stream().anyMatch(arg -> arg.startsWith("@" + prefix) && arg.endsWith(".args")
-          || arg.startsWith(prefix + "node-"));
+      return commandLine.stream()
+          .anyMatch(
+              arg ->
+                  arg.startsWith("@" + prefix) && arg.endsWith(".args")
+                      || arg.startsWith(prefix + "node-"));
     }
 
     void record(ClusterProcess process) {
@@ -288,8 +382,12 @@ final class ClusterUpCommand implements Callable<Integer> {
     /** {@link #record}s an engine and says how long it took to be ready. */
     void add(ClusterProcess process, long startedNanos) {
       record(process);
-      System.out.printf("  %-10s ready after %.1f s (pid %d, %s)%n", process.name(),
-          (System.nanoTime() - startedNanos) / 1e9, process.pid(), process.address());
+      System.out.printf(
+          "  %-10s ready after %.1f s (pid %d, %s)%n",
+          process.name(),
+          (System.nanoTime() - startedNanos) / 1e9,
+          process.pid(),
+          process.address());
     }
   }
 }

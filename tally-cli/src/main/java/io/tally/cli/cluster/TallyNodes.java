@@ -22,16 +22,19 @@ import java.util.List;
 
 /**
  * Tally nodes of the demo cluster: this same tally, run as {@code java -jar <its jar> serve --mode
- * cluster …} in a detached process (see {@link DetachedProcess}), its output appended to a log,
- * and probed on {@code GET /healthz}. Stateless; thread-safe.
+ * cluster …} in a detached process (see {@link DetachedProcess}), its output appended to a log, and
+ * probed on {@code GET /healthz}. Stateless; thread-safe.
  */
 final class TallyNodes {
   /** How long {@code up} waits for a node to answer {@code /healthz} with 200. */
   static final Duration HEALTHY_TIMEOUT = Duration.ofSeconds(90);
+
   static final int LOG_TAIL_LINES = 30;
-  private static final List<String> JVM_OPTIONS = List.of("-Xmx512m", "-XX:+ExitOnOutOfMemoryError");
+  private static final List<String> JVM_OPTIONS =
+      List.of("-Xmx512m", "-XX:+ExitOnOutOfMemoryError");
   private static final Duration POLL = Duration.ofMillis(250);
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
   /** What {@code GET /healthz} answered: an HTTP status, or 0 and why there was no answer. */
   record Health(int status, String detail) {
@@ -61,18 +64,41 @@ final class TallyNodes {
    * output to {@code log}; returns at once. The data directory, given verbatim as an argument,
    * identifies the process later.
    */
-  static Process start(String name, int port, String kafka, String cassandra, Path dataDir, Path log)
+  static Process start(
+      String name, int port, String kafka, String cassandra, Path dataDir, Path log)
       throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(JVM_OPTIONS);
     command.addAll(self());
-    command.addAll(List.of("serve", "--mode", "cluster", "--port", Integer.toString(port), "--kafka", kafka,
-        "--cassandra", cassandra, "--node-id", name, "--data-dir", dataDir.toString()));
+    command.addAll(
+        List.of(
+            "serve",
+            "--mode",
+            "cluster",
+            "--port",
+            Integer.toString(port),
+            "--kafka",
+            kafka,
+            "--cassandra",
+            cassandra,
+            "--node-id",
+            name,
+            "--data-dir",
+            dataDir.toString()));
     Files.createDirectories(dataDir);
     Files.createDirectories(log.getParent());
-    Files.writeString(log, "==== tally cluster up: " + name + " starting at " + Instant.now() + " ====\n"
-        + String.join(" ", command) + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    Files.writeString(
+        log,
+        "==== tally cluster up: "
+            + name
+            + " starting at "
+            + Instant.now()
+            + " ====\n"
+            + String.join(" ", command)
+            + "\n",
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
     return DetachedProcess.builder(command)
         .directory(dataDir.toFile())
         .redirectErrorStream(true)
@@ -91,12 +117,24 @@ final class TallyNodes {
     Health last = probe(port);
     while (!last.ok()) {
       if (!node.isAlive()) {
-        throw new ClusterException(name + " exited with code " + node.exitValue() + " before it was healthy; "
-            + tail(log));
+        throw new ClusterException(
+            name
+                + " exited with code "
+                + node.exitValue()
+                + " before it was healthy; "
+                + tail(log));
       }
       if (System.nanoTime() - deadline > 0) {
-        throw new ClusterException(name + " (pid " + node.pid() + ") was not healthy within " + timeout.toSeconds()
-            + " s (last /healthz: " + last + "); it is left running for you to inspect; " + tail(log));
+        throw new ClusterException(
+            name
+                + " (pid "
+                + node.pid()
+                + ") was not healthy within "
+                + timeout.toSeconds()
+                + " s (last /healthz: "
+                + last
+                + "); it is left running for you to inspect; "
+                + tail(log));
       }
       sleep(POLL);
       last = probe(port);
@@ -105,8 +143,11 @@ final class TallyNodes {
 
   /** {@code GET /healthz} on 127.0.0.1:{@code port}, giving up after 2 s. */
   static Health probe(int port) {
-    HttpRequest request = HttpRequest.newBuilder(URI.create(url(port) + "/healthz"))
-        .timeout(Duration.ofSeconds(2)).GET().build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(url(port) + "/healthz"))
+            .timeout(Duration.ofSeconds(2))
+            .GET()
+            .build();
     try {
       HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
       return new Health(response.statusCode(), status(response.body()));
@@ -118,7 +159,10 @@ final class TallyNodes {
     }
   }
 
-  /** The {@code status} field of a {@code /healthz} answer ({@code ok}, {@code unhealthy}); "" if none. */
+  /**
+   * The {@code status} field of a {@code /healthz} answer ({@code ok}, {@code unhealthy}); "" if
+   * none.
+   */
   private static String status(String body) {
     try {
       return new JsonObject(body).getString("status", "");
@@ -145,7 +189,8 @@ final class TallyNodes {
   private static List<String> self() {
     Path location;
     try {
-      location = Path.of(TallyNodes.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      location =
+          Path.of(TallyNodes.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     } catch (URISyntaxException | SecurityException e) {
       throw new ClusterException("cannot locate the tally jar: " + e.getMessage(), e);
     }

@@ -32,9 +32,12 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class ClusterLifecycleTest {
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
   /** Holds the cluster's directory and each command's output. */
   private Path run;
+
   private Path dir;
 
   @AfterEach
@@ -42,10 +45,19 @@ class ClusterLifecycleTest {
     if (dir == null) {
       return;
     }
-    ClusterState.read(dir).ifPresent(state -> state.processes().forEach(p -> p.find().ifPresent(handle -> {
-      handle.destroyForcibly();
-      handle.onExit().orTimeout(30, TimeUnit.SECONDS).join();
-    })));
+    ClusterState.read(dir)
+        .ifPresent(
+            state ->
+                state
+                    .processes()
+                    .forEach(
+                        p ->
+                            p.find()
+                                .ifPresent(
+                                    handle -> {
+                                      handle.destroyForcibly();
+                                      handle.onExit().orTimeout(30, TimeUnit.SECONDS).join();
+                                    })));
   }
 
   @Test
@@ -57,34 +69,61 @@ class ClusterLifecycleTest {
     String node1 = "http://127.0.0.1:" + ports[4];
     String node2 = "http://127.0.0.1:" + ports[5];
 
-    Run up = tally("cluster", "up", "--dir", dir.toString(), "--kafka-port", "" + ports[0],
-        "--kafka-controller-port", "" + ports[1], "--cassandra-port", "" + ports[2],
-        "--cassandra-storage-port", "" + ports[3], "--node-ports", ports[4] + "," + ports[5]);
+    Run up =
+        tally(
+            "cluster",
+            "up",
+            "--dir",
+            dir.toString(),
+            "--kafka-port",
+            "" + ports[0],
+            "--kafka-controller-port",
+            "" + ports[1],
+            "--cassandra-port",
+            "" + ports[2],
+            "--cassandra-storage-port",
+            "" + ports[3],
+            "--node-ports",
+            ports[4] + "," + ports[5]);
 
     assertThat(up.exit()).as(up.output()).isZero();
-    assertThat(up.output()).contains(node1, node2, "127.0.0.1:" + ports[0], "127.0.0.1:" + ports[2],
-        "cluster/logs/node-1.log");
+    assertThat(up.output())
+        .contains(
+            node1,
+            node2,
+            "127.0.0.1:" + ports[0],
+            "127.0.0.1:" + ports[2],
+            "cluster/logs/node-1.log");
     ClusterState state = ClusterState.read(dir).orElseThrow();
-    assertThat(state.processes()).extracting(ClusterProcess::name)
+    assertThat(state.processes())
+        .extracting(ClusterProcess::name)
         .containsExactly("kafka", "cassandra", "node-1", "node-2");
-    assertThat(state.processes()).as("every process outlives the `up` JVM")
+    assertThat(state.processes())
+        .as("every process outlives the `up` JVM")
         .allSatisfy(p -> assertThat(p.find()).as(p.name()).isPresent());
     assertThat(get(node1 + "/healthz").statusCode()).isEqualTo(200);
     assertThat(get(node2 + "/healthz").statusCode()).isEqualTo(200);
 
     String entity = "video:" + UUID.randomUUID();
-    byte[] event = TallyJson.events(List.of(new Event(UUID.randomUUID().toString(), entity, "view",
-        System.currentTimeMillis(), 1)));
+    byte[] event =
+        TallyJson.events(
+            List.of(
+                new Event(
+                    UUID.randomUUID().toString(), entity, "view", System.currentTimeMillis(), 1)));
     assertThat(post(node1 + "/v1/events", event).statusCode()).isEqualTo(202);
     String total = node2 + "/v1/total?type=view&entity=" + entity;
-    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(250))
+        .ignoreExceptions()
         .until(() -> new JsonObject(get(total).body()).getLong("count", 0L) == 1L);
 
     Run status = tally("cluster", "status", "--dir", dir.toString());
     assertThat(status.exit()).as(status.output()).isZero();
     assertThat(status.output()).contains("4 of 4 processes alive");
     assertThat(status.output().lines().filter(l -> l.matches("\\s+[\\w-]+\\s+\\d+\\s+alive\\s.*")))
-        .as(status.output()).hasSize(4);
+        .as(status.output())
+        .hasSize(4);
 
     Run again = tally("cluster", "up", "--dir", dir.toString());
     assertThat(again.exit()).as(again.output()).isZero();
@@ -97,7 +136,8 @@ class ClusterLifecycleTest {
       Optional<ProcessHandle> left = ProcessHandle.of(p.pid()).filter(ProcessHandle::isAlive);
       assertThat(left).as(p.name() + " (pid " + p.pid() + ") after down").isEmpty();
     }
-    assertThat(down.output()).as("nodes stop first, Kafka last")
+    assertThat(down.output())
+        .as("nodes stop first, Kafka last")
         .containsSubsequence("node-", "node-", "cassandra", "kafka");
 
     Run downAgain = tally("cluster", "down", "--dir", dir.toString());
@@ -107,29 +147,48 @@ class ClusterLifecycleTest {
 
   private record Run(int exit, String output) {}
 
-  /** Runs {@code tally <args>} in a JVM of its own, from the module directory; waits for it to exit. */
+  /**
+   * Runs {@code tally <args>} in a JVM of its own, from the module directory; waits for it to exit.
+   */
   private Run tally(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), TallyCommand.class.getName()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                TallyCommand.class.getName()));
     command.addAll(List.of(args));
     Path output = Files.createTempFile(run, "tally-" + args[1] + "-", ".out");
-    Process tally = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+    Process tally =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(output.toFile())
+            .start();
     if (!tally.waitFor(4, TimeUnit.MINUTES)) {
       tally.destroyForcibly();
-      throw new AssertionError("tally " + String.join(" ", args) + " did not finish in 4 min:\n"
-          + Files.readString(output));
+      throw new AssertionError(
+          "tally "
+              + String.join(" ", args)
+              + " did not finish in 4 min:\n"
+              + Files.readString(output));
     }
     return new Run(tally.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
   }
 
   private HttpResponse<String> get(String url) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> post(String url, byte[] body) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
-        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url))
+            .timeout(Duration.ofSeconds(10))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 }

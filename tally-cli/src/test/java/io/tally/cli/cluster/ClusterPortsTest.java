@@ -14,7 +14,9 @@ class ClusterPortsTest {
   void namesATakenPortWithWhatItIsForAndTheOptionThatMovesIt() throws Exception {
     int[] free = FreePorts.take(6);
     try (ServerSocket taken = new ServerSocket(free[2], 1, InetAddress.getLoopbackAddress())) {
-      ClusterPorts ports = new ClusterPorts(free[0], free[1], taken.getLocalPort(), free[3], List.of(free[4], free[5]));
+      ClusterPorts ports =
+          new ClusterPorts(
+              free[0], free[1], taken.getLocalPort(), free[3], List.of(free[4], free[5]));
 
       assertThatThrownBy(ports::requireFree)
           .isInstanceOf(ClusterException.class)
@@ -26,7 +28,8 @@ class ClusterPortsTest {
   @Test
   void acceptsFreePorts() {
     int[] free = FreePorts.take(6);
-    ClusterPorts ports = new ClusterPorts(free[0], free[1], free[2], free[3], List.of(free[4], free[5]));
+    ClusterPorts ports =
+        new ClusterPorts(free[0], free[1], free[2], free[3], List.of(free[4], free[5]));
 
     assertThatCode(ports::requireFree).doesNotThrowAnyException();
   }
@@ -35,7 +38,8 @@ class ClusterPortsTest {
   void rejectsAPortGivenForTwoUses() {
     assertThatThrownBy(() -> new ClusterPorts(9092, 9093, 9042, 7000, List.of(8081, 9092)))
         .isInstanceOf(ClusterException.class)
-        .hasMessageContaining("port 9092 is given both for the Kafka broker (--kafka-port) and for Tally node-2");
+        .hasMessageContaining(
+            "port 9092 is given both for the Kafka broker (--kafka-port) and for Tally node-2");
   }
 
   @Test

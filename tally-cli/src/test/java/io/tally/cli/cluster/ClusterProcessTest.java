@@ -43,7 +43,8 @@ class ClusterProcessTest {
   @Test
   void readsACommandLineLongerThanAPage() throws Exception {
     String longClasspath = "x".repeat(10_000);
-    Process jvmLike = new ProcessBuilder("sh", "-c", "sleep 60; true", longClasspath, marker).start();
+    Process jvmLike =
+        new ProcessBuilder("sh", "-c", "sleep 60; true", longClasspath, marker).start();
     try {
       ClusterProcess recorded = record(jvmLike.toHandle(), marker);
 
@@ -65,7 +66,8 @@ class ClusterProcessTest {
 
   @Test
   void distrustsAPidWhoseProcessStartedAtAnotherTime() {
-    ClusterProcess recorded = withStartShift(record(shell.toHandle(), marker), Duration.ofMinutes(-5));
+    ClusterProcess recorded =
+        withStartShift(record(shell.toHandle(), marker), Duration.ofMinutes(-5));
 
     assertThat(recorded.liveness()).isEqualTo(Liveness.PID_REUSED);
     assertThat(recorded.find()).isEmpty();
@@ -96,12 +98,25 @@ class ClusterProcessTest {
   }
 
   private static ClusterProcess record(ProcessHandle process, String argument) {
-    return ClusterProcess.of("node-1", Kind.NODE, process, argument, 8081, "http://127.0.0.1:8081",
+    return ClusterProcess.of(
+        "node-1",
+        Kind.NODE,
+        process,
+        argument,
+        8081,
+        "http://127.0.0.1:8081",
         Path.of("node-1.log"));
   }
 
   private static ClusterProcess withStartShift(ClusterProcess p, Duration shift) {
-    return new ClusterProcess(p.name(), p.kind(), p.pid(), p.startedAt().plus(shift), p.argument(), p.port(),
-        p.address(), p.log());
+    return new ClusterProcess(
+        p.name(),
+        p.kind(),
+        p.pid(),
+        p.startedAt().plus(shift),
+        p.argument(),
+        p.port(),
+        p.address(),
+        p.log());
   }
 }

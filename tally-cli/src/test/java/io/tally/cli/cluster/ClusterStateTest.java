@@ -15,12 +15,29 @@ class ClusterStateTest {
 
   @Test
   void readsBackWhatItWrote() {
-    ClusterState state = ClusterState.starting(Instant.parse("2025-11-28T18:00:00.123Z"))
-        .with(new ClusterProcess("kafka", Kind.KAFKA, 4242, Instant.parse("2025-11-28T18:00:01.050Z"),
-            "@" + dir.resolve("kafka/kafka.args"), 9092, "127.0.0.1:9092", dir.resolve("kafka/kafka.log")))
-        .with(new ClusterProcess("node-1", Kind.NODE, 4343, null, dir.resolve("node-1").toString(), 8081,
-            "http://127.0.0.1:8081", dir.resolve("logs/node-1.log")))
-        .ready(Instant.parse("2025-11-28T18:00:31.456Z"));
+    ClusterState state =
+        ClusterState.starting(Instant.parse("2025-11-28T18:00:00.123Z"))
+            .with(
+                new ClusterProcess(
+                    "kafka",
+                    Kind.KAFKA,
+                    4242,
+                    Instant.parse("2025-11-28T18:00:01.050Z"),
+                    "@" + dir.resolve("kafka/kafka.args"),
+                    9092,
+                    "127.0.0.1:9092",
+                    dir.resolve("kafka/kafka.log")))
+            .with(
+                new ClusterProcess(
+                    "node-1",
+                    Kind.NODE,
+                    4343,
+                    null,
+                    dir.resolve("node-1").toString(),
+                    8081,
+                    "http://127.0.0.1:8081",
+                    dir.resolve("logs/node-1.log")))
+            .ready(Instant.parse("2025-11-28T18:00:31.456Z"));
 
     state.write(dir);
 
@@ -30,8 +47,18 @@ class ClusterStateTest {
 
   @Test
   void writeReplacesTheWholeFile() {
-    ClusterState first = ClusterState.starting(Instant.parse("2025-11-28T18:00:00Z"))
-        .with(new ClusterProcess("kafka", Kind.KAFKA, 1, null, "@a", 9092, "127.0.0.1:9092", dir.resolve("k.log")));
+    ClusterState first =
+        ClusterState.starting(Instant.parse("2025-11-28T18:00:00Z"))
+            .with(
+                new ClusterProcess(
+                    "kafka",
+                    Kind.KAFKA,
+                    1,
+                    null,
+                    "@a",
+                    9092,
+                    "127.0.0.1:9092",
+                    dir.resolve("k.log")));
     ClusterState second = ClusterState.starting(Instant.parse("2025-11-28T19:00:00Z"));
 
     first.write(dir);
@@ -57,8 +84,9 @@ class ClusterStateTest {
 
   @Test
   void rejectsAnotherVersionNamingBoth() throws Exception {
-    Files.writeString(dir.resolve("cluster.json"), "{\"version\": 2, \"startedAt\": \"2025-11-28T18:00:00Z\", "
-        + "\"processes\": []}");
+    Files.writeString(
+        dir.resolve("cluster.json"),
+        "{\"version\": 2, \"startedAt\": \"2025-11-28T18:00:00Z\", " + "\"processes\": []}");
 
     assertThatThrownBy(() -> ClusterState.read(dir))
         .isInstanceOf(ClusterException.class)
@@ -68,7 +96,8 @@ class ClusterStateTest {
 
   @Test
   void reportsADamagedFileAsSuch() throws Exception {
-    Files.writeString(dir.resolve("cluster.json"), "{\"version\": 1, \"processes\": [{\"name\": \"kafka\"}]}");
+    Files.writeString(
+        dir.resolve("cluster.json"), "{\"version\": 1, \"processes\": [{\"name\": \"kafka\"}]}");
 
     assertThatThrownBy(() -> ClusterState.read(dir))
         .isInstanceOf(ClusterException.class)

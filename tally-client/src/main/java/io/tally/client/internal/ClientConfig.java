@@ -52,7 +52,14 @@ public record ClientConfig(
 
   @Override
   public String toString() {
-    return "ClientConfig[nodes=" + nodes + ", apiKey=" + (apiKey == null ? "none" : "(set, not shown)")
-        + ", sslContext=" + (sslContext == null ? "default" : "custom") + ", maxAttempts=" + maxAttempts + ", …]";
+    return "ClientConfig[nodes="
+        + nodes
+        + ", apiKey="
+        + (apiKey == null ? "none" : "(set, not shown)")
+        + ", sslContext="
+        + (sslContext == null ? "default" : "custom")
+        + ", maxAttempts="
+        + maxAttempts
+        + ", …]";
   }
 }

@@ -25,17 +25,18 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Callers put events into a bounded queue ({@link #offer}); full, the {@link BufferFullPolicy}
  * decides. The sender thread (the only consumer) takes the oldest event, then gathers more until
- * the batch holds {@code maxBatchEvents} events or {@code maxBatchBytes} of JSON, or the oldest
- * has waited {@code linger} (no waiting after {@link #flush()} or during close), and hands the
- * batch to the {@link ResilientCaller} — at most {@code maxInFlightBatches} at a time, the thread
- * waits for a slot beyond. A batch is serialized once, so every retry sends the same ids. The
- * server's answer completes each event's future: accepted with its id, rejected with the server's
- * reason; a batch that fails for good fails all of its events.
+ * the batch holds {@code maxBatchEvents} events or {@code maxBatchBytes} of JSON, or the oldest has
+ * waited {@code linger} (no waiting after {@link #flush()} or during close), and hands the batch to
+ * the {@link ResilientCaller} — at most {@code maxInFlightBatches} at a time, the thread waits for
+ * a slot beyond. A batch is serialized once, so every retry sends the same ids. The server's answer
+ * completes each event's future: accepted with its id, rejected with the server's reason; a batch
+ * that fails for good fails all of its events.
  *
  * <p>Thread-safe: {@link #offer}, {@link #flush} and {@link #close} may be called from any thread.
  */
 public final class EventSender implements AutoCloseable {
   private static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+
   /** JSON framing per event besides its strings: field names, quotes, time and value. */
   private static final int EVENT_OVERHEAD_BYTES = 80;
 
@@ -67,9 +68,9 @@ public final class EventSender implements AutoCloseable {
   }
 
   /**
-   * Buffers an event that has its id. The future completes with the id once the server stored
-   * it, or exceptionally: {@link EventRejectedException}, {@link BufferFullException}, or the
-   * request's failure.
+   * Buffers an event that has its id. The future completes with the id once the server stored it,
+   * or exceptionally: {@link EventRejectedException}, {@link BufferFullException}, or the request's
+   * failure.
    *
    * @throws BufferFullException under {@link BufferFullPolicy#FAIL_FAST} when the buffer is full
    */
@@ -79,7 +80,11 @@ public final class EventSender implements AutoCloseable {
       future.completeExceptionally(new TallyClientException("the client is closed"));
       return future;
     }
-    int bytes = EVENT_OVERHEAD_BYTES + event.id().length() + event.entity().length() + event.type().length();
+    int bytes =
+        EVENT_OVERHEAD_BYTES
+            + event.id().length()
+            + event.entity().length()
+            + event.type().length();
     Pending pending = new Pending(event, bytes, seq.incrementAndGet(), future);
     outstanding.add(future);
     future.whenComplete((id, e) -> outstanding.remove(future));
@@ -90,20 +95,28 @@ public final class EventSender implements AutoCloseable {
       case BLOCK -> {
         try {
           if (!queue.offer(pending, config.blockTimeout().toNanos(), TimeUnit.NANOSECONDS)) {
-            future.completeExceptionally(new BufferFullException(
-                "buffer of " + config.bufferEvents() + " events still full after " + config.blockTimeout()));
+            future.completeExceptionally(
+                new BufferFullException(
+                    "buffer of "
+                        + config.bufferEvents()
+                        + " events still full after "
+                        + config.blockTimeout()));
           }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          future.completeExceptionally(new BufferFullException("interrupted while waiting for room in the buffer"));
+          future.completeExceptionally(
+              new BufferFullException("interrupted while waiting for room in the buffer"));
         }
       }
       case DROP -> {
         dropped.incrementAndGet();
-        future.completeExceptionally(new BufferFullException("buffer of " + config.bufferEvents() + " events full: dropped"));
+        future.completeExceptionally(
+            new BufferFullException(
+                "buffer of " + config.bufferEvents() + " events full: dropped"));
       }
       case FAIL_FAST -> {
-        BufferFullException e = new BufferFullException("buffer of " + config.bufferEvents() + " events full");
+        BufferFullException e =
+            new BufferFullException("buffer of " + config.bufferEvents() + " events full");
         future.completeExceptionally(e);
         throw e;
       }
@@ -132,7 +145,8 @@ public final class EventSender implements AutoCloseable {
    */
   public CompletableFuture<Void> flush() {
     flushUpTo = seq.get();
-    return CompletableFuture.allOf(outstanding.toArray(CompletableFuture[]::new)).handle((v, e) -> null);
+    return CompletableFuture.allOf(outstanding.toArray(CompletableFuture[]::new))
+        .handle((v, e) -> null);
   }
 
   /** Stops taking events, sends every buffered one and waits until all have completed. */
@@ -172,16 +186,21 @@ public final class EventSender implements AutoCloseable {
       inFlight.acquireUninterruptibly();
       try {
         send(batch).whenComplete((v, e) -> inFlight.release());
-      } catch (RuntimeException e) { // e.g. out of memory serializing: fail the batch, keep the thread
+      } catch (
+          RuntimeException e) { // e.g. out of memory serializing: fail the batch, keep the thread
         inFlight.release();
         for (Pending p : batch) {
-          p.future().completeExceptionally(new TallyClientException("could not send the batch: " + e, e));
+          p.future()
+              .completeExceptionally(new TallyClientException("could not send the batch: " + e, e));
         }
       }
     }
   }
 
-  /** Adds events to {@code batch} until full or the linger is over; returns one that did not fit, or null. */
+  /**
+   * Adds events to {@code batch} until full or the linger is over; returns one that did not fit, or
+   * null.
+   */
   private Pending gather(Pending first, List<Pending> batch) {
     long deadline = System.nanoTime() + lingerNanos;
     int bytes = first.bytes();
@@ -220,30 +239,38 @@ public final class EventSender implements AutoCloseable {
       events.add(p.event());
     }
     HttpTransport.Payload payload = transport.payload(TallyJson.events(events));
-    return caller.call("/v1/events", payload, EventSender::ingestResult).handle((result, failure) -> {
-      if (failure != null) {
-        Throwable cause = failure.getCause() != null && !(failure instanceof TallyClientException) ? failure.getCause() : failure;
-        for (Pending p : batch) {
-          p.future().completeExceptionally(cause);
-        }
-        return null;
-      }
-      String[] reasons = new String[batch.size()];
-      for (Rejection r : result.rejected()) {
-        if (r.index() >= 0 && r.index() < reasons.length) {
-          reasons[r.index()] = r.reason();
-        }
-      }
-      for (int i = 0; i < reasons.length; i++) {
-        Pending p = batch.get(i);
-        if (reasons[i] != null) {
-          p.future().completeExceptionally(new EventRejectedException(p.event().id(), reasons[i]));
-        } else {
-          p.future().complete(p.event().id());
-        }
-      }
-      return null;
-    });
+    return caller
+        .call("/v1/events", payload, EventSender::ingestResult)
+        .handle(
+            (result, failure) -> {
+              if (failure != null) {
+                Throwable cause =
+                    failure.getCause() != null && !(failure instanceof TallyClientException)
+                        ? failure.getCause()
+                        : failure;
+                for (Pending p : batch) {
+                  p.future().completeExceptionally(cause);
+                }
+                return null;
+              }
+              String[] reasons = new String[batch.size()];
+              for (Rejection r : result.rejected()) {
+                if (r.index() >= 0 && r.index() < reasons.length) {
+                  reasons[r.index()] = r.reason();
+                }
+              }
+              for (int i = 0; i < reasons.length; i++) {
+                Pending p = batch.get(i);
+                if (reasons[i] != null) {
+                  p.future()
+                      .completeExceptionally(
+                          new EventRejectedException(p.event().id(), reasons[i]));
+                } else {
+                  p.future().complete(p.event().id());
+                }
+              }
+              return null;
+            });
   }
 
   /** 202, or 400 listing every event as rejected: the per-event results. Anything else fails. */

@@ -7,14 +7,14 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Exponential backoff with full jitter: before retry n (n ≥ 1) wait a uniformly random time in
- * [1 ms, min(max, initial × 2^(n−1))]. Spreading retries over the whole range keeps many clients
- * that failed together from retrying together. (1 ms, not 0: Resilience4j reads a wait below 1 ms
- * as "stop retrying".)
+ * Exponential backoff with full jitter: before retry n (n ≥ 1) wait a uniformly random time in [1
+ * ms, min(max, initial × 2^(n−1))]. Spreading retries over the whole range keeps many clients that
+ * failed together from retrying together. (1 ms, not 0: Resilience4j reads a wait below 1 ms as
+ * "stop retrying".)
  *
- * <p>When the failed attempt carried the server's {@code Retry-After} (429, 503), the wait is
- * that long plus the jittered backoff, so clients told the same time do not all come back at
- * once — and never more than {@code max}. Thread-safe.
+ * <p>When the failed attempt carried the server's {@code Retry-After} (429, 503), the wait is that
+ * long plus the jittered backoff, so clients told the same time do not all come back at once — and
+ * never more than {@code max}. Thread-safe.
  */
 public final class FullJitterBackoff implements IntervalBiFunction<Object> {
   private final long initialMillis;

@@ -40,8 +40,10 @@ public final class HttpTransport {
   private final InstantSource clock;
 
   public HttpTransport(ClientConfig config) {
-    HttpClient.Builder b = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(config.connectTimeout());
+    HttpClient.Builder b =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(config.connectTimeout());
     if (config.sslContext() != null) {
       b.sslContext(config.sslContext());
     }
@@ -72,32 +74,49 @@ public final class HttpTransport {
    * exceptionally with the I/O failure (timeouts included).
    */
   public CompletableFuture<Response> send(URI node, String pathAndQuery, Payload body) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(node + pathAndQuery)).timeout(requestTimeout);
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(URI.create(node + pathAndQuery)).timeout(requestTimeout);
     if (authorization != null) {
       request.header("Authorization", authorization);
     }
     if (body == null) {
       request.GET();
     } else {
-      request.header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body.bytes()));
+      request
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofByteArray(body.bytes()));
       if (body.gzipped()) {
         request.header("Content-Encoding", "gzip");
       }
     }
-    return client.sendAsync(request.build(), HttpResponse.BodyHandlers.ofByteArray())
-        .thenApply(r -> new Response(r.statusCode(), r.body(), retryAfterMillis(r.headers().firstValue("Retry-After"))));
+    return client
+        .sendAsync(request.build(), HttpResponse.BodyHandlers.ofByteArray())
+        .thenApply(
+            r ->
+                new Response(
+                    r.statusCode(),
+                    r.body(),
+                    retryAfterMillis(r.headers().firstValue("Retry-After"))));
   }
 
-  /** {@code Retry-After} as delta-seconds or an HTTP-date (RFC 9110), in ms from now; -1 if absent or unreadable. */
+  /**
+   * {@code Retry-After} as delta-seconds or an HTTP-date (RFC 9110), in ms from now; -1 if absent
+   * or unreadable.
+   */
   long retryAfterMillis(Optional<String> header) {
     if (header.isEmpty()) {
       return -1;
     }
     String v = header.get().trim();
     try {
-      return v.chars().allMatch(Character::isDigit) ? Math.multiplyExact(Long.parseLong(v), 1000L)
-          : Math.max(0, ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant().toEpochMilli()
-              - clock.millis());
+      return v.chars().allMatch(Character::isDigit)
+          ? Math.multiplyExact(Long.parseLong(v), 1000L)
+          : Math.max(
+              0,
+              ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME)
+                      .toInstant()
+                      .toEpochMilli()
+                  - clock.millis());
     } catch (DateTimeParseException | ArithmeticException | NumberFormatException e) {
       return -1;
     }

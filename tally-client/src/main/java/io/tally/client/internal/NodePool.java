@@ -9,31 +9,40 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The nodes and their circuit breakers (Resilience4j, count-based window). {@link #acquire()}
- * goes round-robin and skips a node whose breaker does not permit a call (open, or half-open with
- * its trial calls taken). Thread-safe.
+ * The nodes and their circuit breakers (Resilience4j, count-based window). {@link #acquire()} goes
+ * round-robin and skips a node whose breaker does not permit a call (open, or half-open with its
+ * trial calls taken). Thread-safe.
  */
 public final class NodePool {
-  /** A node and its breaker. The caller of {@link #acquire()} must report the call's outcome to it. */
+  /**
+   * A node and its breaker. The caller of {@link #acquire()} must report the call's outcome to it.
+   */
   public record Node(URI uri, CircuitBreaker breaker) {}
 
   private final List<Node> nodes = new ArrayList<>();
   private final AtomicInteger next = new AtomicInteger();
 
   public NodePool(ClientConfig config) {
-    CircuitBreakerConfig breakerConfig = CircuitBreakerConfig.custom()
-        .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
-        .slidingWindowSize(config.breakerWindowCalls())
-        .minimumNumberOfCalls(config.breakerMinimumCalls())
-        .failureRateThreshold(config.breakerFailureRatePercent())
-        .waitDurationInOpenState(config.breakerOpenDuration())
-        .permittedNumberOfCallsInHalfOpenState(config.breakerHalfOpenCalls())
-        .build();
+    CircuitBreakerConfig breakerConfig =
+        CircuitBreakerConfig.custom()
+            .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+            .slidingWindowSize(config.breakerWindowCalls())
+            .minimumNumberOfCalls(config.breakerMinimumCalls())
+            .failureRateThreshold(config.breakerFailureRatePercent())
+            .waitDurationInOpenState(config.breakerOpenDuration())
+            .permittedNumberOfCallsInHalfOpenState(config.breakerHalfOpenCalls())
+            .build();
     ClientListener listener = config.listener();
     for (URI uri : config.nodes()) {
       CircuitBreaker breaker = CircuitBreaker.of(uri.toString(), breakerConfig);
-      breaker.getEventPublisher().onStateTransition(e ->
-          listener.onBreakerTransition(uri, e.getStateTransition().getFromState(), e.getStateTransition().getToState()));
+      breaker
+          .getEventPublisher()
+          .onStateTransition(
+              e ->
+                  listener.onBreakerTransition(
+                      uri,
+                      e.getStateTransition().getFromState(),
+                      e.getStateTransition().getToState()));
       nodes.add(new Node(uri, breaker));
     }
   }
@@ -52,8 +61,8 @@ public final class NodePool {
         return node;
       }
     }
-    throw new RetriableException("every node's circuit breaker is open: " + nodes.stream().map(Node::uri).toList(), 0,
-        null);
+    throw new RetriableException(
+        "every node's circuit breaker is open: " + nodes.stream().map(Node::uri).toList(), 0, null);
   }
 
   /** The breaker state of {@code uri}. */

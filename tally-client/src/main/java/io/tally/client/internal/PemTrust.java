@@ -14,15 +14,15 @@ import javax.net.ssl.TrustManagerFactory;
 /**
  * Builds the TLS trust of a client given a CA file: an {@link SSLContext} that trusts exactly the
  * X.509 certificates of one PEM file (a private CA, or a server's self-signed certificate) and
- * nothing of the JDK's default trust store. Host names are still verified against the
- * certificate. Stateless and thread-safe.
+ * nothing of the JDK's default trust store. Host names are still verified against the certificate.
+ * Stateless and thread-safe.
  */
 public final class PemTrust {
   private PemTrust() {}
 
   /**
-   * @throws IllegalArgumentException naming the file when it cannot be read, is not PEM/DER
-   *     X.509, or holds no certificate
+   * @throws IllegalArgumentException naming the file when it cannot be read, is not PEM/DER X.509,
+   *     or holds no certificate
    */
   public static SSLContext trusting(Path pemFile) {
     KeyStore trust;
@@ -36,7 +36,8 @@ public final class PemTrust {
       if (n == 0) {
         throw new IllegalArgumentException("CA file " + pemFile + " holds no certificate");
       }
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      TrustManagerFactory tmf =
+          TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(trust);
       SSLContext ssl = SSLContext.getInstance("TLS");
       ssl.init(null, tmf.getTrustManagers(), null);
@@ -44,8 +45,9 @@ public final class PemTrust {
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read CA file " + pemFile + ": " + e, e);
     } catch (GeneralSecurityException e) {
-      throw new IllegalArgumentException("cannot use " + pemFile + " as a CA file (PEM certificates expected): "
-          + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "cannot use " + pemFile + " as a CA file (PEM certificates expected): " + e.getMessage(),
+          e);
     }
   }
 }

@@ -13,18 +13,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * One logical request with retries (Resilience4j {@link Retry}, {@link FullJitterBackoff}) over
- * the {@link NodePool}: each attempt takes the next node whose breaker permits, sends the same
- * payload, and reports to that node's breaker (a timeout, connection error, 408 or 5xx is a
- * failure; any other answer a success, since the node is up — including 429, which refuses this
- * client, and 401/403, which refuse its key). Only {@link RetriableException}s are retried, after
- * at least the server's {@code Retry-After} when it sent one; anything else fails the request at
- * once.
+ * One logical request with retries (Resilience4j {@link Retry}, {@link FullJitterBackoff}) over the
+ * {@link NodePool}: each attempt takes the next node whose breaker permits, sends the same payload,
+ * and reports to that node's breaker (a timeout, connection error, 408 or 5xx is a failure; any
+ * other answer a success, since the node is up — including 429, which refuses this client, and
+ * 401/403, which refuse its key). Only {@link RetriableException}s are retried, after at least the
+ * server's {@code Retry-After} when it sent one; anything else fails the request at once.
  *
  * <p>Thread-safe; retries are scheduled on the given scheduler.
  */
 public final class ResilientCaller {
-  /** Reads an answer; throws {@link RetriableException} or a {@link TallyClientException} for a failure. */
+  /**
+   * Reads an answer; throws {@link RetriableException} or a {@link TallyClientException} for a
+   * failure.
+   */
   public interface Interpreter<T> extends Function<HttpTransport.Response, T> {}
 
   private final NodePool nodes;
@@ -33,19 +35,31 @@ public final class ResilientCaller {
   private final ScheduledExecutorService scheduler;
   private final int maxAttempts;
 
-  public ResilientCaller(ClientConfig config, NodePool nodes, HttpTransport transport, ScheduledExecutorService scheduler) {
+  public ResilientCaller(
+      ClientConfig config,
+      NodePool nodes,
+      HttpTransport transport,
+      ScheduledExecutorService scheduler) {
     this.nodes = nodes;
     this.transport = transport;
     this.scheduler = scheduler;
     this.maxAttempts = config.maxAttempts();
-    this.retry = Retry.of("tally", RetryConfig.custom()
-        .maxAttempts(config.maxAttempts())
-        .intervalBiFunction(new FullJitterBackoff(config.initialBackoff(), config.maxBackoff()))
-        .retryOnException(e -> e instanceof RetriableException)
-        .build());
+    this.retry =
+        Retry.of(
+            "tally",
+            RetryConfig.custom()
+                .maxAttempts(config.maxAttempts())
+                .intervalBiFunction(
+                    new FullJitterBackoff(config.initialBackoff(), config.maxBackoff()))
+                .retryOnException(e -> e instanceof RetriableException)
+                .build());
     ClientListener listener = config.listener();
-    retry.getEventPublisher().onRetry(e ->
-        listener.onRetry(e.getNumberOfRetryAttempts(), e.getWaitInterval(), e.getLastThrowable()));
+    retry
+        .getEventPublisher()
+        .onRetry(
+            e ->
+                listener.onRetry(
+                    e.getNumberOfRetryAttempts(), e.getWaitInterval(), e.getLastThrowable()));
   }
 
   /**
@@ -55,25 +69,33 @@ public final class ResilientCaller {
    *
    * @param body null for a GET
    */
-  public <T> CompletableFuture<T> call(String pathAndQuery, HttpTransport.Payload body, Interpreter<T> interpreter) {
-    return retry.executeCompletionStage(scheduler, () -> attempt(pathAndQuery, body, interpreter))
+  public <T> CompletableFuture<T> call(
+      String pathAndQuery, HttpTransport.Payload body, Interpreter<T> interpreter) {
+    return retry
+        .executeCompletionStage(scheduler, () -> attempt(pathAndQuery, body, interpreter))
         .toCompletableFuture()
-        .handle((value, failure) -> {
-          if (failure == null) {
-            return value;
-          }
-          Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-          if (cause instanceof RetriableException r) {
-            throw new RequestFailedException("gave up after " + maxAttempts + " attempts: " + r.getMessage(), r.status(), r);
-          }
-          if (cause instanceof TallyClientException t) {
-            throw t;
-          }
-          throw new TallyClientException("request failed: " + cause, cause);
-        });
+        .handle(
+            (value, failure) -> {
+              if (failure == null) {
+                return value;
+              }
+              Throwable cause =
+                  failure instanceof CompletionException && failure.getCause() != null
+                      ? failure.getCause()
+                      : failure;
+              if (cause instanceof RetriableException r) {
+                throw new RequestFailedException(
+                    "gave up after " + maxAttempts + " attempts: " + r.getMessage(), r.status(), r);
+              }
+              if (cause instanceof TallyClientException t) {
+                throw t;
+              }
+              throw new TallyClientException("request failed: " + cause, cause);
+            });
   }
 
-  private <T> CompletableFuture<T> attempt(String pathAndQuery, HttpTransport.Payload body, Interpreter<T> interpreter) {
+  private <T> CompletableFuture<T> attempt(
+      String pathAndQuery, HttpTransport.Payload body, Interpreter<T> interpreter) {
     CompletableFuture<T> outcome = new CompletableFuture<>();
     NodePool.Node node;
     try {
@@ -83,30 +105,37 @@ public final class ResilientCaller {
       return outcome;
     }
     long start = System.nanoTime();
-    transport.send(node.uri(), pathAndQuery, body).whenComplete((response, error) -> {
-      long elapsed = System.nanoTime() - start;
-      if (error != null) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        node.breaker().onError(elapsed, TimeUnit.NANOSECONDS, cause);
-        outcome.completeExceptionally(new RetriableException(node.uri() + ": " + cause, 0, cause));
-        return;
-      }
-      try {
-        T value = interpreter.apply(response);
-        node.breaker().onSuccess(elapsed, TimeUnit.NANOSECONDS);
-        outcome.complete(value);
-      } catch (RetriableException e) {
-        if (e.status() == 429) {
-          node.breaker().onSuccess(elapsed, TimeUnit.NANOSECONDS);
-        } else {
-          node.breaker().onError(elapsed, TimeUnit.NANOSECONDS, e);
-        }
-        outcome.completeExceptionally(e);
-      } catch (RuntimeException e) {
-        node.breaker().onSuccess(elapsed, TimeUnit.NANOSECONDS);
-        outcome.completeExceptionally(e);
-      }
-    });
+    transport
+        .send(node.uri(), pathAndQuery, body)
+        .whenComplete(
+            (response, error) -> {
+              long elapsed = System.nanoTime() - start;
+              if (error != null) {
+                Throwable cause =
+                    error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause()
+                        : error;
+                node.breaker().onError(elapsed, TimeUnit.NANOSECONDS, cause);
+                outcome.completeExceptionally(
+                    new RetriableException(node.uri() + ": " + cause, 0, cause));
+                return;
+              }
+              try {
+                T value = interpreter.apply(response);
+                node.breaker().onSuccess(elapsed, TimeUnit.NANOSECONDS);
+                outcome.complete(value);
+              } catch (RetriableException e) {
+                if (e.status() == 429) {
+                  node.breaker().onSuccess(elapsed, TimeUnit.NANOSECONDS);
+                } else {
+                  node.breaker().onError(elapsed, TimeUnit.NANOSECONDS, e);
+                }
+                outcome.completeExceptionally(e);
+              } catch (RuntimeException e) {
+                node.breaker().onSuccess(elapsed, TimeUnit.NANOSECONDS);
+                outcome.completeExceptionally(e);
+              }
+            });
     return outcome;
   }
 

@@ -16,7 +16,10 @@ public final class RetriableException extends TallyClientException {
     this(message, status, -1, cause);
   }
 
-  /** @param retryAfterMillis the server's {@code Retry-After} in milliseconds, or -1 when it sent none */
+  /**
+   * @param retryAfterMillis the server's {@code Retry-After} in milliseconds, or -1 when it sent
+   *     none
+   */
   public RetriableException(String message, int status, long retryAfterMillis, Throwable cause) {
     super(message, cause);
     this.status = status;

@@ -5,10 +5,11 @@ import static java.util.Objects.requireNonNull;
 import io.tally.model.Granularity;
 
 /**
- * Names one counter row: the events of {@code type} on {@code entity} in the bucket of
- * {@code granularity} starting at {@code bucketStartMillis} (0 for {@link Granularity#TOTAL}).
+ * Names one counter row: the events of {@code type} on {@code entity} in the bucket of {@code
+ * granularity} starting at {@code bucketStartMillis} (0 for {@link Granularity#TOTAL}).
  */
-public record CounterKey(String entity, String type, Granularity granularity, long bucketStartMillis) {
+public record CounterKey(
+    String entity, String type, Granularity granularity, long bucketStartMillis) {
   public CounterKey {
     requireNonNull(entity, "entity");
     requireNonNull(type, "type");

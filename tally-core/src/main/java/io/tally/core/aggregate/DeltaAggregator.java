@@ -10,28 +10,29 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Accumulates the count and sum deltas of events for the minute, hour, day and total rows they
- * fall in, until {@link #drain() drained} into an immutable list.
+ * Accumulates the count and sum deltas of events for the minute, hour, day and total rows they fall
+ * in, until {@link #drain() drained} into an immutable list.
  *
- * <p>Events are grouped by series (entity, type): one hash lookup per event finds the series'
- * rows, and most events of a flush land in a bucket the series already has. {@link #drain()}
- * returns the deltas in the order of the stores' keys — series by (entity length, entity, type
- * length, type), then minute, hour and day buckets in time order, then the total — which the
- * RocksDB store inserts fastest (it still sorts, which costs one pass on sorted input).
+ * <p>Events are grouped by series (entity, type): one hash lookup per event finds the series' rows,
+ * and most events of a flush land in a bucket the series already has. {@link #drain()} returns the
+ * deltas in the order of the stores' keys — series by (entity length, entity, type length, type),
+ * then minute, hour and day buckets in time order, then the total — which the RocksDB store inserts
+ * fastest (it still sorts, which costs one pass on sorted input).
  *
  * <p>Not thread-safe: owned by one processor thread; only the drained list crosses threads.
  */
 public final class DeltaAggregator {
-  private static final Comparator<Series> KEY_ORDER = (a, b) -> {
-    int c = Integer.compare(a.entity.length(), b.entity.length());
-    if (c == 0) {
-      c = a.entity.compareTo(b.entity);
-    }
-    if (c == 0) {
-      c = Integer.compare(a.type.length(), b.type.length());
-    }
-    return c != 0 ? c : a.type.compareTo(b.type);
-  };
+  private static final Comparator<Series> KEY_ORDER =
+      (a, b) -> {
+        int c = Integer.compare(a.entity.length(), b.entity.length());
+        if (c == 0) {
+          c = a.entity.compareTo(b.entity);
+        }
+        if (c == 0) {
+          c = Integer.compare(a.type.length(), b.type.length());
+        }
+        return c != 0 ? c : a.type.compareTo(b.type);
+      };
 
   private Map<Series, Rows> series = new HashMap<>();
   private int rowCount;
@@ -56,7 +57,8 @@ public final class DeltaAggregator {
     rows.totalCount++;
     rows.totalSum += event.value(); // values ≤ ValidationLimits.maxValue: a flush cannot overflow
     for (int g = 0; g < Granularity.TIMED.size(); g++) {
-      if (rows.buckets[g].add(Granularity.TIMED.get(g).bucketStart(event.timeMillis()), event.value())) {
+      if (rows.buckets[g].add(
+          Granularity.TIMED.get(g).bucketStart(event.timeMillis()), event.value())) {
         rowCount++;
       }
     }
@@ -155,7 +157,8 @@ public final class DeltaAggregator {
         Arrays.sort(order, (a, b) -> Long.compare(starts[a], starts[b]));
       }
       for (int i : order) {
-        out.add(new CounterDelta(new CounterKey(s.entity, s.type, g, starts[i]), counts[i], sums[i]));
+        out.add(
+            new CounterDelta(new CounterKey(s.entity, s.type, g, starts[i]), counts[i], sums[i]));
       }
     }
   }

@@ -13,9 +13,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The stored form of an {@link ApiKey}, the same bytes in RocksDB and Cassandra (a durable
- * format: a later version gets a new version byte, never a new meaning for this one). Strings are
- * Java's modified UTF-8 with a u16 length ({@link DataOutputStream#writeUTF}).
+ * The stored form of an {@link ApiKey}, the same bytes in RocksDB and Cassandra (a durable format:
+ * a later version gets a new version byte, never a new meaning for this one). Strings are Java's
+ * modified UTF-8 with a u16 length ({@link DataOutputStream#writeUTF}).
  *
  * <pre>
  * u8  version = 1

@@ -17,12 +17,12 @@ import java.util.HexFormat;
  *        └ id: 6 random bytes, hex ─┘└ secret: 32 random bytes, base64url ┘
  * </pre>
  *
- * <p>The id is not secret: it names the stored record (and appears in logs and the audit log).
- * The store keeps only {@code SHA-256(whole token)}. A fast hash is the right tool here because
- * the secret is 256 random bits: slow password hashes (bcrypt, Argon2) exist to make guessing
+ * <p>The id is not secret: it names the stored record (and appears in logs and the audit log). The
+ * store keeps only {@code SHA-256(whole token)}. A fast hash is the right tool here because the
+ * secret is 256 random bits: slow password hashes (bcrypt, Argon2) exist to make guessing
  * low-entropy passwords expensive, and there is nothing to guess in a uniformly random 256-bit
- * value, while a fast hash keeps checking a key per request cheap (about a microsecond). Hashes
- * are compared with {@link MessageDigest#isEqual}, which takes the same time wherever they differ.
+ * value, while a fast hash keeps checking a key per request cheap (about a microsecond). Hashes are
+ * compared with {@link MessageDigest#isEqual}, which takes the same time wherever they differ.
  *
  * <p>Thread-safe and stateless.
  */
@@ -31,8 +31,10 @@ public final class ApiKeyTokens {
   static final String PREFIX = "tly_";
   private static final int ID_BYTES = 6;
   private static final int SECRET_BYTES = 32;
+
   /** {@code tly_sk_} + 12 hex + {@code _} + 43 base64url. */
   static final int TOKEN_LENGTH = 7 + 2 * ID_BYTES + 1 + 43;
+
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private ApiKeyTokens() {}
@@ -46,7 +48,13 @@ public final class ApiKeyTokens {
     RANDOM.nextBytes(id);
     RANDOM.nextBytes(secret);
     String idHex = HexFormat.of().formatHex(id);
-    String token = PREFIX + kind.tag() + "_" + idHex + "_" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+    String token =
+        PREFIX
+            + kind.tag()
+            + "_"
+            + idHex
+            + "_"
+            + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
     return new NewToken(token, idHex, hash(token));
   }
 
@@ -55,13 +63,21 @@ public final class ApiKeyTokens {
    * malformed header never reaches the store).
    */
   public static String idOf(String token) {
-    if (token == null || token.length() != TOKEN_LENGTH || !token.startsWith(PREFIX) || token.charAt(6) != '_'
+    if (token == null
+        || token.length() != TOKEN_LENGTH
+        || !token.startsWith(PREFIX)
+        || token.charAt(6) != '_'
         || token.charAt(7 + 2 * ID_BYTES) != '_') {
       return null;
     }
     for (int i = 0; i < token.length(); i++) {
       char c = token.charAt(i);
-      boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-';
+      boolean ok =
+          c >= 'a' && c <= 'z'
+              || c >= 'A' && c <= 'Z'
+              || c >= '0' && c <= '9'
+              || c == '_'
+              || c == '-';
       if (!ok) {
         return null;
       }
@@ -76,7 +92,10 @@ public final class ApiKeyTokens {
     return id;
   }
 
-  /** Whether the token claims to be a publishable key ({@code tly_pk_…}); says nothing about validity. */
+  /**
+   * Whether the token claims to be a publishable key ({@code tly_pk_…}); says nothing about
+   * validity.
+   */
   public static boolean looksPublishable(String token) {
     return token != null && token.startsWith(PREFIX + ApiKey.Kind.PUBLISHABLE.tag() + "_");
   }
@@ -109,10 +128,17 @@ public final class ApiKeyTokens {
       throw new IllegalArgumentException("origin '" + origin + "' is not a URL: " + e.getReason());
     }
     boolean web = "https".equals(uri.getScheme()) || "http".equals(uri.getScheme());
-    if (!web || uri.getHost() == null || uri.getRawUserInfo() != null || !uri.getRawPath().isEmpty()
-        || uri.getRawQuery() != null || uri.getRawFragment() != null || !origin.equals(origin.toLowerCase(java.util.Locale.ROOT))) {
-      throw new IllegalArgumentException("origin '" + origin
-          + "' must be scheme://host[:port] in lower case, e.g. https://shop.example, as browsers send it");
+    if (!web
+        || uri.getHost() == null
+        || uri.getRawUserInfo() != null
+        || !uri.getRawPath().isEmpty()
+        || uri.getRawQuery() != null
+        || uri.getRawFragment() != null
+        || !origin.equals(origin.toLowerCase(java.util.Locale.ROOT))) {
+      throw new IllegalArgumentException(
+          "origin '"
+              + origin
+              + "' must be scheme://host[:port] in lower case, e.g. https://shop.example, as browsers send it");
     }
   }
 }

@@ -44,7 +44,10 @@ public final class KeyRing {
     }
   }
 
-  /** Re-reads every record from the store. @throws io.tally.core.TallyException if the store cannot be read */
+  /**
+   * Re-reads every record from the store. @throws io.tally.core.TallyException if the store cannot
+   * be read
+   */
   public void refresh() {
     Map<String, ApiKey> loaded = new HashMap<>();
     for (ApiKey k : store.all()) {
@@ -69,7 +72,9 @@ public final class KeyRing {
     return new Check(key, null);
   }
 
-  /** Whether any key was ever made in this store (revoked ones count): auth stays on from then on. */
+  /**
+   * Whether any key was ever made in this store (revoked ones count): auth stays on from then on.
+   */
   public boolean anyKeyEverMade() {
     return !keys.isEmpty();
   }
@@ -83,17 +88,24 @@ public final class KeyRing {
    * @throws IllegalArgumentException if the settings are invalid (the message says which)
    * @throws io.tally.core.TallyException if the store cannot be written
    */
-  public synchronized Created create(String name, ApiKey.Kind kind, Set<Scope> scopes, List<String> origins,
+  public synchronized Created create(
+      String name,
+      ApiKey.Kind kind,
+      Set<Scope> scopes,
+      List<String> origins,
       List<String> entityPrefixes) {
     refresh();
     if (keys.size() >= MAX_KEYS) {
-      throw new IllegalArgumentException("the store already holds " + MAX_KEYS + " keys (revoked ones count)");
+      throw new IllegalArgumentException(
+          "the store already holds " + MAX_KEYS + " keys (revoked ones count)");
     }
     ApiKeyTokens.NewToken t;
     do {
       t = ApiKeyTokens.generate(kind);
     } while (keys.containsKey(t.id()));
-    ApiKey key = new ApiKey(t.id(), name, kind, scopes, origins, entityPrefixes, clock.millis(), 0, t.hash());
+    ApiKey key =
+        new ApiKey(
+            t.id(), name, kind, scopes, origins, entityPrefixes, clock.millis(), 0, t.hash());
     store.put(key);
     refresh();
     return new Created(t.token(), key);
@@ -121,7 +133,9 @@ public final class KeyRing {
 
   /** Every record, oldest first. */
   public List<ApiKey> list() {
-    return keys.values().stream().sorted(Comparator.comparingLong(ApiKey::createdAtMillis).thenComparing(ApiKey::id)).toList();
+    return keys.values().stream()
+        .sorted(Comparator.comparingLong(ApiKey::createdAtMillis).thenComparing(ApiKey::id))
+        .toList();
   }
 
   /** The record with this id, as of the last refresh. */

@@ -22,6 +22,7 @@ public enum Scope {
         return s;
       }
     }
-    throw new IllegalArgumentException("unknown scope '" + name + "'; allowed: ingest, query, admin");
+    throw new IllegalArgumentException(
+        "unknown scope '" + name + "'; allowed: ingest, query, admin");
   }
 }

@@ -81,7 +81,8 @@ public final class DeltaCodec {
       }
       int n = in.getInt();
       if (n < 0 || n > in.remaining() / (2 + 2 + 1 + 24)) {
-        throw new CorruptRecordException("delta count " + n + " does not fit in " + in.remaining() + " bytes");
+        throw new CorruptRecordException(
+            "delta count " + n + " does not fit in " + in.remaining() + " bytes");
       }
       List<CounterDelta> deltas = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
@@ -123,7 +124,8 @@ public final class DeltaCodec {
   private static String getString(ByteBuffer in) {
     int length = in.getShort() & 0xFFFF;
     if (length > in.remaining()) {
-      throw new CorruptRecordException("string length " + length + " exceeds remaining " + in.remaining());
+      throw new CorruptRecordException(
+          "string length " + length + " exceeds remaining " + in.remaining());
     }
     String s = new String(in.array(), in.position(), length, StandardCharsets.UTF_8);
     in.position(in.position() + length);

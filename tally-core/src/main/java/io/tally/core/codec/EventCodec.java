@@ -28,7 +28,10 @@ public final class EventCodec {
 
   /** Bytes {@link #write} will use for {@code event}. */
   public static int encodedSize(Event event) {
-    return FIXED_BYTES + utf8Length(event.id()) + utf8Length(event.entity()) + utf8Length(event.type());
+    return FIXED_BYTES
+        + utf8Length(event.id())
+        + utf8Length(event.entity())
+        + utf8Length(event.type());
   }
 
   /**
@@ -83,9 +86,11 @@ public final class EventCodec {
 
   private static String getString(ByteBuffer in, int length) {
     if (length > in.remaining()) {
-      throw new CorruptRecordException("string length " + length + " exceeds remaining " + in.remaining());
+      throw new CorruptRecordException(
+          "string length " + length + " exceeds remaining " + in.remaining());
     }
-    String s = new String(in.array(), in.arrayOffset() + in.position(), length, StandardCharsets.UTF_8);
+    String s =
+        new String(in.array(), in.arrayOffset() + in.position(), length, StandardCharsets.UTF_8);
     in.position(in.position() + length);
     return s;
   }
@@ -101,7 +106,9 @@ public final class EventCodec {
         n++;
       } else if (c < 0x800) {
         n += 2;
-      } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
         n += 4;
         i++;
       } else if (Character.isSurrogate(c)) {

@@ -11,28 +11,26 @@ import org.apache.commons.codec.digest.MurmurHash3;
  *
  * The window is defined by <em>log append time</em>, never by the wall clock at processing time
  * (DESIGN.md invariant 3): an event is a duplicate when an event with the same id was appended at
- * most {@code windowMillis} before it. Every sighting, duplicate or not, renews the id, so a
- * client that keeps retrying keeps its id remembered. The state after a record therefore depends
- * only on the sightings of the last {@code windowMillis} of append time: replaying exactly that
- * span of the log before a checkpoint rebuilds exactly the state the processor had there. (A
- * rule that kept only the <em>first</em> sighting would not have this property: whether a
- * replayed record was a first sighting depends on records before the span.)
+ * most {@code windowMillis} before it. Every sighting, duplicate or not, renews the id, so a client
+ * that keeps retrying keeps its id remembered. The state after a record therefore depends only on
+ * the sightings of the last {@code windowMillis} of append time: replaying exactly that span of the
+ * log before a checkpoint rebuilds exactly the state the processor had there. (A rule that kept
+ * only the <em>first</em> sighting would not have this property: whether a replayed record was a
+ * first sighting depends on records before the span.)
  *
  * <p>Memory is bounded: the window holds at most {@code capacity} sightings. When full, the oldest
- * sighting is dropped early; if it was an id's latest, that id is forgotten (counted in
- * {@link #capacityEvictions()}). This shortens the window under heavy load but stays
- * deterministic, and a rebuild still reproduces it, since it keeps the last {@code capacity}
- * sightings of the same span.
+ * sighting is dropped early; if it was an id's latest, that id is forgotten (counted in {@link
+ * #capacityEvictions()}). This shortens the window under heavy load but stays deterministic, and a
+ * rebuild still reproduces it, since it keeps the last {@code capacity} sightings of the same span.
  *
  * <p>Sightings are kept as 128-bit murmur3 hashes of the id (a false duplicate needs a 128-bit
- * collision) in a FIFO ring of (hash, append time), plus an open-addressing index from hash to
- * the ring slot of the id's latest sighting, with linear probing and backward-shift deletion.
- * Each index entry also holds the 32-bit home hash of its id, so probing past another id and
- * shifting entries on deletion are decided within the index, without a cache miss into the ring
- * (these lookups were the processor's hottest code).
- * Cost: 24 bytes per sighting in the ring and 16 to 32 in the index (a power-of-two table of
- * longs at load factor ≤ 0.5), so <b>at most 56 bytes per remembered sighting</b>; arrays start
- * small and double up to the capacity.
+ * collision) in a FIFO ring of (hash, append time), plus an open-addressing index from hash to the
+ * ring slot of the id's latest sighting, with linear probing and backward-shift deletion. Each
+ * index entry also holds the 32-bit home hash of its id, so probing past another id and shifting
+ * entries on deletion are decided within the index, without a cache miss into the ring (these
+ * lookups were the processor's hottest code). Cost: 24 bytes per sighting in the ring and 16 to 32
+ * in the index (a power-of-two table of longs at load factor ≤ 0.5), so <b>at most 56 bytes per
+ * remembered sighting</b>; arrays start small and double up to the capacity.
  *
  * <p>Not thread-safe: owned by the thread that processes the partition.
  */
@@ -53,8 +51,10 @@ public final class DedupWindow {
   private int head;
   private int ringSize;
   private int live;
+
   /** Entries: {@link #hash32} of the id << 32 | ring slot; FREE when empty. */
   private long[] index;
+
   private int mask;
 
   private long duplicates;
@@ -77,8 +77,8 @@ public final class DedupWindow {
   }
 
   /**
-   * Records {@code id} seen at {@code appendTimeMillis} and says whether it was not seen within
-   * the window before. Append times must not decrease between calls.
+   * Records {@code id} seen at {@code appendTimeMillis} and says whether it was not seen within the
+   * window before. Append times must not decrease between calls.
    *
    * @return {@code true} to count the event, {@code false} if it is a duplicate to drop
    */

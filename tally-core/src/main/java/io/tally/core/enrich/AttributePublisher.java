@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Makes an attribute change durable the way the mode does it: a write to the embedded RocksDB,
- * or a record of the cluster's compacted attributes topic. The returned future completes once the
- * change is durable and visible to reads on this node. Thread-safe.
+ * Makes an attribute change durable the way the mode does it: a write to the embedded RocksDB, or a
+ * record of the cluster's compacted attributes topic. The returned future completes once the change
+ * is durable and visible to reads on this node. Thread-safe.
  */
 public interface AttributePublisher {
   /** Replaces every attribute of {@code entity} (already validated). */

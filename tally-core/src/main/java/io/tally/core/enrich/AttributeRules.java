@@ -4,13 +4,14 @@ import io.tally.core.validate.EventValidator;
 import java.util.Map;
 
 /**
- * The limits on attributes, fixed so that every derived entity {@code name:value} is a valid
- * entity of at most 64 + 1 + 128 characters:
+ * The limits on attributes, fixed so that every derived entity {@code name:value} is a valid entity
+ * of at most 64 + 1 + 128 characters:
  *
  * <ul>
  *   <li>at most {@value #MAX_ATTRIBUTES} attributes per entity;
  *   <li>names: 1..{@value #MAX_NAME_LENGTH} characters from {@code a-z 0-9 _};
- *   <li>values: 1..{@value #MAX_VALUE_LENGTH} entity characters ({@code A-Z a-z 0-9 : _ . - / @ #}).
+ *   <li>values: 1..{@value #MAX_VALUE_LENGTH} entity characters ({@code A-Z a-z 0-9 : _ . - / @
+ *       #}).
  * </ul>
  *
  * <p>Stateless.
@@ -45,12 +46,18 @@ public final class AttributeRules {
       return "attribute names must not be empty";
     }
     if (name.length() > MAX_NAME_LENGTH) {
-      return "attribute name '" + name.substring(0, 20) + "…' is longer than " + MAX_NAME_LENGTH + " characters";
+      return "attribute name '"
+          + name.substring(0, 20)
+          + "…' is longer than "
+          + MAX_NAME_LENGTH
+          + " characters";
     }
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
       if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
-        return "attribute name '" + name + "' may only contain a-z 0-9 _; found "
+        return "attribute name '"
+            + name
+            + "' may only contain a-z 0-9 _; found "
             + String.format("U+%04X at position %d", (int) c, i);
       }
     }
@@ -66,7 +73,9 @@ public final class AttributeRules {
     }
     for (int i = 0; i < value.length(); i++) {
       if (!EventValidator.isEntityChar(value.charAt(i))) {
-        return "attribute '" + name + "' may only contain A-Z a-z 0-9 : _ . - / @ #; found "
+        return "attribute '"
+            + name
+            + "' may only contain A-Z a-z 0-9 : _ . - / @ #; found "
             + String.format("U+%04X at position %d", (int) value.charAt(i), i);
       }
     }

@@ -8,12 +8,12 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Reads and changes entity attributes for the HTTP API, the same in both modes: checks the entity
- * and the attributes ({@link AttributeRules}) first, then reads the local {@link AttributeStore}
- * or hands the change to the mode's {@link AttributePublisher}.
+ * and the attributes ({@link AttributeRules}) first, then reads the local {@link AttributeStore} or
+ * hands the change to the mode's {@link AttributePublisher}.
  *
- * <p>A {@code put} replaces every attribute of the entity. A change counts for the events
- * processed after it reached the processor's copy: at once in embedded mode; in cluster mode
- * when each processing node's replica has read it from the attributes topic.
+ * <p>A {@code put} replaces every attribute of the entity. A change counts for the events processed
+ * after it reached the processor's copy: at once in embedded mode; in cluster mode when each
+ * processing node's replica has read it from the attributes topic.
  *
  * <p>Thread-safe and stateless.
  */
@@ -22,7 +22,8 @@ public final class AttributeService {
   private final AttributePublisher publisher;
   private final EventValidator validator;
 
-  public AttributeService(AttributeStore store, AttributePublisher publisher, EventValidator validator) {
+  public AttributeService(
+      AttributeStore store, AttributePublisher publisher, EventValidator validator) {
     this.store = requireNonNull(store, "store");
     this.publisher = requireNonNull(publisher, "publisher");
     this.validator = requireNonNull(validator, "validator");
@@ -50,7 +51,9 @@ public final class AttributeService {
     if (p != null) {
       throw new BadAttributesException(p);
     }
-    return attributes.isEmpty() ? publisher.delete(entity) : publisher.put(entity, Map.copyOf(attributes));
+    return attributes.isEmpty()
+        ? publisher.delete(entity)
+        : publisher.put(entity, Map.copyOf(attributes));
   }
 
   /**

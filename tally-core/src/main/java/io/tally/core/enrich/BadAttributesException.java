@@ -2,7 +2,9 @@ package io.tally.core.enrich;
 
 import io.tally.core.TallyException;
 
-/** An entity or its attributes break a rule; the message names it and is safe to show the client. */
+/**
+ * An entity or its attributes break a rule; the message names it and is safe to show the client.
+ */
 public final class BadAttributesException extends TallyException {
   private static final long serialVersionUID = 1L;
 

@@ -13,12 +13,12 @@ import java.util.Map;
  *
  * <p>An event on an entity whose attribute {@code n} (a configured name) has the value {@code v}
  * also counts for the derived entity {@code n:v}. The counts of a derived entity are written
- * <em>sharded by source partition</em>: the processor of partition p writes the rows of
- * {@code n:v~p} ({@value #SHARD_SEPARATOR} is no entity character, so no entity a client names
- * collides with a shard). Every counter row thus still has exactly one writing partition
- * (DESIGN.md invariants 4 and 5: the cluster's per-row positions are offsets of one deltas
- * partition). A query for {@code n:v} sums the rows of {@code n:v} itself (events sent to it
- * directly) and of its P shards.
+ * <em>sharded by source partition</em>: the processor of partition p writes the rows of {@code
+ * n:v~p} ({@value #SHARD_SEPARATOR} is no entity character, so no entity a client names collides
+ * with a shard). Every counter row thus still has exactly one writing partition (DESIGN.md
+ * invariants 4 and 5: the cluster's per-row positions are offsets of one deltas partition). A query
+ * for {@code n:v} sums the rows of {@code n:v} itself (events sent to it directly) and of its P
+ * shards.
  *
  * <p>Immutable and thread-safe.
  */
@@ -52,7 +52,8 @@ public final class DerivedEntities {
       unique.add(n);
     }
     if (unique.size() > AttributeRules.MAX_ATTRIBUTES) {
-      throw new IllegalArgumentException("at most " + AttributeRules.MAX_ATTRIBUTES + " attributes can derive entities");
+      throw new IllegalArgumentException(
+          "at most " + AttributeRules.MAX_ATTRIBUTES + " attributes can derive entities");
     }
     return unique.isEmpty() ? NONE : new DerivedEntities(new ArrayList<>(unique));
   }
@@ -103,7 +104,10 @@ public final class DerivedEntities {
     return derivedEntity + SHARD_SEPARATOR + partition;
   }
 
-  /** The entity a row entity belongs to: {@code channel:c1~3} → {@code channel:c1}; others unchanged. */
+  /**
+   * The entity a row entity belongs to: {@code channel:c1~3} → {@code channel:c1}; others
+   * unchanged.
+   */
   public static String baseName(String rowEntity) {
     int i = rowEntity.lastIndexOf(SHARD_SEPARATOR);
     return i < 0 ? rowEntity : rowEntity.substring(0, i);
@@ -127,8 +131,8 @@ public final class DerivedEntities {
   }
 
   /**
-   * The partition whose processor writes the rows of {@code rowEntity}: a shard's source
-   * partition, else the entity's own partition.
+   * The partition whose processor writes the rows of {@code rowEntity}: a shard's source partition,
+   * else the entity's own partition.
    */
   public static int writerPartition(String rowEntity, Partitioner partitioner) {
     int p = shardPartition(rowEntity);

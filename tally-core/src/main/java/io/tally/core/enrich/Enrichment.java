@@ -9,16 +9,15 @@ import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The per-event step both modes' processors share: drop a duplicate id, else count the event
- * under its own entity and, when derivation is configured, under the shard (of the event's
- * partition) of each entity it derives — same type, time and value, so derived rows exist in
- * every granularity.
+ * The per-event step both modes' processors share: drop a duplicate id, else count the event under
+ * its own entity and, when derivation is configured, under the shard (of the event's partition) of
+ * each entity it derives — same type, time and value, so derived rows exist in every granularity.
  *
  * <p>Attributes are read when the event is processed: a change applies to the events processed
  * after it. With no derivation configured no attribute is read.
  *
- * <p>Thread-safe (immutable but for a duplicate counter); the aggregator and dedup window passed in belong to the calling
- * processor thread.
+ * <p>Thread-safe (immutable but for a duplicate counter); the aggregator and dedup window passed in
+ * belong to the calling processor thread.
  */
 public final class Enrichment {
   /** Counts every event under its own entity only. */
@@ -38,8 +37,8 @@ public final class Enrichment {
   }
 
   /**
-   * Counts {@code event}, read from partition {@code partition} at {@code appendTimeMillis},
-   * unless {@code dedup} has sighted its id before.
+   * Counts {@code event}, read from partition {@code partition} at {@code appendTimeMillis}, unless
+   * {@code dedup} has sighted its id before.
    *
    * <p>The attributes are read first: if that fails, neither the window nor the aggregator has
    * changed, and the caller may retry the same record.
@@ -47,7 +46,12 @@ public final class Enrichment {
    * @return whether the event was counted (false: a duplicate)
    * @throws io.tally.core.TallyException if the attributes cannot be read
    */
-  public boolean count(DeltaAggregator aggregator, DedupWindow dedup, int partition, Event event, long appendTimeMillis) {
+  public boolean count(
+      DeltaAggregator aggregator,
+      DedupWindow dedup,
+      int partition,
+      Event event,
+      long appendTimeMillis) {
     List<String> rows = derivedRows(partition, event);
     if (event.id() != null && !dedup.firstSighting(event.id(), appendTimeMillis)) {
       duplicates.increment();
@@ -61,8 +65,8 @@ public final class Enrichment {
   }
 
   /**
-   * Events dropped as duplicates since start, over every partition counted through this instance
-   * (a counter for metrics; replays after a restart count again).
+   * Events dropped as duplicates since start, over every partition counted through this instance (a
+   * counter for metrics; replays after a restart count again).
    */
   public long duplicatesDropped() {
     return duplicates.sum();

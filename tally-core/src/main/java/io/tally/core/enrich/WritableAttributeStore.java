@@ -4,8 +4,8 @@ import java.util.Map;
 
 /**
  * A local copy of entity attributes that can be changed: the embedded mode's only copy, or a
- * cluster node's replica of the attributes topic. A write is visible to {@link #attributes}
- * callers that start after it returns. Thread-safe.
+ * cluster node's replica of the attributes topic. A write is visible to {@link #attributes} callers
+ * that start after it returns. Thread-safe.
  */
 public interface WritableAttributeStore extends AttributeStore {
   /** Replaces every attribute of {@code entity} by {@code attributes} (already validated). */

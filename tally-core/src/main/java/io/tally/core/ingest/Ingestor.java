@@ -19,9 +19,9 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
- * Turns parsed events into durable log appends: validates each event, routes it to
- * {@link Partitioner#partition its partition}, checks the bounds, and appends. The answer
- * completes only when the log reports the events durable.
+ * Turns parsed events into durable log appends: validates each event, routes it to {@link
+ * Partitioner#partition its partition}, checks the bounds, and appends. The answer completes only
+ * when the log reports the events durable.
  *
  * <p>Thread-safe; each {@link Request} belongs to the thread parsing its body.
  */
@@ -36,8 +36,8 @@ public final class Ingestor {
   private final LongAdder acceptedEvents = new LongAdder();
 
   /**
-   * @param backlog events in the log not yet applied by the processors (0 where unknown, e.g. on
-   *     a stateless cluster ingest node)
+   * @param backlog events in the log not yet applied by the processors (0 where unknown, e.g. on a
+   *     stateless cluster ingest node)
    */
   public Ingestor(
       EventLog log,
@@ -61,7 +61,9 @@ public final class Ingestor {
     return limits;
   }
 
-  /** Events acknowledged as durable since this ingestor was created (rejected ones not included). */
+  /**
+   * Events acknowledged as durable since this ingestor was created (rejected ones not included).
+   */
   public long acceptedEvents() {
     return acceptedEvents.sum();
   }
@@ -92,9 +94,9 @@ public final class Ingestor {
   }
 
   /**
-   * Appends the request's valid events. Completes with the per-event outcome once they are
-   * durable; completes exceptionally if the log failed (nothing may be assumed stored then,
-   * and the client retries with the same ids).
+   * Appends the request's valid events. Completes with the per-event outcome once they are durable;
+   * completes exceptionally if the log failed (nothing may be assumed stored then, and the client
+   * retries with the same ids).
    *
    * @throws OverloadedException if admitting the events would break a bound
    */
@@ -116,12 +118,15 @@ public final class Ingestor {
       inFlight.addAndGet(-n);
       throw e;
     }
-    return appended.whenComplete((ok, err) -> {
-      inFlight.addAndGet(-n);
-      if (err == null) {
-        acceptedEvents.add(n);
-      }
-    }).thenApply(ok -> result);
+    return appended
+        .whenComplete(
+            (ok, err) -> {
+              inFlight.addAndGet(-n);
+              if (err == null) {
+                acceptedEvents.add(n);
+              }
+            })
+        .thenApply(ok -> result);
   }
 
   /** One request's events as they are parsed. Not thread-safe. */

@@ -2,7 +2,9 @@ package io.tally.core.ingest;
 
 import io.tally.core.TallyException;
 
-/** A bound is reached; the client should retry the same request after {@link #retryAfterSeconds()}. */
+/**
+ * A bound is reached; the client should retry the same request after {@link #retryAfterSeconds()}.
+ */
 public final class OverloadedException extends TallyException {
   private static final long serialVersionUID = 1L;
   private final int retryAfterSeconds;

@@ -5,9 +5,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
-/**
- * Events of one ingest request grouped by partition, ready to append. Immutable once built.
- */
+/** Events of one ingest request grouped by partition, ready to append. Immutable once built. */
 public final class EventBatch {
   private final List<List<Event>> byPartition;
   private final int size;

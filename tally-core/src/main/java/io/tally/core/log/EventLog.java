@@ -15,8 +15,8 @@ public interface EventLog extends AutoCloseable {
   int partitions();
 
   /**
-   * Appends a batch. The future completes once every event in it is durable (DESIGN.md invariant
-   * 1: fsync'd, or replicated) and fails if any is not; only then may the client be told.
+   * Appends a batch. The future completes once every event in it is durable (DESIGN.md invariant 1:
+   * fsync'd, or replicated) and fails if any is not; only then may the client be told.
    *
    * @throws IllegalArgumentException if the batch was built for another partition count
    */
@@ -39,12 +39,15 @@ public interface EventLog extends AutoCloseable {
   long startOffset(int partition);
 
   /**
-   * The lowest offset whose append time is at or after {@code appendTimeMillis}, or the end
-   * offset if there is none (Kafka's {@code offsetsForTimes}).
+   * The lowest offset whose append time is at or after {@code appendTimeMillis}, or the end offset
+   * if there is none (Kafka's {@code offsetsForTimes}).
    */
   long offsetForTime(int partition, long appendTimeMillis);
 
-  /** Deletes every record below {@code offset} in {@code partition} (or as much of it as whole stored batches allow). */
+  /**
+   * Deletes every record below {@code offset} in {@code partition} (or as much of it as whole
+   * stored batches allow).
+   */
   void deleteBefore(int partition, long offset);
 
   @Override

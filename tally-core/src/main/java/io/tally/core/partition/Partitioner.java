@@ -6,9 +6,9 @@ import org.apache.commons.codec.digest.MurmurHash3;
 /**
  * Maps an entity to its partition: {@code floorMod(murmur3_x86_32(utf8(entity), seed 0), P)}.
  *
- * <p>This mapping is a durable contract (DESIGN.md invariant 4): every row of an entity is
- * written by exactly one partition's processor, in both modes, and P is fixed when a data dir or
- * topic is created. Changing the hash or P re-homes entities and would break that.
+ * <p>This mapping is a durable contract (DESIGN.md invariant 4): every row of an entity is written
+ * by exactly one partition's processor, in both modes, and P is fixed when a data dir or topic is
+ * created. Changing the hash or P re-homes entities and would break that.
  *
  * <p>Immutable and thread-safe.
  */

@@ -3,15 +3,15 @@ package io.tally.core.process;
 import io.tally.core.dedup.DedupWindow;
 import io.tally.core.log.EventLog;
 import io.tally.core.log.LogRecord;
-import java.util.List;
 import io.tally.core.store.Checkpoint;
+import java.util.List;
 
 /**
  * Rebuilds a partition's dedup window as it was at a checkpoint, by feeding it the ids of the log
- * span {@code [offsetForTime(lastAppendTime − window), nextOffset)}. The window depends only on
- * the log, so the rebuilt state equals the state at the checkpoint (DESIGN.md invariant 3). Both
- * modes recover through here: the embedded processor at start, the Kafka processor on every
- * partition assignment.
+ * span {@code [offsetForTime(lastAppendTime − window), nextOffset)}. The window depends only on the
+ * log, so the rebuilt state equals the state at the checkpoint (DESIGN.md invariant 3). Both modes
+ * recover through here: the embedded processor at start, the Kafka processor on every partition
+ * assignment.
  */
 public final class DedupRebuild {
   private DedupRebuild() {}

@@ -21,7 +21,12 @@ public final class LogRetention implements Runnable {
   private final long retentionMillis;
   private final long dedupWindowMillis;
 
-  public LogRetention(EventLog log, DeltaSink sink, InstantSource clock, long retentionMillis, long dedupWindowMillis) {
+  public LogRetention(
+      EventLog log,
+      DeltaSink sink,
+      InstantSource clock,
+      long retentionMillis,
+      long dedupWindowMillis) {
     this.log = requireNonNull(log, "log");
     this.sink = requireNonNull(sink, "sink");
     this.clock = requireNonNull(clock, "clock");

@@ -15,6 +15,7 @@ final class PartitionState {
   long asOfMillis;
   private Checkpoint lastWritten;
   volatile long appliedOffset;
+
   /** The as-of time of the last written checkpoint: counts are complete before it. */
   volatile long appliedAsOfMillis;
 

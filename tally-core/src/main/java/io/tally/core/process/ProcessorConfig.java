@@ -25,37 +25,75 @@ public record ProcessorConfig(
   public static final ProcessorConfig DEFAULTS =
       new ProcessorConfig(
           Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())),
-          1000, 500_000, 10_000, 10 * 60_000L, 1_000_000, 5_000, 10_000);
+          1000,
+          500_000,
+          10_000,
+          10 * 60_000L,
+          1_000_000,
+          5_000,
+          10_000);
 
   public ProcessorConfig {
     if (threads < 1) {
       throw new IllegalArgumentException("processor threads must be at least 1, got " + threads);
     }
     if (flushIntervalMillis < 1 || maxRowsPerFlush < 1 || maxPollRecords < 1) {
-      throw new IllegalArgumentException("flush interval, rows per flush and poll size must be positive");
+      throw new IllegalArgumentException(
+          "flush interval, rows per flush and poll size must be positive");
     }
-    if (dedupWindowMillis < 0 || dedupCapacity < 1 || maxRetryBackoffMillis < 1 || unhealthyAfterMillis < 0) {
+    if (dedupWindowMillis < 0
+        || dedupCapacity < 1
+        || maxRetryBackoffMillis < 1
+        || unhealthyAfterMillis < 0) {
       throw new IllegalArgumentException("dedup window must be ≥ 0, capacity and backoff positive");
     }
   }
 
   public ProcessorConfig withThreads(int n) {
-    return new ProcessorConfig(n, flushIntervalMillis, maxRowsPerFlush, maxPollRecords, dedupWindowMillis,
-        dedupCapacity, maxRetryBackoffMillis, unhealthyAfterMillis);
+    return new ProcessorConfig(
+        n,
+        flushIntervalMillis,
+        maxRowsPerFlush,
+        maxPollRecords,
+        dedupWindowMillis,
+        dedupCapacity,
+        maxRetryBackoffMillis,
+        unhealthyAfterMillis);
   }
 
   public ProcessorConfig withFlushIntervalMillis(long millis) {
-    return new ProcessorConfig(threads, millis, maxRowsPerFlush, maxPollRecords, dedupWindowMillis,
-        dedupCapacity, maxRetryBackoffMillis, unhealthyAfterMillis);
+    return new ProcessorConfig(
+        threads,
+        millis,
+        maxRowsPerFlush,
+        maxPollRecords,
+        dedupWindowMillis,
+        dedupCapacity,
+        maxRetryBackoffMillis,
+        unhealthyAfterMillis);
   }
 
   public ProcessorConfig withDedup(long windowMillis, int capacity) {
-    return new ProcessorConfig(threads, flushIntervalMillis, maxRowsPerFlush, maxPollRecords, windowMillis,
-        capacity, maxRetryBackoffMillis, unhealthyAfterMillis);
+    return new ProcessorConfig(
+        threads,
+        flushIntervalMillis,
+        maxRowsPerFlush,
+        maxPollRecords,
+        windowMillis,
+        capacity,
+        maxRetryBackoffMillis,
+        unhealthyAfterMillis);
   }
 
   public ProcessorConfig withFailurePolicy(long maxRetryBackoffMillis, long unhealthyAfterMillis) {
-    return new ProcessorConfig(threads, flushIntervalMillis, maxRowsPerFlush, maxPollRecords, dedupWindowMillis,
-        dedupCapacity, maxRetryBackoffMillis, unhealthyAfterMillis);
+    return new ProcessorConfig(
+        threads,
+        flushIntervalMillis,
+        maxRowsPerFlush,
+        maxPollRecords,
+        dedupWindowMillis,
+        dedupCapacity,
+        maxRetryBackoffMillis,
+        unhealthyAfterMillis);
   }
 }

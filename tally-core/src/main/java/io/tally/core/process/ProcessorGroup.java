@@ -31,8 +31,13 @@ public final class ProcessorGroup implements AutoCloseable {
    * @param enrichment how events also count under derived entities
    * @param partitions the partitions this node owns (all of them in embedded mode)
    */
-  public ProcessorGroup(EventLog log, DeltaSink sink, ProcessorConfig config, InstantSource clock,
-      Enrichment enrichment, int[] partitions) {
+  public ProcessorGroup(
+      EventLog log,
+      DeltaSink sink,
+      ProcessorConfig config,
+      InstantSource clock,
+      Enrichment enrichment,
+      int[] partitions) {
     requireNonNull(log, "log");
     requireNonNull(enrichment, "enrichment");
     requireNonNull(sink, "sink");
@@ -124,11 +129,11 @@ public final class ProcessorGroup implements AutoCloseable {
   }
 
   /**
-   * Stops consuming, lets each thread count what is logged and write its last flush and
-   * checkpoint, and waits for the threads.
+   * Stops consuming, lets each thread count what is logged and write its last flush and checkpoint,
+   * and waits for the threads.
    *
-   * @return true if every thread ended; false if one is still running (its store is failing or
-   *     it was interrupted), in which case the caller must not close the log or the store
+   * @return true if every thread ended; false if one is still running (its store is failing or it
+   *     was interrupted), in which case the caller must not close the log or the store
    */
   public boolean stopAndAwait() {
     loops.forEach(ProcessorLoop::stop);

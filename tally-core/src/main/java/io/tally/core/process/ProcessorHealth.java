@@ -8,7 +8,8 @@ package io.tally.core.process;
  * @param failingSinceMillis when the current run of failures began
  * @param consecutiveFailures failed attempts in a row
  */
-public record ProcessorHealth(boolean ok, String reason, long failingSinceMillis, long consecutiveFailures) {
+public record ProcessorHealth(
+    boolean ok, String reason, long failingSinceMillis, long consecutiveFailures) {
   public static final ProcessorHealth OK = new ProcessorHealth(true, "ok", 0, 0);
 
   /** A failing state; {@code failures} of {@link Long#MAX_VALUE} means it stopped for good. */

@@ -25,39 +25,43 @@ import org.slf4j.LoggerFactory;
  * <h2>Flush protocol</h2>
  *
  * <ol>
- *   <li>Recover: for each partition, load the checkpoint and rebuild the dedup window by feeding
- *       it the ids of the log span {@code [offsetForTime(lastAppendTime − window), nextOffset)}.
- *       The window depends only on the log, so the rebuilt state equals the state at the
- *       checkpoint (DESIGN.md invariant 3).
+ *   <li>Recover: for each partition, load the checkpoint and rebuild the dedup window by feeding it
+ *       the ids of the log span {@code [offsetForTime(lastAppendTime − window), nextOffset)}. The
+ *       window depends only on the log, so the rebuilt state equals the state at the checkpoint
+ *       (DESIGN.md invariant 3).
  *   <li>Consume: read each partition from its position; an event whose id is not a first sighting
- *       is dropped, every other event is added to the aggregator, under its entity and the
- *       entities it derives ({@link Enrichment}).
- *   <li>Seal: every flush interval (ten intervals while catching up on a backlog, or earlier
- *       when the aggregator holds too many rows) the pending deltas and every partition's new
- *       checkpoint become one immutable {@link DeltaBatch}.
+ *       is dropped, every other event is added to the aggregator, under its entity and the entities
+ *       it derives ({@link Enrichment}).
+ *   <li>Seal: every flush interval (ten intervals while catching up on a backlog, or earlier when
+ *       the aggregator holds too many rows) the pending deltas and every partition's new checkpoint
+ *       become one immutable {@link DeltaBatch}.
  *   <li>Write: the sink applies deltas and checkpoints atomically. Until it succeeds the loop
- *       consumes nothing more and retries the same batch with exponential backoff, so a failure
- *       can neither advance a checkpoint nor lose a delta; the growing log backlog turns into
+ *       consumes nothing more and retries the same batch with exponential backoff, so a failure can
+ *       neither advance a checkpoint nor lose a delta; the growing log backlog turns into
  *       back-pressure at ingest.
  * </ol>
  *
- * <p>Not thread-safe: {@link #run()} runs on one dedicated thread; {@link #stop()},
- * {@link #health()} and {@link #backlog()} may be called from any thread.
+ * <p>Not thread-safe: {@link #run()} runs on one dedicated thread; {@link #stop()}, {@link
+ * #health()} and {@link #backlog()} may be called from any thread.
  */
 final class ProcessorLoop implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessorLoop.class);
   private static final long IDLE_PARK_NANOS = 2_000_000L;
   private static final long MIN_BACKOFF_MILLIS = 50;
+
   /**
-   * While a partition is more than a poll behind the log (catching up after a restart or a
-   * burst), flushes come this many times less often: events of the same rows merge into fewer
-   * store writes, and the counts are not fresh anyway. Memory stays bounded by maxRowsPerFlush.
+   * While a partition is more than a poll behind the log (catching up after a restart or a burst),
+   * flushes come this many times less often: events of the same rows merge into fewer store writes,
+   * and the counts are not fresh anyway. Memory stays bounded by maxRowsPerFlush.
    */
   private static final int CATCH_UP_FLUSH_FACTOR = 10;
+
   /** On stop, how long the loop keeps consuming what is already logged before its last flush. */
   private static final long STOP_DRAIN_MILLIS = 15_000;
+
   /** On stop, how long the last flush is retried if the store fails. */
   private static final long STOP_WRITE_MILLIS = 10_000;
+
   /**
    * The longest a stopped loop runs on: {@link ProcessorGroup} waits this long (plus a margin)
    * before it reports threads that did not end, so their resources are not closed under them.
@@ -82,7 +86,12 @@ final class ProcessorLoop implements Runnable {
   private long nextAttemptMillis;
   private long backoffMillis = MIN_BACKOFF_MILLIS;
 
-  ProcessorLoop(EventLog log, DeltaSink sink, ProcessorConfig config, InstantSource clock, Enrichment enrichment,
+  ProcessorLoop(
+      EventLog log,
+      DeltaSink sink,
+      ProcessorConfig config,
+      InstantSource clock,
+      Enrichment enrichment,
       int[] partitionIds) {
     this.log = requireNonNull(log, "log");
     this.sink = requireNonNull(sink, "sink");
@@ -147,9 +156,13 @@ final class ProcessorLoop implements Runnable {
       }
     }
     long now = clock.millis();
-    long interval = behind ? CATCH_UP_FLUSH_FACTOR * config.flushIntervalMillis() : config.flushIntervalMillis();
+    long interval =
+        behind
+            ? CATCH_UP_FLUSH_FACTOR * config.flushIntervalMillis()
+            : config.flushIntervalMillis();
     if (pending == null
-        && (now - lastFlushMillis >= interval || aggregator.rowCount() >= config.maxRowsPerFlush())) {
+        && (now - lastFlushMillis >= interval
+            || aggregator.rowCount() >= config.maxRowsPerFlush())) {
       seal();
       lastFlushMillis = now;
     }
@@ -165,8 +178,12 @@ final class ProcessorLoop implements Runnable {
       Checkpoint cp = sink.checkpoint(p).orElse(Checkpoint.initial(p));
       DedupRebuild.Result rebuilt = DedupRebuild.rebuild(log, cp, config);
       if (cp.lastAppendTimeMillis() != Long.MIN_VALUE) {
-        LOG.info("partition {}: resuming at offset {}, dedup window rebuilt from {} records ({} ids)",
-            p, cp.nextOffset(), rebuilt.recordsRead(), rebuilt.window().size());
+        LOG.info(
+            "partition {}: resuming at offset {}, dedup window rebuilt from {} records ({} ids)",
+            p,
+            cp.nextOffset(),
+            rebuilt.recordsRead(),
+            rebuilt.window().size());
       }
       DedupWindow dedup = rebuilt.window();
       states.add(new PartitionState(p, dedup, cp));
@@ -191,7 +208,8 @@ final class ProcessorLoop implements Runnable {
         worked = true;
       }
     }
-    long asOf = s.nextOffset >= head.endOffset() ? head.completeBeforeMillis() : s.lastAppendTimeMillis;
+    long asOf =
+        s.nextOffset >= head.endOffset() ? head.completeBeforeMillis() : s.lastAppendTimeMillis;
     s.asOfMillis = Math.max(s.asOfMillis, asOf);
     return worked;
   }
@@ -238,7 +256,8 @@ final class ProcessorLoop implements Runnable {
     if (failures == 1) {
       LOG.warn("{}, retrying with backoff", what, e);
     } else if (Long.bitCount(failures) == 1) {
-      LOG.warn("{} (attempt {}): {}; retrying in {} ms", what, failures, e.getMessage(), backoffMillis);
+      LOG.warn(
+          "{} (attempt {}): {}; retrying in {} ms", what, failures, e.getMessage(), backoffMillis);
     }
   }
 
@@ -274,7 +293,10 @@ final class ProcessorLoop implements Runnable {
     return health;
   }
 
-  /** Events of {@code partition} in the log not yet applied, or -1 if this loop does not own it or has not recovered. */
+  /**
+   * Events of {@code partition} in the log not yet applied, or -1 if this loop does not own it or
+   * has not recovered.
+   */
   long lagEvents(int partition) {
     for (PartitionState s : partitions) {
       if (s.partition == partition) {
@@ -284,7 +306,10 @@ final class ProcessorLoop implements Runnable {
     return -1;
   }
 
-  /** The as-of time of {@code partition}'s applied checkpoint, or {@link Long#MIN_VALUE} if not owned or not recovered. */
+  /**
+   * The as-of time of {@code partition}'s applied checkpoint, or {@link Long#MIN_VALUE} if not
+   * owned or not recovered.
+   */
   long appliedAsOfMillis(int partition) {
     for (PartitionState s : partitions) {
       if (s.partition == partition) {

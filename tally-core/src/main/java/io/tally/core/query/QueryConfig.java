@@ -8,14 +8,16 @@ import io.tally.core.retention.Retention;
  * How queries are answered.
  *
  * @param maxBuckets most buckets one series query may span
- * @param retention what the store keeps; queries never answer from buckets past it and
- *     {@code granularity=auto} picks the finest granularity retained for the whole range
+ * @param retention what the store keeps; queries never answer from buckets past it and {@code
+ *     granularity=auto} picks the finest granularity retained for the whole range
  * @param cacheMaxEntries most answers the query cache holds (0: no cache)
  * @param cacheTtlMillis how long a cached answer is served; no longer than the processors' flush
  *     interval, so a cached answer is never staler than the next flush would have made it
  */
-public record QueryConfig(int maxBuckets, Retention retention, long cacheMaxEntries, long cacheTtlMillis) {
-  public static final QueryConfig DEFAULTS = new QueryConfig(10_000, Retention.DEFAULTS, 100_000, 1_000);
+public record QueryConfig(
+    int maxBuckets, Retention retention, long cacheMaxEntries, long cacheTtlMillis) {
+  public static final QueryConfig DEFAULTS =
+      new QueryConfig(10_000, Retention.DEFAULTS, 100_000, 1_000);
 
   public QueryConfig {
     requireNonNull(retention, "retention");
@@ -23,7 +25,8 @@ public record QueryConfig(int maxBuckets, Retention retention, long cacheMaxEntr
       throw new IllegalArgumentException("maxBuckets must be positive");
     }
     if (cacheMaxEntries < 0 || cacheTtlMillis < 0) {
-      throw new IllegalArgumentException("the query cache's size and freshness bound must not be negative");
+      throw new IllegalArgumentException(
+          "the query cache's size and freshness bound must not be negative");
     }
   }
 
@@ -35,7 +38,10 @@ public record QueryConfig(int maxBuckets, Retention retention, long cacheMaxEntr
     return new QueryConfig(maxBuckets, r, cacheMaxEntries, cacheTtlMillis);
   }
 
-  /** The cache: at most {@code entries} answers, each served for at most {@code ttlMillis} (0 entries: none). */
+  /**
+   * The cache: at most {@code entries} answers, each served for at most {@code ttlMillis} (0
+   * entries: none).
+   */
   public QueryConfig withCache(long entries, long ttlMillis) {
     return new QueryConfig(maxBuckets, retention, entries, ttlMillis);
   }

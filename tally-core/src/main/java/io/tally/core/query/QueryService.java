@@ -6,8 +6,8 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.enrich.DerivedEntities;
-import io.tally.core.retention.Retention;
 import io.tally.core.partition.Partitioner;
+import io.tally.core.retention.Retention;
 import io.tally.core.store.CounterStore;
 import io.tally.core.validate.EventValidator;
 import io.tally.model.Bucket;
@@ -15,10 +15,10 @@ import io.tally.model.Granularity;
 import io.tally.model.Statistic;
 import io.tally.model.Stats;
 import io.tally.model.Total;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,20 +26,20 @@ import java.util.TreeMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Answers {@code total} and {@code stats} (the design's getStats) from a read-only
- * {@link CounterStore}, checking every parameter first. Each answer carries the as-of time of the
- * entity's partition (DESIGN.md invariant 7: stale rather than nothing, and says how stale).
+ * Answers {@code total} and {@code stats} (the design's getStats) from a read-only {@link
+ * CounterStore}, checking every parameter first. Each answer carries the as-of time of the entity's
+ * partition (DESIGN.md invariant 7: stale rather than nothing, and says how stale).
  *
  * <p>Series never include buckets past the {@link Retention} (whether or not the store has
- * reclaimed them yet); {@code granularity=auto} picks the finest granularity retained for the
- * whole range within the bucket limit; {@code fill=zero} lists empty buckets as zeros. All buckets
- * are UTC-aligned ({@link Granularity}).
+ * reclaimed them yet); {@code granularity=auto} picks the finest granularity retained for the whole
+ * range within the bucket limit; {@code fill=zero} lists empty buckets as zeros. All buckets are
+ * UTC-aligned ({@link Granularity}).
  *
  * <p>Answers are cached (Caffeine, bounded) with the as-of time of their partition, and a cached
- * answer is only served while that partition's as-of time is unchanged — i.e. until the next
- * flush of the partition is committed — and for at most {@link QueryConfig#cacheTtlMillis()}
- * (no longer than a flush interval). So the cache adds no staleness: an answer from it is what
- * the store would answer now. {@link #cacheStats()} gives hits and misses for metrics.
+ * answer is only served while that partition's as-of time is unchanged — i.e. until the next flush
+ * of the partition is committed — and for at most {@link QueryConfig#cacheTtlMillis()} (no longer
+ * than a flush interval). So the cache adds no staleness: an answer from it is what the store would
+ * answer now. {@link #cacheStats()} gives hits and misses for metrics.
  *
  * <p>A derived entity (one starting with a configured {@code name:}, see {@link DerivedEntities})
  * is stored as its own row plus one shard per source partition; its total and each bucket of its
@@ -55,7 +55,8 @@ public final class QueryService {
   /** What one cached answer was asked. */
   private record TotalKey(String entity, String type) {}
 
-  private record StatsKey(String entity, String type, Statistic fn, Granularity g, long first, long to, boolean fill) {}
+  private record StatsKey(
+      String entity, String type, Statistic fn, Granularity g, long first, long to, boolean fill) {}
 
   /** A cached answer and the as-of time it was computed at. */
   private record Cached(Object answer, long asOfMillis) {}
@@ -73,42 +74,85 @@ public final class QueryService {
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
 
-  /** As {@link #QueryService(CounterStore, Partitioner, EventValidator, InstantSource, QueryConfig)} with default retention and no cache. */
-  public QueryService(CounterStore store, Partitioner partitioner, EventValidator validator, InstantSource clock, int maxBuckets) {
-    this(store, partitioner, validator, clock, QueryConfig.DEFAULTS.withMaxBuckets(maxBuckets).withCache(0, 0));
+  /**
+   * As {@link #QueryService(CounterStore, Partitioner, EventValidator, InstantSource, QueryConfig)}
+   * with default retention and no cache.
+   */
+  public QueryService(
+      CounterStore store,
+      Partitioner partitioner,
+      EventValidator validator,
+      InstantSource clock,
+      int maxBuckets) {
+    this(
+        store,
+        partitioner,
+        validator,
+        clock,
+        QueryConfig.DEFAULTS.withMaxBuckets(maxBuckets).withCache(0, 0));
   }
 
-  /** As {@link #QueryService(CounterStore, Partitioner, EventValidator, InstantSource, QueryConfig, DerivedEntities)} without derived entities. */
-  public QueryService(CounterStore store, Partitioner partitioner, EventValidator validator, InstantSource clock, QueryConfig config) {
+  /**
+   * As {@link #QueryService(CounterStore, Partitioner, EventValidator, InstantSource, QueryConfig,
+   * DerivedEntities)} without derived entities.
+   */
+  public QueryService(
+      CounterStore store,
+      Partitioner partitioner,
+      EventValidator validator,
+      InstantSource clock,
+      QueryConfig config) {
     this(store, partitioner, validator, clock, config, DerivedEntities.NONE);
   }
 
   /** As the full constructor with default retention, no cache and {@code maxBuckets}. */
-  public QueryService(CounterStore store, Partitioner partitioner, EventValidator validator, InstantSource clock,
-      int maxBuckets, DerivedEntities derived) {
-    this(store, partitioner, validator, clock, QueryConfig.DEFAULTS.withMaxBuckets(maxBuckets).withCache(0, 0), derived);
+  public QueryService(
+      CounterStore store,
+      Partitioner partitioner,
+      EventValidator validator,
+      InstantSource clock,
+      int maxBuckets,
+      DerivedEntities derived) {
+    this(
+        store,
+        partitioner,
+        validator,
+        clock,
+        QueryConfig.DEFAULTS.withMaxBuckets(maxBuckets).withCache(0, 0),
+        derived);
   }
 
   /**
    * @param config series limits, retention and the cache
    * @param derived which entities are derived, so read as the sum of their shards
    */
-  public QueryService(CounterStore store, Partitioner partitioner, EventValidator validator, InstantSource clock,
-      QueryConfig config, DerivedEntities derived) {
+  public QueryService(
+      CounterStore store,
+      Partitioner partitioner,
+      EventValidator validator,
+      InstantSource clock,
+      QueryConfig config,
+      DerivedEntities derived) {
     this.derived = requireNonNull(derived, "derived");
     this.store = requireNonNull(store, "store");
     this.partitioner = requireNonNull(partitioner, "partitioner");
     this.validator = requireNonNull(validator, "validator");
     this.clock = requireNonNull(clock, "clock");
     this.config = requireNonNull(config, "config");
-    this.cache = config.cacheMaxEntries() == 0 || config.cacheTtlMillis() == 0 ? null
-        : Caffeine.newBuilder()
-            .maximumSize(config.cacheMaxEntries())
-            .expireAfterWrite(Duration.ofMillis(config.cacheTtlMillis()))
-            .ticker(() -> clock.millis() * 1_000_000L) // the injected clock, so tests control freshness
-            .executor(Runnable::run) // evict on the caller: the bound holds at once, no pool thread
-            .recordStats() // for the eviction count
-            .build();
+    this.cache =
+        config.cacheMaxEntries() == 0 || config.cacheTtlMillis() == 0
+            ? null
+            : Caffeine.newBuilder()
+                .maximumSize(config.cacheMaxEntries())
+                .expireAfterWrite(Duration.ofMillis(config.cacheTtlMillis()))
+                .ticker(
+                    () ->
+                        clock.millis()
+                            * 1_000_000L) // the injected clock, so tests control freshness
+                .executor(
+                    Runnable::run) // evict on the caller: the bound holds at once, no pool thread
+                .recordStats() // for the eviction count
+                .build();
   }
 
   /**
@@ -118,24 +162,28 @@ public final class QueryService {
    */
   public Total total(String entity, String type) {
     checkEntityAndType(entity, type);
-    return cached(new TotalKey(entity, type), entity, asOf -> {
-      if (derived.isDerived(entity)) {
-        long count = 0;
-        long sum = 0;
-        for (String row : rowEntities(entity)) {
-          Bucket b = store.read(CounterKey.total(row, type));
-          count += b.count();
-          sum += b.sum();
-        }
-        return new Total(entity, type, count, sum, asOf);
-      }
-      Bucket b = store.read(CounterKey.total(entity, type));
-      return new Total(entity, type, b.count(), b.sum(), asOf);
-    });
+    return cached(
+        new TotalKey(entity, type),
+        entity,
+        asOf -> {
+          if (derived.isDerived(entity)) {
+            long count = 0;
+            long sum = 0;
+            for (String row : rowEntities(entity)) {
+              Bucket b = store.read(CounterKey.total(row, type));
+              count += b.count();
+              sum += b.sum();
+            }
+            return new Total(entity, type, count, sum, asOf);
+          }
+          Bucket b = store.read(CounterKey.total(entity, type));
+          return new Total(entity, type, b.count(), b.sum(), asOf);
+        });
   }
 
   /** As {@link #stats(String, String, String, String, String, String, String)} without filling. */
-  public Stats stats(String entity, String type, String fn, String from, String to, String granularity) {
+  public Stats stats(
+      String entity, String type, String fn, String from, String to, String granularity) {
     return stats(entity, type, fn, from, to, granularity, null);
   }
 
@@ -147,11 +195,18 @@ public final class QueryService {
    * @param to epoch ms or ISO-8601, exclusive; default the end of the current bucket
    * @param granularity {@code minute} (default), {@code hour}, {@code day}, or {@code auto}: the
    *     finest of them retained for the whole range whose bucket count is within the limit
-   * @param fill {@code none} (default: only non-empty buckets) or {@code zero} (every bucket of
-   *     the retained range, empty ones as zeros)
+   * @param fill {@code none} (default: only non-empty buckets) or {@code zero} (every bucket of the
+   *     retained range, empty ones as zeros)
    * @throws BadQueryException naming the bad parameter, or the bucket limit if exceeded
    */
-  public Stats stats(String entity, String type, String fn, String from, String to, String granularity, String fill) {
+  public Stats stats(
+      String entity,
+      String type,
+      String fn,
+      String from,
+      String to,
+      String granularity,
+      String fill) {
     checkEntityAndType(entity, type);
     Statistic statistic;
     try {
@@ -165,8 +220,14 @@ public final class QueryService {
     long toMillis;
     long fromMillis;
     if ("auto".equalsIgnoreCase(granularity)) {
-      toMillis = to == null ? Granularity.MINUTE.bucketStart(now) + Granularity.MINUTE.millis() : time("to", to);
-      fromMillis = from == null ? toMillis - DEFAULT_BUCKETS * Granularity.MINUTE.millis() : time("from", from);
+      toMillis =
+          to == null
+              ? Granularity.MINUTE.bucketStart(now) + Granularity.MINUTE.millis()
+              : time("to", to);
+      fromMillis =
+          from == null
+              ? toMillis - DEFAULT_BUCKETS * Granularity.MINUTE.millis()
+              : time("from", from);
       checkOrder(fromMillis, toMillis);
       g = auto(fromMillis, toMillis, now);
       if (to == null) {
@@ -179,23 +240,48 @@ public final class QueryService {
       checkOrder(fromMillis, toMillis);
     }
     // never answer from buckets past retention, whether or not the store has reclaimed them yet
-    long first = Math.min(toMillis, Math.max(g.bucketStart(fromMillis), config.retention().oldestRetainedBucket(g, now)));
+    long first =
+        Math.min(
+            toMillis,
+            Math.max(g.bucketStart(fromMillis), config.retention().oldestRetainedBucket(g, now)));
     long end = toMillis;
     long buckets = bucketCount(g, first, end);
     if (buckets > config.maxBuckets()) {
-      throw new BadQueryException("the range spans " + buckets + " " + g.wireName()
-          + " buckets; the limit is " + config.maxBuckets() + " (use a coarser granularity, granularity=auto or a shorter range)");
+      throw new BadQueryException(
+          "the range spans "
+              + buckets
+              + " "
+              + g.wireName()
+              + " buckets; the limit is "
+              + config.maxBuckets()
+              + " (use a coarser granularity, granularity=auto or a shorter range)");
     }
-    return cached(new StatsKey(entity, type, statistic, g, first, end, zeros), entity, asOf -> {
-      List<Bucket> rows = derived.isDerived(entity) ? mergedRange(entity, type, g, first, end) : store.range(entity, type, g, first, end);
-      return new Stats(entity, type, statistic, g, first, end, zeros ? filled(rows, g, first, end) : rows, asOf);
-    });
+    return cached(
+        new StatsKey(entity, type, statistic, g, first, end, zeros),
+        entity,
+        asOf -> {
+          List<Bucket> rows =
+              derived.isDerived(entity)
+                  ? mergedRange(entity, type, g, first, end)
+                  : store.range(entity, type, g, first, end);
+          return new Stats(
+              entity,
+              type,
+              statistic,
+              g,
+              first,
+              end,
+              zeros ? filled(rows, g, first, end) : rows,
+              asOf);
+        });
   }
 
   /** Hits, misses, evictions and entries of the query cache (all zero without a cache). */
   public CacheCounters cacheStats() {
-    return cache == null ? new CacheCounters(0, 0, 0, 0)
-        : new CacheCounters(hits.sum(), misses.sum(), cache.stats().evictionCount(), cache.estimatedSize());
+    return cache == null
+        ? new CacheCounters(0, 0, 0, 0)
+        : new CacheCounters(
+            hits.sum(), misses.sum(), cache.stats().evictionCount(), cache.estimatedSize());
   }
 
   /** The retention queries assume (and ingest enforces). */
@@ -204,9 +290,9 @@ public final class QueryService {
   }
 
   /**
-   * The answer to {@code key} about {@code entity}: from the cache while the entity's partition
-   * has not advanced since it was computed, else computed now. The as-of time is read before the
-   * store, so an answer is always at least as fresh as the time it states.
+   * The answer to {@code key} about {@code entity}: from the cache while the entity's partition has
+   * not advanced since it was computed, else computed now. The as-of time is read before the store,
+   * so an answer is always at least as fresh as the time it states.
    */
   @SuppressWarnings("unchecked")
   private <T> T cached(Object key, String entity, java.util.function.LongFunction<T> answer) {
@@ -232,7 +318,8 @@ public final class QueryService {
   private Granularity auto(long fromMillis, long toMillis, long now) {
     for (Granularity g : Granularity.TIMED) {
       long first = g.bucketStart(fromMillis);
-      if (first >= config.retention().oldestRetainedBucket(g, now) && bucketCount(g, first, toMillis) <= config.maxBuckets()) {
+      if (first >= config.retention().oldestRetainedBucket(g, now)
+          && bucketCount(g, first, toMillis) <= config.maxBuckets()) {
         return g;
       }
     }
@@ -271,10 +358,12 @@ public final class QueryService {
     try {
       g = granularity == null ? Granularity.MINUTE : Granularity.fromWireName(granularity);
     } catch (IllegalArgumentException e) {
-      throw new BadQueryException("granularity must be one of minute, hour, day, auto; got '" + shorten(granularity) + "'");
+      throw new BadQueryException(
+          "granularity must be one of minute, hour, day, auto; got '" + shorten(granularity) + "'");
     }
     if (g == Granularity.TOTAL) {
-      throw new BadQueryException("granularity must be one of minute, hour, day, auto (use /v1/total for the total)");
+      throw new BadQueryException(
+          "granularity must be one of minute, hour, day, auto (use /v1/total for the total)");
     }
     return g;
   }
@@ -289,7 +378,10 @@ public final class QueryService {
     return value.length() > 40 ? value.substring(0, 40) + "…" : value;
   }
 
-  /** Up to when {@code entity}'s rows are complete: its partition's as-of, or for a derived entity the oldest of all. */
+  /**
+   * Up to when {@code entity}'s rows are complete: its partition's as-of, or for a derived entity
+   * the oldest of all.
+   */
   private long asOf(String entity) {
     if (derived.isDerived(entity)) {
       long oldest = Long.MAX_VALUE;
@@ -312,7 +404,8 @@ public final class QueryService {
   }
 
   /** The bucket-wise sums over a derived entity's rows, in time order. */
-  private List<Bucket> mergedRange(String entity, String type, Granularity g, long fromMillis, long toMillis) {
+  private List<Bucket> mergedRange(
+      String entity, String type, Granularity g, long fromMillis, long toMillis) {
     TreeMap<Long, long[]> sums = new TreeMap<>();
     for (String row : rowEntities(entity)) {
       for (Bucket b : store.range(row, type, g, fromMillis, toMillis)) {
@@ -349,12 +442,16 @@ public final class QueryService {
   private static long time(String name, String value) {
     long t;
     try {
-      t = value.chars().allMatch(c -> c == '-' || Character.isDigit(c)) && !value.isEmpty()
-          ? Long.parseLong(value)
-          : OffsetDateTime.parse(value).toInstant().toEpochMilli();
+      t =
+          value.chars().allMatch(c -> c == '-' || Character.isDigit(c)) && !value.isEmpty()
+              ? Long.parseLong(value)
+              : OffsetDateTime.parse(value).toInstant().toEpochMilli();
     } catch (NumberFormatException | DateTimeParseException | ArithmeticException e) {
-      throw new BadQueryException(name + " must be epoch milliseconds or ISO-8601 with offset, e.g. 2026-01-31T12:00:00Z; got '"
-          + shorten(value) + "'");
+      throw new BadQueryException(
+          name
+              + " must be epoch milliseconds or ISO-8601 with offset, e.g. 2026-01-31T12:00:00Z; got '"
+              + shorten(value)
+              + "'");
     }
     if (t < -MAX_TIME || t > MAX_TIME) {
       throw new BadQueryException(name + " is out of range");

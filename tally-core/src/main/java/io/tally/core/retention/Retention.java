@@ -5,34 +5,44 @@ import java.time.Duration;
 import java.util.Locale;
 
 /**
- * How long counter rows of each granularity are kept, measured from the end of their bucket:
- * a bucket of granularity g is retained while {@code now < bucketEnd + retention(g)}. Defaults:
+ * How long counter rows of each granularity are kept, measured from the end of their bucket: a
+ * bucket of granularity g is retained while {@code now < bucketEnd + retention(g)}. Defaults:
  * minute 7 days, hour 90 days, day and total forever ({@link #FOREVER}). Both modes enforce it —
- * RocksDB by deleting whole time ranges ({@link TimeRanges}), Cassandra by TTL — and queries
- * never answer from buckets past it, so what a query sees does not depend on when the store
- * reclaimed the space.
+ * RocksDB by deleting whole time ranges ({@link TimeRanges}), Cassandra by TTL — and queries never
+ * answer from buckets past it, so what a query sees does not depend on when the store reclaimed the
+ * space.
  *
  * <p>Retention must not shrink from finer to coarser granularities (a minute may not outlive its
- * hour), and an event is only accepted while its minute bucket is retained, so every accepted
- * event is counted in every granularity.
+ * hour), and an event is only accepted while its minute bucket is retained, so every accepted event
+ * is counted in every granularity.
  */
 public record Retention(long minuteMillis, long hourMillis, long dayMillis, long totalMillis) {
   /** Kept as long as the store exists. */
   public static final long FOREVER = Long.MAX_VALUE;
 
-  public static final Retention DEFAULTS = new Retention(Duration.ofDays(7).toMillis(), Duration.ofDays(90).toMillis(), FOREVER, FOREVER);
+  public static final Retention DEFAULTS =
+      new Retention(
+          Duration.ofDays(7).toMillis(), Duration.ofDays(90).toMillis(), FOREVER, FOREVER);
 
   public Retention {
     if (minuteMillis < 3_600_000L) {
-      throw new IllegalArgumentException("minute retention must be at least 1h, got " + describe(minuteMillis));
+      throw new IllegalArgumentException(
+          "minute retention must be at least 1h, got " + describe(minuteMillis));
     }
     if (hourMillis < minuteMillis || dayMillis < hourMillis || totalMillis < dayMillis) {
-      throw new IllegalArgumentException("retention must not shrink from finer to coarser granularities: minute "
-          + describe(minuteMillis) + ", hour " + describe(hourMillis) + ", day " + describe(dayMillis)
-          + ", total " + describe(totalMillis));
+      throw new IllegalArgumentException(
+          "retention must not shrink from finer to coarser granularities: minute "
+              + describe(minuteMillis)
+              + ", hour "
+              + describe(hourMillis)
+              + ", day "
+              + describe(dayMillis)
+              + ", total "
+              + describe(totalMillis));
     }
     if (totalMillis != FOREVER) {
-      throw new IllegalArgumentException("the total is kept forever (it has no time bucket to expire)");
+      throw new IllegalArgumentException(
+          "the total is kept forever (it has no time bucket to expire)");
     }
   }
 
@@ -56,8 +66,8 @@ public record Retention(long minuteMillis, long hourMillis, long dayMillis, long
   }
 
   /**
-   * The start of the oldest bucket of {@code g} still retained at {@code nowMillis}
-   * ({@link Long#MIN_VALUE} when kept forever).
+   * The start of the oldest bucket of {@code g} still retained at {@code nowMillis} ({@link
+   * Long#MIN_VALUE} when kept forever).
    */
   public long oldestRetainedBucket(Granularity g, long nowMillis) {
     long r = millis(g);
@@ -68,7 +78,10 @@ public record Retention(long minuteMillis, long hourMillis, long dayMillis, long
     return g.bucketStart(nowMillis - r);
   }
 
-  /** Whether the bucket of {@code g} starting at {@code bucketStartMillis} is retained at {@code nowMillis}. */
+  /**
+   * Whether the bucket of {@code g} starting at {@code bucketStartMillis} is retained at {@code
+   * nowMillis}.
+   */
   public boolean retains(Granularity g, long bucketStartMillis, long nowMillis) {
     return bucketStartMillis >= oldestRetainedBucket(g, nowMillis);
   }
@@ -112,25 +125,35 @@ public record Retention(long minuteMillis, long hourMillis, long dayMillis, long
     }
     try {
       long n = Long.parseLong(t.substring(0, t.length() - 1));
-      long unit = switch (t.charAt(t.length() - 1)) {
-        case 'd' -> 86_400_000L;
-        case 'h' -> 3_600_000L;
-        case 'm' -> 60_000L;
-        default -> throw new NumberFormatException();
-      };
+      long unit =
+          switch (t.charAt(t.length() - 1)) {
+            case 'd' -> 86_400_000L;
+            case 'h' -> 3_600_000L;
+            case 'm' -> 60_000L;
+            default -> throw new NumberFormatException();
+          };
       if (n <= 0) {
         throw new NumberFormatException();
       }
       return Math.multiplyExact(n, unit);
     } catch (RuntimeException e) {
-      throw new IllegalArgumentException("a retention is a positive number of days, hours or minutes (7d, 36h, 90m) or"
-          + " 'forever'; got '" + text + "'");
+      throw new IllegalArgumentException(
+          "a retention is a positive number of days, hours or minutes (7d, 36h, 90m) or"
+              + " 'forever'; got '"
+              + text
+              + "'");
     }
   }
 
   @Override
   public String toString() {
-    return "minute " + describe(minuteMillis) + ", hour " + describe(hourMillis) + ", day " + describe(dayMillis)
-        + ", total " + describe(totalMillis);
+    return "minute "
+        + describe(minuteMillis)
+        + ", hour "
+        + describe(hourMillis)
+        + ", day "
+        + describe(dayMillis)
+        + ", total "
+        + describe(totalMillis);
   }
 }

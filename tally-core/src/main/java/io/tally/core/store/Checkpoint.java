@@ -9,7 +9,8 @@ package io.tally.core.store;
  *     none): the dedup window is rebuilt from the log span ending here
  * @param asOfMillis every event of the partition appended before this instant is applied
  */
-public record Checkpoint(int partition, long nextOffset, long lastAppendTimeMillis, long asOfMillis) {
+public record Checkpoint(
+    int partition, long nextOffset, long lastAppendTimeMillis, long asOfMillis) {
   public Checkpoint {
     if (partition < 0 || nextOffset < 0) {
       throw new IllegalArgumentException("partition and offset must not be negative");

@@ -6,19 +6,18 @@ import io.tally.model.Granularity;
 import java.util.List;
 import java.util.OptionalLong;
 
-/**
- * The read-only view of counter rows that queries see. Thread-safe.
- */
+/** The read-only view of counter rows that queries see. Thread-safe. */
 public interface CounterStore {
 
   /** The row {@code key}; a row never written reads as count 0, sum 0. */
   Bucket read(CounterKey key);
 
   /**
-   * The non-empty buckets of (entity, type) at {@code granularity} whose start lies in
-   * {@code [fromMillis, toMillis)}, in time order.
+   * The non-empty buckets of (entity, type) at {@code granularity} whose start lies in {@code
+   * [fromMillis, toMillis)}, in time order.
    */
-  List<Bucket> range(String entity, String type, Granularity granularity, long fromMillis, long toMillis);
+  List<Bucket> range(
+      String entity, String type, Granularity granularity, long fromMillis, long toMillis);
 
   /**
    * Up to when the rows of {@code partition} are complete: every event appended to it before the

@@ -4,8 +4,8 @@ import io.tally.core.aggregate.DeltaBatch;
 import java.util.Optional;
 
 /**
- * Where sealed flushes go. {@link #write} applies a batch's deltas and advances its checkpoints
- * in one atomic step: either both are durable or neither is, so a crash at any point leads to
+ * Where sealed flushes go. {@link #write} applies a batch's deltas and advances its checkpoints in
+ * one atomic step: either both are durable or neither is, so a crash at any point leads to
  * reprocessing from the old checkpoint, never to a double count.
  *
  * <p>Implementations are thread-safe; one partition is only ever written by one thread at a time.

@@ -11,7 +11,8 @@ public record SlotKey(String type, TopKWindow window, long slotStartMillis) {
     requireNonNull(type, "type");
     requireNonNull(window, "window");
     if (window.slotStart(slotStartMillis) != slotStartMillis) {
-      throw new IllegalArgumentException(slotStartMillis + " is not the start of a slot of window " + window);
+      throw new IllegalArgumentException(
+          slotStartMillis + " is not the start of a slot of window " + window);
     }
   }
 

@@ -7,9 +7,9 @@ import org.apache.datasketches.frequencies.ItemsSketch;
 import org.apache.datasketches.memory.Memory;
 
 /**
- * The durable form of a slot sketch: the library's own serialization of an
- * {@code ItemsSketch<String>} with {@link ArrayOfStringsSerDe} (UTF-8 items), which carries its
- * own preamble, version and family id. Both stores keep exactly these bytes.
+ * The durable form of a slot sketch: the library's own serialization of an {@code
+ * ItemsSketch<String>} with {@link ArrayOfStringsSerDe} (UTF-8 items), which carries its own
+ * preamble, version and family id. Both stores keep exactly these bytes.
  *
  * <p>Thread-safe and stateless.
  */

@@ -10,15 +10,18 @@ import java.util.stream.Collectors;
  *
  * @param windows the windows queries may ask for, in the order they are listed to clients; empty
  *     turns Top-K off
- * @param sketchSize the frequent-items sketch's maximum map size per slot and partition: a power
- *     of two from 8 to 65536. A slot is exact while it holds fewer than {@code 0.75 × sketchSize}
+ * @param sketchSize the frequent-items sketch's maximum map size per slot and partition: a power of
+ *     two from 8 to 65536. A slot is exact while it holds fewer than {@code 0.75 × sketchSize}
  *     distinct entities; beyond, its error is about {@code 3.5 / sketchSize} of the slot's events.
  *     Memory: up to about 80 bytes × sketchSize per slot, partition and type.
  */
 public record TopKConfig(List<TopKWindow> windows, int sketchSize) {
   public static final int DEFAULT_SKETCH_SIZE = 1024;
-  public static final TopKConfig DEFAULTS = new TopKConfig(
-      List.of(TopKWindow.parse("5m"), TopKWindow.parse("1h"), TopKWindow.parse("24h")), DEFAULT_SKETCH_SIZE);
+  public static final TopKConfig DEFAULTS =
+      new TopKConfig(
+          List.of(TopKWindow.parse("5m"), TopKWindow.parse("1h"), TopKWindow.parse("24h")),
+          DEFAULT_SKETCH_SIZE);
+
   /** No windows: nothing is kept and every query is refused. */
   public static final TopKConfig DISABLED = new TopKConfig(List.of(), DEFAULT_SKETCH_SIZE);
 
@@ -28,7 +31,8 @@ public record TopKConfig(List<TopKWindow> windows, int sketchSize) {
       throw new IllegalArgumentException("top-K windows must be distinct, got " + windows);
     }
     if (sketchSize < 8 || sketchSize > 65_536 || Integer.bitCount(sketchSize) != 1) {
-      throw new IllegalArgumentException("top-K sketch size must be a power of two from 8 to 65536, got " + sketchSize);
+      throw new IllegalArgumentException(
+          "top-K sketch size must be a power of two from 8 to 65536, got " + sketchSize);
     }
   }
 

@@ -17,20 +17,20 @@ import org.apache.datasketches.frequencies.ErrorType;
 import org.apache.datasketches.frequencies.ItemsSketch;
 
 /**
- * Answers {@code top}: the k entities with the most events of a type in a sliding window. It
- * merges the slot sketches of every partition that the window covers ({@link TopKWindow}) into one
+ * Answers {@code top}: the k entities with the most events of a type in a sliding window. It merges
+ * the slot sketches of every partition that the window covers ({@link TopKWindow}) into one
  * frequent-items sketch and lists its items with {@link ErrorType#NO_FALSE_NEGATIVES}, most first.
  *
  * <h2>Guarantees</h2>
  *
- * Each listed item's true count lies in {@code [lowerBound, upperBound]}, its estimate is the
- * upper bound, and {@code upperBound − lowerBound ≤ maxError}, the merged sketch's maximum error.
- * An entity that is not listed has at most {@code max(maxError, the last listed estimate)}
- * events. When {@code maxError} is 0 the answer is {@code exact}: the true top k. It is exact as
- * long as every slot of every partition saw fewer than {@code 0.75 × sketchSize} distinct
- * entities and the merge as a whole fewer than {@code 0.75 × mergeSize}, where the merge sketch
- * is {@code sketchSize × partitions} (rounded up to a power of two, at most 2^18) so that exact
- * partitions merge exactly (entities never span partitions: DESIGN.md invariant 4).
+ * Each listed item's true count lies in {@code [lowerBound, upperBound]}, its estimate is the upper
+ * bound, and {@code upperBound − lowerBound ≤ maxError}, the merged sketch's maximum error. An
+ * entity that is not listed has at most {@code max(maxError, the last listed estimate)} events.
+ * When {@code maxError} is 0 the answer is {@code exact}: the true top k. It is exact as long as
+ * every slot of every partition saw fewer than {@code 0.75 × sketchSize} distinct entities and the
+ * merge as a whole fewer than {@code 0.75 × mergeSize}, where the merge sketch is {@code sketchSize
+ * × partitions} (rounded up to a power of two, at most 2^18) so that exact partitions merge exactly
+ * (entities never span partitions: DESIGN.md invariant 4).
  *
  * <p>Thread-safe and stateless.
  */
@@ -53,8 +53,13 @@ public final class TopKService {
    * @param counters where the partitions' as-of times are read
    * @param partitions P: the as-of time is the oldest of every partition's
    */
-  public TopKService(TopKStore store, CounterStore counters, TopKConfig config, EventValidator validator,
-      InstantSource clock, int partitions) {
+  public TopKService(
+      TopKStore store,
+      CounterStore counters,
+      TopKConfig config,
+      EventValidator validator,
+      InstantSource clock,
+      int partitions) {
     this.store = requireNonNull(store, "store");
     this.counters = requireNonNull(counters, "counters");
     this.config = requireNonNull(config, "config");
@@ -67,7 +72,10 @@ public final class TopKService {
     this.mergeSize = mergeSize(config.sketchSize(), partitions);
   }
 
-  /** The merge sketch's map size: {@code sketchSize × partitions} rounded up to a power of two, at most 2^18. */
+  /**
+   * The merge sketch's map size: {@code sketchSize × partitions} rounded up to a power of two, at
+   * most 2^18.
+   */
   static int mergeSize(int sketchSize, int partitions) {
     long want = (long) sketchSize * partitions;
     int size = Integer.highestOneBit((int) Math.min(MAX_MERGE_SIZE, want));
@@ -95,8 +103,17 @@ public final class TopKService {
     if (window == null) {
       throw new BadQueryException("window is required; one of " + config.windowNames());
     }
-    TopKWindow w = config.window(window).orElseThrow(() -> new BadQueryException(
-        "window must be one of " + config.windowNames() + "; got '" + shorten(window) + "'"));
+    TopKWindow w =
+        config
+            .window(window)
+            .orElseThrow(
+                () ->
+                    new BadQueryException(
+                        "window must be one of "
+                            + config.windowNames()
+                            + "; got '"
+                            + shorten(window)
+                            + "'"));
     int n = k(k);
     long now = clock.millis();
     long first = w.firstSlotStart(now);
@@ -110,7 +127,14 @@ public final class TopKService {
     }
     items.sort(ORDER);
     long maxError = merged.getMaximumError();
-    return new TopK(type, w.wireName(), n, maxError == 0, maxError, first, asOf(),
+    return new TopK(
+        type,
+        w.wireName(),
+        n,
+        maxError == 0,
+        maxError,
+        first,
+        asOf(),
         items.subList(0, Math.min(n, items.size())));
   }
 
@@ -126,10 +150,13 @@ public final class TopKService {
     } catch (NumberFormatException e) {
       // below
     }
-    throw new BadQueryException("k must be an integer from 1 to " + MAX_K + "; got '" + shorten(k) + "'");
+    throw new BadQueryException(
+        "k must be an integer from 1 to " + MAX_K + "; got '" + shorten(k) + "'");
   }
 
-  /** The oldest as-of time of the partitions that have one: the answer counts everything before it. */
+  /**
+   * The oldest as-of time of the partitions that have one: the answer counts everything before it.
+   */
   private long asOf() {
     long[] asOf = new long[partitions];
     int n = 0;

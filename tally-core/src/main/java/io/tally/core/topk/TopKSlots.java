@@ -15,25 +15,25 @@ import org.apache.datasketches.frequencies.ItemsSketch;
 
 /**
  * One partition's Top-K state: a frequent-items sketch per (type, window, slot), fed by the
- * partition's minute deltas. A minute delta {@code (entity, type, minute, count)} adds
- * {@code count} to {@code entity} in the slot of every window that holds {@code minute}. Deltas
- * carry event time, so a slot counts its events no matter when they were processed.
+ * partition's minute deltas. A minute delta {@code (entity, type, minute, count)} adds {@code
+ * count} to {@code entity} in the slot of every window that holds {@code minute}. Deltas carry
+ * event time, so a slot counts its events no matter when they were processed.
  *
  * <h2>Updates are staged, then committed</h2>
  *
- * A writer stages a batch in an {@link Update} on copies of the slots it touches (each copy is
- * read back from the committed bytes), writes {@link Update#changed()} and deletes
- * {@link Update#expired()} in its store atomically with what else the batch holds, and only then
- * {@link Update#commit() commits}. A failed write leaves the committed state as it was, so the
- * same batch can be staged again without counting twice.
+ * A writer stages a batch in an {@link Update} on copies of the slots it touches (each copy is read
+ * back from the committed bytes), writes {@link Update#changed()} and deletes {@link
+ * Update#expired()} in its store atomically with what else the batch holds, and only then {@link
+ * Update#commit() commits}. A failed write leaves the committed state as it was, so the same batch
+ * can be staged again without counting twice.
  *
- * <p>Positions guard replays where the store write is not atomic with a checkpoint (cluster
- * mode): each slot remembers the position of the last delta applied to it, and a delta at a
- * position at or below that is skipped. Where the write is atomic with the checkpoint (embedded
- * mode) deltas are added {@link #UNPOSITIONED}.
+ * <p>Positions guard replays where the store write is not atomic with a checkpoint (cluster mode):
+ * each slot remembers the position of the last delta applied to it, and a delta at a position at or
+ * below that is skipped. Where the write is atomic with the checkpoint (embedded mode) deltas are
+ * added {@link #UNPOSITIONED}.
  *
- * <p>Memory is bounded: a delta for a slot already past its window is ignored, and slots past
- * their window are expired at each update. A slot holds at most {@code sketchSize} entries.
+ * <p>Memory is bounded: a delta for a slot already past its window is ignored, and slots past their
+ * window are expired at each update. A slot holds at most {@code sketchSize} entries.
  *
  * <p>Thread-safety: {@link #update} and {@link #load} belong to the one thread that writes the
  * partition; {@link #collect} may be called from any thread and sees committed slots only, whose
@@ -89,13 +89,20 @@ public final class TopKSlots {
     return committed.get(key);
   }
 
-  /** Adds the committed sketches of (type, window) starting at or after {@code firstSlotStartMillis} to {@code out}. */
-  public void collect(String type, TopKWindow window, long firstSlotStartMillis, List<ItemsSketch<String>> out) {
-    committed.forEach((k, slot) -> {
-      if (k.window().equals(window) && k.slotStartMillis() >= firstSlotStartMillis && k.type().equals(type)) {
-        out.add(slot.sketch());
-      }
-    });
+  /**
+   * Adds the committed sketches of (type, window) starting at or after {@code firstSlotStartMillis}
+   * to {@code out}.
+   */
+  public void collect(
+      String type, TopKWindow window, long firstSlotStartMillis, List<ItemsSketch<String>> out) {
+    committed.forEach(
+        (k, slot) -> {
+          if (k.window().equals(window)
+              && k.slotStartMillis() >= firstSlotStartMillis
+              && k.type().equals(type)) {
+            out.add(slot.sketch());
+          }
+        });
   }
 
   /** Starts staging a batch; {@code nowMillis} decides which slots are past their window. */
@@ -127,8 +134,8 @@ public final class TopKSlots {
 
     /**
      * Adds a minute delta of this partition at {@code position} ({@link #UNPOSITIONED}, or a
-     * position that does not decrease within an update). Deltas of other granularities, of
-     * count 0, or for slots already past their window are ignored.
+     * position that does not decrease within an update). Deltas of other granularities, of count 0,
+     * or for slots already past their window are ignored.
      */
     public void add(CounterDelta d, long position) {
       if (d.key().granularity() != Granularity.MINUTE || d.count() == 0) {
@@ -165,11 +172,12 @@ public final class TopKSlots {
     public Map<SlotKey, Slot> changed() {
       if (changed == null) {
         changed = new HashMap<>();
-        working.forEach((k, s) -> {
-          if (s.position != s.basePosition || s.position == UNPOSITIONED) {
-            changed.put(k, new Slot(SlotSketches.serialize(s.sketch), s.sketch, s.position));
-          }
-        });
+        working.forEach(
+            (k, s) -> {
+              if (s.position != s.basePosition || s.position == UNPOSITIONED) {
+                changed.put(k, new Slot(SlotSketches.serialize(s.sketch), s.sketch, s.position));
+              }
+            });
       }
       return changed;
     }
@@ -185,7 +193,10 @@ public final class TopKSlots {
       return out;
     }
 
-    /** Makes the staged slots the committed ones and drops the expired; call once the store write succeeded. */
+    /**
+     * Makes the staged slots the committed ones and drops the expired; call once the store write
+     * succeeded.
+     */
     public void commit() {
       Set<SlotKey> gone = expired();
       committed.putAll(changed());

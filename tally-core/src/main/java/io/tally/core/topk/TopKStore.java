@@ -4,14 +4,14 @@ import java.util.List;
 import org.apache.datasketches.frequencies.ItemsSketch;
 
 /**
- * The read-only view of the Top-K slot sketches that queries see, implemented by each mode's
- * store. Thread-safe.
+ * The read-only view of the Top-K slot sketches that queries see, implemented by each mode's store.
+ * Thread-safe.
  */
 public interface TopKStore {
 
   /**
-   * The sketches of every partition for (type, window) of the slots starting at or after
-   * {@code firstSlotStartMillis}. The caller only reads them (merging them into its own sketch).
+   * The sketches of every partition for (type, window) of the slots starting at or after {@code
+   * firstSlotStartMillis}. The caller only reads them (merging them into its own sketch).
    */
   List<ItemsSketch<String>> sketches(String type, TopKWindow window, long firstSlotStartMillis);
 }

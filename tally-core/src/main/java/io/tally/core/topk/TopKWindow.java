@@ -19,12 +19,14 @@ public record TopKWindow(long millis) {
   private static final long HOUR = 3_600_000L;
   private static final long DAY = 86_400_000L;
   static final long MAX_MILLIS = 7 * DAY;
+
   /** A window is kept in about this many slots. */
   static final int SLOTS_PER_WINDOW = 12;
 
   public TopKWindow {
     if (millis < MINUTE || millis > MAX_MILLIS || millis % MINUTE != 0) {
-      throw new IllegalArgumentException("a top-K window must be whole minutes between 1m and 7d, got " + millis + " ms");
+      throw new IllegalArgumentException(
+          "a top-K window must be whole minutes between 1m and 7d, got " + millis + " ms");
     }
   }
 
@@ -35,23 +37,31 @@ public record TopKWindow(long millis) {
    */
   public static TopKWindow parse(String text) {
     String t = text.trim().toLowerCase(Locale.ROOT);
-    if (t.length() >= 2 && t.length() <= 8 && t.substring(0, t.length() - 1).chars().allMatch(Character::isDigit)) {
+    if (t.length() >= 2
+        && t.length() <= 8
+        && t.substring(0, t.length() - 1).chars().allMatch(Character::isDigit)) {
       long n = Long.parseLong(t.substring(0, t.length() - 1));
-      long unit = switch (t.charAt(t.length() - 1)) {
-        case 'm' -> MINUTE;
-        case 'h' -> HOUR;
-        case 'd' -> DAY;
-        default -> 0;
-      };
+      long unit =
+          switch (t.charAt(t.length() - 1)) {
+            case 'm' -> MINUTE;
+            case 'h' -> HOUR;
+            case 'd' -> DAY;
+            default -> 0;
+          };
       if (unit != 0 && n > 0 && n <= MAX_MILLIS / unit) {
         return new TopKWindow(n * unit);
       }
     }
-    throw new IllegalArgumentException("a top-K window is a number of minutes, hours or days between 1m and 7d, "
-        + "such as 5m, 1h or 24h; got '" + text + "'");
+    throw new IllegalArgumentException(
+        "a top-K window is a number of minutes, hours or days between 1m and 7d, "
+            + "such as 5m, 1h or 24h; got '"
+            + text
+            + "'");
   }
 
-  /** The canonical name: whole hours as {@code <n>h} (so one day is {@code 24h}), else {@code <n>m}. */
+  /**
+   * The canonical name: whole hours as {@code <n>h} (so one day is {@code 24h}), else {@code <n>m}.
+   */
   public String wireName() {
     return millis % HOUR == 0 ? millis / HOUR + "h" : millis / MINUTE + "m";
   }
@@ -67,17 +77,23 @@ public record TopKWindow(long millis) {
     return Math.floorDiv(epochMillis, slot) * slot;
   }
 
-  /** Start of the oldest slot a query at {@code nowMillis} merges: the slot holding {@code now − W}. */
+  /**
+   * Start of the oldest slot a query at {@code nowMillis} merges: the slot holding {@code now − W}.
+   */
   public long firstSlotStart(long nowMillis) {
     return slotStart(nowMillis - millis);
   }
 
-  /** Whether the slot starting at {@code slotStartMillis} is past this window at {@code nowMillis}. */
+  /**
+   * Whether the slot starting at {@code slotStartMillis} is past this window at {@code nowMillis}.
+   */
   public boolean expired(long slotStartMillis, long nowMillis) {
     return slotStartMillis < firstSlotStart(nowMillis);
   }
 
-  /** When the slot starting at {@code slotStartMillis} leaves this window: its end plus the window. */
+  /**
+   * When the slot starting at {@code slotStartMillis} leaves this window: its end plus the window.
+   */
   public long expiresAtMillis(long slotStartMillis) {
     return slotStartMillis + slotMillis() + millis;
   }

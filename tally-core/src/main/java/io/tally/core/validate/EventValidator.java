@@ -41,10 +41,19 @@ public final class EventValidator {
     if (p == null) {
       long t = event.timeMillis();
       if (t < saturatedAdd(nowMillis, -limits.maxPastMillis())) {
-        p = "time " + iso(t) + " is older than the accepted " + hours(limits.maxPastMillis())
-            + " h before now (the minute retention: an older event could not be counted in every granularity)";
+        p =
+            "time "
+                + iso(t)
+                + " is older than the accepted "
+                + hours(limits.maxPastMillis())
+                + " h before now (the minute retention: an older event could not be counted in every granularity)";
       } else if (t > saturatedAdd(nowMillis, limits.maxFutureMillis())) {
-        p = "time " + iso(t) + " is more than " + hours(limits.maxFutureMillis()) + " h in the future";
+        p =
+            "time "
+                + iso(t)
+                + " is more than "
+                + hours(limits.maxFutureMillis())
+                + " h in the future";
       }
     }
     if (p == null && (event.value() < 0 || event.value() > limits.maxValue())) {
@@ -55,7 +64,12 @@ public final class EventValidator {
 
   /** The reason {@code entity} is not a valid entity, or {@code null}. */
   public String entityProblem(String entity) {
-    return check("entity", entity, limits.maxEntityLength(), EventValidator::isEntityChar, "A-Z a-z 0-9 : _ . - / @ #");
+    return check(
+        "entity",
+        entity,
+        limits.maxEntityLength(),
+        EventValidator::isEntityChar,
+        "A-Z a-z 0-9 : _ . - / @ #");
   }
 
   /** The reason {@code type} is not a valid type, or {@code null}. */
@@ -71,7 +85,8 @@ public final class EventValidator {
     boolean allows(char c);
   }
 
-  private static String check(String field, String s, int maxLength, CharRule rule, String allowed) {
+  private static String check(
+      String field, String s, int maxLength, CharRule rule, String allowed) {
     if (s == null || s.isEmpty()) {
       return field + " must not be empty";
     }
@@ -80,7 +95,10 @@ public final class EventValidator {
     }
     for (int i = 0; i < s.length(); i++) {
       if (!rule.allows(s.charAt(i))) {
-        return field + " may only contain " + allowed + "; found "
+        return field
+            + " may only contain "
+            + allowed
+            + "; found "
             + String.format("U+%04X at position %d", (int) s.charAt(i), i);
       }
     }
@@ -89,8 +107,16 @@ public final class EventValidator {
 
   /** Whether {@code c} may appear in an entity name ({@code A-Z a-z 0-9 : _ . - / @ #}). */
   public static boolean isEntityChar(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-        || c == ':' || c == '_' || c == '.' || c == '-' || c == '/' || c == '@' || c == '#';
+    return (c >= 'a' && c <= 'z')
+        || (c >= 'A' && c <= 'Z')
+        || (c >= '0' && c <= '9')
+        || c == ':'
+        || c == '_'
+        || c == '.'
+        || c == '-'
+        || c == '/'
+        || c == '@'
+        || c == '#';
   }
 
   private static boolean typeChar(char c) {
@@ -98,7 +124,9 @@ public final class EventValidator {
   }
 
   private static String hours(long millis) {
-    return millis % 3_600_000 == 0 ? Long.toString(millis / 3_600_000) : String.format(java.util.Locale.ROOT, "%.2f", millis / 3.6e6);
+    return millis % 3_600_000 == 0
+        ? Long.toString(millis / 3_600_000)
+        : String.format(java.util.Locale.ROOT, "%.2f", millis / 3.6e6);
   }
 
   private static long saturatedAdd(long a, long b) {

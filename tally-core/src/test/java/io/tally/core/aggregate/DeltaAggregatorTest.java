@@ -102,10 +102,12 @@ class DeltaAggregatorTest {
   void aZeroValueIsCountedButAddsNothingToTheSum() {
     DeltaAggregator agg = new DeltaAggregator();
     agg.add(new Event(null, "a", "view", 0, 0));
-    assertThat(agg.drain()).allSatisfy(d -> {
-      assertThat(d.count()).isEqualTo(1);
-      assertThat(d.sum()).isZero();
-    });
+    assertThat(agg.drain())
+        .allSatisfy(
+            d -> {
+              assertThat(d.count()).isEqualTo(1);
+              assertThat(d.sum()).isZero();
+            });
   }
 
   @Example
@@ -170,7 +172,9 @@ class DeltaAggregatorTest {
     long sum = events.stream().mapToLong(Event::value).sum();
     for (Granularity g : Granularity.values()) {
       List<CounterDelta> ofG = drained.stream().filter(d -> d.key().granularity() == g).toList();
-      assertThat(ofG.stream().mapToLong(CounterDelta::count).sum()).as("count of %s", g).isEqualTo(count);
+      assertThat(ofG.stream().mapToLong(CounterDelta::count).sum())
+          .as("count of %s", g)
+          .isEqualTo(count);
       assertThat(ofG.stream().mapToLong(CounterDelta::sum).sum()).as("sum of %s", g).isEqualTo(sum);
     }
   }

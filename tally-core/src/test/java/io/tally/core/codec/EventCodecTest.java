@@ -132,7 +132,8 @@ class EventCodecTest {
     for (int cut = 0; cut < encoded.length; cut++) {
       ByteBuffer truncated = ByteBuffer.wrap(encoded, 0, cut);
       Throwable thrown = catchThrowable(() -> EventCodec.read(truncated));
-      assertThat(thrown).as("cut at %d of %d", cut, encoded.length)
+      assertThat(thrown)
+          .as("cut at %d of %d", cut, encoded.length)
           .isExactlyInstanceOf(CorruptRecordException.class);
     }
   }

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
-import java.util.ArrayList;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -159,11 +159,10 @@ class DedupWindowTest {
 
   /**
    * The documented semantics, written the obvious way: a FIFO of sightings (id, time, sequence
-   * number) and each id's latest sighting. Before each sighting, sightings older than
-   * {@code t - window} leave the FIFO (an id whose latest sighting leaves is forgotten); the id is
-   * a duplicate if it is remembered; then, when the FIFO is full, its oldest sighting leaves (a
-   * capacity eviction if that forgets an id); then the new sighting is appended and becomes the
-   * id's latest.
+   * number) and each id's latest sighting. Before each sighting, sightings older than {@code t -
+   * window} leave the FIFO (an id whose latest sighting leaves is forgotten); the id is a duplicate
+   * if it is remembered; then, when the FIFO is full, its oldest sighting leaves (a capacity
+   * eviction if that forgets an id); then the new sighting is appended and becomes the id's latest.
    */
   static final class ReferenceWindow {
     private record Sighting(String id, long time, long seq) {}
@@ -221,7 +220,8 @@ class DedupWindowTest {
       boolean expected = ref.firstSighting(ids.get(i), times.get(i));
       boolean actual = w.firstSighting(ids.get(i), times.get(i));
       if (actual != expected) {
-        fail("step %d (%s at %d): expected firstSighting=%s, was %s",
+        fail(
+            "step %d (%s at %d): expected firstSighting=%s, was %s",
             i, ids.get(i), times.get(i), expected, actual);
       }
       if (w.size() != ref.size() || w.size() > w.capacity()) {
@@ -276,8 +276,7 @@ class DedupWindowTest {
             Arbitraries.longs().between(0, 60),
             Arbitraries.integers().between(1, 40))
         .as(Tuple::of)
-        .flatMap(
-            t -> steps(t.get3(), 6, 0, 400).map(s -> new Scenario(t.get1(), t.get2(), s)));
+        .flatMap(t -> steps(t.get3(), 6, 0, 400).map(s -> new Scenario(t.get1(), t.get2(), s)));
   }
 
   /** Capacities above the initial 1024 slots, so the ring and the index grow while in use. */
@@ -369,8 +368,8 @@ class DedupWindowTest {
 
   /**
    * The suffix decisions of a window fed the whole sequence, and of a fresh window rebuilt as
-   * {@code ProcessorLoop.recover} does: fed the prefix records with append time at or after
-   * {@code lastPrefixTime - window}, then the suffix.
+   * {@code ProcessorLoop.recover} does: fed the prefix records with append time at or after {@code
+   * lastPrefixTime - window}, then the suffix.
    *
    * <p>Both windows keep the last {@code capacity} sightings of the replayed span, so the rebuild
    * is exact with capacity evictions too.
@@ -401,8 +400,8 @@ class DedupWindowTest {
   /**
    * The rebuild is exact when no id of the prefix occurs both before the replay start and inside
    * the replayed span: ids first seen before {@code lastPrefixTime - window} have expired in the
-   * uninterrupted window and are absent from the rebuilt one, and every other decision depends
-   * only on records both windows saw. The suffix may repeat ids from either part.
+   * uninterrupted window and are absent from the rebuilt one, and every other decision depends only
+   * on records both windows saw. The suffix may repeat ids from either part.
    */
   @Property
   void rebuildFromTheWindowSpanGivesTheSameDecisionsWhenNoIdSpansTheReplayStart(
@@ -428,14 +427,16 @@ class DedupWindowTest {
   void rebuildFromTheWindowSpanGivesTheSameDecisionsAsTheUninterruptedWindow(
       @ForAll("splits") Split split) {
     Scenario s = new Scenario(1, split.window(), split.steps());
-    List<List<Boolean>> decisions = uninterruptedAndRebuilt(split.window(), s.ids(), s.times(), split.k());
+    List<List<Boolean>> decisions =
+        uninterruptedAndRebuilt(split.window(), s.ids(), s.times(), split.k());
     assertThat(decisions.get(1)).isEqualTo(decisions.get(0));
   }
 
   /** The same with a window so small that it is always full and evicts by capacity. */
   @Property
   void rebuildIsExactEvenWhenTheWindowEvictsByCapacity(
-      @ForAll("splits") Split split, @ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 8) int capacity) {
+      @ForAll("splits") Split split,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 8) int capacity) {
     Scenario s = new Scenario(1, split.window(), split.steps());
     List<List<Boolean>> decisions =
         uninterruptedAndRebuilt(split.window(), capacity, s.ids(), s.times(), split.k());
@@ -445,8 +446,8 @@ class DedupWindowTest {
   /**
    * Window 10: a@0 (counted), a@5 (duplicate, renews a), b@12; checkpoint at 12, recovery replays
    * from 2: a@5 and b@12. Then a@14, 9 ms after a's latest sighting: dropped, with or without the
-   * restart. (Under a first-sighting rule the uninterrupted window would have counted it while
-   * the rebuilt one dropped it: the bug this rule fixes.)
+   * restart. (Under a first-sighting rule the uninterrupted window would have counted it while the
+   * rebuilt one dropped it: the bug this rule fixes.)
    */
   @Example
   void aReplayedDuplicateRenewsItsIdInBothWindows() {
@@ -457,8 +458,8 @@ class DedupWindowTest {
   }
 
   /**
-   * Window 10: a@0, a@6, a@12 (each renews a); checkpoint at 12, recovery replays a@6 and a@12.
-   * A client retry a@18 is dropped with or without the restart.
+   * Window 10: a@0, a@6, a@12 (each renews a); checkpoint at 12, recovery replays a@6 and a@12. A
+   * client retry a@18 is dropped with or without the restart.
    */
   @Example
   void aRetryAfterARestartIsDroppedAsItWouldBeWithout() {

@@ -15,25 +15,29 @@ import net.jqwik.api.constraints.StringLength;
 import org.junit.jupiter.api.Test;
 
 class DerivedEntitiesTest {
-  private final DerivedEntities channelAndCategory = DerivedEntities.of(List.of("channel", "category"));
+  private final DerivedEntities channelAndCategory =
+      DerivedEntities.of(List.of("channel", "category"));
 
   @Test
   void derivesOneEntityPerConfiguredAttributeInConfiguredOrder() {
     Map<String, String> attributes = Map.of("category", "music", "channel", "c1", "language", "en");
-    assertThat(channelAndCategory.derive("video:42", attributes)).containsExactly("channel:c1", "category:music");
+    assertThat(channelAndCategory.derive("video:42", attributes))
+        .containsExactly("channel:c1", "category:music");
   }
 
   @Test
   void derivesOnlyFromTheConfiguredAttributesAnEntityHas() {
     assertThat(channelAndCategory.derive("video:42", Map.of("language", "en"))).isEmpty();
     assertThat(channelAndCategory.derive("video:42", Map.of())).isEmpty();
-    assertThat(channelAndCategory.derive("video:42", Map.of("category", "news"))).containsExactly("category:news");
+    assertThat(channelAndCategory.derive("video:42", Map.of("category", "news")))
+        .containsExactly("category:news");
     assertThat(DerivedEntities.NONE.derive("video:42", Map.of("channel", "c1"))).isEmpty();
   }
 
   @Test
   void anEntityNeverDerivesItself() {
-    assertThat(channelAndCategory.derive("channel:c1", Map.of("channel", "c1", "category", "music")))
+    assertThat(
+            channelAndCategory.derive("channel:c1", Map.of("channel", "c1", "category", "music")))
         .containsExactly("category:music");
   }
 
@@ -48,12 +52,15 @@ class DerivedEntitiesTest {
 
   @Test
   void configurationDropsDuplicatesAndRejectsBadNames() {
-    assertThat(DerivedEntities.of(List.of("channel", "channel")).attributeNames()).containsExactly("channel");
+    assertThat(DerivedEntities.of(List.of("channel", "channel")).attributeNames())
+        .containsExactly("channel");
     assertThat(DerivedEntities.of(List.of())).isSameAs(DerivedEntities.NONE);
     assertThatThrownBy(() -> DerivedEntities.of(List.of("Channel")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot derive from 'Channel'");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("cannot derive from 'Channel'");
     assertThatThrownBy(() -> DerivedEntities.of(List.of("")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must not be empty");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("must not be empty");
   }
 
   @Test
@@ -71,13 +78,18 @@ class DerivedEntitiesTest {
   void aShardIsWrittenByItsSourcePartitionAndAnEntityByItsOwn() {
     Partitioner partitioner = new Partitioner(16);
     assertThat(DerivedEntities.writerPartition("channel:c1~11", partitioner)).isEqualTo(11);
-    assertThat(DerivedEntities.writerPartition("video:42", partitioner)).isEqualTo(partitioner.partition("video:42"));
-    assertThat(DerivedEntities.writerPartition("channel:c1", partitioner)).isEqualTo(partitioner.partition("channel:c1"));
+    assertThat(DerivedEntities.writerPartition("video:42", partitioner))
+        .isEqualTo(partitioner.partition("video:42"));
+    assertThat(DerivedEntities.writerPartition("channel:c1", partitioner))
+        .isEqualTo(partitioner.partition("channel:c1"));
   }
 
   @Property
   void shardNamesRoundTrip(
-      @ForAll @StringLength(min = 1, max = 200) @CharRange(from = 'a', to = 'z') @Chars({':', '_', '.', '-', '/', '@', '#', '0', '9', 'A', 'Z'})
+      @ForAll
+          @StringLength(min = 1, max = 200)
+          @CharRange(from = 'a', to = 'z')
+          @Chars({':', '_', '.', '-', '/', '@', '#', '0', '9', 'A', 'Z'})
           String entity,
       @ForAll @IntRange(min = 0, max = Partitioner.MAX_PARTITIONS - 1) int partition) {
     String row = DerivedEntities.shardName(entity, partition);

@@ -20,11 +20,13 @@ class EnrichmentTest {
   private static final long T = 1_769_860_800_000L; // 2026-01-31T12:00:00Z
   private final Map<String, Map<String, String>> attributes = new HashMap<>();
   private final AtomicInteger reads = new AtomicInteger();
-  private final AttributeStore store = entity -> {
-    reads.incrementAndGet();
-    return attributes.getOrDefault(entity, Map.of());
-  };
-  private final Enrichment enrichment = new Enrichment(DerivedEntities.of(List.of("channel", "category")), store);
+  private final AttributeStore store =
+      entity -> {
+        reads.incrementAndGet();
+        return attributes.getOrDefault(entity, Map.of());
+      };
+  private final Enrichment enrichment =
+      new Enrichment(DerivedEntities.of(List.of("channel", "category")), store);
   private final DeltaAggregator aggregator = new DeltaAggregator();
   private final DedupWindow dedup = new DedupWindow(60_000, 1_000);
 
@@ -39,12 +41,15 @@ class EnrichmentTest {
   @Test
   void countsAnEventUnderItsEntityAndTheShardOfEachDerivedEntityInEveryGranularity() {
     attributes.put("video:42", Map.of("channel", "c1", "category", "music", "language", "en"));
-    assertThat(enrichment.count(aggregator, dedup, 5, new Event("e1", "video:42", "view", T, 3), T)).isTrue();
+    assertThat(enrichment.count(aggregator, dedup, 5, new Event("e1", "video:42", "view", T, 3), T))
+        .isTrue();
     Map<CounterKey, long[]> rows = drain();
     for (String entity : List.of("video:42", "channel:c1~5", "category:music~5")) {
       assertThat(rows.get(CounterKey.total(entity, "view"))).as(entity).containsExactly(1, 3);
       for (Granularity g : Granularity.TIMED) {
-        assertThat(rows.get(new CounterKey(entity, "view", g, g.bucketStart(T)))).as(entity + " " + g).containsExactly(1, 3);
+        assertThat(rows.get(new CounterKey(entity, "view", g, g.bucketStart(T))))
+            .as(entity + " " + g)
+            .containsExactly(1, 3);
       }
     }
     assertThat(rows).hasSize(3 * 4);
@@ -69,14 +74,19 @@ class EnrichmentTest {
 
   @Test
   void aFailedAttributeReadChangesNeitherTheWindowNorTheAggregator() {
-    Enrichment failing = new Enrichment(DerivedEntities.of(List.of("channel")), entity -> {
-      throw new TallyException("disk gone");
-    });
+    Enrichment failing =
+        new Enrichment(
+            DerivedEntities.of(List.of("channel")),
+            entity -> {
+              throw new TallyException("disk gone");
+            });
     Event e = new Event("e1", "video:42", "view", T, 1);
     assertThatThrownBy(() -> failing.count(aggregator, dedup, 0, e, T)).hasMessage("disk gone");
     assertThat(aggregator.rowCount()).isZero();
     attributes.put("video:42", Map.of("channel", "c1"));
-    assertThat(enrichment.count(aggregator, dedup, 0, e, T)).as("the retry is a first sighting").isTrue();
+    assertThat(enrichment.count(aggregator, dedup, 0, e, T))
+        .as("the retry is a first sighting")
+        .isTrue();
     assertThat(drain().get(CounterKey.total("channel:c1~0", "view"))).containsExactly(1, 1);
   }
 

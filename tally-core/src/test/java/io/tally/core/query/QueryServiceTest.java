@@ -183,12 +183,7 @@ class QueryServiceTest {
     store.put("video:1", "view", Granularity.HOUR, at("2026-03-01T10:00:00Z"), 7, 7);
     Stats s =
         queries.stats(
-            "video:1",
-            "view",
-            "sum",
-            "2026-03-01T10:30:00Z",
-            "2026-03-01T12:00:00Z",
-            "hour");
+            "video:1", "view", "sum", "2026-03-01T10:30:00Z", "2026-03-01T12:00:00Z", "hour");
     assertThat(s.fromMillis()).isEqualTo(at("2026-03-01T10:00:00Z"));
     assertThat(s.buckets()).containsExactly(new Bucket(at("2026-03-01T10:00:00Z"), 7, 7));
     assertThat(s.fn()).isEqualTo(Statistic.SUM);
@@ -203,8 +198,12 @@ class QueryServiceTest {
     assertThat(iso.toMillis()).isEqualTo(at("2026-03-01T12:00:00Z"));
 
     long f = io.tally.core.retention.Retention.FOREVER;
-    QueryService keepsEverything = withConfig(InstantSource.fixed(NOW),
-        QueryConfig.DEFAULTS.withRetention(new io.tally.core.retention.Retention(f, f, f, f)).withCache(0, 0));
+    QueryService keepsEverything =
+        withConfig(
+            InstantSource.fixed(NOW),
+            QueryConfig.DEFAULTS
+                .withRetention(new io.tally.core.retention.Retention(f, f, f, f))
+                .withCache(0, 0));
     Stats epoch = keepsEverything.stats("video:1", "view", null, "0", "60000", null);
     assertThat(epoch.fromMillis()).isZero();
     assertThat(epoch.toMillis()).isEqualTo(60_000);
@@ -213,7 +212,9 @@ class QueryServiceTest {
     assertThat(negative.fromMillis()).isEqualTo(-120_000);
 
     Stats pastRetention = queries.stats("video:1", "view", null, "0", "60000", null);
-    assertThat(pastRetention.fromMillis()).as("1970 minutes are past the 7-day retention: an empty range").isEqualTo(60_000);
+    assertThat(pastRetention.fromMillis())
+        .as("1970 minutes are past the 7-day retention: an empty range")
+        .isEqualTo(60_000);
     assertThat(pastRetention.buckets()).isEmpty();
   }
 
@@ -275,12 +276,10 @@ class QueryServiceTest {
 
   @Test
   void statsRejectsFromNotBeforeTo() {
-    assertThatThrownBy(
-            () -> queries.stats("video:1", "view", null, "120000", "120000", null))
+    assertThatThrownBy(() -> queries.stats("video:1", "view", null, "120000", "120000", null))
         .isInstanceOf(BadQueryException.class)
         .hasMessage("from must be before to");
-    assertThatThrownBy(
-            () -> queries.stats("video:1", "view", null, "120001", "120000", null))
+    assertThatThrownBy(() -> queries.stats("video:1", "view", null, "120001", "120000", null))
         .isInstanceOf(BadQueryException.class)
         .hasMessage("from must be before to");
   }
@@ -309,12 +308,10 @@ class QueryServiceTest {
 
   @Test
   void statsRejectsTimesBeyondYear9999() {
-    assertThatThrownBy(
-            () -> queries.stats("video:1", "view", null, null, "253402300800000", null))
+    assertThatThrownBy(() -> queries.stats("video:1", "view", null, null, "253402300800000", null))
         .isInstanceOf(BadQueryException.class)
         .hasMessage("to is out of range");
-    assertThatThrownBy(
-            () -> queries.stats("video:1", "view", null, "-253402300800000", "0", null))
+    assertThatThrownBy(() -> queries.stats("video:1", "view", null, "-253402300800000", "0", null))
         .isInstanceOf(BadQueryException.class)
         .hasMessage("from is out of range");
   }
@@ -382,7 +379,8 @@ class QueryServiceTest {
   }
 
   private QueryService withConfig(InstantSource clock, QueryConfig config) {
-    return new QueryService(store, PARTITIONER, new EventValidator(ValidationLimits.DEFAULTS), clock, config);
+    return new QueryService(
+        store, PARTITIONER, new EventValidator(ValidationLimits.DEFAULTS), clock, config);
   }
 
   @Test
@@ -390,36 +388,75 @@ class QueryServiceTest {
     long t = at(Instant.parse("2026-03-01T10:00:00Z"));
     store.put("video:1", "view", Granularity.MINUTE, t + 60_000, 3, 3);
     store.put("video:1", "view", Granularity.MINUTE, t + 180_000, 5, 6);
-    Stats s = queries.stats("video:1", "view", "sum", Long.toString(t), Long.toString(t + 300_000), "minute", "zero");
-    assertThat(s.buckets()).containsExactly(new Bucket(t, 0, 0), new Bucket(t + 60_000, 3, 3),
-        new Bucket(t + 120_000, 0, 0), new Bucket(t + 180_000, 5, 6), new Bucket(t + 240_000, 0, 0));
-    Stats sparse = queries.stats("video:1", "view", null, Long.toString(t), Long.toString(t + 300_000), "minute", "none");
-    assertThat(sparse.buckets()).extracting(Bucket::startMillis).containsExactly(t + 60_000, t + 180_000);
+    Stats s =
+        queries.stats(
+            "video:1",
+            "view",
+            "sum",
+            Long.toString(t),
+            Long.toString(t + 300_000),
+            "minute",
+            "zero");
+    assertThat(s.buckets())
+        .containsExactly(
+            new Bucket(t, 0, 0),
+            new Bucket(t + 60_000, 3, 3),
+            new Bucket(t + 120_000, 0, 0),
+            new Bucket(t + 180_000, 5, 6),
+            new Bucket(t + 240_000, 0, 0));
+    Stats sparse =
+        queries.stats(
+            "video:1",
+            "view",
+            null,
+            Long.toString(t),
+            Long.toString(t + 300_000),
+            "minute",
+            "none");
+    assertThat(sparse.buckets())
+        .extracting(Bucket::startMillis)
+        .containsExactly(t + 60_000, t + 180_000);
     assertThatThrownBy(() -> queries.stats("video:1", "view", null, null, null, "minute", "zeros"))
-        .isInstanceOf(BadQueryException.class).hasMessageContaining("fill must be one of none, zero");
+        .isInstanceOf(BadQueryException.class)
+        .hasMessageContaining("fill must be one of none, zero");
   }
 
   @Test
   void autoPicksTheFinestGranularityRetainedForTheWholeRangeWithinTheBucketLimit() {
-    QueryService q = withConfig(InstantSource.fixed(NOW), QueryConfig.DEFAULTS.withMaxBuckets(2_000).withCache(0, 0));
+    QueryService q =
+        withConfig(
+            InstantSource.fixed(NOW), QueryConfig.DEFAULTS.withMaxBuckets(2_000).withCache(0, 0));
     long now = NOW.toEpochMilli();
     long hour = 3_600_000L;
     long day = 24 * hour;
     // 6 hours: 360 minutes fit the limit and minutes are kept 7 days
-    assertThat(q.stats("video:1", "view", null, Long.toString(now - 6 * hour), null, "auto").granularity())
+    assertThat(
+            q.stats("video:1", "view", null, Long.toString(now - 6 * hour), null, "auto")
+                .granularity())
         .isEqualTo(Granularity.MINUTE);
     // 3 days: 4,320 minutes exceed the limit of 2,000 → hours
-    assertThat(q.stats("video:1", "view", null, Long.toString(now - 3 * day), null, "auto").granularity())
+    assertThat(
+            q.stats("video:1", "view", null, Long.toString(now - 3 * day), null, "auto")
+                .granularity())
         .isEqualTo(Granularity.HOUR);
     // 10 days: minutes are no longer retained for the start (240 hours would fit)
-    QueryService roomy = withConfig(InstantSource.fixed(NOW), QueryConfig.DEFAULTS.withMaxBuckets(100_000).withCache(0, 0));
-    assertThat(roomy.stats("video:1", "view", null, Long.toString(now - 10 * day), null, "auto").granularity())
+    QueryService roomy =
+        withConfig(
+            InstantSource.fixed(NOW), QueryConfig.DEFAULTS.withMaxBuckets(100_000).withCache(0, 0));
+    assertThat(
+            roomy
+                .stats("video:1", "view", null, Long.toString(now - 10 * day), null, "auto")
+                .granularity())
         .isEqualTo(Granularity.HOUR);
     // 200 days: hours are kept 90 days → days
-    assertThat(roomy.stats("video:1", "view", null, Long.toString(now - 200 * day), null, "AUTO").granularity())
+    assertThat(
+            roomy
+                .stats("video:1", "view", null, Long.toString(now - 200 * day), null, "AUTO")
+                .granularity())
         .isEqualTo(Granularity.DAY);
     Stats s = roomy.stats("video:1", "view", null, Long.toString(now - 10 * day), null, "auto");
-    assertThat(s.toMillis()).as("the default end is the end of the current bucket of the chosen granularity")
+    assertThat(s.toMillis())
+        .as("the default end is the end of the current bucket of the chosen granularity")
         .isEqualTo(Granularity.HOUR.bucketStart(now) + hour);
   }
 
@@ -429,15 +466,35 @@ class QueryServiceTest {
     long day = 86_400_000L;
     long old = Granularity.MINUTE.bucketStart(now - 8 * day);
     long recent = Granularity.MINUTE.bucketStart(now - 6 * day);
-    store.put("video:1", "view", Granularity.MINUTE, old, 1, 1); // past the 7-day minute retention, not yet reclaimed
+    store.put(
+        "video:1",
+        "view",
+        Granularity.MINUTE,
+        old,
+        1,
+        1); // past the 7-day minute retention, not yet reclaimed
     store.put("video:1", "view", Granularity.MINUTE, recent, 2, 2);
-    QueryService q = withConfig(InstantSource.fixed(NOW), QueryConfig.DEFAULTS.withMaxBuckets(20_000).withCache(0, 0));
-    Stats s = q.stats("video:1", "view", null, Long.toString(now - 9 * day), Long.toString(now), "minute");
+    QueryService q =
+        withConfig(
+            InstantSource.fixed(NOW), QueryConfig.DEFAULTS.withMaxBuckets(20_000).withCache(0, 0));
+    Stats s =
+        q.stats(
+            "video:1", "view", null, Long.toString(now - 9 * day), Long.toString(now), "minute");
     assertThat(s.buckets()).containsExactly(new Bucket(recent, 2, 2));
-    assertThat(s.fromMillis()).as("the answer says where the retained range starts")
+    assertThat(s.fromMillis())
+        .as("the answer says where the retained range starts")
         .isEqualTo(QueryConfig.DEFAULTS.retention().oldestRetainedBucket(Granularity.MINUTE, now));
-    Stats filled = q.stats("video:1", "view", null, Long.toString(now - 9 * day), Long.toString(now), "hour", "zero");
-    assertThat(filled.buckets()).hasSize(9 * 24 + 1); // hours are kept 90 days: every bucket is there, the current one too
+    Stats filled =
+        q.stats(
+            "video:1",
+            "view",
+            null,
+            Long.toString(now - 9 * day),
+            Long.toString(now),
+            "hour",
+            "zero");
+    assertThat(filled.buckets())
+        .hasSize(9 * 24 + 1); // hours are kept 90 days: every bucket is there, the current one too
   }
 
   @Test
@@ -470,7 +527,9 @@ class QueryServiceTest {
     q.stats("video:1", "view", null, null, null, "minute");
     q.stats("video:1", "view", null, null, null, "minute", "zero");
     assertThat(q.cacheStats().entries()).isEqualTo(3);
-    assertThat(queries.cacheStats().hits() + queries.cacheStats().misses()).as("no cache configured: nothing counted").isZero();
+    assertThat(queries.cacheStats().hits() + queries.cacheStats().misses())
+        .as("no cache configured: nothing counted")
+        .isZero();
   }
 
   @Test

@@ -44,20 +44,26 @@ class RetentionTest {
     assertThat(Retention.parse("forever")).isEqualTo(Retention.FOREVER);
     assertThat(Retention.describe(36 * 3_600_000L)).isEqualTo("36h");
     for (String bad : new String[] {"", "7", "-1d", "0h", "7w", "1.5d", "d"}) {
-      assertThatThrownBy(() -> Retention.parse(bad)).as(bad)
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("7d, 36h, 90m");
+      assertThatThrownBy(() -> Retention.parse(bad))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("7d, 36h, 90m");
     }
   }
 
   @Test
   void refusesRetentionThatShrinksFromFinerToCoarserOrIsTooShort() {
     assertThatThrownBy(() -> Retention.DEFAULTS.with(Granularity.HOUR, DAY))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must not shrink").hasMessageContaining("hour 1d");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("must not shrink")
+        .hasMessageContaining("hour 1d");
     assertThatThrownBy(() -> Retention.DEFAULTS.with(Granularity.MINUTE, 60_000))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 1h");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("at least 1h");
     assertThatThrownBy(() -> Retention.DEFAULTS.with(Granularity.TOTAL, 10 * DAY))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThat(Retention.DEFAULTS.with(Granularity.DAY, 400 * DAY).dayMillis()).isEqualTo(400 * DAY);
+    assertThat(Retention.DEFAULTS.with(Granularity.DAY, 400 * DAY).dayMillis())
+        .isEqualTo(400 * DAY);
   }
 
   @Test

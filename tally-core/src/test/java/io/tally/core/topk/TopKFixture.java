@@ -19,8 +19,8 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * P partitions of {@link TopKSlots} fed minute deltas the way a sink feeds them, the
- * {@link TopKService} over them, and the brute-force counts to check it against.
+ * P partitions of {@link TopKSlots} fed minute deltas the way a sink feeds them, the {@link
+ * TopKService} over them, and the brute-force counts to check it against.
  */
 final class TopKFixture {
   final TopKConfig config;
@@ -28,6 +28,7 @@ final class TopKFixture {
   final TopKSlots[] slots;
   final AtomicLong now;
   final TopKService service;
+
   /** Exact events per (type, entity, minute). */
   final Map<String, Map<String, Map<Long, Long>>> truth = new HashMap<>();
 
@@ -40,15 +41,22 @@ final class TopKFixture {
     }
     this.now = new AtomicLong(nowMillis);
     InstantSource clock = () -> Instant.ofEpochMilli(now.get());
-    TopKStore store = (type, window, first) -> {
-      List<org.apache.datasketches.frequencies.ItemsSketch<String>> out = new ArrayList<>();
-      for (TopKSlots s : slots) {
-        s.collect(type, window, first, out);
-      }
-      return out;
-    };
-    this.service = new TopKService(store, asOf(nowMillis), config, new EventValidator(ValidationLimits.DEFAULTS),
-        clock, partitions);
+    TopKStore store =
+        (type, window, first) -> {
+          List<org.apache.datasketches.frequencies.ItemsSketch<String>> out = new ArrayList<>();
+          for (TopKSlots s : slots) {
+            s.collect(type, window, first, out);
+          }
+          return out;
+        };
+    this.service =
+        new TopKService(
+            store,
+            asOf(nowMillis),
+            config,
+            new EventValidator(ValidationLimits.DEFAULTS),
+            clock,
+            partitions);
   }
 
   private static CounterStore asOf(long millis) {
@@ -59,7 +67,8 @@ final class TopKFixture {
       }
 
       @Override
-      public List<Bucket> range(String entity, String type, Granularity g, long fromMillis, long toMillis) {
+      public List<Bucket> range(
+          String entity, String type, Granularity g, long fromMillis, long toMillis) {
         return List.of();
       }
 
@@ -77,42 +86,62 @@ final class TopKFixture {
       int p = partitioner.partition(d.key().entity());
       updates.computeIfAbsent(p, q -> slots[q].update(now.get())).add(d, TopKSlots.UNPOSITIONED);
       if (d.key().granularity() == Granularity.MINUTE) {
-        truth.computeIfAbsent(d.key().type(), t -> new HashMap<>())
+        truth
+            .computeIfAbsent(d.key().type(), t -> new HashMap<>())
             .computeIfAbsent(d.key().entity(), e -> new HashMap<>())
             .merge(d.key().bucketStartMillis(), d.count(), Long::sum);
       }
     }
-    updates.values().forEach(u -> {
-      u.changed();
-      u.commit();
-    });
+    updates
+        .values()
+        .forEach(
+            u -> {
+              u.changed();
+              u.commit();
+            });
   }
 
   /** The true count of every entity of {@code type} in the span the window covers now. */
   Map<String, Long> trueCounts(String type, TopKWindow window) {
     long first = window.firstSlotStart(now.get());
     Map<String, Long> out = new HashMap<>();
-    truth.getOrDefault(type, Map.of()).forEach((entity, minutes) -> {
-      long n = minutes.entrySet().stream().filter(e -> e.getKey() >= first).mapToLong(Map.Entry::getValue).sum();
-      if (n > 0) {
-        out.put(entity, n);
-      }
-    });
+    truth
+        .getOrDefault(type, Map.of())
+        .forEach(
+            (entity, minutes) -> {
+              long n =
+                  minutes.entrySet().stream()
+                      .filter(e -> e.getKey() >= first)
+                      .mapToLong(Map.Entry::getValue)
+                      .sum();
+              if (n > 0) {
+                out.put(entity, n);
+              }
+            });
     return out;
   }
 
   static CounterDelta minute(String entity, String type, long timeMillis, long count) {
-    return new CounterDelta(new CounterKey(entity, type, Granularity.MINUTE, Granularity.MINUTE.bucketStart(timeMillis)),
-        count, count);
+    return new CounterDelta(
+        new CounterKey(
+            entity, type, Granularity.MINUTE, Granularity.MINUTE.bucketStart(timeMillis)),
+        count,
+        count);
   }
 
   /**
    * Zipf-distributed events over {@code entities} entities (rank r has weight 1/r^s), at random
-   * times in {@code [fromMillis, toMillis)}, aggregated into minute deltas and cut into batches
-   * of random size, the way flushes would.
+   * times in {@code [fromMillis, toMillis)}, aggregated into minute deltas and cut into batches of
+   * random size, the way flushes would.
    */
-  static List<List<CounterDelta>> zipfBatches(Random random, int events, int entities, double s, String type,
-      long fromMillis, long toMillis) {
+  static List<List<CounterDelta>> zipfBatches(
+      Random random,
+      int events,
+      int entities,
+      double s,
+      String type,
+      long fromMillis,
+      long toMillis) {
     double[] cdf = new double[entities];
     double total = 0;
     for (int r = 0; r < entities; r++) {
@@ -141,10 +170,11 @@ final class TopKFixture {
         agg.merge("video:" + lo + "|" + Granularity.MINUTE.bucketStart(t), 1L, Long::sum);
       }
       List<CounterDelta> batch = new ArrayList<>();
-      agg.forEach((k, c) -> {
-        int bar = k.indexOf('|');
-        batch.add(minute(k.substring(0, bar), type, Long.parseLong(k.substring(bar + 1)), c));
-      });
+      agg.forEach(
+          (k, c) -> {
+            int bar = k.indexOf('|');
+            batch.add(minute(k.substring(0, bar), type, Long.parseLong(k.substring(bar + 1)), c));
+          });
       batches.add(batch);
     }
     return batches;

@@ -17,21 +17,28 @@ import net.jqwik.api.constraints.DoubleRange;
 import net.jqwik.api.constraints.IntRange;
 
 /**
- * Top-K against brute force on random Zipf-distributed data, fed per partition through
- * {@link TopKSlots} and merged by {@link TopKService}: exact where the sketches hold every
- * entity, and within the library's bounds where they cannot.
+ * Top-K against brute force on random Zipf-distributed data, fed per partition through {@link
+ * TopKSlots} and merged by {@link TopKService}: exact where the sketches hold every entity, and
+ * within the library's bounds where they cannot.
  */
 class TopKPropertyTest {
   private static final long NOW = 1_780_000_000_000L + 17_345L; // not on a slot boundary
   private static final String TYPE = "view";
 
-  private static TopKFixture feed(TopKConfig config, int partitions, long seed, int events, int entities,
-      double zipf, TopKWindow window) {
+  private static TopKFixture feed(
+      TopKConfig config,
+      int partitions,
+      long seed,
+      int events,
+      int entities,
+      double zipf,
+      TopKWindow window) {
     TopKFixture f = new TopKFixture(config, partitions, NOW);
     Random random = new Random(seed);
     // events from before the window too, so the slot cut is exercised
     long from = NOW - window.millis() - 3 * window.slotMillis();
-    for (List<CounterDelta> batch : TopKFixture.zipfBatches(random, events, entities, zipf, TYPE, from, NOW)) {
+    for (List<CounterDelta> batch :
+        TopKFixture.zipfBatches(random, events, entities, zipf, TYPE, from, NOW)) {
       f.feed(batch);
     }
     return f;
@@ -39,7 +46,10 @@ class TopKPropertyTest {
 
   private static List<Map.Entry<String, Long>> bruteTop(Map<String, Long> counts, int k) {
     return counts.entrySet().stream()
-        .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+        .sorted(
+            Map.Entry.<String, Long>comparingByValue()
+                .reversed()
+                .thenComparing(Map.Entry.comparingByKey()))
         .limit(k)
         .collect(Collectors.toList());
   }
@@ -60,19 +70,22 @@ class TopKPropertyTest {
     assertThat(top.exact()).isTrue();
     assertThat(top.maxError()).isZero();
     List<Map.Entry<String, Long>> expected = bruteTop(f.trueCounts(TYPE, window), k);
-    assertThat(top.items()).extracting(TopKItem::entity).containsExactlyElementsOf(
-        expected.stream().map(Map.Entry::getKey).toList());
+    assertThat(top.items())
+        .extracting(TopKItem::entity)
+        .containsExactlyElementsOf(expected.stream().map(Map.Entry::getKey).toList());
     for (int i = 0; i < expected.size(); i++) {
       TopKItem item = top.items().get(i);
       long count = expected.get(i).getValue();
-      assertThat(List.of(item.estimate(), item.lowerBound(), item.upperBound())).containsOnly(count);
+      assertThat(List.of(item.estimate(), item.lowerBound(), item.upperBound()))
+          .containsOnly(count);
     }
   }
 
   @Property(tries = 20)
   void exactPartitionsMergeExactlyBeyondOneSketchsCapacity(@ForAll long seed) {
     // 3,000 entities over 8 partitions: each partition's slots hold about 375 (< 0.75 × 1024)
-    // while the whole is far beyond one sketch; entities never span partitions, so the merge is exact
+    // while the whole is far beyond one sketch; entities never span partitions, so the merge is
+    // exact
     TopKWindow window = TopKWindow.parse("1h");
     TopKFixture f = feed(TopKConfig.DEFAULTS, 8, seed, 20_000, 3_000, 0.8, window);
 
@@ -80,7 +93,8 @@ class TopKPropertyTest {
 
     assertThat(top.exact()).isTrue();
     List<Map.Entry<String, Long>> expected = bruteTop(f.trueCounts(TYPE, window), 100);
-    assertThat(top.items()).extracting(TopKItem::entity)
+    assertThat(top.items())
+        .extracting(TopKItem::entity)
         .containsExactlyElementsOf(expected.stream().map(Map.Entry::getKey).toList());
   }
 
@@ -100,10 +114,12 @@ class TopKPropertyTest {
     TopK top = f.service.top(TYPE, window.wireName(), Integer.toString(k));
     Map<String, Long> truth = f.trueCounts(TYPE, window);
 
-    assertThat(top.exact()).isFalse(); // small sketches and thousands of entities: really approximate
+    assertThat(top.exact())
+        .isFalse(); // small sketches and thousands of entities: really approximate
     assertThat(top.maxError()).isPositive();
-    assertThat(top.items()).hasSizeLessThanOrEqualTo(k).isSortedAccordingTo(
-        Comparator.comparingLong(TopKItem::estimate).reversed());
+    assertThat(top.items())
+        .hasSizeLessThanOrEqualTo(k)
+        .isSortedAccordingTo(Comparator.comparingLong(TopKItem::estimate).reversed());
     for (TopKItem item : top.items()) {
       long count = truth.getOrDefault(item.entity(), 0L);
       // the library's guarantee: lowerBound ≤ true ≤ upperBound = estimate ≤ lowerBound + maxError
@@ -113,13 +129,18 @@ class TopKPropertyTest {
       assertThat(item.upperBound() - item.lowerBound()).isLessThanOrEqualTo(top.maxError());
     }
     // whatever is left out has at most max(maxError, last listed estimate) events
-    long bar = top.items().size() < k ? top.maxError()
-        : Math.max(top.maxError(), top.items().get(top.items().size() - 1).estimate());
+    long bar =
+        top.items().size() < k
+            ? top.maxError()
+            : Math.max(top.maxError(), top.items().get(top.items().size() - 1).estimate());
     Set<String> listed = top.items().stream().map(TopKItem::entity).collect(Collectors.toSet());
-    truth.forEach((entity, count) -> {
-      if (count > bar) {
-        assertThat(listed).as("heavy hitter %s with %d events (bar %d)", entity, count, bar).contains(entity);
-      }
-    });
+    truth.forEach(
+        (entity, count) -> {
+          if (count > bar) {
+            assertThat(listed)
+                .as("heavy hitter %s with %d events (bar %d)", entity, count, bar)
+                .contains(entity);
+          }
+        });
   }
 }

@@ -44,18 +44,23 @@ class TopKWindowTest {
   @Test
   void eventsInOldSlotsFallOutOfTheWindowAsTheClockMoves() {
     TopKFixture f = new TopKFixture(TopKConfig.DEFAULTS, 4, T0);
-    f.feed(List.of(
-        TopKFixture.minute("video:old", "view", T0 - 62 * MINUTE, 50), // slot 10:55: outside 1h at 12:00
-        TopKFixture.minute("video:early", "view", T0 - 58 * MINUTE, 30), // slot 11:00
-        TopKFixture.minute("video:late", "view", T0 - 2 * MINUTE, 20), // slot 11:55
-        TopKFixture.minute("video:late", "view", T0 - 1 * MINUTE, 5)));
+    f.feed(
+        List.of(
+            TopKFixture.minute(
+                "video:old", "view", T0 - 62 * MINUTE, 50), // slot 10:55: outside 1h at 12:00
+            TopKFixture.minute("video:early", "view", T0 - 58 * MINUTE, 30), // slot 11:00
+            TopKFixture.minute("video:late", "view", T0 - 2 * MINUTE, 20), // slot 11:55
+            TopKFixture.minute("video:late", "view", T0 - 1 * MINUTE, 5)));
 
-    assertThat(names(f.service.top("view", "1h", "10"))).containsExactly("video:early", "video:late");
+    assertThat(names(f.service.top("view", "1h", "10")))
+        .containsExactly("video:early", "video:late");
     assertThat(names(f.service.top("view", "5m", "10"))).containsExactly("video:late");
-    assertThat(names(f.service.top("view", "24h", "10"))).containsExactly("video:old", "video:early", "video:late");
+    assertThat(names(f.service.top("view", "24h", "10")))
+        .containsExactly("video:old", "video:early", "video:late");
 
     f.now.set(T0 + 4 * MINUTE + 59_999); // slot 11:00 still holds 11:04:59.999 − 1h
-    assertThat(names(f.service.top("view", "1h", "10"))).containsExactly("video:early", "video:late");
+    assertThat(names(f.service.top("view", "1h", "10")))
+        .containsExactly("video:early", "video:late");
     assertThat(f.service.top("view", "1h", "10").fromMillis()).isEqualTo(T0 - 60 * MINUTE);
     assertThat(names(f.service.top("view", "5m", "10"))).containsExactly("video:late");
 
@@ -65,21 +70,27 @@ class TopKWindowTest {
 
     f.now.set(T0 + 60 * MINUTE);
     assertThat(names(f.service.top("view", "1h", "10"))).isEmpty();
-    assertThat(names(f.service.top("view", "24h", "10"))).containsExactly("video:old", "video:early", "video:late");
+    assertThat(names(f.service.top("view", "24h", "10")))
+        .containsExactly("video:old", "video:early", "video:late");
   }
 
   @Test
   void slotsPastTheirWindowAreDroppedAndLateDeltasForThemIgnored() {
     TopKFixture f = new TopKFixture(new TopKConfig(List.of(TopKWindow.parse("1h")), 64), 1, T0);
-    f.feed(List.of(TopKFixture.minute("video:1", "view", T0 - 30 * MINUTE, 1),
-        TopKFixture.minute("video:1", "view", T0 - 10 * MINUTE, 1)));
+    f.feed(
+        List.of(
+            TopKFixture.minute("video:1", "view", T0 - 30 * MINUTE, 1),
+            TopKFixture.minute("video:1", "view", T0 - 10 * MINUTE, 1)));
     assertThat(f.slots[0].size()).isEqualTo(2);
 
     f.now.set(T0 + 35 * MINUTE); // the slot of 11:30 now ends before 11:35
     TopKSlots.Update u = f.slots[0].update(f.now.get());
-    u.add(TopKFixture.minute("video:2", "view", T0 - 30 * MINUTE, 9), TopKSlots.UNPOSITIONED); // late, and too old
+    u.add(
+        TopKFixture.minute("video:2", "view", T0 - 30 * MINUTE, 9),
+        TopKSlots.UNPOSITIONED); // late, and too old
     assertThat(u.changed()).isEmpty();
-    assertThat(u.expired()).containsExactly(new SlotKey("view", TopKWindow.parse("1h"), T0 - 30 * MINUTE));
+    assertThat(u.expired())
+        .containsExactly(new SlotKey("view", TopKWindow.parse("1h"), T0 - 30 * MINUTE));
     u.commit();
     assertThat(f.slots[0].size()).isEqualTo(1);
   }
@@ -95,7 +106,8 @@ class TopKWindowTest {
     TopKSlots.Update retry = f.slots[0].update(T0);
     retry.add(TopKFixture.minute("video:1", "view", T0 - MINUTE, 4), TopKSlots.UNPOSITIONED);
     retry.commit();
-    assertThat(f.service.top("view", "5m", null).items()).containsExactly(new TopKItem("video:1", 7, 7, 7));
+    assertThat(f.service.top("view", "5m", null).items())
+        .containsExactly(new TopKItem("video:1", 7, 7, 7));
   }
 
   @Test
@@ -108,7 +120,8 @@ class TopKWindowTest {
     first.add(b, 100); // a second delta of the same record
     first.add(a, 101);
     first.commit();
-    SlotKey key = new SlotKey("view", TopKWindow.parse("1h"), TopKWindow.parse("1h").slotStart(T0 - MINUTE));
+    SlotKey key =
+        new SlotKey("view", TopKWindow.parse("1h"), TopKWindow.parse("1h").slotStart(T0 - MINUTE));
     assertThat(slots.slot(key).position()).isEqualTo(101);
 
     TopKSlots.Update replay = slots.update(T0);
@@ -124,16 +137,21 @@ class TopKWindowTest {
   @Test
   void badQueriesNameTheParameterAndTheAllowedValues() {
     TopKFixture f = new TopKFixture(TopKConfig.DEFAULTS, 2, T0);
-    assertThatThrownBy(() -> f.service.top(null, "1h", null)).isInstanceOf(BadQueryException.class)
+    assertThatThrownBy(() -> f.service.top(null, "1h", null))
+        .isInstanceOf(BadQueryException.class)
         .hasMessage("type is required");
-    assertThatThrownBy(() -> f.service.top("View!", "1h", null)).isInstanceOf(BadQueryException.class)
+    assertThatThrownBy(() -> f.service.top("View!", "1h", null))
+        .isInstanceOf(BadQueryException.class)
         .hasMessageContaining("type");
-    assertThatThrownBy(() -> f.service.top("view", null, null)).isInstanceOf(BadQueryException.class)
+    assertThatThrownBy(() -> f.service.top("view", null, null))
+        .isInstanceOf(BadQueryException.class)
         .hasMessage("window is required; one of 5m, 1h, 24h");
-    assertThatThrownBy(() -> f.service.top("view", "2h", null)).isInstanceOf(BadQueryException.class)
+    assertThatThrownBy(() -> f.service.top("view", "2h", null))
+        .isInstanceOf(BadQueryException.class)
         .hasMessage("window must be one of 5m, 1h, 24h; got '2h'");
     for (String k : List.of("0", "1001", "ten", "-1", "")) {
-      assertThatThrownBy(() -> f.service.top("view", "1h", k)).isInstanceOf(BadQueryException.class)
+      assertThatThrownBy(() -> f.service.top("view", "1h", k))
+          .isInstanceOf(BadQueryException.class)
           .hasMessageStartingWith("k must be an integer from 1 to 1000");
     }
     assertThat(f.service.top("view", "60m", null).k()).isEqualTo(10);

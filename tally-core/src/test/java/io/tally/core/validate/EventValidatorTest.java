@@ -62,9 +62,7 @@ class EventValidatorTest {
 
   @Test
   void rejectsAnEntityLongerThanTheLimit() {
-    assertThat(problem(withEntity("e".repeat(257))))
-        .startsWith("entity ")
-        .contains("256");
+    assertThat(problem(withEntity("e".repeat(257)))).startsWith("entity ").contains("256");
   }
 
   @Test

@@ -11,10 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A real single-node Apache Cassandra 5.0 on loopback. Its directory holds {@code
- * cassandra.yaml}, {@code logback.xml}, the data, commit log, hints and caches, and the server's
- * log ({@code cassandra.log}). The data survives {@link #stop()} and {@link #kill()}: {@link
- * #start()} brings the same node back, which is how tests stage a store outage.
+ * A real single-node Apache Cassandra 5.0 on loopback. Its directory holds {@code cassandra.yaml},
+ * {@code logback.xml}, the data, commit log, hints and caches, and the server's log ({@code
+ * cassandra.log}). The data survives {@link #stop()} and {@link #kill()}: {@link #start()} brings
+ * the same node back, which is how tests stage a store outage.
  *
  * <p>The directory must be fresh for {@link #start(Path, int, int)}: a reused one remembers dead
  * peers, and writes then fail as Unavailable. {@link #startDetached} starts a node that outlives
@@ -25,8 +25,10 @@ public final class CassandraServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(CassandraServer.class.getName());
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
   private static final Duration STOP_GRACE = Duration.ofSeconds(60);
+
   /** Logged once the native transport (CQL) accepts clients. */
   private static final String READY_MARKER = "Starting listening for CQL clients";
+
   private static final String DATACENTER = "datacenter1";
   private static final String MAIN_CLASS = "org.apache.cassandra.service.CassandraDaemon";
 
@@ -37,29 +39,52 @@ public final class CassandraServer implements AutoCloseable {
           "-Xss256k",
           "-Djava.net.preferIPv4Stack=true",
           "-Djdk.attach.allowAttachSelf=true",
-          "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-          "--add-exports", "java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED",
-          "--add-exports", "java.rmi/sun.rmi.registry=ALL-UNNAMED",
-          "--add-exports", "java.rmi/sun.rmi.server=ALL-UNNAMED",
-          "--add-exports", "java.sql/java.sql=ALL-UNNAMED",
-          "--add-exports", "java.base/java.lang.ref=ALL-UNNAMED",
-          "--add-exports", "jdk.unsupported/sun.misc=ALL-UNNAMED",
-          "--add-exports", "jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
-          "--add-exports", "jdk.attach/sun.tools.attach=ALL-UNNAMED",
-          "--add-opens", "java.base/java.lang.module=ALL-UNNAMED",
-          "--add-opens", "java.base/jdk.internal.loader=ALL-UNNAMED",
-          "--add-opens", "java.base/jdk.internal.ref=ALL-UNNAMED",
-          "--add-opens", "java.base/jdk.internal.reflect=ALL-UNNAMED",
-          "--add-opens", "java.base/jdk.internal.math=ALL-UNNAMED",
-          "--add-opens", "java.base/jdk.internal.module=ALL-UNNAMED",
-          "--add-opens", "java.base/jdk.internal.util.jar=ALL-UNNAMED",
-          "--add-opens", "jdk.management/com.sun.management.internal=ALL-UNNAMED",
-          "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
-          "--add-opens", "java.base/java.io=ALL-UNNAMED",
-          "--add-opens", "java.base/java.lang.reflect=ALL-UNNAMED",
-          "--add-opens", "jdk.compiler/com.sun.tools.javac=ALL-UNNAMED",
-          "--add-opens", "java.base/java.lang=ALL-UNNAMED",
-          "--add-opens", "java.base/java.util=ALL-UNNAMED",
+          "--add-exports",
+          "java.base/jdk.internal.misc=ALL-UNNAMED",
+          "--add-exports",
+          "java.management.rmi/com.sun.jmx.remote.internal.rmi=ALL-UNNAMED",
+          "--add-exports",
+          "java.rmi/sun.rmi.registry=ALL-UNNAMED",
+          "--add-exports",
+          "java.rmi/sun.rmi.server=ALL-UNNAMED",
+          "--add-exports",
+          "java.sql/java.sql=ALL-UNNAMED",
+          "--add-exports",
+          "java.base/java.lang.ref=ALL-UNNAMED",
+          "--add-exports",
+          "jdk.unsupported/sun.misc=ALL-UNNAMED",
+          "--add-exports",
+          "jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+          "--add-exports",
+          "jdk.attach/sun.tools.attach=ALL-UNNAMED",
+          "--add-opens",
+          "java.base/java.lang.module=ALL-UNNAMED",
+          "--add-opens",
+          "java.base/jdk.internal.loader=ALL-UNNAMED",
+          "--add-opens",
+          "java.base/jdk.internal.ref=ALL-UNNAMED",
+          "--add-opens",
+          "java.base/jdk.internal.reflect=ALL-UNNAMED",
+          "--add-opens",
+          "java.base/jdk.internal.math=ALL-UNNAMED",
+          "--add-opens",
+          "java.base/jdk.internal.module=ALL-UNNAMED",
+          "--add-opens",
+          "java.base/jdk.internal.util.jar=ALL-UNNAMED",
+          "--add-opens",
+          "jdk.management/com.sun.management.internal=ALL-UNNAMED",
+          "--add-opens",
+          "java.base/sun.nio.ch=ALL-UNNAMED",
+          "--add-opens",
+          "java.base/java.io=ALL-UNNAMED",
+          "--add-opens",
+          "java.base/java.lang.reflect=ALL-UNNAMED",
+          "--add-opens",
+          "jdk.compiler/com.sun.tools.javac=ALL-UNNAMED",
+          "--add-opens",
+          "java.base/java.lang=ALL-UNNAMED",
+          "--add-opens",
+          "java.base/java.util=ALL-UNNAMED",
           "-Dio.netty.tryReflectionSetAccessible=true");
 
   private static final String LOGBACK_XML =
@@ -120,8 +145,8 @@ public final class CassandraServer implements AutoCloseable {
   }
 
   /**
-   * Starts the node again on its existing data (after {@link #stop()} or {@link #kill()});
-   * returns once it accepts CQL clients.
+   * Starts the node again on its existing data (after {@link #stop()} or {@link #kill()}); returns
+   * once it accepts CQL clients.
    *
    * @throws IllegalStateException if it is running
    */

@@ -7,10 +7,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Builds processes meant to outlive the JVM that starts them (a command that starts servers in
- * the background and exits). Such a process runs under {@code setsid} when the system has it, in
- * a session and process group of its own, so a Ctrl-C or a hang-up in the terminal that started
- * it does not reach it; its standard input is {@code /dev/null}, so it holds no pipe to this JVM.
+ * Builds processes meant to outlive the JVM that starts them (a command that starts servers in the
+ * background and exits). Such a process runs under {@code setsid} when the system has it, in a
+ * session and process group of its own, so a Ctrl-C or a hang-up in the terminal that started it
+ * does not reach it; its standard input is {@code /dev/null}, so it holds no pipe to this JVM.
  * {@code setsid} execs the command in place (the child is never a process-group leader), so the
  * process's pid is the command's.
  *

@@ -10,8 +10,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * The jars of each engine, as resolved by its POM module under {@code tally-engines/} into
- * {@code target/classpath.txt} (one line, entries separated by {@link File#pathSeparator}).
+ * The jars of each engine, as resolved by its POM module under {@code tally-engines/} into {@code
+ * target/classpath.txt} (one line, entries separated by {@link File#pathSeparator}).
  *
  * <p>Where the file comes from, first match wins:
  *
@@ -19,11 +19,11 @@ import java.util.stream.Collectors;
  *   <li>the system property {@code tally.engines.kafka.classpath} or {@code
  *       tally.engines.cassandra.classpath}: the path of a classpath file;
  *   <li>{@code <repo>/tally-engines/<engine>-server/target/classpath.txt}, where {@code <repo>} is
- *       the nearest directory at or above the working directory holding {@code tally-engines/}.
- *       If that file is missing or names a jar that is gone, it is (re)written by running {@code
- *       mvn -B -q -f <pom> generate-resources} (Maven must be on the {@code PATH}). A build of
- *       the reactor rewrites it whenever the server's dependencies change; the file's age says
- *       nothing, as the dependency plugin leaves an unchanged file untouched.
+ *       the nearest directory at or above the working directory holding {@code tally-engines/}. If
+ *       that file is missing or names a jar that is gone, it is (re)written by running {@code mvn
+ *       -B -q -f <pom> generate-resources} (Maven must be on the {@code PATH}). A build of the
+ *       reactor rewrites it whenever the server's dependencies change; the file's age says nothing,
+ *       as the dependency plugin leaves an unchanged file untouched.
  * </ol>
  *
  * Thread-safe: concurrent callers in one JVM run Maven once.

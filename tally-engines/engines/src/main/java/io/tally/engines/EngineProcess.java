@@ -25,8 +25,8 @@ import java.util.stream.Stream;
  * and stderr appended to {@code <dir>/<name>.log}, its full command line in the argument file
  * {@code <dir>/<name>.args} ({@code java @<name>.args} reproduces it by hand).
  *
- * <p>A child started with {@link #start} never outlives this JVM: a shutdown hook SIGKILLs it if
- * it is still alive at exit, and {@link ParentWatch}, its entry point, halts it if this JVM dies
+ * <p>A child started with {@link #start} never outlives this JVM: a shutdown hook SIGKILLs it if it
+ * is still alive at exit, and {@link ParentWatch}, its entry point, halts it if this JVM dies
  * without running hooks. One started with {@link #startDetached} is on its own (see {@link
  * DetachedProcess}): whoever started it keeps its pid and stops it. Thread-safe.
  */
@@ -163,8 +163,8 @@ public final class EngineProcess {
   }
 
   /**
-   * The resident set size of any process from {@code /proc/<pid>/status}, in bytes; -1 if not
-   * known (no such process, or not Linux).
+   * The resident set size of any process from {@code /proc/<pid>/status}, in bytes; -1 if not known
+   * (no such process, or not Linux).
    */
   public static long rssBytes(long pid) {
     try (Stream<String> lines = Files.lines(Path.of("/proc", Long.toString(pid), "status"))) {
@@ -179,8 +179,8 @@ public final class EngineProcess {
   }
 
   /**
-   * Waits until the child accepts TCP connections on {@code 127.0.0.1:port} and has logged
-   * {@code marker} since it started.
+   * Waits until the child accepts TCP connections on {@code 127.0.0.1:port} and has logged {@code
+   * marker} since it started.
    *
    * @throws EngineException if the child exits first or is not ready in time (it is then killed);
    *     the message holds the log's last lines

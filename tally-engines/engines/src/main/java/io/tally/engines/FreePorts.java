@@ -11,9 +11,9 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Picks loopback ports for engines, below the kernel's ephemeral range: an engine's port stays
- * unbound while it restarts (tests stop Cassandra for 20 s and more), and a port from the
- * ephemeral range could meanwhile become the local end of some client's connection. A port is
- * taken if it can be bound now; another process may still bind it first. Stateless.
+ * unbound while it restarts (tests stop Cassandra for 20 s and more), and a port from the ephemeral
+ * range could meanwhile become the local end of some client's connection. A port is taken if it can
+ * be bound now; another process may still bind it first. Stateless.
  */
 public final class FreePorts {
   private static final Path EPHEMERAL_RANGE = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
@@ -28,8 +28,7 @@ public final class FreePorts {
     List<ServerSocket> held = new ArrayList<>();
     try {
       for (int attempt = 0; held.size() < count && attempt < ATTEMPTS; attempt++) {
-        int port =
-            highest > LOWEST ? ThreadLocalRandom.current().nextInt(LOWEST, highest + 1) : 0;
+        int port = highest > LOWEST ? ThreadLocalRandom.current().nextInt(LOWEST, highest + 1) : 0;
         try {
           held.add(new ServerSocket(port, 1, InetAddress.getLoopbackAddress()));
         } catch (IOException inUse) {

@@ -9,8 +9,8 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Finds the {@code java} executable the engines run on: Java 17, the one release both Kafka 4.1
- * and Cassandra 5.0 support (Cassandra dies on newer ones). Stateless.
+ * Finds the {@code java} executable the engines run on: Java 17, the one release both Kafka 4.1 and
+ * Cassandra 5.0 support (Cassandra dies on newer ones). Stateless.
  */
 final class JavaRuntimes {
   private static final int FEATURE = 17;
@@ -58,8 +58,9 @@ final class JavaRuntimes {
     }
     try (Stream<String> lines = Files.lines(release)) {
       return lines.anyMatch(
-          line -> line.startsWith("JAVA_VERSION=\"" + FEATURE + ".")
-              || line.equals("JAVA_VERSION=\"" + FEATURE + "\""));
+          line ->
+              line.startsWith("JAVA_VERSION=\"" + FEATURE + ".")
+                  || line.equals("JAVA_VERSION=\"" + FEATURE + "\""));
     } catch (IOException e) {
       return false;
     }

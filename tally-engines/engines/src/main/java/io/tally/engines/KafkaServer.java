@@ -27,8 +27,10 @@ public final class KafkaServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(KafkaServer.class.getName());
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
   private static final Duration STOP_GRACE = Duration.ofSeconds(30);
+
   /** Logged by {@code kafka.server.KafkaRaftServer} once broker and controller serve requests. */
   private static final String READY_MARKER = "Kafka Server started";
+
   private static final String MAIN_CLASS = "kafka.Kafka";
 
   private static final List<String> JVM_OPTIONS =
@@ -94,8 +96,7 @@ public final class KafkaServer implements AutoCloseable {
     return start(dir, brokerPort, controllerPort, true);
   }
 
-  private static KafkaServer start(
-      Path dir, int brokerPort, int controllerPort, boolean detached) {
+  private static KafkaServer start(Path dir, int brokerPort, int controllerPort, boolean detached) {
     requireNonNull(dir, "dir");
     KafkaServer server =
         new KafkaServer(

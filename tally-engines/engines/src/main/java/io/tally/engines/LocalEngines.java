@@ -12,8 +12,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * One real Kafka and one real Cassandra, each in its own JVM, in a fresh directory {@code
  * <base>/engines-<time>-<random>/} ({@code kafka/}, {@code cassandra/}), on free loopback ports
- * chosen at start. Tests share one pair and isolate themselves with their own topics and
- * keyspaces; {@link RealEngines} starts one per test JVM.
+ * chosen at start. Tests share one pair and isolate themselves with their own topics and keyspaces;
+ * {@link RealEngines} starts one per test JVM.
  *
  * <p>Budget on a 2-core machine: about 6 s (format and start) and 0.35 GB RSS for Kafka, 11 s and
  * 1.5 GB for Cassandra, started one after the other. Thread-safe.
@@ -33,8 +33,8 @@ public final class LocalEngines implements AutoCloseable {
   }
 
   /**
-   * Starts Kafka, then Cassandra, under a new directory in {@code baseDir}; returns once both
-   * serve clients. If Cassandra fails to start, Kafka is stopped again.
+   * Starts Kafka, then Cassandra, under a new directory in {@code baseDir}; returns once both serve
+   * clients. If Cassandra fails to start, Kafka is stopped again.
    *
    * @throws EngineException if either does not start
    */

@@ -4,8 +4,8 @@ import java.lang.reflect.InvocationTargetException;
 import java.util.Arrays;
 
 /**
- * The entry point of every engine JVM: starts a watch that halts the engine within a second of
- * the JVM that started it being gone, then runs the engine's real main class. This is what keeps
+ * The entry point of every engine JVM: starts a watch that halts the engine within a second of the
+ * JVM that started it being gone, then runs the engine's real main class. This is what keeps
  * engines from outliving a test JVM killed with SIGKILL (a timed-out Surefire fork, say), when no
  * shutdown hook runs.
  *

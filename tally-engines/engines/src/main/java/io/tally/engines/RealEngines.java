@@ -9,8 +9,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 /**
  * JUnit 5 extension: one real Kafka and one real Cassandra ({@link LocalEngines}) for the whole
  * test run, started by the first test class that uses it and stopped when the run ends, and
- * injected as a {@link LocalEngines} parameter of test constructors, {@code @BeforeAll}, {@code
- * @BeforeEach} and test methods:
+ * injected as a {@link LocalEngines} parameter of test constructors, {@code @BeforeAll},
+ * {@code @BeforeEach} and test methods:
  *
  * <pre>{@code
  * @ExtendWith(RealEngines.class)

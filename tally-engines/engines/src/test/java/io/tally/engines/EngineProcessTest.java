@@ -67,9 +67,7 @@ class EngineProcessTest {
     long childPid = startParentAndKillIt("attached");
     Optional<ProcessHandle> child = ProcessHandle.of(childPid);
 
-    await()
-        .atMost(Duration.ofSeconds(10))
-        .until(() -> child.map(c -> !c.isAlive()).orElse(true));
+    await().atMost(Duration.ofSeconds(10)).until(() -> child.map(c -> !c.isAlive()).orElse(true));
   }
 
   @Test
@@ -147,8 +145,8 @@ class EngineProcessTest {
   }
 
   /**
-   * A server stub: {@code <port> polite|stubborn|failing}. Listens, logs "stub ready", and waits;
-   * a stubborn one never finishes its shutdown, a failing one exits with 3 at once.
+   * A server stub: {@code <port> polite|stubborn|failing}. Listens, logs "stub ready", and waits; a
+   * stubborn one never finishes its shutdown, a failing one exits with 3 at once.
    */
   static final class Stub {
     public static void main(String[] args) throws Exception {

@@ -25,8 +25,8 @@ import java.util.Map;
  * the SDK. Unknown fields are ignored, so a newer server's extra fields do not break an older
  * client.
  *
- * <p>Thread-safe and stateless. Every method throws {@link MalformedBodyException} when the body
- * is not the expected shape.
+ * <p>Thread-safe and stateless. Every method throws {@link MalformedBodyException} when the body is
+ * not the expected shape.
  */
 public final class AnswerJsonReader {
   private static final JsonFactory FACTORY = new JsonFactory();
@@ -47,10 +47,14 @@ public final class AnswerJsonReader {
   /** A {@code /v1/total} answer. */
   public static Total total(byte[] body) {
     Map<String, Object> o = object(body);
-    return new Total(text(o, "entity"), text(o, "type"), number(o, "count"), number(o, "sum"), time(o, "asOf"));
+    return new Total(
+        text(o, "entity"), text(o, "type"), number(o, "count"), number(o, "sum"), time(o, "asOf"));
   }
 
-  /** A {@code /v1/stats} answer; each bucket's value lands in {@code count} or {@code sum} by {@code fn}. */
+  /**
+   * A {@code /v1/stats} answer; each bucket's value lands in {@code count} or {@code sum} by {@code
+   * fn}.
+   */
   public static Stats stats(byte[] body) {
     Map<String, Object> o = object(body);
     Statistic fn;
@@ -66,9 +70,17 @@ public final class AnswerJsonReader {
       Map<String, Object> item = asObject(b, "bucket");
       long value = number(item, "value");
       long start = time(item, "start");
-      buckets.add(fn == Statistic.COUNT ? new Bucket(start, value, 0) : new Bucket(start, 0, value));
+      buckets.add(
+          fn == Statistic.COUNT ? new Bucket(start, value, 0) : new Bucket(start, 0, value));
     }
-    return new Stats(text(o, "entity"), text(o, "type"), fn, granularity, time(o, "from"), time(o, "to"), buckets,
+    return new Stats(
+        text(o, "entity"),
+        text(o, "type"),
+        fn,
+        granularity,
+        time(o, "from"),
+        time(o, "to"),
+        buckets,
         time(o, "asOf"));
   }
 
@@ -78,12 +90,23 @@ public final class AnswerJsonReader {
     List<TopKItem> items = new ArrayList<>();
     for (Object i : list(o, "items")) {
       Map<String, Object> item = asObject(i, "item");
-      items.add(new TopKItem(text(item, "entity"), number(item, "estimate"), number(item, "lowerBound"),
-          number(item, "upperBound")));
+      items.add(
+          new TopKItem(
+              text(item, "entity"),
+              number(item, "estimate"),
+              number(item, "lowerBound"),
+              number(item, "upperBound")));
     }
     Object exact = o.get("exact");
-    return new TopK(text(o, "type"), text(o, "window"), (int) number(o, "k"), Boolean.TRUE.equals(exact),
-        number(o, "maxError"), time(o, "from"), time(o, "asOf"), items);
+    return new TopK(
+        text(o, "type"),
+        text(o, "window"),
+        (int) number(o, "k"),
+        Boolean.TRUE.equals(exact),
+        number(o, "maxError"),
+        time(o, "from"),
+        time(o, "asOf"),
+        items);
   }
 
   /** The reason of an {@code {"error":"…"}} body, or null when the body is not one. */

@@ -14,14 +14,14 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The JSON form of an entity's attributes: one flat object of string values, such as
- * {@code {"category":"music","channel":"c1"}}. It is the body of {@code PUT} and {@code GET
- * /v1/entities/{entity}/attributes} and the stored form of attributes (RocksDB values and
- * records of the cluster's attributes topic), so it is a durable format: a later version would
- * use another top-level shape, never reinterpret this one.
+ * The JSON form of an entity's attributes: one flat object of string values, such as {@code
+ * {"category":"music","channel":"c1"}}. It is the body of {@code PUT} and {@code GET
+ * /v1/entities/{entity}/attributes} and the stored form of attributes (RocksDB values and records
+ * of the cluster's attributes topic), so it is a durable format: a later version would use another
+ * top-level shape, never reinterpret this one.
  *
- * <p>Only the shape is checked here (an object of strings, no name twice); the limits on names
- * and values are the core's {@code AttributeRules}. Thread-safe and stateless.
+ * <p>Only the shape is checked here (an object of strings, no name twice); the limits on names and
+ * values are the core's {@code AttributeRules}. Thread-safe and stateless.
  */
 public final class AttributesJson {
   /** Most fields read before giving up: far above the 32 attributes allowed, below abuse. */
@@ -61,16 +61,17 @@ public final class AttributesJson {
     try (JsonParser p = FACTORY.createParser(json)) {
       JsonToken first = p.nextToken();
       if (first != JsonToken.START_OBJECT) {
-        throw new MalformedBodyException(first == null
-            ? "body is empty: send a JSON object of string attributes, e.g. {\"channel\":\"c1\"}"
-            : "body must be a JSON object of string attributes, e.g. {\"channel\":\"c1\"}");
+        throw new MalformedBodyException(
+            first == null
+                ? "body is empty: send a JSON object of string attributes, e.g. {\"channel\":\"c1\"}"
+                : "body must be a JSON object of string attributes, e.g. {\"channel\":\"c1\"}");
       }
       for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
         String name = p.currentName();
         JsonToken value = p.nextToken();
         if (value != JsonToken.VALUE_STRING) {
-          throw new MalformedBodyException("attribute '" + shorten(name) + "' must be a string, got "
-              + describe(value));
+          throw new MalformedBodyException(
+              "attribute '" + shorten(name) + "' must be a string, got " + describe(value));
         }
         if (attributes.put(name, p.getText()) != null) {
           throw new MalformedBodyException("attribute '" + shorten(name) + "' is given twice");

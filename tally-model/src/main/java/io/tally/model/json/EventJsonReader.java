@@ -14,17 +14,18 @@ import java.time.format.DateTimeParseException;
  * Reads ingest bodies event by event with Jackson's streaming parser.
  *
  * <p>Accepted shapes: a JSON array of event objects, a single event object, or NDJSON (one object
- * per line, blank lines ignored). An event object has the fields {@code id} (string),
- * {@code entity} (string), {@code type} (string), {@code time} (epoch milliseconds or an ISO-8601
- * string with offset) and {@code value} (integer); {@code null} means absent. Shape errors of one
- * event (a missing field, a wrong type, an unknown field) reject that event only. A syntax error
- * rejects the whole body of a JSON array, but only its own line of NDJSON.
+ * per line, blank lines ignored). An event object has the fields {@code id} (string), {@code
+ * entity} (string), {@code type} (string), {@code time} (epoch milliseconds or an ISO-8601 string
+ * with offset) and {@code value} (integer); {@code null} means absent. Shape errors of one event (a
+ * missing field, a wrong type, an unknown field) reject that event only. A syntax error rejects the
+ * whole body of a JSON array, but only its own line of NDJSON.
  *
  * <p>Thread-safe: the parser factory is shared, each call parses with its own parser.
  */
 public final class EventJsonReader {
   /** Deepest nesting a body may have; an event needs 2 (array, object). */
   public static final int MAX_NESTING_DEPTH = 16;
+
   /**
    * Longest JSON string read, in characters; a longer one makes the body (NDJSON: its line)
    * malformed. Far above the event limits (256-character entities), far below the body limit.
@@ -57,7 +58,8 @@ public final class EventJsonReader {
    * @param defaultTimeMillis the time of events that carry none (the receive time)
    * @throws MalformedBodyException when the body is not valid JSON of that shape
    */
-  public static void readJson(byte[] body, int offset, int length, long defaultTimeMillis, Sink sink) {
+  public static void readJson(
+      byte[] body, int offset, int length, long defaultTimeMillis, Sink sink) {
     try (JsonParser p = FACTORY.createParser(body, offset, length)) {
       JsonToken first = p.nextToken();
       if (first == JsonToken.START_OBJECT) {
@@ -75,7 +77,9 @@ public final class EventJsonReader {
         }
       } else {
         throw new MalformedBodyException(
-            first == null ? "body is empty" : "body must be a JSON array of events or one event object");
+            first == null
+                ? "body is empty"
+                : "body must be a JSON array of events or one event object");
       }
       if (p.nextToken() != null) {
         throw new MalformedBodyException("unexpected content after the JSON value");
@@ -92,7 +96,8 @@ public final class EventJsonReader {
    *
    * @param defaultTimeMillis the time of events that carry none (the receive time)
    */
-  public static void readNdjson(byte[] body, int offset, int length, long defaultTimeMillis, Sink sink) {
+  public static void readNdjson(
+      byte[] body, int offset, int length, long defaultTimeMillis, Sink sink) {
     int end = offset + length;
     int index = 0;
     int lineStart = offset;
@@ -163,20 +168,23 @@ public final class EventJsonReader {
           problem = type == null ? "type must be a string" : null;
         }
         case "time" -> {
-          if (v == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+          if (v == JsonToken.VALUE_NUMBER_INT
+              && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
             time = p.getLongValue();
           } else if (v == JsonToken.VALUE_STRING) {
             try {
               time = OffsetDateTime.parse(p.getText()).toInstant().toEpochMilli();
             } catch (DateTimeParseException | ArithmeticException e) {
-              problem = "time must be epoch milliseconds or ISO-8601 with offset, e.g. 2026-01-31T12:00:00Z";
+              problem =
+                  "time must be epoch milliseconds or ISO-8601 with offset, e.g. 2026-01-31T12:00:00Z";
             }
           } else {
             problem = "time must be epoch milliseconds or an ISO-8601 string";
           }
         }
         case "value" -> {
-          if (v == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+          if (v == JsonToken.VALUE_NUMBER_INT
+              && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
             value = p.getLongValue();
           } else if (v == JsonToken.VALUE_NUMBER_INT) {
             problem = "value out of range";

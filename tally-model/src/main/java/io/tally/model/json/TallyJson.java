@@ -65,7 +65,10 @@ public final class TallyJson {
         });
   }
 
-  /** {@code {"entity":…,"type":…,"fn":…,"granularity":…,"from":…,"to":…,"asOf":…,"buckets":[{"start":…,"value":n}]}}. */
+  /**
+   * {@code
+   * {"entity":…,"type":…,"fn":…,"granularity":…,"from":…,"to":…,"asOf":…,"buckets":[{"start":…,"value":n}]}}.
+   */
   public static byte[] stats(Stats stats) {
     return write(g -> writeStats(g, stats));
   }
@@ -106,30 +109,31 @@ public final class TallyJson {
   }
 
   /**
-   * {@code {"results":[…]}}: the answers of a batch read in request order, each a {@link Total}
-   * or {@link Stats} object as its own route writes it, or {@code {"error":"…"}} for an item that
+   * {@code {"results":[…]}}: the answers of a batch read in request order, each a {@link Total} or
+   * {@link Stats} object as its own route writes it, or {@code {"error":"…"}} for an item that
    * could not be answered.
    *
    * @param results each a {@link Total}, a {@link Stats} or a {@link String} error message
    */
   public static byte[] batch(List<?> results) {
-    return write(g -> {
-      g.writeStartObject();
-      g.writeArrayFieldStart("results");
-      for (Object r : results) {
-        if (r instanceof Total t) {
-          writeTotal(g, t);
-        } else if (r instanceof Stats st) {
-          writeStats(g, st);
-        } else {
+    return write(
+        g -> {
           g.writeStartObject();
-          g.writeStringField("error", String.valueOf(r));
+          g.writeArrayFieldStart("results");
+          for (Object r : results) {
+            if (r instanceof Total t) {
+              writeTotal(g, t);
+            } else if (r instanceof Stats st) {
+              writeStats(g, st);
+            } else {
+              g.writeStartObject();
+              g.writeStringField("error", String.valueOf(r));
+              g.writeEndObject();
+            }
+          }
+          g.writeEndArray();
           g.writeEndObject();
-        }
-      }
-      g.writeEndArray();
-      g.writeEndObject();
-    });
+        });
   }
 
   /**

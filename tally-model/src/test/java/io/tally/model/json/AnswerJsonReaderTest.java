@@ -27,7 +27,8 @@ class AnswerJsonReaderTest {
   private static final long T = 1_795_000_000_000L;
 
   @Property
-  void readsBackEveryIngestResult(@ForAll @IntRange(min = 0, max = 50_000) int accepted,
+  void readsBackEveryIngestResult(
+      @ForAll @IntRange(min = 0, max = 50_000) int accepted,
       @ForAll List<@StringLength(max = 40) String> reasons) {
     List<Rejection> rejected = new ArrayList<>();
     for (int i = 0; i < reasons.size(); i++) {
@@ -38,7 +39,9 @@ class AnswerJsonReaderTest {
   }
 
   @Property
-  void readsBackEveryTotal(@ForAll @LongRange(min = 0) long count, @ForAll @LongRange(min = 0) long sum,
+  void readsBackEveryTotal(
+      @ForAll @LongRange(min = 0) long count,
+      @ForAll @LongRange(min = 0) long sum,
       @ForAll @LongRange(min = 0, max = 4_000_000_000_000L) long asOf) {
     Total total = new Total("video:42", "view", count, sum, asOf);
     assertThat(AnswerJsonReader.total(TallyJson.total(total))).isEqualTo(total);
@@ -46,35 +49,65 @@ class AnswerJsonReaderTest {
 
   @Test
   void readsBackStatsOfEitherFunction() {
-    Stats counts = new Stats("video:1", "view", Statistic.COUNT, Granularity.MINUTE, T, T + 180_000,
-        List.of(new Bucket(T, 3, 0), new Bucket(T + 120_000, 1, 0)), T + 1);
-    Stats sums = new Stats("video:1", "view", Statistic.SUM, Granularity.HOUR, T, T + 7_200_000,
-        List.of(new Bucket(T, 0, 70)), T + 1);
+    Stats counts =
+        new Stats(
+            "video:1",
+            "view",
+            Statistic.COUNT,
+            Granularity.MINUTE,
+            T,
+            T + 180_000,
+            List.of(new Bucket(T, 3, 0), new Bucket(T + 120_000, 1, 0)),
+            T + 1);
+    Stats sums =
+        new Stats(
+            "video:1",
+            "view",
+            Statistic.SUM,
+            Granularity.HOUR,
+            T,
+            T + 7_200_000,
+            List.of(new Bucket(T, 0, 70)),
+            T + 1);
     assertThat(AnswerJsonReader.stats(TallyJson.stats(counts))).isEqualTo(counts);
     assertThat(AnswerJsonReader.stats(TallyJson.stats(sums))).isEqualTo(sums);
   }
 
   @Test
   void readsBackTopK() {
-    TopK top = new TopK("view", "1h", 2, false, 4, T, T + 5,
-        List.of(new TopKItem("video:1", 40, 36, 40), new TopKItem("video:2", 9, 5, 9)));
+    TopK top =
+        new TopK(
+            "view",
+            "1h",
+            2,
+            false,
+            4,
+            T,
+            T + 5,
+            List.of(new TopKItem("video:1", 40, 36, 40), new TopKItem("video:2", 9, 5, 9)));
     assertThat(AnswerJsonReader.topK(TallyJson.topK(top))).isEqualTo(top);
   }
 
   @Test
   void readsTheReasonOfAnErrorBodyAndNothingFromOtherBodies() {
-    assertThat(AnswerJsonReader.errorReason(TallyJson.error("window must be one of 5m, 1h"))).isEqualTo("window must be one of 5m, 1h");
-    assertThat(AnswerJsonReader.errorReason("<html>502</html>".getBytes(StandardCharsets.UTF_8))).isNull();
+    assertThat(AnswerJsonReader.errorReason(TallyJson.error("window must be one of 5m, 1h")))
+        .isEqualTo("window must be one of 5m, 1h");
+    assertThat(AnswerJsonReader.errorReason("<html>502</html>".getBytes(StandardCharsets.UTF_8)))
+        .isNull();
     assertThat(AnswerJsonReader.errorReason(new byte[0])).isNull();
   }
 
   @Test
   void refusesABodyOfTheWrongShape() {
-    assertThatThrownBy(() -> AnswerJsonReader.total("{\"entity\":\"a\"}".getBytes(StandardCharsets.UTF_8)))
-        .isInstanceOf(MalformedBodyException.class).hasMessageContaining("type");
-    assertThatThrownBy(() -> AnswerJsonReader.ingestResult("[1,2]".getBytes(StandardCharsets.UTF_8)))
+    assertThatThrownBy(
+            () -> AnswerJsonReader.total("{\"entity\":\"a\"}".getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(MalformedBodyException.class)
+        .hasMessageContaining("type");
+    assertThatThrownBy(
+            () -> AnswerJsonReader.ingestResult("[1,2]".getBytes(StandardCharsets.UTF_8)))
         .isInstanceOf(MalformedBodyException.class);
-    assertThatThrownBy(() -> AnswerJsonReader.ingestResult("{\"accepted\":".getBytes(StandardCharsets.UTF_8)))
+    assertThatThrownBy(
+            () -> AnswerJsonReader.ingestResult("{\"accepted\":".getBytes(StandardCharsets.UTF_8)))
         .isInstanceOf(MalformedBodyException.class);
   }
 }

@@ -114,9 +114,7 @@ class EventJsonReaderTest {
   @Example
   void rejectsArrayElementsThatAreNotObjectsButKeepsReadingTheRest() {
     Collected c = json("[1, [2, 3], \"x\", null, {\"entity\":\"video:1\",\"type\":\"view\"}]");
-    assertThat(c.rejections)
-        .extracting(Rejection::index)
-        .containsExactly(0, 1, 2, 3);
+    assertThat(c.rejections).extracting(Rejection::index).containsExactly(0, 1, 2, 3);
     assertThat(c.rejections).allSatisfy(r -> assertThat(r.reason()).contains("JSON object"));
     assertThat(c.eventIndexes).containsExactly(4);
   }
@@ -169,11 +167,14 @@ class EventJsonReaderTest {
 
   @Example
   void tooDeepANdjsonLineRejectsOnlyThatLine() {
-    String deep = "[".repeat(EventJsonReader.MAX_NESTING_DEPTH + 1)
-        + "]".repeat(EventJsonReader.MAX_NESTING_DEPTH + 1);
+    String deep =
+        "[".repeat(EventJsonReader.MAX_NESTING_DEPTH + 1)
+            + "]".repeat(EventJsonReader.MAX_NESTING_DEPTH + 1);
     Collected c =
         ndjson(
-            "{\"entity\":\"video:1\",\"type\":\"view\",\"x\":" + deep + "}\n"
+            "{\"entity\":\"video:1\",\"type\":\"view\",\"x\":"
+                + deep
+                + "}\n"
                 + "{\"entity\":\"video:2\",\"type\":\"view\"}");
     assertThat(c.rejections).extracting(Rejection::index).containsExactly(0);
     assertThat(c.eventIndexes).containsExactly(1);
@@ -242,16 +243,14 @@ class EventJsonReaderTest {
 
   @Example
   void rejectsAnEventWithoutEntity() {
-    Collected c =
-        json("[{\"type\":\"view\"},{\"entity\":\"video:1\",\"type\":\"view\"}]");
+    Collected c = json("[{\"type\":\"view\"},{\"entity\":\"video:1\",\"type\":\"view\"}]");
     assertThat(c.rejections).containsExactly(new Rejection(0, "entity is required"));
     assertThat(c.eventIndexes).containsExactly(1);
   }
 
   @Example
   void rejectsAnEventWithoutType() {
-    Collected c =
-        json("[{\"entity\":\"video:1\",\"type\":\"view\"},{\"entity\":\"video:1\"}]");
+    Collected c = json("[{\"entity\":\"video:1\",\"type\":\"view\"},{\"entity\":\"video:1\"}]");
     assertThat(c.eventIndexes).containsExactly(0);
     assertThat(c.rejections).containsExactly(new Rejection(1, "type is required"));
   }
@@ -270,13 +269,16 @@ class EventJsonReaderTest {
 
   @Example
   void rejectsAStringValue() {
-    assertThat(onlyRejection("\"value\":\"5\"")).isEqualTo(new Rejection(0, "value must be an integer"));
+    assertThat(onlyRejection("\"value\":\"5\""))
+        .isEqualTo(new Rejection(0, "value must be an integer"));
   }
 
   @Example
   void rejectsAFloatValue() {
-    assertThat(onlyRejection("\"value\":1.5")).isEqualTo(new Rejection(0, "value must be an integer"));
-    assertThat(onlyRejection("\"value\":1e3")).isEqualTo(new Rejection(0, "value must be an integer"));
+    assertThat(onlyRejection("\"value\":1.5"))
+        .isEqualTo(new Rejection(0, "value must be an integer"));
+    assertThat(onlyRejection("\"value\":1e3"))
+        .isEqualTo(new Rejection(0, "value must be an integer"));
   }
 
   @Example
@@ -346,9 +348,7 @@ class EventJsonReaderTest {
     // The event is already rejected (unknown field) when the bad bytes come.
     assertThatThrownBy(
             () ->
-                json(
-                    withInvalidUtf8(
-                        "[{\"foo\":1,\"entity\":\"video:", "\",\"type\":\"view\"}]")))
+                json(withInvalidUtf8("[{\"foo\":1,\"entity\":\"video:", "\",\"type\":\"view\"}]")))
         .isInstanceOf(MalformedBodyException.class);
   }
 
@@ -416,8 +416,7 @@ class EventJsonReaderTest {
   @Provide
   Arbitrary<List<Event>> events() {
     Arbitrary<String> printable = Arbitraries.strings().withCharRange(' ', '~').ofMaxLength(40);
-    Arbitrary<String> quoty =
-        Arbitraries.strings().withChars("\"\\/ {}[]:,'ab").ofMaxLength(12);
+    Arbitrary<String> quoty = Arbitraries.strings().withChars("\"\\/ {}[]:,'ab").ofMaxLength(12);
     Arbitrary<String> text = Arbitraries.oneOf(printable, quoty);
     Arbitrary<Event> event =
         Combinators.combine(

@@ -7,10 +7,10 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
- * One configuration key: its dotted name, its command-line flag, its default, the values it
- * allows and how to read one. Every source gives a value as text (a YAML scalar, an environment
- * variable, a flag argument; a YAML sequence is joined with commas), and {@link #parse} reads all
- * of them the same way. Immutable and thread-safe.
+ * One configuration key: its dotted name, its command-line flag, its default, the values it allows
+ * and how to read one. Every source gives a value as text (a YAML scalar, an environment variable,
+ * a flag argument; a YAML sequence is joined with commas), and {@link #parse} reads all of them the
+ * same way. Immutable and thread-safe.
  *
  * @param name dotted name, e.g. {@code server.port}: the YAML path and, mechanically, the
  *     environment variable ({@link #envName()})
@@ -22,7 +22,13 @@ import java.util.regex.Pattern;
  * @param parser reads the text; throws {@link IllegalArgumentException} when it is not allowed
  */
 public record ConfigKey<T>(
-    String name, String flag, String defaultValue, String allowed, String doc, boolean list, Function<String, T> parser) {
+    String name,
+    String flag,
+    String defaultValue,
+    String allowed,
+    String doc,
+    boolean list,
+    Function<String, T> parser) {
 
   /** The allowed values of an on/off key; its flag may stand alone for "true" ({@code --demo}). */
   public static final String SWITCH_ALLOWED = "true or false";
@@ -36,7 +42,8 @@ public record ConfigKey<T>(
     requireNonNull(doc, "doc");
     requireNonNull(parser, "parser");
     if (!NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException("a key name is dotted lower-case words, got '" + name + "'");
+      throw new IllegalArgumentException(
+          "a key name is dotted lower-case words, got '" + name + "'");
     }
     if (!FLAG.matcher(flag).matches()) {
       throw new IllegalArgumentException("a flag is --lower-case-words, got '" + flag + "'");
@@ -48,7 +55,10 @@ public record ConfigKey<T>(
     return allowed.equals(SWITCH_ALLOWED);
   }
 
-  /** {@code TALLY_} and the name upper-cased with dots and dashes as underscores: {@code TALLY_SERVER_PORT}. */
+  /**
+   * {@code TALLY_} and the name upper-cased with dots and dashes as underscores: {@code
+   * TALLY_SERVER_PORT}.
+   */
   public String envName() {
     return "TALLY_" + name.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
   }
@@ -63,8 +73,17 @@ public record ConfigKey<T>(
       return parser.apply(raw);
     } catch (IllegalArgumentException e) {
       String detail = e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
-      throw new ConfigException("bad value '" + raw + "' for " + name + " from " + origin + ": allowed " + allowed
-          + detail, e);
+      throw new ConfigException(
+          "bad value '"
+              + raw
+              + "' for "
+              + name
+              + " from "
+              + origin
+              + ": allowed "
+              + allowed
+              + detail,
+          e);
     }
   }
 

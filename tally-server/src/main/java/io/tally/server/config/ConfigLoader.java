@@ -11,12 +11,14 @@ import java.util.stream.Stream;
 
 /**
  * Builds the effective configuration from its four sources, each overriding the one before:
+ *
  * <ol>
  *   <li>the defaults in {@link ConfigKeys};
  *   <li>the YAML file given by {@code --config} (or, without it, by {@code TALLY_CONFIG});
  *   <li>{@code TALLY_*} environment variables, one per key ({@link ConfigKey#envName()});
  *   <li>command-line flags.
  * </ol>
+ *
  * Every value is checked, including one a later source overrides (it would bite the next start
  * without the override): an unknown key in the file, an unknown {@code TALLY_*} variable, or a
  * value a key does not allow fails with a {@link ConfigException} naming it (and, for an unknown
@@ -26,11 +28,13 @@ import java.util.stream.Stream;
 public final class ConfigLoader {
   /** The environment variable naming the configuration file when {@code --config} is not given. */
   public static final String CONFIG_FILE_ENV = "TALLY_CONFIG";
+
   /**
    * {@code TALLY_*} variables that are not keys: the file's name, the launcher's JVM options, and
    * the API key the client commands send ({@code --key}).
    */
-  public static final Set<String> NOT_KEYS = Set.of(CONFIG_FILE_ENV, "TALLY_JAVA_OPTS", "TALLY_KEY");
+  public static final Set<String> NOT_KEYS =
+      Set.of(CONFIG_FILE_ENV, "TALLY_JAVA_OPTS", "TALLY_KEY");
 
   private ConfigLoader() {}
 
@@ -42,51 +46,89 @@ public final class ConfigLoader {
    * @param flags the values given as flags, by key
    * @throws ConfigException naming the first unknown key or bad value
    */
-  public static EffectiveConfig load(Path file, Map<String, String> env, Map<ConfigKey<?>, String> flags) {
+  public static EffectiveConfig load(
+      Path file, Map<String, String> env, Map<ConfigKey<?>, String> flags) {
     Map<ConfigKey<?>, EffectiveConfig.Value> values = new LinkedHashMap<>();
     for (ConfigKey<?> key : ConfigKeys.ALL) {
       values.put(key, new EffectiveConfig.Value(key.defaultValue(), Origin.DEFAULT));
     }
-    Path configFile = file != null ? file
-        : Optional.ofNullable(env.get(CONFIG_FILE_ENV)).filter(s -> !s.isBlank()).map(Path::of).orElse(null);
+    Path configFile =
+        file != null
+            ? file
+            : Optional.ofNullable(env.get(CONFIG_FILE_ENV))
+                .filter(s -> !s.isBlank())
+                .map(Path::of)
+                .orElse(null);
     if (configFile != null) {
-      YamlConfigFile.read(configFile).forEach((name, entry) -> {
-        ConfigKey<?> key = ConfigKeys.byName(name).orElseThrow(() -> unknownKey(name, configFile + " line " + entry.line()));
-        put(values, key, entry.text(), Origin.file(configFile.toString(), entry.line()));
-      });
+      YamlConfigFile.read(configFile)
+          .forEach(
+              (name, entry) -> {
+                ConfigKey<?> key =
+                    ConfigKeys.byName(name)
+                        .orElseThrow(() -> unknownKey(name, configFile + " line " + entry.line()));
+                put(values, key, entry.text(), Origin.file(configFile.toString(), entry.line()));
+              });
     }
     env.entrySet().stream()
         .filter(e -> e.getKey().startsWith("TALLY_") && !NOT_KEYS.contains(e.getKey()))
         .sorted(Map.Entry.comparingByKey())
-        .forEach(e -> {
-          ConfigKey<?> key = ConfigKeys.ALL.stream().filter(k -> k.envName().equals(e.getKey())).findFirst()
-              .orElseThrow(() -> new ConfigException("unknown environment variable " + e.getKey()
-                  + suggestion(e.getKey(), ConfigKey::envName) + "; TALLY_* variables set configuration keys"
-                  + " (docs/configuration.md)"));
-          put(values, key, e.getValue(), Origin.env(e.getKey()));
-        });
+        .forEach(
+            e -> {
+              ConfigKey<?> key =
+                  ConfigKeys.ALL.stream()
+                      .filter(k -> k.envName().equals(e.getKey()))
+                      .findFirst()
+                      .orElseThrow(
+                          () ->
+                              new ConfigException(
+                                  "unknown environment variable "
+                                      + e.getKey()
+                                      + suggestion(e.getKey(), ConfigKey::envName)
+                                      + "; TALLY_* variables set configuration keys"
+                                      + " (docs/configuration.md)"));
+              put(values, key, e.getValue(), Origin.env(e.getKey()));
+            });
     flags.forEach((key, text) -> put(values, key, text, Origin.flag(key.flag())));
     return new EffectiveConfig(values, configFile);
   }
 
   /** Checks every value as it is read, so a bad one fails even when a later source overrides it. */
-  private static void put(Map<ConfigKey<?>, EffectiveConfig.Value> values, ConfigKey<?> key, String text, Origin origin) {
+  private static void put(
+      Map<ConfigKey<?>, EffectiveConfig.Value> values,
+      ConfigKey<?> key,
+      String text,
+      Origin origin) {
     key.parse(text, origin);
     values.put(key, new EffectiveConfig.Value(text, origin));
   }
 
   private static ConfigException unknownKey(String name, String where) {
     if (ConfigKeys.ALL.stream().anyMatch(k -> k.name().startsWith(name + "."))) {
-      return new ConfigException("'" + name + "' in " + where + " is a section, not a value: give its keys, such as "
-          + ConfigKeys.ALL.stream().filter(k -> k.name().startsWith(name + ".")).findFirst().orElseThrow().name());
+      return new ConfigException(
+          "'"
+              + name
+              + "' in "
+              + where
+              + " is a section, not a value: give its keys, such as "
+              + ConfigKeys.ALL.stream()
+                  .filter(k -> k.name().startsWith(name + "."))
+                  .findFirst()
+                  .orElseThrow()
+                  .name());
     }
-    return new ConfigException("unknown key '" + name + "' in " + where + suggestion(name, ConfigKey::name)
-        + "; docs/configuration.md lists every key");
+    return new ConfigException(
+        "unknown key '"
+            + name
+            + "' in "
+            + where
+            + suggestion(name, ConfigKey::name)
+            + "; docs/configuration.md lists every key");
   }
 
   /** "; did you mean 'server.port'?" when a known name is a typo or two away, else "". */
   private static String suggestion(String unknown, Function<ConfigKey<?>, String> name) {
-    return ConfigKeys.ALL.stream().map(name)
+    return ConfigKeys.ALL.stream()
+        .map(name)
         .map(known -> Map.entry(known, editDistance(unknown, known)))
         .filter(e -> e.getValue() <= Math.max(2, unknown.length() / 5))
         .min(Comparator.comparingInt(Map.Entry::getValue))
@@ -96,7 +138,8 @@ public final class ConfigLoader {
 
   /** Levenshtein distance: the fewest single-character insertions, deletions and substitutions. */
   static int editDistance(String a, String b) {
-    int[] previous = Stream.iterate(0, i -> i + 1).limit(b.length() + 1L).mapToInt(Integer::intValue).toArray();
+    int[] previous =
+        Stream.iterate(0, i -> i + 1).limit(b.length() + 1L).mapToInt(Integer::intValue).toArray();
     for (int i = 1; i <= a.length(); i++) {
       int[] current = new int[b.length() + 1];
       current[0] = i;

@@ -16,17 +16,23 @@ import java.util.stream.Collectors;
  */
 final class ConfigYaml {
   private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9_./@+-][A-Za-z0-9_./@+=:,-]*");
-  private static final Pattern PLAIN_ITEM = Pattern.compile("[A-Za-z0-9_./@+-][A-Za-z0-9_./@+=:-]*");
+  private static final Pattern PLAIN_ITEM =
+      Pattern.compile("[A-Za-z0-9_./@+-][A-Za-z0-9_./@+=:-]*");
+
   /** Plain scalars that YAML readers would take for a boolean or null. */
-  private static final Set<String> RESERVED = Set.of("null", "~", "true", "false", "yes", "no", "on", "off", "y", "n");
+  private static final Set<String> RESERVED =
+      Set.of("null", "~", "true", "false", "yes", "no", "on", "off", "y", "n");
+
   private static final int COMMENT_COLUMN = 44;
 
   private ConfigYaml() {}
 
   static String write(EffectiveConfig config) {
-    StringBuilder out = new StringBuilder()
-        .append("# Tally's effective configuration; each value says where it came from.\n")
-        .append("# Precedence: defaults < file (--config or TALLY_CONFIG) < TALLY_* environment < flags.\n");
+    StringBuilder out =
+        new StringBuilder()
+            .append("# Tally's effective configuration; each value says where it came from.\n")
+            .append(
+                "# Precedence: defaults < file (--config or TALLY_CONFIG) < TALLY_* environment < flags.\n");
     Map<String, Object> tree = new LinkedHashMap<>();
     for (ConfigKey<?> key : ConfigKeys.ALL) {
       String[] path = key.name().split("\\.");
@@ -42,22 +48,29 @@ final class ConfigYaml {
 
   @SuppressWarnings("unchecked") // the tree holds only sections (maps) and keys
   private static Map<String, Object> subsection(Map<String, Object> section, String name) {
-    return (Map<String, Object>) section.computeIfAbsent(name, n -> new LinkedHashMap<String, Object>());
+    return (Map<String, Object>)
+        section.computeIfAbsent(name, n -> new LinkedHashMap<String, Object>());
   }
 
-  private static void write(EffectiveConfig config, Map<String, Object> tree, int depth, StringBuilder out) {
-    tree.forEach((name, node) -> {
-      String indent = "  ".repeat(depth);
-      if (node instanceof ConfigKey<?> key) {
-        EffectiveConfig.Value v = config.value(key);
-        String line = indent + name + ": " + (key.list() ? sequence(v.text()) : scalar(v.text()));
-        out.append(line).append(" ".repeat(Math.max(1, COMMENT_COLUMN - line.length())))
-            .append("# ").append(v.origin()).append('\n');
-      } else {
-        out.append(indent).append(name).append(":\n");
-        write(config, subsection(tree, name), depth + 1, out);
-      }
-    });
+  private static void write(
+      EffectiveConfig config, Map<String, Object> tree, int depth, StringBuilder out) {
+    tree.forEach(
+        (name, node) -> {
+          String indent = "  ".repeat(depth);
+          if (node instanceof ConfigKey<?> key) {
+            EffectiveConfig.Value v = config.value(key);
+            String line =
+                indent + name + ": " + (key.list() ? sequence(v.text()) : scalar(v.text()));
+            out.append(line)
+                .append(" ".repeat(Math.max(1, COMMENT_COLUMN - line.length())))
+                .append("# ")
+                .append(v.origin())
+                .append('\n');
+          } else {
+            out.append(indent).append(name).append(":\n");
+            write(config, subsection(tree, name), depth + 1, out);
+          }
+        });
   }
 
   private static String sequence(String text) {

@@ -61,7 +61,10 @@ public final class EffectiveConfig {
     return Optional.ofNullable(file);
   }
 
-  /** The configuration as YAML, each value commented with where it came from (what {@code tally config} prints). */
+  /**
+   * The configuration as YAML, each value commented with where it came from (what {@code tally
+   * config} prints).
+   */
   public String toYaml() {
     return ConfigYaml.write(this);
   }

@@ -1,15 +1,20 @@
 package io.tally.server.config;
 
 /**
- * Where a configuration value came from, in rising precedence: the default, the YAML file, a
- * {@code TALLY_*} environment variable, a command-line flag.
+ * Where a configuration value came from, in rising precedence: the default, the YAML file, a {@code
+ * TALLY_*} environment variable, a command-line flag.
  *
  * @param source which of the four
  * @param where the file and line, the variable or the flag; empty for a default
  */
 public record Origin(Source source, String where) {
   /** The sources in rising precedence: a later one overrides an earlier one. */
-  public enum Source { DEFAULT, FILE, ENV, FLAG }
+  public enum Source {
+    DEFAULT,
+    FILE,
+    ENV,
+    FLAG
+  }
 
   public static final Origin DEFAULT = new Origin(Source.DEFAULT, "");
 

@@ -2,11 +2,11 @@ package io.tally.server.config;
 
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashSet;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -18,9 +18,8 @@ import java.util.stream.Collectors;
 
 /**
  * The readers {@link ConfigKeys} builds its keys from: each turns a value's text into what the key
- * holds, or throws {@link IllegalArgumentException} — without a message when the key's
- * {@code allowed} text says it all, with one when there is more to say (which entry of a list).
- * Stateless.
+ * holds, or throws {@link IllegalArgumentException} — without a message when the key's {@code
+ * allowed} text says it all, with one when there is more to say (which entry of a list). Stateless.
  */
 final class ValueParsers {
   private ValueParsers() {}
@@ -76,17 +75,19 @@ final class ValueParsers {
   /** A duration written 500ms, 10s, 2m or 1h, in milliseconds within [min, max]. */
   static Function<String, Long> durationMillis(long min, long max) {
     return text -> {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,12})(ms|s|m|h)").matcher(text.trim());
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("(\\d{1,12})(ms|s|m|h)").matcher(text.trim());
       if (!m.matches()) {
         throw notAllowed();
       }
       long n = Long.parseLong(m.group(1));
-      long millis = switch (m.group(2)) {
-        case "ms" -> n;
-        case "s" -> n * 1000;
-        case "m" -> n * 60_000;
-        default -> n * 3_600_000;
-      };
+      long millis =
+          switch (m.group(2)) {
+            case "ms" -> n;
+            case "s" -> n * 1000;
+            case "m" -> n * 60_000;
+            default -> n * 3_600_000;
+          };
       if (millis < min || millis > max) {
         throw notAllowed();
       }
@@ -96,13 +97,19 @@ final class ValueParsers {
 
   /** An optional path to a file that exists and is readable (checked at startup). */
   static Function<String, Optional<Path>> optionalReadableFile() {
-    return optional().andThen(o -> o.map(text -> {
-      Path p = Path.of(text);
-      if (!java.nio.file.Files.isRegularFile(p) || !java.nio.file.Files.isReadable(p)) {
-        throw new IllegalArgumentException("no readable file " + p.toAbsolutePath());
-      }
-      return p;
-    }));
+    return optional()
+        .andThen(
+            o ->
+                o.map(
+                    text -> {
+                      Path p = Path.of(text);
+                      if (!java.nio.file.Files.isRegularFile(p)
+                          || !java.nio.file.Files.isReadable(p)) {
+                        throw new IllegalArgumentException(
+                            "no readable file " + p.toAbsolutePath());
+                      }
+                      return p;
+                    }));
   }
 
   static Function<String, Optional<String>> optional() {
@@ -124,7 +131,10 @@ final class ValueParsers {
   }
 
   static String consistencyLevels() {
-    return "one of " + Arrays.stream(DefaultConsistencyLevel.values()).map(Enum::name).collect(Collectors.joining(", "));
+    return "one of "
+        + Arrays.stream(DefaultConsistencyLevel.values())
+            .map(Enum::name)
+            .collect(Collectors.joining(", "));
   }
 
   static DefaultConsistencyLevel consistency(String text) {

@@ -15,9 +15,9 @@ import java.util.Map;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
- * Reads a YAML configuration file into dotted keys and their text. Nested mappings and dotted
- * names are the same key ({@code server: {port: 8080}} is {@code server.port: 8080}); a sequence
- * of scalars is joined with commas; an empty value or {@code ~} is the empty text. Values keep the
+ * Reads a YAML configuration file into dotted keys and their text. Nested mappings and dotted names
+ * are the same key ({@code server: {port: 8080}} is {@code server.port: 8080}); a sequence of
+ * scalars is joined with commas; an empty value or {@code ~} is the empty text. Values keep the
  * text they were written with, so the file, the environment and the flags are read alike. Which
  * keys exist is {@link ConfigLoader}'s business; this class only reports shapes it cannot read.
  * Stateless.
@@ -33,8 +33,8 @@ final class YamlConfigFile {
   /**
    * The file's keys in file order.
    *
-   * @throws ConfigException if the file is missing, unreadable, not YAML, not a mapping, or names
-   *     a key twice
+   * @throws ConfigException if the file is missing, unreadable, not YAML, not a mapping, or names a
+   *     key twice
    */
   static Map<String, Entry> read(Path file) {
     Map<String, Entry> out = new LinkedHashMap<>();
@@ -44,12 +44,16 @@ final class YamlConfigFile {
         return out; // an empty file sets nothing
       }
       if (first != JsonToken.START_OBJECT) {
-        throw new ConfigException(file + ": the configuration must be a mapping of keys to values (line "
-            + line(p) + ")");
+        throw new ConfigException(
+            file
+                + ": the configuration must be a mapping of keys to values (line "
+                + line(p)
+                + ")");
       }
       readMapping(p, file, "", out);
       if (p.nextToken() != null) {
-        throw new ConfigException(file + ": only one YAML document is allowed (line " + line(p) + ")");
+        throw new ConfigException(
+            file + ": only one YAML document is allowed (line " + line(p) + ")");
       }
       return out;
     } catch (NoSuchFileException e) {
@@ -57,17 +61,21 @@ final class YamlConfigFile {
     } catch (JsonProcessingException e) {
       String why = e.getOriginalMessage().lines().findFirst().orElse("not valid YAML");
       int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
-      if (e.getCause() instanceof MarkedYAMLException m && m.getProblem() != null && m.getProblemMark() != null) {
+      if (e.getCause() instanceof MarkedYAMLException m
+          && m.getProblem() != null
+          && m.getProblemMark() != null) {
         why = m.getProblem(); // what is wrong and where, rather than the context it was found in
         line = m.getProblemMark().getLine() + 1;
       }
       throw new ConfigException(file + ": not valid YAML at line " + line + ": " + why, e);
     } catch (IOException e) {
-      throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage(), e);
+      throw new ConfigException(
+          "cannot read configuration file " + file + ": " + e.getMessage(), e);
     }
   }
 
-  private static void readMapping(JsonParser p, Path file, String prefix, Map<String, Entry> out) throws IOException {
+  private static void readMapping(JsonParser p, Path file, String prefix, Map<String, Entry> out)
+      throws IOException {
     for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
       String key = prefix + p.currentName();
       int line = line(p);
@@ -78,7 +86,15 @@ final class YamlConfigFile {
       }
       String text = value == JsonToken.START_ARRAY ? sequence(p, file, key) : scalar(p, value);
       if (out.putIfAbsent(key, new Entry(text, line)) != null) {
-        throw new ConfigException(file + ": " + key + " is set twice (lines " + out.get(key).line() + " and " + line + ")");
+        throw new ConfigException(
+            file
+                + ": "
+                + key
+                + " is set twice (lines "
+                + out.get(key).line()
+                + " and "
+                + line
+                + ")");
       }
     }
   }
@@ -87,7 +103,8 @@ final class YamlConfigFile {
     List<String> items = new ArrayList<>();
     for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
       if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
-        throw new ConfigException(file + ": " + key + " (line " + line(p) + ") must be a list of plain values");
+        throw new ConfigException(
+            file + ": " + key + " (line " + line(p) + ") must be a list of plain values");
       }
       items.add(scalar(p, t));
     }

@@ -36,7 +36,8 @@ import java.util.concurrent.Callable;
  */
 final class AdminKeyRoutes {
   private static final int MAX_BODY_BYTES = 16 * 1024;
-  private static final Set<String> FIELDS = Set.of("name", "scopes", "kind", "origins", "entityPrefixes");
+  private static final Set<String> FIELDS =
+      Set.of("name", "scopes", "kind", "origins", "entityPrefixes");
 
   private final Vertx vertx;
   private final KeyRing ring;
@@ -48,7 +49,10 @@ final class AdminKeyRoutes {
 
   static void mount(Router router, Vertx vertx, KeyRing ring) {
     AdminKeyRoutes routes = new AdminKeyRoutes(vertx, ring);
-    router.post("/v1/admin/keys").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES)).handler(routes::create);
+    router
+        .post("/v1/admin/keys")
+        .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
+        .handler(routes::create);
     router.get("/v1/admin/keys").handler(routes::list);
     router.delete("/v1/admin/keys/:id").handler(routes::revoke);
   }
@@ -68,17 +72,21 @@ final class AdminKeyRoutes {
       }
       for (String f : req.fieldNames()) {
         if (!FIELDS.contains(f)) {
-          SecurityGate.refuse(ctx, 400, "unknown field '" + AuditLog.clean(f) + "'; allowed: " + String.join(", ", FIELDS));
+          SecurityGate.refuse(
+              ctx,
+              400,
+              "unknown field '" + AuditLog.clean(f) + "'; allowed: " + String.join(", ", FIELDS));
           return;
         }
       }
       name = req.getString("name");
       String k = req.getString("kind", "secret");
-      kind = switch (k) {
-        case "secret" -> ApiKey.Kind.SECRET;
-        case "publishable" -> ApiKey.Kind.PUBLISHABLE;
-        default -> throw new IllegalArgumentException("kind must be 'secret' or 'publishable'");
-      };
+      kind =
+          switch (k) {
+            case "secret" -> ApiKey.Kind.SECRET;
+            case "publishable" -> ApiKey.Kind.PUBLISHABLE;
+            default -> throw new IllegalArgumentException("kind must be 'secret' or 'publishable'");
+          };
       for (String s : strings(req, "scopes")) {
         scopes.add(Scope.parse(s));
       }
@@ -94,49 +102,64 @@ final class AdminKeyRoutes {
       SecurityGate.refuse(ctx, 400, e.getMessage());
       return;
     }
-    blocking(ctx, () -> {
-      KeyRing.Created created = ring.create(name, kind, scopes, origins, prefixes);
-      ctx.put(AuditLog.DETAIL, "created key " + created.key().id() + " (" + name + ") " + describe(created.key()));
-      return new Answer(201, json(created.key()).put("key", created.token()));
-    });
+    blocking(
+        ctx,
+        () -> {
+          KeyRing.Created created = ring.create(name, kind, scopes, origins, prefixes);
+          ctx.put(
+              AuditLog.DETAIL,
+              "created key " + created.key().id() + " (" + name + ") " + describe(created.key()));
+          return new Answer(201, json(created.key()).put("key", created.token()));
+        });
   }
 
   private void list(RoutingContext ctx) {
-    blocking(ctx, () -> {
-      JsonArray keys = new JsonArray();
-      ring.list().forEach(k -> keys.add(json(k)));
-      return new Answer(200, new JsonObject().put("keys", keys));
-    });
+    blocking(
+        ctx,
+        () -> {
+          JsonArray keys = new JsonArray();
+          ring.list().forEach(k -> keys.add(json(k)));
+          return new Answer(200, new JsonObject().put("keys", keys));
+        });
   }
 
   private void revoke(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    blocking(ctx, () -> {
-      var revoked = ring.revoke(id);
-      if (revoked.isEmpty()) {
-        return new Answer(404, new JsonObject().put("error", "no API key with id '" + AuditLog.clean(id) + "'"));
-      }
-      ctx.put(AuditLog.DETAIL, "revoked key " + id + " (" + revoked.get().name() + ")");
-      return new Answer(200, json(revoked.get()));
-    });
+    blocking(
+        ctx,
+        () -> {
+          var revoked = ring.revoke(id);
+          if (revoked.isEmpty()) {
+            return new Answer(
+                404,
+                new JsonObject().put("error", "no API key with id '" + AuditLog.clean(id) + "'"));
+          }
+          ctx.put(AuditLog.DETAIL, "revoked key " + id + " (" + revoked.get().name() + ")");
+          return new Answer(200, json(revoked.get()));
+        });
   }
 
   private record Answer(int status, JsonObject body) {}
 
   private void blocking(RoutingContext ctx, Callable<Answer> work) {
-    vertx.executeBlocking(work, false).onComplete(r -> {
-      if (r.succeeded()) {
-        ctx.response().setStatusCode(r.result().status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-            .end(r.result().body().encode());
-      } else if (r.cause() instanceof IllegalArgumentException e) {
-        SecurityGate.refuse(ctx, 400, e.getMessage());
-      } else if (r.cause() instanceof TallyException e) {
-        ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
-        SecurityGate.refuse(ctx, 503, "the key store is unavailable: " + e.getMessage());
-      } else {
-        ctx.fail(r.cause());
-      }
-    });
+    vertx
+        .executeBlocking(work, false)
+        .onComplete(
+            r -> {
+              if (r.succeeded()) {
+                ctx.response()
+                    .setStatusCode(r.result().status())
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                    .end(r.result().body().encode());
+              } else if (r.cause() instanceof IllegalArgumentException e) {
+                SecurityGate.refuse(ctx, 400, e.getMessage());
+              } else if (r.cause() instanceof TallyException e) {
+                ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+                SecurityGate.refuse(ctx, 503, "the key store is unavailable: " + e.getMessage());
+              } else {
+                ctx.fail(r.cause());
+              }
+            });
   }
 
   private static List<String> strings(JsonObject req, String field) {
@@ -158,21 +181,28 @@ final class AdminKeyRoutes {
   }
 
   private static String describe(ApiKey k) {
-    return k.kind().name().toLowerCase(java.util.Locale.ROOT) + " scopes=" + k.scopes().stream().map(Scope::wireName).sorted().toList()
-        + (k.origins().isEmpty() ? "" : " origins=" + k.origins() + " entityPrefixes=" + k.entityPrefixes());
+    return k.kind().name().toLowerCase(java.util.Locale.ROOT)
+        + " scopes="
+        + k.scopes().stream().map(Scope::wireName).sorted().toList()
+        + (k.origins().isEmpty()
+            ? ""
+            : " origins=" + k.origins() + " entityPrefixes=" + k.entityPrefixes());
   }
 
   /** A key's record as JSON: never its hash or token. */
   static JsonObject json(ApiKey k) {
-    JsonObject o = new JsonObject()
-        .put("id", k.id())
-        .put("name", k.name())
-        .put("kind", k.kind().name().toLowerCase(java.util.Locale.ROOT))
-        .put("scopes", new JsonArray(k.scopes().stream().map(Scope::wireName).sorted().toList()))
-        .put("createdAt", Instant.ofEpochMilli(k.createdAtMillis()).toString())
-        .put("revoked", k.revoked());
+    JsonObject o =
+        new JsonObject()
+            .put("id", k.id())
+            .put("name", k.name())
+            .put("kind", k.kind().name().toLowerCase(java.util.Locale.ROOT))
+            .put(
+                "scopes", new JsonArray(k.scopes().stream().map(Scope::wireName).sorted().toList()))
+            .put("createdAt", Instant.ofEpochMilli(k.createdAtMillis()).toString())
+            .put("revoked", k.revoked());
     if (k.kind() == ApiKey.Kind.PUBLISHABLE) {
-      o.put("origins", new JsonArray(k.origins())).put("entityPrefixes", new JsonArray(k.entityPrefixes()));
+      o.put("origins", new JsonArray(k.origins()))
+          .put("entityPrefixes", new JsonArray(k.entityPrefixes()));
     }
     if (k.revoked()) {
       o.put("revokedAt", Instant.ofEpochMilli(k.revokedAtMillis()).toString());

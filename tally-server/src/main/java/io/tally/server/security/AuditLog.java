@@ -18,30 +18,49 @@ import org.slf4j.LoggerFactory;
  */
 public final class AuditLog {
   public static final String LOGGER = "tally.audit";
+
   /** Routing-context key under which a handler leaves what it did, for the audit line. */
   static final String DETAIL = "tally.audit.detail";
+
   private static final Logger AUDIT = LoggerFactory.getLogger(LOGGER);
 
   private AuditLog() {}
 
   /** Logs the request when it ends (or its connection closes), with its final status. */
   static void onEnd(RoutingContext ctx, ApiKey key, boolean authOff) {
-    String who = key != null ? key.id() + "(" + clean(key.name()) + ")" : authOff ? "anonymous(auth off)" : "anonymous";
-    String from = ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
+    String who =
+        key != null
+            ? key.id() + "(" + clean(key.name()) + ")"
+            : authOff ? "anonymous(auth off)" : "anonymous";
+    String from =
+        ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
     String action = ctx.request().method() + " " + clean(ctx.request().path());
-    ctx.addEndHandler(done -> {
-      Object detail = ctx.get(DETAIL);
-      int status = ctx.response().getStatusCode();
-      AUDIT.info("who={} from={} action=\"{}\" status={}{}", who, from, action, done.succeeded() ? status : "aborted",
-          detail == null ? "" : " detail=\"" + clean(detail.toString()) + "\"");
-    });
+    ctx.addEndHandler(
+        done -> {
+          Object detail = ctx.get(DETAIL);
+          int status = ctx.response().getStatusCode();
+          AUDIT.info(
+              "who={} from={} action=\"{}\" status={}{}",
+              who,
+              from,
+              action,
+              done.succeeded() ? status : "aborted",
+              detail == null ? "" : " detail=\"" + clean(detail.toString()) + "\"");
+        });
   }
 
   /** Logs a refusal that ends the request at once. */
   static void refused(RoutingContext ctx, String who, int status, String reason) {
-    String from = ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
-    AUDIT.info("who={} from={} action=\"{} {}\" status={} detail=\"{}\"", clean(who), from, ctx.request().method(),
-        clean(ctx.request().path()), status, clean(reason));
+    String from =
+        ctx.request().remoteAddress() == null ? "?" : ctx.request().remoteAddress().hostAddress();
+    AUDIT.info(
+        "who={} from={} action=\"{} {}\" status={} detail=\"{}\"",
+        clean(who),
+        from,
+        ctx.request().method(),
+        clean(ctx.request().path()),
+        status,
+        clean(reason));
   }
 
   /** Control characters and quotes replaced, length capped: a log line stays one line. */

@@ -18,13 +18,13 @@ import org.slf4j.LoggerFactory;
  *   <li>the header timeout against slowloris: an HTTP/1.x connection must deliver a complete
  *       request head within {@code headerTimeoutMillis} of opening or of its previous response
  *       ending, else it is closed. Vert.x calls the request handler only once a head is complete,
- *       so a client dribbling header bytes never reaches a handler; this timer is what stops it.
- *       It is also the keep-alive idle time. (HTTP/2 connections are governed by the idle
- *       timeout and per-request deadlines instead.)
+ *       so a client dribbling header bytes never reaches a handler; this timer is what stops it. It
+ *       is also the keep-alive idle time. (HTTP/2 connections are governed by the idle timeout and
+ *       per-request deadlines instead.)
  * </ul>
  *
- * <p>Thread-safe. A connection's state is touched only on its own event loop (timers set there
- * fire there); the map and the connection count are shared by every event loop's server.
+ * <p>Thread-safe. A connection's state is touched only on its own event loop (timers set there fire
+ * there); the map and the connection count are shared by every event loop's server.
  */
 final class ConnectionGuard {
   private static final Logger LOG = LoggerFactory.getLogger(ConnectionGuard.class);
@@ -45,17 +45,21 @@ final class ConnectionGuard {
   void opened(HttpConnection conn) {
     if (open.incrementAndGet() > maxConnections) {
       open.decrementAndGet();
-      LOG.warn("closing a connection from {}: {} connections are open already", conn.remoteAddress(), maxConnections);
+      LOG.warn(
+          "closing a connection from {}: {} connections are open already",
+          conn.remoteAddress(),
+          maxConnections);
       conn.close();
       return;
     }
     State s = new State(conn);
     states.put(conn, s);
-    conn.closeHandler(v -> {
-      open.decrementAndGet();
-      states.remove(conn);
-      s.cancelHeaderTimer();
-    });
+    conn.closeHandler(
+        v -> {
+          open.decrementAndGet();
+          states.remove(conn);
+          s.cancelHeaderTimer();
+        });
     s.armHeaderTimer();
   }
 
@@ -94,14 +98,19 @@ final class ConnectionGuard {
 
     void armHeaderTimer() {
       cancelHeaderTimer();
-      timer = vertx.setTimer(headerTimeoutMillis, id -> {
-        timer = -1;
-        if (inFlight == 0) {
-          LOG.info("closing a connection from {}: no complete request head within {} ms", conn.remoteAddress(),
-              headerTimeoutMillis);
-          conn.close();
-        }
-      });
+      timer =
+          vertx.setTimer(
+              headerTimeoutMillis,
+              id -> {
+                timer = -1;
+                if (inFlight == 0) {
+                  LOG.info(
+                      "closing a connection from {}: no complete request head within {} ms",
+                      conn.remoteAddress(),
+                      headerTimeoutMillis);
+                  conn.close();
+                }
+              });
     }
 
     void cancelHeaderTimer() {

@@ -23,14 +23,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Everything the HTTP API needs for security, in the order it applies: server options (TLS with
- * HTTP/2 through ALPN, header and request-line sizes, idle timeout), the connection guard, the
- * gate before every route, the publishable-key entity check before ingest, and the admin key
- * routes. Also the secure default: {@link #create} refuses to serve a non-loopback address while
- * auth is off.
+ * HTTP/2 through ALPN, header and request-line sizes, idle timeout), the connection guard, the gate
+ * before every route, the publishable-key entity check before ingest, and the admin key routes.
+ * Also the secure default: {@link #create} refuses to serve a non-loopback address while auth is
+ * off.
  *
- * <p>Owns the key refresher thread, which re-reads the key store every
- * {@link SecurityConfig#keyRefreshMillis()}; a failed refresh keeps the last snapshot and is
- * logged. Thread-safe; {@link #close()} once.
+ * <p>Owns the key refresher thread, which re-reads the key store every {@link
+ * SecurityConfig#keyRefreshMillis()}; a failed refresh keeps the last snapshot and is logged.
+ * Thread-safe; {@link #close()} once.
  */
 public final class GatewaySecurity implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GatewaySecurity.class);
@@ -46,12 +46,15 @@ public final class GatewaySecurity implements AutoCloseable {
     this.config = config;
     this.ring = ring;
     this.maxBodyBytes = maxBodyBytes;
-    refresher = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "tally-key-refresh");
-      t.setDaemon(true);
-      return t;
-    });
-    refresher.scheduleWithFixedDelay(this::refresh, config.keyRefreshMillis(), config.keyRefreshMillis(), TimeUnit.MILLISECONDS);
+    refresher =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "tally-key-refresh");
+              t.setDaemon(true);
+              return t;
+            });
+    refresher.scheduleWithFixedDelay(
+        this::refresh, config.keyRefreshMillis(), config.keyRefreshMillis(), TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -59,18 +62,21 @@ public final class GatewaySecurity implements AutoCloseable {
    *
    * @param host the address the server will listen on
    * @param maxBodyBytes the ingest body limit (the gate reads ingest bodies of publishable keys)
-   * @throws TallyException if auth is off on a non-loopback address, a TLS file is missing, or
-   *     the key store cannot be read
+   * @throws TallyException if auth is off on a non-loopback address, a TLS file is missing, or the
+   *     key store cannot be read
    */
-  public static GatewaySecurity create(SecurityConfig config, String host, int maxBodyBytes, ApiKeyStore keys,
-      InstantSource clock) {
+  public static GatewaySecurity create(
+      SecurityConfig config, String host, int maxBodyBytes, ApiKeyStore keys, InstantSource clock) {
     requireNonNull(config, "config");
     KeyRing ring = new KeyRing(requireNonNull(keys, "keys"), clock);
     boolean authOn = config.auth() == SecurityConfig.Auth.REQUIRED || ring.anyKeyEverMade();
     if (!authOn && !isLoopback(host)) {
-      throw new TallyException("refusing to listen on " + host + " without API keys: anyone who can reach it could "
-          + "send, read and change counts. Create an admin key first (tally keys create --data-dir <dir> --scope admin "
-          + "--name <you>, with the server stopped), or listen on 127.0.0.1");
+      throw new TallyException(
+          "refusing to listen on "
+              + host
+              + " without API keys: anyone who can reach it could "
+              + "send, read and change counts. Create an admin key first (tally keys create --data-dir <dir> --scope admin "
+              + "--name <you>, with the server stopped), or listen on 127.0.0.1");
     }
     if (config.tls().enabled()) {
       for (var f : new java.nio.file.Path[] {config.tls().certPath(), config.tls().keyPath()}) {
@@ -79,8 +85,11 @@ public final class GatewaySecurity implements AutoCloseable {
         }
       }
     }
-    LOG.info("API keys {}", authOn ? "required (" + ring.list().size() + " in the store)"
-        : "not required: no key exists yet and the server listens on loopback only");
+    LOG.info(
+        "API keys {}",
+        authOn
+            ? "required (" + ring.list().size() + " in the store)"
+            : "not required: no key exists yet and the server listens on loopback only");
     return new GatewaySecurity(config, ring, maxBodyBytes);
   }
 
@@ -102,17 +111,20 @@ public final class GatewaySecurity implements AutoCloseable {
    */
   public HttpServerOptions configure(HttpServerOptions options) {
     SecurityConfig.Limits l = config.limits();
-    options.setHttp2ClearTextEnabled(false)
+    options
+        .setHttp2ClearTextEnabled(false)
         .setMaxInitialLineLength(l.maxRequestLineBytes())
         .setMaxHeaderSize(l.maxHeaderBytes())
         .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, l.idleTimeoutMillis()))
         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     if (config.tls().enabled()) {
-      options.setSsl(true)
+      options
+          .setSsl(true)
           .setUseAlpn(true)
-          .setKeyCertOptions(new PemKeyCertOptions()
-              .setCertPath(config.tls().certPath().toString())
-              .setKeyPath(config.tls().keyPath().toString()));
+          .setKeyCertOptions(
+              new PemKeyCertOptions()
+                  .setCertPath(config.tls().certPath().toString())
+                  .setKeyPath(config.tls().keyPath().toString()));
     }
     return options;
   }
@@ -122,10 +134,14 @@ public final class GatewaySecurity implements AutoCloseable {
    * routes.
    */
   public void mount(Router router, Vertx vertx) {
-    guard = new ConnectionGuard(vertx, config.limits().headerTimeoutMillis(), config.limits().maxConnections());
+    guard =
+        new ConnectionGuard(
+            vertx, config.limits().headerTimeoutMillis(), config.limits().maxConnections());
     SecurityGate gate = new SecurityGate(vertx, ring, this::authOn, guard, config);
     router.route().handler(gate::handle);
-    router.post("/v1/events").handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes))
+    router
+        .post("/v1/events")
+        .handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes))
         .handler(PublishableEntities::check);
     AdminKeyRoutes.mount(router, vertx, ring);
   }
@@ -144,7 +160,9 @@ public final class GatewaySecurity implements AutoCloseable {
       }
     } catch (RuntimeException e) {
       if (!refreshFailing) {
-        LOG.warn("reading the API keys failed; the last keys read stay in effect until it works: {}", e.getMessage());
+        LOG.warn(
+            "reading the API keys failed; the last keys read stay in effect until it works: {}",
+            e.getMessage());
         refreshFailing = true;
       }
     }

@@ -12,9 +12,9 @@ import java.util.Locale;
 /**
  * Holds a publishable key to its entity prefixes: runs after the body is read and before ingest,
  * and refuses the whole batch with 403 (naming the first event's index) when any event's entity
- * does not start with one of the key's prefixes, so a page can never write to entities it was
- * not made for. A body that does not parse is answered 400 here, as ingest would. Requests with
- * other keys pass untouched. Stateless and thread-safe.
+ * does not start with one of the key's prefixes, so a page can never write to entities it was not
+ * made for. A body that does not parse is answered 400 here, as ingest would. Requests with other
+ * keys pass untouched. Stateless and thread-safe.
  */
 final class PublishableEntities {
   private PublishableEntities() {}
@@ -22,7 +22,10 @@ final class PublishableEntities {
   static void check(RoutingContext ctx) {
     ApiKey key = ctx.get(SecurityGate.KEY);
     Buffer body = ctx.body().buffer();
-    if (key == null || key.kind() != ApiKey.Kind.PUBLISHABLE || body == null || body.length() == 0) {
+    if (key == null
+        || key.kind() != ApiKey.Kind.PUBLISHABLE
+        || body == null
+        || body.length() == 0) {
       ctx.next();
       return;
     }
@@ -40,8 +43,17 @@ final class PublishableEntities {
       return;
     }
     if (outside.index >= 0) {
-      SecurityGate.refuse(ctx, 403, "event " + outside.index + ": entity '" + AuditLog.clean(outside.entity)
-          + "' is outside the entity prefixes of publishable key " + key.id() + " " + key.entityPrefixes());
+      SecurityGate.refuse(
+          ctx,
+          403,
+          "event "
+              + outside.index
+              + ": entity '"
+              + AuditLog.clean(outside.entity)
+              + "' is outside the entity prefixes of publishable key "
+              + key.id()
+              + " "
+              + key.entityPrefixes());
       return;
     }
     ctx.next();
@@ -53,7 +65,9 @@ final class PublishableEntities {
       return false;
     }
     String ct = contentType.toLowerCase(Locale.ROOT);
-    return ct.startsWith("application/x-ndjson") || ct.startsWith("application/ndjson") || ct.startsWith("application/jsonl");
+    return ct.startsWith("application/x-ndjson")
+        || ct.startsWith("application/ndjson")
+        || ct.startsWith("application/jsonl");
   }
 
   /** Remembers the first event whose entity no prefix covers. */

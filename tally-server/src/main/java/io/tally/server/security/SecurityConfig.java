@@ -6,8 +6,8 @@ import java.nio.file.Path;
 
 /**
  * The gateway's security settings: auth, TLS, rate limits and the hardened connection limits.
- * docs/security.md explains each; the defaults keep {@code ./tally serve} on loopback a
- * one-command start.
+ * docs/security.md explains each; the defaults keep {@code ./tally serve} on loopback a one-command
+ * start.
  *
  * @param auth when API keys are required
  * @param tls the PEM certificate and key, or {@link Tls#NONE} for plain HTTP
@@ -16,7 +16,8 @@ import java.nio.file.Path;
  * @param keyRefreshMillis how often each node re-reads the key store (so a revocation made on
  *     another node takes effect here within about this long)
  */
-public record SecurityConfig(Auth auth, Tls tls, RateLimits rateLimits, Limits limits, long keyRefreshMillis) {
+public record SecurityConfig(
+    Auth auth, Tls tls, RateLimits rateLimits, Limits limits, long keyRefreshMillis) {
   /** Auto auth, no TLS, no rate limits, the default limits, keys re-read every second. */
   public static final SecurityConfig DEFAULTS =
       new SecurityConfig(Auth.AUTO, Tls.NONE, RateLimits.OFF, Limits.DEFAULTS, 1000);
@@ -27,7 +28,8 @@ public record SecurityConfig(Auth auth, Tls tls, RateLimits rateLimits, Limits l
     requireNonNull(rateLimits, "rateLimits");
     requireNonNull(limits, "limits");
     if (keyRefreshMillis < 100 || keyRefreshMillis > 60_000) {
-      throw new IllegalArgumentException("key refresh must be between 100 ms and 60 s, got " + keyRefreshMillis);
+      throw new IllegalArgumentException(
+          "key refresh must be between 100 ms and 60 s, got " + keyRefreshMillis);
     }
   }
 
@@ -67,7 +69,8 @@ public record SecurityConfig(Auth auth, Tls tls, RateLimits rateLimits, Limits l
    *
    * @param perKeyPerSecond requests per second one API key may make (all nodes count separately)
    * @param perAddressPerSecond requests per second one client IP address may make, before auth
-   * @param maxTrackedClients most keys and addresses with a bucket held at once (least recently seen go first)
+   * @param maxTrackedClients most keys and addresses with a bucket held at once (least recently
+   *     seen go first)
    */
   public record RateLimits(int perKeyPerSecond, int perAddressPerSecond, int maxTrackedClients) {
     public static final RateLimits OFF = new RateLimits(0, 0, 100_000);
@@ -95,13 +98,21 @@ public record SecurityConfig(Auth auth, Tls tls, RateLimits rateLimits, Limits l
    * @param maxConnections most open connections; more are closed at once
    * @param maxConcurrentRequests most requests in progress at once; more get 503 with Retry-After
    */
-  public record Limits(int maxRequestLineBytes, int maxHeaderBytes, long headerTimeoutMillis, long requestTimeoutMillis,
-      long idleTimeoutMillis, int maxConnections, int maxConcurrentRequests) {
-    public static final Limits DEFAULTS = new Limits(8192, 16384, 10_000, 60_000, 120_000, 10_000, 4096);
+  public record Limits(
+      int maxRequestLineBytes,
+      int maxHeaderBytes,
+      long headerTimeoutMillis,
+      long requestTimeoutMillis,
+      long idleTimeoutMillis,
+      int maxConnections,
+      int maxConcurrentRequests) {
+    public static final Limits DEFAULTS =
+        new Limits(8192, 16384, 10_000, 60_000, 120_000, 10_000, 4096);
 
     public Limits {
       if (maxRequestLineBytes < 256 || maxHeaderBytes < 1024) {
-        throw new IllegalArgumentException("request line limit must be at least 256 and header limit at least 1024 bytes");
+        throw new IllegalArgumentException(
+            "request line limit must be at least 256 and header limit at least 1024 bytes");
       }
       if (headerTimeoutMillis < 1 || requestTimeoutMillis < 1 || idleTimeoutMillis < 1) {
         throw new IllegalArgumentException("timeouts must be positive");

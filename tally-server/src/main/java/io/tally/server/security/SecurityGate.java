@@ -34,14 +34,17 @@ import org.slf4j.LoggerFactory;
  *
  * A key is sent as {@code Authorization: Bearer <key>}. A publishable key may instead be sent as
  * the {@code key} query parameter of {@code POST /v1/events} (a page's {@code sendBeacon} cannot
- * set headers); secret keys are refused there, since URLs end up in logs. Missing or bad key:
- * 401; valid key without the scope, or a publishable key from an origin it does not list: 403.
+ * set headers); secret keys are refused there, since URLs end up in logs. Missing or bad key: 401;
+ * valid key without the scope, or a publishable key from an origin it does not list: 403.
  *
  * <p>Thread-safe; handlers run on the request's event loop.
  */
 final class SecurityGate {
   private static final Logger LOG = LoggerFactory.getLogger(SecurityGate.class);
-  /** Routing-context key of the request's authenticated {@link ApiKey} (absent while auth is off). */
+
+  /**
+   * Routing-context key of the request's authenticated {@link ApiKey} (absent while auth is off).
+   */
   static final String KEY = "tally.apiKey";
 
   private final Vertx vertx;
@@ -53,15 +56,26 @@ final class SecurityGate {
   private final SecurityConfig.Limits limits;
   private final AtomicInteger inFlight = new AtomicInteger();
 
-  SecurityGate(Vertx vertx, KeyRing ring, BooleanSupplier authOn, ConnectionGuard guard, SecurityConfig config) {
+  SecurityGate(
+      Vertx vertx,
+      KeyRing ring,
+      BooleanSupplier authOn,
+      ConnectionGuard guard,
+      SecurityConfig config) {
     this.vertx = vertx;
     this.ring = ring;
     this.authOn = authOn;
     this.guard = guard;
     this.limits = config.limits();
     SecurityConfig.RateLimits r = config.rateLimits();
-    perKey = r.perKeyPerSecond() > 0 ? new ClientRateLimiter(r.perKeyPerSecond(), r.maxTrackedClients()) : null;
-    perAddress = r.perAddressPerSecond() > 0 ? new ClientRateLimiter(r.perAddressPerSecond(), r.maxTrackedClients()) : null;
+    perKey =
+        r.perKeyPerSecond() > 0
+            ? new ClientRateLimiter(r.perKeyPerSecond(), r.maxTrackedClients())
+            : null;
+    perAddress =
+        r.perAddressPerSecond() > 0
+            ? new ClientRateLimiter(r.perAddressPerSecond(), r.maxTrackedClients())
+            : null;
   }
 
   void handle(RoutingContext ctx) {
@@ -69,29 +83,35 @@ final class SecurityGate {
     if (inFlight.incrementAndGet() > limits.maxConcurrentRequests()) {
       inFlight.decrementAndGet();
       ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
-      refuse(ctx, 503, "more than " + limits.maxConcurrentRequests() + " requests in progress; retry later");
+      refuse(
+          ctx,
+          503,
+          "more than " + limits.maxConcurrentRequests() + " requests in progress; retry later");
       return;
     }
     guard.requestStarted(req);
     long deadline = vertx.setTimer(limits.requestTimeoutMillis(), id -> expire(ctx));
-    ctx.addEndHandler(done -> {
-      vertx.cancelTimer(deadline);
-      inFlight.decrementAndGet();
-      guard.requestEnded(req);
-    });
+    ctx.addEndHandler(
+        done -> {
+          vertx.cancelTimer(deadline);
+          inFlight.decrementAndGet();
+          guard.requestEnded(req);
+        });
     String address = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
     if (perAddress != null && !perAddress.tryAcquire(address)) {
       tooMany(ctx, "address " + address);
       return;
     }
     try {
-      req.params(); // decoded once here, so a malformed query string is a 400 rather than a failure later
+      req.params(); // decoded once here, so a malformed query string is a 400 rather than a
+      // failure later
     } catch (IllegalArgumentException e) {
       refuse(ctx, 400, "malformed query string: " + AuditLog.clean(String.valueOf(e.getMessage())));
       return;
     }
     // the path the router matches on (dot segments and double slashes resolved, unreserved
-    // escapes decoded): deciding on the raw path would let /v1/x/../admin/keys pass as an unknown route
+    // escapes decoded): deciding on the raw path would let /v1/x/../admin/keys pass as an unknown
+    // route
     String path = ctx.normalizedPath();
     if (req.method() == HttpMethod.OPTIONS || path == null || !path.startsWith("/v1/")) {
       ctx.next();
@@ -114,8 +134,11 @@ final class SecurityGate {
     if (token == null && req.method() == HttpMethod.POST && "/v1/events".equals(path)) {
       String inUrl = req.getParam("key");
       if (inUrl != null && !ApiKeyTokens.looksPublishable(inUrl)) {
-        unauthorized(ctx, scope, "only publishable keys (tly_pk_…) may be sent in the URL; send secret keys as "
-            + "Authorization: Bearer <key>");
+        unauthorized(
+            ctx,
+            scope,
+            "only publishable keys (tly_pk_…) may be sent in the URL; send secret keys as "
+                + "Authorization: Bearer <key>");
         return;
       }
       token = inUrl;
@@ -131,14 +154,21 @@ final class SecurityGate {
     }
     ApiKey key = check.key();
     if (scope != null && !key.allows(scope)) {
-      forbidden(ctx, key, scope, "API key " + key.id() + " lacks the " + scope.wireName() + " scope");
+      forbidden(
+          ctx, key, scope, "API key " + key.id() + " lacks the " + scope.wireName() + " scope");
       return;
     }
     if (key.kind() == ApiKey.Kind.PUBLISHABLE) {
       String origin = req.getHeader(HttpHeaders.ORIGIN);
       if (origin == null || !key.origins().contains(origin)) {
-        forbidden(ctx, key, scope, "publishable key " + key.id() + " is not allowed from origin "
-            + (origin == null ? "(none sent)" : "'" + AuditLog.clean(origin) + "'"));
+        forbidden(
+            ctx,
+            key,
+            scope,
+            "publishable key "
+                + key.id()
+                + " is not allowed from origin "
+                + (origin == null ? "(none sent)" : "'" + AuditLog.clean(origin) + "'"));
         return;
       }
     }
@@ -158,11 +188,16 @@ final class SecurityGate {
     if (path.equals("/v1/events")) {
       return Scope.INGEST;
     }
-    if (path.equals("/v1/stats") || path.equals("/v1/stats/batch") || path.equals("/v1/total") || path.equals("/v1/top")
+    if (path.equals("/v1/stats")
+        || path.equals("/v1/stats/batch")
+        || path.equals("/v1/total")
+        || path.equals("/v1/top")
         || path.equals("/v1/overview")) { // the dashboard's numbers are a read like any other
       return Scope.QUERY;
     }
-    if (path.startsWith("/v1/entities/") || path.equals("/v1/admin") || path.startsWith("/v1/admin/")) {
+    if (path.startsWith("/v1/entities/")
+        || path.equals("/v1/admin")
+        || path.startsWith("/v1/admin/")) {
       return Scope.ADMIN;
     }
     return null;
@@ -182,7 +217,11 @@ final class SecurityGate {
       return;
     }
     HttpServerRequest req = ctx.request();
-    LOG.info("{} {} from {} not done within {} ms; closing it", req.method(), req.path(), req.remoteAddress(),
+    LOG.info(
+        "{} {} from {} not done within {} ms; closing it",
+        req.method(),
+        req.path(),
+        req.remoteAddress(),
         limits.requestTimeoutMillis());
     if (req.version() == HttpVersion.HTTP_2) {
       ctx.response().reset();
@@ -207,14 +246,25 @@ final class SecurityGate {
   }
 
   private void tooMany(RoutingContext ctx, String who) {
-    ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Integer.toString(ClientRateLimiter.RETRY_AFTER_SECONDS));
-    refuse(ctx, 429, "rate limit of " + who + " exceeded; retry after " + ClientRateLimiter.RETRY_AFTER_SECONDS + " s");
+    ctx.response()
+        .putHeader(
+            HttpHeaders.RETRY_AFTER, Integer.toString(ClientRateLimiter.RETRY_AFTER_SECONDS));
+    refuse(
+        ctx,
+        429,
+        "rate limit of "
+            + who
+            + " exceeded; retry after "
+            + ClientRateLimiter.RETRY_AFTER_SECONDS
+            + " s");
   }
 
   static void refuse(RoutingContext ctx, int status, String message) {
     LOG.info("{} {} -> {} {}", ctx.request().method(), ctx.request().path(), status, message);
     if (!ctx.response().ended()) {
-      ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+      ctx.response()
+          .setStatusCode(status)
+          .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
           .end(Buffer.buffer(TallyJson.error(message)));
     }
   }

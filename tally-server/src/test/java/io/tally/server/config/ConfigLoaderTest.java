@@ -33,12 +33,17 @@ class ConfigLoaderTest {
     EffectiveConfig config = ConfigLoader.load(null, Map.of(), Map.of());
     assertThat(ConfigMapping.server(config)).isEqualTo(ServerConfig.defaults(Path.of("data")));
     assertThat(ConfigMapping.clusterMode(config)).isFalse();
-    ConfigKeys.ALL.forEach(k -> assertThat(config.value(k)).isEqualTo(new EffectiveConfig.Value(k.defaultValue(), Origin.DEFAULT)));
+    ConfigKeys.ALL.forEach(
+        k ->
+            assertThat(config.value(k))
+                .isEqualTo(new EffectiveConfig.Value(k.defaultValue(), Origin.DEFAULT)));
   }
 
   @Test
   void fileSetsNestedAndDottedKeysAndLists() throws IOException {
-    Path file = yaml("""
+    Path file =
+        yaml(
+            """
         server:
           port: 9090
           host: 0.0.0.0
@@ -80,9 +85,13 @@ class ConfigLoaderTest {
   void tallyConfigNamesTheFileUnlessAFileIsGiven() throws IOException {
     Path fromEnv = yaml("server.port: 7001\n");
     Path given = yaml("server.port: 7002\n");
-    assertThat(ConfigLoader.load(null, Map.of("TALLY_CONFIG", fromEnv.toString()), Map.of()).get(SERVER_PORT))
+    assertThat(
+            ConfigLoader.load(null, Map.of("TALLY_CONFIG", fromEnv.toString()), Map.of())
+                .get(SERVER_PORT))
         .isEqualTo(7001);
-    assertThat(ConfigLoader.load(given, Map.of("TALLY_CONFIG", fromEnv.toString()), Map.of()).get(SERVER_PORT))
+    assertThat(
+            ConfigLoader.load(given, Map.of("TALLY_CONFIG", fromEnv.toString()), Map.of())
+                .get(SERVER_PORT))
         .isEqualTo(7002);
   }
 
@@ -95,9 +104,11 @@ class ConfigLoaderTest {
   @Test
   void everyKeyHasAMechanicalEnvironmentVariable() {
     assertThat(SERVER_PORT.envName()).isEqualTo("TALLY_SERVER_PORT");
-    assertThat(CLUSTER_KAFKA_SESSION_TIMEOUT_MS.envName()).isEqualTo("TALLY_CLUSTER_KAFKA_SESSION_TIMEOUT_MS");
+    assertThat(CLUSTER_KAFKA_SESSION_TIMEOUT_MS.envName())
+        .isEqualTo("TALLY_CLUSTER_KAFKA_SESSION_TIMEOUT_MS");
     for (ConfigKey<?> key : ConfigKeys.ALL) {
-      EffectiveConfig config = ConfigLoader.load(null, Map.of(key.envName(), key.defaultValue()), Map.of());
+      EffectiveConfig config =
+          ConfigLoader.load(null, Map.of(key.envName(), key.defaultValue()), Map.of());
       assertThat(config.value(key).origin()).as(key.name()).isEqualTo(Origin.env(key.envName()));
     }
   }
@@ -107,24 +118,30 @@ class ConfigLoaderTest {
     Path file = yaml("server:\n  host: 0.0.0.0\n  prot: 9090\n");
     assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), Map.of()))
         .isInstanceOf(ConfigException.class)
-        .hasMessage("unknown key 'server.prot' in " + file + " line 3; did you mean 'server.port'?;"
-            + " docs/configuration.md lists every key");
+        .hasMessage(
+            "unknown key 'server.prot' in "
+                + file
+                + " line 3; did you mean 'server.port'?;"
+                + " docs/configuration.md lists every key");
   }
 
   @Test
   void anUnknownKeyFarFromEveryKnownOneGetsNoSuggestion() throws IOException {
     Path file = yaml("colour: blue\n");
     assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), Map.of()))
-        .hasMessageStartingWith("unknown key 'colour' in ").hasMessageNotContaining("did you mean");
+        .hasMessageStartingWith("unknown key 'colour' in ")
+        .hasMessageNotContaining("did you mean");
   }
 
   @Test
   void anUnknownTallyVariableFailsWithASuggestionWhileOthersAreIgnored() {
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("TALLY_SERVER_PROT", "1"), Map.of()))
         .isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith("unknown environment variable TALLY_SERVER_PROT; did you mean 'TALLY_SERVER_PORT'?");
-    EffectiveConfig config = ConfigLoader.load(null, Map.of("TALLY_JAVA_OPTS", "-Xmx1g", "PATH", "/bin", "TALLYHO", "x"),
-        Map.of());
+        .hasMessageStartingWith(
+            "unknown environment variable TALLY_SERVER_PROT; did you mean 'TALLY_SERVER_PORT'?");
+    EffectiveConfig config =
+        ConfigLoader.load(
+            null, Map.of("TALLY_JAVA_OPTS", "-Xmx1g", "PATH", "/bin", "TALLYHO", "x"), Map.of());
     assertThat(config.get(SERVER_PORT)).isEqualTo(8080);
   }
 
@@ -133,17 +150,23 @@ class ConfigLoaderTest {
     Path file = yaml("server:\n  port: 70000\n");
     assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), Map.of()))
         .isInstanceOf(ConfigException.class)
-        .hasMessage("bad value '70000' for server.port from file " + file + " line 2: allowed an integer from 0 to 65535");
+        .hasMessage(
+            "bad value '70000' for server.port from file "
+                + file
+                + " line 2: allowed an integer from 0 to 65535");
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("TALLY_MODE", "clustered"), Map.of()))
-        .hasMessage("bad value 'clustered' for mode from env TALLY_MODE: allowed embedded or cluster");
+        .hasMessage(
+            "bad value 'clustered' for mode from env TALLY_MODE: allowed embedded or cluster");
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(), Map.of(STORAGE_FSYNC, "sometimes")))
-        .hasMessage("bad value 'sometimes' for storage.fsync from flag --fsync: allowed 'always' or an interval such as"
-            + " 100ms or 1s (fsync must be 'always' or an interval such as 100ms or 1s; got 'sometimes')");
+        .hasMessage(
+            "bad value 'sometimes' for storage.fsync from flag --fsync: allowed 'always' or an interval such as"
+                + " 100ms or 1s (fsync must be 'always' or an interval such as 100ms or 1s; got 'sometimes')");
   }
 
   @Test
   void aBadValueFromALowerSourceStillFailsWhenAHigherOneOverridesIt() throws IOException {
-    // a broken file is broken even if today's flags hide it: it would bite the next start without them
+    // a broken file is broken even if today's flags hide it: it would bite the next start without
+    // them
     Path file = yaml("server.port: x\n");
     assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), Map.of(SERVER_PORT, "1")))
         .hasMessageContaining("bad value 'x' for server.port from file");
@@ -203,44 +226,68 @@ class ConfigLoaderTest {
     bad.put(SECURITY_MAX_HEADER_BYTES, "100");
     bad.put(SECURITY_MAX_REQUEST_LINE_BYTES, "10");
     bad.put(SECURITY_KEY_REFRESH_MS, "10");
-    assertThat(bad.keySet()).as("a bad value for every key").containsExactlyInAnyOrderElementsOf(ConfigKeys.ALL);
-    bad.forEach((key, value) -> assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(key.envName(), value), Map.of()))
-        .as(key.name())
-        .isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith("bad value '" + value + "' for " + key.name() + " from env " + key.envName()
-            + ": allowed " + key.allowed()));
+    assertThat(bad.keySet())
+        .as("a bad value for every key")
+        .containsExactlyInAnyOrderElementsOf(ConfigKeys.ALL);
+    bad.forEach(
+        (key, value) ->
+            assertThatThrownBy(
+                    () -> ConfigLoader.load(null, Map.of(key.envName(), value), Map.of()))
+                .as(key.name())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith(
+                    "bad value '"
+                        + value
+                        + "' for "
+                        + key.name()
+                        + " from env "
+                        + key.envName()
+                        + ": allowed "
+                        + key.allowed()));
   }
 
   @Test
   void retentionThatShrinksTowardsCoarserBucketsNamesTheRetentionKeys() {
-    EffectiveConfig config = ConfigLoader.load(null, Map.of(), Map.of(RETENTION_MINUTE, "30d", RETENTION_HOUR, "7d"));
+    EffectiveConfig config =
+        ConfigLoader.load(null, Map.of(), Map.of(RETENTION_MINUTE, "30d", RETENTION_HOUR, "7d"));
     assertThatThrownBy(() -> ConfigMapping.server(config))
         .isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith("retention.minute, retention.hour and retention.day: retention must not shrink");
+        .hasMessageStartingWith(
+            "retention.minute, retention.hour and retention.day: retention must not shrink");
   }
 
   @Test
   void inFlightBelowOneRequestNamesTheIngestKeys() {
-    EffectiveConfig config = ConfigLoader.load(null, Map.of("TALLY_INGEST_MAX_IN_FLIGHT_EVENTS", "10"), Map.of());
+    EffectiveConfig config =
+        ConfigLoader.load(null, Map.of("TALLY_INGEST_MAX_IN_FLIGHT_EVENTS", "10"), Map.of());
     assertThatThrownBy(() -> ConfigMapping.server(config))
-        .hasMessageStartingWith("ingest.max-events-per-request and ingest.max-in-flight-events: ingest limits must be positive");
+        .hasMessageStartingWith(
+            "ingest.max-events-per-request and ingest.max-in-flight-events: ingest limits must be positive");
   }
 
   @Test
   void clusterModeNeedsKafkaAndCassandraAndSaysHowToSetThem() {
     EffectiveConfig noKafka = ConfigLoader.load(null, Map.of("TALLY_MODE", "cluster"), Map.of());
-    assertThatThrownBy(() -> ConfigMapping.cluster(noKafka)).isInstanceOf(ConfigException.class)
-        .hasMessage("cluster.kafka.bootstrap is required when mode is cluster: set it in the file, as "
-            + "TALLY_CLUSTER_KAFKA_BOOTSTRAP or with --kafka");
-    EffectiveConfig noCassandra = ConfigLoader.load(null, Map.of("TALLY_MODE", "cluster"),
-        Map.of(CLUSTER_KAFKA_BOOTSTRAP, "127.0.0.1:9092"));
+    assertThatThrownBy(() -> ConfigMapping.cluster(noKafka))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "cluster.kafka.bootstrap is required when mode is cluster: set it in the file, as "
+                + "TALLY_CLUSTER_KAFKA_BOOTSTRAP or with --kafka");
+    EffectiveConfig noCassandra =
+        ConfigLoader.load(
+            null,
+            Map.of("TALLY_MODE", "cluster"),
+            Map.of(CLUSTER_KAFKA_BOOTSTRAP, "127.0.0.1:9092"));
     assertThatThrownBy(() -> ConfigMapping.cluster(noCassandra))
-        .hasMessageStartingWith("cluster.cassandra.contact-points is required when mode is cluster");
+        .hasMessageStartingWith(
+            "cluster.cassandra.contact-points is required when mode is cluster");
   }
 
   @Test
   void clusterKeysReachTheClusterConfig() throws IOException {
-    Path file = yaml("""
+    Path file =
+        yaml(
+            """
         mode: cluster
         server: {host: 10.1.2.3, port: 8081}
         storage: {partitions: 12}
@@ -263,13 +310,16 @@ class ConfigLoaderTest {
     assertThat(c.kafka().partitions()).isEqualTo(12);
     assertThat(c.kafka().replicationFactor()).isEqualTo((short) 3);
     assertThat(c.kafka().nodeId()).isEqualTo("10.1.2.3-8081");
-    assertThat(c.cassandra().contactPoints()).extracting(InetSocketAddress::getHostString).containsExactly("c1", "c2");
+    assertThat(c.cassandra().contactPoints())
+        .extracting(InetSocketAddress::getHostString)
+        .containsExactly("c1", "c2");
     assertThat(c.cassandra().localDatacenter()).isEqualTo("eu");
     assertThat(c.cassandra().keyspace()).isEqualTo("counts");
     assertThat(c.cassandra().writeConsistency()).isEqualTo(DefaultConsistencyLevel.QUORUM);
     assertThat(c.cassandra().readConsistency()).isEqualTo(DefaultConsistencyLevel.ONE);
     assertThat(c.roles()).isEqualTo(new ClusterConfig.Roles(true, false, false, true));
-    assertThat(ConfigLoader.load(file, Map.of(), Map.of()).get(CLUSTER_ROLES)).isEqualTo(Set.of("ingest", "query"));
+    assertThat(ConfigLoader.load(file, Map.of(), Map.of()).get(CLUSTER_ROLES))
+        .isEqualTo(Set.of("ingest", "query"));
   }
 
   @Test
@@ -281,19 +331,26 @@ class ConfigLoaderTest {
   @Test
   void filesThatAreNotAConfigurationFailWithTheFileAndLine() throws IOException {
     assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("missing.yaml"), Map.of(), Map.of()))
-        .isInstanceOf(ConfigException.class).hasMessage("configuration file not found: " + dir.resolve("missing.yaml"));
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("configuration file not found: " + dir.resolve("missing.yaml"));
     Path list = yaml("- port\n- 8080\n");
     assertThatThrownBy(() -> ConfigLoader.load(list, Map.of(), Map.of()))
         .hasMessage(list + ": the configuration must be a mapping of keys to values (line 1)");
     Path broken = yaml("server:\n  port: [8080\n");
     assertThatThrownBy(() -> ConfigLoader.load(broken, Map.of(), Map.of()))
-        .hasMessage(broken + ": not valid YAML at line 3: expected ',' or ']', but got <stream end>");
+        .hasMessage(
+            broken + ": not valid YAML at line 3: expected ',' or ']', but got <stream end>");
     Path broken2 = yaml("server:\n  port: 1\n\thost: x\n");
     assertThatThrownBy(() -> ConfigLoader.load(broken2, Map.of(), Map.of()))
-        .hasMessageStartingWith(broken2 + ": not valid YAML at line 3: found character '\\t(TAB)' that cannot start any token");
+        .hasMessageStartingWith(
+            broken2
+                + ": not valid YAML at line 3: found character '\\t(TAB)' that cannot start any token");
     Path section = yaml("server: 5\n");
     assertThatThrownBy(() -> ConfigLoader.load(section, Map.of(), Map.of()))
-        .hasMessage("'server' in " + section + " line 1 is a section, not a value: give its keys, such as server.host");
+        .hasMessage(
+            "'server' in "
+                + section
+                + " line 1 is a section, not a value: give its keys, such as server.host");
     Path twice = yaml("server:\n  port: 1\nserver.port: 2\n");
     assertThatThrownBy(() -> ConfigLoader.load(twice, Map.of(), Map.of()))
         .hasMessage(twice + ": server.port is set twice (lines 2 and 3)");
@@ -305,14 +362,20 @@ class ConfigLoaderTest {
   @Test
   void printedConfigurationReadsBackToTheSameValues() throws IOException {
     Path file = yaml("enrich:\n  derive: [channel]\ncluster:\n  node-id: \"node-1\"\n");
-    EffectiveConfig config = ConfigLoader.load(file, Map.of("TALLY_SERVER_HOST", "::1", "TALLY_TOPK_WINDOWS", ""),
-        Map.of(STORAGE_DATA_DIR, "/var/lib/tally data", SERVER_PORT, "9000"));
+    EffectiveConfig config =
+        ConfigLoader.load(
+            file,
+            Map.of("TALLY_SERVER_HOST", "::1", "TALLY_TOPK_WINDOWS", ""),
+            Map.of(STORAGE_DATA_DIR, "/var/lib/tally data", SERVER_PORT, "9000"));
     String yaml = config.toYaml();
     assertThat(yaml)
         .contains("  port: 9000")
         .containsPattern("port: 9000 +# flag --port\n")
         .containsPattern("host: \"::1\" +# env TALLY_SERVER_HOST\n")
-        .containsPattern("derive: \\[channel\\] +# file " + java.util.regex.Pattern.quote(file.toString()) + " line 2\n")
+        .containsPattern(
+            "derive: \\[channel\\] +# file "
+                + java.util.regex.Pattern.quote(file.toString())
+                + " line 2\n")
         .containsPattern("windows: \\[\\] +# env TALLY_TOPK_WINDOWS\n")
         .containsPattern("bootstrap: \"\" +# default\n");
     EffectiveConfig reread = ConfigLoader.load(yaml(yaml), Map.of(), Map.of());
@@ -328,7 +391,9 @@ class ConfigLoaderTest {
     Path expected = Path.of("target", "configuration-keys.md");
     Files.writeString(expected, table);
     assertThat(Files.readString(docs))
-        .as("docs/configuration.md must hold the table ConfigReference generates; copy it from tally-server/" + expected)
+        .as(
+            "docs/configuration.md must hold the table ConfigReference generates; copy it from tally-server/"
+                + expected)
         .contains(table);
     assertThat(List.of(table.split("\n"))).hasSize(ConfigKeys.ALL.size() + 2);
   }

@@ -9,13 +9,21 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
-/** An HTTP client for the gateway tests: sends a key (or none) and, optionally, an Origin. Thread-safe. */
+/**
+ * An HTTP client for the gateway tests: sends a key (or none) and, optionally, an Origin.
+ * Thread-safe.
+ */
 final class GatewayClient {
   private final HttpClient client;
   private final String base;
 
   GatewayClient(String base) {
-    this(base, HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build());
+    this(
+        base,
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build());
   }
 
   GatewayClient(String base, HttpClient client) {
@@ -32,13 +40,21 @@ final class GatewayClient {
   }
 
   HttpResponse<String> post(String key, String origin, String path, String json) {
-    return send(key, origin, HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8)));
+    return send(
+        key,
+        origin,
+        HttpRequest.newBuilder(URI.create(base + path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8)));
   }
 
   HttpResponse<String> put(String key, String path, String json) {
-    return send(key, null, HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
-        .PUT(HttpRequest.BodyPublishers.ofString(json)));
+    return send(
+        key,
+        null,
+        HttpRequest.newBuilder(URI.create(base + path))
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString(json)));
   }
 
   HttpResponse<String> delete(String key, String path) {
@@ -53,7 +69,8 @@ final class GatewayClient {
       b.header("Origin", origin);
     }
     try {
-      return client.send(b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+      return client.send(
+          b.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {

@@ -8,8 +8,8 @@ import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Sends exactly the bytes given, framing included, over a fresh connection, and reads the
- * status of the answer: what a hostile client can do that well-behaved HTTP clients refuse to.
+ * Sends exactly the bytes given, framing included, over a fresh connection, and reads the status of
+ * the answer: what a hostile client can do that well-behaved HTTP clients refuse to.
  */
 final class RawHttp {
   private RawHttp() {}
@@ -38,14 +38,20 @@ final class RawHttp {
         return new Answer(-1, text);
       }
       int bodyAt = text.indexOf("\r\n\r\n");
-      return new Answer(Integer.parseInt(text.substring(9, 12)), bodyAt < 0 ? "" : text.substring(bodyAt + 4));
+      return new Answer(
+          Integer.parseInt(text.substring(9, 12)), bodyAt < 0 ? "" : text.substring(bodyAt + 4));
     }
   }
 
   /** A request with a correct Content-Length for {@code body}, closing the connection after. */
-  static byte[] request(String method, String target, String contentType, String authorization, byte[] body) {
-    StringBuilder head = new StringBuilder(method).append(' ').append(target).append(" HTTP/1.1\r\nHost: fuzz\r\n")
-        .append("Connection: close\r\n");
+  static byte[] request(
+      String method, String target, String contentType, String authorization, byte[] body) {
+    StringBuilder head =
+        new StringBuilder(method)
+            .append(' ')
+            .append(target)
+            .append(" HTTP/1.1\r\nHost: fuzz\r\n")
+            .append("Connection: close\r\n");
     if (contentType != null) {
       head.append("Content-Type: ").append(contentType).append("\r\n");
     }

@@ -26,12 +26,18 @@ class SecureDefaultsTest {
 
   @Test
   void refusesToListenBeyondLoopbackWithoutKeys() {
-    ServerConfig config = ServerConfig.defaults(dir.resolve("data")).withHost("0.0.0.0").withPort(0);
-    assertThatThrownBy(() -> EmbeddedTally.start(config)).isInstanceOf(TallyException.class)
+    ServerConfig config =
+        ServerConfig.defaults(dir.resolve("data")).withHost("0.0.0.0").withPort(0);
+    assertThatThrownBy(() -> EmbeddedTally.start(config))
+        .isInstanceOf(TallyException.class)
         .hasMessageContaining("refusing to listen on 0.0.0.0 without API keys");
-    ServerConfig required = config.withSecurity(SecurityConfig.DEFAULTS.withAuth(SecurityConfig.Auth.REQUIRED));
+    ServerConfig required =
+        config.withSecurity(SecurityConfig.DEFAULTS.withAuth(SecurityConfig.Auth.REQUIRED));
     try (EmbeddedTally tally = EmbeddedTally.start(required)) {
-      assertThat(new GatewayClient("http://127.0.0.1:" + tally.port()).get(null, "/v1/total?entity=a&type=b").statusCode())
+      assertThat(
+              new GatewayClient("http://127.0.0.1:" + tally.port())
+                  .get(null, "/v1/total?entity=a&type=b")
+                  .statusCode())
           .isEqualTo(401);
     }
   }
@@ -41,10 +47,18 @@ class SecureDefaultsTest {
     Path data = dir.resolve("data");
     String token;
     try (RocksDbStorage storage = RocksDbStorage.open(data, ServerConfig.DEFAULT_PARTITIONS)) {
-      token = new KeyRing(new RocksDbApiKeyStore(storage), InstantSource.system())
-          .create("root", ApiKey.Kind.SECRET, Set.of(Scope.ADMIN, Scope.QUERY), List.of(), List.of()).token();
+      token =
+          new KeyRing(new RocksDbApiKeyStore(storage), InstantSource.system())
+              .create(
+                  "root",
+                  ApiKey.Kind.SECRET,
+                  Set.of(Scope.ADMIN, Scope.QUERY),
+                  List.of(),
+                  List.of())
+              .token();
     }
-    try (EmbeddedTally tally = EmbeddedTally.start(ServerConfig.defaults(data).withHost("0.0.0.0").withPort(0))) {
+    try (EmbeddedTally tally =
+        EmbeddedTally.start(ServerConfig.defaults(data).withHost("0.0.0.0").withPort(0))) {
       GatewayClient http = new GatewayClient("http://127.0.0.1:" + tally.port());
       assertThat(http.get(null, "/v1/total?entity=a&type=b").statusCode()).isEqualTo(401);
       assertThat(http.get(token, "/v1/total?entity=a&type=b").statusCode()).isEqualTo(200);
@@ -53,31 +67,49 @@ class SecureDefaultsTest {
 
   @Test
   void requestsOverAKeysRateLimitGet429WithRetryAfter() {
-    ServerConfig config = ServerConfig.defaults(dir.resolve("data")).withPort(0).withSecurity(SecurityConfig.DEFAULTS
-        .withRateLimits(new SecurityConfig.RateLimits(5, 0, 1000)));
+    ServerConfig config =
+        ServerConfig.defaults(dir.resolve("data"))
+            .withPort(0)
+            .withSecurity(
+                SecurityConfig.DEFAULTS.withRateLimits(new SecurityConfig.RateLimits(5, 0, 1000)));
     try (EmbeddedTally tally = EmbeddedTally.start(config)) {
       GatewayClient http = new GatewayClient(tally.url());
-      String key = new io.vertx.core.json.JsonObject(http.post(null, "/v1/admin/keys",
-          "{\"name\":\"busy\",\"scopes\":[\"query\",\"admin\"]}").body()).getString("key");
-      String other = new io.vertx.core.json.JsonObject(http.post(key, "/v1/admin/keys",
-          "{\"name\":\"calm\",\"scopes\":[\"query\"]}").body()).getString("key");
+      String key =
+          new io.vertx.core.json.JsonObject(
+                  http.post(
+                          null,
+                          "/v1/admin/keys",
+                          "{\"name\":\"busy\",\"scopes\":[\"query\",\"admin\"]}")
+                      .body())
+              .getString("key");
+      String other =
+          new io.vertx.core.json.JsonObject(
+                  http.post(key, "/v1/admin/keys", "{\"name\":\"calm\",\"scopes\":[\"query\"]}")
+                      .body())
+              .getString("key");
       List<HttpResponse<String>> answers = new ArrayList<>();
       for (int i = 0; i < 30; i++) {
         answers.add(http.get(key, "/v1/total?entity=a&type=b"));
       }
-      List<HttpResponse<String>> limited = answers.stream().filter(r -> r.statusCode() == 429).toList();
+      List<HttpResponse<String>> limited =
+          answers.stream().filter(r -> r.statusCode() == 429).toList();
       assertThat(limited).isNotEmpty();
       assertThat(answers).allMatch(r -> r.statusCode() == 200 || r.statusCode() == 429);
       assertThat(limited.get(0).headers().firstValue("Retry-After")).hasValue("1");
       assertThat(limited.get(0).body()).contains("rate limit of API key");
-      assertThat(http.get(other, "/v1/total?entity=a&type=b").statusCode()).as("another key has its own bucket").isEqualTo(200);
+      assertThat(http.get(other, "/v1/total?entity=a&type=b").statusCode())
+          .as("another key has its own bucket")
+          .isEqualTo(200);
     }
   }
 
   @Test
   void requestsOverAnAddressRateLimitGet429EvenWithoutKeys() {
-    ServerConfig config = ServerConfig.defaults(dir.resolve("data")).withPort(0).withSecurity(SecurityConfig.DEFAULTS
-        .withRateLimits(new SecurityConfig.RateLimits(0, 5, 1000)));
+    ServerConfig config =
+        ServerConfig.defaults(dir.resolve("data"))
+            .withPort(0)
+            .withSecurity(
+                SecurityConfig.DEFAULTS.withRateLimits(new SecurityConfig.RateLimits(0, 5, 1000)));
     try (EmbeddedTally tally = EmbeddedTally.start(config)) {
       GatewayClient http = new GatewayClient(tally.url());
       List<Integer> statuses = new ArrayList<>();

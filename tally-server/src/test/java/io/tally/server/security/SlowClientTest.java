@@ -31,10 +31,14 @@ class SlowClientTest {
 
   @BeforeEach
   void start() {
-    SecurityConfig.Limits limits = new SecurityConfig.Limits(8192, 16384, HEADER_TIMEOUT_MILLIS, REQUEST_TIMEOUT_MILLIS,
-        60_000, 1000, 1000);
-    tally = EmbeddedTally.start(ServerConfig.defaults(dir.resolve("data")).withPort(0)
-        .withSecurity(SecurityConfig.DEFAULTS.withLimits(limits)));
+    SecurityConfig.Limits limits =
+        new SecurityConfig.Limits(
+            8192, 16384, HEADER_TIMEOUT_MILLIS, REQUEST_TIMEOUT_MILLIS, 60_000, 1000, 1000);
+    tally =
+        EmbeddedTally.start(
+            ServerConfig.defaults(dir.resolve("data"))
+                .withPort(0)
+                .withSecurity(SecurityConfig.DEFAULTS.withLimits(limits)));
   }
 
   @AfterEach
@@ -79,28 +83,36 @@ class SlowClientTest {
 
   /** Other clients keep being answered while the slow ones hold their connections. */
   private CompletableFuture<Integer> othersServed() {
-    return CompletableFuture.supplyAsync(() -> {
-      GatewayClient http = new GatewayClient(tally.url());
-      int served = 0;
-      for (int i = 0; i < 20; i++) {
-        assertThat(http.post(null, "/v1/events", "{\"entity\":\"fast:1\",\"type\":\"view\"}").statusCode()).isEqualTo(202);
-        assertThat(http.get(null, "/healthz").statusCode()).isEqualTo(200);
-        served++;
-        try {
-          Thread.sleep(50);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      return served;
-    });
+    return CompletableFuture.supplyAsync(
+        () -> {
+          GatewayClient http = new GatewayClient(tally.url());
+          int served = 0;
+          for (int i = 0; i < 20; i++) {
+            assertThat(
+                    http.post(null, "/v1/events", "{\"entity\":\"fast:1\",\"type\":\"view\"}")
+                        .statusCode())
+                .isEqualTo(202);
+            assertThat(http.get(null, "/healthz").statusCode()).isEqualTo(200);
+            served++;
+            try {
+              Thread.sleep(50);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+          return served;
+        });
   }
 
   @Test
   void aClientDribblingItsHeadersIsClosedAtTheHeaderTimeout() throws Exception {
     CompletableFuture<Integer> others = othersServed();
-    Duration open = dribble("GET /v1/total?entity=a&type=b HTTP/1.1\r\nHost: x\r\n", "X-Slow: aaaaaaaaaaaaaaaaaaaa\r\n");
-    assertThat(open).isGreaterThanOrEqualTo(Duration.ofMillis(HEADER_TIMEOUT_MILLIS - 50))
+    Duration open =
+        dribble(
+            "GET /v1/total?entity=a&type=b HTTP/1.1\r\nHost: x\r\n",
+            "X-Slow: aaaaaaaaaaaaaaaaaaaa\r\n");
+    assertThat(open)
+        .isGreaterThanOrEqualTo(Duration.ofMillis(HEADER_TIMEOUT_MILLIS - 50))
         .isLessThan(Duration.ofMillis(HEADER_TIMEOUT_MILLIS * 4));
     assertThat(others.get(30, TimeUnit.SECONDS)).isEqualTo(20);
   }
@@ -108,9 +120,13 @@ class SlowClientTest {
   @Test
   void aClientDribblingItsBodyIsClosedAtTheRequestTimeout() throws Exception {
     CompletableFuture<Integer> others = othersServed();
-    Duration open = dribble("POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        + "Content-Length: 100000\r\n\r\n[", "{\"entity\":\"slow:1\",\"type\":\"view\"},");
-    assertThat(open).isGreaterThanOrEqualTo(Duration.ofMillis(REQUEST_TIMEOUT_MILLIS - 50))
+    Duration open =
+        dribble(
+            "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 100000\r\n\r\n[",
+            "{\"entity\":\"slow:1\",\"type\":\"view\"},");
+    assertThat(open)
+        .isGreaterThanOrEqualTo(Duration.ofMillis(REQUEST_TIMEOUT_MILLIS - 50))
         .isLessThan(Duration.ofMillis(REQUEST_TIMEOUT_MILLIS * 4));
     assertThat(others.get(30, TimeUnit.SECONDS)).isEqualTo(20);
   }
@@ -119,7 +135,8 @@ class SlowClientTest {
   void anIdleKeepAliveConnectionIsClosedAfterTheHeaderTimeout() throws Exception {
     try (Socket s = new Socket("127.0.0.1", tally.port())) {
       s.setSoTimeout(10_000);
-      s.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream()
+          .write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
       InputStream in = s.getInputStream();
       String head = new String(in.readNBytes(12), StandardCharsets.US_ASCII);
       assertThat(head).isEqualTo("HTTP/1.1 200");
@@ -127,7 +144,8 @@ class SlowClientTest {
       while (in.read() != -1) {
         // the rest of the response, then the close
       }
-      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(HEADER_TIMEOUT_MILLIS * 4));
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isLessThan(Duration.ofMillis(HEADER_TIMEOUT_MILLIS * 4));
     }
   }
 }

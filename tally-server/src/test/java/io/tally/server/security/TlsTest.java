@@ -16,36 +16,60 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** HTTPS with a certificate generated in the test: HTTP/2 through ALPN, HTTP/1.1 too, and no plain HTTP. */
+/**
+ * HTTPS with a certificate generated in the test: HTTP/2 through ALPN, HTTP/1.1 too, and no plain
+ * HTTP.
+ */
 class TlsTest {
   @TempDir Path dir;
 
   @Test
   void servesHttp2OverTlsWithAPemCertificate() throws Exception {
     TestCertificate cert = TestCertificate.generate(dir);
-    ServerConfig config = ServerConfig.defaults(dir.resolve("data")).withPort(0)
-        .withSecurity(SecurityConfig.DEFAULTS.withTls(new SecurityConfig.Tls(cert.certPem(), cert.keyPem())));
+    ServerConfig config =
+        ServerConfig.defaults(dir.resolve("data"))
+            .withPort(0)
+            .withSecurity(
+                SecurityConfig.DEFAULTS.withTls(
+                    new SecurityConfig.Tls(cert.certPem(), cert.keyPem())));
     try (EmbeddedTally tally = EmbeddedTally.start(config)) {
       assertThat(tally.url()).startsWith("https://127.0.0.1:");
-      HttpClient h2 = HttpClient.newBuilder().sslContext(cert.trustingIt()).version(HttpClient.Version.HTTP_2)
-          .connectTimeout(Duration.ofSeconds(5)).build();
+      HttpClient h2 =
+          HttpClient.newBuilder()
+              .sslContext(cert.trustingIt())
+              .version(HttpClient.Version.HTTP_2)
+              .connectTimeout(Duration.ofSeconds(5))
+              .build();
       GatewayClient http = new GatewayClient(tally.url(), h2);
-      HttpResponse<String> ingest = http.post(null, "/v1/events", "[{\"id\":\"t1\",\"entity\":\"tls:1\",\"type\":\"view\"}]");
+      HttpResponse<String> ingest =
+          http.post(null, "/v1/events", "[{\"id\":\"t1\",\"entity\":\"tls:1\",\"type\":\"view\"}]");
       assertThat(ingest.statusCode()).as(ingest.body()).isEqualTo(202);
       assertThat(ingest.version()).isEqualTo(HttpClient.Version.HTTP_2);
-      Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
-          new JsonObject(http.get(null, "/v1/total?entity=tls:1&type=view").body()).getLong("count")).isEqualTo(1));
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () ->
+                  assertThat(
+                          new JsonObject(http.get(null, "/v1/total?entity=tls:1&type=view").body())
+                              .getLong("count"))
+                      .isEqualTo(1));
 
-      HttpClient h1 = HttpClient.newBuilder().sslContext(cert.trustingIt()).version(HttpClient.Version.HTTP_1_1).build();
+      HttpClient h1 =
+          HttpClient.newBuilder()
+              .sslContext(cert.trustingIt())
+              .version(HttpClient.Version.HTTP_1_1)
+              .build();
       HttpResponse<String> health = new GatewayClient(tally.url(), h1).get(null, "/healthz");
       assertThat(health.statusCode()).isEqualTo(200);
       assertThat(health.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
 
       GatewayClient untrusting = new GatewayClient(tally.url());
-      assertThatThrownBy(() -> untrusting.get(null, "/healthz")).isInstanceOf(UncheckedIOException.class)
+      assertThatThrownBy(() -> untrusting.get(null, "/healthz"))
+          .isInstanceOf(UncheckedIOException.class)
           .hasRootCauseInstanceOf(java.security.cert.CertPathBuilderException.class);
       GatewayClient plain = new GatewayClient(tally.url().replace("https://", "http://"));
-      assertThatThrownBy(() -> plain.get(null, "/healthz")).isInstanceOf(UncheckedIOException.class);
+      assertThatThrownBy(() -> plain.get(null, "/healthz"))
+          .isInstanceOf(UncheckedIOException.class);
     }
   }
 }

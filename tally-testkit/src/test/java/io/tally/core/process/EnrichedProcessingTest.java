@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The processor loop with enrichment over the in-memory seams: derived counts equal the sums of
- * their members' counts in every granularity, and an attribute change only affects events
- * processed after it.
+ * their members' counts in every granularity, and an attribute change only affects events processed
+ * after it.
  */
 class EnrichedProcessingTest {
   private static final int P = 4;
@@ -37,8 +37,14 @@ class EnrichedProcessingTest {
   private final InMemoryAttributeStore attributes = new InMemoryAttributeStore();
   private final Partitioner partitioner = new Partitioner(P);
   private final DerivedEntities derived = DerivedEntities.of(List.of("channel", "category"));
-  private final QueryService queries = new QueryService(store, partitioner,
-      new EventValidator(ValidationLimits.DEFAULTS), clock, 10_000, derived);
+  private final QueryService queries =
+      new QueryService(
+          store,
+          partitioner,
+          new EventValidator(ValidationLimits.DEFAULTS),
+          clock,
+          10_000,
+          derived);
 
   private void append(List<Event> events) {
     EventBatch.Builder b = EventBatch.builder(P);
@@ -48,8 +54,14 @@ class EnrichedProcessingTest {
 
   /** Starts processors, lets them count everything logged, and stops them (which flushes). */
   private void processAll() throws InterruptedException {
-    ProcessorGroup group = new ProcessorGroup(log, store, ProcessorConfig.DEFAULTS.withThreads(2), clock,
-        new Enrichment(derived, attributes), ProcessorGroup.allPartitions(log));
+    ProcessorGroup group =
+        new ProcessorGroup(
+            log,
+            store,
+            ProcessorConfig.DEFAULTS.withThreads(2),
+            clock,
+            new Enrichment(derived, attributes),
+            ProcessorGroup.allPartitions(log));
     group.start();
     long deadline = System.nanoTime() + 10_000_000_000L;
     while (!group.recovered()) {
@@ -78,7 +90,13 @@ class EnrichedProcessingTest {
     List<Event> sent = new ArrayList<>();
     for (int i = 0; i < 20_000; i++) {
       long time = clock.millis() - random.nextInt(3 * 3_600_000);
-      sent.add(new Event("e" + i, "video:" + random.nextInt(66), TYPES[random.nextInt(2)], time, 1 + random.nextInt(5)));
+      sent.add(
+          new Event(
+              "e" + i,
+              "video:" + random.nextInt(66),
+              TYPES[random.nextInt(2)],
+              time,
+              1 + random.nextInt(5)));
       if (random.nextInt(10) == 0) {
         sent.add(sent.get(random.nextInt(sent.size()))); // a client retry: counted once
       }
@@ -97,19 +115,28 @@ class EnrichedProcessingTest {
           sum += queries.total(m, type).sum();
         }
         assertThat(count).as("%s has events", d.getKey()).isPositive();
-        assertThat(queries.total(d.getKey(), type).count()).as("count of %s %s", d.getKey(), type).isEqualTo(count);
-        assertThat(queries.total(d.getKey(), type).sum()).as("sum of %s %s", d.getKey(), type).isEqualTo(sum);
+        assertThat(queries.total(d.getKey(), type).count())
+            .as("count of %s %s", d.getKey(), type)
+            .isEqualTo(count);
+        assertThat(queries.total(d.getKey(), type).sum())
+            .as("sum of %s %s", d.getKey(), type)
+            .isEqualTo(sum);
         for (Granularity g : Granularity.TIMED) {
           Map<Long, Bucket> want = new HashMap<>();
           for (String m : d.getValue()) {
             for (Bucket b : series(m, type, g, from, to)) {
-              want.merge(b.startMillis(), b, (x, y) -> new Bucket(x.startMillis(), x.count() + y.count(), x.sum() + y.sum()));
+              want.merge(
+                  b.startMillis(),
+                  b,
+                  (x, y) -> new Bucket(x.startMillis(), x.count() + y.count(), x.sum() + y.sum()));
             }
           }
           List<Bucket> got = series(d.getKey(), type, g, from, to);
           assertThat(got).as("%s %s by %s", d.getKey(), type, g).hasSameSizeAs(want.values());
           for (Bucket b : got) {
-            assertThat(b).as("%s %s %s at %d", d.getKey(), type, g, b.startMillis()).isEqualTo(want.get(b.startMillis()));
+            assertThat(b)
+                .as("%s %s %s at %d", d.getKey(), type, g, b.startMillis())
+                .isEqualTo(want.get(b.startMillis()));
           }
         }
       }
@@ -117,24 +144,36 @@ class EnrichedProcessingTest {
   }
 
   private List<Bucket> series(String entity, String type, Granularity g, long from, long to) {
-    return queries.stats(entity, type, "count", Long.toString(from), Long.toString(to), g.wireName()).buckets();
+    return queries
+        .stats(entity, type, "count", Long.toString(from), Long.toString(to), g.wireName())
+        .buckets();
   }
 
   @Test
   void anAttributeChangeOnlyAffectsEventsProcessedAfterIt() throws InterruptedException {
     attributes.put("video:1", Map.of("channel", "a"));
-    append(List.of(new Event("x1", "video:1", "view", clock.millis(), 1), new Event("x2", "video:1", "view", clock.millis(), 1)));
+    append(
+        List.of(
+            new Event("x1", "video:1", "view", clock.millis(), 1),
+            new Event("x2", "video:1", "view", clock.millis(), 1)));
     processAll();
     attributes.put("video:1", Map.of("channel", "b"));
     clock.advance(1_000);
-    append(List.of(new Event("x3", "video:1", "view", clock.millis(), 1), new Event("x1", "video:1", "view", clock.millis(), 1)));
+    append(
+        List.of(
+            new Event("x3", "video:1", "view", clock.millis(), 1),
+            new Event("x1", "video:1", "view", clock.millis(), 1)));
     processAll();
     attributes.delete("video:1");
     append(List.of(new Event("x4", "video:1", "view", clock.millis(), 1)));
     processAll();
 
     assertThat(queries.total("video:1", "view").count()).isEqualTo(4);
-    assertThat(queries.total("channel:a", "view").count()).as("counted before the change").isEqualTo(2);
-    assertThat(queries.total("channel:b", "view").count()).as("after the change; x1 is a duplicate").isEqualTo(1);
+    assertThat(queries.total("channel:a", "view").count())
+        .as("counted before the change")
+        .isEqualTo(2);
+    assertThat(queries.total("channel:b", "view").count())
+        .as("after the change; x1 is a duplicate")
+        .isEqualTo(1);
   }
 }

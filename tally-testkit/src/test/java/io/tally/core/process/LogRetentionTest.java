@@ -24,14 +24,21 @@ class LogRetentionTest {
   /** Appends one event per hour for {@code hours} hours. */
   private void appendHourly(int hours) {
     for (int h = 0; h < hours; h++) {
-      log.append(EventBatch.builder(1).add(0, new Event("e" + h, "video:1", "view", clock.millis(), 1)).build());
+      log.append(
+          EventBatch.builder(1)
+              .add(0, new Event("e" + h, "video:1", "view", clock.millis(), 1))
+              .build());
       clock.advance(HOUR);
     }
   }
 
   private void checkpointAt(long nextOffset) {
     LogRecord last = log.read(0, nextOffset - 1, 1).get(0);
-    store.write(new DeltaBatch(List.of(), List.of(new Checkpoint(0, nextOffset, last.appendTimeMillis(), last.appendTimeMillis()))));
+    store.write(
+        new DeltaBatch(
+            List.of(),
+            List.of(
+                new Checkpoint(0, nextOffset, last.appendTimeMillis(), last.appendTimeMillis()))));
   }
 
   @Test

@@ -27,12 +27,21 @@ class DerivedQueryTest {
   private final ManualClock clock = ManualClock.at("2026-01-31T12:00:00Z");
   private final long t0 = clock.millis() - 10 * MINUTE;
   private final InMemoryCounterStore store = new InMemoryCounterStore();
-  private final QueryService queries = new QueryService(store, new Partitioner(P),
-      new EventValidator(ValidationLimits.DEFAULTS), clock, 1_000, DerivedEntities.of(List.of("channel")));
+  private final QueryService queries =
+      new QueryService(
+          store,
+          new Partitioner(P),
+          new EventValidator(ValidationLimits.DEFAULTS),
+          clock,
+          1_000,
+          DerivedEntities.of(List.of("channel")));
 
   private void write(String rowEntity, Granularity g, long time, long count, long sum) {
     long start = g == Granularity.TOTAL ? 0 : g.bucketStart(time);
-    store.write(new DeltaBatch(List.of(new CounterDelta(new CounterKey(rowEntity, "view", g, start), count, sum)), List.of()));
+    store.write(
+        new DeltaBatch(
+            List.of(new CounterDelta(new CounterKey(rowEntity, "view", g, start), count, sum)),
+            List.of()));
   }
 
   private void asOf(int partition, long millis) {
@@ -54,10 +63,27 @@ class DerivedQueryTest {
     Total total = queries.total("channel:c1", "view");
     assertThat(total.count()).isEqualTo(8);
     assertThat(total.sum()).isEqualTo(80);
-    Stats count = queries.stats("channel:c1", "view", "count", Long.toString(t0), Long.toString(t0 + 10 * MINUTE), "minute");
-    assertThat(count.buckets()).containsExactly(
-        new Bucket(t0, 7, 70), new Bucket(t0 + 2 * MINUTE, 2, 8), new Bucket(t0 + 5 * MINUTE, 9, 9));
-    Stats shorter = queries.stats("channel:c1", "view", "sum", Long.toString(t0 + MINUTE), Long.toString(t0 + 5 * MINUTE), "minute");
+    Stats count =
+        queries.stats(
+            "channel:c1",
+            "view",
+            "count",
+            Long.toString(t0),
+            Long.toString(t0 + 10 * MINUTE),
+            "minute");
+    assertThat(count.buckets())
+        .containsExactly(
+            new Bucket(t0, 7, 70),
+            new Bucket(t0 + 2 * MINUTE, 2, 8),
+            new Bucket(t0 + 5 * MINUTE, 9, 9));
+    Stats shorter =
+        queries.stats(
+            "channel:c1",
+            "view",
+            "sum",
+            Long.toString(t0 + MINUTE),
+            Long.toString(t0 + 5 * MINUTE),
+            "minute");
     assertThat(shorter.buckets()).containsExactly(new Bucket(t0 + 2 * MINUTE, 2, 8));
   }
 
@@ -68,9 +94,11 @@ class DerivedQueryTest {
       asOf(p, clock.millis() - 1_000 * (p + 1));
     }
     assertThat(queries.total("channel:c1", "view").asOfMillis()).isEqualTo(clock.millis() - 4_000);
-    assertThat(queries.stats("channel:c1", "view", null, null, null, "hour").asOfMillis()).isEqualTo(clock.millis() - 4_000);
+    assertThat(queries.stats("channel:c1", "view", null, null, null, "hour").asOfMillis())
+        .isEqualTo(clock.millis() - 4_000);
     int own = partitioner.partition("video:1");
-    assertThat(queries.total("video:1", "view").asOfMillis()).isEqualTo(clock.millis() - 1_000 * (own + 1));
+    assertThat(queries.total("video:1", "view").asOfMillis())
+        .isEqualTo(clock.millis() - 1_000 * (own + 1));
   }
 
   @Test
@@ -85,7 +113,9 @@ class DerivedQueryTest {
     write("video:1~0", Granularity.TOTAL, 0, 50, 50);
     write("category:x~0", Granularity.TOTAL, 0, 50, 50);
     assertThat(queries.total("video:1", "view").count()).isEqualTo(2);
-    assertThat(queries.total("category:x", "view").count()).as("category is not configured").isZero();
+    assertThat(queries.total("category:x", "view").count())
+        .as("category is not configured")
+        .isZero();
   }
 
   @Test
@@ -95,13 +125,25 @@ class DerivedQueryTest {
       long count = 0;
       for (int p = 0; p < P; p++) {
         if ((m + p) % 3 != 0) {
-          write(DerivedEntities.shardName("channel:c9", p), Granularity.MINUTE, t0 + m * MINUTE, p + 1, 2L * (p + 1));
+          write(
+              DerivedEntities.shardName("channel:c9", p),
+              Granularity.MINUTE,
+              t0 + m * MINUTE,
+              p + 1,
+              2L * (p + 1));
           count += p + 1;
         }
       }
       expected.add(new Bucket(Granularity.MINUTE.bucketStart(t0 + m * MINUTE), count, 2 * count));
     }
-    Stats s = queries.stats("channel:c9", "view", "count", Long.toString(t0), Long.toString(t0 + 10 * MINUTE), "minute");
+    Stats s =
+        queries.stats(
+            "channel:c9",
+            "view",
+            "count",
+            Long.toString(t0),
+            Long.toString(t0 + 10 * MINUTE),
+            "minute");
     assertThat(s.buckets()).containsExactlyElementsOf(expected);
   }
 }
