@@ -84,6 +84,8 @@ class DashboardAuthBrowserTest {
     WebElement signin = driver.findElement(By.id("signin"));
     wait.until(d -> signin.isDisplayed() && "needed".equals(signin.getDomAttribute("data-state")));
     assertThat(signin.getText()).contains("query").contains("Authorization: Bearer");
+    // the sign-in strip's command runs as written: it names this server's URL
+    assertThat(driver.findElement(By.id("signin-origin")).getText()).isEqualTo(tally.url());
     assertThat(driver.findElement(By.id("signin-error")).getText()).isEmpty();
     assertThat(driver.findElement(By.id("accepted")).getDomAttribute("data-value")).isEmpty();
     assertThat(driver.findElements(By.cssSelector("#top tbody tr"))).isEmpty();

@@ -75,6 +75,7 @@ function showSignIn(stateName, message) {
   const strip = $('signin');
   strip.hidden = false;
   strip.dataset.state = stateName;
+  $('signin-origin').textContent = location.origin; // the command names this server's own URL
   $('signin-error').textContent = message;
   document.body.dataset.auth = 'needed';
   if (stateName === 'needed' && document.activeElement === document.body) $('key').focus();
