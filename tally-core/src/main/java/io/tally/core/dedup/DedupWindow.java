@@ -67,6 +67,9 @@ public final class DedupWindow {
   private long duplicates;
   private long capacityEvictions;
 
+  /** The encoded identity being looked up; reused, since the window has one owning thread. */
+  private byte[] scratch = new byte[64];
+
   /**
    * @param windowMillis how long after its latest sighting (in append time) an id stays remembered
    * @param capacity most sightings remembered at once
@@ -91,8 +94,8 @@ public final class DedupWindow {
    */
   public boolean firstSighting(String entity, String id, long appendTimeMillis) {
     expire(appendTimeMillis);
-    byte[] bytes = identity(entity, id);
-    long[] h = MurmurHash3.hash128x64(bytes, 0, bytes.length, 0);
+    int length = identity(entity, id);
+    long[] h = MurmurHash3.hash128x64(scratch, 0, length, 0);
     boolean duplicate = find(h[0], h[1]) != EMPTY;
     if (ringSize == capacity) {
       dropOldest(true, h[0], h[1]);
@@ -111,18 +114,46 @@ public final class DedupWindow {
     return !duplicate;
   }
 
-  /** {@code [entity length, u32 BE][entity UTF-8][id UTF-8]}: no two pairs share an encoding. */
-  private static byte[] identity(String entity, String id) {
-    byte[] e = entity.getBytes(StandardCharsets.UTF_8);
-    byte[] i = id.getBytes(StandardCharsets.UTF_8);
-    byte[] out = new byte[4 + e.length + i.length];
-    out[0] = (byte) (e.length >>> 24);
-    out[1] = (byte) (e.length >>> 16);
-    out[2] = (byte) (e.length >>> 8);
-    out[3] = (byte) e.length;
-    System.arraycopy(e, 0, out, 4, e.length);
-    System.arraycopy(i, 0, out, 4 + e.length, i.length);
-    return out;
+  /**
+   * Encodes {@code [entity length, u32 BE][entity UTF-8][id UTF-8]} (no two pairs share an
+   * encoding) into {@link #scratch}, growing it as needed, and returns its length. ASCII, which the
+   * validator allows for both, is copied without allocating; anything else goes through UTF-8.
+   */
+  private int identity(String entity, String id) {
+    byte[] e = isAscii(entity) ? null : entity.getBytes(StandardCharsets.UTF_8);
+    byte[] i = isAscii(id) ? null : id.getBytes(StandardCharsets.UTF_8);
+    int eLength = e == null ? entity.length() : e.length;
+    int iLength = i == null ? id.length() : i.length;
+    int n = 4 + eLength + iLength;
+    if (scratch.length < n) {
+      scratch = new byte[Math.max(n, scratch.length * 2)];
+    }
+    scratch[0] = (byte) (eLength >>> 24);
+    scratch[1] = (byte) (eLength >>> 16);
+    scratch[2] = (byte) (eLength >>> 8);
+    scratch[3] = (byte) eLength;
+    put(entity, e, 4);
+    put(id, i, 4 + eLength);
+    return n;
+  }
+
+  private void put(String s, byte[] utf8, int at) {
+    if (utf8 != null) {
+      System.arraycopy(utf8, 0, scratch, at, utf8.length);
+      return;
+    }
+    for (int k = 0; k < s.length(); k++) {
+      scratch[at + k] = (byte) s.charAt(k);
+    }
+  }
+
+  private static boolean isAscii(String s) {
+    for (int k = 0; k < s.length(); k++) {
+      if (s.charAt(k) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Number of distinct identities remembered now. */

@@ -49,6 +49,20 @@ class DedupWindowTest {
   }
 
   @Example
+  void longAndNonAsciiNamesAreDistinctAndRecognized() {
+    DedupWindow w = new DedupWindow(1_000, 100);
+    String longEntity = "e:" + "x".repeat(1_022);
+    String longId = "i".repeat(128);
+    assertThat(w.firstSighting(longEntity, longId, T0)).isTrue();
+    assertThat(w.firstSighting(longEntity, longId, T0)).isFalse();
+    assertThat(w.firstSighting("\u0141", "x", T0)).isTrue(); // U+0141's low byte is 'A'
+    assertThat(w.firstSighting("A", "x", T0)).isTrue();
+    assertThat(w.firstSighting("\u0141", "x", T0)).isFalse();
+    assertThat(w.firstSighting("a", "\u00e9", T0)).isTrue();
+    assertThat(w.firstSighting("a", "\u00e9", T0)).isFalse();
+  }
+
+  @Example
   void dropsAnIdSeenAgainInsideTheWindow() {
     DedupWindow w = new DedupWindow(1_000, 100);
     assertThat(w.firstSighting(E, "a", T0)).isTrue();
