@@ -26,6 +26,9 @@ public class DedupWindowBench {
   /** Events per millisecond of append time: about 256k events/s into one partition. */
   static final int EVENTS_PER_MILLI = 256;
 
+  /** The entity of every sighting: an identity is (entity, id), the ids vary. */
+  static final String ENTITY = "video:42";
+
   /** A full window and a cycle of ids, with the append clock of the measured calls. */
   abstract static class Window {
     final DedupWindow window = new DedupWindow(WINDOW_MILLIS, CAPACITY);
@@ -49,7 +52,7 @@ public class DedupWindowBench {
       if ((next & (EVENTS_PER_MILLI - 1)) == 0) {
         nowMillis++;
       }
-      return window.firstSighting(ids[next++ & (ids.length - 1)], nowMillis);
+      return window.firstSighting(ENTITY, ids[next++ & (ids.length - 1)], nowMillis);
     }
   }
 

@@ -9,7 +9,8 @@ import java.time.Duration;
  *
  * <pre>
  * counters  PRIMARY KEY ((entity, type, granularity, range_start), bucket)
- *           count bigint, sum bigint; writetime = the delta's position (invariant 5)
+ *           count bigint, sum bigint; writetime = the delta's position (invariant 5);
+ *           sum saturates: 2^63 − 1 means "too large to be exact" ({@link io.tally.model.Sums})
  *           minute rows: one partition per UTC day; hour rows: per 30 days; day rows: per
  *           360 days; totals: one row. Minute and hour rows carry a TTL that ends their
  *           retention; day rows and totals live forever.

@@ -12,6 +12,7 @@ import io.tally.core.retention.Retention;
 import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.Checkpoint;
 import io.tally.model.Granularity;
+import io.tally.model.Sums;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +27,8 @@ import java.util.concurrent.Semaphore;
  * read with its writetime; only the deltas positioned after it are added, and the new value is
  * written {@code USING TIMESTAMP} the last applied position. A replayed or zombie delta therefore
  * either finds the row already past it and does nothing, or computes the very value the first
- * application computed; last-write-wins only moves a row forward.
+ * application computed; last-write-wins only moves a row forward. Sums add with {@link Sums#add}
+ * (saturating), so a stored sum of 2^63 − 1 means "too large to be exact" and stays so.
  *
  * <p>Reading before writing costs a round trip, so a bounded cache (Caffeine) keeps each row's
  * (count, sum, writetime) as last written by this writer; it must be {@linkplain #invalidateAll()
@@ -159,7 +161,7 @@ public final class CounterWriter {
           for (Positioned d : deltas) {
             if (d.position() > writetime) {
               count += d.count();
-              sum += d.sum();
+              sum = Sums.add(sum, d.sum());
               writetime = d.position();
             }
           }

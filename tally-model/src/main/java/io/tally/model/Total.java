@@ -5,11 +5,17 @@ import static java.util.Objects.requireNonNull;
 /**
  * The all-time count and sum of one (entity, type).
  *
+ * @param sum sum of the events' values, or {@link Sums#OVERFLOW} if it is too large to be exact
  * @param asOfMillis the answer counts every event appended to the log before this time
  */
 public record Total(String entity, String type, long count, long sum, long asOfMillis) {
   public Total {
     requireNonNull(entity, "entity");
     requireNonNull(type, "type");
+  }
+
+  /** Whether the sum is too large to be given exactly ({@link Sums#OVERFLOW}). */
+  public boolean sumOverflow() {
+    return Sums.isOverflow(sum);
   }
 }

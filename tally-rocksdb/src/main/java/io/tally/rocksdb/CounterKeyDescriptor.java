@@ -3,28 +3,41 @@ package io.tally.rocksdb;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.retention.TimeRanges;
 import io.tally.model.Granularity;
+import io.tally.model.Sums;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The layout of the {@code counters} column family. A counter row is up to two entries, both plain
+ * The layout of the {@code counters} column family. A counter row is up to three entries, all plain
  * 64-bit additions for RocksDB's {@code UInt64AddOperator} merge (values: u64 little-endian, as
- * that operator reads them, wrapping mod 2^64):
+ * that operator reads them, wrapping mod 2^64). A delta of count {@code c} and sum {@code s} splits
+ * its sum into a low part {@code s mod 2^20} and a high part {@code s >>> 20}:
  *
  * <ul>
  *   <li>field {@code c}: the count;
- *   <li>field {@code s}: the <em>excess</em> {@code Σ (value − 1)} mod 2^64, so that {@code sum =
- *       count + excess}. Events of value 1 — plain counting, the common case — add nothing here,
+ *   <li>field {@code s}: the <em>excess</em> {@code Σ (low part − c)} mod 2^64, so that {@code low
+ *       = count + excess}. Events of value 1 — plain counting, the common case — add nothing here,
  *       and a flush whose events all have value 1 writes no {@code s} entry at all: half the
  *       merges, which are the embedded mode's dominant cost. A value of 0 adds −1, which the
- *       wrapping addition handles.
+ *       wrapping addition handles;
+ *   <li>field {@code h} (data dir format 3): {@code Σ high part}, written only when not 0 (a row's
+ *       flush sum of 2^20 = 1,048,576 or more).
  * </ul>
+ *
+ * <p>{@code sum = low + 2^20 · high}, exactly, while the count is below 2^43 ({@link #sum}): every
+ * delta has a count of at least 1 and a low part below 2^20, so {@code low < count · 2^20 < 2^63}
+ * cannot wrap; values are at most 2^40 ({@link
+ * io.tally.core.validate.ValidationLimits#MAX_VALUE_LIMIT}), so {@code high < 2^63} cannot either.
+ * A sum of 2^63 − 1 or more, or a row of 2^43 events or more, reads as {@link Sums#OVERFLOW}: the
+ * merges are blind, and a single u64 lane could not tell 5 from 2^64 + 5. Rows of a format-2 dir
+ * kept their whole sum in {@code s}, which reads the same as long as it stayed below 2^63; rows
+ * that had reached it are marked when the dir is upgraded ({@link SumLanesUpgrade}).
  *
  * <pre>
  *  0     1      2                 10         12         12+E  13+E    13+E+T                  21+E+T  22+E+T
  *  +-----+------+-----------------+----------+----------+-----+-------+-----------------------+-------+
  *  | v=2 | gran | range start     | E (u16)  | entity   | T   | type  | bucket start          | field |
- *  |     | (u8) | (i64 ^ sign, BE)|          | (UTF-8)  |(u8) |(UTF-8)| (i64 ^ sign, BE)      | c | s |
+ *  |     | (u8) | (i64 ^ sign, BE)|          | (UTF-8)  |(u8) |(UTF-8)| (i64 ^ sign, BE)      | c|h|s |
  *  +-----+------+-----------------+----------+----------+-----+-------+-----------------------+-------+
  *  gran: 0 minute, 1 hour, 2 day, 3 total (range start and bucket start 0).
  * </pre>
@@ -42,6 +55,16 @@ import java.nio.charset.StandardCharsets;
 final class CounterKeyDescriptor {
   static final byte COUNT = 'c';
   static final byte EXCESS = 's';
+  static final byte HIGH = 'h';
+
+  /** Bits of a delta's sum kept in the excess lane; the rest go to the high lane. */
+  static final int LOW_BITS = 20;
+
+  private static final long LOW_MASK = (1L << LOW_BITS) - 1;
+
+  /** From this count on a row's low lane could have wrapped, so its sum is not provably exact. */
+  static final long MAX_EXACT_COUNT = 1L << 43;
+
   static final byte VERSION = 2;
   private static final byte VERSION_1 = 1;
 
@@ -145,6 +168,31 @@ final class CounterKeyDescriptor {
 
   static byte field(byte[] key) {
     return key[key.length - 1];
+  }
+
+  /** What a delta of {@code count} and {@code sum} adds to the excess lane (mod 2^64). */
+  static long excessPart(long count, long sum) {
+    return (sum & LOW_MASK) - count;
+  }
+
+  /** What a delta's {@code sum} adds to the high lane. */
+  static long highPart(long sum) {
+    return sum >>> LOW_BITS;
+  }
+
+  /**
+   * The exact sum of a row from its three lanes as stored (each mod 2^64; 0 when absent), or {@link
+   * Sums#OVERFLOW} when it is 2^63 − 1 or more or cannot be proven exact.
+   */
+  static long sum(long count, long excess, long high) {
+    if (Long.compareUnsigned(count, MAX_EXACT_COUNT) >= 0) {
+      return Sums.OVERFLOW;
+    }
+    long low = count + excess;
+    if (low < 0 || Long.compareUnsigned(high, 1L << (63 - LOW_BITS)) >= 0) {
+      return Sums.OVERFLOW;
+    }
+    return Sums.add(low, high << LOW_BITS);
   }
 
   static byte[] encodeValue(long v) {

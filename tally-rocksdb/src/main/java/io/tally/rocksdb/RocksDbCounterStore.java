@@ -36,10 +36,10 @@ import org.rocksdb.WriteOptions;
  * the minute deltas ({@link RocksDbTopK}); {@link #expire} enforces retention.
  *
  * <p>As the {@link DeltaSink}, a batch becomes one WriteBatch: a {@code UInt64AddOperator} merge
- * per count and per non-zero sum excess, a put per checkpoint and a put (or delete) per Top-K slot
- * the batch changed (or expired), so deltas, checkpoints and Top-K land together or not at all. The
- * write is not fsync'd on its own: it follows the log appends it covers in the same write-ahead
- * log, so whatever a crash loses of it is re-derived from the log.
+ * per count and per non-zero sum lane (excess, high), a put per checkpoint and a put (or delete)
+ * per Top-K slot the batch changed (or expired), so deltas, checkpoints and Top-K land together or
+ * not at all. The write is not fsync'd on its own: it follows the log appends it covers in the same
+ * write-ahead log, so whatever a crash loses of it is re-derived from the log.
  *
  * <p>Thread-safe. Queries see it as a read-only {@link CounterStore} and {@link TopKStore}.
  */
@@ -96,10 +96,14 @@ public final class RocksDbCounterStore
       previous = k;
       merges.add(
           new Merge(CounterKeyDescriptor.key(series, k, CounterKeyDescriptor.COUNT), d.count()));
-      long excess = d.sum() - d.count();
+      long excess = CounterKeyDescriptor.excessPart(d.count(), d.sum());
       if (excess != 0) {
         merges.add(
             new Merge(CounterKeyDescriptor.key(series, k, CounterKeyDescriptor.EXCESS), excess));
+      }
+      long high = CounterKeyDescriptor.highPart(d.sum());
+      if (high != 0) {
+        merges.add(new Merge(CounterKeyDescriptor.key(series, k, CounterKeyDescriptor.HIGH), high));
       }
     }
     merges.sort((a, b) -> Arrays.compareUnsigned(a.key(), b.key()));
@@ -135,24 +139,19 @@ public final class RocksDbCounterStore
   @Override
   public Bucket read(CounterKey key) {
     try {
-      long count =
-          CounterKeyDescriptor.decodeValue(
-              storage
-                  .db()
-                  .get(
-                      storage.counters(),
-                      CounterKeyDescriptor.key(key, CounterKeyDescriptor.COUNT)));
-      long excess =
-          CounterKeyDescriptor.decodeValue(
-              storage
-                  .db()
-                  .get(
-                      storage.counters(),
-                      CounterKeyDescriptor.key(key, CounterKeyDescriptor.EXCESS)));
-      return new Bucket(key.bucketStartMillis(), count, count + excess);
+      long count = lane(key, CounterKeyDescriptor.COUNT);
+      long sum =
+          CounterKeyDescriptor.sum(
+              count, lane(key, CounterKeyDescriptor.EXCESS), lane(key, CounterKeyDescriptor.HIGH));
+      return new Bucket(key.bucketStartMillis(), count, sum);
     } catch (RocksDBException e) {
       throw new TallyException("reading counter " + key + " failed", e);
     }
+  }
+
+  private long lane(CounterKey key, byte field) throws RocksDBException {
+    return CounterKeyDescriptor.decodeValue(
+        storage.db().get(storage.counters(), CounterKeyDescriptor.key(key, field)));
   }
 
   @Override
@@ -222,30 +221,33 @@ public final class RocksDbCounterStore
         ReadOptions ro = new ReadOptions().setIterateLowerBound(lower).setIterateUpperBound(upper);
         RocksIterator it = storage.db().newIterator(storage.counters(), ro)) {
       long bucket = Long.MIN_VALUE;
-      long count = 0;
-      long excess = 0;
+      long[] lanes = new long[3]; // count, excess, high
       boolean any = false;
       for (it.seekToFirst(); it.isValid(); it.next()) {
         byte[] key = it.key();
         long start = CounterKeyDescriptor.bucketStart(key);
         if (any && start != bucket) {
-          out.add(new Bucket(bucket, count, count + excess));
-          count = 0;
-          excess = 0;
+          out.add(bucket(bucket, lanes));
+          Arrays.fill(lanes, 0);
         }
         bucket = start;
         any = true;
         long v = CounterKeyDescriptor.decodeValue(it.value());
-        if (CounterKeyDescriptor.field(key) == CounterKeyDescriptor.COUNT) {
-          count = v;
-        } else {
-          excess = v;
-        }
+        byte field = CounterKeyDescriptor.field(key);
+        lanes[
+                field == CounterKeyDescriptor.COUNT
+                    ? 0
+                    : field == CounterKeyDescriptor.HIGH ? 2 : 1] =
+            v;
       }
       if (any) {
-        out.add(new Bucket(bucket, count, count + excess));
+        out.add(bucket(bucket, lanes));
       }
     }
+  }
+
+  private static Bucket bucket(long start, long[] lanes) {
+    return new Bucket(start, lanes[0], CounterKeyDescriptor.sum(lanes[0], lanes[1], lanes[2]));
   }
 
   /**

@@ -32,12 +32,13 @@ import org.rocksdb.UInt64AddOperator;
  *       when they are opened.
  * </ul>
  *
- * The format record, key {@code "format"}, holds {@code [version u8 = 2][partitions u32 BE]}. It is
+ * The format record, key {@code "format"}, holds {@code [version u8 = 3][partitions u32 BE]}. It is
  * written when the data dir is created; opening with another partition count is refused, because
- * entities would move to other partitions (DESIGN.md invariant 4). A version-1 dir (the
- * entity-first counter layout) is converted in place when it opens: each chunk of rows is rewritten
- * and its old keys deleted in one WriteBatch, so a crash midway resumes where it stopped, and the
- * version becomes 2 at the end.
+ * entities would move to other partitions (DESIGN.md invariant 4), and a version above 3 (a newer
+ * Tally's) is refused by name. A version-1 dir (the entity-first counter layout) is converted in
+ * place when it opens: each chunk of rows is rewritten and its old keys deleted in one WriteBatch,
+ * so a crash midway resumes where it stopped, and the version becomes 2 at the end. A version-2 dir
+ * (no high sum lane) becomes 3 through {@link SumLanesUpgrade}.
  *
  * <p>Thread-safe (RocksDB is); {@link #close()} once, after every user stopped.
  */
@@ -45,10 +46,10 @@ public final class RocksDbStorage implements AutoCloseable {
   private static final byte[] FORMAT_KEY = "format".getBytes(StandardCharsets.US_ASCII);
 
   /**
-   * 2: counter keys lead with granularity and time range ({@link CounterKeyDescriptor}); 1: entity
-   * first.
+   * 3: counter rows have a high sum lane ({@link CounterKeyDescriptor}); 2: counter keys lead with
+   * granularity and time range; 1: entity first.
    */
-  private static final byte FORMAT_VERSION = 2;
+  private static final byte FORMAT_VERSION = 3;
 
   static {
     RocksDB.loadLibrary();
@@ -145,17 +146,36 @@ public final class RocksDbStorage implements AutoCloseable {
             ByteBuffer.allocate(5).put(FORMAT_VERSION).putInt(partitions).array());
         return;
       }
-      if (format.length != 5 || (format[0] != FORMAT_VERSION && format[0] != 1)) {
+      if (format.length != 5 || format[0] < 1 || format[0] > FORMAT_VERSION) {
         throw new TallyException(
-            "data dir " + dir + " has an unknown format (version " + format[0] + ")");
+            "data dir "
+                + dir
+                + " has an unknown format (version "
+                + format[0]
+                + "; this Tally reads versions 1 to "
+                + FORMAT_VERSION
+                + ": a newer Tally wrote it?)");
       }
       int stored = ByteBuffer.wrap(format).getInt(1);
       if (format[0] == 1 && stored == partitions) {
         convertCountersFromLayout1();
-        db.put(
-            meta(),
-            FORMAT_KEY,
-            ByteBuffer.allocate(5).put(FORMAT_VERSION).putInt(partitions).array());
+        db.put(meta(), FORMAT_KEY, ByteBuffer.allocate(5).put((byte) 2).putInt(partitions).array());
+      }
+      if (format[0] <= 2 && stored == partitions) {
+        int marked =
+            SumLanesUpgrade.run(
+                db,
+                counters(),
+                meta(),
+                FORMAT_KEY,
+                ByteBuffer.allocate(5).put(FORMAT_VERSION).putInt(partitions).array());
+        org.slf4j.LoggerFactory.getLogger(RocksDbStorage.class)
+            .info(
+                "upgraded {} to format {}: {} counter rows whose sum had reached 2^63 now read as"
+                    + " overflowed",
+                dir,
+                FORMAT_VERSION,
+                marked);
       }
       if (stored != partitions) {
         throw new TallyException(

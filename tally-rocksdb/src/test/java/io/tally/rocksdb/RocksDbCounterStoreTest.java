@@ -26,7 +26,9 @@ class RocksDbCounterStoreTest extends CounterStoreContract {
 
   @Override
   protected void closeStore() {
-    storage.close();
+    if (storage.isOpen()) {
+      storage.close();
+    }
   }
 
   @Override
@@ -157,8 +159,75 @@ class RocksDbCounterStoreTest extends CounterStoreContract {
       assertThat(it.isValid() && it.key()[0] == 1).as("no layout-1 key is left").isFalse();
     }
     storage.close();
-    open(); // the format is 2 now: opening again converts nothing and reads the same
+    open(); // the format is 3 now: opening again converts nothing and reads the same
     assertThat(store.read(CounterKey.total("video:7", "view")).count()).isEqualTo(70);
+  }
+
+  private void setFormat(int version) throws Exception {
+    storage
+        .db()
+        .put(
+            storage.meta(),
+            "format".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+            java.nio.ByteBuffer.allocate(5).put((byte) version).putInt(8).array());
+  }
+
+  private byte format() throws Exception {
+    return storage.db()
+        .get(storage.meta(), "format".getBytes(java.nio.charset.StandardCharsets.US_ASCII))[0];
+  }
+
+  /**
+   * A format-2 dir kept a row's whole sum in one u64 lane: a sum of 2^63 or more read negative
+   * (issue 20 item 4). Upgraded to format 3, such a row reads as overflowed for good, even after
+   * new deltas would wrap its old lane back to a small number; every other row reads the same.
+   */
+  @Test
+  void aFormat2DataDirIsUpgradedAndRowsWhoseSumHadWrappedReadAsOverflowed() throws Exception {
+    long max = 1_000_000_000_000L;
+    CounterKey small = CounterKey.total("video:1", "view");
+    CounterKey wrapped = CounterKey.total("acct:1", "bytes");
+    try (org.rocksdb.WriteBatch wb = new org.rocksdb.WriteBatch()) {
+      put(wb, small, CounterKeyDescriptor.COUNT, 5);
+      put(wb, small, CounterKeyDescriptor.EXCESS, 45); // sum 50
+      put(wb, wrapped, CounterKeyDescriptor.COUNT, 9_300_000);
+      put(wb, wrapped, CounterKeyDescriptor.EXCESS, 9_300_000 * max - 9_300_000); // wraps
+      storage.db().write(new org.rocksdb.WriteOptions(), wb);
+    }
+    setFormat(2);
+    storage.close();
+
+    open();
+    assertThat(format()).isEqualTo((byte) 3);
+    assertThat(store.read(small)).isEqualTo(new io.tally.model.Bucket(0, 5, 50));
+    assertThat(store.read(wrapped))
+        .isEqualTo(new io.tally.model.Bucket(0, 9_300_000, io.tally.model.Sums.OVERFLOW));
+    // 9.2M more events: in format 2 the lane would pass 2^64 and read as a small positive sum
+    write(
+        delta("acct:1", "bytes", Granularity.TOTAL, 0, 9_200_000, 9_200_000 * max),
+        delta("video:1", "view", Granularity.TOTAL, 0, 1, 3 * max));
+    storage.close();
+    open(); // format 3 now: opening again marks nothing twice
+    assertThat(store.read(wrapped))
+        .isEqualTo(new io.tally.model.Bucket(0, 18_500_000, io.tally.model.Sums.OVERFLOW));
+    assertThat(store.read(small)).isEqualTo(new io.tally.model.Bucket(0, 6, 50 + 3 * max));
+  }
+
+  @Test
+  void refusesADataDirOfANewerFormatByName() throws Exception {
+    setFormat(4);
+    storage.close();
+    assertThatThrownBy(() -> RocksDbStorage.open(dir.resolve("data"), 8))
+        .isInstanceOf(TallyException.class)
+        .hasMessageContaining("unknown format (version 4; this Tally reads versions 1 to 3");
+  }
+
+  private void put(org.rocksdb.WriteBatch wb, CounterKey key, byte field, long value)
+      throws Exception {
+    wb.put(
+        storage.counters(),
+        CounterKeyDescriptor.key(key, field),
+        CounterKeyDescriptor.encodeValue(value));
   }
 
   /** The entity-first key of data dirs of format 1. */

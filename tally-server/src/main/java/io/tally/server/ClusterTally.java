@@ -134,6 +134,7 @@ public final class ClusterTally implements AutoCloseable {
                   metrics.timedAppends(log),
                   partitioner,
                   validator,
+                  derived,
                   clock,
                   server.ingest(),
                   () -> 0L)

@@ -94,6 +94,7 @@ public final class EmbeddedTally implements AutoCloseable {
               metrics.timedAppends(log),
               partitioner,
               validator,
+              derived,
               clock,
               config.ingest(),
               processors::backlog);

@@ -210,6 +210,68 @@ class EnrichmentEndToEndTest {
     }
   }
 
+  /**
+   * Issue 20 item 8 (issue 19, reserved derived names): an event sent straight to {@code
+   * channel:c1} is refused with a reason, and neither the derived total nor the top-K moves.
+   */
+  @Test
+  void anEventSentDirectlyToADerivedEntityIsRefusedAndChangesNothing() {
+    start();
+    long now = System.currentTimeMillis();
+    putAttributes("video:1", "{\"channel\":\"c1\"}");
+    send(
+        List.of(
+            new Event("m1", "video:1", "view", now, 1),
+            new Event("m2", "video:1", "view", now, 1),
+            new Event("m3", "video:1", "view", now, 1)));
+    awaitCounted();
+    JsonObject before = total("channel:c1", "view");
+    assertThat(new long[] {before.getLong("count"), before.getLong("sum")}).containsExactly(3, 3);
+    Map<String, Long> topBefore = top();
+
+    String reason =
+        "entity prefix 'channel:' is derived by this server (--derive channel,category);"
+            + " send events for its members";
+    HttpResponse<String> mixed =
+        http.postJson(
+            "[{\"entity\":\"channel:c1\",\"type\":\"view\",\"value\":100},"
+                + "{\"entity\":\"video:2\",\"type\":\"view\"},"
+                + "{\"entity\":\"category:x\",\"type\":\"view\"}]");
+    assertThat(mixed.statusCode()).as(mixed.body()).isEqualTo(202);
+    JsonObject answer = new JsonObject(mixed.body());
+    assertThat(answer.getInteger("accepted")).isEqualTo(1);
+    JsonArray rejected = answer.getJsonArray("rejected");
+    assertThat(rejected.size()).isEqualTo(2);
+    assertThat(rejected.getJsonObject(0).getInteger("index")).isZero();
+    assertThat(rejected.getJsonObject(0).getString("reason")).isEqualTo(reason);
+    assertThat(rejected.getJsonObject(1).getInteger("index")).isEqualTo(2);
+    HttpResponse<String> alone =
+        http.postJson("{\"entity\":\"channel:c1\",\"type\":\"view\",\"value\":100}");
+    assertThat(alone.statusCode()).as(alone.body()).isEqualTo(400);
+    assertThat(alone.body()).contains(reason);
+    awaitCounted();
+
+    JsonObject after = total("channel:c1", "view");
+    assertThat(new long[] {after.getLong("count"), after.getLong("sum")}).containsExactly(3, 3);
+    assertThat(total("video:2", "view").getLong("count")).isEqualTo(1);
+    Map<String, Long> topAfter = top();
+    assertThat(topAfter.get("channel:c1")).isEqualTo(topBefore.get("channel:c1"));
+    assertThat(topAfter).doesNotContainKey("category:x").containsEntry("video:2", 1L);
+  }
+
+  /** The last hour's top views: entity → estimate. */
+  private Map<String, Long> top() {
+    HttpResponse<String> r = http.get("/v1/top?type=view&window=1h&k=100");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonArray items = new JsonObject(r.body()).getJsonArray("items");
+    Map<String, Long> out = new HashMap<>();
+    for (int i = 0; i < items.size(); i++) {
+      out.put(
+          items.getJsonObject(i).getString("entity"), items.getJsonObject(i).getLong("estimate"));
+    }
+    return out;
+  }
+
   @Test
   void anAttributeChangeOnlyAffectsEventsProcessedAfterIt() {
     start();

@@ -10,6 +10,7 @@ import io.tally.core.store.CounterStore;
 import io.tally.core.store.DeltaSink;
 import io.tally.model.Bucket;
 import io.tally.model.Granularity;
+import io.tally.model.Sums;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -73,6 +74,60 @@ public abstract class CounterStoreContract {
     write(delta("video:1", "bytes", Granularity.TOTAL, 0, 1, big));
     write(delta("video:1", "bytes", Granularity.TOTAL, 0, 1, 7));
     assertThat(store().read(CounterKey.total("video:1", "bytes")).sum()).isEqualTo(2 * big + 7);
+  }
+
+  /** The documented largest value, {@code ValidationLimits.DEFAULTS.maxValue()}. */
+  private static final long MAX_VALUE = 1_000_000_000_000L;
+
+  /**
+   * Issue 20 item 4: 9.3M events of the largest value on one entity, in flushes of 100,000 events.
+   * The sum passes 2^63 (and later 2^64): the row says it overflowed, and stays so, instead of
+   * wrapping to a negative (or small) number; the count stays exact.
+   */
+  @Test
+  void aSumPastTheLargestExactLongSaysItOverflowedAndNeverWraps() {
+    for (int i = 0; i < 93; i++) {
+      write(
+          delta("acct:1", "bytes", Granularity.TOTAL, 0, 100_000, 100_000 * MAX_VALUE),
+          delta(
+              "acct:1",
+              "bytes",
+              Granularity.DAY,
+              T - T % (24 * HOUR),
+              100_000,
+              100_000 * MAX_VALUE));
+    }
+    Bucket total = store().read(CounterKey.total("acct:1", "bytes"));
+    assertThat(total.count()).isEqualTo(9_300_000);
+    assertThat(total.sum()).isEqualTo(Sums.OVERFLOW);
+    assertThat(total.sumOverflow()).isTrue();
+    assertThat(store().range("acct:1", "bytes", Granularity.DAY, 0, T + 24 * HOUR))
+        .containsExactly(new Bucket(T - T % (24 * HOUR), 9_300_000, Sums.OVERFLOW));
+    for (int i = 0; i < 100; i++) { // 19.3M events: past 2^64, where a u64 lane would wrap
+      write(delta("acct:1", "bytes", Granularity.TOTAL, 0, 100_000, 100_000 * MAX_VALUE));
+    }
+    assertThat(store().read(CounterKey.total("acct:1", "bytes")))
+        .isEqualTo(new Bucket(0, 19_300_000, Sums.OVERFLOW));
+  }
+
+  @Test
+  void sumsUpToTheLargestExactLongAreExact() {
+    write(delta("acct:2", "bytes", Granularity.TOTAL, 0, 9_223_372, 9_223_372 * MAX_VALUE));
+    write(delta("acct:2", "bytes", Granularity.TOTAL, 0, 1, 36_854_775_806L));
+    assertThat(store().read(CounterKey.total("acct:2", "bytes")))
+        .isEqualTo(new Bucket(0, 9_223_373, Sums.MAX_EXACT));
+    write(delta("acct:2", "bytes", Granularity.TOTAL, 0, 1, 1));
+    assertThat(store().read(CounterKey.total("acct:2", "bytes")))
+        .isEqualTo(new Bucket(0, 9_223_374, Sums.OVERFLOW));
+  }
+
+  @Test
+  void aDeltaThatOverflowedBeforeTheStoreOverflowsTheRow() {
+    write(delta("acct:3", "bytes", Granularity.TOTAL, 0, 5, 50));
+    write(delta("acct:3", "bytes", Granularity.TOTAL, 0, 9_300_000, Sums.OVERFLOW));
+    write(delta("acct:3", "bytes", Granularity.TOTAL, 0, 1, 1));
+    assertThat(store().read(CounterKey.total("acct:3", "bytes")))
+        .isEqualTo(new Bucket(0, 9_300_006, Sums.OVERFLOW));
   }
 
   @Test

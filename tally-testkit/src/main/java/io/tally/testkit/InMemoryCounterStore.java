@@ -8,6 +8,7 @@ import io.tally.core.store.CounterStore;
 import io.tally.core.store.DeltaSink;
 import io.tally.model.Bucket;
 import io.tally.model.Granularity;
+import io.tally.model.Sums;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -26,7 +27,7 @@ public final class InMemoryCounterStore implements CounterStore, DeltaSink {
     for (CounterDelta d : batch.deltas()) {
       long[] cell = rows.computeIfAbsent(d.key(), k -> new long[2]);
       cell[0] += d.count();
-      cell[1] += d.sum();
+      cell[1] = Sums.add(cell[1], d.sum());
     }
     for (Checkpoint cp : batch.checkpoints()) {
       checkpoints.put(cp.partition(), cp);

@@ -2,6 +2,7 @@ package io.tally.core.aggregate;
 
 import io.tally.model.Event;
 import io.tally.model.Granularity;
+import io.tally.model.Sums;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -11,7 +12,8 @@ import java.util.Map;
 
 /**
  * Accumulates the count and sum deltas of events for the minute, hour, day and total rows they fall
- * in, until {@link #drain() drained} into an immutable list.
+ * in, until {@link #drain() drained} into an immutable list. Sums add with {@link Sums#add}: a
+ * flush whose row sum would pass 2^63 − 2 yields {@link Sums#OVERFLOW}, never a wrapped number.
  *
  * <p>Events are grouped by series (entity, type): one hash lookup per event finds the series' rows,
  * and most events of a flush land in a bucket the series already has. {@link #drain()} returns the
@@ -55,7 +57,7 @@ public final class DeltaAggregator {
       rowCount++; // the total
     }
     rows.totalCount++;
-    rows.totalSum += event.value(); // values ≤ ValidationLimits.maxValue: a flush cannot overflow
+    rows.totalSum = Sums.add(rows.totalSum, event.value());
     for (int g = 0; g < Granularity.TIMED.size(); g++) {
       if (rows.buckets[g].add(
           Granularity.TIMED.get(g).bucketStart(event.timeMillis()), event.value())) {
@@ -112,7 +114,7 @@ public final class DeltaAggregator {
         i = append(start);
       }
       counts[i]++;
-      sums[i] += value;
+      sums[i] = Sums.add(sums[i], value);
       return created;
     }
 

@@ -5,32 +5,39 @@ import java.util.Arrays;
 import org.apache.commons.codec.digest.MurmurHash3;
 
 /**
- * Remembers the ids of one partition's recent events so a re-sent event is counted once.
+ * Remembers the identities of one partition's recent events so a re-sent event is counted once.
  *
  * <h2>Design</h2>
  *
- * The window is defined by <em>log append time</em>, never by the wall clock at processing time
- * (DESIGN.md invariant 3): an event is a duplicate when an event with the same id was appended at
- * most {@code windowMillis} before it. Every sighting, duplicate or not, renews the id, so a client
- * that keeps retrying keeps its id remembered. The state after a record therefore depends only on
- * the sightings of the last {@code windowMillis} of append time: replaying exactly that span of the
- * log before a checkpoint rebuilds exactly the state the processor had there. (A rule that kept
- * only the <em>first</em> sighting would not have this property: whether a replayed record was a
- * first sighting depends on records before the span.)
+ * An event's identity is the pair (entity, id) (DESIGN.md, data model): the same id sent for two
+ * entities names two events, whichever partitions the entities hash to. Since the entity fixes the
+ * partition, every sighting of an identity reaches the same window, so whether a duplicate is
+ * caught never depends on hashing. Below, "id" means this pair.
+ *
+ * <p>The window is defined by <em>log append time</em>, never by the wall clock at processing time
+ * (DESIGN.md invariant 3): an event is a duplicate when an event with the same identity was
+ * appended at most {@code windowMillis} before it. Every sighting, duplicate or not, renews the id,
+ * so a client that keeps retrying keeps its id remembered. The state after a record therefore
+ * depends only on the sightings of the last {@code windowMillis} of append time: replaying exactly
+ * that span of the log before a checkpoint rebuilds exactly the state the processor had there. (A
+ * rule that kept only the <em>first</em> sighting would not have this property: whether a replayed
+ * record was a first sighting depends on records before the span.)
  *
  * <p>Memory is bounded: the window holds at most {@code capacity} sightings. When full, the oldest
  * sighting is dropped early; if it was an id's latest, that id is forgotten (counted in {@link
  * #capacityEvictions()}). This shortens the window under heavy load but stays deterministic, and a
  * rebuild still reproduces it, since it keeps the last {@code capacity} sightings of the same span.
  *
- * <p>Sightings are kept as 128-bit murmur3 hashes of the id (a false duplicate needs a 128-bit
- * collision) in a FIFO ring of (hash, append time), plus an open-addressing index from hash to the
- * ring slot of the id's latest sighting, with linear probing and backward-shift deletion. Each
- * index entry also holds the 32-bit home hash of its id, so probing past another id and shifting
- * entries on deletion are decided within the index, without a cache miss into the ring (these
- * lookups were the processor's hottest code). Cost: 24 bytes per sighting in the ring and 16 to 32
- * in the index (a power-of-two table of longs at load factor ≤ 0.5), so <b>at most 56 bytes per
- * remembered sighting</b>; arrays start small and double up to the capacity.
+ * <p>Sightings are kept as 128-bit murmur3 hashes of the identity, encoded without ambiguity as
+ * {@code [entity length, u32 BE][entity UTF-8][id UTF-8]} (a false duplicate needs a 128-bit
+ * collision; the key costs the same 16 bytes however long entity and id are) in a FIFO ring of
+ * (hash, append time), plus an open-addressing index from hash to the ring slot of the id's latest
+ * sighting, with linear probing and backward-shift deletion. Each index entry also holds the 32-bit
+ * home hash of its id, so probing past another id and shifting entries on deletion are decided
+ * within the index, without a cache miss into the ring (these lookups were the processor's hottest
+ * code). Cost: 24 bytes per sighting in the ring and 16 to 32 in the index (a power-of-two table of
+ * longs at load factor ≤ 0.5), so <b>at most 56 bytes per remembered sighting</b>; arrays start
+ * small and double up to the capacity.
  *
  * <p>Not thread-safe: owned by the thread that processes the partition.
  */
@@ -60,6 +67,9 @@ public final class DedupWindow {
   private long duplicates;
   private long capacityEvictions;
 
+  /** The encoded identity being looked up; reused, since the window has one owning thread. */
+  private byte[] scratch = new byte[64];
+
   /**
    * @param windowMillis how long after its latest sighting (in append time) an id stays remembered
    * @param capacity most sightings remembered at once
@@ -77,15 +87,15 @@ public final class DedupWindow {
   }
 
   /**
-   * Records {@code id} seen at {@code appendTimeMillis} and says whether it was not seen within the
-   * window before. Append times must not decrease between calls.
+   * Records the event ({@code entity}, {@code id}) seen at {@code appendTimeMillis} and says
+   * whether it was not seen within the window before. Append times must not decrease between calls.
    *
    * @return {@code true} to count the event, {@code false} if it is a duplicate to drop
    */
-  public boolean firstSighting(String id, long appendTimeMillis) {
+  public boolean firstSighting(String entity, String id, long appendTimeMillis) {
     expire(appendTimeMillis);
-    byte[] bytes = id.getBytes(StandardCharsets.UTF_8);
-    long[] h = MurmurHash3.hash128x64(bytes, 0, bytes.length, 0);
+    int length = identity(entity, id);
+    long[] h = MurmurHash3.hash128x64(scratch, 0, length, 0);
     boolean duplicate = find(h[0], h[1]) != EMPTY;
     if (ringSize == capacity) {
       dropOldest(true, h[0], h[1]);
@@ -104,7 +114,49 @@ public final class DedupWindow {
     return !duplicate;
   }
 
-  /** Number of distinct ids remembered now. */
+  /**
+   * Encodes {@code [entity length, u32 BE][entity UTF-8][id UTF-8]} (no two pairs share an
+   * encoding) into {@link #scratch}, growing it as needed, and returns its length. ASCII, which the
+   * validator allows for both, is copied without allocating; anything else goes through UTF-8.
+   */
+  private int identity(String entity, String id) {
+    byte[] e = isAscii(entity) ? null : entity.getBytes(StandardCharsets.UTF_8);
+    byte[] i = isAscii(id) ? null : id.getBytes(StandardCharsets.UTF_8);
+    int eLength = e == null ? entity.length() : e.length;
+    int iLength = i == null ? id.length() : i.length;
+    int n = 4 + eLength + iLength;
+    if (scratch.length < n) {
+      scratch = new byte[Math.max(n, scratch.length * 2)];
+    }
+    scratch[0] = (byte) (eLength >>> 24);
+    scratch[1] = (byte) (eLength >>> 16);
+    scratch[2] = (byte) (eLength >>> 8);
+    scratch[3] = (byte) eLength;
+    put(entity, e, 4);
+    put(id, i, 4 + eLength);
+    return n;
+  }
+
+  private void put(String s, byte[] utf8, int at) {
+    if (utf8 != null) {
+      System.arraycopy(utf8, 0, scratch, at, utf8.length);
+      return;
+    }
+    for (int k = 0; k < s.length(); k++) {
+      scratch[at + k] = (byte) s.charAt(k);
+    }
+  }
+
+  private static boolean isAscii(String s) {
+    for (int k = 0; k < s.length(); k++) {
+      if (s.charAt(k) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Number of distinct identities remembered now. */
   public int size() {
     return live;
   }

@@ -1,2 +1,5 @@
-/** The per-partition window of recently seen event ids that makes client retries idempotent. */
+/**
+ * The per-partition window of recently seen event identities, (entity, id), that makes client
+ * retries idempotent.
+ */
 package io.tally.core.dedup;

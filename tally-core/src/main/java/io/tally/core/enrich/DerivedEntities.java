@@ -17,8 +17,12 @@ import java.util.Map;
  * n:v~p} ({@value #SHARD_SEPARATOR} is no entity character, so no entity a client names collides
  * with a shard). Every counter row thus still has exactly one writing partition (DESIGN.md
  * invariants 4 and 5: the cluster's per-row positions are offsets of one deltas partition). A query
- * for {@code n:v} sums the rows of {@code n:v} itself (events sent to it directly) and of its P
- * shards.
+ * for {@code n:v} sums the rows of {@code n:v} itself and of its P shards.
+ *
+ * <p>Derived names are reserved: while {@code n} derives entities, ingest refuses an event sent
+ * directly to {@code n:…} ({@link #directEventProblem}), so only members' events change a derived
+ * entity. The row {@code n:v} itself holds only events accepted before the name was derived (or
+ * before this rule), and stays counted.
  *
  * <p>Immutable and thread-safe.
  */
@@ -75,6 +79,25 @@ public final class DerivedEntities {
       }
     }
     return false;
+  }
+
+  /**
+   * Why an event may not name {@code entity} directly, or {@code null} if it may: a derived
+   * entity's counts are the sum of its members' events, so while its attribute derives entities, an
+   * event sent straight to it (which anyone with an ingest key could use to inflate the derived
+   * totals and their top-K ranking) is refused with this reason.
+   */
+  public String directEventProblem(String entity) {
+    for (String prefix : prefixes) {
+      if (entity.startsWith(prefix)) {
+        return "entity prefix '"
+            + prefix
+            + "' is derived by this server (--derive "
+            + this
+            + "); send events for its members";
+      }
+    }
+    return null;
   }
 
   /**

@@ -9,9 +9,10 @@ import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The per-event step both modes' processors share: drop a duplicate id, else count the event under
- * its own entity and, when derivation is configured, under the shard (of the event's partition) of
- * each entity it derives — same type, time and value, so derived rows exist in every granularity.
+ * The per-event step both modes' processors share: drop a duplicate (same entity and id), else
+ * count the event under its own entity and, when derivation is configured, under the shard (of the
+ * event's partition) of each entity it derives — same type, time and value, so derived rows exist
+ * in every granularity.
  *
  * <p>Attributes are read when the event is processed: a change applies to the events processed
  * after it. With no derivation configured no attribute is read.
@@ -38,7 +39,7 @@ public final class Enrichment {
 
   /**
    * Counts {@code event}, read from partition {@code partition} at {@code appendTimeMillis}, unless
-   * {@code dedup} has sighted its id before.
+   * {@code dedup} has sighted its (entity, id) before.
    *
    * <p>The attributes are read first: if that fails, neither the window nor the aggregator has
    * changed, and the caller may retry the same record.
@@ -53,7 +54,7 @@ public final class Enrichment {
       Event event,
       long appendTimeMillis) {
     List<String> rows = derivedRows(partition, event);
-    if (event.id() != null && !dedup.firstSighting(event.id(), appendTimeMillis)) {
+    if (event.id() != null && !dedup.firstSighting(event.entity(), event.id(), appendTimeMillis)) {
       duplicates.increment();
       return false;
     }

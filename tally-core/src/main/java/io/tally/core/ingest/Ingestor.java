@@ -2,6 +2,7 @@ package io.tally.core.ingest;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.log.EventBatch;
 import io.tally.core.log.EventLog;
 import io.tally.core.partition.Partitioner;
@@ -19,7 +20,8 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
- * Turns parsed events into durable log appends: validates each event, routes it to {@link
+ * Turns parsed events into durable log appends: validates each event, refuses events sent directly
+ * to a derived entity ({@link DerivedEntities#directEventProblem}), routes each to {@link
  * Partitioner#partition its partition}, checks the bounds, and appends. The answer completes only
  * when the log reports the events durable.
  *
@@ -29,6 +31,7 @@ public final class Ingestor {
   private final EventLog log;
   private final Partitioner partitioner;
   private final EventValidator validator;
+  private final DerivedEntities derived;
   private final InstantSource clock;
   private final IngestLimits limits;
   private final LongSupplier backlog;
@@ -36,6 +39,7 @@ public final class Ingestor {
   private final LongAdder acceptedEvents = new LongAdder();
 
   /**
+   * @param derived the server's derived entities, whose names events may not name directly
    * @param backlog events in the log not yet applied by the processors (0 where unknown, e.g. on a
    *     stateless cluster ingest node)
    */
@@ -43,12 +47,14 @@ public final class Ingestor {
       EventLog log,
       Partitioner partitioner,
       EventValidator validator,
+      DerivedEntities derived,
       InstantSource clock,
       IngestLimits limits,
       LongSupplier backlog) {
     this.log = requireNonNull(log, "log");
     this.partitioner = requireNonNull(partitioner, "partitioner");
     this.validator = requireNonNull(validator, "validator");
+    this.derived = requireNonNull(derived, "derived");
     this.clock = requireNonNull(clock, "clock");
     this.limits = requireNonNull(limits, "limits");
     this.backlog = requireNonNull(backlog, "backlog");
@@ -149,6 +155,9 @@ public final class Ingestor {
     public void event(int index, Event event) {
       count();
       String problem = validator.problem(event, receivedAtMillis);
+      if (problem == null) {
+        problem = derived.directEventProblem(event.entity());
+      }
       if (problem != null) {
         rejected.add(new Rejection(index, problem));
       } else {

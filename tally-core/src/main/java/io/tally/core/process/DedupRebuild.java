@@ -7,11 +7,11 @@ import io.tally.core.store.Checkpoint;
 import java.util.List;
 
 /**
- * Rebuilds a partition's dedup window as it was at a checkpoint, by feeding it the ids of the log
- * span {@code [offsetForTime(lastAppendTime − window), nextOffset)}. The window depends only on the
- * log, so the rebuilt state equals the state at the checkpoint (DESIGN.md invariant 3). Both modes
- * recover through here: the embedded processor at start, the Kafka processor on every partition
- * assignment.
+ * Rebuilds a partition's dedup window as it was at a checkpoint, by feeding it the (entity, id)
+ * identities of the log span {@code [offsetForTime(lastAppendTime − window), nextOffset)}. The
+ * window depends only on the log, so the rebuilt state equals the state at the checkpoint
+ * (DESIGN.md invariant 3). Both modes recover through here: the embedded processor at start, the
+ * Kafka processor on every partition assignment.
  */
 public final class DedupRebuild {
   private DedupRebuild() {}
@@ -34,7 +34,7 @@ public final class DedupRebuild {
             break;
           }
           if (r.event().id() != null) {
-            dedup.firstSighting(r.event().id(), r.appendTimeMillis());
+            dedup.firstSighting(r.event().entity(), r.event().id(), r.appendTimeMillis());
           }
           rebuilt++;
           from = r.offset() + 1;

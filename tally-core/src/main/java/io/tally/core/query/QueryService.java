@@ -14,6 +14,7 @@ import io.tally.model.Bucket;
 import io.tally.model.Granularity;
 import io.tally.model.Statistic;
 import io.tally.model.Stats;
+import io.tally.model.Sums;
 import io.tally.model.Total;
 import java.time.Duration;
 import java.time.InstantSource;
@@ -172,7 +173,7 @@ public final class QueryService {
             for (String row : rowEntities(entity)) {
               Bucket b = store.read(CounterKey.total(row, type));
               count += b.count();
-              sum += b.sum();
+              sum = Sums.add(sum, b.sum());
             }
             return new Total(entity, type, count, sum, asOf);
           }
@@ -411,7 +412,7 @@ public final class QueryService {
       for (Bucket b : store.range(row, type, g, fromMillis, toMillis)) {
         long[] cell = sums.computeIfAbsent(b.startMillis(), k -> new long[2]);
         cell[0] += b.count();
-        cell[1] += b.sum();
+        cell[1] = Sums.add(cell[1], b.sum());
       }
     }
     List<Bucket> out = new ArrayList<>(sums.size());

@@ -9,7 +9,8 @@ package io.tally.core.validate;
  * @param maxPastMillis how far before the receive time an event time may lie; defaults to the
  *     minute retention, since older events could not be kept in every granularity
  * @param maxFutureMillis how far after the receive time an event time may lie (clock skew)
- * @param maxValue largest value; values are never negative, so sums only grow
+ * @param maxValue largest value, at most {@link #MAX_VALUE_LIMIT}; values are never negative, so
+ *     sums only grow
  */
 public record ValidationLimits(
     int maxIdLength,
@@ -18,6 +19,12 @@ public record ValidationLimits(
     long maxPastMillis,
     long maxFutureMillis,
     long maxValue) {
+
+  /**
+   * The largest {@code maxValue} allowed, 2^40 (about 1.1 × 10^12): the bound the embedded store's
+   * sum lanes rely on to prove a sum exact (tally-rocksdb {@code CounterKeyDescriptor}).
+   */
+  public static final long MAX_VALUE_LIMIT = 1L << 40;
 
   public static final ValidationLimits DEFAULTS =
       new ValidationLimits(128, 256, 64, 7L * 24 * 3600 * 1000, 3600 * 1000L, 1_000_000_000_000L);
@@ -32,6 +39,10 @@ public record ValidationLimits(
     }
     if (maxPastMillis < 0 || maxFutureMillis < 0 || maxValue < 0) {
       throw new IllegalArgumentException("time and value limits must not be negative");
+    }
+    if (maxValue > MAX_VALUE_LIMIT) {
+      throw new IllegalArgumentException(
+          "maxValue may not exceed " + MAX_VALUE_LIMIT + " (2^40), got " + maxValue);
     }
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tally.model.Event;
 import io.tally.model.Granularity;
+import io.tally.model.Sums;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -139,6 +140,25 @@ class DeltaAggregatorTest {
     List<CounterDelta> copy = List.copyOf(first);
     agg.add(Event.of("a", "view", 0));
     assertThat(first).isEqualTo(copy);
+  }
+
+  @Example
+  void aFlushWhoseSumPassesTheLargestLongSaysItOverflowedInsteadOfWrapping() {
+    // issue 20 item 4: 9.3M events of the largest value on one entity, here in a single flush
+    DeltaAggregator agg = new DeltaAggregator();
+    Event e = new Event(null, "acct:1", "bytes", at("2026-03-29T01:02:03Z"), MAX_VALUE);
+    for (int i = 0; i < 9_300_000; i++) {
+      agg.add(e);
+    }
+    agg.add(new Event(null, "acct:2", "bytes", at("2026-03-29T01:02:03Z"), MAX_VALUE));
+    for (CounterDelta d : agg.drain()) {
+      if (d.key().entity().equals("acct:1")) {
+        assertThat(d.count()).isEqualTo(9_300_000);
+        assertThat(d.sum()).as("%s", d.key()).isEqualTo(Sums.OVERFLOW);
+      } else {
+        assertThat(d.sum()).isEqualTo(MAX_VALUE);
+      }
+    }
   }
 
   // --- properties -----------------------------------------------------------------------------

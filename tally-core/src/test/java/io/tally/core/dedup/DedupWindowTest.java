@@ -20,16 +20,55 @@ import net.jqwik.api.Tuple;
 
 class DedupWindowTest {
   private static final long T0 = 1_769_860_800_000L; // 2026-01-31T12:00:00Z
+  private static final String E = "video:42";
 
   // --- examples -------------------------------------------------------------------------------
 
   @Example
+  void theSameIdOnAnotherEntityIsAnotherEvent() {
+    // issue 20 item 7: an id sent for rid:base and for rid:other1..16 is 17 events; before, the
+    // one other entity that hashed to rid:base's partition was dropped as a duplicate
+    DedupWindow w = new DedupWindow(1_000, 100);
+    assertThat(w.firstSighting("rid:base", "r-1", T0)).isTrue();
+    for (int i = 1; i <= 16; i++) {
+      assertThat(w.firstSighting("rid:other" + i, "r-1", T0)).as("rid:other%d", i).isTrue();
+    }
+    assertThat(w.firstSighting("rid:base", "r-1", T0 + 1)).isFalse();
+    assertThat(w.firstSighting("rid:other7", "r-1", T0 + 1)).isFalse();
+    assertThat(w.size()).isEqualTo(17);
+    assertThat(w.duplicates()).isEqualTo(2);
+  }
+
+  @Example
+  void entityAndIdAreNotConcatenated() {
+    DedupWindow w = new DedupWindow(1_000, 100);
+    assertThat(w.firstSighting("a:b", "c", T0)).isTrue();
+    assertThat(w.firstSighting("a:", "bc", T0)).isTrue();
+    assertThat(w.firstSighting("a:bc", "", T0)).isTrue();
+    assertThat(w.firstSighting("a:b", "c", T0)).isFalse();
+  }
+
+  @Example
+  void longAndNonAsciiNamesAreDistinctAndRecognized() {
+    DedupWindow w = new DedupWindow(1_000, 100);
+    String longEntity = "e:" + "x".repeat(1_022);
+    String longId = "i".repeat(128);
+    assertThat(w.firstSighting(longEntity, longId, T0)).isTrue();
+    assertThat(w.firstSighting(longEntity, longId, T0)).isFalse();
+    assertThat(w.firstSighting("\u0141", "x", T0)).isTrue(); // U+0141's low byte is 'A'
+    assertThat(w.firstSighting("A", "x", T0)).isTrue();
+    assertThat(w.firstSighting("\u0141", "x", T0)).isFalse();
+    assertThat(w.firstSighting("a", "\u00e9", T0)).isTrue();
+    assertThat(w.firstSighting("a", "\u00e9", T0)).isFalse();
+  }
+
+  @Example
   void dropsAnIdSeenAgainInsideTheWindow() {
     DedupWindow w = new DedupWindow(1_000, 100);
-    assertThat(w.firstSighting("a", T0)).isTrue();
-    assertThat(w.firstSighting("a", T0)).isFalse();
-    assertThat(w.firstSighting("a", T0 + 500)).isFalse();
-    assertThat(w.firstSighting("b", T0 + 500)).isTrue();
+    assertThat(w.firstSighting(E, "a", T0)).isTrue();
+    assertThat(w.firstSighting(E, "a", T0)).isFalse();
+    assertThat(w.firstSighting(E, "a", T0 + 500)).isFalse();
+    assertThat(w.firstSighting(E, "b", T0 + 500)).isTrue();
     assertThat(w.duplicates()).isEqualTo(2);
     assertThat(w.size()).isEqualTo(2);
   }
@@ -37,67 +76,67 @@ class DedupWindowTest {
   @Example
   void countsAnIdAgainWhenSeenMoreThanTheWindowAfterItsLatestSighting() {
     DedupWindow w = new DedupWindow(1_000, 100);
-    assertThat(w.firstSighting("a", T0)).isTrue();
-    assertThat(w.firstSighting("a", T0 + 1_001)).isTrue();
+    assertThat(w.firstSighting(E, "a", T0)).isTrue();
+    assertThat(w.firstSighting(E, "a", T0 + 1_001)).isTrue();
     assertThat(w.duplicates()).isZero();
   }
 
   @Example
   void anIdSeenExactlyTheWindowLaterIsStillADuplicate() {
     DedupWindow w = new DedupWindow(100, 100);
-    assertThat(w.firstSighting("a", T0)).isTrue();
-    assertThat(w.firstSighting("a", T0 + 100)).isFalse(); // seenAt >= now - window is kept
-    assertThat(w.firstSighting("a", T0 + 201)).isTrue(); // 101 ms after the latest sighting
-    assertThat(w.firstSighting("a", T0 + 301)).isFalse();
-    assertThat(w.firstSighting("a", T0 + 402)).isTrue();
+    assertThat(w.firstSighting(E, "a", T0)).isTrue();
+    assertThat(w.firstSighting(E, "a", T0 + 100)).isFalse(); // seenAt >= now - window is kept
+    assertThat(w.firstSighting(E, "a", T0 + 201)).isTrue(); // 101 ms after the latest sighting
+    assertThat(w.firstSighting(E, "a", T0 + 301)).isFalse();
+    assertThat(w.firstSighting(E, "a", T0 + 402)).isTrue();
   }
 
   @Example
   void everySightingRenewsTheWindowSoRepeatedRetriesStayDeduplicated() {
     DedupWindow w = new DedupWindow(100, 100);
-    assertThat(w.firstSighting("a", T0)).isTrue();
-    assertThat(w.firstSighting("a", T0 + 90)).isFalse();
-    assertThat(w.firstSighting("a", T0 + 150)).isFalse(); // within 100 of the sighting at 90
-    assertThat(w.firstSighting("a", T0 + 251)).isTrue();
+    assertThat(w.firstSighting(E, "a", T0)).isTrue();
+    assertThat(w.firstSighting(E, "a", T0 + 90)).isFalse();
+    assertThat(w.firstSighting(E, "a", T0 + 150)).isFalse(); // within 100 of the sighting at 90
+    assertThat(w.firstSighting(E, "a", T0 + 251)).isTrue();
   }
 
   @Example
   void aZeroWindowOnlyDropsRepeatsAtTheSameAppendTime() {
     DedupWindow w = new DedupWindow(0, 100);
-    assertThat(w.firstSighting("a", T0)).isTrue();
-    assertThat(w.firstSighting("a", T0)).isFalse();
-    assertThat(w.firstSighting("a", T0 + 1)).isTrue();
+    assertThat(w.firstSighting(E, "a", T0)).isTrue();
+    assertThat(w.firstSighting(E, "a", T0)).isFalse();
+    assertThat(w.firstSighting(E, "a", T0 + 1)).isTrue();
   }
 
   @Example
   void forgetsTheOldestIdWhenFullAndCountsTheEviction() {
     DedupWindow w = new DedupWindow(Long.MAX_VALUE / 4, 3);
-    assertThat(w.firstSighting("a", T0)).isTrue();
-    assertThat(w.firstSighting("b", T0 + 1)).isTrue();
-    assertThat(w.firstSighting("c", T0 + 2)).isTrue();
+    assertThat(w.firstSighting(E, "a", T0)).isTrue();
+    assertThat(w.firstSighting(E, "b", T0 + 1)).isTrue();
+    assertThat(w.firstSighting(E, "c", T0 + 2)).isTrue();
     assertThat(w.capacityEvictions()).isZero();
 
-    assertThat(w.firstSighting("d", T0 + 3)).isTrue(); // a is forgotten early
+    assertThat(w.firstSighting(E, "d", T0 + 3)).isTrue(); // a is forgotten early
     assertThat(w.size()).isEqualTo(3);
     assertThat(w.capacityEvictions()).isEqualTo(1);
 
-    assertThat(w.firstSighting("a", T0 + 4)).isTrue(); // counted again; b is forgotten
+    assertThat(w.firstSighting(E, "a", T0 + 4)).isTrue(); // counted again; b is forgotten
     assertThat(w.capacityEvictions()).isEqualTo(2);
     // Every sighting takes a slot: re-seeing c drops the oldest sighting, c's own, then renews c.
-    assertThat(w.firstSighting("c", T0 + 5)).isFalse();
-    assertThat(w.firstSighting("d", T0 + 5)).isFalse();
-    assertThat(w.firstSighting("b", T0 + 5)).isTrue(); // forgets a
+    assertThat(w.firstSighting(E, "c", T0 + 5)).isFalse();
+    assertThat(w.firstSighting(E, "d", T0 + 5)).isFalse();
+    assertThat(w.firstSighting(E, "b", T0 + 5)).isTrue(); // forgets a
     assertThat(w.capacityEvictions()).isEqualTo(3);
     assertThat(w.size()).isEqualTo(3);
-    assertThat(w.firstSighting("c", T0 + 6)).isFalse();
+    assertThat(w.firstSighting(E, "c", T0 + 6)).isFalse();
   }
 
   @Example
   void expiryIsNotACapacityEviction() {
     DedupWindow w = new DedupWindow(10, 2);
-    w.firstSighting("a", T0);
-    w.firstSighting("b", T0);
-    assertThat(w.firstSighting("c", T0 + 11)).isTrue(); // a and b expired first
+    w.firstSighting(E, "a", T0);
+    w.firstSighting(E, "b", T0);
+    assertThat(w.firstSighting(E, "c", T0 + 11)).isTrue(); // a and b expired first
     assertThat(w.capacityEvictions()).isZero();
     assertThat(w.size()).isEqualTo(1);
   }
@@ -135,15 +174,15 @@ class DedupWindowTest {
   void aCapacityAboveTheInitialArraysEvictsInOrderOnceFull() {
     DedupWindow w = new DedupWindow(Long.MAX_VALUE / 4, 2_000);
     for (int i = 0; i < 2_500; i++) {
-      assertThat(w.firstSighting("id-" + i, T0 + i)).isTrue();
+      assertThat(w.firstSighting(E, "id-" + i, T0 + i)).isTrue();
     }
     assertThat(w.size()).isEqualTo(2_000);
     assertThat(w.capacityEvictions()).isEqualTo(500);
     for (int i = 500; i < 2_500; i++) {
-      assertThat(w.firstSighting("id-" + i, T0 + 2_500)).as("id-%d", i).isFalse();
+      assertThat(w.firstSighting(E, "id-" + i, T0 + 2_500)).as("id-%d", i).isFalse();
     }
-    assertThat(w.firstSighting("id-499", T0 + 2_500)).isTrue();
-    assertThat(w.firstSighting("id-500", T0 + 2_500)).isTrue(); // evicted by id-499
+    assertThat(w.firstSighting(E, "id-499", T0 + 2_500)).isTrue();
+    assertThat(w.firstSighting(E, "id-500", T0 + 2_500)).isTrue(); // evicted by id-499
   }
 
   @Example
@@ -218,7 +257,7 @@ class DedupWindowTest {
       DedupWindow w, ReferenceWindow ref, List<String> ids, List<Long> times) {
     for (int i = 0; i < ids.size(); i++) {
       boolean expected = ref.firstSighting(ids.get(i), times.get(i));
-      boolean actual = w.firstSighting(ids.get(i), times.get(i));
+      boolean actual = w.firstSighting(E, ids.get(i), times.get(i));
       if (actual != expected) {
         fail(
             "step %d (%s at %d): expected firstSighting=%s, was %s",
@@ -300,6 +339,43 @@ class DedupWindowTest {
         s.times());
   }
 
+  /** Events drawn from a few entities and a few ids, so ids recur across entities. */
+  record KeyedStep(int entity, int id, long gap) {}
+
+  @Provide
+  Arbitrary<List<KeyedStep>> keyedSteps() {
+    return Combinators.combine(
+            Arbitraries.integers().between(0, 4),
+            Arbitraries.integers().between(0, 6),
+            Arbitraries.longs().between(0, 4))
+        .as(KeyedStep::new)
+        .list()
+        .ofMaxSize(400);
+  }
+
+  /**
+   * With identity (entity, id): the window decides like the reference model keyed on the pair, for
+   * any window and capacity.
+   */
+  @Property
+  void decidesOnTheEntityAndIdPair(
+      @ForAll("keyedSteps") List<KeyedStep> steps,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 40) int capacity,
+      @ForAll @net.jqwik.api.constraints.LongRange(min = 0, max = 30) long window) {
+    DedupWindow w = new DedupWindow(window, capacity);
+    ReferenceWindow ref = new ReferenceWindow(window, capacity);
+    long t = T0;
+    for (KeyedStep s : steps) {
+      t += s.gap();
+      String entity = "e:" + s.entity();
+      String id = "id-" + s.id();
+      assertThat(w.firstSighting(entity, id, t)).isEqualTo(ref.firstSighting(entity + " " + id, t));
+      assertThat(w.size()).isEqualTo(ref.size());
+    }
+    assertThat(w.duplicates()).isEqualTo(ref.duplicates);
+    assertThat(w.capacityEvictions()).isEqualTo(ref.capacityEvictions);
+  }
+
   @Property(tries = 15)
   void decidesLikeTheReferenceModelWhileGrowing(@ForAll("growingScenarios") Scenario s) {
     assertMatchesReference(
@@ -316,7 +392,7 @@ class DedupWindowTest {
     List<Long> times = s.times();
     long firstSightings = 0;
     for (int i = 0; i < ids.size(); i++) {
-      if (w.firstSighting(ids.get(i), times.get(i))) {
+      if (w.firstSighting(E, ids.get(i), times.get(i))) {
         firstSightings++;
       }
       assertThat(w.size()).isLessThanOrEqualTo(s.capacity());
@@ -341,7 +417,7 @@ class DedupWindowTest {
       DedupWindow w, List<String> ids, List<Long> times, int from, int to) {
     List<Boolean> decisions = new ArrayList<>(to - from);
     for (int i = from; i < to; i++) {
-      decisions.add(w.firstSighting(ids.get(i), times.get(i)));
+      decisions.add(w.firstSighting(E, ids.get(i), times.get(i)));
     }
     return decisions;
   }
@@ -390,7 +466,7 @@ class DedupWindowTest {
     DedupWindow rebuilt = new DedupWindow(window, capacity);
     for (int i = 0; i < k; i++) {
       if (times.get(i) >= replayFrom) {
-        rebuilt.firstSighting(ids.get(i), times.get(i));
+        rebuilt.firstSighting(E, ids.get(i), times.get(i));
       }
     }
     List<Boolean> actual = feed(rebuilt, ids, times, k, n);

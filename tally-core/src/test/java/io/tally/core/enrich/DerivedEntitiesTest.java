@@ -42,6 +42,18 @@ class DerivedEntitiesTest {
   }
 
   @Test
+  void refusesEventsSentDirectlyToADerivedEntityWithAReason() {
+    assertThat(channelAndCategory.directEventProblem("channel:c1"))
+        .isEqualTo(
+            "entity prefix 'channel:' is derived by this server (--derive channel,category);"
+                + " send events for its members");
+    assertThat(channelAndCategory.directEventProblem("category:music")).contains("'category:'");
+    assertThat(channelAndCategory.directEventProblem("channels:c1")).isNull();
+    assertThat(channelAndCategory.directEventProblem("video:42")).isNull();
+    assertThat(DerivedEntities.NONE.directEventProblem("channel:c1")).isNull();
+  }
+
+  @Test
   void knowsDerivedEntitiesByTheirConfiguredPrefix() {
     assertThat(channelAndCategory.isDerived("channel:c1")).isTrue();
     assertThat(channelAndCategory.isDerived("category:music")).isTrue();

@@ -9,6 +9,7 @@ import io.tally.model.IngestResult;
 import io.tally.model.Rejection;
 import io.tally.model.Statistic;
 import io.tally.model.Stats;
+import io.tally.model.Sums;
 import io.tally.model.TopK;
 import io.tally.model.TopKItem;
 import io.tally.model.Total;
@@ -48,7 +49,7 @@ public final class AnswerJsonReader {
   public static Total total(byte[] body) {
     Map<String, Object> o = object(body);
     return new Total(
-        text(o, "entity"), text(o, "type"), number(o, "count"), number(o, "sum"), time(o, "asOf"));
+        text(o, "entity"), text(o, "type"), number(o, "count"), sum(o, "sum"), time(o, "asOf"));
   }
 
   /**
@@ -68,7 +69,7 @@ public final class AnswerJsonReader {
     List<Bucket> buckets = new ArrayList<>();
     for (Object b : list(o, "buckets")) {
       Map<String, Object> item = asObject(b, "bucket");
-      long value = number(item, "value");
+      long value = fn == Statistic.SUM ? sum(item, "value") : number(item, "value");
       long start = time(item, "start");
       buckets.add(
           fn == Statistic.COUNT ? new Bucket(start, value, 0) : new Bucket(start, 0, value));
@@ -208,6 +209,11 @@ public final class AnswerJsonReader {
       throw new MalformedBodyException(field + " is missing or not an integer");
     }
     return n;
+  }
+
+  /** A sum: an integer, or {@code null} for one too large to be exact ({@link Sums#OVERFLOW}). */
+  private static long sum(Map<String, Object> o, String field) {
+    return o.containsKey(field) && o.get(field) == null ? Sums.OVERFLOW : number(o, field);
   }
 
   private static long time(Map<String, Object> o, String field) {

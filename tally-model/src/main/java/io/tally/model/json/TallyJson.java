@@ -6,6 +6,7 @@ import io.tally.model.Bucket;
 import io.tally.model.Event;
 import io.tally.model.IngestResult;
 import io.tally.model.Rejection;
+import io.tally.model.Statistic;
 import io.tally.model.Stats;
 import io.tally.model.TopK;
 import io.tally.model.TopKItem;
@@ -67,7 +68,9 @@ public final class TallyJson {
 
   /**
    * {@code
-   * {"entity":…,"type":…,"fn":…,"granularity":…,"from":…,"to":…,"asOf":…,"buckets":[{"start":…,"value":n}]}}.
+   * {"entity":…,"type":…,"fn":…,"granularity":…,"from":…,"to":…,"asOf":…,"buckets":[{"start":…,"value":n}]}};
+   * with {@code fn=sum}, a bucket whose sum is too large to be exact has {@code "value":null} and
+   * the answer {@code "sumOverflow":true}.
    */
   public static byte[] stats(Stats stats) {
     return write(g -> writeStats(g, stats));
@@ -82,18 +85,29 @@ public final class TallyJson {
     g.writeStringField("from", iso(stats.fromMillis()));
     g.writeStringField("to", iso(stats.toMillis()));
     g.writeStringField("asOf", iso(stats.asOfMillis()));
+    boolean sum = stats.fn() == Statistic.SUM;
+    if (sum && stats.buckets().stream().anyMatch(Bucket::sumOverflow)) {
+      g.writeBooleanField("sumOverflow", true);
+    }
     g.writeArrayFieldStart("buckets");
     for (Bucket b : stats.buckets()) {
       g.writeStartObject();
       g.writeStringField("start", iso(b.startMillis()));
-      g.writeNumberField("value", stats.fn().of(b));
+      if (sum && b.sumOverflow()) {
+        g.writeNullField("value");
+      } else {
+        g.writeNumberField("value", stats.fn().of(b));
+      }
       g.writeEndObject();
     }
     g.writeEndArray();
     g.writeEndObject();
   }
 
-  /** {@code {"entity":…,"type":…,"count":n,"sum":n,"asOf":…}}. */
+  /**
+   * {@code {"entity":…,"type":…,"count":n,"sum":n,"asOf":…}}; a sum too large to be exact is
+   * written {@code "sum":null,"sumOverflow":true} ({@link io.tally.model.Sums}).
+   */
   public static byte[] total(Total total) {
     return write(g -> writeTotal(g, total));
   }
@@ -103,7 +117,12 @@ public final class TallyJson {
     g.writeStringField("entity", total.entity());
     g.writeStringField("type", total.type());
     g.writeNumberField("count", total.count());
-    g.writeNumberField("sum", total.sum());
+    if (total.sumOverflow()) {
+      g.writeNullField("sum");
+      g.writeBooleanField("sumOverflow", true);
+    } else {
+      g.writeNumberField("sum", total.sum());
+    }
     g.writeStringField("asOf", iso(total.asOfMillis()));
     g.writeEndObject();
   }

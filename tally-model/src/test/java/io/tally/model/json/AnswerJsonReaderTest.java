@@ -9,6 +9,7 @@ import io.tally.model.IngestResult;
 import io.tally.model.Rejection;
 import io.tally.model.Statistic;
 import io.tally.model.Stats;
+import io.tally.model.Sums;
 import io.tally.model.TopK;
 import io.tally.model.TopKItem;
 import io.tally.model.Total;
@@ -45,6 +46,43 @@ class AnswerJsonReaderTest {
       @ForAll @LongRange(min = 0, max = 4_000_000_000_000L) long asOf) {
     Total total = new Total("video:42", "view", count, sum, asOf);
     assertThat(AnswerJsonReader.total(TallyJson.total(total))).isEqualTo(total);
+  }
+
+  @Test
+  void writesAnOverflowedSumAsNullWithAFlagAndReadsItBack() {
+    Total total = new Total("acct:1", "bytes", 9_300_000, Sums.OVERFLOW, T);
+    String json = new String(TallyJson.total(total), StandardCharsets.UTF_8);
+    assertThat(json).contains("\"count\":9300000,\"sum\":null,\"sumOverflow\":true");
+    assertThat(AnswerJsonReader.total(json.getBytes(StandardCharsets.UTF_8))).isEqualTo(total);
+    assertThat(new String(TallyJson.total(new Total("a", "b", 1, 5, T)), StandardCharsets.UTF_8))
+        .doesNotContain("sumOverflow");
+
+    Stats sums =
+        new Stats(
+            "acct:1",
+            "bytes",
+            Statistic.SUM,
+            Granularity.DAY,
+            T,
+            T + 2 * 86_400_000L,
+            List.of(new Bucket(T, 0, Sums.OVERFLOW), new Bucket(T + 86_400_000L, 0, 7)),
+            T + 1);
+    String stats = new String(TallyJson.stats(sums), StandardCharsets.UTF_8);
+    assertThat(stats).contains("\"sumOverflow\":true").contains("\"value\":null");
+    assertThat(AnswerJsonReader.stats(stats.getBytes(StandardCharsets.UTF_8))).isEqualTo(sums);
+    Stats counts =
+        new Stats(
+            "acct:1",
+            "bytes",
+            Statistic.COUNT,
+            Granularity.DAY,
+            T,
+            T + 86_400_000L,
+            List.of(new Bucket(T, 9_300_000, 0)),
+            T + 1);
+    assertThat(new String(TallyJson.stats(counts), StandardCharsets.UTF_8))
+        .doesNotContain("sumOverflow")
+        .contains("\"value\":9300000");
   }
 
   @Test
