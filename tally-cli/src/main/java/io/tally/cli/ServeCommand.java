@@ -42,6 +42,7 @@ final class ServeCommand implements Callable<Integer> {
     EffectiveConfig config;
     try {
       config = ConfigFlags.load(spec);
+      config.warnings().forEach(w -> System.err.println("tally: warning: " + w));
       if (ConfigMapping.clusterMode(config)) {
         ClusterConfig c = ConfigMapping.cluster(config);
         ClusterTally t = ClusterTally.start(c);

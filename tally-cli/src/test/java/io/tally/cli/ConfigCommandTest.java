@@ -105,6 +105,27 @@ class ConfigCommandTest {
   }
 
   @Test
+  void serveStartsWithAScriptsOwnTallyVariableAndWarnsAboutIt() throws Exception {
+    Path out = dir.resolve("serve-out.txt");
+    Path err = dir.resolve("serve-err.txt");
+    server =
+        tally(Map.of("TALLY_DIR", "/opt/scripts"), "serve", "--port", "0", "--data-dir", "d")
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .start();
+    Process p = server;
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> !p.isAlive() || Files.readString(out).contains("Tally is listening on"));
+    assertThat(p.isAlive()).as("serve is running; stderr: %s", Files.readString(err)).isTrue();
+    assertThat(Files.readString(err))
+        .startsWith(
+            "tally: warning: ignoring environment variable TALLY_DIR: it sets no configuration"
+                + " key (docs/configuration.md lists the TALLY_* variables)\n")
+        .doesNotContain("unknown environment variable");
+  }
+
+  @Test
   void configPrintsTheMergedResultWithFlagsOverTheEnvironmentOverTheFile() throws Exception {
     Path file =
         yaml(

@@ -3,6 +3,7 @@ package io.tally.server.config;
 import static java.util.Objects.requireNonNull;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -22,15 +23,18 @@ public final class EffectiveConfig {
 
   private final Map<ConfigKey<?>, Value> values;
   private final Path file;
+  private final List<String> warnings;
 
   /**
    * @param values a value for every key
    * @param file the YAML file read, or null
+   * @param warnings what was read but ignored, one sentence each
    * @throws ConfigException naming the first value its key does not allow
    */
-  EffectiveConfig(Map<ConfigKey<?>, Value> values, Path file) {
+  EffectiveConfig(Map<ConfigKey<?>, Value> values, Path file, List<String> warnings) {
     this.values = Map.copyOf(values);
     this.file = file;
+    this.warnings = List.copyOf(warnings);
     for (ConfigKey<?> key : ConfigKeys.ALL) {
       Value v = this.values.get(key);
       if (v == null) {
@@ -59,6 +63,14 @@ public final class EffectiveConfig {
   /** The YAML file that was read, if any. */
   public Optional<Path> file() {
     return Optional.ofNullable(file);
+  }
+
+  /**
+   * What the sources held that sets nothing and was ignored, such as a {@code TALLY_*} variable
+   * that is no key's: one sentence each, for the operator to see at start.
+   */
+  public List<String> warnings() {
+    return warnings;
   }
 
   /**

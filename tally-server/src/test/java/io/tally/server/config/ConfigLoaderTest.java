@@ -134,15 +134,35 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void anUnknownTallyVariableFailsWithASuggestionWhileOthersAreIgnored() {
+  void aNearMissOfAKeyVariableFailsWithASuggestionWhileOthersAreIgnored() {
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("TALLY_SERVER_PROT", "1"), Map.of()))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith(
             "unknown environment variable TALLY_SERVER_PROT; did you mean 'TALLY_SERVER_PORT'?");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("TALLY_PORT", "9090"), Map.of()))
+        .hasMessageStartingWith(
+            "unknown environment variable TALLY_PORT; did you mean 'TALLY_SERVER_PORT'?");
     EffectiveConfig config =
         ConfigLoader.load(
             null, Map.of("TALLY_JAVA_OPTS", "-Xmx1g", "PATH", "/bin", "TALLYHO", "x"), Map.of());
     assertThat(config.get(SERVER_PORT)).isEqualTo(8080);
+    assertThat(config.warnings()).isEmpty();
+  }
+
+  @Test
+  void aTallyVariableOfAScriptIsIgnoredWithAWarning() {
+    EffectiveConfig config =
+        ConfigLoader.load(
+            null,
+            Map.of("TALLY_DIR", "/opt/tally", "TALLY_HOME", "/home/t", "TALLY_KEY", "tly_sk_x"),
+            Map.of());
+    assertThat(config.get(SERVER_PORT)).isEqualTo(8080);
+    assertThat(config.warnings())
+        .containsExactly(
+            "ignoring environment variable TALLY_DIR: it sets no configuration key"
+                + " (docs/configuration.md lists the TALLY_* variables)",
+            "ignoring environment variable TALLY_HOME: it sets no configuration key"
+                + " (docs/configuration.md lists the TALLY_* variables)");
   }
 
   @Test
