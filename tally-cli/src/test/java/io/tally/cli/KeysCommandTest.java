@@ -16,7 +16,6 @@ import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code tally keys} end to end: the first admin key made in a stopped data dir, more keys made and
@@ -36,7 +35,7 @@ class KeysCommandTest {
     try {
       System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-      int code = new CommandLine(new TallyCommand()).execute(args);
+      int code = TallyCommand.commandLine().execute(args);
       return new Run(
           code,
           o.toString(StandardCharsets.UTF_8).trim(),
@@ -160,6 +159,28 @@ class KeysCommandTest {
             "root");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("unknown scope 'root'");
+  }
+
+  @Test
+  void anUntrustedServerCertificateIsOneLineNamingCaFile() throws Exception {
+    Path[] pem = certificate(dir);
+    ServerConfig config =
+        ServerConfig.defaults(dir.resolve("data"))
+            .withPort(0)
+            .withSecurity(SecurityConfig.DEFAULTS.withTls(new SecurityConfig.Tls(pem[0], pem[1])));
+    try (EmbeddedTally tally = EmbeddedTally.start(config)) {
+      String url = "https://127.0.0.1:" + tally.port();
+      Run total = tally("total", "--url", url, "--entity", "cli:1", "--type", "view");
+      assertThat(total.code()).isEqualTo(1);
+      assertThat(total.err())
+          .hasLineCount(1)
+          .startsWith("tally: TLS handshake with the server failed (")
+          .contains("with --ca-file FILE")
+          .doesNotContain("Exception");
+      Run keys = tally("keys", "list", "--url", url, "--key", "tly_sk_x");
+      assertThat(keys.code()).isEqualTo(1);
+      assertThat(keys.err()).hasLineCount(1).contains("--ca-file");
+    }
   }
 
   /** A self-signed certificate for 127.0.0.1 made by keytool, as PEM files: {cert, key}. */
