@@ -183,6 +183,18 @@ class KeysCommandTest {
     }
   }
 
+  @Test
+  void eachKeysCommandSaysWhatDataDirDoesForIt() {
+    assertThat(tally("keys", "create", "--help").out().replaceAll("\\s+", " "))
+        .contains("creates the key there, with no --key (how the first admin key is made)");
+    assertThat(tally("keys", "list", "--help").out().replaceAll("\\s+", " "))
+        .contains("--data-dir=DIR The data dir of a stopped embedded server: lists its keys")
+        .doesNotContain("first admin key");
+    assertThat(tally("keys", "revoke", "--help").out().replaceAll("\\s+", " "))
+        .contains("revokes the key there, with no --key")
+        .doesNotContain("first admin key");
+  }
+
   /** A self-signed certificate for 127.0.0.1 made by keytool, as PEM files: {cert, key}. */
   private static Path[] certificate(Path dir) throws Exception {
     Path p12 = dir.resolve("s.p12");
