@@ -17,6 +17,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import org.rocksdb.RocksDBException;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -121,9 +122,38 @@ final class KeysCommand implements Runnable {
     }
 
     <T> T offline(java.util.function.Function<KeyRing, T> work) {
-      try (RocksDbStorage storage = RocksDbStorage.open(target().dataDir, partitions)) {
+      Path dir = target().dataDir;
+      RocksDbStorage opened;
+      try {
+        opened = RocksDbStorage.open(dir, partitions);
+      } catch (TallyException e) {
+        if (lockHeld(e)) {
+          throw new TallyException(
+              "the data dir "
+                  + dir
+                  + " is in use by a running server: stop the server first, or manage keys through"
+                  + " it with --url and an admin --key",
+              e);
+        }
+        throw e;
+      }
+      try (RocksDbStorage storage = opened) {
         return work.apply(new KeyRing(new RocksDbApiKeyStore(storage), InstantSource.system()));
       }
+    }
+
+    /**
+     * Whether RocksDB refused the data dir because another process holds it ("While lock file:
+     * DIR/LOCK: Resource temporarily unavailable") or this one does ("lock hold by current process
+     * ...: DIR/LOCK: No locks available").
+     */
+    private static boolean lockHeld(Throwable e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof RocksDBException && String.valueOf(t.getMessage()).contains("LOCK: ")) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 

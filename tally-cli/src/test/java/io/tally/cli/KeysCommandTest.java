@@ -162,6 +162,30 @@ class KeysCommandTest {
   }
 
   @Test
+  void aRunningServersDataDirIsRefusedSayingToStopItOrUseUrl() throws Exception {
+    Path data = dir.resolve("data");
+    Run root =
+        tally(
+            "keys", "create", "--data-dir", data.toString(), "--name", "root", "--scope", "admin");
+    assertThat(root.code()).as(root.err()).isZero();
+    try (EmbeddedTally tally = EmbeddedTally.start(ServerConfig.defaults(data).withPort(0))) {
+      assertThat(tally.port()).isPositive();
+      String expected =
+          "tally keys: the data dir "
+              + data
+              + " is in use by a running server: stop the server first, or manage keys through it"
+              + " with --url and an admin --key";
+      Run create =
+          tally("keys", "create", "--data-dir", data.toString(), "--name", "x", "--scope", "query");
+      assertThat(create.code()).isEqualTo(1);
+      assertThat(create.err()).isEqualTo(expected);
+      Run list = tally("keys", "list", "--data-dir", data.toString());
+      assertThat(list.code()).isEqualTo(1);
+      assertThat(list.err()).isEqualTo(expected);
+    }
+  }
+
+  @Test
   void anUntrustedServerCertificateIsOneLineNamingCaFile() throws Exception {
     Path[] pem = certificate(dir);
     ServerConfig config =
