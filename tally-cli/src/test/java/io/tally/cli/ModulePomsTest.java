@@ -27,7 +27,10 @@ class ModulePomsTest {
       Element project = parse(pom);
       List<Element> parent = elements(project, "parent");
       if (parent.isEmpty()
-          || !elements(parent.get(0), "artifactId").get(0).getTextContent().equals("tally-parent")) {
+          || !elements(parent.get(0), "artifactId")
+              .get(0)
+              .getTextContent()
+              .equals("tally-parent")) {
         continue;
       }
       checked++;
