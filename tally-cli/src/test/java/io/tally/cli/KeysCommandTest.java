@@ -1,10 +1,11 @@
 package io.tally.cli;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tally.server.EmbeddedTally;
 import io.tally.server.ServerConfig;
-import io.tally.server.security.SecurityConfig;
+import io.tally.server.config.EffectiveConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -60,10 +61,13 @@ class KeysCommandTest {
 
     Path[] pem = certificate(dir);
     ServerConfig config =
-        ServerConfig.defaults(data)
-            .withPort(0)
-            .withHost("0.0.0.0")
-            .withSecurity(SecurityConfig.DEFAULTS.withTls(new SecurityConfig.Tls(pem[0], pem[1])));
+        EffectiveConfig.defaults()
+            .with(STORAGE_DATA_DIR, data)
+            .with(SERVER_PORT, 0)
+            .with(SERVER_HOST, "0.0.0.0")
+            .with(SECURITY_TLS_CERT, pem[0])
+            .with(SECURITY_TLS_KEY, pem[1])
+            .server();
     try (EmbeddedTally tally = EmbeddedTally.start(config)) {
       String url = "https://127.0.0.1:" + tally.port();
       String ca = pem[0].toString();
@@ -168,7 +172,12 @@ class KeysCommandTest {
         tally(
             "keys", "create", "--data-dir", data.toString(), "--name", "root", "--scope", "admin");
     assertThat(root.code()).as(root.err()).isZero();
-    try (EmbeddedTally tally = EmbeddedTally.start(ServerConfig.defaults(data).withPort(0))) {
+    try (EmbeddedTally tally =
+        EmbeddedTally.start(
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, data)
+                .with(SERVER_PORT, 0)
+                .server())) {
       assertThat(tally.port()).isPositive();
       String expected =
           "tally keys: the data dir "
@@ -189,9 +198,12 @@ class KeysCommandTest {
   void anUntrustedServerCertificateIsOneLineNamingCaFile() throws Exception {
     Path[] pem = certificate(dir);
     ServerConfig config =
-        ServerConfig.defaults(dir.resolve("data"))
-            .withPort(0)
-            .withSecurity(SecurityConfig.DEFAULTS.withTls(new SecurityConfig.Tls(pem[0], pem[1])));
+        EffectiveConfig.defaults()
+            .with(STORAGE_DATA_DIR, dir.resolve("data"))
+            .with(SERVER_PORT, 0)
+            .with(SECURITY_TLS_CERT, pem[0])
+            .with(SECURITY_TLS_KEY, pem[1])
+            .server();
     try (EmbeddedTally tally = EmbeddedTally.start(config)) {
       String url = "https://127.0.0.1:" + tally.port();
       Run total = tally("total", "--url", url, "--entity", "cli:1", "--type", "view");
