@@ -3,6 +3,7 @@ package io.tally.server.config;
 import static io.tally.server.config.ValueParsers.*;
 
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
+import io.tally.cassandra.CassandraSettings;
 import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.ingest.IngestLimits;
 import io.tally.core.partition.Partitioner;
@@ -36,14 +37,21 @@ import java.util.stream.Collectors;
  *
  * <p>A default is written once: here for what only the server uses (the host, the port, the data
  * dir…); for a value a record of the core or of a seam also has a default for ({@link
- * ProcessorConfig#DEFAULTS}, {@link Retention#DEFAULTS}, {@link SecurityConfig#DEFAULTS}…), the
- * key's default text is written from that record, so the two cannot differ.
+ * ProcessorConfig#DEFAULTS}, {@link Retention#DEFAULTS}, {@link SecurityConfig#DEFAULTS}, {@link
+ * KafkaSettings#defaults}…), the key's default text is written from that record, so the two cannot
+ * differ.
  *
  * <p>The keys register themselves in declaration order while the class initializes; {@link #ALL} is
  * that order, which is also the order of the docs and of {@code tally config}.
  */
 public final class ConfigKeys {
   private static final List<ConfigKey<?>> REGISTERING = new ArrayList<>();
+
+  /** The seams' own defaults, which the cluster keys' default texts are written from. */
+  private static final KafkaSettings KAFKA = KafkaSettings.defaults("", "");
+
+  private static final CassandraSettings CASSANDRA =
+      CassandraSettings.defaults(InetSocketAddress.createUnresolved("localhost", 9042));
 
   public static final ConfigKey<String> MODE =
       key(
@@ -267,7 +275,7 @@ public final class ConfigKeys {
       key(
           "cluster.kafka.topic-prefix",
           "--topic-prefix",
-          KafkaSettings.DEFAULT_PREFIX,
+          KAFKA.topicPrefix(),
           "letters, digits, '.', '_' and '-'",
           "Prefix of the topic and consumer group names",
           matching("[A-Za-z0-9._-]{1,200}"));
@@ -275,7 +283,7 @@ public final class ConfigKeys {
       key(
           "cluster.kafka.replication-factor",
           "--replication-factor",
-          "1",
+          Short.toString(KAFKA.replicationFactor()),
           "an integer from 1 to 32",
           "Replication factor of the topics Tally creates",
           integer(1, 32).andThen(Integer::shortValue));
@@ -283,7 +291,7 @@ public final class ConfigKeys {
       key(
           "cluster.kafka.session-timeout-ms",
           "--session-timeout-ms",
-          "10000",
+          Integer.toString(KAFKA.sessionTimeoutMillis()),
           "an integer from 1000 to 1800000 (within the brokers' group session bounds)",
           "How soon a dead node's partitions move, in milliseconds",
           integer(1000, 1_800_000));
@@ -299,7 +307,7 @@ public final class ConfigKeys {
       key(
           "cluster.cassandra.datacenter",
           "--cassandra-dc",
-          "datacenter1",
+          CASSANDRA.localDatacenter(),
           "a datacenter name",
           "The driver's local datacenter",
           nonEmpty());
@@ -307,7 +315,7 @@ public final class ConfigKeys {
       key(
           "cluster.cassandra.keyspace",
           "--keyspace",
-          "tally",
+          CASSANDRA.keyspace(),
           "a lower-case letter, then up to 47 lower-case letters, digits or '_'",
           "Keyspace Tally owns (created when missing)",
           matching("[a-z][a-z0-9_]{0,47}"));
@@ -315,7 +323,7 @@ public final class ConfigKeys {
       key(
           "cluster.cassandra.replication",
           "--replication",
-          "SimpleStrategy:1",
+          CASSANDRA.replication(),
           "SimpleStrategy:<rf> or NetworkTopologyStrategy:<dc>=<rf>[,<dc>=<rf>...]",
           "Keyspace replication",
           matching(
@@ -324,7 +332,7 @@ public final class ConfigKeys {
       key(
           "cluster.cassandra.write-consistency",
           "--write-consistency",
-          "LOCAL_QUORUM",
+          CASSANDRA.writeConsistency().name(),
           consistencyLevels(),
           "Consistency of the materializer's writes and its read-before-write",
           ValueParsers::consistency);
@@ -332,7 +340,7 @@ public final class ConfigKeys {
       key(
           "cluster.cassandra.read-consistency",
           "--read-consistency",
-          "ONE",
+          CASSANDRA.readConsistency().name(),
           consistencyLevels(),
           "Consistency of queries",
           ValueParsers::consistency);
