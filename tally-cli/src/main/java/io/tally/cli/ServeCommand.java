@@ -96,7 +96,8 @@ final class ServeCommand implements Callable<Integer> {
                   stopped.countDown();
                 },
                 "tally-shutdown"));
-    System.out.print(announcement(listening, where, hostName()));
+    boolean wildcard = !browsable(listening).equals(listening);
+    System.out.print(announcement(listening, where, wildcard ? hostName() : null));
     if (traffic != null) {
       traffic.start();
       System.out.println(
