@@ -29,32 +29,30 @@ class ConsumerDependenciesTest {
 
   /**
    * group:artifact to the version directory of every jar of the runtime classpath in the local
-   * repository.
+   * repository (a jar with its POM beside it).
    */
   private static Map<String, Path> runtimeClasspath() throws Exception {
     Map<String, Path> versions = new HashMap<>();
     for (String entry : Files.readString(CLASSPATH).trim().split(File.pathSeparator)) {
-      Path jar = Path.of(entry);
-      Path versionDir = jar.getParent();
+      Path versionDir = Path.of(entry).getParent();
       if (versionDir == null || !Files.exists(pom(versionDir))) {
         continue; // a module of this build: its POM's versions come from the parent POM
       }
-      Path artifactDir = versionDir.getParent();
-      Path groupDir = artifactDir.getParent();
-      String group =
-          repositoryRoot(jar).relativize(groupDir).toString().replace(File.separator, ".");
-      versions.put(group + ":" + artifactDir.getFileName(), versionDir);
+      Element project = parse(pom(versionDir));
+      String group = text(project, "groupId", "");
+      if (group.isEmpty()) {
+        group = text(children(project, "parent").get(0), "groupId", "");
+      }
+      versions.put(group + ":" + text(project, "artifactId", ""), versionDir);
     }
     return versions;
   }
 
-  private static Path repositoryRoot(Path jar) {
-    for (Path p = jar; p != null; p = p.getParent()) {
-      if (p.getFileName() != null && p.getFileName().toString().equals("repository")) {
-        return p;
-      }
-    }
-    throw new IllegalStateException("not in a Maven repository: " + jar);
+  private static Element parse(Path pom) throws Exception {
+    return DocumentBuilderFactory.newInstance()
+        .newDocumentBuilder()
+        .parse(pom.toFile())
+        .getDocumentElement();
   }
 
   private static Path pom(Path versionDir) {
@@ -64,11 +62,7 @@ class ConsumerDependenciesTest {
 
   /** The compile and runtime dependencies a POM declares with a version of its own. */
   private static List<String[]> declared(Path pom) throws Exception {
-    Element project =
-        DocumentBuilderFactory.newInstance()
-            .newDocumentBuilder()
-            .parse(pom.toFile())
-            .getDocumentElement();
+    Element project = parse(pom);
     List<String[]> out = new ArrayList<>();
     for (Element dependencies : children(project, "dependencies")) {
       for (Element d : children(dependencies, "dependency")) {
@@ -104,13 +98,7 @@ class ConsumerDependenciesTest {
   void aUsersBuildGetsTheVersionsTheSdkIsBuiltAndTestedWith() throws Exception {
     Map<String, Path> runtime = runtimeClasspath();
     Set<String> direct = new HashSet<>();
-    for (Element dependencies :
-        children(
-            DocumentBuilderFactory.newInstance()
-                .newDocumentBuilder()
-                .parse(Path.of("pom.xml").toFile())
-                .getDocumentElement(),
-            "dependencies")) {
+    for (Element dependencies : children(parse(Path.of("pom.xml")), "dependencies")) {
       for (Element d : children(dependencies, "dependency")) {
         direct.add(text(d, "groupId", "") + ":" + text(d, "artifactId", ""));
       }
