@@ -126,6 +126,28 @@ class ConfigCommandTest {
   }
 
   @Test
+  void keysOnTheDataDirOfARunningServerProcessSayToStopItOrUseUrl() throws Exception {
+    Path out = dir.resolve("serve-out.txt");
+    server =
+        tally(Map.of(), "serve", "--port", "0", "--data-dir", "d")
+            .redirectOutput(out.toFile())
+            .redirectError(dir.resolve("serve-err.txt").toFile())
+            .start();
+    Process p = server;
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> !p.isAlive() || Files.readString(out).contains("Tally is listening on"));
+    assertThat(p.isAlive()).isTrue();
+    Run keys =
+        run(Map.of(), "keys", "create", "--data-dir", "d", "--name", "x", "--scope", "query");
+    assertThat(keys.exitCode()).isEqualTo(1);
+    assertThat(keys.err())
+        .isEqualTo(
+            "tally keys: the data dir d is in use by a running server: stop the server first, or"
+                + " manage keys through it with --url and an admin --key\n");
+  }
+
+  @Test
   void configPrintsTheMergedResultWithFlagsOverTheEnvironmentOverTheFile() throws Exception {
     Path file =
         yaml(
