@@ -30,6 +30,7 @@ final class ConfigCommand implements Callable<Integer> {
   public Integer call() {
     try {
       EffectiveConfig config = ConfigFlags.load(spec);
+      config.warnings().forEach(w -> System.err.println("tally: warning: " + w));
       if (ConfigMapping.clusterMode(config)) {
         ConfigMapping.cluster(config);
       } else {

@@ -1,5 +1,6 @@
 package io.tally.cli;
 
+import io.tally.core.TallyException;
 import io.tally.core.auth.ApiKey;
 import io.tally.core.auth.KeyRing;
 import io.tally.core.auth.Scope;
@@ -16,6 +17,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import org.rocksdb.RocksDBException;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -41,24 +43,60 @@ final class KeysCommand implements Runnable {
     spec.commandLine().usage(System.out);
   }
 
-  /** Where the keys are: a running server, or a stopped server's data dir. */
-  static final class Target {
+  /**
+   * Where the keys are: a running server, or a stopped server's data dir. Each subcommand names
+   * {@code --data-dir} in its own words (a subclass with the option).
+   */
+  abstract static class Target {
     @Option(
         names = "--url",
         description = "A running Tally (its admin routes; needs an admin --key).")
     String url;
 
-    @Option(
-        names = "--data-dir",
-        description = "The data dir of a stopped embedded server (to make the first admin key).")
     Path dataDir;
   }
 
-  /** Shared by the subcommands: the target, the client options and the partitions of a data dir. */
-  abstract static class KeysSubcommand implements Callable<Integer> {
-    @ArgGroup(exclusive = true, multiplicity = "1")
-    Target target;
+  /** {@code keys create}'s target. */
+  static final class CreateTarget extends Target {
+    @Option(
+        names = "--data-dir",
+        paramLabel = "DIR",
+        description =
+            "The data dir of a stopped embedded server: creates the key there, with no --key "
+                + "(how the first admin key is made).")
+    void dataDir(Path dir) {
+      dataDir = dir;
+    }
+  }
 
+  /** {@code keys list}'s target. */
+  static final class ListTarget extends Target {
+    @Option(
+        names = "--data-dir",
+        paramLabel = "DIR",
+        description = "The data dir of a stopped embedded server: lists its keys, with no --key.")
+    void dataDir(Path dir) {
+      dataDir = dir;
+    }
+  }
+
+  /** {@code keys revoke}'s target. */
+  static final class RevokeTarget extends Target {
+    @Option(
+        names = "--data-dir",
+        paramLabel = "DIR",
+        description =
+            "The data dir of a stopped embedded server: revokes the key there, with no --key.")
+    void dataDir(Path dir) {
+      dataDir = dir;
+    }
+  }
+
+  /**
+   * Shared by the subcommands: the client options, the partitions of a data dir, and one line for a
+   * data dir that cannot be opened.
+   */
+  abstract static class KeysSubcommand implements Callable<Integer> {
     @Mixin ClientOptions client;
 
     @Option(
@@ -67,10 +105,55 @@ final class KeysCommand implements Runnable {
         description = "With --data-dir: the data dir's partition count. Default: ${DEFAULT-VALUE}.")
     int partitions;
 
+    /** The target the subcommand's {@code @ArgGroup} parsed. */
+    abstract Target target();
+
+    /** What the subcommand does; a {@link TallyException} becomes one line and exit code 1. */
+    abstract Integer run() throws Exception;
+
+    @Override
+    public final Integer call() throws Exception {
+      try {
+        return run();
+      } catch (IllegalArgumentException | TallyException e) {
+        System.err.println("tally keys: " + e.getMessage());
+        return 1;
+      }
+    }
+
     <T> T offline(java.util.function.Function<KeyRing, T> work) {
-      try (RocksDbStorage storage = RocksDbStorage.open(target.dataDir, partitions)) {
+      Path dir = target().dataDir;
+      RocksDbStorage opened;
+      try {
+        opened = RocksDbStorage.open(dir, partitions);
+      } catch (TallyException e) {
+        if (lockHeld(e)) {
+          throw new TallyException(
+              "the data dir "
+                  + dir
+                  + " is in use by a running server: stop the server first, or manage keys through"
+                  + " it with --url and an admin --key",
+              e);
+        }
+        throw e;
+      }
+      try (RocksDbStorage storage = opened) {
         return work.apply(new KeyRing(new RocksDbApiKeyStore(storage), InstantSource.system()));
       }
+    }
+
+    /**
+     * Whether RocksDB refused the data dir because another process holds it ("While lock file:
+     * DIR/LOCK: Resource temporarily unavailable") or this one does ("lock hold by current process
+     * ...: DIR/LOCK: No locks available").
+     */
+    private static boolean lockHeld(Throwable e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof RocksDBException && String.valueOf(t.getMessage()).contains("LOCK: ")) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 
@@ -79,6 +162,14 @@ final class KeysCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = "Make a key and print it (once).")
   static final class Create extends KeysSubcommand {
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    CreateTarget target;
+
+    @Override
+    Target target() {
+      return target;
+    }
+
     @Option(names = "--name", required = true, description = "Who or what the key is for.")
     String name;
 
@@ -107,7 +198,7 @@ final class KeysCommand implements Runnable {
     List<String> prefixes = new ArrayList<>();
 
     @Override
-    public Integer call() throws Exception {
+    Integer run() throws Exception {
       Set<Scope> parsed = EnumSet.noneOf(Scope.class);
       try {
         scopes.forEach(s -> parsed.add(Scope.parse(s)));
@@ -120,16 +211,10 @@ final class KeysCommand implements Runnable {
       }
       ApiKey.Kind kind = publishable ? ApiKey.Kind.PUBLISHABLE : ApiKey.Kind.SECRET;
       if (target.dataDir != null) {
-        try {
-          KeyRing.Created c = offline(ring -> ring.create(name, kind, parsed, origins, prefixes));
-          System.out.println(c.token());
-          System.err.println(
-              "key " + c.key().id() + " (" + name + ") created; it is shown only now");
-          return 0;
-        } catch (IllegalArgumentException | io.tally.core.TallyException e) {
-          System.err.println("tally keys create: " + e.getMessage());
-          return 1;
-        }
+        KeyRing.Created c = offline(ring -> ring.create(name, kind, parsed, origins, prefixes));
+        System.out.println(c.token());
+        System.err.println("key " + c.key().id() + " (" + name + ") created; it is shown only now");
+        return 0;
       }
       JsonObject body =
           new JsonObject()
@@ -157,8 +242,16 @@ final class KeysCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = "List the keys (never their secrets).")
   static final class ListKeys extends KeysSubcommand {
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    ListTarget target;
+
     @Override
-    public Integer call() throws Exception {
+    Target target() {
+      return target;
+    }
+
+    @Override
+    Integer run() throws Exception {
       if (target.dataDir != null) {
         for (ApiKey k : offline(KeyRing::list)) {
           System.out.printf(
@@ -181,13 +274,21 @@ final class KeysCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = "Revoke a key; every node refuses it within seconds.")
   static final class Revoke extends KeysSubcommand {
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    RevokeTarget target;
+
+    @Override
+    Target target() {
+      return target;
+    }
+
     @Parameters(
         index = "0",
         description = "The key's id (the 12 hex characters after tly_sk_ or tly_pk_).")
     String id;
 
     @Override
-    public Integer call() throws Exception {
+    Integer run() throws Exception {
       if (target.dataDir != null) {
         var revoked = offline(ring -> ring.revoke(id));
         if (revoked.isEmpty()) {

@@ -7,6 +7,8 @@ import io.tally.server.ServerConfig;
 import io.tally.server.config.ConfigKeys;
 import io.tally.server.config.ConfigMapping;
 import io.tally.server.config.EffectiveConfig;
+import java.io.IOException;
+import java.net.InetAddress;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
@@ -42,6 +44,7 @@ final class ServeCommand implements Callable<Integer> {
     EffectiveConfig config;
     try {
       config = ConfigFlags.load(spec);
+      config.warnings().forEach(w -> System.err.println("tally: warning: " + w));
       if (ConfigMapping.clusterMode(config)) {
         ClusterConfig c = ConfigMapping.cluster(config);
         ClusterTally t = ClusterTally.start(c);
@@ -66,6 +69,8 @@ final class ServeCommand implements Callable<Integer> {
       return 1;
     }
     int demoRate = config.get(ConfigKeys.DEMO_RATE);
+    String listening = url;
+    url = browsable(url);
     DemoTraffic traffic =
         config.get(ConfigKeys.DEMO_ENABLED) ? new DemoTraffic(url, demoRate) : null;
     String demoRefused =
@@ -91,8 +96,8 @@ final class ServeCommand implements Callable<Integer> {
                   stopped.countDown();
                 },
                 "tally-shutdown"));
-    System.out.println("Tally is listening on " + url + " (" + where + ")");
-    System.out.println("open " + url + "/ for the live dashboard");
+    boolean wildcard = !browsable(listening).equals(listening);
+    System.out.print(announcement(listening, where, wildcard ? hostName() : null));
     if (traffic != null) {
       traffic.start();
       System.out.println(
@@ -105,5 +110,55 @@ final class ServeCommand implements Callable<Integer> {
     System.out.flush();
     stopped.await();
     return 0;
+  }
+
+  /**
+   * What {@code serve} prints once it listens: the address and where the data is, and an address a
+   * browser can open. A wildcard address (0.0.0.0, ::) listens on every interface, but a browser
+   * cannot open it: the line names the loopback address instead, and the machine's host name for
+   * other machines.
+   *
+   * @param url the URL the server listens on, e.g. {@code https://0.0.0.0:8443}
+   * @param hostName this machine's name, or null when unknown
+   */
+  static String announcement(String url, String where, String hostName) {
+    String open = browsable(url);
+    if (open.equals(url)) {
+      return "Tally is listening on "
+          + url
+          + " ("
+          + where
+          + ")\n"
+          + "open "
+          + url
+          + "/ for the live dashboard\n";
+    }
+    String port = url.substring(url.lastIndexOf(':') + 1);
+    String scheme = url.substring(0, url.indexOf("://"));
+    return "Tally is listening on all interfaces, port "
+        + port
+        + " ("
+        + where
+        + ")\n"
+        + "open "
+        + open
+        + "/ for the live dashboard"
+        + (hostName == null
+            ? ""
+            : " (from another machine: " + scheme + "://" + hostName + ":" + port + "/)")
+        + "\n";
+  }
+
+  /** {@code url} with a wildcard host (0.0.0.0, ::) replaced by the loopback address. */
+  static String browsable(String url) {
+    return url.replace("://0.0.0.0:", "://127.0.0.1:").replace("://[::]:", "://[::1]:");
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      return null;
+    }
   }
 }

@@ -27,13 +27,21 @@ import picocli.CommandLine.Command;
 public final class TallyCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  /**
+   * The {@code tally} command line, with {@link CommandFailures} reporting what a command threw.
+   */
+  static CommandLine commandLine() {
+    return new CommandLine(new TallyCommand())
+        .setExecutionExceptionHandler(CommandFailures::handle);
+  }
+
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
   }
 
   public static void main(String[] args) {
-    int code = new CommandLine(new TallyCommand()).execute(args);
+    int code = commandLine().execute(args);
     if (code != 0 || !"serve".equals(args.length > 0 ? args[0] : "")) {
       System.exit(code);
     }

@@ -105,6 +105,49 @@ class ConfigCommandTest {
   }
 
   @Test
+  void serveStartsWithAScriptsOwnTallyVariableAndWarnsAboutIt() throws Exception {
+    Path out = dir.resolve("serve-out.txt");
+    Path err = dir.resolve("serve-err.txt");
+    server =
+        tally(Map.of("TALLY_DIR", "/opt/scripts"), "serve", "--port", "0", "--data-dir", "d")
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .start();
+    Process p = server;
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> !p.isAlive() || Files.readString(out).contains("Tally is listening on"));
+    assertThat(p.isAlive()).as("serve is running; stderr: %s", Files.readString(err)).isTrue();
+    assertThat(Files.readString(err))
+        .startsWith(
+            "tally: warning: ignoring environment variable TALLY_DIR: it sets no configuration"
+                + " key (docs/configuration.md lists the TALLY_* variables)\n")
+        .doesNotContain("unknown environment variable");
+  }
+
+  @Test
+  void keysOnTheDataDirOfARunningServerProcessSayToStopItOrUseUrl() throws Exception {
+    Path out = dir.resolve("serve-out.txt");
+    server =
+        tally(Map.of(), "serve", "--port", "0", "--data-dir", "d")
+            .redirectOutput(out.toFile())
+            .redirectError(dir.resolve("serve-err.txt").toFile())
+            .start();
+    Process p = server;
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> !p.isAlive() || Files.readString(out).contains("Tally is listening on"));
+    assertThat(p.isAlive()).isTrue();
+    Run keys =
+        run(Map.of(), "keys", "create", "--data-dir", "d", "--name", "x", "--scope", "query");
+    assertThat(keys.exitCode()).isEqualTo(1);
+    assertThat(keys.err())
+        .isEqualTo(
+            "tally keys: the data dir d is in use by a running server: stop the server first, or"
+                + " manage keys through it with --url and an admin --key\n");
+  }
+
+  @Test
   void configPrintsTheMergedResultWithFlagsOverTheEnvironmentOverTheFile() throws Exception {
     Path file =
         yaml(

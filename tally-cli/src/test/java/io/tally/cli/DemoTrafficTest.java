@@ -1,10 +1,10 @@
 package io.tally.cli;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tally.core.process.ProcessorConfig;
 import io.tally.server.EmbeddedTally;
-import io.tally.server.ServerConfig;
+import io.tally.server.config.EffectiveConfig;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -27,9 +27,11 @@ class DemoTrafficTest {
   void postsARealisticStreamThatIsCountedExactlyOnceDespiteResentBatches() throws Exception {
     try (EmbeddedTally tally =
         EmbeddedTally.start(
-            ServerConfig.defaults(dir.resolve("data"))
-                .withPort(0)
-                .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(100)))) {
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                .with(SERVER_PORT, 0)
+                .with(PROCESSOR_FLUSH_INTERVAL_MS, 100)
+                .server())) {
       DemoTraffic demo = new DemoTraffic(tally.url(), 2000, 0.3, 7);
       demo.start();
       Awaitility.await()
@@ -65,9 +67,11 @@ class DemoTrafficTest {
   void onAServerWithKeysTheDemoNeedsAnIngestKeyAndSaysSo() throws Exception {
     try (EmbeddedTally tally =
         EmbeddedTally.start(
-            ServerConfig.defaults(dir.resolve("data"))
-                .withPort(0)
-                .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(100)))) {
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                .with(SERVER_PORT, 0)
+                .with(PROCESSOR_FLUSH_INTERVAL_MS, 100)
+                .server())) {
       String admin = createKey(tally, null, "admin"); // from loopback while no key exists
       String query = createKey(tally, admin, "query");
       String ingest = createKey(tally, admin, "ingest");

@@ -1,10 +1,11 @@
 package io.tally.cli;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tally.server.EmbeddedTally;
 import io.tally.server.ServerConfig;
-import io.tally.server.security.SecurityConfig;
+import io.tally.server.config.EffectiveConfig;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -16,7 +17,6 @@ import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code tally keys} end to end: the first admin key made in a stopped data dir, more keys made and
@@ -36,7 +36,7 @@ class KeysCommandTest {
     try {
       System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-      int code = new CommandLine(new TallyCommand()).execute(args);
+      int code = TallyCommand.commandLine().execute(args);
       return new Run(
           code,
           o.toString(StandardCharsets.UTF_8).trim(),
@@ -61,10 +61,13 @@ class KeysCommandTest {
 
     Path[] pem = certificate(dir);
     ServerConfig config =
-        ServerConfig.defaults(data)
-            .withPort(0)
-            .withHost("0.0.0.0")
-            .withSecurity(SecurityConfig.DEFAULTS.withTls(new SecurityConfig.Tls(pem[0], pem[1])));
+        EffectiveConfig.defaults()
+            .with(STORAGE_DATA_DIR, data)
+            .with(SERVER_PORT, 0)
+            .with(SERVER_HOST, "0.0.0.0")
+            .with(SECURITY_TLS_CERT, pem[0])
+            .with(SECURITY_TLS_KEY, pem[1])
+            .server();
     try (EmbeddedTally tally = EmbeddedTally.start(config)) {
       String url = "https://127.0.0.1:" + tally.port();
       String ca = pem[0].toString();
@@ -160,6 +163,72 @@ class KeysCommandTest {
             "root");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("unknown scope 'root'");
+  }
+
+  @Test
+  void aRunningServersDataDirIsRefusedSayingToStopItOrUseUrl() throws Exception {
+    Path data = dir.resolve("data");
+    Run root =
+        tally(
+            "keys", "create", "--data-dir", data.toString(), "--name", "root", "--scope", "admin");
+    assertThat(root.code()).as(root.err()).isZero();
+    try (EmbeddedTally tally =
+        EmbeddedTally.start(
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, data)
+                .with(SERVER_PORT, 0)
+                .server())) {
+      assertThat(tally.port()).isPositive();
+      String expected =
+          "tally keys: the data dir "
+              + data
+              + " is in use by a running server: stop the server first, or manage keys through it"
+              + " with --url and an admin --key";
+      Run create =
+          tally("keys", "create", "--data-dir", data.toString(), "--name", "x", "--scope", "query");
+      assertThat(create.code()).isEqualTo(1);
+      assertThat(create.err()).isEqualTo(expected);
+      Run list = tally("keys", "list", "--data-dir", data.toString());
+      assertThat(list.code()).isEqualTo(1);
+      assertThat(list.err()).isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void anUntrustedServerCertificateIsOneLineNamingCaFile() throws Exception {
+    Path[] pem = certificate(dir);
+    ServerConfig config =
+        EffectiveConfig.defaults()
+            .with(STORAGE_DATA_DIR, dir.resolve("data"))
+            .with(SERVER_PORT, 0)
+            .with(SECURITY_TLS_CERT, pem[0])
+            .with(SECURITY_TLS_KEY, pem[1])
+            .server();
+    try (EmbeddedTally tally = EmbeddedTally.start(config)) {
+      String url = "https://127.0.0.1:" + tally.port();
+      Run total = tally("total", "--url", url, "--entity", "cli:1", "--type", "view");
+      assertThat(total.code()).isEqualTo(1);
+      assertThat(total.err())
+          .hasLineCount(1)
+          .startsWith("tally: TLS handshake with the server failed (")
+          .contains("with --ca-file FILE")
+          .doesNotContain("Exception");
+      Run keys = tally("keys", "list", "--url", url, "--key", "tly_sk_x");
+      assertThat(keys.code()).isEqualTo(1);
+      assertThat(keys.err()).hasLineCount(1).contains("--ca-file");
+    }
+  }
+
+  @Test
+  void eachKeysCommandSaysWhatDataDirDoesForIt() {
+    assertThat(tally("keys", "create", "--help").out().replaceAll("\\s+", " "))
+        .contains("creates the key there, with no --key (how the first admin key is made)");
+    assertThat(tally("keys", "list", "--help").out().replaceAll("\\s+", " "))
+        .contains("--data-dir=DIR The data dir of a stopped embedded server: lists its keys")
+        .doesNotContain("first admin key");
+    assertThat(tally("keys", "revoke", "--help").out().replaceAll("\\s+", " "))
+        .contains("revokes the key there, with no --key")
+        .doesNotContain("first admin key");
   }
 
   /** A self-signed certificate for 127.0.0.1 made by keytool, as PEM files: {cert, key}. */

@@ -1,12 +1,12 @@
 package io.tally.client;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.tally.client.internal.ClientConfig;
-import io.tally.server.ServerConfig;
-import io.tally.server.security.SecurityConfig;
+import io.tally.server.config.EffectiveConfig;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,7 +43,7 @@ class ApiKeyClientTest {
     }
   }
 
-  private void start(UnaryOperator<ServerConfig> customize) {
+  private void start(UnaryOperator<EffectiveConfig> customize) {
     tally = new KeyedTally(dir, customize, null);
   }
 
@@ -162,10 +162,7 @@ class ApiKeyClientTest {
 
   @Test
   void overTheKeysRateLimitEveryBatchWaitsTheServersRetryAfterAndCountsOnce() {
-    start(
-        c ->
-            c.withSecurity(
-                SecurityConfig.DEFAULTS.withRateLimits(new SecurityConfig.RateLimits(4, 0, 1000))));
+    start(c -> c.with(SECURITY_RATE_LIMIT_PER_KEY, 4).with(SECURITY_RATE_LIMIT_PER_ADDRESS, 0));
     TallyClient producer =
         TallyClient.builder()
             .baseUrls(tally.url())

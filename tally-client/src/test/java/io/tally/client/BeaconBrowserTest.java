@@ -1,12 +1,11 @@
 package io.tally.client;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
-import io.tally.core.process.ProcessorConfig;
-import io.tally.server.BrowserSettings;
 import io.tally.server.EmbeddedTally;
-import io.tally.server.ServerConfig;
+import io.tally.server.config.EffectiveConfig;
 import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -55,10 +54,12 @@ class BeaconBrowserTest {
     otherSite = site();
     server =
         EmbeddedTally.start(
-            ServerConfig.defaults(dir.resolve("data"))
-                .withPort(0)
-                .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200))
-                .withBrowser(new BrowserSettings(List.of(origin(allowedSite)))));
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                .with(SERVER_PORT, 0)
+                .with(PROCESSOR_FLUSH_INTERVAL_MS, 200)
+                .with(BROWSER_CORS_ORIGINS, List.of(origin(allowedSite)))
+                .server());
     client = TallyClient.builder().baseUrls(server.url()).build();
     ChromeOptions options = new ChromeOptions();
     options.setBinary("/usr/bin/chromium");
@@ -187,7 +188,7 @@ class BeaconBrowserTest {
   private KeyedTally keyedServer() {
     return new KeyedTally(
         dir.resolve("keyed"),
-        c -> c.withBrowser(new BrowserSettings(List.of(origin(allowedSite), origin(otherSite)))),
+        c -> c.with(BROWSER_CORS_ORIGINS, List.of(origin(allowedSite), origin(otherSite))),
         null);
   }
 

@@ -1,10 +1,10 @@
 package io.tally.client;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tally.core.process.ProcessorConfig;
 import io.tally.server.EmbeddedTally;
-import io.tally.server.ServerConfig;
+import io.tally.server.config.EffectiveConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -35,16 +35,20 @@ final class KeyedTally implements AutoCloseable {
   private final String admin;
 
   /**
-   * @param customize applied to the defaults (data dir, port 0, 200 ms flushes)
+   * @param customize overrides of the effective configuration, applied to the defaults (data dir,
+   *     port 0, 200 ms flushes)
    * @param trust for a TLS server: what this fixture's own HTTP client trusts; null for plain HTTP
    */
-  KeyedTally(Path dir, UnaryOperator<ServerConfig> customize, SSLContext trust) {
+  KeyedTally(Path dir, UnaryOperator<EffectiveConfig> customize, SSLContext trust) {
     server =
         EmbeddedTally.start(
-            customize.apply(
-                ServerConfig.defaults(dir.resolve("data"))
-                    .withPort(0)
-                    .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200))));
+            customize
+                .apply(
+                    EffectiveConfig.defaults()
+                        .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                        .with(SERVER_PORT, 0)
+                        .with(PROCESSOR_FLUSH_INTERVAL_MS, 200))
+                .server());
     HttpClient.Builder b =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)

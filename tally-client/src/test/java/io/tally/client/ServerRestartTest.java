@@ -1,10 +1,10 @@
 package io.tally.client;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tally.core.process.ProcessorConfig;
 import io.tally.server.EmbeddedTally;
-import io.tally.server.ServerConfig;
+import io.tally.server.config.EffectiveConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -32,11 +32,12 @@ class ServerRestartTest {
 
   @Test
   void losesNoEventAndCountsNoneTwiceAcrossARestart() throws Exception {
-    ServerConfig config =
-        ServerConfig.defaults(dir.resolve("data"))
-            .withPort(0)
-            .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200));
-    EmbeddedTally first = EmbeddedTally.start(config);
+    EffectiveConfig config =
+        EffectiveConfig.defaults()
+            .with(STORAGE_DATA_DIR, dir.resolve("data"))
+            .with(SERVER_PORT, 0)
+            .with(PROCESSOR_FLUSH_INTERVAL_MS, 200);
+    EmbeddedTally first = EmbeddedTally.start(config.server());
     int port = first.port();
     ConcurrentLinkedQueue<CompletableFuture<String>> futures = new ConcurrentLinkedQueue<>();
     AtomicInteger sent = new AtomicInteger();
@@ -81,7 +82,7 @@ class ServerRestartTest {
       first.close();
       int sentWhileDown = sent.get();
       sleep(500);
-      second = EmbeddedTally.start(config.withPort(port));
+      second = EmbeddedTally.start(config.with(SERVER_PORT, port).server());
       assertThat(sent.get())
           .as("the senders kept sending while the server was down")
           .isGreaterThan(sentWhileDown);

@@ -1,9 +1,9 @@
 package io.tally.client;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tally.core.process.ProcessorConfig;
 import io.tally.model.Event;
 import io.tally.model.Granularity;
 import io.tally.model.Statistic;
@@ -11,7 +11,7 @@ import io.tally.model.Stats;
 import io.tally.model.TopK;
 import io.tally.model.Total;
 import io.tally.server.EmbeddedTally;
-import io.tally.server.ServerConfig;
+import io.tally.server.config.EffectiveConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,9 +41,11 @@ class TallyClientTest {
   void start() {
     server =
         EmbeddedTally.start(
-            ServerConfig.defaults(dir.resolve("data"))
-                .withPort(0)
-                .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200)));
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                .with(SERVER_PORT, 0)
+                .with(PROCESSOR_FLUSH_INTERVAL_MS, 200)
+                .server());
     client = TallyClient.builder().baseUrls(server.url()).build();
   }
 

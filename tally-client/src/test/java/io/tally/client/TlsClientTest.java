@@ -1,9 +1,9 @@
 package io.tally.client;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tally.server.security.SecurityConfig;
 import io.tally.testkit.TestCertificate;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,10 +34,7 @@ class TlsClientTest {
     try (KeyedTally tally =
         new KeyedTally(
             dir,
-            c ->
-                c.withSecurity(
-                    SecurityConfig.DEFAULTS.withTls(
-                        new SecurityConfig.Tls(cert.certPem(), cert.keyPem()))),
+            c -> c.with(SECURITY_TLS_CERT, cert.certPem()).with(SECURITY_TLS_KEY, cert.keyPem()),
             cert.trustingIt())) {
       assertThat(tally.url()).startsWith("https://127.0.0.1:");
       try (TallyClient producer =

@@ -1,11 +1,10 @@
 package io.tally.it;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tally.core.process.ProcessorConfig;
-import io.tally.core.topk.TopKConfig;
 import io.tally.server.EmbeddedTally;
-import io.tally.server.ServerConfig;
+import io.tally.server.config.EffectiveConfig;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -52,11 +51,12 @@ class DashboardAuthBrowserTest {
   void start() throws Exception {
     tally =
         EmbeddedTally.start(
-            ServerConfig.defaults(dir.resolve("data"))
-                .withPort(0)
-                .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200))
-                .withTopK(
-                    new TopKConfig(TopKConfig.parseWindows("1h"), TopKConfig.DEFAULT_SKETCH_SIZE)));
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                .with(SERVER_PORT, 0)
+                .with(PROCESSOR_FLUSH_INTERVAL_MS, 200)
+                .with(TOPK_WINDOWS, "1h")
+                .server());
     // the first admin key from loopback while none exists; from then on every /v1 route needs a key
     String admin = createKey(null, "{\"name\":\"root\",\"scopes\":[\"admin\"]}");
     ingestKey = createKey(admin, "{\"name\":\"producer\",\"scopes\":[\"ingest\"]}");

@@ -1,11 +1,10 @@
 package io.tally.it;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tally.core.process.ProcessorConfig;
-import io.tally.core.topk.TopKConfig;
 import io.tally.server.EmbeddedTally;
-import io.tally.server.ServerConfig;
+import io.tally.server.config.EffectiveConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -56,13 +55,12 @@ class DashboardBrowserTest {
   void start() throws IOException {
     tally =
         EmbeddedTally.start(
-            ServerConfig.defaults(dir.resolve("data"))
-                .withPort(0)
-                .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200))
-                .withTopK(
-                    new TopKConfig(
-                        TopKConfig.parseWindows("1h,24h"),
-                        TopKConfig.DEFAULT_SKETCH_SIZE))); // the page ranks over the first
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                .with(SERVER_PORT, 0)
+                .with(PROCESSOR_FLUSH_INTERVAL_MS, 200)
+                .with(TOPK_WINDOWS, "1h,24h")
+                .server()); // the page ranks over the first
     driver = HeadlessChromium.start();
     wait = new WebDriverWait(driver, WAIT, Duration.ofMillis(200));
   }

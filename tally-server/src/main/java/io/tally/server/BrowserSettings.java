@@ -14,8 +14,6 @@ import java.util.Locale;
  *     --cors-origin}, repeatable)
  */
 public record BrowserSettings(List<String> corsOrigins) {
-  public static final BrowserSettings DEFAULTS = new BrowserSettings(List.of());
-
   public BrowserSettings {
     corsOrigins = corsOrigins.stream().map(BrowserSettings::normalize).toList();
   }

@@ -14,7 +14,11 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Everything an embedded server is started with. docs/configuration.md lists each with its default.
+ * Everything an embedded server (and the shared part of a cluster node) is started with. The
+ * configuration registry builds it ({@link io.tally.server.config.ConfigMapping#server}) from the
+ * effective configuration, so its defaults are the registry's (docs/configuration.md lists each); a
+ * test overrides keys of the effective configuration ({@link
+ * io.tally.server.config.EffectiveConfig#with}) rather than copying a record. Immutable.
  *
  * @param host address to listen on (default loopback)
  * @param port HTTP port; 0 picks a free one
@@ -51,9 +55,6 @@ public record ServerConfig(
     BrowserSettings browser,
     SecurityConfig security) {
 
-  public static final int DEFAULT_PORT = 8080;
-  public static final int DEFAULT_PARTITIONS = 8;
-
   public ServerConfig {
     requireNonNull(host, "host");
     requireNonNull(dataDir, "dataDir");
@@ -77,167 +78,6 @@ public record ServerConfig(
     if (logRetentionMillis < 60_000) {
       throw new IllegalArgumentException("log retention must be at least a minute");
     }
-  }
-
-  /** Defaults: loopback:8080, 8 partitions, fsync always, 4 MiB bodies, 7 days of log. */
-  public static ServerConfig defaults(Path dataDir) {
-    return new ServerConfig(
-        "127.0.0.1",
-        DEFAULT_PORT,
-        dataDir,
-        DEFAULT_PARTITIONS,
-        FsyncPolicy.ALWAYS,
-        4 << 20,
-        QueryConfig.DEFAULTS,
-        7L * 24 * 3600 * 1000,
-        ProcessorConfig.DEFAULTS,
-        IngestLimits.DEFAULTS,
-        ValidationLimits.DEFAULTS,
-        List.of(),
-        TopKConfig.DEFAULTS,
-        OpsConfig.DEFAULTS,
-        BrowserSettings.DEFAULTS,
-        SecurityConfig.DEFAULTS);
-  }
-
-  public ServerConfig withPort(int p) {
-    return new ServerConfig(
-        host,
-        p,
-        dataDir,
-        partitions,
-        fsync,
-        maxBodyBytes,
-        query,
-        logRetentionMillis,
-        processor,
-        ingest,
-        validation,
-        derive,
-        topK,
-        ops,
-        browser,
-        security);
-  }
-
-  public ServerConfig withHost(String h) {
-    return new ServerConfig(
-        h,
-        port,
-        dataDir,
-        partitions,
-        fsync,
-        maxBodyBytes,
-        query,
-        logRetentionMillis,
-        processor,
-        ingest,
-        validation,
-        derive,
-        topK,
-        ops,
-        browser,
-        security);
-  }
-
-  public ServerConfig withPartitions(int n) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        n,
-        fsync,
-        maxBodyBytes,
-        query,
-        logRetentionMillis,
-        processor,
-        ingest,
-        validation,
-        derive,
-        topK,
-        ops,
-        browser,
-        security);
-  }
-
-  public ServerConfig withFsync(FsyncPolicy f) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        partitions,
-        f,
-        maxBodyBytes,
-        query,
-        logRetentionMillis,
-        processor,
-        ingest,
-        validation,
-        derive,
-        topK,
-        ops,
-        browser,
-        security);
-  }
-
-  public ServerConfig withProcessor(ProcessorConfig pc) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        partitions,
-        fsync,
-        maxBodyBytes,
-        query,
-        logRetentionMillis,
-        pc,
-        ingest,
-        validation,
-        derive,
-        topK,
-        ops,
-        browser,
-        security);
-  }
-
-  public ServerConfig withIngest(IngestLimits il) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        partitions,
-        fsync,
-        maxBodyBytes,
-        query,
-        logRetentionMillis,
-        processor,
-        il,
-        validation,
-        derive,
-        topK,
-        ops,
-        browser,
-        security);
-  }
-
-  public ServerConfig withQuery(QueryConfig q) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        partitions,
-        fsync,
-        maxBodyBytes,
-        q,
-        logRetentionMillis,
-        processor,
-        ingest,
-        validation,
-        derive,
-        topK,
-        ops,
-        browser,
-        security);
   }
 
   /**
@@ -264,128 +104,8 @@ public record ServerConfig(
         validation.maxValue());
   }
 
-  public ServerConfig withMaxBodyBytes(int bytes) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        partitions,
-        fsync,
-        bytes,
-        query,
-        logRetentionMillis,
-        processor,
-        ingest,
-        validation,
-        derive,
-        topK,
-        ops,
-        browser,
-        security);
-  }
-
-  public ServerConfig withDerive(List<String> names) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        partitions,
-        fsync,
-        maxBodyBytes,
-        query,
-        logRetentionMillis,
-        processor,
-        ingest,
-        validation,
-        names,
-        topK,
-        ops,
-        browser,
-        security);
-  }
-
   /** The derivation {@link #derive} configures. */
   public DerivedEntities derivedEntities() {
     return DerivedEntities.of(derive);
-  }
-
-  public ServerConfig withTopK(TopKConfig t) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        partitions,
-        fsync,
-        maxBodyBytes,
-        query,
-        logRetentionMillis,
-        processor,
-        ingest,
-        validation,
-        derive,
-        t,
-        ops,
-        browser,
-        security);
-  }
-
-  public ServerConfig withOps(OpsConfig o) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        partitions,
-        fsync,
-        maxBodyBytes,
-        query,
-        logRetentionMillis,
-        processor,
-        ingest,
-        validation,
-        derive,
-        topK,
-        o,
-        browser,
-        security);
-  }
-
-  public ServerConfig withBrowser(BrowserSettings b) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        partitions,
-        fsync,
-        maxBodyBytes,
-        query,
-        logRetentionMillis,
-        processor,
-        ingest,
-        validation,
-        derive,
-        topK,
-        ops,
-        b,
-        security);
-  }
-
-  public ServerConfig withSecurity(SecurityConfig s) {
-    return new ServerConfig(
-        host,
-        port,
-        dataDir,
-        partitions,
-        fsync,
-        maxBodyBytes,
-        query,
-        logRetentionMillis,
-        processor,
-        ingest,
-        validation,
-        derive,
-        topK,
-        ops,
-        browser,
-        s);
   }
 }

@@ -1,7 +1,9 @@
 package io.tally.server;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tally.server.config.EffectiveConfig;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +28,12 @@ class BadInputTest {
 
   @BeforeAll
   void start() {
-    tally = EmbeddedTally.start(ServerConfig.defaults(dir.resolve("data")).withPort(0));
+    tally =
+        EmbeddedTally.start(
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                .with(SERVER_PORT, 0)
+                .server());
     http = new TallyHttp(tally.url());
   }
 

@@ -1,8 +1,10 @@
 package io.tally.server;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tally.server.config.EffectiveConfig;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -33,9 +35,11 @@ class BrowserAccessTest {
   void start() {
     tally =
         EmbeddedTally.start(
-            ServerConfig.defaults(dir.resolve("data"))
-                .withPort(0)
-                .withBrowser(new BrowserSettings(List.of(SHOP))));
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                .with(SERVER_PORT, 0)
+                .with(BROWSER_CORS_ORIGINS, List.of(SHOP))
+                .server());
   }
 
   @AfterEach

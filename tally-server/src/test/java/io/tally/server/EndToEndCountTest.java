@@ -1,10 +1,12 @@
 package io.tally.server;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tally.model.Event;
 import io.tally.model.Granularity;
 import io.tally.model.json.TallyJson;
+import io.tally.server.config.EffectiveConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
@@ -43,7 +45,12 @@ class EndToEndCountTest {
 
   @BeforeEach
   void start() {
-    tally = EmbeddedTally.start(ServerConfig.defaults(dir.resolve("data")).withPort(0));
+    tally =
+        EmbeddedTally.start(
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                .with(SERVER_PORT, 0)
+                .server());
     http = new TallyHttp(tally.url());
   }
 

@@ -1,11 +1,12 @@
 package io.tally.server;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tally.core.process.ProcessorConfig;
 import io.tally.model.Event;
 import io.tally.model.Granularity;
 import io.tally.model.json.TallyJson;
+import io.tally.server.config.EffectiveConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
@@ -38,10 +39,12 @@ class EnrichmentEndToEndTest {
   private void start() {
     tally =
         EmbeddedTally.start(
-            ServerConfig.defaults(dir.resolve("data"))
-                .withPort(0)
-                .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(200))
-                .withDerive(List.of("channel", "category")));
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                .with(SERVER_PORT, 0)
+                .with(PROCESSOR_FLUSH_INTERVAL_MS, 200)
+                .with(ENRICH_DERIVE, List.of("channel", "category"))
+                .server());
     http = new TallyHttp(tally.url());
   }
 

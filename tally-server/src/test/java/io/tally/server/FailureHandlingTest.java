@@ -1,13 +1,13 @@
 package io.tally.server;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tally.core.ingest.IngestLimits;
-import io.tally.core.process.ProcessorConfig;
 import io.tally.rocksdb.FsyncPolicy;
 import io.tally.rocksdb.RocksDbCounterStore;
 import io.tally.rocksdb.RocksDbEventLog;
 import io.tally.rocksdb.RocksDbStorage;
+import io.tally.server.config.EffectiveConfig;
 import io.tally.testkit.FaultyDeltaSink;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
@@ -30,7 +30,8 @@ class FailureHandlingTest {
   private TallyHttp http;
   private final AtomicReference<FaultyDeltaSink> sink = new AtomicReference<>();
 
-  private void start(ServerConfig config) {
+  private void start(EffectiveConfig overrides) {
+    ServerConfig config = ProcessorTuning.withFailurePolicy(overrides.server(), 200, 500);
     tally =
         EmbeddedTally.start(
             config,
@@ -43,11 +44,12 @@ class FailureHandlingTest {
     http = new TallyHttp(tally.url());
   }
 
-  private ServerConfig config() {
-    return ServerConfig.defaults(dir.resolve("data"))
-        .withPort(0)
-        .withProcessor(
-            ProcessorConfig.DEFAULTS.withFlushIntervalMillis(100).withFailurePolicy(200, 500));
+  /** Port 0, 100 ms flushes; {@link #start} adds a fast failure policy (200 ms, 500 ms). */
+  private EffectiveConfig config() {
+    return EffectiveConfig.defaults()
+        .with(STORAGE_DATA_DIR, dir.resolve("data"))
+        .with(SERVER_PORT, 0)
+        .with(PROCESSOR_FLUSH_INTERVAL_MS, 100);
   }
 
   @AfterEach
@@ -89,7 +91,11 @@ class FailureHandlingTest {
 
   @Test
   void aSlowProcessorTurnsIntoBackPressureAndEverythingIsCountedOnceItCatchesUp() {
-    start(config().withIngest(new IngestLimits(1_000, 10_000, 2_000)));
+    start(
+        config()
+            .with(INGEST_MAX_EVENTS_PER_REQUEST, 1_000)
+            .with(INGEST_MAX_IN_FLIGHT_EVENTS, 10_000)
+            .with(INGEST_MAX_BACKLOG_EVENTS, 2_000));
     sink.get().delayMillis(1_500);
     int sent = 0;
     HttpResponse<String> refused = null;
@@ -166,7 +172,7 @@ class FailureHandlingTest {
 
   @Test
   void gracefulShutdownCountsEverythingLoggedSoTheNextStartReprocessesNothing() {
-    start(config().withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(1_000)));
+    start(config().with(PROCESSOR_FLUSH_INTERVAL_MS, 1_000));
     for (int i = 0; i < 20; i++) {
       assertThat(http.postJson(batch("graceful:" + (i % 7), "g" + i + "-", 0, 250)).statusCode())
           .isEqualTo(202);

@@ -1,12 +1,13 @@
 package io.tally.server;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tally.core.auth.ApiKey;
 import io.tally.core.auth.KeyRing;
 import io.tally.core.auth.Scope;
+import io.tally.server.config.EffectiveConfig;
 import io.tally.server.security.GatewaySecurity;
-import io.tally.server.security.SecurityConfig;
 import io.tally.testkit.InMemoryApiKeyStore;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -32,9 +33,11 @@ class KeyRevocationAcrossNodesTest {
 
   private HttpApi node(InMemoryApiKeyStore store, String name) {
     ServerConfig config =
-        ServerConfig.defaults(dir.resolve(name))
-            .withPort(0)
-            .withSecurity(SecurityConfig.DEFAULTS.withKeyRefreshMillis(500));
+        EffectiveConfig.defaults()
+            .with(STORAGE_DATA_DIR, dir.resolve(name))
+            .with(SERVER_PORT, 0)
+            .with(SECURITY_KEY_REFRESH_MS, 500)
+            .server();
     GatewaySecurity security =
         GatewaySecurity.create(
             config.security(), config.host(), config.maxBodyBytes(), store, InstantSource.system());

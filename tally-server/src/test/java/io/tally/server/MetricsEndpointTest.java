@@ -1,8 +1,9 @@
 package io.tally.server;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tally.core.process.ProcessorConfig;
+import io.tally.server.config.EffectiveConfig;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -30,10 +31,12 @@ class MetricsEndpointTest {
   void start() {
     tally =
         EmbeddedTally.start(
-            ServerConfig.defaults(dir.resolve("data"))
-                .withPort(0)
-                .withPartitions(PARTITIONS)
-                .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(100)));
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                .with(SERVER_PORT, 0)
+                .with(STORAGE_PARTITIONS, PARTITIONS)
+                .with(PROCESSOR_FLUSH_INTERVAL_MS, 100)
+                .server());
     http = new TallyHttp(tally.url());
   }
 

@@ -1,10 +1,12 @@
 package io.tally.server;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.tally.server.config.EffectiveConfig;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Route;
 import java.net.http.HttpResponse;
@@ -35,7 +37,12 @@ class OpenApiRoutesTest {
 
   @BeforeEach
   void start() {
-    tally = EmbeddedTally.start(ServerConfig.defaults(dir.resolve("data")).withPort(0));
+    tally =
+        EmbeddedTally.start(
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                .with(SERVER_PORT, 0)
+                .server());
     http = new TallyHttp(tally.url());
   }
 

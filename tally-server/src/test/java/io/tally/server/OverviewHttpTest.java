@@ -1,12 +1,13 @@
 package io.tally.server;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.partition.Partitioner;
-import io.tally.core.process.ProcessorConfig;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSink;
+import io.tally.server.config.EffectiveConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
@@ -38,10 +39,12 @@ class OverviewHttpTest {
   private void startHeldBack() {
     tally =
         EmbeddedTally.start(
-            ServerConfig.defaults(dir.resolve("data"))
-                .withPort(0)
-                .withPartitions(PARTITIONS)
-                .withProcessor(ProcessorConfig.DEFAULTS.withFlushIntervalMillis(100)),
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                .with(SERVER_PORT, 0)
+                .with(STORAGE_PARTITIONS, PARTITIONS)
+                .with(PROCESSOR_FLUSH_INTERVAL_MS, 100)
+                .server(),
             InstantSource.system(),
             store ->
                 new DeltaSink() {

@@ -1,9 +1,9 @@
 package io.tally.server;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tally.core.query.QueryConfig;
-import io.tally.core.retention.Retention;
+import io.tally.server.config.EffectiveConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
@@ -34,12 +34,15 @@ class QueryFeaturesTest {
 
   @BeforeAll
   void start() {
-    Retention retention = new Retention(2 * HOUR, 48 * HOUR, Retention.FOREVER, Retention.FOREVER);
     tally =
         EmbeddedTally.start(
-            ServerConfig.defaults(dir.resolve("data"))
-                .withPort(0)
-                .withQuery(QueryConfig.DEFAULTS.withRetention(retention)));
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                .with(SERVER_PORT, 0)
+                .with(RETENTION_MINUTE, "2h")
+                .with(RETENTION_HOUR, "48h")
+                .with(RETENTION_DAY, "forever")
+                .server());
     http = new TallyHttp(tally.url());
     // video:1 gets 3 views 10 minutes ago and 2 views 5 minutes ago (one of them sent twice);
     // video:2 one like

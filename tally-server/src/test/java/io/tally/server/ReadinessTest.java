@@ -1,8 +1,9 @@
 package io.tally.server;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tally.core.process.ProcessorConfig;
+import io.tally.server.config.EffectiveConfig;
 import io.tally.testkit.FaultyDeltaSink;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
@@ -26,15 +27,16 @@ class ReadinessTest {
   private TallyHttp http;
   private final AtomicReference<FaultyDeltaSink> sink = new AtomicReference<>();
 
-  private void start(OpsConfig ops) {
+  private void start(EffectiveConfig overrides) {
     ServerConfig config =
-        ServerConfig.defaults(dir.resolve("data"))
-            .withPort(0)
-            .withOps(ops)
-            .withProcessor(
-                ProcessorConfig.DEFAULTS
-                    .withFlushIntervalMillis(100)
-                    .withFailurePolicy(200, 60_000));
+        ProcessorTuning.withFailurePolicy(
+            overrides
+                .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                .with(SERVER_PORT, 0)
+                .with(PROCESSOR_FLUSH_INTERVAL_MS, 100)
+                .server(),
+            200,
+            60_000);
     tally =
         EmbeddedTally.start(
             config,
@@ -62,7 +64,7 @@ class ReadinessTest {
 
   @Test
   void readyOnceOpenAndRecoveredNamingEveryCheck() {
-    start(OpsConfig.DEFAULTS);
+    start(EffectiveConfig.defaults());
     Awaitility.await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> http.get("/readyz").statusCode() == 200);
@@ -80,7 +82,7 @@ class ReadinessTest {
 
   @Test
   void notReadyButAliveWhileTheBacklogIsOverItsBound() {
-    start(new OpsConfig(10));
+    start(EffectiveConfig.defaults().with(OPS_READY_MAX_BACKLOG, 10));
     Awaitility.await()
         .atMost(Duration.ofSeconds(10))
         .until(() -> http.get("/readyz").statusCode() == 200);

@@ -76,54 +76,6 @@ public final class QueryService {
   private final LongAdder misses = new LongAdder();
 
   /**
-   * As {@link #QueryService(CounterStore, Partitioner, EventValidator, InstantSource, QueryConfig)}
-   * with default retention and no cache.
-   */
-  public QueryService(
-      CounterStore store,
-      Partitioner partitioner,
-      EventValidator validator,
-      InstantSource clock,
-      int maxBuckets) {
-    this(
-        store,
-        partitioner,
-        validator,
-        clock,
-        QueryConfig.DEFAULTS.withMaxBuckets(maxBuckets).withCache(0, 0));
-  }
-
-  /**
-   * As {@link #QueryService(CounterStore, Partitioner, EventValidator, InstantSource, QueryConfig,
-   * DerivedEntities)} without derived entities.
-   */
-  public QueryService(
-      CounterStore store,
-      Partitioner partitioner,
-      EventValidator validator,
-      InstantSource clock,
-      QueryConfig config) {
-    this(store, partitioner, validator, clock, config, DerivedEntities.NONE);
-  }
-
-  /** As the full constructor with default retention, no cache and {@code maxBuckets}. */
-  public QueryService(
-      CounterStore store,
-      Partitioner partitioner,
-      EventValidator validator,
-      InstantSource clock,
-      int maxBuckets,
-      DerivedEntities derived) {
-    this(
-        store,
-        partitioner,
-        validator,
-        clock,
-        QueryConfig.DEFAULTS.withMaxBuckets(maxBuckets).withCache(0, 0),
-        derived);
-  }
-
-  /**
    * @param config series limits, retention and the cache
    * @param derived which entities are derived, so read as the sum of their shards
    */

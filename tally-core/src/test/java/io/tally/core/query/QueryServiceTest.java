@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.store.CounterStore;
 import io.tally.core.validate.EventValidator;
@@ -76,7 +77,8 @@ class QueryServiceTest {
           PARTITIONER,
           new EventValidator(ValidationLimits.DEFAULTS),
           InstantSource.fixed(NOW),
-          MAX_BUCKETS);
+          QueryConfig.DEFAULTS.withMaxBuckets(MAX_BUCKETS).withCache(0, 0),
+          DerivedEntities.NONE);
 
   private static long at(String iso) {
     return Instant.parse(iso).toEpochMilli();
@@ -360,7 +362,8 @@ class QueryServiceTest {
                     PARTITIONER,
                     new EventValidator(ValidationLimits.DEFAULTS),
                     InstantSource.fixed(NOW),
-                    0))
+                    QueryConfig.DEFAULTS.withMaxBuckets(0),
+                    DerivedEntities.NONE))
         .isInstanceOf(IllegalArgumentException.class);
   }
 
@@ -380,7 +383,12 @@ class QueryServiceTest {
 
   private QueryService withConfig(InstantSource clock, QueryConfig config) {
     return new QueryService(
-        store, PARTITIONER, new EventValidator(ValidationLimits.DEFAULTS), clock, config);
+        store,
+        PARTITIONER,
+        new EventValidator(ValidationLimits.DEFAULTS),
+        clock,
+        config,
+        DerivedEntities.NONE);
   }
 
   @Test

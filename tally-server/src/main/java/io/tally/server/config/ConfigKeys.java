@@ -3,14 +3,19 @@ package io.tally.server.config;
 import static io.tally.server.config.ValueParsers.*;
 
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
+import io.tally.cassandra.CassandraSettings;
 import io.tally.core.enrich.DerivedEntities;
+import io.tally.core.ingest.IngestLimits;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.ProcessorConfig;
+import io.tally.core.query.QueryConfig;
 import io.tally.core.retention.Retention;
 import io.tally.core.topk.TopKConfig;
 import io.tally.core.topk.TopKWindow;
+import io.tally.kafka.KafkaSettings;
 import io.tally.rocksdb.FsyncPolicy;
 import io.tally.server.BrowserSettings;
+import io.tally.server.OpsConfig;
 import io.tally.server.security.SecurityConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -30,11 +35,23 @@ import java.util.stream.Collectors;
  * reader from {@link ValueParsers}) and one line in {@link ConfigMapping} that hands its value to
  * the record that uses it.
  *
+ * <p>A default is written once: here for what only the server uses (the host, the port, the data
+ * dir…); for a value a record of the core or of a seam also has a default for ({@link
+ * ProcessorConfig#DEFAULTS}, {@link Retention#DEFAULTS}, {@link SecurityConfig#DEFAULTS}, {@link
+ * KafkaSettings#defaults}…), the key's default text is written from that record, so the two cannot
+ * differ.
+ *
  * <p>The keys register themselves in declaration order while the class initializes; {@link #ALL} is
  * that order, which is also the order of the docs and of {@code tally config}.
  */
 public final class ConfigKeys {
   private static final List<ConfigKey<?>> REGISTERING = new ArrayList<>();
+
+  /** The seams' own defaults, which the cluster keys' default texts are written from. */
+  private static final KafkaSettings KAFKA = KafkaSettings.defaults("", "");
+
+  private static final CassandraSettings CASSANDRA =
+      CassandraSettings.defaults(InetSocketAddress.createUnresolved("localhost", 9042));
 
   public static final ConfigKey<String> MODE =
       key(
@@ -110,7 +127,7 @@ public final class ConfigKeys {
       key(
           "processor.flush-interval-ms",
           "--flush-interval-ms",
-          "1000",
+          Long.toString(ProcessorConfig.DEFAULTS.flushIntervalMillis()),
           "an integer from 1 to 3600000",
           "How often counts are written, in milliseconds (freshness)",
           longInteger(1, 3_600_000));
@@ -118,7 +135,7 @@ public final class ConfigKeys {
       key(
           "processor.dedup-window-ms",
           "--dedup-window-ms",
-          "600000",
+          Long.toString(ProcessorConfig.DEFAULTS.dedupWindowMillis()),
           "an integer from 0 to 86400000",
           "How long, in log append time, a repeated event id is recognised as a duplicate",
           longInteger(0, 86_400_000));
@@ -126,7 +143,7 @@ public final class ConfigKeys {
       key(
           "processor.dedup-capacity",
           "--dedup-capacity",
-          "1000000",
+          Integer.toString(ProcessorConfig.DEFAULTS.dedupCapacity()),
           "an integer from 1 to 100000000",
           "Most event ids remembered per partition (at most 56 bytes each)",
           integer(1, 100_000_000));
@@ -135,7 +152,7 @@ public final class ConfigKeys {
       key(
           "retention.minute",
           "--retention-minute",
-          "7d",
+          Retention.describe(Retention.DEFAULTS.minuteMillis()),
           "a number of days, hours or minutes (7d, 36h, 90m), at least 1h, or 'forever'",
           "How long minute buckets are kept after they end; also the oldest event time accepted",
           text -> atLeast(Retention.parse(text), 3_600_000L));
@@ -143,7 +160,7 @@ public final class ConfigKeys {
       key(
           "retention.hour",
           "--retention-hour",
-          "90d",
+          Retention.describe(Retention.DEFAULTS.hourMillis()),
           "a number of days, hours or minutes, or 'forever'; not below retention.minute",
           "How long hour buckets are kept",
           Retention::parse);
@@ -151,7 +168,7 @@ public final class ConfigKeys {
       key(
           "retention.day",
           "--retention-day",
-          "forever",
+          Retention.describe(Retention.DEFAULTS.dayMillis()),
           "a number of days, hours or minutes, or 'forever'; not below retention.hour",
           "How long day buckets are kept (the total is kept forever)",
           Retention::parse);
@@ -160,7 +177,7 @@ public final class ConfigKeys {
       key(
           "query.cache-entries",
           "--query-cache-entries",
-          "100000",
+          Long.toString(QueryConfig.DEFAULTS.cacheMaxEntries()),
           "an integer from 0 to 100000000",
           "Most query answers cached, each for at most one flush interval (0: no cache)",
           longInteger(0, 100_000_000));
@@ -168,7 +185,7 @@ public final class ConfigKeys {
       key(
           "query.max-buckets",
           "--query-max-buckets",
-          "10000",
+          Integer.toString(QueryConfig.DEFAULTS.maxBuckets()),
           "an integer from 1 to 1000000",
           "Most buckets one series query may span",
           integer(1, 1_000_000));
@@ -177,7 +194,7 @@ public final class ConfigKeys {
       key(
           "ingest.max-events-per-request",
           "--max-events-per-request",
-          "50000",
+          Integer.toString(IngestLimits.DEFAULTS.maxEventsPerRequest()),
           "an integer from 1 to 10000000",
           "Most events one request may carry (beyond: 413)",
           integer(1, 10_000_000));
@@ -185,7 +202,7 @@ public final class ConfigKeys {
       key(
           "ingest.max-in-flight-events",
           "--max-in-flight-events",
-          "500000",
+          Long.toString(IngestLimits.DEFAULTS.maxInFlightEvents()),
           "an integer from 1 to 1000000000, at least ingest.max-events-per-request",
           "Most events accepted but not yet durable, over all requests (beyond: 503)",
           longInteger(1, 1_000_000_000));
@@ -193,7 +210,7 @@ public final class ConfigKeys {
       key(
           "ingest.max-backlog-events",
           "--max-backlog-events",
-          "5000000",
+          Long.toString(IngestLimits.DEFAULTS.maxBacklogEvents()),
           "an integer from 1 to 10000000000",
           "Most events durable but not yet counted (beyond: 503)",
           longInteger(1, 10_000_000_000L));
@@ -201,7 +218,7 @@ public final class ConfigKeys {
       key(
           "ops.ready-max-backlog",
           "--ready-max-backlog",
-          "1000000",
+          Long.toString(OpsConfig.DEFAULTS.readyMaxBacklogEvents()),
           "an integer from 0 to 10000000000",
           "Most events logged but not yet counted while /readyz still answers ready",
           longInteger(0, 10_000_000_000L));
@@ -229,7 +246,9 @@ public final class ConfigKeys {
       list(
           "topk.windows",
           "--topk-windows",
-          "5m,1h,24h",
+          TopKConfig.DEFAULTS.windows().stream()
+              .map(TopKWindow::toString)
+              .collect(Collectors.joining(",")),
           "windows of whole minutes from 1m to 7d such as 5m, 1h, 24h, comma-separated; empty turns top-K off",
           "Sliding windows GET /v1/top answers for",
           names -> TopKConfig.parseWindows(String.join(",", names)));
@@ -237,7 +256,7 @@ public final class ConfigKeys {
       key(
           "topk.sketch-size",
           "--topk-sketch-size",
-          "1024",
+          Integer.toString(TopKConfig.DEFAULTS.sketchSize()),
           "a power of two from 8 to 65536",
           "Top-K sketch size per window slot and partition; exact below 0.75 x this many entities",
           integer(8, 65_536).andThen(ValueParsers::powerOfTwo));
@@ -256,7 +275,7 @@ public final class ConfigKeys {
       key(
           "cluster.kafka.topic-prefix",
           "--topic-prefix",
-          "tally.",
+          KAFKA.topicPrefix(),
           "letters, digits, '.', '_' and '-'",
           "Prefix of the topic and consumer group names",
           matching("[A-Za-z0-9._-]{1,200}"));
@@ -264,7 +283,7 @@ public final class ConfigKeys {
       key(
           "cluster.kafka.replication-factor",
           "--replication-factor",
-          "1",
+          Short.toString(KAFKA.replicationFactor()),
           "an integer from 1 to 32",
           "Replication factor of the topics Tally creates",
           integer(1, 32).andThen(Integer::shortValue));
@@ -272,7 +291,7 @@ public final class ConfigKeys {
       key(
           "cluster.kafka.session-timeout-ms",
           "--session-timeout-ms",
-          "10000",
+          Integer.toString(KAFKA.sessionTimeoutMillis()),
           "an integer from 1000 to 1800000 (within the brokers' group session bounds)",
           "How soon a dead node's partitions move, in milliseconds",
           integer(1000, 1_800_000));
@@ -288,7 +307,7 @@ public final class ConfigKeys {
       key(
           "cluster.cassandra.datacenter",
           "--cassandra-dc",
-          "datacenter1",
+          CASSANDRA.localDatacenter(),
           "a datacenter name",
           "The driver's local datacenter",
           nonEmpty());
@@ -296,7 +315,7 @@ public final class ConfigKeys {
       key(
           "cluster.cassandra.keyspace",
           "--keyspace",
-          "tally",
+          CASSANDRA.keyspace(),
           "a lower-case letter, then up to 47 lower-case letters, digits or '_'",
           "Keyspace Tally owns (created when missing)",
           matching("[a-z][a-z0-9_]{0,47}"));
@@ -304,7 +323,7 @@ public final class ConfigKeys {
       key(
           "cluster.cassandra.replication",
           "--replication",
-          "SimpleStrategy:1",
+          CASSANDRA.replication(),
           "SimpleStrategy:<rf> or NetworkTopologyStrategy:<dc>=<rf>[,<dc>=<rf>...]",
           "Keyspace replication",
           matching(
@@ -313,7 +332,7 @@ public final class ConfigKeys {
       key(
           "cluster.cassandra.write-consistency",
           "--write-consistency",
-          "LOCAL_QUORUM",
+          CASSANDRA.writeConsistency().name(),
           consistencyLevels(),
           "Consistency of the materializer's writes and its read-before-write",
           ValueParsers::consistency);
@@ -321,7 +340,7 @@ public final class ConfigKeys {
       key(
           "cluster.cassandra.read-consistency",
           "--read-consistency",
-          "ONE",
+          CASSANDRA.readConsistency().name(),
           consistencyLevels(),
           "Consistency of queries",
           ValueParsers::consistency);
@@ -346,7 +365,7 @@ public final class ConfigKeys {
       key(
           "security.auth",
           "--auth",
-          "auto",
+          SecurityConfig.DEFAULTS.auth().name().toLowerCase(java.util.Locale.ROOT),
           "auto or required",
           "'auto': API keys are required once any exists, and a non-loopback server.host refuses to start without one; "
               + "'required': always",
@@ -372,7 +391,7 @@ public final class ConfigKeys {
       key(
           "security.rate-limit.per-key",
           "--rate-limit-per-key",
-          "0",
+          Integer.toString(SecurityConfig.DEFAULTS.rateLimits().perKeyPerSecond()),
           "an integer from 0 (off) to 1000000",
           "Requests per second per API key on this node; over it: 429 with Retry-After",
           integer(0, 1_000_000));
@@ -380,7 +399,7 @@ public final class ConfigKeys {
       key(
           "security.rate-limit.per-address",
           "--rate-limit-per-address",
-          "0",
+          Integer.toString(SecurityConfig.DEFAULTS.rateLimits().perAddressPerSecond()),
           "an integer from 0 (off) to 1000000",
           "Requests per second per client IP address on this node, checked before auth",
           integer(0, 1_000_000));
@@ -388,7 +407,7 @@ public final class ConfigKeys {
       key(
           "security.header-timeout",
           "--header-timeout",
-          "10s",
+          describeMillis(SecurityConfig.DEFAULTS.limits().headerTimeoutMillis()),
           "a duration from 100ms to 1h (500ms, 10s, 2m)",
           "Longest wait for a complete request head (also the keep-alive idle time)",
           durationMillis(100, 3_600_000));
@@ -396,7 +415,7 @@ public final class ConfigKeys {
       key(
           "security.request-timeout",
           "--request-timeout",
-          "60s",
+          describeMillis(SecurityConfig.DEFAULTS.limits().requestTimeoutMillis()),
           "a duration from 100ms to 1h",
           "Longest time from a request's head to its answer; beyond, the connection is closed",
           durationMillis(100, 3_600_000));
@@ -404,7 +423,7 @@ public final class ConfigKeys {
       key(
           "security.idle-timeout",
           "--idle-timeout",
-          "120s",
+          describeMillis(SecurityConfig.DEFAULTS.limits().idleTimeoutMillis()),
           "a duration from 100ms to 24h",
           "A connection silent this long is closed",
           durationMillis(100, 86_400_000));
@@ -412,7 +431,7 @@ public final class ConfigKeys {
       key(
           "security.max-connections",
           "--max-connections",
-          "10000",
+          Integer.toString(SecurityConfig.DEFAULTS.limits().maxConnections()),
           "an integer from 1 to 1000000",
           "Most open connections; more are closed at once",
           integer(1, 1_000_000));
@@ -420,7 +439,7 @@ public final class ConfigKeys {
       key(
           "security.max-concurrent-requests",
           "--max-concurrent-requests",
-          "4096",
+          Integer.toString(SecurityConfig.DEFAULTS.limits().maxConcurrentRequests()),
           "an integer from 1 to 1000000",
           "Most requests in progress at once; beyond: 503 with Retry-After",
           integer(1, 1_000_000));
@@ -428,7 +447,7 @@ public final class ConfigKeys {
       key(
           "security.max-header-bytes",
           "--max-header-bytes",
-          "16384",
+          Integer.toString(SecurityConfig.DEFAULTS.limits().maxHeaderBytes()),
           "an integer from 1024 to 1048576",
           "Most bytes of a request's headers; beyond: 431",
           integer(1024, 1 << 20));
@@ -436,7 +455,7 @@ public final class ConfigKeys {
       key(
           "security.max-request-line-bytes",
           "--max-request-line-bytes",
-          "8192",
+          Integer.toString(SecurityConfig.DEFAULTS.limits().maxRequestLineBytes()),
           "an integer from 256 to 1048576",
           "Longest request line (method, URL, version); beyond: 414",
           integer(256, 1 << 20));
@@ -444,7 +463,7 @@ public final class ConfigKeys {
       key(
           "security.key-refresh-ms",
           "--key-refresh-ms",
-          "1000",
+          Long.toString(SecurityConfig.DEFAULTS.keyRefreshMillis()),
           "an integer from 100 to 60000",
           "How often a node re-reads the API keys, so a revocation anywhere takes effect within it",
           longInteger(100, 60_000));

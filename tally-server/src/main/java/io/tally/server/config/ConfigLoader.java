@@ -1,12 +1,14 @@
 package io.tally.server.config;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -22,8 +24,10 @@ import java.util.stream.Stream;
  * Every value is checked, including one a later source overrides (it would bite the next start
  * without the override): an unknown key in the file, an unknown {@code TALLY_*} variable, or a
  * value a key does not allow fails with a {@link ConfigException} naming it (and, for an unknown
- * name close to a known one, suggesting it). The environment is passed in, so tests need none.
- * Stateless.
+ * name close to a known one, suggesting it). A {@code TALLY_*} variable that sets no key is refused
+ * only when it is a near-miss of one ({@code TALLY_SERVER_PROT}, {@code TALLY_PORT}); any other
+ * ({@code TALLY_DIR}, a script's own) is ignored with a warning ({@link
+ * EffectiveConfig#warnings()}). The environment is passed in, so tests need none. Stateless.
  */
 public final class ConfigLoader {
   /** The environment variable naming the configuration file when {@code --config} is not given. */
@@ -69,27 +73,22 @@ public final class ConfigLoader {
                 put(values, key, entry.text(), Origin.file(configFile.toString(), entry.line()));
               });
     }
+    List<String> warnings = new ArrayList<>();
     env.entrySet().stream()
         .filter(e -> e.getKey().startsWith("TALLY_") && !NOT_KEYS.contains(e.getKey()))
         .sorted(Map.Entry.comparingByKey())
         .forEach(
             e -> {
-              ConfigKey<?> key =
-                  ConfigKeys.ALL.stream()
-                      .filter(k -> k.envName().equals(e.getKey()))
-                      .findFirst()
-                      .orElseThrow(
-                          () ->
-                              new ConfigException(
-                                  "unknown environment variable "
-                                      + e.getKey()
-                                      + suggestion(e.getKey(), ConfigKey::envName)
-                                      + "; TALLY_* variables set configuration keys"
-                                      + " (docs/configuration.md)"));
-              put(values, key, e.getValue(), Origin.env(e.getKey()));
+              Optional<ConfigKey<?>> key =
+                  ConfigKeys.ALL.stream().filter(k -> k.envName().equals(e.getKey())).findFirst();
+              if (key.isPresent()) {
+                put(values, key.get(), e.getValue(), Origin.env(e.getKey()));
+              } else {
+                warnings.add(unknownVariable(e.getKey()));
+              }
             });
     flags.forEach((key, text) -> put(values, key, text, Origin.flag(key.flag())));
-    return new EffectiveConfig(values, configFile);
+    return new EffectiveConfig(values, configFile, warnings);
   }
 
   /** Checks every value as it is read, so a bad one fails even when a later source overrides it. */
@@ -121,14 +120,58 @@ public final class ConfigLoader {
             + name
             + "' in "
             + where
-            + suggestion(name, ConfigKey::name)
+            + suggestion(name)
             + "; docs/configuration.md lists every key");
   }
 
-  /** "; did you mean 'server.port'?" when a known name is a typo or two away, else "". */
-  private static String suggestion(String unknown, Function<ConfigKey<?>, String> name) {
+  /**
+   * The warning for a {@code TALLY_*} variable that sets no key: a script's own variable ({@code
+   * TALLY_DIR}) is ignored with a warning, but a near-miss of a real variable is refused, since it
+   * was surely meant to set that key.
+   *
+   * @throws ConfigException for a typo of a key's variable, or a flag's name as a variable ({@code
+   *     TALLY_PORT}), suggesting the real one
+   */
+  private static String unknownVariable(String name) {
+    String nearMiss = nearMissVariable(name);
+    if (nearMiss != null) {
+      throw new ConfigException(
+          "unknown environment variable "
+              + name
+              + "; did you mean '"
+              + nearMiss
+              + "'? TALLY_* variables set configuration keys (docs/configuration.md)");
+    }
+    return "ignoring environment variable "
+        + name
+        + ": it sets no configuration key (docs/configuration.md lists the TALLY_* variables)";
+  }
+
+  /**
+   * The key variable {@code name} is a near-miss of, or null: the variable named after the key's
+   * flag, or one within an edit or two of the part after {@code TALLY_} (one per five letters).
+   */
+  static String nearMissVariable(String name) {
+    String suffix = name.substring("TALLY_".length());
+    for (ConfigKey<?> key : ConfigKeys.ALL) {
+      String fromFlag = key.flag().substring(2).toUpperCase(Locale.ROOT).replace('-', '_');
+      if (suffix.equals(fromFlag)) {
+        return key.envName();
+      }
+    }
     return ConfigKeys.ALL.stream()
-        .map(name)
+        .map(ConfigKey::envName)
+        .map(known -> Map.entry(known, editDistance(suffix, known.substring("TALLY_".length()))))
+        .filter(e -> e.getValue() <= Math.max(1, suffix.length() / 5))
+        .min(Comparator.comparingInt(Map.Entry::getValue))
+        .map(Map.Entry::getKey)
+        .orElse(null);
+  }
+
+  /** "; did you mean 'server.port'?" when a known name is a typo or two away, else "". */
+  private static String suggestion(String unknown) {
+    return ConfigKeys.ALL.stream()
+        .map(ConfigKey::name)
         .map(known -> Map.entry(known, editDistance(unknown, known)))
         .filter(e -> e.getValue() <= Math.max(2, unknown.length() / 5))
         .min(Comparator.comparingInt(Map.Entry::getValue))

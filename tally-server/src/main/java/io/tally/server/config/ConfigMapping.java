@@ -8,6 +8,7 @@ import io.tally.core.process.ProcessorConfig;
 import io.tally.core.query.QueryConfig;
 import io.tally.core.retention.Retention;
 import io.tally.core.topk.TopKConfig;
+import io.tally.core.validate.ValidationLimits;
 import io.tally.kafka.KafkaSettings;
 import io.tally.server.ClusterConfig;
 import io.tally.server.OpsConfig;
@@ -20,10 +21,15 @@ import java.util.function.Supplier;
 
 /**
  * Hands the effective configuration to the records each mode starts from: {@link ServerConfig}
- * (embedded, and the shared part of a cluster node) and {@link ClusterConfig}. Checks that span
- * several keys happen here and name every key involved. Stateless.
+ * (embedded, and the shared part of a cluster node) and {@link ClusterConfig}, each through its
+ * canonical constructor, so every keyed value comes from the registry and nothing else; what no key
+ * sets comes from the records' own constants. Checks that span several keys happen here and name
+ * every key involved. Stateless.
  */
 public final class ConfigMapping {
+  /** How long the embedded log keeps records, by append time; no key sets it. */
+  static final long LOG_RETENTION_MILLIS = 7L * 24 * 3600 * 1000;
+
   private ConfigMapping() {}
 
   /** Whether {@code mode} is {@code cluster}. */
@@ -54,28 +60,40 @@ public final class ConfigMapping {
                     c.get(INGEST_MAX_EVENTS_PER_REQUEST),
                     c.get(INGEST_MAX_IN_FLIGHT_EVENTS),
                     c.get(INGEST_MAX_BACKLOG_EVENTS)));
-    return ServerConfig.defaults(c.get(STORAGE_DATA_DIR))
-        .withHost(c.get(SERVER_HOST))
-        .withPort(c.get(SERVER_PORT))
-        .withMaxBodyBytes(c.get(SERVER_MAX_BODY_BYTES))
-        .withPartitions(c.get(STORAGE_PARTITIONS))
-        .withFsync(c.get(STORAGE_FSYNC))
-        .withProcessor(
-            ProcessorConfig.DEFAULTS
-                .withThreads(c.get(PROCESSOR_THREADS))
-                .withFlushIntervalMillis(c.get(PROCESSOR_FLUSH_INTERVAL_MS))
-                .withDedup(c.get(PROCESSOR_DEDUP_WINDOW_MS), c.get(PROCESSOR_DEDUP_CAPACITY)))
-        .withQuery(
-            QueryConfig.DEFAULTS
-                .withRetention(retention)
-                .withMaxBuckets(c.get(QUERY_MAX_BUCKETS))
-                .withCache(c.get(QUERY_CACHE_ENTRIES), QueryConfig.DEFAULTS.cacheTtlMillis()))
-        .withIngest(ingest)
-        .withDerive(c.get(ENRICH_DERIVE))
-        .withTopK(new TopKConfig(c.get(TOPK_WINDOWS), c.get(TOPK_SKETCH_SIZE)))
-        .withOps(new OpsConfig(c.get(OPS_READY_MAX_BACKLOG)))
-        .withBrowser(c.get(BROWSER_CORS_ORIGINS))
-        .withSecurity(security(c));
+    ProcessorConfig tuning = ProcessorConfig.DEFAULTS; // what no key sets
+    ProcessorConfig processor =
+        new ProcessorConfig(
+            c.get(PROCESSOR_THREADS),
+            c.get(PROCESSOR_FLUSH_INTERVAL_MS),
+            tuning.maxRowsPerFlush(),
+            tuning.maxPollRecords(),
+            c.get(PROCESSOR_DEDUP_WINDOW_MS),
+            c.get(PROCESSOR_DEDUP_CAPACITY),
+            tuning.maxRetryBackoffMillis(),
+            tuning.unhealthyAfterMillis());
+    QueryConfig query =
+        new QueryConfig(
+            c.get(QUERY_MAX_BUCKETS),
+            retention,
+            c.get(QUERY_CACHE_ENTRIES),
+            QueryConfig.DEFAULTS.cacheTtlMillis());
+    return new ServerConfig(
+        c.get(SERVER_HOST),
+        c.get(SERVER_PORT),
+        c.get(STORAGE_DATA_DIR),
+        c.get(STORAGE_PARTITIONS),
+        c.get(STORAGE_FSYNC),
+        c.get(SERVER_MAX_BODY_BYTES),
+        query,
+        LOG_RETENTION_MILLIS,
+        processor,
+        ingest,
+        ValidationLimits.DEFAULTS,
+        c.get(ENRICH_DERIVE),
+        new TopKConfig(c.get(TOPK_WINDOWS), c.get(TOPK_SKETCH_SIZE)),
+        new OpsConfig(c.get(OPS_READY_MAX_BACKLOG)),
+        c.get(BROWSER_CORS_ORIGINS),
+        security(c));
   }
 
   /**
@@ -136,24 +154,22 @@ public final class ConfigMapping {
             () ->
                 new SecurityConfig.Tls(
                     c.get(SECURITY_TLS_CERT).orElse(null), c.get(SECURITY_TLS_KEY).orElse(null)));
-    return SecurityConfig.DEFAULTS
-        .withAuth(c.get(SECURITY_AUTH))
-        .withTls(tls)
-        .withRateLimits(
-            new SecurityConfig.RateLimits(
-                c.get(SECURITY_RATE_LIMIT_PER_KEY),
-                c.get(SECURITY_RATE_LIMIT_PER_ADDRESS),
-                SecurityConfig.RateLimits.OFF.maxTrackedClients()))
-        .withLimits(
-            new SecurityConfig.Limits(
-                c.get(SECURITY_MAX_REQUEST_LINE_BYTES),
-                c.get(SECURITY_MAX_HEADER_BYTES),
-                c.get(SECURITY_HEADER_TIMEOUT),
-                c.get(SECURITY_REQUEST_TIMEOUT),
-                c.get(SECURITY_IDLE_TIMEOUT),
-                c.get(SECURITY_MAX_CONNECTIONS),
-                c.get(SECURITY_MAX_CONCURRENT_REQUESTS)))
-        .withKeyRefreshMillis(c.get(SECURITY_KEY_REFRESH_MS));
+    return new SecurityConfig(
+        c.get(SECURITY_AUTH),
+        tls,
+        new SecurityConfig.RateLimits(
+            c.get(SECURITY_RATE_LIMIT_PER_KEY),
+            c.get(SECURITY_RATE_LIMIT_PER_ADDRESS),
+            SecurityConfig.RateLimits.OFF.maxTrackedClients()),
+        new SecurityConfig.Limits(
+            c.get(SECURITY_MAX_REQUEST_LINE_BYTES),
+            c.get(SECURITY_MAX_HEADER_BYTES),
+            c.get(SECURITY_HEADER_TIMEOUT),
+            c.get(SECURITY_REQUEST_TIMEOUT),
+            c.get(SECURITY_IDLE_TIMEOUT),
+            c.get(SECURITY_MAX_CONNECTIONS),
+            c.get(SECURITY_MAX_CONCURRENT_REQUESTS)),
+        c.get(SECURITY_KEY_REFRESH_MS));
   }
 
   private static <T> T check(String keys, Supplier<T> build) {

@@ -2,9 +2,14 @@ package io.tally.server.config;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tally.server.ServerConfig;
 import java.nio.file.Path;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * The configuration in effect: for every key of {@link ConfigKeys#ALL}, its text and where that
@@ -22,15 +27,18 @@ public final class EffectiveConfig {
 
   private final Map<ConfigKey<?>, Value> values;
   private final Path file;
+  private final List<String> warnings;
 
   /**
    * @param values a value for every key
    * @param file the YAML file read, or null
+   * @param warnings what was read but ignored, one sentence each
    * @throws ConfigException naming the first value its key does not allow
    */
-  EffectiveConfig(Map<ConfigKey<?>, Value> values, Path file) {
+  EffectiveConfig(Map<ConfigKey<?>, Value> values, Path file, List<String> warnings) {
     this.values = Map.copyOf(values);
     this.file = file;
+    this.warnings = List.copyOf(warnings);
     for (ConfigKey<?> key : ConfigKeys.ALL) {
       Value v = this.values.get(key);
       if (v == null) {
@@ -43,6 +51,34 @@ public final class EffectiveConfig {
   /** All defaults: what Tally runs with when nothing is configured. */
   public static EffectiveConfig defaults() {
     return ConfigLoader.load(null, Map.of(), Map.of());
+  }
+
+  /**
+   * This configuration with {@code key} set to {@code value}, as if given as the key's flag: how a
+   * test or a tool states what differs from the defaults, checked like any other source.
+   *
+   * @param value the value's text ({@code String.valueOf}); a collection is joined with commas
+   * @throws ConfigException if the key does not allow the value
+   */
+  public EffectiveConfig with(ConfigKey<?> key, Object value) {
+    String text =
+        value instanceof Collection<?> list
+            ? list.stream().map(String::valueOf).collect(Collectors.joining(","))
+            : String.valueOf(value);
+    Origin origin = Origin.flag(key.flag());
+    key.parse(text, origin);
+    Map<ConfigKey<?>, Value> changed = new HashMap<>(values);
+    changed.put(key, new Value(text, origin));
+    return new EffectiveConfig(changed, file, warnings);
+  }
+
+  /**
+   * The embedded server's configuration ({@link ConfigMapping#server}).
+   *
+   * @throws ConfigException naming the keys of a conflict between them
+   */
+  public ServerConfig server() {
+    return ConfigMapping.server(this);
   }
 
   /** The value of {@code key}, read. */
@@ -59,6 +95,14 @@ public final class EffectiveConfig {
   /** The YAML file that was read, if any. */
   public Optional<Path> file() {
     return Optional.ofNullable(file);
+  }
+
+  /**
+   * What the sources held that sets nothing and was ignored, such as a {@code TALLY_*} variable
+   * that is no key's: one sentence each, for the operator to see at start.
+   */
+  public List<String> warnings() {
+    return warnings;
   }
 
   /**

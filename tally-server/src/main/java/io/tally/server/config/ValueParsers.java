@@ -72,6 +72,11 @@ final class ValueParsers {
     };
   }
 
+  /** A duration as {@link #durationMillis} reads it: whole seconds as "10s", else "250ms". */
+  static String describeMillis(long millis) {
+    return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
+  }
+
   /** A duration written 500ms, 10s, 2m or 1h, in milliseconds within [min, max]. */
   static Function<String, Long> durationMillis(long min, long max) {
     return text -> {

@@ -5,10 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
+import io.tally.core.ingest.IngestLimits;
+import io.tally.core.process.ProcessorConfig;
+import io.tally.core.query.QueryConfig;
 import io.tally.core.topk.TopKConfig;
+import io.tally.core.validate.ValidationLimits;
 import io.tally.rocksdb.FsyncPolicy;
 import io.tally.server.ClusterConfig;
+import io.tally.server.OpsConfig;
 import io.tally.server.ServerConfig;
+import io.tally.server.security.SecurityConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -29,9 +35,26 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void withNothingConfiguredTheServerRunsWithItsDefaults() {
+  void withNothingConfiguredTheServerRunsWithTheRegistrysAndTheRecordsDefaults() {
     EffectiveConfig config = ConfigLoader.load(null, Map.of(), Map.of());
-    assertThat(ConfigMapping.server(config)).isEqualTo(ServerConfig.defaults(Path.of("data")));
+    ServerConfig server = ConfigMapping.server(config);
+    assertThat(server.host()).isEqualTo("127.0.0.1");
+    assertThat(server.port()).isEqualTo(8080);
+    assertThat(server.dataDir()).isEqualTo(Path.of("data"));
+    assertThat(server.partitions()).isEqualTo(8);
+    assertThat(server.fsync()).isEqualTo(FsyncPolicy.ALWAYS);
+    assertThat(server.maxBodyBytes()).isEqualTo(4 << 20);
+    assertThat(server.logRetentionMillis()).isEqualTo(7 * 86_400_000L);
+    assertThat(server.processor()).isEqualTo(ProcessorConfig.DEFAULTS);
+    assertThat(server.query()).isEqualTo(QueryConfig.DEFAULTS);
+    assertThat(server.ingest()).isEqualTo(IngestLimits.DEFAULTS);
+    assertThat(server.validation()).isEqualTo(ValidationLimits.DEFAULTS);
+    assertThat(server.derive()).isEmpty();
+    assertThat(server.topK()).isEqualTo(TopKConfig.DEFAULTS);
+    assertThat(server.ops()).isEqualTo(OpsConfig.DEFAULTS);
+    assertThat(server.browser().corsOrigins()).isEmpty();
+    assertThat(server.security()).isEqualTo(SecurityConfig.DEFAULTS);
+    assertThat(EffectiveConfig.defaults().server()).isEqualTo(server);
     assertThat(ConfigMapping.clusterMode(config)).isFalse();
     ConfigKeys.ALL.forEach(
         k ->
@@ -98,7 +121,27 @@ class ConfigLoaderTest {
   @Test
   void anEmptyFileSetsNothing() throws IOException {
     assertThat(ConfigMapping.server(ConfigLoader.load(yaml(""), Map.of(), Map.of())))
-        .isEqualTo(ServerConfig.defaults(Path.of("data")));
+        .isEqualTo(EffectiveConfig.defaults().server());
+  }
+
+  @Test
+  void anOverrideOfTheEffectiveConfigurationIsCheckedLikeAFlag() {
+    EffectiveConfig config =
+        EffectiveConfig.defaults()
+            .with(SERVER_PORT, 0)
+            .with(ENRICH_DERIVE, List.of("channel", "creator"))
+            .with(SECURITY_HEADER_TIMEOUT, "1500ms");
+    assertThat(config.value(SERVER_PORT))
+        .isEqualTo(new EffectiveConfig.Value("0", Origin.flag("--port")));
+    ServerConfig server = config.server();
+    assertThat(server.port()).isZero();
+    assertThat(server.derive()).containsExactly("channel", "creator");
+    assertThat(server.security().limits().headerTimeoutMillis()).isEqualTo(1500);
+    assertThat(server.processor()).isEqualTo(ProcessorConfig.DEFAULTS);
+    assertThatThrownBy(() -> EffectiveConfig.defaults().with(SERVER_PORT, 70_000))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "bad value '70000' for server.port from flag --port: allowed an integer from 0 to 65535");
   }
 
   @Test
@@ -134,15 +177,35 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void anUnknownTallyVariableFailsWithASuggestionWhileOthersAreIgnored() {
+  void aNearMissOfAKeyVariableFailsWithASuggestionWhileOthersAreIgnored() {
     assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("TALLY_SERVER_PROT", "1"), Map.of()))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith(
             "unknown environment variable TALLY_SERVER_PROT; did you mean 'TALLY_SERVER_PORT'?");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("TALLY_PORT", "9090"), Map.of()))
+        .hasMessageStartingWith(
+            "unknown environment variable TALLY_PORT; did you mean 'TALLY_SERVER_PORT'?");
     EffectiveConfig config =
         ConfigLoader.load(
             null, Map.of("TALLY_JAVA_OPTS", "-Xmx1g", "PATH", "/bin", "TALLYHO", "x"), Map.of());
     assertThat(config.get(SERVER_PORT)).isEqualTo(8080);
+    assertThat(config.warnings()).isEmpty();
+  }
+
+  @Test
+  void aTallyVariableOfAScriptIsIgnoredWithAWarning() {
+    EffectiveConfig config =
+        ConfigLoader.load(
+            null,
+            Map.of("TALLY_DIR", "/opt/tally", "TALLY_HOME", "/home/t", "TALLY_KEY", "tly_sk_x"),
+            Map.of());
+    assertThat(config.get(SERVER_PORT)).isEqualTo(8080);
+    assertThat(config.warnings())
+        .containsExactly(
+            "ignoring environment variable TALLY_DIR: it sets no configuration key"
+                + " (docs/configuration.md lists the TALLY_* variables)",
+            "ignoring environment variable TALLY_HOME: it sets no configuration key"
+                + " (docs/configuration.md lists the TALLY_* variables)");
   }
 
   @Test

@@ -1,12 +1,13 @@
 package io.tally.server.security;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.tally.server.EmbeddedTally;
-import io.tally.server.ServerConfig;
+import io.tally.server.config.EffectiveConfig;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -35,7 +36,12 @@ class ApiKeyScopesTest {
   void start() {
     audit.start();
     ((Logger) LoggerFactory.getLogger(AuditLog.LOGGER)).addAppender(audit);
-    tally = EmbeddedTally.start(ServerConfig.defaults(dir.resolve("data")).withPort(0));
+    tally =
+        EmbeddedTally.start(
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                .with(SERVER_PORT, 0)
+                .server());
     http = new GatewayClient(tally.url());
     assertThat(http.get(null, "/v1/total?entity=video:1&type=view").statusCode())
         .as("auth is off before any key")

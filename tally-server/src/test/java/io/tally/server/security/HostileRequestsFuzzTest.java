@@ -1,10 +1,11 @@
 package io.tally.server.security;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tally.rocksdb.FsyncPolicy;
 import io.tally.server.EmbeddedTally;
 import io.tally.server.ServerConfig;
+import io.tally.server.config.EffectiveConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -51,9 +52,11 @@ class HostileRequestsFuzzTest {
   @BeforeContainer
   static void start() throws IOException {
     ServerConfig config =
-        ServerConfig.defaults(Files.createTempDirectory("tally-fuzz"))
-            .withPort(0)
-            .withFsync(FsyncPolicy.parse("100ms"));
+        EffectiveConfig.defaults()
+            .with(STORAGE_DATA_DIR, Files.createTempDirectory("tally-fuzz"))
+            .with(SERVER_PORT, 0)
+            .with(STORAGE_FSYNC, "100ms")
+            .server();
     tally = EmbeddedTally.start(config);
     GatewayClient http = new GatewayClient(tally.url());
     bearer =

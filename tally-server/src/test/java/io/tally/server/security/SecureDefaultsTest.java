@@ -1,5 +1,6 @@
 package io.tally.server.security;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,6 +12,7 @@ import io.tally.rocksdb.RocksDbApiKeyStore;
 import io.tally.rocksdb.RocksDbStorage;
 import io.tally.server.EmbeddedTally;
 import io.tally.server.ServerConfig;
+import io.tally.server.config.EffectiveConfig;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.InstantSource;
@@ -26,13 +28,15 @@ class SecureDefaultsTest {
 
   @Test
   void refusesToListenBeyondLoopbackWithoutKeys() {
-    ServerConfig config =
-        ServerConfig.defaults(dir.resolve("data")).withHost("0.0.0.0").withPort(0);
-    assertThatThrownBy(() -> EmbeddedTally.start(config))
+    EffectiveConfig config =
+        EffectiveConfig.defaults()
+            .with(STORAGE_DATA_DIR, dir.resolve("data"))
+            .with(SERVER_HOST, "0.0.0.0")
+            .with(SERVER_PORT, 0);
+    assertThatThrownBy(() -> EmbeddedTally.start(config.server()))
         .isInstanceOf(TallyException.class)
         .hasMessageContaining("refusing to listen on 0.0.0.0 without API keys");
-    ServerConfig required =
-        config.withSecurity(SecurityConfig.DEFAULTS.withAuth(SecurityConfig.Auth.REQUIRED));
+    ServerConfig required = config.with(SECURITY_AUTH, "required").server();
     try (EmbeddedTally tally = EmbeddedTally.start(required)) {
       assertThat(
               new GatewayClient("http://127.0.0.1:" + tally.port())
@@ -46,7 +50,8 @@ class SecureDefaultsTest {
   void anAdminKeyMadeInAStoppedDataDirTurnsAuthOnAndAllowsAnyAddress() {
     Path data = dir.resolve("data");
     String token;
-    try (RocksDbStorage storage = RocksDbStorage.open(data, ServerConfig.DEFAULT_PARTITIONS)) {
+    try (RocksDbStorage storage =
+        RocksDbStorage.open(data, EffectiveConfig.defaults().get(STORAGE_PARTITIONS))) {
       token =
           new KeyRing(new RocksDbApiKeyStore(storage), InstantSource.system())
               .create(
@@ -58,7 +63,12 @@ class SecureDefaultsTest {
               .token();
     }
     try (EmbeddedTally tally =
-        EmbeddedTally.start(ServerConfig.defaults(data).withHost("0.0.0.0").withPort(0))) {
+        EmbeddedTally.start(
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, data)
+                .with(SERVER_HOST, "0.0.0.0")
+                .with(SERVER_PORT, 0)
+                .server())) {
       GatewayClient http = new GatewayClient("http://127.0.0.1:" + tally.port());
       assertThat(http.get(null, "/v1/total?entity=a&type=b").statusCode()).isEqualTo(401);
       assertThat(http.get(token, "/v1/total?entity=a&type=b").statusCode()).isEqualTo(200);
@@ -68,10 +78,12 @@ class SecureDefaultsTest {
   @Test
   void requestsOverAKeysRateLimitGet429WithRetryAfter() {
     ServerConfig config =
-        ServerConfig.defaults(dir.resolve("data"))
-            .withPort(0)
-            .withSecurity(
-                SecurityConfig.DEFAULTS.withRateLimits(new SecurityConfig.RateLimits(5, 0, 1000)));
+        EffectiveConfig.defaults()
+            .with(STORAGE_DATA_DIR, dir.resolve("data"))
+            .with(SERVER_PORT, 0)
+            .with(SECURITY_RATE_LIMIT_PER_KEY, 5)
+            .with(SECURITY_RATE_LIMIT_PER_ADDRESS, 0)
+            .server();
     try (EmbeddedTally tally = EmbeddedTally.start(config)) {
       GatewayClient http = new GatewayClient(tally.url());
       String key =
@@ -106,10 +118,12 @@ class SecureDefaultsTest {
   @Test
   void requestsOverAnAddressRateLimitGet429EvenWithoutKeys() {
     ServerConfig config =
-        ServerConfig.defaults(dir.resolve("data"))
-            .withPort(0)
-            .withSecurity(
-                SecurityConfig.DEFAULTS.withRateLimits(new SecurityConfig.RateLimits(0, 5, 1000)));
+        EffectiveConfig.defaults()
+            .with(STORAGE_DATA_DIR, dir.resolve("data"))
+            .with(SERVER_PORT, 0)
+            .with(SECURITY_RATE_LIMIT_PER_KEY, 0)
+            .with(SECURITY_RATE_LIMIT_PER_ADDRESS, 5)
+            .server();
     try (EmbeddedTally tally = EmbeddedTally.start(config)) {
       GatewayClient http = new GatewayClient(tally.url());
       List<Integer> statuses = new ArrayList<>();

@@ -1,9 +1,10 @@
 package io.tally.server.security;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tally.server.EmbeddedTally;
-import io.tally.server.ServerConfig;
+import io.tally.server.config.EffectiveConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -31,14 +32,17 @@ class SlowClientTest {
 
   @BeforeEach
   void start() {
-    SecurityConfig.Limits limits =
-        new SecurityConfig.Limits(
-            8192, 16384, HEADER_TIMEOUT_MILLIS, REQUEST_TIMEOUT_MILLIS, 60_000, 1000, 1000);
     tally =
         EmbeddedTally.start(
-            ServerConfig.defaults(dir.resolve("data"))
-                .withPort(0)
-                .withSecurity(SecurityConfig.DEFAULTS.withLimits(limits)));
+            EffectiveConfig.defaults()
+                .with(STORAGE_DATA_DIR, dir.resolve("data"))
+                .with(SERVER_PORT, 0)
+                .with(SECURITY_HEADER_TIMEOUT, HEADER_TIMEOUT_MILLIS + "ms")
+                .with(SECURITY_REQUEST_TIMEOUT, REQUEST_TIMEOUT_MILLIS + "ms")
+                .with(SECURITY_IDLE_TIMEOUT, "60s")
+                .with(SECURITY_MAX_CONNECTIONS, 1000)
+                .with(SECURITY_MAX_CONCURRENT_REQUESTS, 1000)
+                .server());
   }
 
   @AfterEach

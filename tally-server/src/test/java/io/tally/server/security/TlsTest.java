@@ -1,10 +1,12 @@
 package io.tally.server.security;
 
+import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tally.server.EmbeddedTally;
 import io.tally.server.ServerConfig;
+import io.tally.server.config.EffectiveConfig;
 import io.tally.testkit.TestCertificate;
 import io.vertx.core.json.JsonObject;
 import java.io.UncheckedIOException;
@@ -27,11 +29,12 @@ class TlsTest {
   void servesHttp2OverTlsWithAPemCertificate() throws Exception {
     TestCertificate cert = TestCertificate.generate(dir);
     ServerConfig config =
-        ServerConfig.defaults(dir.resolve("data"))
-            .withPort(0)
-            .withSecurity(
-                SecurityConfig.DEFAULTS.withTls(
-                    new SecurityConfig.Tls(cert.certPem(), cert.keyPem())));
+        EffectiveConfig.defaults()
+            .with(STORAGE_DATA_DIR, dir.resolve("data"))
+            .with(SERVER_PORT, 0)
+            .with(SECURITY_TLS_CERT, cert.certPem())
+            .with(SECURITY_TLS_KEY, cert.keyPem())
+            .server();
     try (EmbeddedTally tally = EmbeddedTally.start(config)) {
       assertThat(tally.url()).startsWith("https://127.0.0.1:");
       HttpClient h2 =

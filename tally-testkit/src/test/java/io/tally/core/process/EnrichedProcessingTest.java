@@ -6,6 +6,7 @@ import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.enrich.Enrichment;
 import io.tally.core.log.EventBatch;
 import io.tally.core.partition.Partitioner;
+import io.tally.core.query.QueryConfig;
 import io.tally.core.query.QueryService;
 import io.tally.core.validate.EventValidator;
 import io.tally.core.validate.ValidationLimits;
@@ -43,7 +44,7 @@ class EnrichedProcessingTest {
           partitioner,
           new EventValidator(ValidationLimits.DEFAULTS),
           clock,
-          10_000,
+          QueryConfig.DEFAULTS.withMaxBuckets(10_000).withCache(0, 0),
           derived);
 
   private void append(List<Event> events) {

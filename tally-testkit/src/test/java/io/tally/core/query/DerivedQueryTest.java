@@ -33,7 +33,7 @@ class DerivedQueryTest {
           new Partitioner(P),
           new EventValidator(ValidationLimits.DEFAULTS),
           clock,
-          1_000,
+          QueryConfig.DEFAULTS.withMaxBuckets(1_000).withCache(0, 0),
           DerivedEntities.of(List.of("channel")));
 
   private void write(String rowEntity, Granularity g, long time, long count, long sum) {
