@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tally.core.partition.Partitioner;
 import io.tally.model.Event;
 import io.tally.model.json.TallyJson;
+import io.tally.server.config.ConfigKeys;
+import io.tally.server.config.EffectiveConfig;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -32,7 +34,11 @@ class DedupIdentityTest {
 
   @BeforeEach
   void start() {
-    config = ServerConfig.defaults(dir.resolve("data")).withPort(0);
+    config =
+        EffectiveConfig.defaults()
+            .with(ConfigKeys.STORAGE_DATA_DIR, dir.resolve("data"))
+            .with(ConfigKeys.SERVER_PORT, 0)
+            .server();
     tally = EmbeddedTally.start(config);
     http = new TallyHttp(tally.url());
   }

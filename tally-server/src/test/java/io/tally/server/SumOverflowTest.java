@@ -8,6 +8,8 @@ import io.tally.core.aggregate.DeltaBatch;
 import io.tally.model.Granularity;
 import io.tally.rocksdb.RocksDbCounterStore;
 import io.tally.rocksdb.RocksDbStorage;
+import io.tally.server.config.ConfigKeys;
+import io.tally.server.config.EffectiveConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
@@ -40,7 +42,11 @@ class SumOverflowTest {
 
   @Test
   void aSumPastTheLargestLongIsAnsweredAsOverflowedNotNegative() {
-    ServerConfig config = ServerConfig.defaults(dir.resolve("data")).withPort(0);
+    ServerConfig config =
+        EffectiveConfig.defaults()
+            .with(ConfigKeys.STORAGE_DATA_DIR, dir.resolve("data"))
+            .with(ConfigKeys.SERVER_PORT, 0)
+            .server();
     long day = Granularity.DAY.bucketStart(System.currentTimeMillis());
     try (RocksDbStorage storage = RocksDbStorage.open(config.dataDir(), config.partitions());
         RocksDbCounterStore store = new RocksDbCounterStore(storage)) {
