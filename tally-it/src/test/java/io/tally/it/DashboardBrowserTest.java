@@ -28,6 +28,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -63,6 +64,8 @@ class DashboardBrowserTest {
                 .server()); // the page ranks over the first
     driver = HeadlessChromium.start();
     wait = new WebDriverWait(driver, WAIT, Duration.ofMillis(200));
+    // the page re-renders the top table on every refresh: a row found a moment ago may be gone
+    wait.ignoring(StaleElementReferenceException.class);
   }
 
   @AfterEach
