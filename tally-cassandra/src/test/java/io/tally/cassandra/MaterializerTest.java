@@ -69,11 +69,18 @@ class MaterializerTest {
     Partitioner partitioner = new Partitioner(P);
     try (KafkaEventLog log = new KafkaEventLog(kafka, InstantSource.system());
         KafkaProcessor processor =
-            new KafkaProcessor(kafka, log, ProcessorConfig.DEFAULTS.withFlushIntervalMillis(300));
+            new KafkaProcessor(
+                kafka,
+                log,
+                ProcessorConfig.DEFAULTS.withFlushIntervalMillis(300),
+                InstantSource.system());
         CassandraCounterStore store = CassandraCounterStore.open(cassandra)) {
       processor.start();
       Materializer materializer =
-          new Materializer(kafka, new CounterWriter(store, InstantSource.system(), 64, 100_000));
+          new Materializer(
+              kafka,
+              new CounterWriter(store, InstantSource.system(), 64, 100_000),
+              InstantSource.system());
       materializer.start();
       long now = System.currentTimeMillis();
       for (int batch = 0; batch < 10; batch++) {
@@ -111,7 +118,10 @@ class MaterializerTest {
             .get(30, TimeUnit.SECONDS);
       }
       Materializer replay =
-          new Materializer(kafka, new CounterWriter(store, InstantSource.system(), 64, 100_000));
+          new Materializer(
+              kafka,
+              new CounterWriter(store, InstantSource.system(), 64, 100_000),
+              InstantSource.system());
       replay.start();
       await().atMost(Duration.ofSeconds(60)).until(() -> caughtUp(kafka));
       assertThat(totals(store, expected)).isEqualTo(expected);
@@ -131,7 +141,10 @@ class MaterializerTest {
     Topics.ensure(kafka);
     try (CassandraCounterStore store = CassandraCounterStore.open(cassandra);
         Materializer materializer =
-            new Materializer(kafka, new CounterWriter(store, InstantSource.system(), 16, 1_000))) {
+            new Materializer(
+                kafka,
+                new CounterWriter(store, InstantSource.system(), 16, 1_000),
+                InstantSource.system())) {
       materializer.start();
       Properties p = new Properties();
       p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());

@@ -62,7 +62,11 @@ class TopKMaterializerTest {
     Map<String, Long> lastDay = new HashMap<>();
     try (KafkaEventLog log = new KafkaEventLog(kafka, InstantSource.system());
         KafkaProcessor processor =
-            new KafkaProcessor(kafka, log, ProcessorConfig.DEFAULTS.withFlushIntervalMillis(300));
+            new KafkaProcessor(
+                kafka,
+                log,
+                ProcessorConfig.DEFAULTS.withFlushIntervalMillis(300),
+                InstantSource.system());
         CassandraCounterStore store = CassandraCounterStore.open(cassandra)) {
       CassandraTopKStore topKStore = new CassandraTopKStore(store, P);
       TopKService service =
@@ -132,7 +136,8 @@ class TopKMaterializerTest {
     return new Materializer(
         kafka,
         new CounterWriter(store, InstantSource.system(), 64, 100_000),
-        new TopKWriter(topKStore, config, InstantSource.system()));
+        new TopKWriter(topKStore, config, InstantSource.system()),
+        InstantSource.system());
   }
 
   private static List<TopKItem> bruteTop(Map<String, Long> counts, int k) {

@@ -16,8 +16,11 @@ import io.tally.core.partition.Partitioner;
 import io.tally.core.process.DedupRebuild;
 import io.tally.core.process.ProcessorConfig;
 import io.tally.core.process.ProcessorHealth;
+import io.tally.core.process.Worker;
+import io.tally.core.process.WorkerRunner;
 import io.tally.core.store.Checkpoint;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -26,9 +29,8 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -79,8 +81,8 @@ import org.slf4j.LoggerFactory;
  *       counted twice.
  * </ol>
  *
- * <p>Runs on its own thread; {@link #health()}, {@link #backlog()} and {@link #close()} may be
- * called from any thread.
+ * <p>Runs on the thread of its {@link WorkerRunner} (which owns stopping, backoff and health);
+ * {@link #health()}, {@link #backlog()} and {@link #close()} may be called from any thread.
  */
 public final class KafkaProcessor implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaProcessor.class);
@@ -95,9 +97,13 @@ public final class KafkaProcessor implements AutoCloseable {
   private final ProcessorConfig config;
   private final Partitioner partitioner;
   private final Enrichment enrichment;
-  private final Thread thread;
-  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final InstantSource clock;
+  private final WorkerRunner runner;
   private final Map<Integer, State> owned = new HashMap<>();
+
+  /** Partitions assigned but not yet (or no longer) recovered from their checkpoint. */
+  private final Set<Integer> toRecover = new TreeSet<>();
+
   private final Map<Integer, Long> lags = new ConcurrentHashMap<>();
 
   /** Per owned partition, the as-of time of its last committed checkpoint (for metrics). */
@@ -110,12 +116,12 @@ public final class KafkaProcessor implements AutoCloseable {
 
   private KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> producer;
-  private volatile boolean running = true;
-  private volatile ProcessorHealth health = ProcessorHealth.OK;
   private volatile Set<Integer> assigned = Set.of();
-  private long lastFlushMillis = System.currentTimeMillis();
-  private long backoffMillis = 50;
+  private long lastFlushMillis;
   private long skippedCorrupt;
+
+  /** A flush that failed inside a rebalance callback, thrown once the poll returns. */
+  private TallyException callbackFailure;
 
   /** One owned partition, as far as this processor got since its last commit. */
   private static final class State {
@@ -140,25 +146,36 @@ public final class KafkaProcessor implements AutoCloseable {
     }
   }
 
-  public KafkaProcessor(KafkaSettings settings, KafkaEventLog log, ProcessorConfig config) {
-    this(settings, log, config, Enrichment.NONE);
+  public KafkaProcessor(
+      KafkaSettings settings, KafkaEventLog log, ProcessorConfig config, InstantSource clock) {
+    this(settings, log, config, Enrichment.NONE, clock);
   }
 
   /**
    * @param enrichment how events also count under derived entities
    */
   public KafkaProcessor(
-      KafkaSettings settings, KafkaEventLog log, ProcessorConfig config, Enrichment enrichment) {
+      KafkaSettings settings,
+      KafkaEventLog log,
+      ProcessorConfig config,
+      Enrichment enrichment,
+      InstantSource clock) {
     this.enrichment = requireNonNull(enrichment, "enrichment");
     this.settings = requireNonNull(settings, "settings");
     this.log = requireNonNull(log, "log");
     this.config = requireNonNull(config, "config");
     this.partitioner = new Partitioner(settings.partitions());
-    this.thread = new Thread(this::run, "tally-kafka-processor");
+    this.clock = requireNonNull(clock, "clock");
+    this.lastFlushMillis = clock.millis();
+    this.runner =
+        new WorkerRunner(
+            new Duty(),
+            new WorkerRunner.Policy(0, 50, Math.max(50, config.maxRetryBackoffMillis()), 0),
+            clock);
   }
 
   public void start() {
-    thread.start();
+    runner.start();
   }
 
   private Properties consumerProperties() {
@@ -191,40 +208,59 @@ public final class KafkaProcessor implements AutoCloseable {
     return producer;
   }
 
-  private void run() {
-    try {
-      while (running && producer == null) {
-        try {
+  /** The processor's duty cycle, run by its {@link WorkerRunner}. */
+  private final class Duty implements Worker {
+    @Override
+    public String name() {
+      return "tally-kafka-processor";
+    }
+
+    @Override
+    public int doWork() {
+      try {
+        if (producer == null) {
           producer = newProducer();
-        } catch (KafkaException e) {
-          noteFailure("starting the transactional producer failed", e);
-          sleepBackoff();
         }
+        if (consumer == null) {
+          consumer =
+              new KafkaConsumer<>(
+                  consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+          consumer.subscribe(List.of(settings.eventsTopic()), new Listener());
+        }
+        if (!toRecover.isEmpty()) {
+          recoverPending();
+        }
+        return step();
+      } catch (WakeupException | InterruptException e) {
+        return 0; // stopping
+      } catch (KafkaException e) {
+        throw new TallyException("the Kafka processor failed: " + e.getMessage(), e);
       }
-      consumer =
-          new KafkaConsumer<>(
-              consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
-      consumer.subscribe(List.of(settings.eventsTopic()), new Listener());
-      while (running) {
-        step();
+    }
+
+    /** Commits what was consumed, once; whatever fails is reprocessed by the next owner. */
+    @Override
+    public boolean drain() {
+      if (producer != null && consumer != null) {
+        flushOrReset("stopping");
       }
-      flushOrReset("stopping");
-    } catch (WakeupException | InterruptException e) {
-      flushOrReset("stopping");
-    } catch (RuntimeException | Error e) {
-      health =
-          ProcessorHealth.failing(
-              "processor stopped: " + e, System.currentTimeMillis(), Long.MAX_VALUE);
-      LOG.error("the Kafka processor stopped", e);
-    } finally {
+      return true;
+    }
+
+    @Override
+    public void onClose() {
       closeQuietly();
-      stopped.countDown();
     }
   }
 
-  private void step() {
-    long pollStart = System.currentTimeMillis();
+  private int step() {
+    long pollStart = clock.millis();
     var records = consumer.poll(Duration.ofMillis(100));
+    if (callbackFailure != null) {
+      TallyException failure = callbackFailure;
+      callbackFailure = null;
+      throw failure;
+    }
     for (ConsumerRecord<byte[], byte[]> r : records) {
       State s = owned.get(r.partition());
       if (s == null || r.offset() < s.nextOffset) {
@@ -250,12 +286,8 @@ public final class KafkaProcessor implements AutoCloseable {
             aggregator, s.dedup, r.partition(), record.event(), record.appendTimeMillis());
       } catch (TallyException e) {
         // the attribute replica failed: start over from the committed checkpoints
-        noteFailure("reading entity attributes failed", e);
-        sleepBackoff();
-        if (running) {
-          resetAll();
-        }
-        return;
+        resetAll();
+        throw new TallyException("reading entity attributes failed: " + e.getMessage(), e);
       }
       s.nextOffset = r.offset() + 1;
       s.lastAppendTimeMillis = record.appendTimeMillis();
@@ -274,30 +306,32 @@ public final class KafkaProcessor implements AutoCloseable {
               : s.lastAppendTimeMillis;
       s.asOfMillis = Math.max(s.asOfMillis, asOf);
     }
-    long now = System.currentTimeMillis();
+    long now = clock.millis();
     if (now - lastFlushMillis >= config.flushIntervalMillis()
         || aggregator.rowCount() >= config.maxRowsPerFlush()) {
-      flushOrReset("flushing");
       lastFlushMillis = now;
+      TallyException failure = flushOrReset("flushing");
+      if (failure != null) {
+        throw failure;
+      }
+      return 1; // a committed flush: ends a run of failures
     }
+    return 0;
   }
 
-  /** Commits what was consumed; on failure aborts and rebuilds every owned partition. */
-  private void flushOrReset(String when) {
+  /**
+   * Commits what was consumed; on failure aborts and rebuilds every owned partition.
+   *
+   * @return null, or the failure (to count once the rebalance callback, if any, returned)
+   */
+  private TallyException flushOrReset(String when) {
     try {
       flush();
-      backoffMillis = 50;
-      if (!health.ok()) {
-        LOG.info("the Kafka processor recovered");
-        health = ProcessorHealth.OK;
-      }
+      return null;
     } catch (KafkaException e) {
-      noteFailure(when + " failed", e);
       abortQuietly(e);
-      if (running) {
-        sleepBackoff();
-        resetAll();
-      }
+      resetAll();
+      return new TallyException(when + " failed: " + e.getMessage(), e);
     }
   }
 
@@ -370,6 +404,7 @@ public final class KafkaProcessor implements AutoCloseable {
     }
   }
 
+  /** Drops the producer; the next step starts a new one (which fences the old transactions). */
   private void recreateProducer() {
     try {
       producer.close(Duration.ZERO);
@@ -377,14 +412,6 @@ public final class KafkaProcessor implements AutoCloseable {
       // the old producer is unusable anyway
     }
     producer = null;
-    while (running && producer == null) {
-      try {
-        producer = newProducer();
-      } catch (KafkaException e) {
-        noteFailure("restarting the transactional producer failed", e);
-        sleepBackoff();
-      }
-    }
   }
 
   /**
@@ -392,14 +419,20 @@ public final class KafkaProcessor implements AutoCloseable {
    */
   private void resetAll() {
     aggregator.drain();
-    List<Integer> partitions = new ArrayList<>(owned.keySet());
+    toRecover.addAll(owned.keySet());
     owned.clear();
     try {
-      recover(partitions);
-    } catch (KafkaException e) {
-      noteFailure("recovering partitions failed", e);
-      throw e;
+      recoverPending();
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "recovering partitions {} failed, retried at the next step: {}", toRecover, e.toString());
     }
+  }
+
+  /** Recovers the partitions waiting for it; on failure they keep waiting (all of them). */
+  private void recoverPending() {
+    recover(toRecover);
+    toRecover.clear();
   }
 
   private void recover(Collection<Integer> partitions) {
@@ -429,9 +462,13 @@ public final class KafkaProcessor implements AutoCloseable {
       if (partitions.isEmpty()) {
         return;
       }
-      flushOrReset("committing before a rebalance");
+      TallyException failure = flushOrReset("committing before a rebalance");
+      if (failure != null) {
+        callbackFailure = failure;
+      }
       for (TopicPartition tp : partitions) {
         owned.remove(tp.partition());
+        toRecover.remove(tp.partition());
         lags.remove(tp.partition());
         committedAsOf.remove(tp.partition());
       }
@@ -453,6 +490,7 @@ public final class KafkaProcessor implements AutoCloseable {
       }
       for (TopicPartition tp : partitions) {
         owned.remove(tp.partition());
+        toRecover.remove(tp.partition());
         lags.remove(tp.partition());
         committedAsOf.remove(tp.partition());
       }
@@ -462,7 +500,13 @@ public final class KafkaProcessor implements AutoCloseable {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-      recover(partitions.stream().map(TopicPartition::partition).toList());
+      partitions.forEach(tp -> toRecover.add(tp.partition()));
+      try {
+        recoverPending();
+      } catch (RuntimeException e) {
+        callbackFailure =
+            new TallyException("recovering partitions " + toRecover + " failed: " + e, e);
+      }
       publishAssignment();
       if (!partitions.isEmpty()) {
         LOG.info(
@@ -474,24 +518,6 @@ public final class KafkaProcessor implements AutoCloseable {
 
   private void publishAssignment() {
     assigned = Set.copyOf(owned.keySet());
-  }
-
-  private void noteFailure(String what, RuntimeException e) {
-    health = health.afterFailure(what + ": " + e.getMessage(), System.currentTimeMillis());
-    long failures = health.consecutiveFailures();
-    if (Long.bitCount(failures) == 1) {
-      LOG.warn("{} (attempt {}): {}", what, failures, e.toString());
-    }
-  }
-
-  private void sleepBackoff() {
-    try {
-      Thread.sleep(backoffMillis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      running = false;
-    }
-    backoffMillis = Math.min(backoffMillis * 2, config.maxRetryBackoffMillis());
   }
 
   private void closeQuietly() {
@@ -512,7 +538,7 @@ public final class KafkaProcessor implements AutoCloseable {
   }
 
   public ProcessorHealth health() {
-    return health;
+    return runner.health();
   }
 
   /** The partitions this node owns now. */
@@ -572,13 +598,7 @@ public final class KafkaProcessor implements AutoCloseable {
    * @return whether the thread ended
    */
   public boolean stopAndAwait(Duration timeout) {
-    running = false;
-    try {
-      return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    return runner.stopAndAwait(timeout);
   }
 
   @Override

@@ -118,7 +118,7 @@ class KafkaProcessorTest {
   void committedDeltasCountEveryDistinctEventOnce() throws Exception {
     KafkaSettings s = settings("solo");
     try (KafkaEventLog log = new KafkaEventLog(s, InstantSource.system());
-        KafkaProcessor processor = new KafkaProcessor(s, log, CONFIG)) {
+        KafkaProcessor processor = new KafkaProcessor(s, log, CONFIG, InstantSource.system())) {
       processor.start();
       long expected = append(log, 20_000, "a", 1);
       await().atMost(Duration.ofSeconds(60)).until(() -> committedTotal(s) == expected);
@@ -132,10 +132,10 @@ class KafkaProcessorTest {
     KafkaSettings s1 = settings("one");
     KafkaSettings s2 = s1.withNodeId("two");
     try (KafkaEventLog log = new KafkaEventLog(s1, InstantSource.system())) {
-      KafkaProcessor first = new KafkaProcessor(s1, log, CONFIG);
+      KafkaProcessor first = new KafkaProcessor(s1, log, CONFIG, InstantSource.system());
       first.start();
       long expected = append(log, 10_000, "b", 2);
-      KafkaProcessor second = new KafkaProcessor(s2, log, CONFIG);
+      KafkaProcessor second = new KafkaProcessor(s2, log, CONFIG, InstantSource.system());
       second.start();
       expected += append(log, 10_000, "c", 3);
       await().atMost(Duration.ofSeconds(60)).until(() -> !second.assignedPartitions().isEmpty());

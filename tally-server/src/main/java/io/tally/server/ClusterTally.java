@@ -93,7 +93,7 @@ public final class ClusterTally implements AutoCloseable {
       EventValidator validator = new EventValidator(server.effectiveValidation());
       AttributeService attributes = null;
       if (roles.ingest() || roles.query() || (roles.processor() && !derived.isEmpty())) {
-        startReplica(server);
+        startReplica(server, clock);
         KafkaAttributeReplica r = replica;
         components.add(new Health.Component("attributes", r::health, r::caughtUp, () -> 0));
         if (roles.ingest() || roles.query()) {
@@ -105,7 +105,7 @@ public final class ClusterTally implements AutoCloseable {
         AttributeStore processorAttributes =
             derived.isEmpty() ? AttributeStore.EMPTY : attributeStore;
         Enrichment enrichment = new Enrichment(derived, processorAttributes);
-        processor = new KafkaProcessor(config.kafka(), log, server.processor(), enrichment);
+        processor = new KafkaProcessor(config.kafka(), log, server.processor(), enrichment, clock);
         processor.start();
         metrics.bindDedup(enrichment);
         metrics.bindKafkaProcessor(processor, config.kafka().partitions());
@@ -117,7 +117,8 @@ public final class ClusterTally implements AutoCloseable {
             new Materializer(
                 config.kafka(),
                 new CounterWriter(store, clock, MATERIALIZER_IN_FLIGHT, MATERIALIZER_CACHED_ROWS),
-                new TopKWriter(topKStore, server.topK(), clock));
+                new TopKWriter(topKStore, server.topK(), clock),
+                clock);
         materializer.start();
         metrics.bindMaterializer(materializer);
         Materializer m = materializer;
@@ -199,14 +200,14 @@ public final class ClusterTally implements AutoCloseable {
   /**
    * Opens the local replica store, clears it, and waits until it holds the whole attributes topic.
    */
-  private void startReplica(ServerConfig server) {
+  private void startReplica(ServerConfig server, InstantSource clock) {
     Topics.ensure(config.kafka());
     attributeStorage =
         RocksDbStorage.open(server.dataDir().resolve("attributes"), config.kafka().partitions());
     attributeStore =
         new RocksDbAttributeStore(
             attributeStorage, RocksDbAttributeStore.DEFAULT_CACHE_BYTES, false);
-    replica = new KafkaAttributeReplica(config.kafka(), attributeStore);
+    replica = new KafkaAttributeReplica(config.kafka(), attributeStore, clock);
     replica.start();
     try {
       if (!replica.awaitCaughtUp(REPLICA_CATCH_UP)) {

@@ -5,19 +5,21 @@ import static java.util.Objects.requireNonNull;
 import io.tally.core.enrich.Enrichment;
 import io.tally.core.log.EventLog;
 import io.tally.core.store.DeltaSink;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Runs the processor threads of one node: partition p belongs to thread {@code p % threads}, so
- * each partition has exactly one consumer (DESIGN.md invariant 4).
+ * each partition has exactly one consumer (DESIGN.md invariant 4). Each thread is a {@link
+ * WorkerRunner} running a {@link ProcessorLoop}.
  *
  * <p>Thread-safe: started and stopped by the wiring thread, observed from any thread.
  */
 public final class ProcessorGroup implements AutoCloseable {
   private final List<ProcessorLoop> loops = new ArrayList<>();
-  private final List<Thread> threads = new ArrayList<>();
+  private final List<WorkerRunner> runners = new ArrayList<>();
 
   /**
    * @param partitions the partitions this node owns (all of them in embedded mode)
@@ -53,11 +55,10 @@ public final class ProcessorGroup implements AutoCloseable {
       for (int i = t, j = 0; i < partitions.length; i += n, j++) {
         owned[j] = partitions[i];
       }
-      ProcessorLoop loop = new ProcessorLoop(log, sink, config, clock, enrichment, owned);
+      ProcessorLoop loop =
+          new ProcessorLoop("tally-processor-" + t, log, sink, config, clock, enrichment, owned);
       loops.add(loop);
-      Thread thread = new Thread(loop, "tally-processor-" + t);
-      thread.setDaemon(false);
-      threads.add(thread);
+      runners.add(new WorkerRunner(loop, ProcessorLoop.policy(config), clock));
     }
   }
 
@@ -71,7 +72,7 @@ public final class ProcessorGroup implements AutoCloseable {
   }
 
   public void start() {
-    threads.forEach(Thread::start);
+    runners.forEach(WorkerRunner::start);
   }
 
   /** True once every thread has rebuilt its dedup windows and is consuming. */
@@ -119,8 +120,8 @@ public final class ProcessorGroup implements AutoCloseable {
   /** The worst health among the threads (the longest-failing one), or OK. */
   public ProcessorHealth health() {
     ProcessorHealth worst = ProcessorHealth.OK;
-    for (ProcessorLoop loop : loops) {
-      ProcessorHealth h = loop.health();
+    for (WorkerRunner runner : runners) {
+      ProcessorHealth h = runner.health();
       if (!h.ok() && (worst.ok() || h.failingSinceMillis() < worst.failingSinceMillis())) {
         worst = h;
       }
@@ -136,22 +137,12 @@ public final class ProcessorGroup implements AutoCloseable {
    *     was interrupted), in which case the caller must not close the log or the store
    */
   public boolean stopAndAwait() {
-    loops.forEach(ProcessorLoop::stop);
-    long deadline = System.nanoTime() + (ProcessorLoop.MAX_STOP_MILLIS + 5_000) * 1_000_000L;
-    boolean interrupted = false;
-    for (Thread t : threads) {
-      while (t.isAlive() && System.nanoTime() < deadline) {
-        try {
-          t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
+    runners.forEach(WorkerRunner::requestStop);
+    boolean ended = true;
+    for (WorkerRunner r : runners) {
+      ended &= r.awaitStopped(Duration.ofMillis(ProcessorLoop.MAX_STOP_MILLIS + 5_000));
     }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-    return threads.stream().noneMatch(Thread::isAlive);
+    return ended;
   }
 
   /** {@link #stopAndAwait()}, ignoring whether the threads ended. */

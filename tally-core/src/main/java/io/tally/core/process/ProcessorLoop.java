@@ -2,6 +2,7 @@ package io.tally.core.process;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tally.core.TallyException;
 import io.tally.core.aggregate.DeltaAggregator;
 import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.dedup.DedupWindow;
@@ -13,14 +14,13 @@ import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSink;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One processor thread and the partitions it owns.
+ * The duty cycle of one processor thread and the partitions it owns; a {@link WorkerRunner} runs
+ * it.
  *
  * <h2>Flush protocol</h2>
  *
@@ -36,18 +36,20 @@ import org.slf4j.LoggerFactory;
  *       the aggregator holds too many rows) the pending deltas and every partition's new checkpoint
  *       become one immutable {@link DeltaBatch}.
  *   <li>Write: the sink applies deltas and checkpoints atomically. Until it succeeds the loop
- *       consumes nothing more and retries the same batch with exponential backoff, so a failure can
- *       neither advance a checkpoint nor lose a delta; the growing log backlog turns into
- *       back-pressure at ingest.
+ *       consumes nothing more: a failed write throws, the runner backs off, and the next {@link
+ *       #step()} retries the same batch, so a failure can neither advance a checkpoint nor lose a
+ *       delta; the growing log backlog turns into back-pressure at ingest.
+ *   <li>Stop: {@link #drain()} consumes what is already logged (for at most {@link
+ *       #STOP_DRAIN_MILLIS}), seals it and writes it, retried by the runner within {@link
+ *       #MAX_STOP_MILLIS}.
  * </ol>
  *
- * <p>Not thread-safe: {@link #run()} runs on one dedicated thread; {@link #stop()}, {@link
- * #health()} and {@link #backlog()} may be called from any thread.
+ * <p>Time comes from the injected clock only. Not thread-safe: {@link #doWork()}, {@link #step()}
+ * and {@link #drain()} run on the runner's thread; {@link #recovered()}, {@link #backlog()}, {@link
+ * #lagEvents} and {@link #appliedAsOfMillis} may be called from any thread.
  */
-final class ProcessorLoop implements Runnable {
+final class ProcessorLoop implements Worker {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessorLoop.class);
-  private static final long IDLE_PARK_NANOS = 2_000_000L;
-  private static final long MIN_BACKOFF_MILLIS = 50;
 
   /**
    * While a partition is more than a poll behind the log (catching up after a restart or a burst),
@@ -57,17 +59,25 @@ final class ProcessorLoop implements Runnable {
   private static final int CATCH_UP_FLUSH_FACTOR = 10;
 
   /** On stop, how long the loop keeps consuming what is already logged before its last flush. */
-  private static final long STOP_DRAIN_MILLIS = 15_000;
+  static final long STOP_DRAIN_MILLIS = 15_000;
 
   /** On stop, how long the last flush is retried if the store fails. */
   private static final long STOP_WRITE_MILLIS = 10_000;
 
   /**
-   * The longest a stopped loop runs on: {@link ProcessorGroup} waits this long (plus a margin)
-   * before it reports threads that did not end, so their resources are not closed under them.
+   * The longest a stopped loop runs on (its runner's drain time): {@link ProcessorGroup} waits this
+   * long (plus a margin) before it reports threads that did not end, so their resources are not
+   * closed under them.
    */
   static final long MAX_STOP_MILLIS = STOP_DRAIN_MILLIS + STOP_WRITE_MILLIS;
 
+  /** The first backoff after a failed read or write. */
+  static final long MIN_BACKOFF_MILLIS = 50;
+
+  /** Park after a pass that found nothing to do. */
+  static final long IDLE_PARK_NANOS = 2_000_000L;
+
+  private final String name;
   private final EventLog log;
   private final DeltaSink sink;
   private final ProcessorConfig config;
@@ -77,22 +87,21 @@ final class ProcessorLoop implements Runnable {
   private volatile List<PartitionState> partitions = List.of();
   private final DeltaAggregator aggregator = new DeltaAggregator();
 
-  private volatile boolean running = true;
   private volatile boolean recovered;
-  private volatile ProcessorHealth health = ProcessorHealth.OK;
 
   private DeltaBatch pending;
   private long lastFlushMillis;
-  private long nextAttemptMillis;
-  private long backoffMillis = MIN_BACKOFF_MILLIS;
+  private long drainStartMillis = Long.MIN_VALUE;
 
   ProcessorLoop(
+      String name,
       EventLog log,
       DeltaSink sink,
       ProcessorConfig config,
       InstantSource clock,
       Enrichment enrichment,
       int[] partitionIds) {
+    this.name = requireNonNull(name, "name");
     this.log = requireNonNull(log, "log");
     this.sink = requireNonNull(sink, "sink");
     this.config = requireNonNull(config, "config");
@@ -101,58 +110,54 @@ final class ProcessorLoop implements Runnable {
     this.partitionIds = partitionIds.clone();
   }
 
-  @Override
-  public void run() {
-    try {
-      while (!recovered && running) {
-        try {
-          recover();
-        } catch (RuntimeException e) {
-          noteFailure("recovering from the checkpoint failed", e);
-          LockSupport.parkNanos(backoffMillis * 1_000_000L);
-          backoffMillis = Math.min(backoffMillis * 2, config.maxRetryBackoffMillis());
-        }
-      }
-      if (!recovered) {
-        return;
-      }
-      backoffMillis = MIN_BACKOFF_MILLIS;
-      health = ProcessorHealth.OK;
-      lastFlushMillis = clock.millis();
-      long stopDeadline = Long.MAX_VALUE;
-      while (true) {
-        boolean worked = step();
-        if (!running) {
-          stopDeadline = Math.min(stopDeadline, clock.millis() + STOP_DRAIN_MILLIS);
-          if ((!worked && pending == null) || clock.millis() > stopDeadline) {
-            break;
-          }
-        }
-        if (!worked) {
-          LockSupport.parkNanos(IDLE_PARK_NANOS);
-        }
-      }
-      drainOnStop();
-    } catch (RuntimeException | Error e) {
-      health = ProcessorHealth.failing("processor stopped: " + e, clock.millis(), Long.MAX_VALUE);
-      LOG.error("processor thread for partitions {} stopped", Arrays.toString(partitionIds), e);
-      throw e;
-    }
+  /** The runner policy of a processor thread: backoff up to the configured maximum. */
+  static WorkerRunner.Policy policy(ProcessorConfig config) {
+    return new WorkerRunner.Policy(
+        IDLE_PARK_NANOS,
+        MIN_BACKOFF_MILLIS,
+        Math.max(MIN_BACKOFF_MILLIS, config.maxRetryBackoffMillis()),
+        MAX_STOP_MILLIS);
   }
 
-  /** One pass: consume what is there, flush when due. Returns whether anything was done. */
-  boolean step() {
-    boolean worked = false;
+  @Override
+  public String name() {
+    return name;
+  }
+
+  /** Recovers first (retried by the runner until it succeeds), then {@link #step()}s. */
+  @Override
+  public int doWork() {
+    if (!recovered) {
+      try {
+        recover();
+      } catch (RuntimeException e) {
+        throw new TallyException("recovering from the checkpoint failed: " + e.getMessage(), e);
+      }
+      lastFlushMillis = clock.millis();
+      return 1;
+    }
+    return step();
+  }
+
+  /**
+   * One pass: consume what is there (unless a sealed batch waits to be written), seal when due, and
+   * write the sealed batch.
+   *
+   * @return records consumed, plus one if a batch was written
+   * @throws TallyException if reading the log or writing the batch failed; the batch stays pending
+   *     and the next call retries it
+   */
+  int step() {
+    int worked = 0;
     boolean behind = false;
     if (pending == null) {
       try {
         for (PartitionState s : partitions) {
-          worked |= poll(s);
+          worked += poll(s);
           behind |= s.nextOffset < log.head(s.partition).endOffset() - config.maxPollRecords();
         }
       } catch (RuntimeException e) {
-        noteFailure("reading the log failed", e);
-        return false;
+        throw new TallyException("reading the log failed: " + e.getMessage(), e);
       }
     }
     long now = clock.millis();
@@ -166,10 +171,43 @@ final class ProcessorLoop implements Runnable {
       seal();
       lastFlushMillis = now;
     }
-    if (pending != null && now >= nextAttemptMillis) {
-      worked |= tryWrite(now);
+    if (pending != null) {
+      write();
+      worked++;
     }
     return worked;
+  }
+
+  /**
+   * On stop: consume what is logged for up to {@link #STOP_DRAIN_MILLIS}, then seal it and write it
+   * (a failure throws; the runner retries within its drain time).
+   */
+  @Override
+  public boolean drain() {
+    if (!recovered) {
+      return true;
+    }
+    long now = clock.millis();
+    if (drainStartMillis == Long.MIN_VALUE) {
+      drainStartMillis = now;
+    }
+    if (now - drainStartMillis < STOP_DRAIN_MILLIS && step() > 0) {
+      return false;
+    }
+    if (pending == null) {
+      seal();
+    }
+    if (pending != null) {
+      write();
+    }
+    return true;
+  }
+
+  @Override
+  public void onClose() {
+    if (pending != null) {
+      LOG.warn("stopped with an unwritten flush; it is reprocessed from the log at the next start");
+    }
   }
 
   private void recover() {
@@ -192,9 +230,9 @@ final class ProcessorLoop implements Runnable {
     recovered = true;
   }
 
-  private boolean poll(PartitionState s) {
+  private int poll(PartitionState s) {
     LogHead head = log.head(s.partition);
-    boolean worked = false;
+    int worked = 0;
     if (s.nextOffset < head.endOffset()) {
       List<LogRecord> records = log.read(s.partition, s.nextOffset, config.maxPollRecords());
       for (LogRecord r : records) {
@@ -205,7 +243,7 @@ final class ProcessorLoop implements Runnable {
         enrichment.count(aggregator, s.dedup, s.partition, r.event(), r.appendTimeMillis());
         s.nextOffset = r.offset() + 1;
         s.lastAppendTimeMillis = r.appendTimeMillis();
-        worked = true;
+        worked++;
       }
     }
     long asOf =
@@ -225,14 +263,11 @@ final class ProcessorLoop implements Runnable {
     pending = batch.isEmpty() ? null : batch;
   }
 
-  private boolean tryWrite(long now) {
+  private void write() {
     try {
       sink.write(pending);
     } catch (RuntimeException e) {
-      backoffMillis = Math.min(backoffMillis * 2, config.maxRetryBackoffMillis());
-      nextAttemptMillis = now + backoffMillis;
-      noteFailure("writing deltas failed", e);
-      return false;
+      throw new TallyException("writing deltas failed: " + e.getMessage(), e);
     }
     for (Checkpoint cp : pending.checkpoints()) {
       for (PartitionState s : partitions) {
@@ -242,55 +277,10 @@ final class ProcessorLoop implements Runnable {
       }
     }
     pending = null;
-    backoffMillis = MIN_BACKOFF_MILLIS;
-    if (!health.ok()) {
-      LOG.info("processor for partitions {} recovered", Arrays.toString(partitionIds));
-      health = ProcessorHealth.OK;
-    }
-    return true;
-  }
-
-  private void noteFailure(String what, RuntimeException e) {
-    health = health.afterFailure(what + ": " + e.getMessage(), clock.millis());
-    long failures = health.consecutiveFailures();
-    if (failures == 1) {
-      LOG.warn("{}, retrying with backoff", what, e);
-    } else if (Long.bitCount(failures) == 1) {
-      LOG.warn(
-          "{} (attempt {}): {}; retrying in {} ms", what, failures, e.getMessage(), backoffMillis);
-    }
-  }
-
-  /** On stop: seal what was consumed and write it, retrying for a bounded time. */
-  private void drainOnStop() {
-    if (!recovered) {
-      return;
-    }
-    if (pending == null) {
-      seal();
-    }
-    long deadline = clock.millis() + STOP_WRITE_MILLIS;
-    while (pending != null && clock.millis() < deadline) {
-      if (!tryWrite(clock.millis())) {
-        LockSupport.parkNanos(backoffMillis * 1_000_000L);
-      }
-    }
-    if (pending != null) {
-      LOG.warn("stopped with an unwritten flush; it is reprocessed from the log at the next start");
-    }
-  }
-
-  /** Asks the loop to consume what is logged, write its last flush and end. */
-  void stop() {
-    running = false;
   }
 
   boolean recovered() {
     return recovered;
-  }
-
-  ProcessorHealth health() {
-    return health;
   }
 
   /**
