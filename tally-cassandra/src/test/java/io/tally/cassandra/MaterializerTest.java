@@ -7,10 +7,11 @@ import io.tally.core.aggregate.CounterKey;
 import io.tally.core.log.EventBatch;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.ProcessorConfig;
+import io.tally.core.process.ProcessorGroup;
 import io.tally.engines.LocalEngines;
 import io.tally.engines.RealEngines;
 import io.tally.kafka.KafkaEventLog;
-import io.tally.kafka.KafkaProcessor;
+import io.tally.kafka.KafkaProcessors;
 import io.tally.kafka.KafkaSettings;
 import io.tally.kafka.Topics;
 import io.tally.model.Event;
@@ -68,8 +69,8 @@ class MaterializerTest {
     Map<String, Long> expected = new HashMap<>();
     Partitioner partitioner = new Partitioner(P);
     try (KafkaEventLog log = new KafkaEventLog(kafka, InstantSource.system());
-        KafkaProcessor processor =
-            new KafkaProcessor(
+        ProcessorGroup processor =
+            KafkaProcessors.group(
                 kafka,
                 log,
                 ProcessorConfig.DEFAULTS.withFlushIntervalMillis(300),

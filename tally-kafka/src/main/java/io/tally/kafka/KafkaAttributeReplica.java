@@ -87,8 +87,7 @@ public final class KafkaAttributeReplica implements AutoCloseable {
   }
 
   private Properties consumerProperties() {
-    Properties p =
-        KafkaEventLog.readerProperties(settings, "tally-attributes-" + settings.nodeId());
+    Properties p = KafkaClients.reader(settings, "tally-attributes-" + settings.nodeId());
     p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
     return p;
   }

@@ -9,11 +9,14 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * Runs the processor threads of one node: partition p belongs to thread {@code p % threads}, so
- * each partition has exactly one consumer (DESIGN.md invariant 4). Each thread is a {@link
- * WorkerRunner} running a {@link ProcessorLoop}.
+ * Runs the processor threads of one node, in both modes: each thread is a {@link WorkerRunner}
+ * running a {@link ProcessorLoop} over its {@link Member}'s consumer and sink. In embedded mode
+ * partition p belongs to thread {@code p % threads}; in cluster mode a Kafka consumer group assigns
+ * them. Either way each partition has exactly one consumer (DESIGN.md invariant 4).
  *
  * <p>Thread-safe: started and stopped by the wiring thread, observed from any thread.
  */
@@ -30,6 +33,9 @@ public final class ProcessorGroup implements AutoCloseable {
   }
 
   /**
+   * Embedded mode: each thread owns a fixed share of {@code partitions} for good, all writing to
+   * {@code sink}.
+   *
    * @param enrichment how events also count under derived entities
    * @param partitions the partitions this node owns (all of them in embedded mode)
    */
@@ -40,12 +46,51 @@ public final class ProcessorGroup implements AutoCloseable {
       InstantSource clock,
       Enrichment enrichment,
       int[] partitions) {
+    this(log, config, clock, enrichment, shares(log, sink, config, partitions));
+  }
+
+  /**
+   * One processor thread per member, owning what its consumer is assigned and writing to its sink
+   * (cluster mode: one consumer group member and one transactional sink per thread).
+   *
+   * @param consumer the thread's partition ownership and records; the thread closes it
+   * @param sink where the thread's flushes go
+   */
+  public record Member(LogConsumer consumer, DeltaSink sink) {
+    public Member {
+      requireNonNull(consumer, "consumer");
+      requireNonNull(sink, "sink");
+    }
+  }
+
+  /**
+   * @param members one per processor thread
+   */
+  public ProcessorGroup(
+      EventLog log,
+      ProcessorConfig config,
+      InstantSource clock,
+      Enrichment enrichment,
+      List<Member> members) {
     requireNonNull(log, "log");
     requireNonNull(enrichment, "enrichment");
-    requireNonNull(sink, "sink");
     requireNonNull(config, "config");
     requireNonNull(clock, "clock");
+    for (int t = 0; t < members.size(); t++) {
+      Member m = members.get(t);
+      ProcessorLoop loop =
+          new ProcessorLoop(
+              "tally-processor-" + t, log, m.consumer(), m.sink(), config, clock, enrichment);
+      loops.add(loop);
+      runners.add(new WorkerRunner(loop, ProcessorLoop.policy(config), clock));
+    }
+  }
+
+  /** Partition p belongs to thread {@code p % threads}. */
+  private static List<Member> shares(
+      EventLog log, DeltaSink sink, ProcessorConfig config, int[] partitions) {
     int n = Math.min(config.threads(), Math.max(1, partitions.length));
+    List<Member> members = new ArrayList<>();
     for (int t = 0; t < n; t++) {
       int count = 0;
       for (int i = t; i < partitions.length; i += n) {
@@ -55,11 +100,9 @@ public final class ProcessorGroup implements AutoCloseable {
       for (int i = t, j = 0; i < partitions.length; i += n, j++) {
         owned[j] = partitions[i];
       }
-      ProcessorLoop loop =
-          new ProcessorLoop("tally-processor-" + t, log, sink, config, clock, enrichment, owned);
-      loops.add(loop);
-      runners.add(new WorkerRunner(loop, ProcessorLoop.policy(config), clock));
+      members.add(new Member(new EventLogConsumer(log, owned, config.maxPollRecords()), sink));
     }
+    return members;
   }
 
   /** All partitions 0..P-1 of the log. */
@@ -115,6 +158,13 @@ public final class ProcessorGroup implements AutoCloseable {
       }
     }
     return Long.MIN_VALUE;
+  }
+
+  /** The partitions this node's threads own and have recovered now. */
+  public Set<Integer> ownedPartitions() {
+    Set<Integer> owned = new TreeSet<>();
+    loops.forEach(l -> owned.addAll(l.ownedPartitions()));
+    return owned;
   }
 
   /** The worst health among the threads (the longest-failing one), or OK. */

@@ -39,13 +39,19 @@ class ProcessorLoopFlushTest {
 
   private ProcessorLoop newLoop() {
     return new ProcessorLoop(
-        "test-processor", log, sink, CONFIG, clock, Enrichment.NONE, new int[] {0, 1});
+        "test-processor",
+        log,
+        new EventLogConsumer(log, new int[] {0, 1}, CONFIG.maxPollRecords()),
+        sink,
+        CONFIG,
+        clock,
+        Enrichment.NONE);
   }
 
   @BeforeEach
   void recover() {
     loop = newLoop();
-    assertThat(loop.doWork()).as("the first duty cycle recovers").isEqualTo(1);
+    assertThat(loop.doWork()).as("the first duty cycle recovers both partitions").isEqualTo(2);
     assertThat(loop.recovered()).isTrue();
   }
 
