@@ -12,6 +12,7 @@ import io.tally.core.process.ProcessorHealth;
 import io.tally.core.process.Worker;
 import io.tally.core.process.WorkerRunner;
 import io.tally.core.store.Checkpoint;
+import io.tally.kafka.KafkaClients;
 import io.tally.kafka.KafkaSettings;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -23,7 +24,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,15 +32,12 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.CloseOptions;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
@@ -121,41 +118,6 @@ public final class Materializer implements AutoCloseable {
     runner.start();
   }
 
-  private Properties consumerProperties() {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "tally-materializer-" + kafka.nodeId());
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, kafka.materializerGroup());
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(
-        ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
-        CooperativeStickyAssignor.class.getName());
-    p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, kafka.sessionTimeoutMillis());
-    p.put(
-        ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG,
-        Math.max(100, kafka.sessionTimeoutMillis() / 4));
-    p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 300_000);
-    // large polls coalesce the deltas of popular rows into one write each (a record holds up to
-    // 1,000 deltas, so this bounds a step at about a million deltas)
-    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1_000);
-    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
-    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 * 1024 * 1024);
-    return p;
-  }
-
-  private Properties producerProperties() {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, "tally-dead-letters-" + kafka.nodeId());
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
-    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-    return p;
-  }
-
   /** The materializer's duty cycle, run by its {@link WorkerRunner}. */
   private final class Duty implements Worker {
     @Override
@@ -224,10 +186,14 @@ public final class Materializer implements AutoCloseable {
   private void subscribe() {
     deadLetterProducer =
         new KafkaProducer<>(
-            producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
+            KafkaClients.deadLetterProducer(kafka),
+            new ByteArraySerializer(),
+            new ByteArraySerializer());
     consumer =
         new KafkaConsumer<>(
-            consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            KafkaClients.deltasConsumer(kafka),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer());
     consumer.subscribe(
         List.of(kafka.deltasTopic()),
         new ConsumerRebalanceListener() {

@@ -78,7 +78,7 @@ public final class KafkaClients {
    * one write each (a record holds up to 1,000 deltas, so this bounds a step at about a million
    * deltas).
    */
-  static Properties deltasConsumer(KafkaSettings s) {
+  public static Properties deltasConsumer(KafkaSettings s) {
     Properties p = groupMember(s, "tally-materializer-" + s.nodeId(), s.materializerGroup(), 1_000);
     p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
     p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 * 1024 * 1024);
@@ -100,7 +100,7 @@ public final class KafkaClients {
   }
 
   /** The producer of the dead-letter topic: idempotent, {@code acks=all}. */
-  static Properties deadLetterProducer(KafkaSettings s) {
+  public static Properties deadLetterProducer(KafkaSettings s) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrapServers());
     p.put(ProducerConfig.CLIENT_ID_CONFIG, "tally-dead-letters-" + s.nodeId());
