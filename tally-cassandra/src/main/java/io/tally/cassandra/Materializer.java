@@ -2,16 +2,21 @@ package io.tally.cassandra;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tally.core.TallyException;
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.codec.CorruptRecordException;
 import io.tally.core.codec.DeltaCodec;
 import io.tally.core.codec.DeltaRecord;
 import io.tally.core.process.ProcessorHealth;
+import io.tally.core.process.Worker;
+import io.tally.core.process.WorkerRunner;
 import io.tally.core.store.Checkpoint;
+import io.tally.kafka.KafkaClients;
 import io.tally.kafka.KafkaSettings;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -19,26 +24,20 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.LongAdder;
 import org.apache.kafka.clients.consumer.CloseOptions;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
@@ -61,7 +60,8 @@ import org.slf4j.LoggerFactory;
  * the step is retried from the committed offsets with exponential backoff, the deltas topic holds
  * the backlog, and {@link #health()} says so. Replays are harmless (invariant 5).
  *
- * <p>Runs on its own thread; the observers may be called from any thread.
+ * <p>Runs on the thread of its {@link WorkerRunner} (which owns stopping, backoff and health); the
+ * observers may be called from any thread.
  */
 public final class Materializer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Materializer.class);
@@ -73,14 +73,13 @@ public final class Materializer implements AutoCloseable {
   private static final long STEP_TIMEOUT_MILLIS = 600_000;
 
   private static final long STATS_INTERVAL_MILLIS = 30_000;
-  private static final long MIN_BACKOFF_MILLIS = 100;
-  private static final long MAX_BACKOFF_MILLIS = 5_000;
+  private static final WorkerRunner.Policy POLICY = new WorkerRunner.Policy(0, 100, 5_000, 0);
 
   private final KafkaSettings kafka;
   private final CounterWriter writer;
   private final TopKWriter topK;
-  private final Thread thread;
-  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final InstantSource clock;
+  private final WorkerRunner runner;
   private final Map<Integer, Long> lags = new ConcurrentHashMap<>();
 
   /**
@@ -89,12 +88,8 @@ public final class Materializer implements AutoCloseable {
    */
   private final Map<Integer, Long> applied = new HashMap<>();
 
-  private volatile boolean running = true;
-  private volatile ProcessorHealth health = ProcessorHealth.OK;
   private volatile long deadLetters;
-  private final LongAdder failures = new LongAdder();
-  private long backoffMillis = MIN_BACKOFF_MILLIS;
-  private long statsSinceMillis = System.currentTimeMillis();
+  private long statsSinceMillis;
   private long stepRecords;
   private long stepRows;
   private long steps;
@@ -102,139 +97,129 @@ public final class Materializer implements AutoCloseable {
   private KafkaProducer<byte[], byte[]> deadLetterProducer;
 
   /** Counters only, no Top-K. */
-  public Materializer(KafkaSettings kafka, CounterWriter writer) {
-    this(kafka, writer, null);
+  public Materializer(KafkaSettings kafka, CounterWriter writer, InstantSource clock) {
+    this(kafka, writer, null, clock);
   }
 
   /**
    * @param topK applies the minute deltas to the Top-K slots too; null for counters only
    */
-  public Materializer(KafkaSettings kafka, CounterWriter writer, TopKWriter topK) {
+  public Materializer(
+      KafkaSettings kafka, CounterWriter writer, TopKWriter topK, InstantSource clock) {
     this.kafka = requireNonNull(kafka, "kafka");
     this.writer = requireNonNull(writer, "writer");
     this.topK = topK;
-    this.thread = new Thread(this::run, "tally-materializer");
+    this.clock = requireNonNull(clock, "clock");
+    this.statsSinceMillis = clock.millis();
+    this.runner = new WorkerRunner(new Duty(), POLICY, clock);
   }
 
   public void start() {
-    thread.start();
+    runner.start();
   }
 
-  private Properties consumerProperties() {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    p.put(ConsumerConfig.CLIENT_ID_CONFIG, "tally-materializer-" + kafka.nodeId());
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, kafka.materializerGroup());
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(
-        ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
-        CooperativeStickyAssignor.class.getName());
-    p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, kafka.sessionTimeoutMillis());
-    p.put(
-        ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG,
-        Math.max(100, kafka.sessionTimeoutMillis() / 4));
-    p.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 300_000);
-    // large polls coalesce the deltas of popular rows into one write each (a record holds up to
-    // 1,000 deltas, so this bounds a step at about a million deltas)
-    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1_000);
-    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 * 1024 * 1024);
-    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 * 1024 * 1024);
-    return p;
-  }
+  /** The materializer's duty cycle, run by its {@link WorkerRunner}. */
+  private final class Duty implements Worker {
+    @Override
+    public String name() {
+      return "tally-materializer";
+    }
 
-  private Properties producerProperties() {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, "tally-dead-letters-" + kafka.nodeId());
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
-    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
-    return p;
-  }
-
-  private void run() {
-    try {
-      deadLetterProducer =
-          new KafkaProducer<>(
-              producerProperties(), new ByteArraySerializer(), new ByteArraySerializer());
-      consumer =
-          new KafkaConsumer<>(
-              consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
-      consumer.subscribe(
-          List.of(kafka.deltasTopic()),
-          new ConsumerRebalanceListener() {
-            @Override
-            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-              writer.invalidateAll();
-              forgetTopK(partitions);
-              partitions.forEach(
-                  tp -> {
-                    lags.remove(tp.partition());
-                    applied.remove(tp.partition());
-                  });
-            }
-
-            @Override
-            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-              writer.invalidateAll();
-              forgetTopK(partitions);
-              partitions.forEach(tp -> applied.put(tp.partition(), consumer.position(tp)));
-            }
-          });
-      while (running) {
-        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
-        updateLags();
-        if (records.isEmpty()) {
-          continue;
-        }
-        try {
-          apply(records);
-          backoffMillis = MIN_BACKOFF_MILLIS;
-          if (!health.ok()) {
-            LOG.info("the materializer recovered; applying deltas again");
-            health = ProcessorHealth.OK;
-          }
-        } catch (WakeupException e) {
-          throw e;
-        } catch (ExecutionException | TimeoutException | RuntimeException e) {
-          Throwable cause =
-              e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-          noteFailure(cause);
-          writer.invalidateAll();
-          if (topK != null) {
-            topK.forgetAll();
-          }
-          rewind();
-          Thread.sleep(backoffMillis);
-          backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
-        }
+    @Override
+    public int doWork() {
+      if (consumer == null) {
+        subscribe();
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (WakeupException e) {
-      // stopping
-    } catch (RuntimeException | Error e) {
-      health =
-          ProcessorHealth.failing(
-              "materializer stopped: " + e, System.currentTimeMillis(), Long.MAX_VALUE);
-      LOG.error("the materializer stopped", e);
-    } finally {
+      ConsumerRecords<byte[], byte[]> records;
+      try {
+        records = consumer.poll(Duration.ofMillis(200));
+        updateLags();
+      } catch (WakeupException e) {
+        return 0; // stopping
+      } catch (KafkaException e) {
+        throw new TallyException("reading the deltas topic failed: " + e.getMessage(), e);
+      }
+      if (records.isEmpty()) {
+        return 0;
+      }
+      try {
+        apply(records);
+      } catch (WakeupException e) {
+        return 0; // stopping: the step is not committed and is applied again (idempotently)
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("the materializer was interrupted", e);
+      } catch (ExecutionException | TimeoutException | RuntimeException e) {
+        Throwable cause =
+            e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+        writer.invalidateAll();
+        if (topK != null) {
+          topK.forgetAll();
+        }
+        rewind();
+        throw new TallyException(
+            "applying deltas to Cassandra failed, retrying with backoff: " + cause.getMessage(),
+            cause);
+      }
+      return records.count();
+    }
+
+    @Override
+    public void onStopRequested() {
+      KafkaConsumer<byte[], byte[]> c = consumer;
+      if (c != null) {
+        c.wakeup();
+      }
+    }
+
+    @Override
+    public void onClose() {
       if (consumer != null) {
         consumer.close(CloseOptions.timeout(Duration.ofSeconds(5)));
       }
       if (deadLetterProducer != null) {
         deadLetterProducer.close(Duration.ofSeconds(5));
       }
-      stopped.countDown();
     }
+  }
+
+  private void subscribe() {
+    deadLetterProducer =
+        new KafkaProducer<>(
+            KafkaClients.deadLetterProducer(kafka),
+            new ByteArraySerializer(),
+            new ByteArraySerializer());
+    consumer =
+        new KafkaConsumer<>(
+            KafkaClients.deltasConsumer(kafka),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer());
+    consumer.subscribe(
+        List.of(kafka.deltasTopic()),
+        new ConsumerRebalanceListener() {
+          @Override
+          public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            writer.invalidateAll();
+            forgetTopK(partitions);
+            partitions.forEach(
+                tp -> {
+                  lags.remove(tp.partition());
+                  applied.remove(tp.partition());
+                });
+          }
+
+          @Override
+          public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            writer.invalidateAll();
+            forgetTopK(partitions);
+            partitions.forEach(tp -> applied.put(tp.partition(), consumer.position(tp)));
+          }
+        });
   }
 
   private void apply(ConsumerRecords<byte[], byte[]> records)
       throws InterruptedException, ExecutionException, TimeoutException {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STEP_TIMEOUT_MILLIS);
+    long deadline = clock.millis() + STEP_TIMEOUT_MILLIS;
     Map<CounterKey, List<CounterWriter.Positioned>> rows = new LinkedHashMap<>();
     Map<Integer, Checkpoint> checkpoints = new HashMap<>();
     Map<Integer, Long> checkpointPositions = new HashMap<>();
@@ -272,13 +257,13 @@ public final class Materializer implements AutoCloseable {
       }
     }
     for (Future<RecordMetadata> f : dead) {
-      f.get(remaining(deadline), TimeUnit.NANOSECONDS);
+      f.get(remaining(deadline), TimeUnit.MILLISECONDS);
     }
     CompletableFuture<Void> counterWrites = writer.apply(rows);
     CompletableFuture<Void> slotWrites =
         topKStep == null ? CompletableFuture.completedFuture(null) : topKStep.write();
-    counterWrites.get(remaining(deadline), TimeUnit.NANOSECONDS);
-    slotWrites.get(remaining(deadline), TimeUnit.NANOSECONDS);
+    counterWrites.get(remaining(deadline), TimeUnit.MILLISECONDS);
+    slotWrites.get(remaining(deadline), TimeUnit.MILLISECONDS);
     if (topKStep != null) {
       topKStep.commit();
     }
@@ -289,7 +274,7 @@ public final class Materializer implements AutoCloseable {
       progress.add(writer.writeProgress(e.getValue(), checkpointPositions.get(e.getKey())));
     }
     for (var f : progress) {
-      f.get(remaining(deadline), TimeUnit.NANOSECONDS);
+      f.get(remaining(deadline), TimeUnit.MILLISECONDS);
     }
     // commit each partition's position: it is past the records applied and past the transaction
     // markers between them, so a caught-up partition shows no lag
@@ -299,7 +284,7 @@ public final class Materializer implements AutoCloseable {
     consumer.commitSync(commit);
     commit.forEach((tp, o) -> applied.put(tp.partition(), o.offset()));
     steps++;
-    long now = System.currentTimeMillis();
+    long now = clock.millis();
     if (now - statsSinceMillis >= STATS_INTERVAL_MILLIS) {
       LOG.info(
           "materialized {} delta records into {} row writes in {} steps over {} s; lag {} records",
@@ -339,8 +324,8 @@ public final class Materializer implements AutoCloseable {
     return deadLetterProducer.send(out);
   }
 
-  private static long remaining(long deadline) throws TimeoutException {
-    long left = deadline - System.nanoTime();
+  private long remaining(long deadline) throws TimeoutException {
+    long left = deadline - clock.millis();
     if (left <= 0) {
       throw new TimeoutException("applying deltas took longer than " + STEP_TIMEOUT_MILLIS + " ms");
     }
@@ -382,24 +367,8 @@ public final class Materializer implements AutoCloseable {
     }
   }
 
-  private void noteFailure(Throwable e) {
-    failures.increment();
-    health =
-        health.afterFailure(
-            "applying deltas to Cassandra failed, retrying with backoff: " + e.getMessage(),
-            System.currentTimeMillis());
-    long failures = health.consecutiveFailures();
-    if (Long.bitCount(failures) == 1) {
-      LOG.warn(
-          "applying deltas failed (attempt {}); retrying in {} ms: {}",
-          failures,
-          backoffMillis,
-          e.toString());
-    }
-  }
-
   public ProcessorHealth health() {
-    return health;
+    return runner.health();
   }
 
   /** Delta records committed to Kafka but not yet applied, over the assigned partitions. */
@@ -413,7 +382,7 @@ public final class Materializer implements AutoCloseable {
 
   /** Failed attempts to apply deltas (each retried with backoff) since start. */
   public long failures() {
-    return failures.sum();
+    return runner.failures();
   }
 
   /** Records sent to the dead-letter topic since start. */
@@ -422,17 +391,7 @@ public final class Materializer implements AutoCloseable {
   }
 
   public boolean stopAndAwait(Duration timeout) {
-    running = false;
-    KafkaConsumer<byte[], byte[]> c = consumer;
-    if (c != null) {
-      c.wakeup();
-    }
-    try {
-      return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    return runner.stopAndAwait(timeout);
   }
 
   @Override

@@ -7,10 +7,11 @@ import io.tally.core.aggregate.CounterKey;
 import io.tally.core.log.EventBatch;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.ProcessorConfig;
+import io.tally.core.process.ProcessorGroup;
 import io.tally.engines.LocalEngines;
 import io.tally.engines.RealEngines;
 import io.tally.kafka.KafkaEventLog;
-import io.tally.kafka.KafkaProcessor;
+import io.tally.kafka.KafkaProcessors;
 import io.tally.kafka.KafkaSettings;
 import io.tally.kafka.Topics;
 import io.tally.model.Event;
@@ -68,12 +69,19 @@ class MaterializerTest {
     Map<String, Long> expected = new HashMap<>();
     Partitioner partitioner = new Partitioner(P);
     try (KafkaEventLog log = new KafkaEventLog(kafka, InstantSource.system());
-        KafkaProcessor processor =
-            new KafkaProcessor(kafka, log, ProcessorConfig.DEFAULTS.withFlushIntervalMillis(300));
+        ProcessorGroup processor =
+            KafkaProcessors.group(
+                kafka,
+                log,
+                ProcessorConfig.DEFAULTS.withFlushIntervalMillis(300),
+                InstantSource.system());
         CassandraCounterStore store = CassandraCounterStore.open(cassandra)) {
       processor.start();
       Materializer materializer =
-          new Materializer(kafka, new CounterWriter(store, InstantSource.system(), 64, 100_000));
+          new Materializer(
+              kafka,
+              new CounterWriter(store, InstantSource.system(), 64, 100_000),
+              InstantSource.system());
       materializer.start();
       long now = System.currentTimeMillis();
       for (int batch = 0; batch < 10; batch++) {
@@ -111,7 +119,10 @@ class MaterializerTest {
             .get(30, TimeUnit.SECONDS);
       }
       Materializer replay =
-          new Materializer(kafka, new CounterWriter(store, InstantSource.system(), 64, 100_000));
+          new Materializer(
+              kafka,
+              new CounterWriter(store, InstantSource.system(), 64, 100_000),
+              InstantSource.system());
       replay.start();
       await().atMost(Duration.ofSeconds(60)).until(() -> caughtUp(kafka));
       assertThat(totals(store, expected)).isEqualTo(expected);
@@ -131,7 +142,10 @@ class MaterializerTest {
     Topics.ensure(kafka);
     try (CassandraCounterStore store = CassandraCounterStore.open(cassandra);
         Materializer materializer =
-            new Materializer(kafka, new CounterWriter(store, InstantSource.system(), 16, 1_000))) {
+            new Materializer(
+                kafka,
+                new CounterWriter(store, InstantSource.system(), 16, 1_000),
+                InstantSource.system())) {
       materializer.start();
       Properties p = new Properties();
       p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());

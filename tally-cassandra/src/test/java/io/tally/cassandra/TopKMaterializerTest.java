@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.tally.core.log.EventBatch;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.ProcessorConfig;
+import io.tally.core.process.ProcessorGroup;
 import io.tally.core.topk.TopKConfig;
 import io.tally.core.topk.TopKService;
 import io.tally.core.validate.EventValidator;
@@ -13,7 +14,7 @@ import io.tally.core.validate.ValidationLimits;
 import io.tally.engines.LocalEngines;
 import io.tally.engines.RealEngines;
 import io.tally.kafka.KafkaEventLog;
-import io.tally.kafka.KafkaProcessor;
+import io.tally.kafka.KafkaProcessors;
 import io.tally.kafka.KafkaSettings;
 import io.tally.model.Event;
 import io.tally.model.TopK;
@@ -61,8 +62,12 @@ class TopKMaterializerTest {
     Map<String, Long> lastHour = new HashMap<>();
     Map<String, Long> lastDay = new HashMap<>();
     try (KafkaEventLog log = new KafkaEventLog(kafka, InstantSource.system());
-        KafkaProcessor processor =
-            new KafkaProcessor(kafka, log, ProcessorConfig.DEFAULTS.withFlushIntervalMillis(300));
+        ProcessorGroup processor =
+            KafkaProcessors.group(
+                kafka,
+                log,
+                ProcessorConfig.DEFAULTS.withFlushIntervalMillis(300),
+                InstantSource.system());
         CassandraCounterStore store = CassandraCounterStore.open(cassandra)) {
       CassandraTopKStore topKStore = new CassandraTopKStore(store, P);
       TopKService service =
@@ -132,7 +137,8 @@ class TopKMaterializerTest {
     return new Materializer(
         kafka,
         new CounterWriter(store, InstantSource.system(), 64, 100_000),
-        new TopKWriter(topKStore, config, InstantSource.system()));
+        new TopKWriter(topKStore, config, InstantSource.system()),
+        InstantSource.system());
   }
 
   private static List<TopKItem> bruteTop(Map<String, Long> counts, int k) {

@@ -193,7 +193,8 @@ class ClusterTest {
         .doesNotContain("tally_ingest_events_total");
     assertThat(sample(workerMetrics, "tally_flush_seconds_count")).isPositive();
     assertThat(sample(workerMetrics, "tally_flush_seconds_sum")).isPositive();
-    assertThat(sample(workerMetrics, "tally_flush_rows_written_total")).isPositive();
+    assertThat(sample(workerMetrics, "tally_flush_rows_sum")).isPositive();
+    assertThat(sample(workerMetrics, "tally_flush_failures_total")).isZero();
     assertThat(sample(workerMetrics, "tally_processor_lag_seconds{partition=\"0\"}"))
         .isBetween(0.0, 60.0);
     for (ServerProcess n : List.of(gateway, worker)) {

@@ -38,7 +38,7 @@ public final class KafkaAttributePublisher implements AttributePublisher, AutoCl
   public KafkaAttributePublisher(KafkaSettings settings, KafkaAttributeReplica replica) {
     this.settings = requireNonNull(settings, "settings");
     this.replica = requireNonNull(replica, "replica");
-    Properties p = KafkaEventLog.producerProperties(settings);
+    Properties p = KafkaClients.ingestProducer(settings);
     p.put(ProducerConfig.CLIENT_ID_CONFIG, "tally-attributes-" + settings.nodeId());
     p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
     this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());

@@ -5,10 +5,13 @@ import static java.util.Objects.requireNonNull;
 import io.tally.core.TallyException;
 import io.tally.core.enrich.WritableAttributeStore;
 import io.tally.core.process.ProcessorHealth;
+import io.tally.core.process.Worker;
+import io.tally.core.process.WorkerRunner;
 import io.tally.model.json.AttributesJson;
 import io.tally.model.json.MalformedBodyException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -45,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * <p>Records it cannot read (not attributes JSON) are logged and skipped: the topic is only written
  * by {@link KafkaAttributePublisher}, which validated them.
  *
- * <p>Runs on its own thread; every other method may be called from any thread.
+ * <p>Runs on the thread of its {@link WorkerRunner} (which owns stopping, backoff and health);
+ * every other method may be called from any thread.
  */
 public final class KafkaAttributeReplica implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaAttributeReplica.class);
@@ -53,73 +57,61 @@ public final class KafkaAttributeReplica implements AutoCloseable {
 
   private record Waiter(int partition, long offset, CompletableFuture<Void> done) {}
 
+  private static final WorkerRunner.Policy POLICY =
+      new WorkerRunner.Policy(0, 100, MAX_BACKOFF_MILLIS, 0);
+
   private final KafkaSettings settings;
   private final WritableAttributeStore store;
-  private final Thread thread;
+  private final WorkerRunner runner;
   private final CountDownLatch caughtUp = new CountDownLatch(1);
-  private final CountDownLatch stopped = new CountDownLatch(1);
 
   /** Per partition of the topic, the next offset to apply: everything before it is applied. */
   private final Map<Integer, Long> applied = new ConcurrentHashMap<>();
 
   private final List<Waiter> waiters = new ArrayList<>();
-  private volatile boolean running = true;
-  private volatile ProcessorHealth health = ProcessorHealth.OK;
   private volatile KafkaConsumer<byte[], byte[]> consumer;
+  private List<TopicPartition> tps;
+  private Map<TopicPartition, Long> startEnd;
   private boolean ended; // guarded by waiters
   private long skipped;
 
-  public KafkaAttributeReplica(KafkaSettings settings, WritableAttributeStore store) {
+  public KafkaAttributeReplica(
+      KafkaSettings settings, WritableAttributeStore store, InstantSource clock) {
     this.settings = requireNonNull(settings, "settings");
     this.store = requireNonNull(store, "store");
-    this.thread = new Thread(this::run, "tally-attributes-replica");
-    this.thread.setDaemon(true);
+    this.runner = new WorkerRunner(new Duty(), POLICY, clock);
   }
 
   public void start() {
-    thread.start();
+    runner.start();
   }
 
   private Properties consumerProperties() {
-    Properties p =
-        KafkaEventLog.readerProperties(settings, "tally-attributes-" + settings.nodeId());
+    Properties p = KafkaClients.reader(settings, "tally-attributes-" + settings.nodeId());
     p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
     return p;
   }
 
-  private void run() {
-    long backoffMillis = 100;
-    try {
-      store.clear();
-      consumer =
-          new KafkaConsumer<>(
-              consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
-      List<TopicPartition> tps = assignAll();
-      Map<TopicPartition, Long> startEnd = consumer.endOffsets(tps);
-      LOG.info(
-          "attributes replica: reading {} from the beginning ({} records at most)",
-          settings.attributesTopic(),
-          startEnd.values().stream().mapToLong(Long::longValue).sum());
-      while (running) {
-        try {
-          for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-            apply(r);
-          }
-          for (TopicPartition tp : tps) {
-            applied.put(tp.partition(), consumer.position(tp));
-          }
-        } catch (WakeupException | InterruptException e) {
-          break;
-        } catch (KafkaException | TallyException e) {
-          noteFailure(e);
-          Thread.sleep(backoffMillis);
-          backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
-          continue;
+  /** The replica's duty cycle, run by its {@link WorkerRunner}. */
+  private final class Duty implements Worker {
+    @Override
+    public String name() {
+      return "tally-attributes-replica";
+    }
+
+    @Override
+    public int doWork() {
+      try {
+        if (startEnd == null) {
+          startReading();
         }
-        backoffMillis = 100;
-        if (!health.ok()) {
-          LOG.info("attributes replica recovered");
-          health = ProcessorHealth.OK;
+        int work = 1; // a poll that succeeded is work: it ends a run of failures
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          apply(r);
+          work++;
+        }
+        for (TopicPartition tp : tps) {
+          applied.put(tp.partition(), consumer.position(tp));
         }
         if (caughtUp.getCount() > 0
             && startEnd.entrySet().stream()
@@ -128,17 +120,24 @@ public final class KafkaAttributeReplica implements AutoCloseable {
           caughtUp.countDown();
         }
         completeWaiters();
+        return work;
+      } catch (WakeupException | InterruptException e) {
+        return 0; // stopping
+      } catch (KafkaException | TallyException e) {
+        throw new TallyException("reading the attributes topic failed: " + e.getMessage(), e);
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (WakeupException | InterruptException e) {
-      // closed while starting
-    } catch (RuntimeException | Error e) {
-      health =
-          ProcessorHealth.failing(
-              "attributes replica stopped: " + e, System.currentTimeMillis(), Long.MAX_VALUE);
-      LOG.error("the attributes replica stopped", e);
-    } finally {
+    }
+
+    @Override
+    public void onStopRequested() {
+      KafkaConsumer<byte[], byte[]> c = consumer;
+      if (c != null) {
+        c.wakeup();
+      }
+    }
+
+    @Override
+    public void onClose() {
       failWaiters();
       if (consumer != null) {
         try {
@@ -147,8 +146,23 @@ public final class KafkaAttributeReplica implements AutoCloseable {
           LOG.warn("closing the attributes replica's consumer: {}", e.toString());
         }
       }
-      stopped.countDown();
     }
+  }
+
+  /** Clears the store and assigns every partition of the topic from its beginning. */
+  private void startReading() {
+    if (consumer == null) {
+      store.clear();
+      consumer =
+          new KafkaConsumer<>(
+              consumerProperties(), new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    }
+    tps = assignAll();
+    startEnd = consumer.endOffsets(tps);
+    LOG.info(
+        "attributes replica: reading {} from the beginning ({} records at most)",
+        settings.attributesTopic(),
+        startEnd.values().stream().mapToLong(Long::longValue).sum());
   }
 
   private List<TopicPartition> assignAll() {
@@ -191,15 +205,6 @@ public final class KafkaAttributeReplica implements AutoCloseable {
           r.offset(),
           skipped,
           why);
-    }
-  }
-
-  private void noteFailure(RuntimeException e) {
-    health =
-        health.afterFailure(
-            "reading the attributes topic failed: " + e.getMessage(), System.currentTimeMillis());
-    if (Long.bitCount(health.consecutiveFailures()) == 1) {
-      LOG.warn("attributes replica (attempt {}): {}", health.consecutiveFailures(), e.toString());
     }
   }
 
@@ -253,7 +258,7 @@ public final class KafkaAttributeReplica implements AutoCloseable {
   }
 
   public ProcessorHealth health() {
-    return health;
+    return runner.health();
   }
 
   /**
@@ -262,17 +267,7 @@ public final class KafkaAttributeReplica implements AutoCloseable {
    * @return whether the thread ended (only then may the store be closed)
    */
   public boolean stopAndAwait(Duration timeout) {
-    running = false;
-    KafkaConsumer<byte[], byte[]> c = consumer;
-    if (c != null) {
-      c.wakeup();
-    }
-    try {
-      return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    return runner.stopAndAwait(timeout);
   }
 
   @Override

@@ -15,7 +15,6 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -23,12 +22,10 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.RecordsToDelete;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -48,11 +45,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * <p>Thread-safe.
  */
 public final class KafkaEventLog implements EventLog {
-  /** An append fails after this long without an acknowledgement. */
-  static final int DELIVERY_TIMEOUT_MILLIS = 15_000;
-
-  private static final int REQUEST_TIMEOUT_MILLIS = 5_000;
-
   /**
    * How far behind the moment the end offsets were fetched {@link LogHead#completeBeforeMillis()}
    * is placed: a record stamped just before the fetch may not yet be below the high watermark.
@@ -71,44 +63,15 @@ public final class KafkaEventLog implements EventLog {
     Topics.ensure(settings);
     producer =
         new KafkaProducer<>(
-            producerProperties(settings), new ByteArraySerializer(), new ByteArraySerializer());
+            KafkaClients.ingestProducer(settings),
+            new ByteArraySerializer(),
+            new ByteArraySerializer());
     reader =
         new KafkaConsumer<>(
-            readerProperties(settings, "tally-log-reader-" + settings.nodeId()),
+            KafkaClients.reader(settings, "tally-log-reader-" + settings.nodeId()),
             new ByteArrayDeserializer(),
             new ByteArrayDeserializer());
     admin = Admin.create(Topics.adminProperties(settings));
-  }
-
-  static Properties producerProperties(KafkaSettings s) {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrapServers());
-    p.put(ProducerConfig.CLIENT_ID_CONFIG, "tally-ingest-" + s.nodeId());
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-    p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-    p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 128L * 1024 * 1024);
-    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
-    p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, REQUEST_TIMEOUT_MILLIS);
-    p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, DELIVERY_TIMEOUT_MILLIS);
-    return p;
-  }
-
-  /** A consumer without a group that reads committed data only, from the earliest offset on. */
-  static Properties readerProperties(KafkaSettings s, String clientId) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, s.bootstrapServers());
-    p.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 10_000);
-    p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 16 * 1024 * 1024);
-    p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
-    p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
-    return p;
   }
 
   public KafkaSettings settings() {
@@ -246,7 +209,7 @@ public final class KafkaEventLog implements EventLog {
   /** Waits for every send in flight (up to the delivery timeout), then closes the clients. */
   @Override
   public void close() {
-    producer.close(Duration.ofMillis(DELIVERY_TIMEOUT_MILLIS));
+    producer.close(Duration.ofMillis(KafkaClients.DELIVERY_TIMEOUT_MILLIS));
     synchronized (this) {
       reader.close();
     }

@@ -15,6 +15,7 @@ import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.enrich.Enrichment;
 import io.tally.core.ingest.Ingestor;
 import io.tally.core.partition.Partitioner;
+import io.tally.core.process.ProcessorGroup;
 import io.tally.core.process.ProcessorHealth;
 import io.tally.core.query.QueryService;
 import io.tally.core.topk.TopKService;
@@ -22,7 +23,7 @@ import io.tally.core.validate.EventValidator;
 import io.tally.kafka.KafkaAttributePublisher;
 import io.tally.kafka.KafkaAttributeReplica;
 import io.tally.kafka.KafkaEventLog;
-import io.tally.kafka.KafkaProcessor;
+import io.tally.kafka.KafkaProcessors;
 import io.tally.kafka.Topics;
 import io.tally.rocksdb.RocksDbAttributeStore;
 import io.tally.rocksdb.RocksDbStorage;
@@ -64,7 +65,7 @@ public final class ClusterTally implements AutoCloseable {
   private final ClusterConfig config;
   private KafkaEventLog log;
   private CassandraCounterStore store;
-  private KafkaProcessor processor;
+  private ProcessorGroup processor;
   private Materializer materializer;
   private RocksDbStorage attributeStorage;
   private RocksDbAttributeStore attributeStore;
@@ -93,7 +94,7 @@ public final class ClusterTally implements AutoCloseable {
       EventValidator validator = new EventValidator(server.effectiveValidation());
       AttributeService attributes = null;
       if (roles.ingest() || roles.query() || (roles.processor() && !derived.isEmpty())) {
-        startReplica(server);
+        startReplica(server, clock);
         KafkaAttributeReplica r = replica;
         components.add(new Health.Component("attributes", r::health, r::caughtUp, () -> 0));
         if (roles.ingest() || roles.query()) {
@@ -105,19 +106,22 @@ public final class ClusterTally implements AutoCloseable {
         AttributeStore processorAttributes =
             derived.isEmpty() ? AttributeStore.EMPTY : attributeStore;
         Enrichment enrichment = new Enrichment(derived, processorAttributes);
-        processor = new KafkaProcessor(config.kafka(), log, server.processor(), enrichment);
+        processor =
+            KafkaProcessors.group(
+                config.kafka(), log, server.processor(), enrichment, clock, metrics::timedFlushes);
         processor.start();
         metrics.bindDedup(enrichment);
-        metrics.bindKafkaProcessor(processor, config.kafka().partitions());
-        KafkaProcessor p = processor;
-        components.add(new Health.Component("processor", p::health, () -> true, p::backlog));
+        metrics.bindProcessors(processor, config.kafka().partitions());
+        ProcessorGroup p = processor;
+        components.add(new Health.Component("processor", p::health, p::recovered, p::backlog));
       }
       if (roles.materializer()) {
         materializer =
             new Materializer(
                 config.kafka(),
                 new CounterWriter(store, clock, MATERIALIZER_IN_FLIGHT, MATERIALIZER_CACHED_ROWS),
-                new TopKWriter(topKStore, server.topK(), clock));
+                new TopKWriter(topKStore, server.topK(), clock),
+                clock);
         materializer.start();
         metrics.bindMaterializer(materializer);
         Materializer m = materializer;
@@ -200,14 +204,14 @@ public final class ClusterTally implements AutoCloseable {
   /**
    * Opens the local replica store, clears it, and waits until it holds the whole attributes topic.
    */
-  private void startReplica(ServerConfig server) {
+  private void startReplica(ServerConfig server, InstantSource clock) {
     Topics.ensure(config.kafka());
     attributeStorage =
         RocksDbStorage.open(server.dataDir().resolve("attributes"), config.kafka().partitions());
     attributeStore =
         new RocksDbAttributeStore(
             attributeStorage, RocksDbAttributeStore.DEFAULT_CACHE_BYTES, false);
-    replica = new KafkaAttributeReplica(config.kafka(), attributeStore);
+    replica = new KafkaAttributeReplica(config.kafka(), attributeStore, clock);
     replica.start();
     try {
       if (!replica.awaitCaughtUp(REPLICA_CATCH_UP)) {
@@ -247,7 +251,7 @@ public final class ClusterTally implements AutoCloseable {
 
   /** The event partitions this node's processor owns now (empty without the processor role). */
   public Set<Integer> ownedPartitions() {
-    return processor == null ? Set.of() : processor.assignedPartitions();
+    return processor == null ? Set.of() : processor.ownedPartitions();
   }
 
   @Override
@@ -266,7 +270,7 @@ public final class ClusterTally implements AutoCloseable {
       http.close();
     }
     boolean attributeReadersStopped = true;
-    if (processor != null && !processor.stopAndAwait(Duration.ofSeconds(30))) {
+    if (processor != null && !processor.stopAndAwait()) {
       LOG.warn(
           "the processor did not stop in time; what it had not committed is reprocessed by the next owner");
       attributeReadersStopped = false;

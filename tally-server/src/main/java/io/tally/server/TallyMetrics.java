@@ -3,7 +3,6 @@ package io.tally.server;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.TimeGauge;
@@ -24,7 +23,6 @@ import io.tally.core.log.EventLog;
 import io.tally.core.process.ProcessorGroup;
 import io.tally.core.query.QueryService;
 import io.tally.core.store.DeltaSink;
-import io.tally.kafka.KafkaProcessor;
 import io.tally.rocksdb.RocksDbEventLog;
 import io.tally.rocksdb.RocksDbStorage;
 import java.time.Duration;
@@ -146,12 +144,14 @@ final class TallyMetrics implements AutoCloseable {
             .register(registry));
   }
 
-  /** {@code sink}, with each flush measured: give it to the processors. */
+  /** {@code sink}, with each flush measured: give it to the processors (both modes). */
   DeltaSink timedFlushes(DeltaSink sink) {
     return new TimedDeltaSink(
         sink,
         Timer.builder("tally.flush")
-            .description("Writing one flush (counter deltas and checkpoints, atomically)")
+            .description(
+                "Writing one flush: counter deltas and checkpoints, atomically (embedded, one"
+                    + " RocksDB WriteBatch; cluster, one Kafka transaction)")
             .publishPercentileHistogram()
             .minimumExpectedValue(Duration.ofNanos(100_000))
             .maximumExpectedValue(Duration.ofSeconds(60))
@@ -209,7 +209,11 @@ final class TallyMetrics implements AutoCloseable {
         "Events dropped because their id was already sighted in the dedup window");
   }
 
-  /** Embedded processors: backlog, and per partition the lag in events and in seconds. */
+  /**
+   * The processors, in both modes: backlog, and per partition the lag in events and in seconds (NaN
+   * where this node does not own the partition). Their flushes are measured by {@link
+   * #timedFlushes}.
+   */
   void bindProcessors(ProcessorGroup processors, int partitions) {
     gauge(
         "tally.processor.backlog.events",
@@ -235,37 +239,6 @@ final class TallyMetrics implements AutoCloseable {
         .description(
             "How stale the partition's counts are: now minus the as-of time of its last applied checkpoint")
         .register(registry);
-  }
-
-  /**
-   * Cluster processor: backlog, per partition the lag in events and seconds (NaN where not owned),
-   * and its flush transactions (count and total time; rows written).
-   */
-  void bindKafkaProcessor(KafkaProcessor processor, int partitions) {
-    gauge(
-        "tally.processor.backlog.events",
-        processor,
-        KafkaProcessor::backlog,
-        "Events logged but not yet counted");
-    for (int p = 0; p < partitions; p++) {
-      int partition = p;
-      partitionLag(partition, () -> processor.lagEvents(partition));
-      partitionLagSeconds(partition, () -> processor.committedAsOfMillis(partition));
-    }
-    FunctionTimer.builder(
-            "tally.flush",
-            processor,
-            KafkaProcessor::flushes,
-            KafkaProcessor::flushNanos,
-            TimeUnit.NANOSECONDS)
-        .description(
-            "Flush transactions: counter deltas to the deltas topic and offsets, committed together")
-        .register(registry);
-    counter(
-        "tally.flush.rows.written",
-        processor,
-        KafkaProcessor::flushRows,
-        "Counter rows written by all flushes");
   }
 
   private void partitionLag(int partition, LongSupplier lag) {

@@ -5,7 +5,7 @@ import io.tally.core.store.Checkpoint;
 
 /**
  * What one processor thread knows about one of its partitions. Fields are owned by that thread,
- * except {@link #appliedOffset}, which it publishes for the backlog gauge.
+ * except the volatile ones, which it publishes for the backlog and lag gauges.
  */
 final class PartitionState {
   final int partition;
@@ -15,6 +15,9 @@ final class PartitionState {
   long asOfMillis;
   private Checkpoint lastWritten;
   volatile long appliedOffset;
+
+  /** The partition's end offset as of the last poll that told it (for the lag gauges). */
+  volatile long endOffset;
 
   /** The as-of time of the last written checkpoint: counts are complete before it. */
   volatile long appliedAsOfMillis;
@@ -27,6 +30,7 @@ final class PartitionState {
     this.asOfMillis = from.asOfMillis();
     this.lastWritten = from;
     this.appliedOffset = from.nextOffset();
+    this.endOffset = from.nextOffset();
     this.appliedAsOfMillis = from.asOfMillis();
   }
 

@@ -5,19 +5,24 @@ import static java.util.Objects.requireNonNull;
 import io.tally.core.enrich.Enrichment;
 import io.tally.core.log.EventLog;
 import io.tally.core.store.DeltaSink;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
- * Runs the processor threads of one node: partition p belongs to thread {@code p % threads}, so
- * each partition has exactly one consumer (DESIGN.md invariant 4).
+ * Runs the processor threads of one node, in both modes: each thread is a {@link WorkerRunner}
+ * running a {@link ProcessorLoop} over its {@link Member}'s consumer and sink. In embedded mode
+ * partition p belongs to thread {@code p % threads}; in cluster mode a Kafka consumer group assigns
+ * them. Either way each partition has exactly one consumer (DESIGN.md invariant 4).
  *
  * <p>Thread-safe: started and stopped by the wiring thread, observed from any thread.
  */
 public final class ProcessorGroup implements AutoCloseable {
   private final List<ProcessorLoop> loops = new ArrayList<>();
-  private final List<Thread> threads = new ArrayList<>();
+  private final List<WorkerRunner> runners = new ArrayList<>();
 
   /**
    * @param partitions the partitions this node owns (all of them in embedded mode)
@@ -28,6 +33,9 @@ public final class ProcessorGroup implements AutoCloseable {
   }
 
   /**
+   * Embedded mode: each thread owns a fixed share of {@code partitions} for good, all writing to
+   * {@code sink}.
+   *
    * @param enrichment how events also count under derived entities
    * @param partitions the partitions this node owns (all of them in embedded mode)
    */
@@ -38,12 +46,51 @@ public final class ProcessorGroup implements AutoCloseable {
       InstantSource clock,
       Enrichment enrichment,
       int[] partitions) {
+    this(log, config, clock, enrichment, shares(log, sink, config, partitions));
+  }
+
+  /**
+   * One processor thread per member, owning what its consumer is assigned and writing to its sink
+   * (cluster mode: one consumer group member and one transactional sink per thread).
+   *
+   * @param consumer the thread's partition ownership and records; the thread closes it
+   * @param sink where the thread's flushes go
+   */
+  public record Member(LogConsumer consumer, DeltaSink sink) {
+    public Member {
+      requireNonNull(consumer, "consumer");
+      requireNonNull(sink, "sink");
+    }
+  }
+
+  /**
+   * @param members one per processor thread
+   */
+  public ProcessorGroup(
+      EventLog log,
+      ProcessorConfig config,
+      InstantSource clock,
+      Enrichment enrichment,
+      List<Member> members) {
     requireNonNull(log, "log");
     requireNonNull(enrichment, "enrichment");
-    requireNonNull(sink, "sink");
     requireNonNull(config, "config");
     requireNonNull(clock, "clock");
+    for (int t = 0; t < members.size(); t++) {
+      Member m = members.get(t);
+      ProcessorLoop loop =
+          new ProcessorLoop(
+              "tally-processor-" + t, log, m.consumer(), m.sink(), config, clock, enrichment);
+      loops.add(loop);
+      runners.add(new WorkerRunner(loop, ProcessorLoop.policy(config), clock));
+    }
+  }
+
+  /** Partition p belongs to thread {@code p % threads}. */
+  private static List<Member> shares(
+      EventLog log, DeltaSink sink, ProcessorConfig config, int[] partitions) {
     int n = Math.min(config.threads(), Math.max(1, partitions.length));
+    List<Member> members = new ArrayList<>();
     for (int t = 0; t < n; t++) {
       int count = 0;
       for (int i = t; i < partitions.length; i += n) {
@@ -53,12 +100,9 @@ public final class ProcessorGroup implements AutoCloseable {
       for (int i = t, j = 0; i < partitions.length; i += n, j++) {
         owned[j] = partitions[i];
       }
-      ProcessorLoop loop = new ProcessorLoop(log, sink, config, clock, enrichment, owned);
-      loops.add(loop);
-      Thread thread = new Thread(loop, "tally-processor-" + t);
-      thread.setDaemon(false);
-      threads.add(thread);
+      members.add(new Member(new EventLogConsumer(log, owned, config.maxPollRecords()), sink));
     }
+    return members;
   }
 
   /** All partitions 0..P-1 of the log. */
@@ -71,7 +115,7 @@ public final class ProcessorGroup implements AutoCloseable {
   }
 
   public void start() {
-    threads.forEach(Thread::start);
+    runners.forEach(WorkerRunner::start);
   }
 
   /** True once every thread has rebuilt its dedup windows and is consuming. */
@@ -116,11 +160,18 @@ public final class ProcessorGroup implements AutoCloseable {
     return Long.MIN_VALUE;
   }
 
+  /** The partitions this node's threads own and have recovered now. */
+  public Set<Integer> ownedPartitions() {
+    Set<Integer> owned = new TreeSet<>();
+    loops.forEach(l -> owned.addAll(l.ownedPartitions()));
+    return owned;
+  }
+
   /** The worst health among the threads (the longest-failing one), or OK. */
   public ProcessorHealth health() {
     ProcessorHealth worst = ProcessorHealth.OK;
-    for (ProcessorLoop loop : loops) {
-      ProcessorHealth h = loop.health();
+    for (WorkerRunner runner : runners) {
+      ProcessorHealth h = runner.health();
       if (!h.ok() && (worst.ok() || h.failingSinceMillis() < worst.failingSinceMillis())) {
         worst = h;
       }
@@ -136,22 +187,12 @@ public final class ProcessorGroup implements AutoCloseable {
    *     was interrupted), in which case the caller must not close the log or the store
    */
   public boolean stopAndAwait() {
-    loops.forEach(ProcessorLoop::stop);
-    long deadline = System.nanoTime() + (ProcessorLoop.MAX_STOP_MILLIS + 5_000) * 1_000_000L;
-    boolean interrupted = false;
-    for (Thread t : threads) {
-      while (t.isAlive() && System.nanoTime() < deadline) {
-        try {
-          t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
+    runners.forEach(WorkerRunner::requestStop);
+    boolean ended = true;
+    for (WorkerRunner r : runners) {
+      ended &= r.awaitStopped(Duration.ofMillis(ProcessorLoop.MAX_STOP_MILLIS + 5_000));
     }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-    return threads.stream().noneMatch(Thread::isAlive);
+    return ended;
   }
 
   /** {@link #stopAndAwait()}, ignoring whether the threads ended. */

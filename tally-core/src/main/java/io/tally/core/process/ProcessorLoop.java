@@ -2,9 +2,9 @@ package io.tally.core.process;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tally.core.TallyException;
 import io.tally.core.aggregate.DeltaAggregator;
 import io.tally.core.aggregate.DeltaBatch;
-import io.tally.core.dedup.DedupWindow;
 import io.tally.core.enrich.Enrichment;
 import io.tally.core.log.EventLog;
 import io.tally.core.log.LogHead;
@@ -13,41 +13,55 @@ import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSink;
 import java.time.InstantSource;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
-import java.util.concurrent.locks.LockSupport;
+import java.util.Set;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One processor thread and the partitions it owns.
+ * The duty cycle of one processor thread and the partitions it owns, in both modes; a {@link
+ * WorkerRunner} runs it.
  *
  * <h2>Flush protocol</h2>
  *
  * <ol>
- *   <li>Recover: for each partition, load the checkpoint and rebuild the dedup window by feeding it
- *       the ids of the log span {@code [offsetForTime(lastAppendTime − window), nextOffset)}. The
- *       window depends only on the log, so the rebuilt state equals the state at the checkpoint
- *       (DESIGN.md invariant 3).
- *   <li>Consume: read each partition from its position; an event whose id is not a first sighting
- *       is dropped, every other event is added to the aggregator, under its entity and the entities
- *       it derives ({@link Enrichment}).
+ *   <li>Own: the {@link LogConsumer} says which partitions this thread owns (all of its share, for
+ *       good, in embedded mode; a consumer group's assignment in cluster mode).
+ *   <li>Recover: for each newly owned partition, load the checkpoint from the sink and rebuild the
+ *       dedup window ({@link DedupRebuild}); the window depends only on the log, so the rebuilt
+ *       state equals the state at the checkpoint (DESIGN.md invariant 3). Then read on from there.
+ *   <li>Consume: an event whose id is not a first sighting is dropped, every other event is added
+ *       to the aggregator, under its entity and the entities it derives ({@link Enrichment}).
  *   <li>Seal: every flush interval (ten intervals while catching up on a backlog, or earlier when
- *       the aggregator holds too many rows) the pending deltas and every partition's new checkpoint
- *       become one immutable {@link DeltaBatch}.
+ *       the aggregator holds too many rows) the pending deltas and every changed partition's
+ *       checkpoint become one immutable {@link DeltaBatch}.
  *   <li>Write: the sink applies deltas and checkpoints atomically. Until it succeeds the loop
- *       consumes nothing more and retries the same batch with exponential backoff, so a failure can
+ *       consumes nothing more (the consumer only keeps its membership): a failed write throws, the
+ *       runner backs off, and the next {@link #step()} retries the same batch, so a failure can
  *       neither advance a checkpoint nor lose a delta; the growing log backlog turns into
  *       back-pressure at ingest.
+ *   <li>Give up: revoked partitions are flushed before they go. If that flush fails, or partitions
+ *       are lost (another owner may have processed past the checkpoint), everything unwritten is
+ *       dropped and every partition still owned is recovered again from its checkpoint:
+ *       reprocessing yields the same deltas, so nothing is lost or counted twice.
+ *   <li>Stop: {@link #drain()} consumes what is already logged (for at most {@link
+ *       #STOP_DRAIN_MILLIS}), seals it and writes it, retried by the runner within {@link
+ *       #MAX_STOP_MILLIS}.
  * </ol>
  *
- * <p>Not thread-safe: {@link #run()} runs on one dedicated thread; {@link #stop()}, {@link
- * #health()} and {@link #backlog()} may be called from any thread.
+ * <p>Longer than the house's ~300 lines: the flush protocol and the ownership changes that
+ * interrupt it are one state machine over the same fields, and split up its invariants would span
+ * files.
+ *
+ * <p>Time comes from the injected clock only. Not thread-safe: {@link #doWork()}, {@link #step()}
+ * and {@link #drain()} run on the runner's thread; {@link #recovered()}, {@link #backlog()}, {@link
+ * #lagEvents}, {@link #appliedAsOfMillis} and {@link #ownedPartitions()} may be called from any
+ * thread.
  */
-final class ProcessorLoop implements Runnable {
+final class ProcessorLoop implements Worker, LogConsumer.Listener {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessorLoop.class);
-  private static final long IDLE_PARK_NANOS = 2_000_000L;
-  private static final long MIN_BACKOFF_MILLIS = 50;
 
   /**
    * While a partition is more than a poll behind the log (catching up after a restart or a burst),
@@ -57,102 +71,107 @@ final class ProcessorLoop implements Runnable {
   private static final int CATCH_UP_FLUSH_FACTOR = 10;
 
   /** On stop, how long the loop keeps consuming what is already logged before its last flush. */
-  private static final long STOP_DRAIN_MILLIS = 15_000;
+  static final long STOP_DRAIN_MILLIS = 15_000;
 
   /** On stop, how long the last flush is retried if the store fails. */
   private static final long STOP_WRITE_MILLIS = 10_000;
 
   /**
-   * The longest a stopped loop runs on: {@link ProcessorGroup} waits this long (plus a margin)
-   * before it reports threads that did not end, so their resources are not closed under them.
+   * The longest a stopped loop runs on (its runner's drain time): {@link ProcessorGroup} waits this
+   * long (plus a margin) before it reports threads that did not end, so their resources are not
+   * closed under them.
    */
   static final long MAX_STOP_MILLIS = STOP_DRAIN_MILLIS + STOP_WRITE_MILLIS;
 
+  /** The first backoff after a failed read or write. */
+  static final long MIN_BACKOFF_MILLIS = 50;
+
+  /** Park after a pass that found nothing to do. */
+  static final long IDLE_PARK_NANOS = 2_000_000L;
+
+  private final String name;
   private final EventLog log;
+  private final LogConsumer consumer;
   private final DeltaSink sink;
   private final ProcessorConfig config;
   private final InstantSource clock;
   private final Enrichment enrichment;
-  private final int[] partitionIds;
-  private volatile List<PartitionState> partitions = List.of();
   private final DeltaAggregator aggregator = new DeltaAggregator();
 
-  private volatile boolean running = true;
-  private volatile boolean recovered;
-  private volatile ProcessorHealth health = ProcessorHealth.OK;
+  /** The recovered partitions; replaced (never changed in place) so other threads may read it. */
+  private volatile List<PartitionState> partitions = List.of();
 
+  /** Owned partitions still to recover from their checkpoint. */
+  private final Set<Integer> unrecovered = new TreeSet<>();
+
+  private volatile boolean recovered;
   private DeltaBatch pending;
+  private TallyException callbackFailure;
   private long lastFlushMillis;
-  private long nextAttemptMillis;
-  private long backoffMillis = MIN_BACKOFF_MILLIS;
+  private long drainStartMillis = Long.MIN_VALUE;
 
   ProcessorLoop(
+      String name,
       EventLog log,
+      LogConsumer consumer,
       DeltaSink sink,
       ProcessorConfig config,
       InstantSource clock,
-      Enrichment enrichment,
-      int[] partitionIds) {
+      Enrichment enrichment) {
+    this.name = requireNonNull(name, "name");
     this.log = requireNonNull(log, "log");
+    this.consumer = requireNonNull(consumer, "consumer");
     this.sink = requireNonNull(sink, "sink");
     this.config = requireNonNull(config, "config");
     this.clock = requireNonNull(clock, "clock");
     this.enrichment = requireNonNull(enrichment, "enrichment");
-    this.partitionIds = partitionIds.clone();
+    this.lastFlushMillis = clock.millis();
+  }
+
+  /** The runner policy of a processor thread: backoff up to the configured maximum. */
+  static WorkerRunner.Policy policy(ProcessorConfig config) {
+    return new WorkerRunner.Policy(
+        IDLE_PARK_NANOS,
+        MIN_BACKOFF_MILLIS,
+        Math.max(MIN_BACKOFF_MILLIS, config.maxRetryBackoffMillis()),
+        MAX_STOP_MILLIS);
   }
 
   @Override
-  public void run() {
-    try {
-      while (!recovered && running) {
-        try {
-          recover();
-        } catch (RuntimeException e) {
-          noteFailure("recovering from the checkpoint failed", e);
-          LockSupport.parkNanos(backoffMillis * 1_000_000L);
-          backoffMillis = Math.min(backoffMillis * 2, config.maxRetryBackoffMillis());
-        }
-      }
-      if (!recovered) {
-        return;
-      }
-      backoffMillis = MIN_BACKOFF_MILLIS;
-      health = ProcessorHealth.OK;
-      lastFlushMillis = clock.millis();
-      long stopDeadline = Long.MAX_VALUE;
-      while (true) {
-        boolean worked = step();
-        if (!running) {
-          stopDeadline = Math.min(stopDeadline, clock.millis() + STOP_DRAIN_MILLIS);
-          if ((!worked && pending == null) || clock.millis() > stopDeadline) {
-            break;
-          }
-        }
-        if (!worked) {
-          LockSupport.parkNanos(IDLE_PARK_NANOS);
-        }
-      }
-      drainOnStop();
-    } catch (RuntimeException | Error e) {
-      health = ProcessorHealth.failing("processor stopped: " + e, clock.millis(), Long.MAX_VALUE);
-      LOG.error("processor thread for partitions {} stopped", Arrays.toString(partitionIds), e);
-      throw e;
-    }
+  public String name() {
+    return name;
   }
 
-  /** One pass: consume what is there, flush when due. Returns whether anything was done. */
-  boolean step() {
-    boolean worked = false;
+  @Override
+  public int doWork() {
+    return step();
+  }
+
+  /**
+   * One pass: take ownership changes, recover new partitions, consume what is there (unless a
+   * sealed batch waits to be written), seal when due, and write the sealed batch.
+   *
+   * @return records consumed and partitions recovered, plus one if a batch was written
+   * @throws TallyException if reading the log, recovering or writing failed; a sealed batch stays
+   *     pending and the next call retries it
+   */
+  int step() {
+    int worked = 0;
+    List<LogConsumer.Fetched> fetched;
+    try {
+      fetched = consumer.poll(this, pending == null);
+    } catch (RuntimeException e) {
+      throw new TallyException("reading the log failed: " + e.getMessage(), e);
+    }
+    throwCallbackFailure();
+    worked += recoverOwned();
+    throwCallbackFailure();
     boolean behind = false;
-    if (pending == null) {
-      try {
-        for (PartitionState s : partitions) {
-          worked |= poll(s);
-          behind |= s.nextOffset < log.head(s.partition).endOffset() - config.maxPollRecords();
-        }
-      } catch (RuntimeException e) {
-        noteFailure("reading the log failed", e);
-        return false;
+    for (LogConsumer.Fetched f : fetched) {
+      PartitionState s = state(f.partition());
+      if (s != null) {
+        worked += consume(s, f);
+        behind |= f.head() != null && s.nextOffset < f.head().endOffset() - config.maxPollRecords();
       }
     }
     long now = clock.millis();
@@ -166,51 +185,164 @@ final class ProcessorLoop implements Runnable {
       seal();
       lastFlushMillis = now;
     }
-    if (pending != null && now >= nextAttemptMillis) {
-      worked |= tryWrite(now);
+    if (pending != null) {
+      write();
+      worked++;
     }
     return worked;
   }
 
-  private void recover() {
-    List<PartitionState> states = new ArrayList<>();
-    for (int p : partitionIds) {
-      Checkpoint cp = sink.checkpoint(p).orElse(Checkpoint.initial(p));
-      DedupRebuild.Result rebuilt = DedupRebuild.rebuild(log, cp, config);
-      if (cp.lastAppendTimeMillis() != Long.MIN_VALUE) {
-        LOG.info(
-            "partition {}: resuming at offset {}, dedup window rebuilt from {} records ({} ids)",
-            p,
-            cp.nextOffset(),
-            rebuilt.recordsRead(),
-            rebuilt.window().size());
-      }
-      DedupWindow dedup = rebuilt.window();
-      states.add(new PartitionState(p, dedup, cp));
+  /**
+   * On stop: consume what is logged for up to {@link #STOP_DRAIN_MILLIS}, then seal it and write it
+   * (a failure throws; the runner retries within its drain time).
+   */
+  @Override
+  public boolean drain() {
+    long now = clock.millis();
+    if (drainStartMillis == Long.MIN_VALUE) {
+      drainStartMillis = now;
     }
-    partitions = List.copyOf(states);
-    recovered = true;
+    if (now - drainStartMillis < STOP_DRAIN_MILLIS && step() > 0) {
+      return false;
+    }
+    if (pending == null) {
+      seal();
+    }
+    if (pending != null) {
+      write();
+    }
+    return true;
   }
 
-  private boolean poll(PartitionState s) {
-    LogHead head = log.head(s.partition);
-    boolean worked = false;
-    if (s.nextOffset < head.endOffset()) {
-      List<LogRecord> records = log.read(s.partition, s.nextOffset, config.maxPollRecords());
-      for (LogRecord r : records) {
-        if (r.offset() < s.nextOffset) {
-          continue;
-        }
-        // a failed attribute read throws before anything changed: the record is read again
-        enrichment.count(aggregator, s.dedup, s.partition, r.event(), r.appendTimeMillis());
-        s.nextOffset = r.offset() + 1;
-        s.lastAppendTimeMillis = r.appendTimeMillis();
-        worked = true;
+  @Override
+  public void onClose() {
+    if (pending != null) {
+      LOG.warn("stopped with an unwritten flush; it is reprocessed from the log at the next start");
+    }
+    consumer.close();
+  }
+
+  @Override
+  public void assigned(Collection<Integer> owned) {
+    unrecovered.addAll(owned); // recovered by the step, once the poll returned
+  }
+
+  @Override
+  public void revoked(Collection<Integer> given) {
+    if (pending == null) {
+      seal();
+    }
+    if (pending != null) {
+      try {
+        write();
+      } catch (TallyException e) {
+        callbackFailure = e;
+        reset();
       }
     }
-    long asOf =
-        s.nextOffset >= head.endOffset() ? head.completeBeforeMillis() : s.lastAppendTimeMillis;
-    s.asOfMillis = Math.max(s.asOfMillis, asOf);
+    drop(given);
+    LOG.info("{}: gave up partitions {}", name, given);
+  }
+
+  @Override
+  public void lost(Collection<Integer> gone) {
+    LOG.warn("{}: lost partitions {}; discarding what is not written", name, gone);
+    drop(gone);
+    reset();
+  }
+
+  /** Drops everything unwritten and recovers every owned partition again from its checkpoint. */
+  private void reset() {
+    aggregator.drain();
+    pending = null;
+    for (PartitionState s : partitions) {
+      unrecovered.add(s.partition);
+    }
+    partitions = List.of();
+  }
+
+  private void drop(Collection<Integer> gone) {
+    unrecovered.removeAll(gone);
+    List<PartitionState> kept = new ArrayList<>(partitions);
+    kept.removeIf(s -> gone.contains(s.partition));
+    partitions = List.copyOf(kept);
+  }
+
+  /** Recovers the owned partitions not yet recovered; a failure is thrown by the step. */
+  private int recoverOwned() {
+    int done = 0;
+    try {
+      while (!unrecovered.isEmpty()) {
+        int p = unrecovered.iterator().next();
+        PartitionState s = recover(p);
+        List<PartitionState> now = new ArrayList<>(partitions);
+        now.removeIf(x -> x.partition == p);
+        now.add(s);
+        partitions = List.copyOf(now);
+        consumer.seek(p, s.nextOffset);
+        unrecovered.remove(p);
+        done++;
+      }
+      recovered = true;
+    } catch (RuntimeException e) {
+      recovered = false;
+      if (callbackFailure == null) {
+        callbackFailure =
+            new TallyException("recovering from the checkpoint failed: " + e.getMessage(), e);
+      }
+    }
+    return done;
+  }
+
+  private PartitionState recover(int p) {
+    Checkpoint cp = sink.checkpoint(p).orElse(Checkpoint.initial(p));
+    DedupRebuild.Result rebuilt = DedupRebuild.rebuild(log, cp, config);
+    LOG.info(
+        "{}: partition {} owned from offset {}, dedup window rebuilt from {} records ({} ids)",
+        name,
+        p,
+        cp.nextOffset(),
+        rebuilt.recordsRead(),
+        rebuilt.window().size());
+    return new PartitionState(p, rebuilt.window(), cp);
+  }
+
+  private void throwCallbackFailure() {
+    if (callbackFailure != null) {
+      TallyException e = callbackFailure;
+      callbackFailure = null;
+      throw e;
+    }
+  }
+
+  private PartitionState state(int partition) {
+    for (PartitionState s : partitions) {
+      if (s.partition == partition) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  private int consume(PartitionState s, LogConsumer.Fetched f) {
+    int worked = 0;
+    for (LogRecord r : f.records()) {
+      if (r.offset() < s.nextOffset) {
+        continue;
+      }
+      // a failed attribute read throws before anything changed: the record is read again
+      enrichment.count(aggregator, s.dedup, s.partition, r.event(), r.appendTimeMillis());
+      s.nextOffset = r.offset() + 1;
+      s.lastAppendTimeMillis = r.appendTimeMillis();
+      worked++;
+    }
+    LogHead head = f.head();
+    if (head != null) {
+      s.endOffset = Math.max(s.endOffset, head.endOffset());
+      long asOf =
+          s.nextOffset >= head.endOffset() ? head.completeBeforeMillis() : s.lastAppendTimeMillis;
+      s.asOfMillis = Math.max(s.asOfMillis, asOf);
+    }
     return worked;
   }
 
@@ -225,82 +357,39 @@ final class ProcessorLoop implements Runnable {
     pending = batch.isEmpty() ? null : batch;
   }
 
-  private boolean tryWrite(long now) {
+  private void write() {
     try {
       sink.write(pending);
     } catch (RuntimeException e) {
-      backoffMillis = Math.min(backoffMillis * 2, config.maxRetryBackoffMillis());
-      nextAttemptMillis = now + backoffMillis;
-      noteFailure("writing deltas failed", e);
-      return false;
+      throw new TallyException("writing deltas failed: " + e.getMessage(), e);
     }
     for (Checkpoint cp : pending.checkpoints()) {
-      for (PartitionState s : partitions) {
-        if (s.partition == cp.partition()) {
-          s.written(cp);
-        }
+      PartitionState s = state(cp.partition());
+      if (s != null) {
+        s.written(cp);
       }
     }
     pending = null;
-    backoffMillis = MIN_BACKOFF_MILLIS;
-    if (!health.ok()) {
-      LOG.info("processor for partitions {} recovered", Arrays.toString(partitionIds));
-      health = ProcessorHealth.OK;
-    }
-    return true;
   }
 
-  private void noteFailure(String what, RuntimeException e) {
-    health = health.afterFailure(what + ": " + e.getMessage(), clock.millis());
-    long failures = health.consecutiveFailures();
-    if (failures == 1) {
-      LOG.warn("{}, retrying with backoff", what, e);
-    } else if (Long.bitCount(failures) == 1) {
-      LOG.warn(
-          "{} (attempt {}): {}; retrying in {} ms", what, failures, e.getMessage(), backoffMillis);
-    }
-  }
-
-  /** On stop: seal what was consumed and write it, retrying for a bounded time. */
-  private void drainOnStop() {
-    if (!recovered) {
-      return;
-    }
-    if (pending == null) {
-      seal();
-    }
-    long deadline = clock.millis() + STOP_WRITE_MILLIS;
-    while (pending != null && clock.millis() < deadline) {
-      if (!tryWrite(clock.millis())) {
-        LockSupport.parkNanos(backoffMillis * 1_000_000L);
-      }
-    }
-    if (pending != null) {
-      LOG.warn("stopped with an unwritten flush; it is reprocessed from the log at the next start");
-    }
-  }
-
-  /** Asks the loop to consume what is logged, write its last flush and end. */
-  void stop() {
-    running = false;
-  }
-
+  /** True once the thread has polled and recovered every partition it owns. */
   boolean recovered() {
     return recovered;
   }
 
-  ProcessorHealth health() {
-    return health;
+  /** The partitions this thread owns and has recovered. */
+  List<Integer> ownedPartitions() {
+    return partitions.stream().map(s -> s.partition).toList();
   }
 
   /**
-   * Events of {@code partition} in the log not yet applied, or -1 if this loop does not own it or
-   * has not recovered.
+   * Events of {@code partition} in the log not yet applied (as of the last poll), or -1 if this
+   * loop does not own it or has not recovered it.
    */
   long lagEvents(int partition) {
     for (PartitionState s : partitions) {
       if (s.partition == partition) {
-        return Math.max(0, log.head(partition).endOffset() - s.appliedOffset);
+        return Math.max(0, s.endOffset - s.appliedOffset);
       }
     }
     return -1;
@@ -319,11 +408,11 @@ final class ProcessorLoop implements Runnable {
     return Long.MIN_VALUE;
   }
 
-  /** Events in the log not yet applied, over this loop's partitions (0 until recovered). */
+  /** Events in the log not yet applied, over this loop's partitions (as of the last poll). */
   long backlog() {
     long total = 0;
     for (PartitionState s : partitions) {
-      total += Math.max(0, log.head(s.partition).endOffset() - s.appliedOffset);
+      total += Math.max(0, s.endOffset - s.appliedOffset);
     }
     return total;
   }

@@ -9,6 +9,7 @@ import io.tally.core.codec.DeltaRecord;
 import io.tally.core.log.EventBatch;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.ProcessorConfig;
+import io.tally.core.process.ProcessorGroup;
 import io.tally.engines.LocalEngines;
 import io.tally.engines.RealEngines;
 import io.tally.model.Event;
@@ -30,16 +31,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The Kafka processor on a real broker: the committed deltas (read_committed) add up to exactly the
- * distinct events, with duplicate ids in the stream and while partitions move between two
- * processors of the same group.
+ * The processor in cluster mode (ProcessorLoop over a consumer group member and a KafkaDeltaSink)
+ * on a real broker: the committed deltas (read_committed) add up to exactly the distinct events,
+ * with duplicate ids in the stream and while partitions move between two processors of the same
+ * group.
  */
 @ExtendWith(RealEngines.class)
-class KafkaProcessorTest {
+class KafkaProcessorsTest {
   private static final int P = 4;
   private final LocalEngines engines;
 
-  KafkaProcessorTest(LocalEngines engines) {
+  KafkaProcessorsTest(LocalEngines engines) {
     this.engines = engines;
   }
 
@@ -118,11 +120,11 @@ class KafkaProcessorTest {
   void committedDeltasCountEveryDistinctEventOnce() throws Exception {
     KafkaSettings s = settings("solo");
     try (KafkaEventLog log = new KafkaEventLog(s, InstantSource.system());
-        KafkaProcessor processor = new KafkaProcessor(s, log, CONFIG)) {
+        ProcessorGroup processor = KafkaProcessors.group(s, log, CONFIG, InstantSource.system())) {
       processor.start();
       long expected = append(log, 20_000, "a", 1);
       await().atMost(Duration.ofSeconds(60)).until(() -> committedTotal(s) == expected);
-      assertThat(processor.assignedPartitions()).hasSize(P);
+      assertThat(processor.ownedPartitions()).hasSize(P);
       assertThat(processor.health().ok()).isTrue();
     }
   }
@@ -132,13 +134,13 @@ class KafkaProcessorTest {
     KafkaSettings s1 = settings("one");
     KafkaSettings s2 = s1.withNodeId("two");
     try (KafkaEventLog log = new KafkaEventLog(s1, InstantSource.system())) {
-      KafkaProcessor first = new KafkaProcessor(s1, log, CONFIG);
+      ProcessorGroup first = KafkaProcessors.group(s1, log, CONFIG, InstantSource.system());
       first.start();
       long expected = append(log, 10_000, "b", 2);
-      KafkaProcessor second = new KafkaProcessor(s2, log, CONFIG);
+      ProcessorGroup second = KafkaProcessors.group(s2, log, CONFIG, InstantSource.system());
       second.start();
       expected += append(log, 10_000, "c", 3);
-      await().atMost(Duration.ofSeconds(60)).until(() -> !second.assignedPartitions().isEmpty());
+      await().atMost(Duration.ofSeconds(60)).until(() -> !second.ownedPartitions().isEmpty());
       expected += append(log, 10_000, "d", 4);
       first.close(); // its partitions move back to the second
       expected += append(log, 10_000, "e", 5);
@@ -146,7 +148,7 @@ class KafkaProcessorTest {
       append(log, 2_000, "c", 3);
       long want = expected;
       await().atMost(Duration.ofSeconds(90)).until(() -> committedTotal(s1) == want);
-      await().atMost(Duration.ofSeconds(30)).until(() -> second.assignedPartitions().size() == P);
+      await().atMost(Duration.ofSeconds(30)).until(() -> second.ownedPartitions().size() == P);
       second.close();
       assertThat(committedTotal(s1)).isEqualTo(want);
     }
