@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -61,13 +62,15 @@ public final class RocksDbStorage implements AutoCloseable {
   private final List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
   private final UInt64AddOperator addOperator = new UInt64AddOperator();
+  private WalWatermarkKeeper watermark;
+  private Optional<WalSalvage> salvaged = Optional.empty();
   private boolean closed;
 
-  private RocksDbStorage(Path dir, int partitions) throws RocksDBException {
+  private RocksDbStorage(Path dir, int partitions, boolean pointInTime) throws RocksDBException {
     this.dir = dir;
     this.partitions = partitions;
     dbOptions =
-        new DBOptions()
+        WalGuard.options(dir, pointInTime)
             .setCreateIfMissing(true)
             .setCreateMissingColumnFamilies(true)
             .setMaxBackgroundJobs(2)
@@ -113,26 +116,70 @@ public final class RocksDbStorage implements AutoCloseable {
   }
 
   /**
-   * Opens (creating if needed) the data dir for {@code partitions} partitions.
+   * Opens (creating if needed) the data dir for {@code partitions} partitions, refusing a damaged
+   * or incomplete write-ahead log ({@link WalGuard}).
    *
-   * @throws TallyException if the dir cannot be opened or was created with another partition count
+   * @throws TallyException if the dir cannot be opened, its WAL is damaged, or it was created with
+   *     another partition count
    */
   public static RocksDbStorage open(Path dir, int partitions) {
+    return open(dir, partitions, false);
+  }
+
+  /**
+   * As {@link #open(Path, int)}; with {@code salvageWal}, a damaged or incomplete write-ahead log
+   * is recovered up to its last intact record instead of refused, and {@link #salvaged()} says what
+   * was lost.
+   */
+  public static RocksDbStorage open(Path dir, int partitions, boolean salvageWal) {
     new Partitioner(partitions); // validates the range
-    RocksDbStorage storage;
+    WalGuard guard;
     try {
       Files.createDirectories(dir);
-      storage = new RocksDbStorage(dir, partitions);
-    } catch (RocksDBException | java.io.IOException e) {
+    } catch (java.io.IOException e) {
       throw new TallyException("cannot open data dir " + dir + ": " + e.getMessage(), e);
     }
+    guard = WalGuard.prepare(dir, salvageWal);
+    Opened opened = openDb(dir, partitions, guard, salvageWal);
+    RocksDbStorage storage = opened.storage();
     try {
+      storage.salvaged = guard.verify(storage.db, opened.damage());
+      storage.watermark =
+          new WalWatermarkKeeper(storage.db, dir, storage.db.getLatestSequenceNumber());
       storage.checkFormat();
     } catch (RuntimeException e) {
       storage.close();
       throw e;
     }
     return storage;
+  }
+
+  /** An open database; {@code damage} is why the strict open failed and a salvage reopened. */
+  private record Opened(RocksDbStorage storage, String damage) {}
+
+  private static Opened openDb(Path dir, int partitions, WalGuard guard, boolean salvage) {
+    try {
+      return new Opened(new RocksDbStorage(dir, partitions, false), null);
+    } catch (RocksDBException e) {
+      if (!WalGuard.isDamage(e)) {
+        throw new TallyException("cannot open data dir " + dir + ": " + e.getMessage(), e);
+      }
+      if (!salvage) {
+        throw guard.refuse("RocksDB says \"" + e.getMessage() + "\"");
+      }
+      try {
+        return new Opened(
+            new RocksDbStorage(dir, partitions, true), "RocksDB said \"" + e.getMessage() + "\"");
+      } catch (RocksDBException again) {
+        throw new TallyException(
+            "cannot open data dir " + dir + " even to salvage it: " + again.getMessage(), again);
+      }
+    }
+  }
+
+  /** What {@code salvageWal} dropped when this data dir opened; empty if nothing. */
+  public Optional<WalSalvage> salvaged() {
+    return salvaged;
   }
 
   private void checkFormat() {
@@ -277,6 +324,9 @@ public final class RocksDbStorage implements AutoCloseable {
       db.syncWal();
     } catch (RocksDBException e) {
       // nothing more to do: what is not synced is replayed from the log's synced part
+    }
+    if (watermark != null) {
+      watermark.close(); // records the synced end, so the next start can check the WAL is whole
     }
     handles.forEach(ColumnFamilyHandle::close);
     db.close();
