@@ -118,7 +118,7 @@ public final class RocksDbCounterStore
       topKChanges.commit();
     } catch (RocksDBException e) {
       throw new TallyException(
-          "writing " + batch.deltas().size() + " deltas failed: " + e.getMessage(), e);
+          "writing " + batch.deltas().size() + " deltas failed: " + storage.writeFailure(e), e);
     }
   }
 

@@ -201,7 +201,7 @@ public final class RocksDbEventLog implements EventLog {
       storage.db().write(writeOptions, wb);
     } catch (RocksDBException e) {
       TallyException failure =
-          new TallyException("appending to the log failed: " + e.getMessage(), e);
+          new TallyException("appending to the log failed: " + storage.writeFailure(e), e);
       group.forEach(g -> g.done().completeExceptionally(failure));
       LOG.error("appending {} requests to the log failed", group.size(), e);
       return;

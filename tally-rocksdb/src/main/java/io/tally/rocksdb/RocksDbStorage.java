@@ -16,6 +16,7 @@ import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
+import org.rocksdb.Status;
 import org.rocksdb.UInt64AddOperator;
 
 /**
@@ -51,6 +52,12 @@ public final class RocksDbStorage implements AutoCloseable {
    */
   private static final byte FORMAT_VERSION = 2;
 
+  /**
+   * The largest memtable. After a write failed on a full disk, RocksDB takes writes again by itself
+   * (its SstFileManager checks every few seconds) once this much is free, room to flush one.
+   */
+  static final long WRITE_BUFFER_BYTES = 64L << 20;
+
   static {
     RocksDB.loadLibrary();
   }
@@ -82,12 +89,12 @@ public final class RocksDbStorage implements AutoCloseable {
     ColumnFamilyOptions log =
         new ColumnFamilyOptions()
             .setCompressionType(CompressionType.LZ4_COMPRESSION)
-            .setWriteBufferSize(64L << 20);
+            .setWriteBufferSize(WRITE_BUFFER_BYTES);
     ColumnFamilyOptions counters =
         new ColumnFamilyOptions()
             .setMergeOperator(addOperator)
             .setCompressionType(CompressionType.LZ4_COMPRESSION)
-            .setWriteBufferSize(64L << 20);
+            .setWriteBufferSize(WRITE_BUFFER_BYTES);
     ColumnFamilyOptions attributes =
         new ColumnFamilyOptions().setCompressionType(CompressionType.LZ4_COMPRESSION);
     ColumnFamilyOptions topK =
@@ -283,6 +290,24 @@ public final class RocksDbStorage implements AutoCloseable {
 
   ColumnFamilyHandle topK() {
     return handles.get(4);
+  }
+
+  /**
+   * {@code e}'s message; for a full disk also how much is free and when writes resume by themselves
+   * (RocksDB keeps the database read-only until {@link #WRITE_BUFFER_BYTES} are free, then flushes
+   * and takes writes again, with no restart).
+   */
+  String writeFailure(RocksDBException e) {
+    if (e.getStatus() == null || e.getStatus().getSubCode() != Status.SubCode.NoSpace) {
+      return e.getMessage();
+    }
+    long free = dir.toFile().getUsableSpace();
+    return e.getMessage()
+        + " ("
+        + (free >> 20)
+        + " MiB free on the data dir's disk; writing resumes by itself, without a restart, once "
+        + (WRITE_BUFFER_BYTES >> 20)
+        + " MiB are free)";
   }
 
   /** A RocksDB property of the whole database, e.g. {@code rocksdb.estimate-live-data-size}. */

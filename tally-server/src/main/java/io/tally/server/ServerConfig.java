@@ -32,6 +32,8 @@ import java.util.List;
  * @param ops what readiness requires ({@link OpsConfig})
  * @param browser origins whose pages may call the API ({@code --cors-origin}; default none)
  * @param security auth, TLS, rate limits and HTTP limits (docs/security.md)
+ * @param salvageWal open a data dir whose write-ahead log is damaged or incomplete with what
+ *     survives, and report the loss, instead of refusing it (docs/operations.md)
  */
 public record ServerConfig(
     String host,
@@ -49,7 +51,8 @@ public record ServerConfig(
     TopKConfig topK,
     OpsConfig ops,
     BrowserSettings browser,
-    SecurityConfig security) {
+    SecurityConfig security,
+    boolean salvageWal) {
 
   public static final int DEFAULT_PORT = 8080;
   public static final int DEFAULT_PARTITIONS = 8;
@@ -97,7 +100,8 @@ public record ServerConfig(
         TopKConfig.DEFAULTS,
         OpsConfig.DEFAULTS,
         BrowserSettings.DEFAULTS,
-        SecurityConfig.DEFAULTS);
+        SecurityConfig.DEFAULTS,
+        false);
   }
 
   public ServerConfig withPort(int p) {
@@ -117,7 +121,8 @@ public record ServerConfig(
         topK,
         ops,
         browser,
-        security);
+        security,
+        salvageWal);
   }
 
   public ServerConfig withHost(String h) {
@@ -137,7 +142,8 @@ public record ServerConfig(
         topK,
         ops,
         browser,
-        security);
+        security,
+        salvageWal);
   }
 
   public ServerConfig withPartitions(int n) {
@@ -157,7 +163,8 @@ public record ServerConfig(
         topK,
         ops,
         browser,
-        security);
+        security,
+        salvageWal);
   }
 
   public ServerConfig withFsync(FsyncPolicy f) {
@@ -177,7 +184,8 @@ public record ServerConfig(
         topK,
         ops,
         browser,
-        security);
+        security,
+        salvageWal);
   }
 
   public ServerConfig withProcessor(ProcessorConfig pc) {
@@ -197,7 +205,8 @@ public record ServerConfig(
         topK,
         ops,
         browser,
-        security);
+        security,
+        salvageWal);
   }
 
   public ServerConfig withIngest(IngestLimits il) {
@@ -217,7 +226,8 @@ public record ServerConfig(
         topK,
         ops,
         browser,
-        security);
+        security,
+        salvageWal);
   }
 
   public ServerConfig withQuery(QueryConfig q) {
@@ -237,7 +247,8 @@ public record ServerConfig(
         topK,
         ops,
         browser,
-        security);
+        security,
+        salvageWal);
   }
 
   /**
@@ -281,7 +292,8 @@ public record ServerConfig(
         topK,
         ops,
         browser,
-        security);
+        security,
+        salvageWal);
   }
 
   public ServerConfig withDerive(List<String> names) {
@@ -301,7 +313,8 @@ public record ServerConfig(
         topK,
         ops,
         browser,
-        security);
+        security,
+        salvageWal);
   }
 
   /** The derivation {@link #derive} configures. */
@@ -326,7 +339,8 @@ public record ServerConfig(
         t,
         ops,
         browser,
-        security);
+        security,
+        salvageWal);
   }
 
   public ServerConfig withOps(OpsConfig o) {
@@ -346,7 +360,8 @@ public record ServerConfig(
         topK,
         o,
         browser,
-        security);
+        security,
+        salvageWal);
   }
 
   public ServerConfig withBrowser(BrowserSettings b) {
@@ -366,7 +381,8 @@ public record ServerConfig(
         topK,
         ops,
         b,
-        security);
+        security,
+        salvageWal);
   }
 
   public ServerConfig withSecurity(SecurityConfig s) {
@@ -386,6 +402,28 @@ public record ServerConfig(
         topK,
         ops,
         browser,
-        s);
+        s,
+        salvageWal);
+  }
+
+  public ServerConfig withSalvageWal(boolean salvage) {
+    return new ServerConfig(
+        host,
+        port,
+        dataDir,
+        partitions,
+        fsync,
+        maxBodyBytes,
+        query,
+        logRetentionMillis,
+        processor,
+        ingest,
+        validation,
+        derive,
+        topK,
+        ops,
+        browser,
+        security,
+        salvage);
   }
 }

@@ -124,7 +124,9 @@ final class ProcessorLoop implements Runnable {
         boolean worked = step();
         if (!running) {
           stopDeadline = Math.min(stopDeadline, clock.millis() + STOP_DRAIN_MILLIS);
-          if ((!worked && pending == null) || clock.millis() > stopDeadline) {
+          if ((!worked && pending == null)
+              || clock.millis() > stopDeadline
+              || (pending != null && !health.ok())) { // the store is failing: nothing to drain into
             break;
           }
         }
@@ -261,22 +263,31 @@ final class ProcessorLoop implements Runnable {
     }
   }
 
-  /** On stop: seal what was consumed and write it, retrying for a bounded time. */
+  /**
+   * On stop: seal what was consumed and write it, retrying for a bounded time, unless the store was
+   * already failing when the stop began (e.g. a full disk): then one attempt, so a stop is not held
+   * up by an outage it cannot wait out. What is not written is counted from the log at the next
+   * start, exactly once.
+   */
   private void drainOnStop() {
     if (!recovered) {
       return;
     }
+    boolean storeFailing = !health.ok();
     if (pending == null) {
       seal();
     }
     long deadline = clock.millis() + STOP_WRITE_MILLIS;
-    while (pending != null && clock.millis() < deadline) {
-      if (!tryWrite(clock.millis())) {
-        LockSupport.parkNanos(backoffMillis * 1_000_000L);
+    while (pending != null && !tryWrite(clock.millis())) {
+      if (storeFailing || clock.millis() >= deadline) {
+        break;
       }
+      LockSupport.parkNanos(backoffMillis * 1_000_000L);
     }
     if (pending != null) {
-      LOG.warn("stopped with an unwritten flush; it is reprocessed from the log at the next start");
+      LOG.warn(
+          "stopped with an unwritten flush{}; it is reprocessed from the log at the next start",
+          storeFailing ? " (the store was failing: " + health.reason() + ")" : "");
     }
   }
 

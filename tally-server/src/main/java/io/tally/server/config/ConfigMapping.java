@@ -60,6 +60,7 @@ public final class ConfigMapping {
         .withMaxBodyBytes(c.get(SERVER_MAX_BODY_BYTES))
         .withPartitions(c.get(STORAGE_PARTITIONS))
         .withFsync(c.get(STORAGE_FSYNC))
+        .withSalvageWal(c.get(STORAGE_SALVAGE_WAL))
         .withProcessor(
             ProcessorConfig.DEFAULTS
                 .withThreads(c.get(PROCESSOR_THREADS))
