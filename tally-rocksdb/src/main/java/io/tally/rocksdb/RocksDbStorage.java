@@ -41,6 +41,9 @@ import org.rocksdb.UInt64AddOperator;
  * and its old keys deleted in one WriteBatch, so a crash midway resumes where it stopped, and the
  * version becomes 2 at the end.
  *
+ * <p>The write-ahead log lives in {@code <dir>/wal}; a damaged or incomplete one is refused unless
+ * the caller asks to salvage it ({@link WalGuard}, {@link WalWatermark}).
+ *
  * <p>Thread-safe (RocksDB is); {@link #close()} once, after every user stopped.
  */
 public final class RocksDbStorage implements AutoCloseable {
@@ -205,7 +208,9 @@ public final class RocksDbStorage implements AutoCloseable {
       }
       int stored = ByteBuffer.wrap(format).getInt(1);
       if (format[0] == 1 && stored == partitions) {
-        convertCountersFromLayout1();
+        long converted = CounterKeyDescriptor.convertLayout1(db, counters());
+        org.slf4j.LoggerFactory.getLogger(RocksDbStorage.class)
+            .info("converted {} counter entries of {} to the time-ranged key layout", converted, dir);
         db.put(
             meta(),
             FORMAT_KEY,
@@ -227,37 +232,6 @@ public final class RocksDbStorage implements AutoCloseable {
     } catch (RocksDBException e) {
       throw new TallyException("cannot read the format of " + dir + ": " + e.getMessage(), e);
     }
-  }
-
-  /** Rewrites layout-1 counter keys as layout 2, 10,000 entries per atomic WriteBatch. */
-  private void convertCountersFromLayout1() throws RocksDBException {
-    long converted = 0;
-    byte[] end = {2};
-    while (true) {
-      int n = 0;
-      try (org.rocksdb.WriteBatch wb = new org.rocksdb.WriteBatch();
-          org.rocksdb.RocksIterator it = db.newIterator(counters())) {
-        for (it.seek(new byte[] {1}); it.isValid() && n < 10_000; it.next()) {
-          byte[] key = it.key();
-          if (!CounterKeyDescriptor.isLayout1(key)) {
-            break;
-          }
-          wb.put(counters(), CounterKeyDescriptor.fromLayout1(key), it.value());
-          wb.delete(counters(), key);
-          n++;
-        }
-        if (n == 0) {
-          break;
-        }
-        try (org.rocksdb.WriteOptions sync = new org.rocksdb.WriteOptions().setSync(true)) {
-          db.write(sync, wb);
-        }
-      }
-      converted += n;
-    }
-    db.compactRange(counters(), new byte[] {1}, end);
-    org.slf4j.LoggerFactory.getLogger(RocksDbStorage.class)
-        .info("converted {} counter entries of {} to the time-ranged key layout", converted, dir);
   }
 
   public Path dir() {
