@@ -115,6 +115,7 @@ public final class RocksDbCounterStore
       }
       RocksDbTopK.Staged topKChanges = topK.stage(batch, wb);
       storage.db().write(writeOptions, wb);
+      storage.writeSucceeded();
       topKChanges.commit();
     } catch (RocksDBException e) {
       throw new TallyException(

@@ -73,6 +73,7 @@ public final class RocksDbStorage implements AutoCloseable {
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
   private final UInt64AddOperator addOperator = new UInt64AddOperator();
   private WalWatermarkKeeper watermark;
+  private volatile boolean writesFailing;
   private Optional<WalSalvage> salvaged = Optional.empty();
   private boolean closed;
 
@@ -154,8 +155,7 @@ public final class RocksDbStorage implements AutoCloseable {
     RocksDbStorage storage = opened.storage();
     try {
       storage.salvaged = guard.verify(storage.db, opened.damage());
-      storage.watermark =
-          new WalWatermarkKeeper(storage.db, dir, storage.db.getLatestSequenceNumber());
+      storage.watermark = new WalWatermarkKeeper(storage, storage.db.getLatestSequenceNumber());
       storage.checkFormat();
     } catch (RuntimeException e) {
       storage.close();
@@ -210,7 +210,8 @@ public final class RocksDbStorage implements AutoCloseable {
       if (format[0] == 1 && stored == partitions) {
         long converted = CounterKeyDescriptor.convertLayout1(db, counters());
         org.slf4j.LoggerFactory.getLogger(RocksDbStorage.class)
-            .info("converted {} counter entries of {} to the time-ranged key layout", converted, dir);
+            .info(
+                "converted {} counter entries of {} to the time-ranged key layout", converted, dir);
         db.put(
             meta(),
             FORMAT_KEY,
@@ -272,6 +273,7 @@ public final class RocksDbStorage implements AutoCloseable {
    * and takes writes again, with no restart).
    */
   String writeFailure(RocksDBException e) {
+    writesFailing = true;
     if (e.getStatus() == null || e.getStatus().getSubCode() != Status.SubCode.NoSpace) {
       return e.getMessage();
     }
@@ -282,6 +284,28 @@ public final class RocksDbStorage implements AutoCloseable {
         + " MiB free on the data dir's disk; writing resumes by itself, without a restart, once "
         + (WRITE_BUFFER_BYTES >> 20)
         + " MiB are free)";
+  }
+
+  /** Writers report each successful write, ending a run of {@link #writeFailure} reports. */
+  void writeSucceeded() {
+    if (writesFailing) {
+      writesFailing = false;
+    }
+  }
+
+  /**
+   * Syncs the write-ahead log, unless the last write failed: a sync of a WAL writer that saw an
+   * error fails too, and RocksDB then records a background error it does not recover from by
+   * itself, which would turn a full disk (which it does recover from) into a restart.
+   *
+   * @return whether it synced
+   */
+  boolean syncWalUnlessWritesFail() throws RocksDBException {
+    if (writesFailing) {
+      return false;
+    }
+    db.syncWal();
+    return true;
   }
 
   /** A RocksDB property of the whole database, e.g. {@code rocksdb.estimate-live-data-size}. */
@@ -320,7 +344,7 @@ public final class RocksDbStorage implements AutoCloseable {
       closed = true;
     }
     try {
-      db.syncWal();
+      syncWalUnlessWritesFail();
     } catch (RocksDBException e) {
       // nothing more to do: what is not synced is replayed from the log's synced part
     }

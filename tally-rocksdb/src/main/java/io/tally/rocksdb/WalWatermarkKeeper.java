@@ -20,6 +20,7 @@ final class WalWatermarkKeeper implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WalWatermarkKeeper.class);
   static final long INTERVAL_MILLIS = 1_000;
 
+  private final RocksDbStorage storage;
   private final RocksDB db;
   private final Path dataDir;
   private final Thread thread;
@@ -27,10 +28,14 @@ final class WalWatermarkKeeper implements AutoCloseable {
   private boolean failing;
   private volatile boolean stopped;
 
-  /** Starts keeping the watermark of {@code db}, whose last recorded value is {@code written}. */
-  WalWatermarkKeeper(RocksDB db, Path dataDir, long written) {
-    this.db = db;
-    this.dataDir = dataDir;
+  /**
+   * Starts keeping the watermark of {@code storage}'s database, whose last recorded value is {@code
+   * written}.
+   */
+  WalWatermarkKeeper(RocksDbStorage storage, long written) {
+    this.storage = storage;
+    this.db = storage.db();
+    this.dataDir = storage.dir();
     this.written = written;
     thread = new Thread(this::run, "tally-wal-watermark");
     thread.setDaemon(true);
@@ -55,7 +60,9 @@ final class WalWatermarkKeeper implements AutoCloseable {
       return;
     }
     try {
-      db.syncWal();
+      if (!storage.syncWalUnlessWritesFail()) {
+        return; // the database refuses writes (e.g. a full disk): keep the watermark, try later
+      }
       WalWatermark.write(dataDir, latest);
       written = latest;
       if (failing) {
