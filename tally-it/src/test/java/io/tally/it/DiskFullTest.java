@@ -143,8 +143,20 @@ class DiskFullTest {
 
   @Test
   @Timeout(value = 10, unit = TimeUnit.MINUTES)
-  void ingestResumesByItselfOnceSpaceIsFreedAndCountsEveryAcknowledgedEventOnce() throws Exception {
-    server = ServerProcess.embedded("full", dir, disk.resolve("data"), "--partitions", "4");
+  void ingestResumesByItselfOnceSpaceIsFreedAndCountsEveryAcknowledgedEventOnce()
+      throws Exception {
+    fillFreeAndStop("always");
+  }
+
+  /** With an fsync interval a background thread syncs the WAL: it must not do so while full. */
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
+  void ingestResumesByItselfWithAnFsyncIntervalToo() throws Exception {
+    fillFreeAndStop("100ms");
+  }
+
+  private void fillFreeAndStop(String fsync) throws Exception {
+    server = ServerProcess.embedded("full", dir, disk.resolve("data"), "--partitions", "4", "--fsync", fsync);
     server.start();
     events.awaitHealthy(server);
     acked += events.ingest(server, "warm", 10, PER_BATCH);

@@ -2,10 +2,15 @@ package io.tally.rocksdb;
 
 import io.tally.core.TallyException;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Properties;
@@ -87,14 +92,33 @@ final class WalGuard {
     }
   }
 
+  /**
+   * Moves WAL files of the older layout into {@code walDir}, holding RocksDB's {@code LOCK} file so
+   * the files of a database another process has open are never moved.
+   */
   private static void moveLegacyWals(Path dataDir, Path walDir) throws IOException {
-    int moved = 0;
+    List<Path> legacy = new ArrayList<>();
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dataDir)) {
       for (Path f : files) {
         if (Files.isRegularFile(f) && WAL_FILE.matcher(f.getFileName().toString()).matches()) {
-          Files.move(f, walDir.resolve(f.getFileName()), StandardCopyOption.ATOMIC_MOVE);
-          moved++;
+          legacy.add(f);
         }
+      }
+    }
+    if (legacy.isEmpty()) {
+      return;
+    }
+    int moved = 0;
+    try (FileChannel lock =
+            FileChannel.open(
+                dataDir.resolve("LOCK"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock held = lock.tryLock()) {
+      if (held == null) {
+        throw new IOException("another process has the data dir open (its LOCK file is held)");
+      }
+      for (Path f : legacy) {
+        Files.move(f, walDir.resolve(f.getFileName()), StandardCopyOption.ATOMIC_MOVE);
+        moved++;
       }
     }
     if (moved > 0) {
