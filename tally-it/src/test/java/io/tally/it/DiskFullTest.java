@@ -143,8 +143,7 @@ class DiskFullTest {
 
   @Test
   @Timeout(value = 10, unit = TimeUnit.MINUTES)
-  void ingestResumesByItselfOnceSpaceIsFreedAndCountsEveryAcknowledgedEventOnce()
-      throws Exception {
+  void ingestResumesByItselfOnceSpaceIsFreedAndCountsEveryAcknowledgedEventOnce() throws Exception {
     fillFreeAndStop("always");
   }
 
@@ -156,7 +155,9 @@ class DiskFullTest {
   }
 
   private void fillFreeAndStop(String fsync) throws Exception {
-    server = ServerProcess.embedded("full", dir, disk.resolve("data"), "--partitions", "4", "--fsync", fsync);
+    server =
+        ServerProcess.embedded(
+            "full", dir, disk.resolve("data"), "--partitions", "4", "--fsync", fsync);
     server.start();
     events.awaitHealthy(server);
     acked += events.ingest(server, "warm", 10, PER_BATCH);
