@@ -83,8 +83,14 @@ final class ServerProcess implements AutoCloseable {
 
   /** An embedded server (RocksDB in {@code <dir>/<name>-data}) on a free port. */
   static ServerProcess embedded(String name, Path dir, String... extraArgs) throws IOException {
+    return embedded(name, dir, dir.resolve(name + "-data"), extraArgs);
+  }
+
+  /** An embedded server with its data dir at {@code dataDir}, its output in {@code dir}. */
+  static ServerProcess embedded(String name, Path dir, Path dataDir, String... extraArgs)
+      throws IOException {
     ServerProcess p = new ServerProcess(name, dir, freePort());
-    p.command.addAll(List.of("--data-dir", dir.resolve(name + "-data").toString()));
+    p.command.addAll(List.of("--data-dir", dataDir.toString()));
     p.command.addAll(List.of(extraArgs));
     return p;
   }
@@ -130,6 +136,20 @@ final class ServerProcess implements AutoCloseable {
     Process kill =
         new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid())).inheritIO().start();
     assertThat(kill.waitFor()).isZero();
+  }
+
+  /**
+   * Waits up to {@code seconds} for the process to end by itself (e.g. a start that is refused) and
+   * returns its exit code, or -1 if it is still running.
+   */
+  int awaitExit(int seconds) throws InterruptedException {
+    return process.waitFor(seconds, TimeUnit.SECONDS) ? process.exitValue() : -1;
+  }
+
+  /** SIGTERM, then waits up to {@code seconds} for the exit; its code, or -1 if still running. */
+  int terminate(int seconds) throws InterruptedException {
+    process.destroy();
+    return awaitExit(seconds);
   }
 
   /** The node's log so far. */

@@ -213,4 +213,35 @@ final class CounterKeyDescriptor {
     }
     return v;
   }
+
+  /** Rewrites layout-1 counter keys as layout 2, 10,000 entries per atomic WriteBatch. */
+  static long convertLayout1(org.rocksdb.RocksDB db, org.rocksdb.ColumnFamilyHandle counters)
+      throws org.rocksdb.RocksDBException {
+    long converted = 0;
+    byte[] end = {2};
+    while (true) {
+      int n = 0;
+      try (org.rocksdb.WriteBatch wb = new org.rocksdb.WriteBatch();
+          org.rocksdb.RocksIterator it = db.newIterator(counters)) {
+        for (it.seek(new byte[] {1}); it.isValid() && n < 10_000; it.next()) {
+          byte[] key = it.key();
+          if (!isLayout1(key)) {
+            break;
+          }
+          wb.put(counters, fromLayout1(key), it.value());
+          wb.delete(counters, key);
+          n++;
+        }
+        if (n == 0) {
+          break;
+        }
+        try (org.rocksdb.WriteOptions sync = new org.rocksdb.WriteOptions().setSync(true)) {
+          db.write(sync, wb);
+        }
+      }
+      converted += n;
+    }
+    db.compactRange(counters, new byte[] {1}, end);
+    return converted;
+  }
 }

@@ -119,10 +119,11 @@ public final class RocksDbCounterStore
       }
       RocksDbTopK.Staged topKChanges = topK.stage(batch, wb);
       storage.db().write(writeOptions, wb);
+      storage.writeSucceeded();
       topKChanges.commit();
     } catch (RocksDBException e) {
       throw new TallyException(
-          "writing " + batch.deltas().size() + " deltas failed: " + e.getMessage(), e);
+          "writing " + batch.deltas().size() + " deltas failed: " + storage.writeFailure(e), e);
     }
   }
 

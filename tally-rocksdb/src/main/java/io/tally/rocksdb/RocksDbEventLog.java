@@ -199,9 +199,10 @@ public final class RocksDbEventLog implements EventLog {
         }
       }
       storage.db().write(writeOptions, wb);
+      storage.writeSucceeded();
     } catch (RocksDBException e) {
       TallyException failure =
-          new TallyException("appending to the log failed: " + e.getMessage(), e);
+          new TallyException("appending to the log failed: " + storage.writeFailure(e), e);
       group.forEach(g -> g.done().completeExceptionally(failure));
       LOG.error("appending {} requests to the log failed", group.size(), e);
       return;
@@ -219,7 +220,7 @@ public final class RocksDbEventLog implements EventLog {
     while (!closed) {
       try {
         Thread.sleep(fsync.intervalMillis());
-        storage.db().syncWal();
+        storage.syncWalUnlessWritesFail();
       } catch (InterruptedException e) {
         return;
       } catch (RocksDBException e) {
@@ -371,7 +372,7 @@ public final class RocksDbEventLog implements EventLog {
         syncer.interrupt();
         syncer.join();
       }
-      storage.db().syncWal();
+      storage.syncWalUnlessWritesFail();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (RocksDBException e) {

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -15,6 +16,7 @@ import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
+import org.rocksdb.Status;
 import org.rocksdb.UInt64AddOperator;
 
 /**
@@ -40,6 +42,9 @@ import org.rocksdb.UInt64AddOperator;
  * so a crash midway resumes where it stopped, and the version becomes 2 at the end. A version-2 dir
  * (no high sum lane) becomes 3 through {@link SumLanesUpgrade}.
  *
+ * <p>The write-ahead log lives in {@code <dir>/wal}; a damaged or incomplete one is refused unless
+ * the caller asks to salvage it ({@link WalGuard}, {@link WalWatermark}).
+ *
  * <p>Thread-safe (RocksDB is); {@link #close()} once, after every user stopped.
  */
 public final class RocksDbStorage implements AutoCloseable {
@@ -50,6 +55,12 @@ public final class RocksDbStorage implements AutoCloseable {
    * granularity and time range; 1: entity first.
    */
   private static final byte FORMAT_VERSION = 3;
+
+  /**
+   * The largest memtable. After a write failed on a full disk, RocksDB takes writes again by itself
+   * (its SstFileManager checks every few seconds) once this much is free, room to flush one.
+   */
+  static final long WRITE_BUFFER_BYTES = 64L << 20;
 
   static {
     RocksDB.loadLibrary();
@@ -62,13 +73,16 @@ public final class RocksDbStorage implements AutoCloseable {
   private final List<ColumnFamilyOptions> cfOptions = new ArrayList<>();
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
   private final UInt64AddOperator addOperator = new UInt64AddOperator();
+  private WalWatermarkKeeper watermark;
+  private volatile boolean writesFailing;
+  private Optional<WalSalvage> salvaged = Optional.empty();
   private boolean closed;
 
-  private RocksDbStorage(Path dir, int partitions) throws RocksDBException {
+  private RocksDbStorage(Path dir, int partitions, boolean pointInTime) throws RocksDBException {
     this.dir = dir;
     this.partitions = partitions;
     dbOptions =
-        new DBOptions()
+        WalGuard.options(dir, pointInTime)
             .setCreateIfMissing(true)
             .setCreateMissingColumnFamilies(true)
             .setMaxBackgroundJobs(2)
@@ -80,12 +94,12 @@ public final class RocksDbStorage implements AutoCloseable {
     ColumnFamilyOptions log =
         new ColumnFamilyOptions()
             .setCompressionType(CompressionType.LZ4_COMPRESSION)
-            .setWriteBufferSize(64L << 20);
+            .setWriteBufferSize(WRITE_BUFFER_BYTES);
     ColumnFamilyOptions counters =
         new ColumnFamilyOptions()
             .setMergeOperator(addOperator)
             .setCompressionType(CompressionType.LZ4_COMPRESSION)
-            .setWriteBufferSize(64L << 20);
+            .setWriteBufferSize(WRITE_BUFFER_BYTES);
     ColumnFamilyOptions attributes =
         new ColumnFamilyOptions().setCompressionType(CompressionType.LZ4_COMPRESSION);
     ColumnFamilyOptions topK =
@@ -114,26 +128,69 @@ public final class RocksDbStorage implements AutoCloseable {
   }
 
   /**
-   * Opens (creating if needed) the data dir for {@code partitions} partitions.
+   * Opens (creating if needed) the data dir for {@code partitions} partitions, refusing a damaged
+   * or incomplete write-ahead log ({@link WalGuard}).
    *
-   * @throws TallyException if the dir cannot be opened or was created with another partition count
+   * @throws TallyException if the dir cannot be opened, its WAL is damaged, or it was created with
+   *     another partition count
    */
   public static RocksDbStorage open(Path dir, int partitions) {
+    return open(dir, partitions, false);
+  }
+
+  /**
+   * As {@link #open(Path, int)}; with {@code salvageWal}, a damaged or incomplete write-ahead log
+   * is recovered up to its last intact record instead of refused, and {@link #salvaged()} says what
+   * was lost.
+   */
+  public static RocksDbStorage open(Path dir, int partitions, boolean salvageWal) {
     new Partitioner(partitions); // validates the range
-    RocksDbStorage storage;
+    WalGuard guard;
     try {
       Files.createDirectories(dir);
-      storage = new RocksDbStorage(dir, partitions);
-    } catch (RocksDBException | java.io.IOException e) {
+    } catch (java.io.IOException e) {
       throw new TallyException("cannot open data dir " + dir + ": " + e.getMessage(), e);
     }
+    guard = WalGuard.prepare(dir, salvageWal);
+    Opened opened = openDb(dir, partitions, guard, salvageWal);
+    RocksDbStorage storage = opened.storage();
     try {
+      storage.salvaged = guard.verify(storage.db, opened.damage());
+      storage.watermark = new WalWatermarkKeeper(storage, storage.db.getLatestSequenceNumber());
       storage.checkFormat();
     } catch (RuntimeException e) {
       storage.close();
       throw e;
     }
     return storage;
+  }
+
+  /** An open database; {@code damage} is why the strict open failed and a salvage reopened. */
+  private record Opened(RocksDbStorage storage, String damage) {}
+
+  private static Opened openDb(Path dir, int partitions, WalGuard guard, boolean salvage) {
+    try {
+      return new Opened(new RocksDbStorage(dir, partitions, false), null);
+    } catch (RocksDBException e) {
+      if (!WalGuard.isDamage(e)) {
+        throw new TallyException("cannot open data dir " + dir + ": " + e.getMessage(), e);
+      }
+      if (!salvage) {
+        throw guard.refuse("RocksDB says \"" + e.getMessage() + "\"");
+      }
+      try {
+        return new Opened(
+            new RocksDbStorage(dir, partitions, true), "RocksDB said \"" + e.getMessage() + "\"");
+      } catch (RocksDBException again) {
+        throw new TallyException(
+            "cannot open data dir " + dir + " even to salvage it: " + again.getMessage(), again);
+      }
+    }
+  }
+
+  /** What {@code salvageWal} dropped when this data dir opened; empty if nothing. */
+  public Optional<WalSalvage> salvaged() {
+    return salvaged;
   }
 
   private void checkFormat() {
@@ -158,7 +215,10 @@ public final class RocksDbStorage implements AutoCloseable {
       }
       int stored = ByteBuffer.wrap(format).getInt(1);
       if (format[0] == 1 && stored == partitions) {
-        convertCountersFromLayout1();
+        long converted = CounterKeyDescriptor.convertLayout1(db, counters());
+        org.slf4j.LoggerFactory.getLogger(RocksDbStorage.class)
+            .info(
+                "converted {} counter entries of {} to the time-ranged key layout", converted, dir);
         db.put(meta(), FORMAT_KEY, ByteBuffer.allocate(5).put((byte) 2).putInt(partitions).array());
       }
       if (format[0] <= 2 && stored == partitions) {
@@ -195,37 +255,6 @@ public final class RocksDbStorage implements AutoCloseable {
     }
   }
 
-  /** Rewrites layout-1 counter keys as layout 2, 10,000 entries per atomic WriteBatch. */
-  private void convertCountersFromLayout1() throws RocksDBException {
-    long converted = 0;
-    byte[] end = {2};
-    while (true) {
-      int n = 0;
-      try (org.rocksdb.WriteBatch wb = new org.rocksdb.WriteBatch();
-          org.rocksdb.RocksIterator it = db.newIterator(counters())) {
-        for (it.seek(new byte[] {1}); it.isValid() && n < 10_000; it.next()) {
-          byte[] key = it.key();
-          if (!CounterKeyDescriptor.isLayout1(key)) {
-            break;
-          }
-          wb.put(counters(), CounterKeyDescriptor.fromLayout1(key), it.value());
-          wb.delete(counters(), key);
-          n++;
-        }
-        if (n == 0) {
-          break;
-        }
-        try (org.rocksdb.WriteOptions sync = new org.rocksdb.WriteOptions().setSync(true)) {
-          db.write(sync, wb);
-        }
-      }
-      converted += n;
-    }
-    db.compactRange(counters(), new byte[] {1}, end);
-    org.slf4j.LoggerFactory.getLogger(RocksDbStorage.class)
-        .info("converted {} counter entries of {} to the time-ranged key layout", converted, dir);
-  }
-
   public Path dir() {
     return dir;
   }
@@ -256,6 +285,47 @@ public final class RocksDbStorage implements AutoCloseable {
 
   ColumnFamilyHandle topK() {
     return handles.get(4);
+  }
+
+  /**
+   * {@code e}'s message; for a full disk also how much is free and when writes resume by themselves
+   * (RocksDB keeps the database read-only until {@link #WRITE_BUFFER_BYTES} are free, then flushes
+   * and takes writes again, with no restart).
+   */
+  String writeFailure(RocksDBException e) {
+    writesFailing = true;
+    if (e.getStatus() == null || e.getStatus().getSubCode() != Status.SubCode.NoSpace) {
+      return e.getMessage();
+    }
+    long free = dir.toFile().getUsableSpace();
+    return e.getMessage()
+        + " ("
+        + (free >> 20)
+        + " MiB free on the data dir's disk; writing resumes by itself, without a restart, once "
+        + (WRITE_BUFFER_BYTES >> 20)
+        + " MiB are free)";
+  }
+
+  /** Writers report each successful write, ending a run of {@link #writeFailure} reports. */
+  void writeSucceeded() {
+    if (writesFailing) {
+      writesFailing = false;
+    }
+  }
+
+  /**
+   * Syncs the write-ahead log, unless the last write failed: a sync of a WAL writer that saw an
+   * error fails too, and RocksDB then records a background error it does not recover from by
+   * itself, which would turn a full disk (which it does recover from) into a restart.
+   *
+   * @return whether it synced
+   */
+  boolean syncWalUnlessWritesFail() throws RocksDBException {
+    if (writesFailing) {
+      return false;
+    }
+    db.syncWal();
+    return true;
   }
 
   /** A RocksDB property of the whole database, e.g. {@code rocksdb.estimate-live-data-size}. */
@@ -294,9 +364,12 @@ public final class RocksDbStorage implements AutoCloseable {
       closed = true;
     }
     try {
-      db.syncWal();
+      syncWalUnlessWritesFail();
     } catch (RocksDBException e) {
       // nothing more to do: what is not synced is replayed from the log's synced part
+    }
+    if (watermark != null) {
+      watermark.close(); // records the synced end, so the next start can check the WAL is whole
     }
     handles.forEach(ColumnFamilyHandle::close);
     db.close();

@@ -21,6 +21,7 @@ import io.tally.rocksdb.RocksDbAttributeStore;
 import io.tally.rocksdb.RocksDbCounterStore;
 import io.tally.rocksdb.RocksDbEventLog;
 import io.tally.rocksdb.RocksDbStorage;
+import io.tally.rocksdb.WalSalvage;
 import io.tally.server.security.GatewaySecurity;
 import java.time.InstantSource;
 import java.util.List;
@@ -57,7 +58,7 @@ public final class EmbeddedTally implements AutoCloseable {
   private EmbeddedTally(
       ServerConfig config, InstantSource clock, UnaryOperator<DeltaSink> sinkDecorator) {
     this.config = config;
-    storage = RocksDbStorage.open(config.dataDir(), config.partitions());
+    storage = RocksDbStorage.open(config.dataDir(), config.partitions(), config.salvageWal());
     log = new RocksDbEventLog(storage, clock, config.fsync());
     try {
       store = new RocksDbCounterStore(storage, config.topK(), clock); // loads the Top-K slots
@@ -122,7 +123,12 @@ public final class EmbeddedTally implements AutoCloseable {
       metrics.bindProcessors(processors, config.partitions());
       metrics.bindGroupCommit(log);
       metrics.bindRocksDb(storage);
-      Health health = Health.of(processors, clock, config.processor().unhealthyAfterMillis());
+      Health health =
+          Health.of(
+              processors,
+              clock,
+              config.processor().unhealthyAfterMillis(),
+              storage.salvaged().map(WalSalvage::describe).stream().toList());
       Readiness readiness =
           new Readiness(
               List.of(

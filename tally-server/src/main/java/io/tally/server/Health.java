@@ -25,26 +25,50 @@ final class Health {
   private final List<Component> components;
   private final InstantSource clock;
   private final long unhealthyAfterMillis;
+  private final List<String> notices;
 
   Health(List<Component> components, InstantSource clock, long unhealthyAfterMillis) {
+    this(components, clock, unhealthyAfterMillis, List.of());
+  }
+
+  /**
+   * @param notices lasting facts an operator must see that do not make the server unhealthy, e.g.
+   *     what a write-ahead log salvage dropped at start
+   */
+  Health(
+      List<Component> components,
+      InstantSource clock,
+      long unhealthyAfterMillis,
+      List<String> notices) {
     this.components = List.copyOf(components);
     this.clock = clock;
     this.unhealthyAfterMillis = unhealthyAfterMillis;
+    this.notices = List.copyOf(notices);
   }
 
   static Health of(ProcessorGroup processors, InstantSource clock, long unhealthyAfterMillis) {
+    return of(processors, clock, unhealthyAfterMillis, List.of());
+  }
+
+  static Health of(
+      ProcessorGroup processors,
+      InstantSource clock,
+      long unhealthyAfterMillis,
+      List<String> notices) {
     return new Health(
         List.of(
             new Component(
                 "processor", processors::health, processors::recovered, processors::backlog)),
         clock,
-        unhealthyAfterMillis);
+        unhealthyAfterMillis,
+        notices);
   }
 
   record Check(
       String name, boolean healthy, ProcessorHealth state, boolean recovered, long backlog) {}
 
-  record Report(boolean healthy, boolean recovered, long backlog, List<Check> checks) {}
+  record Report(
+      boolean healthy, boolean recovered, long backlog, List<Check> checks, List<String> notices) {}
 
   Report report() {
     boolean healthy = true;
@@ -61,6 +85,6 @@ final class Health {
       recovered &= rec;
       backlog += b;
     }
-    return new Report(healthy, recovered, backlog, checks);
+    return new Report(healthy, recovered, backlog, checks, notices);
   }
 }

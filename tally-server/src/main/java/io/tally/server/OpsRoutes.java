@@ -124,6 +124,9 @@ final class OpsRoutes implements AutoCloseable {
     checks.put("recovery", h.recovered() ? "done" : "running").put("backlogEvents", h.backlog());
     JsonObject answer =
         new JsonObject().put("status", h.healthy() ? "ok" : "unhealthy").put("checks", checks);
+    if (!h.notices().isEmpty()) {
+      answer.put("notices", new io.vertx.core.json.JsonArray(h.notices()));
+    }
     if (queries != null) {
       QueryService.CacheCounters cache = queries.cacheStats();
       answer.put(

@@ -36,6 +36,8 @@ import java.util.List;
  * @param ops what readiness requires ({@link OpsConfig})
  * @param browser origins whose pages may call the API ({@code --cors-origin}; default none)
  * @param security auth, TLS, rate limits and HTTP limits (docs/security.md)
+ * @param salvageWal open a data dir whose write-ahead log is damaged or incomplete with what
+ *     survives, and report the loss, instead of refusing it (docs/operations.md)
  */
 public record ServerConfig(
     String host,
@@ -53,7 +55,8 @@ public record ServerConfig(
     TopKConfig topK,
     OpsConfig ops,
     BrowserSettings browser,
-    SecurityConfig security) {
+    SecurityConfig security,
+    boolean salvageWal) {
 
   public ServerConfig {
     requireNonNull(host, "host");

@@ -30,6 +30,7 @@ final class ProcessorTuning {
         config.topK(),
         config.ops(),
         config.browser(),
-        config.security());
+        config.security(),
+        config.salvageWal());
   }
 }

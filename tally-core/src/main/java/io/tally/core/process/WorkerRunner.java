@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  *       period is over).
  *   <li>{@link #stopAndAwait}: the thread stops taking work and calls {@link Worker#drain()} until
  *       it reports done or {@link Policy#maxDrainMillis()} passed (failures back off as above),
- *       then {@link Worker#onClose()}, and ends.
+ *       then {@link Worker#onClose()}, and ends. A worker whose health is already failing when the
+ *       stop begins gets one drain attempt only: a stop is not held up by an outage (a full disk)
+ *       it cannot wait out.
  * </ol>
  *
  * <p>Time comes from the injected clock only (health timestamps, the drain deadline); backoff and
@@ -95,8 +97,11 @@ public final class WorkerRunner implements AutoCloseable {
           park(policy.idleNanos());
         }
       }
+      // failing when the stop began (e.g. a full disk): one attempt, so a stop is not held up by
+      // an outage it cannot wait out; what a processor did not write is recounted from the log
+      boolean failingAtStop = !health.ok();
       long deadline = clock.millis() + policy.maxDrainMillis();
-      while (attempt(true) == 0 && clock.millis() < deadline) {
+      while (attempt(true) == 0 && !failingAtStop && clock.millis() < deadline) {
         // drain until done, retrying failures with backoff
       }
     } catch (Throwable t) {

@@ -111,6 +111,15 @@ public final class ConfigKeys {
           "'always' or an interval such as 100ms or 1s",
           "'always': acknowledge after fsync (group commit); an interval: faster, a power loss may lose that much",
           FsyncPolicy::parse);
+  public static final ConfigKey<Boolean> STORAGE_SALVAGE_WAL =
+      key(
+          "storage.salvage-wal",
+          "--salvage-wal",
+          "false",
+          ConfigKey.SWITCH_ALLOWED,
+          "Embedded: open a data dir whose write-ahead log is damaged or incomplete with what survives, and log and show in "
+              + "/healthz what was lost; without it such a data dir is refused (docs/operations.md, \"The write-ahead log\")",
+          bool());
 
   public static final ConfigKey<Integer> PROCESSOR_THREADS =
       key(

@@ -93,7 +93,8 @@ public final class ConfigMapping {
         new TopKConfig(c.get(TOPK_WINDOWS), c.get(TOPK_SKETCH_SIZE)),
         new OpsConfig(c.get(OPS_READY_MAX_BACKLOG)),
         c.get(BROWSER_CORS_ORIGINS),
-        security(c));
+        security(c),
+        c.get(STORAGE_SALVAGE_WAL));
   }
 
   /**

@@ -274,6 +274,7 @@ class ConfigLoaderTest {
     bad.put(MODE, "both");
     bad.put(OPS_READY_MAX_BACKLOG, "-1");
     bad.put(DEMO_ENABLED, "yes");
+    bad.put(STORAGE_SALVAGE_WAL, "maybe");
     bad.put(DEMO_RATE, "0");
     bad.put(BROWSER_CORS_ORIGINS, "https://shop.example/path");
     bad.put(SECURITY_AUTH, "off");
