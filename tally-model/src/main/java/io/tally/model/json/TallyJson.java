@@ -3,6 +3,7 @@ package io.tally.model.json;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.tally.model.Bucket;
+import io.tally.model.Consistency;
 import io.tally.model.Event;
 import io.tally.model.IngestResult;
 import io.tally.model.Rejection;
@@ -67,7 +68,8 @@ public final class TallyJson {
 
   /**
    * {@code
-   * {"entity":…,"type":…,"fn":…,"granularity":…,"from":…,"to":…,"asOf":…,"buckets":[{"start":…,"value":n}]}}.
+   * {"entity":…,"type":…,"fn":…,"granularity":…,"from":…,"to":…,"asOf":…,"buckets":[{"start":…,"value":n}]}},
+   * with {@code "consistency"} after {@code asOf} if stated.
    */
   public static byte[] stats(Stats stats) {
     return write(g -> writeStats(g, stats));
@@ -82,6 +84,7 @@ public final class TallyJson {
     g.writeStringField("from", iso(stats.fromMillis()));
     g.writeStringField("to", iso(stats.toMillis()));
     g.writeStringField("asOf", iso(stats.asOfMillis()));
+    writeConsistency(g, stats.consistency());
     g.writeArrayFieldStart("buckets");
     for (Bucket b : stats.buckets()) {
       g.writeStartObject();
@@ -93,7 +96,9 @@ public final class TallyJson {
     g.writeEndObject();
   }
 
-  /** {@code {"entity":…,"type":…,"count":n,"sum":n,"asOf":…}}. */
+  /**
+   * {@code {"entity":…,"type":…,"count":n,"sum":n,"asOf":…}}, then {@code "consistency"} if stated.
+   */
   public static byte[] total(Total total) {
     return write(g -> writeTotal(g, total));
   }
@@ -105,7 +110,15 @@ public final class TallyJson {
     g.writeNumberField("count", total.count());
     g.writeNumberField("sum", total.sum());
     g.writeStringField("asOf", iso(total.asOfMillis()));
+    writeConsistency(g, total.consistency());
     g.writeEndObject();
+  }
+
+  /** {@code "consistency":"quorum"|"one"} beside {@code asOf}; nothing when not stated. */
+  private static void writeConsistency(JsonGenerator g, Consistency c) throws IOException {
+    if (c != null) {
+      g.writeStringField("consistency", c.wireName());
+    }
   }
 
   /**
@@ -138,7 +151,8 @@ public final class TallyJson {
 
   /**
    * {@code {"type":…,"window":…,"k":n,"exact":b,"maxError":n,"from":…,"asOf":…,
-   * "items":[{"entity":…,"estimate":n,"lowerBound":n,"upperBound":n}]}}.
+   * "items":[{"entity":…,"estimate":n,"lowerBound":n,"upperBound":n}]}}, with {@code "consistency"}
+   * after {@code asOf} if stated.
    */
   public static byte[] topK(TopK top) {
     return write(
@@ -151,6 +165,7 @@ public final class TallyJson {
           g.writeNumberField("maxError", top.maxError());
           g.writeStringField("from", iso(top.fromMillis()));
           g.writeStringField("asOf", iso(top.asOfMillis()));
+          writeConsistency(g, top.consistency());
           g.writeArrayFieldStart("items");
           for (TopKItem item : top.items()) {
             g.writeStartObject();

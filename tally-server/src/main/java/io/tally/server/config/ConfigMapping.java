@@ -69,7 +69,8 @@ public final class ConfigMapping {
             QueryConfig.DEFAULTS
                 .withRetention(retention)
                 .withMaxBuckets(c.get(QUERY_MAX_BUCKETS))
-                .withCache(c.get(QUERY_CACHE_ENTRIES), QueryConfig.DEFAULTS.cacheTtlMillis()))
+                .withCache(c.get(QUERY_CACHE_ENTRIES), QueryConfig.DEFAULTS.cacheTtlMillis())
+                .withOnQuorumLoss(c.get(QUERY_ON_QUORUM_LOSS)))
         .withIngest(ingest)
         .withDerive(c.get(ENRICH_DERIVE))
         .withTopK(new TopKConfig(c.get(TOPK_WINDOWS), c.get(TOPK_SKETCH_SIZE)))
