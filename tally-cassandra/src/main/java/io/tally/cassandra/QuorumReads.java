@@ -46,13 +46,15 @@ final class QuorumReads {
    */
   ResultSet execute(Statement<?> statement, ReadReport report) {
     try {
-      ResultSet rs = session.execute(statement.setConsistencyLevel(level));
+      ResultSet rs = session.execute(statement.setConsistencyLevel(level).setIdempotent(true));
       report.answered(stated(level));
       return rs;
     } catch (DriverException e) {
       checkFallBack(e, report);
       try {
-        ResultSet rs = session.execute(statement.setConsistencyLevel(DefaultConsistencyLevel.ONE));
+        ResultSet rs =
+            session.execute(
+                statement.setConsistencyLevel(DefaultConsistencyLevel.ONE).setIdempotent(true));
         report.fellBackToOne();
         return rs;
       } catch (DriverException again) {
@@ -64,7 +66,7 @@ final class QuorumReads {
   /** {@link #execute}, asynchronously; the stage fails with a {@link TallyException}. */
   CompletionStage<AsyncResultSet> executeAsync(Statement<?> statement, ReadReport report) {
     return session
-        .executeAsync(statement.setConsistencyLevel(level))
+        .executeAsync(statement.setConsistencyLevel(level).setIdempotent(true))
         .handle(
             (rs, failure) -> {
               if (failure == null) {
@@ -81,7 +83,10 @@ final class QuorumReads {
                 return CompletableFuture.<AsyncResultSet>failedFuture(t);
               }
               return session
-                  .executeAsync(statement.setConsistencyLevel(DefaultConsistencyLevel.ONE))
+                  .executeAsync(
+                      statement
+                          .setConsistencyLevel(DefaultConsistencyLevel.ONE)
+                          .setIdempotent(true))
                   .thenApply(
                       one -> {
                         report.fellBackToOne();
