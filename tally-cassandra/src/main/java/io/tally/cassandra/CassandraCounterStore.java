@@ -15,6 +15,8 @@ import io.tally.core.aggregate.CounterKey;
 import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.CounterStore;
+import io.tally.core.store.QuorumLoss;
+import io.tally.core.store.ReadReport;
 import io.tally.model.Bucket;
 import io.tally.model.Granularity;
 import java.time.Duration;
@@ -27,7 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Cluster mode's counter store: the rows the materializer writes to Cassandra (layout in {@link
  * CounterSchema}), read at the configured read consistency. Also owns the driver session, which the
- * {@link CounterWriter} shares.
+ * {@link CounterWriter} shares. Queries read through {@link QuorumReads}: at the read consistency,
+ * falling back to ONE when a quorum cannot be reached and the query's {@link ReadReport} allows.
  *
  * <p>A query answers from what the store has and says how fresh it is (DESIGN.md invariant 7):
  * {@link #asOfMillis} is the materialized checkpoint's as-of, read at most every 200 ms.
@@ -45,11 +48,13 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
   private final PreparedStatement readProgress;
   private final PreparedStatement readAllProgress;
   private final ConcurrentHashMap<Integer, Long> asOf = new ConcurrentHashMap<>();
+  private final QuorumReads reads;
   private volatile long asOfReadMillis;
 
   private CassandraCounterStore(CassandraSettings settings, CqlSession session) {
     this.settings = settings;
     this.session = session;
+    this.reads = new QuorumReads(session, settings.readConsistency());
     String ks = settings.keyspace();
     readRow =
         session.prepare(
@@ -121,20 +126,32 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
     return session;
   }
 
+  /** How the queries' reads are made (shared with the {@link CassandraTopKStore}). */
+  QuorumReads reads() {
+    return reads;
+  }
+
   CassandraSettings settings() {
     return settings;
   }
 
   @Override
   public Bucket read(CounterKey key) {
+    return read(key, new ReadReport(QuorumLoss.FAIL));
+  }
+
+  @Override
+  public Bucket read(CounterKey key, ReadReport report) {
     Row row =
-        execute(
+        reads
+            .execute(
                 readRow.bind(
                     key.entity(),
                     key.type(),
                     key.granularity().wireName(),
                     TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis()),
-                    key.bucketStartMillis()))
+                    key.bucketStartMillis()),
+                report)
             .one();
     return row == null
         ? new Bucket(key.bucketStartMillis(), 0, 0)
@@ -144,6 +161,17 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
   @Override
   public List<Bucket> range(
       String entity, String type, Granularity g, long fromMillis, long toMillis) {
+    return range(entity, type, g, fromMillis, toMillis, new ReadReport(QuorumLoss.FAIL));
+  }
+
+  @Override
+  public List<Bucket> range(
+      String entity,
+      String type,
+      Granularity g,
+      long fromMillis,
+      long toMillis,
+      ReadReport report) {
     List<Bucket> out = new ArrayList<>();
     if (fromMillis >= toMillis) {
       return out;
@@ -153,15 +181,11 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
     if (g == Granularity.TOTAL) {
       ranges.add(0L);
     } else {
-      long[] extents;
-      try {
-        extents = Extents.read(session, readExtents, g);
-      } catch (DriverException e) {
-        throw new TallyException("Cassandra read failed: " + e.getMessage(), e);
-      }
-      if (extents == null) {
+      Row found = reads.execute(readExtents.bind(gran), report).one();
+      if (found == null) {
         return out;
       }
+      long[] extents = {found.getLong(0), found.getLong(1)};
       long span = TimeRanges.spanMillis(g);
       long first = Math.max(TimeRanges.rangeStart(g, fromMillis), extents[0]);
       long last = Math.min(TimeRanges.rangeStart(g, toMillis - 1), extents[1]);
@@ -170,7 +194,9 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
       }
     }
     for (long rangeStart : ranges) {
-      for (Row r : execute(readRange.bind(entity, type, gran, rangeStart, fromMillis, toMillis))) {
+      for (Row r :
+          reads.execute(
+              readRange.bind(entity, type, gran, rangeStart, fromMillis, toMillis), report)) {
         out.add(new Bucket(r.getLong(0), r.getLong(1), r.getLong(2)));
       }
     }
@@ -179,9 +205,18 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
 
   @Override
   public OptionalLong asOfMillis(int partition) {
+    return asOfMillis(partition, new ReadReport(QuorumLoss.FAIL));
+  }
+
+  /**
+   * As {@link #asOfMillis(int)}; the report learns the consistency only when the progress table is
+   * read now (not from the 200 ms memo).
+   */
+  @Override
+  public OptionalLong asOfMillis(int partition, ReadReport report) {
     long now = System.currentTimeMillis();
     if (now - asOfReadMillis >= PROGRESS_REFRESH_MILLIS || !asOf.containsKey(partition)) {
-      for (Row r : execute(readAllProgress.bind())) {
+      for (Row r : reads.execute(readAllProgress.bind(), report)) {
         asOf.merge(r.getInt(0), r.getLong(1), Math::max);
       }
       asOfReadMillis = now;

@@ -9,6 +9,8 @@ import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.tally.core.TallyException;
 import io.tally.core.codec.CorruptRecordException;
+import io.tally.core.store.QuorumLoss;
+import io.tally.core.store.ReadReport;
 import io.tally.core.topk.SlotKey;
 import io.tally.core.topk.SlotSketches;
 import io.tally.core.topk.TopKSlots;
@@ -40,6 +42,7 @@ public final class CassandraTopKStore implements TopKStore {
   private static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
 
   private final CqlSession session;
+  private final QuorumReads quorumReads;
   private final CassandraSettings settings;
   private final int partitions;
   private final PreparedStatement readWindow;
@@ -55,6 +58,7 @@ public final class CassandraTopKStore implements TopKStore {
       throw new IllegalArgumentException("partitions must be positive");
     }
     this.session = store.session();
+    this.quorumReads = store.reads();
     this.settings = store.settings();
     this.partitions = partitions;
     String ks = settings.keyspace();
@@ -80,13 +84,21 @@ public final class CassandraTopKStore implements TopKStore {
   @Override
   public List<ItemsSketch<String>> sketches(
       String type, TopKWindow window, long firstSlotStartMillis) {
+    return sketches(type, window, firstSlotStartMillis, new ReadReport(QuorumLoss.FAIL));
+  }
+
+  /** Reads through the counter store's {@link QuorumReads}, one read per partition at once. */
+  @Override
+  public List<ItemsSketch<String>> sketches(
+      String type, TopKWindow window, long firstSlotStartMillis, ReadReport report) {
     List<CompletableFuture<List<ItemsSketch<String>>>> reads = new ArrayList<>();
     int minutes = (int) (window.millis() / 60_000);
     for (int p = 0; p < partitions; p++) {
       List<ItemsSketch<String>> found = new ArrayList<>();
       reads.add(
           readAll(
-                  session.executeAsync(readWindow.bind(p, type, minutes, firstSlotStartMillis)),
+                  quorumReads.executeAsync(
+                      readWindow.bind(p, type, minutes, firstSlotStartMillis), report),
                   row -> found.add(SlotSketches.deserialize(bytes(row.getByteBuffer(0)))))
               .thenApply(v -> found)
               .toCompletableFuture());

@@ -10,6 +10,7 @@ import java.util.List;
  * @param fromMillis start of the first bucket considered (the requested start, bucket-aligned)
  * @param toMillis exclusive end of the range
  * @param asOfMillis the answer counts every event appended to the log before this time
+ * @param consistency how many replicas stood behind it; null when not stated (embedded mode)
  */
 public record Stats(
     String entity,
@@ -19,12 +20,26 @@ public record Stats(
     long fromMillis,
     long toMillis,
     List<Bucket> buckets,
-    long asOfMillis) {
+    long asOfMillis,
+    Consistency consistency) {
   public Stats {
     requireNonNull(entity, "entity");
     requireNonNull(type, "type");
     requireNonNull(fn, "fn");
     requireNonNull(granularity, "granularity");
     buckets = List.copyOf(buckets);
+  }
+
+  /** An answer that states no consistency. */
+  public Stats(
+      String entity,
+      String type,
+      Statistic fn,
+      Granularity granularity,
+      long fromMillis,
+      long toMillis,
+      List<Bucket> buckets,
+      long asOfMillis) {
+    this(entity, type, fn, granularity, fromMillis, toMillis, buckets, asOfMillis, null);
   }
 }

@@ -17,6 +17,7 @@ import java.util.List;
  * @param fromMillis start of the oldest slot merged: the answer counts events from here to now, at
  *     least the window and less than one slot more
  * @param asOfMillis every event appended to the log before this time is counted
+ * @param consistency how many replicas stood behind it; null when not stated (embedded mode)
  */
 public record TopK(
     String type,
@@ -26,10 +27,24 @@ public record TopK(
     long maxError,
     long fromMillis,
     long asOfMillis,
-    List<TopKItem> items) {
+    List<TopKItem> items,
+    Consistency consistency) {
   public TopK {
     requireNonNull(type, "type");
     requireNonNull(window, "window");
     items = List.copyOf(items);
+  }
+
+  /** An answer that states no consistency. */
+  public TopK(
+      String type,
+      String window,
+      int k,
+      boolean exact,
+      long maxError,
+      long fromMillis,
+      long asOfMillis,
+      List<TopKItem> items) {
+    this(type, window, k, exact, maxError, fromMillis, asOfMillis, items, null);
   }
 }

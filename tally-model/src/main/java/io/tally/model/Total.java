@@ -7,8 +7,10 @@ import static java.util.Objects.requireNonNull;
  *
  * @param sum sum of the events' values, or {@link Sums#OVERFLOW} if it is too large to be exact
  * @param asOfMillis the answer counts every event appended to the log before this time
+ * @param consistency how many replicas stood behind it; null when not stated (embedded mode)
  */
-public record Total(String entity, String type, long count, long sum, long asOfMillis) {
+public record Total(
+    String entity, String type, long count, long sum, long asOfMillis, Consistency consistency) {
   public Total {
     requireNonNull(entity, "entity");
     requireNonNull(type, "type");
@@ -17,5 +19,10 @@ public record Total(String entity, String type, long count, long sum, long asOfM
   /** Whether the sum is too large to be given exactly ({@link Sums#OVERFLOW}). */
   public boolean sumOverflow() {
     return Sums.isOverflow(sum);
+  }
+
+  /** An answer that states no consistency. */
+  public Total(String entity, String type, long count, long sum, long asOfMillis) {
+    this(entity, type, count, sum, asOfMillis, null);
   }
 }

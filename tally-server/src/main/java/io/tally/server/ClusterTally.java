@@ -151,7 +151,13 @@ public final class ClusterTally implements AutoCloseable {
       TopKService topK =
           roles.query()
               ? new TopKService(
-                  topKStore, store, server.topK(), validator, clock, config.kafka().partitions())
+                  topKStore,
+                  store,
+                  server.topK(),
+                  validator,
+                  clock,
+                  config.kafka().partitions(),
+                  server.query().onQuorumLoss())
               : null;
       if (ingestor != null) {
         metrics.bindIngestor(ingestor);

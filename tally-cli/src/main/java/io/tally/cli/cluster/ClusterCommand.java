@@ -8,8 +8,8 @@ import picocli.CommandLine.Command;
     name = "cluster",
     mixinStandardHelpOptions = true,
     description =
-        "A local demo cluster: one Kafka, one Cassandra and two Tally nodes in cluster mode, running in the "
-            + "background until `cluster down`.",
+        "A local demo cluster: one Kafka, one Cassandra and two Tally nodes in cluster mode (or three of "
+            + "each with `up --replicas 3`), running in the background until `cluster down`.",
     subcommands = {ClusterUpCommand.class, ClusterStatusCommand.class, ClusterDownCommand.class})
 public final class ClusterCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

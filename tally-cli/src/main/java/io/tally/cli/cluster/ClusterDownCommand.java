@@ -119,7 +119,7 @@ final class ClusterDownCommand implements Callable<Integer> {
                 ? "killed (SIGKILL): still running " + grace.toSeconds() + " s after SIGTERM"
                 : "still running even after SIGKILL";
       }
-      System.out.printf("  %-10s pid %-8d %s%n", p.name(), p.pid(), what);
+      System.out.printf("  %-11s pid %-8d %s%n", p.name(), p.pid(), what);
     }
     return all;
   }

@@ -101,6 +101,15 @@ record ClusterProcess(
     return new ClusterProcess(name, kind, process.pid(), started, argument, port, address, log);
   }
 
+  /**
+   * The address it listens on: an engine's {@code host} of {@link #address} ({@code 127.0.0.2} for
+   * a second Cassandra node), 127.0.0.1 for a Tally node.
+   */
+  String host() {
+    int colon = address.lastIndexOf(':');
+    return kind == Kind.NODE || colon < 0 ? "127.0.0.1" : address.substring(0, colon);
+  }
+
   /** The process, if the pid is alive and still names it. */
   Optional<ProcessHandle> find() {
     return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(this::isSameProcess);

@@ -1,10 +1,8 @@
 package io.tally.cli.cluster;
 
 import io.tally.cli.cluster.ClusterProcess.Kind;
-import io.tally.engines.CassandraServer;
 import io.tally.engines.EngineException;
 import io.tally.engines.EngineProcess;
-import io.tally.engines.KafkaServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -39,7 +37,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Start a local demo cluster in the background: one Kafka, one Cassandra and two Tally nodes in "
-          + "cluster mode. Prints how to reach each; `tally cluster down` stops them.",
+          + "cluster mode; or with --replicas 3, three Kafka brokers (RF 3, min ISR 2), three Cassandra "
+          + "nodes (127.0.0.1-3, RF 3, quorum reads and writes) and three Tally nodes. Prints how to reach "
+          + "each; `tally cluster down` stops them.",
       "Each `up` starts with empty data: what an earlier, stopped cluster left in the directory is removed."
     })
 final class ClusterUpCommand implements Callable<Integer> {
@@ -51,21 +51,35 @@ final class ClusterUpCommand implements Callable<Integer> {
   @Mixin ClusterDir clusterDir;
 
   @Option(
+      names = "--replicas",
+      defaultValue = "1",
+      description =
+          "1 (a demo: every engine a single point of failure) or 3 (no single point of failure: "
+              + "3 Kafka brokers, 3 Cassandra nodes, 3 Tally nodes). Default: ${DEFAULT-VALUE}.")
+  int replicas;
+
+  @Option(
       names = "--kafka-port",
       defaultValue = "9092",
-      description = "Kafka's broker port. Default: ${DEFAULT-VALUE}.")
+      description =
+          "Kafka's broker port; with --replicas 3 the other brokers listen 100 and 200 above it. "
+              + "Default: ${DEFAULT-VALUE}.")
   int kafkaPort;
 
   @Option(
       names = "--kafka-controller-port",
       defaultValue = "9093",
-      description = "Kafka's controller port. Default: ${DEFAULT-VALUE}.")
+      description =
+          "Kafka's controller port; with --replicas 3 the others are 100 and 200 above it. "
+              + "Default: ${DEFAULT-VALUE}.")
   int kafkaControllerPort;
 
   @Option(
       names = "--cassandra-port",
       defaultValue = "9042",
-      description = "Cassandra's CQL port. Default: ${DEFAULT-VALUE}.")
+      description =
+          "Cassandra's CQL port (on 127.0.0.1, and .2 and .3 with --replicas 3). "
+              + "Default: ${DEFAULT-VALUE}.")
   int cassandraPort;
 
   @Option(
@@ -76,9 +90,10 @@ final class ClusterUpCommand implements Callable<Integer> {
 
   @Option(
       names = "--node-ports",
-      defaultValue = "8081,8082",
       split = ",",
-      description = "HTTP ports of the Tally nodes, one node per port. Default: ${DEFAULT-VALUE}.")
+      description =
+          "HTTP ports of the Tally nodes, one node per port. Default: 8081,8082 "
+              + "(8081,8082,8083 with --replicas 3).")
   List<Integer> nodePorts;
 
   @Override
@@ -94,7 +109,14 @@ final class ClusterUpCommand implements Callable<Integer> {
       }
       ClusterPorts ports =
           new ClusterPorts(
-              kafkaPort, kafkaControllerPort, cassandraPort, cassandraStoragePort, nodePorts);
+              replicas,
+              kafkaPort,
+              kafkaControllerPort,
+              cassandraPort,
+              cassandraStoragePort,
+              nodePorts != null
+                  ? nodePorts
+                  : replicas == 3 ? List.of(8081, 8082, 8083) : List.of(8081, 8082));
       ports.requireFree();
       prepare(dir, previous.isPresent());
       return start(dir, ports);
@@ -172,23 +194,8 @@ final class ClusterUpCommand implements Callable<Integer> {
     Runtime.getRuntime()
         .addShutdownHook(new Thread(() -> state.abort(hint()), "tally-cluster-up-interrupted"));
     try {
-      long t = System.nanoTime();
-      KafkaServer kafka =
-          KafkaServer.startDetached(dir.resolve("kafka"), ports.kafka(), ports.kafkaController());
-      state.add(
-          engine("kafka", Kind.KAFKA, kafka.process(), kafka.bootstrapServers(), ports.kafka()), t);
-      t = System.nanoTime();
-      CassandraServer cassandra =
-          CassandraServer.startDetached(
-              dir.resolve("cassandra"), ports.cassandra(), ports.cassandraStorage());
-      state.add(
-          engine(
-              "cassandra",
-              Kind.CASSANDRA,
-              cassandra.process(),
-              "127.0.0.1:" + ports.cassandra(),
-              ports.cassandra()),
-          t);
+      ClusterEngines.startKafka(dir, ports, state);
+      ClusterEngines.startCassandra(dir, ports, state);
       startNodes(state, ports);
     } catch (ClusterException | EngineException | UncheckedIOException e) {
       System.err.println("tally cluster up: " + e.getMessage());
@@ -216,59 +223,65 @@ final class ClusterUpCommand implements Callable<Integer> {
     return launcher() + " cluster down" + clusterDir.hint();
   }
 
-  /** Starts every node at once, then waits for each to be healthy. */
+  /**
+   * Starts the nodes one after another, each once the one before answers {@code /healthz} with 200
+   * (on two cores, starting them together only makes each slower).
+   */
   private static void startNodes(State state, ClusterPorts ports) {
-    long t = System.nanoTime();
-    String kafka = "127.0.0.1:" + ports.kafka();
-    String cassandra = "127.0.0.1:" + ports.cassandra();
-    List<Process> nodes = new ArrayList<>();
     for (int i = 0; i < ports.nodes().size(); i++) {
+      long t = System.nanoTime();
       String name = TallyNodes.name(i);
       int port = ports.nodes().get(i);
       Path dataDir = state.dir.resolve(name);
       Path log = state.dir.resolve("logs").resolve(name + ".log");
+      Process node;
       try {
-        Process node = TallyNodes.start(name, port, kafka, cassandra, dataDir, log);
-        nodes.add(node);
-        state.record(
-            ClusterProcess.of(
+        node =
+            TallyNodes.start(
                 name,
-                Kind.NODE,
-                node.toHandle(),
-                dataDir.toString(),
                 port,
-                TallyNodes.url(port),
-                log));
+                ports.kafkaBootstrap(),
+                ports.cassandraContactPoints(),
+                replicationOptions(ports.replicas()),
+                dataDir,
+                log);
       } catch (IOException e) {
         throw new ClusterException("cannot start " + name + ": " + e.getMessage(), e);
       }
-    }
-    for (int i = 0; i < nodes.size(); i++) {
-      ClusterProcess node =
-          state.current.processes().get(state.current.processes().size() - nodes.size() + i);
-      TallyNodes.awaitHealthy(
-          node.name(), nodes.get(i), node.port(), node.log(), TallyNodes.HEALTHY_TIMEOUT);
+      ClusterProcess recorded =
+          ClusterProcess.of(
+              name,
+              Kind.NODE,
+              node.toHandle(),
+              dataDir.toString(),
+              port,
+              TallyNodes.url(port),
+              log);
+      state.record(recorded);
+      TallyNodes.awaitHealthy(name, node, port, log, TallyNodes.HEALTHY_TIMEOUT);
       System.out.printf(
-          "  %-10s healthy after %.1f s (pid %d, %s)%n",
-          node.name(), (System.nanoTime() - t) / 1e9, node.pid(), node.address());
+          "  %-11s healthy after %.1f s (pid %d, %s)%n",
+          name, (System.nanoTime() - t) / 1e9, node.pid(), recorded.address());
     }
   }
 
-  /** Records an engine's JVM, telling it apart by its argument file. */
-  private static ClusterProcess engine(
-      String name, Kind kind, EngineProcess process, String address, int port) {
-    ProcessHandle handle =
-        ProcessHandle.of(process.pid())
-            .orElseThrow(
-                () ->
-                    new ClusterException(
-                        name
-                            + " (pid "
-                            + process.pid()
-                            + ") exited right after it was ready; see "
-                            + process.logFile()));
-    return ClusterProcess.of(
-        name, kind, handle, "@" + process.argsFile(), port, address, process.logFile());
+  /**
+   * The {@code serve} options of a replicated cluster: topics with replication factor 3 (min ISR
+   * 2), keyspace RF 3, quorum reads (writes are quorum by default); none for one replica.
+   */
+  static List<String> replicationOptions(int replicas) {
+    if (replicas == 1) {
+      return List.of();
+    }
+    return List.of(
+        "--replication-factor",
+        Integer.toString(replicas),
+        "--replication",
+        "SimpleStrategy:" + replicas,
+        "--write-consistency",
+        "LOCAL_QUORUM",
+        "--read-consistency",
+        "LOCAL_QUORUM");
   }
 
   private void printSummary(ClusterState state, Path dir, ClusterPorts ports, double seconds) {
@@ -289,11 +302,13 @@ final class ClusterUpCommand implements Callable<Integer> {
         "The Tally demo cluster is up after %.0f s (%s RSS in all):%n",
         seconds, ClusterStatusCommand.megabytes(rss));
     System.out.println("  Tally       " + String.join(", ", urls));
-    System.out.println("  Kafka       bootstrap servers 127.0.0.1:" + ports.kafka());
+    System.out.println("  Kafka       bootstrap servers " + ports.kafkaBootstrap());
     System.out.println(
-        "  Cassandra   contact point 127.0.0.1:"
-            + ports.cassandra()
-            + " (local datacenter datacenter1, keyspace tally)");
+        "  Cassandra   contact point"
+            + (ports.replicas() == 1 ? " " : "s ")
+            + ports.cassandraContactPoints()
+            + " (local datacenter datacenter1, keyspace tally"
+            + (ports.replicas() == 1 ? ")" : ", RF " + ports.replicas() + ")"));
     System.out.println("  State       " + ClusterStatusCommand.shown(ClusterState.file(dir)));
     ClusterStatusCommand.printLogs(state, System.out, "  Logs       ");
     System.out.println("Try:");
@@ -315,7 +330,7 @@ final class ClusterUpCommand implements Callable<Integer> {
    * The state being built, saved after each process starts. Written by the command's thread; read
    * by the shutdown hook that {@link #abort}s.
    */
-  private static final class State {
+  private static final class State implements ClusterEngines.Recorder {
     final Path dir;
     volatile ClusterState current;
     volatile boolean finished;
@@ -380,10 +395,11 @@ final class ClusterUpCommand implements Callable<Integer> {
     }
 
     /** {@link #record}s an engine and says how long it took to be ready. */
-    void add(ClusterProcess process, long startedNanos) {
+    @Override
+    public void add(ClusterProcess process, long startedNanos) {
       record(process);
       System.out.printf(
-          "  %-10s ready after %.1f s (pid %d, %s)%n",
+          "  %-11s ready after %.1f s (pid %d, %s)%n",
           process.name(),
           (System.nanoTime() - startedNanos) / 1e9,
           process.pid(),

@@ -65,7 +65,13 @@ final class TallyNodes {
    * identifies the process later.
    */
   static Process start(
-      String name, int port, String kafka, String cassandra, Path dataDir, Path log)
+      String name,
+      int port,
+      String kafka,
+      String cassandra,
+      List<String> options,
+      Path dataDir,
+      Path log)
       throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -86,6 +92,7 @@ final class TallyNodes {
             name,
             "--data-dir",
             dataDir.toString()));
+    command.addAll(options);
     Files.createDirectories(dataDir);
     Files.createDirectories(log.getParent());
     Files.writeString(

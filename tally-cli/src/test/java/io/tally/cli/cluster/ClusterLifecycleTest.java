@@ -3,11 +3,13 @@ package io.tally.cli.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.datastax.oss.driver.api.core.CqlSession;
 import io.tally.cli.TallyCommand;
 import io.tally.engines.FreePorts;
 import io.tally.model.Event;
 import io.tally.model.json.TallyJson;
 import io.vertx.core.json.JsonObject;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -18,9 +20,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -28,7 +36,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * {@code tally cluster up}, {@code status} and {@code down} for real, each in its own JVM as a
  * person would run them: real Kafka and Cassandra, two Tally nodes, on free ports, in a directory
- * under {@code target/} (kept for its logs). About 60–90 s on two cores.
+ * under {@code target/} (kept for its logs). About 60–90 s on two cores; the replicated topology
+ * (three of each, ~5.5 GB RSS) about 2.5 min more.
  */
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class ClusterLifecycleTest {
@@ -145,7 +154,186 @@ class ClusterLifecycleTest {
     assertThat(downAgain.output()).contains("already down");
   }
 
-  private record Run(int exit, String output) {}
+  @Test
+  void replicasThreeStartsThreeOfEachReplicatedAndStatusJsonReportsTheLossOfABrokerAndANode()
+      throws Exception {
+    Files.createDirectories(Path.of("target"));
+    run = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "cluster-replicas-");
+    dir = run.resolve("cluster");
+    int[] ports = ClusterPortsTest.replicatedPorts();
+    String node1 = "http://127.0.0.1:" + ports[4];
+    String node3 = "http://127.0.0.1:" + ports[6];
+    String bootstrap = "127.0.0.1:" + ports[0];
+
+    Run up =
+        tally(
+            "cluster",
+            "up",
+            "--replicas",
+            "3",
+            "--dir",
+            dir.toString(),
+            "--kafka-port",
+            "" + ports[0],
+            "--kafka-controller-port",
+            "" + ports[1],
+            "--cassandra-port",
+            "" + ports[2],
+            "--cassandra-storage-port",
+            "" + ports[3],
+            "--node-ports",
+            ports[4] + "," + ports[5] + "," + ports[6]);
+
+    assertThat(up.exit()).as(up.output()).isZero();
+    assertThat(up.output())
+        .contains(
+            "127.0.0.1:" + ports[0] + ",127.0.0.1:" + (ports[0] + 100),
+            "127.0.0.3:" + ports[2],
+            "RF 3");
+    ClusterState state = ClusterState.read(dir).orElseThrow();
+    assertThat(state.processes())
+        .extracting(ClusterProcess::name)
+        .containsExactly(
+            "kafka-1",
+            "kafka-2",
+            "kafka-3",
+            "cassandra-1",
+            "cassandra-2",
+            "cassandra-3",
+            "node-1",
+            "node-2",
+            "node-3");
+    assertThat(state.processes()).allSatisfy(p -> assertThat(p.find()).as(p.name()).isPresent());
+    assertThat(state.processes())
+        .filteredOn(p -> p.kind() == ClusterProcess.Kind.CASSANDRA)
+        .extracting(ClusterProcess::address)
+        .containsExactly("127.0.0.1:" + ports[2], "127.0.0.2:" + ports[2], "127.0.0.3:" + ports[2]);
+
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      assertThat(admin.describeCluster().nodes().get(30, TimeUnit.SECONDS)).hasSize(3);
+      assertThat(admin.describeMetadataQuorum().quorumInfo().get(30, TimeUnit.SECONDS).voters())
+          .as("a controller quorum of three")
+          .hasSize(3);
+      for (String topic : List.of("tally.events", "tally.deltas", "__consumer_offsets")) {
+        TopicDescription d =
+            admin
+                .describeTopics(List.of(topic))
+                .allTopicNames()
+                .get(30, TimeUnit.SECONDS)
+                .get(topic);
+        assertThat(d.partitions())
+            .as(topic)
+            .allSatisfy(part -> assertThat(part.replicas()).hasSize(3));
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        Config config =
+            admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource);
+        assertThat(config.get("min.insync.replicas").value()).as(topic).isEqualTo("2");
+      }
+    }
+    try (CqlSession cql =
+        CqlSession.builder()
+            .addContactPoint(new InetSocketAddress("127.0.0.1", ports[2]))
+            .withLocalDatacenter("datacenter1")
+            .build()) {
+      assertThat(cql.getMetadata().getNodes()).hasSize(3);
+      assertThat(
+              cql.getMetadata()
+                  .getKeyspace("tally")
+                  .orElseThrow()
+                  .getReplication()
+                  .get("replication_factor"))
+          .isEqualTo("3");
+    }
+
+    String entity = "video:" + UUID.randomUUID();
+    byte[] event =
+        TallyJson.events(
+            List.of(
+                new Event(
+                    UUID.randomUUID().toString(), entity, "view", System.currentTimeMillis(), 1)));
+    assertThat(post(node1 + "/v1/events", event).statusCode()).isEqualTo(202);
+    String total = node3 + "/v1/total?type=view&entity=" + entity;
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(250))
+        .ignoreExceptions()
+        .until(() -> new JsonObject(get(total).body()).getLong("count", 0L) == 1L);
+
+    Run healthy = tally("cluster", "status", "--json", "--dir", dir.toString());
+    assertThat(healthy.exit()).as(healthy.output()).isZero();
+    JsonObject status = new JsonObject(healthy.stdout());
+    assertThat(status.getBoolean("healthy")).isTrue();
+    assertThat(status.getJsonArray("processes")).hasSize(9);
+    JsonObject first = status.getJsonArray("processes").getJsonObject(0);
+    assertThat(first.getString("name")).isEqualTo("kafka-1");
+    assertThat(first.getString("role")).isEqualTo("kafka");
+    assertThat(first.getLong("pid")).isEqualTo(state.processes().get(0).pid());
+    assertThat(first.getString("address")).isEqualTo(bootstrap);
+    assertThat(first.getBoolean("alive")).isTrue();
+    assertThat(first.getLong("rssBytes")).isPositive();
+    JsonObject kafka = status.getJsonObject("replication").getJsonObject("kafka");
+    assertThat(kafka.getInteger("brokers")).isEqualTo(3);
+    assertThat(kafka.getInteger("partitions")).isPositive();
+    assertThat(kafka.getJsonArray("underReplicatedPartitions")).isEmpty();
+    JsonObject cassandra = status.getJsonObject("replication").getJsonObject("cassandra");
+    assertThat(cassandra.getInteger("up")).isEqualTo(3);
+    assertThat(cassandra.getInteger("down")).isZero();
+
+    ClusterProcess broker3 = state.processes().get(2);
+    ClusterProcess cassandra3 = state.processes().get(5);
+    kill(broker3);
+    kill(cassandra3);
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofSeconds(1))
+        .untilAsserted(
+            () -> {
+              Run degraded = tally("cluster", "status", "--json", "--dir", dir.toString());
+              assertThat(degraded.exit()).as(degraded.output()).isOne();
+              JsonObject json = new JsonObject(degraded.stdout());
+              assertThat(json.getBoolean("healthy")).isFalse();
+              assertThat(json.getJsonArray("processes").getJsonObject(2).getBoolean("alive"))
+                  .isFalse();
+              JsonObject k = json.getJsonObject("replication").getJsonObject("kafka");
+              assertThat(k.getInteger("brokers")).isEqualTo(2);
+              assertThat(k.getJsonArray("underReplicatedPartitions")).isNotEmpty();
+              assertThat(k.getInteger("offlinePartitions")).isZero();
+              JsonObject c = json.getJsonObject("replication").getJsonObject("cassandra");
+              assertThat(c.getInteger("up")).isEqualTo(2);
+              assertThat(c.getInteger("down")).isEqualTo(1);
+              assertThat(c.getJsonArray("nodes").getJsonObject(2).getString("address"))
+                  .isEqualTo("127.0.0.3:" + ports[2]);
+              assertThat(c.getJsonArray("nodes").getJsonObject(2).getString("state"))
+                  .isEqualTo("DOWN");
+            });
+    Run plain = tally("cluster", "status", "--dir", dir.toString());
+    assertThat(plain.exit()).isOne();
+    assertThat(plain.output())
+        .contains("7 of 9 processes alive", "under-replicated", "2 of 3 nodes up")
+        .containsPattern("127\\.0\\.0\\.3:" + ports[2] + " DOWN");
+
+    Run down = tally("cluster", "down", "--dir", dir.toString());
+    assertThat(down.exit()).as(down.output()).isZero();
+    assertThat(down.output()).contains("Stopped 7 processes");
+    for (ClusterProcess p : state.processes()) {
+      assertThat(ProcessHandle.of(p.pid()).filter(ProcessHandle::isAlive))
+          .as(p.name() + " after down")
+          .isEmpty();
+    }
+  }
+
+  private static void kill(ClusterProcess p) {
+    ProcessHandle handle = p.find().orElseThrow();
+    handle.destroyForcibly();
+    handle.onExit().orTimeout(30, TimeUnit.SECONDS).join();
+  }
+
+  /**
+   * @param output stdout, then stderr
+   * @param stdout stdout alone
+   */
+  private record Run(int exit, String output, String stdout) {}
 
   /**
    * Runs {@code tally <args>} in a JVM of its own, from the module directory; waits for it to exit.
@@ -160,10 +348,11 @@ class ClusterLifecycleTest {
                 TallyCommand.class.getName()));
     command.addAll(List.of(args));
     Path output = Files.createTempFile(run, "tally-" + args[1] + "-", ".out");
+    Path errors = Files.createTempFile(run, "tally-" + args[1] + "-", ".err");
     Process tally =
         new ProcessBuilder(command)
-            .redirectErrorStream(true)
             .redirectOutput(output.toFile())
+            .redirectError(errors.toFile())
             .start();
     if (!tally.waitFor(4, TimeUnit.MINUTES)) {
       tally.destroyForcibly();
@@ -173,7 +362,9 @@ class ClusterLifecycleTest {
               + " did not finish in 4 min:\n"
               + Files.readString(output));
     }
-    return new Run(tally.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
+    String stdout = Files.readString(output, StandardCharsets.UTF_8);
+    return new Run(
+        tally.exitValue(), stdout + Files.readString(errors, StandardCharsets.UTF_8), stdout);
   }
 
   private HttpResponse<String> get(String url) throws Exception {

@@ -3,6 +3,7 @@ package io.tally.core.query;
 import static java.util.Objects.requireNonNull;
 
 import io.tally.core.retention.Retention;
+import io.tally.core.store.QuorumLoss;
 
 /**
  * How queries are answered.
@@ -13,14 +14,20 @@ import io.tally.core.retention.Retention;
  * @param cacheMaxEntries most answers the query cache holds (0: no cache)
  * @param cacheTtlMillis how long a cached answer is served; no longer than the processors' flush
  *     interval, so a cached answer is never staler than the next flush would have made it
+ * @param onQuorumLoss what a query does when a replicated store cannot reach its read consistency
  */
 public record QueryConfig(
-    int maxBuckets, Retention retention, long cacheMaxEntries, long cacheTtlMillis) {
+    int maxBuckets,
+    Retention retention,
+    long cacheMaxEntries,
+    long cacheTtlMillis,
+    QuorumLoss onQuorumLoss) {
   public static final QueryConfig DEFAULTS =
-      new QueryConfig(10_000, Retention.DEFAULTS, 100_000, 1_000);
+      new QueryConfig(10_000, Retention.DEFAULTS, 100_000, 1_000, QuorumLoss.STALE);
 
   public QueryConfig {
     requireNonNull(retention, "retention");
+    requireNonNull(onQuorumLoss, "onQuorumLoss");
     if (maxBuckets < 1) {
       throw new IllegalArgumentException("maxBuckets must be positive");
     }
@@ -31,11 +38,11 @@ public record QueryConfig(
   }
 
   public QueryConfig withMaxBuckets(int n) {
-    return new QueryConfig(n, retention, cacheMaxEntries, cacheTtlMillis);
+    return new QueryConfig(n, retention, cacheMaxEntries, cacheTtlMillis, onQuorumLoss);
   }
 
   public QueryConfig withRetention(Retention r) {
-    return new QueryConfig(maxBuckets, r, cacheMaxEntries, cacheTtlMillis);
+    return new QueryConfig(maxBuckets, r, cacheMaxEntries, cacheTtlMillis, onQuorumLoss);
   }
 
   /**
@@ -43,6 +50,10 @@ public record QueryConfig(
    * entries: none).
    */
   public QueryConfig withCache(long entries, long ttlMillis) {
-    return new QueryConfig(maxBuckets, retention, entries, ttlMillis);
+    return new QueryConfig(maxBuckets, retention, entries, ttlMillis, onQuorumLoss);
+  }
+
+  public QueryConfig withOnQuorumLoss(QuorumLoss q) {
+    return new QueryConfig(maxBuckets, retention, cacheMaxEntries, cacheTtlMillis, q);
   }
 }

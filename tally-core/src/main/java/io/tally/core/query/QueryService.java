@@ -9,6 +9,7 @@ import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.retention.Retention;
 import io.tally.core.store.CounterStore;
+import io.tally.core.store.ReadReport;
 import io.tally.core.validate.EventValidator;
 import io.tally.model.Bucket;
 import io.tally.model.Granularity;
@@ -46,6 +47,10 @@ import java.util.concurrent.atomic.LongAdder;
  * is stored as its own row plus one shard per source partition; its total and each bucket of its
  * series are the sums over those P + 1 rows, and its as-of time is the oldest of all partitions'.
  * Its answers are not cached (any partition's flush may change them).
+ *
+ * <p>A replicated store states in each answer the consistency it was read at ({@code quorum} or
+ * {@code one}); when it cannot reach a quorum, {@link QueryConfig#onQuorumLoss()} decides whether
+ * it reads one replica instead (stale rather than nothing) or the query fails.
  *
  * <p>Thread-safe.
  */
@@ -118,19 +123,19 @@ public final class QueryService {
     return cached(
         new TotalKey(entity, type),
         entity,
-        asOf -> {
+        (asOf, report) -> {
           if (derived.isDerived(entity)) {
             long count = 0;
             long sum = 0;
             for (String row : rowEntities(entity)) {
-              Bucket b = store.read(CounterKey.total(row, type));
+              Bucket b = store.read(CounterKey.total(row, type), report);
               count += b.count();
               sum = Sums.add(sum, b.sum());
             }
-            return new Total(entity, type, count, sum, asOf);
+            return new Total(entity, type, count, sum, asOf, report.consistency());
           }
-          Bucket b = store.read(CounterKey.total(entity, type));
-          return new Total(entity, type, b.count(), b.sum(), asOf);
+          Bucket b = store.read(CounterKey.total(entity, type), report);
+          return new Total(entity, type, b.count(), b.sum(), asOf, report.consistency());
         });
   }
 
@@ -212,11 +217,11 @@ public final class QueryService {
     return cached(
         new StatsKey(entity, type, statistic, g, first, end, zeros),
         entity,
-        asOf -> {
+        (asOf, report) -> {
           List<Bucket> rows =
               derived.isDerived(entity)
-                  ? mergedRange(entity, type, g, first, end)
-                  : store.range(entity, type, g, first, end);
+                  ? mergedRange(entity, type, g, first, end, report)
+                  : store.range(entity, type, g, first, end, report);
           return new Stats(
               entity,
               type,
@@ -225,7 +230,8 @@ public final class QueryService {
               first,
               end,
               zeros ? filled(rows, g, first, end) : rows,
-              asOf);
+              asOf,
+              report.consistency());
         });
   }
 
@@ -242,16 +248,24 @@ public final class QueryService {
     return config.retention();
   }
 
+  /** Computes an answer from the as-of time, reporting its reads' consistency. */
+  @FunctionalInterface
+  private interface Answer<T> {
+    T apply(long asOfMillis, ReadReport report);
+  }
+
   /**
    * The answer to {@code key} about {@code entity}: from the cache while the entity's partition has
    * not advanced since it was computed, else computed now. The as-of time is read before the store,
-   * so an answer is always at least as fresh as the time it states.
+   * so an answer is always at least as fresh as the time it states. An answer read from one replica
+   * because a quorum was lost is not cached.
    */
   @SuppressWarnings("unchecked")
-  private <T> T cached(Object key, String entity, java.util.function.LongFunction<T> answer) {
-    long asOf = asOf(entity);
+  private <T> T cached(Object key, String entity, Answer<T> answer) {
+    ReadReport report = new ReadReport(config.onQuorumLoss());
+    long asOf = asOf(entity, report);
     if (cache == null || derived.isDerived(entity)) {
-      return answer.apply(asOf);
+      return answer.apply(asOf, report);
     }
     Cached c = cache.getIfPresent(key);
     if (c != null && c.asOfMillis() == asOf) {
@@ -259,8 +273,10 @@ public final class QueryService {
       return (T) c.answer();
     }
     misses.increment();
-    T fresh = answer.apply(asOf);
-    cache.put(key, new Cached(fresh, asOf));
+    T fresh = answer.apply(asOf, report);
+    if (!report.fellBack()) {
+      cache.put(key, new Cached(fresh, asOf));
+    }
     return fresh;
   }
 
@@ -335,15 +351,15 @@ public final class QueryService {
    * Up to when {@code entity}'s rows are complete: its partition's as-of, or for a derived entity
    * the oldest of all.
    */
-  private long asOf(String entity) {
+  private long asOf(String entity, ReadReport report) {
     if (derived.isDerived(entity)) {
       long oldest = Long.MAX_VALUE;
       for (int p = 0; p < partitioner.partitions(); p++) {
-        oldest = Math.min(oldest, store.asOfMillis(p).orElse(0L));
+        oldest = Math.min(oldest, store.asOfMillis(p, report).orElse(0L));
       }
       return oldest;
     }
-    return store.asOfMillis(partitioner.partition(entity)).orElse(0L);
+    return store.asOfMillis(partitioner.partition(entity), report).orElse(0L);
   }
 
   /** A derived entity's rows: its own (events sent to it directly), then its shards 0..P-1. */
@@ -358,10 +374,15 @@ public final class QueryService {
 
   /** The bucket-wise sums over a derived entity's rows, in time order. */
   private List<Bucket> mergedRange(
-      String entity, String type, Granularity g, long fromMillis, long toMillis) {
+      String entity,
+      String type,
+      Granularity g,
+      long fromMillis,
+      long toMillis,
+      ReadReport report) {
     TreeMap<Long, long[]> sums = new TreeMap<>();
     for (String row : rowEntities(entity)) {
-      for (Bucket b : store.range(row, type, g, fromMillis, toMillis)) {
+      for (Bucket b : store.range(row, type, g, fromMillis, toMillis, report)) {
         long[] cell = sums.computeIfAbsent(b.startMillis(), k -> new long[2]);
         cell[0] += b.count();
         cell[1] = Sums.add(cell[1], b.sum());

@@ -24,4 +24,32 @@ public interface CounterStore {
    * returned instant is counted. Empty if nothing of that partition was applied yet.
    */
   OptionalLong asOfMillis(int partition);
+
+  /**
+   * {@link #read(CounterKey)}, stating in {@code report} the consistency it was read at (a
+   * replicated store; by default nothing is stated) and, if {@code report} allows, falling back to
+   * one replica when a quorum cannot be reached.
+   */
+  default Bucket read(CounterKey key, ReadReport report) {
+    return read(key);
+  }
+
+  /**
+   * {@link #range(String, String, Granularity, long, long)}, reporting as {@link #read(CounterKey,
+   * ReadReport)}.
+   */
+  default List<Bucket> range(
+      String entity,
+      String type,
+      Granularity granularity,
+      long fromMillis,
+      long toMillis,
+      ReadReport report) {
+    return range(entity, type, granularity, fromMillis, toMillis);
+  }
+
+  /** {@link #asOfMillis(int)}, reporting as {@link #read(CounterKey, ReadReport)}. */
+  default OptionalLong asOfMillis(int partition, ReadReport report) {
+    return asOfMillis(partition);
+  }
 }

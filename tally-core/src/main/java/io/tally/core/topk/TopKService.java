@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.tally.core.query.BadQueryException;
 import io.tally.core.store.CounterStore;
+import io.tally.core.store.QuorumLoss;
+import io.tally.core.store.ReadReport;
 import io.tally.core.validate.EventValidator;
 import io.tally.model.TopK;
 import io.tally.model.TopKItem;
@@ -48,6 +50,7 @@ public final class TopKService {
   private final InstantSource clock;
   private final int partitions;
   private final int mergeSize;
+  private final QuorumLoss onQuorumLoss;
 
   /**
    * @param counters where the partitions' as-of times are read
@@ -60,6 +63,22 @@ public final class TopKService {
       EventValidator validator,
       InstantSource clock,
       int partitions) {
+    this(store, counters, config, validator, clock, partitions, QuorumLoss.STALE);
+  }
+
+  /**
+   * @param onQuorumLoss whether a replicated store that cannot reach a quorum answers from one
+   *     replica (the answer says {@code "consistency": "one"}) or the query fails
+   */
+  public TopKService(
+      TopKStore store,
+      CounterStore counters,
+      TopKConfig config,
+      EventValidator validator,
+      InstantSource clock,
+      int partitions,
+      QuorumLoss onQuorumLoss) {
+    this.onQuorumLoss = requireNonNull(onQuorumLoss, "onQuorumLoss");
     this.store = requireNonNull(store, "store");
     this.counters = requireNonNull(counters, "counters");
     this.config = requireNonNull(config, "config");
@@ -117,8 +136,10 @@ public final class TopKService {
     int n = k(k);
     long now = clock.millis();
     long first = w.firstSlotStart(now);
+    ReadReport report = new ReadReport(onQuorumLoss);
+    long asOf = asOf(report);
     ItemsSketch<String> merged = new ItemsSketch<>(mergeSize);
-    for (ItemsSketch<String> s : store.sketches(type, w, first)) {
+    for (ItemsSketch<String> s : store.sketches(type, w, first, report)) {
       merged.merge(s);
     }
     List<TopKItem> items = new ArrayList<>();
@@ -134,8 +155,9 @@ public final class TopKService {
         maxError == 0,
         maxError,
         first,
-        asOf(),
-        items.subList(0, Math.min(n, items.size())));
+        asOf,
+        items.subList(0, Math.min(n, items.size())),
+        report.consistency());
   }
 
   private static int k(String k) {
@@ -157,11 +179,11 @@ public final class TopKService {
   /**
    * The oldest as-of time of the partitions that have one: the answer counts everything before it.
    */
-  private long asOf() {
+  private long asOf(ReadReport report) {
     long[] asOf = new long[partitions];
     int n = 0;
     for (int p = 0; p < partitions; p++) {
-      OptionalLong a = counters.asOfMillis(p);
+      OptionalLong a = counters.asOfMillis(p, report);
       if (a.isPresent()) {
         asOf[n++] = a.getAsLong();
       }

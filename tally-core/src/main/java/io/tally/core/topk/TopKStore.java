@@ -1,5 +1,6 @@
 package io.tally.core.topk;
 
+import io.tally.core.store.ReadReport;
 import java.util.List;
 import org.apache.datasketches.frequencies.ItemsSketch;
 
@@ -14,4 +15,14 @@ public interface TopKStore {
    * firstSlotStartMillis}. The caller only reads them (merging them into its own sketch).
    */
   List<ItemsSketch<String>> sketches(String type, TopKWindow window, long firstSlotStartMillis);
+
+  /**
+   * {@link #sketches(String, TopKWindow, long)}, stating in {@code report} the consistency it was
+   * read at (see {@link io.tally.core.store.CounterStore#read(io.tally.core.aggregate.CounterKey,
+   * ReadReport)}).
+   */
+  default List<ItemsSketch<String>> sketches(
+      String type, TopKWindow window, long firstSlotStartMillis, ReadReport report) {
+    return sketches(type, window, firstSlotStartMillis);
+  }
 }

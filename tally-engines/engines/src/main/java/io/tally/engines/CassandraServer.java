@@ -97,7 +97,16 @@ public final class CassandraServer implements AutoCloseable {
       </configuration>
       """;
 
+  /** The heap of a single node; each node of a replicated ring gets {@link #REPLICA_HEAP}. */
+  private static final String SINGLE_HEAP = "1G";
+
+  /** A ring of three on one machine: 768 MB of heap each (~1.1–1.3 GB RSS). */
+  private static final String REPLICA_HEAP = "768M";
+
   private final Path dir;
+  private final String host;
+  private final String seedHost;
+  private final String heap;
   private final int nativePort;
   private final int storagePort;
   private final List<Path> classpath;
@@ -105,8 +114,18 @@ public final class CassandraServer implements AutoCloseable {
   private EngineProcess process; // guarded by this
 
   private CassandraServer(
-      Path dir, int nativePort, int storagePort, List<Path> classpath, boolean detached) {
+      Path dir,
+      String host,
+      String seedHost,
+      String heap,
+      int nativePort,
+      int storagePort,
+      List<Path> classpath,
+      boolean detached) {
     this.dir = dir;
+    this.host = host;
+    this.seedHost = seedHost;
+    this.heap = heap;
     this.nativePort = nativePort;
     this.storagePort = storagePort;
     this.classpath = classpath;
@@ -133,12 +152,47 @@ public final class CassandraServer implements AutoCloseable {
     return start(dir, nativePort, storagePort, true);
   }
 
+  /**
+   * One node of a replicated ring on one machine: it listens on {@code host} (a loopback address
+   * such as {@code 127.0.0.2}) with the ring's common ports and joins through the seed on {@code
+   * seedHost}; returns once it accepts CQL clients. Start the seed first and the others one after
+   * another (nodes that bootstrap together clash over token ranges). Each node gets a smaller heap
+   * ({@value #REPLICA_HEAP}) than a single node, so that three fit one machine.
+   *
+   * @param dir a fresh directory for this node alone
+   * @param detached whether the node's JVM outlives this one ({@link #startDetached})
+   */
+  public static CassandraServer startRingNode(
+      Path dir, String host, String seedHost, int nativePort, int storagePort, boolean detached) {
+    return start(dir, host, seedHost, REPLICA_HEAP, nativePort, storagePort, detached);
+  }
+
   private static CassandraServer start(
       Path dir, int nativePort, int storagePort, boolean detached) {
+    return start(dir, "127.0.0.1", "127.0.0.1", SINGLE_HEAP, nativePort, storagePort, detached);
+  }
+
+  private static CassandraServer start(
+      Path dir,
+      String host,
+      String seedHost,
+      String heap,
+      int nativePort,
+      int storagePort,
+      boolean detached) {
     requireNonNull(dir, "dir");
+    requireNonNull(host, "host");
+    requireNonNull(seedHost, "seedHost");
     CassandraServer server =
         new CassandraServer(
-            dir.toAbsolutePath(), nativePort, storagePort, EngineClasspath.cassandra(), detached);
+            dir.toAbsolutePath(),
+            host,
+            seedHost,
+            heap,
+            nativePort,
+            storagePort,
+            EngineClasspath.cassandra(),
+            detached);
     server.configure();
     server.start();
     return server;
@@ -160,7 +214,7 @@ public final class CassandraServer implements AutoCloseable {
             ? EngineProcess.startDetached(
                 "cassandra", dir, jvmOptions(), classpath, MAIN_CLASS, List.of())
             : EngineProcess.start("cassandra", dir, jvmOptions(), classpath, MAIN_CLASS, List.of());
-    process.awaitReady(nativePort, READY_MARKER, READY_TIMEOUT);
+    process.awaitReady(host, nativePort, READY_MARKER, READY_TIMEOUT);
     LOG.log(
         System.Logger.Level.INFO,
         "Cassandra ready at {0} in {1} ms (pid {2,number,#}, RSS {3} MB)",
@@ -203,9 +257,14 @@ public final class CassandraServer implements AutoCloseable {
     return process != null && process.isAlive();
   }
 
-  /** Where the driver connects: {@code 127.0.0.1:<native port>}. */
+  /** Where the driver connects: {@code <host>:<native port>}. */
   public InetSocketAddress contactPoint() {
-    return new InetSocketAddress("127.0.0.1", nativePort);
+    return new InetSocketAddress(host, nativePort);
+  }
+
+  /** The loopback address this node listens on ({@code 127.0.0.1} for a single node). */
+  public String host() {
+    return host;
   }
 
   /** The driver's local datacenter: the {@code SimpleSnitch}'s only one. */
@@ -234,8 +293,8 @@ public final class CassandraServer implements AutoCloseable {
     List<String> options = new ArrayList<>(JVM17_OPTIONS);
     options.addAll(
         List.of(
-            "-Xms1G",
-            "-Xmx1G",
+            "-Xms" + heap,
+            "-Xmx" + heap,
             "-XX:+ExitOnOutOfMemoryError",
             "-Dcassandra.config=" + dir.resolve("cassandra.yaml").toUri(),
             "-Dcassandra-foreground=yes",
@@ -275,9 +334,9 @@ public final class CassandraServer implements AutoCloseable {
         "commitlog_sync_period: 10000ms",
         "seed_provider:",
         "  - class_name: org.apache.cassandra.locator.SimpleSeedProvider",
-        "    parameters: [{seeds: \"127.0.0.1:" + storagePort + "\"}]",
-        "listen_address: 127.0.0.1",
-        "rpc_address: 127.0.0.1",
+        "    parameters: [{seeds: \"" + seedHost + ":" + storagePort + "\"}]",
+        "listen_address: " + host,
+        "rpc_address: " + host,
         "storage_port: " + storagePort,
         "native_transport_port: " + nativePort,
         "start_native_transport: true",

@@ -186,15 +186,39 @@ public final class EngineProcess {
    *     the message holds the log's last lines
    */
   public void awaitReady(int port, String marker, Duration timeout) {
+    awaitReady("127.0.0.1", port, marker, timeout);
+  }
+
+  /** Like {@link #awaitReady(int, String, Duration)}, for a child listening on {@code host}. */
+  public void awaitReady(String host, int port, String marker, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     LogScan scan = new LogScan(logFile, logStart, marker);
-    while (!(scan.found() && accepts(port))) {
+    while (!(scan.found() && accepts(host, port))) {
       if (!process.isAlive()) {
         throw failure(name + " exited with " + process.exitValue() + " before it was ready");
       }
       if (System.nanoTime() - deadline > 0) {
         kill();
         throw failure(name + " was not ready within " + timeout + " (killed)");
+      }
+      sleep(POLL);
+    }
+  }
+
+  /**
+   * Waits until the child accepts TCP connections on {@code 127.0.0.1:port}.
+   *
+   * @throws EngineException if the child exits first or does not listen in time (it is then killed)
+   */
+  public void awaitListening(int port, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!accepts("127.0.0.1", port)) {
+      if (!process.isAlive()) {
+        throw failure(name + " exited with " + process.exitValue() + " before it listened");
+      }
+      if (System.nanoTime() - deadline > 0) {
+        kill();
+        throw failure(name + " did not listen on " + port + " within " + timeout + " (killed)");
       }
       sleep(POLL);
     }
@@ -284,9 +308,10 @@ public final class EngineProcess {
     }
   }
 
-  private static boolean accepts(int port) {
+  /** Whether something accepts TCP connections on {@code host:port} (within 500 ms). */
+  public static boolean accepts(String host, int port) {
     try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
+      socket.connect(new InetSocketAddress(host, port), 500);
       return true;
     } catch (IOException e) {
       return false;

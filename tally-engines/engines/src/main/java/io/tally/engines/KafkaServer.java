@@ -62,17 +62,30 @@ public final class KafkaServer implements AutoCloseable {
       """;
 
   private final Path dir;
+  private final int nodeId;
   private final int brokerPort;
   private final int controllerPort;
+
+  /** The controller ports of every voter, node 1 first; one element for a single node. */
+  private final List<Integer> voterPorts;
+
   private final List<Path> classpath;
   private final boolean detached;
   private EngineProcess process; // guarded by this
 
   private KafkaServer(
-      Path dir, int brokerPort, int controllerPort, List<Path> classpath, boolean detached) {
+      Path dir,
+      int nodeId,
+      int brokerPort,
+      int controllerPort,
+      List<Integer> voterPorts,
+      List<Path> classpath,
+      boolean detached) {
     this.dir = dir;
+    this.nodeId = nodeId;
     this.brokerPort = brokerPort;
     this.controllerPort = controllerPort;
+    this.voterPorts = List.copyOf(voterPorts);
     this.classpath = classpath;
     this.detached = detached;
   }
@@ -100,10 +113,72 @@ public final class KafkaServer implements AutoCloseable {
     requireNonNull(dir, "dir");
     KafkaServer server =
         new KafkaServer(
-            dir.toAbsolutePath(), brokerPort, controllerPort, EngineClasspath.kafka(), detached);
-    server.configureAndFormat();
+            dir.toAbsolutePath(),
+            1,
+            brokerPort,
+            controllerPort,
+            List.of(controllerPort),
+            EngineClasspath.kafka(),
+            detached);
+    server.configureAndFormat(randomClusterId());
     server.start();
     return server;
+  }
+
+  /**
+   * A cluster of {@code dirs.size()} nodes, each broker and controller (a controller quorum of that
+   * many, static voters): node {@code i+1} in {@code dirs[i]} (fresh) on {@code brokerPorts[i]} and
+   * {@code controllerPorts[i]}. The internal topics get replication factor 3 (at most the node
+   * count) and min ISR 2, as do topics created without settings of their own; a dead broker is
+   * fenced after 3 s. The nodes are started one after another (each once its controller listens, as
+   * a quorum needs a majority before any node is ready); returns once every node serves.
+   *
+   * @param detached whether the JVMs outlive this one ({@link #startDetached})
+   * @throws EngineException if a node does not start (those started are stopped again unless
+   *     detached)
+   */
+  public static List<KafkaServer> startQuorum(
+      List<Path> dirs, List<Integer> brokerPorts, List<Integer> controllerPorts, boolean detached) {
+    if (dirs.isEmpty()
+        || dirs.size() != brokerPorts.size()
+        || dirs.size() != controllerPorts.size()) {
+      throw new IllegalArgumentException("one broker and one controller port per directory");
+    }
+    List<Path> classpath = EngineClasspath.kafka();
+    String clusterId = randomClusterId();
+    List<KafkaServer> servers = new ArrayList<>();
+    for (int i = 0; i < dirs.size(); i++) {
+      KafkaServer server =
+          new KafkaServer(
+              dirs.get(i).toAbsolutePath(),
+              i + 1,
+              brokerPorts.get(i),
+              controllerPorts.get(i),
+              controllerPorts,
+              classpath,
+              detached);
+      server.configureAndFormat(clusterId);
+      servers.add(server);
+    }
+    try {
+      for (KafkaServer server : servers) {
+        synchronized (server) {
+          server.launch();
+          server.process.awaitListening(server.controllerPort, READY_TIMEOUT);
+        }
+      }
+      for (KafkaServer server : servers) {
+        synchronized (server) {
+          server.awaitReady(System.nanoTime());
+        }
+      }
+    } catch (RuntimeException e) {
+      if (!detached) {
+        servers.forEach(KafkaServer::kill);
+      }
+      throw e;
+    }
+    return servers;
   }
 
   /**
@@ -117,18 +192,27 @@ public final class KafkaServer implements AutoCloseable {
       throw new IllegalStateException("Kafka is already running: " + process);
     }
     long started = System.nanoTime();
+    launch();
+    awaitReady(started);
+  }
+
+  private void launch() {
     List<String> jvmOptions = withLogConfig(JVM_OPTIONS);
     List<String> args = List.of(dir.resolve("server.properties").toString());
     process =
         detached
             ? EngineProcess.startDetached("kafka", dir, jvmOptions, classpath, MAIN_CLASS, args)
             : EngineProcess.start("kafka", dir, jvmOptions, classpath, MAIN_CLASS, args);
+  }
+
+  private void awaitReady(long startedNanos) {
     process.awaitReady(brokerPort, READY_MARKER, READY_TIMEOUT);
     LOG.log(
         System.Logger.Level.INFO,
-        "Kafka ready at {0} in {1} ms (pid {2,number,#}, RSS {3} MB)",
+        "Kafka node {0} ready at {1} in {2} ms (pid {3,number,#}, RSS {4} MB)",
+        nodeId,
         bootstrapServers(),
-        (System.nanoTime() - started) / 1_000_000,
+        (System.nanoTime() - startedNanos) / 1_000_000,
         process.pid(),
         process.rssBytes() >> 20);
   }
@@ -168,6 +252,11 @@ public final class KafkaServer implements AutoCloseable {
     return "127.0.0.1:" + brokerPort;
   }
 
+  /** This node's {@code node.id}: 1 for a single node, 1..n in a quorum. */
+  public int nodeId() {
+    return nodeId;
+  }
+
   public int brokerPort() {
     return brokerPort;
   }
@@ -185,13 +274,24 @@ public final class KafkaServer implements AutoCloseable {
     return process;
   }
 
-  private void configureAndFormat() {
+  private void configureAndFormat(String clusterId) {
     try {
       Files.createDirectories(dir.resolve("data"));
       Files.writeString(dir.resolve("server.properties"), serverProperties());
       Files.writeString(dir.resolve("log4j2.xml"), LOG4J2_XML);
     } catch (IOException e) {
       throw new EngineException("cannot write Kafka's configuration into " + dir, e);
+    }
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "format",
+                "--cluster-id",
+                clusterId,
+                "--config",
+                dir.resolve("server.properties").toString()));
+    if (voterPorts.size() == 1) {
+      args.add("--standalone");
     }
     EngineProcess format =
         EngineProcess.start(
@@ -200,13 +300,7 @@ public final class KafkaServer implements AutoCloseable {
             withLogConfig(List.of("-Xmx256m")),
             classpath,
             "kafka.tools.StorageTool",
-            List.of(
-                "format",
-                "--cluster-id",
-                randomClusterId(),
-                "--config",
-                dir.resolve("server.properties").toString(),
-                "--standalone"));
+            args);
     int exit = format.awaitExit(Duration.ofSeconds(60));
     if (exit != 0) {
       throw new EngineException(
@@ -217,26 +311,49 @@ public final class KafkaServer implements AutoCloseable {
   private String serverProperties() {
     String controller = "127.0.0.1:" + controllerPort;
     String listeners = "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://" + controller;
-    return String.join(
-        "\n",
-        "process.roles=broker,controller",
-        "node.id=1",
-        "controller.quorum.bootstrap.servers=" + controller,
+    List<String> lines =
+        new ArrayList<>(List.of("process.roles=broker,controller", "node.id=" + nodeId));
+    if (voterPorts.size() == 1) {
+      lines.add("controller.quorum.bootstrap.servers=" + controller);
+      lines.addAll(internalTopics(1, 1));
+    } else {
+      List<String> voters = new ArrayList<>();
+      for (int i = 0; i < voterPorts.size(); i++) {
+        voters.add((i + 1) + "@127.0.0.1:" + voterPorts.get(i));
+      }
+      lines.add("controller.quorum.voters=" + String.join(",", voters));
+      int rf = Math.min(3, voterPorts.size());
+      lines.addAll(internalTopics(rf, Math.min(2, rf)));
+      lines.add("default.replication.factor=" + rf);
+      lines.add("min.insync.replicas=" + Math.min(2, rf));
+      lines.add("broker.session.timeout.ms=3000");
+      lines.add("broker.heartbeat.interval.ms=500");
+    }
+    lines.addAll(common(listeners));
+    return String.join("\n", lines) + "\n";
+  }
+
+  /** The replication of the offsets, transaction and share-group state topics. */
+  private static List<String> internalTopics(int rf, int minIsr) {
+    return List.of(
+        "offsets.topic.replication.factor=" + rf,
+        "transaction.state.log.replication.factor=" + rf,
+        "transaction.state.log.min.isr=" + minIsr,
+        "share.coordinator.state.topic.replication.factor=" + rf,
+        "share.coordinator.state.topic.min.isr=" + minIsr);
+  }
+
+  private List<String> common(String listeners) {
+    return List.of(
         "listeners=" + listeners,
         "advertised.listeners=" + listeners,
         "controller.listener.names=CONTROLLER",
         "inter.broker.listener.name=PLAINTEXT",
         "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
         "log.dirs=" + dir.resolve("data"),
-        "offsets.topic.replication.factor=1",
         "offsets.topic.num.partitions=4",
-        "transaction.state.log.replication.factor=1",
-        "transaction.state.log.min.isr=1",
         "transaction.state.log.num.partitions=4",
-        "share.coordinator.state.topic.replication.factor=1",
-        "share.coordinator.state.topic.min.isr=1",
-        "group.initial.rebalance.delay.ms=0",
-        "");
+        "group.initial.rebalance.delay.ms=0");
   }
 
   private List<String> withLogConfig(List<String> options) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.tally.model.Bucket;
+import io.tally.model.Consistency;
 import io.tally.model.Granularity;
 import io.tally.model.IngestResult;
 import io.tally.model.Rejection;
@@ -49,7 +50,12 @@ public final class AnswerJsonReader {
   public static Total total(byte[] body) {
     Map<String, Object> o = object(body);
     return new Total(
-        text(o, "entity"), text(o, "type"), number(o, "count"), sum(o, "sum"), time(o, "asOf"));
+        text(o, "entity"),
+        text(o, "type"),
+        number(o, "count"),
+        sum(o, "sum"),
+        time(o, "asOf"),
+        consistency(o));
   }
 
   /**
@@ -82,7 +88,8 @@ public final class AnswerJsonReader {
         time(o, "from"),
         time(o, "to"),
         buckets,
-        time(o, "asOf"));
+        time(o, "asOf"),
+        consistency(o));
   }
 
   /** A {@code /v1/top} answer. */
@@ -107,7 +114,21 @@ public final class AnswerJsonReader {
         number(o, "maxError"),
         time(o, "from"),
         time(o, "asOf"),
-        items);
+        items,
+        consistency(o));
+  }
+
+  /** The {@code consistency} field; null when absent (an embedded server states none). */
+  private static Consistency consistency(Map<String, Object> o) {
+    Object c = o.get("consistency");
+    if (c == null) {
+      return null;
+    }
+    try {
+      return Consistency.fromWireName(String.valueOf(c));
+    } catch (IllegalArgumentException e) {
+      throw new MalformedBodyException(e.getMessage());
+    }
   }
 
   /** The reason of an {@code {"error":"…"}} body, or null when the body is not one. */

@@ -3,6 +3,7 @@ package io.tally.model.json;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.tally.model.Bucket;
+import io.tally.model.Consistency;
 import io.tally.model.Event;
 import io.tally.model.IngestResult;
 import io.tally.model.Rejection;
@@ -70,7 +71,7 @@ public final class TallyJson {
    * {@code
    * {"entity":…,"type":…,"fn":…,"granularity":…,"from":…,"to":…,"asOf":…,"buckets":[{"start":…,"value":n}]}};
    * with {@code fn=sum}, a bucket whose sum is too large to be exact has {@code "value":null} and
-   * the answer {@code "sumOverflow":true}.
+   * the answer {@code "sumOverflow":true}; {@code "consistency"} after {@code asOf} if stated.
    */
   public static byte[] stats(Stats stats) {
     return write(g -> writeStats(g, stats));
@@ -85,6 +86,7 @@ public final class TallyJson {
     g.writeStringField("from", iso(stats.fromMillis()));
     g.writeStringField("to", iso(stats.toMillis()));
     g.writeStringField("asOf", iso(stats.asOfMillis()));
+    writeConsistency(g, stats.consistency());
     boolean sum = stats.fn() == Statistic.SUM;
     if (sum && stats.buckets().stream().anyMatch(Bucket::sumOverflow)) {
       g.writeBooleanField("sumOverflow", true);
@@ -106,7 +108,8 @@ public final class TallyJson {
 
   /**
    * {@code {"entity":…,"type":…,"count":n,"sum":n,"asOf":…}}; a sum too large to be exact is
-   * written {@code "sum":null,"sumOverflow":true} ({@link io.tally.model.Sums}).
+   * written {@code "sum":null,"sumOverflow":true} ({@link io.tally.model.Sums}); then {@code
+   * "consistency"} if stated.
    */
   public static byte[] total(Total total) {
     return write(g -> writeTotal(g, total));
@@ -124,7 +127,15 @@ public final class TallyJson {
       g.writeNumberField("sum", total.sum());
     }
     g.writeStringField("asOf", iso(total.asOfMillis()));
+    writeConsistency(g, total.consistency());
     g.writeEndObject();
+  }
+
+  /** {@code "consistency":"quorum"|"one"} beside {@code asOf}; nothing when not stated. */
+  private static void writeConsistency(JsonGenerator g, Consistency c) throws IOException {
+    if (c != null) {
+      g.writeStringField("consistency", c.wireName());
+    }
   }
 
   /**
@@ -157,7 +168,8 @@ public final class TallyJson {
 
   /**
    * {@code {"type":…,"window":…,"k":n,"exact":b,"maxError":n,"from":…,"asOf":…,
-   * "items":[{"entity":…,"estimate":n,"lowerBound":n,"upperBound":n}]}}.
+   * "items":[{"entity":…,"estimate":n,"lowerBound":n,"upperBound":n}]}}, with {@code "consistency"}
+   * after {@code asOf} if stated.
    */
   public static byte[] topK(TopK top) {
     return write(
@@ -170,6 +182,7 @@ public final class TallyJson {
           g.writeNumberField("maxError", top.maxError());
           g.writeStringField("from", iso(top.fromMillis()));
           g.writeStringField("asOf", iso(top.asOfMillis()));
+          writeConsistency(g, top.consistency());
           g.writeArrayFieldStart("items");
           for (TopKItem item : top.items()) {
             g.writeStartObject();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tally.model.Bucket;
+import io.tally.model.Consistency;
 import io.tally.model.Granularity;
 import io.tally.model.IngestResult;
 import io.tally.model.Rejection;
@@ -83,6 +84,24 @@ class AnswerJsonReaderTest {
     assertThat(new String(TallyJson.stats(counts), StandardCharsets.UTF_8))
         .doesNotContain("sumOverflow")
         .contains("\"value\":9300000");
+  }
+
+  @Test
+  void writesTheConsistencyBesideAsOfAndReadsItBack() {
+    for (Consistency c : Consistency.values()) {
+      Total total = new Total("video:42", "view", 3, 7, T, c);
+      String json = new String(TallyJson.total(total), StandardCharsets.UTF_8);
+      assertThat(json)
+          .endsWith("\"asOf\":\"2026-11-18T11:06:40Z\",\"consistency\":\"" + c.wireName() + "\"}");
+      assertThat(AnswerJsonReader.total(TallyJson.total(total))).isEqualTo(total);
+      TopK top = new TopK("view", "1h", 10, true, 0, T, T, List.of(), c);
+      assertThat(AnswerJsonReader.topK(TallyJson.topK(top))).isEqualTo(top);
+    }
+    assertThat(
+            new String(
+                TallyJson.total(new Total("video:42", "view", 3, 7, T)), StandardCharsets.UTF_8))
+        .as("an answer that states none (embedded mode)")
+        .doesNotContain("consistency");
   }
 
   @Test

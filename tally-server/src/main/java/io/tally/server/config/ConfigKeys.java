@@ -10,6 +10,7 @@ import io.tally.core.partition.Partitioner;
 import io.tally.core.process.ProcessorConfig;
 import io.tally.core.query.QueryConfig;
 import io.tally.core.retention.Retention;
+import io.tally.core.store.QuorumLoss;
 import io.tally.core.topk.TopKConfig;
 import io.tally.core.topk.TopKWindow;
 import io.tally.kafka.KafkaSettings;
@@ -22,6 +23,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -198,6 +200,14 @@ public final class ConfigKeys {
           "an integer from 1 to 1000000",
           "Most buckets one series query may span",
           integer(1, 1_000_000));
+  public static final ConfigKey<QuorumLoss> QUERY_ON_QUORUM_LOSS =
+      key(
+          "query.on-quorum-loss",
+          "--on-quorum-loss",
+          "stale",
+          "stale or fail",
+          "Cluster mode: when a read cannot reach its consistency, 'stale' reads one replica and says \"consistency\": \"one\"; 'fail' answers 503",
+          choice("stale", "fail").andThen(v -> QuorumLoss.valueOf(v.toUpperCase(Locale.ROOT))));
 
   public static final ConfigKey<Integer> INGEST_MAX_EVENTS_PER_REQUEST =
       key(

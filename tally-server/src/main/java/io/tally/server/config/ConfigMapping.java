@@ -76,7 +76,8 @@ public final class ConfigMapping {
             c.get(QUERY_MAX_BUCKETS),
             retention,
             c.get(QUERY_CACHE_ENTRIES),
-            QueryConfig.DEFAULTS.cacheTtlMillis());
+            QueryConfig.DEFAULTS.cacheTtlMillis(),
+            c.get(QUERY_ON_QUORUM_LOSS));
     return new ServerConfig(
         c.get(SERVER_HOST),
         c.get(SERVER_PORT),

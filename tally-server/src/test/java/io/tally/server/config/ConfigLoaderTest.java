@@ -253,6 +253,7 @@ class ConfigLoaderTest {
     bad.put(RETENTION_DAY, "-3d");
     bad.put(QUERY_CACHE_ENTRIES, "lots");
     bad.put(QUERY_MAX_BUCKETS, "0");
+    bad.put(QUERY_ON_QUORUM_LOSS, "maybe");
     bad.put(INGEST_MAX_EVENTS_PER_REQUEST, "0");
     bad.put(INGEST_MAX_IN_FLIGHT_EVENTS, "1.5");
     bad.put(INGEST_MAX_BACKLOG_EVENTS, "1e9");
