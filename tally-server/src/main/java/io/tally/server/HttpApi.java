@@ -14,6 +14,7 @@ import io.tally.model.json.AttributesJson;
 import io.tally.model.json.EventJsonReader;
 import io.tally.model.json.MalformedBodyException;
 import io.tally.model.json.TallyJson;
+import io.tally.server.security.Credentials;
 import io.tally.server.security.GatewaySecurity;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
@@ -637,18 +638,29 @@ final class HttpApi implements AutoCloseable {
     } else if (status >= 400 && status < 500) {
       error(ctx, status, t != null && t.getMessage() != null ? t.getMessage() : "bad request");
     } else {
-      LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), t);
+      LOG.error(
+          "{} {} failed: {}",
+          ctx.request().method(),
+          ctx.request().path(),
+          Credentials.redact(String.valueOf(t)));
       error(ctx, 500, "internal error");
     }
   }
 
+  /** Answers {@code {"error": message}} and logs it, both with credentials redacted. */
   private static void error(RoutingContext ctx, int status, String message) {
-    logFailure(ctx, status, message);
-    send(ctx, status, TallyJson.error(message));
+    String said = Credentials.redact(message);
+    logFailure(ctx, status, said);
+    send(ctx, status, TallyJson.error(said));
   }
 
   private static void logFailure(RoutingContext ctx, int status, String message) {
-    LOG.info("{} {} -> {} {}", ctx.request().method(), ctx.request().path(), status, message);
+    LOG.info(
+        "{} {} -> {} {}",
+        ctx.request().method(),
+        ctx.request().path(),
+        status,
+        Credentials.redact(message));
   }
 
   private static void send(RoutingContext ctx, int status, byte[] body) {

@@ -63,8 +63,12 @@ public final class AuditLog {
         clean(reason));
   }
 
-  /** Control characters and quotes replaced, length capped: a log line stays one line. */
-  static String clean(String s) {
+  /**
+   * Credentials redacted ({@link Credentials}), control characters and quotes replaced, length
+   * capped: a log line stays one line and holds no secret.
+   */
+  static String clean(String raw) {
+    String s = Credentials.redact(raw);
     StringBuilder b = new StringBuilder(Math.min(s.length(), 200));
     for (int i = 0; i < s.length() && i < 200; i++) {
       char c = s.charAt(i);
