@@ -44,7 +44,9 @@ public final class AuditLog {
               who,
               from,
               action,
-              done.succeeded() ? status : "aborted",
+              // whether the answer was sent, not done.succeeded(): over HTTP/2 the end handlers
+              // also see the stream's close, which fails them after a complete answer
+              ctx.response().ended() ? status : "aborted",
               detail == null ? "" : " detail=\"" + clean(detail.toString()) + "\"");
         });
   }
