@@ -14,6 +14,7 @@ import io.tally.model.json.AttributesJson;
 import io.tally.model.json.EventJsonReader;
 import io.tally.model.json.MalformedBodyException;
 import io.tally.model.json.TallyJson;
+import io.tally.server.http.RequestBody;
 import io.tally.server.security.Credentials;
 import io.tally.server.security.GatewaySecurity;
 import io.vertx.core.Context;
@@ -29,7 +30,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -94,7 +94,6 @@ final class HttpApi implements AutoCloseable {
   private final TopKService topK;
   private final OpsRoutes ops;
   private final AttributeService attributes;
-  private final int maxBodyBytes;
   private final GatewaySecurity security;
 
   private HttpApi(
@@ -111,7 +110,6 @@ final class HttpApi implements AutoCloseable {
     this.attributes = attributes;
     this.topK = topK;
     this.ops = ops;
-    this.maxBodyBytes = config.maxBodyBytes();
     this.vertx = Vertx.vertx();
     router = Router.router(vertx);
     this.security = security;
@@ -122,7 +120,7 @@ final class HttpApi implements AutoCloseable {
     if (ingestor != null) {
       router
           .post("/v1/events")
-          .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
+          .handler(RequestBody.limitedTo(config.maxBodyBytes(), "split the batch"))
           .handler(this::ingest);
     } else {
       router
@@ -134,7 +132,7 @@ final class HttpApi implements AutoCloseable {
       router.get("/v1/total").handler(this::total);
       router
           .post("/v1/stats/batch")
-          .handler(BodyHandler.create(false).setBodyLimit(BATCH_BODY_LIMIT))
+          .handler(RequestBody.limitedTo(BATCH_BODY_LIMIT, "split the queries"))
           .handler(this::batch);
     } else {
       router
@@ -150,7 +148,7 @@ final class HttpApi implements AutoCloseable {
     if (attributes != null) {
       router
           .put(ATTRIBUTES_PATH)
-          .handler(BodyHandler.create(false).setBodyLimit(MAX_ATTRIBUTES_BODY_BYTES))
+          .handler(RequestBody.limitedTo(MAX_ATTRIBUTES_BODY_BYTES))
           .handler(this::putAttributes);
       router.get(ATTRIBUTES_PATH).handler(this::getAttributes);
       router.delete(ATTRIBUTES_PATH).handler(this::deleteAttributes);
@@ -192,7 +190,7 @@ final class HttpApi implements AutoCloseable {
                 .setHost(config.host())
                 .setPort(config.port())
                 .setCompressionSupported(true)
-                .setDecompressionSupported(true)
+                .setDecompressionSupported(false) // RequestBody decodes, and answers bad codings
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(16384));
   }
@@ -300,13 +298,12 @@ final class HttpApi implements AutoCloseable {
       overloaded(ctx, e);
       return;
     }
-    Buffer body = ctx.body().buffer();
-    if (body == null || body.length() == 0) {
+    byte[] bytes = RequestBody.bytes(ctx);
+    if (bytes.length == 0) {
       ops.ingestMeters().refused(IngestMeters.RequestReason.EMPTY_BODY);
       error(ctx, 400, "body is empty: send a JSON array of events, one event object, or NDJSON");
       return;
     }
-    byte[] bytes = body.getBytes();
     Ingestor.Request request = ingestor.newRequest();
     String contentType = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
     try {
@@ -443,8 +440,8 @@ final class HttpApi implements AutoCloseable {
   private void batch(RoutingContext ctx) {
     List<JsonObject> items = new ArrayList<>();
     try {
-      Buffer body = ctx.body().buffer();
-      JsonObject request = body == null || body.length() == 0 ? null : new JsonObject(body);
+      byte[] body = RequestBody.bytes(ctx);
+      JsonObject request = body.length == 0 ? null : new JsonObject(Buffer.buffer(body));
       Object list = request == null ? null : request.getValue("queries");
       if (!(list instanceof io.vertx.core.json.JsonArray array)) {
         error(ctx, 400, "body must be a JSON object {\"queries\":[{\"entity\":…,\"type\":…},…]}");
@@ -518,10 +515,9 @@ final class HttpApi implements AutoCloseable {
 
   private void putAttributes(RoutingContext ctx) {
     String entity = ctx.pathParam("entity");
-    Buffer body = ctx.body().buffer();
     Map<String, String> given;
     try {
-      given = AttributesJson.read(body == null ? new byte[0] : body.getBytes());
+      given = AttributesJson.read(RequestBody.bytes(ctx));
     } catch (MalformedBodyException e) {
       error(ctx, 400, e.getMessage());
       return;
@@ -623,18 +619,16 @@ final class HttpApi implements AutoCloseable {
   private void failure(RoutingContext ctx) {
     int status = ctx.statusCode();
     Throwable t = ctx.failure();
-    if (t instanceof io.vertx.core.http.HttpClosedException) {
+    if (t instanceof RequestBody.Refused refused) {
+      if (ctx.request().path().equals(HttpMetrics.INGEST_PATH)) {
+        ops.ingestMeters().refused(IngestMeters.RequestReason.ofStatus(refused.status()));
+      }
+      error(ctx, refused.status(), refused.getMessage());
+    } else if (t instanceof io.vertx.core.http.HttpClosedException) {
       LOG.info(
           "{} {}: the connection closed before the request was read",
           ctx.request().method(),
           ctx.request().path());
-    } else if (status == 413 && ctx.request().path().startsWith("/v1/entities/")) {
-      error(ctx, 413, "body larger than the limit of " + MAX_ATTRIBUTES_BODY_BYTES + " bytes");
-    } else if (status == 413) {
-      if (ctx.request().path().equals(HttpMetrics.INGEST_PATH)) {
-        ops.ingestMeters().refused(IngestMeters.RequestReason.BODY_TOO_LARGE);
-      }
-      error(ctx, 413, "body larger than the limit of " + maxBodyBytes + " bytes; split the batch");
     } else if (status >= 400 && status < 500) {
       error(ctx, status, t != null && t.getMessage() != null ? t.getMessage() : "bad request");
     } else {
