@@ -208,4 +208,14 @@ class BadInputTest {
     assertThat(http.postJson("").statusCode()).isEqualTo(400);
     assertThat(http.postJson("42").statusCode()).isEqualTo(400);
   }
+
+  @Test
+  void anEmojiIsNamedByItsCodePoint() {
+    assertRejectedAlongsideGoodEvent(
+        "emoji:ok",
+        "{\"entity\":\"video:\uD83D\uDE00\",\"type\":\"view\"}",
+        "U+1F600 at position 6");
+    HttpResponse<String> r = http.postJson("[{\"entity\":\"a\uD83D\uDE00\",\"type\":\"view\"}]");
+    assertThat(r.body()).doesNotContain("U+D83D");
+  }
 }
