@@ -441,11 +441,18 @@ final class HttpApi implements AutoCloseable {
     List<JsonObject> items = new ArrayList<>();
     try {
       byte[] body = RequestBody.bytes(ctx);
-      JsonObject request = body.length == 0 ? null : new JsonObject(Buffer.buffer(body));
-      Object list = request == null ? null : request.getValue("queries");
+      Object decoded =
+          body.length == 0 ? null : io.vertx.core.json.Json.decodeValue(Buffer.buffer(body));
+      Object list = decoded instanceof JsonObject request ? request.getValue("queries") : null;
       if (!(list instanceof io.vertx.core.json.JsonArray array)) {
         error(ctx, 400, "body must be a JSON object {\"queries\":[{\"entity\":…,\"type\":…},…]}");
         return;
+      }
+      for (String field : ((JsonObject) decoded).fieldNames()) {
+        if (!field.equals("queries")) {
+          error(ctx, 400, "unknown field '" + field + "'; allowed: queries");
+          return;
+        }
       }
       if (array.isEmpty() || array.size() > MAX_BATCH_ITEMS) {
         error(
@@ -459,8 +466,8 @@ final class HttpApi implements AutoCloseable {
         }
         items.add(item);
       }
-    } catch (io.vertx.core.json.DecodeException | ClassCastException e) {
-      error(ctx, 400, "body is not valid JSON: " + e.getMessage());
+    } catch (io.vertx.core.json.DecodeException e) {
+      error(ctx, 400, "body is not valid JSON" + where(e));
       return;
     }
     query(
@@ -506,6 +513,20 @@ final class HttpApi implements AutoCloseable {
     } catch (BadQueryException e) {
       return e.getMessage();
     }
+  }
+
+  /**
+   * Where a JSON syntax error is, in words ({@code " at line 1, column 7"}), without parser jargon.
+   */
+  private static String where(io.vertx.core.json.DecodeException e) {
+    if (e.getCause() instanceof com.fasterxml.jackson.core.JsonProcessingException j
+        && j.getLocation() != null) {
+      return " at line "
+          + j.getLocation().getLineNr()
+          + ", column "
+          + j.getLocation().getColumnNr();
+    }
+    return "";
   }
 
   private static String text(JsonObject item, String field) {

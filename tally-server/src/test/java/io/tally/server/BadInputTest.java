@@ -210,6 +210,49 @@ class BadInputTest {
   }
 
   @Test
+  void batchTooLargeNamesItsOwnLimit() {
+    String item = "{\"entity\":\"" + "e".repeat(200) + "\",\"type\":\"view\"},";
+    byte[] body =
+        ("{\"queries\":[" + item.repeat(1_500) + "{\"entity\":\"a\",\"type\":\"b\"}]}")
+            .getBytes(StandardCharsets.UTF_8);
+    HttpResponse<String> r = http.post("/v1/stats/batch", "application/json", body);
+    assertThat(r.statusCode()).isEqualTo(413);
+    assertThat(json(r).getString("error")).contains("limit of 262144 bytes");
+  }
+
+  @Test
+  void batchErrorsArePlainWords() {
+    for (String body :
+        new String[] {"[1,2]", "{\"queries\":[", "{\"queries\": /* no */ []}", "{'queries':[]}"}) {
+      HttpResponse<String> r =
+          http.post("/v1/stats/batch", "application/json", body.getBytes(StandardCharsets.UTF_8));
+      assertThat(r.statusCode()).as(body).isEqualTo(400);
+      assertThat(json(r).getString("error"))
+          .as(body)
+          .doesNotContain("java.", "Feature", "jackson", "LinkedHashMap");
+    }
+    assertThat(
+            json(http.post(
+                    "/v1/stats/batch",
+                    "application/json",
+                    "{\"queries\":[".getBytes(StandardCharsets.UTF_8)))
+                .getString("error"))
+        .startsWith("body is not valid JSON at line 1");
+  }
+
+  @Test
+  void batchRefusesUnknownTopLevelFields() {
+    HttpResponse<String> r =
+        http.post(
+            "/v1/stats/batch",
+            "application/json",
+            "{\"queries\":[{\"entity\":\"a\",\"type\":\"view\"}],\"querys\":[]}"
+                .getBytes(StandardCharsets.UTF_8));
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(json(r).getString("error")).contains("unknown field 'querys'; allowed: queries");
+  }
+
+  @Test
   void anEmojiIsNamedByItsCodePoint() {
     assertRejectedAlongsideGoodEvent(
         "emoji:ok",
