@@ -616,16 +616,28 @@ final class HttpApi implements AutoCloseable {
             });
   }
 
+  /**
+   * Answers 400 and returns true if the query string holds a parameter not in {@code allowed}, or
+   * one given more than once (which value counts would be a guess).
+   */
   private boolean unknownParams(RoutingContext ctx, Set<String> allowed) {
-    for (String name : ctx.request().params().names()) {
+    io.vertx.core.MultiMap params = ctx.request().params();
+    for (String name : params.names()) {
       if (!allowed.contains(name)) {
         error(
             ctx,
             400,
             "unknown parameter '"
                 + name
-                + "'; allowed: "
-                + String.join(", ", new java.util.TreeSet<>(allowed)));
+                + "'; "
+                + (allowed.isEmpty()
+                    ? ctx.request().path() + " takes no parameters"
+                    : "allowed: " + String.join(", ", new java.util.TreeSet<>(allowed))));
+        return true;
+      }
+      int times = params.getAll(name).size();
+      if (times > 1) {
+        error(ctx, 400, "parameter '" + name + "' is given " + times + " times; give it once");
         return true;
       }
     }

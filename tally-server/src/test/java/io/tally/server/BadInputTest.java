@@ -253,6 +253,24 @@ class BadInputTest {
   }
 
   @Test
+  void aRepeatedQueryParameterIs400() {
+    HttpResponse<String> r = http.get("/v1/total?entity=a&entity=b&type=view");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(json(r).getString("error")).contains("parameter 'entity' is given 2 times");
+    assertThat(http.get("/v1/stats?entity=a&type=view&fn=sum&fn=count").statusCode())
+        .isEqualTo(400);
+    assertThat(http.get("/v1/top?type=view&window=1h&k=5&k=6").statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void aParameterOnTheOverviewSaysItTakesNone() {
+    HttpResponse<String> r = http.get("/v1/overview?x=1");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(json(r).getString("error"))
+        .isEqualTo("unknown parameter 'x'; /v1/overview takes no parameters");
+  }
+
+  @Test
   void anEmojiIsNamedByItsCodePoint() {
     assertRejectedAlongsideGoodEvent(
         "emoji:ok",
