@@ -222,6 +222,7 @@ final class HttpApi implements AutoCloseable {
                         vertx
                             .createHttpServer(bound)
                             .requestHandler(router)
+                            .invalidRequestHandler(HttpApi.this::invalidRequest)
                             .connectionHandler(security::onConnection);
                     synchronized (servers) {
                       servers.add(server);
@@ -288,6 +289,34 @@ final class HttpApi implements AutoCloseable {
     synchronized (servers) {
       return servers.get(0).actualPort();
     }
+  }
+
+  /**
+   * A request the HTTP codec could not read (its line or headers over the limits, or not HTTP):
+   * 414, 431 or 400 with a JSON error like every other answer, then the connection is closed.
+   */
+  private void invalidRequest(HttpServerRequest req) {
+    Throwable cause = req.decoderResult().cause();
+    int status;
+    String message;
+    if (cause instanceof io.netty.handler.codec.http.TooLongHttpLineException) {
+      status = 414;
+      message =
+          "request line longer than the limit of " + options.getMaxInitialLineLength() + " bytes";
+    } else if (cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException) {
+      status = 431;
+      message = "request headers larger than the limit of " + options.getMaxHeaderSize() + " bytes";
+    } else {
+      status = 400;
+      message = "malformed HTTP request";
+    }
+    LOG.info("invalid request from {} -> {} {}", req.remoteAddress(), status, message);
+    req.response()
+        .setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+        .putHeader(HttpHeaders.CONNECTION, "close")
+        .end(Buffer.buffer(TallyJson.error(message)))
+        .onComplete(done -> req.connection().close());
   }
 
   private void ingest(RoutingContext ctx) {
