@@ -95,6 +95,7 @@ final class HttpApi implements AutoCloseable {
   private final OpsRoutes ops;
   private final AttributeService attributes;
   private final GatewaySecurity security;
+  private final boolean deriving;
 
   private HttpApi(
       ServerConfig config,
@@ -113,6 +114,7 @@ final class HttpApi implements AutoCloseable {
     this.vertx = Vertx.vertx();
     router = Router.router(vertx);
     this.security = security;
+    this.deriving = !config.derive().isEmpty();
     ops.mountMetricsHandler(router); // first, so refused requests are measured too
     BrowserAccess.mount(
         router, config.browser(), security::authOn); // CORS preflights are answered before the gate
@@ -564,6 +566,14 @@ final class HttpApi implements AutoCloseable {
   }
 
   private void putAttributes(RoutingContext ctx) {
+    if (!deriving) {
+      error(
+          ctx,
+          409,
+          "attributes would have no effect: this server runs without --derive, so no attribute"
+              + " derives an entity; start it with --derive <attribute>");
+      return;
+    }
     String entity = ctx.pathParam("entity");
     Map<String, String> given;
     try {

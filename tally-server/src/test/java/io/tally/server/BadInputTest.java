@@ -279,4 +279,11 @@ class BadInputTest {
     HttpResponse<String> r = http.postJson("[{\"entity\":\"a\uD83D\uDE00\",\"type\":\"view\"}]");
     assertThat(r.body()).doesNotContain("U+D83D");
   }
+
+  @Test
+  void attributesOnAServerWithoutDeriveAre409() {
+    HttpResponse<String> r = http.put("/v1/entities/video:1/attributes", "{\"channel\":\"c1\"}");
+    assertThat(r.statusCode()).isEqualTo(409);
+    assertThat(json(r).getString("error")).contains("--derive");
+  }
 }
