@@ -126,6 +126,16 @@ final class ServerProcess implements AutoCloseable {
     signal("CONT");
   }
 
+  /** SIGTERM without waiting: the graceful stop begins. */
+  void terminate() throws Exception {
+    signal("TERM");
+  }
+
+  /** Waits for the process to end; true if it did within {@code seconds}. */
+  boolean awaitExit(long seconds) throws InterruptedException {
+    return process.waitFor(seconds, TimeUnit.SECONDS);
+  }
+
   private void signal(String sig) throws Exception {
     Process kill =
         new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid())).inheritIO().start();

@@ -96,6 +96,7 @@ final class HttpApi implements AutoCloseable {
   private final AttributeService attributes;
   private final GatewaySecurity security;
   private final boolean deriving;
+  private volatile boolean draining;
 
   private HttpApi(
       ServerConfig config,
@@ -115,6 +116,15 @@ final class HttpApi implements AutoCloseable {
     router = Router.router(vertx);
     this.security = security;
     this.deriving = !config.derive().isEmpty();
+    router
+        .route()
+        .handler(
+            ctx -> { // while stopping, no connection is kept for another request
+              if (draining) {
+                ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+              }
+              ctx.next();
+            });
     ops.mountMetricsHandler(router); // first, so refused requests are measured too
     BrowserAccess.mount(
         router, config.browser(), security::authOn); // CORS preflights are answered before the gate
@@ -714,6 +724,49 @@ final class HttpApi implements AutoCloseable {
   }
 
   /** Answers {@code {"error": message}} and logs it, both with credentials redacted. */
+  /** How long a graceful stop waits for a just-connected client's first request. */
+  private static final long FIRST_REQUEST_GRACE_MILLIS = 2_000;
+
+  /**
+   * Closes the one listening socket the servers share, leaving their connections open. Vert.x has
+   * no public call for this: its graceful {@code shutdown} closes the listener only once every
+   * server instance has been shut down, and each instance closes its idle connections at once —
+   * including one accepted a moment ago whose request is still on the way, which the client sees as
+   * a reset. So the socket is reached through Vert.x's internals (HttpServerImpl.tcpServer →
+   * NetServerImpl.actualServer → bindFuture); if they change, this logs a warning and the stop
+   * falls back to plain {@code shutdown}, which only widens that window again.
+   */
+  private static void stopListening(List<HttpServer> started) {
+    if (started.isEmpty()) {
+      return;
+    }
+    try {
+      Object tcp = field(started.get(0), "tcpServer");
+      Object actual = field(tcp, "actualServer");
+      Future<?> bound = (Future<?>) field(actual, "bindFuture");
+      if (bound != null && bound.result() instanceof io.netty.channel.Channel listener) {
+        listener.close().await(5, TimeUnit.SECONDS);
+      }
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.warn("could not close the listening socket ahead of the connections: {}", e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static Object field(Object owner, String name) throws ReflectiveOperationException {
+    for (Class<?> c = owner.getClass(); c != null; c = c.getSuperclass()) {
+      try {
+        java.lang.reflect.Field f = c.getDeclaredField(name);
+        f.setAccessible(true);
+        return f.get(owner);
+      } catch (NoSuchFieldException e) {
+        // look in the superclass
+      }
+    }
+    throw new NoSuchFieldException(owner.getClass().getName() + "." + name);
+  }
+
   private static void error(RoutingContext ctx, int status, String message) {
     String said = Credentials.redact(message);
     logFailure(ctx, status, said);
@@ -739,13 +792,36 @@ final class HttpApi implements AutoCloseable {
         .end(Buffer.buffer(body));
   }
 
-  /** Stops accepting connections and waits (up to 10 s) for in-flight requests to be answered. */
+  /**
+   * Stops gracefully: every request on a connection the server accepted is answered, and a client
+   * connecting afterwards finds no listener (connection refused), never a reset.
+   *
+   * <ol>
+   *   <li>answers from now on say {@code Connection: close};
+   *   <li>the listening socket is closed, connections stay open ({@link #stopListening});
+   *   <li>connections that are open but have not delivered their first request yet (a client that
+   *       just connected) get up to {@value #FIRST_REQUEST_GRACE_MILLIS} ms to deliver it;
+   *   <li>Vert.x's graceful shutdown then waits (up to 10 s) for every request in progress to be
+   *       answered, and closes each connection once its answer is sent.
+   * </ol>
+   */
   @Override
   public void close() {
+    draining = true;
     List<CompletableFuture<Void>> stopping = new ArrayList<>();
     List<HttpServer> started;
     synchronized (servers) {
       started = List.copyOf(servers);
+    }
+    stopListening(started);
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FIRST_REQUEST_GRACE_MILLIS);
+    while (security.connectionsAwaitingARequest() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
     }
     for (HttpServer server : started) {
       stopping.add(server.shutdown(10, TimeUnit.SECONDS).toCompletionStage().toCompletableFuture());

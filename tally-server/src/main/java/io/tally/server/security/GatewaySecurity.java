@@ -146,6 +146,11 @@ public final class GatewaySecurity implements AutoCloseable {
     AdminKeyRoutes.mount(router, vertx, ring);
   }
 
+  /** Open connections that have not delivered their first request head yet. */
+  public int connectionsAwaitingARequest() {
+    return guard == null ? 0 : guard.awaitingFirstRequest();
+  }
+
   /** The servers' connection handler. */
   public void onConnection(HttpConnection connection) {
     guard.opened(connection);
