@@ -89,14 +89,10 @@ public final class EmbeddedTally implements AutoCloseable {
     try {
       Partitioner partitioner = new Partitioner(config.partitions());
       EventValidator validator = new EventValidator(config.effectiveValidation());
+      TimedEventLog appends = metrics.timedAppends(log);
       Ingestor ingestor =
           new Ingestor(
-              metrics.timedAppends(log),
-              partitioner,
-              validator,
-              clock,
-              config.ingest(),
-              processors::backlog);
+              appends, partitioner, validator, clock, config.ingest(), processors::backlog);
       QueryService queries =
           new QueryService(store, partitioner, validator, clock, config.effectiveQuery(), derived);
       TopKService topK =
@@ -125,7 +121,8 @@ public final class EmbeddedTally implements AutoCloseable {
       Readiness readiness =
           new Readiness(
               List.of(
-                  new Readiness.Resource("log", storage::isOpen),
+                  new Readiness.Resource(
+                      "log", storage::isOpen, () -> failing("appends", appends.appendProblem())),
                   new Readiness.Resource("store", storage::isOpen)),
               health,
               config.ops().readyMaxBacklogEvents());
@@ -213,6 +210,10 @@ public final class EmbeddedTally implements AutoCloseable {
           g.wireName(),
           Retention.describe(retention.millis(g)));
     }
+  }
+
+  private static String failing(String what, String problem) {
+    return problem == null ? null : what + " failing: " + problem;
   }
 
   private static void runQuietly(Runnable task) {
