@@ -129,11 +129,11 @@ public final class EmbeddedTally implements AutoCloseable {
       http =
           HttpApi.start(
               config,
-              ingestor,
-              queries,
-              attributeService,
-              topK,
-              new OpsRoutes(metrics, health, readiness),
+              List.of(
+                  new IngestRoutes(ingestor, metrics.ingest(), config.maxBodyBytes()),
+                  new QueryRoutes(queries, topK),
+                  new AttributeRoutes(attributeService, !derived.isEmpty())),
+              new OpsRoutes(metrics, health, readiness).withQueryCache(queries),
               new Overview(
                   "embedded",
                   config.partitions(),
