@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>answers from now on say {@code Connection: close} ({@link #markAnswer});
  *   <li>the listening socket is closed, connections stay open ({@link #stopListening});
- *   <li>connections that are open but have not delivered their first request yet (a client that
+ *   <li>after {@value #ACCEPTED_SETTLE_MILLIS} ms (connections accepted just before the close are
+ *       then known), connections that have not delivered their first request yet (a client that
  *       just connected) get up to {@value #FIRST_REQUEST_GRACE_MILLIS} ms to deliver it;
  *   <li>Vert.x's graceful shutdown then waits (up to 10 s) for every request in progress to be
  *       answered, and closes each connection once its answer is sent.
@@ -32,6 +33,9 @@ final class GracefulStop {
 
   /** How long a stop waits for a just-connected client's first request. */
   private static final long FIRST_REQUEST_GRACE_MILLIS = 2_000;
+
+  /** How long after closing the listener connections it accepted take to be counted. */
+  private static final long ACCEPTED_SETTLE_MILLIS = 200;
 
   private final IntSupplier awaitingFirstRequest;
   private volatile boolean stopping;
@@ -54,14 +58,14 @@ final class GracefulStop {
   void stop(List<HttpServer> servers) {
     stopping = true;
     stopListening(servers);
+    // a connection accepted just before the close reaches the connection handler (which counts it)
+    // on its own event loop a moment later
+    pause(ACCEPTED_SETTLE_MILLIS);
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FIRST_REQUEST_GRACE_MILLIS);
-    while (awaitingFirstRequest.getAsInt() > 0 && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(5);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
+    while (awaitingFirstRequest.getAsInt() > 0
+        && System.nanoTime() < deadline
+        && !Thread.currentThread().isInterrupted()) {
+      pause(5);
     }
     List<CompletableFuture<Void>> stopped = new ArrayList<>();
     for (HttpServer server : servers) {
@@ -96,6 +100,14 @@ final class GracefulStop {
       }
     } catch (ReflectiveOperationException | RuntimeException e) {
       LOG.warn("could not close the listening socket ahead of the connections: {}", e.toString());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
