@@ -32,9 +32,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 20 item 9: SIGTERM while six writers post events, each request on a new connection. Every
- * request must either get a complete answer or find no listener (connection refused); a request
- * whose connection was accepted is answered, never reset. Several shutdowns, restarting on the same
- * port and data.
+ * request must get a complete answer or find no listener (connection refused), with one exception
+ * that is TCP's own: a connection still in the kernel's accept queue when the listening socket
+ * closes is reset, and under CPU starvation every writer may have one there. So a writer's last
+ * request before refusal may be reset; a reset followed by a connection that still succeeds means
+ * the server closed a connection it had accepted while still listening (what happened before: up to
+ * seven per shutdown, the same writer twice). Several shutdowns, restarting on the same port and
+ * data.
  */
 class GracefulShutdownTest {
   private static final int WRITERS = 6;
@@ -69,16 +73,22 @@ class GracefulShutdownTest {
                     w ->
                         writers.submit(
                             () -> {
+                              String lastBroken = null;
                               while (!stopped.get()) {
                                 String id = "r" + r + "-w" + w + "-" + sequence.incrementAndGet();
                                 String[] detail = new String[1];
                                 Outcome o = post(server.port, id, detail);
+                                if (o == Outcome.REFUSED) {
+                                  return; // no listener any more: this writer is done
+                                }
+                                if (lastBroken != null) { // connected again after a reset
+                                  broken.add(lastBroken);
+                                }
                                 if (o == Outcome.ANSWERED) {
                                   answered.incrementAndGet();
-                                } else if (o == Outcome.BROKEN) {
-                                  broken.add(id + ": " + detail[0]);
+                                  lastBroken = null;
                                 } else {
-                                  return; // no listener any more: this writer is done
+                                  lastBroken = id + ": " + detail[0];
                                 }
                               }
                             }))
@@ -96,7 +106,7 @@ class GracefulShutdownTest {
       server.close();
     }
     assertThat(answered.get()).as("requests answered").isGreaterThan(WRITERS * SHUTDOWNS);
-    assertThat(broken).as("requests accepted but never answered").isEmpty();
+    assertThat(broken).as("requests reset while the server still accepted connections").isEmpty();
   }
 
   private static void awaitReady(ServerProcess server) {
