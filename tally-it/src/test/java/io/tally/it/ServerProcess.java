@@ -132,6 +132,11 @@ final class ServerProcess implements AutoCloseable {
     signal("CONT");
   }
 
+  /** SIGTERM without waiting: the graceful stop begins. */
+  void terminate() throws Exception {
+    signal("TERM");
+  }
+
   private void signal(String sig) throws Exception {
     Process kill =
         new ProcessBuilder("kill", "-" + sig, Long.toString(process.pid())).inheritIO().start();

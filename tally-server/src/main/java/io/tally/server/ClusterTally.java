@@ -173,11 +173,17 @@ public final class ClusterTally implements AutoCloseable {
       http =
           HttpApi.start(
               server,
-              ingestor,
-              queries,
-              attributes,
-              topK,
-              new OpsRoutes(metrics, health, readiness),
+              List.of(
+                  ingestor != null
+                      ? new IngestRoutes(ingestor, metrics.ingest(), server.maxBodyBytes())
+                      : IngestRoutes.absent(),
+                  queries != null ? new QueryRoutes(queries, topK) : QueryRoutes.absent(),
+                  attributes != null
+                      ? new AttributeRoutes(attributes, !derived.isEmpty())
+                      : AttributeRoutes.absent()),
+              queries != null
+                  ? new OpsRoutes(metrics, health, readiness).withQueryCache(queries)
+                  : new OpsRoutes(metrics, health, readiness),
               new Overview(
                   "cluster",
                   config.kafka().partitions(),

@@ -90,9 +90,10 @@ public final class EmbeddedTally implements AutoCloseable {
     try {
       Partitioner partitioner = new Partitioner(config.partitions());
       EventValidator validator = new EventValidator(config.effectiveValidation());
+      TimedEventLog appends = metrics.timedAppends(log);
       Ingestor ingestor =
           new Ingestor(
-              metrics.timedAppends(log),
+              appends,
               partitioner,
               validator,
               derived,
@@ -132,18 +133,19 @@ public final class EmbeddedTally implements AutoCloseable {
       Readiness readiness =
           new Readiness(
               List.of(
-                  new Readiness.Resource("log", storage::isOpen),
+                  new Readiness.Resource(
+                      "log", storage::isOpen, () -> failing("appends", appends.appendProblem())),
                   new Readiness.Resource("store", storage::isOpen)),
               health,
               config.ops().readyMaxBacklogEvents());
       http =
           HttpApi.start(
               config,
-              ingestor,
-              queries,
-              attributeService,
-              topK,
-              new OpsRoutes(metrics, health, readiness),
+              List.of(
+                  new IngestRoutes(ingestor, metrics.ingest(), config.maxBodyBytes()),
+                  new QueryRoutes(queries, topK),
+                  new AttributeRoutes(attributeService, !derived.isEmpty())),
+              new OpsRoutes(metrics, health, readiness).withQueryCache(queries),
               new Overview(
                   "embedded",
                   config.partitions(),
@@ -220,6 +222,10 @@ public final class EmbeddedTally implements AutoCloseable {
           g.wireName(),
           Retention.describe(retention.millis(g)));
     }
+  }
+
+  private static String failing(String what, String problem) {
+    return problem == null ? null : what + " failing: " + problem;
   }
 
   private static void runQuietly(Runnable task) {

@@ -1,187 +1,77 @@
 package io.tally.server;
 
 import io.tally.core.TallyException;
-import io.tally.core.enrich.AttributeService;
-import io.tally.core.enrich.BadAttributesException;
-import io.tally.core.ingest.Ingestor;
-import io.tally.core.ingest.OverloadedException;
-import io.tally.core.ingest.TooManyEventsException;
-import io.tally.core.query.BadQueryException;
-import io.tally.core.query.QueryService;
-import io.tally.core.topk.TopKService;
-import io.tally.model.IngestResult;
-import io.tally.model.json.AttributesJson;
-import io.tally.model.json.EventJsonReader;
-import io.tally.model.json.MalformedBodyException;
-import io.tally.model.json.TallyJson;
 import io.tally.server.security.GatewaySecurity;
-import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP routes, on Vert.x Web. docs/api.md documents each.
- *
- * <ul>
- *   <li>{@code POST /v1/events}: JSON array, one object, or NDJSON → 202 once durable;
- *   <li>{@code GET /v1/stats}, {@code GET /v1/total}, {@code POST /v1/stats/batch}, {@code GET
- *       /v1/top}: queries;
- *   <li>{@code PUT}, {@code GET}, {@code DELETE /v1/entities/{entity}/attributes}: an entity's
- *       attributes (enrichment; {@link AttributeService});
- *   <li>{@code GET /v1/overview}: ingest rate, lag and freshness ({@link Overview});
- *   <li>{@code GET /}: the live dashboard ({@link Dashboard});
- *   <li>{@code GET /metrics}, {@code /healthz}, {@code /readyz}, {@code /openapi.yaml}, {@code
- *       /docs}: operations ({@link OpsRoutes});
- *   <li>{@code GET /tally.js} and the CORS policy of every route: {@link BrowserAccess}.
- * </ul>
- *
- * Every error answer is {@code {"error": "..."}} with a 4xx or 5xx status, and is logged as one
- * line per request (never per event). Handlers run on Vert.x event loops; the log's completion hops
- * back to the request's context before answering.
+ * The HTTP server, on Vert.x Web: the router with its handlers in order — request metrics, CORS
+ * ({@link BrowserAccess}), the security gate, then each capability's {@link Routes} ({@link
+ * IngestRoutes}, {@link QueryRoutes}, {@link AttributeRoutes}, or their {@code absent()} routes on
+ * a node without the role), {@code GET /v1/overview}, the operations routes ({@link OpsRoutes}) and
+ * the dashboard ({@link Dashboard}) — and the servers that share its port, until {@link #close()}
+ * stops them gracefully ({@link GracefulStop}). docs/api.md documents each route; every error goes
+ * through {@link ErrorAnswers}. Thread-safe.
  */
 final class HttpApi implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
-  private static final String JSON = "application/json";
-  private static final Set<String> STATS_PARAMS =
-      Set.of("entity", "type", "fn", "from", "to", "granularity", "fill");
-  private static final Set<String> BATCH_ITEM_FIELDS =
-      Set.of("entity", "type", "fn", "from", "to", "granularity", "fill");
-
-  /** Most (entity, type) reads in one {@code POST /v1/stats/batch}. */
-  static final int MAX_BATCH_ITEMS = 100;
-
-  private static final Set<String> TOTAL_PARAMS = Set.of("entity", "type");
-  private static final String ATTRIBUTES_PATH = "/v1/entities/:entity/attributes";
-
-  /** 32 attributes of at most 64 + 128 characters fit with room for JSON escapes. */
-  private static final int MAX_ATTRIBUTES_BODY_BYTES = 64 * 1024;
-
-  private static final long ATTRIBUTES_WAIT_SECONDS = 30;
-
-  /** 100 items of a few hundred bytes each fit with room to spare. */
-  private static final long BATCH_BODY_LIMIT = 256 * 1024;
-
-  private static final Set<String> TOP_PARAMS = Set.of("type", "window", "k");
 
   private final Vertx vertx;
   private final List<HttpServer> servers = new ArrayList<>();
   private final HttpServerOptions options;
   private final Router router;
-  private final Ingestor ingestor;
-  private final QueryService queries;
-  private final TopKService topK;
   private final OpsRoutes ops;
-  private final AttributeService attributes;
-  private final int maxBodyBytes;
   private final GatewaySecurity security;
+  private final GracefulStop stop;
 
   private HttpApi(
       ServerConfig config,
-      Ingestor ingestor,
-      QueryService queries,
-      AttributeService attributes,
-      TopKService topK,
+      List<Routes> capabilities,
       OpsRoutes ops,
       Overview overview,
       GatewaySecurity security) {
-    this.ingestor = ingestor;
-    this.queries = queries;
-    this.attributes = attributes;
-    this.topK = topK;
     this.ops = ops;
-    this.maxBodyBytes = config.maxBodyBytes();
-    this.vertx = Vertx.vertx();
-    router = Router.router(vertx);
     this.security = security;
+    this.vertx = Vertx.vertx();
+    this.stop = new GracefulStop(security::connectionsAwaitingARequest);
+    router = Router.router(vertx);
+    router.route().handler(stop::markAnswer); // while stopping: Connection: close
     ops.mountMetricsHandler(router); // first, so refused requests are measured too
     BrowserAccess.mount(
         router, config.browser(), security::authOn); // CORS preflights are answered before the gate
     security.mount(router, vertx); // keys, scopes, rate limits, request deadlines
-    if (ingestor != null) {
-      router
-          .post("/v1/events")
-          .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
-          .handler(this::ingest);
-    } else {
-      router
-          .post("/v1/events")
-          .handler(ctx -> error(ctx, 404, "this node runs without the ingest role"));
+    for (Routes routes : capabilities) {
+      routes.mount(router);
     }
-    if (queries != null) {
-      router.get("/v1/stats").handler(this::stats);
-      router.get("/v1/total").handler(this::total);
-      router
-          .post("/v1/stats/batch")
-          .handler(BodyHandler.create(false).setBodyLimit(BATCH_BODY_LIMIT))
-          .handler(this::batch);
-    } else {
-      router
-          .get("/v1/stats")
-          .handler(ctx -> error(ctx, 404, "this node runs without the query role"));
-      router
-          .post("/v1/stats/batch")
-          .handler(ctx -> error(ctx, 404, "this node runs without the query role"));
-      router
-          .get("/v1/total")
-          .handler(ctx -> error(ctx, 404, "this node runs without the query role"));
-    }
-    if (attributes != null) {
-      router
-          .put(ATTRIBUTES_PATH)
-          .handler(BodyHandler.create(false).setBodyLimit(MAX_ATTRIBUTES_BODY_BYTES))
-          .handler(this::putAttributes);
-      router.get(ATTRIBUTES_PATH).handler(this::getAttributes);
-      router.delete(ATTRIBUTES_PATH).handler(this::deleteAttributes);
-    } else {
-      router
-          .route(ATTRIBUTES_PATH)
-          .handler(ctx -> error(ctx, 404, "this node runs without the ingest or query role"));
-    }
-    if (topK != null) {
-      router.get("/v1/top").handler(this::top);
-    } else {
-      router
-          .get("/v1/top")
-          .handler(ctx -> error(ctx, 404, "this node runs without the query role"));
-    }
-    ops.mount(router, queries);
+    ops.mount(router);
     router
         .get("/v1/overview")
         .handler(
             ctx -> {
-              if (!unknownParams(ctx, Set.of())) {
-                query(ctx, overview::json);
+              if (QueryParams.valid(ctx, java.util.Set.of())) {
+                ErrorAnswers.fromWorker(ctx, overview::json, QueryRoutes.UNAVAILABLE);
               }
             });
     vertx.setPeriodic(EventRate.SAMPLE_MILLIS, id -> overview.sampleRate());
     Dashboard.mount(router);
-    router.route().failureHandler(this::failure);
-    router.errorHandler(404, ctx -> error(ctx, 404, "no route " + ctx.request().path()));
+    router.route().failureHandler(ctx -> ErrorAnswers.failure(ctx, ops.ingestMeters()));
+    router.errorHandler(
+        404, ctx -> ErrorAnswers.error(ctx, 404, "no route " + ctx.request().path()));
     router.errorHandler(
         405,
         ctx ->
-            error(
+            ErrorAnswers.error(
                 ctx,
                 405,
                 "method " + ctx.request().method() + " not allowed on " + ctx.request().path()));
@@ -191,7 +81,7 @@ final class HttpApi implements AutoCloseable {
                 .setHost(config.host())
                 .setPort(config.port())
                 .setCompressionSupported(true)
-                .setDecompressionSupported(true)
+                .setDecompressionSupported(false) // RequestBody decodes, and answers bad codings
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(16384));
   }
@@ -223,6 +113,7 @@ final class HttpApi implements AutoCloseable {
                         vertx
                             .createHttpServer(bound)
                             .requestHandler(router)
+                            .invalidRequestHandler(req -> ErrorAnswers.invalidRequest(req, bound))
                             .connectionHandler(security::onConnection);
                     synchronized (servers) {
                       servers.add(server);
@@ -237,26 +128,20 @@ final class HttpApi implements AutoCloseable {
   }
 
   /**
-   * Starts serving; a null argument answers 404 on its routes (a node without that role).
+   * Starts serving.
    *
-   * @param ingestor null without the ingest role
-   * @param queries null without the query role
-   * @param attributes null on a node that serves no attribute routes
-   * @param topK null without the query role
+   * @param capabilities the routes of each role: a capability, or its {@code absent()} routes
    * @param ops metrics, health and readiness; closed with the API
    * @param overview what {@code GET /v1/overview} answers
    * @param security the gateway's security, owned (closed) by the API from now on
    */
   static HttpApi start(
       ServerConfig config,
-      Ingestor ingestor,
-      QueryService queries,
-      AttributeService attributes,
-      TopKService topK,
+      List<Routes> capabilities,
       OpsRoutes ops,
       Overview overview,
       GatewaySecurity security) {
-    HttpApi api = new HttpApi(config, ingestor, queries, attributes, topK, ops, overview, security);
+    HttpApi api = new HttpApi(config, capabilities, ops, overview, security);
     try {
       api.listen(Math.max(1, Runtime.getRuntime().availableProcessors()));
     } catch (Exception e) {
@@ -291,392 +176,14 @@ final class HttpApi implements AutoCloseable {
     }
   }
 
-  private void ingest(RoutingContext ctx) {
-    try {
-      ingestor.checkAdmission();
-    } catch (OverloadedException e) {
-      ops.ingestMeters().refused(IngestMeters.RequestReason.OVERLOADED);
-      overloaded(ctx, e);
-      return;
-    }
-    Buffer body = ctx.body().buffer();
-    if (body == null || body.length() == 0) {
-      ops.ingestMeters().refused(IngestMeters.RequestReason.EMPTY_BODY);
-      error(ctx, 400, "body is empty: send a JSON array of events, one event object, or NDJSON");
-      return;
-    }
-    byte[] bytes = body.getBytes();
-    Ingestor.Request request = ingestor.newRequest();
-    String contentType = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-    try {
-      if (isNdjson(contentType)) {
-        EventJsonReader.readNdjson(bytes, 0, bytes.length, request.receivedAtMillis(), request);
-      } else {
-        EventJsonReader.readJson(bytes, 0, bytes.length, request.receivedAtMillis(), request);
-      }
-    } catch (MalformedBodyException e) {
-      ops.ingestMeters().refused(IngestMeters.RequestReason.MALFORMED_BODY);
-      error(ctx, 400, e.getMessage());
-      return;
-    } catch (TooManyEventsException e) {
-      ops.ingestMeters().refused(IngestMeters.RequestReason.TOO_MANY_EVENTS);
-      error(ctx, 413, e.getMessage());
-      return;
-    }
-    CompletableFuture<IngestResult> appended;
-    try {
-      appended = ingestor.submit(request);
-    } catch (OverloadedException e) {
-      ops.ingestMeters().refused(IngestMeters.RequestReason.OVERLOADED);
-      overloaded(ctx, e);
-      return;
-    }
-    Context context = vertx.getOrCreateContext();
-    appended.whenComplete(
-        (result, failure) ->
-            context.runOnContext(
-                v -> {
-                  if (failure != null) {
-                    LOG.warn("append failed: {}", failure.getMessage());
-                    ops.ingestMeters().refused(IngestMeters.RequestReason.NOT_DURABLE);
-                    ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
-                    error(
-                        ctx, 503, "the events could not be made durable; retry with the same ids");
-                  } else {
-                    ops.ingestMeters().answered(result);
-                    int status = result.accepted() == 0 && !result.rejected().isEmpty() ? 400 : 202;
-                    if (status != 202) {
-                      logFailure(
-                          ctx,
-                          status,
-                          "all "
-                              + result.rejected().size()
-                              + " events rejected, first: "
-                              + result.rejected().get(0).reason());
-                    }
-                    send(ctx, status, TallyJson.ingestResult(result));
-                  }
-                }));
-  }
-
-  private static boolean isNdjson(String contentType) {
-    if (contentType == null) {
-      return false;
-    }
-    String ct = contentType.toLowerCase(java.util.Locale.ROOT);
-    return ct.startsWith("application/x-ndjson")
-        || ct.startsWith("application/ndjson")
-        || ct.startsWith("application/jsonl");
-  }
-
-  private void stats(RoutingContext ctx) {
-    if (unknownParams(ctx, STATS_PARAMS)) {
-      return;
-    }
-    HttpServerRequest r = ctx.request();
-    query(
-        ctx,
-        () ->
-            TallyJson.stats(
-                queries.stats(
-                    r.getParam("entity"),
-                    r.getParam("type"),
-                    r.getParam("fn"),
-                    r.getParam("from"),
-                    r.getParam("to"),
-                    r.getParam("granularity"),
-                    r.getParam("fill"))));
-  }
-
-  private void total(RoutingContext ctx) {
-    if (unknownParams(ctx, TOTAL_PARAMS)) {
-      return;
-    }
-    query(
-        ctx,
-        () ->
-            TallyJson.total(
-                queries.total(ctx.request().getParam("entity"), ctx.request().getParam("type"))));
-  }
-
-  private void top(RoutingContext ctx) {
-    if (unknownParams(ctx, TOP_PARAMS)) {
-      return;
-    }
-    HttpServerRequest r = ctx.request();
-    query(
-        ctx,
-        () -> TallyJson.topK(topK.top(r.getParam("type"), r.getParam("window"), r.getParam("k"))));
-  }
-
-  private interface Answer {
-    byte[] get();
-  }
-
-  /** Runs a query on a worker thread (store reads block) and answers on the event loop. */
-  private void query(RoutingContext ctx, Answer answer) {
-    vertx
-        .executeBlocking(answer::get, false)
-        .onComplete(
-            result -> {
-              if (result.succeeded()) {
-                send(ctx, 200, result.result());
-              } else if (result.cause() instanceof BadQueryException e) {
-                error(ctx, 400, e.getMessage());
-              } else if (result.cause() instanceof TallyException e) {
-                LOG.warn("query failed: {}", e.getMessage());
-                ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
-                error(ctx, 503, "the counter store is unavailable: " + e.getMessage());
-              } else {
-                ctx.fail(result.cause());
-              }
-            });
-  }
-
-  /**
-   * {@code POST /v1/stats/batch}: {@code {"queries":[{"entity":…,"type":…}, …]}} with up to {@value
-   * #MAX_BATCH_ITEMS} items, each answered like {@code /v1/total} or, when it names a {@code
-   * granularity}, like {@code /v1/stats} (same fields as that route's parameters). A bad item gets
-   * {@code {"error":…}} in its place; only a malformed body fails the whole request.
-   */
-  private void batch(RoutingContext ctx) {
-    List<JsonObject> items = new ArrayList<>();
-    try {
-      Buffer body = ctx.body().buffer();
-      JsonObject request = body == null || body.length() == 0 ? null : new JsonObject(body);
-      Object list = request == null ? null : request.getValue("queries");
-      if (!(list instanceof io.vertx.core.json.JsonArray array)) {
-        error(ctx, 400, "body must be a JSON object {\"queries\":[{\"entity\":…,\"type\":…},…]}");
-        return;
-      }
-      if (array.isEmpty() || array.size() > MAX_BATCH_ITEMS) {
-        error(
-            ctx, 400, "queries must hold 1 to " + MAX_BATCH_ITEMS + " items, got " + array.size());
-        return;
-      }
-      for (int i = 0; i < array.size(); i++) {
-        if (!(array.getValue(i) instanceof JsonObject item)) {
-          error(ctx, 400, "queries[" + i + "] must be an object");
-          return;
-        }
-        items.add(item);
-      }
-    } catch (io.vertx.core.json.DecodeException | ClassCastException e) {
-      error(ctx, 400, "body is not valid JSON: " + e.getMessage());
-      return;
-    }
-    query(
-        ctx,
-        () -> {
-          List<Object> results = new ArrayList<>(items.size());
-          for (JsonObject item : items) {
-            results.add(batchItem(item));
-          }
-          return TallyJson.batch(results);
-        });
-  }
-
-  /**
-   * One batch item's answer, or its error message (a store failure fails the whole batch with 503).
-   */
-  private Object batchItem(JsonObject item) {
-    for (String field : item.fieldNames()) {
-      if (!BATCH_ITEM_FIELDS.contains(field)) {
-        return "unknown field '"
-            + field
-            + "'; allowed: "
-            + String.join(", ", new java.util.TreeSet<>(BATCH_ITEM_FIELDS));
-      }
-      Object v = item.getValue(field);
-      if (!(v instanceof String) && !(v instanceof Number)) {
-        return field + " must be a string or a number";
-      }
-    }
-    try {
-      String granularity = text(item, "granularity");
-      if (granularity == null || granularity.equalsIgnoreCase("total")) {
-        return queries.total(text(item, "entity"), text(item, "type"));
-      }
-      return queries.stats(
-          text(item, "entity"),
-          text(item, "type"),
-          text(item, "fn"),
-          text(item, "from"),
-          text(item, "to"),
-          granularity,
-          text(item, "fill"));
-    } catch (BadQueryException e) {
-      return e.getMessage();
-    }
-  }
-
-  private static String text(JsonObject item, String field) {
-    Object v = item.getValue(field);
-    return v == null ? null : v instanceof Number n ? Long.toString(n.longValue()) : v.toString();
-  }
-
-  private void putAttributes(RoutingContext ctx) {
-    String entity = ctx.pathParam("entity");
-    Buffer body = ctx.body().buffer();
-    Map<String, String> given;
-    try {
-      given = AttributesJson.read(body == null ? new byte[0] : body.getBytes());
-    } catch (MalformedBodyException e) {
-      error(ctx, 400, e.getMessage());
-      return;
-    }
-    blocking(
-        ctx,
-        () -> {
-          attributes.put(entity, given).get(ATTRIBUTES_WAIT_SECONDS, TimeUnit.SECONDS);
-          return AttributesJson.write(given);
-        });
-  }
-
-  private void getAttributes(RoutingContext ctx) {
-    String entity = ctx.pathParam("entity");
-    blocking(
-        ctx,
-        () -> {
-          Map<String, String> found = attributes.get(entity);
-          if (found.isEmpty()) {
-            throw new NoAttributesException(entity + " has no attributes");
-          }
-          return AttributesJson.write(found);
-        });
-  }
-
-  private void deleteAttributes(RoutingContext ctx) {
-    String entity = ctx.pathParam("entity");
-    blocking(
-        ctx,
-        () -> {
-          attributes.delete(entity).get(ATTRIBUTES_WAIT_SECONDS, TimeUnit.SECONDS);
-          return null;
-        });
-  }
-
-  /** Thrown on a worker thread for a 404 answer. */
-  private static final class NoAttributesException extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    NoAttributesException(String message) {
-      super(message, null, false, false);
-    }
-  }
-
-  private interface BlockingAnswer {
-    /** The 200 body, or null for 204. */
-    byte[] get() throws Exception;
-  }
-
-  /** Runs an attribute request on a worker thread (store reads and writes block). */
-  private void blocking(RoutingContext ctx, BlockingAnswer answer) {
-    vertx
-        .executeBlocking(answer::get, false)
-        .onComplete(
-            result -> {
-              Throwable cause =
-                  result.cause() instanceof ExecutionException e && e.getCause() != null
-                      ? e.getCause()
-                      : result.cause();
-              if (result.succeeded() && result.result() == null) {
-                ctx.response().setStatusCode(204).end();
-              } else if (result.succeeded()) {
-                send(ctx, 200, result.result());
-              } else if (cause instanceof BadAttributesException e) {
-                error(ctx, 400, e.getMessage());
-              } else if (cause instanceof NoAttributesException e) {
-                error(ctx, 404, e.getMessage());
-              } else if (cause instanceof TallyException || cause instanceof TimeoutException) {
-                LOG.warn("attribute request failed: {}", cause.toString());
-                ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
-                error(ctx, 503, "the attributes are unavailable: " + cause.getMessage());
-              } else {
-                ctx.fail(cause);
-              }
-            });
-  }
-
-  private boolean unknownParams(RoutingContext ctx, Set<String> allowed) {
-    for (String name : ctx.request().params().names()) {
-      if (!allowed.contains(name)) {
-        error(
-            ctx,
-            400,
-            "unknown parameter '"
-                + name
-                + "'; allowed: "
-                + String.join(", ", new java.util.TreeSet<>(allowed)));
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private void overloaded(RoutingContext ctx, OverloadedException e) {
-    ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Integer.toString(e.retryAfterSeconds()));
-    error(ctx, 503, e.getMessage() + "; retry later with the same ids");
-  }
-
-  private void failure(RoutingContext ctx) {
-    int status = ctx.statusCode();
-    Throwable t = ctx.failure();
-    if (t instanceof io.vertx.core.http.HttpClosedException) {
-      LOG.info(
-          "{} {}: the connection closed before the request was read",
-          ctx.request().method(),
-          ctx.request().path());
-    } else if (status == 413 && ctx.request().path().startsWith("/v1/entities/")) {
-      error(ctx, 413, "body larger than the limit of " + MAX_ATTRIBUTES_BODY_BYTES + " bytes");
-    } else if (status == 413) {
-      if (ctx.request().path().equals(HttpMetrics.INGEST_PATH)) {
-        ops.ingestMeters().refused(IngestMeters.RequestReason.BODY_TOO_LARGE);
-      }
-      error(ctx, 413, "body larger than the limit of " + maxBodyBytes + " bytes; split the batch");
-    } else if (status >= 400 && status < 500) {
-      error(ctx, status, t != null && t.getMessage() != null ? t.getMessage() : "bad request");
-    } else {
-      LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), t);
-      error(ctx, 500, "internal error");
-    }
-  }
-
-  private static void error(RoutingContext ctx, int status, String message) {
-    logFailure(ctx, status, message);
-    send(ctx, status, TallyJson.error(message));
-  }
-
-  private static void logFailure(RoutingContext ctx, int status, String message) {
-    LOG.info("{} {} -> {} {}", ctx.request().method(), ctx.request().path(), status, message);
-  }
-
-  private static void send(RoutingContext ctx, int status, byte[] body) {
-    if (ctx.response().ended()) {
-      return;
-    }
-    ctx.response()
-        .setStatusCode(status)
-        .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
-        .end(Buffer.buffer(body));
-  }
-
-  /** Stops accepting connections and waits (up to 10 s) for in-flight requests to be answered. */
+  /** Stops gracefully ({@link GracefulStop}), then closes Vert.x, the ops routes and security. */
   @Override
   public void close() {
-    List<CompletableFuture<Void>> stopping = new ArrayList<>();
     List<HttpServer> started;
     synchronized (servers) {
       started = List.copyOf(servers);
     }
-    for (HttpServer server : started) {
-      stopping.add(server.shutdown(10, TimeUnit.SECONDS).toCompletionStage().toCompletableFuture());
-    }
-    try {
-      CompletableFuture.allOf(stopping.toArray(CompletableFuture[]::new)).get(15, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      LOG.warn("HTTP shutdown did not complete cleanly: {}", e.toString());
-    }
+    stop.stop(started);
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
     } catch (Exception e) {

@@ -57,12 +57,23 @@ final class IngestMeters {
     MALFORMED_BODY,
     /** More events than one request may carry. */
     TOO_MANY_EVENTS,
-    /** Body over the byte limit. */
+    /** Body over the byte limit, as received or once decompressed. */
     BODY_TOO_LARGE,
+    /** A {@code Content-Encoding} other than identity, gzip or deflate: 415. */
+    UNSUPPORTED_ENCODING,
     /** A bound (in-flight events or processing backlog) is reached: 503 with Retry-After. */
     OVERLOADED,
     /** The log failed to make the events durable: 503. */
-    NOT_DURABLE
+    NOT_DURABLE;
+
+    /** The reason of a body refused before it was parsed (413, 415, else a malformed body). */
+    static RequestReason ofStatus(int status) {
+      return switch (status) {
+        case 413 -> BODY_TOO_LARGE;
+        case 415 -> UNSUPPORTED_ENCODING;
+        default -> MALFORMED_BODY;
+      };
+    }
   }
 
   private final Map<EventReason, Counter> events = new EnumMap<>(EventReason.class);

@@ -38,10 +38,23 @@ final class OpsRoutes implements AutoCloseable {
   private final String swaggerUiRoot =
       "META-INF/resources/webjars/swagger-ui/" + swaggerUiVersion();
 
+  private final QueryService queries; // whose cache /healthz reports; null on a node without it
+
   OpsRoutes(TallyMetrics metrics, Health health, Readiness readiness) {
+    this(metrics, health, readiness, null);
+  }
+
+  private OpsRoutes(
+      TallyMetrics metrics, Health health, Readiness readiness, QueryService queries) {
     this.metrics = requireNonNull(metrics, "metrics");
     this.health = requireNonNull(health, "health");
     this.readiness = requireNonNull(readiness, "readiness");
+    this.queries = queries;
+  }
+
+  /** These routes with {@code /healthz} also reporting the query cache of {@code queries}. */
+  OpsRoutes withQueryCache(QueryService queries) {
+    return new OpsRoutes(metrics, health, readiness, requireNonNull(queries, "queries"));
   }
 
   TallyMetrics metrics() {
@@ -57,15 +70,10 @@ final class OpsRoutes implements AutoCloseable {
     metrics.http().mount(router);
   }
 
-  /**
-   * Mounts the operations routes.
-   *
-   * @param queries the query service whose cache {@code /healthz} reports, or null without the
-   *     query role
-   */
-  void mount(Router router, QueryService queries) {
+  /** Mounts the operations routes. */
+  void mount(Router router) {
     router.get("/metrics").handler(this::scrape);
-    router.get("/healthz").handler(ctx -> healthz(ctx, queries));
+    router.get("/healthz").handler(this::healthz);
     router.get("/readyz").handler(this::readyz);
     router
         .get("/openapi.yaml")
@@ -109,7 +117,7 @@ final class OpsRoutes implements AutoCloseable {
             });
   }
 
-  private void healthz(RoutingContext ctx, QueryService queries) {
+  private void healthz(RoutingContext ctx) {
     Health.Report h = health.report();
     JsonObject checks = new JsonObject();
     for (Health.Check c : h.checks()) {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * What {@code /readyz} reports: whether this node should get traffic. Ready when every resource it
@@ -14,8 +15,16 @@ import java.util.function.BooleanSupplier;
  * a node that is catching up on a backlog is healthy but not ready. Thread-safe.
  */
 final class Readiness {
-  /** A resource that must be open, e.g. the RocksDB log. */
-  record Resource(String name, BooleanSupplier open) {}
+  /**
+   * A resource that must be open and working, e.g. the RocksDB log.
+   *
+   * @param problem what is wrong with it while open (e.g. every append failing), or null
+   */
+  record Resource(String name, BooleanSupplier open, Supplier<String> problem) {
+    Resource(String name, BooleanSupplier open) {
+      this(name, open, () -> null);
+    }
+  }
 
   /** One named check and its state; {@code detail} says why (null when there is nothing to say). */
   record Check(String name, boolean ok, String detail) {}
@@ -40,7 +49,12 @@ final class Readiness {
     List<Check> checks = new ArrayList<>();
     for (Resource r : resources) {
       boolean open = r.open().getAsBoolean();
-      checks.add(new Check(r.name(), open, open ? "open" : "closed"));
+      String problem = open ? r.problem().get() : null;
+      checks.add(
+          new Check(
+              r.name(),
+              open && problem == null,
+              !open ? "closed" : problem == null ? "open" : problem));
     }
     Health.Report h = health.report();
     checks.add(new Check("recovery", h.recovered(), h.recovered() ? "done" : "running"));

@@ -132,7 +132,7 @@ final class TallyMetrics implements AutoCloseable {
    * {@code log}, with each append timed as {@code tally.log.append}: give it to the {@link
    * Ingestor}.
    */
-  EventLog timedAppends(EventLog log) {
+  TimedEventLog timedAppends(EventLog log) {
     return new TimedEventLog(
         log,
         Timer.builder("tally.log.append")

@@ -14,11 +14,14 @@ import java.util.concurrent.TimeUnit;
 /**
  * An {@link EventLog} that times each append from the call until the log reports it durable (or
  * failed): the {@code tally.log.append} timer. Every other call goes straight to the log it wraps.
- * Ingest appends through it; processors read the log directly. Thread-safe as the wrapped log is.
+ * Ingest appends through it; processors read the log directly. It also remembers whether the latest
+ * append to complete failed ({@link #appendProblem()}), which {@code /readyz} reports. Thread-safe
+ * as the wrapped log is.
  */
 final class TimedEventLog implements EventLog {
   private final EventLog log;
   private final Timer appends;
+  private volatile String appendProblem;
 
   TimedEventLog(EventLog log, Timer appends) {
     this.log = requireNonNull(log, "log");
@@ -35,8 +38,24 @@ final class TimedEventLog implements EventLog {
     long start = System.nanoTime();
     CompletableFuture<Void> done = log.append(batch);
     done.whenComplete(
-        (ok, failure) -> appends.record(System.nanoTime() - start, TimeUnit.NANOSECONDS));
+        (ok, failure) -> {
+          appends.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+          appendProblem = failure == null ? null : reason(failure);
+        });
     return done;
+  }
+
+  /** Why the latest append to complete failed, or null if it succeeded (or none completed yet). */
+  String appendProblem() {
+    return appendProblem;
+  }
+
+  private static String reason(Throwable failure) {
+    Throwable t =
+        failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+            ? failure.getCause()
+            : failure;
+    return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
   }
 
   @Override

@@ -215,4 +215,82 @@ class BadInputTest {
     assertThat(http.postJson("").statusCode()).isEqualTo(400);
     assertThat(http.postJson("42").statusCode()).isEqualTo(400);
   }
+
+  @Test
+  void batchTooLargeNamesItsOwnLimit() {
+    String item = "{\"entity\":\"" + "e".repeat(200) + "\",\"type\":\"view\"},";
+    byte[] body =
+        ("{\"queries\":[" + item.repeat(1_500) + "{\"entity\":\"a\",\"type\":\"b\"}]}")
+            .getBytes(StandardCharsets.UTF_8);
+    HttpResponse<String> r = http.post("/v1/stats/batch", "application/json", body);
+    assertThat(r.statusCode()).isEqualTo(413);
+    assertThat(json(r).getString("error")).contains("limit of 262144 bytes");
+  }
+
+  @Test
+  void batchErrorsArePlainWords() {
+    for (String body :
+        new String[] {"[1,2]", "{\"queries\":[", "{\"queries\": /* no */ []}", "{'queries':[]}"}) {
+      HttpResponse<String> r =
+          http.post("/v1/stats/batch", "application/json", body.getBytes(StandardCharsets.UTF_8));
+      assertThat(r.statusCode()).as(body).isEqualTo(400);
+      assertThat(json(r).getString("error"))
+          .as(body)
+          .doesNotContain("java.", "Feature", "jackson", "LinkedHashMap");
+    }
+    assertThat(
+            json(http.post(
+                    "/v1/stats/batch",
+                    "application/json",
+                    "{\"queries\":[".getBytes(StandardCharsets.UTF_8)))
+                .getString("error"))
+        .startsWith("body is not valid JSON at line 1");
+  }
+
+  @Test
+  void batchRefusesUnknownTopLevelFields() {
+    HttpResponse<String> r =
+        http.post(
+            "/v1/stats/batch",
+            "application/json",
+            "{\"queries\":[{\"entity\":\"a\",\"type\":\"view\"}],\"querys\":[]}"
+                .getBytes(StandardCharsets.UTF_8));
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(json(r).getString("error")).contains("unknown field 'querys'; allowed: queries");
+  }
+
+  @Test
+  void aRepeatedQueryParameterIs400() {
+    HttpResponse<String> r = http.get("/v1/total?entity=a&entity=b&type=view");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(json(r).getString("error")).contains("parameter 'entity' is given 2 times");
+    assertThat(http.get("/v1/stats?entity=a&type=view&fn=sum&fn=count").statusCode())
+        .isEqualTo(400);
+    assertThat(http.get("/v1/top?type=view&window=1h&k=5&k=6").statusCode()).isEqualTo(400);
+  }
+
+  @Test
+  void aParameterOnTheOverviewSaysItTakesNone() {
+    HttpResponse<String> r = http.get("/v1/overview?x=1");
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(json(r).getString("error"))
+        .isEqualTo("unknown parameter 'x'; /v1/overview takes no parameters");
+  }
+
+  @Test
+  void anEmojiIsNamedByItsCodePoint() {
+    assertRejectedAlongsideGoodEvent(
+        "emoji:ok",
+        "{\"entity\":\"video:\uD83D\uDE00\",\"type\":\"view\"}",
+        "U+1F600 at position 6");
+    HttpResponse<String> r = http.postJson("[{\"entity\":\"a\uD83D\uDE00\",\"type\":\"view\"}]");
+    assertThat(r.body()).doesNotContain("U+D83D");
+  }
+
+  @Test
+  void attributesOnAServerWithoutDeriveAre409() {
+    HttpResponse<String> r = http.put("/v1/entities/video:1/attributes", "{\"channel\":\"c1\"}");
+    assertThat(r.statusCode()).isEqualTo(409);
+    assertThat(json(r).getString("error")).contains("--derive");
+  }
 }

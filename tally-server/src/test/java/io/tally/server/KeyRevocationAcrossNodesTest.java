@@ -55,7 +55,12 @@ class KeyRevocationAcrossNodesTest {
             () -> 0,
             clock,
             System::nanoTime);
-    return HttpApi.start(config, null, null, null, null, ops, overview, security);
+    return HttpApi.start(
+        config,
+        List.of(IngestRoutes.absent(), QueryRoutes.absent(), AttributeRoutes.absent()),
+        ops,
+        overview,
+        security);
   }
 
   private int listKeys(HttpApi node, String key) throws Exception {

@@ -30,6 +30,15 @@ final class TallyHttp {
             .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
   }
 
+  /** A POST with a {@code Content-Encoding} header ({@code body} is sent as given). */
+  HttpResponse<String> post(String path, String contentType, String contentEncoding, byte[] body) {
+    return send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .header("Content-Type", contentType)
+            .header("Content-Encoding", contentEncoding)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body)));
+  }
+
   HttpResponse<String> postJson(String json) {
     return post("/v1/events", "application/json", json.getBytes(StandardCharsets.UTF_8));
   }

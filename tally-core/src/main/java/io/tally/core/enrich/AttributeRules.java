@@ -58,7 +58,7 @@ public final class AttributeRules {
         return "attribute name '"
             + name
             + "' may only contain a-z 0-9 _; found "
-            + String.format("U+%04X at position %d", (int) c, i);
+            + EventValidator.describeCharAt(name, i);
       }
     }
     return null;
@@ -76,7 +76,7 @@ public final class AttributeRules {
         return "attribute '"
             + name
             + "' may only contain A-Z a-z 0-9 : _ . - / @ #; found "
-            + String.format("U+%04X at position %d", (int) value.charAt(i), i);
+            + EventValidator.describeCharAt(value, i);
       }
     }
     return null;

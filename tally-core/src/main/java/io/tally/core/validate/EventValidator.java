@@ -95,14 +95,19 @@ public final class EventValidator {
     }
     for (int i = 0; i < s.length(); i++) {
       if (!rule.allows(s.charAt(i))) {
-        return field
-            + " may only contain "
-            + allowed
-            + "; found "
-            + String.format("U+%04X at position %d", (int) s.charAt(i), i);
+        return field + " may only contain " + allowed + "; found " + describeCharAt(s, i);
       }
     }
     return null;
+  }
+
+  /**
+   * The character at UTF-16 index {@code i} of {@code s} as {@code "U+1F600 at position 3"}: a
+   * whole code point (a surrogate pair is one character, not two halves), its position counted in
+   * code points.
+   */
+  public static String describeCharAt(String s, int i) {
+    return String.format("U+%04X at position %d", s.codePointAt(i), s.codePointCount(0, i));
   }
 
   /** Whether {@code c} may appear in an entity name ({@code A-Z a-z 0-9 : _ . - / @ #}). */

@@ -4,6 +4,7 @@ import io.tally.core.TallyException;
 import io.tally.core.auth.ApiKey;
 import io.tally.core.auth.KeyRing;
 import io.tally.core.auth.Scope;
+import io.tally.server.http.RequestBody;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -12,7 +13,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -51,7 +51,7 @@ final class AdminKeyRoutes {
     AdminKeyRoutes routes = new AdminKeyRoutes(vertx, ring);
     router
         .post("/v1/admin/keys")
-        .handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
+        .handler(RequestBody.limitedTo(MAX_BODY_BYTES))
         .handler(routes::create);
     router.get("/v1/admin/keys").handler(routes::list);
     router.delete("/v1/admin/keys/:id").handler(routes::revoke);
@@ -64,8 +64,8 @@ final class AdminKeyRoutes {
     List<String> origins;
     List<String> prefixes;
     try {
-      Buffer body = ctx.body().buffer();
-      JsonObject req = body == null || body.length() == 0 ? null : new JsonObject(body);
+      byte[] body = RequestBody.bytes(ctx);
+      JsonObject req = body.length == 0 ? null : new JsonObject(Buffer.buffer(body));
       if (req == null) {
         SecurityGate.refuse(ctx, 400, "body must be a JSON object {\"name\":…,\"scopes\":[…]}");
         return;

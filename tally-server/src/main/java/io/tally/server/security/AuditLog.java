@@ -44,7 +44,9 @@ public final class AuditLog {
               who,
               from,
               action,
-              done.succeeded() ? status : "aborted",
+              // whether the answer was sent, not done.succeeded(): over HTTP/2 the end handlers
+              // also see the stream's close, which fails them after a complete answer
+              ctx.response().ended() ? status : "aborted",
               detail == null ? "" : " detail=\"" + clean(detail.toString()) + "\"");
         });
   }
@@ -63,8 +65,12 @@ public final class AuditLog {
         clean(reason));
   }
 
-  /** Control characters and quotes replaced, length capped: a log line stays one line. */
-  static String clean(String s) {
+  /**
+   * Credentials redacted ({@link Credentials}), control characters and quotes replaced, length
+   * capped: a log line stays one line and holds no secret.
+   */
+  static String clean(String raw) {
+    String s = Credentials.redact(raw);
     StringBuilder b = new StringBuilder(Math.min(s.length(), 200));
     for (int i = 0; i < s.length() && i < 200; i++) {
       char c = s.charAt(i);

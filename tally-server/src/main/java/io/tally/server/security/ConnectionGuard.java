@@ -33,6 +33,7 @@ final class ConnectionGuard {
   private final long headerTimeoutMillis;
   private final int maxConnections;
   private final AtomicInteger open = new AtomicInteger();
+  private final AtomicInteger awaitingFirstRequest = new AtomicInteger();
   private final Map<HttpConnection, State> states = new ConcurrentHashMap<>();
 
   ConnectionGuard(Vertx vertx, long headerTimeoutMillis, int maxConnections) {
@@ -54,11 +55,13 @@ final class ConnectionGuard {
     }
     State s = new State(conn);
     states.put(conn, s);
+    awaitingFirstRequest.incrementAndGet();
     conn.closeHandler(
         v -> {
           open.decrementAndGet();
           states.remove(conn);
           s.cancelHeaderTimer();
+          s.servedOrGone();
         });
     s.armHeaderTimer();
   }
@@ -68,6 +71,7 @@ final class ConnectionGuard {
     State s = states.get(request.connection());
     if (s != null) {
       s.cancelHeaderTimer();
+      s.servedOrGone();
       s.http2 |= request.version() == HttpVersion.HTTP_2;
       s.inFlight++;
     }
@@ -86,11 +90,28 @@ final class ConnectionGuard {
     return open.get();
   }
 
+  /**
+   * Connections open that have not delivered their first request head yet: a client that just
+   * connected has its request on the way. A graceful stop waits for these before closing idle
+   * connections, so a connection it accepted is always answered.
+   */
+  int awaitingFirstRequest() {
+    return awaitingFirstRequest.get();
+  }
+
   private final class State {
     final HttpConnection conn;
     long timer = -1;
     int inFlight;
     boolean http2;
+    boolean counted = true; // in awaitingFirstRequest
+
+    void servedOrGone() {
+      if (counted) {
+        counted = false;
+        awaitingFirstRequest.decrementAndGet();
+      }
+    }
 
     State(HttpConnection conn) {
       this.conn = conn;

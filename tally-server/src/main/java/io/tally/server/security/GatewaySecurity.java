@@ -5,12 +5,12 @@ import static java.util.Objects.requireNonNull;
 import io.tally.core.TallyException;
 import io.tally.core.auth.ApiKeyStore;
 import io.tally.core.auth.KeyRing;
+import io.tally.server.http.RequestBody;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.BodyHandler;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
@@ -141,9 +141,14 @@ public final class GatewaySecurity implements AutoCloseable {
     router.route().handler(gate::handle);
     router
         .post("/v1/events")
-        .handler(BodyHandler.create(false).setBodyLimit(maxBodyBytes))
+        .handler(RequestBody.limitedTo(maxBodyBytes, "split the batch"))
         .handler(PublishableEntities::check);
     AdminKeyRoutes.mount(router, vertx, ring);
+  }
+
+  /** Open connections that have not delivered their first request head yet. */
+  public int connectionsAwaitingARequest() {
+    return guard == null ? 0 : guard.awaitingFirstRequest();
   }
 
   /** The servers' connection handler. */

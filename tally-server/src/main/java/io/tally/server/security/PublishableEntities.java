@@ -4,7 +4,7 @@ import io.tally.core.auth.ApiKey;
 import io.tally.model.Event;
 import io.tally.model.json.EventJsonReader;
 import io.tally.model.json.MalformedBodyException;
-import io.vertx.core.buffer.Buffer;
+import io.tally.server.http.RequestBody;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Locale;
@@ -21,15 +21,11 @@ final class PublishableEntities {
 
   static void check(RoutingContext ctx) {
     ApiKey key = ctx.get(SecurityGate.KEY);
-    Buffer body = ctx.body().buffer();
-    if (key == null
-        || key.kind() != ApiKey.Kind.PUBLISHABLE
-        || body == null
-        || body.length() == 0) {
+    byte[] bytes = RequestBody.bytes(ctx);
+    if (key == null || key.kind() != ApiKey.Kind.PUBLISHABLE || bytes.length == 0) {
       ctx.next();
       return;
     }
-    byte[] bytes = body.getBytes();
     Outside outside = new Outside(key);
     try {
       String ct = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);

@@ -259,13 +259,15 @@ final class SecurityGate {
             + " s");
   }
 
+  /** Answers {@code {"error": message}} and logs it, both with credentials redacted. */
   static void refuse(RoutingContext ctx, int status, String message) {
-    LOG.info("{} {} -> {} {}", ctx.request().method(), ctx.request().path(), status, message);
+    String said = Credentials.redact(message);
+    LOG.info("{} {} -> {} {}", ctx.request().method(), ctx.request().path(), status, said);
     if (!ctx.response().ended()) {
       ctx.response()
           .setStatusCode(status)
           .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-          .end(Buffer.buffer(TallyJson.error(message)));
+          .end(Buffer.buffer(TallyJson.error(said)));
     }
   }
 }
