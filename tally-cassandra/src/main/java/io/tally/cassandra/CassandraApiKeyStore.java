@@ -5,13 +5,11 @@ import static java.util.Objects.requireNonNull;
 import com.datastax.oss.driver.api.core.DriverException;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
-import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import io.tally.core.TallyException;
 import io.tally.core.auth.ApiKey;
 import io.tally.core.auth.ApiKeyCodec;
 import io.tally.core.auth.ApiKeyStore;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,10 +20,13 @@ import java.util.List;
  * api_keys  PRIMARY KEY (id)   record blob: the record as {@link ApiKeyCodec} writes it
  * </pre>
  *
- * Written and read at the materializer's write consistency (LOCAL_QUORUM by default), so a refresh
- * after an acknowledged revocation sees it; on the counter store's session. A refresh that fails
- * keeps the last snapshot (see the server's key refresher). Each node re-reads the table every
- * second or so (its key ring), so a revocation reaches every node within seconds. Thread-safe.
+ * (created with the rest of the schema by {@link CounterSchema}).
+ *
+ * <p>Written and read at the materializer's write consistency (LOCAL_QUORUM by default), so a
+ * refresh after an acknowledged revocation sees it; on the counter store's session. A refresh that
+ * fails keeps the last snapshot (see the server's key refresher). Each node re-reads the table
+ * every second or so (its key ring), so a revocation reaches every node within seconds.
+ * Thread-safe.
  */
 public final class CassandraApiKeyStore implements ApiKeyStore {
   private final CassandraSettings settings;
@@ -34,7 +35,7 @@ public final class CassandraApiKeyStore implements ApiKeyStore {
   private final PreparedStatement readAll;
 
   /**
-   * Creates the table when missing.
+   * Uses the {@code api_keys} table the store's schema created ({@link CounterSchema}).
    *
    * @throws TallyException if Cassandra cannot be reached
    */
@@ -44,17 +45,10 @@ public final class CassandraApiKeyStore implements ApiKeyStore {
     this.session = store.session();
     String ks = settings.keyspace();
     try {
-      session.execute(
-          SimpleStatement.newInstance(
-                  "CREATE TABLE IF NOT EXISTS "
-                      + ks
-                      + ".api_keys (id text PRIMARY KEY, "
-                      + "record blob)")
-              .setTimeout(Duration.ofSeconds(60)));
       write = session.prepare("INSERT INTO " + ks + ".api_keys (id, record) VALUES (?, ?)");
       readAll = session.prepare("SELECT record FROM " + ks + ".api_keys");
     } catch (DriverException e) {
-      throw new TallyException("cannot create the api_keys table: " + e.getMessage(), e);
+      throw new TallyException("cannot prepare the api_keys statements: " + e.getMessage(), e);
     }
   }
 

@@ -28,6 +28,8 @@ import java.time.Duration;
  *           window plus one slot). One Cassandra partition per event partition, so a
  *           materializer loads a partition it is assigned with one read, and a query reads one
  *           clustering range per event partition.
+ * api_keys  PRIMARY KEY (id): record blob, the key as {@link io.tally.core.auth.ApiKeyCodec}
+ *           writes it ({@link CassandraApiKeyStore})
  * </pre>
  */
 final class CounterSchema {
@@ -61,7 +63,8 @@ final class CounterSchema {
               + ks
               + ".topk_slots (partition int, type text, window_minutes int, "
               + "slot_start bigint, sketch blob, position bigint, "
-              + "PRIMARY KEY ((partition), type, window_minutes, slot_start))"
+              + "PRIMARY KEY ((partition), type, window_minutes, slot_start))",
+          "CREATE TABLE IF NOT EXISTS " + ks + ".api_keys (id text PRIMARY KEY, record blob)"
         }) {
       session.execute(SimpleStatement.newInstance(cql).setTimeout(ddl));
     }

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.tally.core.retention.Retention;
 import io.tally.core.store.QuorumLoss;
+import io.tally.model.Granularity;
 
 /**
  * How queries are answered.
@@ -22,8 +23,15 @@ public record QueryConfig(
     long cacheMaxEntries,
     long cacheTtlMillis,
     QuorumLoss onQuorumLoss) {
+  /**
+   * The default bucket limit: 10,000, or the default minute retention's whole history when that is
+   * more (7 days: 10,081 buckets), so that history can be fetched in one query.
+   */
+  public static final int DEFAULT_MAX_BUCKETS =
+      (int) Math.max(10_000, Retention.DEFAULTS.retainedBuckets(Granularity.MINUTE));
+
   public static final QueryConfig DEFAULTS =
-      new QueryConfig(10_000, Retention.DEFAULTS, 100_000, 1_000, QuorumLoss.STALE);
+      new QueryConfig(DEFAULT_MAX_BUCKETS, Retention.DEFAULTS, 100_000, 1_000, QuorumLoss.STALE);
 
   public QueryConfig {
     requireNonNull(retention, "retention");

@@ -79,6 +79,18 @@ public record Retention(long minuteMillis, long hourMillis, long dayMillis, long
   }
 
   /**
+   * The most buckets of {@code g} a range over its whole retained history can touch (the oldest
+   * retained bucket through the current one), or 0 when {@code g} is kept forever.
+   */
+  public long retainedBuckets(Granularity g) {
+    long r = millis(g);
+    if (r == FOREVER || g == Granularity.TOTAL) {
+      return 0;
+    }
+    return (r + g.millis() - 1) / g.millis() + 1;
+  }
+
+  /**
    * Whether the bucket of {@code g} starting at {@code bucketStartMillis} is retained at {@code
    * nowMillis}.
    */

@@ -331,6 +331,23 @@ class QueryServiceTest {
   }
 
   @Test
+  void theDefaultLimitFetchesTheWholeRetainedMinuteHistoryInOneQuery() {
+    // issue 20: the 7-day minute history (10,080 whole buckets and the current one) was refused
+    QueryService defaults =
+        new QueryService(
+            store,
+            PARTITIONER,
+            new EventValidator(ValidationLimits.DEFAULTS),
+            InstantSource.fixed(NOW),
+            QueryConfig.DEFAULTS.withCache(0, 0),
+            DerivedEntities.of(List.of()));
+    String weekAgo = Long.toString(NOW.toEpochMilli() - 7 * 86_400_000L);
+    Stats s = defaults.stats("video:1", "view", null, weekAgo, null, "minute");
+    assertThat((s.toMillis() - s.fromMillis()) / 60_000L).isEqualTo(7 * 1440L + 1);
+    assertThat(QueryConfig.DEFAULTS.maxBuckets()).isEqualTo(7 * 1440 + 1);
+  }
+
+  @Test
   void statsAcceptsARangeOfExactlyTheLimit() {
     long from = at("2026-03-01T00:00:00Z");
     String to100 = Long.toString(from + 100 * 60_000L);

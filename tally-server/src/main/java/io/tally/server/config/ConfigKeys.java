@@ -198,7 +198,8 @@ public final class ConfigKeys {
           "--query-max-buckets",
           Integer.toString(QueryConfig.DEFAULTS.maxBuckets()),
           "an integer from 1 to 1000000",
-          "Most buckets one series query may span",
+          "Most buckets one series query may span; left at its default, at least the minute"
+              + " retention's whole history (one query can fetch it all)",
           integer(1, 1_000_000));
   public static final ConfigKey<QuorumLoss> QUERY_ON_QUORUM_LOSS =
       key(

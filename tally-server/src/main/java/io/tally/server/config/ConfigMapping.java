@@ -10,6 +10,7 @@ import io.tally.core.retention.Retention;
 import io.tally.core.topk.TopKConfig;
 import io.tally.core.validate.ValidationLimits;
 import io.tally.kafka.KafkaSettings;
+import io.tally.model.Granularity;
 import io.tally.server.ClusterConfig;
 import io.tally.server.OpsConfig;
 import io.tally.server.ServerConfig;
@@ -35,6 +36,19 @@ public final class ConfigMapping {
   /** Whether {@code mode} is {@code cluster}. */
   public static boolean clusterMode(EffectiveConfig c) {
     return c.get(MODE).equals("cluster");
+  }
+
+  /**
+   * {@code query.max-buckets}; left at its default, it is widened to the minute retention's whole
+   * history, so that history can always be fetched in one query (7 days: 10,081 buckets).
+   */
+  private static int maxBuckets(EffectiveConfig c, Retention retention) {
+    int configured = c.get(QUERY_MAX_BUCKETS);
+    if (c.value(QUERY_MAX_BUCKETS).origin().source() != Origin.Source.DEFAULT) {
+      return configured;
+    }
+    return (int)
+        Math.min(1_000_000, Math.max(configured, retention.retainedBuckets(Granularity.MINUTE)));
   }
 
   /**
@@ -73,7 +87,7 @@ public final class ConfigMapping {
             tuning.unhealthyAfterMillis());
     QueryConfig query =
         new QueryConfig(
-            c.get(QUERY_MAX_BUCKETS),
+            maxBuckets(c, retention),
             retention,
             c.get(QUERY_CACHE_ENTRIES),
             QueryConfig.DEFAULTS.cacheTtlMillis(),

@@ -35,6 +35,14 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aDefaultBucketLimitGrowsWithTheMinuteRetentionAndASetOneIsKept() {
+    EffectiveConfig fortnight = EffectiveConfig.defaults().with(ConfigKeys.RETENTION_MINUTE, "14d");
+    assertThat(fortnight.server().query().maxBuckets()).isEqualTo(14 * 1440 + 1);
+    assertThat(fortnight.with(ConfigKeys.QUERY_MAX_BUCKETS, 500).server().query().maxBuckets())
+        .isEqualTo(500);
+  }
+
+  @Test
   void withNothingConfiguredTheServerRunsWithTheRegistrysAndTheRecordsDefaults() {
     EffectiveConfig config = ConfigLoader.load(null, Map.of(), Map.of());
     ServerConfig server = ConfigMapping.server(config);
