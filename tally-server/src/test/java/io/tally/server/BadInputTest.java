@@ -3,6 +3,7 @@ package io.tally.server;
 import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tally.core.query.QueryConfig;
 import io.tally.server.config.EffectiveConfig;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
@@ -207,7 +208,8 @@ class BadInputTest {
         http.get(
             "/v1/stats?entity=a&type=view&granularity=day&from=1990-01-01T00:00:00Z&to=2026-01-01T00:00:00Z");
     assertThat(tooMany.statusCode()).isEqualTo(400);
-    assertThat(json(tooMany).getString("error")).contains("limit is 10000");
+    assertThat(json(tooMany).getString("error"))
+        .contains("limit is " + QueryConfig.DEFAULTS.maxBuckets());
   }
 
   @Test
