@@ -118,8 +118,7 @@ public final class RocksDbCounterStore
             CheckpointDescriptor.value(cp));
       }
       RocksDbTopK.Staged topKChanges = topK.stage(batch, wb);
-      storage.db().write(writeOptions, wb);
-      storage.writeSucceeded();
+      storage.write(writeOptions, wb);
       topKChanges.commit();
     } catch (RocksDBException e) {
       throw new TallyException(

@@ -198,8 +198,7 @@ public final class RocksDbEventLog implements EventLog {
           ends[p] += events.size();
         }
       }
-      storage.db().write(writeOptions, wb);
-      storage.writeSucceeded();
+      storage.write(writeOptions, wb);
     } catch (RocksDBException e) {
       TallyException failure =
           new TallyException("appending to the log failed: " + storage.writeFailure(e), e);

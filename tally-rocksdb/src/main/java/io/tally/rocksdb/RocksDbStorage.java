@@ -75,6 +75,11 @@ public final class RocksDbStorage implements AutoCloseable {
   private final UInt64AddOperator addOperator = new UInt64AddOperator();
   private WalWatermarkKeeper watermark;
   private volatile boolean writesFailing;
+
+  /** Writes share it; a WAL sync takes it alone ({@link #write}). */
+  private final java.util.concurrent.locks.ReentrantReadWriteLock syncGate =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
+
   private Optional<WalSalvage> salvaged = Optional.empty();
   private boolean closed;
 
@@ -306,6 +311,26 @@ public final class RocksDbStorage implements AutoCloseable {
         + " MiB are free)";
   }
 
+  /**
+   * Writes {@code batch}, noting its success or failure for {@link #syncWalUnlessWritesFail}.
+   * Writes run concurrently with each other but never with a WAL sync, so a sync always sees the
+   * outcome of every write before it (a sync racing a failing write was what kept a full disk from
+   * recovering).
+   */
+  void write(org.rocksdb.WriteOptions options, org.rocksdb.WriteBatch batch)
+      throws RocksDBException {
+    syncGate.readLock().lock();
+    try {
+      db.write(options, batch);
+      writeSucceeded();
+    } catch (RocksDBException e) {
+      writesFailing = true;
+      throw e;
+    } finally {
+      syncGate.readLock().unlock();
+    }
+  }
+
   /** Writers report each successful write, ending a run of {@link #writeFailure} reports. */
   void writeSucceeded() {
     if (writesFailing) {
@@ -321,11 +346,16 @@ public final class RocksDbStorage implements AutoCloseable {
    * @return whether it synced
    */
   boolean syncWalUnlessWritesFail() throws RocksDBException {
-    if (writesFailing) {
-      return false;
+    syncGate.writeLock().lock();
+    try {
+      if (writesFailing) {
+        return false;
+      }
+      db.syncWal();
+      return true;
+    } finally {
+      syncGate.writeLock().unlock();
     }
-    db.syncWal();
-    return true;
   }
 
   /** A RocksDB property of the whole database, e.g. {@code rocksdb.estimate-live-data-size}. */
