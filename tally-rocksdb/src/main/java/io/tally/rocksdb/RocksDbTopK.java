@@ -95,7 +95,7 @@ final class RocksDbTopK implements TopKStore {
       if (expired.count() > 0) {
         // safe outside any checkpoint: a slot past its window is never read, nor written again
         try (WriteOptions wo = new WriteOptions()) {
-          storage.db().write(wo, expired);
+          storage.write(wo, expired);
         }
       }
       if (loaded > 0 || expired.count() > 0) {
