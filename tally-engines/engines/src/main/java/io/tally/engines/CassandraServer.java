@@ -341,6 +341,10 @@ public final class CassandraServer implements AutoCloseable {
         "native_transport_port: " + nativePort,
         "start_native_transport: true",
         "endpoint_snitch: SimpleSnitch",
+        // A ring starts empty, so a joining node has nothing to stream. Without this, a node that
+        // joins while the seed still sees the one before as bootstrapping refuses to start ("Other
+        // bootstrapping/leaving/moving nodes detected"), which a loaded 2-core machine provokes.
+        "auto_bootstrap: " + host.equals(seedHost),
         "memtable_heap_space: 64MiB",
         "memtable_offheap_space: 64MiB",
         "authenticator: AllowAllAuthenticator",

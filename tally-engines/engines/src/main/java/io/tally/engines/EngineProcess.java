@@ -285,7 +285,37 @@ public final class EngineProcess {
   }
 
   private EngineException failure(String what) {
-    return new EngineException(what + "; the end of " + logFile + ":\n" + logTail(40));
+    String errors = errorLines(5);
+    return new EngineException(
+        what
+            + (errors.isEmpty() ? "" : "; its first errors:\n" + errors)
+            + "\nthe end of "
+            + logFile
+            + ":\n"
+            + logTail(40));
+  }
+
+  /**
+   * The first {@code count} lines this start wrote at level {@code ERROR} (Cassandra's and Kafka's
+   * layouts; the cause of a failed start, which the shutdown's own lines push out of the tail).
+   */
+  private String errorLines(int count) {
+    try (Stream<String> lines = Files.lines(logFile, ISO_8859_1)) {
+      long skip = 0;
+      List<String> found = new ArrayList<>();
+      // logStart is in bytes; ISO-8859-1 maps each byte to one char, lines end in one '\n'
+      for (String line : (Iterable<String>) lines::iterator) {
+        if (skip >= logStart
+            && (line.startsWith("ERROR") || line.contains("] ERROR "))
+            && found.size() < count) {
+          found.add(line);
+        }
+        skip += line.length() + 1;
+      }
+      return String.join("\n", found);
+    } catch (IOException | UncheckedIOException e) {
+      return "";
+    }
   }
 
   private boolean waitFor(Duration timeout) {

@@ -52,14 +52,15 @@ class EngineProcessTest {
   }
 
   @Test
-  void awaitReadyReportsAChildThatExitsWithTheEndOfItsLog() throws Exception {
+  void awaitReadyReportsAChildThatExitsWithItsFirstErrorAndTheEndOfItsLog() throws Exception {
     int port = freePort();
     EngineProcess stub = startStub(dir, port, "failing");
 
     assertThatThrownBy(() -> stub.awaitReady(port, "stub ready", READY))
         .isInstanceOf(EngineException.class)
         .hasMessageContaining("exited with 3")
-        .hasMessageContaining("stub cannot start");
+        .hasMessageContaining("its first errors:\nERROR [main] stub cannot start: its cause")
+        .hasMessageContaining("stub shutting down, step 59");
   }
 
   @Test
@@ -151,7 +152,10 @@ class EngineProcessTest {
   static final class Stub {
     public static void main(String[] args) throws Exception {
       if (args[1].equals("failing")) {
-        System.out.println("stub cannot start");
+        System.out.println("ERROR [main] stub cannot start: its cause");
+        for (int i = 0; i < 60; i++) {
+          System.out.println("stub shutting down, step " + i); // pushes the cause out of the tail
+        }
         System.exit(3);
       }
       boolean stubborn = args[1].equals("stubborn");
