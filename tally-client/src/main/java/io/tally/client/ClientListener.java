@@ -18,6 +18,15 @@ public interface ClientListener {
    */
   default void onRetry(int attempt, Duration wait, Throwable cause) {}
 
+  /**
+   * One attempt of a request came to an end: sent to {@code node}, answered with {@code status}, or
+   * 0 when no answer arrived (refused, reset, timed out). Every attempt reports here, retried or
+   * not, so a listener can tell how many requests succeeded on their first try.
+   *
+   * @param path the request's path without its query, e.g. {@code /v1/events}
+   */
+  default void onAttempt(URI node, String path, int status, Duration elapsed) {}
+
   /** The circuit breaker of {@code node} moved from one state to another. */
   default void onBreakerTransition(URI node, CircuitBreaker.State from, CircuitBreaker.State to) {}
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.tally.client.FakeTallyServer.Mode;
+import java.net.URI;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -31,7 +32,13 @@ class RetryAfterTest {
         public void onRetry(int attempt, Duration wait, Throwable cause) {
           waits.add(wait);
         }
+
+        @Override
+        public void onAttempt(URI node, String path, int status, Duration elapsed) {
+          attempts.add(path + " " + status);
+        }
       };
+  private final List<String> attempts = new CopyOnWriteArrayList<>();
 
   @BeforeEach
   void start() throws Exception {
@@ -68,6 +75,9 @@ class RetryAfterTest {
       assertThat(c.breakerState(server.url())).isEqualTo(CircuitBreaker.State.CLOSED);
     }
     assertThat(server.received()).hasSize(3);
+    assertThat(attempts)
+        .as("every attempt reported, with its path and status")
+        .containsExactly("/v1/events 429", "/v1/events 429", "/v1/events 429");
     assertThat(waits)
         .hasSize(2)
         .allSatisfy(w -> assertThat(w).isBetween(Duration.ofSeconds(1), Duration.ofSeconds(5)));

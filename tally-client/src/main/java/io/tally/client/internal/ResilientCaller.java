@@ -6,6 +6,7 @@ import io.tally.client.ClientListener;
 import io.tally.client.RequestFailedException;
 import io.tally.client.TallyClientException;
 import io.tally.model.json.AnswerJsonReader;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -34,6 +35,7 @@ public final class ResilientCaller {
   private final Retry retry;
   private final ScheduledExecutorService scheduler;
   private final int maxAttempts;
+  private final ClientListener listener;
 
   public ResilientCaller(
       ClientConfig config,
@@ -53,7 +55,7 @@ public final class ResilientCaller {
                     new FullJitterBackoff(config.initialBackoff(), config.maxBackoff()))
                 .retryOnException(e -> e instanceof RetriableException)
                 .build());
-    ClientListener listener = config.listener();
+    this.listener = config.listener();
     retry
         .getEventPublisher()
         .onRetry(
@@ -110,6 +112,7 @@ public final class ResilientCaller {
         .whenComplete(
             (response, error) -> {
               long elapsed = System.nanoTime() - start;
+              report(node, pathAndQuery, error != null ? 0 : response.status(), elapsed);
               if (error != null) {
                 Throwable cause =
                     error instanceof CompletionException && error.getCause() != null
@@ -137,6 +140,20 @@ public final class ResilientCaller {
               }
             });
     return outcome;
+  }
+
+  /** Tells the listener; a listener that throws must not leave the request without an outcome. */
+  private void report(NodePool.Node node, String pathAndQuery, int status, long elapsedNanos) {
+    try {
+      listener.onAttempt(node.uri(), path(pathAndQuery), status, Duration.ofNanos(elapsedNanos));
+    } catch (RuntimeException e) {
+      // the listener's defect is its own; the request goes on
+    }
+  }
+
+  private static String path(String pathAndQuery) {
+    int q = pathAndQuery.indexOf('?');
+    return q < 0 ? pathAndQuery : pathAndQuery.substring(0, q);
   }
 
   /**
