@@ -18,7 +18,7 @@ import java.util.Optional;
  *
  * <p>A pid alone is not enough: once the process is gone the kernel hands the pid to another one. A
  * recorded pid is therefore only trusted ({@link #find()}) if the process holding it now started at
- * the recorded time and has {@link #argument} among its command-line arguments, an argument that
+ * the recorded moment and has {@link #argument} among its command-line arguments, an argument that
  * names a path inside the cluster's directory (an engine's argument file, a node's data directory).
  * Immutable.
  *
@@ -31,6 +31,10 @@ import java.util.Optional;
  * @param port the port clients use
  * @param address how clients reach it: a URL for a Tally node, {@code host:port} for an engine
  * @param log where its output goes
+ * @param startTicks when it started in clock ticks since boot ({@code /proc/<pid>/stat}'s field
+ *     22), which, unlike {@link #startedAt}, no change of the wall clock moves; null if not known.
+ *     A VM whose clock is stepped (or that is paused and resumed) moves every process's wall-clock
+ *     start time: a {@code down} compared only those once left a whole cluster running.
  */
 record ClusterProcess(
     String name,
@@ -40,7 +44,8 @@ record ClusterProcess(
     String argument,
     int port,
     String address,
-    Path log) {
+    Path log,
+    Long startTicks) {
 
   /**
    * How far apart two readings of one process's start time may be. Each JVM derives start times
@@ -98,7 +103,16 @@ record ClusterProcess(
       String address,
       Path log) {
     Instant started = process.info().startInstant().orElse(null);
-    return new ClusterProcess(name, kind, process.pid(), started, argument, port, address, log);
+    return new ClusterProcess(
+        name,
+        kind,
+        process.pid(),
+        started,
+        argument,
+        port,
+        address,
+        log,
+        startTicks(process.pid()).orElse(null));
   }
 
   /**
@@ -132,8 +146,13 @@ record ClusterProcess(
     if (candidate.pid() != pid) {
       return false;
     }
+    Optional<Long> ticks = startTicks != null ? startTicks(pid) : Optional.empty();
     ProcessHandle.Info info = candidate.info();
-    if (startedAt != null) {
+    if (ticks.isPresent()) {
+      if (!ticks.get().equals(startTicks)) {
+        return false;
+      }
+    } else if (startedAt != null) {
       Optional<Instant> started = info.startInstant();
       if (started.isEmpty()
           || Duration.between(startedAt, started.get()).abs().compareTo(START_TOLERANCE) > 0) {
@@ -141,6 +160,20 @@ record ClusterProcess(
       }
     }
     return commandLine(candidate).map(args -> args.contains(argument)).orElse(false);
+  }
+
+  /** When process {@code pid} started, in clock ticks since boot; empty where there is no /proc. */
+  static Optional<Long> startTicks(long pid) {
+    Path stat = Path.of("/proc", Long.toString(pid), "stat");
+    try {
+      String text = Files.readString(stat, UTF_8);
+      // "pid (comm) state ppid …": comm may hold spaces and parentheses, so split after the last
+      // ')'
+      String[] fields = text.substring(text.lastIndexOf(')') + 2).split(" ");
+      return Optional.of(Long.parseLong(fields[19])); // field 22 of the whole line
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   /**

@@ -161,6 +161,9 @@ record ClusterState(Instant startedAt, Instant readyAt, List<ClusterProcess> pro
       if (p.startedAt() != null) {
         json.put("startedAt", p.startedAt().toString());
       }
+      if (p.startTicks() != null) {
+        json.put("startTicks", p.startTicks());
+      }
       all.add(
           json.put("argument", p.argument())
               .put("port", p.port())
@@ -185,6 +188,7 @@ record ClusterState(Instant startedAt, Instant readyAt, List<ClusterProcess> pro
         json.getString("argument"),
         json.getInteger("port"),
         json.getString("address"),
-        Path.of(json.getString("log")));
+        Path.of(json.getString("log")),
+        json.getLong("startTicks"));
   }
 }

@@ -66,11 +66,32 @@ class ClusterProcessTest {
 
   @Test
   void distrustsAPidWhoseProcessStartedAtAnotherTime() {
-    ClusterProcess recorded =
-        withStartShift(record(shell.toHandle(), marker), Duration.ofMinutes(-5));
+    ClusterProcess recorded = record(shell.toHandle(), marker);
+    ClusterProcess earlier = withStart(recorded, Duration.ofMinutes(-5), recorded.startTicks() - 1);
 
-    assertThat(recorded.liveness()).isEqualTo(Liveness.PID_REUSED);
-    assertThat(recorded.find()).isEmpty();
+    assertThat(earlier.liveness()).isEqualTo(Liveness.PID_REUSED);
+    assertThat(earlier.find()).isEmpty();
+  }
+
+  @Test
+  void aWallClockStepBetweenUpAndDownDoesNotHideTheProcess() {
+    // the JVM's start instant is boot time + ticks; a stepped clock moves the boot time it sees
+    // (18 s here once, between a `cluster up` and its `cluster down`, which then left all nine up)
+    ClusterProcess recorded = record(shell.toHandle(), marker);
+    assertThat(recorded.startTicks()).as("read from /proc").isNotNull();
+    ClusterProcess stepped = withStartShift(recorded, Duration.ofSeconds(18));
+
+    assertThat(stepped.liveness()).isEqualTo(Liveness.ALIVE);
+    assertThat(stepped.find()).contains(shell.toHandle());
+  }
+
+  @Test
+  void withoutStartTicksTheWallClockStartDecides() {
+    ClusterProcess recorded = withStart(record(shell.toHandle(), marker), Duration.ZERO, null);
+
+    assertThat(recorded.liveness()).isEqualTo(Liveness.ALIVE);
+    assertThat(withStartShift(recorded, Duration.ofMinutes(-5)).liveness())
+        .isEqualTo(Liveness.PID_REUSED);
   }
 
   @Test
@@ -109,6 +130,10 @@ class ClusterProcessTest {
   }
 
   private static ClusterProcess withStartShift(ClusterProcess p, Duration shift) {
+    return withStart(p, shift, p.startTicks());
+  }
+
+  private static ClusterProcess withStart(ClusterProcess p, Duration shift, Long startTicks) {
     return new ClusterProcess(
         p.name(),
         p.kind(),
@@ -117,6 +142,7 @@ class ClusterProcessTest {
         p.argument(),
         p.port(),
         p.address(),
-        p.log());
+        p.log(),
+        startTicks);
   }
 }

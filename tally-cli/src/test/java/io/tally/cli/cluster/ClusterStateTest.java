@@ -26,7 +26,8 @@ class ClusterStateTest {
                     "@" + dir.resolve("kafka/kafka.args"),
                     9092,
                     "127.0.0.1:9092",
-                    dir.resolve("kafka/kafka.log")))
+                    dir.resolve("kafka/kafka.log"),
+                    123_456L))
             .with(
                 new ClusterProcess(
                     "node-1",
@@ -36,7 +37,8 @@ class ClusterStateTest {
                     dir.resolve("node-1").toString(),
                     8081,
                     "http://127.0.0.1:8081",
-                    dir.resolve("logs/node-1.log")))
+                    dir.resolve("logs/node-1.log"),
+                    null))
             .ready(Instant.parse("2025-11-28T18:00:31.456Z"));
 
     state.write(dir);
@@ -58,7 +60,8 @@ class ClusterStateTest {
                     "@a",
                     9092,
                     "127.0.0.1:9092",
-                    dir.resolve("k.log")));
+                    dir.resolve("k.log"),
+                    null));
     ClusterState second = ClusterState.starting(Instant.parse("2025-11-28T19:00:00Z"));
 
     first.write(dir);
