@@ -24,9 +24,9 @@ JAR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tally-cli"
 TICK_MICROS = 1_000_000 / os.sysconf("SC_CLK_TCK")
 
 
-def tally(*args, capture=True):
+def tally(*args, capture=True, check=True):
     out = subprocess.run(["java", "-jar", JAR, *args], capture_output=capture, text=True)
-    if out.returncode != 0:
+    if check and out.returncode != 0:
         sys.exit(f"tally {' '.join(args)} failed: {out.stdout}\n{out.stderr}")
     return out.stdout
 
@@ -65,6 +65,7 @@ def main():
     ap.add_argument("--rate", type=int, default=10_000)
     ap.add_argument("--duration", type=int, default=60)
     ap.add_argument("--idle", type=int, default=30)
+    ap.add_argument("--entities", type=int, default=100_000)
     ap.add_argument("--dir", default="/tmp/tally-capacity")
     a = ap.parse_args()
     shutil.rmtree(a.dir, ignore_errors=True)
@@ -88,7 +89,8 @@ def main():
         c0 = sample(processes)
         report = json.loads(tally("bench", "--url", node1, "--rate", str(a.rate), "--duration",
                                   f"{a.duration}s", "--batch", "100", "--clients", "4",
-                                  "--time-spread", "5s", "--warmup", "0s", "--json"))
+                                  "--time-spread", "5s", "--warmup", "0s", "--entities",
+                                  str(a.entities), "--json", check=False))
         time.sleep(15)  # the processors and materializers catch up
         c1 = sample(processes)
         disk1 = {n: du(d) for n, d in dirs.items()}
