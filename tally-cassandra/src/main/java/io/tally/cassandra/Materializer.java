@@ -2,7 +2,6 @@ package io.tally.cassandra;
 
 import static java.util.Objects.requireNonNull;
 
-import io.tally.core.TallyException;
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.codec.CorruptRecordException;
@@ -14,6 +13,7 @@ import io.tally.core.process.WorkerRunner;
 import io.tally.core.store.Checkpoint;
 import io.tally.kafka.KafkaClients;
 import io.tally.kafka.KafkaSettings;
+import io.tally.model.TallyException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;

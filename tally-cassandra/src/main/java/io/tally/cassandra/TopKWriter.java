@@ -67,7 +67,7 @@ public final class TopKWriter {
      * Stages the deltas of one record of deltas partition {@code partition} at {@code position};
      * records of a partition come in position order. Loads the partition's slots first if needed.
      *
-     * @throws io.tally.core.TallyException if loading the slots failed
+     * @throws io.tally.model.TallyException if loading the slots failed
      */
     public void add(int partition, long position, List<CounterDelta> deltas) {
       if (!config.enabled()) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
-import io.tally.core.TallyException;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.partition.Partitioner;
@@ -21,6 +20,7 @@ import io.tally.engines.RealEngines;
 import io.tally.model.Consistency;
 import io.tally.model.Granularity;
 import io.tally.model.Stats;
+import io.tally.model.TallyException;
 import io.tally.model.Total;
 import io.tally.model.json.TallyJson;
 import java.nio.charset.StandardCharsets;

@@ -1,9 +1,9 @@
 package io.tally.cli;
 
-import io.tally.core.TallyException;
 import io.tally.core.auth.ApiKey;
 import io.tally.core.auth.KeyRing;
 import io.tally.core.auth.Scope;
+import io.tally.model.TallyException;
 import io.tally.rocksdb.RocksDbApiKeyStore;
 import io.tally.rocksdb.RocksDbStorage;
 import io.vertx.core.json.JsonArray;

@@ -2,8 +2,8 @@ package io.tally.kafka;
 
 import static java.util.Objects.requireNonNull;
 
-import io.tally.core.TallyException;
 import io.tally.core.enrich.AttributePublisher;
+import io.tally.model.TallyException;
 import io.tally.model.json.AttributesJson;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

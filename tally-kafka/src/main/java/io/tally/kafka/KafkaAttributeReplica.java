@@ -2,11 +2,11 @@ package io.tally.kafka;
 
 import static java.util.Objects.requireNonNull;
 
-import io.tally.core.TallyException;
 import io.tally.core.enrich.WritableAttributeStore;
 import io.tally.core.process.ProcessorHealth;
 import io.tally.core.process.Worker;
 import io.tally.core.process.WorkerRunner;
+import io.tally.model.TallyException;
 import io.tally.model.json.AttributesJson;
 import io.tally.model.json.MalformedBodyException;
 import java.nio.charset.StandardCharsets;

@@ -2,7 +2,6 @@ package io.tally.kafka;
 
 import static java.util.Objects.requireNonNull;
 
-import io.tally.core.TallyException;
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.codec.DeltaCodec;
@@ -11,6 +10,7 @@ import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSink;
+import io.tally.model.TallyException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -2,13 +2,13 @@ package io.tally.kafka;
 
 import static java.util.Objects.requireNonNull;
 
-import io.tally.core.TallyException;
 import io.tally.core.codec.EventCodec;
 import io.tally.core.log.EventBatch;
 import io.tally.core.log.EventLog;
 import io.tally.core.log.LogHead;
 import io.tally.core.log.LogRecord;
 import io.tally.model.Event;
+import io.tally.model.TallyException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.InstantSource;

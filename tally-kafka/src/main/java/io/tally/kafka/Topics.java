@@ -1,6 +1,6 @@
 package io.tally.kafka;
 
-import io.tally.core.TallyException;
+import io.tally.model.TallyException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

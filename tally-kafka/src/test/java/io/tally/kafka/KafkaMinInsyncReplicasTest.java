@@ -2,11 +2,11 @@ package io.tally.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tally.core.TallyException;
 import io.tally.core.log.EventBatch;
 import io.tally.engines.FreePorts;
 import io.tally.engines.KafkaServer;
 import io.tally.model.Event;
+import io.tally.model.TallyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.InstantSource;

@@ -2,10 +2,10 @@ package io.tally.rocksdb;
 
 import static java.util.Objects.requireNonNull;
 
-import io.tally.core.TallyException;
 import io.tally.core.auth.ApiKey;
 import io.tally.core.auth.ApiKeyCodec;
 import io.tally.core.auth.ApiKeyStore;
+import io.tally.model.TallyException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;

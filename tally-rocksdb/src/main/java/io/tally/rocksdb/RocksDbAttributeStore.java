@@ -4,8 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import io.tally.core.TallyException;
 import io.tally.core.enrich.WritableAttributeStore;
+import io.tally.model.TallyException;
 import java.util.Map;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteOptions;

@@ -2,7 +2,6 @@ package io.tally.rocksdb;
 
 import static java.util.Objects.requireNonNull;
 
-import io.tally.core.TallyException;
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.aggregate.DeltaBatch;
@@ -16,6 +15,7 @@ import io.tally.core.topk.TopKStore;
 import io.tally.core.topk.TopKWindow;
 import io.tally.model.Bucket;
 import io.tally.model.Granularity;
+import io.tally.model.TallyException;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -2,12 +2,12 @@ package io.tally.rocksdb;
 
 import static java.util.Objects.requireNonNull;
 
-import io.tally.core.TallyException;
 import io.tally.core.log.EventBatch;
 import io.tally.core.log.EventLog;
 import io.tally.core.log.LogHead;
 import io.tally.core.log.LogRecord;
 import io.tally.model.Event;
+import io.tally.model.TallyException;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;

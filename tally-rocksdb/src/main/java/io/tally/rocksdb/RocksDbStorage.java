@@ -1,7 +1,7 @@
 package io.tally.rocksdb;
 
-import io.tally.core.TallyException;
 import io.tally.core.partition.Partitioner;
+import io.tally.model.TallyException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package io.tally.rocksdb;
 
-import io.tally.core.TallyException;
+import io.tally.model.TallyException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;

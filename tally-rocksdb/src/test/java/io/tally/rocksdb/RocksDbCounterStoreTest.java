@@ -3,11 +3,11 @@ package io.tally.rocksdb;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tally.core.TallyException;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.store.CounterStore;
 import io.tally.core.store.DeltaSink;
 import io.tally.model.Granularity;
+import io.tally.model.TallyException;
 import io.tally.testkit.CounterStoreContract;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -3,9 +3,9 @@ package io.tally.rocksdb;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tally.core.TallyException;
 import io.tally.core.log.EventBatch;
 import io.tally.model.Event;
+import io.tally.model.TallyException;
 import io.tally.testkit.ManualClock;
 import java.io.IOException;
 import java.io.RandomAccessFile;

@@ -1,6 +1,6 @@
 package io.tally.server;
 
-import io.tally.core.TallyException;
+import io.tally.model.TallyException;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.FileSystemAccess;
 import io.vertx.ext.web.handler.StaticHandler;

@@ -1,8 +1,8 @@
 package io.tally.server;
 
-import io.tally.core.TallyException;
 import io.tally.core.enrich.BadAttributesException;
 import io.tally.core.query.BadQueryException;
+import io.tally.model.TallyException;
 import io.tally.model.json.TallyJson;
 import io.tally.server.http.RequestBody;
 import io.tally.server.security.Credentials;

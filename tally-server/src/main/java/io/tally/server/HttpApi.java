@@ -1,6 +1,6 @@
 package io.tally.server;
 
-import io.tally.core.TallyException;
+import io.tally.model.TallyException;
 import io.tally.server.security.GatewaySecurity;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;

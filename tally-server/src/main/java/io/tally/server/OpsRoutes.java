@@ -2,8 +2,8 @@ package io.tally.server;
 
 import static java.util.Objects.requireNonNull;
 
-import io.tally.core.TallyException;
 import io.tally.core.query.QueryService;
+import io.tally.model.TallyException;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonObject;

@@ -54,7 +54,7 @@ class OverviewHttpTest {
                       counting.await();
                     } catch (InterruptedException e) {
                       Thread.currentThread().interrupt();
-                      throw new io.tally.core.TallyException("interrupted", e);
+                      throw new io.tally.model.TallyException("interrupted", e);
                     }
                     store.write(batch);
                   }

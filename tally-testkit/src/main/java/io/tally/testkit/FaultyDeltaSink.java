@@ -2,10 +2,10 @@ package io.tally.testkit;
 
 import static java.util.Objects.requireNonNull;
 
-import io.tally.core.TallyException;
 import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSink;
+import io.tally.model.TallyException;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;

@@ -1,7 +1,9 @@
 package io.tally.cli.cluster;
 
+import io.tally.model.TallyException;
+
 /** The demo cluster cannot do what was asked; the message says why and what to do, for people. */
-final class ClusterException extends RuntimeException {
+final class ClusterException extends TallyException {
   private static final long serialVersionUID = 1L;
 
   ClusterException(String message) {

@@ -11,14 +11,14 @@ public interface ApiKeyStore {
   /**
    * Writes (creates or replaces) a record, durably.
    *
-   * @throws io.tally.core.TallyException if the store cannot be written
+   * @throws io.tally.model.TallyException if the store cannot be written
    */
   void put(ApiKey key);
 
   /**
    * Every record, revoked ones included.
    *
-   * @throws io.tally.core.TallyException if the store cannot be read
+   * @throws io.tally.model.TallyException if the store cannot be read
    */
   List<ApiKey> all();
 }

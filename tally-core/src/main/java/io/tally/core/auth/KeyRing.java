@@ -29,7 +29,7 @@ public final class KeyRing {
   /**
    * Loads the store's records.
    *
-   * @throws io.tally.core.TallyException if the store cannot be read
+   * @throws io.tally.model.TallyException if the store cannot be read
    */
   public KeyRing(ApiKeyStore store, InstantSource clock) {
     this.store = requireNonNull(store, "store");
@@ -45,7 +45,7 @@ public final class KeyRing {
   }
 
   /**
-   * Re-reads every record from the store. @throws io.tally.core.TallyException if the store cannot
+   * Re-reads every record from the store. @throws io.tally.model.TallyException if the store cannot
    * be read
    */
   public void refresh() {
@@ -86,7 +86,7 @@ public final class KeyRing {
    * Makes a key and stores its record.
    *
    * @throws IllegalArgumentException if the settings are invalid (the message says which)
-   * @throws io.tally.core.TallyException if the store cannot be written
+   * @throws io.tally.model.TallyException if the store cannot be written
    */
   public synchronized Created create(
       String name,
@@ -115,7 +115,7 @@ public final class KeyRing {
    * Revokes a key (idempotent: a revoked key keeps its first revocation time).
    *
    * @return the revoked record, or empty when no key has that id
-   * @throws io.tally.core.TallyException if the store cannot be written
+   * @throws io.tally.model.TallyException if the store cannot be written
    */
   public synchronized Optional<ApiKey> revoke(String id) {
     refresh();

@@ -1,6 +1,6 @@
 package io.tally.core.codec;
 
-import io.tally.core.TallyException;
+import io.tally.model.TallyException;
 
 /** Stored bytes do not decode: a bug or disk corruption, never a client's fault. */
 public final class CorruptRecordException extends TallyException {

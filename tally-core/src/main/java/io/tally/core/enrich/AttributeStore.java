@@ -16,7 +16,7 @@ public interface AttributeStore {
    * The attributes of {@code entity}: an unmodifiable map from name to value, empty (never null)
    * when it has none.
    *
-   * @throws io.tally.core.TallyException if the store cannot be read
+   * @throws io.tally.model.TallyException if the store cannot be read
    */
   Map<String, String> attributes(String entity);
 }

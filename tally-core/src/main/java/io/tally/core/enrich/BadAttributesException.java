@@ -1,6 +1,6 @@
 package io.tally.core.enrich;
 
-import io.tally.core.TallyException;
+import io.tally.model.TallyException;
 
 /**
  * An entity or its attributes break a rule; the message names it and is safe to show the client.

@@ -45,7 +45,7 @@ public final class Enrichment {
    * changed, and the caller may retry the same record.
    *
    * @return whether the event was counted (false: a duplicate)
-   * @throws io.tally.core.TallyException if the attributes cannot be read
+   * @throws io.tally.model.TallyException if the attributes cannot be read
    */
   public boolean count(
       DeltaAggregator aggregator,

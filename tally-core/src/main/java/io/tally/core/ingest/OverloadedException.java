@@ -1,6 +1,6 @@
 package io.tally.core.ingest;
 
-import io.tally.core.TallyException;
+import io.tally.model.TallyException;
 
 /**
  * A bound is reached; the client should retry the same request after {@link #retryAfterSeconds()}.

@@ -1,6 +1,6 @@
 package io.tally.core.ingest;
 
-import io.tally.core.TallyException;
+import io.tally.model.TallyException;
 
 /** One request carries more events than {@link IngestLimits#maxEventsPerRequest()}. */
 public final class TooManyEventsException extends TallyException {

@@ -2,7 +2,6 @@ package io.tally.core.process;
 
 import static java.util.Objects.requireNonNull;
 
-import io.tally.core.TallyException;
 import io.tally.core.aggregate.DeltaAggregator;
 import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.enrich.Enrichment;
@@ -11,6 +10,7 @@ import io.tally.core.log.LogHead;
 import io.tally.core.log.LogRecord;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSink;
+import io.tally.model.TallyException;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collection;

@@ -5,7 +5,7 @@ package io.tally.core.process;
  * {@code Agent}: each call of {@link #doWork()} does a bounded amount of work and says how much it
  * did, so the runner can idle when there is none.
  *
- * <p>Failures are the runner's business: a {@link io.tally.core.TallyException} thrown by {@link
+ * <p>Failures are the runner's business: a {@link io.tally.model.TallyException} thrown by {@link
  * #doWork()} or {@link #drain()} is a failed attempt, counted in the runner's health and retried
  * after a backoff (the worker leaves its state so that the next call retries); any other throwable
  * is a bug and stops the worker for good. {@link #retriable} may widen that policy.
@@ -49,6 +49,6 @@ public interface Worker {
 
   /** Whether a failure of {@link #doWork()} is retried; by default Tally's own exceptions. */
   default boolean retriable(Throwable failure) {
-    return failure instanceof io.tally.core.TallyException;
+    return failure instanceof io.tally.model.TallyException;
   }
 }

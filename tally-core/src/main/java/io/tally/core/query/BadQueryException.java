@@ -1,6 +1,6 @@
 package io.tally.core.query;
 
-import io.tally.core.TallyException;
+import io.tally.model.TallyException;
 
 /** A query parameter is missing or wrong; the message names it and is safe to show the client. */
 public final class BadQueryException extends TallyException {

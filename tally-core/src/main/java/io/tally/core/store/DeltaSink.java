@@ -15,7 +15,7 @@ public interface DeltaSink {
   /**
    * Atomically applies the deltas and stores the checkpoints.
    *
-   * @throws io.tally.core.TallyException if the write failed; nothing of it was applied and the
+   * @throws io.tally.model.TallyException if the write failed; nothing of it was applied and the
    *     caller retries the same batch
    */
   void write(DeltaBatch batch);

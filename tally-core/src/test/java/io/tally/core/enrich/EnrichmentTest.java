@@ -3,13 +3,13 @@ package io.tally.core.enrich;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tally.core.TallyException;
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.aggregate.DeltaAggregator;
 import io.tally.core.dedup.DedupWindow;
 import io.tally.model.Event;
 import io.tally.model.Granularity;
+import io.tally.model.TallyException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

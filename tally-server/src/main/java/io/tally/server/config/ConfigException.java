@@ -1,6 +1,6 @@
 package io.tally.server.config;
 
-import io.tally.core.TallyException;
+import io.tally.model.TallyException;
 
 /**
  * The configuration is wrong: an unknown key, a bad value or a conflict. The message is one line

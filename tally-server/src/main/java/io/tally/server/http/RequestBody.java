@@ -1,6 +1,6 @@
 package io.tally.server.http;
 
-import io.tally.core.TallyException;
+import io.tally.model.TallyException;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;

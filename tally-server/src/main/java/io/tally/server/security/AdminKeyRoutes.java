@@ -1,9 +1,9 @@
 package io.tally.server.security;
 
-import io.tally.core.TallyException;
 import io.tally.core.auth.ApiKey;
 import io.tally.core.auth.KeyRing;
 import io.tally.core.auth.Scope;
+import io.tally.model.TallyException;
 import io.tally.server.http.RequestBody;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

@@ -2,9 +2,9 @@ package io.tally.server.security;
 
 import static java.util.Objects.requireNonNull;
 
-import io.tally.core.TallyException;
 import io.tally.core.auth.ApiKeyStore;
 import io.tally.core.auth.KeyRing;
+import io.tally.model.TallyException;
 import io.tally.server.http.RequestBody;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;

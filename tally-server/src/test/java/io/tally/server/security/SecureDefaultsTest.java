@@ -4,10 +4,10 @@ import static io.tally.server.config.ConfigKeys.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tally.core.TallyException;
 import io.tally.core.auth.ApiKey;
 import io.tally.core.auth.KeyRing;
 import io.tally.core.auth.Scope;
+import io.tally.model.TallyException;
 import io.tally.rocksdb.RocksDbApiKeyStore;
 import io.tally.rocksdb.RocksDbStorage;
 import io.tally.server.EmbeddedTally;

@@ -3,13 +3,13 @@ package io.tally.core.process;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.tally.core.TallyException;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.enrich.Enrichment;
 import io.tally.core.log.EventBatch;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.store.Checkpoint;
 import io.tally.model.Event;
+import io.tally.model.TallyException;
 import io.tally.testkit.FaultyDeltaSink;
 import io.tally.testkit.InMemoryCounterStore;
 import io.tally.testkit.InMemoryEventLog;

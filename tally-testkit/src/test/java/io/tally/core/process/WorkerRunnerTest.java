@@ -2,7 +2,7 @@ package io.tally.core.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tally.core.TallyException;
+import io.tally.model.TallyException;
 import io.tally.testkit.ManualClock;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
