@@ -2,6 +2,7 @@ package io.tally.kafka;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tally.core.codec.CorruptRecordException;
 import io.tally.core.codec.EventCodec;
 import io.tally.core.log.EventBatch;
 import io.tally.core.log.EventLog;
@@ -122,14 +123,41 @@ public final class KafkaEventLog implements EventLog {
     return done;
   }
 
+  /**
+   * The value of an events-topic record, framing version 1: one byte {@link #FRAMING_V1}, then the
+   * event in {@link EventCodec}'s layout. Records written before the framing (version 0) are the
+   * bare layout, whose first byte is the codec's flags, high bits 0; so a first byte with its high
+   * bit set names a framing, and a framing this code does not know is refused, never misread.
+   */
+  static final byte FRAMING_V1 = (byte) 0xE1;
+
   static byte[] encode(Event e) {
-    ByteBuffer buf = ByteBuffer.allocate(EventCodec.encodedSize(e));
+    ByteBuffer buf = ByteBuffer.allocate(1 + EventCodec.encodedSize(e));
+    buf.put(FRAMING_V1);
     EventCodec.write(e, buf);
     return buf.array();
   }
 
+  /**
+   * @throws CorruptRecordException for an empty value, an unknown framing, or bytes that are not an
+   *     event
+   */
   static LogRecord decode(ConsumerRecord<byte[], byte[]> r) {
-    return new LogRecord(r.offset(), r.timestamp(), EventCodec.read(ByteBuffer.wrap(r.value())));
+    byte[] value = r.value();
+    if (value == null || value.length == 0) {
+      throw new CorruptRecordException("empty events record at offset " + r.offset());
+    }
+    ByteBuffer in = ByteBuffer.wrap(value);
+    if (value[0] == FRAMING_V1) {
+      in.position(1);
+    } else if ((value[0] & 0x80) != 0) {
+      throw new CorruptRecordException(
+          String.format(
+              "events record at offset %d has framing 0x%02x, which this version does not know"
+                  + " (a newer Tally wrote it?)",
+              r.offset(), value[0] & 0xFF));
+    }
+    return new LogRecord(r.offset(), r.timestamp(), EventCodec.read(in));
   }
 
   @Override
