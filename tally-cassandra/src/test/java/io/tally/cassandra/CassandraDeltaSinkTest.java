@@ -1,0 +1,124 @@
+package io.tally.cassandra;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tally.core.aggregate.CounterDelta;
+import io.tally.core.aggregate.CounterKey;
+import io.tally.core.aggregate.DeltaBatch;
+import io.tally.core.store.Checkpoint;
+import io.tally.core.store.DeltaSink;
+import io.tally.core.store.DeltaSource;
+import io.tally.engines.LocalEngines;
+import io.tally.engines.RealEngines;
+import io.tally.testkit.DeltaSinkContract;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The {@link DeltaSink} contract on a real Cassandra (a separate JVM started by {@link
+ * RealEngines}), each test in a fresh keyspace; and what makes this sink safe to feed from the
+ * deltas topic without atomicity (DESIGN.md invariant 5): a replay of sourced batches, whole or
+ * overlapping, and a zombie writer with a cold cache count every delta once.
+ */
+@ExtendWith(RealEngines.class)
+class CassandraDeltaSinkTest extends DeltaSinkContract {
+  private static final AtomicInteger RUN = new AtomicInteger();
+  private static final CounterKey ROW = CounterKey.total("video:9", "view");
+  private final LocalEngines engines;
+  private CassandraCounterStore store;
+  private CassandraDeltaSink sink;
+
+  CassandraDeltaSinkTest(LocalEngines engines) {
+    this.engines = engines;
+  }
+
+  @Override
+  protected void open() {
+    CassandraSettings s =
+        CassandraSettings.defaults(engines.cassandra().contactPoint())
+            .withKeyspace("sink_" + RUN.incrementAndGet() + "_" + (System.nanoTime() % 1_000_000));
+    store = CassandraCounterStore.open(s);
+    sink = newSink();
+  }
+
+  /** A sink with a cold row cache, as a second (zombie) materializer would have. */
+  private CassandraDeltaSink newSink() {
+    // retention is measured from the clock; the contract writes buckets in 2026, so no TTLs here
+    InstantSource clock = InstantSource.fixed(Instant.ofEpochMilli(T - 200_000));
+    return new CassandraDeltaSink(store, new CounterWriter(store, clock, 64, 10_000), null, clock);
+  }
+
+  @Override
+  protected DeltaSink sink() {
+    return sink;
+  }
+
+  @Override
+  protected long count(CounterKey key) {
+    return store.read(key).count();
+  }
+
+  @Override
+  protected void closeSink() {
+    store.close();
+  }
+
+  private static DeltaBatch at(long offset, long count, Checkpoint cp) {
+    return new DeltaBatch(
+        List.of(new CounterDelta(ROW, count, count)),
+        cp == null ? List.of() : List.of(cp),
+        new DeltaSource(2, offset));
+  }
+
+  @Test
+  void replayingTheSameBatchesAgainChangesNothing() {
+    List<DeltaBatch> step = List.of(at(0, 1, null), at(1, 2, null), at(2, 4, null));
+    sink.writeAll(step);
+    sink.writeAll(step);
+    sink.write(step.get(1));
+    assertThat(count(ROW)).isEqualTo(7);
+  }
+
+  @Test
+  void aReplayWithOtherStepBoundariesAppliesOnlyTheDeltasNotYetApplied() {
+    sink.writeAll(List.of(at(0, 1, null), at(1, 2, null)));
+    // a consumer that rewound to offset 0 polls 0..3 in one step
+    sink.writeAll(List.of(at(0, 1, null), at(1, 2, null), at(2, 4, null), at(3, 8, null)));
+    assertThat(count(ROW)).isEqualTo(15);
+  }
+
+  @Test
+  void aZombieWriterWithAColdCacheCannotMoveARowBackOrCountTwice() {
+    sink.writeAll(List.of(at(0, 1, null), at(1, 2, null), at(2, 4, null)));
+    CassandraDeltaSink zombie = newSink();
+    zombie.writeAll(List.of(at(0, 1, null), at(1, 2, null)));
+    assertThat(count(ROW)).isEqualTo(7);
+    zombie.write(at(3, 8, null));
+    sink.ownershipChanged(List.of(2)); // the partition came back: the live sink's cache is stale
+    sink.writeAll(List.of(at(3, 8, null), at(4, 16, null)));
+    assertThat(count(ROW)).isEqualTo(31);
+  }
+
+  @Test
+  void aCheckpointIsNotMovedBackByAReplay() {
+    Checkpoint older = new Checkpoint(2, 5, T, T);
+    Checkpoint newer = new Checkpoint(2, 9, T + 1, T + 1);
+    sink.writeAll(List.of(at(0, 1, older), at(1, 1, newer)));
+    newSink().write(at(0, 1, older));
+    assertThat(sink.checkpoint(2)).contains(newer);
+  }
+
+  @Test
+  void aBatchWithoutItsSourceIsRefusedWithTheReason() {
+    DeltaBatch flush = new DeltaBatch(List.of(new CounterDelta(ROW, 1, 1)), List.of());
+    assertThatThrownBy(() -> sink.write(flush))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("source");
+    assertThat(count(ROW)).isZero();
+  }
+}
