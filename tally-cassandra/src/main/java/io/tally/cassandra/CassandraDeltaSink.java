@@ -22,6 +22,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Cluster mode's {@link DeltaSink} on Cassandra: applies batches read back from the deltas topic to
@@ -44,6 +46,9 @@ import java.util.concurrent.TimeoutException;
  * TopKWriter} keeps per-partition state); {@link #checkpoint} may be called from any thread.
  */
 public final class CassandraDeltaSink implements DeltaSink {
+  private static final Logger LOG = LoggerFactory.getLogger(CassandraDeltaSink.class);
+  private static final long STATS_INTERVAL_MILLIS = 30_000;
+
   /**
    * A safety net only: every Cassandra request has its own timeout (5 s), so a write ends; a big
    * step after an outage may legitimately take minutes, and failing it would only repeat it.
@@ -54,6 +59,8 @@ public final class CassandraDeltaSink implements DeltaSink {
   private final CounterWriter writer;
   private final TopKWriter topK;
   private final InstantSource clock;
+  private CounterWriter.Stats statsSince;
+  private long statsSinceMillis;
 
   /**
    * @param topK applies the minute deltas to the Top-K slots too; null for counters only
@@ -64,6 +71,8 @@ public final class CassandraDeltaSink implements DeltaSink {
     this.writer = requireNonNull(writer, "writer");
     this.topK = topK;
     this.clock = requireNonNull(clock, "clock");
+    this.statsSince = writer.stats();
+    this.statsSinceMillis = clock.millis();
   }
 
   /**
@@ -96,6 +105,7 @@ public final class CassandraDeltaSink implements DeltaSink {
     long deadline = clock.millis() + WRITE_TIMEOUT_MILLIS;
     try {
       apply(batches, deadline);
+      logStats();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       forgetAll();
@@ -153,6 +163,24 @@ public final class CassandraDeltaSink implements DeltaSink {
           "applying deltas took longer than " + WRITE_TIMEOUT_MILLIS + " ms");
     }
     f.get(left, TimeUnit.MILLISECONDS);
+  }
+
+  private void logStats() {
+    long now = clock.millis();
+    if (now - statsSinceMillis < STATS_INTERVAL_MILLIS) {
+      return;
+    }
+    CounterWriter.Stats s = writer.stats();
+    LOG.info(
+        "applied {} rows in {} write requests over {} s: {} from the cache, {} known new, {} read",
+        s.written() - statsSince.written(),
+        s.requests() - statsSince.requests(),
+        (now - statsSinceMillis) / 1000,
+        s.cached() - statsSince.cached(),
+        s.knownAbsent() - statsSince.knownAbsent(),
+        s.read() - statsSince.read());
+    statsSince = s;
+    statsSinceMillis = now;
   }
 
   /** Rows and slots of {@code partitions} may have been written by another materializer. */

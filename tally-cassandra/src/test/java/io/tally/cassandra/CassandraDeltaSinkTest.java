@@ -11,6 +11,7 @@ import io.tally.core.store.DeltaSink;
 import io.tally.core.store.DeltaSource;
 import io.tally.engines.LocalEngines;
 import io.tally.engines.RealEngines;
+import io.tally.model.Granularity;
 import io.tally.testkit.DeltaSinkContract;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -32,6 +33,7 @@ class CassandraDeltaSinkTest extends DeltaSinkContract {
   private final LocalEngines engines;
   private CassandraCounterStore store;
   private CassandraDeltaSink sink;
+  private CounterWriter writer;
 
   CassandraDeltaSinkTest(LocalEngines engines) {
     this.engines = engines;
@@ -43,14 +45,26 @@ class CassandraDeltaSinkTest extends DeltaSinkContract {
         CassandraSettings.defaults(engines.cassandra().contactPoint())
             .withKeyspace("sink_" + RUN.incrementAndGet() + "_" + (System.nanoTime() % 1_000_000));
     store = CassandraCounterStore.open(s);
-    sink = newSink();
+    writer = newWriter();
+    sink = newSink(writer);
+  }
+
+  private CounterWriter newWriter() {
+    return new CounterWriter(store, clock(), 64, 10_000);
+  }
+
+  // retention is measured from the clock; the contract writes buckets in 2026, so no TTLs here
+  private static InstantSource clock() {
+    return InstantSource.fixed(Instant.ofEpochMilli(T - 200_000));
+  }
+
+  private CassandraDeltaSink newSink(CounterWriter w) {
+    return new CassandraDeltaSink(store, w, null, clock());
   }
 
   /** A sink with a cold row cache, as a second (zombie) materializer would have. */
   private CassandraDeltaSink newSink() {
-    // retention is measured from the clock; the contract writes buckets in 2026, so no TTLs here
-    InstantSource clock = InstantSource.fixed(Instant.ofEpochMilli(T - 200_000));
-    return new CassandraDeltaSink(store, new CounterWriter(store, clock, 64, 10_000), null, clock);
+    return newSink(newWriter());
   }
 
   @Override
@@ -120,5 +134,49 @@ class CassandraDeltaSinkTest extends DeltaSinkContract {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("source");
     assertThat(count(ROW)).isZero();
+  }
+
+  private static final long MINUTE_0 = T - T % 60_000;
+
+  private static DeltaBatch minute(long offset, int minute, long count) {
+    CounterKey key =
+        new CounterKey("video:9", "view", Granularity.MINUTE, MINUTE_0 + minute * 60_000L);
+    return new DeltaBatch(
+        List.of(new CounterDelta(key, count, count)), List.of(), new DeltaSource(2, offset));
+  }
+
+  private long minuteCount(int minute) {
+    return count(
+        new CounterKey("video:9", "view", Granularity.MINUTE, MINUTE_0 + minute * 60_000L));
+  }
+
+  @Test
+  void aNewMinuteOfAKnownPartitionIsWrittenWithoutAReadAndCountsExactly() {
+    sink.write(minute(0, 0, 1));
+    long reads = writer.stats().read();
+    sink.write(minute(1, 1, 2));
+    sink.write(minute(2, 2, 4));
+    assertThat(writer.stats().read()).isEqualTo(reads);
+    assertThat(writer.stats().knownAbsent()).isEqualTo(2);
+    assertThat(List.of(minuteCount(0), minuteCount(1), minuteCount(2))).containsExactly(1L, 2L, 4L);
+  }
+
+  @Test
+  void aLateDeltaBelowTheNewestRowOfItsPartitionIsAddedToWhatTheRowHas() {
+    sink.writeAll(List.of(minute(0, 0, 1), minute(1, 1, 2)));
+    CassandraDeltaSink cold = newSink();
+    cold.write(minute(2, 0, 4)); // the newest row is minute 1: minute 0 is read, not assumed new
+    assertThat(minuteCount(0)).isEqualTo(5);
+    cold.write(minute(3, 1, 8));
+    assertThat(minuteCount(1)).isEqualTo(10);
+  }
+
+  @Test
+  void aRowAnotherWriterCreatedPastTheFrontierIsReadOnceOwnershipChanged() {
+    sink.write(minute(0, 0, 1)); // the frontier of the day's partition is now past minute 0
+    newSink().write(minute(1, 1, 2)); // the partition's next owner creates minute 1
+    sink.ownershipChanged(List.of(2)); // and the partition comes back
+    sink.write(minute(2, 1, 4));
+    assertThat(minuteCount(1)).isEqualTo(6);
   }
 }

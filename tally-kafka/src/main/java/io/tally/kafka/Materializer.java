@@ -52,13 +52,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each poll becomes one step: decode each record (records that can never be applied go to the
  * dead-letter topic with the reason) into a {@link DeltaBatch} whose {@link DeltaSource} is the
- * record's partition and offset, {@linkplain DeltaSink#writeAll write them all} to the sink, and
- * only then commit the consumed offsets. If the sink fails, nothing is committed: the step is
- * retried from the committed offsets with exponential backoff, the deltas topic holds the backlog,
- * and {@link #health()} says so. Replays are harmless because the sink is idempotent by position
- * (invariant 5); a sink that is merely atomic (RocksDB) would count a replayed step twice, so it
- * must not be used here. On every rebalance the sink is told that ownership changed, so it forgets
- * rows another materializer may have written.
+ * record's partition and offset, {@linkplain DeltaSink#writeAll write them} to the sink (in parts
+ * of at most {@value #MAX_WRITE_DELTAS} deltas, which bounds a step's memory), and only then commit
+ * the consumed offsets. If the sink fails, nothing is committed: the step is retried from the
+ * committed offsets with exponential backoff, the deltas topic holds the backlog, and {@link
+ * #health()} says so. Replays are harmless because the sink is idempotent by position (invariant
+ * 5); a sink that is merely atomic (RocksDB) would count a replayed step twice, so it must not be
+ * used here. On every rebalance the sink is told that ownership changed, so it forgets rows another
+ * materializer may have written.
  *
  * <p>Runs on the thread of its {@link WorkerRunner} (which owns stopping, backoff and health),
  * which is the only thread that uses the sink; the observers may be called from any thread.
@@ -67,6 +68,14 @@ public final class Materializer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Materializer.class);
 
   private static final long STATS_INTERVAL_MILLIS = 30_000;
+
+  /**
+   * Most deltas handed to the sink in one write: a poll under a backlog holds up to 1,000 records
+   * of up to 1,000 deltas each, and the decoded deltas plus the sink's per-row state cost a few
+   * hundred bytes each, so a step writes in parts of this size to bound its memory (invariant 6).
+   * Rows touched by several parts are written once per part; the offsets are committed after all.
+   */
+  private static final int MAX_WRITE_DELTAS = 50_000;
 
   /** How long a step waits for the dead-letter topic to take its poison records. */
   private static final long DEAD_LETTER_TIMEOUT_MILLIS = 30_000;
@@ -203,7 +212,8 @@ public final class Materializer implements AutoCloseable {
       throws InterruptedException, ExecutionException, TimeoutException {
     Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
     List<Future<RecordMetadata>> dead = new ArrayList<>();
-    List<DeltaBatch> batches = new ArrayList<>(records.count());
+    List<DeltaBatch> batches = new ArrayList<>();
+    int deltas = 0;
     for (ConsumerRecord<byte[], byte[]> r : records) {
       commit.put(
           new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
@@ -226,6 +236,12 @@ public final class Materializer implements AutoCloseable {
               record.deltas(),
               record.checkpoint() == null ? List.of() : List.of(record.checkpoint()),
               new DeltaSource(r.partition(), r.offset())));
+      deltas += record.deltas().size();
+      if (deltas >= MAX_WRITE_DELTAS) {
+        sink.writeAll(batches);
+        batches.clear();
+        deltas = 0;
+      }
     }
     for (Future<RecordMetadata> f : dead) {
       f.get(DEAD_LETTER_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
