@@ -35,7 +35,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <ol>
  *   <li>Each row's current value is found with as few reads as possible ({@link KnownRows}: a row
  *       cache, and each partition's frontier past which rows are known not to exist, so a new
- *       minute, hour or day row is written without a read); the remaining reads run concurrently.
+ *       minute row is written without a read); the remaining reads run concurrently.
  *   <li>The new values are written in unlogged batches of rows on the same replicas ({@link
  *       WriteBatches}), concurrently.
  * </ol>

@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.LongAdder;
  * The current value of the counter rows a {@link CounterWriter} is about to write, found with as
  * few reads as it can: from the row cache (Caffeine: (count, sum, writetime) as last written or
  * read by this writer), else known absent because the row lies at or past its partition's {@link
- * RowFrontiers frontier} (a new minute, hour or day), else read with its writetime. The first read
- * of a partition reads its newest row from the wanted bucket on, which learns the frontier too.
+ * RowFrontiers frontier} (a new minute), else read with its writetime. The first read of a
+ * partition reads its newest row from the wanted bucket on, which learns the frontier too.
  *
  * <p>The cache and the frontiers are only true while no other writer writes: {@link
  * #invalidateAll()} is called whenever another writer may have written (a rebalance) or a write may
@@ -50,14 +50,14 @@ final class KnownRows {
 
   /**
    * @param inFlight bounds the reads in flight, shared with the writer's writes
-   * @param cachedRows how many rows the cache holds (frontiers: half as many partitions)
+   * @param cachedRows how many rows the cache holds, and how many minute partitions' frontiers
    */
   KnownRows(CqlSession session, CassandraSettings settings, Semaphore inFlight, long cachedRows) {
     this.session = session;
     this.settings = settings;
     this.inFlight = inFlight;
     this.rows = Caffeine.newBuilder().maximumSize(cachedRows).build();
-    this.frontiers = new RowFrontiers(Math.max(1, cachedRows / 2));
+    this.frontiers = new RowFrontiers(cachedRows);
     String from =
         " FROM "
             + settings.keyspace()
