@@ -3,10 +3,9 @@ package io.tally.cassandra;
 import static java.util.Objects.requireNonNull;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.retention.Retention;
 import io.tally.core.retention.TimeRanges;
@@ -18,24 +17,35 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Applies counter deltas to Cassandra idempotently (DESIGN.md invariant 5). Every delta carries its
- * position (a rising number: the timestamp generation and its offset in the deltas topic). A row is
- * read with its writetime; only the deltas positioned after it are added, and the new value is
- * written {@code USING TIMESTAMP} the last applied position. A replayed or zombie delta therefore
- * either finds the row already past it and does nothing, or computes the very value the first
- * application computed; last-write-wins only moves a row forward. Sums add with {@link Sums#add}
- * (saturating), so a stored sum of 2^63 − 1 means "too large to be exact" and stays so.
+ * position (a rising number: the timestamp generation and its offset in the deltas topic). A row's
+ * current value and writetime are known first; only the deltas positioned after it are added, and
+ * the new value is written {@code USING TIMESTAMP} the last applied position. A replayed or zombie
+ * delta therefore either finds the row already past it and does nothing, or computes the very value
+ * the first application computed; last-write-wins only moves a row forward. Sums add with {@link
+ * Sums#add} (saturating), so a stored sum of 2^63 − 1 means "too large to be exact" and stays so.
  *
- * <p>Reading before writing costs a round trip, so a bounded cache (Caffeine) keeps each row's
- * (count, sum, writetime) as last written by this writer; it must be {@linkplain #invalidateAll()
- * invalidated} whenever another writer may have written (a rebalance) or a write may have failed
- * half-way. Requests in flight are bounded.
+ * <h2>The write path of one step ({@link #apply})</h2>
  *
- * <p>Thread-safe.
+ * <ol>
+ *   <li>Each row's current value is found with as few reads as possible ({@link KnownRows}: a row
+ *       cache, and each partition's frontier past which rows are known not to exist, so a new
+ *       minute row is written without a read); the remaining reads run concurrently.
+ *   <li>The new values are written in unlogged batches of rows on the same replicas ({@link
+ *       WriteBatches}), concurrently.
+ * </ol>
+ *
+ * <p>Requests in flight (reads and writes) are bounded by {@code maxInFlight}. What the writer
+ * knows of the rows is only true while no other writer writes: {@link #invalidateAll()} must be
+ * called whenever another writer may have written (a rebalance) or a write may have failed
+ * half-way.
+ *
+ * <p>Thread-safe; a step at a time ({@link #apply} is called by one thread, the materializer's).
  */
 public final class CounterWriter {
   /** Position of a delta: generation in the high bits, its deltas-topic offset below. */
@@ -46,25 +56,29 @@ public final class CounterWriter {
   /** A delta to one row at one position. */
   public record Positioned(long position, long count, long sum) {}
 
-  private record Stored(long count, long sum, long writetime) {}
+  /**
+   * Since start: rows applied from the cache, known absent, read, and written, and the write
+   * requests (batches) that wrote them.
+   */
+  public record Stats(long cached, long knownAbsent, long read, long written, long requests) {}
 
   /**
    * Cassandra 5.0 refuses expirations past 2038-01-19 (CASSANDRA-14092), so TTLs stop at 10 years.
    */
   private static final long MAX_TTL_SECONDS = 315_360_000L;
 
-  private static final Stored NEVER_WRITTEN = new Stored(0, 0, Long.MIN_VALUE);
-
   private final CqlSession session;
   private final CassandraSettings settings;
   private final InstantSource clock;
   private final Semaphore inFlight;
-  private final Cache<CounterKey, Stored> rows;
+  private final KnownRows known;
+  private final WriteBatches batches;
   private final Extents extents;
-  private final PreparedStatement select;
   private final PreparedStatement update;
   private final PreparedStatement progress;
   private final long generation;
+  private final LongAdder written = new LongAdder();
+  private final LongAdder requests = new LongAdder();
 
   public CounterWriter(
       CassandraCounterStore store, InstantSource clock, int maxInFlight, long cachedRows) {
@@ -73,21 +87,17 @@ public final class CounterWriter {
     this.settings = store.settings();
     this.clock = requireNonNull(clock, "clock");
     this.inFlight = new Semaphore(maxInFlight);
-    this.rows = Caffeine.newBuilder().maximumSize(cachedRows).build();
+    this.known = new KnownRows(session, settings, inFlight, cachedRows);
+    this.batches = new WriteBatches(session);
     this.extents = new Extents(session, settings);
     String ks = settings.keyspace();
-    select =
-        session.prepare(
-            "SELECT count, sum, WRITETIME(count) FROM "
-                + ks
-                + ".counters WHERE entity = ? "
-                + "AND type = ? AND granularity = ? AND range_start = ? AND bucket = ?");
+    String row = "entity = ? AND type = ? AND granularity = ? AND range_start = ? AND bucket = ?";
     update =
         session.prepare(
             "UPDATE "
                 + ks
-                + ".counters USING TIMESTAMP ? AND TTL ? SET count = ?, sum = ? "
-                + "WHERE entity = ? AND type = ? AND granularity = ? AND range_start = ? AND bucket = ?");
+                + ".counters USING TIMESTAMP ? AND TTL ? SET count = ?, sum = ? WHERE "
+                + row);
     progress =
         session.prepare(
             "UPDATE "
@@ -111,85 +121,89 @@ public final class CounterWriter {
   }
 
   /**
-   * Applies each row's deltas (in position order). Completes when every row is written; fails if
-   * any write failed, in which case the caller must {@link #invalidateAll()} and retry: rows
-   * already written skip the deltas they have.
+   * Applies each row's deltas (in position order). Blocks while it learns the rows' current values;
+   * the returned future completes when every row is written, and fails if any read or write failed,
+   * in which case the caller must {@link #invalidateAll()} and retry: rows already written skip the
+   * deltas they have.
    */
   public CompletableFuture<Void> apply(Map<CounterKey, List<Positioned>> deltas)
       throws InterruptedException {
     extents.cover(deltas.keySet());
-    List<CompletableFuture<Void>> writes = new ArrayList<>(deltas.size());
+    Map<CounterKey, KnownRows.Value> current;
+    try {
+      current = known.current(deltas.keySet());
+    } catch (ExecutionException e) {
+      return CompletableFuture.failedFuture(e.getCause() == null ? e : e.getCause());
+    }
+    List<CounterKey> keys = new ArrayList<>(deltas.size());
+    List<KnownRows.Value> values = new ArrayList<>(deltas.size());
+    List<BoundStatement> writes = new ArrayList<>(deltas.size());
     for (Map.Entry<CounterKey, List<Positioned>> e : deltas.entrySet()) {
+      CounterKey key = e.getKey();
+      KnownRows.Value before = current.get(key);
+      KnownRows.Value after = add(before, e.getValue());
+      int ttl = ttlSeconds(key.granularity(), key.bucketStartMillis());
+      if (after.writetime() == before.writetime() || ttl < 0) {
+        continue; // nothing new, or past retention: the row would expire at once
+      }
+      keys.add(key);
+      values.add(after);
+      writes.add(bind(key, after, ttl));
+    }
+    List<CompletableFuture<Void>> sent = new ArrayList<>();
+    for (WriteBatches.Batch b : batches.group(writes)) {
       inFlight.acquire();
       CompletableFuture<Void> w;
       try {
-        w = applyRow(e.getKey(), e.getValue()).toCompletableFuture();
+        w =
+            session
+                .executeAsync(b.statement())
+                .toCompletableFuture()
+                .thenRun(
+                    () -> {
+                      for (int i : b.rows()) {
+                        known.wrote(keys.get(i), values.get(i));
+                      }
+                      written.add(b.rows().size());
+                      requests.increment();
+                    });
       } catch (RuntimeException ex) {
         inFlight.release();
         throw ex;
       }
       w.whenComplete((ok, err) -> inFlight.release());
-      writes.add(w);
+      sent.add(w);
     }
-    return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
+    return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new));
   }
 
-  private CompletionStage<Void> applyRow(CounterKey key, List<Positioned> deltas) {
-    Stored cached = rows.getIfPresent(key);
-    long rangeStart = TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis());
-    String gran = key.granularity().wireName();
-    CompletionStage<Stored> current =
-        cached != null
-            ? CompletableFuture.completedFuture(cached)
-            : session
-                .executeAsync(
-                    select
-                        .bind(key.entity(), key.type(), gran, rangeStart, key.bucketStartMillis())
-                        .setConsistencyLevel(settings.writeConsistency()))
-                .thenApply(
-                    rs -> {
-                      Row r = rs.one();
-                      return r == null || r.isNull(2)
-                          ? NEVER_WRITTEN
-                          : new Stored(r.getLong(0), r.getLong(1), r.getLong(2));
-                    });
-    return current.thenCompose(
-        row -> {
-          long count = row.count();
-          long sum = row.sum();
-          long writetime = row.writetime();
-          for (Positioned d : deltas) {
-            if (d.position() > writetime) {
-              count += d.count();
-              sum = Sums.add(sum, d.sum());
-              writetime = d.position();
-            }
-          }
-          if (writetime == row.writetime()) {
-            return CompletableFuture.<Void>completedFuture(null);
-          }
-          int ttl = ttlSeconds(key.granularity(), key.bucketStartMillis());
-          if (ttl < 0) {
-            return CompletableFuture.<Void>completedFuture(
-                null); // past retention: the row would expire at once
-          }
-          Stored written = new Stored(count, sum, writetime);
-          CompletionStage<?> write =
-              session.executeAsync(
-                  update
-                      .bind(
-                          writetime,
-                          ttl,
-                          count,
-                          sum,
-                          key.entity(),
-                          key.type(),
-                          gran,
-                          rangeStart,
-                          key.bucketStartMillis())
-                      .setConsistencyLevel(settings.writeConsistency()));
-          return write.thenRun(() -> rows.put(key, written));
-        });
+  private static KnownRows.Value add(KnownRows.Value row, List<Positioned> deltas) {
+    long count = row.count();
+    long sum = row.sum();
+    long writetime = row.writetime();
+    for (Positioned d : deltas) {
+      if (d.position() > writetime) {
+        count += d.count();
+        sum = Sums.add(sum, d.sum());
+        writetime = d.position();
+      }
+    }
+    return new KnownRows.Value(count, sum, writetime);
+  }
+
+  private BoundStatement bind(CounterKey key, KnownRows.Value value, int ttl) {
+    return update
+        .bind(
+            value.writetime(),
+            ttl,
+            value.count(),
+            value.sum(),
+            key.entity(),
+            key.type(),
+            key.granularity().wireName(),
+            TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis()),
+            key.bucketStartMillis())
+        .setConsistencyLevel(settings.writeConsistency());
   }
 
   /**
@@ -220,8 +234,17 @@ public final class CounterWriter {
         .toCompletableFuture();
   }
 
-  /** Forgets every cached row, so the next write of each reads it from Cassandra first. */
+  /** What the writer did since start. */
+  public Stats stats() {
+    return new Stats(
+        known.cached(), known.knownAbsent(), known.read(), written.sum(), requests.sum());
+  }
+
+  /**
+   * Forgets every cached row and frontier, so the next write of each row reads it from Cassandra
+   * first.
+   */
   public void invalidateAll() {
-    rows.invalidateAll();
+    known.invalidateAll();
   }
 }

@@ -50,6 +50,34 @@ class ModulePomsTest {
     assertThat(versioned).as("versions to move to the parent POM").isEmpty();
   }
 
+  /**
+   * DESIGN.md's arrows point inward: the storage adapters depend on tally-core and on no other
+   * module of ours (tests may use the testkit and the engines), so the Kafka materializer meets
+   * Cassandra only through the core {@code DeltaSink} seam.
+   */
+  @Test
+  void theStorageAdaptersDependOnCoreOnly() throws Exception {
+    Path root = Path.of("..").toAbsolutePath().normalize();
+    for (String adapter : List.of("tally-kafka", "tally-cassandra", "tally-rocksdb")) {
+      List<String> main = new ArrayList<>();
+      List<String> test = new ArrayList<>();
+      for (Element dependency :
+          elements(parse(root.resolve(adapter).resolve("pom.xml")), "dependency")) {
+        if (!elements(dependency, "groupId").get(0).getTextContent().equals("io.tally")) {
+          continue;
+        }
+        String artifact = elements(dependency, "artifactId").get(0).getTextContent();
+        List<Element> scope = elements(dependency, "scope");
+        boolean isTest = !scope.isEmpty() && scope.get(0).getTextContent().equals("test");
+        (isTest ? test : main).add(artifact);
+      }
+      assertThat(main).as(adapter + "'s modules of ours").containsExactly("tally-core");
+      assertThat(test)
+          .as(adapter + "'s test modules of ours")
+          .isSubsetOf("tally-testkit", "tally-engines");
+    }
+  }
+
   private static Element parse(Path pom) throws Exception {
     assertThat(pom).exists();
     return DocumentBuilderFactory.newInstance()

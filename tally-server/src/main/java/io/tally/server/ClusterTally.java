@@ -4,9 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import io.tally.cassandra.CassandraApiKeyStore;
 import io.tally.cassandra.CassandraCounterStore;
+import io.tally.cassandra.CassandraDeltaSink;
 import io.tally.cassandra.CassandraTopKStore;
 import io.tally.cassandra.CounterWriter;
-import io.tally.cassandra.Materializer;
 import io.tally.cassandra.TopKWriter;
 import io.tally.core.enrich.AttributeService;
 import io.tally.core.enrich.AttributeStore;
@@ -23,6 +23,7 @@ import io.tally.kafka.KafkaAttributePublisher;
 import io.tally.kafka.KafkaAttributeReplica;
 import io.tally.kafka.KafkaEventLog;
 import io.tally.kafka.KafkaProcessors;
+import io.tally.kafka.Materializer;
 import io.tally.kafka.Topics;
 import io.tally.model.TallyException;
 import io.tally.rocksdb.RocksDbAttributeStore;
@@ -119,8 +120,12 @@ public final class ClusterTally implements AutoCloseable {
         materializer =
             new Materializer(
                 config.kafka(),
-                new CounterWriter(store, clock, MATERIALIZER_IN_FLIGHT, MATERIALIZER_CACHED_ROWS),
-                new TopKWriter(topKStore, server.topK(), clock),
+                new CassandraDeltaSink(
+                    store,
+                    new CounterWriter(
+                        store, clock, MATERIALIZER_IN_FLIGHT, MATERIALIZER_CACHED_ROWS),
+                    new TopKWriter(topKStore, server.topK(), clock),
+                    clock),
                 clock);
         materializer.start();
         metrics.bindMaterializer(materializer);

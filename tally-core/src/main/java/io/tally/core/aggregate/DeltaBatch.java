@@ -1,17 +1,30 @@
 package io.tally.core.aggregate;
 
 import io.tally.core.store.Checkpoint;
+import io.tally.core.store.DeltaSource;
 import java.util.List;
 
 /**
  * An immutable sealed flush: the counter deltas of some partitions and, for each, the checkpoint
  * that is true once the deltas are applied. A {@link io.tally.core.store.DeltaSink} writes both
  * atomically, which is what makes processing exactly-once.
+ *
+ * <p>A batch read back from a log of deltas (cluster mode's materializer) also says where it was
+ * read from, its {@link DeltaSource}: a sink that is idempotent by position rather than atomic
+ * needs it. A flush sealed by the processor has none.
+ *
+ * @param source where the batch was read back from, or null for a flush sealed by the processor
  */
-public record DeltaBatch(List<CounterDelta> deltas, List<Checkpoint> checkpoints) {
+public record DeltaBatch(
+    List<CounterDelta> deltas, List<Checkpoint> checkpoints, DeltaSource source) {
   public DeltaBatch {
     deltas = List.copyOf(deltas);
     checkpoints = List.copyOf(checkpoints);
+  }
+
+  /** A flush sealed by the processor: no source. */
+  public DeltaBatch(List<CounterDelta> deltas, List<Checkpoint> checkpoints) {
+    this(deltas, checkpoints, null);
   }
 
   public boolean isEmpty() {

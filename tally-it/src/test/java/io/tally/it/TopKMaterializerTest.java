@@ -1,8 +1,14 @@
-package io.tally.cassandra;
+package io.tally.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.tally.cassandra.CassandraCounterStore;
+import io.tally.cassandra.CassandraDeltaSink;
+import io.tally.cassandra.CassandraSettings;
+import io.tally.cassandra.CassandraTopKStore;
+import io.tally.cassandra.CounterWriter;
+import io.tally.cassandra.TopKWriter;
 import io.tally.core.log.EventBatch;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.ProcessorConfig;
@@ -16,6 +22,7 @@ import io.tally.engines.RealEngines;
 import io.tally.kafka.KafkaEventLog;
 import io.tally.kafka.KafkaProcessors;
 import io.tally.kafka.KafkaSettings;
+import io.tally.kafka.Materializer;
 import io.tally.model.Event;
 import io.tally.model.TopK;
 import io.tally.model.TopKItem;
@@ -134,11 +141,15 @@ class TopKMaterializerTest {
       CassandraCounterStore store,
       CassandraTopKStore topKStore,
       TopKConfig config) {
+    InstantSource clock = InstantSource.system();
     return new Materializer(
         kafka,
-        new CounterWriter(store, InstantSource.system(), 64, 100_000),
-        new TopKWriter(topKStore, config, InstantSource.system()),
-        InstantSource.system());
+        new CassandraDeltaSink(
+            store,
+            new CounterWriter(store, clock, 64, 100_000),
+            new TopKWriter(topKStore, config, clock),
+            clock),
+        clock);
   }
 
   private static List<TopKItem> bruteTop(Map<String, Long> counts, int k) {

@@ -1,8 +1,12 @@
-package io.tally.cassandra;
+package io.tally.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.tally.cassandra.CassandraCounterStore;
+import io.tally.cassandra.CassandraDeltaSink;
+import io.tally.cassandra.CassandraSettings;
+import io.tally.cassandra.CounterWriter;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.log.EventBatch;
 import io.tally.core.partition.Partitioner;
@@ -13,39 +17,28 @@ import io.tally.engines.RealEngines;
 import io.tally.kafka.KafkaEventLog;
 import io.tally.kafka.KafkaProcessors;
 import io.tally.kafka.KafkaSettings;
-import io.tally.kafka.Topics;
+import io.tally.kafka.Materializer;
 import io.tally.model.Event;
 import io.tally.model.Granularity;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Events through the whole cluster pipeline on real Kafka and Cassandra: Kafka log → processor
- * (transactional deltas) → materializer → Cassandra. Counts are exact; replaying every delta from
- * the start changes nothing (invariant 5); a record that can never be applied goes to the
- * dead-letter topic with its reason while the good ones are applied.
+ * (transactional deltas) → materializer (tally-kafka) → {@link CassandraDeltaSink} → Cassandra.
+ * Counts are exact; replaying every delta from the start changes nothing (invariant 5). (The
+ * dead-letter path is tally-kafka's {@code MaterializerDeadLetterTest}.)
  */
 @ExtendWith(RealEngines.class)
 class MaterializerTest {
@@ -77,11 +70,7 @@ class MaterializerTest {
                 InstantSource.system());
         CassandraCounterStore store = CassandraCounterStore.open(cassandra)) {
       processor.start();
-      Materializer materializer =
-          new Materializer(
-              kafka,
-              new CounterWriter(store, InstantSource.system(), 64, 100_000),
-              InstantSource.system());
+      Materializer materializer = materializer(kafka, store);
       materializer.start();
       long now = System.currentTimeMillis();
       for (int batch = 0; batch < 10; batch++) {
@@ -118,11 +107,7 @@ class MaterializerTest {
             .all()
             .get(30, TimeUnit.SECONDS);
       }
-      Materializer replay =
-          new Materializer(
-              kafka,
-              new CounterWriter(store, InstantSource.system(), 64, 100_000),
-              InstantSource.system());
+      Materializer replay = materializer(kafka, store);
       replay.start();
       await().atMost(Duration.ofSeconds(60)).until(() -> caughtUp(kafka));
       assertThat(totals(store, expected)).isEqualTo(expected);
@@ -130,66 +115,12 @@ class MaterializerTest {
     }
   }
 
-  @Test
-  void aRecordThatCanNeverBeAppliedGoesToTheDeadLetterTopicWithItsReason() throws Exception {
-    String run = "dlq" + System.nanoTime() % 1_000_000_000;
-    KafkaSettings kafka =
-        KafkaSettings.defaults(engines.kafka().bootstrapServers(), "d1")
-            .withTopicPrefix(run + ".")
-            .withPartitions(P);
-    CassandraSettings cassandra =
-        CassandraSettings.defaults(engines.cassandra().contactPoint()).withKeyspace(run);
-    Topics.ensure(kafka);
-    try (CassandraCounterStore store = CassandraCounterStore.open(cassandra);
-        Materializer materializer =
-            new Materializer(
-                kafka,
-                new CounterWriter(store, InstantSource.system(), 16, 1_000),
-                InstantSource.system())) {
-      materializer.start();
-      Properties p = new Properties();
-      p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-      try (KafkaProducer<byte[], byte[]> producer =
-          new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-        producer
-            .send(
-                new ProducerRecord<>(
-                    kafka.deltasTopic(), 1, null, "not a delta".getBytes(StandardCharsets.UTF_8)))
-            .get(30, TimeUnit.SECONDS);
-      }
-      Properties c = new Properties();
-      c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-      try (KafkaConsumer<byte[], byte[]> consumer =
-          new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-        TopicPartition dlq = new TopicPartition(kafka.deadLetterTopic(), 0);
-        consumer.assign(List.of(dlq));
-        consumer.seekToBeginning(List.of(dlq));
-        AtomicReference<ConsumerRecord<byte[], byte[]>> found = new AtomicReference<>();
-        await()
-            .atMost(Duration.ofSeconds(60))
-            .until(
-                () -> {
-                  for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    found.set(r);
-                  }
-                  return found.get() != null;
-                });
-        assertThat(new String(found.get().value(), StandardCharsets.UTF_8))
-            .isEqualTo("not a delta");
-        assertThat(
-                new String(
-                    found.get().headers().lastHeader("tally.reason").value(),
-                    StandardCharsets.UTF_8))
-            .contains("unknown delta record version");
-        assertThat(
-                new String(
-                    found.get().headers().lastHeader("tally.source").value(),
-                    StandardCharsets.UTF_8))
-            .isEqualTo(kafka.deltasTopic() + "/1/0");
-      }
-      assertThat(materializer.deadLetters()).isEqualTo(1);
-      assertThat(materializer.health().ok()).isTrue();
-    }
+  static Materializer materializer(KafkaSettings kafka, CassandraCounterStore store) {
+    InstantSource clock = InstantSource.system();
+    return new Materializer(
+        kafka,
+        new CassandraDeltaSink(store, new CounterWriter(store, clock, 64, 100_000), null, clock),
+        clock);
   }
 
   private static Map<String, Long> totals(CassandraCounterStore store, Map<String, Long> expected) {

@@ -1,18 +1,16 @@
-package io.tally.cassandra;
+package io.tally.kafka;
 
 import static java.util.Objects.requireNonNull;
 
-import io.tally.core.aggregate.CounterDelta;
-import io.tally.core.aggregate.CounterKey;
+import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.codec.CorruptRecordException;
 import io.tally.core.codec.DeltaCodec;
 import io.tally.core.codec.DeltaRecord;
 import io.tally.core.process.ProcessorHealth;
 import io.tally.core.process.Worker;
 import io.tally.core.process.WorkerRunner;
-import io.tally.core.store.Checkpoint;
-import io.tally.kafka.KafkaClients;
-import io.tally.kafka.KafkaSettings;
+import io.tally.core.store.DeltaSink;
+import io.tally.core.store.DeltaSource;
 import io.tally.model.TallyException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -20,12 +18,10 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -50,34 +46,44 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Cluster mode's materializer: a member of the consumer group {@code <prefix>materializers} that
- * reads committed deltas and applies them to Cassandra through the idempotent {@link
- * CounterWriter}, and their minute deltas to the Top-K slots through the {@link TopKWriter} (deltas
- * partition p holds exactly event partition p's deltas).
+ * reads committed deltas and applies them to a {@link DeltaSink} idempotent by position
+ * (Cassandra's {@code CassandraDeltaSink}); deltas partition p holds exactly event partition p's
+ * deltas.
  *
- * <p>Each poll becomes one step: decode (records that can never be applied go to the dead-letter
- * topic with the reason), group the deltas by row, apply them, record each partition's newest
- * checkpoint, and only then commit the consumed offsets. If Cassandra fails, nothing is committed:
- * the step is retried from the committed offsets with exponential backoff, the deltas topic holds
- * the backlog, and {@link #health()} says so. Replays are harmless (invariant 5).
+ * <p>Each poll becomes one step: decode each record (records that can never be applied go to the
+ * dead-letter topic with the reason) into a {@link DeltaBatch} whose {@link DeltaSource} is the
+ * record's partition and offset, {@linkplain DeltaSink#writeAll write them} to the sink (in parts
+ * of at most {@value #MAX_WRITE_DELTAS} deltas, which bounds a step's memory), and only then commit
+ * the consumed offsets. If the sink fails, nothing is committed: the step is retried from the
+ * committed offsets with exponential backoff, the deltas topic holds the backlog, and {@link
+ * #health()} says so. Replays are harmless because the sink is idempotent by position (invariant
+ * 5); a sink that is merely atomic (RocksDB) would count a replayed step twice, so it must not be
+ * used here. On every rebalance the sink is told that ownership changed, so it forgets rows another
+ * materializer may have written.
  *
- * <p>Runs on the thread of its {@link WorkerRunner} (which owns stopping, backoff and health); the
- * observers may be called from any thread.
+ * <p>Runs on the thread of its {@link WorkerRunner} (which owns stopping, backoff and health),
+ * which is the only thread that uses the sink; the observers may be called from any thread.
  */
 public final class Materializer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Materializer.class);
 
-  /**
-   * A safety net only: every Cassandra request has its own timeout (5 s), so a step ends; a big
-   * step after an outage may legitimately take minutes, and failing it would only repeat it.
-   */
-  private static final long STEP_TIMEOUT_MILLIS = 600_000;
-
   private static final long STATS_INTERVAL_MILLIS = 30_000;
+
+  /**
+   * Most deltas handed to the sink in one write: a poll under a backlog holds up to 1,000 records
+   * of up to 1,000 deltas each, and the decoded deltas plus the sink's per-row state cost a few
+   * hundred bytes each, so a step writes in parts of this size to bound its memory (invariant 6).
+   * Rows touched by several parts are written once per part; the offsets are committed after all.
+   */
+  private static final int MAX_WRITE_DELTAS = 50_000;
+
+  /** How long a step waits for the dead-letter topic to take its poison records. */
+  private static final long DEAD_LETTER_TIMEOUT_MILLIS = 30_000;
+
   private static final WorkerRunner.Policy POLICY = new WorkerRunner.Policy(0, 100, 5_000, 0);
 
   private final KafkaSettings kafka;
-  private final CounterWriter writer;
-  private final TopKWriter topK;
+  private final DeltaSink sink;
   private final InstantSource clock;
   private final WorkerRunner runner;
   private final Map<Integer, Long> lags = new ConcurrentHashMap<>();
@@ -91,24 +97,16 @@ public final class Materializer implements AutoCloseable {
   private volatile long deadLetters;
   private long statsSinceMillis;
   private long stepRecords;
-  private long stepRows;
   private long steps;
   private volatile KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> deadLetterProducer;
 
-  /** Counters only, no Top-K. */
-  public Materializer(KafkaSettings kafka, CounterWriter writer, InstantSource clock) {
-    this(kafka, writer, null, clock);
-  }
-
   /**
-   * @param topK applies the minute deltas to the Top-K slots too; null for counters only
+   * @param sink where the deltas go; must be idempotent by position (see the class comment)
    */
-  public Materializer(
-      KafkaSettings kafka, CounterWriter writer, TopKWriter topK, InstantSource clock) {
+  public Materializer(KafkaSettings kafka, DeltaSink sink, InstantSource clock) {
     this.kafka = requireNonNull(kafka, "kafka");
-    this.writer = requireNonNull(writer, "writer");
-    this.topK = topK;
+    this.sink = requireNonNull(sink, "sink");
     this.clock = requireNonNull(clock, "clock");
     this.statsSinceMillis = clock.millis();
     this.runner = new WorkerRunner(new Duty(), POLICY, clock);
@@ -152,14 +150,9 @@ public final class Materializer implements AutoCloseable {
       } catch (ExecutionException | TimeoutException | RuntimeException e) {
         Throwable cause =
             e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-        writer.invalidateAll();
-        if (topK != null) {
-          topK.forgetAll();
-        }
         rewind();
         throw new TallyException(
-            "applying deltas to Cassandra failed, retrying with backoff: " + cause.getMessage(),
-            cause);
+            "applying deltas failed, retrying with backoff: " + cause.getMessage(), cause);
       }
       return records.count();
     }
@@ -199,8 +192,7 @@ public final class Materializer implements AutoCloseable {
         new ConsumerRebalanceListener() {
           @Override
           public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            writer.invalidateAll();
-            forgetTopK(partitions);
+            sink.ownershipChanged(partitionsOf(partitions));
             partitions.forEach(
                 tp -> {
                   lags.remove(tp.partition());
@@ -210,8 +202,7 @@ public final class Materializer implements AutoCloseable {
 
           @Override
           public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-            writer.invalidateAll();
-            forgetTopK(partitions);
+            sink.ownershipChanged(partitionsOf(partitions));
             partitions.forEach(tp -> applied.put(tp.partition(), consumer.position(tp)));
           }
         });
@@ -219,13 +210,10 @@ public final class Materializer implements AutoCloseable {
 
   private void apply(ConsumerRecords<byte[], byte[]> records)
       throws InterruptedException, ExecutionException, TimeoutException {
-    long deadline = clock.millis() + STEP_TIMEOUT_MILLIS;
-    Map<CounterKey, List<CounterWriter.Positioned>> rows = new LinkedHashMap<>();
-    Map<Integer, Checkpoint> checkpoints = new HashMap<>();
-    Map<Integer, Long> checkpointPositions = new HashMap<>();
     Map<TopicPartition, OffsetAndMetadata> commit = new HashMap<>();
     List<Future<RecordMetadata>> dead = new ArrayList<>();
-    TopKWriter.Step topKStep = topK == null ? null : topK.step();
+    List<DeltaBatch> batches = new ArrayList<>();
+    int deltas = 0;
     for (ConsumerRecord<byte[], byte[]> r : records) {
       commit.put(
           new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
@@ -243,39 +231,23 @@ public final class Materializer implements AutoCloseable {
         dead.add(deadLetter(r, e.getMessage()));
         continue;
       }
-      long position = CounterWriter.position(writer.generation(), r.offset());
-      for (CounterDelta d : record.deltas()) {
-        rows.computeIfAbsent(d.key(), k -> new ArrayList<>(2))
-            .add(new CounterWriter.Positioned(position, d.count(), d.sum()));
-      }
-      if (topKStep != null) {
-        topKStep.add(r.partition(), position, record.deltas());
-      }
-      if (record.checkpoint() != null) {
-        checkpoints.put(r.partition(), record.checkpoint());
-        checkpointPositions.put(r.partition(), position);
+      batches.add(
+          new DeltaBatch(
+              record.deltas(),
+              record.checkpoint() == null ? List.of() : List.of(record.checkpoint()),
+              new DeltaSource(r.partition(), r.offset())));
+      deltas += record.deltas().size();
+      if (deltas >= MAX_WRITE_DELTAS) {
+        sink.writeAll(batches);
+        batches.clear();
+        deltas = 0;
       }
     }
     for (Future<RecordMetadata> f : dead) {
-      f.get(remaining(deadline), TimeUnit.MILLISECONDS);
+      f.get(DEAD_LETTER_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
     }
-    CompletableFuture<Void> counterWrites = writer.apply(rows);
-    CompletableFuture<Void> slotWrites =
-        topKStep == null ? CompletableFuture.completedFuture(null) : topKStep.write();
-    counterWrites.get(remaining(deadline), TimeUnit.MILLISECONDS);
-    slotWrites.get(remaining(deadline), TimeUnit.MILLISECONDS);
-    if (topKStep != null) {
-      topKStep.commit();
-    }
-    stepRows += rows.size();
+    sink.writeAll(batches);
     stepRecords += records.count();
-    List<CompletableFuture<Void>> progress = new ArrayList<>();
-    for (Map.Entry<Integer, Checkpoint> e : checkpoints.entrySet()) {
-      progress.add(writer.writeProgress(e.getValue(), checkpointPositions.get(e.getKey())));
-    }
-    for (var f : progress) {
-      f.get(remaining(deadline), TimeUnit.MILLISECONDS);
-    }
     // commit each partition's position: it is past the records applied and past the transaction
     // markers between them, so a caught-up partition shows no lag
     for (TopicPartition tp : consumer.assignment()) {
@@ -287,23 +259,19 @@ public final class Materializer implements AutoCloseable {
     long now = clock.millis();
     if (now - statsSinceMillis >= STATS_INTERVAL_MILLIS) {
       LOG.info(
-          "materialized {} delta records into {} row writes in {} steps over {} s; lag {} records",
+          "materialized {} delta records in {} steps over {} s; lag {} records",
           stepRecords,
-          stepRows,
           steps,
           (now - statsSinceMillis) / 1000,
           lag());
       statsSinceMillis = now;
       stepRecords = 0;
-      stepRows = 0;
       steps = 0;
     }
   }
 
-  private void forgetTopK(Collection<TopicPartition> partitions) {
-    if (topK != null) {
-      topK.forget(partitions.stream().map(TopicPartition::partition).toList());
-    }
+  private static List<Integer> partitionsOf(Collection<TopicPartition> partitions) {
+    return partitions.stream().map(TopicPartition::partition).toList();
   }
 
   private Future<RecordMetadata> deadLetter(ConsumerRecord<byte[], byte[]> r, String reason) {
@@ -322,14 +290,6 @@ public final class Materializer implements AutoCloseable {
             "tally.source",
             (r.topic() + "/" + r.partition() + "/" + r.offset()).getBytes(StandardCharsets.UTF_8));
     return deadLetterProducer.send(out);
-  }
-
-  private long remaining(long deadline) throws TimeoutException {
-    long left = deadline - clock.millis();
-    if (left <= 0) {
-      throw new TimeoutException("applying deltas took longer than " + STEP_TIMEOUT_MILLIS + " ms");
-    }
-    return left;
   }
 
   /** Seeks every assigned partition back to its committed offset, so the failed step is retried. */

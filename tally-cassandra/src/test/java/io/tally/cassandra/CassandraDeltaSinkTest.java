@@ -1,0 +1,182 @@
+package io.tally.cassandra;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tally.core.aggregate.CounterDelta;
+import io.tally.core.aggregate.CounterKey;
+import io.tally.core.aggregate.DeltaBatch;
+import io.tally.core.store.Checkpoint;
+import io.tally.core.store.DeltaSink;
+import io.tally.core.store.DeltaSource;
+import io.tally.engines.LocalEngines;
+import io.tally.engines.RealEngines;
+import io.tally.model.Granularity;
+import io.tally.testkit.DeltaSinkContract;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The {@link DeltaSink} contract on a real Cassandra (a separate JVM started by {@link
+ * RealEngines}), each test in a fresh keyspace; and what makes this sink safe to feed from the
+ * deltas topic without atomicity (DESIGN.md invariant 5): a replay of sourced batches, whole or
+ * overlapping, and a zombie writer with a cold cache count every delta once.
+ */
+@ExtendWith(RealEngines.class)
+class CassandraDeltaSinkTest extends DeltaSinkContract {
+  private static final AtomicInteger RUN = new AtomicInteger();
+  private static final CounterKey ROW = CounterKey.total("video:9", "view");
+  private final LocalEngines engines;
+  private CassandraCounterStore store;
+  private CassandraDeltaSink sink;
+  private CounterWriter writer;
+
+  CassandraDeltaSinkTest(LocalEngines engines) {
+    this.engines = engines;
+  }
+
+  @Override
+  protected void open() {
+    CassandraSettings s =
+        CassandraSettings.defaults(engines.cassandra().contactPoint())
+            .withKeyspace("sink_" + RUN.incrementAndGet() + "_" + (System.nanoTime() % 1_000_000));
+    store = CassandraCounterStore.open(s);
+    writer = newWriter();
+    sink = newSink(writer);
+  }
+
+  private CounterWriter newWriter() {
+    return new CounterWriter(store, clock(), 64, 10_000);
+  }
+
+  // retention is measured from the clock; the contract writes buckets in 2026, so no TTLs here
+  private static InstantSource clock() {
+    return InstantSource.fixed(Instant.ofEpochMilli(T - 200_000));
+  }
+
+  private CassandraDeltaSink newSink(CounterWriter w) {
+    return new CassandraDeltaSink(store, w, null, clock());
+  }
+
+  /** A sink with a cold row cache, as a second (zombie) materializer would have. */
+  private CassandraDeltaSink newSink() {
+    return newSink(newWriter());
+  }
+
+  @Override
+  protected DeltaSink sink() {
+    return sink;
+  }
+
+  @Override
+  protected long count(CounterKey key) {
+    return store.read(key).count();
+  }
+
+  @Override
+  protected void closeSink() {
+    store.close();
+  }
+
+  private static DeltaBatch at(long offset, long count, Checkpoint cp) {
+    return new DeltaBatch(
+        List.of(new CounterDelta(ROW, count, count)),
+        cp == null ? List.of() : List.of(cp),
+        new DeltaSource(2, offset));
+  }
+
+  @Test
+  void replayingTheSameBatchesAgainChangesNothing() {
+    List<DeltaBatch> step = List.of(at(0, 1, null), at(1, 2, null), at(2, 4, null));
+    sink.writeAll(step);
+    sink.writeAll(step);
+    sink.write(step.get(1));
+    assertThat(count(ROW)).isEqualTo(7);
+  }
+
+  @Test
+  void aReplayWithOtherStepBoundariesAppliesOnlyTheDeltasNotYetApplied() {
+    sink.writeAll(List.of(at(0, 1, null), at(1, 2, null)));
+    // a consumer that rewound to offset 0 polls 0..3 in one step
+    sink.writeAll(List.of(at(0, 1, null), at(1, 2, null), at(2, 4, null), at(3, 8, null)));
+    assertThat(count(ROW)).isEqualTo(15);
+  }
+
+  @Test
+  void aZombieWriterWithAColdCacheCannotMoveARowBackOrCountTwice() {
+    sink.writeAll(List.of(at(0, 1, null), at(1, 2, null), at(2, 4, null)));
+    CassandraDeltaSink zombie = newSink();
+    zombie.writeAll(List.of(at(0, 1, null), at(1, 2, null)));
+    assertThat(count(ROW)).isEqualTo(7);
+    zombie.write(at(3, 8, null));
+    sink.ownershipChanged(List.of(2)); // the partition came back: the live sink's cache is stale
+    sink.writeAll(List.of(at(3, 8, null), at(4, 16, null)));
+    assertThat(count(ROW)).isEqualTo(31);
+  }
+
+  @Test
+  void aCheckpointIsNotMovedBackByAReplay() {
+    Checkpoint older = new Checkpoint(2, 5, T, T);
+    Checkpoint newer = new Checkpoint(2, 9, T + 1, T + 1);
+    sink.writeAll(List.of(at(0, 1, older), at(1, 1, newer)));
+    newSink().write(at(0, 1, older));
+    assertThat(sink.checkpoint(2)).contains(newer);
+  }
+
+  @Test
+  void aBatchWithoutItsSourceIsRefusedWithTheReason() {
+    DeltaBatch flush = new DeltaBatch(List.of(new CounterDelta(ROW, 1, 1)), List.of());
+    assertThatThrownBy(() -> sink.write(flush))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("source");
+    assertThat(count(ROW)).isZero();
+  }
+
+  private static final long MINUTE_0 = T - T % 60_000;
+
+  private static DeltaBatch minute(long offset, int minute, long count) {
+    CounterKey key =
+        new CounterKey("video:9", "view", Granularity.MINUTE, MINUTE_0 + minute * 60_000L);
+    return new DeltaBatch(
+        List.of(new CounterDelta(key, count, count)), List.of(), new DeltaSource(2, offset));
+  }
+
+  private long minuteCount(int minute) {
+    return count(
+        new CounterKey("video:9", "view", Granularity.MINUTE, MINUTE_0 + minute * 60_000L));
+  }
+
+  @Test
+  void aNewMinuteOfAKnownPartitionIsWrittenWithoutAReadAndCountsExactly() {
+    sink.write(minute(0, 0, 1));
+    long reads = writer.stats().read();
+    sink.write(minute(1, 1, 2));
+    sink.write(minute(2, 2, 4));
+    assertThat(writer.stats().read()).isEqualTo(reads);
+    assertThat(writer.stats().knownAbsent()).isEqualTo(2);
+    assertThat(List.of(minuteCount(0), minuteCount(1), minuteCount(2))).containsExactly(1L, 2L, 4L);
+  }
+
+  @Test
+  void aLateDeltaBelowTheNewestRowOfItsPartitionIsAddedToWhatTheRowHas() {
+    sink.writeAll(List.of(minute(0, 0, 1), minute(1, 1, 2)));
+    CassandraDeltaSink cold = newSink();
+    cold.write(minute(2, 0, 4)); // the newest row is minute 1: minute 0 is read, not assumed new
+    assertThat(minuteCount(0)).isEqualTo(5);
+    cold.write(minute(3, 1, 8));
+    assertThat(minuteCount(1)).isEqualTo(10);
+  }
+
+  @Test
+  void aRowAnotherWriterCreatedPastTheFrontierIsReadOnceOwnershipChanged() {
+    sink.write(minute(0, 0, 1)); // the frontier of the day's partition is now past minute 0
+    newSink().write(minute(1, 1, 2)); // the partition's next owner creates minute 1
+    sink.ownershipChanged(List.of(2)); // and the partition comes back
+    sink.write(minute(2, 1, 4));
+    assertThat(minuteCount(1)).isEqualTo(6);
+  }
+}
