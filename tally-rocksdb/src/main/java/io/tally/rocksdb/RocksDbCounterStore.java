@@ -11,17 +11,22 @@ import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.CounterStore;
 import io.tally.core.store.DeltaSink;
+import io.tally.core.store.ReadReport;
 import io.tally.core.topk.TopKConfig;
 import io.tally.core.topk.TopKStore;
 import io.tally.core.topk.TopKWindow;
+import io.tally.core.uniques.ActorSketch;
 import io.tally.model.Bucket;
 import io.tally.model.Granularity;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import org.apache.datasketches.frequencies.ItemsSketch;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
@@ -36,9 +41,11 @@ import org.rocksdb.WriteOptions;
  * the minute deltas ({@link RocksDbTopK}); {@link #expire} enforces retention.
  *
  * <p>As the {@link DeltaSink}, a batch becomes one WriteBatch: a {@code UInt64AddOperator} merge
- * per count and per non-zero sum lane (excess, high), a put per checkpoint and a put (or delete)
- * per Top-K slot the batch changed (or expired), so deltas, checkpoints and Top-K land together or
- * not at all. The write is not fsync'd on its own: it follows the log appends it covers in the same
+ * per count and per non-zero sum lane (excess, high), a put of the unioned actor sketch per row
+ * with actors ({@link ActorsValueDescriptor}: read, union, put — the one writer of a row is its
+ * partition's processor, DESIGN.md invariant 4), a put per checkpoint and a put (or delete) per
+ * Top-K slot the batch changed (or expired), so deltas, checkpoints and Top-K land together or not
+ * at all. The write is not fsync'd on its own: it follows the log appends it covers in the same
  * write-ahead log, so whatever a crash loses of it is re-derived from the log.
  *
  * <p>Thread-safe. Queries see it as a read-only {@link CounterStore} and {@link TopKStore}.
@@ -46,6 +53,8 @@ import org.rocksdb.WriteOptions;
 public final class RocksDbCounterStore
     implements CounterStore, TopKStore, DeltaSink, AutoCloseable {
   private record Merge(byte[] key, long amount) {}
+
+  private record Put(byte[] key, byte[] value) {}
 
   private final RocksDbStorage storage;
 
@@ -84,6 +93,7 @@ public final class RocksDbCounterStore
     // random ones (measured: 1.5 vs 3.8 µs per entry for 400k entries), and these inserts are
     // the embedded mode's dominant cost. An excess entry is written only when it is not 0.
     List<Merge> merges = new ArrayList<>(batch.deltas().size() * 2);
+    List<Put> actors = new ArrayList<>();
     CounterKey previous = null;
     byte[] series = null;
     for (CounterDelta d : batch.deltas()) {
@@ -105,11 +115,18 @@ public final class RocksDbCounterStore
       if (high != 0) {
         merges.add(new Merge(CounterKeyDescriptor.key(series, k, CounterKeyDescriptor.HIGH), high));
       }
+      if (d.actors() != null) {
+        actors.add(
+            unionedActors(CounterKeyDescriptor.key(series, k, CounterKeyDescriptor.ACTORS), d));
+      }
     }
     merges.sort((a, b) -> Arrays.compareUnsigned(a.key(), b.key()));
     try (WriteBatch wb = new WriteBatch()) {
       for (Merge m : merges) {
         wb.merge(storage.counters(), m.key(), CounterKeyDescriptor.encodeValue(m.amount()));
+      }
+      for (Put p : actors) {
+        wb.put(storage.counters(), p.key(), p.value());
       }
       for (Checkpoint cp : batch.checkpoints()) {
         wb.put(
@@ -123,6 +140,74 @@ public final class RocksDbCounterStore
     } catch (RocksDBException e) {
       throw new TallyException(
           "writing " + batch.deltas().size() + " deltas failed: " + storage.writeFailure(e), e);
+    }
+  }
+
+  /** The stored sketch of {@code d}'s row unioned with {@code d}'s, as the put that stores it. */
+  private Put unionedActors(byte[] key, CounterDelta d) {
+    try {
+      ActorSketch stored =
+          ActorsValueDescriptor.decode(storage.db().get(storage.counters(), key), d.key());
+      return new Put(key, ActorsValueDescriptor.encode(ActorSketch.merge(stored, d.actors())));
+    } catch (RocksDBException e) {
+      throw new TallyException(
+          "reading the actors of " + d.key() + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public ActorSketch actors(CounterKey key, ReadReport report) {
+    try {
+      return ActorsValueDescriptor.decode(
+          storage
+              .db()
+              .get(storage.counters(), CounterKeyDescriptor.key(key, CounterKeyDescriptor.ACTORS)),
+          key);
+    } catch (RocksDBException e) {
+      throw new TallyException("reading the actors of " + key + " failed", e);
+    }
+  }
+
+  @Override
+  public NavigableMap<Long, ActorSketch> actorsRange(
+      String entity,
+      String type,
+      Granularity granularity,
+      long fromMillis,
+      long toMillis,
+      ReadReport report) {
+    TreeMap<Long, ActorSketch> out = new TreeMap<>();
+    ranges(
+        granularity,
+        fromMillis,
+        toMillis,
+        (r, from, to) -> scanActors(entity, type, granularity, r, from, to, out));
+    return out;
+  }
+
+  private void scanActors(
+      String entity,
+      String type,
+      Granularity g,
+      long rangeStart,
+      long fromMillis,
+      long toMillis,
+      Map<Long, ActorSketch> out) {
+    byte[] series = CounterKeyDescriptor.series(entity, type);
+    try (Slice lower =
+            new Slice(CounterKeyDescriptor.bucketBound(g, rangeStart, series, fromMillis));
+        Slice upper = new Slice(CounterKeyDescriptor.bucketBound(g, rangeStart, series, toMillis));
+        ReadOptions ro = new ReadOptions().setIterateLowerBound(lower).setIterateUpperBound(upper);
+        RocksIterator it = storage.db().newIterator(storage.counters(), ro)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        byte[] key = it.key();
+        if (CounterKeyDescriptor.field(key) == CounterKeyDescriptor.ACTORS) {
+          long start = CounterKeyDescriptor.bucketStart(key);
+          out.put(
+              start,
+              ActorsValueDescriptor.decode(it.value(), new CounterKey(entity, type, g, start)));
+        }
+      }
     }
   }
 
@@ -158,14 +243,33 @@ public final class RocksDbCounterStore
   public List<Bucket> range(
       String entity, String type, Granularity granularity, long fromMillis, long toMillis) {
     List<Bucket> out = new ArrayList<>();
-    if (fromMillis >= toMillis) {
-      return out;
-    }
     byte[] series = CounterKeyDescriptor.series(entity, type);
+    ranges(
+        granularity,
+        fromMillis,
+        toMillis,
+        (r, from, to) -> scan(granularity, r, series, from, to, out));
+    return out;
+  }
+
+  /** Visits a part of {@code [from, to)} within one time range. */
+  private interface RangeVisitor {
+    void visit(long rangeStart, long fromMillis, long toMillis);
+  }
+
+  /**
+   * Calls {@code visitor} for each time range of {@code granularity} that {@code [from, to)}
+   * touches, in time order.
+   */
+  private void ranges(
+      Granularity granularity, long fromMillis, long toMillis, RangeVisitor visitor) {
+    if (fromMillis >= toMillis) {
+      return;
+    }
     long span = TimeRanges.spanMillis(granularity);
     if (span == 0) {
-      scan(granularity, 0, series, fromMillis, toMillis, out);
-      return out;
+      visitor.visit(0, fromMillis, toMillis);
+      return;
     }
     long first = TimeRanges.rangeStart(granularity, fromMillis);
     long last = TimeRanges.rangeStart(granularity, toMillis - 1);
@@ -174,19 +278,18 @@ public final class RocksDbCounterStore
       // only the ranges between the oldest and newest rows of the granularity
       long[] present = presentRanges(granularity);
       if (present == null) {
-        return out;
+        return;
       }
       first = Math.max(first, present[0]);
       last = Math.min(last, present[1]);
     }
     for (long r = first; r <= last; r += span) {
       long rangeEnd = r > Long.MAX_VALUE - span ? Long.MAX_VALUE : r + span;
-      scan(granularity, r, series, Math.max(fromMillis, r), Math.min(toMillis, rangeEnd), out);
+      visitor.visit(r, Math.max(fromMillis, r), Math.min(toMillis, rangeEnd));
       if (rangeEnd == Long.MAX_VALUE) {
         break;
       }
     }
-    return out;
   }
 
   /** The oldest and newest range start holding rows of {@code g}, or null when there are none. */
@@ -225,6 +328,10 @@ public final class RocksDbCounterStore
       boolean any = false;
       for (it.seekToFirst(); it.isValid(); it.next()) {
         byte[] key = it.key();
+        byte field = CounterKeyDescriptor.field(key);
+        if (field == CounterKeyDescriptor.ACTORS) {
+          continue; // a sketch, not a u64 lane
+        }
         long start = CounterKeyDescriptor.bucketStart(key);
         if (any && start != bucket) {
           out.add(bucket(bucket, lanes));
@@ -233,7 +340,6 @@ public final class RocksDbCounterStore
         bucket = start;
         any = true;
         long v = CounterKeyDescriptor.decodeValue(it.value());
-        byte field = CounterKeyDescriptor.field(key);
         lanes[
                 field == CounterKeyDescriptor.COUNT
                     ? 0
