@@ -6,7 +6,6 @@ import io.tally.core.codec.CorruptRecordException;
 import io.tally.model.Uniques;
 import java.util.Arrays;
 import java.util.Base64;
-import org.apache.datasketches.common.SketchesException;
 import org.apache.datasketches.hll.HllSketch;
 import org.apache.datasketches.hll.TgtHllType;
 import org.apache.datasketches.hll.Union;
@@ -36,26 +35,41 @@ public final class ActorSketch {
     this.bytes = bytes;
   }
 
-  /** The sketch of {@code sketch}'s actors. */
+  /**
+   * The sketch of {@code sketch}'s actors, in canonical form: unioned with itself, which leaves its
+   * registers as they are but marks an HLL-mode sketch "out of order", so that its estimate comes
+   * from the registers alone (DataSketches' composite estimator) rather than from the order of its
+   * updates (the HIP estimator). Only then is a row's estimate the same however often a delta was
+   * unioned into it: a union changes no register twice, but would switch the estimator.
+   */
   static ActorSketch of(HllSketch sketch) {
-    HllSketch compact =
-        sketch.getTgtHllType() == TgtHllType.HLL_4 ? sketch : sketch.copyAs(TgtHllType.HLL_4);
-    return new ActorSketch(compact.toCompactByteArray());
+    Union u = new Union(sketch.getLgConfigK());
+    u.update(sketch);
+    u.update(sketch);
+    return new ActorSketch(u.getResult(TgtHllType.HLL_4).toCompactByteArray());
   }
 
   /**
-   * Reads stored bytes, checking that they are a sketch.
+   * Reads stored bytes, checking that they parse as an HLL sketch of an allowed lgK. DataSketches
+   * does not check every byte (a flipped register goes unnoticed): a store that must refuse any
+   * damage keeps a checksum beside the bytes (tally-rocksdb's actors entry does).
    *
    * @param where names the bytes' place (a row key) in the exception
    * @throws CorruptRecordException naming {@code where} when they are not a valid HLL sketch
    */
   public static ActorSketch fromBytes(byte[] bytes, String where) {
     requireNonNull(bytes, "bytes");
+    String problem;
     try {
-      HllSketch.heapify(Memory.wrap(bytes));
-    } catch (SketchesException | IndexOutOfBoundsException | IllegalArgumentException e) {
+      HllSketch s = HllSketch.heapify(Memory.wrap(bytes));
+      int lgK = s.getLgConfigK();
+      problem = lgK < UniquesConfig.MIN_LG_K || lgK > UniquesConfig.MAX_LG_K ? "lgK " + lgK : null;
+    } catch (RuntimeException e) { // DataSketches throws several kinds on bad bytes
+      problem = e.toString();
+    }
+    if (problem != null) {
       throw new CorruptRecordException(
-          "the actor sketch of " + where + " is damaged (" + bytes.length + " bytes): " + e);
+          "the actor sketch of " + where + " is damaged (" + bytes.length + " bytes): " + problem);
     }
     return new ActorSketch(bytes.clone());
   }
