@@ -12,7 +12,9 @@ import io.tally.core.retention.Retention;
 import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.Checkpoint;
 import io.tally.model.Granularity;
+import io.tally.core.uniques.ActorSketch;
 import io.tally.model.Sums;
+import java.nio.ByteBuffer;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +30,9 @@ import java.util.concurrent.Semaphore;
  * written {@code USING TIMESTAMP} the last applied position. A replayed or zombie delta therefore
  * either finds the row already past it and does nothing, or computes the very value the first
  * application computed; last-write-wins only moves a row forward. Sums add with {@link Sums#add}
- * (saturating), so a stored sum of 2^63 − 1 means "too large to be exact" and stays so.
+ * (saturating), so a stored sum of 2^63 − 1 means "too large to be exact" and stays so. A row's
+ * actor sketch is unioned with the sketches of the same deltas and written in the same statement,
+ * so the position guard covers it too (and a union is idempotent besides).
  *
  * <p>Reading before writing costs a round trip, so a bounded cache (Caffeine) keeps each row's
  * (count, sum, writetime) as last written by this writer; it must be {@linkplain #invalidateAll()
@@ -43,17 +47,27 @@ public final class CounterWriter {
     return (generation << 40) + offset;
   }
 
-  /** A delta to one row at one position. */
-  public record Positioned(long position, long count, long sum) {}
+  /**
+   * A delta to one row at one position.
+   *
+   * @param actors the delta's actor sketch, or null
+   */
+  public record Positioned(long position, long count, long sum, ActorSketch actors) {
+    /** A delta without actors. */
+    public Positioned(long position, long count, long sum) {
+      this(position, count, sum, null);
+    }
+  }
 
-  private record Stored(long count, long sum, long writetime) {}
+  /** A row as stored; {@code actors} null for a row without. */
+  private record Stored(long count, long sum, ActorSketch actors, long writetime) {}
 
   /**
    * Cassandra 5.0 refuses expirations past 2038-01-19 (CASSANDRA-14092), so TTLs stop at 10 years.
    */
   private static final long MAX_TTL_SECONDS = 315_360_000L;
 
-  private static final Stored NEVER_WRITTEN = new Stored(0, 0, Long.MIN_VALUE);
+  private static final Stored NEVER_WRITTEN = new Stored(0, 0, null, Long.MIN_VALUE);
 
   private final CqlSession session;
   private final CassandraSettings settings;
@@ -63,6 +77,7 @@ public final class CounterWriter {
   private final Extents extents;
   private final PreparedStatement select;
   private final PreparedStatement update;
+  private final PreparedStatement updateWithActors;
   private final PreparedStatement progress;
   private final long generation;
 
@@ -78,7 +93,7 @@ public final class CounterWriter {
     String ks = settings.keyspace();
     select =
         session.prepare(
-            "SELECT count, sum, WRITETIME(count) FROM "
+            "SELECT count, sum, WRITETIME(count), actors FROM "
                 + ks
                 + ".counters WHERE entity = ? "
                 + "AND type = ? AND granularity = ? AND range_start = ? AND bucket = ?");
@@ -87,6 +102,12 @@ public final class CounterWriter {
             "UPDATE "
                 + ks
                 + ".counters USING TIMESTAMP ? AND TTL ? SET count = ?, sum = ? "
+                + "WHERE entity = ? AND type = ? AND granularity = ? AND range_start = ? AND bucket = ?");
+    updateWithActors =
+        session.prepare(
+            "UPDATE "
+                + ks
+                + ".counters USING TIMESTAMP ? AND TTL ? SET count = ?, sum = ?, actors = ? "
                 + "WHERE entity = ? AND type = ? AND granularity = ? AND range_start = ? AND bucket = ?");
     progress =
         session.prepare(
@@ -151,17 +172,21 @@ public final class CounterWriter {
                       Row r = rs.one();
                       return r == null || r.isNull(2)
                           ? NEVER_WRITTEN
-                          : new Stored(r.getLong(0), r.getLong(1), r.getLong(2));
+                          : new Stored(r.getLong(0), r.getLong(1), actors(r, key), r.getLong(2));
                     });
     return current.thenCompose(
         row -> {
           long count = row.count();
           long sum = row.sum();
           long writetime = row.writetime();
+          ActorSketch actors = row.actors();
           for (Positioned d : deltas) {
             if (d.position() > writetime) {
               count += d.count();
               sum = Sums.add(sum, d.sum());
+              if (d.actors() != null) {
+                actors = ActorSketch.merge(actors, d.actors());
+              }
               writetime = d.position();
             }
           }
@@ -173,23 +198,40 @@ public final class CounterWriter {
             return CompletableFuture.<Void>completedFuture(
                 null); // past retention: the row would expire at once
           }
-          Stored written = new Stored(count, sum, writetime);
+          Stored written = new Stored(count, sum, actors, writetime);
           CompletionStage<?> write =
               session.executeAsync(
-                  update
-                      .bind(
-                          writetime,
-                          ttl,
-                          count,
-                          sum,
-                          key.entity(),
-                          key.type(),
-                          gran,
-                          rangeStart,
-                          key.bucketStartMillis())
+                  (actors == null
+                          ? update.bind(
+                              writetime,
+                              ttl,
+                              count,
+                              sum,
+                              key.entity(),
+                              key.type(),
+                              gran,
+                              rangeStart,
+                              key.bucketStartMillis())
+                          : updateWithActors.bind(
+                              writetime,
+                              ttl,
+                              count,
+                              sum,
+                              ByteBuffer.wrap(actors.toBytes()),
+                              key.entity(),
+                              key.type(),
+                              gran,
+                              rangeStart,
+                              key.bucketStartMillis()))
                       .setConsistencyLevel(settings.writeConsistency()));
           return write.thenRun(() -> rows.put(key, written));
         });
+  }
+
+  /** The actor sketch in column 3 of {@code r}; null when the row has none. */
+  private static ActorSketch actors(Row r, CounterKey key) {
+    ByteBuffer b = r.getByteBuffer(3);
+    return b == null ? null : CassandraCounterStore.sketch(b, key);
   }
 
   /**

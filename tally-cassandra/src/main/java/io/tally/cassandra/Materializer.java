@@ -246,7 +246,7 @@ public final class Materializer implements AutoCloseable {
       long position = CounterWriter.position(writer.generation(), r.offset());
       for (CounterDelta d : record.deltas()) {
         rows.computeIfAbsent(d.key(), k -> new ArrayList<>(2))
-            .add(new CounterWriter.Positioned(position, d.count(), d.sum()));
+            .add(new CounterWriter.Positioned(position, d.count(), d.sum(), d.actors()));
       }
       if (topKStep != null) {
         topKStep.add(r.partition(), position, record.deltas());

@@ -63,7 +63,7 @@ class CassandraCounterStoreContractTest extends CounterStoreContract {
         Map<CounterKey, List<CounterWriter.Positioned>> rows = new LinkedHashMap<>();
         for (CounterDelta d : batch.deltas()) {
           rows.computeIfAbsent(d.key(), k -> new ArrayList<>())
-              .add(new CounterWriter.Positioned(position, d.count(), d.sum()));
+              .add(new CounterWriter.Positioned(position, d.count(), d.sum(), d.actors()));
         }
         try {
           writer.apply(rows).get(30, TimeUnit.SECONDS);
