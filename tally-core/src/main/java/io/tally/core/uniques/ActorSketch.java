@@ -43,6 +43,10 @@ public final class ActorSketch {
    * unioned into it: a union changes no register twice, but would switch the estimator.
    */
   static ActorSketch of(HllSketch sketch) {
+    byte[] compact = sketch.toCompactByteArray();
+    if ((compact[MODE_BYTE] & 3) != HLL_MODE) {
+      return new ActorSketch(compact); // a list of hashes: its estimate does not depend on order
+    }
     Union u = new Union(sketch.getLgConfigK());
     u.update(sketch);
     u.update(sketch);

@@ -166,11 +166,10 @@ public final class ConfigKeys {
           "--uniques-lg-k",
           Integer.toString(UniquesConfig.DEFAULTS.lgK()),
           "an integer from " + UniquesConfig.MIN_LG_K + " to " + UniquesConfig.MAX_LG_K,
-          "Size of the actor sketches behind fn=uniques: 2^lg-k HLL registers, relative standard"
-              + " error about 1.04/sqrt(2^lg-k) (12: 1.6 %, 95 % bounds about ±3.3 %); each counter"
-              + " row with actors stores about 2^(lg-k - 1) + 41 bytes (12: 2,089) once estimating, 4 per"
-              + " actor while exact; a change applies to new deltas (a row keeps the smaller lg-k"
-              + " of its sketches)",
+          "Size of the actor sketches behind fn=uniques: 2^lg-k HLL registers, relative"
+              + " standard error about 1.04/sqrt(2^lg-k) (12: 1.6 %, 95 % bounds about 3.3 %); a"
+              + " counter row with actors stores 4 bytes per actor while exact, at most 2^(lg-k -"
+              + " 1) + 40 bytes (12: 2,088) once estimating; a change applies to new deltas",
           integer(UniquesConfig.MIN_LG_K, UniquesConfig.MAX_LG_K));
 
   public static final ConfigKey<Long> RETENTION_MINUTE =
