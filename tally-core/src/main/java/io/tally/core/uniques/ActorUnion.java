@@ -33,13 +33,17 @@ public final class ActorUnion {
     return union != null ? ActorSketch.of(union.getResult(TgtHllType.HLL_4)) : null;
   }
 
-  /** The estimate of the union and its 95 % bounds; {@link Uniques#NONE} when empty. */
+  /**
+   * The estimate of the union and its 95 % bounds; {@link Uniques#NONE} when empty. Taken from the
+   * union's canonical form ({@link ActorSketch}), so it depends only on which actors' hashes went
+   * in, never on the order the sketches were merged or how their deltas were split.
+   */
   public Uniques estimate() {
     if (union == null) {
       return Uniques.NONE;
     }
-    HllSketch result = union.getResult(TgtHllType.HLL_8);
-    // a union of exact sketches is exact while its own result still lists hashes
-    return ActorSketch.estimate(result, allExact && ActorSketch.of(result).exact());
+    ActorSketch result = ActorSketch.of(union.getResult(TgtHllType.HLL_4));
+    Uniques u = result.estimate();
+    return allExact || !u.exact() ? u : new Uniques(u.estimate(), u.lowerBound(), u.upperBound(), false);
   }
 }
