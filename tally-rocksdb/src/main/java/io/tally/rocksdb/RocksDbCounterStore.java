@@ -49,12 +49,15 @@ import org.rocksdb.WriteOptions;
  * write-ahead log, so whatever a crash loses of it is re-derived from the log.
  *
  * <p>Thread-safe. Queries see it as a read-only {@link CounterStore} and {@link TopKStore}.
+ *
+ * <p>Over the ~300-line aim because it is the one seam implementation of three roles (sink, store,
+ * Top-K view) over one column family; the Top-K slots ({@link RocksDbTopK}) and actor entries
+ * ({@link RocksDbActors}) live in their own classes.
  */
 public final class RocksDbCounterStore
     implements CounterStore, TopKStore, DeltaSink, AutoCloseable {
   private record Merge(byte[] key, long amount) {}
 
-  private record Put(byte[] key, byte[] value) {}
 
   private final RocksDbStorage storage;
 
@@ -71,6 +74,7 @@ public final class RocksDbCounterStore
       new java.util.EnumMap<>(Granularity.class);
 
   private final RocksDbTopK topK;
+  private final RocksDbActors actors;
 
   /** Counters only: Top-K {@linkplain TopKConfig#DISABLED switched off}. */
   public RocksDbCounterStore(RocksDbStorage storage) {
@@ -85,6 +89,7 @@ public final class RocksDbCounterStore
   public RocksDbCounterStore(RocksDbStorage storage, TopKConfig topK, InstantSource clock) {
     this.storage = requireNonNull(storage, "storage");
     this.topK = new RocksDbTopK(storage, topK, clock);
+    this.actors = new RocksDbActors(storage);
   }
 
   @Override
@@ -93,7 +98,7 @@ public final class RocksDbCounterStore
     // random ones (measured: 1.5 vs 3.8 µs per entry for 400k entries), and these inserts are
     // the embedded mode's dominant cost. An excess entry is written only when it is not 0.
     List<Merge> merges = new ArrayList<>(batch.deltas().size() * 2);
-    List<Put> actors = new ArrayList<>();
+    List<RocksDbActors.Put> actorPuts = new ArrayList<>();
     CounterKey previous = null;
     byte[] series = null;
     for (CounterDelta d : batch.deltas()) {
@@ -116,8 +121,8 @@ public final class RocksDbCounterStore
         merges.add(new Merge(CounterKeyDescriptor.key(series, k, CounterKeyDescriptor.HIGH), high));
       }
       if (d.actors() != null) {
-        actors.add(
-            unionedActors(CounterKeyDescriptor.key(series, k, CounterKeyDescriptor.ACTORS), d));
+        actorPuts.add(
+            actors.unioned(CounterKeyDescriptor.key(series, k, CounterKeyDescriptor.ACTORS), d));
       }
     }
     merges.sort((a, b) -> Arrays.compareUnsigned(a.key(), b.key()));
@@ -125,7 +130,7 @@ public final class RocksDbCounterStore
       for (Merge m : merges) {
         wb.merge(storage.counters(), m.key(), CounterKeyDescriptor.encodeValue(m.amount()));
       }
-      for (Put p : actors) {
+      for (RocksDbActors.Put p : actorPuts) {
         wb.put(storage.counters(), p.key(), p.value());
       }
       for (Checkpoint cp : batch.checkpoints()) {
@@ -143,29 +148,9 @@ public final class RocksDbCounterStore
     }
   }
 
-  /** The stored sketch of {@code d}'s row unioned with {@code d}'s, as the put that stores it. */
-  private Put unionedActors(byte[] key, CounterDelta d) {
-    try {
-      ActorSketch stored =
-          ActorsValueDescriptor.decode(storage.db().get(storage.counters(), key), d.key());
-      return new Put(key, ActorsValueDescriptor.encode(ActorSketch.merge(stored, d.actors())));
-    } catch (RocksDBException e) {
-      throw new TallyException(
-          "reading the actors of " + d.key() + " failed: " + e.getMessage(), e);
-    }
-  }
-
   @Override
   public ActorSketch actors(CounterKey key, ReadReport report) {
-    try {
-      return ActorsValueDescriptor.decode(
-          storage
-              .db()
-              .get(storage.counters(), CounterKeyDescriptor.key(key, CounterKeyDescriptor.ACTORS)),
-          key);
-    } catch (RocksDBException e) {
-      throw new TallyException("reading the actors of " + key + " failed", e);
-    }
+    return actors.read(key);
   }
 
   @Override
@@ -181,34 +166,8 @@ public final class RocksDbCounterStore
         granularity,
         fromMillis,
         toMillis,
-        (r, from, to) -> scanActors(entity, type, granularity, r, from, to, out));
+        (r, from, to) -> actors.scan(entity, type, granularity, r, from, to, out));
     return out;
-  }
-
-  private void scanActors(
-      String entity,
-      String type,
-      Granularity g,
-      long rangeStart,
-      long fromMillis,
-      long toMillis,
-      Map<Long, ActorSketch> out) {
-    byte[] series = CounterKeyDescriptor.series(entity, type);
-    try (Slice lower =
-            new Slice(CounterKeyDescriptor.bucketBound(g, rangeStart, series, fromMillis));
-        Slice upper = new Slice(CounterKeyDescriptor.bucketBound(g, rangeStart, series, toMillis));
-        ReadOptions ro = new ReadOptions().setIterateLowerBound(lower).setIterateUpperBound(upper);
-        RocksIterator it = storage.db().newIterator(storage.counters(), ro)) {
-      for (it.seekToFirst(); it.isValid(); it.next()) {
-        byte[] key = it.key();
-        if (CounterKeyDescriptor.field(key) == CounterKeyDescriptor.ACTORS) {
-          long start = CounterKeyDescriptor.bucketStart(key);
-          out.put(
-              start,
-              ActorsValueDescriptor.decode(it.value(), new CounterKey(entity, type, g, start)));
-        }
-      }
-    }
   }
 
   @Override

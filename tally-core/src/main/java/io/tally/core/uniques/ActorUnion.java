@@ -44,6 +44,8 @@ public final class ActorUnion {
     }
     ActorSketch result = ActorSketch.of(union.getResult(TgtHllType.HLL_4));
     Uniques u = result.estimate();
-    return allExact || !u.exact() ? u : new Uniques(u.estimate(), u.lowerBound(), u.upperBound(), false);
+    return allExact || !u.exact()
+        ? u
+        : new Uniques(u.estimate(), u.lowerBound(), u.upperBound(), false);
   }
 }

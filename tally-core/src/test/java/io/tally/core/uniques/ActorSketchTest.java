@@ -53,8 +53,8 @@ class ActorSketchTest {
   }
 
   /**
-   * The union of a range's bucket sketches must not depend on how the buckets' deltas were split
-   * (a kill -9 replay flushes at other points) or on merge order: UniquesKillTest saw a range's
+   * The union of a range's bucket sketches must not depend on how the buckets' deltas were split (a
+   * kill -9 replay flushes at other points) or on merge order: UniquesKillTest saw a range's
    * estimate differ by 1 between a killed and an uninterrupted run before unions were canonical.
    */
   @Example
@@ -69,7 +69,9 @@ class ActorSketchTest {
     }
     ActorUnion coarser = new ActorUnion();
     for (int i = 0; i < 30; i++) {
-      coarser.add(ActorSketch.merge(of("u", i * 100 + 50, i * 100 + 100, 12), of("u", i * 100, i * 100 + 50, 12)));
+      coarser.add(
+          ActorSketch.merge(
+              of("u", i * 100 + 50, i * 100 + 100, 12), of("u", i * 100, i * 100 + 50, 12)));
     }
     assertThat(forward.estimate().exact()).isFalse();
     assertThat(backward.estimate()).isEqualTo(forward.estimate());
