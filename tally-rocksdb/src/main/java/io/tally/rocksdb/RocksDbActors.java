@@ -57,7 +57,9 @@ final class RocksDbActors {
     }
   }
 
-  /** Puts the sketches of (entity, type) in one time range, {@code [from, to)}, into {@code out}. */
+  /**
+   * Puts the sketches of (entity, type) in one time range, {@code [from, to)}, into {@code out}.
+   */
   void scan(
       String entity,
       String type,

@@ -22,7 +22,6 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -57,7 +56,6 @@ import org.rocksdb.WriteOptions;
 public final class RocksDbCounterStore
     implements CounterStore, TopKStore, DeltaSink, AutoCloseable {
   private record Merge(byte[] key, long amount) {}
-
 
   private final RocksDbStorage storage;
 
