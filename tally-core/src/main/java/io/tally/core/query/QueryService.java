@@ -12,11 +12,13 @@ import io.tally.core.store.CounterStore;
 import io.tally.core.store.ReadReport;
 import io.tally.core.validate.EventValidator;
 import io.tally.model.Bucket;
+import io.tally.model.Consistency;
 import io.tally.model.Granularity;
 import io.tally.model.Statistic;
 import io.tally.model.Stats;
 import io.tally.model.Sums;
 import io.tally.model.Total;
+import io.tally.model.Uniques;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.time.OffsetDateTime;
@@ -160,7 +162,11 @@ public final class QueryService {
         (asOf, report) -> {
           Total t = total(entity, type);
           List<String> rows = derived.isDerived(entity) ? rowEntities(entity) : List.of(entity);
-          return t.withUniques(uniques.total(rows, type, report));
+          Uniques u = uniques.total(rows, type, report);
+          // the weaker of the two reads' consistencies (a sketch read may have fallen back)
+          Consistency c =
+              report.consistency() == Consistency.ONE ? Consistency.ONE : t.consistency();
+          return new Total(entity, type, t.count(), t.sum(), t.asOfMillis(), c, u);
         });
   }
 
