@@ -16,14 +16,18 @@ import io.tally.core.store.Checkpoint;
 import io.tally.core.store.CounterStore;
 import io.tally.core.store.QuorumLoss;
 import io.tally.core.store.ReadReport;
+import io.tally.core.uniques.ActorSketch;
 import io.tally.model.Bucket;
 import io.tally.model.Granularity;
 import io.tally.model.TallyException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -45,6 +49,8 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
   private final PreparedStatement readRow;
   private final PreparedStatement readExtents;
   private final PreparedStatement readRange;
+  private final PreparedStatement readActors;
+  private final PreparedStatement readActorsRange;
   private final PreparedStatement readProgress;
   private final PreparedStatement readAllProgress;
   private final ConcurrentHashMap<Integer, Long> asOf = new ConcurrentHashMap<>();
@@ -62,6 +68,18 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
                 + ks
                 + ".counters WHERE entity = ? AND type = ? "
                 + "AND granularity = ? AND range_start = ? AND bucket = ?");
+    readActors =
+        session.prepare(
+            "SELECT actors FROM "
+                + ks
+                + ".counters WHERE entity = ? AND type = ? "
+                + "AND granularity = ? AND range_start = ? AND bucket = ?");
+    readActorsRange =
+        session.prepare(
+            "SELECT bucket, actors FROM "
+                + ks
+                + ".counters WHERE entity = ? AND type = ? "
+                + "AND granularity = ? AND range_start = ? AND bucket >= ? AND bucket < ?");
     readExtents =
         session.prepare(
             "SELECT min_range, max_range FROM " + ks + ".extents WHERE granularity = ?");
@@ -165,6 +183,79 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
   }
 
   @Override
+  public ActorSketch actors(CounterKey key, ReadReport report) {
+    Row row =
+        reads
+            .execute(
+                readActors.bind(
+                    key.entity(),
+                    key.type(),
+                    key.granularity().wireName(),
+                    TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis()),
+                    key.bucketStartMillis()),
+                report)
+            .one();
+    return row == null || row.isNull(0) ? null : sketch(row.getByteBuffer(0), key);
+  }
+
+  @Override
+  public NavigableMap<Long, ActorSketch> actorsRange(
+      String entity,
+      String type,
+      Granularity g,
+      long fromMillis,
+      long toMillis,
+      ReadReport report) {
+    TreeMap<Long, ActorSketch> out = new TreeMap<>();
+    for (long rangeStart : rangeStarts(g, fromMillis, toMillis, report)) {
+      for (Row r :
+          reads.execute(
+              readActorsRange.bind(entity, type, g.wireName(), rangeStart, fromMillis, toMillis),
+              report)) {
+        if (!r.isNull(1)) {
+          long bucket = r.getLong(0);
+          out.put(bucket, sketch(r.getByteBuffer(1), new CounterKey(entity, type, g, bucket)));
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The sketch in a row's {@code actors} column.
+   *
+   * @throws io.tally.core.codec.CorruptRecordException naming the row when it is damaged
+   */
+  static ActorSketch sketch(ByteBuffer b, CounterKey key) {
+    byte[] bytes = new byte[b.remaining()];
+    b.duplicate().get(bytes);
+    return ActorSketch.fromBytes(bytes, "counter row " + key);
+  }
+
+  /** The range starts of {@code g} that {@code [from, to)} touches and that hold rows. */
+  private List<Long> rangeStarts(Granularity g, long fromMillis, long toMillis, ReadReport report) {
+    List<Long> ranges = new ArrayList<>();
+    if (fromMillis >= toMillis) {
+      return ranges;
+    }
+    if (g == Granularity.TOTAL) {
+      ranges.add(0L);
+      return ranges;
+    }
+    Row found = reads.execute(readExtents.bind(g.wireName()), report).one();
+    if (found == null) {
+      return ranges;
+    }
+    long span = TimeRanges.spanMillis(g);
+    long first = Math.max(TimeRanges.rangeStart(g, fromMillis), found.getLong(0));
+    long last = Math.min(TimeRanges.rangeStart(g, toMillis - 1), found.getLong(1));
+    for (long r = first; r <= last; r += span) {
+      ranges.add(r);
+    }
+    return ranges;
+  }
+
+  @Override
   public List<Bucket> range(
       String entity,
       String type,
@@ -173,27 +264,8 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
       long toMillis,
       ReadReport report) {
     List<Bucket> out = new ArrayList<>();
-    if (fromMillis >= toMillis) {
-      return out;
-    }
     String gran = g.wireName();
-    List<Long> ranges = new ArrayList<>();
-    if (g == Granularity.TOTAL) {
-      ranges.add(0L);
-    } else {
-      Row found = reads.execute(readExtents.bind(gran), report).one();
-      if (found == null) {
-        return out;
-      }
-      long[] extents = {found.getLong(0), found.getLong(1)};
-      long span = TimeRanges.spanMillis(g);
-      long first = Math.max(TimeRanges.rangeStart(g, fromMillis), extents[0]);
-      long last = Math.min(TimeRanges.rangeStart(g, toMillis - 1), extents[1]);
-      for (long r = first; r <= last; r += span) {
-        ranges.add(r);
-      }
-    }
-    for (long rangeStart : ranges) {
+    for (long rangeStart : rangeStarts(g, fromMillis, toMillis, report)) {
       for (Row r :
           reads.execute(
               readRange.bind(entity, type, gran, rangeStart, fromMillis, toMillis), report)) {

@@ -128,7 +128,7 @@ public final class CassandraDeltaSink implements DeltaSink {
       long position = CounterWriter.position(writer.generation(), source.offset());
       for (CounterDelta d : b.deltas()) {
         rows.computeIfAbsent(d.key(), k -> new ArrayList<>(2))
-            .add(new CounterWriter.Positioned(position, d.count(), d.sum()));
+            .add(new CounterWriter.Positioned(position, d.count(), d.sum(), d.actors()));
       }
       if (topKStep != null) {
         topKStep.add(source.partition(), position, b.deltas());

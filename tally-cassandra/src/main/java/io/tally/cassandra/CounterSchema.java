@@ -10,7 +10,10 @@ import java.time.Duration;
  * <pre>
  * counters  PRIMARY KEY ((entity, type, granularity, range_start), bucket)
  *           count bigint, sum bigint; writetime = the delta's position (invariant 5);
- *           sum saturates: 2^63 − 1 means "too large to be exact" ({@link io.tally.model.Sums})
+ *           sum saturates: 2^63 − 1 means "too large to be exact" ({@link io.tally.model.Sums});
+ *           actors blob: the row's actor sketch ({@link io.tally.core.uniques.ActorSketch}
+ *           bytes), null for a row without actors; written with count and sum, under the same
+ *           position guard (added to older keyspaces by ALTER TABLE … ADD IF NOT EXISTS)
  *           minute rows: one partition per UTC day; hour rows: per 30 days; day rows: per
  *           360 days; totals: one row. Minute and hour rows carry a TTL that ends their
  *           retention; day rows and totals live forever.
@@ -47,7 +50,7 @@ final class CounterSchema {
           "CREATE TABLE IF NOT EXISTS "
               + ks
               + ".counters (entity text, type text, granularity text, "
-              + "range_start bigint, bucket bigint, count bigint, sum bigint, "
+              + "range_start bigint, bucket bigint, count bigint, sum bigint, actors blob, "
               + "PRIMARY KEY ((entity, type, granularity, range_start), bucket)) "
               + "WITH CLUSTERING ORDER BY (bucket ASC)",
           "CREATE TABLE IF NOT EXISTS "
@@ -64,7 +67,8 @@ final class CounterSchema {
               + ".topk_slots (partition int, type text, window_minutes int, "
               + "slot_start bigint, sketch blob, position bigint, "
               + "PRIMARY KEY ((partition), type, window_minutes, slot_start))",
-          "CREATE TABLE IF NOT EXISTS " + ks + ".api_keys (id text PRIMARY KEY, record blob)"
+          "CREATE TABLE IF NOT EXISTS " + ks + ".api_keys (id text PRIMARY KEY, record blob)",
+          "ALTER TABLE " + ks + ".counters ADD IF NOT EXISTS actors blob"
         }) {
       session.execute(SimpleStatement.newInstance(cql).setTimeout(ddl));
     }

@@ -10,8 +10,10 @@ import io.tally.core.aggregate.CounterKey;
 import io.tally.core.retention.Retention;
 import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.Checkpoint;
+import io.tally.core.uniques.ActorSketch;
 import io.tally.model.Granularity;
 import io.tally.model.Sums;
+import java.nio.ByteBuffer;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +30,9 @@ import java.util.concurrent.atomic.LongAdder;
  * the new value is written {@code USING TIMESTAMP} the last applied position. A replayed or zombie
  * delta therefore either finds the row already past it and does nothing, or computes the very value
  * the first application computed; last-write-wins only moves a row forward. Sums add with {@link
- * Sums#add} (saturating), so a stored sum of 2^63 − 1 means "too large to be exact" and stays so.
+ * Sums#add} (saturating), so a stored sum of 2^63 − 1 means "too large to be exact" and stays so. A
+ * row's actor sketch is unioned with the sketches of the same deltas and written in the same
+ * statement, so the position guard covers it too (and a union is idempotent besides).
  *
  * <h2>The write path of one step ({@link #apply})</h2>
  *
@@ -53,8 +57,17 @@ public final class CounterWriter {
     return (generation << 40) + offset;
   }
 
-  /** A delta to one row at one position. */
-  public record Positioned(long position, long count, long sum) {}
+  /**
+   * A delta to one row at one position.
+   *
+   * @param actors the delta's actor sketch, or null
+   */
+  public record Positioned(long position, long count, long sum, ActorSketch actors) {
+    /** A delta without actors. */
+    public Positioned(long position, long count, long sum) {
+      this(position, count, sum, null);
+    }
+  }
 
   /**
    * Since start: rows applied from the cache, known absent, read, and written, and the write
@@ -75,6 +88,7 @@ public final class CounterWriter {
   private final WriteBatches batches;
   private final Extents extents;
   private final PreparedStatement update;
+  private final PreparedStatement updateWithActors;
   private final PreparedStatement progress;
   private final long generation;
   private final LongAdder written = new LongAdder();
@@ -97,6 +111,12 @@ public final class CounterWriter {
             "UPDATE "
                 + ks
                 + ".counters USING TIMESTAMP ? AND TTL ? SET count = ?, sum = ? WHERE "
+                + row);
+    updateWithActors =
+        session.prepare(
+            "UPDATE "
+                + ks
+                + ".counters USING TIMESTAMP ? AND TTL ? SET count = ?, sum = ?, actors = ? WHERE "
                 + row);
     progress =
         session.prepare(
@@ -180,30 +200,48 @@ public final class CounterWriter {
   private static KnownRows.Value add(KnownRows.Value row, List<Positioned> deltas) {
     long count = row.count();
     long sum = row.sum();
+    ActorSketch actors = row.actors();
     long writetime = row.writetime();
     for (Positioned d : deltas) {
       if (d.position() > writetime) {
         count += d.count();
         sum = Sums.add(sum, d.sum());
+        if (d.actors() != null) {
+          actors = ActorSketch.merge(actors, d.actors());
+        }
         writetime = d.position();
       }
     }
-    return new KnownRows.Value(count, sum, writetime);
+    return new KnownRows.Value(count, sum, actors, writetime);
   }
 
   private BoundStatement bind(CounterKey key, KnownRows.Value value, int ttl) {
-    return update
-        .bind(
-            value.writetime(),
-            ttl,
-            value.count(),
-            value.sum(),
-            key.entity(),
-            key.type(),
-            key.granularity().wireName(),
-            TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis()),
-            key.bucketStartMillis())
-        .setConsistencyLevel(settings.writeConsistency());
+    String granularity = key.granularity().wireName();
+    long rangeStart = TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis());
+    BoundStatement b =
+        value.actors() == null
+            ? update.bind(
+                value.writetime(),
+                ttl,
+                value.count(),
+                value.sum(),
+                key.entity(),
+                key.type(),
+                granularity,
+                rangeStart,
+                key.bucketStartMillis())
+            : updateWithActors.bind(
+                value.writetime(),
+                ttl,
+                value.count(),
+                value.sum(),
+                ByteBuffer.wrap(value.actors().toBytes()),
+                key.entity(),
+                key.type(),
+                granularity,
+                rangeStart,
+                key.bucketStartMillis());
+    return b.setConsistencyLevel(settings.writeConsistency());
   }
 
   /**

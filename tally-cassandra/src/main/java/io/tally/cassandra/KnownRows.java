@@ -8,6 +8,8 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.retention.TimeRanges;
+import io.tally.core.uniques.ActorSketch;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,9 +35,10 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class KnownRows {
   /** A row's value and writetime ({@link Long#MIN_VALUE}: never written). */
-  record Value(long count, long sum, long writetime) {}
+  /** A row as stored; {@code actors} null for a row without actor sketch. */
+  record Value(long count, long sum, ActorSketch actors, long writetime) {}
 
-  static final Value NEVER_WRITTEN = new Value(0, 0, Long.MIN_VALUE);
+  static final Value NEVER_WRITTEN = new Value(0, 0, null, Long.MIN_VALUE);
 
   private final CqlSession session;
   private final CassandraSettings settings;
@@ -63,10 +66,10 @@ final class KnownRows {
             + settings.keyspace()
             + ".counters WHERE entity = ? AND type = ? AND granularity = ? AND range_start = ?"
             + " AND bucket";
-    select = session.prepare("SELECT bucket, count, sum, WRITETIME(count)" + from + " = ?");
+    select = session.prepare("SELECT bucket, count, sum, WRITETIME(count), actors" + from + " = ?");
     selectNewest =
         session.prepare(
-            "SELECT bucket, count, sum, WRITETIME(count)"
+            "SELECT bucket, count, sum, WRITETIME(count), actors"
                 + from
                 + " >= ? ORDER BY bucket DESC LIMIT 1");
   }
@@ -113,7 +116,7 @@ final class KnownRows {
    */
   private CompletionStage<Value> read(CounterKey key) {
     if (frontiers.known(key)) {
-      return session.executeAsync(bind(select, key)).thenApply(rs -> value(rs.one()));
+      return session.executeAsync(bind(select, key)).thenApply(rs -> value(rs.one(), key));
     }
     RowFrontiers.Partition p = RowFrontiers.Partition.of(key);
     long bucket = key.bucketStartMillis();
@@ -129,9 +132,9 @@ final class KnownRows {
               long newest = r.getLong(0);
               frontiers.learned(p, newest + 1);
               if (newest == bucket) {
-                return CompletableFuture.completedFuture(value(r));
+                return CompletableFuture.completedFuture(value(r, key));
               }
-              return session.executeAsync(bind(select, key)).thenApply(x -> value(x.one()));
+              return session.executeAsync(bind(select, key)).thenApply(x -> value(x.one(), key));
             });
   }
 
@@ -168,9 +171,15 @@ final class KnownRows {
         .setConsistencyLevel(settings.writeConsistency());
   }
 
-  private static Value value(Row r) {
-    return r == null || r.isNull(3)
-        ? NEVER_WRITTEN
-        : new Value(r.getLong(1), r.getLong(2), r.getLong(3));
+  private static Value value(Row r, CounterKey key) {
+    if (r == null || r.isNull(3)) {
+      return NEVER_WRITTEN;
+    }
+    ByteBuffer actors = r.getByteBuffer(4);
+    return new Value(
+        r.getLong(1),
+        r.getLong(2),
+        actors == null ? null : CassandraCounterStore.sketch(actors, key),
+        r.getLong(3));
   }
 }

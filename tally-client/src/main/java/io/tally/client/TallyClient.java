@@ -15,6 +15,7 @@ import io.tally.model.Statistic;
 import io.tally.model.Stats;
 import io.tally.model.TopK;
 import io.tally.model.Total;
+import io.tally.model.Uniques;
 import io.tally.model.json.AnswerJsonReader;
 import io.tally.model.json.MalformedBodyException;
 import java.net.URI;
@@ -86,7 +87,8 @@ public final class TallyClient implements AutoCloseable {
     requireNonNull(event, "event");
     long time = event.timeMillis() != 0 ? event.timeMillis() : config.clock().millis();
     String id = event.id() != null ? event.id() : EventIds.next(config.clock().millis());
-    return sender.offer(new Event(id, event.entity(), event.type(), time, event.value()));
+    return sender.offer(
+        new Event(id, event.entity(), event.type(), time, event.value(), event.actor()));
   }
 
   /** Sends one event of value 1 happening now, e.g. {@code send("video:42", "view")}. */
@@ -124,6 +126,45 @@ public final class TallyClient implements AutoCloseable {
     params.put("entity", requireNonNull(entity, "entity"));
     params.put("type", requireNonNull(type, "type"));
     return query("/v1/total", params, AnswerJsonReader::total);
+  }
+
+  /**
+   * {@code GET /v1/total?fn=…}: the all-time count and sum and, for {@link Statistic#UNIQUES}, the
+   * distinct actors ({@link Total#uniques()}); {@link Total#avg()} is the mean value.
+   */
+  public CompletableFuture<Total> total(String entity, String type, Statistic fn) {
+    Map<String, String> params = new LinkedHashMap<>();
+    params.put("entity", requireNonNull(entity, "entity"));
+    params.put("type", requireNonNull(type, "type"));
+    params.put("fn", fn == null ? null : fn.wireName());
+    return query("/v1/total", params, AnswerJsonReader::total);
+  }
+
+  /**
+   * The all-time distinct actors of (entity, type): an estimate with 95 % bounds, exact while
+   * {@link Uniques#exact()}.
+   */
+  public CompletableFuture<Uniques> uniques(String entity, String type) {
+    return total(entity, type, Statistic.UNIQUES).thenApply(Total::uniques);
+  }
+
+  /**
+   * {@code GET /v1/stats?fn=uniques}: distinct actors per bucket ({@link
+   * io.tally.model.Bucket#uniques()}) and over the whole range ({@link Stats#rangeUniques()}). A
+   * null argument takes the server's default.
+   */
+  public CompletableFuture<Stats> uniques(
+      String entity, String type, Granularity granularity, Instant from, Instant to) {
+    return stats(entity, type, Statistic.UNIQUES, granularity, from, to);
+  }
+
+  /**
+   * {@code GET /v1/stats?fn=avg}: the mean value per bucket ({@link io.tally.model.Bucket#avg()}),
+   * with each bucket's count and sum. A null argument takes the server's default.
+   */
+  public CompletableFuture<Stats> avg(
+      String entity, String type, Granularity granularity, Instant from, Instant to) {
+    return stats(entity, type, Statistic.AVG, granularity, from, to);
   }
 
   /**

@@ -11,6 +11,8 @@ import java.util.List;
  * @param toMillis exclusive end of the range
  * @param asOfMillis the answer counts every event appended to the log before this time
  * @param consistency how many replicas stood behind it; null when not stated (embedded mode)
+ * @param rangeUniques for {@link Statistic#UNIQUES}: the distinct actors of the whole range (the
+ *     union of its buckets' sketches, not the sum of their estimates); null otherwise
  */
 public record Stats(
     String entity,
@@ -21,13 +23,38 @@ public record Stats(
     long toMillis,
     List<Bucket> buckets,
     long asOfMillis,
-    Consistency consistency) {
+    Consistency consistency,
+    Uniques rangeUniques) {
   public Stats {
     requireNonNull(entity, "entity");
     requireNonNull(type, "type");
     requireNonNull(fn, "fn");
     requireNonNull(granularity, "granularity");
     buckets = List.copyOf(buckets);
+  }
+
+  /** An answer without the range's distinct actors. */
+  public Stats(
+      String entity,
+      String type,
+      Statistic fn,
+      Granularity granularity,
+      long fromMillis,
+      long toMillis,
+      List<Bucket> buckets,
+      long asOfMillis,
+      Consistency consistency) {
+    this(
+        entity,
+        type,
+        fn,
+        granularity,
+        fromMillis,
+        toMillis,
+        buckets,
+        asOfMillis,
+        consistency,
+        null);
   }
 
   /** An answer that states no consistency. */
@@ -40,6 +67,6 @@ public record Stats(
       long toMillis,
       List<Bucket> buckets,
       long asOfMillis) {
-    this(entity, type, fn, granularity, fromMillis, toMillis, buckets, asOfMillis, null);
+    this(entity, type, fn, granularity, fromMillis, toMillis, buckets, asOfMillis, null, null);
   }
 }

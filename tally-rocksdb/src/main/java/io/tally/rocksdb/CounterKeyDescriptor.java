@@ -21,7 +21,10 @@ import java.nio.charset.StandardCharsets;
  *       merges, which are the embedded mode's dominant cost. A value of 0 adds −1, which the
  *       wrapping addition handles;
  *   <li>field {@code h} (data dir format 3): {@code Σ high part}, written only when not 0 (a row's
- *       flush sum of 2^20 = 1,048,576 or more).
+ *       flush sum of 2^20 = 1,048,576 or more);
+ *   <li>field {@code u} (data dir format 4): the row's actor sketch, not a u64 lane: written with a
+ *       put of the union of the stored sketch and the delta's ({@link ActorsValueDescriptor}), only
+ *       for rows whose events had actors. Readers of the u64 lanes skip it.
  * </ul>
  *
  * <p>{@code sum = low + 2^20 · high}, exactly, while the count is below 2^43 ({@link #sum}): every
@@ -37,7 +40,7 @@ import java.nio.charset.StandardCharsets;
  *  0     1      2                 10         12         12+E  13+E    13+E+T                  21+E+T  22+E+T
  *  +-----+------+-----------------+----------+----------+-----+-------+-----------------------+-------+
  *  | v=2 | gran | range start     | E (u16)  | entity   | T   | type  | bucket start          | field |
- *  |     | (u8) | (i64 ^ sign, BE)|          | (UTF-8)  |(u8) |(UTF-8)| (i64 ^ sign, BE)      | c|h|s |
+ *  |     | (u8) | (i64 ^ sign, BE)|          | (UTF-8)  |(u8) |(UTF-8)| (i64 ^ sign, BE)      |c|h|s|u|
  *  +-----+------+-----------------+----------+----------+-----+-------+-----------------------+-------+
  *  gran: 0 minute, 1 hour, 2 day, 3 total (range start and bucket start 0).
  * </pre>
@@ -56,6 +59,7 @@ final class CounterKeyDescriptor {
   static final byte COUNT = 'c';
   static final byte EXCESS = 's';
   static final byte HIGH = 'h';
+  static final byte ACTORS = 'u';
 
   /** Bits of a delta's sum kept in the excess lane; the rest go to the high lane. */
   static final int LOW_BITS = 20;

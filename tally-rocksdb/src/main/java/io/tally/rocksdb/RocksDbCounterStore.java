@@ -10,9 +10,11 @@ import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.CounterStore;
 import io.tally.core.store.DeltaSink;
+import io.tally.core.store.ReadReport;
 import io.tally.core.topk.TopKConfig;
 import io.tally.core.topk.TopKStore;
 import io.tally.core.topk.TopKWindow;
+import io.tally.core.uniques.ActorSketch;
 import io.tally.model.Bucket;
 import io.tally.model.Granularity;
 import io.tally.model.TallyException;
@@ -20,8 +22,10 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import org.apache.datasketches.frequencies.ItemsSketch;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
@@ -36,12 +40,18 @@ import org.rocksdb.WriteOptions;
  * the minute deltas ({@link RocksDbTopK}); {@link #expire} enforces retention.
  *
  * <p>As the {@link DeltaSink}, a batch becomes one WriteBatch: a {@code UInt64AddOperator} merge
- * per count and per non-zero sum lane (excess, high), a put per checkpoint and a put (or delete)
- * per Top-K slot the batch changed (or expired), so deltas, checkpoints and Top-K land together or
- * not at all. The write is not fsync'd on its own: it follows the log appends it covers in the same
+ * per count and per non-zero sum lane (excess, high), a put of the unioned actor sketch per row
+ * with actors ({@link ActorsValueDescriptor}: read, union, put — the one writer of a row is its
+ * partition's processor, DESIGN.md invariant 4), a put per checkpoint and a put (or delete) per
+ * Top-K slot the batch changed (or expired), so deltas, checkpoints and Top-K land together or not
+ * at all. The write is not fsync'd on its own: it follows the log appends it covers in the same
  * write-ahead log, so whatever a crash loses of it is re-derived from the log.
  *
  * <p>Thread-safe. Queries see it as a read-only {@link CounterStore} and {@link TopKStore}.
+ *
+ * <p>Over the ~300-line aim because it is the one seam implementation of three roles (sink, store,
+ * Top-K view) over one column family; the Top-K slots ({@link RocksDbTopK}) and actor entries
+ * ({@link RocksDbActors}) live in their own classes.
  */
 public final class RocksDbCounterStore
     implements CounterStore, TopKStore, DeltaSink, AutoCloseable {
@@ -62,6 +72,7 @@ public final class RocksDbCounterStore
       new java.util.EnumMap<>(Granularity.class);
 
   private final RocksDbTopK topK;
+  private final RocksDbActors actors;
 
   /** Counters only: Top-K {@linkplain TopKConfig#DISABLED switched off}. */
   public RocksDbCounterStore(RocksDbStorage storage) {
@@ -76,6 +87,7 @@ public final class RocksDbCounterStore
   public RocksDbCounterStore(RocksDbStorage storage, TopKConfig topK, InstantSource clock) {
     this.storage = requireNonNull(storage, "storage");
     this.topK = new RocksDbTopK(storage, topK, clock);
+    this.actors = new RocksDbActors(storage);
   }
 
   @Override
@@ -84,6 +96,7 @@ public final class RocksDbCounterStore
     // random ones (measured: 1.5 vs 3.8 µs per entry for 400k entries), and these inserts are
     // the embedded mode's dominant cost. An excess entry is written only when it is not 0.
     List<Merge> merges = new ArrayList<>(batch.deltas().size() * 2);
+    List<RocksDbActors.Put> actorPuts = new ArrayList<>();
     CounterKey previous = null;
     byte[] series = null;
     for (CounterDelta d : batch.deltas()) {
@@ -105,11 +118,18 @@ public final class RocksDbCounterStore
       if (high != 0) {
         merges.add(new Merge(CounterKeyDescriptor.key(series, k, CounterKeyDescriptor.HIGH), high));
       }
+      if (d.actors() != null) {
+        actorPuts.add(
+            actors.unioned(CounterKeyDescriptor.key(series, k, CounterKeyDescriptor.ACTORS), d));
+      }
     }
     merges.sort((a, b) -> Arrays.compareUnsigned(a.key(), b.key()));
     try (WriteBatch wb = new WriteBatch()) {
       for (Merge m : merges) {
         wb.merge(storage.counters(), m.key(), CounterKeyDescriptor.encodeValue(m.amount()));
+      }
+      for (RocksDbActors.Put p : actorPuts) {
+        wb.put(storage.counters(), p.key(), p.value());
       }
       for (Checkpoint cp : batch.checkpoints()) {
         wb.put(
@@ -124,6 +144,28 @@ public final class RocksDbCounterStore
       throw new TallyException(
           "writing " + batch.deltas().size() + " deltas failed: " + storage.writeFailure(e), e);
     }
+  }
+
+  @Override
+  public ActorSketch actors(CounterKey key, ReadReport report) {
+    return actors.read(key);
+  }
+
+  @Override
+  public NavigableMap<Long, ActorSketch> actorsRange(
+      String entity,
+      String type,
+      Granularity granularity,
+      long fromMillis,
+      long toMillis,
+      ReadReport report) {
+    TreeMap<Long, ActorSketch> out = new TreeMap<>();
+    ranges(
+        granularity,
+        fromMillis,
+        toMillis,
+        (r, from, to) -> actors.scan(entity, type, granularity, r, from, to, out));
+    return out;
   }
 
   @Override
@@ -158,14 +200,33 @@ public final class RocksDbCounterStore
   public List<Bucket> range(
       String entity, String type, Granularity granularity, long fromMillis, long toMillis) {
     List<Bucket> out = new ArrayList<>();
-    if (fromMillis >= toMillis) {
-      return out;
-    }
     byte[] series = CounterKeyDescriptor.series(entity, type);
+    ranges(
+        granularity,
+        fromMillis,
+        toMillis,
+        (r, from, to) -> scan(granularity, r, series, from, to, out));
+    return out;
+  }
+
+  /** Visits a part of {@code [from, to)} within one time range. */
+  private interface RangeVisitor {
+    void visit(long rangeStart, long fromMillis, long toMillis);
+  }
+
+  /**
+   * Calls {@code visitor} for each time range of {@code granularity} that {@code [from, to)}
+   * touches, in time order.
+   */
+  private void ranges(
+      Granularity granularity, long fromMillis, long toMillis, RangeVisitor visitor) {
+    if (fromMillis >= toMillis) {
+      return;
+    }
     long span = TimeRanges.spanMillis(granularity);
     if (span == 0) {
-      scan(granularity, 0, series, fromMillis, toMillis, out);
-      return out;
+      visitor.visit(0, fromMillis, toMillis);
+      return;
     }
     long first = TimeRanges.rangeStart(granularity, fromMillis);
     long last = TimeRanges.rangeStart(granularity, toMillis - 1);
@@ -174,19 +235,18 @@ public final class RocksDbCounterStore
       // only the ranges between the oldest and newest rows of the granularity
       long[] present = presentRanges(granularity);
       if (present == null) {
-        return out;
+        return;
       }
       first = Math.max(first, present[0]);
       last = Math.min(last, present[1]);
     }
     for (long r = first; r <= last; r += span) {
       long rangeEnd = r > Long.MAX_VALUE - span ? Long.MAX_VALUE : r + span;
-      scan(granularity, r, series, Math.max(fromMillis, r), Math.min(toMillis, rangeEnd), out);
+      visitor.visit(r, Math.max(fromMillis, r), Math.min(toMillis, rangeEnd));
       if (rangeEnd == Long.MAX_VALUE) {
         break;
       }
     }
-    return out;
   }
 
   /** The oldest and newest range start holding rows of {@code g}, or null when there are none. */
@@ -225,6 +285,10 @@ public final class RocksDbCounterStore
       boolean any = false;
       for (it.seekToFirst(); it.isValid(); it.next()) {
         byte[] key = it.key();
+        byte field = CounterKeyDescriptor.field(key);
+        if (field == CounterKeyDescriptor.ACTORS) {
+          continue; // a sketch, not a u64 lane
+        }
         long start = CounterKeyDescriptor.bucketStart(key);
         if (any && start != bucket) {
           out.add(bucket(bucket, lanes));
@@ -233,7 +297,6 @@ public final class RocksDbCounterStore
         bucket = start;
         any = true;
         long v = CounterKeyDescriptor.decodeValue(it.value());
-        byte field = CounterKeyDescriptor.field(key);
         lanes[
                 field == CounterKeyDescriptor.COUNT
                     ? 0

@@ -34,13 +34,16 @@ import org.rocksdb.UInt64AddOperator;
  *       when they are opened.
  * </ul>
  *
- * The format record, key {@code "format"}, holds {@code [version u8 = 3][partitions u32 BE]}. It is
+ * The format record, key {@code "format"}, holds {@code [version u8 = 4][partitions u32 BE]}. It is
  * written when the data dir is created; opening with another partition count is refused, because
- * entities would move to other partitions (DESIGN.md invariant 4), and a version above 3 (a newer
+ * entities would move to other partitions (DESIGN.md invariant 4), and a version above 4 (a newer
  * Tally's) is refused by name. A version-1 dir (the entity-first counter layout) is converted in
  * place when it opens: each chunk of rows is rewritten and its old keys deleted in one WriteBatch,
  * so a crash midway resumes where it stopped, and the version becomes 2 at the end. A version-2 dir
- * (no high sum lane) becomes 3 through {@link SumLanesUpgrade}.
+ * (no high sum lane) becomes 3 through {@link SumLanesUpgrade}. Format 4 adds the actors entry of a
+ * counter row ({@link ActorsValueDescriptor}); a format-3 dir has none, so its upgrade rewrites no
+ * row, only the format record — which keeps a format-3 build, whose u64 lane scans would misread a
+ * sketch, from opening the dir once it may hold one.
  *
  * <p>The write-ahead log lives in {@code <dir>/wal}; a damaged or incomplete one is refused unless
  * the caller asks to salvage it ({@link WalGuard}, {@link WalWatermark}).
@@ -51,10 +54,11 @@ public final class RocksDbStorage implements AutoCloseable {
   private static final byte[] FORMAT_KEY = "format".getBytes(StandardCharsets.US_ASCII);
 
   /**
-   * 3: counter rows have a high sum lane ({@link CounterKeyDescriptor}); 2: counter keys lead with
-   * granularity and time range; 1: entity first.
+   * 4: counter rows may have an actors entry ({@link ActorsValueDescriptor}); 3: counter rows have
+   * a high sum lane ({@link CounterKeyDescriptor}); 2: counter keys lead with granularity and time
+   * range; 1: entity first.
    */
-  private static final byte FORMAT_VERSION = 3;
+  private static final byte FORMAT_VERSION = 4;
 
   /**
    * The largest memtable. After a write failed on a full disk, RocksDB takes writes again by itself
@@ -241,6 +245,17 @@ public final class RocksDbStorage implements AutoCloseable {
                 dir,
                 FORMAT_VERSION,
                 marked);
+      }
+      if (format[0] == 3 && stored == partitions) {
+        db.put(
+            meta(),
+            FORMAT_KEY,
+            ByteBuffer.allocate(5).put(FORMAT_VERSION).putInt(partitions).array());
+        org.slf4j.LoggerFactory.getLogger(RocksDbStorage.class)
+            .info(
+                "upgraded {} to format {}: counter rows may now hold actor sketches",
+                dir,
+                FORMAT_VERSION);
       }
       if (stored != partitions) {
         throw new TallyException(

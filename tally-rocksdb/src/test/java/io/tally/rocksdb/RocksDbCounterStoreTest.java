@@ -159,7 +159,7 @@ class RocksDbCounterStoreTest extends CounterStoreContract {
       assertThat(it.isValid() && it.key()[0] == 1).as("no layout-1 key is left").isFalse();
     }
     storage.close();
-    open(); // the format is 3 now: opening again converts nothing and reads the same
+    open(); // the format is 4 now: opening again converts nothing and reads the same
     assertThat(store.read(CounterKey.total("video:7", "view")).count()).isEqualTo(70);
   }
 
@@ -198,7 +198,7 @@ class RocksDbCounterStoreTest extends CounterStoreContract {
     storage.close();
 
     open();
-    assertThat(format()).isEqualTo((byte) 3);
+    assertThat(format()).isEqualTo((byte) 4);
     assertThat(store.read(small)).isEqualTo(new io.tally.model.Bucket(0, 5, 50));
     assertThat(store.read(wrapped))
         .isEqualTo(new io.tally.model.Bucket(0, 9_300_000, io.tally.model.Sums.OVERFLOW));
@@ -207,19 +207,66 @@ class RocksDbCounterStoreTest extends CounterStoreContract {
         delta("acct:1", "bytes", Granularity.TOTAL, 0, 9_200_000, 9_200_000 * max),
         delta("video:1", "view", Granularity.TOTAL, 0, 1, 3 * max));
     storage.close();
-    open(); // format 3 now: opening again marks nothing twice
+    open(); // format 4 now: opening again marks nothing twice
     assertThat(store.read(wrapped))
         .isEqualTo(new io.tally.model.Bucket(0, 18_500_000, io.tally.model.Sums.OVERFLOW));
     assertThat(store.read(small)).isEqualTo(new io.tally.model.Bucket(0, 6, 50 + 3 * max));
   }
 
+  /**
+   * Format 4 adds a counter row's actors entry. A format-3 dir has none: it opens as format 4 with
+   * every row reading the same, and its rows take actor sketches from then on.
+   */
+  @Test
+  void aFormat3DataDirIsUpgradedToFormat4AndItsRowsTakeActorSketches() throws Exception {
+    write(delta("video:1", "view", Granularity.TOTAL, 0, 5, 50));
+    setFormat(3);
+    storage.close();
+    open();
+    assertThat(format()).isEqualTo((byte) 4);
+    assertThat(store.read(CounterKey.total("video:1", "view")))
+        .isEqualTo(new io.tally.model.Bucket(0, 5, 50));
+    write(delta("video:1", Granularity.TOTAL, 0, 7, actors("u", 7)));
+    assertThat(store.read(CounterKey.total("video:1", "view")))
+        .isEqualTo(new io.tally.model.Bucket(0, 12, 57));
+    assertThat(store.actors(CounterKey.total("video:1", "view"), null).estimate().estimate())
+        .isEqualTo(7);
+  }
+
+  /**
+   * A damaged actors entry is refused by name, on a read and on a write; nothing merges over it.
+   */
+  @Test
+  void aDamagedActorSketchIsRefusedLoudly() throws Exception {
+    CounterKey key = CounterKey.total("video:1", "view");
+    write(delta("video:1", Granularity.TOTAL, 0, 7, actors("u", 7)));
+    byte[] entry = CounterKeyDescriptor.key(key, CounterKeyDescriptor.ACTORS);
+    byte[] good = storage.db().get(storage.counters(), entry);
+    byte[] damaged = java.util.Arrays.copyOf(good, good.length);
+    damaged[damaged.length - 1] ^= 1; // one bit of the sketch: only the checksum tells
+    storage.db().put(storage.counters(), entry, damaged);
+    assertThatThrownBy(() -> store.actors(key, null))
+        .isInstanceOf(io.tally.core.codec.CorruptRecordException.class)
+        .hasMessageContaining("video:1");
+    assertThatThrownBy(() -> store.actorsRange("video:1", "view", Granularity.TOTAL, 0, 1, null))
+        .isInstanceOf(io.tally.core.codec.CorruptRecordException.class);
+    assertThatThrownBy(() -> write(delta("video:1", Granularity.TOTAL, 0, 1, actors("v", 1))))
+        .isInstanceOf(io.tally.core.codec.CorruptRecordException.class);
+    assertThat(storage.db().get(storage.counters(), entry)).isEqualTo(damaged);
+    assertThat(store.read(key).count()).isEqualTo(7); // the failed write changed nothing
+    storage.db().put(storage.counters(), entry, new byte[] {9, 1, 2});
+    assertThatThrownBy(() -> store.actors(key, null))
+        .isInstanceOf(io.tally.core.codec.CorruptRecordException.class)
+        .hasMessageContaining("version 9");
+  }
+
   @Test
   void refusesADataDirOfANewerFormatByName() throws Exception {
-    setFormat(4);
+    setFormat(5);
     storage.close();
     assertThatThrownBy(() -> RocksDbStorage.open(dir.resolve("data"), 8))
         .isInstanceOf(TallyException.class)
-        .hasMessageContaining("unknown format (version 4; this Tally reads versions 1 to 3");
+        .hasMessageContaining("unknown format (version 5; this Tally reads versions 1 to 4");
   }
 
   private void put(org.rocksdb.WriteBatch wb, CounterKey key, byte field, long value)

@@ -33,7 +33,7 @@ final class QueryRoutes implements Routes {
   private static final long BATCH_BODY_LIMIT = 256 * 1024;
 
   static final String UNAVAILABLE = "the counter store is unavailable";
-  private static final Set<String> TOTAL_PARAMS = Set.of("entity", "type");
+  private static final Set<String> TOTAL_PARAMS = Set.of("entity", "type", "fn");
   private static final Set<String> TOP_PARAMS = Set.of("type", "window", "k");
 
   private final QueryService queries;
@@ -96,7 +96,9 @@ final class QueryRoutes implements Routes {
     HttpServerRequest r = ctx.request();
     ErrorAnswers.fromWorker(
         ctx,
-        () -> TallyJson.total(queries.total(r.getParam("entity"), r.getParam("type"))),
+        () ->
+            TallyJson.total(
+                queries.total(r.getParam("entity"), r.getParam("type"), r.getParam("fn"))),
         UNAVAILABLE);
   }
 
@@ -191,7 +193,7 @@ final class QueryRoutes implements Routes {
     try {
       String granularity = text(item, "granularity");
       if (granularity == null || granularity.equalsIgnoreCase("total")) {
-        return queries.total(text(item, "entity"), text(item, "type"));
+        return queries.total(text(item, "entity"), text(item, "type"), text(item, "fn"));
       }
       return queries.stats(
           text(item, "entity"),

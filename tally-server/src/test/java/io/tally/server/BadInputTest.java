@@ -83,6 +83,22 @@ class BadInputTest {
   }
 
   @Test
+  void badActorsAreRejectedPerEventNamingTheRule() {
+    assertRejectedAlongsideGoodEvent(
+        "bad:actor1",
+        "{\"entity\":\"video:1\",\"type\":\"view\",\"actor\":42}",
+        "actor must be a string");
+    assertRejectedAlongsideGoodEvent(
+        "bad:actor2",
+        "{\"entity\":\"video:1\",\"type\":\"view\",\"actor\":\"user 7\"}",
+        "actor may only contain printable ASCII");
+    assertRejectedAlongsideGoodEvent(
+        "bad:actor3",
+        "{\"entity\":\"video:1\",\"type\":\"view\",\"actor\":\"" + "x".repeat(129) + "\"}",
+        "actor is longer than 128 characters");
+  }
+
+  @Test
   void missingFieldsAreRejectedPerEvent() {
     assertRejectedAlongsideGoodEvent(
         "missing:type", "{\"entity\":\"video:1\"}", "type is required");
@@ -196,8 +212,9 @@ class BadInputTest {
     assertThat(http.get("/v1/total?type=view").statusCode()).isEqualTo(400);
     assertThat(json(http.get("/v1/stats?entity=a&type=view&granularity=week")).getString("error"))
         .contains("minute, hour, day, auto");
-    assertThat(json(http.get("/v1/stats?entity=a&type=view&fn=avg")).getString("error"))
-        .contains("count, sum");
+    assertThat(json(http.get("/v1/stats?entity=a&type=view&fn=median")).getString("error"))
+        .contains("count, sum, avg, uniques");
+    assertThat(http.get("/v1/total?entity=a&type=view&fn=median").statusCode()).isEqualTo(400);
     assertThat(json(http.get("/v1/stats?entity=a&type=view&from=yesterday")).getString("error"))
         .contains("from must be");
     assertThat(json(http.get("/v1/stats?entity=a&type=view&from=2000&to=1000")).getString("error"))

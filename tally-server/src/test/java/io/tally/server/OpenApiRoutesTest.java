@@ -157,7 +157,9 @@ class OpenApiRoutesTest {
         .isEqualTo(200);
     assertThat(parameterNames(doc, "/v1/stats"))
         .containsExactlyInAnyOrder("entity", "type", "fn", "from", "to", "granularity", "fill");
-    assertThat(parameterNames(doc, "/v1/total")).containsExactlyInAnyOrder("entity", "type");
+    assertThat(http.get("/v1/total?entity=video:1&type=view&fn=uniques").statusCode())
+        .isEqualTo(200);
+    assertThat(parameterNames(doc, "/v1/total")).containsExactlyInAnyOrder("entity", "type", "fn");
     assertThat(parameterNames(doc, "/v1/top")).containsExactlyInAnyOrder("type", "window", "k");
   }
 

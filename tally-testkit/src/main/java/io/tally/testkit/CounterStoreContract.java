@@ -4,14 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.aggregate.DeltaAggregator;
 import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.CounterStore;
 import io.tally.core.store.DeltaSink;
+import io.tally.core.store.QuorumLoss;
+import io.tally.core.store.ReadReport;
+import io.tally.core.uniques.ActorSketch;
 import io.tally.model.Bucket;
+import io.tally.model.Event;
 import io.tally.model.Granularity;
 import io.tally.model.Sums;
+import io.tally.model.Uniques;
 import java.util.List;
+import java.util.NavigableMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -198,5 +205,65 @@ public abstract class CounterStoreContract {
     Checkpoint later = new Checkpoint(3, 50, T + 1, T + 6);
     sink().write(new DeltaBatch(List.of(), List.of(later)));
     assertThat(sink().checkpoint(3)).contains(later);
+  }
+
+  /** A sketch of the actors {@code prefix0 … prefix(n-1)}, as the aggregator makes one. */
+  protected static ActorSketch actors(String prefix, int n) {
+    DeltaAggregator agg = new DeltaAggregator();
+    for (int i = 0; i < n; i++) {
+      agg.add(new Event(null, "e", "t", 0, 1, prefix + i));
+    }
+    return agg.drain().get(3).actors(); // minute, hour, day, total: the total's sketch
+  }
+
+  protected static CounterDelta delta(
+      String entity, Granularity g, long bucket, long count, ActorSketch actors) {
+    return new CounterDelta(new CounterKey(entity, "view", g, bucket), count, count, actors);
+  }
+
+  @Test
+  void actorSketchesUnionAcrossDeltasAndAReplayedDeltaChangesNothing() {
+    ActorSketch first = actors("u", 300);
+    ActorSketch second = actors("u", 5000); // u0…u299 again and 4,700 more
+    write(delta("video:1", Granularity.TOTAL, 0, 300, first));
+    write(delta("video:1", Granularity.TOTAL, 0, 5000, second));
+    ActorSketch once = store().actors(CounterKey.total("video:1", "view"), report());
+    write(delta("video:1", Granularity.TOTAL, 0, 5000, second)); // a replay of the same delta
+    write(delta("video:1", Granularity.TOTAL, 0, 300, first));
+    ActorSketch replayed = store().actors(CounterKey.total("video:1", "view"), report());
+    assertThat(replayed.estimate()).isEqualTo(once.estimate());
+    Uniques u = replayed.estimate();
+    assertThat(u.exact()).isFalse();
+    assertThat(u.lowerBound()).isLessThanOrEqualTo(5000);
+    assertThat(u.upperBound()).isGreaterThanOrEqualTo(5000);
+    assertThat(store().read(CounterKey.total("video:1", "view")).count()).isEqualTo(10_600);
+  }
+
+  @Test
+  void actorSketchesAreKeptPerBucketAndRowsWithoutActorsHaveNone() {
+    write(
+        delta("video:1", Granularity.MINUTE, T, 3, actors("a", 3)),
+        delta("video:1", Granularity.MINUTE, T + 60_000, 2, actors("b", 2)),
+        delta("video:1", Granularity.MINUTE, T + 120_000, 4, null),
+        delta("video:2", Granularity.MINUTE, T, 9, actors("c", 9)));
+    write(delta("video:1", Granularity.MINUTE, T, 3, actors("a", 5)));
+    NavigableMap<Long, ActorSketch> range =
+        store().actorsRange("video:1", "view", Granularity.MINUTE, T, T + HOUR, report());
+    assertThat(range.keySet()).containsExactly(T, T + 60_000);
+    assertThat(range.get(T).estimate()).isEqualTo(new Uniques(5, 5, 5, true));
+    assertThat(range.get(T + 60_000).estimate()).isEqualTo(new Uniques(2, 2, 2, true));
+    assertThat(
+            store()
+                .actors(
+                    new CounterKey("video:1", "view", Granularity.MINUTE, T + 120_000), report()))
+        .isNull();
+    assertThat(store().actors(CounterKey.total("video:3", "view"), report())).isNull();
+    assertThat(store().range("video:1", "view", Granularity.MINUTE, T, T + HOUR))
+        .containsExactly(
+            new Bucket(T, 6, 6), new Bucket(T + 60_000, 2, 2), new Bucket(T + 120_000, 4, 4));
+  }
+
+  private static ReadReport report() {
+    return new ReadReport(QuorumLoss.STALE);
   }
 }

@@ -6,6 +6,8 @@ import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.CounterStore;
 import io.tally.core.store.DeltaSink;
+import io.tally.core.store.ReadReport;
+import io.tally.core.uniques.ActorSketch;
 import io.tally.model.Bucket;
 import io.tally.model.Granularity;
 import io.tally.model.Sums;
@@ -13,13 +15,18 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
 
-/** Counter rows and checkpoints in memory, written atomically per batch. Thread-safe. */
+/**
+ * Counter rows, their actor sketches and checkpoints in memory, written atomically per batch.
+ * Thread-safe.
+ */
 public final class InMemoryCounterStore implements CounterStore, DeltaSink {
   private final Map<CounterKey, long[]> rows = new HashMap<>();
+  private final Map<CounterKey, ActorSketch> actors = new HashMap<>();
   private final Map<Integer, Checkpoint> checkpoints = new HashMap<>();
 
   @Override
@@ -28,6 +35,9 @@ public final class InMemoryCounterStore implements CounterStore, DeltaSink {
       long[] cell = rows.computeIfAbsent(d.key(), k -> new long[2]);
       cell[0] += d.count();
       cell[1] = Sums.add(cell[1], d.sum());
+      if (d.actors() != null) {
+        actors.put(d.key(), ActorSketch.merge(actors.get(d.key()), d.actors()));
+      }
     }
     for (Checkpoint cp : batch.checkpoints()) {
       checkpoints.put(cp.partition(), cp);
@@ -60,6 +70,33 @@ public final class InMemoryCounterStore implements CounterStore, DeltaSink {
           }
         });
     return new ArrayList<>(sorted.values());
+  }
+
+  @Override
+  public synchronized ActorSketch actors(CounterKey key, ReadReport report) {
+    return actors.get(key);
+  }
+
+  @Override
+  public synchronized NavigableMap<Long, ActorSketch> actorsRange(
+      String entity,
+      String type,
+      Granularity granularity,
+      long fromMillis,
+      long toMillis,
+      ReadReport report) {
+    TreeMap<Long, ActorSketch> sorted = new TreeMap<>();
+    actors.forEach(
+        (k, v) -> {
+          if (k.entity().equals(entity)
+              && k.type().equals(type)
+              && k.granularity() == granularity
+              && k.bucketStartMillis() >= fromMillis
+              && k.bucketStartMillis() < toMillis) {
+            sorted.put(k.bucketStartMillis(), v);
+          }
+        });
+    return sorted;
   }
 
   @Override

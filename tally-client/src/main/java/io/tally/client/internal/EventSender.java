@@ -84,7 +84,8 @@ public final class EventSender implements AutoCloseable {
         EVENT_OVERHEAD_BYTES
             + event.id().length()
             + event.entity().length()
-            + event.type().length();
+            + event.type().length()
+            + (event.actor() == null ? 0 : 11 + event.actor().length());
     Pending pending = new Pending(event, bytes, seq.incrementAndGet(), future);
     outstanding.add(future);
     future.whenComplete((id, e) -> outstanding.remove(future));

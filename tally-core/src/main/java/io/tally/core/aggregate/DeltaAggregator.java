@@ -1,5 +1,8 @@
 package io.tally.core.aggregate;
 
+import io.tally.core.uniques.ActorSketch;
+import io.tally.core.uniques.ActorSketchBuilder;
+import io.tally.core.uniques.UniquesConfig;
 import io.tally.model.Event;
 import io.tally.model.Granularity;
 import io.tally.model.Sums;
@@ -21,6 +24,10 @@ import java.util.Map;
  * then minute, hour and day buckets in time order, then the total — which the RocksDB store inserts
  * fastest (it still sorts, which costs one pass on sorted input).
  *
+ * <p>An event with an actor also adds the actor to a sketch per row ({@link ActorSketchBuilder},
+ * made on a row's first actor), sealed into the row's delta as an immutable {@link ActorSketch}:
+ * the actor itself never leaves the aggregator.
+ *
  * <p>Not thread-safe: owned by one processor thread; only the drained list crosses threads.
  */
 public final class DeltaAggregator {
@@ -36,8 +43,21 @@ public final class DeltaAggregator {
         return c != 0 ? c : a.type.compareTo(b.type);
       };
 
+  private final UniquesConfig uniques;
   private Map<Series, Rows> series = new HashMap<>();
   private int rowCount;
+
+  /** An aggregator sketching actors at the default size. */
+  public DeltaAggregator() {
+    this(UniquesConfig.DEFAULTS);
+  }
+
+  /**
+   * @param uniques the size of the actor sketches of the deltas
+   */
+  public DeltaAggregator(UniquesConfig uniques) {
+    this.uniques = java.util.Objects.requireNonNull(uniques, "uniques");
+  }
 
   /** Adds {@code event} to its four rows. */
   public void add(Event event) {
@@ -58,9 +78,16 @@ public final class DeltaAggregator {
     }
     rows.totalCount++;
     rows.totalSum = Sums.add(rows.totalSum, event.value());
+    String actor = event.actor();
+    if (actor != null) {
+      if (rows.totalActors == null) {
+        rows.totalActors = new ActorSketchBuilder(uniques);
+      }
+      rows.totalActors.add(actor);
+    }
     for (int g = 0; g < Granularity.TIMED.size(); g++) {
       if (rows.buckets[g].add(
-          Granularity.TIMED.get(g).bucketStart(event.timeMillis()), event.value())) {
+          Granularity.TIMED.get(g).bucketStart(event.timeMillis()), event.value(), actor)) {
         rowCount++;
       }
     }
@@ -82,7 +109,12 @@ public final class DeltaAggregator {
       for (int g = 0; g < Granularity.TIMED.size(); g++) {
         rows.buckets[g].drainTo(s, Granularity.TIMED.get(g), out);
       }
-      out.add(new CounterDelta(CounterKey.total(s.entity, s.type), rows.totalCount, rows.totalSum));
+      out.add(
+          new CounterDelta(
+              CounterKey.total(s.entity, s.type),
+              rows.totalCount,
+              rows.totalSum,
+              rows.totalActors == null ? null : rows.totalActors.build()));
     }
     // sized for a flush like this one: a fixed large table would cost every small flush a full scan
     series = new HashMap<>(Math.max(16, entries.size() * 4 / 3 + 1));
@@ -92,22 +124,24 @@ public final class DeltaAggregator {
 
   private record Series(String entity, String type) {}
 
-  private static final class Rows {
+  private final class Rows {
     long totalCount;
     long totalSum;
+    ActorSketchBuilder totalActors; // null until the series' first actor
     final Buckets[] buckets = {new Buckets(), new Buckets(), new Buckets()};
   }
 
   /** The buckets of one granularity of one series: parallel arrays, usually of length 1. */
-  private static final class Buckets {
+  private final class Buckets {
     private long[] starts = new long[1];
     private long[] counts = new long[1];
     private long[] sums = new long[1];
+    private ActorSketchBuilder[] actors; // null until the first actor
     private int size;
     private Map<Long, Integer> positions; // only once there are many buckets
 
     /** Returns true if this created a new bucket. */
-    boolean add(long start, long value) {
+    boolean add(long start, long value, String actor) {
       int i = indexOf(start);
       boolean created = i < 0;
       if (created) {
@@ -115,6 +149,15 @@ public final class DeltaAggregator {
       }
       counts[i]++;
       sums[i] = Sums.add(sums[i], value);
+      if (actor != null) {
+        if (actors == null) {
+          actors = new ActorSketchBuilder[starts.length];
+        }
+        if (actors[i] == null) {
+          actors[i] = new ActorSketchBuilder(uniques);
+        }
+        actors[i].add(actor);
+      }
       return created;
     }
 
@@ -136,6 +179,9 @@ public final class DeltaAggregator {
         starts = Arrays.copyOf(starts, size * 2);
         counts = Arrays.copyOf(counts, size * 2);
         sums = Arrays.copyOf(sums, size * 2);
+        if (actors != null) {
+          actors = Arrays.copyOf(actors, size * 2);
+        }
       }
       starts[size] = start;
       if (positions == null && size == 8) {
@@ -159,8 +205,10 @@ public final class DeltaAggregator {
         Arrays.sort(order, (a, b) -> Long.compare(starts[a], starts[b]));
       }
       for (int i : order) {
+        ActorSketch sketch = actors == null || actors[i] == null ? null : actors[i].build();
         out.add(
-            new CounterDelta(new CounterKey(s.entity, s.type, g, starts[i]), counts[i], sums[i]));
+            new CounterDelta(
+                new CounterKey(s.entity, s.type, g, starts[i]), counts[i], sums[i], sketch));
       }
     }
   }

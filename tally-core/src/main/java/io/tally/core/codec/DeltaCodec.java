@@ -3,6 +3,7 @@ package io.tally.core.codec;
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.store.Checkpoint;
+import io.tally.core.uniques.ActorSketch;
 import io.tally.model.Granularity;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -11,19 +12,26 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The binary form of a {@link DeltaRecord}, version 1, as carried by the deltas topic. Big-endian;
- * strings are UTF-8 with a u16 length.
+ * The binary form of a {@link DeltaRecord}, as carried by the deltas topic. Big-endian; strings are
+ * UTF-8 with a u16 length.
  *
  * <pre>
- *  version (u8 = 1) | flags (u8; bit 0: has checkpoint) | n (i32)
- *  n × [ entity | type | granularity ordinal (u8) | bucket start (i64) | count (i64) | sum (i64) ]
+ *  version (u8 = 1 or 2) | flags (u8; bit 0: has checkpoint) | n (i32)
+ *  n × [ entity | type | granularity ordinal (u8) | bucket start (i64) | count (i64) | sum (i64)
+ *        | version 2 only: A (i32, -1: no actors) | A bytes: the row's actor sketch ]
  *  checkpoint: partition (i32) | next offset (i64) | last append time (i64) | as-of (i64)
  * </pre>
+ *
+ * <p>A record whose deltas carry no actor sketch is written as version 1, byte for byte what builds
+ * before version 2 wrote and read; only a record with sketches needs version 2, which an older
+ * build refuses loudly ("unknown delta record version 2") rather than misreads.
  *
  * <p>Stateless and thread-safe.
  */
 public final class DeltaCodec {
   private static final byte VERSION = 1;
+  private static final byte VERSION_ACTORS = 2;
+  private static final int MAX_SKETCH_BYTES = 1 << 22;
   private static final int FLAG_CHECKPOINT = 1;
   private static final Granularity[] GRANULARITIES = Granularity.values();
 
@@ -32,7 +40,11 @@ public final class DeltaCodec {
   public static byte[] encode(DeltaRecord record) {
     List<byte[]> strings = new ArrayList<>(record.deltas().size() * 2);
     int size = 1 + 1 + 4 + (record.checkpoint() == null ? 0 : 4 + 8 + 8 + 8);
+    boolean actors = record.deltas().stream().anyMatch(d -> d.actors() != null);
     for (CounterDelta d : record.deltas()) {
+      if (actors) {
+        size += 4 + (d.actors() == null ? 0 : d.actors().sizeBytes());
+      }
       byte[] entity = utf8(d.key().entity());
       byte[] type = utf8(d.key().type());
       strings.add(entity);
@@ -40,7 +52,7 @@ public final class DeltaCodec {
       size += 2 + entity.length + 2 + type.length + 1 + 8 + 8 + 8;
     }
     ByteBuffer out = ByteBuffer.allocate(size);
-    out.put(VERSION);
+    out.put(actors ? VERSION_ACTORS : VERSION);
     out.put((byte) (record.checkpoint() == null ? 0 : FLAG_CHECKPOINT));
     out.putInt(record.deltas().size());
     int s = 0;
@@ -51,6 +63,15 @@ public final class DeltaCodec {
       out.putLong(d.key().bucketStartMillis());
       out.putLong(d.count());
       out.putLong(d.sum());
+      if (actors) {
+        if (d.actors() == null) {
+          out.putInt(-1);
+        } else {
+          byte[] sketch = d.actors().toBytes();
+          out.putInt(sketch.length);
+          out.put(sketch);
+        }
+      }
     }
     Checkpoint cp = record.checkpoint();
     if (cp != null) {
@@ -72,7 +93,7 @@ public final class DeltaCodec {
     ByteBuffer in = ByteBuffer.wrap(bytes);
     try {
       byte version = in.get();
-      if (version != VERSION) {
+      if (version != VERSION && version != VERSION_ACTORS) {
         throw new CorruptRecordException("unknown delta record version " + version);
       }
       int flags = in.get() & 0xFF;
@@ -93,7 +114,10 @@ public final class DeltaCodec {
           throw new CorruptRecordException("unknown granularity " + g);
         }
         CounterKey key = new CounterKey(entity, type, GRANULARITIES[g], in.getLong());
-        deltas.add(new CounterDelta(key, in.getLong(), in.getLong()));
+        long count = in.getLong();
+        long sum = in.getLong();
+        ActorSketch sketch = version == VERSION_ACTORS ? sketch(in, key) : null;
+        deltas.add(new CounterDelta(key, count, sum, sketch));
       }
       Checkpoint cp = null;
       if ((flags & FLAG_CHECKPOINT) != 0) {
@@ -106,6 +130,20 @@ public final class DeltaCodec {
     } catch (BufferUnderflowException | IllegalArgumentException e) {
       throw new CorruptRecordException("truncated or malformed delta record: " + e);
     }
+  }
+
+  private static ActorSketch sketch(ByteBuffer in, CounterKey key) {
+    int length = in.getInt();
+    if (length == -1) {
+      return null;
+    }
+    if (length < 0 || length > MAX_SKETCH_BYTES || length > in.remaining()) {
+      throw new CorruptRecordException(
+          "actor sketch length " + length + " does not fit in " + in.remaining() + " bytes");
+    }
+    byte[] b = new byte[length];
+    in.get(b);
+    return ActorSketch.fromBytes(b, key.toString());
   }
 
   private static byte[] utf8(String s) {

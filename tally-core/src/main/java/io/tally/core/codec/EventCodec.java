@@ -14,14 +14,21 @@ import java.nio.charset.StandardCharsets;
  *  +-------+--------------+--------------+----------+---------+----------+---------+-------+------+
  *  | flags | time (i64)   | value (i64)  | I (u16)  | id      | E (u16)  | entity  | T(u8) | type |
  *  +-------+--------------+--------------+----------+---------+----------+---------+-------+------+
- *  flags bit 0: the event has an id (I = 0 and no id bytes otherwise); other bits must be 0.
+ *  flags bit 0: the event has an id (I = 0 and no id bytes otherwise);
+ *  flags bit 1: the event has an actor, written after the type as [A (u16)][actor (UTF-8)];
+ *  other bits must be 0.
  * </pre>
+ *
+ * <p>The actor flag extends version 1 compatibly: every record written before it existed (bit 1
+ * clear) reads as before; a build that predates it refuses a record with an actor loudly ("unknown
+ * event flags 2"), never misreads it.
  *
  * <p>Stateless and thread-safe. Changing this layout needs a new version in the framing that
  * carries it (see the log implementations' descriptors).
  */
 public final class EventCodec {
   private static final int FLAG_HAS_ID = 1;
+  private static final int FLAG_HAS_ACTOR = 2;
   private static final int FIXED_BYTES = 1 + 8 + 8 + 2 + 2 + 1;
 
   private EventCodec() {}
@@ -31,7 +38,8 @@ public final class EventCodec {
     return FIXED_BYTES
         + utf8Length(event.id())
         + utf8Length(event.entity())
-        + utf8Length(event.type());
+        + utf8Length(event.type())
+        + (event.actor() == null ? 0 : 2 + utf8Length(event.actor()));
   }
 
   /**
@@ -40,12 +48,18 @@ public final class EventCodec {
    * @throws IllegalArgumentException when a string is longer than its length field allows
    */
   public static void write(Event event, ByteBuffer out) {
-    out.put((byte) (event.id() == null ? 0 : FLAG_HAS_ID));
+    out.put(
+        (byte)
+            ((event.id() == null ? 0 : FLAG_HAS_ID)
+                | (event.actor() == null ? 0 : FLAG_HAS_ACTOR)));
     out.putLong(event.timeMillis());
     out.putLong(event.value());
     putString(out, event.id(), 0xFFFF, true);
     putString(out, event.entity(), 0xFFFF, true);
     putString(out, event.type(), 0xFF, false);
+    if (event.actor() != null) {
+      putString(out, event.actor(), 0xFFFF, true);
+    }
   }
 
   /**
@@ -57,7 +71,7 @@ public final class EventCodec {
   public static Event read(ByteBuffer in) {
     try {
       int flags = in.get() & 0xFF;
-      if ((flags & ~FLAG_HAS_ID) != 0) {
+      if ((flags & ~(FLAG_HAS_ID | FLAG_HAS_ACTOR)) != 0) {
         throw new CorruptRecordException("unknown event flags " + flags);
       }
       long time = in.getLong();
@@ -65,7 +79,8 @@ public final class EventCodec {
       String id = getString(in, in.getShort() & 0xFFFF);
       String entity = getString(in, in.getShort() & 0xFFFF);
       String type = getString(in, in.get() & 0xFF);
-      return new Event((flags & FLAG_HAS_ID) != 0 ? id : null, entity, type, time, value);
+      String actor = (flags & FLAG_HAS_ACTOR) != 0 ? getString(in, in.getShort() & 0xFFFF) : null;
+      return new Event((flags & FLAG_HAS_ID) != 0 ? id : null, entity, type, time, value, actor);
     } catch (BufferUnderflowException | IllegalArgumentException e) {
       throw new CorruptRecordException("truncated or malformed event: " + e);
     }

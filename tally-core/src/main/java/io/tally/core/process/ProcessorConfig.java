@@ -1,5 +1,7 @@
 package io.tally.core.process;
 
+import io.tally.core.uniques.UniquesConfig;
+
 /**
  * Tuning of the processor.
  *
@@ -11,6 +13,7 @@ package io.tally.core.process;
  * @param dedupCapacity most id sightings remembered per partition (memory: ≤ 56 bytes each)
  * @param maxRetryBackoffMillis longest wait between attempts to write a failed flush
  * @param unhealthyAfterMillis how long a processor may keep failing before health checks fail
+ * @param uniques how the actors of a flush are sketched (the stores' sketch size)
  */
 public record ProcessorConfig(
     int threads,
@@ -20,7 +23,8 @@ public record ProcessorConfig(
     long dedupWindowMillis,
     int dedupCapacity,
     long maxRetryBackoffMillis,
-    long unhealthyAfterMillis) {
+    long unhealthyAfterMillis,
+    UniquesConfig uniques) {
 
   public static final ProcessorConfig DEFAULTS =
       new ProcessorConfig(
@@ -31,9 +35,33 @@ public record ProcessorConfig(
           10 * 60_000L,
           1_000_000,
           5_000,
-          10_000);
+          10_000,
+          UniquesConfig.DEFAULTS);
+
+  /** Tuning with the default sketch size. */
+  public ProcessorConfig(
+      int threads,
+      long flushIntervalMillis,
+      int maxRowsPerFlush,
+      int maxPollRecords,
+      long dedupWindowMillis,
+      int dedupCapacity,
+      long maxRetryBackoffMillis,
+      long unhealthyAfterMillis) {
+    this(
+        threads,
+        flushIntervalMillis,
+        maxRowsPerFlush,
+        maxPollRecords,
+        dedupWindowMillis,
+        dedupCapacity,
+        maxRetryBackoffMillis,
+        unhealthyAfterMillis,
+        UniquesConfig.DEFAULTS);
+  }
 
   public ProcessorConfig {
+    java.util.Objects.requireNonNull(uniques, "uniques");
     if (threads < 1) {
       throw new IllegalArgumentException("processor threads must be at least 1, got " + threads);
     }
@@ -58,7 +86,21 @@ public record ProcessorConfig(
         dedupWindowMillis,
         dedupCapacity,
         maxRetryBackoffMillis,
-        unhealthyAfterMillis);
+        unhealthyAfterMillis,
+        uniques);
+  }
+
+  public ProcessorConfig withUniques(UniquesConfig u) {
+    return new ProcessorConfig(
+        threads,
+        flushIntervalMillis,
+        maxRowsPerFlush,
+        maxPollRecords,
+        dedupWindowMillis,
+        dedupCapacity,
+        maxRetryBackoffMillis,
+        unhealthyAfterMillis,
+        u);
   }
 
   public ProcessorConfig withFlushIntervalMillis(long millis) {
@@ -70,7 +112,8 @@ public record ProcessorConfig(
         dedupWindowMillis,
         dedupCapacity,
         maxRetryBackoffMillis,
-        unhealthyAfterMillis);
+        unhealthyAfterMillis,
+        uniques);
   }
 
   public ProcessorConfig withDedup(long windowMillis, int capacity) {
@@ -82,7 +125,8 @@ public record ProcessorConfig(
         windowMillis,
         capacity,
         maxRetryBackoffMillis,
-        unhealthyAfterMillis);
+        unhealthyAfterMillis,
+        uniques);
   }
 
   public ProcessorConfig withFailurePolicy(long maxRetryBackoffMillis, long unhealthyAfterMillis) {
@@ -94,6 +138,7 @@ public record ProcessorConfig(
         dedupWindowMillis,
         dedupCapacity,
         maxRetryBackoffMillis,
-        unhealthyAfterMillis);
+        unhealthyAfterMillis,
+        uniques);
   }
 }

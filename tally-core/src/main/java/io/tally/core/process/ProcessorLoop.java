@@ -96,7 +96,7 @@ final class ProcessorLoop implements Worker, LogConsumer.Listener {
   private final ProcessorConfig config;
   private final InstantSource clock;
   private final Enrichment enrichment;
-  private final DeltaAggregator aggregator = new DeltaAggregator();
+  private final DeltaAggregator aggregator;
 
   /** The recovered partitions; replaced (never changed in place) so other threads may read it. */
   private volatile List<PartitionState> partitions = List.of();
@@ -123,6 +123,7 @@ final class ProcessorLoop implements Worker, LogConsumer.Listener {
     this.consumer = requireNonNull(consumer, "consumer");
     this.sink = requireNonNull(sink, "sink");
     this.config = requireNonNull(config, "config");
+    this.aggregator = new DeltaAggregator(config.uniques());
     this.clock = requireNonNull(clock, "clock");
     this.enrichment = requireNonNull(enrichment, "enrichment");
     this.lastFlushMillis = clock.millis();

@@ -12,11 +12,13 @@ import io.tally.core.store.CounterStore;
 import io.tally.core.store.ReadReport;
 import io.tally.core.validate.EventValidator;
 import io.tally.model.Bucket;
+import io.tally.model.Consistency;
 import io.tally.model.Granularity;
 import io.tally.model.Statistic;
 import io.tally.model.Stats;
 import io.tally.model.Sums;
 import io.tally.model.Total;
+import io.tally.model.Uniques;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.time.OffsetDateTime;
@@ -59,7 +61,7 @@ public final class QueryService {
   public static final int DEFAULT_BUCKETS = 60;
 
   /** What one cached answer was asked. */
-  private record TotalKey(String entity, String type) {}
+  private record TotalKey(String entity, String type, boolean uniques) {}
 
   private record StatsKey(
       String entity, String type, Statistic fn, Granularity g, long first, long to, boolean fill) {}
@@ -79,6 +81,7 @@ public final class QueryService {
   private final Cache<Object, Cached> cache;
   private final LongAdder hits = new LongAdder();
   private final LongAdder misses = new LongAdder();
+  private final UniquesReader uniques;
 
   /**
    * @param config series limits, retention and the cache
@@ -97,6 +100,7 @@ public final class QueryService {
     this.validator = requireNonNull(validator, "validator");
     this.clock = requireNonNull(clock, "clock");
     this.config = requireNonNull(config, "config");
+    this.uniques = new UniquesReader(store);
     this.cache =
         config.cacheMaxEntries() == 0 || config.cacheTtlMillis() == 0
             ? null
@@ -121,7 +125,7 @@ public final class QueryService {
   public Total total(String entity, String type) {
     checkEntityAndType(entity, type);
     return cached(
-        new TotalKey(entity, type),
+        new TotalKey(entity, type, false),
         entity,
         (asOf, report) -> {
           if (derived.isDerived(entity)) {
@@ -139,6 +143,33 @@ public final class QueryService {
         });
   }
 
+  /**
+   * The all-time count and sum of (entity, type) and, with {@code fn=uniques}, its distinct actors
+   * (the union of its rows' sketches).
+   *
+   * @param fn {@code count}, {@code sum}, {@code avg} (all three answer count and sum; the answer's
+   *     average is sum / count) or {@code uniques}; null means count
+   * @throws BadQueryException naming the bad parameter
+   */
+  public Total total(String entity, String type, String fn) {
+    if (statistic(fn) != Statistic.UNIQUES) {
+      return total(entity, type);
+    }
+    checkEntityAndType(entity, type);
+    return cached(
+        new TotalKey(entity, type, true),
+        entity,
+        (asOf, report) -> {
+          Total t = total(entity, type);
+          List<String> rows = derived.isDerived(entity) ? rowEntities(entity) : List.of(entity);
+          Uniques u = uniques.total(rows, type, report);
+          // the weaker of the two reads' consistencies (a sketch read may have fallen back)
+          Consistency c =
+              report.consistency() == Consistency.ONE ? Consistency.ONE : t.consistency();
+          return new Total(entity, type, t.count(), t.sum(), t.asOfMillis(), c, u);
+        });
+  }
+
   /** As {@link #stats(String, String, String, String, String, String, String)} without filling. */
   public Stats stats(
       String entity, String type, String fn, String from, String to, String granularity) {
@@ -148,7 +179,8 @@ public final class QueryService {
   /**
    * The buckets of (entity, type) in {@code [from, to)}.
    *
-   * @param fn {@code count} (default) or {@code sum}
+   * @param fn {@code count} (default), {@code sum}, {@code avg} (sum / count per bucket) or {@code
+   *     uniques} (distinct actors per bucket and over the range, from sketches)
    * @param from epoch ms or ISO-8601; default {@value #DEFAULT_BUCKETS} buckets before {@code to}
    * @param to epoch ms or ISO-8601, exclusive; default the end of the current bucket
    * @param granularity {@code minute} (default), {@code hour}, {@code day}, or {@code auto}: the
@@ -166,12 +198,7 @@ public final class QueryService {
       String granularity,
       String fill) {
     checkEntityAndType(entity, type);
-    Statistic statistic;
-    try {
-      statistic = fn == null ? Statistic.COUNT : Statistic.fromWireName(fn);
-    } catch (IllegalArgumentException e) {
-      throw new BadQueryException(e.getMessage());
-    }
+    Statistic statistic = statistic(fn);
     boolean zeros = fill(fill);
     long now = clock.millis();
     Granularity g;
@@ -218,6 +245,21 @@ public final class QueryService {
         new StatsKey(entity, type, statistic, g, first, end, zeros),
         entity,
         (asOf, report) -> {
+          if (statistic == Statistic.UNIQUES) {
+            List<String> rows = derived.isDerived(entity) ? rowEntities(entity) : List.of(entity);
+            UniquesReader.Series s = uniques.range(rows, type, g, first, end, report);
+            return new Stats(
+                entity,
+                type,
+                statistic,
+                g,
+                first,
+                end,
+                zeros ? filled(s.buckets(), g, first, end) : s.buckets(),
+                asOf,
+                report.consistency(),
+                s.range());
+          }
           List<Bucket> rows =
               derived.isDerived(entity)
                   ? mergedRange(entity, type, g, first, end, report)
@@ -310,6 +352,14 @@ public final class QueryService {
       }
     }
     return out;
+  }
+
+  private static Statistic statistic(String fn) {
+    try {
+      return fn == null ? Statistic.COUNT : Statistic.fromWireName(fn);
+    } catch (IllegalArgumentException e) {
+      throw new BadQueryException(e.getMessage());
+    }
   }
 
   private static boolean fill(String fill) {

@@ -1,9 +1,12 @@
 package io.tally.core.store;
 
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.uniques.ActorSketch;
 import io.tally.model.Bucket;
 import io.tally.model.Granularity;
+import io.tally.model.TallyException;
 import java.util.List;
+import java.util.NavigableMap;
 import java.util.OptionalLong;
 
 /** The read-only view of counter rows that queries see. Thread-safe. */
@@ -51,5 +54,32 @@ public interface CounterStore {
   /** {@link #asOfMillis(int)}, reporting as {@link #read(CounterKey, ReadReport)}. */
   default OptionalLong asOfMillis(int partition, ReadReport report) {
     return asOfMillis(partition);
+  }
+
+  /**
+   * The actor sketch of row {@code key}: the union of every applied delta's sketch; null for a row
+   * without actors. Reported as {@link #read(CounterKey, ReadReport)}.
+   *
+   * @throws io.tally.core.codec.CorruptRecordException if the stored sketch is damaged
+   */
+  default ActorSketch actors(CounterKey key, ReadReport report) {
+    throw new TallyException(getClass().getSimpleName() + " keeps no actor sketches");
+  }
+
+  /**
+   * The actor sketches of (entity, type) at {@code granularity} whose bucket start lies in {@code
+   * [fromMillis, toMillis)}, by bucket start; buckets without actors are absent. Reported as {@link
+   * #read(CounterKey, ReadReport)}.
+   *
+   * @throws io.tally.core.codec.CorruptRecordException if a stored sketch is damaged
+   */
+  default NavigableMap<Long, ActorSketch> actorsRange(
+      String entity,
+      String type,
+      Granularity granularity,
+      long fromMillis,
+      long toMillis,
+      ReadReport report) {
+    throw new TallyException(getClass().getSimpleName() + " keeps no actor sketches");
   }
 }

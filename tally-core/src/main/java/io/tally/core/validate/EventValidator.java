@@ -12,6 +12,7 @@ import java.time.Instant;
  *   <li>{@code entity}: 1..maxEntityLength characters from {@code A-Z a-z 0-9 : _ . - / @ #};
  *   <li>{@code type}: 1..maxTypeLength characters from {@code a-z 0-9 _ . -};
  *   <li>{@code id}: 1..maxIdLength printable ASCII characters (0x21..0x7e);
+ *   <li>{@code actor}: as {@code id} (it is only ever hashed into sketches, never stored);
  *   <li>{@code time}: within [receive time − maxPastMillis, receive time + maxFutureMillis];
  *   <li>{@code value}: 0..maxValue.
  * </ul>
@@ -37,6 +38,15 @@ public final class EventValidator {
     }
     if (p == null && event.id() != null) {
       p = idProblem(event.id());
+    }
+    if (p == null && event.actor() != null) {
+      p =
+          check(
+              "actor",
+              event.actor(),
+              limits.maxIdLength(),
+              c -> c > 0x20 && c < 0x7f,
+              "printable ASCII");
     }
     if (p == null) {
       long t = event.timeMillis();

@@ -56,7 +56,8 @@ class EventCodecTest {
             unicode(300),
             unicode(60),
             Arbitraries.longs(),
-            Arbitraries.longs())
+            Arbitraries.longs(),
+            unicode(300).injectNull(0.5))
         .as(Event::new);
   }
 
@@ -169,10 +170,19 @@ class EventCodecTest {
   @Example
   void unknownFlagBitsAreACorruptRecord() {
     byte[] encoded = encode(Event.of("video:1", "view", 0));
-    encoded[0] = 0x02;
+    encoded[0] = 0x04; // bit 0: id, bit 1: actor; bit 2 means nothing
     assertThatThrownBy(() -> EventCodec.read(ByteBuffer.wrap(encoded)))
         .isExactlyInstanceOf(CorruptRecordException.class)
         .hasMessageContaining("flags");
+  }
+
+  @Example
+  void aRecordWithoutAnActorIsByteForByteTheLayoutBeforeActors() {
+    byte[] encoded = encode(new Event("i", "video:1", "view", 7, 1));
+    assertThat(encoded[0]).isEqualTo((byte) 1);
+    assertThat(encoded).hasSize(1 + 8 + 8 + 2 + 1 + 2 + 7 + 1 + 4);
+    Event withActor = new Event("i", "video:1", "view", 7, 1, "user-9");
+    assertThat(EventCodec.read(ByteBuffer.wrap(encode(withActor)))).isEqualTo(withActor);
   }
 
   @Example

@@ -270,10 +270,13 @@ class QueryServiceTest {
 
   @Test
   void statsRejectsAnUnknownFn() {
-    assertThatThrownBy(() -> queries.stats("video:1", "view", "avg", null, null, null))
+    assertThatThrownBy(() -> queries.stats("video:1", "view", "median", null, null, null))
         .isInstanceOf(BadQueryException.class)
         .hasMessageContaining("fn")
-        .hasMessageContaining("count, sum");
+        .hasMessageContaining("count, sum, avg, uniques");
+    assertThatThrownBy(() -> queries.total("video:1", "view", "median"))
+        .isInstanceOf(BadQueryException.class)
+        .hasMessageContaining("count, sum, avg, uniques");
   }
 
   @Test

@@ -37,6 +37,17 @@ class EventValidatorTest {
   }
 
   @Test
+  void anActorMeetsTheLimitsOfAnId() {
+    Event e = new Event("id-1", "video:1", "view", NOW, 1);
+    assertThat(problem(e.withActor("user-42@example.com"))).isNull();
+    assertThat(problem(e.withActor(""))).isEqualTo("actor must not be empty");
+    assertThat(problem(e.withActor("x".repeat(LIMITS.maxIdLength() + 1))))
+        .isEqualTo("actor is longer than " + LIMITS.maxIdLength() + " characters");
+    assertThat(problem(e.withActor("user 42")))
+        .isEqualTo("actor may only contain printable ASCII; found U+0020 at position 4");
+  }
+
+  @Test
   void defaultsAreTheDocumentedLimits() {
     assertThat(LIMITS.maxIdLength()).isEqualTo(128);
     assertThat(LIMITS.maxEntityLength()).isEqualTo(256);

@@ -14,6 +14,7 @@ import io.tally.model.Sums;
 import io.tally.model.TopK;
 import io.tally.model.TopKItem;
 import io.tally.model.Total;
+import io.tally.model.Uniques;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -55,12 +56,13 @@ public final class AnswerJsonReader {
         number(o, "count"),
         sum(o, "sum"),
         time(o, "asOf"),
-        consistency(o));
+        consistency(o),
+        o.containsKey("estimate") ? uniques(o) : null);
   }
 
   /**
    * A {@code /v1/stats} answer; each bucket's value lands in {@code count} or {@code sum} by {@code
-   * fn}.
+   * fn}, an average's in both ({@link Bucket#avg()}), distinct actors in {@code uniques}.
    */
   public static Stats stats(byte[] body) {
     Map<String, Object> o = object(body);
@@ -75,11 +77,16 @@ public final class AnswerJsonReader {
     List<Bucket> buckets = new ArrayList<>();
     for (Object b : list(o, "buckets")) {
       Map<String, Object> item = asObject(b, "bucket");
-      long value = fn == Statistic.SUM ? sum(item, "value") : number(item, "value");
       long start = time(item, "start");
       buckets.add(
-          fn == Statistic.COUNT ? new Bucket(start, value, 0) : new Bucket(start, 0, value));
+          switch (fn) {
+            case COUNT -> new Bucket(start, number(item, "value"), 0);
+            case SUM -> new Bucket(start, 0, sum(item, "value"));
+            case AVG -> new Bucket(start, number(item, "count"), sum(item, "sum"));
+            case UNIQUES -> new Bucket(start, 0, 0, uniques(item));
+          });
     }
+    Object range = o.get("range");
     return new Stats(
         text(o, "entity"),
         text(o, "type"),
@@ -89,7 +96,21 @@ public final class AnswerJsonReader {
         time(o, "to"),
         buckets,
         time(o, "asOf"),
-        consistency(o));
+        consistency(o),
+        range == null ? null : uniques(asObject(range, "range")));
+  }
+
+  /** The {@code estimate}, {@code lowerBound}, {@code upperBound} and {@code exact} fields. */
+  private static Uniques uniques(Map<String, Object> o) {
+    try {
+      return new Uniques(
+          number(o, "estimate"),
+          number(o, "lowerBound"),
+          number(o, "upperBound"),
+          Boolean.TRUE.equals(o.get("exact")));
+    } catch (IllegalArgumentException e) {
+      throw new MalformedBodyException(e.getMessage());
+    }
   }
 
   /** A {@code /v1/top} answer. */

@@ -16,9 +16,9 @@ import java.time.format.DateTimeParseException;
  * <p>Accepted shapes: a JSON array of event objects, a single event object, or NDJSON (one object
  * per line, blank lines ignored). An event object has the fields {@code id} (string), {@code
  * entity} (string), {@code type} (string), {@code time} (epoch milliseconds or an ISO-8601 string
- * with offset) and {@code value} (integer); {@code null} means absent. Shape errors of one event (a
- * missing field, a wrong type, an unknown field) reject that event only. A syntax error rejects the
- * whole body of a JSON array, but only its own line of NDJSON.
+ * with offset), {@code value} (integer) and {@code actor} (string); {@code null} means absent.
+ * Shape errors of one event (a missing field, a wrong type, an unknown field) reject that event
+ * only. A syntax error rejects the whole body of a JSON array, but only its own line of NDJSON.
  *
  * <p>Thread-safe: the parser factory is shared, each call parses with its own parser.
  */
@@ -141,6 +141,7 @@ public final class EventJsonReader {
     String id = null;
     String entity = null;
     String type = null;
+    String actor = null;
     long time = defaultTimeMillis;
     long value = 1;
     String problem = null;
@@ -166,6 +167,10 @@ public final class EventJsonReader {
         case "type" -> {
           type = text(p, v);
           problem = type == null ? "type must be a string" : null;
+        }
+        case "actor" -> {
+          actor = text(p, v);
+          problem = actor == null ? "actor must be a string" : null;
         }
         case "time" -> {
           if (v == JsonToken.VALUE_NUMBER_INT
@@ -205,7 +210,7 @@ public final class EventJsonReader {
     if (problem != null) {
       sink.rejected(index, problem);
     } else {
-      sink.event(index, new Event(id, entity, type, time, value));
+      sink.event(index, new Event(id, entity, type, time, value, actor));
     }
   }
 

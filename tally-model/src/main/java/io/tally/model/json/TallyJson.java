@@ -9,9 +9,11 @@ import io.tally.model.IngestResult;
 import io.tally.model.Rejection;
 import io.tally.model.Statistic;
 import io.tally.model.Stats;
+import io.tally.model.Sums;
 import io.tally.model.TopK;
 import io.tally.model.TopKItem;
 import io.tally.model.Total;
+import io.tally.model.Uniques;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,7 +31,10 @@ public final class TallyJson {
 
   private TallyJson() {}
 
-  /** {@code [{"id":…,"entity":…,"type":…,"time":<epoch ms>,"value":…}, …]}. */
+  /**
+   * {@code [{"id":…,"entity":…,"type":…,"time":<epoch ms>,"value":…,"actor":…}, …]} (id and actor
+   * only when present).
+   */
   public static byte[] events(List<Event> events) {
     return write(
         g -> {
@@ -43,6 +48,9 @@ public final class TallyJson {
             g.writeStringField("type", e.type());
             g.writeNumberField("time", e.timeMillis());
             g.writeNumberField("value", e.value());
+            if (e.actor() != null) {
+              g.writeStringField("actor", e.actor());
+            }
             g.writeEndObject();
           }
           g.writeEndArray();
@@ -71,7 +79,10 @@ public final class TallyJson {
    * {@code
    * {"entity":…,"type":…,"fn":…,"granularity":…,"from":…,"to":…,"asOf":…,"buckets":[{"start":…,"value":n}]}};
    * with {@code fn=sum}, a bucket whose sum is too large to be exact has {@code "value":null} and
-   * the answer {@code "sumOverflow":true}; {@code "consistency"} after {@code asOf} if stated.
+   * the answer {@code "sumOverflow":true}; with {@code fn=avg} each bucket has {@code "value"} (sum
+   * / count), {@code "count"} and {@code "sum"}; with {@code fn=uniques} each bucket has {@code
+   * "value"} (the estimate) and the {@link Uniques} fields, and the answer has {@code "range"}: the
+   * distinct actors of the whole range; {@code "consistency"} after {@code asOf} if stated.
    */
   public static byte[] stats(Stats stats) {
     return write(g -> writeStats(g, stats));
@@ -91,14 +102,28 @@ public final class TallyJson {
     if (sum && stats.buckets().stream().anyMatch(Bucket::sumOverflow)) {
       g.writeBooleanField("sumOverflow", true);
     }
+    if (stats.rangeUniques() != null) {
+      g.writeObjectFieldStart("range");
+      writeUniques(g, stats.rangeUniques());
+      g.writeEndObject();
+    }
     g.writeArrayFieldStart("buckets");
     for (Bucket b : stats.buckets()) {
       g.writeStartObject();
       g.writeStringField("start", iso(b.startMillis()));
-      if (sum && b.sumOverflow()) {
-        g.writeNullField("value");
-      } else {
-        g.writeNumberField("value", stats.fn().of(b));
+      switch (stats.fn()) {
+        case AVG -> writeAvg(g, b.count(), b.sum());
+        case UNIQUES -> {
+          g.writeNumberField("value", stats.fn().of(b));
+          writeUniques(g, b.uniques() == null ? Uniques.NONE : b.uniques());
+        }
+        default -> {
+          if (sum && b.sumOverflow()) {
+            g.writeNullField("value");
+          } else {
+            g.writeNumberField("value", stats.fn().of(b));
+          }
+        }
       }
       g.writeEndObject();
     }
@@ -107,8 +132,37 @@ public final class TallyJson {
   }
 
   /**
-   * {@code {"entity":…,"type":…,"count":n,"sum":n,"asOf":…}}; a sum too large to be exact is
-   * written {@code "sum":null,"sumOverflow":true} ({@link io.tally.model.Sums}); then {@code
+   * An average's fields: {@code "value"} (sum / count; {@code null} when the sum overflowed, 0
+   * without events), {@code "count"} and {@code "sum"} (null when overflowed).
+   */
+  private static void writeAvg(JsonGenerator g, long count, long sum) throws IOException {
+    double avg = new Bucket(0, count, sum).avg();
+    if (Double.isNaN(avg)) {
+      g.writeNullField("value");
+    } else {
+      g.writeNumberField("value", avg);
+    }
+    g.writeNumberField("count", count);
+    if (Sums.isOverflow(sum)) {
+      g.writeNullField("sum");
+    } else {
+      g.writeNumberField("sum", sum);
+    }
+  }
+
+  /** {@code "estimate":n,"lowerBound":n,"upperBound":n,"exact":b}. */
+  private static void writeUniques(JsonGenerator g, Uniques u) throws IOException {
+    g.writeNumberField("estimate", u.estimate());
+    g.writeNumberField("lowerBound", u.lowerBound());
+    g.writeNumberField("upperBound", u.upperBound());
+    g.writeBooleanField("exact", u.exact());
+  }
+
+  /**
+   * {@code {"entity":…,"type":…,"count":n,"sum":n,"avg":x,"asOf":…}}; a sum too large to be exact
+   * is written {@code "sum":null,"sumOverflow":true} ({@link io.tally.model.Sums}); with distinct
+   * actors ({@code fn=uniques}) {@code "estimate","lowerBound","upperBound","exact"} follow the
+   * sum; {@code "avg"} is sum / count (0 without events, null when the sum overflowed); then {@code
    * "consistency"} if stated.
    */
   public static byte[] total(Total total) {
@@ -125,6 +179,15 @@ public final class TallyJson {
       g.writeBooleanField("sumOverflow", true);
     } else {
       g.writeNumberField("sum", total.sum());
+    }
+    double avg = total.avg();
+    if (Double.isNaN(avg)) {
+      g.writeNullField("avg");
+    } else {
+      g.writeNumberField("avg", avg);
+    }
+    if (total.uniques() != null) {
+      writeUniques(g, total.uniques());
     }
     g.writeStringField("asOf", iso(total.asOfMillis()));
     writeConsistency(g, total.consistency());

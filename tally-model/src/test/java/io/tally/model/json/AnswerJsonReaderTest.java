@@ -14,6 +14,7 @@ import io.tally.model.Sums;
 import io.tally.model.TopK;
 import io.tally.model.TopKItem;
 import io.tally.model.Total;
+import io.tally.model.Uniques;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -128,6 +129,45 @@ class AnswerJsonReaderTest {
             T + 1);
     assertThat(AnswerJsonReader.stats(TallyJson.stats(counts))).isEqualTo(counts);
     assertThat(AnswerJsonReader.stats(TallyJson.stats(sums))).isEqualTo(sums);
+  }
+
+  @Test
+  void readsBackAveragesAndDistinctActors() {
+    Stats avg =
+        new Stats(
+            "video:1",
+            "view",
+            Statistic.AVG,
+            Granularity.MINUTE,
+            T,
+            T + 180_000,
+            List.of(new Bucket(T, 4, 10), new Bucket(T + 60_000, 3, Sums.OVERFLOW)),
+            T + 1);
+    Stats read = AnswerJsonReader.stats(TallyJson.stats(avg));
+    assertThat(read).isEqualTo(avg);
+    assertThat(read.buckets().get(0).avg()).isEqualTo(2.5);
+    assertThat(read.buckets().get(1).avg()).isNaN();
+    Stats uniques =
+        new Stats(
+            "video:1",
+            "view",
+            Statistic.UNIQUES,
+            Granularity.HOUR,
+            T,
+            T + 7_200_000,
+            List.of(
+                new Bucket(T, 0, 0, new Uniques(3, 3, 3, true)),
+                new Bucket(T + 3_600_000, 0, 0, new Uniques(5012, 4850, 5180, false))),
+            T + 1,
+            null,
+            new Uniques(5013, 4851, 5181, false));
+    assertThat(AnswerJsonReader.stats(TallyJson.stats(uniques))).isEqualTo(uniques);
+    Total total = new Total("video:1", "view", 9, 27, T, null, new Uniques(4, 4, 4, true));
+    Total back = AnswerJsonReader.total(TallyJson.total(total));
+    assertThat(back).isEqualTo(total);
+    assertThat(back.avg()).isEqualTo(3.0);
+    assertThat(new String(TallyJson.total(total), StandardCharsets.UTF_8))
+        .contains("\"avg\":3.0,\"estimate\":4,\"lowerBound\":4,\"upperBound\":4,\"exact\":true");
   }
 
   @Test

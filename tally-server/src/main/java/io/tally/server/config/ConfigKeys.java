@@ -13,6 +13,7 @@ import io.tally.core.retention.Retention;
 import io.tally.core.store.QuorumLoss;
 import io.tally.core.topk.TopKConfig;
 import io.tally.core.topk.TopKWindow;
+import io.tally.core.uniques.UniquesConfig;
 import io.tally.kafka.KafkaSettings;
 import io.tally.rocksdb.FsyncPolicy;
 import io.tally.server.BrowserSettings;
@@ -158,6 +159,18 @@ public final class ConfigKeys {
           "an integer from 1 to 100000000",
           "Most event ids remembered per partition (at most 56 bytes each)",
           integer(1, 100_000_000));
+
+  public static final ConfigKey<Integer> UNIQUES_LG_K =
+      key(
+          "uniques.lg-k",
+          "--uniques-lg-k",
+          Integer.toString(UniquesConfig.DEFAULTS.lgK()),
+          "an integer from " + UniquesConfig.MIN_LG_K + " to " + UniquesConfig.MAX_LG_K,
+          "Size of the actor sketches behind fn=uniques: 2^lg-k HLL registers, relative"
+              + " standard error about 1.04/sqrt(2^lg-k) (12: 1.6 %, 95 % bounds about 3.3 %); a"
+              + " counter row with actors stores 4 bytes per actor while exact, at most 2^(lg-k -"
+              + " 1) + 40 bytes (12: 2,088) once estimating; a change applies to new deltas",
+          integer(UniquesConfig.MIN_LG_K, UniquesConfig.MAX_LG_K));
 
   public static final ConfigKey<Long> RETENTION_MINUTE =
       key(

@@ -8,6 +8,7 @@ import io.tally.core.process.ProcessorConfig;
 import io.tally.core.query.QueryConfig;
 import io.tally.core.retention.Retention;
 import io.tally.core.topk.TopKConfig;
+import io.tally.core.uniques.UniquesConfig;
 import io.tally.core.validate.ValidationLimits;
 import io.tally.kafka.KafkaSettings;
 import io.tally.model.Granularity;
@@ -84,7 +85,8 @@ public final class ConfigMapping {
             c.get(PROCESSOR_DEDUP_WINDOW_MS),
             c.get(PROCESSOR_DEDUP_CAPACITY),
             tuning.maxRetryBackoffMillis(),
-            tuning.unhealthyAfterMillis());
+            tuning.unhealthyAfterMillis(),
+            new UniquesConfig(c.get(UNIQUES_LG_K)));
     QueryConfig query =
         new QueryConfig(
             maxBuckets(c, retention),

@@ -256,6 +256,7 @@ class ConfigLoaderTest {
     bad.put(PROCESSOR_FLUSH_INTERVAL_MS, "1s");
     bad.put(PROCESSOR_DEDUP_WINDOW_MS, "-1");
     bad.put(PROCESSOR_DEDUP_CAPACITY, "0");
+    bad.put(UNIQUES_LG_K, "22");
     bad.put(RETENTION_MINUTE, "1w");
     bad.put(RETENTION_HOUR, "");
     bad.put(RETENTION_DAY, "-3d");
