@@ -157,7 +157,8 @@ public final class ClusterTally implements AutoCloseable {
                   validator,
                   clock,
                   config.kafka().partitions(),
-                  server.query().onQuorumLoss())
+                  server.query().onQuorumLoss(),
+                  derived)
               : null;
       if (ingestor != null) {
         metrics.bindIngestor(ingestor);

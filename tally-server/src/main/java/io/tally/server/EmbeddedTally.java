@@ -13,6 +13,7 @@ import io.tally.core.process.ProcessorGroup;
 import io.tally.core.query.QueryService;
 import io.tally.core.retention.Retention;
 import io.tally.core.store.DeltaSink;
+import io.tally.core.store.QuorumLoss;
 import io.tally.core.topk.TopKService;
 import io.tally.core.validate.EventValidator;
 import io.tally.model.Granularity;
@@ -103,7 +104,15 @@ public final class EmbeddedTally implements AutoCloseable {
       QueryService queries =
           new QueryService(store, partitioner, validator, clock, config.effectiveQuery(), derived);
       TopKService topK =
-          new TopKService(store, store, config.topK(), validator, clock, config.partitions());
+          new TopKService(
+              store,
+              store,
+              config.topK(),
+              validator,
+              clock,
+              config.partitions(),
+              QuorumLoss.STALE,
+              derived);
       AttributeService attributeService =
           new AttributeService(attributes, AttributePublisher.writingTo(attributes), validator);
       processors.start();

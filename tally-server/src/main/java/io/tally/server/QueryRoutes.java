@@ -34,7 +34,7 @@ final class QueryRoutes implements Routes {
 
   static final String UNAVAILABLE = "the counter store is unavailable";
   private static final Set<String> TOTAL_PARAMS = Set.of("entity", "type");
-  private static final Set<String> TOP_PARAMS = Set.of("type", "window", "k");
+  private static final Set<String> TOP_PARAMS = Set.of("type", "window", "k", "prefix");
 
   private final QueryService queries;
   private final TopKService topK;
@@ -107,7 +107,13 @@ final class QueryRoutes implements Routes {
     HttpServerRequest r = ctx.request();
     ErrorAnswers.fromWorker(
         ctx,
-        () -> TallyJson.topK(topK.top(r.getParam("type"), r.getParam("window"), r.getParam("k"))),
+        () ->
+            TallyJson.topK(
+                topK.top(
+                    r.getParam("type"),
+                    r.getParam("window"),
+                    r.getParam("k"),
+                    r.getParam("prefix"))),
         UNAVAILABLE);
   }
 

@@ -158,7 +158,8 @@ class OpenApiRoutesTest {
     assertThat(parameterNames(doc, "/v1/stats"))
         .containsExactlyInAnyOrder("entity", "type", "fn", "from", "to", "granularity", "fill");
     assertThat(parameterNames(doc, "/v1/total")).containsExactlyInAnyOrder("entity", "type");
-    assertThat(parameterNames(doc, "/v1/top")).containsExactlyInAnyOrder("type", "window", "k");
+    assertThat(parameterNames(doc, "/v1/top"))
+        .containsExactlyInAnyOrder("type", "window", "k", "prefix");
   }
 
   private static List<String> parameterNames(JsonNode doc, String path) {
