@@ -10,6 +10,7 @@ import io.tally.core.ingest.Ingestor;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.LogRetention;
 import io.tally.core.process.ProcessorGroup;
+import io.tally.core.query.PositionGate;
 import io.tally.core.query.QueryService;
 import io.tally.core.retention.Retention;
 import io.tally.core.store.DeltaSink;
@@ -152,7 +153,8 @@ public final class EmbeddedTally implements AutoCloseable {
               config,
               List.of(
                   new IngestRoutes(ingestor, metrics.ingest(), config.maxBodyBytes()),
-                  new QueryRoutes(queries, topK),
+                  new QueryRoutes(
+                      queries, topK, new PositionGate(store, config.partitions(), clock)),
                   new AttributeRoutes(attributeService, !derived.isEmpty())),
               new OpsRoutes(metrics, health, readiness).withQueryCache(queries),
               new Overview(

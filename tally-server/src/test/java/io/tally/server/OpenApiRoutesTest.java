@@ -156,10 +156,12 @@ class OpenApiRoutesTest {
                 .statusCode())
         .isEqualTo(200);
     assertThat(parameterNames(doc, "/v1/stats"))
-        .containsExactlyInAnyOrder("entity", "type", "fn", "from", "to", "granularity", "fill");
-    assertThat(parameterNames(doc, "/v1/total")).containsExactlyInAnyOrder("entity", "type");
+        .containsExactlyInAnyOrder(
+            "entity", "type", "fn", "from", "to", "granularity", "fill", "after", "wait");
+    assertThat(parameterNames(doc, "/v1/total"))
+        .containsExactlyInAnyOrder("entity", "type", "after", "wait");
     assertThat(parameterNames(doc, "/v1/top"))
-        .containsExactlyInAnyOrder("type", "window", "k", "prefix");
+        .containsExactlyInAnyOrder("type", "window", "k", "prefix", "after", "wait");
   }
 
   private static List<String> parameterNames(JsonNode doc, String path) {

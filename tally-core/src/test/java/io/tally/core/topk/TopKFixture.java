@@ -85,6 +85,11 @@ final class TopKFixture {
       public OptionalLong asOfMillis(int partition) {
         return OptionalLong.of(millis);
       }
+
+      @Override
+      public java.util.Optional<io.tally.core.store.Checkpoint> checkpoint(int partition) {
+        return java.util.Optional.empty();
+      }
     };
   }
 

@@ -35,7 +35,10 @@ public final class AnswerJsonReader {
 
   private AnswerJsonReader() {}
 
-  /** {@code {"accepted":n,"rejected":[{"index":i,"reason":"…"}]}}. */
+  /**
+   * {@code {"accepted":n,"rejected":[{"index":i,"reason":"…"}],"position":"…"}} (position
+   * optional).
+   */
   public static IngestResult ingestResult(byte[] body) {
     Map<String, Object> o = object(body);
     List<Rejection> rejected = new ArrayList<>();
@@ -43,7 +46,9 @@ public final class AnswerJsonReader {
       Map<String, Object> item = asObject(r, "rejected item");
       rejected.add(new Rejection((int) number(item, "index"), text(item, "reason")));
     }
-    return new IngestResult((int) number(o, "accepted"), rejected);
+    Object position = o.get("position");
+    return new IngestResult(
+        (int) number(o, "accepted"), rejected, position == null ? null : text(o, "position"));
   }
 
   /** A {@code /v1/total} answer. */

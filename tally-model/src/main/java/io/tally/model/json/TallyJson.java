@@ -49,7 +49,10 @@ public final class TallyJson {
         });
   }
 
-  /** {@code {"accepted":n,"rejected":[{"index":i,"reason":"…"}]}}. */
+  /**
+   * {@code {"accepted":n,"rejected":[{"index":i,"reason":"…"}],"position":"…"}}, the position only
+   * when some event was accepted.
+   */
   public static byte[] ingestResult(IngestResult result) {
     return write(
         g -> {
@@ -63,6 +66,9 @@ public final class TallyJson {
             g.writeEndObject();
           }
           g.writeEndArray();
+          if (result.position() != null) {
+            g.writeStringField("position", result.position());
+          }
           g.writeEndObject();
         });
   }
