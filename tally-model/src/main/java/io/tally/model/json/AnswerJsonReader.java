@@ -3,6 +3,7 @@ package io.tally.model.json;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.tally.model.BatchAnswer;
 import io.tally.model.Bucket;
 import io.tally.model.Consistency;
 import io.tally.model.Granularity;
@@ -53,7 +54,10 @@ public final class AnswerJsonReader {
 
   /** A {@code /v1/total} answer. */
   public static Total total(byte[] body) {
-    Map<String, Object> o = object(body);
+    return total(object(body));
+  }
+
+  private static Total total(Map<String, Object> o) {
     return new Total(
         text(o, "entity"),
         text(o, "type"),
@@ -68,7 +72,29 @@ public final class AnswerJsonReader {
    * fn}.
    */
   public static Stats stats(byte[] body) {
-    Map<String, Object> o = object(body);
+    return stats(object(body));
+  }
+
+  /**
+   * A {@code /v1/stats/batch} answer: per item, in order, its {@link Total}, its {@link Stats} (an
+   * item answered with buckets) or its error.
+   */
+  public static List<BatchAnswer> batch(byte[] body) {
+    List<BatchAnswer> out = new ArrayList<>();
+    for (Object r : list(object(body), "results")) {
+      Map<String, Object> item = asObject(r, "result");
+      if (item.containsKey("error")) {
+        out.add(BatchAnswer.error(text(item, "error")));
+      } else if (item.containsKey("buckets")) {
+        out.add(BatchAnswer.of(stats(item)));
+      } else {
+        out.add(BatchAnswer.of(total(item)));
+      }
+    }
+    return out;
+  }
+
+  private static Stats stats(Map<String, Object> o) {
     Statistic fn;
     Granularity granularity;
     try {
