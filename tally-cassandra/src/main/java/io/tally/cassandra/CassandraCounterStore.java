@@ -297,14 +297,23 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
     return v == null ? OptionalLong.empty() : OptionalLong.of(v);
   }
 
-  /** The last materialized checkpoint of {@code partition}. */
+  /**
+   * The last materialized checkpoint of {@code partition}, read now at the write consistency (the
+   * materializer writes it after the rows and slots it covers). It also advances the as-of memo, so
+   * a query that waited for it is not answered from an older as-of (nor from a cache entry keyed by
+   * one).
+   */
+  @Override
   public Optional<Checkpoint> checkpoint(int partition) {
     Row r =
         execute(readProgress.bind(partition).setConsistencyLevel(settings.writeConsistency()))
             .one();
-    return r == null
-        ? Optional.empty()
-        : Optional.of(new Checkpoint(partition, r.getLong(0), r.getLong(1), r.getLong(2)));
+    if (r == null) {
+      return Optional.empty();
+    }
+    Checkpoint cp = new Checkpoint(partition, r.getLong(0), r.getLong(1), r.getLong(2));
+    asOf.merge(partition, cp.asOfMillis(), Math::max);
+    return Optional.of(cp);
   }
 
   private ResultSet execute(Statement<?> statement) {

@@ -9,6 +9,7 @@ import io.tally.client.internal.EventSender;
 import io.tally.client.internal.HttpTransport;
 import io.tally.client.internal.NodePool;
 import io.tally.client.internal.ResilientCaller;
+import io.tally.model.BatchAnswer;
 import io.tally.model.Event;
 import io.tally.model.Granularity;
 import io.tally.model.Statistic;
@@ -18,11 +19,14 @@ import io.tally.model.Total;
 import io.tally.model.Uniques;
 import io.tally.model.json.AnswerJsonReader;
 import io.tally.model.json.MalformedBodyException;
+import io.tally.model.json.TallyJson;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
 import java.util.concurrent.CompletableFuture;
@@ -35,8 +39,8 @@ import java.util.function.Function;
  *
  * <pre>{@code
  * try (TallyClient tally = TallyClient.builder().baseUrls("http://localhost:8080").build()) {
- *   tally.send("video:42", "view");                          // batched, retried, never counted twice
- *   long views = tally.total("video:42", "view").join().count();
+ *   Sent sent = tally.send("video:42", "view").join();      // batched, retried, never counted twice
+ *   long views = tally.total("video:42", "view", sent.position()).join().count(); // reads it
  * }
  * }</pre>
  *
@@ -55,6 +59,7 @@ public final class TallyClient implements AutoCloseable {
   private final ResilientCaller caller;
   private final EventSender sender;
   private final ScheduledExecutorService scheduler;
+  private final HttpTransport transport;
 
   TallyClient(ClientConfig config) {
     this.config = config;
@@ -66,7 +71,7 @@ public final class TallyClient implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    HttpTransport transport = new HttpTransport(config);
+    this.transport = new HttpTransport(config);
     this.caller = new ResilientCaller(config, nodes, transport, scheduler);
     this.sender = new EventSender(config, caller, transport);
   }
@@ -78,12 +83,12 @@ public final class TallyClient implements AutoCloseable {
   /**
    * Sends an event. One without an id gets a UUIDv7; one with time 0 gets the client clock's now.
    *
-   * @return completes with the event's id once the server stored it; exceptionally with {@link
-   *     EventRejectedException} (invalid, never retried), {@link RequestFailedException} (gave up)
-   *     or {@link BufferFullException}
+   * @return completes with the event's id and position ({@link Sent}) once the server stored it;
+   *     exceptionally with {@link EventRejectedException} (invalid, never retried), {@link
+   *     RequestFailedException} (gave up) or {@link BufferFullException}
    * @throws BufferFullException only under {@link BufferFullPolicy#FAIL_FAST}
    */
-  public CompletableFuture<String> send(Event event) {
+  public CompletableFuture<Sent> send(Event event) {
     requireNonNull(event, "event");
     long time = event.timeMillis() != 0 ? event.timeMillis() : config.clock().millis();
     String id = event.id() != null ? event.id() : EventIds.next(config.clock().millis());
@@ -92,7 +97,7 @@ public final class TallyClient implements AutoCloseable {
   }
 
   /** Sends one event of value 1 happening now, e.g. {@code send("video:42", "view")}. */
-  public CompletableFuture<String> send(String entity, String type) {
+  public CompletableFuture<Sent> send(String entity, String type) {
     return send(new Event(null, entity, type, config.clock().millis(), 1));
   }
 
@@ -102,6 +107,14 @@ public final class TallyClient implements AutoCloseable {
    */
   public CompletableFuture<Void> flush() {
     return sender.flush();
+  }
+
+  /**
+   * The position of every event this client has stored so far: a query given it as {@code after}
+   * reads all of them (read-your-writes for a whole session).
+   */
+  public String position() {
+    return sender.position();
   }
 
   /** Events dropped because the buffer was full under {@link BufferFullPolicy#DROP}. */
@@ -122,10 +135,63 @@ public final class TallyClient implements AutoCloseable {
 
   /** {@code GET /v1/total}: the all-time count and sum. */
   public CompletableFuture<Total> total(String entity, String type) {
+    return total(entity, type, (String) null);
+  }
+
+  /**
+   * {@code GET /v1/total} once the events of {@code after} are counted.
+   *
+   * @param after a position ({@link Sent#position()}, {@link #position()}), or null not to wait;
+   *     not counted within the server's wait (5 s), the future fails with {@link
+   *     RequestFailedException} of status 504
+   */
+  public CompletableFuture<Total> total(String entity, String type, String after) {
     Map<String, String> params = new LinkedHashMap<>();
     params.put("entity", requireNonNull(entity, "entity"));
     params.put("type", requireNonNull(type, "type"));
+    params.put("after", after);
     return query("/v1/total", params, AnswerJsonReader::total);
+  }
+
+  /** {@code GET /v1/stats} with every option of the HTTP API ({@link StatsQuery}). */
+  public CompletableFuture<Stats> stats(StatsQuery query) {
+    return stats(query, null);
+  }
+
+  /** {@link #stats(StatsQuery)} once the events of {@code after} are counted (null: at once). */
+  public CompletableFuture<Stats> stats(StatsQuery query, String after) {
+    if (query.isTotal()) {
+      throw new IllegalArgumentException("a total is read with total(); stats() reads a series");
+    }
+    Map<String, String> params = new LinkedHashMap<>(query.params());
+    params.put("after", after);
+    return query("/v1/stats", params, AnswerJsonReader::stats);
+  }
+
+  /**
+   * {@code POST /v1/stats/batch}: up to 100 reads in one request, answered in order; an invalid
+   * item is answered with its error ({@link BatchAnswer#error()}) while the others are read.
+   */
+  public CompletableFuture<List<BatchAnswer>> batch(List<StatsQuery> queries) {
+    return batch(queries, null);
+  }
+
+  /** {@link #batch(List)} once the events of {@code after} are counted (null: at once). */
+  public CompletableFuture<List<BatchAnswer>> batch(List<StatsQuery> queries, String after) {
+    List<Map<String, String>> items = new ArrayList<>(queries.size());
+    for (StatsQuery q : queries) {
+      Map<String, String> item = new LinkedHashMap<>(q.params());
+      if (q.isTotal()) {
+        item.remove("granularity");
+      }
+      items.add(item);
+    }
+    HttpTransport.Payload body = transport.payload(TallyJson.batchRequest(items));
+    String path =
+        after == null
+            ? "/v1/stats/batch"
+            : "/v1/stats/batch?after=" + URLEncoder.encode(after, StandardCharsets.UTF_8);
+    return caller.call(path, body, response -> read(response, path, AnswerJsonReader::batch));
   }
 
   /**
@@ -188,10 +254,22 @@ public final class TallyClient implements AutoCloseable {
    * (e.g. "1h").
    */
   public CompletableFuture<TopK> top(String type, String window, int k) {
+    return top(type, window, k, null, null);
+  }
+
+  /**
+   * {@code GET /v1/top} of one namespace: the entities starting with {@code prefix} (null: every
+   * plain entity; a derived prefix like {@code channel:} ranks the derived entities), once the
+   * events of {@code after} are counted (null: at once).
+   */
+  public CompletableFuture<TopK> top(
+      String type, String window, int k, String prefix, String after) {
     Map<String, String> params = new LinkedHashMap<>();
     params.put("type", requireNonNull(type, "type"));
     params.put("window", requireNonNull(window, "window"));
     params.put("k", Integer.toString(k));
+    params.put("prefix", prefix);
+    params.put("after", after);
     return query("/v1/top", params, AnswerJsonReader::topK);
   }
 
@@ -204,18 +282,17 @@ public final class TallyClient implements AutoCloseable {
             q.add(k + "=" + URLEncoder.encode(v, StandardCharsets.UTF_8));
           }
         });
-    return caller.call(
-        q.toString(),
-        null,
-        response -> {
-          ResilientCaller.requireStatus(response, 200);
-          try {
-            return reader.apply(response.body());
-          } catch (MalformedBodyException e) {
-            throw new TallyClientException(
-                "unreadable answer from " + path + ": " + e.getMessage());
-          }
-        });
+    return caller.call(q.toString(), null, response -> read(response, path, reader));
+  }
+
+  private static <T> T read(
+      HttpTransport.Response response, String path, Function<byte[], T> reader) {
+    ResilientCaller.requireStatus(response, 200);
+    try {
+      return reader.apply(response.body());
+    } catch (MalformedBodyException e) {
+      throw new TallyClientException("unreadable answer from " + path + ": " + e.getMessage());
+    }
   }
 
   /**

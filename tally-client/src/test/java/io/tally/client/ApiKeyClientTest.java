@@ -79,7 +79,7 @@ class ApiKeyClientTest {
     start(c -> c);
     TallyClient producer = client(tally.secretKey("producer", "ingest"), 8, Duration.ofSeconds(1));
     TallyClient reader = client(tally.secretKey("reader", "query"), 8, Duration.ofSeconds(1));
-    List<CompletableFuture<String>> sent = new ArrayList<>();
+    List<CompletableFuture<Sent>> sent = new ArrayList<>();
     for (int i = 0; i < 1_000; i++) {
       sent.add(producer.send("video:" + (i % 10), "view"));
     }
@@ -136,11 +136,11 @@ class ApiKeyClientTest {
   private void refusedOnce(String key, int status, String reason) {
     long before = tally.requests("POST", "/v1/events", status);
     TallyClient c = client(key, 8, Duration.ofMillis(200));
-    List<CompletableFuture<String>> sent =
+    List<CompletableFuture<Sent>> sent =
         List.of(c.send("video:1", "view"), c.send("video:2", "view"), c.send("video:3", "view"));
     c.flush().join();
 
-    for (CompletableFuture<String> f : sent) {
+    for (CompletableFuture<Sent> f : sent) {
       assertThatThrownBy(f::join)
           .cause()
           .isInstanceOfSatisfying(
@@ -179,7 +179,7 @@ class ApiKeyClientTest {
                 })
             .build();
     clients.add(producer);
-    List<CompletableFuture<String>> sent = new ArrayList<>();
+    List<CompletableFuture<Sent>> sent = new ArrayList<>();
     for (int i = 0; i < 160; i++) {
       sent.add(producer.send("page:" + (i % 4), "view"));
     }

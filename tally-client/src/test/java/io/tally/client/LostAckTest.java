@@ -100,7 +100,7 @@ class LostAckTest {
   void retriesABatchWhoseAckWasLostAndCountsItsEventsOnce() {
     int entities = 10;
     int events = 3_000;
-    List<CompletableFuture<String>> futures = new ArrayList<>();
+    List<CompletableFuture<Sent>> futures = new ArrayList<>();
     try (TallyClient client =
         TallyClient.builder()
             .baseUrls("http://127.0.0.1:" + proxy.getAddress().getPort())

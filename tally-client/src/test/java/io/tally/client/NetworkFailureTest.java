@@ -144,7 +144,7 @@ class NetworkFailureTest {
             .retry(3, Duration.ofMillis(10), Duration.ofMillis(10))
             .build()) {
       for (int i = 0; i < 4; i++) {
-        assertThat(client.send("video:1", "view").join()).isNotBlank();
+        assertThat(client.send("video:1", "view").join().id()).isNotBlank();
       }
     }
     assertThat(b.received()).hasSize(4);
@@ -162,7 +162,7 @@ class NetworkFailureTest {
             .circuitBreaker(50, 4, 4, Duration.ofMillis(3000), 1)
             .build()) {
       for (int i = 0; i < 8; i++) {
-        assertThat(client.send("video:1", "view").join()).isNotBlank(); // retried onto b
+        assertThat(client.send("video:1", "view").join().id()).isNotBlank(); // retried onto b
       }
       assertThat(client.breakerState(a.url())).isEqualTo(State.OPEN);
       assertThat(client.breakerState(b.url())).isEqualTo(State.CLOSED);
@@ -214,7 +214,7 @@ class NetworkFailureTest {
    * buffer.
    */
   private TallyClient fillBuffer(
-      BufferFullPolicy policy, Duration blockTimeout, List<CompletableFuture<String>> sent) {
+      BufferFullPolicy policy, Duration blockTimeout, List<CompletableFuture<Sent>> sent) {
     a.mode(Mode.HANG);
     TallyClient client =
         lenient(a.url())
@@ -235,7 +235,7 @@ class NetworkFailureTest {
     return client;
   }
 
-  private void releaseAndExpectAllStored(TallyClient client, List<CompletableFuture<String>> sent) {
+  private void releaseAndExpectAllStored(TallyClient client, List<CompletableFuture<Sent>> sent) {
     a.release();
     client.flush().join();
     assertThat(sent).allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
@@ -244,9 +244,9 @@ class NetworkFailureTest {
 
   @Test
   void dropPolicyFailsTheNewEventAtOnceAndCountsIt() {
-    List<CompletableFuture<String>> sent = new ArrayList<>();
+    List<CompletableFuture<Sent>> sent = new ArrayList<>();
     TallyClient client = fillBuffer(BufferFullPolicy.DROP, Duration.ZERO, sent);
-    CompletableFuture<String> dropped = client.send("video:1", "view");
+    CompletableFuture<Sent> dropped = client.send("video:1", "view");
 
     assertThat(failure(dropped))
         .isInstanceOf(BufferFullException.class)
@@ -257,7 +257,7 @@ class NetworkFailureTest {
 
   @Test
   void failFastPolicyThrowsFromSend() {
-    List<CompletableFuture<String>> sent = new ArrayList<>();
+    List<CompletableFuture<Sent>> sent = new ArrayList<>();
     TallyClient client = fillBuffer(BufferFullPolicy.FAIL_FAST, Duration.ZERO, sent);
 
     assertThatThrownBy(() -> client.send("video:1", "view"))
@@ -268,10 +268,10 @@ class NetworkFailureTest {
 
   @Test
   void blockPolicyWaitsForRoomUpToItsTimeout() {
-    List<CompletableFuture<String>> sent = new ArrayList<>();
+    List<CompletableFuture<Sent>> sent = new ArrayList<>();
     TallyClient client = fillBuffer(BufferFullPolicy.BLOCK, Duration.ofMillis(200), sent);
     long start = System.nanoTime();
-    CompletableFuture<String> timedOut = client.send("video:1", "view");
+    CompletableFuture<Sent> timedOut = client.send("video:1", "view");
 
     assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(Duration.ofMillis(190).toNanos());
     assertThat(failure(timedOut))
@@ -289,7 +289,7 @@ class NetworkFailureTest {
               a.release();
             });
     releaser.start();
-    CompletableFuture<String> waited =
+    CompletableFuture<Sent> waited =
         client.send("video:1", "view"); // blocks until the release makes room
     sent.add(waited);
     releaseAndExpectAllStored(client, sent);

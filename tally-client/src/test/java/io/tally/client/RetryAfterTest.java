@@ -67,7 +67,7 @@ class RetryAfterTest {
         client(3, Duration.ofSeconds(5))
             .circuitBreaker(50, 4, 2, Duration.ofSeconds(30), 1)
             .build()) {
-      CompletableFuture<String> f = c.send("video:1", "view");
+      CompletableFuture<Sent> f = c.send("video:1", "view");
       assertThatThrownBy(f::join)
           .cause()
           .isInstanceOfSatisfying(
@@ -93,10 +93,10 @@ class RetryAfterTest {
     server.mode(Mode.UNAVAILABLE);
     server.retryAfter("3600");
     try (TallyClient c = client(5, Duration.ofMillis(300)).build()) {
-      CompletableFuture<String> f = c.send("video:1", "view");
+      CompletableFuture<Sent> f = c.send("video:1", "view");
       Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> server.received().size() >= 2);
       server.mode(Mode.ACCEPT);
-      String id = f.join();
+      String id = f.join().id();
       assertThat(waits)
           .isNotEmpty()
           .allSatisfy(w -> assertThat(w).isEqualTo(Duration.ofMillis(300)));

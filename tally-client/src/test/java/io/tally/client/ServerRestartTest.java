@@ -39,7 +39,7 @@ class ServerRestartTest {
             .with(PROCESSOR_FLUSH_INTERVAL_MS, 200);
     EmbeddedTally first = EmbeddedTally.start(config.server());
     int port = first.port();
-    ConcurrentLinkedQueue<CompletableFuture<String>> futures = new ConcurrentLinkedQueue<>();
+    ConcurrentLinkedQueue<CompletableFuture<Sent>> futures = new ConcurrentLinkedQueue<>();
     AtomicInteger sent = new AtomicInteger();
     AtomicLongArray perEntity = new AtomicLongArray(ENTITIES);
     AtomicBoolean stop = new AtomicBoolean();

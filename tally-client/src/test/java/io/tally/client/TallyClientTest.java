@@ -61,7 +61,7 @@ class TallyClientTest {
 
   @Test
   void sendsAnEventAndReadsItsTotalBack() {
-    String id = client.send("video:42", "view").join();
+    String id = client.send("video:42", "view").join().id();
 
     assertThat(id).matches("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
     Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> count("video:42", "view") == 1);
@@ -75,8 +75,8 @@ class TallyClientTest {
   void keepsTheCallersIdAndCountsAResentIdOnce() {
     long now = System.currentTimeMillis();
     Event event = new Event("order-7", "shop:1", "purchase", now, 30);
-    assertThat(client.send(event).join()).isEqualTo("order-7");
-    assertThat(client.send(event).join()).isEqualTo("order-7");
+    assertThat(client.send(event).join().id()).isEqualTo("order-7");
+    assertThat(client.send(event).join().id()).isEqualTo("order-7");
     client.send(new Event("order-8", "shop:1", "purchase", now, 12)).join();
 
     Awaitility.await()
@@ -91,13 +91,13 @@ class TallyClientTest {
     int perThread = 2_000;
     int entities = 40;
     ExecutorService pool = Executors.newFixedThreadPool(threads);
-    List<Future<List<CompletableFuture<String>>>> sent = new ArrayList<>();
+    List<Future<List<CompletableFuture<Sent>>>> sent = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       int thread = t;
       sent.add(
           pool.submit(
               () -> {
-                List<CompletableFuture<String>> futures = new ArrayList<>();
+                List<CompletableFuture<Sent>> futures = new ArrayList<>();
                 for (int i = 0; i < perThread; i++) {
                   futures.add(
                       client.send("video:" + ((thread * perThread + i) % entities), "view"));
@@ -106,9 +106,9 @@ class TallyClientTest {
               }));
     }
     Set<String> ids = new HashSet<>();
-    for (Future<List<CompletableFuture<String>>> f : sent) {
-      for (CompletableFuture<String> future : f.get(60, TimeUnit.SECONDS)) {
-        ids.add(future.get(60, TimeUnit.SECONDS));
+    for (Future<List<CompletableFuture<Sent>>> f : sent) {
+      for (CompletableFuture<Sent> future : f.get(60, TimeUnit.SECONDS)) {
+        ids.add(future.get(60, TimeUnit.SECONDS).id());
       }
     }
     pool.shutdown();
@@ -131,18 +131,18 @@ class TallyClientTest {
   @Test
   void failsOnlyTheInvalidEventsOfABatchWithTheServersReasons() {
     long now = System.currentTimeMillis();
-    CompletableFuture<String> good1 = client.send("video:1", "view");
-    CompletableFuture<String> badEntity = client.send(new Event(null, "video 1!", "view", now, 1));
-    CompletableFuture<String> good2 = client.send("video:1", "view");
-    CompletableFuture<String> tooOld =
+    CompletableFuture<Sent> good1 = client.send("video:1", "view");
+    CompletableFuture<Sent> badEntity = client.send(new Event(null, "video 1!", "view", now, 1));
+    CompletableFuture<Sent> good2 = client.send("video:1", "view");
+    CompletableFuture<Sent> tooOld =
         client.send(new Event(null, "video:1", "view", now - Duration.ofDays(30).toMillis(), 1));
-    CompletableFuture<String> badType = client.send(new Event(null, "video:1", "VIEW", now, 1));
+    CompletableFuture<Sent> badType = client.send(new Event(null, "video:1", "VIEW", now, 1));
     client.flush().join();
 
     assertThat(good1).isCompleted();
-    assertThat(good1.join()).isNotBlank();
-    assertThat(good2.join()).isNotBlank();
-    for (CompletableFuture<String> bad : List.of(badEntity, tooOld, badType)) {
+    assertThat(good1.join().id()).isNotBlank();
+    assertThat(good2.join().position()).isNotBlank();
+    for (CompletableFuture<Sent> bad : List.of(badEntity, tooOld, badType)) {
       assertThatThrownBy(bad::join)
           .isInstanceOf(CompletionException.class)
           .cause()
@@ -157,15 +157,15 @@ class TallyClientTest {
   @Test
   void failsEveryEventOfABatchTheServerRejectsWhole() {
     long now = System.currentTimeMillis();
-    CompletableFuture<String> a = client.send(new Event(null, "x", "VIEW", now, 1));
-    CompletableFuture<String> b = client.send(new Event(null, "y", "view", now, -5));
+    CompletableFuture<Sent> a = client.send(new Event(null, "x", "VIEW", now, 1));
+    CompletableFuture<Sent> b = client.send(new Event(null, "y", "view", now, -5));
     client.flush().join();
 
     assertThat(reason(a)).contains("type");
     assertThat(reason(b)).contains("value");
   }
 
-  private static String reason(CompletableFuture<String> f) {
+  private static String reason(CompletableFuture<Sent> f) {
     assertThat(f).isCompletedExceptionally();
     Throwable t = f.handle((v, e) -> e instanceof CompletionException ? e.getCause() : e).join();
     assertThat(t).isInstanceOf(EventRejectedException.class);
@@ -221,7 +221,7 @@ class TallyClientTest {
   void closeSendsWhatIsBuffered() {
     TallyClient lingering =
         TallyClient.builder().baseUrls(server.url()).linger(Duration.ofSeconds(30)).build();
-    List<CompletableFuture<String>> futures = new ArrayList<>();
+    List<CompletableFuture<Sent>> futures = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       futures.add(lingering.send("page:home", "view"));
     }

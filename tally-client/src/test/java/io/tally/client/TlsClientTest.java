@@ -49,7 +49,7 @@ class TlsClientTest {
                   .trustCaFile(cert.certPem())
                   .apiKey(tally.secretKey("reader", "query"))
                   .build()) {
-        List<CompletableFuture<String>> sent = new ArrayList<>();
+        List<CompletableFuture<Sent>> sent = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
           sent.add(producer.send("tls:1", "view"));
         }

@@ -204,6 +204,60 @@ class DashboardBrowserTest {
     assertThat(Files.size(shot)).isGreaterThan(10_000);
   }
 
+  /**
+   * Issue 19: the top table's prefix picker ranks one namespace, offers the namespaces it has seen,
+   * and an empty prefix ranks every plain entity again.
+   */
+  @Test
+  void thePrefixPickerRanksOneNamespace() throws Exception {
+    long now = System.currentTimeMillis();
+    StringBuilder batch = new StringBuilder();
+    for (int i = 0; i < 30; i++) {
+      add(batch, "video:" + (i % 3), "view", now);
+      if (i % 2 == 0) {
+        add(batch, "clip:" + (i / 2 % 4), "view", now);
+      }
+    }
+    post(batch);
+    driver.get(tally.url() + "/");
+    wait.until(d -> topRows(d).size() == 7);
+    wait.until(
+        d ->
+            d.findElements(By.cssSelector("#prefixes option")).stream()
+                .map(o -> o.getDomAttribute("value"))
+                .toList()
+                .equals(List.of("clip:", "video:")));
+
+    WebElement prefix = driver.findElement(By.id("top-prefix"));
+    prefix.sendKeys("clip:", Keys.TAB);
+    wait.until(
+        d ->
+            "clip:".equals(d.findElement(By.id("top")).getDomAttribute("data-prefix"))
+                && topRows(d).size() == 4
+                && topRows(d).stream()
+                    .allMatch(r -> r.getDomAttribute("data-entity").startsWith("clip:")));
+    assertThat(topRows(driver).get(0).getDomAttribute("data-entity"))
+        .isEqualTo(top(filtered("clip:"), 0));
+
+    prefix.clear();
+    prefix.sendKeys(Keys.TAB);
+    wait.until(
+        d ->
+            "".equals(d.findElement(By.id("top")).getDomAttribute("data-prefix"))
+                && topRows(d).size() == 7);
+  }
+
+  private Map<String, Long> filtered(String prefix) {
+    Map<String, Long> out = new HashMap<>();
+    views.forEach(
+        (e, n) -> {
+          if (e.startsWith(prefix)) {
+            out.put(e, n);
+          }
+        });
+    return out;
+  }
+
   private void add(StringBuilder batch, String entity, String type, long time) {
     batch
         .append(batch.length() == 0 ? "" : ",")

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tally.client.BufferFullPolicy;
 import io.tally.client.ClientListener;
+import io.tally.client.Sent;
 import io.tally.client.TallyClient;
 import io.tally.model.Total;
 import java.net.URI;
@@ -46,7 +47,7 @@ class SdkKillTest {
     ServerProcess server = ServerProcess.embedded("sdk", dir, "--partitions", "4");
     AtomicLong retries = new AtomicLong();
     AtomicLongArray sent = new AtomicLongArray(ENTITIES);
-    List<CompletableFuture<String>> futures =
+    List<CompletableFuture<Sent>> futures =
         java.util.Collections.synchronizedList(new ArrayList<>());
     AtomicInteger killsWithSendsPending = new AtomicInteger();
     AtomicLong pending = new AtomicLong(); // sent, not yet acknowledged
@@ -108,7 +109,7 @@ class SdkKillTest {
         for (Thread t : senders) {
           t.join();
         }
-        List<CompletableFuture<String>> all = List.copyOf(futures);
+        List<CompletableFuture<Sent>> all = List.copyOf(futures);
         CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(3, TimeUnit.MINUTES);
         assertThat(all)
             .as("every send acknowledged")

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tally.client.BufferFullPolicy;
 import io.tally.client.ClientListener;
+import io.tally.client.Sent;
 import io.tally.client.TallyClient;
 import io.tally.model.Event;
 import io.tally.model.Granularity;
@@ -131,7 +132,7 @@ class UniquesKillTest {
                   }
                 })
             .build()) {
-      List<CompletableFuture<String>> futures =
+      List<CompletableFuture<Sent>> futures =
           java.util.Collections.synchronizedList(new ArrayList<>());
       Thread sender =
           new Thread(
@@ -159,7 +160,7 @@ class UniquesKillTest {
         server.start();
       }
       sender.join();
-      List<CompletableFuture<String>> all = List.copyOf(futures);
+      List<CompletableFuture<Sent>> all = List.copyOf(futures);
       CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(3, TimeUnit.MINUTES);
       awaitHealthy(server);
       awaitCounted(tally, sent);

@@ -9,6 +9,7 @@ import io.tally.core.log.EventLog;
 import io.tally.core.log.LogHead;
 import io.tally.core.log.LogRecord;
 import io.tally.model.Event;
+import io.tally.model.Position;
 import io.tally.model.TallyException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -85,7 +86,7 @@ public final class KafkaEventLog implements EventLog {
   }
 
   @Override
-  public CompletableFuture<Void> append(EventBatch batch) {
+  public CompletableFuture<Position> append(EventBatch batch) {
     if (batch.partitions() != settings.partitions()) {
       throw new IllegalArgumentException(
           "batch built for "
@@ -93,12 +94,15 @@ public final class KafkaEventLog implements EventLog {
               + " partitions, the log has "
               + settings.partitions());
     }
-    CompletableFuture<Void> done = new CompletableFuture<>();
+    CompletableFuture<Position> done = new CompletableFuture<>();
     AtomicInteger outstanding = new AtomicInteger(batch.size());
     if (batch.size() == 0) {
-      done.complete(null);
+      done.complete(Position.EMPTY);
       return done;
     }
+    // partition → the offset past the highest acknowledged record (callbacks of one producer run
+    // on its one I/O thread, the map is guarded anyway)
+    Map<Integer, Long> ends = new java.util.TreeMap<>();
     try {
       for (int p = 0; p < batch.partitions(); p++) {
         for (Event e : batch.events(p)) {
@@ -109,8 +113,15 @@ public final class KafkaEventLog implements EventLog {
                   done.completeExceptionally(
                       new TallyException(
                           "Kafka did not acknowledge an event: " + err.getMessage(), err));
-                } else if (outstanding.decrementAndGet() == 0) {
-                  done.complete(null);
+                } else {
+                  synchronized (ends) {
+                    ends.merge(meta.partition(), meta.offset() + 1, Math::max);
+                  }
+                  if (outstanding.decrementAndGet() == 0) {
+                    synchronized (ends) {
+                      done.complete(new Position(new java.util.TreeMap<>(ends)));
+                    }
+                  }
                 }
               });
         }

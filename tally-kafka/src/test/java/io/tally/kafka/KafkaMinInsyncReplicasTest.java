@@ -58,7 +58,7 @@ class KafkaMinInsyncReplicasTest {
 
         brokers.get(1).kill();
         brokers.get(2).kill();
-        CompletableFuture<Void> appended = log.append(batch("e-1"));
+        CompletableFuture<?> appended = log.append(batch("e-1"));
         Throwable failure = null;
         try {
           appended.get(KafkaClients.DELIVERY_TIMEOUT_MILLIS + 15_000L, TimeUnit.MILLISECONDS);

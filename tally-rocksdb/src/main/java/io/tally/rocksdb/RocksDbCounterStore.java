@@ -26,6 +26,7 @@ import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.datasketches.frequencies.ItemsSketch;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
@@ -47,6 +48,9 @@ import org.rocksdb.WriteOptions;
  * at all. The write is not fsync'd on its own: it follows the log appends it covers in the same
  * write-ahead log, so whatever a crash loses of it is re-derived from the log.
  *
+ * <p>A checkpoint is read only between writes ({@link #landing}), so once a read-your-writes query
+ * sees a checkpoint, the Top-K slots of its batch are committed in memory too.
+ *
  * <p>Thread-safe. Queries see it as a read-only {@link CounterStore} and {@link TopKStore}.
  *
  * <p>Over the ~300-line aim because it is the one seam implementation of three roles (sink, store,
@@ -63,6 +67,13 @@ public final class RocksDbCounterStore
   private static final long MAX_RANGES_WITHOUT_BOUNDS = 64;
 
   private final WriteOptions writeOptions = new WriteOptions();
+
+  /**
+   * Shared by the writers (disjoint partitions write at once) from their WriteBatch until its Top-K
+   * slots are committed in memory; {@link #checkpoint} takes it exclusively, so it never sees a
+   * checkpoint whose slots are not yet committed.
+   */
+  private final ReentrantReadWriteLock landing = new ReentrantReadWriteLock();
 
   /**
    * Per granularity, the range start before which everything was already deleted by {@link
@@ -138,8 +149,13 @@ public final class RocksDbCounterStore
             CheckpointDescriptor.value(cp));
       }
       RocksDbTopK.Staged topKChanges = topK.stage(batch, wb);
-      storage.write(writeOptions, wb);
-      topKChanges.commit();
+      landing.readLock().lock();
+      try {
+        storage.write(writeOptions, wb);
+        topKChanges.commit();
+      } finally {
+        landing.readLock().unlock();
+      }
     } catch (RocksDBException e) {
       throw new TallyException(
           "writing " + batch.deltas().size() + " deltas failed: " + storage.writeFailure(e), e);
@@ -170,11 +186,14 @@ public final class RocksDbCounterStore
 
   @Override
   public Optional<Checkpoint> checkpoint(int partition) {
+    landing.writeLock().lock();
     try {
       byte[] v = storage.db().get(storage.meta(), CheckpointDescriptor.key(partition));
       return v == null ? Optional.empty() : Optional.of(CheckpointDescriptor.decode(partition, v));
     } catch (RocksDBException e) {
       throw new TallyException("reading the checkpoint of partition " + partition + " failed", e);
+    } finally {
+      landing.writeLock().unlock();
     }
   }
 

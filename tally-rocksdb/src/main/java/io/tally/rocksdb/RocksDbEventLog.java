@@ -7,9 +7,11 @@ import io.tally.core.log.EventLog;
 import io.tally.core.log.LogHead;
 import io.tally.core.log.LogRecord;
 import io.tally.model.Event;
+import io.tally.model.Position;
 import io.tally.model.TallyException;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -45,7 +47,7 @@ public final class RocksDbEventLog implements EventLog {
   static final int MAX_EVENTS_PER_WRITE = 200_000;
   static final long TICK_MILLIS = 50;
 
-  private record Pending(EventBatch batch, CompletableFuture<Void> done) {}
+  private record Pending(EventBatch batch, CompletableFuture<Position> done) {}
 
   private record Heads(long[] endOffsets, long completeBeforeMillis) {}
 
@@ -124,12 +126,12 @@ public final class RocksDbEventLog implements EventLog {
   }
 
   @Override
-  public CompletableFuture<Void> append(EventBatch batch) {
+  public CompletableFuture<Position> append(EventBatch batch) {
     if (batch.partitions() != partitions) {
       throw new IllegalArgumentException(
           "batch built for " + batch.partitions() + " partitions, log has " + partitions);
     }
-    CompletableFuture<Void> done = new CompletableFuture<>();
+    CompletableFuture<Position> done = new CompletableFuture<>();
     synchronized (queue) { // with stopAppends: nothing is queued after the appender's last drain
       if (closed) {
         done.completeExceptionally(new TallyException("event log is closed"));
@@ -184,11 +186,18 @@ public final class RocksDbEventLog implements EventLog {
   private void write(List<Pending> group) {
     long appendTime = Math.max(lastAppendTimeMillis, clock.millis());
     long[] ends = heads.endOffsets().clone();
+    Position[] positions = new Position[group.size()];
+    Arrays.fill(positions, Position.EMPTY);
     try (WriteBatch wb = new WriteBatch()) {
       for (int p = 0; p < partitions; p++) {
         List<Event> events = new ArrayList<>();
-        for (Pending pending : group) {
-          events.addAll(pending.batch().events(p));
+        for (int i = 0; i < group.size(); i++) {
+          List<Event> mine = group.get(i).batch().events(p);
+          if (!mine.isEmpty()) {
+            events.addAll(mine);
+            // in the stored batch, this request's events end here
+            positions[i] = positions[i].merge(Position.of(p, ends[p] + events.size()));
+          }
         }
         if (!events.isEmpty()) {
           wb.put(
@@ -212,7 +221,9 @@ public final class RocksDbEventLog implements EventLog {
     for (Pending g : group) {
       groupCommitEvents.add(g.batch().size());
     }
-    group.forEach(g -> g.done().complete(null));
+    for (int i = 0; i < group.size(); i++) {
+      group.get(i).done().complete(positions[i]);
+    }
   }
 
   private void syncLoop() {

@@ -16,6 +16,7 @@ import io.tally.core.ingest.Ingestor;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.ProcessorGroup;
 import io.tally.core.process.ProcessorHealth;
+import io.tally.core.query.PositionGate;
 import io.tally.core.query.QueryService;
 import io.tally.core.topk.TopKService;
 import io.tally.core.validate.EventValidator;
@@ -162,7 +163,8 @@ public final class ClusterTally implements AutoCloseable {
                   validator,
                   clock,
                   config.kafka().partitions(),
-                  server.query().onQuorumLoss())
+                  server.query().onQuorumLoss(),
+                  derived)
               : null;
       if (ingestor != null) {
         metrics.bindIngestor(ingestor);
@@ -182,7 +184,12 @@ public final class ClusterTally implements AutoCloseable {
                   ingestor != null
                       ? new IngestRoutes(ingestor, metrics.ingest(), server.maxBodyBytes())
                       : IngestRoutes.absent(),
-                  queries != null ? new QueryRoutes(queries, topK) : QueryRoutes.absent(),
+                  queries != null
+                      ? new QueryRoutes(
+                          queries,
+                          topK,
+                          new PositionGate(store, config.kafka().partitions(), clock))
+                      : QueryRoutes.absent(),
                   attributes != null
                       ? new AttributeRoutes(attributes, !derived.isEmpty())
                       : AttributeRoutes.absent()),

@@ -10,9 +10,11 @@ import io.tally.core.ingest.Ingestor;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.LogRetention;
 import io.tally.core.process.ProcessorGroup;
+import io.tally.core.query.PositionGate;
 import io.tally.core.query.QueryService;
 import io.tally.core.retention.Retention;
 import io.tally.core.store.DeltaSink;
+import io.tally.core.store.QuorumLoss;
 import io.tally.core.topk.TopKService;
 import io.tally.core.validate.EventValidator;
 import io.tally.model.Granularity;
@@ -103,7 +105,15 @@ public final class EmbeddedTally implements AutoCloseable {
       QueryService queries =
           new QueryService(store, partitioner, validator, clock, config.effectiveQuery(), derived);
       TopKService topK =
-          new TopKService(store, store, config.topK(), validator, clock, config.partitions());
+          new TopKService(
+              store,
+              store,
+              config.topK(),
+              validator,
+              clock,
+              config.partitions(),
+              QuorumLoss.STALE,
+              derived);
       AttributeService attributeService =
           new AttributeService(attributes, AttributePublisher.writingTo(attributes), validator);
       processors.start();
@@ -143,7 +153,8 @@ public final class EmbeddedTally implements AutoCloseable {
               config,
               List.of(
                   new IngestRoutes(ingestor, metrics.ingest(), config.maxBodyBytes()),
-                  new QueryRoutes(queries, topK),
+                  new QueryRoutes(
+                      queries, topK, new PositionGate(store, config.partitions(), clock)),
                   new AttributeRoutes(attributeService, !derived.isEmpty())),
               new OpsRoutes(metrics, health, readiness).withQueryCache(queries),
               new Overview(

@@ -2,6 +2,7 @@ package io.tally.server;
 
 import io.tally.core.enrich.BadAttributesException;
 import io.tally.core.query.BadQueryException;
+import io.tally.core.query.PositionNotReachedException;
 import io.tally.model.TallyException;
 import io.tally.model.json.TallyJson;
 import io.tally.server.http.RequestBody;
@@ -27,6 +28,7 @@ import org.slf4j.LoggerFactory;
  *   <caption>status of each exception</caption>
  *   <tr><td>{@link BadQueryException}, {@link BadAttributesException}</td><td>400</td></tr>
  *   <tr><td>{@link NotFoundException}</td><td>404</td></tr>
+ *   <tr><td>{@link PositionNotReachedException}</td><td>504 + Retry-After</td></tr>
  *   <tr><td>{@link RequestBody.Refused}</td><td>its own (400, 413, 415)</td></tr>
  *   <tr><td>other {@link TallyException}, a timeout</td><td>503 + Retry-After</td></tr>
  *   <tr><td>anything else</td><td>500, logged with its stack</td></tr>
@@ -78,6 +80,9 @@ final class ErrorAnswers {
       error(ctx, 400, cause.getMessage());
     } else if (cause instanceof NotFoundException) {
       error(ctx, 404, cause.getMessage());
+    } else if (cause instanceof PositionNotReachedException) {
+      ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
+      error(ctx, 504, cause.getMessage());
     } else if (cause instanceof TallyException || cause instanceof TimeoutException) {
       LOG.warn("{}: {}", unavailable, Credentials.redact(cause.toString()));
       ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");

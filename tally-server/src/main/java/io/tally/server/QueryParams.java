@@ -14,6 +14,15 @@ final class QueryParams {
   static final Set<String> SERIES =
       Set.of("entity", "type", "fn", "from", "to", "granularity", "fill");
 
+  /** Read-your-writes: a position token from an ingest answer, and how long to wait for it. */
+  static final String AFTER = "after";
+
+  static final String WAIT = "wait";
+
+  /** The parameters of {@code GET /v1/stats}: a series read, after a position. */
+  static final Set<String> SERIES_READ =
+      Set.of("entity", "type", "fn", "from", "to", "granularity", "fill", AFTER, WAIT);
+
   private QueryParams() {}
 
   /**

@@ -3,6 +3,7 @@ package io.tally.server;
 import static java.util.Objects.requireNonNull;
 
 import io.tally.core.query.BadQueryException;
+import io.tally.core.query.PositionGate;
 import io.tally.core.query.QueryService;
 import io.tally.core.topk.TopKService;
 import io.tally.model.json.TallyJson;
@@ -22,8 +23,9 @@ import java.util.TreeSet;
 
 /**
  * The reads: {@code GET /v1/stats}, {@code GET /v1/total}, {@code POST /v1/stats/batch} and {@code
- * GET /v1/top} (docs/api.md). Store reads block, so each runs on a worker thread ({@link
- * ErrorAnswers#fromWorker}). Thread-safe.
+ * GET /v1/top} (docs/api.md). Each takes {@code after=<position token>} (and {@code wait}): it is
+ * answered once the store holds the writes of that position ({@link PositionGate}). Store reads
+ * block, so each runs on a worker thread ({@link ErrorAnswers#fromWorker}). Thread-safe.
  */
 final class QueryRoutes implements Routes {
   /** Most (entity, type) reads in one {@code POST /v1/stats/batch}. */
@@ -33,15 +35,28 @@ final class QueryRoutes implements Routes {
   private static final long BATCH_BODY_LIMIT = 256 * 1024;
 
   static final String UNAVAILABLE = "the counter store is unavailable";
-  private static final Set<String> TOTAL_PARAMS = Set.of("entity", "type", "fn");
-  private static final Set<String> TOP_PARAMS = Set.of("type", "window", "k");
+  private static final Set<String> TOTAL_PARAMS =
+      Set.of("entity", "type", "fn", QueryParams.AFTER, QueryParams.WAIT);
+  private static final Set<String> TOP_PARAMS =
+      Set.of("type", "window", "k", "prefix", QueryParams.AFTER, QueryParams.WAIT);
+  private static final Set<String> BATCH_PARAMS = Set.of(QueryParams.AFTER, QueryParams.WAIT);
 
   private final QueryService queries;
   private final TopKService topK;
+  private final PositionGate positions;
 
-  QueryRoutes(QueryService queries, TopKService topK) {
+  /**
+   * @param positions where {@code after=<position token>} waits (read-your-writes)
+   */
+  QueryRoutes(QueryService queries, TopKService topK, PositionGate positions) {
     this.queries = requireNonNull(queries, "queries");
     this.topK = requireNonNull(topK, "topK");
+    this.positions = requireNonNull(positions, "positions");
+  }
+
+  /** Waits for the request's {@code after} position, if it names one. */
+  private void awaitPosition(HttpServerRequest r) {
+    positions.await(r.getParam(QueryParams.AFTER), r.getParam(QueryParams.WAIT));
   }
 
   /** A node without the query role: 404 naming it. */
@@ -70,22 +85,24 @@ final class QueryRoutes implements Routes {
   }
 
   private void stats(RoutingContext ctx) {
-    if (!QueryParams.valid(ctx, QueryParams.SERIES)) {
+    if (!QueryParams.valid(ctx, QueryParams.SERIES_READ)) {
       return;
     }
     HttpServerRequest r = ctx.request();
     ErrorAnswers.fromWorker(
         ctx,
-        () ->
-            TallyJson.stats(
-                queries.stats(
-                    r.getParam("entity"),
-                    r.getParam("type"),
-                    r.getParam("fn"),
-                    r.getParam("from"),
-                    r.getParam("to"),
-                    r.getParam("granularity"),
-                    r.getParam("fill"))),
+        () -> {
+          awaitPosition(r);
+          return TallyJson.stats(
+              queries.stats(
+                  r.getParam("entity"),
+                  r.getParam("type"),
+                  r.getParam("fn"),
+                  r.getParam("from"),
+                  r.getParam("to"),
+                  r.getParam("granularity"),
+                  r.getParam("fill")));
+        },
         UNAVAILABLE);
   }
 
@@ -96,9 +113,11 @@ final class QueryRoutes implements Routes {
     HttpServerRequest r = ctx.request();
     ErrorAnswers.fromWorker(
         ctx,
-        () ->
-            TallyJson.total(
-                queries.total(r.getParam("entity"), r.getParam("type"), r.getParam("fn"))),
+        () -> {
+          awaitPosition(r);
+          return TallyJson.total(
+              queries.total(r.getParam("entity"), r.getParam("type"), r.getParam("fn")));
+        },
         UNAVAILABLE);
   }
 
@@ -109,7 +128,12 @@ final class QueryRoutes implements Routes {
     HttpServerRequest r = ctx.request();
     ErrorAnswers.fromWorker(
         ctx,
-        () -> TallyJson.topK(topK.top(r.getParam("type"), r.getParam("window"), r.getParam("k"))),
+        () -> {
+          awaitPosition(r);
+          return TallyJson.topK(
+              topK.top(
+                  r.getParam("type"), r.getParam("window"), r.getParam("k"), r.getParam("prefix")));
+        },
         UNAVAILABLE);
   }
 
@@ -120,6 +144,9 @@ final class QueryRoutes implements Routes {
    * {@code {"error":…}} in its place; only a malformed body fails the whole request.
    */
   private void batch(RoutingContext ctx) {
+    if (!QueryParams.valid(ctx, BATCH_PARAMS)) {
+      return;
+    }
     List<JsonObject> items = batchItems(ctx);
     if (items == null) {
       return;
@@ -127,6 +154,7 @@ final class QueryRoutes implements Routes {
     ErrorAnswers.fromWorker(
         ctx,
         () -> {
+          awaitPosition(ctx.request());
           List<Object> results = new ArrayList<>(items.size());
           for (JsonObject item : items) {
             results.add(batchItem(item));

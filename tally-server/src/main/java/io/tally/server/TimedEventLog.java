@@ -7,6 +7,7 @@ import io.tally.core.log.EventBatch;
 import io.tally.core.log.EventLog;
 import io.tally.core.log.LogHead;
 import io.tally.core.log.LogRecord;
+import io.tally.model.Position;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -34,9 +35,9 @@ final class TimedEventLog implements EventLog {
   }
 
   @Override
-  public CompletableFuture<Void> append(EventBatch batch) {
+  public CompletableFuture<Position> append(EventBatch batch) {
     long start = System.nanoTime();
-    CompletableFuture<Void> done = log.append(batch);
+    CompletableFuture<Position> done = log.append(batch);
     done.whenComplete(
         (ok, failure) -> {
           appends.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);

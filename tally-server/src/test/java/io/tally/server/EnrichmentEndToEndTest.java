@@ -230,7 +230,7 @@ class EnrichmentEndToEndTest {
     awaitCounted();
     JsonObject before = total("channel:c1", "view");
     assertThat(new long[] {before.getLong("count"), before.getLong("sum")}).containsExactly(3, 3);
-    Map<String, Long> topBefore = top();
+    Map<String, Long> topBefore = top("channel:");
 
     String reason =
         "entity prefix 'channel:' is derived by this server (--derive channel,category);"
@@ -257,14 +257,18 @@ class EnrichmentEndToEndTest {
     JsonObject after = total("channel:c1", "view");
     assertThat(new long[] {after.getLong("count"), after.getLong("sum")}).containsExactly(3, 3);
     assertThat(total("video:2", "view").getLong("count")).isEqualTo(1);
-    Map<String, Long> topAfter = top();
-    assertThat(topAfter.get("channel:c1")).isEqualTo(topBefore.get("channel:c1"));
-    assertThat(topAfter).doesNotContainKey("category:x").containsEntry("video:2", 1L);
+    Map<String, Long> topAfter = top("channel:");
+    assertThat(topAfter.get("channel:c1")).isEqualTo(topBefore.get("channel:c1")).isEqualTo(3L);
+    assertThat(top("category:")).doesNotContainKey("category:x");
+    assertThat(top(null)).containsEntry("video:2", 1L);
   }
 
-  /** The last hour's top views: entity → estimate. */
-  private Map<String, Long> top() {
-    HttpResponse<String> r = http.get("/v1/top?type=view&window=1h&k=100");
+  /** The last hour's top views of a namespace (null: plain entities): entity → estimate. */
+  private Map<String, Long> top(String prefix) {
+    HttpResponse<String> r =
+        http.get(
+            "/v1/top?type=view&window=1h&k=100"
+                + (prefix == null ? "" : "&prefix=" + TallyHttp.q(prefix)));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     JsonArray items = new JsonObject(r.body()).getJsonArray("items");
     Map<String, Long> out = new HashMap<>();
@@ -273,6 +277,32 @@ class EnrichmentEndToEndTest {
           items.getJsonObject(i).getString("entity"), items.getJsonObject(i).getLong("estimate"));
     }
     return out;
+  }
+
+  /**
+   * Issue 19: with --derive, the ranking of videos holds only videos, plain entities are ranked
+   * without channels by default, and the channels get their own ranking under prefix=channel:.
+   */
+  @Test
+  void aDerivedServersVideoRankingHoldsOnlyVideos() {
+    start();
+    long now = System.currentTimeMillis();
+    putAttributes("video:1", "{\"channel\":\"c1\"}");
+    putAttributes("video:2", "{\"channel\":\"c1\"}");
+    List<Event> events = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      events.add(new Event("r" + i, i < 4 ? "video:1" : "video:2", "view", now, 1));
+    }
+    events.add(new Event("r9", "clip:1", "view", now, 1));
+    send(events);
+    awaitCounted();
+
+    assertThat(top("video:")).containsOnly(Map.entry("video:1", 4L), Map.entry("video:2", 2L));
+    assertThat(top(null))
+        .containsOnly(Map.entry("video:1", 4L), Map.entry("video:2", 2L), Map.entry("clip:1", 1L));
+    assertThat(top("channel:")).containsOnly(Map.entry("channel:c1", 6L));
+    assertThat(http.get("/v1/top?type=view&window=1h&prefix=").body())
+        .contains("prefix must not be empty");
   }
 
   @Test

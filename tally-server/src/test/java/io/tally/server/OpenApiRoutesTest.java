@@ -156,11 +156,14 @@ class OpenApiRoutesTest {
                 .statusCode())
         .isEqualTo(200);
     assertThat(parameterNames(doc, "/v1/stats"))
-        .containsExactlyInAnyOrder("entity", "type", "fn", "from", "to", "granularity", "fill");
+        .containsExactlyInAnyOrder(
+            "entity", "type", "fn", "from", "to", "granularity", "fill", "after", "wait");
     assertThat(http.get("/v1/total?entity=video:1&type=view&fn=uniques").statusCode())
         .isEqualTo(200);
-    assertThat(parameterNames(doc, "/v1/total")).containsExactlyInAnyOrder("entity", "type", "fn");
-    assertThat(parameterNames(doc, "/v1/top")).containsExactlyInAnyOrder("type", "window", "k");
+    assertThat(parameterNames(doc, "/v1/total"))
+        .containsExactlyInAnyOrder("entity", "type", "fn", "after", "wait");
+    assertThat(parameterNames(doc, "/v1/top"))
+        .containsExactlyInAnyOrder("type", "window", "k", "prefix", "after", "wait");
   }
 
   private static List<String> parameterNames(JsonNode doc, String path) {

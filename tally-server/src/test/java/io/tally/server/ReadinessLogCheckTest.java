@@ -32,7 +32,7 @@ class ReadinessLogCheckTest {
     }
 
     @Override
-    public CompletableFuture<Void> append(EventBatch batch) {
+    public CompletableFuture<io.tally.model.Position> append(EventBatch batch) {
       return failing.get()
           ? CompletableFuture.failedFuture(new IOException("No space left on device"))
           : log.append(batch);

@@ -8,9 +8,11 @@ import io.tally.core.log.EventLog;
 import io.tally.core.log.LogHead;
 import io.tally.core.log.LogRecord;
 import io.tally.model.Event;
+import io.tally.model.Position;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -178,7 +180,8 @@ public abstract class EventLogContract {
   void concurrentAppendsAreAllStoredExactlyOnce() throws Exception {
     int threads = 4;
     int perThread = 200;
-    List<CompletableFuture<Void>> futures = new ArrayList<>();
+    List<CompletableFuture<Position>> futures = new ArrayList<>();
+    List<String> appendedIds = new ArrayList<>();
     List<Thread> workers = new ArrayList<>();
     for (int t = 0; t < threads; t++) {
       int id = t;
@@ -190,6 +193,7 @@ public abstract class EventLogContract {
                   b.add(i % PARTITIONS, event("t" + id + "-" + i, "video:" + i));
                   synchronized (futures) {
                     futures.add(log.append(b.build()));
+                    appendedIds.add("t" + id + "-" + i);
                   }
                 }
               });
@@ -202,8 +206,10 @@ public abstract class EventLogContract {
     CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
     Set<String> ids = new HashSet<>();
     long total = 0;
+    List<List<LogRecord>> partitions = new ArrayList<>();
     for (int p = 0; p < PARTITIONS; p++) {
       List<LogRecord> records = readAll(p, 0);
+      partitions.add(records);
       for (int i = 0; i < records.size(); i++) {
         assertThat(records.get(i).offset()).isEqualTo(i);
         ids.add(records.get(i).event().id());
@@ -212,6 +218,24 @@ public abstract class EventLogContract {
     }
     assertThat(total).isEqualTo(threads * perThread);
     assertThat(ids).hasSize(threads * perThread);
+    // each append's position names its one partition, just past its event (read-your-writes)
+    for (int i = 0; i < futures.size(); i++) {
+      Position position = futures.get(i).get();
+      assertThat(position.nextOffsets()).hasSize(1);
+      int p = position.nextOffsets().firstKey();
+      long next = position.nextOffsets().get(p);
+      assertThat(partitions.get(p).get((int) next - 1).event().id()).isEqualTo(appendedIds.get(i));
+    }
+  }
+
+  @Test
+  void anAppendsPositionIsPastItsLastEventInEachPartitionItTouched() throws Exception {
+    append(1, 3, "a");
+    EventBatch.Builder b = EventBatch.builder(log.partitions());
+    b.add(1, event("b0", "video:1")).add(1, event("b1", "video:2")).add(2, event("b2", "video:3"));
+    Position position = log.append(b.build()).get(10, TimeUnit.SECONDS);
+    assertThat(position.nextOffsets()).containsOnly(Map.entry(1, 5L), Map.entry(2, 1L));
+    assertThat(Position.parse(position.token())).isEqualTo(position);
   }
 
   @Test

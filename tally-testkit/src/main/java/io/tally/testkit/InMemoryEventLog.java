@@ -5,6 +5,7 @@ import io.tally.core.log.EventLog;
 import io.tally.core.log.LogHead;
 import io.tally.core.log.LogRecord;
 import io.tally.model.Event;
+import io.tally.model.Position;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,19 +35,23 @@ public final class InMemoryEventLog implements EventLog {
   }
 
   @Override
-  public synchronized CompletableFuture<Void> append(EventBatch batch) {
+  public synchronized CompletableFuture<Position> append(EventBatch batch) {
     if (batch.partitions() != partitions.size()) {
       throw new IllegalArgumentException("batch built for " + batch.partitions() + " partitions");
     }
     long t = Math.max(lastAppendTime, clock.millis());
     lastAppendTime = t;
+    Position position = Position.EMPTY;
     for (int p = 0; p < partitions.size(); p++) {
       List<LogRecord> records = partitions.get(p);
       for (Event e : batch.events(p)) {
         records.add(new LogRecord(startOffsets[p] + records.size(), t, e));
       }
+      if (!batch.events(p).isEmpty()) {
+        position = position.merge(Position.of(p, startOffsets[p] + records.size()));
+      }
     }
-    return CompletableFuture.completedFuture(null);
+    return CompletableFuture.completedFuture(position);
   }
 
   @Override

@@ -3,9 +3,11 @@ package io.tally.client.internal;
 import io.tally.client.BufferFullException;
 import io.tally.client.BufferFullPolicy;
 import io.tally.client.EventRejectedException;
+import io.tally.client.Sent;
 import io.tally.client.TallyClientException;
 import io.tally.model.Event;
 import io.tally.model.IngestResult;
+import io.tally.model.Position;
 import io.tally.model.Rejection;
 import io.tally.model.json.AnswerJsonReader;
 import io.tally.model.json.MalformedBodyException;
@@ -19,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The event buffer and the thread that empties it into batches.
@@ -29,8 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * waited {@code linger} (no waiting after {@link #flush()} or during close), and hands the batch to
  * the {@link ResilientCaller} — at most {@code maxInFlightBatches} at a time, the thread waits for
  * a slot beyond. A batch is serialized once, so every retry sends the same ids. The server's answer
- * completes each event's future: accepted with its id, rejected with the server's reason; a batch
- * that fails for good fails all of its events.
+ * completes each event's future: accepted with its id and the batch's position, rejected with the
+ * server's reason; a batch that fails for good fails all of its events.
  *
  * <p>Thread-safe: {@link #offer}, {@link #flush} and {@link #close} may be called from any thread.
  */
@@ -40,16 +43,17 @@ public final class EventSender implements AutoCloseable {
   /** JSON framing per event besides its strings: field names, quotes, time and value. */
   private static final int EVENT_OVERHEAD_BYTES = 80;
 
-  private record Pending(Event event, int bytes, long seq, CompletableFuture<String> future) {}
+  private record Pending(Event event, int bytes, long seq, CompletableFuture<Sent> future) {}
 
   private final ClientConfig config;
   private final ResilientCaller caller;
   private final HttpTransport transport;
   private final ArrayBlockingQueue<Pending> queue;
   private final Semaphore inFlight;
-  private final Set<CompletableFuture<String>> outstanding = ConcurrentHashMap.newKeySet();
+  private final Set<CompletableFuture<Sent>> outstanding = ConcurrentHashMap.newKeySet();
   private final AtomicLong seq = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
+  private final AtomicReference<Position> stored = new AtomicReference<>(Position.EMPTY);
   private final long lingerNanos;
   private final Thread thread;
   private volatile long flushUpTo = -1;
@@ -74,8 +78,8 @@ public final class EventSender implements AutoCloseable {
    *
    * @throws BufferFullException under {@link BufferFullPolicy#FAIL_FAST} when the buffer is full
    */
-  public CompletableFuture<String> offer(Event event) {
-    CompletableFuture<String> future = new CompletableFuture<>();
+  public CompletableFuture<Sent> offer(Event event) {
+    CompletableFuture<Sent> future = new CompletableFuture<>();
     if (closing) {
       future.completeExceptionally(new TallyClientException("the client is closed"));
       return future;
@@ -123,6 +127,14 @@ public final class EventSender implements AutoCloseable {
       }
     }
     return future;
+  }
+
+  /**
+   * The position of every event stored so far (the merge of each batch's), as a token for a query's
+   * {@code after}.
+   */
+  public String position() {
+    return stored.get().token();
   }
 
   /** Events dropped by {@link BufferFullPolicy#DROP}. */
@@ -254,6 +266,7 @@ public final class EventSender implements AutoCloseable {
                 }
                 return null;
               }
+              merge(result.position());
               String[] reasons = new String[batch.size()];
               for (Rejection r : result.rejected()) {
                 if (r.index() >= 0 && r.index() < reasons.length) {
@@ -267,11 +280,24 @@ public final class EventSender implements AutoCloseable {
                       .completeExceptionally(
                           new EventRejectedException(p.event().id(), reasons[i]));
                 } else {
-                  p.future().complete(p.event().id());
+                  p.future().complete(new Sent(p.event().id(), result.position()));
                 }
               }
               return null;
             });
+  }
+
+  /** Adds a batch's position to {@link #position()}; a token this SDK cannot read is left out. */
+  private void merge(String token) {
+    if (token == null) {
+      return;
+    }
+    try {
+      Position p = Position.parse(token);
+      stored.accumulateAndGet(p, Position::merge);
+    } catch (IllegalArgumentException e) {
+      // a newer server's token: still handed to the caller in Sent, as it is opaque
+    }
   }
 
   /** 202, or 400 listing every event as rejected: the per-event results. Anything else fails. */

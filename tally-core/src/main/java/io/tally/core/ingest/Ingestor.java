@@ -100,9 +100,10 @@ public final class Ingestor {
   }
 
   /**
-   * Appends the request's valid events. Completes with the per-event outcome once they are durable;
-   * completes exceptionally if the log failed (nothing may be assumed stored then, and the client
-   * retries with the same ids).
+   * Appends the request's valid events. Completes with the per-event outcome and the {@link
+   * io.tally.model.Position position} they were appended at once they are durable; completes
+   * exceptionally if the log failed (nothing may be assumed stored then, and the client retries
+   * with the same ids).
    *
    * @throws OverloadedException if admitting the events would break a bound
    */
@@ -117,7 +118,7 @@ public final class Ingestor {
       inFlight.addAndGet(-n);
       throw new OverloadedException("too many events waiting to be made durable", 1);
     }
-    CompletableFuture<Void> appended;
+    CompletableFuture<io.tally.model.Position> appended;
     try {
       appended = log.append(request.batch.build());
     } catch (RuntimeException e) {
@@ -132,7 +133,8 @@ public final class Ingestor {
                 acceptedEvents.add(n);
               }
             })
-        .thenApply(ok -> result);
+        .thenApply(
+            position -> new IngestResult(result.accepted(), result.rejected(), position.token()));
   }
 
   /** One request's events as they are parsed. Not thread-safe. */

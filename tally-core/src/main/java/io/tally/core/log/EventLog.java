@@ -1,5 +1,6 @@
 package io.tally.core.log;
 
+import io.tally.model.Position;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -16,11 +17,14 @@ public interface EventLog extends AutoCloseable {
 
   /**
    * Appends a batch. The future completes once every event in it is durable (DESIGN.md invariant 1:
-   * fsync'd, or replicated) and fails if any is not; only then may the client be told.
+   * fsync'd, or replicated) and fails if any is not; only then may the client be told. It completes
+   * with the batch's {@link Position}: for each partition the batch has events in, an offset past
+   * the last of them (and at most the partition's end offset), which a read-your-writes query waits
+   * for.
    *
    * @throws IllegalArgumentException if the batch was built for another partition count
    */
-  CompletableFuture<Void> append(EventBatch batch);
+  CompletableFuture<Position> append(EventBatch batch);
 
   /**
    * Reads about {@code maxRecords} records of {@code partition} from {@code fromOffset} on: an

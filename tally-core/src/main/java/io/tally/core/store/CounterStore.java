@@ -7,6 +7,7 @@ import io.tally.model.Granularity;
 import io.tally.model.TallyException;
 import java.util.List;
 import java.util.NavigableMap;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /** The read-only view of counter rows that queries see. Thread-safe. */
@@ -27,6 +28,14 @@ public interface CounterStore {
    * returned instant is counted. Empty if nothing of that partition was applied yet.
    */
   OptionalLong asOfMillis(int partition);
+
+  /**
+   * The latest checkpoint of {@code partition} whose counts this store serves, read now (no memo):
+   * every row read after this call holds the partition's events below its {@code nextOffset}. A
+   * read-your-writes query ({@link io.tally.core.query.PositionGate}) waits on it. Empty if nothing
+   * of that partition was applied yet.
+   */
+  Optional<Checkpoint> checkpoint(int partition);
 
   /**
    * {@link #read(CounterKey)}, stating in {@code report} the consistency it was read at (a

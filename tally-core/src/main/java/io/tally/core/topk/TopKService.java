@@ -2,6 +2,7 @@ package io.tally.core.topk;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.query.BadQueryException;
 import io.tally.core.store.CounterStore;
 import io.tally.core.store.QuorumLoss;
@@ -34,6 +35,15 @@ import org.apache.datasketches.frequencies.ItemsSketch;
  * × partitions} (rounded up to a power of two, at most 2^18) so that exact partitions merge exactly
  * (entities never span partitions: DESIGN.md invariant 4).
  *
+ * <h2>Namespaces</h2>
+ *
+ * A ranking is of one kind of entity ({@link TopKNamespace}): without a prefix, every plain entity;
+ * with {@code prefix=video:} the plain entities starting with {@code video:}; with {@code
+ * prefix=channel:} (a derived name) the derived entities starting with it. The slot sketches hold
+ * every entity of the type, derived ones too, and the namespace filters the merged sketch's list:
+ * the bounds above hold for each listed item, and {@code exact} and {@code maxError} are those of
+ * the merged sketch (derived entities share its capacity).
+ *
  * <p>Thread-safe and stateless.
  */
 public final class TopKService {
@@ -51,6 +61,7 @@ public final class TopKService {
   private final int partitions;
   private final int mergeSize;
   private final QuorumLoss onQuorumLoss;
+  private final DerivedEntities derived;
 
   /**
    * @param counters where the partitions' as-of times are read
@@ -78,6 +89,22 @@ public final class TopKService {
       InstantSource clock,
       int partitions,
       QuorumLoss onQuorumLoss) {
+    this(store, counters, config, validator, clock, partitions, onQuorumLoss, DerivedEntities.NONE);
+  }
+
+  /**
+   * @param derived the server's derived entities: they rank only under a prefix of their own
+   */
+  public TopKService(
+      TopKStore store,
+      CounterStore counters,
+      TopKConfig config,
+      EventValidator validator,
+      InstantSource clock,
+      int partitions,
+      QuorumLoss onQuorumLoss,
+      DerivedEntities derived) {
+    this.derived = requireNonNull(derived, "derived");
     this.onQuorumLoss = requireNonNull(onQuorumLoss, "onQuorumLoss");
     this.store = requireNonNull(store, "store");
     this.counters = requireNonNull(counters, "counters");
@@ -109,6 +136,17 @@ public final class TopKService {
    * @throws BadQueryException naming the bad parameter and, for the window, the allowed values
    */
   public TopK top(String type, String window, String k) {
+    return top(type, window, k, null);
+  }
+
+  /**
+   * The top {@code k} entities of {@code type} in {@code window} among those {@code prefix} names
+   * ({@link TopKNamespace}).
+   *
+   * @param prefix null for every plain entity; else 1-256 entity characters
+   * @throws BadQueryException naming the bad parameter and, for the window, the allowed values
+   */
+  public TopK top(String type, String window, String k, String prefix) {
     if (!config.enabled()) {
       throw new BadQueryException("top-K is switched off on this server (no --topk-windows)");
     }
@@ -134,6 +172,10 @@ public final class TopKService {
                             + shorten(window)
                             + "'"));
     int n = k(k);
+    if (prefix != null && (p = validator.prefixProblem(prefix)) != null) {
+      throw new BadQueryException(p);
+    }
+    TopKNamespace namespace = TopKNamespace.of(prefix, derived);
     long now = clock.millis();
     long first = w.firstSlotStart(now);
     ReadReport report = new ReadReport(onQuorumLoss);
@@ -144,6 +186,9 @@ public final class TopKService {
     }
     List<TopKItem> items = new ArrayList<>();
     for (ItemsSketch.Row<String> r : merged.getFrequentItems(ErrorType.NO_FALSE_NEGATIVES)) {
+      if (!namespace.contains(r.getItem())) {
+        continue;
+      }
       items.add(new TopKItem(r.getItem(), r.getEstimate(), r.getLowerBound(), r.getUpperBound()));
     }
     items.sort(ORDER);

@@ -82,6 +82,19 @@ public final class EventValidator {
         "A-Z a-z 0-9 : _ . - / @ #");
   }
 
+  /**
+   * The reason {@code prefix} is not a valid entity prefix (a top-K namespace: the entity rules),
+   * or {@code null}.
+   */
+  public String prefixProblem(String prefix) {
+    return check(
+        "prefix",
+        prefix,
+        limits.maxEntityLength(),
+        EventValidator::isEntityChar,
+        "A-Z a-z 0-9 : _ . - / @ #");
+  }
+
   /** The reason {@code type} is not a valid type, or {@code null}. */
   public String typeProblem(String type) {
     return check("type", type, limits.maxTypeLength(), EventValidator::typeChar, "a-z 0-9 _ . -");

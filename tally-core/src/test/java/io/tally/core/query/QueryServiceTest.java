@@ -68,6 +68,11 @@ class QueryServiceTest {
       Long t = asOf.get(partition);
       return t == null ? OptionalLong.empty() : OptionalLong.of(t);
     }
+
+    @Override
+    public java.util.Optional<io.tally.core.store.Checkpoint> checkpoint(int partition) {
+      return java.util.Optional.empty();
+    }
   }
 
   private final FakeCounterStore store = new FakeCounterStore();

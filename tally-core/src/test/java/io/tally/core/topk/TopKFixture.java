@@ -2,8 +2,10 @@ package io.tally.core.topk;
 
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.store.CounterStore;
+import io.tally.core.store.QuorumLoss;
 import io.tally.core.validate.EventValidator;
 import io.tally.core.validate.ValidationLimits;
 import io.tally.model.Bucket;
@@ -33,6 +35,11 @@ final class TopKFixture {
   final Map<String, Map<String, Map<Long, Long>>> truth = new HashMap<>();
 
   TopKFixture(TopKConfig config, int partitions, long nowMillis) {
+    this(config, partitions, nowMillis, DerivedEntities.NONE);
+  }
+
+  /** A fixture whose service ranks {@code derived}'s entities apart from plain ones. */
+  TopKFixture(TopKConfig config, int partitions, long nowMillis, DerivedEntities derived) {
     this.config = config;
     this.partitioner = new Partitioner(partitions);
     this.slots = new TopKSlots[partitions];
@@ -56,7 +63,9 @@ final class TopKFixture {
             config,
             new EventValidator(ValidationLimits.DEFAULTS),
             clock,
-            partitions);
+            partitions,
+            QuorumLoss.STALE,
+            derived);
   }
 
   private static CounterStore asOf(long millis) {
@@ -76,6 +85,11 @@ final class TopKFixture {
       public OptionalLong asOfMillis(int partition) {
         return OptionalLong.of(millis);
       }
+
+      @Override
+      public java.util.Optional<io.tally.core.store.Checkpoint> checkpoint(int partition) {
+        return java.util.Optional.empty();
+      }
     };
   }
 
@@ -83,12 +97,12 @@ final class TopKFixture {
   void feed(List<CounterDelta> deltas) {
     Map<Integer, TopKSlots.Update> updates = new HashMap<>();
     for (CounterDelta d : deltas) {
-      int p = partitioner.partition(d.key().entity());
+      int p = DerivedEntities.writerPartition(d.key().entity(), partitioner);
       updates.computeIfAbsent(p, q -> slots[q].update(now.get())).add(d, TopKSlots.UNPOSITIONED);
       if (d.key().granularity() == Granularity.MINUTE) {
         truth
             .computeIfAbsent(d.key().type(), t -> new HashMap<>())
-            .computeIfAbsent(d.key().entity(), e -> new HashMap<>())
+            .computeIfAbsent(DerivedEntities.baseName(d.key().entity()), e -> new HashMap<>())
             .merge(d.key().bucketStartMillis(), d.count(), Long::sum);
       }
     }

@@ -3,9 +3,13 @@ package io.tally.core.topk;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tally.core.aggregate.CounterDelta;
+import io.tally.core.aggregate.CounterKey;
+import io.tally.core.enrich.DerivedEntities;
+import io.tally.model.Granularity;
 import io.tally.model.TopK;
 import io.tally.model.TopKItem;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -79,6 +83,74 @@ class TopKPropertyTest {
       assertThat(List.of(item.estimate(), item.lowerBound(), item.upperBound()))
           .containsOnly(count);
     }
+  }
+
+  /**
+   * Issue 19: a ranking is of one namespace. Plain {@code video:} and {@code clip:} entities and
+   * derived {@code channel:} entities (written as per-partition shard rows) share the sketches;
+   * each prefix's ranking equals brute force over the entities of that prefix, and no prefix ranks
+   * the plain entities only.
+   */
+  @Property(tries = 40)
+  void eachPrefixRanksExactlyItsOwnEntitiesAndDerivedOnesNeverMixIn(
+      @ForAll long seed,
+      @ForAll @IntRange(min = 1, max = 8) int partitions,
+      @ForAll @IntRange(min = 3, max = 300) int entities,
+      @ForAll @DoubleRange(min = 0.5, max = 2.0) double zipf,
+      @ForAll @IntRange(min = 1, max = 50) int k) {
+    TopKWindow window = TopKWindow.parse("1h");
+    TopKFixture f =
+        new TopKFixture(
+            TopKConfig.DEFAULTS, partitions, NOW, DerivedEntities.of(List.of("channel")));
+    Random random = new Random(seed);
+    for (List<CounterDelta> batch :
+        TopKFixture.zipfBatches(random, 3_000, entities, zipf, TYPE, NOW - window.millis(), NOW)) {
+      f.feed(batch.stream().map(d -> renamed(d, partitions)).toList());
+    }
+    Map<String, Long> truth = f.trueCounts(TYPE, window);
+
+    for (String prefix : new String[] {null, "video:", "clip:", "channel:", "video:1"}) {
+      TopK top = f.service.top(TYPE, "1h", Integer.toString(k), prefix);
+      Map<String, Long> ofPrefix = new HashMap<>();
+      truth.forEach(
+          (entity, n) -> {
+            boolean derived = entity.startsWith("channel:");
+            boolean wanted = prefix == null ? !derived : entity.startsWith(prefix);
+            if (wanted) {
+              ofPrefix.put(entity, n);
+            }
+          });
+      List<Map.Entry<String, Long>> expected = bruteTop(ofPrefix, k);
+      assertThat(top.exact()).isTrue();
+      assertThat(top.items())
+          .as("prefix %s", prefix)
+          .extracting(TopKItem::entity)
+          .containsExactlyElementsOf(expected.stream().map(Map.Entry::getKey).toList());
+      assertThat(top.items())
+          .extracting(TopKItem::estimate)
+          .containsExactlyElementsOf(expected.stream().map(Map.Entry::getValue).toList());
+    }
+  }
+
+  /**
+   * Rank r's entity {@code video:r} becomes {@code video:r}, {@code clip:r} or the derived {@code
+   * channel:cr}, whose counts arrive as the shard row of one source partition.
+   */
+  private static CounterDelta renamed(CounterDelta d, int partitions) {
+    int rank = Integer.parseInt(d.key().entity().substring("video:".length()));
+    String entity =
+        switch (rank % 3) {
+          case 0 -> "video:" + rank;
+          case 1 -> "clip:" + rank;
+          default ->
+              DerivedEntities.shardName(
+                  "channel:c" + rank,
+                  (int) ((rank + d.key().bucketStartMillis() / 60_000) % partitions));
+        };
+    return new CounterDelta(
+        new CounterKey(entity, TYPE, Granularity.MINUTE, d.key().bucketStartMillis()),
+        d.count(),
+        d.sum());
   }
 
   @Property(tries = 20)

@@ -3,6 +3,7 @@ package io.tally.model.json;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.tally.model.BatchAnswer;
 import io.tally.model.Bucket;
 import io.tally.model.Consistency;
 import io.tally.model.Granularity;
@@ -36,7 +37,10 @@ public final class AnswerJsonReader {
 
   private AnswerJsonReader() {}
 
-  /** {@code {"accepted":n,"rejected":[{"index":i,"reason":"…"}]}}. */
+  /**
+   * {@code {"accepted":n,"rejected":[{"index":i,"reason":"…"}],"position":"…"}} (position
+   * optional).
+   */
   public static IngestResult ingestResult(byte[] body) {
     Map<String, Object> o = object(body);
     List<Rejection> rejected = new ArrayList<>();
@@ -44,12 +48,17 @@ public final class AnswerJsonReader {
       Map<String, Object> item = asObject(r, "rejected item");
       rejected.add(new Rejection((int) number(item, "index"), text(item, "reason")));
     }
-    return new IngestResult((int) number(o, "accepted"), rejected);
+    Object position = o.get("position");
+    return new IngestResult(
+        (int) number(o, "accepted"), rejected, position == null ? null : text(o, "position"));
   }
 
   /** A {@code /v1/total} answer. */
   public static Total total(byte[] body) {
-    Map<String, Object> o = object(body);
+    return total(object(body));
+  }
+
+  private static Total total(Map<String, Object> o) {
     return new Total(
         text(o, "entity"),
         text(o, "type"),
@@ -65,7 +74,29 @@ public final class AnswerJsonReader {
    * fn}, an average's in both ({@link Bucket#avg()}), distinct actors in {@code uniques}.
    */
   public static Stats stats(byte[] body) {
-    Map<String, Object> o = object(body);
+    return stats(object(body));
+  }
+
+  /**
+   * A {@code /v1/stats/batch} answer: per item, in order, its {@link Total}, its {@link Stats} (an
+   * item answered with buckets) or its error.
+   */
+  public static List<BatchAnswer> batch(byte[] body) {
+    List<BatchAnswer> out = new ArrayList<>();
+    for (Object r : list(object(body), "results")) {
+      Map<String, Object> item = asObject(r, "result");
+      if (item.containsKey("error")) {
+        out.add(BatchAnswer.error(text(item, "error")));
+      } else if (item.containsKey("buckets")) {
+        out.add(BatchAnswer.of(stats(item)));
+      } else {
+        out.add(BatchAnswer.of(total(item)));
+      }
+    }
+    return out;
+  }
+
+  private static Stats stats(Map<String, Object> o) {
     Statistic fn;
     Granularity granularity;
     try {

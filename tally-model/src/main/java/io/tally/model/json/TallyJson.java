@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Writes Tally's JSON answers and event batches. Times are written as ISO-8601 UTC strings with
@@ -57,7 +58,10 @@ public final class TallyJson {
         });
   }
 
-  /** {@code {"accepted":n,"rejected":[{"index":i,"reason":"…"}]}}. */
+  /**
+   * {@code {"accepted":n,"rejected":[{"index":i,"reason":"…"}],"position":"…"}}, the position only
+   * when some event was accepted.
+   */
   public static byte[] ingestResult(IngestResult result) {
     return write(
         g -> {
@@ -71,6 +75,9 @@ public final class TallyJson {
             g.writeEndObject();
           }
           g.writeEndArray();
+          if (result.position() != null) {
+            g.writeStringField("position", result.position());
+          }
           g.writeEndObject();
         });
   }
@@ -208,6 +215,27 @@ public final class TallyJson {
    *
    * @param results each a {@link Total}, a {@link Stats} or a {@link String} error message
    */
+  /**
+   * A {@code /v1/stats/batch} request: {@code {"queries":[{"entity":…,"type":…,…},…]}}, each
+   * query's parameters as strings.
+   */
+  public static byte[] batchRequest(List<Map<String, String>> queries) {
+    return write(
+        g -> {
+          g.writeStartObject();
+          g.writeArrayFieldStart("queries");
+          for (Map<String, String> q : queries) {
+            g.writeStartObject();
+            for (Map.Entry<String, String> e : q.entrySet()) {
+              g.writeStringField(e.getKey(), e.getValue());
+            }
+            g.writeEndObject();
+          }
+          g.writeEndArray();
+          g.writeEndObject();
+        });
+  }
+
   public static byte[] batch(List<?> results) {
     return write(
         g -> {

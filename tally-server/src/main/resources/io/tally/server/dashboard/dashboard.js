@@ -12,6 +12,8 @@ const fmt1 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 
 const state = {
   topType: 'view',
+  topPrefix: '',         // the ranked namespace (top-K prefix); '' ranks every plain entity
+  prefixes: new Set(),   // namespaces seen in rankings, offered by the prefix picker
   topWindow: null,       // the first configured window, once /v1/overview names them
   entity: null,          // the charted entity: picked by a click, typed, or the top one at first
   picked: false,         // true once a person chose an entity (the page stops auto-picking)
@@ -35,6 +37,7 @@ function clearNumbers() {
   $('partitions').replaceChildren();
   $('top').tBodies[0].replaceChildren();
   $('top-note').textContent = '';
+  offerPrefixes(items);
   $('entities').replaceChildren();
   rateHistory[0].length = 0;
   rateHistory[1].length = 0;
@@ -210,8 +213,12 @@ async function pollTop() {
     return;
   }
   const type = state.topType;
-  const { ok, body } = await getJson('/v1/top?' + q({ type, window: state.topWindow, k: 10 }));
+  const prefix = state.topPrefix;
+  const params = { type, window: state.topWindow, k: 10 };
+  if (prefix) params.prefix = prefix;
+  const { ok, body } = await getJson('/v1/top?' + q(params));
   table.dataset.type = type;
+  table.dataset.prefix = prefix;
   table.dataset.window = state.topWindow;
   const tbody = table.tBodies[0];
   if (!ok) {
@@ -249,9 +256,23 @@ async function pollTop() {
   note.textContent = items.length
     ? (body.exact ? 'exact' : 'approximate, error at most ' + fmt.format(body.maxError)) + ' · since ' + timeOf(body.from)
     : 'No ' + type + ' events in the last ' + state.topWindow + ' yet — post some and they appear here within a second.';
+  offerPrefixes(items);
   $('entities').replaceChildren(...items.map((i) => Object.assign(document.createElement('option'), { value: i.entity })));
   if (!state.entity && items.length) {
     choose(items[0].entity, type, false);
+  }
+}
+
+/** Adds the namespaces (text up to the first ':') of ranked entities to the prefix picker. */
+function offerPrefixes(items) {
+  const before = state.prefixes.size;
+  items.forEach((i) => {
+    const colon = i.entity.indexOf(':');
+    if (colon > 0) state.prefixes.add(i.entity.slice(0, colon + 1));
+  });
+  if (state.prefixes.size !== before) {
+    $('prefixes').replaceChildren(...[...state.prefixes].sort()
+      .map((p) => Object.assign(document.createElement('option'), { value: p })));
   }
 }
 
@@ -357,6 +378,10 @@ function drawSeries(el, data, granularity) {
 function bindControls() {
   $('top-type').addEventListener('change', (e) => {
     state.topType = e.target.value.trim() || 'view';
+    refresh();
+  });
+  $('top-prefix').addEventListener('change', (e) => {
+    state.topPrefix = e.target.value.trim();
     refresh();
   });
   $('entity').addEventListener('change', (e) => {
