@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -200,6 +201,12 @@ public final class CassandraDeltaSink implements DeltaSink {
   }
 
   /** The last materialized checkpoint of {@code partition}. */
+  /** Adopts the deltas topic's id: a recreated topic's positions start a new generation. */
+  @Override
+  public void sourceIdentity(UUID source) {
+    writer.adoptSource(source);
+  }
+
   @Override
   public Optional<Checkpoint> checkpoint(int partition) {
     return store.checkpoint(partition);

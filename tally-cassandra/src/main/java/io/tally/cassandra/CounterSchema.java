@@ -22,8 +22,11 @@ import java.time.Duration;
  *           (widened with lightweight transactions, which happens about once a day)
  * progress  PRIMARY KEY (partition): each event partition's last materialized checkpoint
  *           (next offset, last append time, as-of), written at the checkpoint's position
- * meta      PRIMARY KEY (name): the timestamp generation (bumped if the deltas topic is
- *           ever recreated, so positions keep rising)
+ * meta      PRIMARY KEY (name): the timestamp generation a keyspace starts with
+ * sources   PRIMARY KEY (name): the deltas topic's id and the generation of its positions;
+ *           when the materializer finds the topic recreated (another id), one lightweight
+ *           transaction records the new id with the generation + 1, so positions keep rising
+ *           ({@link CounterWriter#adoptSource})
  * topk_slots PRIMARY KEY ((partition), type, window_minutes, slot_start)
  *           sketch blob (a frequent-items sketch, {@link io.tally.core.topk.SlotSketches}),
  *           position bigint (of the last delta applied to it); written USING TIMESTAMP the
@@ -68,6 +71,9 @@ final class CounterSchema {
               + "slot_start bigint, sketch blob, position bigint, "
               + "PRIMARY KEY ((partition), type, window_minutes, slot_start))",
           "CREATE TABLE IF NOT EXISTS " + ks + ".api_keys (id text PRIMARY KEY, record blob)",
+          "CREATE TABLE IF NOT EXISTS "
+              + ks
+              + ".sources (name text PRIMARY KEY, id uuid, generation bigint)",
           "ALTER TABLE " + ks + ".counters ADD IF NOT EXISTS actors blob"
         }) {
       session.execute(SimpleStatement.newInstance(cql).setTimeout(ddl));

@@ -2,10 +2,12 @@ package io.tally.cassandra;
 
 import static java.util.Objects.requireNonNull;
 
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.retention.Retention;
 import io.tally.core.retention.TimeRanges;
@@ -13,15 +15,19 @@ import io.tally.core.store.Checkpoint;
 import io.tally.core.uniques.ActorSketch;
 import io.tally.model.Granularity;
 import io.tally.model.Sums;
+import io.tally.model.TallyException;
 import java.nio.ByteBuffer;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Applies counter deltas to Cassandra idempotently (DESIGN.md invariant 5). Every delta carries its
@@ -52,6 +58,8 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Thread-safe; a step at a time ({@link #apply} is called by one thread, the materializer's).
  */
 public final class CounterWriter {
+  private static final Logger LOG = LoggerFactory.getLogger(CounterWriter.class);
+
   /** Position of a delta: generation in the high bits, its deltas-topic offset below. */
   public static long position(long generation, long offset) {
     return (generation << 40) + offset;
@@ -90,7 +98,7 @@ public final class CounterWriter {
   private final PreparedStatement update;
   private final PreparedStatement updateWithActors;
   private final PreparedStatement progress;
-  private final long generation;
+  private volatile long generation; // the positions' epoch: see adoptSource
   private final LongAdder written = new LongAdder();
   private final LongAdder requests = new LongAdder();
 
@@ -135,9 +143,66 @@ public final class CounterWriter {
     this.generation = g == null ? 1 : g.getLong(0);
   }
 
-  /** The timestamp generation read from the keyspace at start. */
+  /** The timestamp generation of the positions: read at start, then that of the adopted source. */
   public long generation() {
     return generation;
+  }
+
+  /**
+   * Makes {@code source} (the deltas topic's id) the log whose offsets the positions count. Offsets
+   * restart when the topic is recreated, so a new id gets the generation after the last one: one
+   * lightweight transaction on the {@code sources} row, so materializers that find the new topic
+   * together agree on one generation. The first id recorded keeps the keyspace's generation.
+   *
+   * @throws TallyException if Cassandra cannot record it
+   */
+  public void adoptSource(UUID source) {
+    requireNonNull(source, "source");
+    String ks = settings.keyspace();
+    for (int attempt = 0; attempt < 5; attempt++) {
+      Row row =
+          session
+              .execute(
+                  SimpleStatement.newInstance(
+                          "SELECT id, generation FROM " + ks + ".sources WHERE name = 'deltas'")
+                      .setConsistencyLevel(ConsistencyLevel.SERIAL))
+              .one();
+      if (row != null && source.equals(row.getUuid(0))) {
+        generation = row.getLong(1);
+        return;
+      }
+      long next = row == null ? generation : row.getLong(1) + 1;
+      SimpleStatement change =
+          row == null
+              ? SimpleStatement.newInstance(
+                  "INSERT INTO "
+                      + ks
+                      + ".sources (name, id, generation) VALUES ('deltas', ?, ?) IF NOT EXISTS",
+                  source,
+                  next)
+              : SimpleStatement.newInstance(
+                  "UPDATE "
+                      + ks
+                      + ".sources SET id = ?, generation = ? WHERE name = 'deltas'"
+                      + " IF id = ? AND generation = ?",
+                  source,
+                  next,
+                  row.getUuid(0),
+                  row.getLong(1));
+      if (session.execute(change.setConsistencyLevel(settings.writeConsistency())).wasApplied()) {
+        if (row != null) {
+          LOG.warn(
+              "the deltas topic was recreated (id {} → {}): its positions start generation {}",
+              row.getUuid(0),
+              source,
+              next);
+        }
+        generation = next;
+        return;
+      }
+      // another materializer recorded it first: read what it recorded
+    }
+    throw new TallyException("cannot record the deltas topic's id " + source + " in " + ks);
   }
 
   /**

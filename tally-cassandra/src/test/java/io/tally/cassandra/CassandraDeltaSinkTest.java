@@ -16,6 +16,7 @@ import io.tally.testkit.DeltaSinkContract;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -87,6 +88,28 @@ class CassandraDeltaSinkTest extends DeltaSinkContract {
         List.of(new CounterDelta(ROW, count, count)),
         cp == null ? List.of() : List.of(cp),
         new DeltaSource(2, offset));
+  }
+
+  @Test
+  void aRecreatedDeltasTopicStartsANewGenerationSoItsRestartedOffsetsCount() {
+    UUID first = UUID.randomUUID();
+    UUID recreated = UUID.randomUUID();
+    sink.sourceIdentity(first);
+    long generation = writer.generation();
+    sink.writeAll(List.of(at(100, 1, null), at(101, 2, null)));
+    sink.sourceIdentity(first); // the same topic again: nothing changes
+    assertThat(writer.generation()).isEqualTo(generation);
+
+    sink.sourceIdentity(recreated); // its offsets start over, below 100
+    sink.writeAll(List.of(at(0, 4, null), at(1, 8, null)));
+
+    assertThat(writer.generation()).isEqualTo(generation + 1);
+    assertThat(count(ROW)).as("the new topic's deltas are newer, not ignored").isEqualTo(15);
+    CounterWriter other = newWriter();
+    newSink(other).sourceIdentity(recreated);
+    assertThat(other.generation()).as("a second materializer agrees").isEqualTo(generation + 1);
+    newSink(other).writeAll(List.of(at(0, 4, null), at(1, 8, null))); // a replay of the new topic
+    assertThat(count(ROW)).isEqualTo(15);
   }
 
   @Test

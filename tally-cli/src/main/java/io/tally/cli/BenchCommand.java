@@ -139,6 +139,22 @@ final class BenchCommand implements Callable<Integer> {
   double seriesShare;
 
   @Option(
+      names = "--actors",
+      defaultValue = "0",
+      description =
+          "Distinct actors (viewers) events are drawn from, uniformly, so fn=uniques has work; 0:"
+              + " events carry no actor. Default: ${DEFAULT-VALUE}.")
+  int actors;
+
+  @Option(
+      names = "--query-fn",
+      defaultValue = "count",
+      description =
+          "What the scheduled queries ask for: count, sum, avg or uniques (totals and series alike)."
+              + " Default: ${DEFAULT-VALUE}.")
+  String queryFn;
+
+  @Option(
       names = "--types",
       split = ",",
       defaultValue = "view,like,share",
@@ -255,6 +271,11 @@ final class BenchCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(
           new picocli.CommandLine(this),
           "--duplicates must be in [0, 1) and --types must name at least one type");
+    }
+    if (actors < 0 || !java.util.Set.of("count", "sum", "avg", "uniques").contains(queryFn)) {
+      throw new picocli.CommandLine.ParameterException(
+          new picocli.CommandLine(this),
+          "--actors must be 0 or more and --query-fn one of count, sum, avg, uniques");
     }
     runId = Long.toString(System.currentTimeMillis(), 36);
     // fresh series per run, so earlier runs do not disturb the check
@@ -413,11 +434,13 @@ final class BenchCommand implements Callable<Integer> {
                         + type
                         + "&entity="
                         + entity
-                        + "&granularity=minute&fn=count&from="
+                        + "&granularity=minute&fn="
+                        + queryFn
+                        + "&from="
                         + (System.currentTimeMillis() - 86_400_000L)
                         + "&to="
                         + System.currentTimeMillis()
-                    : "/v1/total?type=" + type + "&entity=" + entity;
+                    : "/v1/total?type=" + type + "&entity=" + entity + "&fn=" + queryFn;
             get(http, path)
                 .onComplete(
                     ar -> {
@@ -577,7 +600,8 @@ final class BenchCommand implements Callable<Integer> {
       int t = typeIndex(random.nextDouble());
       series[i] = entity * types.length + t;
       long time = spread > 0 ? now - random.nextLong(spread + 1) : now;
-      events.add(new Event(runId + "-" + seq++, sampler.name(entity), types[t], time, 1));
+      Event e = new Event(runId + "-" + seq++, sampler.name(entity), types[t], time, 1);
+      events.add(actors > 0 ? e.withActor("u" + random.nextInt(actors)) : e);
     }
     return new Request(Buffer.buffer(TallyJson.events(events)), series);
   }
@@ -764,6 +788,8 @@ final class BenchCommand implements Callable<Integer> {
                 .put("rate", rate)
                 .put("queryRate", queryRate)
                 .put("seriesShare", seriesShare)
+                .put("actors", actors)
+                .put("queryFn", queryFn)
                 .put("types", new io.vertx.core.json.JsonArray(typeNames))
                 .put("timeSpreadSeconds", timeSpread.toMillis() / 1000.0)
                 .put("duplicates", duplicates)

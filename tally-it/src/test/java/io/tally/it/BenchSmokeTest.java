@@ -91,6 +91,10 @@ class BenchSmokeTest {
                 "50000",
                 "--duplicates",
                 "0.2",
+                "--actors",
+                "500",
+                "--query-fn",
+                "uniques",
                 "--json")
             .redirectError(dir.resolve("bench.err").toFile())
             .redirectOutput(out.toFile())
@@ -109,7 +113,8 @@ class BenchSmokeTest {
         .contains("p50", "p90", "p99", "p99.9");
     assertThat(report.getJsonObject("totalQueryLatencyMs").getLong("count")).isPositive();
     assertThat(report.getJsonObject("freshnessMs").getLong("count")).isPositive();
-    assertThat(report.getJsonObject("errors")).isEmpty();
+    assertThat(report.getJsonObject("errors")).as("fn=uniques queries answered").isEmpty();
+    assertThat(report.getJsonObject("config").getInteger("actors")).isEqualTo(500);
     JsonObject exact = report.getJsonObject("exactCount");
     assertThat(exact.getBoolean("ok")).as(exact.encode()).isTrue();
     assertThat(report.getLong("resentEvents")).as("re-sent duplicates").isPositive();

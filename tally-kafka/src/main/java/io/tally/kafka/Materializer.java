@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -100,6 +101,7 @@ public final class Materializer implements AutoCloseable {
   private long steps;
   private volatile KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> deadLetterProducer;
+  private Admin admin; // reads the deltas topic's id: a recreated topic restarts its offsets
 
   /**
    * @param sink where the deltas go; must be idempotent by position (see the class comment)
@@ -173,10 +175,17 @@ public final class Materializer implements AutoCloseable {
       if (deadLetterProducer != null) {
         deadLetterProducer.close(Duration.ofSeconds(5));
       }
+      if (admin != null) {
+        admin.close(Duration.ofSeconds(5));
+      }
     }
   }
 
   private void subscribe() {
+    if (admin == null) {
+      admin = Admin.create(Topics.adminProperties(kafka));
+    }
+    sink.sourceIdentity(Topics.topicId(admin, kafka.deltasTopic()));
     deadLetterProducer =
         new KafkaProducer<>(
             KafkaClients.deadLetterProducer(kafka),
@@ -203,6 +212,9 @@ public final class Materializer implements AutoCloseable {
           @Override
           public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
             sink.ownershipChanged(partitionsOf(partitions));
+            if (!partitions.isEmpty()) {
+              sink.sourceIdentity(Topics.topicId(admin, kafka.deltasTopic()));
+            }
             partitions.forEach(tp -> applied.put(tp.partition(), consumer.position(tp)));
           }
         });

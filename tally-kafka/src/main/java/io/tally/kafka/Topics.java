@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -12,6 +13,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -63,6 +65,24 @@ public final class Topics {
         }
         Thread.sleep(200);
       }
+    }
+  }
+
+  /**
+   * The id Kafka gave {@code topic} when it was created: another id means the topic was deleted and
+   * created again, and its offsets started over.
+   *
+   * @throws TallyException if Kafka cannot say in time
+   */
+  static UUID topicId(Admin admin, String topic) {
+    try {
+      Uuid id = describe(admin, List.of(topic)).get(topic).topicId();
+      return new UUID(id.getMostSignificantBits(), id.getLeastSignificantBits());
+    } catch (ExecutionException | TimeoutException e) {
+      throw new TallyException("cannot read the id of topic " + topic + ": " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TallyException("interrupted while reading the id of topic " + topic, e);
     }
   }
 

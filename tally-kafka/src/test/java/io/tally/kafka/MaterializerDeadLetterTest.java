@@ -21,9 +21,11 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -54,6 +56,12 @@ class MaterializerDeadLetterTest {
   private static final class RecordingSink implements DeltaSink {
     final List<DeltaBatch> batches = new CopyOnWriteArrayList<>();
     final List<Collection<Integer>> ownershipChanges = new CopyOnWriteArrayList<>();
+    final List<UUID> sources = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void sourceIdentity(UUID source) {
+      sources.add(source);
+    }
 
     @Override
     public void write(DeltaBatch batch) {
@@ -105,6 +113,37 @@ class MaterializerDeadLetterTest {
       assertThat(header(dead, "tally.source")).isEqualTo(kafka.deltasTopic() + "/1/0");
       assertThat(materializer.deadLetters()).isEqualTo(1);
       assertThat(materializer.health().ok()).isTrue();
+    }
+  }
+
+  @Test
+  void theSinkHearsTheDeltasTopicsIdAndANewOneWhenTheTopicIsRecreated() throws Exception {
+    String run = "src" + System.nanoTime() % 1_000_000_000;
+    KafkaSettings kafka =
+        KafkaSettings.defaults(engines.kafka().bootstrapServers(), "s1")
+            .withTopicPrefix(run + ".")
+            .withPartitions(2);
+    Topics.ensure(kafka);
+    RecordingSink sink = new RecordingSink();
+    try (Admin admin = Admin.create(Topics.adminProperties(kafka));
+        Materializer materializer = new Materializer(kafka, sink, InstantSource.system())) {
+      UUID first = Topics.topicId(admin, kafka.deltasTopic());
+      materializer.start();
+      await().atMost(Duration.ofSeconds(60)).until(() -> sink.sources.contains(first));
+
+      admin.deleteTopics(List.of(kafka.deltasTopic())).all().get(30, TimeUnit.SECONDS);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .until(
+              () -> {
+                Topics.ensure(kafka); // recreated: the same name, a new id, offsets from 0
+                return !Topics.topicId(admin, kafka.deltasTopic()).equals(first);
+              });
+      UUID recreated = Topics.topicId(admin, kafka.deltasTopic());
+
+      await().atMost(Duration.ofSeconds(90)).until(() -> sink.sources.contains(recreated));
+      assertThat(sink.sources).startsWith(first).endsWith(recreated);
     }
   }
 

@@ -128,7 +128,7 @@ class TopKHttpTest {
     assertBad("/v1/top?type=View%21&window=1h", "type");
     assertBad(
         "/v1/top?type=view&window=1h&entity=x",
-        "unknown parameter 'entity'; allowed: k, type, window");
+        "unknown parameter 'entity'; allowed: after, k, prefix, type, wait, window");
   }
 
   private void assertBad(String url, String message) {

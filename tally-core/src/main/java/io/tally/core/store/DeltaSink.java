@@ -4,6 +4,7 @@ import io.tally.core.aggregate.DeltaBatch;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * Where sealed flushes go. {@link #write} applies a batch's deltas and advances its checkpoints in
@@ -52,6 +53,14 @@ public interface DeltaSink {
    * forgets them. By default nothing is cached.
    */
   default void ownershipChanged(Collection<Integer> partitions) {}
+
+  /**
+   * Names the log whose offsets the batches' {@link DeltaSource}s are (e.g. the deltas topic's id),
+   * before the first batch and whenever it may have changed. Offsets restart when that log is
+   * recreated, so a sink idempotent by position starts a new, higher epoch of positions for a new
+   * identity. By default positions are not kept, and the identity does not matter.
+   */
+  default void sourceIdentity(UUID source) {}
 
   /** The last stored checkpoint of {@code partition}, if any. */
   Optional<Checkpoint> checkpoint(int partition);
