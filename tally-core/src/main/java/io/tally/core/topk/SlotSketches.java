@@ -16,10 +16,32 @@ import org.apache.datasketches.memory.Memory;
 public final class SlotSketches {
   private static final ArrayOfStringsSerDe SERDE = new ArrayOfStringsSerDe();
 
+  /**
+   * The item that keeps a purged sketch's error. The library serializes a sketch without active
+   * counters as an empty one, and merges such a sketch as nothing, so a sketch whose purge dropped
+   * every counter (small sketches, many entities) would lose its maximum error: the upper bound of
+   * an entity counted in that slot would fall below its true count. Such a sketch gets this item
+   * with count 1 before it is serialized. No entity can be named so (validation refuses control
+   * characters), and rankings skip it ({@link #isEntity}).
+   */
+  static final String KEEPS_ERROR = "\u0000";
+
   private SlotSketches() {}
 
+  /**
+   * The bytes of {@code sketch}; a sketch without counters but with an error first gets {@link
+   * #KEEPS_ERROR}, in the object too, so what is stored and what is held in memory agree.
+   */
   public static byte[] serialize(ItemsSketch<String> sketch) {
+    if (sketch.getNumActiveItems() == 0 && sketch.getMaximumError() > 0) {
+      sketch.update(KEEPS_ERROR, 1);
+    }
     return sketch.toByteArray(SERDE);
+  }
+
+  /** Whether an item of a slot sketch is an entity (not {@link #KEEPS_ERROR}). */
+  public static boolean isEntity(String item) {
+    return !KEEPS_ERROR.equals(item);
   }
 
   /**

@@ -186,7 +186,7 @@ public final class TopKService {
     }
     List<TopKItem> items = new ArrayList<>();
     for (ItemsSketch.Row<String> r : merged.getFrequentItems(ErrorType.NO_FALSE_NEGATIVES)) {
-      if (!namespace.contains(r.getItem())) {
+      if (!SlotSketches.isEntity(r.getItem()) || !namespace.contains(r.getItem())) {
         continue;
       }
       items.add(new TopKItem(r.getItem(), r.getEstimate(), r.getLowerBound(), r.getUpperBound()));
