@@ -26,6 +26,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -137,7 +138,16 @@ class MaterializerDeadLetterTest {
           .ignoreExceptions()
           .until(
               () -> {
-                Topics.ensure(kafka); // recreated: the same name, a new id, offsets from 0
+                // recreated: the same name, a new id, offsets from 0 (the consumer's own metadata
+                // requests may recreate it first, the broker auto-creating topics)
+                try {
+                  admin
+                      .createTopics(List.of(new NewTopic(kafka.deltasTopic(), 2, (short) 1)))
+                      .all()
+                      .get(10, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException exists) {
+                  // created again already, or still being deleted
+                }
                 return !Topics.topicId(admin, kafka.deltasTopic()).equals(first);
               });
       UUID recreated = Topics.topicId(admin, kafka.deltasTopic());
