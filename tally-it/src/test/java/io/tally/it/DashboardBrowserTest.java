@@ -175,7 +175,7 @@ class DashboardBrowserTest {
             "like".equals(d.findElement(By.id("top")).getDomAttribute("data-type"))
                 && !topRows(d).isEmpty()
                 && topLike.equals(topRows(d).get(0).getDomAttribute("data-entity")));
-    topRows(driver).get(0).click();
+    clickFirstTopRow(wait);
     wait.until(
         d ->
             topLike.equals(chart.getDomAttribute("data-entity"))
@@ -189,7 +189,7 @@ class DashboardBrowserTest {
         d ->
             "view".equals(d.findElement(By.id("top")).getDomAttribute("data-type"))
                 && topRows(d).size() == 10);
-    topRows(driver).get(0).click();
+    clickFirstTopRow(wait);
     driver.findElement(By.cssSelector("#granularity button[data-g='minute']")).click();
     wait.until(
         d ->
@@ -298,6 +298,19 @@ class DashboardBrowserTest {
         .findFirst()
         .orElseThrow()
         .getKey();
+  }
+
+  /** Clicks the top table's first row, again if the table was re-rendered under the click. */
+  private static void clickFirstTopRow(WebDriverWait wait) {
+    wait.until(
+        d -> {
+          try {
+            topRows(d).get(0).click();
+            return true;
+          } catch (org.openqa.selenium.StaleElementReferenceException rerendered) {
+            return false;
+          }
+        });
   }
 
   private static List<WebElement> topRows(WebDriver d) {
