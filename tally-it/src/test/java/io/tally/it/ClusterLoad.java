@@ -177,6 +177,12 @@ final class ClusterLoad {
    * got/want".
    */
   List<String> mismatches(String url) throws Exception {
+    return mismatches(http, url, expected);
+  }
+
+  /** The entities of {@code expected} whose {@value #TYPE} total on {@code url} differs. */
+  static List<String> mismatches(HttpClient http, String url, Map<String, AtomicLong> expected)
+      throws Exception {
     List<String> out = new ArrayList<>();
     for (Map.Entry<String, AtomicLong> e : expected.entrySet()) {
       HttpResponse<String> r =

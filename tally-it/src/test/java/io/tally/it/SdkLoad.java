@@ -4,13 +4,9 @@ import io.tally.client.BufferFullPolicy;
 import io.tally.client.ClientListener;
 import io.tally.client.TallyClient;
 import io.tally.model.Event;
-import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -183,25 +179,7 @@ final class SdkLoad implements AutoCloseable {
 
   /** The entities whose total on {@code url} differs from the distinct events sent to them. */
   List<String> mismatches(String url) throws Exception {
-    List<String> out = new ArrayList<>();
-    for (Map.Entry<String, AtomicLong> e : expected.entrySet()) {
-      HttpResponse<String> r =
-          http.send(
-              HttpRequest.newBuilder(
-                      URI.create(url + "/v1/total?type=" + TYPE + "&entity=" + e.getKey()))
-                  .timeout(Duration.ofSeconds(10))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() != 200) {
-        out.add(e.getKey() + ": HTTP " + r.statusCode());
-        continue;
-      }
-      long count = new JsonObject(r.body()).getLong("count");
-      if (count != e.getValue().get()) {
-        out.add(e.getKey() + ": " + count + "/" + e.getValue().get());
-      }
-    }
-    return out;
+    return ClusterLoad.mismatches(http, url, expected);
   }
 
   @Override
