@@ -67,11 +67,17 @@ class DashboardAuthBrowserTest {
 
   @AfterEach
   void stop() {
-    if (driver != null) {
-      driver.quit();
-    }
-    if (tally != null) {
-      tally.close();
+    try {
+      if (driver != null) {
+        assertThat(HeadlessChromium.uncaughtErrors(driver)).as("uncaught script errors").isEmpty();
+      }
+    } finally {
+      if (driver != null) {
+        driver.quit();
+      }
+      if (tally != null) {
+        tally.close();
+      }
     }
   }
 
@@ -134,6 +140,8 @@ class DashboardAuthBrowserTest {
     wait.until(d -> "420".equals(chart.getDomAttribute("data-total")));
     assertThat(Long.parseLong(chart.getDomAttribute("data-version"))).isGreaterThan(version);
     wait.until(d -> d.findElements(By.cssSelector("#top tbody tr")).size() == 2);
+    // the prefix picker offers the namespace it saw ranked
+    wait.until(d -> d.findElements(By.cssSelector("#prefixes option[value='video:']")).size() == 1);
     wait.until(
         d -> Double.parseDouble(d.findElement(By.id("rate")).getDomAttribute("data-value")) > 0);
     Path shot = Path.of("target", "dashboard-auth.png");
@@ -154,6 +162,7 @@ class DashboardAuthBrowserTest {
     wait.until(d -> strip.isDisplayed() && "needed".equals(strip.getDomAttribute("data-state")));
     assertThat(driver.findElement(By.id("accepted")).getDomAttribute("data-value")).isEmpty();
     assertThat(driver.findElements(By.cssSelector("#top tbody tr"))).isEmpty();
+    assertThat(driver.findElements(By.cssSelector("#prefixes option"))).isEmpty();
     assertThat(storedKey("sessionStorage")).isNull();
   }
 

@@ -70,11 +70,17 @@ class DashboardBrowserTest {
 
   @AfterEach
   void stop() {
-    if (driver != null) {
-      driver.quit();
-    }
-    if (tally != null) {
-      tally.close();
+    try {
+      if (driver != null) {
+        assertThat(HeadlessChromium.uncaughtErrors(driver)).as("uncaught script errors").isEmpty();
+      }
+    } finally {
+      if (driver != null) {
+        driver.quit();
+      }
+      if (tally != null) {
+        tally.close();
+      }
     }
   }
 

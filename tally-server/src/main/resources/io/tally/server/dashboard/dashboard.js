@@ -37,7 +37,8 @@ function clearNumbers() {
   $('partitions').replaceChildren();
   $('top').tBodies[0].replaceChildren();
   $('top-note').textContent = '';
-  offerPrefixes(items);
+  state.prefixes.clear(); // namespaces seen with a key are not offered once it is gone
+  $('prefixes').replaceChildren();
   $('entities').replaceChildren();
   rateHistory[0].length = 0;
   rateHistory[1].length = 0;
