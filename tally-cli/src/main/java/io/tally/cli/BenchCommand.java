@@ -226,6 +226,11 @@ final class BenchCommand implements Callable<Integer> {
   private long sentEvents;
   private long queriesSent;
   private long startNanos;
+
+  /** When the last ingest answer came, and when the server had counted everything (backlog 0). */
+  private long sendEndNanos;
+
+  private long countedNanos;
   private long seq;
   private long probesSent;
 
@@ -324,8 +329,9 @@ final class BenchCommand implements Callable<Integer> {
     waitShowingProgress(measuring);
     running = false;
     ingestDone.await();
+    sendEndNanos = System.nanoTime();
     // the rate counts until the last ingest answer, not the freshness probe's last wait
-    double elapsed = (System.nanoTime() - measuring) / 1e9;
+    double elapsed = (sendEndNanos - measuring) / 1e9;
     done.await();
     JsonObject exact = exactCountCheck(http, sampler);
     vertx.close().toCompletionStage().toCompletableFuture().get();
@@ -628,6 +634,7 @@ final class BenchCommand implements Callable<Integer> {
       }
       Thread.sleep(100);
     }
+    countedNanos = System.nanoTime();
     Thread.sleep(1_500); // the backlog counts applied flushes; let asOf settle too
     AtomicLong mismatches = new AtomicLong();
     AtomicLong unanswered = new AtomicLong();
@@ -798,6 +805,12 @@ final class BenchCommand implements Callable<Integer> {
         .put("warmupEvents", warmupAccepted)
         .put("resentEvents", resentEvents)
         .put("eventsPerSecond", Math.round((accepted - warmupAccepted) / elapsedSeconds))
+        // counted: every acknowledged event (warm-up included) over the time from the first
+        // request until the server had counted them all (null when it never caught up)
+        .put("catchUpSeconds", countedNanos == 0 ? null : (countedNanos - sendEndNanos) / 1e9)
+        .put(
+            "countedEventsPerSecond",
+            countedNanos == 0 ? null : Math.round(accepted * 1e9 / (countedNanos - startNanos)))
         .put("ackLatencyMs", percentiles(ackMicros, 50, 90, 99, 99.9))
         .put("totalQueryLatencyMs", percentiles(queryMicros, 50, 99))
         .put("seriesQueryLatencyMs", percentiles(seriesMicros, 50, 99))
@@ -821,6 +834,7 @@ final class BenchCommand implements Callable<Integer> {
     JsonObject exact = r.getJsonObject("exactCount");
     return String.format(
         "accepted %,d events in %.0f s: %,d events/s (%d clients, %d events/request, %,d entities, zipf %.2f, %d types)%n"
+            + "counted: %,d events/s from the first request until the server's backlog was 0, %.1f s after the last answer%n"
             + "re-sent duplicates among them: %,d events%n"
             + "ack latency per request (ms): %s%n"
             + "GET /v1/total while ingesting (ms): %s%n"
@@ -836,6 +850,8 @@ final class BenchCommand implements Callable<Integer> {
         c.getInteger("entities"),
         c.getDouble("zipf"),
         c.getJsonArray("types").size(),
+        r.getLong("countedEventsPerSecond", -1L),
+        r.getDouble("catchUpSeconds", -1.0),
         r.getLong("resentEvents"),
         r.getJsonObject("ackLatencyMs").encode(),
         r.getJsonObject("totalQueryLatencyMs").encode(),
