@@ -30,8 +30,14 @@ final class TallyNodes {
   static final Duration HEALTHY_TIMEOUT = Duration.ofSeconds(90);
 
   static final int LOG_TAIL_LINES = 30;
-  private static final List<String> JVM_OPTIONS =
-      List.of("-Xmx512m", "-XX:+ExitOnOutOfMemoryError");
+
+  /**
+   * A node's heap: room for the dedup windows of all 8 partitions (sized to 30 % of it, see
+   * processor.dedup-capacity), the materializer's row cache and the clients' buffers. At 512 MB a
+   * node under full load ended in an OutOfMemoryError once its dedup windows filled.
+   */
+  private static final List<String> JVM_OPTIONS = List.of("-Xmx1g", "-XX:+ExitOnOutOfMemoryError");
+
   private static final Duration POLL = Duration.ofMillis(250);
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();

@@ -45,6 +45,20 @@ public final class DedupWindow {
   /** Most bytes of heap per remembered sighting at full capacity. */
   public static final int MAX_BYTES_PER_ID = 56;
 
+  /**
+   * Share of the heap the windows of all partitions may take at full capacity: an automatic
+   * capacity takes {@value #AUTO_HEAP_SHARE} of it, and an explicit one may take at most {@value
+   * #MAX_HEAP_SHARE} (the rest is the pending rows, the clients' buffers and the caches).
+   */
+  public static final double AUTO_HEAP_SHARE = 0.3;
+
+  public static final double MAX_HEAP_SHARE = 0.5;
+
+  /** The automatic capacity's ceiling per partition (and the default of earlier versions). */
+  public static final int MAX_AUTO_CAPACITY = 1_000_000;
+
+  private static final int MIN_AUTO_CAPACITY = 10_000;
+
   private static final int INITIAL_SLOTS = 1024;
   private static final int EMPTY = -1;
   private static final long FREE = -1L;
@@ -84,6 +98,36 @@ public final class DedupWindow {
     this.windowMillis = windowMillis;
     this.capacity = capacity;
     allocate(Math.min(INITIAL_SLOTS, capacity));
+  }
+
+  /**
+   * The capacity per partition for which the windows of {@code partitions} partitions, all full,
+   * take at most {@value #AUTO_HEAP_SHARE} of {@code maxHeapBytes}: {@value #MAX_AUTO_CAPACITY} on
+   * a large heap, less on a small one, never below 10,000.
+   */
+  public static int autoCapacity(long maxHeapBytes, int partitions) {
+    long fits = (long) (maxHeapBytes * AUTO_HEAP_SHARE) / ((long) partitions * MAX_BYTES_PER_ID);
+    return (int) Math.max(MIN_AUTO_CAPACITY, Math.min(MAX_AUTO_CAPACITY, fits));
+  }
+
+  /**
+   * Checks that the windows of {@code partitions} partitions at {@code capacity} each fit in at
+   * most {@value #MAX_HEAP_SHARE} of {@code maxHeapBytes}: full windows on a heap too small for
+   * them end the process with an {@link OutOfMemoryError} under load, so such a setting is refused
+   * at start.
+   *
+   * @throws IllegalArgumentException naming the bytes needed, the heap and the ways out
+   */
+  public static void checkFits(int capacity, int partitions, long maxHeapBytes) {
+    long needed = (long) capacity * partitions * MAX_BYTES_PER_ID;
+    if (needed > maxHeapBytes * MAX_HEAP_SHARE) {
+      throw new IllegalArgumentException(
+          String.format(
+              "%,d ids per partition × %d partitions take up to %,d MB of heap when full, more"
+                  + " than half of this JVM's %,d MB (-Xmx): lower the capacity (or leave it"
+                  + " 'auto'), use fewer partitions, or give the JVM more heap",
+              capacity, partitions, needed >> 20, maxHeapBytes >> 20));
+    }
   }
 
   /**

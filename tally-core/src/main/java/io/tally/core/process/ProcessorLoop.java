@@ -299,12 +299,14 @@ final class ProcessorLoop implements Worker, LogConsumer.Listener {
     Checkpoint cp = sink.checkpoint(p).orElse(Checkpoint.initial(p));
     DedupRebuild.Result rebuilt = DedupRebuild.rebuild(log, cp, config);
     LOG.info(
-        "{}: partition {} owned from offset {}, dedup window rebuilt from {} records ({} ids)",
+        "{}: partition {} owned from offset {}, dedup window rebuilt from {} records ({} ids,"
+            + " room for {})",
         name,
         p,
         cp.nextOffset(),
         rebuilt.recordsRead(),
-        rebuilt.window().size());
+        rebuilt.window().size(),
+        config.dedupCapacity());
     return new PartitionState(p, rebuilt.window(), cp);
   }
 

@@ -544,4 +544,19 @@ class DedupWindowTest {
     assertThat(decisions.get(0)).containsExactly(false);
     assertThat(decisions.get(1)).isEqualTo(decisions.get(0));
   }
+
+  @Example
+  void anAutomaticCapacityFitsThirtyPercentOfTheHeapAndAnExplicitOneMustFitHalf() {
+    long mb = 1 << 20;
+    // 8 partitions on a 512 MB heap: 1,000,000 ids each would take 448 MB when full
+    int auto = DedupWindow.autoCapacity(512 * mb, 8);
+    assertThat(auto).isEqualTo((int) (512 * mb * 3 / 10 / (8 * DedupWindow.MAX_BYTES_PER_ID)));
+    assertThat(DedupWindow.autoCapacity(64L << 30, 8)).isEqualTo(DedupWindow.MAX_AUTO_CAPACITY);
+    assertThat(DedupWindow.autoCapacity(16 * mb, 256)).isEqualTo(10_000);
+    DedupWindow.checkFits(auto, 8, 512 * mb);
+    assertThatThrownBy(() -> DedupWindow.checkFits(1_000_000, 8, 512 * mb))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("1,000,000 ids per partition × 8 partitions take up to 427 MB")
+        .hasMessageContaining("this JVM's 512 MB");
+  }
 }

@@ -151,14 +151,23 @@ public final class ConfigKeys {
           "an integer from 0 to 86400000",
           "How long, in log append time, a repeated event id is recognised as a duplicate",
           longInteger(0, 86_400_000));
+
+  /** {@link #PROCESSOR_DEDUP_CAPACITY}'s 'auto': sized from the heap and the partitions. */
+  public static final int AUTO_DEDUP_CAPACITY = 0;
+
   public static final ConfigKey<Integer> PROCESSOR_DEDUP_CAPACITY =
       key(
           "processor.dedup-capacity",
           "--dedup-capacity",
-          Integer.toString(ProcessorConfig.DEFAULTS.dedupCapacity()),
-          "an integer from 1 to 100000000",
-          "Most event ids remembered per partition (at most 56 bytes each)",
-          integer(1, 100_000_000));
+          "auto",
+          "'auto' or an integer from 1 to 100000000; the windows of all partitions, full, must"
+              + " fit in half the heap",
+          "Most event ids remembered per partition (at most 56 bytes each); 'auto': as many as"
+              + " fit in 30 % of the heap over all partitions, at most 1000000",
+          text ->
+              text.trim().equals("auto")
+                  ? AUTO_DEDUP_CAPACITY
+                  : integer(1, 100_000_000).apply(text));
 
   public static final ConfigKey<Integer> UNIQUES_LG_K =
       key(

@@ -3,6 +3,7 @@ package io.tally.server.config;
 import static io.tally.server.config.ConfigKeys.*;
 
 import io.tally.cassandra.CassandraSettings;
+import io.tally.core.dedup.DedupWindow;
 import io.tally.core.ingest.IngestLimits;
 import io.tally.core.process.ProcessorConfig;
 import io.tally.core.query.QueryConfig;
@@ -83,7 +84,7 @@ public final class ConfigMapping {
             tuning.maxRowsPerFlush(),
             tuning.maxPollRecords(),
             c.get(PROCESSOR_DEDUP_WINDOW_MS),
-            c.get(PROCESSOR_DEDUP_CAPACITY),
+            dedupCapacity(c),
             tuning.maxRetryBackoffMillis(),
             tuning.unhealthyAfterMillis(),
             new UniquesConfig(c.get(UNIQUES_LG_K)));
@@ -188,6 +189,27 @@ public final class ConfigMapping {
             c.get(SECURITY_MAX_CONNECTIONS),
             c.get(SECURITY_MAX_CONCURRENT_REQUESTS)),
         c.get(SECURITY_KEY_REFRESH_MS));
+  }
+
+  /**
+   * The dedup capacity per partition: 'auto' sized from this JVM's heap and the partitions, or the
+   * explicit value if the windows of every partition, full, fit in half the heap (a node may own
+   * every partition after a failover). Refused otherwise: it would end in an OutOfMemoryError.
+   */
+  private static int dedupCapacity(EffectiveConfig c) {
+    int partitions = c.get(STORAGE_PARTITIONS);
+    long heap = Runtime.getRuntime().maxMemory();
+    int capacity = c.get(PROCESSOR_DEDUP_CAPACITY);
+    if (capacity == AUTO_DEDUP_CAPACITY) {
+      return DedupWindow.autoCapacity(heap, partitions);
+    }
+    check(
+        PROCESSOR_DEDUP_CAPACITY.name() + " and " + STORAGE_PARTITIONS.name(),
+        () -> {
+          DedupWindow.checkFits(capacity, partitions, heap);
+          return capacity;
+        });
+    return capacity;
   }
 
   private static <T> T check(String keys, Supplier<T> build) {

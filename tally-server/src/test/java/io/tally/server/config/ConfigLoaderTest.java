@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
+import io.tally.core.dedup.DedupWindow;
 import io.tally.core.ingest.IngestLimits;
 import io.tally.core.process.ProcessorConfig;
 import io.tally.core.query.QueryConfig;
@@ -241,6 +242,25 @@ class ConfigLoaderTest {
     Path file = yaml("server.port: x\n");
     assertThatThrownBy(() -> ConfigLoader.load(file, Map.of(), Map.of(SERVER_PORT, "1")))
         .hasMessageContaining("bad value 'x' for server.port from file");
+  }
+
+  @Test
+  void dedupCapacityIsSizedToTheHeapOrRefusedWhenTheFullWindowsWouldNotFit() {
+    // the defect: a cluster node at -Xmx512m ended in an OutOfMemoryError under load, its 8
+    // partitions' windows of 1,000,000 ids (448 MB when full) in a 512 MB heap
+    long heap = Runtime.getRuntime().maxMemory();
+    EffectiveConfig config = EffectiveConfig.defaults().with(STORAGE_PARTITIONS, 64);
+    int auto = config.server().processor().dedupCapacity();
+    assertThat(auto).isEqualTo(DedupWindow.autoCapacity(heap, 64));
+    assertThat((double) auto * 64 * DedupWindow.MAX_BYTES_PER_ID)
+        .isLessThanOrEqualTo(heap * DedupWindow.AUTO_HEAP_SHARE);
+    assertThat(config.with(PROCESSOR_DEDUP_CAPACITY, 1234).server().processor().dedupCapacity())
+        .isEqualTo(1234);
+    assertThatThrownBy(() -> config.with(PROCESSOR_DEDUP_CAPACITY, 100_000_000).server())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("processor.dedup-capacity and storage.partitions")
+        .hasMessageContaining("more than half of this JVM's")
+        .hasMessageContaining("'auto'");
   }
 
   @Test
