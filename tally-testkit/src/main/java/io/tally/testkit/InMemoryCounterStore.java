@@ -21,13 +21,15 @@ import java.util.OptionalLong;
 import java.util.TreeMap;
 
 /**
- * Counter rows, their actor sketches and checkpoints in memory, written atomically per batch.
- * Thread-safe.
+ * Counter rows, their actor sketches and checkpoints in memory, written atomically per batch. It
+ * counts the range reads it answers ({@link #rangeReads()}), so a test can check that a refused
+ * query never reached the store. Thread-safe.
  */
 public final class InMemoryCounterStore implements CounterStore, DeltaSink {
   private final Map<CounterKey, long[]> rows = new HashMap<>();
   private final Map<CounterKey, ActorSketch> actors = new HashMap<>();
   private final Map<Integer, Checkpoint> checkpoints = new HashMap<>();
+  private long rangeReads;
 
   @Override
   public synchronized void write(DeltaBatch batch) {
@@ -58,6 +60,7 @@ public final class InMemoryCounterStore implements CounterStore, DeltaSink {
   @Override
   public synchronized List<Bucket> range(
       String entity, String type, Granularity granularity, long fromMillis, long toMillis) {
+    rangeReads++;
     TreeMap<Long, Bucket> sorted = new TreeMap<>();
     rows.forEach(
         (k, v) -> {
@@ -103,5 +106,10 @@ public final class InMemoryCounterStore implements CounterStore, DeltaSink {
   public synchronized OptionalLong asOfMillis(int partition) {
     Checkpoint cp = checkpoints.get(partition);
     return cp == null ? OptionalLong.empty() : OptionalLong.of(cp.asOfMillis());
+  }
+
+  /** How many times {@link #range(String, String, Granularity, long, long)} was called. */
+  public synchronized long rangeReads() {
+    return rangeReads;
   }
 }

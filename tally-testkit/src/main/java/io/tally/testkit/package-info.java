@@ -6,5 +6,9 @@
  * Cassandra, each where it implements the seam — must pass; a {@link
  * io.tally.testkit.FaultyDeltaSink} that fails on demand; and a self-signed {@link
  * io.tally.testkit.TestCertificate} for TLS tests.
+ *
+ * <p>Core's own tests that run on these fixtures (the processor, queries, top-K, API keys) live in
+ * the tests-only module tally-core-tests: tally-core cannot depend on this module, which depends on
+ * it.
  */
 package io.tally.testkit;

@@ -16,7 +16,7 @@ import java.util.Map;
  *
  * <p>Stateless.
  */
-public final class AttributeRules {
+final class AttributeRules {
   public static final int MAX_ATTRIBUTES = 32;
   public static final int MAX_NAME_LENGTH = 64;
   public static final int MAX_VALUE_LENGTH = 128;

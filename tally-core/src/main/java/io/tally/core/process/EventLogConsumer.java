@@ -18,7 +18,7 @@ import java.util.Map;
  *
  * <p>Not thread-safe: one processor thread owns it.
  */
-public final class EventLogConsumer implements LogConsumer {
+final class EventLogConsumer implements LogConsumer {
   private final EventLog log;
   private final int[] partitions;
   private final int maxPollRecords;

@@ -5,5 +5,12 @@
  * ({@link io.tally.core.process.Worker}, {@link io.tally.core.process.WorkerRunner}) that every
  * consumer loop of Tally runs on: it owns the thread, stopping, idling, backoff, failure accounting
  * and health.
+ *
+ * <p>API: {@link io.tally.core.process.ProcessorGroup} (what each mode wires), its {@link
+ * io.tally.core.process.ProcessorConfig} and {@link io.tally.core.process.ProcessorHealth}, the
+ * partition-ownership seam {@link io.tally.core.process.LogConsumer} (tally-kafka implements it for
+ * cluster mode), the worker runner and {@link io.tally.core.process.LogRetention}. The loop itself
+ * ({@code ProcessorLoop}), its per-partition state, the dedup rebuild and embedded mode's fixed
+ * ownership ({@code EventLogConsumer}) are package-private.
  */
 package io.tally.core.process;

@@ -2,6 +2,8 @@
  * The storage seams on the processing side: {@link io.tally.core.store.DeltaSink} writes deltas and
  * checkpoints atomically (or, fed from a log of deltas, idempotently by each batch's {@link
  * io.tally.core.store.DeltaSource}), {@link io.tally.core.store.CounterStore} is the read-only view
- * queries see.
+ * queries see. Also the values they exchange: a partition's {@link io.tally.core.store.Checkpoint},
+ * and how a replicated store reports a read's consistency ({@link io.tally.core.store.ReadReport})
+ * and what a query does when a quorum is lost ({@link io.tally.core.store.QuorumLoss}).
  */
 package io.tally.core.store;

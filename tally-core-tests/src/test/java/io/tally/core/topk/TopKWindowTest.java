@@ -84,7 +84,7 @@ class TopKWindowTest {
     assertThat(f.slots[0].size()).isEqualTo(2);
 
     f.now.set(T0 + 35 * MINUTE); // the slot of 11:30 now ends before 11:35
-    TopKSlots.Update u = f.slots[0].update(f.now.get());
+    TopKSlots.Update u = f.slots[0].update(f.now.millis());
     u.add(
         TopKFixture.minute("video:2", "view", T0 - 30 * MINUTE, 9),
         TopKSlots.UNPOSITIONED); // late, and too old

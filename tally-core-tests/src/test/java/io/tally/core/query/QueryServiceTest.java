@@ -3,10 +3,12 @@ package io.tally.core.query;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.partition.Partitioner;
-import io.tally.core.store.CounterStore;
+import io.tally.core.store.Checkpoint;
 import io.tally.core.validate.EventValidator;
 import io.tally.core.validate.ValidationLimits;
 import io.tally.model.Bucket;
@@ -14,14 +16,11 @@ import io.tally.model.Granularity;
 import io.tally.model.Statistic;
 import io.tally.model.Stats;
 import io.tally.model.Total;
+import io.tally.testkit.InMemoryCounterStore;
+import io.tally.testkit.ManualClock;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 class QueryServiceTest {
@@ -29,53 +28,7 @@ class QueryServiceTest {
   private static final int MAX_BUCKETS = 100;
   private static final Partitioner PARTITIONER = new Partitioner(8);
 
-  /** A HashMap-backed store; rows and as-of times are set directly by the tests. */
-  private static final class FakeCounterStore implements CounterStore {
-    final Map<CounterKey, Bucket> rows = new HashMap<>();
-    final Map<Integer, Long> asOf = new HashMap<>();
-    final List<String> rangeCalls = new ArrayList<>();
-
-    void put(String entity, String type, Granularity g, long start, long count, long sum) {
-      rows.put(new CounterKey(entity, type, g, start), new Bucket(start, count, sum));
-    }
-
-    @Override
-    public Bucket read(CounterKey key) {
-      return rows.getOrDefault(key, new Bucket(key.bucketStartMillis(), 0, 0));
-    }
-
-    @Override
-    public List<Bucket> range(
-        String entity, String type, Granularity granularity, long fromMillis, long toMillis) {
-      rangeCalls.add(granularity.wireName() + " " + fromMillis + ".." + toMillis);
-      List<Bucket> out = new ArrayList<>();
-      rows.forEach(
-          (k, b) -> {
-            if (k.entity().equals(entity)
-                && k.type().equals(type)
-                && k.granularity() == granularity
-                && k.bucketStartMillis() >= fromMillis
-                && k.bucketStartMillis() < toMillis) {
-              out.add(b);
-            }
-          });
-      out.sort(Comparator.comparingLong(Bucket::startMillis));
-      return out;
-    }
-
-    @Override
-    public OptionalLong asOfMillis(int partition) {
-      Long t = asOf.get(partition);
-      return t == null ? OptionalLong.empty() : OptionalLong.of(t);
-    }
-
-    @Override
-    public java.util.Optional<io.tally.core.store.Checkpoint> checkpoint(int partition) {
-      return java.util.Optional.empty();
-    }
-  }
-
-  private final FakeCounterStore store = new FakeCounterStore();
+  private final InMemoryCounterStore store = new InMemoryCounterStore();
   private final QueryService queries =
       new QueryService(
           store,
@@ -93,6 +46,21 @@ class QueryServiceTest {
     return Long.toString(at(iso));
   }
 
+  /** Adds {@code count} and {@code sum} to a row, as a flush of its deltas does. */
+  private void add(String entity, String type, Granularity g, long start, long count, long sum) {
+    CounterDelta d = new CounterDelta(new CounterKey(entity, type, g, start), count, sum);
+    store.write(new DeltaBatch(List.of(d), List.of()));
+  }
+
+  /**
+   * Commits a checkpoint of {@code partition}: every event appended before {@code asOf} applied.
+   */
+  private void applied(int partition, long asOfMillis) {
+    store.write(
+        new DeltaBatch(
+            List.of(), List.of(new Checkpoint(partition, 0, Long.MIN_VALUE, asOfMillis))));
+  }
+
   // --- total ----------------------------------------------------------------------------------
 
   @Test
@@ -106,8 +74,8 @@ class QueryServiceTest {
 
   @Test
   void totalReadsTheTotalRow() {
-    store.put("video:1", "view", Granularity.TOTAL, 0, 12, 345);
-    store.put("video:1", "like", Granularity.TOTAL, 0, 99, 99);
+    add("video:1", "view", Granularity.TOTAL, 0, 12, 345);
+    add("video:1", "like", Granularity.TOTAL, 0, 99, 99);
     Total t = queries.total("video:1", "view");
     assertThat(t.count()).isEqualTo(12);
     assertThat(t.sum()).isEqualTo(345);
@@ -117,7 +85,7 @@ class QueryServiceTest {
   void asOfIsTheStoresAsOfForTheEntitysPartition() {
     int p = PARTITIONER.partition("video:1");
     for (int i = 0; i < PARTITIONER.partitions(); i++) {
-      store.asOf.put(i, 1_000L + i);
+      applied(i, 1_000L + i);
     }
     assertThat(queries.total("video:1", "view").asOfMillis()).isEqualTo(1_000L + p);
     assertThat(queries.stats("video:1", "view", null, null, null, null).asOfMillis())
@@ -127,7 +95,7 @@ class QueryServiceTest {
   @Test
   void asOfIsZeroWhileTheEntitysPartitionHasNothingApplied() {
     int p = PARTITIONER.partition("video:1");
-    store.asOf.put((p + 1) % PARTITIONER.partitions(), 5_000L);
+    applied((p + 1) % PARTITIONER.partitions(), 5_000L);
     assertThat(queries.total("video:1", "view").asOfMillis()).isZero();
   }
 
@@ -159,14 +127,14 @@ class QueryServiceTest {
   @Test
   void statsReturnsOnlyTheBucketsInTheRangeInTimeOrder() {
     String e = "video:1";
-    store.put(e, "view", Granularity.MINUTE, at("2026-03-01T11:59:00Z"), 1, 1); // before from
-    store.put(e, "view", Granularity.MINUTE, at("2026-03-01T12:00:00Z"), 2, 20);
-    store.put(e, "view", Granularity.MINUTE, at("2026-03-01T12:07:00Z"), 3, 30);
-    store.put(e, "view", Granularity.MINUTE, at("2026-03-01T12:09:00Z"), 4, 40);
-    store.put(e, "view", Granularity.MINUTE, at("2026-03-01T12:10:00Z"), 5, 50); // at to
-    store.put(e, "view", Granularity.HOUR, at("2026-03-01T12:00:00Z"), 9, 90); // other granularity
-    store.put(e, "like", Granularity.MINUTE, at("2026-03-01T12:05:00Z"), 9, 90); // other type
-    store.put("video:2", "view", Granularity.MINUTE, at("2026-03-01T12:05:00Z"), 9, 90);
+    add(e, "view", Granularity.MINUTE, at("2026-03-01T11:59:00Z"), 1, 1); // before from
+    add(e, "view", Granularity.MINUTE, at("2026-03-01T12:00:00Z"), 2, 20);
+    add(e, "view", Granularity.MINUTE, at("2026-03-01T12:07:00Z"), 3, 30);
+    add(e, "view", Granularity.MINUTE, at("2026-03-01T12:09:00Z"), 4, 40);
+    add(e, "view", Granularity.MINUTE, at("2026-03-01T12:10:00Z"), 5, 50); // at to
+    add(e, "view", Granularity.HOUR, at("2026-03-01T12:00:00Z"), 9, 90); // other granularity
+    add(e, "like", Granularity.MINUTE, at("2026-03-01T12:05:00Z"), 9, 90); // other type
+    add("video:2", "view", Granularity.MINUTE, at("2026-03-01T12:05:00Z"), 9, 90);
 
     Stats s =
         queries.stats(
@@ -187,7 +155,7 @@ class QueryServiceTest {
 
   @Test
   void statsAlignsFromDownToTheStartOfItsBucket() {
-    store.put("video:1", "view", Granularity.HOUR, at("2026-03-01T10:00:00Z"), 7, 7);
+    add("video:1", "view", Granularity.HOUR, at("2026-03-01T10:00:00Z"), 7, 7);
     Stats s =
         queries.stats(
             "video:1", "view", "sum", "2026-03-01T10:30:00Z", "2026-03-01T12:00:00Z", "hour");
@@ -335,7 +303,7 @@ class QueryServiceTest {
         .isInstanceOf(BadQueryException.class)
         .hasMessageContaining("101")
         .hasMessageContaining("limit is " + MAX_BUCKETS);
-    assertThat(store.rangeCalls).isEmpty();
+    assertThat(store.rangeReads()).isZero();
   }
 
   @Test
@@ -358,10 +326,16 @@ class QueryServiceTest {
   @Test
   void statsAcceptsARangeOfExactlyTheLimit() {
     long from = at("2026-03-01T00:00:00Z");
+    long last = from + 99 * 60_000L;
     String to100 = Long.toString(from + 100 * 60_000L);
+    add("video:1", "view", Granularity.MINUTE, from - 60_000L, 1, 1); // before the range
+    add("video:1", "view", Granularity.MINUTE, from, 2, 2);
+    add("video:1", "view", Granularity.MINUTE, last, 3, 3);
+    add("video:1", "view", Granularity.MINUTE, last + 60_000L, 4, 4); // at its end
     Stats s = queries.stats("video:1", "view", null, Long.toString(from), to100, "minute");
     assertThat(s.toMillis() - s.fromMillis()).isEqualTo(100 * 60_000L);
-    assertThat(store.rangeCalls).containsExactly("minute " + from + ".." + to100);
+    assertThat(s.buckets()).extracting(Bucket::startMillis).containsExactly(from, last);
+    assertThat(store.rangeReads()).as("the whole range in one read").isEqualTo(1);
   }
 
   @Test
@@ -396,16 +370,6 @@ class QueryServiceTest {
     return i.toEpochMilli();
   }
 
-  /** A clock the cache tests move by hand. */
-  private static final class MovableClock implements InstantSource {
-    long millis = NOW.toEpochMilli();
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis);
-    }
-  }
-
   private QueryService withConfig(InstantSource clock, QueryConfig config) {
     return new QueryService(
         store,
@@ -419,8 +383,8 @@ class QueryServiceTest {
   @Test
   void fillZeroListsEveryBucketOfTheRangeWithEmptyOnesAsZeros() {
     long t = at(Instant.parse("2026-03-01T10:00:00Z"));
-    store.put("video:1", "view", Granularity.MINUTE, t + 60_000, 3, 3);
-    store.put("video:1", "view", Granularity.MINUTE, t + 180_000, 5, 6);
+    add("video:1", "view", Granularity.MINUTE, t + 60_000, 3, 3);
+    add("video:1", "view", Granularity.MINUTE, t + 180_000, 5, 6);
     Stats s =
         queries.stats(
             "video:1",
@@ -499,14 +463,14 @@ class QueryServiceTest {
     long day = 86_400_000L;
     long old = Granularity.MINUTE.bucketStart(now - 8 * day);
     long recent = Granularity.MINUTE.bucketStart(now - 6 * day);
-    store.put(
+    add(
         "video:1",
         "view",
         Granularity.MINUTE,
         old,
         1,
         1); // past the 7-day minute retention, not yet reclaimed
-    store.put("video:1", "view", Granularity.MINUTE, recent, 2, 2);
+    add("video:1", "view", Granularity.MINUTE, recent, 2, 2);
     QueryService q =
         withConfig(
             InstantSource.fixed(NOW), QueryConfig.DEFAULTS.withMaxBuckets(20_000).withCache(0, 0));
@@ -532,27 +496,27 @@ class QueryServiceTest {
 
   @Test
   void theCacheServesAnAnswerOnlyWhileItsPartitionHasNotAdvancedAndAtMostItsFreshnessBound() {
-    MovableClock clock = new MovableClock();
+    ManualClock clock = new ManualClock(NOW.toEpochMilli());
     QueryService q = withConfig(clock, QueryConfig.DEFAULTS.withCache(1_000, 1_000));
     int p = PARTITIONER.partition("video:1");
-    store.asOf.put(p, 1_000L);
-    store.put("video:1", "view", Granularity.TOTAL, 0, 5, 5);
+    applied(p, 1_000L);
+    add("video:1", "view", Granularity.TOTAL, 0, 5, 5);
     assertThat(q.total("video:1", "view").count()).isEqualTo(5);
     assertThat(q.total("video:1", "view").count()).isEqualTo(5);
     assertThat(q.cacheStats().hits()).isEqualTo(1);
 
     // a flush of the partition commits new counts with a new as-of time: the next answer has them
-    store.put("video:1", "view", Granularity.TOTAL, 0, 6, 6);
-    store.asOf.put(p, 2_000L);
+    add("video:1", "view", Granularity.TOTAL, 0, 1, 1);
+    applied(p, 2_000L);
     Total fresh = q.total("video:1", "view");
     assertThat(fresh.count()).isEqualTo(6);
     assertThat(fresh.asOfMillis()).isEqualTo(2_000L);
 
     // without a new as-of time an entry still lives at most the bound
-    store.put("video:1", "view", Granularity.TOTAL, 0, 7, 7);
-    clock.millis += 999;
+    add("video:1", "view", Granularity.TOTAL, 0, 1, 1);
+    clock.advance(999);
     assertThat(q.total("video:1", "view").count()).as("cached within the bound").isEqualTo(6);
-    clock.millis += 1;
+    clock.advance(1);
     assertThat(q.total("video:1", "view").count()).as("never older than the bound").isEqualTo(7);
     assertThat(q.cacheStats().hits()).isEqualTo(2);
     assertThat(q.cacheStats().misses()).isEqualTo(3);
@@ -567,7 +531,7 @@ class QueryServiceTest {
 
   @Test
   void theCacheIsBounded() {
-    MovableClock clock = new MovableClock();
+    ManualClock clock = new ManualClock(NOW.toEpochMilli());
     QueryService q = withConfig(clock, QueryConfig.DEFAULTS.withCache(100, 60_000));
     for (int i = 0; i < 1_000; i++) {
       q.total("video:" + i, "view");

@@ -2,23 +2,22 @@ package io.tally.core.topk;
 
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.partition.Partitioner;
+import io.tally.core.store.Checkpoint;
 import io.tally.core.store.CounterStore;
 import io.tally.core.store.QuorumLoss;
 import io.tally.core.validate.EventValidator;
 import io.tally.core.validate.ValidationLimits;
-import io.tally.model.Bucket;
 import io.tally.model.Granularity;
-import java.time.Instant;
-import java.time.InstantSource;
+import io.tally.testkit.InMemoryCounterStore;
+import io.tally.testkit.ManualClock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * P partitions of {@link TopKSlots} fed minute deltas the way a sink feeds them, the {@link
@@ -28,7 +27,7 @@ final class TopKFixture {
   final TopKConfig config;
   final Partitioner partitioner;
   final TopKSlots[] slots;
-  final AtomicLong now;
+  final ManualClock now;
   final TopKService service;
 
   /** Exact events per (type, entity, minute). */
@@ -46,8 +45,7 @@ final class TopKFixture {
     for (int p = 0; p < partitions; p++) {
       slots[p] = new TopKSlots(p, config);
     }
-    this.now = new AtomicLong(nowMillis);
-    InstantSource clock = () -> Instant.ofEpochMilli(now.get());
+    this.now = new ManualClock(nowMillis);
     TopKStore store =
         (type, window, first) -> {
           List<org.apache.datasketches.frequencies.ItemsSketch<String>> out = new ArrayList<>();
@@ -59,38 +57,24 @@ final class TopKFixture {
     this.service =
         new TopKService(
             store,
-            asOf(nowMillis),
+            asOf(partitions, nowMillis),
             config,
             new EventValidator(ValidationLimits.DEFAULTS),
-            clock,
+            now,
             partitions,
             QuorumLoss.STALE,
             derived);
   }
 
-  private static CounterStore asOf(long millis) {
-    return new CounterStore() {
-      @Override
-      public Bucket read(CounterKey key) {
-        return new Bucket(key.bucketStartMillis(), 0, 0);
-      }
-
-      @Override
-      public List<Bucket> range(
-          String entity, String type, Granularity g, long fromMillis, long toMillis) {
-        return List.of();
-      }
-
-      @Override
-      public OptionalLong asOfMillis(int partition) {
-        return OptionalLong.of(millis);
-      }
-
-      @Override
-      public java.util.Optional<io.tally.core.store.Checkpoint> checkpoint(int partition) {
-        return java.util.Optional.empty();
-      }
-    };
+  /** A counter store that has applied every partition up to {@code millis}, and no rows. */
+  private static CounterStore asOf(int partitions, long millis) {
+    List<Checkpoint> checkpoints = new ArrayList<>();
+    for (int p = 0; p < partitions; p++) {
+      checkpoints.add(new Checkpoint(p, 0, Long.MIN_VALUE, millis));
+    }
+    InMemoryCounterStore counters = new InMemoryCounterStore();
+    counters.write(new DeltaBatch(List.of(), checkpoints));
+    return counters;
   }
 
   /** Feeds one batch of minute deltas: each partition's update staged, then committed. */
@@ -98,7 +82,7 @@ final class TopKFixture {
     Map<Integer, TopKSlots.Update> updates = new HashMap<>();
     for (CounterDelta d : deltas) {
       int p = DerivedEntities.writerPartition(d.key().entity(), partitioner);
-      updates.computeIfAbsent(p, q -> slots[q].update(now.get())).add(d, TopKSlots.UNPOSITIONED);
+      updates.computeIfAbsent(p, q -> slots[q].update(now.millis())).add(d, TopKSlots.UNPOSITIONED);
       if (d.key().granularity() == Granularity.MINUTE) {
         truth
             .computeIfAbsent(d.key().type(), t -> new HashMap<>())
@@ -117,7 +101,7 @@ final class TopKFixture {
 
   /** The true count of every entity of {@code type} in the span the window covers now. */
   Map<String, Long> trueCounts(String type, TopKWindow window) {
-    long first = window.firstSlotStart(now.get());
+    long first = window.firstSlotStart(now.millis());
     Map<String, Long> out = new HashMap<>();
     truth
         .getOrDefault(type, Map.of())

@@ -3,41 +3,28 @@ package io.tally.core.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tally.testkit.InMemoryApiKeyStore;
 import java.time.InstantSource;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import org.junit.jupiter.api.Test;
 
 class KeyRingTest {
-  /** A store in a map, as the seam's implementations behave. */
-  static final class MapStore implements ApiKeyStore {
-    final Map<String, ApiKey> keys = new ConcurrentHashMap<>();
-
-    @Override
-    public void put(ApiKey key) {
-      keys.put(key.id(), key);
-    }
-
-    @Override
-    public List<ApiKey> all() {
-      return new ArrayList<>(keys.values());
-    }
-  }
-
-  private final MapStore store = new MapStore();
+  private final InMemoryApiKeyStore store = new InMemoryApiKeyStore();
   private final KeyRing ring = new KeyRing(store, InstantSource.system());
+
+  private ApiKey stored(String id) {
+    return store.all().stream().filter(k -> k.id().equals(id)).findFirst().orElseThrow();
+  }
 
   @Test
   void storesOnlyTheHashAndAcceptsTheTokenItMade() {
     KeyRing.Created c =
         ring.create("svc", ApiKey.Kind.SECRET, Set.of(Scope.INGEST), List.of(), List.of());
     assertThat(c.token()).startsWith("tly_sk_").hasSize(ApiKeyTokens.TOKEN_LENGTH);
-    ApiKey stored = store.keys.get(c.key().id());
+    ApiKey stored = stored(c.key().id());
     assertThat(new String(ApiKeyCodec.encode(stored), java.nio.charset.StandardCharsets.ISO_8859_1))
         .doesNotContain(c.token())
         .doesNotContain(c.token().substring(20));

@@ -10,23 +10,17 @@ import io.tally.core.dedup.DedupWindow;
 import io.tally.model.Event;
 import io.tally.model.Granularity;
 import io.tally.model.TallyException;
+import io.tally.testkit.InMemoryAttributeStore;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class EnrichmentTest {
   private static final long T = 1_769_860_800_000L; // 2026-01-31T12:00:00Z
-  private final Map<String, Map<String, String>> attributes = new HashMap<>();
-  private final AtomicInteger reads = new AtomicInteger();
-  private final AttributeStore store =
-      entity -> {
-        reads.incrementAndGet();
-        return attributes.getOrDefault(entity, Map.of());
-      };
+  private final InMemoryAttributeStore attributes = new InMemoryAttributeStore();
   private final Enrichment enrichment =
-      new Enrichment(DerivedEntities.of(List.of("channel", "category")), store);
+      new Enrichment(DerivedEntities.of(List.of("channel", "category")), attributes);
   private final DeltaAggregator aggregator = new DeltaAggregator();
   private final DedupWindow dedup = new DedupWindow(60_000, 1_000);
 
@@ -92,9 +86,9 @@ class EnrichmentTest {
 
   @Test
   void readsNoAttributesWithoutDerivation() {
-    Enrichment none = new Enrichment(DerivedEntities.NONE, store);
+    Enrichment none = new Enrichment(DerivedEntities.NONE, attributes);
     none.count(aggregator, dedup, 0, Event.of("video:1", "view", T), T);
-    assertThat(reads).hasValue(0);
+    assertThat(attributes.reads()).isZero();
     assertThat(Enrichment.NONE.derivedRows(0, Event.of("video:1", "view", T))).isEmpty();
   }
 
