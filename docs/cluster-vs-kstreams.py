@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import threading
 import time
 
@@ -37,7 +38,8 @@ WORKLOAD = ["--types", "view", "--time-spread", "5s", "--zipf", "1.1", "--entiti
 
 
 def java_processes(pattern):
-    """pid -> cumulative CPU µs of the java processes whose command line contains pattern."""
+    """pid -> cumulative CPU µs of the java processes whose command line (arguments separated by
+    NUL) contains pattern."""
     found = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -56,7 +58,7 @@ def kstreams(peers, work):
 
     def sample():
         while not done.is_set():
-            samples.append((time.time(), java_processes("kafka.Kafka "),
+            samples.append((time.time(), java_processes("\0kafka.Kafka\0"),
                             java_processes("baseline.CountStreams")))
             time.sleep(0.5)
 
@@ -102,7 +104,8 @@ def cluster_bench(work, name, bench_args):
         cpu["all"] = round(sum(cpu.values()), 1)
         return {"bench": report, "cpuMicrosPerEvent": cpu}
     finally:
-        capacity.tally("cluster", "down", "--dir", cluster, capture=False)
+        out = capacity.tally("cluster", "down", "--dir", cluster)
+        print(out, file=sys.stderr, end="")
 
 
 def main():
