@@ -207,6 +207,12 @@ final class TallyMetrics implements AutoCloseable {
         enrichment,
         Enrichment::duplicatesDropped,
         "Events dropped because their id was already sighted in the dedup window");
+    counter(
+        "tally.dedup.forgotten.early",
+        enrichment,
+        Enrichment::idsForgottenEarly,
+        "Event ids forgotten before the dedup window ended because the window was full (a"
+            + " re-send of one would count again): raise processor.dedup-capacity or the heap");
   }
 
   /**

@@ -59,6 +59,20 @@ class EnrichmentTest {
   }
 
   @Test
+  void anIdAFullWindowForgetsEarlyIsCountedAsForgotten() {
+    DedupWindow small = new DedupWindow(60_000, 2);
+    for (String id : List.of("a", "b", "c", "d")) {
+      assertThat(enrichment.count(aggregator, small, 0, new Event(id, "video:1", "view", T, 1), T))
+          .isTrue();
+    }
+    assertThat(enrichment.idsForgottenEarly()).isEqualTo(2); // a and b, well inside the minute
+    // and a re-send of a forgotten id is counted again: what the metric warns about
+    assertThat(enrichment.count(aggregator, small, 0, new Event("a", "video:1", "view", T, 1), T))
+        .isTrue();
+    assertThat(enrichment.duplicatesDropped()).isZero();
+  }
+
+  @Test
   void anEntityWithoutConfiguredAttributesCountsOnlyForItself() {
     attributes.put("video:7", Map.of("language", "en"));
     enrichment.count(aggregator, dedup, 0, Event.of("video:7", "view", T), T);

@@ -17,8 +17,8 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Attributes are read when the event is processed: a change applies to the events processed
  * after it. With no derivation configured no attribute is read.
  *
- * <p>Thread-safe (immutable but for a duplicate counter); the aggregator and dedup window passed in
- * belong to the calling processor thread.
+ * <p>Thread-safe (immutable but for its duplicate and forgotten-id counters); the aggregator and
+ * dedup window passed in belong to the calling processor thread.
  */
 public final class Enrichment {
   /** Counts every event under its own entity only. */
@@ -27,6 +27,7 @@ public final class Enrichment {
   private final DerivedEntities derived;
   private final AttributeStore attributes;
   private final LongAdder duplicates = new LongAdder();
+  private final LongAdder forgottenEarly = new LongAdder();
 
   public Enrichment(DerivedEntities derived, AttributeStore attributes) {
     this.derived = requireNonNull(derived, "derived");
@@ -54,9 +55,16 @@ public final class Enrichment {
       Event event,
       long appendTimeMillis) {
     List<String> rows = derivedRows(partition, event);
-    if (event.id() != null && !dedup.firstSighting(event.entity(), event.id(), appendTimeMillis)) {
-      duplicates.increment();
-      return false;
+    if (event.id() != null) {
+      long evicted = dedup.capacityEvictions();
+      boolean first = dedup.firstSighting(event.entity(), event.id(), appendTimeMillis);
+      if (dedup.capacityEvictions() != evicted) {
+        forgottenEarly.increment();
+      }
+      if (!first) {
+        duplicates.increment();
+        return false;
+      }
     }
     aggregator.add(event);
     for (int i = 0; i < rows.size(); i++) {
@@ -71,6 +79,15 @@ public final class Enrichment {
    */
   public long duplicatesDropped() {
     return duplicates.sum();
+  }
+
+  /**
+   * Event ids forgotten before their window ended because a full window made room (see {@link
+   * DedupWindow}): a re-send of one of those would be counted again. Non-zero means the window is
+   * too small for the rate: raise {@code processor.dedup-capacity} or the heap.
+   */
+  public long idsForgottenEarly() {
+    return forgottenEarly.sum();
   }
 
   /** The row entities ({@code name:value~partition}) {@code event} also counts under. */
