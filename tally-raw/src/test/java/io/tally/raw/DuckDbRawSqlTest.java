@@ -59,6 +59,39 @@ class DuckDbRawSqlTest {
     assertThat(a.truncated()).isFalse();
   }
 
+  /** The examples of docs/api.md, "POST /v1/query". */
+  @Test
+  void theDocumentedExamplesRun() {
+    assertThat(
+            sql.query(
+                    "SELECT entity, date_trunc('hour', time) AS hour, count(*) AS views FROM events"
+                        + " WHERE type = 'view' AND time >= TIMESTAMP '2025-12-05 00:00:00'"
+                        + " - INTERVAL 3 DAY GROUP BY ALL ORDER BY hour, entity")
+                .rows())
+        .containsExactly(
+            List.of("video:0", "2025-12-05T02:00:00Z", 25L),
+            List.of("video:2", "2025-12-05T02:00:00Z", 25L));
+    assertThat(
+            sql.query(
+                    "SELECT entity, count(*) FROM events WHERE time >= now()::TIMESTAMP - INTERVAL"
+                        + " 3 DAY GROUP BY ALL")
+                .columns())
+        .hasSize(2);
+    assertThat(
+            sql.query(
+                    "SELECT type, count(DISTINCT entity) AS entities, count(*) AS events FROM events"
+                        + " GROUP BY type ORDER BY type")
+                .rows())
+        .containsExactly(List.of("like", 2L, 50L), List.of("view", 2L, 50L));
+    assertThat(
+            sql.query(
+                    "SELECT attributes['channel'] AS channel, date_trunc('hour', time) AS hour,"
+                        + " count(*) AS views FROM events WHERE type = 'view' GROUP BY ALL ORDER BY"
+                        + " hour, channel")
+                .rows())
+        .containsExactly(List.of("c0", "2025-12-05T02:00:00Z", 50L));
+  }
+
   @Test
   void answersTimesAsUtcAndAttributesAsMaps() {
     RawSql.Answer a = sql.query("SELECT time, attributes FROM events WHERE id = 'e1'");
