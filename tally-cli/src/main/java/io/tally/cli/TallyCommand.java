@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       SendCommand.class,
       StatsCommand.class,
       TotalCommand.class,
+      QueryCommand.class,
       TopCommand.class,
       BenchCommand.class,
       ReplayBenchCommand.class,

@@ -58,7 +58,7 @@ class ModulePomsTest {
   @Test
   void theStorageAdaptersDependOnCoreOnly() throws Exception {
     Path root = Path.of("..").toAbsolutePath().normalize();
-    for (String adapter : List.of("tally-kafka", "tally-cassandra", "tally-rocksdb")) {
+    for (String adapter : List.of("tally-kafka", "tally-cassandra", "tally-rocksdb", "tally-raw")) {
       List<String> main = new ArrayList<>();
       List<String> test = new ArrayList<>();
       for (Element dependency :

@@ -35,8 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * <ul>
  *   <li>{@code curl}: answers 2xx with a JSON object that has every top-level field of the answer
  *       documented beside it ({@code # {…}}).
- *   <li>client commands ({@code tally send|total|stats|top|keys|config}): exit 0. Sample files the
- *       docs show ({@code tally.yaml}) are written to the working directory first.
+ *   <li>client commands ({@code tally send|total|stats|top|query|keys|config}): exit 0. Sample
+ *       files the docs show ({@code tally.yaml}) are written to the working directory first.
  *   <li>commands for a server with keys ({@code <admin key>}): after the first admin key is made
  *       the documented way (over loopback while no key exists), with that key.
  * </ul>
@@ -69,7 +69,7 @@ class DocsExamplesTest {
   }
 
   private static final Pattern CLIENT_COMMAND =
-      Pattern.compile("^(\\./)?tally (send|total|stats|top|keys|config)\\b");
+      Pattern.compile("^(\\./)?tally (send|total|stats|top|query|keys|config)\\b");
 
   @TempDir Path dir;
   private ServerProcess server;

@@ -192,7 +192,9 @@ public final class ClusterTally implements AutoCloseable {
                       : QueryRoutes.absent(),
                   attributes != null
                       ? new AttributeRoutes(attributes, !derived.isEmpty())
-                      : AttributeRoutes.absent()),
+                      : AttributeRoutes.absent(),
+                  SqlRoutes.absent(
+                      "the raw store (SQL over events) is not built for cluster mode yet")),
               queries != null
                   ? new OpsRoutes(metrics, health, readiness).withQueryCache(queries)
                   : new OpsRoutes(metrics, health, readiness),

@@ -55,6 +55,7 @@ public final class EmbeddedTally implements AutoCloseable {
   private final ProcessorGroup processors;
   private final HttpApi http;
   private final ScheduledExecutorService maintenance;
+  private final RawTier raw;
   private boolean closed;
 
   private EmbeddedTally(
@@ -117,13 +118,17 @@ public final class EmbeddedTally implements AutoCloseable {
       AttributeService attributeService =
           new AttributeService(attributes, AttributePublisher.writingTo(attributes), validator);
       processors.start();
+      raw =
+          RawTier.start(
+              config.raw(), log, store, attributes, config.processor(), clock); // after recovery
       LogRetention retention =
           new LogRetention(
               log,
               store,
               clock,
               config.logRetentionMillis(),
-              config.processor().dedupWindowMillis());
+              config.processor().dedupWindowMillis(),
+              raw.retentionHold());
       maintenance.scheduleWithFixedDelay(() -> runQuietly(retention), 1, 60, TimeUnit.SECONDS);
       Retention counterRetention = config.query().retention();
       maintenance.scheduleWithFixedDelay(
@@ -155,7 +160,8 @@ public final class EmbeddedTally implements AutoCloseable {
                   new IngestRoutes(ingestor, metrics.ingest(), config.maxBodyBytes()),
                   new QueryRoutes(
                       queries, topK, new PositionGate(store, config.partitions(), clock)),
-                  new AttributeRoutes(attributeService, !derived.isEmpty())),
+                  new AttributeRoutes(attributeService, !derived.isEmpty()),
+                  raw.routes()),
               new OpsRoutes(metrics, health, readiness).withQueryCache(queries),
               new Overview(
                   "embedded",
@@ -270,6 +276,9 @@ public final class EmbeddedTally implements AutoCloseable {
       maintenance.awaitTermination(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (raw != null) {
+      raw.close();
     }
     log.stopAppends();
     LOG.info("counting what is logged and writing the last deltas and checkpoints");

@@ -6,6 +6,7 @@ import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.ingest.IngestLimits;
 import io.tally.core.process.ProcessorConfig;
 import io.tally.core.query.QueryConfig;
+import io.tally.core.raw.RawConfig;
 import io.tally.core.topk.TopKConfig;
 import io.tally.core.validate.ValidationLimits;
 import io.tally.rocksdb.FsyncPolicy;
@@ -38,6 +39,8 @@ import java.util.List;
  * @param security auth, TLS, rate limits and HTTP limits (docs/security.md)
  * @param salvageWal open a data dir whose write-ahead log is damaged or incomplete with what
  *     survives, and report the loss, instead of refusing it (docs/operations.md)
+ * @param raw the raw store (embedded mode): whether on, where, retention, export interval, SQL
+ *     limits
  */
 public record ServerConfig(
     String host,
@@ -56,7 +59,8 @@ public record ServerConfig(
     OpsConfig ops,
     BrowserSettings browser,
     SecurityConfig security,
-    boolean salvageWal) {
+    boolean salvageWal,
+    RawConfig raw) {
 
   public ServerConfig {
     requireNonNull(host, "host");
@@ -71,6 +75,7 @@ public record ServerConfig(
     requireNonNull(ops, "ops");
     requireNonNull(browser, "browser");
     requireNonNull(security, "security");
+    requireNonNull(raw, "raw");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
     }

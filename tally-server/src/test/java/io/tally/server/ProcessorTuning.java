@@ -31,6 +31,7 @@ final class ProcessorTuning {
         config.ops(),
         config.browser(),
         config.security(),
-        config.salvageWal());
+        config.salvageWal(),
+        config.raw());
   }
 }

@@ -9,6 +9,7 @@ import io.tally.core.ingest.IngestLimits;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.ProcessorConfig;
 import io.tally.core.query.QueryConfig;
+import io.tally.core.raw.RawConfig;
 import io.tally.core.retention.Retention;
 import io.tally.core.store.QuorumLoss;
 import io.tally.core.topk.TopKConfig;
@@ -205,6 +206,45 @@ public final class ConfigKeys {
           "a number of days, hours or minutes, or 'forever'; not below retention.hour",
           "How long day buckets are kept (the total is kept forever)",
           Retention::parse);
+
+  public static final ConfigKey<Boolean> RAW_ENABLED =
+      key(
+          "raw.enabled",
+          "--raw",
+          Boolean.toString(RawConfig.DEFAULTS.enabled()),
+          ConfigKey.SWITCH_ALLOWED,
+          "Embedded: keep every counted event (after dedup, with its entity's attributes) as Parquet"
+              + " files per closed minute, for SQL (POST /v1/query) and recounts (docs/raw.md)",
+          bool());
+  public static final ConfigKey<Optional<Path>> RAW_DIR =
+      key(
+          "raw.dir",
+          "--raw-dir",
+          "",
+          "a directory path without control characters; empty: <storage.data-dir>/raw",
+          "Where the raw store's Parquet files and manifest live",
+          text -> {
+            if (text.chars().anyMatch(Character::isISOControl)) {
+              throw notAllowed();
+            }
+            return text.isBlank() ? Optional.empty() : Optional.of(Path.of(text.trim()));
+          });
+  public static final ConfigKey<Long> RAW_RETENTION =
+      key(
+          "raw.retention",
+          "--raw-retention",
+          Retention.describe(RawConfig.DEFAULTS.retentionMillis()),
+          "a number of days, hours or minutes (30d, 36h), at least 1h, or 'forever'",
+          "How long raw events are kept, by the time they were logged (whole files)",
+          text -> atLeast(Retention.parse(text), 3_600_000L));
+  public static final ConfigKey<Long> RAW_EXPORT_INTERVAL =
+      key(
+          "raw.export-interval",
+          "--raw-export-interval",
+          RawConfig.DEFAULTS.exportIntervalMillis() / 60_000 + "m",
+          "a duration from 1s to 1h (30s, 1m, 5m)",
+          "How often closed minutes of counted events are exported to the raw store",
+          durationMillis(1_000, 3_600_000));
 
   public static final ConfigKey<Long> QUERY_CACHE_ENTRIES =
       key(

@@ -7,6 +7,7 @@ import io.tally.core.dedup.DedupWindow;
 import io.tally.core.ingest.IngestLimits;
 import io.tally.core.process.ProcessorConfig;
 import io.tally.core.query.QueryConfig;
+import io.tally.core.raw.RawConfig;
 import io.tally.core.retention.Retention;
 import io.tally.core.topk.TopKConfig;
 import io.tally.core.uniques.UniquesConfig;
@@ -112,7 +113,8 @@ public final class ConfigMapping {
         new OpsConfig(c.get(OPS_READY_MAX_BACKLOG)),
         c.get(BROWSER_CORS_ORIGINS),
         security(c),
-        c.get(STORAGE_SALVAGE_WAL));
+        c.get(STORAGE_SALVAGE_WAL),
+        raw(c));
   }
 
   /**
@@ -164,6 +166,18 @@ public final class ConfigMapping {
             + key.envName()
             + " or with "
             + key.flag());
+  }
+
+  private static RawConfig raw(EffectiveConfig c) {
+    RawConfig d = RawConfig.DEFAULTS;
+    return new RawConfig(
+        c.get(RAW_ENABLED),
+        c.get(RAW_DIR).orElse(c.get(STORAGE_DATA_DIR).resolve("raw")),
+        c.get(RAW_RETENTION),
+        c.get(RAW_EXPORT_INTERVAL),
+        d.queryTimeoutMillis(),
+        d.queryMaxRows(),
+        d.queryMemoryBytes());
   }
 
   private static SecurityConfig security(EffectiveConfig c) {

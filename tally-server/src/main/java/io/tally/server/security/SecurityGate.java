@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * <table>
  *   <caption>scope each route needs</caption>
  *   <tr><td>{@code POST /v1/events}</td><td>ingest</td></tr>
- *   <tr><td>{@code /v1/stats}, {@code /v1/stats/batch}, {@code /v1/total}, {@code /v1/top}, {@code /v1/overview}</td>
+ *   <tr><td>{@code /v1/stats}, {@code /v1/stats/batch}, {@code /v1/total}, {@code /v1/top}, {@code /v1/query}, {@code /v1/overview}</td>
  *       <td>query</td></tr>
  *   <tr><td>{@code /v1/entities/…}, {@code /v1/admin/…}</td><td>admin</td></tr>
  *   <tr><td>any other {@code /v1/…}</td><td>any valid key</td></tr>
@@ -192,6 +192,7 @@ final class SecurityGate {
         || path.equals("/v1/stats/batch")
         || path.equals("/v1/total")
         || path.equals("/v1/top")
+        || path.equals("/v1/query")
         || path.equals("/v1/overview")) { // the dashboard's numbers are a read like any other
       return Scope.QUERY;
     }

@@ -280,6 +280,10 @@ class ConfigLoaderTest {
     bad.put(RETENTION_MINUTE, "1w");
     bad.put(RETENTION_HOUR, "");
     bad.put(RETENTION_DAY, "-3d");
+    bad.put(RAW_ENABLED, "yes");
+    bad.put(RAW_DIR, "raw\u0001");
+    bad.put(RAW_RETENTION, "10m");
+    bad.put(RAW_EXPORT_INTERVAL, "500ms");
     bad.put(QUERY_CACHE_ENTRIES, "lots");
     bad.put(QUERY_MAX_BUCKETS, "0");
     bad.put(QUERY_ON_QUORUM_LOSS, "maybe");

@@ -1,0 +1,191 @@
+package io.tally.core.raw;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tally.core.dedup.DedupWindow;
+import io.tally.core.enrich.AttributeStore;
+import io.tally.core.log.EventLog;
+import io.tally.core.log.LogRecord;
+import io.tally.core.process.DedupRebuild;
+import io.tally.core.process.LogRetention;
+import io.tally.core.process.ProcessorConfig;
+import io.tally.core.store.Checkpoint;
+import io.tally.core.store.DeltaSink;
+import io.tally.model.Event;
+import io.tally.model.TallyException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Copies every closed minute of counted events from the log to the {@link RawStore}.
+ *
+ * <h2>Design</h2>
+ *
+ * The processor does not hand its counted events over; the export finds the same set again on its
+ * own, off the hot path. Which events were counted depends only on the log (DESIGN.md invariant 3):
+ * an event is counted unless its (entity, id) was sighted within the dedup window before it. So the
+ * export keeps, per partition, its own {@link DedupWindow}, rebuilt from the log span before the
+ * store's export position exactly as recovery rebuilds the processor's ({@link DedupRebuild}), and
+ * feeds it the same records in the same order: it decides exactly as the processor did.
+ *
+ * <p>A minute of append time is closed for a partition once the partition's committed checkpoint
+ * says every event appended before the minute's end is counted ({@link Checkpoint#asOfMillis}); the
+ * export reads up to that minute and never past the checkpoint's offset. Each write carries the new
+ * export position, which the store records atomically with the events, so a crash anywhere
+ * re-exports exactly what was not recorded. Log retention keeps what the export still needs ({@link
+ * #neededFrom}).
+ *
+ * <p>Not thread-safe: {@link #run()} is called from one scheduler thread; {@link #neededFrom} and
+ * {@link #eventsExported} may be called from any thread.
+ */
+public final class RawExport implements Runnable {
+  private static final Logger LOG = LoggerFactory.getLogger(RawExport.class);
+
+  private static final long MINUTE_MILLIS = 60_000;
+
+  private final EventLog log;
+  private final DeltaSink counted;
+  private final RawStore store;
+  private final AttributeStore attributes;
+  private final ProcessorConfig config;
+  private final int maxEventsPerWrite;
+  private final Map<Integer, Position> positions = new HashMap<>();
+  private final LongAdder exported = new LongAdder();
+
+  /**
+   * @param log the event log
+   * @param counted where the processors' committed checkpoints are read
+   * @param store where events go
+   * @param attributes the entity attributes stored with each event
+   * @param config the processors' dedup window and read size
+   * @param maxEventsPerWrite most events held in memory and written at once
+   */
+  public RawExport(
+      EventLog log,
+      DeltaSink counted,
+      RawStore store,
+      AttributeStore attributes,
+      ProcessorConfig config,
+      int maxEventsPerWrite) {
+    this.log = requireNonNull(log, "log");
+    this.counted = requireNonNull(counted, "counted");
+    this.store = requireNonNull(store, "store");
+    this.attributes = requireNonNull(attributes, "attributes");
+    this.config = requireNonNull(config, "config");
+    if (maxEventsPerWrite < 1) {
+      throw new IllegalArgumentException("maxEventsPerWrite must be positive");
+    }
+    this.maxEventsPerWrite = maxEventsPerWrite;
+  }
+
+  /** Where one partition's export is: the dedup window as of {@code at}. */
+  private static final class Position {
+    Checkpoint at;
+    final DedupWindow dedup;
+
+    Position(Checkpoint at, DedupWindow dedup) {
+      this.at = at;
+      this.dedup = dedup;
+    }
+  }
+
+  /**
+   * Exports every partition's closed minutes.
+   *
+   * @throws TallyException if a partition failed (the others were still exported); it starts again
+   *     from the store's position next time
+   */
+  @Override
+  public void run() {
+    TallyException failed = null;
+    for (int p = 0; p < log.partitions(); p++) {
+      try {
+        exportPartition(p);
+      } catch (RuntimeException e) {
+        positions.remove(p);
+        if (failed == null) {
+          failed = new TallyException("raw export of partition " + p + " failed: " + e, e);
+        }
+      }
+    }
+    if (failed != null) {
+      throw failed;
+    }
+  }
+
+  private void exportPartition(int p) {
+    Checkpoint cp = counted.checkpoint(p).orElse(Checkpoint.initial(p));
+    long closedBefore = Math.floorDiv(cp.asOfMillis(), MINUTE_MILLIS) * MINUTE_MILLIS;
+    Position pos = positions.computeIfAbsent(p, this::recover);
+    boolean done = false;
+    while (!done && closedBefore > pos.at.asOfMillis()) {
+      List<RawEvent> events = new ArrayList<>();
+      long next = pos.at.nextOffset();
+      long lastAppend = pos.at.lastAppendTimeMillis();
+      while (events.size() < maxEventsPerWrite && !done) {
+        List<LogRecord> records = log.read(p, next, config.maxPollRecords());
+        if (records.isEmpty()) {
+          done = true;
+        } else if (records.get(0).offset() > next) {
+          LOG.warn(
+              "raw export: partition {} offsets {} to {} were deleted from the log before "
+                  + "they were exported",
+              p,
+              next,
+              records.get(0).offset());
+          next = records.get(0).offset();
+        }
+        for (LogRecord r : records) {
+          if (r.offset() < next) {
+            continue;
+          }
+          if (events.size() == maxEventsPerWrite) {
+            break;
+          }
+          if (r.offset() >= cp.nextOffset() || r.appendTimeMillis() >= closedBefore) {
+            done = true;
+            break;
+          }
+          Event e = r.event();
+          if (e.id() == null || pos.dedup.firstSighting(e.entity(), e.id(), r.appendTimeMillis())) {
+            events.add(
+                new RawEvent(
+                    p, r.offset(), r.appendTimeMillis(), e, attributes.attributes(e.entity())));
+          }
+          next = r.offset() + 1;
+          lastAppend = r.appendTimeMillis();
+        }
+      }
+      long asOf = done ? closedBefore : Math.min(closedBefore, lastAppend);
+      Checkpoint to = new Checkpoint(p, next, lastAppend, Math.max(asOf, pos.at.asOfMillis()));
+      store.write(p, events, to);
+      pos.at = to;
+      exported.add(events.size());
+    }
+  }
+
+  private Position recover(int p) {
+    Checkpoint at = store.exported(p);
+    return new Position(at, DedupRebuild.rebuild(log, at, config).window());
+  }
+
+  /**
+   * The lowest offset of {@code partition} the export still needs from the log: its position, and
+   * the dedup window's span before it. Log retention deletes nothing at or after it.
+   */
+  public long neededFrom(int partition) {
+    Checkpoint at = store.exported(partition);
+    return Math.min(
+        at.nextOffset(), LogRetention.dedupSpanStart(log, at, config.dedupWindowMillis()));
+  }
+
+  /** Events exported since start (a counter for metrics). */
+  public long eventsExported() {
+    return exported.sum();
+  }
+}

@@ -1,0 +1,277 @@
+package io.tally.raw;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tally.core.raw.RawEvent;
+import io.tally.core.raw.RawStore;
+import io.tally.core.store.Checkpoint;
+import io.tally.model.Event;
+import io.tally.model.TallyException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.duckdb.DuckDBAppender;
+import org.duckdb.DuckDBConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The raw store as Parquet files (zstd) written through an in-memory DuckDB, under {@code
+ * <dir>/day=YYYY-MM-DD/hour=HH/p<partition>-<fromOffset>-<toOffset>.parquet} by log append time
+ * (UTC), listed by the {@link RawManifest} in {@code <dir>/manifest}.
+ *
+ * <p>A write puts each hour's events in a temp file, fsyncs and renames it to its final name, then
+ * replaces the manifest with one that lists the new files and the partition's new position: until
+ * the manifest is replaced the files are not part of the store, and opening the store deletes every
+ * Parquet or temp file the manifest does not list. So a crash at any point leaves either the old
+ * store or the new one, never a doubled or missing event.
+ *
+ * <p>The file layout (columns {@code id, entity, type, time, value, actor, attributes, partition,
+ * offset, logged}; version 1) is owned by this class and {@link DuckDbRawSql}'s view of it.
+ *
+ * <p>Thread-safe: writes and expiry are serialized; reads see an immutable manifest.
+ */
+public final class DuckDbRawStore implements RawStore {
+  private static final Logger LOG = LoggerFactory.getLogger(DuckDbRawStore.class);
+
+  static final String TABLE_COLUMNS =
+      "id VARCHAR, entity VARCHAR NOT NULL, type VARCHAR NOT NULL, time TIMESTAMP_MS NOT NULL,"
+          + " value BIGINT NOT NULL, actor VARCHAR, attributes MAP(VARCHAR, VARCHAR),"
+          + " partition INTEGER NOT NULL, \"offset\" BIGINT NOT NULL, logged TIMESTAMP_MS NOT NULL";
+
+  private static final long HOUR_MILLIS = 3_600_000;
+
+  private final Path dir;
+  private final DuckDBConnection writer;
+  private volatile RawManifest manifest;
+
+  private DuckDbRawStore(Path dir, DuckDBConnection writer, RawManifest manifest) {
+    this.dir = dir;
+    this.writer = writer;
+    this.manifest = manifest;
+  }
+
+  /**
+   * Opens (creating if needed) the store in {@code dir} and deletes what a crash left unrecorded.
+   *
+   * @throws TallyException if the directory or the manifest cannot be read
+   */
+  public static DuckDbRawStore open(Path dir) {
+    Path abs = requireNonNull(dir, "dir").toAbsolutePath().normalize();
+    try {
+      Files.createDirectories(abs);
+      RawManifest m = RawManifest.read(abs);
+      deleteUnlisted(abs, m);
+      DuckDBConnection c = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
+      try (Statement s = c.createStatement()) {
+        s.execute("SET threads = 1");
+        s.execute("SET memory_limit = '256MB'");
+        s.execute("SET autoinstall_known_extensions = false");
+      }
+      return new DuckDbRawStore(abs, c, m);
+    } catch (IOException | SQLException e) {
+      throw new TallyException("opening the raw store in " + abs + " failed: " + e, e);
+    }
+  }
+
+  private static void deleteUnlisted(Path dir, RawManifest m) throws IOException {
+    Set<Path> listed = new HashSet<>();
+    for (RawFile f : m.files()) {
+      listed.add(dir.resolve(f.path()));
+    }
+    List<Path> unlisted;
+    try (Stream<Path> all = Files.walk(dir)) {
+      unlisted =
+          all.filter(Files::isRegularFile)
+              .filter(p -> p.toString().endsWith(".parquet") || p.toString().endsWith(".tmp"))
+              .filter(p -> !listed.contains(p))
+              .toList();
+    }
+    for (Path p : unlisted) {
+      LOG.info(
+          "raw store: deleting {}, which the manifest does not list (an interrupted write)", p);
+      Files.delete(p);
+    }
+  }
+
+  /** The directory the store lives in (absolute). */
+  public Path dir() {
+    return dir;
+  }
+
+  /** The current manifest (immutable). */
+  public RawManifest manifest() {
+    return manifest;
+  }
+
+  @Override
+  public Checkpoint exported(int partition) {
+    Checkpoint cp = manifest.positions().get(partition);
+    return cp != null ? cp : Checkpoint.initial(partition);
+  }
+
+  @Override
+  public long asOfMillis(int partitions) {
+    RawManifest m = manifest;
+    if (m.positions().isEmpty()) {
+      return Long.MIN_VALUE;
+    }
+    long asOf = Long.MAX_VALUE;
+    for (int p = 0; p < partitions; p++) {
+      Checkpoint cp = m.positions().get(p);
+      asOf = Math.min(asOf, cp == null ? 0 : cp.asOfMillis());
+    }
+    return asOf;
+  }
+
+  @Override
+  public synchronized void write(int partition, List<RawEvent> events, Checkpoint to) {
+    Checkpoint from = exported(partition);
+    if (to.partition() != partition
+        || to.nextOffset() < from.nextOffset()
+        || (!events.isEmpty() && events.get(0).offset() < from.nextOffset())
+        || (!events.isEmpty() && events.get(events.size() - 1).offset() >= to.nextOffset())) {
+      throw new IllegalArgumentException(
+          "raw write of partition " + partition + " does not continue at " + from.nextOffset());
+    }
+    if (events.isEmpty() && to.equals(from)) {
+      return;
+    }
+    List<RawFile> added = new ArrayList<>();
+    int start = 0;
+    while (start < events.size()) {
+      long hour = Math.floorDiv(events.get(start).appendTimeMillis(), HOUR_MILLIS);
+      int end = start + 1;
+      while (end < events.size()
+          && Math.floorDiv(events.get(end).appendTimeMillis(), HOUR_MILLIS) == hour) {
+        end++;
+      }
+      added.add(writeFile(partition, events.subList(start, end)));
+      start = end;
+    }
+    RawManifest next = manifest.with(added, to);
+    next.write(dir);
+    manifest = next;
+  }
+
+  private RawFile writeFile(int partition, List<RawEvent> events) {
+    RawEvent first = events.get(0);
+    RawEvent last = events.get(events.size() - 1);
+    ZonedDateTime t = Instant.ofEpochMilli(first.appendTimeMillis()).atZone(ZoneOffset.UTC);
+    String path =
+        String.format(
+            "day=%04d-%02d-%02d/hour=%02d/p%d-%d-%d.parquet",
+            t.getYear(),
+            t.getMonthValue(),
+            t.getDayOfMonth(),
+            t.getHour(),
+            partition,
+            first.offset(),
+            last.offset() + 1);
+    Path target = dir.resolve(path);
+    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    try {
+      Files.createDirectories(target.getParent());
+      Files.deleteIfExists(tmp);
+      copyToParquet(events, tmp);
+      DurableFiles.fsync(tmp);
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      DurableFiles.fsyncDirectory(target.getParent());
+    } catch (IOException | SQLException e) {
+      throw new TallyException("writing raw file " + target + " failed: " + e, e);
+    }
+    return new RawFile(
+        path,
+        partition,
+        first.offset(),
+        last.offset() + 1,
+        events.size(),
+        first.appendTimeMillis(),
+        last.appendTimeMillis());
+  }
+
+  private void copyToParquet(List<RawEvent> events, Path file) throws SQLException {
+    try (Statement s = writer.createStatement()) {
+      s.execute("CREATE OR REPLACE TEMP TABLE raw_batch (" + TABLE_COLUMNS + ")");
+      try (DuckDBAppender a = writer.createAppender("temp", "main", "raw_batch")) {
+        for (RawEvent r : events) {
+          Event e = r.event();
+          a.beginRow();
+          appendNullable(a, e.id());
+          a.append(e.entity()).append(e.type()).appendEpochMillis(e.timeMillis()).append(e.value());
+          appendNullable(a, e.actor());
+          a.append(r.attributes()).append(r.partition()).append(r.offset());
+          a.appendEpochMillis(r.appendTimeMillis());
+          a.endRow();
+        }
+      }
+      s.execute(
+          "COPY raw_batch TO "
+              + quote(file.toString())
+              + " (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)");
+      s.execute("DROP TABLE raw_batch");
+    }
+  }
+
+  private static void appendNullable(DuckDBAppender a, String s) throws SQLException {
+    if (s == null) {
+      a.appendNull();
+    } else {
+      a.append(s);
+    }
+  }
+
+  /** {@code s} as a SQL string literal. */
+  static String quote(String s) {
+    return "'" + s.replace("'", "''") + "'";
+  }
+
+  @Override
+  public synchronized long expire(long beforeMillis) {
+    List<RawFile> old =
+        manifest.files().stream().filter(f -> f.maxAppendMillis() < beforeMillis).toList();
+    if (old.isEmpty()) {
+      return 0;
+    }
+    RawManifest next = manifest.without(old);
+    next.write(dir);
+    manifest = next;
+    long deleted = 0;
+    for (RawFile f : old) {
+      try {
+        Files.deleteIfExists(dir.resolve(f.path()));
+        deleted += f.rows();
+      } catch (IOException e) {
+        LOG.warn("raw store: could not delete expired {}; it is deleted at the next start", f, e);
+      }
+    }
+    return deleted;
+  }
+
+  @Override
+  public synchronized void close() {
+    try {
+      writer.close();
+    } catch (SQLException e) {
+      LOG.warn("closing the raw store's DuckDB failed", e);
+    }
+  }
+
+  /** Opens a new in-memory DuckDB connection (for queries; the caller owns it). */
+  static Connection newConnection() throws SQLException {
+    return DriverManager.getConnection("jdbc:duckdb:");
+  }
+}

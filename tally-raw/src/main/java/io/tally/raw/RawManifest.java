@@ -1,0 +1,146 @@
+package io.tally.raw;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import io.tally.core.store.Checkpoint;
+import io.tally.model.TallyException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Which files the raw store holds and how far each partition is exported: the store's truth. A
+ * Parquet file the manifest does not list is not part of the store (the leftover of a crash between
+ * writing a file and recording it) and is deleted when the store opens.
+ *
+ * <h2>Format (version 1)</h2>
+ *
+ * A UTF-8 text file {@code manifest}, tab-separated, one record a line:
+ *
+ * <pre>
+ * tally-raw-manifest	1
+ * position	partition	nextOffset	lastAppendTimeMillis	asOfMillis
+ * file	path	partition	fromOffset	toOffset	rows	minAppendMillis	maxAppendMillis
+ * </pre>
+ *
+ * The file is replaced whole (temp file, fsync, atomic rename, fsync of the directory), so it is
+ * always either the old or the new manifest. An unknown version is refused, never misread.
+ *
+ * <p>Immutable; {@link #with} and {@link #without} return new manifests.
+ */
+public record RawManifest(Map<Integer, Checkpoint> positions, List<RawFile> files) {
+  static final String FILE_NAME = "manifest";
+  private static final String MAGIC = "tally-raw-manifest";
+  private static final int VERSION = 1;
+
+  public RawManifest {
+    positions = Map.copyOf(positions);
+    files = List.copyOf(files);
+  }
+
+  /** The manifest of an empty store. */
+  public static RawManifest empty() {
+    return new RawManifest(Map.of(), List.of());
+  }
+
+  /** This manifest with {@code added} files and {@code position} as its partition's position. */
+  public RawManifest with(List<RawFile> added, Checkpoint position) {
+    Map<Integer, Checkpoint> p = new TreeMap<>(positions);
+    p.put(position.partition(), position);
+    List<RawFile> f = new ArrayList<>(files);
+    f.addAll(added);
+    return new RawManifest(p, f);
+  }
+
+  /** This manifest without {@code removed} files. */
+  public RawManifest without(List<RawFile> removed) {
+    List<RawFile> f = new ArrayList<>(files);
+    f.removeAll(removed);
+    return new RawManifest(positions, f);
+  }
+
+  /** Reads the manifest in {@code dir}, or an empty one if there is none. */
+  public static RawManifest read(Path dir) {
+    Path file = dir.resolve(FILE_NAME);
+    if (!Files.exists(file)) {
+      return empty();
+    }
+    try {
+      List<String> lines = Files.readAllLines(file, UTF_8);
+      String[] head = lines.isEmpty() ? new String[0] : lines.get(0).split("\t");
+      if (head.length != 2 || !head[0].equals(MAGIC) || !head[1].equals("" + VERSION)) {
+        throw new TallyException(
+            "raw store manifest "
+                + file
+                + " is not a version "
+                + VERSION
+                + " manifest (first line: "
+                + (lines.isEmpty() ? "none" : lines.get(0))
+                + ")");
+      }
+      Map<Integer, Checkpoint> positions = new TreeMap<>();
+      List<RawFile> files = new ArrayList<>();
+      for (String line : lines.subList(1, lines.size())) {
+        String[] f = line.split("\t");
+        if (f[0].equals("position") && f.length == 5) {
+          Checkpoint cp =
+              new Checkpoint(
+                  Integer.parseInt(f[1]),
+                  Long.parseLong(f[2]),
+                  Long.parseLong(f[3]),
+                  Long.parseLong(f[4]));
+          positions.put(cp.partition(), cp);
+        } else if (f[0].equals("file") && f.length == 8) {
+          files.add(
+              new RawFile(
+                  f[1],
+                  Integer.parseInt(f[2]),
+                  Long.parseLong(f[3]),
+                  Long.parseLong(f[4]),
+                  Long.parseLong(f[5]),
+                  Long.parseLong(f[6]),
+                  Long.parseLong(f[7])));
+        } else {
+          throw new TallyException("raw store manifest " + file + " has a bad line: " + line);
+        }
+      }
+      return new RawManifest(positions, files);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new TallyException("reading the raw store manifest " + file + " failed: " + e, e);
+    }
+  }
+
+  /** Replaces the manifest in {@code dir} with this one, atomically and durably. */
+  public void write(Path dir) {
+    StringBuilder b = new StringBuilder(MAGIC).append('\t').append(VERSION).append('\n');
+    for (Checkpoint cp : new TreeMap<>(positions).values()) {
+      b.append("position\t").append(cp.partition()).append('\t').append(cp.nextOffset());
+      b.append('\t').append(cp.lastAppendTimeMillis()).append('\t').append(cp.asOfMillis());
+      b.append('\n');
+    }
+    for (RawFile f : files) {
+      b.append("file\t").append(f.path()).append('\t').append(f.partition());
+      b.append('\t').append(f.fromOffset()).append('\t').append(f.toOffset());
+      b.append('\t').append(f.rows()).append('\t').append(f.minAppendMillis());
+      b.append('\t').append(f.maxAppendMillis()).append('\n');
+    }
+    Path tmp = dir.resolve(FILE_NAME + ".tmp");
+    try {
+      Files.write(tmp, b.toString().getBytes(UTF_8));
+      DurableFiles.fsync(tmp);
+      Files.move(
+          tmp,
+          dir.resolve(FILE_NAME),
+          StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
+      DurableFiles.fsyncDirectory(dir);
+    } catch (IOException e) {
+      throw new TallyException("writing the raw store manifest in " + dir + " failed: " + e, e);
+    }
+  }
+}

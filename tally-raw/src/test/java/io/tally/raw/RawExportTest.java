@@ -1,0 +1,143 @@
+package io.tally.raw;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tally.core.aggregate.DeltaBatch;
+import io.tally.core.log.EventBatch;
+import io.tally.core.process.ProcessorConfig;
+import io.tally.core.raw.RawConfig;
+import io.tally.core.raw.RawExport;
+import io.tally.core.raw.RawSql;
+import io.tally.core.store.Checkpoint;
+import io.tally.model.Event;
+import io.tally.testkit.InMemoryAttributeStore;
+import io.tally.testkit.InMemoryCounterStore;
+import io.tally.testkit.InMemoryEventLog;
+import io.tally.testkit.ManualClock;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RawExportTest {
+  private static final long T0 = 1_764_900_000_000L; // a minute start (2025-12-05T02:00Z)
+
+  @TempDir Path dir;
+  private final ManualClock clock = new ManualClock(T0);
+  private final InMemoryEventLog log = new InMemoryEventLog(2, clock);
+  private final InMemoryCounterStore counted = new InMemoryCounterStore();
+  private final InMemoryAttributeStore attributes = new InMemoryAttributeStore();
+  private DuckDbRawStore store;
+
+  @BeforeEach
+  void open() {
+    store = DuckDbRawStore.open(dir);
+  }
+
+  @AfterEach
+  void close() {
+    store.close();
+  }
+
+  private RawExport export() {
+    return new RawExport(log, counted, store, attributes, ProcessorConfig.DEFAULTS, 3);
+  }
+
+  private void append(int partition, Event... events) {
+    EventBatch.Builder b = EventBatch.builder(2);
+    for (Event e : events) {
+      b.add(partition, e);
+    }
+    log.append(b.build()).join();
+  }
+
+  /** The processor's committed checkpoint: everything logged so far is counted, as of now. */
+  private void countEverything() {
+    for (int p = 0; p < 2; p++) {
+      long end = log.head(p).endOffset();
+      counted.write(
+          new DeltaBatch(
+              List.of(), List.of(new Checkpoint(p, end, clock.millis(), clock.millis()))));
+    }
+  }
+
+  private long count(String where) {
+    RawSql.Answer a =
+        new DuckDbRawSql(store, RawConfig.DEFAULTS, 2)
+            .query("SELECT count(*) FROM events WHERE " + where);
+    return (Long) a.rows().get(0).get(0);
+  }
+
+  private static Event view(String id, String entity) {
+    return new Event(id, entity, "view", T0, 1);
+  }
+
+  @Test
+  void exportsEachCountedEventOnceAndDropsDuplicatesAsTheProcessorDid() {
+    append(
+        0, view("a", "video:1"), view("a", "video:1"), view("b", "video:1"), view(null, "video:1"));
+    append(1, view("a", "video:2"), view(null, "video:2"), view(null, "video:2"));
+    clock.advance(61_000);
+    countEverything();
+    export().run();
+    assertThat(count("true")).isEqualTo(6);
+    assertThat(count("entity = 'video:1'")).isEqualTo(3);
+    assertThat(count("id = 'a'")).isEqualTo(2);
+    assertThat(store.exported(0).nextOffset()).isEqualTo(4);
+    assertThat(store.asOfMillis(2)).isEqualTo(T0 + 60_000);
+  }
+
+  @Test
+  void exportsOnlyClosedMinutesAndOnlyWhatIsCounted() {
+    append(0, view("a", "video:1"));
+    clock.advance(60_000);
+    append(0, view("b", "video:1")); // in the next minute, still open
+    countEverything();
+    clock.advance(1_000);
+    append(0, view("c", "video:1")); // not counted yet
+    RawExport export = export();
+    export.run();
+    assertThat(count("true")).isEqualTo(1);
+    clock.advance(60_000);
+    countEverything();
+    export.run();
+    assertThat(count("true")).isEqualTo(3);
+    export.run();
+    assertThat(count("true")).isEqualTo(3);
+  }
+
+  @Test
+  void aDuplicateAcrossExportsAndRestartsIsStillDropped() {
+    append(0, view("a", "video:1"));
+    clock.advance(60_000);
+    countEverything();
+    export().run();
+    append(0, view("a", "video:1"), view("b", "video:1"));
+    clock.advance(60_000);
+    countEverything();
+    store.close();
+    store = DuckDbRawStore.open(dir); // a restart: the window is rebuilt from the log
+    export().run();
+    assertThat(count("true")).isEqualTo(2);
+  }
+
+  @Test
+  void storesTheEntityAttributesAndManyFilesForLargeRanges() {
+    attributes.put("video:1", Map.of("channel", "c1"));
+    for (int i = 0; i < 10; i++) {
+      append(0, view("v" + i, "video:1"));
+    }
+    clock.advance(3_600_000); // a new hour
+    append(0, view("w", "video:1"));
+    clock.advance(60_000);
+    countEverything();
+    export().run();
+    assertThat(count("attributes['channel'] = 'c1'")).isEqualTo(11);
+    assertThat(store.manifest().files()).hasSize(5); // 3 events a write, and one per hour
+    assertThat(store.manifest().files())
+        .allSatisfy(f -> assertThat(dir.resolve(f.path())).exists());
+  }
+}

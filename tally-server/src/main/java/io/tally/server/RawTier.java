@@ -1,0 +1,127 @@
+package io.tally.server;
+
+import io.tally.core.enrich.AttributeStore;
+import io.tally.core.log.EventLog;
+import io.tally.core.process.ProcessorConfig;
+import io.tally.core.raw.RawConfig;
+import io.tally.core.raw.RawExport;
+import io.tally.core.retention.Retention;
+import io.tally.core.store.DeltaSink;
+import io.tally.raw.DuckDbRawSql;
+import io.tally.raw.DuckDbRawStore;
+import java.time.InstantSource;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntToLongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The raw store of the embedded mode, wired: the Parquet store, the export of closed minutes on its
+ * own thread ({@code raw.export-interval}), expiry ({@code raw.retention}) and the SQL routes; or,
+ * with {@code raw.enabled=false}, nothing but a 404 for SQL. {@link #close()} stops the export
+ * (waiting for a running one) before the store closes; call it before the log closes. Thread-safe.
+ */
+final class RawTier implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RawTier.class);
+  private static final long EXPIRY_PERIOD_MILLIS = 3_600_000;
+
+  private final DuckDbRawStore store;
+  private final DuckDbRawSql sql;
+  private final RawExport export;
+  private final ScheduledExecutorService thread;
+
+  private RawTier(
+      DuckDbRawStore store, DuckDbRawSql sql, RawExport export, ScheduledExecutorService thread) {
+    this.store = store;
+    this.sql = sql;
+    this.export = export;
+    this.thread = thread;
+  }
+
+  /** The raw store of {@code config}, exporting from {@code log} what {@code counted} applied. */
+  static RawTier start(
+      RawConfig config,
+      EventLog log,
+      DeltaSink counted,
+      AttributeStore attributes,
+      ProcessorConfig processor,
+      InstantSource clock) {
+    if (!config.enabled()) {
+      return new RawTier(null, null, null, null);
+    }
+    DuckDbRawStore store = DuckDbRawStore.open(config.dir());
+    RawExport export =
+        new RawExport(log, counted, store, attributes, processor, RawConfig.MAX_EVENTS_PER_WRITE);
+    ScheduledExecutorService thread =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "tally-raw-export");
+              t.setDaemon(true);
+              return t;
+            });
+    long every = config.exportIntervalMillis();
+    thread.scheduleWithFixedDelay(() -> quietly(export), every, every, TimeUnit.MILLISECONDS);
+    thread.scheduleWithFixedDelay(
+        () -> quietly(() -> expire(store, clock, config.retentionMillis())),
+        every,
+        EXPIRY_PERIOD_MILLIS,
+        TimeUnit.MILLISECONDS);
+    LOG.info(
+        "raw store in {}: closed minutes exported every {}, kept {}",
+        store.dir(),
+        Retention.describe(every),
+        Retention.describe(config.retentionMillis()));
+    return new RawTier(store, new DuckDbRawSql(store, config, log.partitions()), export, thread);
+  }
+
+  private static void expire(DuckDbRawStore store, InstantSource clock, long retentionMillis) {
+    if (retentionMillis == Retention.FOREVER) {
+      return;
+    }
+    long deleted = store.expire(clock.millis() - retentionMillis);
+    if (deleted > 0) {
+      LOG.info("raw store: deleted {} events past the retention", deleted);
+    }
+  }
+
+  private static void quietly(Runnable task) {
+    try {
+      task.run();
+    } catch (RuntimeException e) {
+      LOG.warn("raw store task failed; it runs again later", e);
+    }
+  }
+
+  /** What log retention must keep for the export (nothing when off). */
+  IntToLongFunction retentionHold() {
+    return export == null ? p -> Long.MAX_VALUE : export::neededFrom;
+  }
+
+  /** {@code POST /v1/query}, or its 404 when off. */
+  Routes routes() {
+    return sql == null
+        ? SqlRoutes.absent("the raw store is off (raw.enabled=false): no SQL over events")
+        : new SqlRoutes(sql);
+  }
+
+  @Override
+  public void close() {
+    if (thread == null) {
+      return;
+    }
+    thread.shutdownNow();
+    try {
+      if (!thread.awaitTermination(30, TimeUnit.SECONDS)) {
+        LOG.warn("the raw export did not stop in time; leaving its store open");
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    sql.close();
+    store.close();
+  }
+}
