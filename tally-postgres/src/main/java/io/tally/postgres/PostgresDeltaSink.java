@@ -1,0 +1,210 @@
+package io.tally.postgres;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tally.core.aggregate.DeltaBatch;
+import io.tally.core.store.Checkpoint;
+import io.tally.core.store.DeltaSink;
+import io.tally.core.store.DeltaSource;
+import io.tally.model.TallyException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * Cluster mode's {@link DeltaSink} on PostgreSQL: applies batches read back from the deltas topic
+ * to the counter rows, and each partition's newest checkpoint to the {@code progress} table, in one
+ * transaction per {@link #writeAll} — so a checkpoint never claims more than is applied, and a
+ * failed write applies nothing.
+ *
+ * <h2>Idempotent by position (DESIGN.md invariant 5)</h2>
+ *
+ * Every batch must carry its {@link DeltaSource}; its position is {@code generation × 2^40 +
+ * offset} ({@link DeltaSource#position}). The transaction first locks the {@code delta_positions}
+ * rows of the batches' source partitions ({@code SELECT … FOR UPDATE}, in partition order), which
+ * holds each partition's last applied position: a batch at or below it is a replay and is skipped
+ * whole, and a second writer of the partition (a zombie materializer) waits for the first and then
+ * skips what it applied. Each counter row also carries the position of its last delta, and its
+ * upsert adds only when that is older ({@link CounterUpserts}); the progress row likewise. The new
+ * positions commit with the rows.
+ *
+ * <p>Thread-safe; each call runs its own transaction on a pooled connection.
+ */
+public final class PostgresDeltaSink implements DeltaSink {
+  private static final String PROGRESS =
+      "INSERT INTO progress AS p (partition, next_offset, last_append, as_of, position)"
+          + " VALUES (?, ?, ?, ?, ?) ON CONFLICT (partition) DO UPDATE SET"
+          + " next_offset = excluded.next_offset, last_append = excluded.last_append,"
+          + " as_of = excluded.as_of, position = excluded.position"
+          + " WHERE p.position < excluded.position";
+
+  private final PostgresCounterStore store;
+  private final InstantSource clock;
+  private final Generations generations;
+
+  /**
+   * @param clock the time retention is measured from (rows already past it are not written)
+   */
+  public PostgresDeltaSink(PostgresCounterStore store, InstantSource clock) {
+    this.store = requireNonNull(store, "store");
+    this.clock = requireNonNull(clock, "clock");
+    this.generations = new Generations(store);
+  }
+
+  /**
+   * Applies one sourced batch, idempotently.
+   *
+   * @throws IllegalArgumentException if the batch has no source
+   * @throws TallyException if PostgreSQL failed: nothing of the batch is applied
+   */
+  @Override
+  public void write(DeltaBatch batch) {
+    writeAll(List.of(batch));
+  }
+
+  /**
+   * Applies sourced batches (of each source partition in offset order) in one transaction, skipping
+   * those already applied.
+   *
+   * @throws IllegalArgumentException if a batch has no source
+   * @throws TallyException if PostgreSQL failed: nothing of the batches is applied
+   */
+  @Override
+  public void writeAll(List<DeltaBatch> batches) {
+    for (DeltaBatch b : batches) {
+      if (b.source() == null) {
+        throw new IllegalArgumentException(
+            "PostgreSQL applies deltas idempotently by their position: a batch needs its source");
+      }
+    }
+    if (batches.isEmpty()) {
+      return;
+    }
+    try (Connection c = store.connection()) {
+      c.setAutoCommit(false);
+      try {
+        apply(c, batches);
+        c.commit();
+      } catch (SQLException | RuntimeException e) {
+        c.rollback();
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new TallyException("applying deltas to PostgreSQL failed: " + e.getMessage(), e);
+    }
+  }
+
+  private void apply(Connection c, List<DeltaBatch> batches) throws SQLException {
+    TreeMap<Integer, Long> applied = lockPositions(c, batches);
+    Map<Integer, Long> before = Map.copyOf(applied);
+    long generation = generations.current();
+    CounterUpserts rows = new CounterUpserts(store.settings().retention(), clock.millis());
+    Map<Integer, Checkpoint> checkpoints = new TreeMap<>();
+    Map<Integer, Long> checkpointPositions = new TreeMap<>();
+    for (DeltaBatch b : batches) {
+      int partition = b.source().partition();
+      long position = b.source().position(generation);
+      if (position <= applied.get(partition)) {
+        continue; // applied before (a replay), or a duplicate in this call
+      }
+      applied.put(partition, position);
+      rows.add(b.deltas(), position);
+      for (Checkpoint cp : b.checkpoints()) {
+        checkpoints.put(cp.partition(), cp);
+        checkpointPositions.put(cp.partition(), position);
+      }
+    }
+    rows.write(c);
+    writeProgress(c, checkpoints, checkpointPositions);
+    try (PreparedStatement s =
+        c.prepareStatement("UPDATE delta_positions SET position = ? WHERE partition = ?")) {
+      for (Map.Entry<Integer, Long> e : applied.entrySet()) {
+        if (!e.getValue().equals(before.get(e.getKey()))) {
+          s.setLong(1, e.getValue());
+          s.setInt(2, e.getKey());
+          s.addBatch();
+        }
+      }
+      s.executeBatch();
+    }
+  }
+
+  /**
+   * Locks the {@code delta_positions} rows of the batches' source partitions (creating missing ones
+   * at position −1), in partition order so two writers never wait on each other in a cycle.
+   *
+   * @return each source partition's last applied position
+   */
+  private static TreeMap<Integer, Long> lockPositions(Connection c, List<DeltaBatch> batches)
+      throws SQLException {
+    TreeMap<Integer, Long> applied = new TreeMap<>();
+    for (DeltaBatch b : batches) {
+      applied.put(b.source().partition(), -1L);
+    }
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "INSERT INTO delta_positions (partition, position) VALUES (?, -1)"
+                + " ON CONFLICT (partition) DO NOTHING")) {
+      for (int p : applied.keySet()) {
+        s.setInt(1, p);
+        s.addBatch();
+      }
+      s.executeBatch();
+    }
+    Integer[] partitions = applied.keySet().toArray(Integer[]::new);
+    try (PreparedStatement s =
+        c.prepareStatement(
+            "SELECT partition, position FROM delta_positions WHERE partition = ANY (?)"
+                + " ORDER BY partition FOR UPDATE")) {
+      s.setArray(1, c.createArrayOf("integer", partitions));
+      try (ResultSet r = s.executeQuery()) {
+        while (r.next()) {
+          applied.put(r.getInt(1), r.getLong(2));
+        }
+      }
+    }
+    return applied;
+  }
+
+  private static void writeProgress(
+      Connection c, Map<Integer, Checkpoint> checkpoints, Map<Integer, Long> positions)
+      throws SQLException {
+    if (checkpoints.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement s = c.prepareStatement(PROGRESS)) {
+      for (Checkpoint cp : checkpoints.values()) {
+        s.setInt(1, cp.partition());
+        s.setLong(2, cp.nextOffset());
+        s.setLong(3, cp.lastAppendTimeMillis());
+        s.setLong(4, cp.asOfMillis());
+        s.setLong(5, positions.get(cp.partition()));
+        s.addBatch();
+      }
+      s.executeBatch();
+    }
+  }
+
+  /** Adopts the deltas topic's id: a recreated topic's positions start a new generation. */
+  @Override
+  public void sourceIdentity(UUID source) {
+    generations.adopt(source);
+  }
+
+  /** The generation of the positions: 1, or that of the adopted source. */
+  public long generation() {
+    return generations.current();
+  }
+
+  @Override
+  public Optional<Checkpoint> checkpoint(int partition) {
+    return store.checkpoint(partition);
+  }
+}
