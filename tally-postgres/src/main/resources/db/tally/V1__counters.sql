@@ -48,3 +48,15 @@ CREATE TABLE api_keys (
   id     text  PRIMARY KEY,
   record bytea NOT NULL
 );
+
+-- Top-K: each event partition's frequent-items sketch per (type, window, slot), fed by its minute
+-- deltas (io.tally.core.topk.TopKSlots); position: of the last delta applied to the slot.
+CREATE TABLE topk_slots (
+  partition      integer NOT NULL,
+  type           text    NOT NULL,
+  window_minutes integer NOT NULL,
+  slot_start     bigint  NOT NULL,
+  sketch         bytea   NOT NULL,
+  position       bigint  NOT NULL,
+  PRIMARY KEY (partition, type, window_minutes, slot_start)
+);

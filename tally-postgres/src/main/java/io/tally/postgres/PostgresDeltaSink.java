@@ -6,6 +6,7 @@ import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSink;
 import io.tally.core.store.DeltaSource;
+import io.tally.core.topk.TopKConfig;
 import io.tally.model.TallyException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -35,7 +36,11 @@ import java.util.UUID;
  * upsert adds only when that is older ({@link CounterUpserts}); the progress row likewise. The new
  * positions commit with the rows.
  *
- * <p>Thread-safe; each call runs its own transaction on a pooled connection.
+ * <p>The minute deltas also feed the Top-K slots ({@code topk_slots}, {@link TopKSteps}), written
+ * in the same transaction under the same guards.
+ *
+ * <p>Thread-safe: one transaction at a time per sink (a materializer has one); several sinks
+ * (nodes) may write at once, serialized per partition by the lock.
  */
 public final class PostgresDeltaSink implements DeltaSink {
   private static final String PROGRESS =
@@ -48,14 +53,19 @@ public final class PostgresDeltaSink implements DeltaSink {
   private final PostgresCounterStore store;
   private final InstantSource clock;
   private final Generations generations;
+  private final TopKSteps topK;
 
   /**
-   * @param clock the time retention is measured from (rows already past it are not written)
+   * @param topK the Top-K windows the minute deltas also feed ({@link TopKConfig#DISABLED} for
+   *     counters only)
+   * @param clock the time retention and Top-K windows are measured from (rows already past
+   *     retention are not written)
    */
-  public PostgresDeltaSink(PostgresCounterStore store, InstantSource clock) {
+  public PostgresDeltaSink(PostgresCounterStore store, TopKConfig topK, InstantSource clock) {
     this.store = requireNonNull(store, "store");
     this.clock = requireNonNull(clock, "clock");
     this.generations = new Generations(store);
+    this.topK = new TopKSteps(requireNonNull(topK, "topK"));
   }
 
   /**
@@ -77,7 +87,7 @@ public final class PostgresDeltaSink implements DeltaSink {
    * @throws TallyException if PostgreSQL failed: nothing of the batches is applied
    */
   @Override
-  public void writeAll(List<DeltaBatch> batches) {
+  public synchronized void writeAll(List<DeltaBatch> batches) {
     for (DeltaBatch b : batches) {
       if (b.source() == null) {
         throw new IllegalArgumentException(
@@ -90,8 +100,11 @@ public final class PostgresDeltaSink implements DeltaSink {
     try (Connection c = store.connection()) {
       c.setAutoCommit(false);
       try {
-        apply(c, batches);
+        long now = clock.millis();
+        TopKSteps.Step slots = topK.step(c, now);
+        Map<Integer, Long> applied = apply(c, batches, slots, now);
         c.commit();
+        slots.committed(applied);
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
@@ -101,11 +114,18 @@ public final class PostgresDeltaSink implements DeltaSink {
     }
   }
 
-  private void apply(Connection c, List<DeltaBatch> batches) throws SQLException {
+  /**
+   * Applies the batches not applied before in transaction {@code c}.
+   *
+   * @return each source partition's applied position once {@code c} commits
+   */
+  private Map<Integer, Long> apply(
+      Connection c, List<DeltaBatch> batches, TopKSteps.Step slots, long nowMillis)
+      throws SQLException {
     TreeMap<Integer, Long> applied = lockPositions(c, batches);
     Map<Integer, Long> before = Map.copyOf(applied);
     long generation = generations.current();
-    CounterUpserts rows = new CounterUpserts(store.settings().retention(), clock.millis());
+    CounterUpserts rows = new CounterUpserts(store.settings().retention(), nowMillis);
     Map<Integer, Checkpoint> checkpoints = new TreeMap<>();
     Map<Integer, Long> checkpointPositions = new TreeMap<>();
     for (DeltaBatch b : batches) {
@@ -116,12 +136,14 @@ public final class PostgresDeltaSink implements DeltaSink {
       }
       applied.put(partition, position);
       rows.add(b.deltas(), position);
+      slots.add(partition, before.get(partition), position, b.deltas());
       for (Checkpoint cp : b.checkpoints()) {
         checkpoints.put(cp.partition(), cp);
         checkpointPositions.put(cp.partition(), position);
       }
     }
     rows.write(c);
+    slots.write();
     writeProgress(c, checkpoints, checkpointPositions);
     try (PreparedStatement s =
         c.prepareStatement("UPDATE delta_positions SET position = ? WHERE partition = ?")) {
@@ -134,6 +156,7 @@ public final class PostgresDeltaSink implements DeltaSink {
       }
       s.executeBatch();
     }
+    return applied;
   }
 
   /**

@@ -5,6 +5,7 @@ import io.tally.core.store.Checkpoint;
 import io.tally.core.store.CounterStore;
 import io.tally.core.store.DeltaSink;
 import io.tally.core.store.DeltaSource;
+import io.tally.core.topk.TopKConfig;
 import io.tally.engines.PostgresServer;
 import io.tally.engines.RealPostgres;
 import io.tally.testkit.CounterStoreContract;
@@ -33,7 +34,9 @@ class PostgresCounterStoreContractTest extends CounterStoreContract {
   protected void open() {
     store = PostgresCounterStore.open(TestSchemas.fresh(server, "contract"));
     // retention is measured from now; the contract writes buckets in 1969 and 2026
-    sink = new PostgresDeltaSink(store, InstantSource.fixed(Instant.ofEpochMilli(-200_000)));
+    sink =
+        new PostgresDeltaSink(
+            store, TopKConfig.DISABLED, InstantSource.fixed(Instant.ofEpochMilli(-200_000)));
   }
 
   @Override

@@ -9,8 +9,11 @@ import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSink;
 import io.tally.core.store.DeltaSource;
+import io.tally.core.topk.TopKConfig;
+import io.tally.core.topk.TopKWindow;
 import io.tally.engines.PostgresServer;
 import io.tally.engines.RealPostgres;
+import io.tally.model.Granularity;
 import io.tally.model.TallyException;
 import io.tally.testkit.DeltaSinkContract;
 import java.sql.Connection;
@@ -24,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.apache.datasketches.frequencies.ItemsSketch;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -55,7 +59,11 @@ class PostgresDeltaSinkTest extends DeltaSinkContract {
 
   // retention is measured from the clock; the contract writes buckets in 2026
   private static PostgresDeltaSink newSink(PostgresCounterStore on) {
-    return new PostgresDeltaSink(on, InstantSource.fixed(Instant.ofEpochMilli(T - 200_000)));
+    return new PostgresDeltaSink(on, TopKConfig.DEFAULTS, clock());
+  }
+
+  private static InstantSource clock() {
+    return InstantSource.fixed(Instant.ofEpochMilli(T + 60_000));
   }
 
   @Override
@@ -211,5 +219,36 @@ class PostgresDeltaSinkTest extends DeltaSinkContract {
       assertThat(again.read(ROW).count()).isEqualTo(3);
       assertThat(CounterSchema.migrate(again.dataSource(), settings.schema())).isEqualTo("1");
     }
+  }
+
+  private static final long MINUTE_0 = T - T % 60_000;
+
+  private static DeltaBatch views(long offset, String entity, long count) {
+    CounterKey key = new CounterKey(entity, "view", Granularity.MINUTE, MINUTE_0);
+    return new DeltaBatch(
+        List.of(new CounterDelta(key, count, count)), List.of(), new DeltaSource(2, offset));
+  }
+
+  private long topKEstimate(String entity) {
+    TopKWindow hour = TopKWindow.parse("1h");
+    long sum = 0;
+    for (ItemsSketch<String> s :
+        new PostgresTopKStore(store).sketches("view", hour, hour.firstSlotStart(T + 60_000))) {
+      sum += s.getEstimate(entity);
+    }
+    return sum;
+  }
+
+  @Test
+  void minuteDeltasFeedTheTopKSlotsOnceThroughReplaysAndAnotherWriter() {
+    sink.writeAll(List.of(views(0, "video:1", 5), views(1, "video:2", 3)));
+    sink.writeAll(List.of(views(0, "video:1", 5), views(1, "video:2", 3), views(2, "video:1", 4)));
+    assertThat(topKEstimate("video:1")).isEqualTo(9);
+    assertThat(topKEstimate("video:2")).isEqualTo(3);
+    PostgresDeltaSink other = newSink(store); // the partition's next owner: loads the slots
+    other.writeAll(List.of(views(2, "video:1", 4), views(3, "video:2", 10)));
+    sink.write(views(4, "video:1", 1)); // the first owner's cached slots are stale: reloaded
+    assertThat(topKEstimate("video:1")).isEqualTo(10);
+    assertThat(topKEstimate("video:2")).isEqualTo(13);
   }
 }
