@@ -5,6 +5,12 @@
 -- position: the position of the last delta applied to the row (DESIGN.md invariant 5): a delta is
 -- added only when its position is higher. sum saturates at 2^63 - 1, "too large to be exact".
 -- actors: the row's actor sketch (ActorSketch bytes), null for a row without actors.
+--
+-- Partitioned by granularity, and the minute, hour and day rows by time range (the ranges of
+-- io.tally.core.retention.TimeRanges: a UTC day of minutes, 30 days of hours, 360 days of days),
+-- so retention drops whole ranges (DROP TABLE of a partition), never a mass DELETE. The range
+-- partitions are made on demand before rows are written to them (io.tally.postgres.TimePartitions),
+-- named counters_<granularity>_<range index> (index = range start / span; n<k> for -k).
 CREATE TABLE counters (
   entity      text   NOT NULL,
   type        text   NOT NULL,
@@ -15,7 +21,12 @@ CREATE TABLE counters (
   actors      bytea,
   position    bigint NOT NULL,
   PRIMARY KEY (entity, type, granularity, bucket)
-);
+) PARTITION BY LIST (granularity);
+
+CREATE TABLE counters_total PARTITION OF counters FOR VALUES IN ('total');
+CREATE TABLE counters_minute PARTITION OF counters FOR VALUES IN ('minute') PARTITION BY RANGE (bucket);
+CREATE TABLE counters_hour PARTITION OF counters FOR VALUES IN ('hour') PARTITION BY RANGE (bucket);
+CREATE TABLE counters_day PARTITION OF counters FOR VALUES IN ('day') PARTITION BY RANGE (bucket);
 
 -- Each event partition's last materialized checkpoint, written in the transaction of the rows it
 -- covers; position: that of the batch that carried it.

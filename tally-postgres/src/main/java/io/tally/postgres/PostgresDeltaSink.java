@@ -2,7 +2,10 @@ package io.tally.postgres;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tally.core.aggregate.CounterDelta;
+import io.tally.core.aggregate.CounterKey;
 import io.tally.core.aggregate.DeltaBatch;
+import io.tally.core.retention.Retention;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSink;
 import io.tally.core.store.DeltaSource;
@@ -13,9 +16,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.InstantSource;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 
@@ -36,6 +41,10 @@ import java.util.UUID;
  * upsert adds only when that is older ({@link CounterUpserts}); the progress row likewise. The new
  * positions commit with the rows.
  *
+ * <p>Rows past retention are not written, and the time-range partitions rows need are made before
+ * the transaction; every hour, the partitions wholly past retention are dropped ({@link
+ * TimePartitions}).
+ *
  * <p>The minute deltas also feed the Top-K slots ({@code topk_slots}, {@link TopKSteps}), written
  * in the same transaction under the same guards.
  *
@@ -50,10 +59,14 @@ public final class PostgresDeltaSink implements DeltaSink {
           + " as_of = excluded.as_of, position = excluded.position"
           + " WHERE p.position < excluded.position";
 
+  private static final long EXPIRY_INTERVAL_MILLIS = 3_600_000;
+
   private final PostgresCounterStore store;
   private final InstantSource clock;
   private final Generations generations;
   private final TopKSteps topK;
+  private final TimePartitions ranges = new TimePartitions();
+  private long expiredAtMillis = Long.MIN_VALUE; // guarded by this
 
   /**
    * @param topK the Top-K windows the minute deltas also feed ({@link TopKConfig#DISABLED} for
@@ -97,10 +110,15 @@ public final class PostgresDeltaSink implements DeltaSink {
     if (batches.isEmpty()) {
       return;
     }
+    long now = clock.millis();
     try (Connection c = store.connection()) {
+      ensureRanges(c, batches, now);
+      if (now - expiredAtMillis >= EXPIRY_INTERVAL_MILLIS) {
+        ranges.dropExpired(c, store.settings().retention(), now);
+        expiredAtMillis = now;
+      }
       c.setAutoCommit(false);
       try {
-        long now = clock.millis();
         TopKSteps.Step slots = topK.step(c, now);
         Map<Integer, Long> applied = apply(c, batches, slots, now);
         c.commit();
@@ -111,6 +129,40 @@ public final class PostgresDeltaSink implements DeltaSink {
       }
     } catch (SQLException e) {
       throw new TallyException("applying deltas to PostgreSQL failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Makes the time-range partitions the batches' rows need (before the transaction: DDL). */
+  private void ensureRanges(Connection c, List<DeltaBatch> batches, long nowMillis)
+      throws SQLException {
+    Retention retention = store.settings().retention();
+    Set<CounterKey> keys = new HashSet<>();
+    for (DeltaBatch b : batches) {
+      for (CounterDelta d : b.deltas()) {
+        CounterKey k = d.key();
+        if (retention.retains(k.granularity(), k.bucketStartMillis(), nowMillis)) {
+          keys.add(k);
+        }
+      }
+    }
+    ranges.ensure(c, keys);
+  }
+
+  /**
+   * Drops the counter partitions whose rows are all past retention now (the sink also does this
+   * every hour as it writes).
+   *
+   * @return the partitions dropped
+   * @throws TallyException if PostgreSQL failed
+   */
+  public synchronized List<String> dropExpired() {
+    long now = clock.millis();
+    try (Connection c = store.connection()) {
+      List<String> dropped = ranges.dropExpired(c, store.settings().retention(), now);
+      expiredAtMillis = now;
+      return dropped;
+    } catch (SQLException e) {
+      throw new TallyException("dropping expired counter partitions failed: " + e.getMessage(), e);
     }
   }
 
