@@ -12,6 +12,7 @@ import io.tally.core.aggregate.CounterKey;
 import io.tally.core.retention.Retention;
 import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.Checkpoint;
+import io.tally.core.store.DeltaSource;
 import io.tally.core.uniques.ActorSketch;
 import io.tally.model.Granularity;
 import io.tally.model.Sums;
@@ -62,7 +63,7 @@ public final class CounterWriter {
 
   /** Position of a delta: generation in the high bits, its deltas-topic offset below. */
   public static long position(long generation, long offset) {
-    return (generation << 40) + offset;
+    return new DeltaSource(0, offset).position(generation);
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.tally.cli;
 
+import io.tally.postgres.PostgresSettings;
 import io.tally.server.ClusterConfig;
 import io.tally.server.ClusterTally;
 import io.tally.server.EmbeddedTally;
@@ -29,7 +30,7 @@ import picocli.CommandLine.Spec;
     abbreviateSynopsis = true,
     description = {
       "Start Tally and serve the HTTP API: embedded (RocksDB, the default) or as a cluster node on Kafka and "
-          + "Cassandra.",
+          + "Cassandra (or PostgreSQL shards: --store postgres).",
       "Every setting can come from a YAML file (--config), a TALLY_* environment variable or a flag; flags win over "
           + "the environment, the environment over the file. `tally config` prints the result."
     })
@@ -53,10 +54,15 @@ final class ServeCommand implements Callable<Integer> {
         where =
             "cluster mode: Kafka "
                 + c.kafka().bootstrapServers()
-                + ", Cassandra "
-                + c.cassandra().contactPoints().stream()
-                    .map(a -> a.getHostString() + ":" + a.getPort())
-                    .collect(Collectors.joining(","));
+                + (c.cassandra() == null
+                    ? ", PostgreSQL shards "
+                        + c.postgres().stream()
+                            .map(PostgresSettings::jdbcUrl)
+                            .collect(Collectors.joining(","))
+                    : ", Cassandra "
+                        + c.cassandra().contactPoints().stream()
+                            .map(a -> a.getHostString() + ":" + a.getPort())
+                            .collect(Collectors.joining(",")));
       } else {
         ServerConfig c = ConfigMapping.server(config);
         EmbeddedTally t = EmbeddedTally.start(c);

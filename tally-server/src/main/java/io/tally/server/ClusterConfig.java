@@ -4,19 +4,34 @@ import static java.util.Objects.requireNonNull;
 
 import io.tally.cassandra.CassandraSettings;
 import io.tally.kafka.KafkaSettings;
+import io.tally.postgres.PostgresSettings;
+import java.util.List;
 
 /**
  * Everything a cluster node is started with: the HTTP and processing settings shared with the
  * embedded mode ({@link ServerConfig}; its fsync is unused, its data dir holds only the node's
- * attributes replica), where Kafka and Cassandra are, and which roles this node runs.
+ * attributes replica), where Kafka and the counter store are, and which roles this node runs.
+ *
+ * @param cassandra the Cassandra store, or null when the store is PostgreSQL
+ * @param postgres the PostgreSQL shards in their fixed order (partition p on shard p mod N), or
+ *     empty when the store is Cassandra
  */
 public record ClusterConfig(
-    ServerConfig server, KafkaSettings kafka, CassandraSettings cassandra, Roles roles) {
+    ServerConfig server,
+    KafkaSettings kafka,
+    CassandraSettings cassandra,
+    List<PostgresSettings> postgres,
+    Roles roles) {
   public ClusterConfig {
     requireNonNull(server, "server");
     requireNonNull(kafka, "kafka");
-    requireNonNull(cassandra, "cassandra");
+    postgres = List.copyOf(postgres);
     requireNonNull(roles, "roles");
+    if ((cassandra == null) == postgres.isEmpty()) {
+      throw new IllegalArgumentException(
+          "a cluster has one counter store: Cassandra or PostgreSQL shards, not "
+              + (cassandra == null ? "neither" : "both"));
+    }
     if (server.partitions() != kafka.partitions()) {
       throw new IllegalArgumentException("server and Kafka disagree on the partition count");
     }
@@ -37,7 +52,13 @@ public record ClusterConfig(
     }
   }
 
+  /** A cluster on Cassandra. */
+  public ClusterConfig(
+      ServerConfig server, KafkaSettings kafka, CassandraSettings cassandra, Roles roles) {
+    this(server, kafka, requireNonNull(cassandra, "cassandra"), List.of(), roles);
+  }
+
   public ClusterConfig withRoles(Roles r) {
-    return new ClusterConfig(server, kafka, cassandra, r);
+    return new ClusterConfig(server, kafka, cassandra, postgres, r);
   }
 }

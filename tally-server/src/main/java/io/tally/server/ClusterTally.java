@@ -2,12 +2,6 @@ package io.tally.server;
 
 import static java.util.Objects.requireNonNull;
 
-import io.tally.cassandra.CassandraApiKeyStore;
-import io.tally.cassandra.CassandraCounterStore;
-import io.tally.cassandra.CassandraDeltaSink;
-import io.tally.cassandra.CassandraTopKStore;
-import io.tally.cassandra.CounterWriter;
-import io.tally.cassandra.TopKWriter;
 import io.tally.core.enrich.AttributeService;
 import io.tally.core.enrich.AttributeStore;
 import io.tally.core.enrich.DerivedEntities;
@@ -18,6 +12,7 @@ import io.tally.core.process.ProcessorGroup;
 import io.tally.core.process.ProcessorHealth;
 import io.tally.core.query.PositionGate;
 import io.tally.core.query.QueryService;
+import io.tally.core.store.CounterStore;
 import io.tally.core.topk.TopKService;
 import io.tally.core.validate.EventValidator;
 import io.tally.kafka.KafkaAttributePublisher;
@@ -41,8 +36,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A cluster node wired by hand: ingest appends to Kafka, the processor (a member of the processors'
  * consumer group) writes transactional deltas, the materializer applies them (and the Top-K slots
- * they feed) to Cassandra, queries read Cassandra. Each role is optional ({@link
- * ClusterConfig.Roles}).
+ * they feed) to the counter store — Cassandra, or PostgreSQL sharded by partition ({@link
+ * ClusterStore}) — and queries read it. Each role is optional ({@link ClusterConfig.Roles}).
  *
  * <p>Entity attributes live in the compacted attributes topic. A node that serves the attribute
  * routes (ingest or query role) or derives entities (processor role with {@code --derive}) keeps a
@@ -56,17 +51,12 @@ import org.slf4j.LoggerFactory;
 public final class ClusterTally implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterTally.class);
 
-  /** How many cached rows the materializer keeps (about 150 bytes each). */
-  private static final long MATERIALIZER_CACHED_ROWS = 500_000;
-
-  private static final int MATERIALIZER_IN_FLIGHT = 256;
-
   /** How long a starting node waits for its attributes replica to read the topic. */
   private static final Duration REPLICA_CATCH_UP = Duration.ofSeconds(60);
 
   private final ClusterConfig config;
   private KafkaEventLog log;
-  private CassandraCounterStore store;
+  private ClusterStore store;
   private ProcessorGroup processor;
   private Materializer materializer;
   private RocksDbStorage attributeStorage;
@@ -85,11 +75,8 @@ public final class ClusterTally implements AutoCloseable {
       if (roles.ingest() || roles.processor()) {
         log = new KafkaEventLog(config.kafka(), clock);
       }
-      CassandraTopKStore topKStore = null;
-      store = CassandraCounterStore.open(config.cassandra()); // every node: the API keys live there
-      if (roles.materializer() || roles.query()) {
-        topKStore = new CassandraTopKStore(store, config.kafka().partitions());
-      }
+      store = ClusterStore.open(config); // every node: the API keys live there
+      CounterStore counters = store.counters();
       List<Health.Component> components = new ArrayList<>();
       DerivedEntities derived = server.derivedEntities();
       Partitioner partitioner = new Partitioner(config.kafka().partitions());
@@ -118,16 +105,7 @@ public final class ClusterTally implements AutoCloseable {
         components.add(new Health.Component("processor", p::health, p::recovered, p::backlog));
       }
       if (roles.materializer()) {
-        materializer =
-            new Materializer(
-                config.kafka(),
-                new CassandraDeltaSink(
-                    store,
-                    new CounterWriter(
-                        store, clock, MATERIALIZER_IN_FLIGHT, MATERIALIZER_CACHED_ROWS),
-                    new TopKWriter(topKStore, server.topK(), clock),
-                    clock),
-                clock);
+        materializer = new Materializer(config.kafka(), store.sink(server.topK(), clock), clock);
         materializer.start();
         metrics.bindMaterializer(materializer);
         Materializer m = materializer;
@@ -152,13 +130,13 @@ public final class ClusterTally implements AutoCloseable {
       QueryService queries =
           roles.query()
               ? new QueryService(
-                  store, partitioner, validator, clock, server.effectiveQuery(), derived)
+                  counters, partitioner, validator, clock, server.effectiveQuery(), derived)
               : null;
       TopKService topK =
           roles.query()
               ? new TopKService(
-                  topKStore,
-                  store,
+                  store.topK(),
+                  counters,
                   server.topK(),
                   validator,
                   clock,
@@ -172,11 +150,10 @@ public final class ClusterTally implements AutoCloseable {
       if (queries != null) {
         metrics.bindQueries(queries);
       }
-      // Kafka and Cassandra were reached while starting (or start failed); their later outages
+      // Kafka and the store were reached while starting (or start failed); their later outages
       // show as the processor's and materializer's checks
       Health health = new Health(components, clock, server.processor().unhealthyAfterMillis());
       Readiness readiness = new Readiness(List.of(), health, server.ops().readyMaxBacklogEvents());
-      CassandraCounterStore counters = store;
       http =
           HttpApi.start(
               server,
@@ -188,7 +165,7 @@ public final class ClusterTally implements AutoCloseable {
                       ? new QueryRoutes(
                           queries,
                           topK,
-                          new PositionGate(store, config.kafka().partitions(), clock))
+                          new PositionGate(counters, config.kafka().partitions(), clock))
                       : QueryRoutes.absent(),
                   attributes != null
                       ? new AttributeRoutes(attributes, !derived.isEmpty())
@@ -208,11 +185,7 @@ public final class ClusterTally implements AutoCloseable {
                   clock,
                   System::nanoTime),
               GatewaySecurity.create(
-                  server.security(),
-                  server.host(),
-                  server.maxBodyBytes(),
-                  new CassandraApiKeyStore(store),
-                  clock));
+                  server.security(), server.host(), server.maxBodyBytes(), store.apiKeys(), clock));
       LOG.info(
           "cluster node {} serving on port {} with roles {}",
           config.kafka().nodeId(),
@@ -256,7 +229,8 @@ public final class ClusterTally implements AutoCloseable {
   }
 
   /**
-   * Connects to Kafka and Cassandra (creating topics and schema when missing) and starts serving.
+   * Connects to Kafka and the counter store (creating topics and schema when missing) and starts
+   * serving.
    */
   public static ClusterTally start(ClusterConfig config) {
     return start(config, InstantSource.system());

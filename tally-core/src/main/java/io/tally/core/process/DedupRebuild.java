@@ -13,7 +13,7 @@ import java.util.List;
  * (DESIGN.md invariant 3). Both modes recover through here: the embedded processor at start, the
  * Kafka processor on every partition assignment.
  */
-final class DedupRebuild {
+public final class DedupRebuild {
   private DedupRebuild() {}
 
   /** The rebuilt window, and how many records were read to rebuild it. */

@@ -9,8 +9,9 @@
  * <p>API: {@link io.tally.core.process.ProcessorGroup} (what each mode wires), its {@link
  * io.tally.core.process.ProcessorConfig} and {@link io.tally.core.process.ProcessorHealth}, the
  * partition-ownership seam {@link io.tally.core.process.LogConsumer} (tally-kafka implements it for
- * cluster mode), the worker runner and {@link io.tally.core.process.LogRetention}. The loop itself
- * ({@code ProcessorLoop}), its per-partition state, the dedup rebuild and embedded mode's fixed
- * ownership ({@code EventLogConsumer}) are package-private.
+ * cluster mode), the worker runner, {@link io.tally.core.process.LogRetention} and {@link
+ * io.tally.core.process.DedupRebuild} (the raw export finds the counted events again with it). The
+ * loop itself ({@code ProcessorLoop}), its per-partition state and embedded mode's fixed ownership
+ * ({@code EventLogConsumer}) are package-private.
  */
 package io.tally.core.process;

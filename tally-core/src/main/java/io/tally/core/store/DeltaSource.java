@@ -21,4 +21,16 @@ public record DeltaSource(int partition, long offset) {
           "partition and offset must not be negative: " + partition + ", " + offset);
     }
   }
+
+  /** Bits of a position below its generation: offsets up to 2^40 − 1. */
+  public static final int GENERATION_SHIFT = 40;
+
+  /**
+   * This record's position in the epoch {@code generation} of the log: the generation in the high
+   * bits, the offset below ({@code generation × 2^40 + offset}). Offsets restart when the log is
+   * recreated; the next generation's positions are all higher than the last one's (invariant 5).
+   */
+  public long position(long generation) {
+    return (generation << GENERATION_SHIFT) + offset;
+  }
 }

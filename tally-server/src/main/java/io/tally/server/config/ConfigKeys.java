@@ -426,6 +426,39 @@ public final class ConfigKeys {
           consistencyLevels(),
           "Consistency of queries",
           ValueParsers::consistency);
+  public static final ConfigKey<String> CLUSTER_STORE =
+      key(
+          "cluster.store",
+          "--store",
+          "cassandra",
+          "cassandra or postgres",
+          "The counter store: Cassandra, or PostgreSQL sharded by partition (docs/postgres.md)",
+          choice("cassandra", "postgres"));
+  public static final ConfigKey<List<String>> CLUSTER_POSTGRES_URLS =
+      list(
+          "cluster.postgres.urls",
+          "--postgres",
+          "",
+          "jdbc:postgresql://host:port/database, comma-separated, one per shard, always in the same"
+              + " order; required when the store is postgres",
+          "PostgreSQL shards: partition p lives on shard p mod N",
+          ValueParsers::postgresUrls);
+  public static final ConfigKey<String> CLUSTER_POSTGRES_USER =
+      key(
+          "cluster.postgres.user",
+          "--postgres-user",
+          "tally",
+          "a role name (its password, if any, from ~/.pgpass)",
+          "Role Tally connects to PostgreSQL as",
+          nonEmpty());
+  public static final ConfigKey<String> CLUSTER_POSTGRES_SCHEMA =
+      key(
+          "cluster.postgres.schema",
+          "--postgres-schema",
+          "tally",
+          "a lower-case letter, then up to 47 lower-case letters, digits or '_'",
+          "Schema Tally owns in each shard (created and migrated when missing)",
+          matching("[a-z][a-z0-9_]{0,47}"));
   public static final ConfigKey<Optional<String>> CLUSTER_NODE_ID =
       key(
           "cluster.node-id",

@@ -14,11 +14,13 @@ import io.tally.core.uniques.UniquesConfig;
 import io.tally.core.validate.ValidationLimits;
 import io.tally.kafka.KafkaSettings;
 import io.tally.model.Granularity;
+import io.tally.postgres.PostgresSettings;
 import io.tally.server.ClusterConfig;
 import io.tally.server.OpsConfig;
 import io.tally.server.ServerConfig;
 import io.tally.server.security.SecurityConfig;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -126,9 +128,13 @@ public final class ConfigMapping {
     ServerConfig server = server(c);
     String bootstrap =
         c.get(CLUSTER_KAFKA_BOOTSTRAP).orElseThrow(() -> missing(CLUSTER_KAFKA_BOOTSTRAP));
+    boolean postgres = c.get(CLUSTER_STORE).equals("postgres");
     List<InetSocketAddress> contactPoints = c.get(CLUSTER_CASSANDRA_CONTACT_POINTS);
-    if (contactPoints.isEmpty()) {
+    if (contactPoints.isEmpty() && !postgres) {
       throw missing(CLUSTER_CASSANDRA_CONTACT_POINTS);
+    }
+    if (postgres && c.get(CLUSTER_POSTGRES_URLS).isEmpty()) {
+      throw missing(CLUSTER_POSTGRES_URLS);
     }
     String nodeId =
         c.get(CLUSTER_NODE_ID).orElse(server.host().replace(':', '_') + "-" + server.port());
@@ -138,20 +144,33 @@ public final class ConfigMapping {
             .withPartitions(server.partitions())
             .withReplicationFactor(c.get(CLUSTER_KAFKA_REPLICATION_FACTOR))
             .withSessionTimeoutMillis(c.get(CLUSTER_KAFKA_SESSION_TIMEOUT_MS));
+    List<PostgresSettings> shards = new ArrayList<>();
+    if (postgres) {
+      for (String url : c.get(CLUSTER_POSTGRES_URLS)) {
+        shards.add(
+            PostgresSettings.defaults(url)
+                .withUser(c.get(CLUSTER_POSTGRES_USER), "")
+                .withSchema(c.get(CLUSTER_POSTGRES_SCHEMA))
+                .withRetention(server.query().retention()));
+      }
+    }
     CassandraSettings cassandra =
-        CassandraSettings.defaults(contactPoints.get(0))
-            .withContactPoints(contactPoints, c.get(CLUSTER_CASSANDRA_DATACENTER))
-            .withKeyspace(c.get(CLUSTER_CASSANDRA_KEYSPACE))
-            .withReplication(c.get(CLUSTER_CASSANDRA_REPLICATION))
-            .withConsistency(
-                c.get(CLUSTER_CASSANDRA_WRITE_CONSISTENCY),
-                c.get(CLUSTER_CASSANDRA_READ_CONSISTENCY))
-            .withRetention(server.query().retention());
+        postgres
+            ? null
+            : CassandraSettings.defaults(contactPoints.get(0))
+                .withContactPoints(contactPoints, c.get(CLUSTER_CASSANDRA_DATACENTER))
+                .withKeyspace(c.get(CLUSTER_CASSANDRA_KEYSPACE))
+                .withReplication(c.get(CLUSTER_CASSANDRA_REPLICATION))
+                .withConsistency(
+                    c.get(CLUSTER_CASSANDRA_WRITE_CONSISTENCY),
+                    c.get(CLUSTER_CASSANDRA_READ_CONSISTENCY))
+                .withRetention(server.query().retention());
     Set<String> roles = c.get(CLUSTER_ROLES);
     return new ClusterConfig(
         server,
         kafka,
         cassandra,
+        shards,
         new ClusterConfig.Roles(
             roles.contains("ingest"),
             roles.contains("processor"),

@@ -163,6 +163,19 @@ final class ValueParsers {
     return Collections.unmodifiableSet(new LinkedHashSet<>(names));
   }
 
+  static List<String> postgresUrls(List<String> entries) {
+    for (String url : entries) {
+      if (!url.startsWith("jdbc:postgresql://")) {
+        throw new IllegalArgumentException(
+            "'" + url + "' is not jdbc:postgresql://host:port/database");
+      }
+    }
+    if (entries.stream().distinct().count() != entries.size()) {
+      throw new IllegalArgumentException("a shard is listed twice");
+    }
+    return List.copyOf(entries);
+  }
+
   static List<InetSocketAddress> hostPorts(List<String> entries) {
     List<InetSocketAddress> out = new ArrayList<>();
     for (String hp : entries) {

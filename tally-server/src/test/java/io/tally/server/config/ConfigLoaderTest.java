@@ -11,6 +11,7 @@ import io.tally.core.process.ProcessorConfig;
 import io.tally.core.query.QueryConfig;
 import io.tally.core.topk.TopKConfig;
 import io.tally.core.validate.ValidationLimits;
+import io.tally.postgres.PostgresSettings;
 import io.tally.rocksdb.FsyncPolicy;
 import io.tally.server.ClusterConfig;
 import io.tally.server.OpsConfig;
@@ -303,6 +304,10 @@ class ConfigLoaderTest {
     bad.put(CLUSTER_CASSANDRA_REPLICATION, "SimpleStrategy");
     bad.put(CLUSTER_CASSANDRA_WRITE_CONSISTENCY, "MOST");
     bad.put(CLUSTER_CASSANDRA_READ_CONSISTENCY, "TWO_THIRDS");
+    bad.put(CLUSTER_STORE, "mysql");
+    bad.put(CLUSTER_POSTGRES_URLS, "postgres://db:5432/tally");
+    bad.put(CLUSTER_POSTGRES_USER, " ");
+    bad.put(CLUSTER_POSTGRES_SCHEMA, "Tally");
     bad.put(CLUSTER_NODE_ID, "node 1");
     bad.put(CLUSTER_ROLES, "ingest,writer");
     bad.put(MODE, "both");
@@ -379,6 +384,36 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigMapping.cluster(noCassandra))
         .hasMessageStartingWith(
             "cluster.cassandra.contact-points is required when mode is cluster");
+  }
+
+  @Test
+  void aPostgresStoreTakesItsShardsInTheirOrderAndNeedsNoCassandra() throws IOException {
+    Path file =
+        yaml(
+            """
+        mode: cluster
+        storage: {partitions: 12}
+        cluster:
+          kafka: {bootstrap: k1:9092}
+          store: postgres
+          postgres:
+            urls: [jdbc:postgresql://db2:5432/tally, jdbc:postgresql://db1:5432/tally]
+            schema: counts
+        """);
+    ClusterConfig c = ConfigMapping.cluster(ConfigLoader.load(file, Map.of(), Map.of()));
+    assertThat(c.cassandra()).isNull();
+    assertThat(c.postgres())
+        .extracting(PostgresSettings::jdbcUrl)
+        .containsExactly("jdbc:postgresql://db2:5432/tally", "jdbc:postgresql://db1:5432/tally");
+    assertThat(c.postgres()).allSatisfy(s -> assertThat(s.schema()).isEqualTo("counts"));
+    assertThat(c.postgres().get(0).user()).isEqualTo("tally");
+    EffectiveConfig noShards =
+        ConfigLoader.load(
+            null,
+            Map.of("TALLY_MODE", "cluster"),
+            Map.of(CLUSTER_KAFKA_BOOTSTRAP, "127.0.0.1:9092", CLUSTER_STORE, "postgres"));
+    assertThatThrownBy(() -> ConfigMapping.cluster(noShards))
+        .hasMessageStartingWith("cluster.postgres.urls is required");
   }
 
   @Test

@@ -1,0 +1,168 @@
+package io.tally.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.tally.core.partition.Partitioner;
+import io.tally.engines.LocalEngines;
+import io.tally.engines.PostgresServer;
+import io.tally.engines.RealEngines;
+import io.tally.engines.RealPostgres;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Issue 22, cluster mode on PostgreSQL sharded by partition (real Kafka, a real PostgreSQL holding
+ * two shard databases, two Tally nodes from the built jar with {@code --store postgres}): events
+ * sent to either node, re-sent ones included, are counted once and read on both; each partition's
+ * rows live on shard p mod 2 only; a node whose shard list is given in another order refuses to
+ * start.
+ */
+@ExtendWith({RealEngines.class, RealPostgres.class})
+@Timeout(value = 6, unit = TimeUnit.MINUTES)
+class PostgresClusterTest {
+  private static final int PARTITIONS = 8;
+  private static final int ENTITIES = 20;
+  private final LocalEngines engines;
+  private final PostgresServer postgres;
+  private final List<ServerProcess> nodes = new ArrayList<>();
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  PostgresClusterTest(LocalEngines engines, PostgresServer postgres) {
+    this.engines = engines;
+    this.postgres = postgres;
+  }
+
+  @AfterEach
+  void stopNodes() throws Exception {
+    for (ServerProcess n : nodes) {
+      n.close();
+    }
+  }
+
+  private ServerProcess node(String name, String run, Path dir, String shards) throws Exception {
+    ServerProcess n =
+        new ServerProcess(
+            name, dir, engines, run, PARTITIONS, "--store", "postgres", "--postgres", shards);
+    nodes.add(n);
+    n.start();
+    return n;
+  }
+
+  private void awaitHealthy(ServerProcess n) {
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofMillis(200))
+        .ignoreExceptions()
+        .until(() -> get(n.url() + "/healthz").statusCode() == 200);
+  }
+
+  private HttpResponse<String> get(String url) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private void send(ServerProcess n, String id, String entity) throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(n.url() + "/v1/events"))
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"id\":\"" + id + "\",\"entity\":\"" + entity + "\",\"type\":\"view\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+  }
+
+  private long total(ServerProcess n, String entity) throws Exception {
+    HttpResponse<String> r = get(n.url() + "/v1/total?entity=" + entity + "&type=view");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return new JsonObject(r.body()).getLong("count");
+  }
+
+  private String createDatabase(String name) throws Exception {
+    try (Connection c = DriverManager.getConnection(postgres.jdbcUrl(), PostgresServer.USER, "");
+        Statement s = c.createStatement()) {
+      s.execute("CREATE DATABASE " + name);
+    }
+    return postgres.jdbcUrl(name);
+  }
+
+  private static long totalRows(String url, String entity) throws Exception {
+    try (Connection c = DriverManager.getConnection(url, PostgresServer.USER, "");
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT count(*) FROM tally.counters WHERE entity = ? AND granularity = 'total'")) {
+      s.setString(1, entity);
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        return r.getLong(1);
+      }
+    }
+  }
+
+  @Test
+  void twoNodesOnTwoShardsCountEveryEventOnceAndAReorderedShardListIsRefused() throws Exception {
+    String run = "pg" + System.nanoTime() % 1_000_000;
+    Path dir = Files.createDirectories(Path.of("target", "cluster-it", run));
+    String shardA = createDatabase(run + "_a");
+    String shardB = createDatabase(run + "_b");
+    ServerProcess a = node("a", run, dir, shardA + "," + shardB);
+    awaitHealthy(a);
+    ServerProcess b = node("b", run, dir, shardA + "," + shardB);
+    awaitHealthy(b);
+
+    for (int i = 0; i < ENTITIES; i++) {
+      send(i % 2 == 0 ? a : b, "e" + i, "video:" + i);
+      send(i % 2 == 0 ? b : a, "f" + i, "video:" + i);
+      if (i % 4 == 0) {
+        send(a, "e" + i, "video:" + i); // a client's retry: the same id, counted once
+      }
+    }
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(500))
+        .untilAsserted(
+            () -> {
+              for (int i = 0; i < ENTITIES; i++) {
+                assertThat(total(a, "video:" + i)).as("video:" + i + " on a").isEqualTo(2);
+                assertThat(total(b, "video:" + i)).as("video:" + i + " on b").isEqualTo(2);
+              }
+            });
+
+    Partitioner partitioner = new Partitioner(PARTITIONS);
+    for (int i = 0; i < ENTITIES; i++) {
+      String entity = "video:" + i;
+      boolean onA = partitioner.partition(entity) % 2 == 0;
+      assertThat(totalRows(shardA, entity)).as(entity + " on shard 0").isEqualTo(onA ? 1 : 0);
+      assertThat(totalRows(shardB, entity)).as(entity + " on shard 1").isEqualTo(onA ? 0 : 1);
+    }
+
+    ServerProcess reordered = node("c", run, dir, shardB + "," + shardA);
+    assertThat(reordered.awaitExit(90))
+        .as("a node with the shard list reordered exits by itself, failing")
+        .isNotIn(0, -1);
+    assertThat(reordered.log()).contains("refusing a changed PostgreSQL shard list");
+    assertThat(total(a, "video:0")).isEqualTo(2);
+  }
+}

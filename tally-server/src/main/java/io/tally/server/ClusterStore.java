@@ -1,0 +1,123 @@
+package io.tally.server;
+
+import io.tally.cassandra.CassandraApiKeyStore;
+import io.tally.cassandra.CassandraCounterStore;
+import io.tally.cassandra.CassandraDeltaSink;
+import io.tally.cassandra.CassandraSettings;
+import io.tally.cassandra.CassandraTopKStore;
+import io.tally.cassandra.CounterWriter;
+import io.tally.cassandra.TopKWriter;
+import io.tally.core.auth.ApiKeyStore;
+import io.tally.core.store.CounterStore;
+import io.tally.core.store.DeltaSink;
+import io.tally.core.topk.TopKConfig;
+import io.tally.core.topk.TopKStore;
+import io.tally.postgres.PostgresSettings;
+import io.tally.postgres.PostgresShards;
+import java.time.InstantSource;
+import java.util.List;
+
+/**
+ * The counter store a cluster node reads and its materializer writes, with the Top-K slots and API
+ * keys that live beside it: Cassandra, or PostgreSQL sharded by partition ({@code --store}). Every
+ * node opens it (the API keys live there). Owns the connections; thread-safe.
+ */
+interface ClusterStore extends AutoCloseable {
+  /** The counters queries read. */
+  CounterStore counters();
+
+  /** Every partition's Top-K slots, for queries. */
+  TopKStore topK();
+
+  /** A sink for the materializer (one per node). */
+  DeltaSink sink(TopKConfig topK, InstantSource clock);
+
+  /** The API keys every node shares. */
+  ApiKeyStore apiKeys();
+
+  @Override
+  void close();
+
+  /**
+   * Connects to the configured store, creating or migrating its schema.
+   *
+   * @throws io.tally.model.TallyException if it cannot be reached, or a shard list changed
+   */
+  static ClusterStore open(ClusterConfig config) {
+    int partitions = config.kafka().partitions();
+    return config.postgres().isEmpty()
+        ? cassandra(config.cassandra(), partitions)
+        : postgres(config.postgres(), partitions);
+  }
+
+  /** How many cached rows Cassandra's materializer keeps (about 150 bytes each). */
+  long MATERIALIZER_CACHED_ROWS = 500_000;
+
+  int MATERIALIZER_IN_FLIGHT = 256;
+
+  private static ClusterStore cassandra(CassandraSettings settings, int partitions) {
+    CassandraCounterStore store = CassandraCounterStore.open(settings);
+    CassandraTopKStore topK = new CassandraTopKStore(store, partitions);
+    return new ClusterStore() {
+      @Override
+      public CounterStore counters() {
+        return store;
+      }
+
+      @Override
+      public TopKStore topK() {
+        return topK;
+      }
+
+      @Override
+      public DeltaSink sink(TopKConfig config, InstantSource clock) {
+        return new CassandraDeltaSink(
+            store,
+            new CounterWriter(store, clock, MATERIALIZER_IN_FLIGHT, MATERIALIZER_CACHED_ROWS),
+            new TopKWriter(topK, config, clock),
+            clock);
+      }
+
+      @Override
+      public ApiKeyStore apiKeys() {
+        return new CassandraApiKeyStore(store);
+      }
+
+      @Override
+      public void close() {
+        store.close();
+      }
+    };
+  }
+
+  private static ClusterStore postgres(List<PostgresSettings> shards, int partitions) {
+    PostgresShards store = PostgresShards.open(shards, partitions);
+    TopKStore topK = store.topK();
+    return new ClusterStore() {
+      @Override
+      public CounterStore counters() {
+        return store.counters();
+      }
+
+      @Override
+      public TopKStore topK() {
+        return topK;
+      }
+
+      @Override
+      public DeltaSink sink(TopKConfig config, InstantSource clock) {
+        return store.sink(config, clock);
+      }
+
+      @Override
+      public ApiKeyStore apiKeys() {
+        return store.apiKeys();
+      }
+
+      @Override
+      public void close() {
+        store.close();
+      }
+    };
+  }
+}
