@@ -157,4 +157,14 @@ class ProcessorLoopFlushTest {
     assertThat(total()).as("c and d counted once, the repeated a dropped").isEqualTo(4);
     assertThat(checkpointOffset()).isEqualTo(5);
   }
+
+  @Test
+  void aRecoveredPartitionCountsWhatTheLogHoldsAsBacklogBeforeItsFirstPoll() {
+    append("a", "b", "c");
+    ProcessorLoop restarted = newLoop();
+    assertThat(restarted.doWork()).as("recovery only").isEqualTo(2);
+    assertThat(restarted.recovered()).isTrue();
+    // tally bench-replay waited for "recovered and backlog 0" and saw it before the first poll
+    assertThat(restarted.backlog()).isEqualTo(3);
+  }
 }

@@ -307,7 +307,11 @@ final class ProcessorLoop implements Worker, LogConsumer.Listener {
         rebuilt.recordsRead(),
         rebuilt.window().size(),
         config.dedupCapacity());
-    return new PartitionState(p, rebuilt.window(), cp);
+    PartitionState s = new PartitionState(p, rebuilt.window(), cp);
+    // the backlog counts from recovery on, not from the first poll: until then "recovered, backlog
+    // 0" would be claimed by a partition with the whole log still to count (bench-replay, /readyz)
+    s.endOffset = Math.max(s.endOffset, log.head(p).endOffset());
+    return s;
   }
 
   private void throwCallbackFailure() {
