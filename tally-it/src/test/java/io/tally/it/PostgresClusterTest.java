@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -34,7 +35,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * two shard databases, two Tally nodes from the built jar with {@code --store postgres}): events
  * sent to either node, re-sent ones included, are counted once and read on both; each partition's
  * rows live on shard p mod 2 only; a node whose shard list is given in another order refuses to
- * start.
+ * start; a PostgreSQL outage of 20 s under load, and a node SIGKILLed under load, end with every
+ * acknowledged event counted once on every node (as ClusterTest shows on Cassandra).
  */
 @ExtendWith({RealEngines.class, RealPostgres.class})
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
@@ -56,6 +58,104 @@ class PostgresClusterTest {
     for (ServerProcess n : nodes) {
       n.close();
     }
+    if (!postgres.isRunning()) {
+      postgres.start();
+    }
+  }
+
+  private List<String> live() {
+    List<String> urls = new ArrayList<>();
+    for (ServerProcess n : nodes) {
+      if (n.alive()) {
+        urls.add(n.url());
+      }
+    }
+    return urls;
+  }
+
+  /** Waits until every live node answers the exact count for every entity. */
+  private void assertExactEverywhere(ClusterLoad load) throws Exception {
+    for (String url : live()) {
+      List<String> last = new ArrayList<>();
+      try {
+        await()
+            .atMost(Duration.ofSeconds(120))
+            .pollInterval(Duration.ofMillis(500))
+            .until(
+                () -> {
+                  last.clear();
+                  last.addAll(load.mismatches(url));
+                  return last.isEmpty();
+                });
+      } catch (ConditionTimeoutException e) {
+        throw new AssertionError(
+            "counts on " + url + " never became exact; " + load.summary() + "; " + last, e);
+      }
+    }
+  }
+
+  /** Two nodes on two fresh shard databases, both healthy. */
+  private List<ServerProcess> twoNodes(String run, Path dir) throws Exception {
+    String shards = createDatabase(run + "_a") + "," + createDatabase(run + "_b");
+    ServerProcess a = node("a", run, dir, shards);
+    awaitHealthy(a);
+    ServerProcess b = node("b", run, dir, shards);
+    awaitHealthy(b);
+    return List.of(a, b);
+  }
+
+  @Test
+  void aPostgresOutageOf20SecondsBacksUpInKafkaAndConvergesToExact() throws Throwable {
+    String run = "pgout" + System.nanoTime() % 1_000_000;
+    Path dir = Files.createDirectories(Path.of("target", "cluster-it", run));
+    ServerProcess a = twoNodes(run, dir).get(0);
+    ClusterLoad load = new ClusterLoad(run, this::live).start(2, 200_000, 500, 100);
+    await().atMost(Duration.ofMinutes(1)).until(() -> load.acked.get() >= 10_000);
+    postgres.stop();
+    long stoppedAt = System.nanoTime();
+    long ackedAtStop = load.acked.get();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .ignoreExceptions()
+        .until(() -> !materializer(a).getString("state").equals("ok"));
+    JsonObject down = materializer(a);
+    Thread.sleep(Math.max(0, 20_000 - (System.nanoTime() - stoppedAt) / 1_000_000));
+    assertThat(load.acked.get())
+        .as("ingest keeps accepting while PostgreSQL is down")
+        .isGreaterThan(ackedAtStop + 5_000);
+    postgres.start();
+    load.await(Duration.ofMinutes(3));
+    assertExactEverywhere(load);
+    assertThat(down.getString("reason")).contains("PostgreSQL");
+    assertThat(load.status503.get()).isZero();
+    System.out.println(
+        "postgres outage: materializer said " + down.encode() + "; " + load.summary());
+  }
+
+  private JsonObject materializer(ServerProcess n) throws Exception {
+    return new JsonObject(get(n.url() + "/healthz").body())
+        .getJsonObject("checks")
+        .getJsonObject("materializer");
+  }
+
+  @Test
+  void aKilledNodesPartitionsMoveToTheOtherWithExactCountsOnBothShards() throws Throwable {
+    String run = "pgkill" + System.nanoTime() % 1_000_000;
+    Path dir = Files.createDirectories(Path.of("target", "cluster-it", run));
+    List<ServerProcess> ab = twoNodes(run, dir);
+    ServerProcess a = ab.get(0);
+    ServerProcess b = ab.get(1);
+    ClusterLoad load = new ClusterLoad(run, this::live).start(4, 120_000, 500, 0);
+    await().atMost(Duration.ofMinutes(2)).until(() -> load.acked.get() >= 30_000);
+    a.kill9(); // its processor's and materializer's partitions move to b, mid-transaction
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> ClusterTest.owned(b.log()).size() == PARTITIONS);
+    a.start();
+    awaitHealthy(a);
+    load.await(Duration.ofMinutes(3));
+    assertExactEverywhere(load);
+    System.out.println("postgres failover: " + load.summary());
   }
 
   private ServerProcess node(String name, String run, Path dir, String shards) throws Exception {
