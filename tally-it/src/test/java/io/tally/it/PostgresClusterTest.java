@@ -35,8 +35,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * two shard databases, two Tally nodes from the built jar with {@code --store postgres}): events
  * sent to either node, re-sent ones included, are counted once and read on both; each partition's
  * rows live on shard p mod 2 only; a node whose shard list is given in another order refuses to
- * start; a PostgreSQL outage of 20 s under load, and a node SIGKILLed under load, end with every
- * acknowledged event counted once on every node (as ClusterTest shows on Cassandra).
+ * start; a PostgreSQL outage of 20 s, a node SIGKILLed, a node paused into a zombie and a broker
+ * restart, each under load, end with every acknowledged event counted once on every node (as
+ * ClusterTest shows on Cassandra).
  */
 @ExtendWith({RealEngines.class, RealPostgres.class})
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
@@ -136,6 +137,43 @@ class PostgresClusterTest {
     return new JsonObject(get(n.url() + "/healthz").body())
         .getJsonObject("checks")
         .getJsonObject("materializer");
+  }
+
+  @Test
+  void aPausedZombieNodeCannotMakeACountWrongOnPostgres() throws Throwable {
+    String run = "pgzombie" + System.nanoTime() % 1_000_000;
+    Path dir = Files.createDirectories(Path.of("target", "cluster-it", run));
+    List<ServerProcess> ab = twoNodes(run, dir);
+    ServerProcess a = ab.get(0);
+    ServerProcess b = ab.get(1);
+    ClusterLoad load = new ClusterLoad(run, () -> List.of(b.url())).start(2, 60_000, 500, 20);
+    await().atMost(Duration.ofMinutes(1)).until(() -> load.acked.get() >= 10_000);
+    a.pause(); // SIGSTOP: its session expires, b takes its partitions
+    try {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> ClusterTest.owned(b.log()).size() == PARTITIONS);
+      Thread.sleep(2_000);
+    } finally {
+      a.resume(); // the zombie wakes up with uncommitted work, its materializer mid-step
+    }
+    load.await(Duration.ofMinutes(3));
+    assertExactEverywhere(load);
+    System.out.println("postgres zombie: " + load.summary());
+  }
+
+  @Test
+  void aBrokerRestartLosesNoAcknowledgedEventOnPostgres() throws Throwable {
+    String run = "pgbroker" + System.nanoTime() % 1_000_000;
+    Path dir = Files.createDirectories(Path.of("target", "cluster-it", run));
+    twoNodes(run, dir);
+    ClusterLoad load = new ClusterLoad(run, this::live).start(2, 100_000, 500, 100);
+    await().atMost(Duration.ofMinutes(1)).until(() -> load.acked.get() >= 10_000);
+    engines.kafka().restart();
+    load.await(Duration.ofMinutes(4));
+    assertExactEverywhere(load);
+    assertThat(load.otherErrors.get()).as("clients only see retriable 503s").isZero();
+    System.out.println("postgres broker restart: " + load.summary());
   }
 
   @Test
