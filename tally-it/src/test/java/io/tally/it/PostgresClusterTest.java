@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -34,7 +35,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * two shard databases, two Tally nodes from the built jar with {@code --store postgres}): events
  * sent to either node, re-sent ones included, are counted once and read on both; each partition's
  * rows live on shard p mod 2 only; a node whose shard list is given in another order refuses to
- * start.
+ * start; a PostgreSQL outage of 20 s, a node SIGKILLed, a node paused into a zombie and a broker
+ * restart, each under load, end with every acknowledged event counted once on every node (as
+ * ClusterTest shows on Cassandra).
  */
 @ExtendWith({RealEngines.class, RealPostgres.class})
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
@@ -56,6 +59,141 @@ class PostgresClusterTest {
     for (ServerProcess n : nodes) {
       n.close();
     }
+    if (!postgres.isRunning()) {
+      postgres.start();
+    }
+  }
+
+  private List<String> live() {
+    List<String> urls = new ArrayList<>();
+    for (ServerProcess n : nodes) {
+      if (n.alive()) {
+        urls.add(n.url());
+      }
+    }
+    return urls;
+  }
+
+  /** Waits until every live node answers the exact count for every entity. */
+  private void assertExactEverywhere(ClusterLoad load) throws Exception {
+    for (String url : live()) {
+      List<String> last = new ArrayList<>();
+      try {
+        await()
+            .atMost(Duration.ofSeconds(120))
+            .pollInterval(Duration.ofMillis(500))
+            .until(
+                () -> {
+                  last.clear();
+                  last.addAll(load.mismatches(url));
+                  return last.isEmpty();
+                });
+      } catch (ConditionTimeoutException e) {
+        throw new AssertionError(
+            "counts on " + url + " never became exact; " + load.summary() + "; " + last, e);
+      }
+    }
+  }
+
+  /** Two nodes on two fresh shard databases, both healthy. */
+  private List<ServerProcess> twoNodes(String run, Path dir) throws Exception {
+    String shards = createDatabase(run + "_a") + "," + createDatabase(run + "_b");
+    ServerProcess a = node("a", run, dir, shards);
+    awaitHealthy(a);
+    ServerProcess b = node("b", run, dir, shards);
+    awaitHealthy(b);
+    return List.of(a, b);
+  }
+
+  @Test
+  void aPostgresOutageOf20SecondsBacksUpInKafkaAndConvergesToExact() throws Throwable {
+    String run = "pgout" + System.nanoTime() % 1_000_000;
+    Path dir = Files.createDirectories(Path.of("target", "cluster-it", run));
+    ServerProcess a = twoNodes(run, dir).get(0);
+    ClusterLoad load = new ClusterLoad(run, this::live).start(2, 200_000, 500, 100);
+    await().atMost(Duration.ofMinutes(1)).until(() -> load.acked.get() >= 10_000);
+    postgres.stop();
+    long stoppedAt = System.nanoTime();
+    long ackedAtStop = load.acked.get();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .ignoreExceptions()
+        .until(() -> !materializer(a).getString("state").equals("ok"));
+    JsonObject down = materializer(a);
+    Thread.sleep(Math.max(0, 20_000 - (System.nanoTime() - stoppedAt) / 1_000_000));
+    assertThat(load.acked.get())
+        .as("ingest keeps accepting while PostgreSQL is down")
+        .isGreaterThan(ackedAtStop + 5_000);
+    postgres.start();
+    load.await(Duration.ofMinutes(3));
+    assertExactEverywhere(load);
+    assertThat(down.getString("reason")).contains("PostgreSQL");
+    assertThat(load.status503.get()).isZero();
+    System.out.println(
+        "postgres outage: materializer said " + down.encode() + "; " + load.summary());
+  }
+
+  private JsonObject materializer(ServerProcess n) throws Exception {
+    return new JsonObject(get(n.url() + "/healthz").body())
+        .getJsonObject("checks")
+        .getJsonObject("materializer");
+  }
+
+  @Test
+  void aPausedZombieNodeCannotMakeACountWrongOnPostgres() throws Throwable {
+    String run = "pgzombie" + System.nanoTime() % 1_000_000;
+    Path dir = Files.createDirectories(Path.of("target", "cluster-it", run));
+    List<ServerProcess> ab = twoNodes(run, dir);
+    ServerProcess a = ab.get(0);
+    ServerProcess b = ab.get(1);
+    ClusterLoad load = new ClusterLoad(run, () -> List.of(b.url())).start(2, 60_000, 500, 20);
+    await().atMost(Duration.ofMinutes(1)).until(() -> load.acked.get() >= 10_000);
+    a.pause(); // SIGSTOP: its session expires, b takes its partitions
+    try {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> ClusterTest.owned(b.log()).size() == PARTITIONS);
+      Thread.sleep(2_000);
+    } finally {
+      a.resume(); // the zombie wakes up with uncommitted work, its materializer mid-step
+    }
+    load.await(Duration.ofMinutes(3));
+    assertExactEverywhere(load);
+    System.out.println("postgres zombie: " + load.summary());
+  }
+
+  @Test
+  void aBrokerRestartLosesNoAcknowledgedEventOnPostgres() throws Throwable {
+    String run = "pgbroker" + System.nanoTime() % 1_000_000;
+    Path dir = Files.createDirectories(Path.of("target", "cluster-it", run));
+    twoNodes(run, dir);
+    ClusterLoad load = new ClusterLoad(run, this::live).start(2, 100_000, 500, 100);
+    await().atMost(Duration.ofMinutes(1)).until(() -> load.acked.get() >= 10_000);
+    engines.kafka().restart();
+    load.await(Duration.ofMinutes(4));
+    assertExactEverywhere(load);
+    assertThat(load.otherErrors.get()).as("clients only see retriable 503s").isZero();
+    System.out.println("postgres broker restart: " + load.summary());
+  }
+
+  @Test
+  void aKilledNodesPartitionsMoveToTheOtherWithExactCountsOnBothShards() throws Throwable {
+    String run = "pgkill" + System.nanoTime() % 1_000_000;
+    Path dir = Files.createDirectories(Path.of("target", "cluster-it", run));
+    List<ServerProcess> ab = twoNodes(run, dir);
+    ServerProcess a = ab.get(0);
+    ServerProcess b = ab.get(1);
+    ClusterLoad load = new ClusterLoad(run, this::live).start(4, 120_000, 500, 0);
+    await().atMost(Duration.ofMinutes(2)).until(() -> load.acked.get() >= 30_000);
+    a.kill9(); // its processor's and materializer's partitions move to b, mid-transaction
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> ClusterTest.owned(b.log()).size() == PARTITIONS);
+    a.start();
+    awaitHealthy(a);
+    load.await(Duration.ofMinutes(3));
+    assertExactEverywhere(load);
+    System.out.println("postgres failover: " + load.summary());
   }
 
   private ServerProcess node(String name, String run, Path dir, String shards) throws Exception {

@@ -10,5 +10,10 @@
  * <p>The servers never share a classpath with the tests or with each other: their classpaths are
  * resolved by the {@code tally-engines/kafka-server} and {@code tally-engines/cassandra-server} POM
  * modules (see {@link io.tally.engines.EngineClasspath}).
+ *
+ * <p>PostgreSQL is no jar: {@link io.tally.engines.PostgresServer} runs the machine's Debian
+ * package ({@code initdb}, {@code postgres}) in a fresh directory on a free port, as the {@code
+ * postgres} user when the JVM is root, and {@link io.tally.engines.RealPostgres} starts one per
+ * test JVM.
  */
 package io.tally.engines;

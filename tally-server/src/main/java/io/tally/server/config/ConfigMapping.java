@@ -134,7 +134,13 @@ public final class ConfigMapping {
       throw missing(CLUSTER_CASSANDRA_CONTACT_POINTS);
     }
     if (postgres && c.get(CLUSTER_POSTGRES_URLS).isEmpty()) {
-      throw missing(CLUSTER_POSTGRES_URLS);
+      throw new ConfigException(
+          CLUSTER_POSTGRES_URLS.name()
+              + " is required when cluster.store is postgres: set it in the file, as "
+              + CLUSTER_POSTGRES_URLS.envName()
+              + " or with "
+              + CLUSTER_POSTGRES_URLS.flag()
+              + " (one JDBC URL per shard, always in the same order)");
     }
     String nodeId =
         c.get(CLUSTER_NODE_ID).orElse(server.host().replace(':', '_') + "-" + server.port());

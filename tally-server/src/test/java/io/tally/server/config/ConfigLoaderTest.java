@@ -413,7 +413,9 @@ class ConfigLoaderTest {
             Map.of("TALLY_MODE", "cluster"),
             Map.of(CLUSTER_KAFKA_BOOTSTRAP, "127.0.0.1:9092", CLUSTER_STORE, "postgres"));
     assertThatThrownBy(() -> ConfigMapping.cluster(noShards))
-        .hasMessageStartingWith("cluster.postgres.urls is required");
+        .hasMessageStartingWith(
+            "cluster.postgres.urls is required when cluster.store is postgres: set it in the file,"
+                + " as TALLY_CLUSTER_POSTGRES_URLS or with --postgres");
   }
 
   @Test
