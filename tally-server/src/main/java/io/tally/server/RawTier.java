@@ -62,7 +62,8 @@ final class RawTier implements AutoCloseable {
               return t;
             });
     long every = config.exportIntervalMillis();
-    thread.scheduleWithFixedDelay(() -> quietly(export), every, every, TimeUnit.MILLISECONDS);
+    thread.scheduleWithFixedDelay(
+        () -> quietly(() -> exportLogged(export)), every, every, TimeUnit.MILLISECONDS);
     thread.scheduleWithFixedDelay(
         () -> quietly(() -> expire(store, clock, config.retentionMillis())),
         every,
@@ -71,9 +72,25 @@ final class RawTier implements AutoCloseable {
     LOG.info(
         "raw store in {}: closed minutes exported every {}, kept {}",
         store.dir(),
-        Retention.describe(every),
+        every % 60_000 == 0 ? every / 60_000 + "m" : every / 1_000 + "s",
         Retention.describe(config.retentionMillis()));
     return new RawTier(store, new DuckDbRawSql(store, config, log.partitions()), export, thread);
+  }
+
+  /** One export round, with a log line saying how many events it wrote and how fast. */
+  private static void exportLogged(RawExport export) {
+    long before = export.eventsExported();
+    long start = System.nanoTime();
+    export.run();
+    long events = export.eventsExported() - before;
+    if (events > 0) {
+      long micros = Math.max(1, (System.nanoTime() - start) / 1_000);
+      LOG.info(
+          "raw export: {} events in {} ms ({} events/s)",
+          events,
+          micros / 1_000,
+          events * 1_000_000 / micros);
+    }
   }
 
   private static void expire(DuckDbRawStore store, InstantSource clock, long retentionMillis) {
