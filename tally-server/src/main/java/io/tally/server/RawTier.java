@@ -128,9 +128,11 @@ final class RawTier implements AutoCloseable {
     if (thread == null) {
       return;
     }
-    thread.shutdownNow();
+    export.stop(); // a running export returns after its current write
+    thread.shutdown();
     try {
       if (!thread.awaitTermination(30, TimeUnit.SECONDS)) {
+        thread.shutdownNow(); // an interrupted write records nothing: redone at the next start
         LOG.warn("the raw export did not stop in time; leaving its store open");
         return;
       }
