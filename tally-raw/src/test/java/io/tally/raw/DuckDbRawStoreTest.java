@@ -103,6 +103,27 @@ class DuckDbRawStoreTest {
   }
 
   @Test
+  void compactsTheFilesOfAClosedHourIntoOne() {
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      store.write(0, events(0, 0, 10, T0), new Checkpoint(0, 10, T0, T0 + 60_000));
+      store.write(0, events(0, 12, 5, T0 + 60_000), new Checkpoint(0, 17, T0, T0 + 120_000));
+      assertThat(store.compact()).as("the hour is still open").isZero();
+      store.write(0, events(0, 17, 3, T0 + HOUR), new Checkpoint(0, 20, T0, T0 + HOUR + 60_000));
+      assertThat(store.compact()).isEqualTo(1);
+      assertThat(store.manifest().files())
+          .extracting(RawFile::path)
+          .containsExactlyInAnyOrder(
+              "day=2025-12-05/hour=02/p0-0-17.parquet", "day=2025-12-05/hour=03/p0-17-20.parquet");
+      assertThat(dir.resolve("day=2025-12-05/hour=02/p0-0-10.parquet")).doesNotExist();
+      assertThat(count(store)).isEqualTo(18);
+    }
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      assertThat(count(store)).isEqualTo(18);
+      assertThat(store.manifest().files().get(1).rows()).isEqualTo(15);
+    }
+  }
+
+  @Test
   void refusesAManifestOfAnotherVersionRatherThanMisreadingIt() throws Exception {
     Files.writeString(dir.resolve("manifest"), "tally-raw-manifest\t2\n");
     assertThatThrownBy(() -> DuckDbRawStore.open(dir))

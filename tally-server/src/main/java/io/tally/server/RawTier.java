@@ -19,9 +19,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The raw store of the embedded mode, wired: the Parquet store, the export of closed minutes on its
- * own thread ({@code raw.export-interval}), expiry ({@code raw.retention}) and the SQL routes; or,
- * with {@code raw.enabled=false}, nothing but a 404 for SQL. {@link #close()} stops the export
- * (waiting for a running one) before the store closes; call it before the log closes. Thread-safe.
+ * own thread ({@code raw.export-interval}) followed by the compaction of closed hours, expiry
+ * ({@code raw.retention}) and the SQL routes; or, with {@code raw.enabled=false}, nothing but a 404
+ * for SQL. {@link #close()} stops the export (waiting for a running one) before the store closes;
+ * call it before the log closes. Thread-safe.
  */
 final class RawTier implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RawTier.class);
@@ -63,7 +64,7 @@ final class RawTier implements AutoCloseable {
             });
     long every = config.exportIntervalMillis();
     thread.scheduleWithFixedDelay(
-        () -> quietly(() -> exportLogged(export)), every, every, TimeUnit.MILLISECONDS);
+        () -> quietly(() -> exportAndCompact(export, store)), every, every, TimeUnit.MILLISECONDS);
     thread.scheduleWithFixedDelay(
         () -> quietly(() -> expire(store, clock, config.retentionMillis())),
         every,
@@ -75,6 +76,19 @@ final class RawTier implements AutoCloseable {
         every % 60_000 == 0 ? every / 60_000 + "m" : every / 1_000 + "s",
         Retention.describe(config.retentionMillis()));
     return new RawTier(store, new DuckDbRawSql(store, config, log.partitions()), export, thread);
+  }
+
+  /** One export round, then the compaction of closed hours (docs/raw.md), each logged. */
+  private static void exportAndCompact(RawExport export, DuckDbRawStore store) {
+    exportLogged(export);
+    long start = System.nanoTime();
+    int merged = store.compact();
+    if (merged > 0) {
+      LOG.info(
+          "raw store: compacted {} files away in {} ms",
+          merged,
+          (System.nanoTime() - start) / 1_000_000);
+    }
   }
 
   /** One export round, with a log line saying how many events it wrote and how fast. */
