@@ -19,9 +19,13 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.StringJoiner;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.duckdb.DuckDBAppender;
 import org.duckdb.DuckDBConnection;
@@ -237,6 +241,91 @@ public final class DuckDbRawStore implements RawStore {
   /** {@code s} as a SQL string literal. */
   static String quote(String s) {
     return "'" + s.replace("'", "''") + "'";
+  }
+
+  /**
+   * Merges the files of each (partition, hour) that is closed (the partition is exported past the
+   * hour's end) and has more than one file into one file, ordered by offset. The merged file is
+   * written and renamed first, then the manifest swaps it for its parts, then the parts are
+   * deleted: a crash in between leaves files the manifest does not list, deleted at the next open.
+   *
+   * @return the number of files merged away
+   */
+  public synchronized int compact() {
+    Map<String, List<RawFile>> byHour = new TreeMap<>();
+    for (RawFile f : manifest.files()) {
+      long hourEnd = (Math.floorDiv(f.minAppendMillis(), HOUR_MILLIS) + 1) * HOUR_MILLIS;
+      if (exported(f.partition()).asOfMillis() >= hourEnd) {
+        String hourDir = f.path().substring(0, f.path().lastIndexOf('/'));
+        byHour.computeIfAbsent(hourDir + "/p" + f.partition(), k -> new ArrayList<>()).add(f);
+      }
+    }
+    int merged = 0;
+    for (List<RawFile> parts : byHour.values()) {
+      if (parts.size() > 1) {
+        merge(parts);
+        merged += parts.size() - 1;
+      }
+    }
+    return merged;
+  }
+
+  private void merge(List<RawFile> parts) {
+    List<RawFile> sorted = new ArrayList<>(parts);
+    sorted.sort(Comparator.comparingLong(RawFile::fromOffset));
+    RawFile first = sorted.get(0);
+    RawFile last = sorted.get(sorted.size() - 1);
+    String hourDir = first.path().substring(0, first.path().lastIndexOf('/'));
+    String path =
+        hourDir
+            + "/p"
+            + first.partition()
+            + "-"
+            + first.fromOffset()
+            + "-"
+            + last.toOffset()
+            + ".parquet";
+    Path target = dir.resolve(path);
+    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    StringJoiner sources = new StringJoiner(", ", "[", "]");
+    long rows = 0;
+    for (RawFile f : sorted) {
+      sources.add(quote(dir.resolve(f.path()).toString()));
+      rows += f.rows();
+    }
+    try (Statement s = writer.createStatement()) {
+      Files.deleteIfExists(tmp);
+      s.execute(
+          "COPY (SELECT * FROM read_parquet("
+              + sources
+              + ") ORDER BY \"offset\") TO "
+              + quote(tmp.toString())
+              + " (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)");
+      DurableFiles.fsync(tmp);
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      DurableFiles.fsyncDirectory(target.getParent());
+    } catch (IOException | SQLException e) {
+      throw new TallyException("compacting into " + target + " failed: " + e, e);
+    }
+    RawFile into =
+        new RawFile(
+            path,
+            first.partition(),
+            first.fromOffset(),
+            last.toOffset(),
+            rows,
+            first.minAppendMillis(),
+            last.maxAppendMillis());
+    RawManifest next = manifest.replacing(sorted, into);
+    next.write(dir);
+    manifest = next;
+    for (RawFile f : sorted) {
+      try {
+        Files.deleteIfExists(dir.resolve(f.path()));
+      } catch (IOException e) {
+        LOG.warn("raw store: could not delete compacted {}; it is deleted at the next start", f, e);
+      }
+    }
   }
 
   @Override

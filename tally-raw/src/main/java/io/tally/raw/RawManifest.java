@@ -57,6 +57,14 @@ public record RawManifest(Map<Integer, Checkpoint> positions, List<RawFile> file
     return new RawManifest(p, f);
   }
 
+  /** This manifest with {@code merged} in place of the files it holds, positions unchanged. */
+  public RawManifest replacing(List<RawFile> parts, RawFile merged) {
+    List<RawFile> f = new ArrayList<>(files);
+    f.removeAll(parts);
+    f.add(merged);
+    return new RawManifest(positions, f);
+  }
+
   /** This manifest without {@code removed} files. */
   public RawManifest without(List<RawFile> removed) {
     List<RawFile> f = new ArrayList<>(files);

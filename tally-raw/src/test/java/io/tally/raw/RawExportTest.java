@@ -125,6 +125,19 @@ class RawExportTest {
   }
 
   @Test
+  void aStoppedExportWritesNothingMore() {
+    append(0, view("a", "video:1"));
+    clock.advance(61_000);
+    countEverything();
+    RawExport export = export();
+    export.stop();
+    export.run();
+    assertThat(store.manifest().positions()).isEmpty();
+    export().run();
+    assertThat(count("true")).isEqualTo(1);
+  }
+
+  @Test
   void storesTheEntityAttributesAndManyFilesForLargeRanges() {
     attributes.put("video:1", Map.of("channel", "c1"));
     for (int i = 0; i < 10; i++) {

@@ -19,9 +19,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The raw store of the embedded mode, wired: the Parquet store, the export of closed minutes on its
- * own thread ({@code raw.export-interval}), expiry ({@code raw.retention}) and the SQL routes; or,
- * with {@code raw.enabled=false}, nothing but a 404 for SQL. {@link #close()} stops the export
- * (waiting for a running one) before the store closes; call it before the log closes. Thread-safe.
+ * own thread ({@code raw.export-interval}) followed by the compaction of closed hours, expiry
+ * ({@code raw.retention}) and the SQL routes; or, with {@code raw.enabled=false}, nothing but a 404
+ * for SQL. {@link #close()} stops the export (waiting for a running one) before the store closes;
+ * call it before the log closes. Thread-safe.
  */
 final class RawTier implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RawTier.class);
@@ -62,7 +63,8 @@ final class RawTier implements AutoCloseable {
               return t;
             });
     long every = config.exportIntervalMillis();
-    thread.scheduleWithFixedDelay(() -> quietly(export), every, every, TimeUnit.MILLISECONDS);
+    thread.scheduleWithFixedDelay(
+        () -> quietly(() -> exportAndCompact(export, store)), every, every, TimeUnit.MILLISECONDS);
     thread.scheduleWithFixedDelay(
         () -> quietly(() -> expire(store, clock, config.retentionMillis())),
         every,
@@ -71,9 +73,38 @@ final class RawTier implements AutoCloseable {
     LOG.info(
         "raw store in {}: closed minutes exported every {}, kept {}",
         store.dir(),
-        Retention.describe(every),
+        every % 60_000 == 0 ? every / 60_000 + "m" : every / 1_000 + "s",
         Retention.describe(config.retentionMillis()));
     return new RawTier(store, new DuckDbRawSql(store, config, log.partitions()), export, thread);
+  }
+
+  /** One export round, then the compaction of closed hours (docs/raw.md), each logged. */
+  private static void exportAndCompact(RawExport export, DuckDbRawStore store) {
+    exportLogged(export);
+    long start = System.nanoTime();
+    int merged = store.compact();
+    if (merged > 0) {
+      LOG.info(
+          "raw store: compacted {} files away in {} ms",
+          merged,
+          (System.nanoTime() - start) / 1_000_000);
+    }
+  }
+
+  /** One export round, with a log line saying how many events it wrote and how fast. */
+  private static void exportLogged(RawExport export) {
+    long before = export.eventsExported();
+    long start = System.nanoTime();
+    export.run();
+    long events = export.eventsExported() - before;
+    if (events > 0) {
+      long micros = Math.max(1, (System.nanoTime() - start) / 1_000);
+      LOG.info(
+          "raw export: {} events in {} ms ({} events/s)",
+          events,
+          micros / 1_000,
+          events * 1_000_000 / micros);
+    }
   }
 
   private static void expire(DuckDbRawStore store, InstantSource clock, long retentionMillis) {
@@ -111,9 +142,11 @@ final class RawTier implements AutoCloseable {
     if (thread == null) {
       return;
     }
-    thread.shutdownNow();
+    export.stop(); // a running export returns after its current write
+    thread.shutdown();
     try {
       if (!thread.awaitTermination(30, TimeUnit.SECONDS)) {
+        thread.shutdownNow(); // an interrupted write records nothing: redone at the next start
         LOG.warn("the raw export did not stop in time; leaving its store open");
         return;
       }

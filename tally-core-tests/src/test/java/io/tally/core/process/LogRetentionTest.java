@@ -60,6 +60,14 @@ class LogRetentionTest {
   }
 
   @Test
+  void neverDeletesWhatAnotherReaderStillNeeds() {
+    appendHourly(48);
+    checkpointAt(48);
+    new LogRetention(log, store, clock, 24 * HOUR, WINDOW, p -> 15).run(); // the raw export
+    assertThat(log.startOffset(0)).isEqualTo(15);
+  }
+
+  @Test
   void keepsEverythingWhenNothingWasProcessed() {
     appendHourly(48);
     retention.run();

@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
  * re-exports exactly what was not recorded. Log retention keeps what the export still needs ({@link
  * #neededFrom}).
  *
- * <p>Not thread-safe: {@link #run()} is called from one scheduler thread; {@link #neededFrom} and
- * {@link #eventsExported} may be called from any thread.
+ * <p>Not thread-safe: {@link #run()} is called from one scheduler thread; {@link #neededFrom},
+ * {@link #stop} and {@link #eventsExported} may be called from any thread.
  */
 public final class RawExport implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(RawExport.class);
@@ -56,6 +56,7 @@ public final class RawExport implements Runnable {
   private final int maxEventsPerWrite;
   private final Map<Integer, Position> positions = new HashMap<>();
   private final LongAdder exported = new LongAdder();
+  private volatile boolean stopping;
 
   /**
    * @param log the event log
@@ -103,7 +104,7 @@ public final class RawExport implements Runnable {
   @Override
   public void run() {
     TallyException failed = null;
-    for (int p = 0; p < log.partitions(); p++) {
+    for (int p = 0; p < log.partitions() && !stopping; p++) {
       try {
         exportPartition(p);
       } catch (RuntimeException e) {
@@ -123,7 +124,7 @@ public final class RawExport implements Runnable {
     long closedBefore = Math.floorDiv(cp.asOfMillis(), MINUTE_MILLIS) * MINUTE_MILLIS;
     Position pos = positions.computeIfAbsent(p, this::recover);
     boolean done = false;
-    while (!done && closedBefore > pos.at.asOfMillis()) {
+    while (!done && !stopping && closedBefore > pos.at.asOfMillis()) {
       List<RawEvent> events = new ArrayList<>();
       long next = pos.at.nextOffset();
       long lastAppend = pos.at.lastAppendTimeMillis();
@@ -182,6 +183,14 @@ public final class RawExport implements Runnable {
     Checkpoint at = store.exported(partition);
     return Math.min(
         at.nextOffset(), LogRetention.dedupSpanStart(log, at, config.dedupWindowMillis()));
+  }
+
+  /**
+   * Makes a running {@link #run()} return after its current write, and later ones return at once
+   * (on shutdown: what is not exported is exported at the next start). Any thread.
+   */
+  public void stop() {
+    stopping = true;
   }
 
   /** Events exported since start (a counter for metrics). */

@@ -1,0 +1,133 @@
+package io.tally.raw;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tally.core.raw.RawConfig;
+import io.tally.core.raw.RawEvent;
+import io.tally.core.store.Checkpoint;
+import io.tally.model.Event;
+import io.tally.model.TallyException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DuckDbRawStoreTest {
+  private static final long HOUR = 3_600_000;
+  private static final long T0 = 1_764_900_000_000L; // 2025-12-05T02:00Z
+
+  @TempDir Path dir;
+
+  private static List<RawEvent> events(int partition, long fromOffset, int n, long appendTime) {
+    List<RawEvent> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      long offset = fromOffset + i;
+      out.add(
+          new RawEvent(
+              partition,
+              offset,
+              appendTime,
+              new Event("e" + offset, "video:1", "view", appendTime, 1),
+              Map.of()));
+    }
+    return out;
+  }
+
+  private static long count(DuckDbRawStore store) {
+    try (DuckDbRawSql sql = new DuckDbRawSql(store, RawConfig.DEFAULTS, 1)) {
+      return (Long) sql.query("SELECT count(*) FROM events").rows().get(0).get(0);
+    }
+  }
+
+  @Test
+  void keepsFilesAndPositionsAcrossReopening() {
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      store.write(0, events(0, 0, 10, T0), new Checkpoint(0, 12, T0, T0 + 60_000));
+    }
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      assertThat(store.exported(0)).isEqualTo(new Checkpoint(0, 12, T0, T0 + 60_000));
+      assertThat(store.exported(1)).isEqualTo(Checkpoint.initial(1));
+      assertThat(store.manifest().files())
+          .containsExactly(
+              new RawFile("day=2025-12-05/hour=02/p0-0-10.parquet", 0, 0, 10, 10, T0, T0));
+      assertThat(count(store)).isEqualTo(10);
+    }
+  }
+
+  @Test
+  void deletesFilesTheManifestDoesNotListWhenOpened() throws Exception {
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      store.write(0, events(0, 0, 10, T0), new Checkpoint(0, 10, T0, T0));
+    }
+    Path hour = dir.resolve("day=2025-12-05/hour=02");
+    Files.writeString(hour.resolve("p0-10-20.parquet"), "written, then killed before the manifest");
+    Files.writeString(hour.resolve("p0-10-20.parquet.tmp"), "killed while writing");
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      assertThat(hour.resolve("p0-10-20.parquet")).doesNotExist();
+      assertThat(hour.resolve("p0-10-20.parquet.tmp")).doesNotExist();
+      assertThat(hour.resolve("p0-0-10.parquet")).exists();
+      assertThat(count(store)).isEqualTo(10);
+    }
+  }
+
+  @Test
+  void refusesAWriteThatDoesNotContinueAtTheExportedPosition() {
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      store.write(0, events(0, 0, 10, T0), new Checkpoint(0, 10, T0, T0));
+      assertThatThrownBy(() -> store.write(0, events(0, 5, 10, T0), new Checkpoint(0, 15, T0, T0)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("does not continue at 10");
+      assertThat(count(store)).isEqualTo(10);
+    }
+  }
+
+  @Test
+  void expiresWholeFilesLoggedBeforeTheCutoff() {
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      List<RawEvent> two = new ArrayList<>(events(0, 0, 10, T0));
+      two.addAll(events(0, 10, 5, T0 + HOUR));
+      store.write(0, two, new Checkpoint(0, 15, T0 + HOUR, T0 + HOUR + 60_000));
+      assertThat(store.expire(T0 + 1)).isEqualTo(10);
+      assertThat(dir.resolve("day=2025-12-05/hour=02/p0-0-10.parquet")).doesNotExist();
+      assertThat(count(store)).isEqualTo(5);
+      assertThat(store.expire(T0 + 1)).isZero();
+    }
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      assertThat(store.manifest().files()).hasSize(1);
+      assertThat(store.exported(0).nextOffset()).isEqualTo(15);
+    }
+  }
+
+  @Test
+  void compactsTheFilesOfAClosedHourIntoOne() {
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      store.write(0, events(0, 0, 10, T0), new Checkpoint(0, 10, T0, T0 + 60_000));
+      store.write(0, events(0, 12, 5, T0 + 60_000), new Checkpoint(0, 17, T0, T0 + 120_000));
+      assertThat(store.compact()).as("the hour is still open").isZero();
+      store.write(0, events(0, 17, 3, T0 + HOUR), new Checkpoint(0, 20, T0, T0 + HOUR + 60_000));
+      assertThat(store.compact()).isEqualTo(1);
+      assertThat(store.manifest().files())
+          .extracting(RawFile::path)
+          .containsExactlyInAnyOrder(
+              "day=2025-12-05/hour=02/p0-0-17.parquet", "day=2025-12-05/hour=03/p0-17-20.parquet");
+      assertThat(dir.resolve("day=2025-12-05/hour=02/p0-0-10.parquet")).doesNotExist();
+      assertThat(count(store)).isEqualTo(18);
+    }
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      assertThat(count(store)).isEqualTo(18);
+      assertThat(store.manifest().files().get(1).rows()).isEqualTo(15);
+    }
+  }
+
+  @Test
+  void refusesAManifestOfAnotherVersionRatherThanMisreadingIt() throws Exception {
+    Files.writeString(dir.resolve("manifest"), "tally-raw-manifest\t2\n");
+    assertThatThrownBy(() -> DuckDbRawStore.open(dir))
+        .isInstanceOf(TallyException.class)
+        .hasMessageContaining("is not a version 1 manifest");
+  }
+}
