@@ -1,7 +1,9 @@
 package io.tally.cli;
 
 import io.tally.model.Event;
+import io.tally.model.Position;
 import io.tally.model.json.TallyJson;
+import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,7 +13,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code tally send}: posts N events of one entity and type, each with a fresh id. */
+/**
+ * {@code tally send}: posts N events of one entity and type, each with a fresh id, and prints how
+ * many were accepted and the position token of their writes, which {@code tally total --after}
+ * waits for (read-your-writes, on any node).
+ */
 @Command(
     name = "send",
     mixinStandardHelpOptions = true,
@@ -52,6 +58,7 @@ final class SendCommand implements Callable<Integer> {
       return 2;
     }
     int accepted = 0;
+    Position position = Position.EMPTY;
     for (int sent = 0; sent < count; sent += BATCH) {
       List<Event> batch = new ArrayList<>();
       long now = System.currentTimeMillis();
@@ -65,8 +72,18 @@ final class SendCommand implements Callable<Integer> {
         return 1;
       }
       accepted += batch.size() - countRejected(r.body());
+      String token = new JsonObject(r.body()).getString("position");
+      if (token != null) {
+        position = position.merge(Position.parse(token));
+      }
     }
-    System.out.println("accepted " + accepted + " of " + count + " events");
+    System.out.println(
+        "accepted "
+            + accepted
+            + " of "
+            + count
+            + " events"
+            + (position.isEmpty() ? "" : "; position " + position.token()));
     return accepted == count ? 0 : 1;
   }
 

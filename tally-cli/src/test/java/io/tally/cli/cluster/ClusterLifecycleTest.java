@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
@@ -113,19 +115,28 @@ class ClusterLifecycleTest {
     assertThat(get(node1 + "/healthz").statusCode()).isEqualTo(200);
     assertThat(get(node2 + "/healthz").statusCode()).isEqualTo(200);
 
+    // the README's demo: send to one node, read on the other — at once, with the send's position
     String entity = "video:" + UUID.randomUUID();
-    byte[] event =
-        TallyJson.events(
-            List.of(
-                new Event(
-                    UUID.randomUUID().toString(), entity, "view", System.currentTimeMillis(), 1)));
-    assertThat(post(node1 + "/v1/events", event).statusCode()).isEqualTo(202);
-    String total = node2 + "/v1/total?type=view&entity=" + entity;
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .pollInterval(Duration.ofMillis(250))
-        .ignoreExceptions()
-        .until(() -> new JsonObject(get(total).body()).getLong("count", 0L) == 1L);
+    Run send = tally("send", "--url", node1, "--entity", entity, "--type", "view");
+    assertThat(send.exit()).as(send.output()).isZero();
+    Matcher position =
+        Pattern.compile("accepted 1 of 1 events; position (\\S+)").matcher(send.stdout());
+    assertThat(position.find()).as(send.stdout()).isTrue();
+    Run read =
+        tally(
+            "total",
+            "--url",
+            node2,
+            "--entity",
+            entity,
+            "--type",
+            "view",
+            "--after",
+            position.group(1),
+            "--wait",
+            "60000");
+    assertThat(read.exit()).as(read.output()).isZero();
+    assertThat(new JsonObject(read.stdout().strip()).getLong("count")).isEqualTo(1L);
 
     Run status = tally("cluster", "status", "--dir", dir.toString());
     assertThat(status.exit()).as(status.output()).isZero();
