@@ -12,6 +12,7 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.Statement;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.retention.TimeRanges;
+import io.tally.core.store.AsOfMemo;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.CounterStore;
 import io.tally.core.store.QuorumLoss;
@@ -28,7 +29,6 @@ import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Cluster mode's counter store: the rows the materializer writes to Cassandra (layout in {@link
@@ -42,8 +42,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Thread-safe.
  */
 public final class CassandraCounterStore implements CounterStore, AutoCloseable {
-  private static final long PROGRESS_REFRESH_MILLIS = 200;
-
   private final CassandraSettings settings;
   private final CqlSession session;
   private final PreparedStatement readRow;
@@ -53,9 +51,8 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
   private final PreparedStatement readActorsRange;
   private final PreparedStatement readProgress;
   private final PreparedStatement readAllProgress;
-  private final ConcurrentHashMap<Integer, Long> asOf = new ConcurrentHashMap<>();
+  private final AsOfMemo asOf = new AsOfMemo();
   private final QuorumReads reads;
-  private volatile long asOfReadMillis;
 
   private CassandraCounterStore(CassandraSettings settings, CqlSession session) {
     this.settings = settings;
@@ -286,15 +283,13 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
    */
   @Override
   public OptionalLong asOfMillis(int partition, ReadReport report) {
-    long now = System.currentTimeMillis();
-    if (now - asOfReadMillis >= PROGRESS_REFRESH_MILLIS || !asOf.containsKey(partition)) {
-      for (Row r : reads.execute(readAllProgress.bind(), report)) {
-        asOf.merge(r.getInt(0), r.getLong(1), Math::max);
-      }
-      asOfReadMillis = now;
-    }
-    Long v = asOf.get(partition);
-    return v == null ? OptionalLong.empty() : OptionalLong.of(v);
+    return asOf.get(
+        partition,
+        memo -> {
+          for (Row r : reads.execute(readAllProgress.bind(), report)) {
+            memo.advance(r.getInt(0), r.getLong(1));
+          }
+        });
   }
 
   /**
@@ -312,7 +307,7 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
       return Optional.empty();
     }
     Checkpoint cp = new Checkpoint(partition, r.getLong(0), r.getLong(1), r.getLong(2));
-    asOf.merge(partition, cp.asOfMillis(), Math::max);
+    asOf.advance(partition, cp.asOfMillis());
     return Optional.of(cp);
   }
 

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.store.AsOfMemo;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.CounterStore;
 import io.tally.core.store.ReadReport;
@@ -22,7 +23,6 @@ import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
 
 /**
@@ -37,15 +37,13 @@ import javax.sql.DataSource;
  * <p>Thread-safe.
  */
 public final class PostgresCounterStore implements CounterStore, AutoCloseable {
-  private static final long PROGRESS_REFRESH_MILLIS = 200;
   private static final String ROW = "entity = ? AND type = ? AND granularity = ? AND bucket = ?";
   private static final String SERIES =
       "entity = ? AND type = ? AND granularity = ? AND bucket >= ? AND bucket < ?";
 
   private final PostgresSettings settings;
   private final HikariDataSource pool;
-  private final ConcurrentHashMap<Integer, Long> asOf = new ConcurrentHashMap<>();
-  private volatile long asOfReadMillis;
+  private final AsOfMemo asOf = new AsOfMemo();
 
   private PostgresCounterStore(PostgresSettings settings, HikariDataSource pool) {
     this.settings = settings;
@@ -160,22 +158,19 @@ public final class PostgresCounterStore implements CounterStore, AutoCloseable {
 
   @Override
   public OptionalLong asOfMillis(int partition) {
-    long now = System.currentTimeMillis();
-    if (now - asOfReadMillis >= PROGRESS_REFRESH_MILLIS || !asOf.containsKey(partition)) {
-      query(
-          "SELECT partition, as_of FROM progress",
-          s -> {},
-          r -> {
-            while (r.next()) {
-              asOf.merge(r.getInt(1), r.getLong(2), Math::max);
-            }
-            return null;
-          },
-          null);
-      asOfReadMillis = now;
-    }
-    Long v = asOf.get(partition);
-    return v == null ? OptionalLong.empty() : OptionalLong.of(v);
+    return asOf.get(
+        partition,
+        memo ->
+            query(
+                "SELECT partition, as_of FROM progress",
+                s -> {},
+                r -> {
+                  while (r.next()) {
+                    memo.advance(r.getInt(1), r.getLong(2));
+                  }
+                  return null;
+                },
+                null));
   }
 
   /**
@@ -196,7 +191,7 @@ public final class PostgresCounterStore implements CounterStore, AutoCloseable {
     if (cp == null) {
       return Optional.empty();
     }
-    asOf.merge(partition, cp.asOfMillis(), Math::max);
+    asOf.advance(partition, cp.asOfMillis());
     return Optional.of(cp);
   }
 

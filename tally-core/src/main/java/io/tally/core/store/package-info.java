@@ -4,6 +4,7 @@
  * io.tally.core.store.DeltaSource}), {@link io.tally.core.store.CounterStore} is the read-only view
  * queries see. Also the values they exchange: a partition's {@link io.tally.core.store.Checkpoint},
  * and how a replicated store reports a read's consistency ({@link io.tally.core.store.ReadReport})
- * and what a query does when a quorum is lost ({@link io.tally.core.store.QuorumLoss}).
+ * and what a query does when a quorum is lost ({@link io.tally.core.store.QuorumLoss}); and the
+ * as-of memo the shared stores keep of their progress rows ({@link io.tally.core.store.AsOfMemo}).
  */
 package io.tally.core.store;
