@@ -11,7 +11,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +38,7 @@ class RawExportKillTest {
 
   @TempDir Path dir;
   private final HttpClient http = HttpClient.newHttpClient();
+  private final EventCounts events = new EventCounts();
 
   @Test
   @Timeout(value = 6, unit = TimeUnit.MINUTES)
@@ -48,7 +48,7 @@ class RawExportKillTest {
     try (ServerProcess counting =
         ServerProcess.embedded("counting", dir, data, "--partitions", "4", "--raw", "false")) {
       counting.start();
-      awaitHealthy(counting);
+      events.awaitHealthy(counting);
       send(counting, expected);
       awaitCounted(counting, expected);
       counting.kill9();
@@ -72,11 +72,11 @@ class RawExportKillTest {
       }
       assertThat(hits).as("kills while a Parquet file was half written").isPositive();
       exporting.start();
-      awaitHealthy(exporting);
+      events.awaitHealthy(exporting);
       assertThat(exporting.log())
           .as("a restart deleted what a kill left half written")
           .contains("which the manifest does not list");
-      awaitHealthy(exporting);
+      events.awaitHealthy(exporting);
       long total = expected.values().stream().mapToLong(c -> c[0]).sum();
       awaitRawCount(exporting, total);
       JsonArray doubled =
@@ -218,27 +218,5 @@ class RawExportKillTest {
     }
     assertThat(files(raw, ".tmp")).isEmpty();
     assertThat(new HashSet<>(files(raw, ".parquet"))).isEqualTo(listed);
-  }
-
-  private void awaitHealthy(ServerProcess server) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (true) {
-      assertThat(server.alive()).as("server running; its log:%n%s", server.log()).isTrue();
-      try {
-        HttpResponse<Void> r =
-            http.send(
-                HttpRequest.newBuilder(URI.create(server.url() + "/healthz"))
-                    .timeout(Duration.ofSeconds(2))
-                    .build(),
-                HttpResponse.BodyHandlers.discarding());
-        if (r.statusCode() == 200) {
-          return;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      }
-      assertThat(System.nanoTime()).as("healthy in time").isLessThan(deadline);
-      Thread.sleep(100);
-    }
   }
 }
