@@ -68,13 +68,8 @@ class DashboardAuthBrowserTest {
   @AfterEach
   void stop() {
     try {
-      if (driver != null) {
-        assertThat(HeadlessChromium.uncaughtErrors(driver)).as("uncaught script errors").isEmpty();
-      }
+      HeadlessChromium.quitFailingOnScriptErrors(driver);
     } finally {
-      if (driver != null) {
-        driver.quit();
-      }
       if (tally != null) {
         tally.close();
       }

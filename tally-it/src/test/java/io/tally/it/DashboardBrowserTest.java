@@ -71,13 +71,8 @@ class DashboardBrowserTest {
   @AfterEach
   void stop() {
     try {
-      if (driver != null) {
-        assertThat(HeadlessChromium.uncaughtErrors(driver)).as("uncaught script errors").isEmpty();
-      }
+      HeadlessChromium.quitFailingOnScriptErrors(driver);
     } finally {
-      if (driver != null) {
-        driver.quit();
-      }
       if (tally != null) {
         tally.close();
       }

@@ -1,5 +1,7 @@
 package io.tally.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -54,15 +56,24 @@ final class HeadlessChromium {
   }
 
   /**
-   * The uncaught script errors the page's console logged since the last call (a refused HTTP call
-   * is logged too, and is not one): a test asserts there are none, so a page that throws in a path
-   * the test does not look at still fails it.
+   * Quits {@code driver} (null: nothing to do), failing first if the page's console logged an
+   * uncaught script error: a page that throws in a path the test does not look at still fails it. A
+   * refused HTTP call is logged too, and is not one.
    */
-  static List<String> uncaughtErrors(ChromeDriver driver) {
-    return driver.manage().logs().get(LogType.BROWSER).getAll().stream()
-        .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
-        .map(LogEntry::getMessage)
-        .filter(m -> m.contains("Uncaught"))
-        .toList();
+  static void quitFailingOnScriptErrors(ChromeDriver driver) {
+    if (driver == null) {
+      return;
+    }
+    try {
+      List<String> uncaught =
+          driver.manage().logs().get(LogType.BROWSER).getAll().stream()
+              .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+              .map(LogEntry::getMessage)
+              .filter(m -> m.contains("Uncaught"))
+              .toList();
+      assertThat(uncaught).as("uncaught script errors").isEmpty();
+    } finally {
+      driver.quit();
+    }
   }
 }
