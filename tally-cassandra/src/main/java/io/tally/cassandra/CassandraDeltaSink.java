@@ -173,13 +173,15 @@ public final class CassandraDeltaSink implements DeltaSink {
     }
     CounterWriter.Stats s = writer.stats();
     LOG.info(
-        "applied {} rows in {} write requests over {} s: {} from the cache, {} known new, {} read",
+        "applied {} rows in {} write requests over {} s: {} from the cache, {} known new, {} read"
+            + " in {} requests",
         s.written() - statsSince.written(),
         s.requests() - statsSince.requests(),
         (now - statsSinceMillis) / 1000,
         s.cached() - statsSince.cached(),
         s.knownAbsent() - statsSince.knownAbsent(),
-        s.read() - statsSince.read());
+        s.read() - statsSince.read(),
+        s.readRequests() - statsSince.readRequests());
     statsSince = s;
     statsSinceMillis = now;
   }

@@ -80,10 +80,11 @@ public final class CounterWriter {
   }
 
   /**
-   * Since start: rows applied from the cache, known absent, read, and written, and the write
-   * requests (batches) that wrote them.
+   * Since start: rows applied from the cache, known absent, and read (in {@code readRequests}
+   * requests), and rows written in {@code requests} write requests (batches).
    */
-  public record Stats(long cached, long knownAbsent, long read, long written, long requests) {}
+  public record Stats(
+      long cached, long knownAbsent, long read, long readRequests, long written, long requests) {}
 
   /**
    * Cassandra 5.0 refuses expirations past 2038-01-19 (CASSANDRA-14092), so TTLs stop at 10 years.
@@ -340,7 +341,12 @@ public final class CounterWriter {
   /** What the writer did since start. */
   public Stats stats() {
     return new Stats(
-        known.cached(), known.knownAbsent(), known.read(), written.sum(), requests.sum());
+        known.cached(),
+        known.knownAbsent(),
+        known.read(),
+        known.readRequests(),
+        written.sum(),
+        requests.sum());
   }
 
   /**

@@ -1,20 +1,27 @@
 package io.tally.cassandra;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.ProtocolVersion;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.metadata.Node;
+import com.datastax.oss.driver.api.core.metadata.TokenMap;
+import com.datastax.oss.driver.api.core.type.codec.TypeCodecs;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.retention.TimeRanges;
 import io.tally.core.uniques.ActorSketch;
+import io.tally.model.Granularity;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
@@ -40,16 +47,23 @@ final class KnownRows {
 
   static final Value NEVER_WRITTEN = new Value(0, 0, null, Long.MIN_VALUE);
 
+  /**
+   * Most rows one read request names ({@code entity IN ?}): one request per row cost the
+   * materializer and Cassandra more in request handling than in reading, while a cold row cache
+   * (after a start or a rebalance) reads every row it touches.
+   */
+  static final int MAX_KEYS_PER_READ = 100;
+
   private final CqlSession session;
   private final CassandraSettings settings;
   private final Semaphore inFlight;
   private final Cache<CounterKey, Value> rows;
   private final RowFrontiers frontiers;
-  private final PreparedStatement select;
-  private final PreparedStatement selectNewest;
+  private final PreparedStatement readAtOrAfter;
   private final LongAdder cached = new LongAdder();
   private final LongAdder knownAbsent = new LongAdder();
   private final LongAdder read = new LongAdder();
+  private final LongAdder readRequests = new LongAdder();
 
   /**
    * @param inFlight bounds the reads in flight, shared with the writer's writes
@@ -61,17 +75,12 @@ final class KnownRows {
     this.inFlight = inFlight;
     this.rows = Caffeine.newBuilder().maximumSize(cachedRows).build();
     this.frontiers = new RowFrontiers(cachedRows);
-    String from =
-        " FROM "
-            + settings.keyspace()
-            + ".counters WHERE entity = ? AND type = ? AND granularity = ? AND range_start = ?"
-            + " AND bucket";
-    select = session.prepare("SELECT bucket, count, sum, WRITETIME(count), actors" + from + " = ?");
-    selectNewest =
+    readAtOrAfter =
         session.prepare(
-            "SELECT bucket, count, sum, WRITETIME(count), actors"
-                + from
-                + " >= ? ORDER BY bucket DESC LIMIT 1");
+            "SELECT entity, bucket, count, sum, WRITETIME(count), actors FROM "
+                + settings.keyspace()
+                + ".counters WHERE entity IN ? AND type = ? AND granularity = ?"
+                + " AND range_start = ? AND bucket >= ? PER PARTITION LIMIT 1");
   }
 
   /**
@@ -82,7 +91,8 @@ final class KnownRows {
   Map<CounterKey, Value> current(Iterable<CounterKey> keys)
       throws InterruptedException, ExecutionException {
     Map<CounterKey, Value> current = new ConcurrentHashMap<>();
-    List<CompletableFuture<Void>> reads = new ArrayList<>();
+    Map<ReadGroup, List<CounterKey>> toRead = new HashMap<>();
+    Optional<TokenMap> tokens = session.getMetadata().getTokenMap();
     for (CounterKey key : keys) {
       Value c = rows.getIfPresent(key);
       if (c != null) {
@@ -92,17 +102,29 @@ final class KnownRows {
         current.put(key, NEVER_WRITTEN);
         knownAbsent.increment();
       } else {
+        toRead
+            .computeIfAbsent(ReadGroup.of(key, replicas(tokens, key)), g -> new ArrayList<>())
+            .add(key);
+        read.increment();
+      }
+    }
+    List<CompletableFuture<Void>> reads = new ArrayList<>();
+    for (Map.Entry<ReadGroup, List<CounterKey>> g : toRead.entrySet()) {
+      List<CounterKey> group = g.getValue();
+      for (int from = 0; from < group.size(); from += MAX_KEYS_PER_READ) {
+        List<CounterKey> part =
+            group.subList(from, Math.min(group.size(), from + MAX_KEYS_PER_READ));
         inFlight.acquire();
         CompletableFuture<Void> r;
         try {
-          r = read(key).thenAccept(v -> current.put(key, v)).toCompletableFuture();
+          r = read(g.getKey(), part, current);
         } catch (RuntimeException e) {
           inFlight.release();
           throw e;
         }
         r.whenComplete((ok, err) -> inFlight.release());
         reads.add(r);
-        read.increment();
+        readRequests.increment();
       }
     }
     CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).get();
@@ -110,32 +132,85 @@ final class KnownRows {
   }
 
   /**
-   * Reads {@code key}'s row. If its partition's frontier is not known yet, reads the newest row at
-   * or after it instead, which is the row itself or proves that the row does not exist (one read
-   * either way, unless a newer row exists: then the row is read too).
+   * The rows read together: same type, granularity, range and bucket, on the same replicas (so the
+   * driver's token-aware routing sends the read to a replica of every partition it names).
    */
-  private CompletionStage<Value> read(CounterKey key) {
-    if (frontiers.known(key)) {
-      return session.executeAsync(bind(select, key)).thenApply(rs -> value(rs.one(), key));
+  private record ReadGroup(
+      String type, Granularity granularity, long rangeStart, long bucket, Set<Node> replicas) {
+    static ReadGroup of(CounterKey key, Set<Node> replicas) {
+      return new ReadGroup(
+          key.type(),
+          key.granularity(),
+          TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis()),
+          key.bucketStartMillis(),
+          replicas);
     }
-    RowFrontiers.Partition p = RowFrontiers.Partition.of(key);
-    long bucket = key.bucketStartMillis();
+  }
+
+  private Set<Node> replicas(Optional<TokenMap> tokens, CounterKey key) {
+    if (tokens.isEmpty()) {
+      return Set.of();
+    }
+    return tokens.get().getReplicas(settings.keyspace(), tokens.get().newToken(partitionKey(key)));
+  }
+
+  /** The serialized components of {@code key}'s partition key, as the driver routes by them. */
+  private static ByteBuffer[] partitionKey(CounterKey key) {
+    ByteBuffer entity = TypeCodecs.TEXT.encode(key.entity(), ProtocolVersion.DEFAULT);
+    ByteBuffer type = TypeCodecs.TEXT.encode(key.type(), ProtocolVersion.DEFAULT);
+    ByteBuffer granularity =
+        TypeCodecs.TEXT.encode(key.granularity().wireName(), ProtocolVersion.DEFAULT);
+    ByteBuffer rangeStart =
+        TypeCodecs.BIGINT.encode(
+            TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis()),
+            ProtocolVersion.DEFAULT);
+    return new ByteBuffer[] {entity, type, granularity, rangeStart};
+  }
+
+  /**
+   * Reads the rows of one group's {@code keys} in one request: per partition the first row at or
+   * after the wanted bucket. That row is the wanted one, or proves it absent; no row at all proves
+   * every bucket from the wanted one on absent, which is the partition's frontier.
+   */
+  private CompletableFuture<Void> read(
+      ReadGroup group, List<CounterKey> keys, Map<CounterKey, Value> current) {
+    List<String> entities = new ArrayList<>(keys.size());
+    for (CounterKey k : keys) {
+      entities.add(k.entity());
+    }
+    BoundStatement s =
+        readAtOrAfter
+            .boundStatementBuilder()
+            .setList(0, entities, String.class)
+            .setString(1, group.type())
+            .setString(2, group.granularity().wireName())
+            .setLong(3, group.rangeStart())
+            .setLong(4, group.bucket())
+            .setRoutingKey(partitionKey(keys.get(0)))
+            .setPageSize(keys.size() + 1)
+            .setConsistencyLevel(settings.writeConsistency())
+            .build();
     return session
-        .executeAsync(bind(selectNewest, key))
-        .thenCompose(
+        .executeAsync(s)
+        .thenAccept(
             rs -> {
-              Row r = rs.one();
-              if (r == null) {
-                frontiers.learned(p, bucket);
-                return CompletableFuture.completedFuture(NEVER_WRITTEN);
+              Map<String, Row> found = new HashMap<>();
+              for (Row r : rs.currentPage()) {
+                found.put(r.getString(0), r);
               }
-              long newest = r.getLong(0);
-              frontiers.learned(p, newest + 1);
-              if (newest == bucket) {
-                return CompletableFuture.completedFuture(value(r, key));
+              for (CounterKey k : keys) {
+                Row r = found.get(k.entity());
+                if (r == null && RowFrontiers.tracked(k)) {
+                  frontiers.learned(RowFrontiers.Partition.of(k), k.bucketStartMillis());
+                }
+                current.put(
+                    k,
+                    r != null && r.getLong(1) == k.bucketStartMillis()
+                        ? value(r, k)
+                        : NEVER_WRITTEN);
               }
-              return session.executeAsync(bind(select, key)).thenApply(x -> value(x.one(), key));
-            });
+            })
+        .toCompletableFuture();
   }
 
   /** This writer wrote {@code value} to {@code key}'s row. */
@@ -161,25 +236,20 @@ final class KnownRows {
     return read.sum();
   }
 
-  private BoundStatement bind(PreparedStatement s, CounterKey key) {
-    return s.bind(
-            key.entity(),
-            key.type(),
-            key.granularity().wireName(),
-            TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis()),
-            key.bucketStartMillis())
-        .setConsistencyLevel(settings.writeConsistency());
+  /** Read requests sent: each reads up to {@value #MAX_KEYS_PER_READ} rows. */
+  long readRequests() {
+    return readRequests.sum();
   }
 
   private static Value value(Row r, CounterKey key) {
-    if (r == null || r.isNull(3)) {
+    if (r.isNull(4)) {
       return NEVER_WRITTEN;
     }
-    ByteBuffer actors = r.getByteBuffer(4);
+    ByteBuffer actors = r.getByteBuffer(5);
     return new Value(
-        r.getLong(1),
         r.getLong(2),
+        r.getLong(3),
         actors == null ? null : CassandraCounterStore.sketch(actors, key),
-        r.getLong(3));
+        r.getLong(4));
   }
 }

@@ -15,6 +15,7 @@ import io.tally.model.Granularity;
 import io.tally.testkit.DeltaSinkContract;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -201,5 +202,43 @@ class CassandraDeltaSinkTest extends DeltaSinkContract {
     sink.ownershipChanged(List.of(2)); // and the partition comes back
     sink.write(minute(2, 1, 4));
     assertThat(minuteCount(1)).isEqualTo(6);
+  }
+
+  /**
+   * A cold writer reads the rows of a step together, {@value KnownRows#MAX_KEYS_PER_READ} per
+   * request: existing rows, rows never written, and a minute row whose partition has a newer one
+   * each come back with what they hold.
+   */
+  @Test
+  void aColdWriterReadsAStepsRowsInGroupedRequestsAndAddsToWhatEachHolds() {
+    int entities = 250;
+    List<CounterDelta> first = new ArrayList<>();
+    for (int e = 0; e < entities; e += 2) { // every other entity exists, with e events
+      first.add(new CounterDelta(CounterKey.total("video:" + e, "view"), e + 1, e + 1));
+      first.add(new CounterDelta(minuteKey(e, 1), e + 1, e + 1)); // a newer minute than below
+    }
+    sink.write(new DeltaBatch(first, List.of(), new DeltaSource(2, 0)));
+    CounterWriter coldWriter = newWriter();
+    List<CounterDelta> second = new ArrayList<>();
+    for (int e = 0; e < entities; e++) {
+      second.add(new CounterDelta(CounterKey.total("video:" + e, "view"), 1, 1));
+      second.add(new CounterDelta(minuteKey(e, 0), 1, 1)); // late: below the newest minute
+    }
+    newSink(coldWriter).write(new DeltaBatch(second, List.of(), new DeltaSource(2, 1)));
+
+    CounterWriter.Stats s = coldWriter.stats();
+    assertThat(s.read()).isEqualTo(2L * entities);
+    assertThat(s.readRequests()).isEqualTo(2L * 3); // 250 rows of a bucket: 3 requests
+    for (int e = 0; e < entities; e++) {
+      long before = e % 2 == 0 ? e + 1 : 0;
+      assertThat(count(CounterKey.total("video:" + e, "view"))).isEqualTo(before + 1);
+      assertThat(count(minuteKey(e, 0))).isEqualTo(1);
+      assertThat(count(minuteKey(e, 1))).isEqualTo(before);
+    }
+  }
+
+  private static CounterKey minuteKey(int entity, int minute) {
+    return new CounterKey(
+        "video:" + entity, "view", Granularity.MINUTE, MINUTE_0 + minute * 60_000L);
   }
 }
