@@ -15,9 +15,10 @@ import java.util.concurrent.TimeUnit;
  * newest {@code /usr/lib/postgresql/<version>/bin}, or the directory named by the system property
  * {@value #BIN_PROPERTY}). {@link #start(Path, int)} runs {@code initdb} into {@code <dir>/data}
  * (superuser {@value #USER}, trust authentication on loopback only, UTF-8, C locale) and starts the
- * server on {@code 127.0.0.1:<port>}, its Unix socket in {@code dir}, its log in {@code
- * <dir>/postgres.log}. The data survives {@link #stop()} and {@link #kill()}: {@link #start()}
- * brings the same server back, which is how tests stage a store outage.
+ * server on {@code 127.0.0.1:<port>}, its Unix socket in {@code dir} (none when that path would be
+ * too long for a socket), its log in {@code <dir>/postgres.log}. The data survives {@link #stop()}
+ * and {@link #kill()}: {@link #start()} brings the same server back, which is how tests stage a
+ * store outage.
  *
  * <p>PostgreSQL refuses to run as root. When this JVM is root, the directory is given to the Debian
  * {@code postgres} user and {@code initdb} and the server run as that user through {@code setpriv},
@@ -160,7 +161,7 @@ public final class PostgresServer implements AutoCloseable {
             "-p",
             Integer.toString(port),
             "-k",
-            dir.toString(),
+            socketDir(),
             "-c",
             "listen_addresses=127.0.0.1",
             "-c",
@@ -364,6 +365,17 @@ public final class PostgresServer implements AutoCloseable {
   /** A child that dies with this JVM ({@code --pdeathsig KILL}) and runs as the server user. */
   private static ProcessBuilder processFor(List<String> command) {
     return new ProcessBuilder(PostgresPrograms.asServerUser(command, true));
+  }
+
+  /**
+   * The directory of the server's Unix socket: {@link #dir}, or none ({@code ""}: TCP only) when
+   * the socket's path, {@code <dir>/.s.PGSQL.<port>}, would pass the kernel's 107-byte limit.
+   */
+  private String socketDir() {
+    String socket = dir.resolve(".s.PGSQL." + port).toString();
+    return socket.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 107
+        ? dir.toString()
+        : "";
   }
 
   private void awaitReady(Path log, long logStart) {
