@@ -2,20 +2,17 @@ package io.tally.cli.cluster;
 
 import io.tally.cli.cluster.ClusterProcess.Kind;
 import io.tally.engines.EngineException;
-import io.tally.engines.EngineProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -139,7 +136,7 @@ final class ClusterUpCommand implements Callable<Integer> {
                   : replicas == 3 ? List.of(8081, 8082, 8083) : List.of(8081, 8082),
               store.equals("postgres") ? postgresPort : 0);
       ports.requireFree();
-      prepare(dir, previous.isPresent());
+      ClusterStartup.prepare(dir, previous.isPresent());
       return start(dir, ports);
     } catch (ClusterException | EngineException | UncheckedIOException e) {
       System.err.println("tally cluster up: " + e.getMessage());
@@ -174,37 +171,6 @@ final class ClusterUpCommand implements Callable<Integer> {
             + "` starts afresh.");
     ClusterStatusCommand.print(state, dir, System.out);
     return 1;
-  }
-
-  /**
-   * Makes {@code dir} ready for a fresh cluster: created, or emptied of a stopped cluster's files.
-   */
-  private static void prepare(Path dir, boolean hadCluster) {
-    try {
-      if (hadCluster) {
-        System.out.println("Removing the data and logs of the stopped cluster in " + dir);
-        try (Stream<Path> children = Files.list(dir)) {
-          for (Path child : children.toList()) {
-            if (!child.getFileName().toString().startsWith(ClusterState.FILE_NAME)) {
-              deleteRecursively(child);
-            }
-          }
-        }
-      } else if (Files.isDirectory(dir)) {
-        try (Stream<Path> children = Files.list(dir)) {
-          if (children.findAny().isPresent()) {
-            throw new ClusterException(
-                dir
-                    + " is not empty and holds no "
-                    + ClusterState.FILE_NAME
-                    + ", so it is not a demo cluster's directory: choose another with --dir");
-          }
-        }
-      }
-      Files.createDirectories(dir.resolve("logs"));
-    } catch (IOException e) {
-      throw new ClusterException("cannot prepare " + dir + ": " + e, e);
-    }
   }
 
   private int start(Path dir, ClusterPorts ports) {
@@ -242,7 +208,8 @@ final class ClusterUpCommand implements Callable<Integer> {
     }
     state.current = state.current.ready(Instant.now());
     state.save();
-    printSummary(state.current, dir, ports, (System.nanoTime() - began) / 1_000_000_000.0);
+    ClusterStartup.printSummary(
+        state.current, dir, ports, clusterDir.hint(), (System.nanoTime() - began) / 1e9);
     return 0;
   }
 
@@ -335,58 +302,5 @@ final class ClusterUpCommand implements Callable<Integer> {
         "LOCAL_QUORUM",
         "--read-consistency",
         "LOCAL_QUORUM");
-  }
-
-  private void printSummary(ClusterState state, Path dir, ClusterPorts ports, double seconds) {
-    String tally = launcher();
-    List<String> urls = new ArrayList<>();
-    for (ClusterProcess p : state.processes()) {
-      if (p.kind() == Kind.NODE) {
-        urls.add(p.address() + " (" + p.name() + ")");
-      }
-    }
-    long rss =
-        state.processes().stream()
-            .mapToLong(p -> Math.max(0, EngineProcess.rssBytes(p.pid())))
-            .sum();
-    String first = TallyNodes.url(ports.nodes().get(0));
-    String last = TallyNodes.url(ports.nodes().get(ports.nodes().size() - 1));
-    System.out.printf(
-        "The Tally demo cluster is up after %.0f s (%s RSS in all):%n",
-        seconds, ClusterStatusCommand.megabytes(rss));
-    System.out.println("  Tally       " + String.join(", ", urls));
-    System.out.println("  Kafka       bootstrap servers " + ports.kafkaBootstrap());
-    if (ports.onPostgres()) {
-      System.out.println(
-          "  PostgreSQL  shards 127.0.0.1:"
-              + ports.postgresShard(0)
-              + ", 127.0.0.1:"
-              + ports.postgresShard(1)
-              + "; shard 1's streaming replica 127.0.0.1:"
-              + ports.postgresReplica()
-              + " serves its reads (user tally, database postgres, schema tally)");
-    } else {
-      System.out.println(
-          "  Cassandra   contact point"
-              + (ports.replicas() == 1 ? " " : "s ")
-              + ports.cassandraContactPoints()
-              + " (local datacenter datacenter1, keyspace tally"
-              + (ports.replicas() == 1 ? ")" : ", RF " + ports.replicas() + ")"));
-    }
-    System.out.println("  State       " + ClusterStatusCommand.shown(ClusterState.file(dir)));
-    ClusterStatusCommand.printLogs(state, System.out, "  Logs       ");
-    System.out.println("Try:");
-    System.out.println("  " + tally + " send --url " + first + " --entity video:1 --type view");
-    System.out.println("  " + tally + " total --url " + last + " --entity video:1 --type view");
-    System.out.println("  " + tally + " cluster status" + clusterDir.hint());
-    System.out.println("Stop it with: " + tally + " cluster down" + clusterDir.hint());
-  }
-
-  private static void deleteRecursively(Path path) throws IOException {
-    try (Stream<Path> all = Files.walk(path)) {
-      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
   }
 }
