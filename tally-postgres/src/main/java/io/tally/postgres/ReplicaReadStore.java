@@ -80,7 +80,16 @@ final class ReplicaReadStore implements CounterStore, AutoCloseable {
               return t;
             });
     probe.scheduleWithFixedDelay(
-        this::probeReplica, PROBE_MILLIS, PROBE_MILLIS, TimeUnit.MILLISECONDS);
+        () -> {
+          try {
+            probeReplica();
+          } catch (RuntimeException e) { // a scheduled task that throws is never run again
+            LOG.warn("PostgreSQL shard {}: probing the replica failed", shard, e);
+          }
+        },
+        PROBE_MILLIS,
+        PROBE_MILLIS,
+        TimeUnit.MILLISECONDS);
   }
 
   /** What the reads of this shard do, for metrics and status. */
