@@ -256,6 +256,14 @@ class ClusterLifecycleTest {
     assertThat(replica.getString("role")).isEqualTo("replica");
     assertThat(replica.getString("receiver")).isEqualTo("streaming");
     assertThat(json.getJsonObject("replication").containsKey("cassandra")).isFalse();
+    Run plain = tally("cluster", "status", "--dir", dir.toString());
+    assertThat(plain.exit()).as(plain.output()).isZero();
+    assertThat(plain.output())
+        .contains(
+            "6 of 6 processes alive",
+            "PostgreSQL: 3 of 3 servers up",
+            "postgres-1 primary, 1 replica streaming",
+            "postgres-1-replica replica, streaming");
 
     Run down = tally("cluster", "down", "--dir", dir.toString());
     assertThat(down.exit()).as(down.output()).isZero();
