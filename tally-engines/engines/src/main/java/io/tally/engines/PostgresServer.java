@@ -33,6 +33,10 @@ import java.util.concurrent.TimeUnit;
  * connections trusted on loopback) let every server here be a primary.
  *
  * <p>Budget: {@code initdb} about 1 s, start under 1 s, about 30 MB RSS idle. Thread-safe.
+ *
+ * <p>Longer than the house's 300 lines, most of it contracts: it owns one server's whole life
+ * (creation by {@code initdb} or base backup, start and readiness, stop, crash, restart); how the
+ * programs are found and run as the server user is {@link PostgresPrograms}'.
  */
 public final class PostgresServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(PostgresServer.class.getName());
