@@ -8,6 +8,7 @@ import io.tally.server.ServerConfig;
 import io.tally.server.config.ConfigKeys;
 import io.tally.server.config.ConfigMapping;
 import io.tally.server.config.EffectiveConfig;
+import io.tally.server.security.Credentials;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.util.concurrent.Callable;
@@ -56,9 +57,18 @@ final class ServeCommand implements Callable<Integer> {
                 + c.kafka().bootstrapServers()
                 + (c.cassandra() == null
                     ? ", PostgreSQL shards "
-                        + c.postgres().stream()
-                            .map(PostgresSettings::jdbcUrl)
-                            .collect(Collectors.joining(","))
+                        + Credentials.redact(
+                            c.postgres().stream()
+                                .map(PostgresSettings::jdbcUrl)
+                                .collect(Collectors.joining(",")))
+                        + (c.postgresReplicas().stream().anyMatch(r -> r.isPresent())
+                            ? " (replicas "
+                                + Credentials.redact(
+                                    c.postgresReplicas().stream()
+                                        .map(r -> r.map(PostgresSettings::jdbcUrl).orElse("none"))
+                                        .collect(Collectors.joining(",")))
+                                + ")"
+                            : "")
                     : ", Cassandra "
                         + c.cassandra().contactPoints().stream()
                             .map(a -> a.getHostString() + ":" + a.getPort())

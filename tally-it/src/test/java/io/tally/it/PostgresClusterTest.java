@@ -303,4 +303,130 @@ class PostgresClusterTest {
     assertThat(reordered.log()).contains("refusing a changed PostgreSQL shard list");
     assertThat(total(a, "video:0")).isEqualTo(2);
   }
+
+  @Test
+  void aReplicaShowsItsLagInAsOfAndReadYourWritesReadsThePrimaryMeanwhile() throws Exception {
+    String run = "pgrep" + System.nanoTime() % 1_000_000;
+    Path dir = Files.createDirectories(Path.of("target", "cluster-it", run));
+    String shardA = createDatabase(run + "_a");
+    String shardB = createDatabase(run + "_b");
+    Path replicaDir = dir.toAbsolutePath().resolve("replica");
+    try (PostgresServer replica =
+        PostgresServer.startReplica(postgres, replicaDir, io.tally.engines.FreePorts.take(1)[0])) {
+      ServerProcess a =
+          new ServerProcess(
+              "a",
+              dir,
+              engines,
+              run,
+              PARTITIONS,
+              "--store",
+              "postgres",
+              "--postgres",
+              shardA + "," + shardB,
+              "--postgres-replica",
+              replica.jdbcUrl(run + "_a") + ",none");
+      nodes.add(a);
+      a.start();
+      awaitHealthy(a);
+      Partitioner partitioner = new Partitioner(PARTITIONS);
+      String entity = "video:r0";
+      for (int i = 1; partitioner.partition(entity) % 2 != 0; i++) {
+        entity = "video:r" + i; // an entity of shard 0, the one with the replica
+      }
+      int partition = partitioner.partition(entity);
+      String e = entity;
+      send(a, "r1", entity);
+      await().atMost(Duration.ofSeconds(60)).until(() -> total(a, e) == 1);
+      assertThat(replicaServing(a)).isEqualTo(1.0);
+
+      sql(replica.jdbcUrl(), "SELECT pg_wal_replay_pause()");
+      try {
+        String position = sendForPosition(a, "r2", entity);
+        await() // the primary has counted it
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> primaryCount(shardA, e) == 2);
+        long primaryAsOf = primaryAsOf(shardA, partition);
+        Thread.sleep(500); // past the node's 200 ms as-of memo: the replica's progress is frozen
+        JsonObject onReplica = totalAnswer(a, entity, "");
+        assertThat(onReplica.getLong("count")).as("the replica has not replayed it").isEqualTo(1);
+        assertThat(java.time.Instant.parse(onReplica.getString("asOf")).toEpochMilli())
+            .as("the replica's asOf shows its lag")
+            .isLessThan(primaryAsOf);
+
+        JsonObject afterPosition = totalAnswer(a, entity, "&after=" + position + "&wait=30000");
+        assertThat(afterPosition.getLong("count")).as("read-your-writes holds").isEqualTo(2);
+        assertThat(replicaServing(a)).as("shard 0 read from its primary meanwhile").isEqualTo(0.0);
+      } finally {
+        sql(replica.jdbcUrl(), "SELECT pg_wal_replay_resume()");
+      }
+      await().atMost(Duration.ofSeconds(60)).until(() -> replicaServing(a) == 1.0);
+      assertThat(total(a, entity)).isEqualTo(2);
+    }
+  }
+
+  /** Sends one event to {@code n}; answers the position token of its append. */
+  private String sendForPosition(ServerProcess n, String id, String entity) throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(n.url() + "/v1/events"))
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"id\":\"" + id + "\",\"entity\":\"" + entity + "\",\"type\":\"view\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+    return new JsonObject(r.body()).getString("position");
+  }
+
+  private JsonObject totalAnswer(ServerProcess n, String entity, String extra) throws Exception {
+    HttpResponse<String> r = get(n.url() + "/v1/total?entity=" + entity + "&type=view" + extra);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return new JsonObject(r.body());
+  }
+
+  /** {@code tally_postgres_replica_serving{shard="0"}} on node {@code n}. */
+  private double replicaServing(ServerProcess n) throws Exception {
+    return get(n.url() + "/metrics")
+        .body()
+        .lines()
+        .filter(l -> l.startsWith("tally_postgres_replica_serving{") && l.contains("shard=\"0\""))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .findFirst()
+        .orElse(-1);
+  }
+
+  private static void sql(String url, String statement) throws Exception {
+    try (Connection c = DriverManager.getConnection(url, PostgresServer.USER, "");
+        Statement s = c.createStatement()) {
+      s.execute(statement);
+    }
+  }
+
+  private static long primaryCount(String url, String entity) throws Exception {
+    try (Connection c = DriverManager.getConnection(url, PostgresServer.USER, "");
+        PreparedStatement s =
+            c.prepareStatement(
+                "SELECT coalesce(sum(count), 0) FROM tally.counters"
+                    + " WHERE entity = ? AND granularity = 'total'")) {
+      s.setString(1, entity);
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        return r.getLong(1);
+      }
+    }
+  }
+
+  private static long primaryAsOf(String url, int partition) throws Exception {
+    try (Connection c = DriverManager.getConnection(url, PostgresServer.USER, "");
+        PreparedStatement s =
+            c.prepareStatement("SELECT as_of FROM tally.progress WHERE partition = ?")) {
+      s.setInt(1, partition);
+      try (ResultSet r = s.executeQuery()) {
+        r.next();
+        return r.getLong(1);
+      }
+    }
+  }
 }

@@ -18,7 +18,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -57,32 +59,52 @@ public final class PostgresCounterStore implements CounterStore, AutoCloseable {
    */
   public static PostgresCounterStore open(PostgresSettings settings) {
     requireNonNull(settings, "settings");
-    HikariConfig config = new HikariConfig();
-    config.setPoolName("tally-postgres");
-    config.setJdbcUrl(settings.jdbcUrl());
-    config.setUsername(settings.user());
-    config.setPassword(settings.password());
-    config.setSchema(settings.schema());
-    config.setMaximumPoolSize(settings.maxPoolSize());
-    config.setMinimumIdle(2);
-    config.setConnectionTimeout(5_000);
-    config.setValidationTimeout(2_000);
-    config.addDataSourceProperty("connectTimeout", "5");
-    config.addDataSourceProperty("socketTimeout", "60");
-    config.addDataSourceProperty("ApplicationName", "tally");
-    HikariDataSource pool;
-    try {
-      pool = new HikariDataSource(config);
-    } catch (RuntimeException e) {
-      throw new TallyException(
-          "cannot connect to PostgreSQL at " + settings.jdbcUrl() + ": " + e.getMessage(), e);
-    }
+    HikariDataSource pool = pool(settings, false);
     try {
       CounterSchema.migrate(pool, settings.schema());
       return new PostgresCounterStore(settings, pool);
     } catch (RuntimeException e) {
       pool.close();
       throw e;
+    }
+  }
+
+  /**
+   * Connects to a read replica (a hot standby, which refuses writes, so nothing is migrated: its
+   * schema is the primary's, streamed). Connections time out after 2 s, so that a replica that is
+   * down is soon given up for its primary ({@link ReplicaReadStore}).
+   *
+   * @throws TallyException if the pool cannot be made (an unreachable replica is not an error here:
+   *     its reads fail later)
+   */
+  static PostgresCounterStore openReplica(PostgresSettings settings) {
+    requireNonNull(settings, "settings");
+    HikariDataSource pool = pool(settings, true);
+    return new PostgresCounterStore(settings, pool);
+  }
+
+  private static HikariDataSource pool(PostgresSettings settings, boolean replica) {
+    int connectTimeoutSeconds = replica ? 2 : 5;
+    HikariConfig config = new HikariConfig();
+    config.setPoolName(replica ? "tally-postgres-replica" : "tally-postgres");
+    config.setJdbcUrl(settings.jdbcUrl());
+    config.setUsername(settings.user());
+    config.setPassword(settings.password());
+    config.setSchema(settings.schema());
+    config.setMaximumPoolSize(settings.maxPoolSize());
+    config.setMinimumIdle(2);
+    config.setConnectionTimeout(connectTimeoutSeconds * 1000L);
+    config.setValidationTimeout(1_500);
+    // a replica that is down must not stop a node from starting: its pool starts empty
+    config.setInitializationFailTimeout(replica ? -1 : 1);
+    config.addDataSourceProperty("connectTimeout", Integer.toString(connectTimeoutSeconds));
+    config.addDataSourceProperty("socketTimeout", "60");
+    config.addDataSourceProperty("ApplicationName", "tally");
+    try {
+      return new HikariDataSource(config);
+    } catch (RuntimeException e) {
+      throw new TallyException(
+          "cannot connect to PostgreSQL at " + settings.jdbcUrl() + ": " + e.getMessage(), e);
     }
   }
 
@@ -193,6 +215,22 @@ public final class PostgresCounterStore implements CounterStore, AutoCloseable {
     }
     asOf.advance(partition, cp.asOfMillis());
     return Optional.of(cp);
+  }
+
+  /** Every partition's checkpoint in this database's {@code progress} table, read now. */
+  Map<Integer, Checkpoint> progress() {
+    return query(
+        "SELECT partition, next_offset, last_append, as_of FROM progress",
+        s -> {},
+        r -> {
+          Map<Integer, Checkpoint> out = new HashMap<>();
+          while (r.next()) {
+            int p = r.getInt(1);
+            out.put(p, new Checkpoint(p, r.getLong(2), r.getLong(3), r.getLong(4)));
+          }
+          return out;
+        },
+        Map.of());
   }
 
   private static void bindRow(PreparedStatement s, CounterKey key) throws SQLException {

@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
  *
  * @param jdbcUrl the database, {@code jdbc:postgresql://host:port/database}
  * @param user the role Tally connects as (it creates the schema's tables: Flyway migrations)
- * @param password its password; empty for trust or peer authentication
+ * @param password its password; empty for trust or peer authentication (or {@code ~/.pgpass});
+ *     {@link #toString()} never shows it
  * @param schema the schema Tally owns (created when missing); all its tables live there
  * @param maxPoolSize connections in the pool (HikariCP), shared by queries and the materializer
  * @param retention how long rows of each granularity are kept after their bucket ends
@@ -63,5 +64,23 @@ public record PostgresSettings(
 
   public PostgresSettings withRetention(Retention r) {
     return new PostgresSettings(jdbcUrl, user, password, schema, maxPoolSize, r);
+  }
+
+  /** The settings with the password, if any, shown as {@code [redacted]}. */
+  @Override
+  public String toString() {
+    return "PostgresSettings[jdbcUrl="
+        + jdbcUrl
+        + ", user="
+        + user
+        + ", password="
+        + (password.isEmpty() ? "" : "[redacted]")
+        + ", schema="
+        + schema
+        + ", maxPoolSize="
+        + maxPoolSize
+        + ", retention="
+        + retention
+        + "]";
   }
 }

@@ -8,6 +8,8 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The shard map of a sharded PostgreSQL store: each shard's {@code shard_map} row says which store
@@ -19,6 +21,8 @@ import java.util.UUID;
  * <p>Stateless.
  */
 final class ShardMap {
+  private static final Logger LOG = LoggerFactory.getLogger(ShardMap.class);
+
   /** One shard's stored row, or null fields when it has none. */
   record Entry(UUID storeId, int shard, int shards, int partitions) {}
 
@@ -54,6 +58,49 @@ final class ShardMap {
       verify(stored, names, partitions);
     } catch (SQLException e) {
       throw new TallyException("cannot read or record the shard map: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Checks that {@code replica} is a copy of {@code primary}: a replica that holds another shard's
+   * map (another shard's replica, or another store's) is refused. One that cannot be read yet
+   * (down, or not caught up with the schema) passes: its reads fall back to the primary until it
+   * serves.
+   *
+   * @throws TallyException naming the replica and what it holds
+   */
+  static void checkReplica(PostgresCounterStore primary, PostgresCounterStore replica) {
+    Entry mine;
+    try {
+      mine = read(primary);
+    } catch (SQLException e) {
+      throw new TallyException("cannot read the shard map: " + e.getMessage(), e);
+    }
+    Entry theirs;
+    try {
+      theirs = read(replica);
+    } catch (SQLException e) {
+      LOG.warn(
+          "cannot read the shard map of the replica {} ({}); its shard's reads go to the primary"
+              + " until it answers",
+          replica.settings().jdbcUrl(),
+          e.getMessage());
+      return;
+    }
+    if (theirs != null && !theirs.equals(mine)) {
+      throw new TallyException(
+          "refusing PostgreSQL replica "
+              + replica.settings().jdbcUrl()
+              + " of shard "
+              + (mine == null ? "?" : mine.shard())
+              + " ("
+              + primary.settings().jdbcUrl()
+              + "): it is a copy of shard "
+              + theirs.shard()
+              + " of store "
+              + theirs.storeId()
+              + ", not of this shard; give the replicas in the order of the shards, empty for"
+              + " none (docs/postgres.md)");
     }
   }
 

@@ -14,8 +14,8 @@ import java.util.OptionalLong;
 
 /**
  * The counter store over several shards ({@link PostgresShards}): a row is read from the shard of
- * its writing partition, a partition's as-of and checkpoint from that partition's shard.
- * Thread-safe.
+ * its writing partition (or its replica), a partition's as-of and checkpoint from that partition's
+ * shard (or its replica). Thread-safe.
  */
 final class ShardedCounterStore implements CounterStore {
   private final PostgresShards shards;
@@ -26,32 +26,37 @@ final class ShardedCounterStore implements CounterStore {
 
   @Override
   public Bucket read(CounterKey key) {
-    return shards.shardOfEntity(key.entity()).read(key);
+    return shards.readerOfEntity(key.entity()).read(key);
   }
 
   @Override
   public List<Bucket> range(String entity, String type, Granularity g, long from, long to) {
-    return shards.shardOfEntity(entity).range(entity, type, g, from, to);
+    return shards.readerOfEntity(entity).range(entity, type, g, from, to);
   }
 
   @Override
   public ActorSketch actors(CounterKey key, ReadReport report) {
-    return shards.shardOfEntity(key.entity()).actors(key, report);
+    return shards.readerOfEntity(key.entity()).actors(key, report);
   }
 
   @Override
   public NavigableMap<Long, ActorSketch> actorsRange(
       String entity, String type, Granularity g, long from, long to, ReadReport report) {
-    return shards.shardOfEntity(entity).actorsRange(entity, type, g, from, to, report);
+    return shards.readerOfEntity(entity).actorsRange(entity, type, g, from, to, report);
   }
 
   @Override
   public OptionalLong asOfMillis(int partition) {
-    return shards.shardOfPartition(partition).asOfMillis(partition);
+    return shards.readerOfPartition(partition).asOfMillis(partition);
   }
 
   @Override
   public Optional<Checkpoint> checkpoint(int partition) {
-    return shards.shardOfPartition(partition).checkpoint(partition);
+    return shards.readerOfPartition(partition).checkpoint(partition);
+  }
+
+  @Override
+  public Optional<Checkpoint> checkpoint(int partition, long wantedNextOffset) {
+    return shards.readerOfPartition(partition).checkpoint(partition, wantedNextOffset);
   }
 }

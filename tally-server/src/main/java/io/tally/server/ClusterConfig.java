@@ -6,6 +6,7 @@ import io.tally.cassandra.CassandraSettings;
 import io.tally.kafka.KafkaSettings;
 import io.tally.postgres.PostgresSettings;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Everything a cluster node is started with: the HTTP and processing settings shared with the
@@ -15,17 +16,24 @@ import java.util.List;
  * @param cassandra the Cassandra store, or null when the store is PostgreSQL
  * @param postgres the PostgreSQL shards in their fixed order (partition p on shard p mod N), or
  *     empty when the store is Cassandra
+ * @param postgresReplicas each shard's read replica in the shards' order, empty for a shard without
+ *     one; an empty list when no shard has one
  */
 public record ClusterConfig(
     ServerConfig server,
     KafkaSettings kafka,
     CassandraSettings cassandra,
     List<PostgresSettings> postgres,
+    List<Optional<PostgresSettings>> postgresReplicas,
     Roles roles) {
   public ClusterConfig {
     requireNonNull(server, "server");
     requireNonNull(kafka, "kafka");
     postgres = List.copyOf(postgres);
+    postgresReplicas = List.copyOf(postgresReplicas);
+    if (!postgresReplicas.isEmpty() && postgresReplicas.size() != postgres.size()) {
+      throw new IllegalArgumentException("one replica entry per PostgreSQL shard, or none at all");
+    }
     requireNonNull(roles, "roles");
     if ((cassandra == null) == postgres.isEmpty()) {
       throw new IllegalArgumentException(
@@ -55,10 +63,10 @@ public record ClusterConfig(
   /** A cluster on Cassandra. */
   public ClusterConfig(
       ServerConfig server, KafkaSettings kafka, CassandraSettings cassandra, Roles roles) {
-    this(server, kafka, requireNonNull(cassandra, "cassandra"), List.of(), roles);
+    this(server, kafka, requireNonNull(cassandra, "cassandra"), List.of(), List.of(), roles);
   }
 
   public ClusterConfig withRoles(Roles r) {
-    return new ClusterConfig(server, kafka, cassandra, postgres, r);
+    return new ClusterConfig(server, kafka, cassandra, postgres, postgresReplicas, r);
   }
 }

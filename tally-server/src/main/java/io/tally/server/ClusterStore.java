@@ -14,8 +14,10 @@ import io.tally.core.topk.TopKConfig;
 import io.tally.core.topk.TopKStore;
 import io.tally.postgres.PostgresSettings;
 import io.tally.postgres.PostgresShards;
+import io.tally.postgres.ReplicaStatus;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The counter store a cluster node reads and its materializer writes, with the Top-K slots and API
@@ -35,6 +37,11 @@ interface ClusterStore extends AutoCloseable {
   /** The API keys every node shares. */
   ApiKeyStore apiKeys();
 
+  /** How each PostgreSQL shard with a read replica serves its reads; empty for other stores. */
+  default List<ReplicaStatus> replicaStatus() {
+    return List.of();
+  }
+
   @Override
   void close();
 
@@ -47,7 +54,7 @@ interface ClusterStore extends AutoCloseable {
     int partitions = config.kafka().partitions();
     return config.postgres().isEmpty()
         ? cassandra(config.cassandra(), partitions)
-        : postgres(config.postgres(), partitions);
+        : postgres(config.postgres(), config.postgresReplicas(), partitions);
   }
 
   /** How many cached rows Cassandra's materializer keeps (about 150 bytes each). */
@@ -90,8 +97,9 @@ interface ClusterStore extends AutoCloseable {
     };
   }
 
-  private static ClusterStore postgres(List<PostgresSettings> shards, int partitions) {
-    PostgresShards store = PostgresShards.open(shards, partitions);
+  private static ClusterStore postgres(
+      List<PostgresSettings> shards, List<Optional<PostgresSettings>> replicas, int partitions) {
+    PostgresShards store = PostgresShards.open(shards, replicas, partitions);
     TopKStore topK = store.topK();
     return new ClusterStore() {
       @Override
@@ -112,6 +120,11 @@ interface ClusterStore extends AutoCloseable {
       @Override
       public ApiKeyStore apiKeys() {
         return store.apiKeys();
+      }
+
+      @Override
+      public List<ReplicaStatus> replicaStatus() {
+        return store.replicaStatus();
       }
 
       @Override

@@ -150,6 +150,7 @@ public final class ClusterTally implements AutoCloseable {
       if (queries != null) {
         metrics.bindQueries(queries);
       }
+      metrics.bindPostgresReplicas(store::replicaStatus);
       // Kafka and the store were reached while starting (or start failed); their later outages
       // show as the processor's and materializer's checks
       Health health = new Health(components, clock, server.processor().unhealthyAfterMillis());

@@ -23,6 +23,7 @@ import io.tally.core.process.ProcessorGroup;
 import io.tally.core.query.QueryService;
 import io.tally.core.store.DeltaSink;
 import io.tally.kafka.Materializer;
+import io.tally.postgres.ReplicaStatus;
 import io.tally.rocksdb.RocksDbEventLog;
 import io.tally.rocksdb.RocksDbStorage;
 import java.time.Duration;
@@ -30,6 +31,7 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -276,6 +278,48 @@ final class TallyMetrics implements AutoCloseable {
         materializer,
         Materializer::deadLetters,
         "Undecodable delta records sent to the dead-letter topic");
+  }
+
+  /**
+   * The reads of each PostgreSQL shard with a replica: by the replica, by the primary, the moves to
+   * the primary, and whether the replica serves now (tag {@code shard}).
+   */
+  void bindPostgresReplicas(Supplier<List<ReplicaStatus>> status) {
+    for (ReplicaStatus initial : status.get()) {
+      String shard = Integer.toString(initial.shard());
+      FunctionCounter.builder(
+              "tally.postgres.replica.reads", status, s -> find(s, initial).replicaReads())
+          .tag("shard", shard)
+          .tag("copy", "replica")
+          .description("Reads of a shard with a replica, by the copy that answered")
+          .register(registry);
+      FunctionCounter.builder(
+              "tally.postgres.replica.reads", status, s -> find(s, initial).primaryReads())
+          .tag("shard", shard)
+          .tag("copy", "primary")
+          .description("Reads of a shard with a replica, by the copy that answered")
+          .register(registry);
+      FunctionCounter.builder(
+              "tally.postgres.replica.fallbacks", status, s -> find(s, initial).fallbacks())
+          .tag("shard", shard)
+          .description(
+              "Moves of a shard's reads to its primary (replica failed, or behind a read-your-writes"
+                  + " position)")
+          .register(registry);
+      Gauge.builder(
+              "tally.postgres.replica.serving", status, s -> find(s, initial).onReplica() ? 1 : 0)
+          .tag("shard", shard)
+          .description("1 while a shard's reads go to its replica, 0 while to its primary")
+          .strongReference(true)
+          .register(registry);
+    }
+  }
+
+  private static ReplicaStatus find(Supplier<List<ReplicaStatus>> status, ReplicaStatus initial) {
+    return status.get().stream()
+        .filter(r -> r.shard() == initial.shard())
+        .findFirst()
+        .orElse(initial);
   }
 
   void bindGroupCommit(RocksDbEventLog log) {

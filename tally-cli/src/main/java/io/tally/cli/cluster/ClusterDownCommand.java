@@ -2,6 +2,7 @@ package io.tally.cli.cluster;
 
 import io.tally.cli.cluster.ClusterProcess.Kind;
 import io.tally.cli.cluster.ClusterProcess.Liveness;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,15 +20,15 @@ import picocli.CommandLine.Mixin;
 /**
  * {@code tally cluster down}: stops every recorded process that is still the one started, by pid:
  * the Tally nodes first (together; on SIGTERM each commits and leaves the consumer group), then
- * Cassandra, then Kafka, each with SIGTERM and, after its kind's grace period, SIGKILL. A pid that
- * now names another process is left alone.
+ * Cassandra or PostgreSQL (SIGINT: a fast shutdown), then Kafka, each with SIGTERM and, after its
+ * kind's grace period, SIGKILL. A pid that now names another process is left alone.
  */
 @Command(
     name = "down",
     mixinStandardHelpOptions = true,
     description = {
       "Stop the demo cluster: the Tally nodes first (SIGTERM: they commit and leave the consumer group), "
-          + "then Cassandra, then Kafka; SIGKILL for any still running after a grace period.",
+          + "then Cassandra or PostgreSQL, then Kafka; SIGKILL for any still running after a grace period.",
       "Only processes this cluster started are stopped. Data and logs stay in the directory until the next `up`."
     })
 final class ClusterDownCommand implements Callable<Integer> {
@@ -101,7 +102,11 @@ final class ClusterDownCommand implements Callable<Integer> {
     long started = System.nanoTime();
     List<ClusterProcess> order = new ArrayList<>(group.keySet());
     for (ClusterProcess p : order) {
-      group.get(p).destroy();
+      if (p.kind() == Kind.POSTGRES) {
+        fastShutdown(group.get(p));
+      } else {
+        group.get(p).destroy();
+      }
     }
     boolean all = true;
     for (ClusterProcess p : order) {
@@ -122,6 +127,20 @@ final class ClusterDownCommand implements Callable<Integer> {
       System.out.printf("  %-11s pid %-8d %s%n", p.name(), p.pid(), what);
     }
     return all;
+  }
+
+  /**
+   * SIGINT: PostgreSQL's fast shutdown (its SIGTERM, a smart shutdown, would wait for every client
+   * session to end).
+   */
+  private static void fastShutdown(ProcessHandle handle) {
+    try {
+      new ProcessBuilder("kill", "-INT", Long.toString(handle.pid())).start().waitFor();
+    } catch (IOException e) {
+      handle.destroy();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static boolean await(ProcessHandle handle, Duration timeout) {

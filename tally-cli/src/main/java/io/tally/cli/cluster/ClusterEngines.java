@@ -4,15 +4,17 @@ import io.tally.cli.cluster.ClusterProcess.Kind;
 import io.tally.engines.CassandraServer;
 import io.tally.engines.EngineProcess;
 import io.tally.engines.KafkaServer;
+import io.tally.engines.PostgresServer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Starts the engines of a demo cluster as detached processes: Kafka first (one node, or a quorum of
- * three brokers that are also its controllers), then Cassandra (one node, or a ring of three on
- * 127.0.0.1, .2 and .3, one after another, the first the seed). Each engine is handed to a {@link
- * Recorder} once it is ready. Stateless.
+ * three brokers that are also its controllers), then the counter store: Cassandra (one node, or a
+ * ring of three on 127.0.0.1, .2 and .3, one after another, the first the seed) or PostgreSQL (two
+ * shards and a streaming replica of the first). Each engine is handed to a {@link Recorder} once it
+ * is ready. Stateless.
  */
 final class ClusterEngines {
   /** Takes each engine once it is ready. */
@@ -80,6 +82,55 @@ final class ClusterEngines {
               ports.cassandra()),
           t);
     }
+  }
+
+  /**
+   * Starts PostgreSQL: {@value ClusterPorts#POSTGRES_SHARDS} shards ({@code postgres-1}, {@code
+   * postgres-2}, each initdb'd afresh in its directory), then a streaming replica of the first
+   * ({@code postgres-1-replica}, from {@code pg_basebackup -R}).
+   *
+   * @return the shards' JDBC URLs in order, then the replica's
+   */
+  static List<String> startPostgres(Path dir, ClusterPorts ports, Recorder recorder) {
+    List<String> urls = new ArrayList<>();
+    PostgresServer first = null;
+    for (int i = 0; i < ClusterPorts.POSTGRES_SHARDS; i++) {
+      long t = System.nanoTime();
+      String name = "postgres-" + (i + 1);
+      PostgresServer shard =
+          PostgresServer.startDetached(dir.resolve(name), ports.postgresShard(i));
+      first = first == null ? shard : first;
+      recorder.add(postgres(name, shard), t);
+      urls.add(shard.jdbcUrl());
+    }
+    long t = System.nanoTime();
+    PostgresServer replica =
+        PostgresServer.startReplicaDetached(
+            first, dir.resolve("postgres-1-replica"), ports.postgresReplica());
+    recorder.add(postgres("postgres-1-replica", replica), t);
+    urls.add(replica.jdbcUrl());
+    return urls;
+  }
+
+  private static ClusterProcess postgres(String name, PostgresServer server) {
+    ProcessHandle handle =
+        ProcessHandle.of(server.pid())
+            .orElseThrow(
+                () ->
+                    new ClusterException(
+                        name
+                            + " (pid "
+                            + server.pid()
+                            + ") exited right after it was ready; see "
+                            + server.dir().resolve("postgres.log")));
+    return ClusterProcess.of(
+        name,
+        Kind.POSTGRES,
+        handle,
+        server.dataDir().toString(),
+        server.port(),
+        "127.0.0.1:" + server.port(),
+        server.dir().resolve("postgres.log"));
   }
 
   private static ClusterProcess kafka(KafkaServer kafka, int index, int replicas) {

@@ -24,6 +24,9 @@ import java.util.Map;
  * @param cassandra Cassandra's native (CQL) port
  * @param cassandraStorage Cassandra's inter-node port
  * @param nodes one HTTP port per Tally node, {@code node-1} first
+ * @param postgres 0 when the store is Cassandra; else the first PostgreSQL port: shard {@code i}
+ *     (from 0) listens on {@code postgres + i}, the replica of shard 0 on {@code postgres +}
+ *     {@value #POSTGRES_SHARDS}, and Cassandra's ports are not used
  */
 record ClusterPorts(
     int replicas,
@@ -31,7 +34,11 @@ record ClusterPorts(
     int kafkaController,
     int cassandra,
     int cassandraStorage,
-    List<Integer> nodes) {
+    List<Integer> nodes,
+    int postgres) {
+
+  /** How many PostgreSQL shards a cluster on PostgreSQL has; shard 0 also has a replica. */
+  static final int POSTGRES_SHARDS = 2;
 
   /** How far apart the ports of two Kafka nodes are. */
   static final int KAFKA_PORT_STEP = 100;
@@ -48,7 +55,8 @@ record ClusterPorts(
       throw new ClusterException("--node-ports needs at least one port");
     }
     Map<String, Use> seen = new HashMap<>();
-    for (Use use : uses(replicas, kafka, kafkaController, cassandra, cassandraStorage, nodes)) {
+    for (Use use :
+        uses(replicas, kafka, kafkaController, cassandra, cassandraStorage, nodes, postgres)) {
       if (use.port() < 1 || use.port() > 65535) {
         throw new ClusterException(
             use.option() + ": port " + use.port() + " is not between 1 and 65535");
@@ -71,10 +79,36 @@ record ClusterPorts(
     }
   }
 
+  /** Kafka and Cassandra. */
+  ClusterPorts(
+      int replicas,
+      int kafka,
+      int kafkaController,
+      int cassandra,
+      int cassandraStorage,
+      List<Integer> nodes) {
+    this(replicas, kafka, kafkaController, cassandra, cassandraStorage, nodes, 0);
+  }
+
   /** One Kafka broker and one Cassandra node. */
   ClusterPorts(
       int kafka, int kafkaController, int cassandra, int cassandraStorage, List<Integer> nodes) {
     this(1, kafka, kafkaController, cassandra, cassandraStorage, nodes);
+  }
+
+  /** Whether the counter store is PostgreSQL (else Cassandra). */
+  boolean onPostgres() {
+    return postgres > 0;
+  }
+
+  /** PostgreSQL shard {@code i}'s port. */
+  int postgresShard(int i) {
+    return postgres + i;
+  }
+
+  /** The port of shard 0's streaming replica. */
+  int postgresReplica() {
+    return postgres + POSTGRES_SHARDS;
   }
 
   /** Kafka node {@code i}'s broker port. */
@@ -118,7 +152,8 @@ record ClusterPorts(
    *     that changes it
    */
   void requireFree() {
-    for (Use use : uses(replicas, kafka, kafkaController, cassandra, cassandraStorage, nodes)) {
+    for (Use use :
+        uses(replicas, kafka, kafkaController, cassandra, cassandraStorage, nodes, postgres)) {
       try (ServerSocket socket = new ServerSocket()) {
         socket.bind(new InetSocketAddress(InetAddress.getByName(use.host()), use.port()), 1);
       } catch (IOException inUse) {
@@ -144,7 +179,8 @@ record ClusterPorts(
       int kafkaController,
       int cassandra,
       int cassandraStorage,
-      List<Integer> nodes) {
+      List<Integer> nodes,
+      int postgres) {
     List<Use> uses = new ArrayList<>();
     for (int i = 0; i < replicas; i++) {
       String n = replicas == 1 ? "" : " " + (i + 1);
@@ -158,7 +194,12 @@ record ClusterPorts(
               "the Kafka controller" + n,
               "--kafka-controller-port"));
     }
-    for (int i = 0; i < replicas; i++) {
+    for (int i = 0; postgres > 0 && i <= POSTGRES_SHARDS; i++) {
+      String what =
+          i < POSTGRES_SHARDS ? "PostgreSQL shard " + (i + 1) : "PostgreSQL shard 1's replica";
+      uses.add(new Use("127.0.0.1", postgres + i, what, "--postgres-port"));
+    }
+    for (int i = 0; postgres == 0 && i < replicas; i++) {
       String n = replicas == 1 ? "" : " (node " + (i + 1) + ")";
       String host = cassandraHost(i);
       uses.add(new Use(host, cassandra, "Cassandra's CQL clients" + n, "--cassandra-port"));

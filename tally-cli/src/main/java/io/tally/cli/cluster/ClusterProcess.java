@@ -19,10 +19,11 @@ import java.util.Optional;
  * <p>A pid alone is not enough: once the process is gone the kernel hands the pid to another one. A
  * recorded pid is therefore only trusted ({@link #find()}) if the process holding it now started at
  * the recorded moment and has {@link #argument} among its command-line arguments, an argument that
- * names a path inside the cluster's directory (an engine's argument file, a node's data directory).
- * Immutable.
+ * names a path inside the cluster's directory (an engine's argument file, PostgreSQL's data
+ * directory, a node's data directory). Immutable.
  *
- * @param name what the cluster calls it: {@code kafka}, {@code cassandra}, {@code node-1}, …
+ * @param name what the cluster calls it: {@code kafka}, {@code cassandra}, {@code postgres-1},
+ *     {@code node-1}, …
  * @param kind what it is, which decides the order and patience of {@code down}
  * @param pid its process id
  * @param startedAt when the kernel says it started (from {@link ProcessHandle.Info#startInstant});
@@ -60,6 +61,8 @@ record ClusterProcess(
     NODE(Duration.ofSeconds(40)),
     /** Cassandra drains on SIGTERM, usually in 6–9 s. */
     CASSANDRA(Duration.ofSeconds(60)),
+    /** PostgreSQL: {@code down} sends SIGINT (a fast shutdown: sessions ended, a checkpoint). */
+    POSTGRES(Duration.ofSeconds(30)),
     KAFKA(Duration.ofSeconds(30));
 
     private final Duration stopGrace;

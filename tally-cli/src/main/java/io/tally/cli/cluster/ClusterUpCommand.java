@@ -2,30 +2,26 @@ package io.tally.cli.cluster;
 
 import io.tally.cli.cluster.ClusterProcess.Kind;
 import io.tally.engines.EngineException;
-import io.tally.engines.EngineProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code tally cluster up}: starts Kafka, then Cassandra, then the Tally nodes, each as a detached
- * process that outlives this command, recording each in the state file as soon as it runs; then
- * waits until every node answers {@code /healthz} with 200 and prints how to reach everything.
+ * {@code tally cluster up}: starts Kafka, then Cassandra (or PostgreSQL: two shards and a streaming
+ * replica), then the Tally nodes, each as a detached process that outlives this command, recording
+ * each in the state file as soon as it runs; then waits until every node answers {@code /healthz}
+ * with 200 and prints how to reach everything.
  *
  * <p>Each {@code up} starts afresh: the data and logs of an earlier, stopped cluster in the same
  * directory are removed first (Kafka's storage is formatted for one cluster id, and a reused
@@ -37,7 +33,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Start a local demo cluster in the background: one Kafka, one Cassandra and two Tally nodes in "
-          + "cluster mode; or with --replicas 3, three Kafka brokers (RF 3, min ISR 2), three Cassandra "
+          + "cluster mode (with --store postgres: two PostgreSQL shards and a streaming replica of the "
+          + "first instead of Cassandra); or with --replicas 3, three Kafka brokers (RF 3, min ISR 2), three Cassandra "
           + "nodes (127.0.0.1-3, RF 3, quorum reads and writes) and three Tally nodes. Prints how to reach "
           + "each; `tally cluster down` stops them.",
       "Each `up` starts with empty data: what an earlier, stopped cluster left in the directory is removed."
@@ -89,6 +86,23 @@ final class ClusterUpCommand implements Callable<Integer> {
   int cassandraStoragePort;
 
   @Option(
+      names = "--store",
+      defaultValue = "cassandra",
+      description =
+          "The counter store: cassandra, or postgres (PostgreSQL from the machine's postgresql "
+              + "package: two shards and a streaming replica of the first, which the nodes read). "
+              + "Default: ${DEFAULT-VALUE}.")
+  String store;
+
+  @Option(
+      names = "--postgres-port",
+      defaultValue = "5432",
+      description =
+          "With --store postgres: shard 1's port; shard 2 listens 1 above it, shard 1's replica 2 "
+              + "above. Default: ${DEFAULT-VALUE}.")
+  int postgresPort;
+
+  @Option(
       names = "--node-ports",
       split = ",",
       description =
@@ -107,6 +121,9 @@ final class ClusterUpCommand implements Callable<Integer> {
           && previous.get().processes().stream().anyMatch(p -> p.find().isPresent())) {
         return alreadyUp(previous.get(), dir);
       }
+      if (!store.equals("cassandra") && !store.equals("postgres")) {
+        throw new ClusterException("--store must be cassandra or postgres, got " + store);
+      }
       ClusterPorts ports =
           new ClusterPorts(
               replicas,
@@ -116,9 +133,10 @@ final class ClusterUpCommand implements Callable<Integer> {
               cassandraStoragePort,
               nodePorts != null
                   ? nodePorts
-                  : replicas == 3 ? List.of(8081, 8082, 8083) : List.of(8081, 8082));
+                  : replicas == 3 ? List.of(8081, 8082, 8083) : List.of(8081, 8082),
+              store.equals("postgres") ? postgresPort : 0);
       ports.requireFree();
-      prepare(dir, previous.isPresent());
+      ClusterStartup.prepare(dir, previous.isPresent());
       return start(dir, ports);
     } catch (ClusterException | EngineException | UncheckedIOException e) {
       System.err.println("tally cluster up: " + e.getMessage());
@@ -155,48 +173,23 @@ final class ClusterUpCommand implements Callable<Integer> {
     return 1;
   }
 
-  /**
-   * Makes {@code dir} ready for a fresh cluster: created, or emptied of a stopped cluster's files.
-   */
-  private static void prepare(Path dir, boolean hadCluster) {
-    try {
-      if (hadCluster) {
-        System.out.println("Removing the data and logs of the stopped cluster in " + dir);
-        try (Stream<Path> children = Files.list(dir)) {
-          for (Path child : children.toList()) {
-            if (!child.getFileName().toString().startsWith(ClusterState.FILE_NAME)) {
-              deleteRecursively(child);
-            }
-          }
-        }
-      } else if (Files.isDirectory(dir)) {
-        try (Stream<Path> children = Files.list(dir)) {
-          if (children.findAny().isPresent()) {
-            throw new ClusterException(
-                dir
-                    + " is not empty and holds no "
-                    + ClusterState.FILE_NAME
-                    + ", so it is not a demo cluster's directory: choose another with --dir");
-          }
-        }
-      }
-      Files.createDirectories(dir.resolve("logs"));
-    } catch (IOException e) {
-      throw new ClusterException("cannot prepare " + dir + ": " + e, e);
-    }
-  }
-
   private int start(Path dir, ClusterPorts ports) {
     long began = System.nanoTime();
     System.out.println("Starting a Tally demo cluster in " + dir);
-    State state = new State(dir, ClusterState.starting(Instant.now()));
+    ClusterStartup state = new ClusterStartup(dir, ClusterState.starting(Instant.now()));
     state.save();
     Runtime.getRuntime()
         .addShutdownHook(new Thread(() -> state.abort(hint()), "tally-cluster-up-interrupted"));
     try {
       ClusterEngines.startKafka(dir, ports, state);
-      ClusterEngines.startCassandra(dir, ports, state);
-      startNodes(state, ports);
+      List<String> storeOptions;
+      if (ports.onPostgres()) {
+        storeOptions = postgresOptions(ClusterEngines.startPostgres(dir, ports, state));
+      } else {
+        ClusterEngines.startCassandra(dir, ports, state);
+        storeOptions = List.of("--cassandra", ports.cassandraContactPoints());
+      }
+      startNodes(state, ports, storeOptions);
     } catch (ClusterException | EngineException | UncheckedIOException e) {
       System.err.println("tally cluster up: " + e.getMessage());
       if (state.current.processes().stream().anyMatch(p -> p.find().isPresent())) {
@@ -215,7 +208,8 @@ final class ClusterUpCommand implements Callable<Integer> {
     }
     state.current = state.current.ready(Instant.now());
     state.save();
-    printSummary(state.current, dir, ports, (System.nanoTime() - began) / 1_000_000_000.0);
+    ClusterStartup.printSummary(
+        state.current, dir, ports, clusterDir.hint(), (System.nanoTime() - began) / 1e9);
     return 0;
   }
 
@@ -227,7 +221,8 @@ final class ClusterUpCommand implements Callable<Integer> {
    * Starts the nodes one after another, each once the one before answers {@code /healthz} with 200
    * (on two cores, starting them together only makes each slower).
    */
-  private static void startNodes(State state, ClusterPorts ports) {
+  private static void startNodes(
+      ClusterStartup state, ClusterPorts ports, List<String> storeOptions) {
     for (int i = 0; i < ports.nodes().size(); i++) {
       long t = System.nanoTime();
       String name = TallyNodes.name(i);
@@ -238,13 +233,7 @@ final class ClusterUpCommand implements Callable<Integer> {
       try {
         node =
             TallyNodes.start(
-                name,
-                port,
-                ports.kafkaBootstrap(),
-                ports.cassandraContactPoints(),
-                replicationOptions(ports.replicas()),
-                dataDir,
-                log);
+                name, port, ports.kafkaBootstrap(), nodeOptions(storeOptions, ports), dataDir, log);
       } catch (IOException e) {
         throw new ClusterException("cannot start " + name + ": " + e.getMessage(), e);
       }
@@ -266,6 +255,37 @@ final class ClusterUpCommand implements Callable<Integer> {
   }
 
   /**
+   * The {@code serve} options of the PostgreSQL store: the shards in order, shard 1's replica for
+   * its reads (none for shard 2).
+   *
+   * @param urls the shards' JDBC URLs, then the replica's
+   */
+  static List<String> postgresOptions(List<String> urls) {
+    List<String> shards = urls.subList(0, ClusterPorts.POSTGRES_SHARDS);
+    List<String> replicas = new ArrayList<>();
+    replicas.add(urls.get(ClusterPorts.POSTGRES_SHARDS));
+    while (replicas.size() < shards.size()) {
+      replicas.add("none");
+    }
+    return List.of(
+        "--store",
+        "postgres",
+        "--postgres",
+        String.join(",", shards),
+        "--postgres-replica",
+        String.join(",", replicas));
+  }
+
+  private static List<String> nodeOptions(List<String> storeOptions, ClusterPorts ports) {
+    List<String> options = new ArrayList<>(storeOptions);
+    List<String> replication = replicationOptions(ports.replicas());
+    // PostgreSQL takes none of Cassandra's replication options: only the topics' factor
+    options.addAll(
+        ports.onPostgres() ? replication.subList(0, Math.min(2, replication.size())) : replication);
+    return options;
+  }
+
+  /**
    * The {@code serve} options of a replicated cluster: topics with replication factor 3 (min ISR
    * 2), keyspace RF 3, quorum reads (writes are quorum by default); none for one replica.
    */
@@ -282,128 +302,5 @@ final class ClusterUpCommand implements Callable<Integer> {
         "LOCAL_QUORUM",
         "--read-consistency",
         "LOCAL_QUORUM");
-  }
-
-  private void printSummary(ClusterState state, Path dir, ClusterPorts ports, double seconds) {
-    String tally = launcher();
-    List<String> urls = new ArrayList<>();
-    for (ClusterProcess p : state.processes()) {
-      if (p.kind() == Kind.NODE) {
-        urls.add(p.address() + " (" + p.name() + ")");
-      }
-    }
-    long rss =
-        state.processes().stream()
-            .mapToLong(p -> Math.max(0, EngineProcess.rssBytes(p.pid())))
-            .sum();
-    String first = TallyNodes.url(ports.nodes().get(0));
-    String last = TallyNodes.url(ports.nodes().get(ports.nodes().size() - 1));
-    System.out.printf(
-        "The Tally demo cluster is up after %.0f s (%s RSS in all):%n",
-        seconds, ClusterStatusCommand.megabytes(rss));
-    System.out.println("  Tally       " + String.join(", ", urls));
-    System.out.println("  Kafka       bootstrap servers " + ports.kafkaBootstrap());
-    System.out.println(
-        "  Cassandra   contact point"
-            + (ports.replicas() == 1 ? " " : "s ")
-            + ports.cassandraContactPoints()
-            + " (local datacenter datacenter1, keyspace tally"
-            + (ports.replicas() == 1 ? ")" : ", RF " + ports.replicas() + ")"));
-    System.out.println("  State       " + ClusterStatusCommand.shown(ClusterState.file(dir)));
-    ClusterStatusCommand.printLogs(state, System.out, "  Logs       ");
-    System.out.println("Try:");
-    System.out.println("  " + tally + " send --url " + first + " --entity video:1 --type view");
-    System.out.println("  " + tally + " total --url " + last + " --entity video:1 --type view");
-    System.out.println("  " + tally + " cluster status" + clusterDir.hint());
-    System.out.println("Stop it with: " + tally + " cluster down" + clusterDir.hint());
-  }
-
-  private static void deleteRecursively(Path path) throws IOException {
-    try (Stream<Path> all = Files.walk(path)) {
-      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
-  }
-
-  /**
-   * The state being built, saved after each process starts. Written by the command's thread; read
-   * by the shutdown hook that {@link #abort}s.
-   */
-  private static final class State implements ClusterEngines.Recorder {
-    final Path dir;
-    volatile ClusterState current;
-    volatile boolean finished;
-
-    State(Path dir, ClusterState current) {
-      this.dir = dir;
-      this.current = current;
-    }
-
-    void save() {
-      current.write(dir);
-    }
-
-    /**
-     * On Ctrl-C or SIGTERM before {@code up} has finished: SIGTERM to any process started here that
-     * the state file does not name yet (an engine is recorded once it is ready, as only then is its
-     * pid known), so that nothing runs which {@code down} would not find. What is recorded keeps
-     * running.
-     */
-    void abort(String downHint) {
-      if (finished) {
-        return;
-      }
-      Set<Long> recorded =
-          current.processes().stream().map(ClusterProcess::pid).collect(Collectors.toSet());
-      ProcessHandle.allProcesses()
-          .filter(
-              p ->
-                  !recorded.contains(p.pid())
-                      && ClusterProcess.commandLine(p).filter(this::startedHere).isPresent())
-          .forEach(
-              p -> {
-                p.destroy();
-                System.err.println(
-                    "tally cluster up: interrupted; stopped pid "
-                        + p.pid()
-                        + ", which was still starting");
-              });
-      if (!recorded.isEmpty()) {
-        System.err.println(
-            "tally cluster up: interrupted; what was ready keeps running: `"
-                + downHint
-                + "` stops it");
-      }
-    }
-
-    /**
-     * An engine's command line names its argument file in here; a node's names its data directory.
-     */
-    private boolean startedHere(List<String> commandLine) {
-      String prefix = dir.toString() + dir.getFileSystem().getSeparator();
-      return commandLine.stream()
-          .anyMatch(
-              arg ->
-                  arg.startsWith("@" + prefix) && arg.endsWith(".args")
-                      || arg.startsWith(prefix + "node-"));
-    }
-
-    void record(ClusterProcess process) {
-      current = current.with(process);
-      save();
-    }
-
-    /** {@link #record}s an engine and says how long it took to be ready. */
-    @Override
-    public void add(ClusterProcess process, long startedNanos) {
-      record(process);
-      System.out.printf(
-          "  %-11s ready after %.1f s (pid %d, %s)%n",
-          process.name(),
-          (System.nanoTime() - startedNanos) / 1e9,
-          process.pid(),
-          process.address());
-    }
   }
 }

@@ -38,9 +38,11 @@ import org.apache.kafka.common.TopicPartitionInfo;
  *     topic-partition}, ISR of replicas), {@code offlinePartitions}; or {@code reachable: false}
  *     and {@code error}
  * @param cassandra {@code nodes} (address and state: UP, DOWN, UNKNOWN), {@code up}, {@code down};
- *     or {@code reachable: false} and {@code error}
+ *     or {@code reachable: false} and {@code error}; null for a cluster on PostgreSQL
+ * @param postgres each PostgreSQL server's role and replication ({@link PostgresHealth}); null for
+ *     a cluster on Cassandra
  */
-record ReplicationHealth(JsonObject kafka, JsonObject cassandra) {
+record ReplicationHealth(JsonObject kafka, JsonObject cassandra, JsonObject postgres) {
   private static final Duration TIMEOUT = Duration.ofSeconds(8);
 
   /** How long to let the driver settle the state of nodes it has not connected to yet. */
@@ -50,7 +52,13 @@ record ReplicationHealth(JsonObject kafka, JsonObject cassandra) {
   static ReplicationHealth probe(ClusterState state) {
     List<String> brokers = new ArrayList<>();
     List<InetSocketAddress> cassandra = new ArrayList<>();
+    List<ClusterProcess> postgres = new ArrayList<>();
+    boolean onCassandra = false;
     for (ClusterProcess p : state.processes()) {
+      onCassandra |= p.kind() == Kind.CASSANDRA;
+      if (p.kind() == Kind.POSTGRES) {
+        postgres.add(p);
+      }
       if (p.liveness() != ClusterProcess.Liveness.ALIVE) {
         continue;
       }
@@ -60,20 +68,31 @@ record ReplicationHealth(JsonObject kafka, JsonObject cassandra) {
         cassandra.add(new InetSocketAddress(p.host(), p.port()));
       }
     }
-    return new ReplicationHealth(kafka(brokers), cassandra(cassandra));
+    return new ReplicationHealth(
+        kafka(brokers),
+        onCassandra || postgres.isEmpty() ? cassandra(cassandra) : null,
+        postgres.isEmpty() ? null : PostgresHealth.probe(postgres));
   }
 
-  /** Whether both engines answered, no partition is under-replicated or offline, every node up. */
+  /**
+   * Whether the engines answered, no partition is under-replicated or offline, every Cassandra node
+   * or PostgreSQL server is up, and every PostgreSQL replica streams.
+   */
   boolean healthy() {
     return kafka.getBoolean("reachable")
         && kafka.getJsonArray("underReplicatedPartitions").isEmpty()
         && kafka.getInteger("offlinePartitions") == 0
-        && cassandra.getBoolean("reachable")
-        && cassandra.getInteger("down") == 0;
+        && (cassandra == null
+            || cassandra.getBoolean("reachable") && cassandra.getInteger("down") == 0)
+        && (postgres == null || PostgresHealth.healthy(postgres));
   }
 
   JsonObject toJson() {
-    return new JsonObject().put("kafka", kafka).put("cassandra", cassandra);
+    JsonObject json = new JsonObject().put("kafka", kafka);
+    if (cassandra != null) {
+      json.put("cassandra", cassandra);
+    }
+    return postgres == null ? json : json.put("postgres", postgres);
   }
 
   /** One line per engine, for a person. */
@@ -92,6 +111,12 @@ record ReplicationHealth(JsonObject kafka, JsonObject cassandra) {
               kafka.getInteger("offlinePartitions")));
     } else {
       out.add("Kafka: unreachable (" + kafka.getString("error") + ")");
+    }
+    if (postgres != null) {
+      out.add(PostgresHealth.line(postgres));
+    }
+    if (cassandra == null) {
+      return out;
     }
     if (cassandra.getBoolean("reachable")) {
       List<String> nodes = new ArrayList<>();

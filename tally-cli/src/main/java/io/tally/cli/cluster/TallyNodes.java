@@ -67,17 +67,12 @@ final class TallyNodes {
 
   /**
    * Starts a node in cluster mode on {@code port} with its data in {@code dataDir}, appending its
-   * output to {@code log}; returns at once. The data directory, given verbatim as an argument,
-   * identifies the process later.
+   * output to {@code log}; returns at once. {@code options} name the store ({@code --cassandra …},
+   * or {@code --store postgres --postgres …}) and the replication. The data directory, given
+   * verbatim as an argument, identifies the process later.
    */
   static Process start(
-      String name,
-      int port,
-      String kafka,
-      String cassandra,
-      List<String> options,
-      Path dataDir,
-      Path log)
+      String name, int port, String kafka, List<String> options, Path dataDir, Path log)
       throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -92,8 +87,6 @@ final class TallyNodes {
             Integer.toString(port),
             "--kafka",
             kafka,
-            "--cassandra",
-            cassandra,
             "--node-id",
             name,
             "--data-dir",

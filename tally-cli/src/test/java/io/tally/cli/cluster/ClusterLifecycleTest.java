@@ -17,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -163,6 +164,117 @@ class ClusterLifecycleTest {
     Run downAgain = tally("cluster", "down", "--dir", dir.toString());
     assertThat(downAgain.exit()).isZero();
     assertThat(downAgain.output()).contains("already down");
+  }
+
+  @Test
+  void upWithPostgresStartsTwoShardsAndAStreamingReplicaThatServesShardOnesReads()
+      throws Exception {
+    Files.createDirectories(Path.of("target"));
+    run = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "cluster-postgres-");
+    // PostgreSQL runs as the postgres user when this is root: it must reach the cluster directory
+    Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
+    dir = run.resolve("cluster");
+    int[] ports = ClusterPortsTest.postgresPorts();
+    String node1 = "http://127.0.0.1:" + ports[2];
+    String node2 = "http://127.0.0.1:" + ports[3];
+    int pg = ports[4];
+
+    Run up =
+        tally(
+            "cluster",
+            "up",
+            "--store",
+            "postgres",
+            "--dir",
+            dir.toString(),
+            "--kafka-port",
+            "" + ports[0],
+            "--kafka-controller-port",
+            "" + ports[1],
+            "--postgres-port",
+            "" + pg,
+            "--node-ports",
+            ports[2] + "," + ports[3]);
+
+    assertThat(up.exit()).as(up.output()).isZero();
+    assertThat(up.output())
+        .contains("PostgreSQL  shards 127.0.0.1:" + pg, "replica 127.0.0.1:" + (pg + 2));
+    ClusterState state = ClusterState.read(dir).orElseThrow();
+    assertThat(state.processes())
+        .extracting(ClusterProcess::name)
+        .containsExactly(
+            "kafka", "postgres-1", "postgres-2", "postgres-1-replica", "node-1", "node-2");
+    assertThat(state.processes()).allSatisfy(p -> assertThat(p.find()).as(p.name()).isPresent());
+
+    // events on both shards, read back with read-your-writes on the other node
+    String entity = "video:" + UUID.randomUUID();
+    Run send = tally("send", "--url", node1, "--entity", entity, "--type", "view");
+    assertThat(send.exit()).as(send.output()).isZero();
+    Matcher position =
+        Pattern.compile("accepted 1 of 1 events; position (\\S+)").matcher(send.stdout());
+    assertThat(position.find()).as(send.stdout()).isTrue();
+    Run read =
+        tally(
+            "total",
+            "--url",
+            node2,
+            "--entity",
+            entity,
+            "--type",
+            "view",
+            "--after",
+            position.group(1),
+            "--wait",
+            "60000");
+    assertThat(read.exit()).as(read.output()).isZero();
+    assertThat(new JsonObject(read.stdout().strip()).getLong("count")).isEqualTo(1L);
+
+    // the nodes read shard 1 from its replica (the metric says which copy answered)
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () ->
+                get(node2 + "/metrics")
+                    .body()
+                    .lines()
+                    .anyMatch(
+                        l ->
+                            l.startsWith("tally_postgres_replica_serving{")
+                                && l.contains("shard=\"0\"")
+                                && l.endsWith(" 1.0")));
+
+    Run status = tally("cluster", "status", "--json", "--dir", dir.toString());
+    assertThat(status.exit()).as(status.output()).isZero();
+    JsonObject json = new JsonObject(status.stdout());
+    assertThat(json.getBoolean("healthy")).isTrue();
+    JsonObject postgres = json.getJsonObject("replication").getJsonObject("postgres");
+    assertThat(postgres.getInteger("up")).isEqualTo(3);
+    JsonObject primary = postgres.getJsonArray("servers").getJsonObject(0);
+    assertThat(primary.getString("role")).isEqualTo("primary");
+    assertThat(primary.getLong("streamingReplicas")).isEqualTo(1L);
+    JsonObject replica = postgres.getJsonArray("servers").getJsonObject(2);
+    assertThat(replica.getString("role")).isEqualTo("replica");
+    assertThat(replica.getString("receiver")).isEqualTo("streaming");
+    assertThat(json.getJsonObject("replication").containsKey("cassandra")).isFalse();
+    Run plain = tally("cluster", "status", "--dir", dir.toString());
+    assertThat(plain.exit()).as(plain.output()).isZero();
+    assertThat(plain.output())
+        .contains(
+            "6 of 6 processes alive",
+            "PostgreSQL: 3 of 3 servers up",
+            "postgres-1 primary, 1 replica streaming",
+            "postgres-1-replica replica, streaming");
+
+    Run down = tally("cluster", "down", "--dir", dir.toString());
+    assertThat(down.exit()).as(down.output()).isZero();
+    assertThat(down.output())
+        .contains("Stopped 6 processes")
+        .containsSubsequence("node-", "node-", "postgres-", "kafka");
+    for (ClusterProcess p : state.processes()) {
+      assertThat(ProcessHandle.of(p.pid()).filter(ProcessHandle::isAlive))
+          .as(p.name() + " after down")
+          .isEmpty();
+    }
   }
 
   @Test

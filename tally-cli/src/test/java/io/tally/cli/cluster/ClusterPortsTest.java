@@ -47,6 +47,20 @@ class ClusterPortsTest {
    * Free ports for a replicated cluster: Kafka broker and controller base ports whose +100 and +200
    * are free too, Cassandra's CQL and storage ports (free on 127.0.0.1–3), three node ports.
    */
+  /** Kafka's two ports, two nodes' and the first of three free consecutive PostgreSQL ports. */
+  static int[] postgresPorts() {
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int[] p = FreePorts.take(5);
+      try {
+        new ClusterPorts(1, p[0], p[1], 9042, 7000, List.of(p[2], p[3]), p[4]).requireFree();
+        return p;
+      } catch (ClusterException taken) {
+        // one of the derived ports is in use: draw again
+      }
+    }
+    throw new AssertionError("no free ports for a cluster on PostgreSQL in 100 draws");
+  }
+
   static int[] replicatedPorts() {
     for (int attempt = 0; attempt < 100; attempt++) {
       int[] p = FreePorts.take(7);

@@ -135,7 +135,7 @@ public final class PositionGate {
         .nextOffsets()
         .forEach(
             (p, wanted) -> {
-              long counted = store.checkpoint(p).map(Checkpoint::nextOffset).orElse(0L);
+              long counted = store.checkpoint(p, wanted).map(Checkpoint::nextOffset).orElse(0L);
               if (counted < wanted) {
                 behind.put(p, new long[] {counted, wanted});
               }

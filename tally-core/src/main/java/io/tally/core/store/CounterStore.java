@@ -38,6 +38,18 @@ public interface CounterStore {
   Optional<Checkpoint> checkpoint(int partition);
 
   /**
+   * {@link #checkpoint(int)} for a read-your-writes wait that wants the partition counted up to
+   * {@code wantedNextOffset}. A store that reads a copy that may lag (a read replica) may answer
+   * from a fresher copy when the one it reads has not reached {@code wantedNextOffset}, and must
+   * then read that partition's rows from a copy at least as fresh as what it returned, so that
+   * every row read after this call holds the events below the returned checkpoint's {@code
+   * nextOffset}. By default {@link #checkpoint(int)}.
+   */
+  default Optional<Checkpoint> checkpoint(int partition, long wantedNextOffset) {
+    return checkpoint(partition);
+  }
+
+  /**
    * {@link #read(CounterKey)}, stating in {@code report} the consistency it was read at (a
    * replicated store; by default nothing is stated) and, if {@code report} allows, falling back to
    * one replica when a quorum cannot be reached.

@@ -4,35 +4,39 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A real PostgreSQL server on loopback, from the machine's Debian {@code postgresql} package (the
  * newest {@code /usr/lib/postgresql/<version>/bin}, or the directory named by the system property
  * {@value #BIN_PROPERTY}). {@link #start(Path, int)} runs {@code initdb} into {@code <dir>/data}
  * (superuser {@value #USER}, trust authentication on loopback only, UTF-8, C locale) and starts the
- * server on {@code 127.0.0.1:<port>}, its Unix socket in {@code dir}, its log in {@code
- * <dir>/postgres.log}. The data survives {@link #stop()} and {@link #kill()}: {@link #start()}
- * brings the same server back, which is how tests stage a store outage.
+ * server on {@code 127.0.0.1:<port>}, its Unix socket in {@code dir} (none when that path would be
+ * too long for a socket), its log in {@code <dir>/postgres.log}. The data survives {@link #stop()}
+ * and {@link #kill()}: {@link #start()} brings the same server back, which is how tests stage a
+ * store outage.
  *
  * <p>PostgreSQL refuses to run as root. When this JVM is root, the directory is given to the Debian
- * {@value #OS_USER} user and {@code initdb} and the server run as that user through {@code
- * setpriv}, which execs in place, so the pid is the server's own. A server started with {@link
- * #start(Path, int)} never outlives this JVM: {@code setpriv --pdeathsig KILL} makes the kernel
- * kill it when this JVM dies (even by SIGKILL), and a shutdown hook stops it at a normal exit. One
- * started with {@link #startDetached} is on its own (see {@link DetachedProcess}); whoever started
- * it keeps {@link #pid()} to stop it.
+ * {@code postgres} user and {@code initdb} and the server run as that user through {@code setpriv},
+ * which execs in place, so the pid is the server's own. A server started with {@link #start(Path,
+ * int)} never outlives this JVM: {@code setpriv --pdeathsig KILL} makes the kernel kill it when
+ * this JVM dies (even by SIGKILL), and a shutdown hook stops it at a normal exit. One started with
+ * {@link #startDetached} is on its own (see {@link DetachedProcess}); whoever started it keeps
+ * {@link #pid()} to stop it.
+ *
+ * <p>{@link #startReplica} makes a streaming replica of a running server ({@code pg_basebackup
+ * -R}): {@code initdb}'s defaults ({@code wal_level=replica}, ten WAL senders, replication
+ * connections trusted on loopback) let every server here be a primary.
  *
  * <p>Budget: {@code initdb} about 1 s, start under 1 s, about 30 MB RSS idle. Thread-safe.
+ *
+ * <p>Longer than the house's 300 lines, most of it contracts: it owns one server's whole life
+ * (creation by {@code initdb} or base backup, start and readiness, stop, crash, restart); how the
+ * programs are found and run as the server user is {@link PostgresPrograms}'.
  */
 public final class PostgresServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(PostgresServer.class.getName());
@@ -46,13 +50,12 @@ public final class PostgresServer implements AutoCloseable {
   /** The database every server has from the start. */
   public static final String DATABASE = "postgres";
 
-  /** The operating-system user the server runs as when this JVM is root. */
-  static final String OS_USER = "postgres";
-
-  private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
+  private static final Duration SETUP_TIMEOUT = Duration.ofSeconds(120);
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration STOP_GRACE = Duration.ofSeconds(30);
-  private static final String READY_MARKER = "database system is ready to accept connections";
+
+  /** A primary logs "… ready to accept connections", a hot standby "… read-only connections". */
+  private static final String READY_MARKER = "database system is ready to accept ";
 
   private final Path dir;
   private final int port;
@@ -89,10 +92,43 @@ public final class PostgresServer implements AutoCloseable {
 
   private static PostgresServer start(Path dir, int port, boolean detached) {
     requireNonNull(dir, "dir");
-    PostgresServer server = new PostgresServer(dir.toAbsolutePath(), port, binDir(), detached);
+    PostgresServer server =
+        new PostgresServer(dir.toAbsolutePath(), port, PostgresPrograms.binDir(), detached);
     server.initdb();
     server.start();
     return server;
+  }
+
+  /**
+   * Starts a streaming replica of {@code primary} (a hot standby: it answers reads, refuses writes,
+   * and replays the primary's write-ahead log as it streams in) in the fresh directory {@code dir}
+   * on {@code 127.0.0.1:port}: {@code pg_basebackup -R} copies the primary's data and writes the
+   * standby settings, then the server starts on the copy. Returns once it accepts connections. Like
+   * {@link #start(Path, int)}, it never outlives this JVM.
+   *
+   * @throws EngineException if the copy or the start fails
+   */
+  public static PostgresServer startReplica(PostgresServer primary, Path dir, int port) {
+    return startReplica(primary, dir, port, false);
+  }
+
+  /**
+   * {@link #startReplica(PostgresServer, Path, int)}, outliving this JVM (see {@link
+   * #startDetached}).
+   */
+  public static PostgresServer startReplicaDetached(PostgresServer primary, Path dir, int port) {
+    return startReplica(primary, dir, port, true);
+  }
+
+  private static PostgresServer startReplica(
+      PostgresServer primary, Path dir, int port, boolean detached) {
+    requireNonNull(primary, "primary");
+    requireNonNull(dir, "dir");
+    PostgresServer replica =
+        new PostgresServer(dir.toAbsolutePath(), port, PostgresPrograms.binDir(), detached);
+    replica.baseBackup(primary);
+    replica.start();
+    return replica;
   }
 
   /**
@@ -101,7 +137,7 @@ public final class PostgresServer implements AutoCloseable {
    */
   public static boolean installed() {
     try {
-      binDir();
+      PostgresPrograms.binDir();
       return true;
     } catch (EngineException e) {
       return false;
@@ -129,7 +165,7 @@ public final class PostgresServer implements AutoCloseable {
             "-p",
             Integer.toString(port),
             "-k",
-            dir.toString(),
+            socketDir(),
             "-c",
             "listen_addresses=127.0.0.1",
             "-c",
@@ -137,7 +173,9 @@ public final class PostgresServer implements AutoCloseable {
             "-c",
             "shared_buffers=64MB");
     ProcessBuilder builder =
-        detached ? DetachedProcess.builder(asServerUser(command, false)) : processFor(command);
+        detached
+            ? DetachedProcess.builder(PostgresPrograms.asServerUser(command, false))
+            : processFor(command);
     try {
       process =
           builder
@@ -239,6 +277,11 @@ public final class PostgresServer implements AutoCloseable {
     return dir;
   }
 
+  /** The data directory, {@code <dir>/data}: verbatim in the server's command line. */
+  public Path dataDir() {
+    return dir.resolve("data");
+  }
+
   /** The server's (postmaster's) pid; -1 before the first start. */
   public synchronized long pid() {
     return process == null ? -1 : process.pid();
@@ -263,12 +306,8 @@ public final class PostgresServer implements AutoCloseable {
 
   private void initdb() {
     try {
-      Files.createDirectories(dir);
-      if (runsAsRoot()) {
-        requireTraversable(dir.getParent());
-        chownToServerUser(dir);
-      }
-      List<String> command =
+      PostgresPrograms.prepareDir(dir);
+      PostgresPrograms.run(
           List.of(
               bin.resolve("initdb").toString(),
               "-D",
@@ -279,22 +318,10 @@ public final class PostgresServer implements AutoCloseable {
               "-E",
               "UTF8",
               "--no-locale",
-              "--no-sync");
-      Path log = dir.resolve("initdb.log");
-      Process p =
-          processFor(command)
-              .directory(dir.toFile())
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile())
-              .start();
-      if (!p.waitFor(120, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new EngineException("initdb did not finish within 120 s in " + dir);
-      }
-      if (p.exitValue() != 0) {
-        throw new EngineException(
-            "initdb failed with " + p.exitValue() + ":\n" + Files.readString(log, ISO_8859_1));
-      }
+              "--no-sync"),
+          dir,
+          dir.resolve("initdb.log"),
+          SETUP_TIMEOUT);
     } catch (IOException e) {
       throw new EngineException("cannot create a PostgreSQL database cluster in " + dir, e);
     } catch (InterruptedException e) {
@@ -303,29 +330,56 @@ public final class PostgresServer implements AutoCloseable {
     }
   }
 
-  /** A child that dies with this JVM ({@code --pdeathsig KILL}) and runs as the server user. */
-  private static ProcessBuilder processFor(List<String> command) {
-    return new ProcessBuilder(asServerUser(command, true));
+  /**
+   * Copies {@code primary}'s data with {@code pg_basebackup -R} (which also writes the standby
+   * settings: {@code standby.signal} and the primary's address), so the server starts as its
+   * streaming replica.
+   */
+  private void baseBackup(PostgresServer primary) {
+    try {
+      PostgresPrograms.prepareDir(dir);
+      PostgresPrograms.run(
+          List.of(
+              bin.resolve("pg_basebackup").toString(),
+              "-D",
+              dir.resolve("data").toString(),
+              "-h",
+              "127.0.0.1",
+              "-p",
+              Integer.toString(primary.port()),
+              "-U",
+              USER,
+              "-R",
+              "-X",
+              "stream",
+              "-c",
+              "fast",
+              "--no-sync"),
+          dir,
+          dir.resolve("basebackup.log"),
+          SETUP_TIMEOUT);
+    } catch (IOException e) {
+      throw new EngineException("cannot copy " + primary.jdbcUrl() + " into " + dir, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new EngineException("interrupted running pg_basebackup", e);
+    }
   }
 
-  private static List<String> asServerUser(List<String> command, boolean dieWithParent) {
-    List<String> line = new ArrayList<>();
-    boolean root = runsAsRoot();
-    if (Files.isExecutable(SETPRIV) && (root || dieWithParent)) {
-      line.add(SETPRIV.toString());
-      if (dieWithParent) {
-        line.add("--pdeathsig");
-        line.add("KILL");
-      }
-      if (root) {
-        line.addAll(List.of("--reuid=" + OS_USER, "--regid=" + OS_USER, "--init-groups"));
-      }
-    } else if (root) {
-      throw new EngineException(
-          "PostgreSQL refuses to run as root, and " + SETPRIV + " is missing to switch users");
-    }
-    line.addAll(command);
-    return line;
+  /** A child that dies with this JVM ({@code --pdeathsig KILL}) and runs as the server user. */
+  private static ProcessBuilder processFor(List<String> command) {
+    return new ProcessBuilder(PostgresPrograms.asServerUser(command, true));
+  }
+
+  /**
+   * The directory of the server's Unix socket: {@link #dir}, or none ({@code ""}: TCP only) when
+   * the socket's path, {@code <dir>/.s.PGSQL.<port>}, would pass the kernel's 107-byte limit.
+   */
+  private String socketDir() {
+    String socket = dir.resolve(".s.PGSQL." + port).toString();
+    return socket.getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= 107
+        ? dir.toString()
+        : "";
   }
 
   private void awaitReady(Path log, long logStart) {
@@ -385,77 +439,5 @@ public final class PostgresServer implements AutoCloseable {
     } catch (IOException e) {
       return 0;
     }
-  }
-
-  private static boolean runsAsRoot() {
-    return "root".equals(System.getProperty("user.name"));
-  }
-
-  /** The server user must reach its directory: every ancestor needs the others' x bit. */
-  private static void requireTraversable(Path parent) throws IOException {
-    for (Path p = parent; p != null; p = p.getParent()) {
-      if (!Files.getPosixFilePermissions(p).contains(PosixFilePermission.OTHERS_EXECUTE)) {
-        throw new EngineException(
-            "the "
-                + OS_USER
-                + " user cannot reach "
-                + parent
-                + ": "
-                + p
-                + " is not traversable by others (chmod o+x, or choose another directory)");
-      }
-    }
-  }
-
-  private static void chownToServerUser(Path dir) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("chown", "-R", OS_USER + ":" + OS_USER, dir.toString()).start();
-    if (p.waitFor() != 0) {
-      throw new EngineException(
-          "cannot give "
-              + dir
-              + " to the "
-              + OS_USER
-              + " user (chown exited "
-              + p.exitValue()
-              + ")");
-    }
-  }
-
-  /** The configured directory, else the newest {@code /usr/lib/postgresql/<version>/bin}. */
-  private static Path binDir() {
-    String configured = System.getProperty(BIN_PROPERTY);
-    if (configured != null) {
-      Path bin = Path.of(configured);
-      if (!Files.isExecutable(bin.resolve("postgres"))) {
-        throw new EngineException(BIN_PROPERTY + "=" + configured + " holds no postgres program");
-      }
-      return bin;
-    }
-    Path root = Path.of("/usr/lib/postgresql");
-    try (Stream<Path> versions = Files.list(root)) {
-      return versions
-          .map(v -> v.resolve("bin"))
-          .filter(b -> Files.isExecutable(b.resolve("postgres")))
-          .max(Comparator.comparingInt(PostgresServer::majorVersion))
-          .orElseThrow(() -> notInstalled(root));
-    } catch (IOException | UncheckedIOException e) {
-      throw notInstalled(root);
-    }
-  }
-
-  private static int majorVersion(Path bin) {
-    try {
-      return Integer.parseInt(bin.getParent().getFileName().toString());
-    } catch (NumberFormatException e) {
-      return 0;
-    }
-  }
-
-  private static EngineException notInstalled(Path root) {
-    return new EngineException(
-        "PostgreSQL is not installed: no "
-            + root
-            + "/<version>/bin/postgres (apt-get install postgresql), nor -D"
-            + BIN_PROPERTY);
   }
 }

@@ -13,7 +13,7 @@
  *
  * <p>PostgreSQL is no jar: {@link io.tally.engines.PostgresServer} runs the machine's Debian
  * package ({@code initdb}, {@code postgres}) in a fresh directory on a free port, as the {@code
- * postgres} user when the JVM is root, and {@link io.tally.engines.RealPostgres} starts one per
- * test JVM.
+ * postgres} user when the JVM is root ({@link io.tally.engines.PostgresServer#startReplica} makes a
+ * streaming replica of one), and {@link io.tally.engines.RealPostgres} starts one per test JVM.
  */
 package io.tally.engines;

@@ -75,4 +75,35 @@ class PostgresServerTest {
       assertThat(a.pid()).isNotEqualTo(b.pid());
     }
   }
+
+  @Test
+  void aStreamingReplicaServesWhatThePrimaryCommits() throws Exception {
+    int[] ports = FreePorts.take(2);
+    try (PostgresServer primary = PostgresServer.start(base.resolve("primary"), ports[0])) {
+      try (Connection c = connect(primary);
+          Statement s = c.createStatement()) {
+        s.execute("CREATE TABLE t (id int PRIMARY KEY)");
+        s.execute("INSERT INTO t SELECT generate_series(1, 10)");
+      }
+      try (PostgresServer replica =
+          PostgresServer.startReplica(primary, base.resolve("replica"), ports[1])) {
+        assertThat(count(replica)).isEqualTo(10); // the base backup's rows
+        try (Connection c = connect(primary);
+            Statement s = c.createStatement()) {
+          s.execute("INSERT INTO t SELECT generate_series(11, 30)");
+        }
+        org.awaitility.Awaitility.await()
+            .atMost(java.time.Duration.ofSeconds(30))
+            .until(() -> count(replica) == 30); // streamed
+        try (Connection c = connect(replica);
+            Statement s = c.createStatement();
+            ResultSet r = s.executeQuery("SELECT pg_is_in_recovery()")) {
+          r.next();
+          assertThat(r.getBoolean(1)).isTrue();
+          assertThatThrownBy(() -> s.execute("INSERT INTO t VALUES (99)"))
+              .hasMessageContaining("read-only");
+        }
+      }
+    }
+  }
 }

@@ -50,6 +50,14 @@ public record ConfigKey<T>(
     }
   }
 
+  /**
+   * Whether the value is a secret (a key named {@code *.password}): {@code tally config} and every
+   * message leave its value out.
+   */
+  public boolean isSecret() {
+    return name.endsWith(".password");
+  }
+
   /** Whether this is an on/off key ({@link #SWITCH_ALLOWED}). */
   public boolean isSwitch() {
     return allowed.equals(SWITCH_ALLOWED);
@@ -75,7 +83,7 @@ public record ConfigKey<T>(
       String detail = e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
       throw new ConfigException(
           "bad value '"
-              + raw
+              + (isSecret() ? "[redacted]" : raw)
               + "' for "
               + name
               + " from "

@@ -443,14 +443,34 @@ public final class ConfigKeys {
               + " order; required when the store is postgres",
           "PostgreSQL shards: partition p lives on shard p mod N",
           ValueParsers::postgresUrls);
+  public static final ConfigKey<List<Optional<String>>> CLUSTER_POSTGRES_REPLICA_URLS =
+      list(
+          "cluster.postgres.replica-urls",
+          "--postgres-replica",
+          "",
+          "one entry per shard in the order of cluster.postgres.urls, each"
+              + " jdbc:postgresql://host:port/database or none; empty: no replicas",
+          "Read replicas (streaming standbys) of the shards: a shard's queries read its replica,"
+              + " asOf from the replica's progress, falling back to the primary (docs/postgres.md)",
+          ValueParsers::postgresReplicaUrls);
   public static final ConfigKey<String> CLUSTER_POSTGRES_USER =
       key(
           "cluster.postgres.user",
           "--postgres-user",
           "tally",
-          "a role name (its password, if any, from ~/.pgpass)",
-          "Role Tally connects to PostgreSQL as",
+          "a role name",
+          "Role Tally connects to PostgreSQL (shards and replicas) as",
           nonEmpty());
+  public static final ConfigKey<String> CLUSTER_POSTGRES_PASSWORD =
+      key(
+          "cluster.postgres.password",
+          "--postgres-password",
+          "",
+          "any text without a NUL character; empty: none (trust or peer authentication, or"
+              + " ~/.pgpass)",
+          "Password of cluster.postgres.user; never printed or logged. Prefer the file or"
+              + " TALLY_CLUSTER_POSTGRES_PASSWORD to the flag, which other users see in ps",
+          ValueParsers::password);
   public static final ConfigKey<String> CLUSTER_POSTGRES_SCHEMA =
       key(
           "cluster.postgres.schema",

@@ -22,6 +22,7 @@ import io.tally.server.security.SecurityConfig;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -151,13 +152,13 @@ public final class ConfigMapping {
             .withReplicationFactor(c.get(CLUSTER_KAFKA_REPLICATION_FACTOR))
             .withSessionTimeoutMillis(c.get(CLUSTER_KAFKA_SESSION_TIMEOUT_MS));
     List<PostgresSettings> shards = new ArrayList<>();
+    List<Optional<PostgresSettings>> replicas = new ArrayList<>();
     if (postgres) {
       for (String url : c.get(CLUSTER_POSTGRES_URLS)) {
-        shards.add(
-            PostgresSettings.defaults(url)
-                .withUser(c.get(CLUSTER_POSTGRES_USER), "")
-                .withSchema(c.get(CLUSTER_POSTGRES_SCHEMA))
-                .withRetention(server.query().retention()));
+        shards.add(postgres(c, url, server));
+      }
+      for (Optional<String> url : replicas(c, shards.size())) {
+        replicas.add(url.map(u -> postgres(c, u, server)));
       }
     }
     CassandraSettings cassandra =
@@ -177,11 +178,36 @@ public final class ConfigMapping {
         kafka,
         cassandra,
         shards,
+        replicas,
         new ClusterConfig.Roles(
             roles.contains("ingest"),
             roles.contains("processor"),
             roles.contains("materializer"),
             roles.contains("query")));
+  }
+
+  private static PostgresSettings postgres(EffectiveConfig c, String url, ServerConfig server) {
+    return PostgresSettings.defaults(url)
+        .withUser(c.get(CLUSTER_POSTGRES_USER), c.get(CLUSTER_POSTGRES_PASSWORD))
+        .withSchema(c.get(CLUSTER_POSTGRES_SCHEMA))
+        .withRetention(server.query().retention());
+  }
+
+  /** The replica URLs, one per shard (empty when none are configured). */
+  private static List<Optional<String>> replicas(EffectiveConfig c, int shards) {
+    List<Optional<String>> urls = c.get(CLUSTER_POSTGRES_REPLICA_URLS);
+    if (!urls.isEmpty() && urls.size() != shards) {
+      throw new ConfigException(
+          CLUSTER_POSTGRES_REPLICA_URLS.name()
+              + " has "
+              + urls.size()
+              + " entries for "
+              + shards
+              + " shards: give one per shard of "
+              + CLUSTER_POSTGRES_URLS.name()
+              + ", in its order, none for a shard without a replica");
+    }
+    return urls;
   }
 
   private static ConfigException missing(ConfigKey<?> key) {

@@ -12,7 +12,9 @@ import java.util.stream.Collectors;
 /**
  * Writes an {@link EffectiveConfig} as a YAML file that {@link YamlConfigFile} reads back to the
  * same values: keys nested by their dotted names in registry order, lists as flow sequences, and
- * each value followed by a comment saying where it came from. Stateless.
+ * each value followed by a comment saying where it came from. A secret that is set ({@link
+ * ConfigKey#isSecret()}) is written as a comment without its value: the output never holds it, so
+ * it must be given again (by the environment) to a server started from that file. Stateless.
  */
 final class ConfigYaml {
   private static final Pattern PLAIN = Pattern.compile("[A-Za-z0-9_./@+-][A-Za-z0-9_./@+=:,-]*");
@@ -60,7 +62,9 @@ final class ConfigYaml {
           if (node instanceof ConfigKey<?> key) {
             EffectiveConfig.Value v = config.value(key);
             String line =
-                indent + name + ": " + (key.list() ? sequence(v.text()) : scalar(v.text()));
+                key.isSecret() && !v.text().isEmpty()
+                    ? indent + "# " + name + ": (set, not shown)"
+                    : indent + name + ": " + (key.list() ? sequence(v.text()) : scalar(v.text()));
             out.append(line)
                 .append(" ".repeat(Math.max(1, COMMENT_COLUMN - line.length())))
                 .append("# ")

@@ -176,6 +176,30 @@ final class ValueParsers {
     return List.copyOf(entries);
   }
 
+  /** A password: any text PostgreSQL's protocol can carry (no NUL). */
+  static String password(String text) {
+    if (text.indexOf('\0') >= 0) {
+      throw notAllowed();
+    }
+    return text;
+  }
+
+  /** Replica URLs, one per shard, {@code none} for a shard without one. */
+  static List<Optional<String>> postgresReplicaUrls(List<String> entries) {
+    List<Optional<String>> out = new ArrayList<>();
+    for (String entry : entries) {
+      if (entry.equalsIgnoreCase("none")) {
+        out.add(Optional.empty());
+      } else if (entry.startsWith("jdbc:postgresql://")) {
+        out.add(Optional.of(entry));
+      } else {
+        throw new IllegalArgumentException(
+            "'" + entry + "' is neither jdbc:postgresql://host:port/database nor none");
+      }
+    }
+    return List.copyOf(out);
+  }
+
   static List<InetSocketAddress> hostPorts(List<String> entries) {
     List<InetSocketAddress> out = new ArrayList<>();
     for (String hp : entries) {

@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>API key tokens ({@code tly_sk_<id>_<secret>}, {@code tly_pk_…}): the secret part, keeping
  *       the kind and the public id so an operator can still tell which key it was;
- *   <li>the value of a {@code key} query parameter, whatever it holds (it may be percent-encoded);
+ *   <li>the value of a {@code key} query parameter, whatever it holds (it may be percent-encoded),
+ *       and of a {@code password} parameter (a JDBC URL's);
  *   <li>the credential after {@code Bearer} or {@code Authorization:}.
  * </ul>
  *
@@ -23,7 +24,7 @@ public final class Credentials {
   private static final Pattern TOKEN =
       Pattern.compile("(tly_[a-zA-Z]{2}_)(?:([0-9a-f]{12})_)?[A-Za-z0-9_\\-]*");
   private static final Pattern KEY_PARAM =
-      Pattern.compile("(?i)(^|[?&;\\s])((?:key|api_key|apikey|token)=)[^&\\s\"']*");
+      Pattern.compile("(?i)(^|[?&;\\s])((?:key|api_key|apikey|token|password)=)[^&\\s\"']*");
   private static final Pattern AUTHORIZATION =
       Pattern.compile(
           "\\b((?i:authorization\\s*[:=]\\s*)?(?:Bearer|bearer|Basic)\\s+|(?i:authorization\\s*[:=]\\s*))"

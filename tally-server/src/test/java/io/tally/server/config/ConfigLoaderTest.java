@@ -306,7 +306,9 @@ class ConfigLoaderTest {
     bad.put(CLUSTER_CASSANDRA_READ_CONSISTENCY, "TWO_THIRDS");
     bad.put(CLUSTER_STORE, "mysql");
     bad.put(CLUSTER_POSTGRES_URLS, "postgres://db:5432/tally");
+    bad.put(CLUSTER_POSTGRES_REPLICA_URLS, "db1r:5432");
     bad.put(CLUSTER_POSTGRES_USER, " ");
+    bad.put(CLUSTER_POSTGRES_PASSWORD, "pass\u0000word");
     bad.put(CLUSTER_POSTGRES_SCHEMA, "Tally");
     bad.put(CLUSTER_NODE_ID, "node 1");
     bad.put(CLUSTER_ROLES, "ingest,writer");
@@ -340,7 +342,7 @@ class ConfigLoaderTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith(
                     "bad value '"
-                        + value
+                        + (key.isSecret() ? "[redacted]" : value)
                         + "' for "
                         + key.name()
                         + " from env "
@@ -416,6 +418,62 @@ class ConfigLoaderTest {
         .hasMessageStartingWith(
             "cluster.postgres.urls is required when cluster.store is postgres: set it in the file,"
                 + " as TALLY_CLUSTER_POSTGRES_URLS or with --postgres");
+  }
+
+  @Test
+  void postgresReplicasAreGivenPerShardInTheShardsOrder() {
+    Map<ConfigKey<?>, String> flags =
+        Map.of(
+            CLUSTER_KAFKA_BOOTSTRAP,
+            "127.0.0.1:9092",
+            CLUSTER_STORE,
+            "postgres",
+            CLUSTER_POSTGRES_URLS,
+            "jdbc:postgresql://db1:5432/tally,jdbc:postgresql://db2:5432/tally",
+            CLUSTER_POSTGRES_REPLICA_URLS,
+            "none, jdbc:postgresql://db2r:5432/tally");
+    ClusterConfig c =
+        ConfigMapping.cluster(ConfigLoader.load(null, Map.of("TALLY_MODE", "cluster"), flags));
+    assertThat(c.postgresReplicas()).hasSize(2);
+    assertThat(c.postgresReplicas().get(0)).isEmpty();
+    assertThat(c.postgresReplicas().get(1).orElseThrow().jdbcUrl())
+        .isEqualTo("jdbc:postgresql://db2r:5432/tally");
+    assertThat(c.postgresReplicas().get(1).orElseThrow().schema()).isEqualTo("tally");
+
+    Map<ConfigKey<?>, String> oneForTwo = new java.util.HashMap<>(flags);
+    oneForTwo.put(CLUSTER_POSTGRES_REPLICA_URLS, "jdbc:postgresql://db1r:5432/tally");
+    assertThatThrownBy(
+            () ->
+                ConfigMapping.cluster(
+                    ConfigLoader.load(null, Map.of("TALLY_MODE", "cluster"), oneForTwo)))
+        .hasMessageStartingWith("cluster.postgres.replica-urls has 1 entries for 2 shards");
+    oneForTwo.put(CLUSTER_POSTGRES_REPLICA_URLS, "db1r:5432,none");
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("TALLY_MODE", "cluster"), oneForTwo))
+        .hasMessageContaining("bad value 'db1r:5432,none' for cluster.postgres.replica-urls");
+  }
+
+  @Test
+  void thePostgresPasswordComesFromTheEnvironmentAndIsNeverShown() {
+    String secret = "s3cr3t-Pa55";
+    EffectiveConfig config =
+        ConfigLoader.load(
+            null,
+            Map.of("TALLY_MODE", "cluster", "TALLY_CLUSTER_POSTGRES_PASSWORD", secret),
+            Map.of(
+                CLUSTER_KAFKA_BOOTSTRAP,
+                "127.0.0.1:9092",
+                CLUSTER_STORE,
+                "postgres",
+                CLUSTER_POSTGRES_URLS,
+                "jdbc:postgresql://db1:5432/tally",
+                CLUSTER_POSTGRES_REPLICA_URLS,
+                "jdbc:postgresql://db1r:5432/tally"));
+    ClusterConfig c = ConfigMapping.cluster(config);
+    assertThat(c.postgres().get(0).password()).isEqualTo(secret);
+    assertThat(c.postgresReplicas().get(0).orElseThrow().password()).isEqualTo(secret);
+    assertThat(config.toYaml()).doesNotContain(secret).contains("# password: (set, not shown)");
+    assertThat(c.postgres().get(0).toString()).doesNotContain(secret).contains("[redacted]");
+    assertThat(c.toString()).doesNotContain(secret);
   }
 
   @Test

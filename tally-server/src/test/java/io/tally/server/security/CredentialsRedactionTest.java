@@ -34,6 +34,9 @@ class CredentialsRedactionTest {
         .isEqualTo("Authorization: Bearer [redacted]");
     assertThat(Credentials.redact("authorization=xyz")).isEqualTo("authorization=[redacted]");
     assertThat(Credentials.redact("keys=3&monkey=2")).isEqualTo("keys=3&monkey=2");
+    assertThat(
+            Credentials.redact("jdbc:postgresql://db:5432/tally?user=t&password=hunter2&ssl=true"))
+        .isEqualTo("jdbc:postgresql://db:5432/tally?user=t&password=[redacted]&ssl=true");
     assertThat(Credentials.redact(null)).isNull();
   }
 
