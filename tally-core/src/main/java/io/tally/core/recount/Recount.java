@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>What is rebuilt: count and sum of the minute and hour rows of the range and of the day rows of
  * the days wholly in it, of each granularity whose retention still keeps the range's start; the
- * all-time totals move by the hour rows' differences. Actor sketches (uniques) and Top-K slots are
+ * all-time totals move by the differences their hour and minute rows agree on (an event counted
+ * wrongly shows in both; one damaged row in one only). Actor sketches (uniques) and Top-K slots are
  * not rebuilt (docs/raw.md). A row whose sum overflowed is compared by count and never replaced.
  *
  * <p>Thread-safe: runs are serialized (two overlapping recounts would each add their difference).
@@ -120,11 +121,9 @@ public final class Recount {
   private long exportedBefore(RawReader.Snapshot snapshot) {
     long asOf = Long.MAX_VALUE;
     for (int p = 0; p < log.partitions(); p++) {
-      Checkpoint cp = snapshot.exported(p);
-      boolean never = cp.lastAppendTimeMillis() == Long.MIN_VALUE && cp.nextOffset() == 0;
-      asOf = Math.min(asOf, never ? Long.MIN_VALUE : cp.asOfMillis());
+      asOf = Math.min(asOf, snapshot.exported(p).asOfMillis());
     }
-    return asOf;
+    return asOf <= 0 ? Long.MIN_VALUE : asOf;
   }
 
   /**

@@ -32,8 +32,8 @@ final class RowComparison {
   private final Map<CounterKey, CounterRows.Row> served = new HashMap<>();
   private final Map<Integer, List<CounterRows.Row>> replacements = new TreeMap<>();
 
-  /** Per series (a total row's key), the hour rows' differences: count, sum. */
-  private final Map<CounterKey, long[]> totalMoves = new HashMap<>();
+  /** Per (series, hour) — the hour row's key — its difference and its minute rows': count, sum. */
+  private final Map<CounterKey, long[]> hourMoves = new HashMap<>();
 
   RowComparison(RecountRange range, List<Granularity> granularities, Partitioner partitioner) {
     this.range = range;
@@ -106,7 +106,7 @@ final class RowComparison {
         changed,
         added,
         removed,
-        apply ? totalMoves.size() : 0,
+        apply ? totalMoves().size() : 0,
         events,
         differences.subList(0, Math.min(differences.size(), RecountReport.MAX_DIFFERENCES)));
   }
@@ -117,25 +117,52 @@ final class RowComparison {
             DerivedEntities.writerPartition(now.key().entity(), partitioner),
             p -> new ArrayList<>())
         .add(now);
-    if (now.key().granularity() == Granularity.HOUR) {
-      long[] move =
-          totalMoves.computeIfAbsent(
-              CounterKey.total(now.key().entity(), now.key().type()), k -> new long[2]);
-      move[0] += now.count() - was.count();
-      move[1] += now.sum() - was.sum();
+    Granularity g = now.key().granularity();
+    if (g == Granularity.HOUR || g == Granularity.MINUTE) {
+      CounterKey hour =
+          new CounterKey(
+              now.key().entity(),
+              now.key().type(),
+              Granularity.HOUR,
+              Granularity.HOUR.bucketStart(now.key().bucketStartMillis()));
+      long[] move = hourMoves.computeIfAbsent(hour, k -> new long[4]);
+      int lane = g == Granularity.HOUR ? 0 : 2;
+      move[lane] += now.count() - was.count();
+      move[lane + 1] += now.sum() - was.sum();
     }
   }
 
   /**
-   * Replaces the differing rows, and moves the totals, one atomic write per writing partition. A
-   * total whose sum overflowed keeps its sum lanes' meaning: its count is moved, its sum not.
+   * How far each total moves: by its hour rows' differences, where the minute rows (if compared)
+   * differ by as much. An event counted wrongly shows in every granularity, and so in the total
+   * too; a difference in one granularity only is damage to that row, not to the total.
+   */
+  private Map<CounterKey, long[]> totalMoves() {
+    boolean minutes = granularities.contains(Granularity.MINUTE);
+    Map<CounterKey, long[]> out = new HashMap<>();
+    for (Map.Entry<CounterKey, long[]> e : hourMoves.entrySet()) {
+      long[] m = e.getValue();
+      if ((m[0] != 0 || m[1] != 0) && (!minutes || (m[0] == m[2] && m[1] == m[3]))) {
+        long[] move =
+            out.computeIfAbsent(
+                CounterKey.total(e.getKey().entity(), e.getKey().type()), k -> new long[2]);
+        move[0] += m[0];
+        move[1] += m[1];
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Replaces the differing rows, and moves the totals ({@link #totalMoves}), one atomic write per
+   * writing partition. A total whose sum overflowed is left as it is.
    */
   void apply(CounterRows.Snapshot snapshot) {
-    for (Map.Entry<CounterKey, long[]> e : totalMoves.entrySet()) {
+    for (Map.Entry<CounterKey, long[]> e : totalMoves().entrySet()) {
       CounterRows.Row total = snapshot.read(e.getKey());
       long count = Math.max(0, total.count() + e.getValue()[0]);
       long sum = Math.max(0, total.sum() + e.getValue()[1]);
-      if (Sums.isOverflow(total.sum()) || (e.getValue()[0] == 0 && e.getValue()[1] == 0)) {
+      if (Sums.isOverflow(total.sum())) {
         continue;
       }
       replacements
