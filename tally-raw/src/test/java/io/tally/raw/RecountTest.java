@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.recount.Auditor;
 import io.tally.core.recount.CounterRows;
 import io.tally.core.recount.RecountRange;
 import io.tally.core.recount.RecountRefusedException;
@@ -102,6 +103,48 @@ class RecountTest {
     assertThat(read(damaged)).isEqualTo(new CounterRows.Row(damaged, 5, 15));
     assertThat(read(CounterKey.total("video:2", "view"))).isEqualTo(total);
     assertThat(f.recount.run(RANGE, false).mismatched()).isZero();
+  }
+
+  @Test
+  void aRecountOfAnEntityPrefixAndTypesTouchesOnlyTheirRows() {
+    countedAndExported(List.of());
+    CounterKey one = minute("video:1", T0);
+    CounterKey two = minute("video:2", T0);
+    damage(one, 1, 1);
+    damage(two, 1, 1);
+
+    assertThat(
+            f.recount
+                .run(new RecountRange(T0, T0 + 2 * HOUR, "video:1", Set.of("like")), true)
+                .mismatched())
+        .isZero();
+    RecountReport recount =
+        f.recount.run(new RecountRange(T0, T0 + 2 * HOUR, "video:1", Set.of("view")), true);
+
+    assertThat(recount.differences())
+        .extracting(RecountReport.Difference::key)
+        .containsExactly(one);
+    assertThat(read(one).count()).isEqualTo(5);
+    assertThat(read(two).count()).isEqualTo(1);
+  }
+
+  @Test
+  void theAuditorAuditsEachClosedHourAndWarnsUntilARecountRepairs() {
+    countedAndExported(List.of());
+    Auditor auditor = new Auditor(f.recount);
+    damage(minute("video:3", T0 + HOUR), 2, 2);
+
+    assertThat(auditor.doWork()).isEqualTo(1); // the last closed hour: T0 + 1h
+    assertThat(auditor.latest().range()).isEqualTo(RecountRange.hour(T0 + HOUR));
+    assertThat(auditor.mismatchedRows()).isEqualTo(1);
+    assertThat(auditor.warning())
+        .contains("video:3 view minute 2025-12-05T03:00:00Z: served 2/2, recounted 5/15")
+        .contains("tally recount --from 2025-12-05T03:00:00Z --to 2025-12-05T04:00:00Z");
+    assertThat(auditor.doWork()).isZero(); // no other hour closed yet
+
+    auditor.recounted(f.recount.run(RecountRange.hour(T0 + HOUR), true));
+    assertThat(auditor.mismatchedRows()).isZero();
+    assertThat(auditor.warning()).isNull();
   }
 
   @Test
