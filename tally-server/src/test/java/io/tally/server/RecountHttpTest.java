@@ -25,8 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code POST /v1/admin/recount} and {@code /v1/admin/audit} on the embedded server (real RocksDB,
  * real DuckDB): a clean range audits with no mismatch; a row damaged through the store is named by
- * the audit, the metric and {@code /healthz}, and repaired by a recount; a {@code --derive} rule
- * added after the events were counted is backfilled by a recount.
+ * the audit, the metric, {@code /healthz} and the dashboard (headless Chromium), and repaired by a
+ * recount; a {@code --derive} rule added after the events were counted is backfilled by a recount.
  */
 class RecountHttpTest {
   private static final long HOUR = 3_600_000L;
@@ -141,7 +141,7 @@ class RecountHttpTest {
   }
 
   @Test
-  void theAuditNamesARowDamagedInTheStoreAndARecountRepairsIt() {
+  void theAuditNamesARowDamagedInTheStoreAndARecountRepairsIt() throws Exception {
     start(List.of());
     sendAndAwaitExported();
     JsonObject clean = ok("/v1/admin/audit", range());
@@ -164,6 +164,10 @@ class RecountHttpTest {
     assertThat(named.getString("start")).isEqualTo(Instant.ofEpochMilli(minute).toString());
     assertThat(http.get("/metrics").body()).contains("tally_audit_mismatched_rows 1.0");
     assertThat(new JsonObject(http.get("/healthz").body()).getJsonArray("warnings").getString(0))
+        .contains("video:1 view minute " + Instant.ofEpochMilli(minute));
+    String dashboard = HeadlessDom.dump(dir, tally.url() + "/", 3_000);
+    assertThat(dashboard)
+        .contains("<section id=\"warnings\" class=\"signin warnings\" role=\"alert\">")
         .contains("video:1 view minute " + Instant.ofEpochMilli(minute));
 
     JsonObject recount = ok("/v1/admin/recount", range());
