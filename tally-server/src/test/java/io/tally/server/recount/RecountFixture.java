@@ -1,4 +1,4 @@
-package io.tally.raw;
+package io.tally.server.recount;
 
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.aggregate.DeltaAggregator;
@@ -18,6 +18,8 @@ import io.tally.core.retention.Retention;
 import io.tally.core.store.Checkpoint;
 import io.tally.model.Event;
 import io.tally.model.Granularity;
+import io.tally.raw.DuckDbRawReader;
+import io.tally.raw.DuckDbRawStore;
 import io.tally.rocksdb.RocksDbCounterStore;
 import io.tally.rocksdb.RocksDbStorage;
 import io.tally.testkit.InMemoryAttributeStore;

@@ -1,4 +1,4 @@
-package io.tally.raw;
+package io.tally.server.recount;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
