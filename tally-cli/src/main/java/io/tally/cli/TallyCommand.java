@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
       StatsCommand.class,
       TotalCommand.class,
       QueryCommand.class,
+      RecountCommand.class,
+      AuditCommand.class,
       TopCommand.class,
       BenchCommand.class,
       ReplayBenchCommand.class,

@@ -166,6 +166,24 @@ final class CounterKeyDescriptor {
         .array();
   }
 
+  /** The row a layout-2 key belongs to (any field). */
+  static CounterKey counterKey(byte[] key) {
+    ByteBuffer b = ByteBuffer.wrap(key);
+    b.position(1);
+    Granularity g = Granularity.values()[b.get()];
+    b.position(10);
+    int e = Short.toUnsignedInt(b.getShort());
+    String entity = new String(key, 12, e, StandardCharsets.UTF_8);
+    int t = Byte.toUnsignedInt(key[12 + e]);
+    String type = new String(key, 13 + e, t, StandardCharsets.UTF_8);
+    return new CounterKey(entity, type, g, bucketStart(key));
+  }
+
+  /** Whether {@code a} and {@code b} are keys of the same row (they differ in the field only). */
+  static boolean sameRow(byte[] a, byte[] b) {
+    return a.length == b.length && java.util.Arrays.equals(a, 0, a.length - 1, b, 0, b.length - 1);
+  }
+
   static long bucketStart(byte[] key) {
     return ByteBuffer.wrap(key).getLong(key.length - 9) ^ Long.MIN_VALUE;
   }

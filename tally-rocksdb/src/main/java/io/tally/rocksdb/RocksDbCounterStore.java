@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.aggregate.DeltaBatch;
+import io.tally.core.recount.CounterRows;
 import io.tally.core.retention.Retention;
 import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.Checkpoint;
@@ -58,7 +59,7 @@ import org.rocksdb.WriteOptions;
  * ({@link RocksDbActors}) live in their own classes.
  */
 public final class RocksDbCounterStore
-    implements CounterStore, TopKStore, DeltaSink, AutoCloseable {
+    implements CounterStore, TopKStore, DeltaSink, CounterRows, AutoCloseable {
   private record Merge(byte[] key, long amount) {}
 
   private final RocksDbStorage storage;
@@ -160,6 +161,12 @@ public final class RocksDbCounterStore
       throw new TallyException(
           "writing " + batch.deltas().size() + " deltas failed: " + storage.writeFailure(e), e);
     }
+  }
+
+  /** The rows at a RocksDB snapshot, for a recount or audit ({@link RocksDbRowSnapshot}). */
+  @Override
+  public CounterRows.Snapshot snapshot() {
+    return new RocksDbRowSnapshot(storage);
   }
 
   @Override
@@ -310,7 +317,9 @@ public final class RocksDbCounterStore
         }
         long start = CounterKeyDescriptor.bucketStart(key);
         if (any && start != bucket) {
-          out.add(bucket(bucket, lanes));
+          if (lanes[0] != 0) { // a row a recount removed: its lanes are 0
+            out.add(bucket(bucket, lanes));
+          }
           Arrays.fill(lanes, 0);
         }
         bucket = start;
@@ -322,7 +331,7 @@ public final class RocksDbCounterStore
                     : field == CounterKeyDescriptor.HIGH ? 2 : 1] =
             v;
       }
-      if (any) {
+      if (any && lanes[0] != 0) {
         out.add(bucket(bucket, lanes));
       }
     }

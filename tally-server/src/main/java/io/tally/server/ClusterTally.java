@@ -172,7 +172,10 @@ public final class ClusterTally implements AutoCloseable {
                       ? new AttributeRoutes(attributes, !derived.isEmpty())
                       : AttributeRoutes.absent(),
                   SqlRoutes.absent(
-                      "the raw store (SQL over events) is not built for cluster mode yet")),
+                      "the raw store (SQL over events) is not built for cluster mode yet"),
+                  RecountRoutes.absent(
+                      "recount and audit are not built for cluster mode yet (they need the raw"
+                          + " store, docs/raw.md)")),
               queries != null
                   ? new OpsRoutes(metrics, health, readiness).withQueryCache(queries)
                   : new OpsRoutes(metrics, health, readiness),

@@ -3,6 +3,7 @@ package io.tally.server;
 import io.tally.core.enrich.BadAttributesException;
 import io.tally.core.query.BadQueryException;
 import io.tally.core.query.PositionNotReachedException;
+import io.tally.core.recount.RecountRefusedException;
 import io.tally.model.TallyException;
 import io.tally.model.json.TallyJson;
 import io.tally.server.http.RequestBody;
@@ -28,6 +29,7 @@ import org.slf4j.LoggerFactory;
  *   <caption>status of each exception</caption>
  *   <tr><td>{@link BadQueryException}, {@link BadAttributesException}</td><td>400</td></tr>
  *   <tr><td>{@link NotFoundException}</td><td>404</td></tr>
+ *   <tr><td>{@link RecountRefusedException}</td><td>409 if not exported yet, else 400</td></tr>
  *   <tr><td>{@link PositionNotReachedException}</td><td>504 + Retry-After</td></tr>
  *   <tr><td>{@link RequestBody.Refused}</td><td>its own (400, 413, 415)</td></tr>
  *   <tr><td>other {@link TallyException}, a timeout</td><td>503 + Retry-After</td></tr>
@@ -80,6 +82,11 @@ final class ErrorAnswers {
       error(ctx, 400, cause.getMessage());
     } else if (cause instanceof NotFoundException) {
       error(ctx, 404, cause.getMessage());
+    } else if (cause instanceof RecountRefusedException r) {
+      error(
+          ctx,
+          r.reason() == RecountRefusedException.Reason.NOT_EXPORTED ? 409 : 400,
+          r.getMessage());
     } else if (cause instanceof PositionNotReachedException) {
       ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
       error(ctx, 504, cause.getMessage());

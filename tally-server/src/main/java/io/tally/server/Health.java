@@ -26,6 +26,7 @@ final class Health {
   private final InstantSource clock;
   private final long unhealthyAfterMillis;
   private final List<String> notices;
+  private final List<Supplier<String>> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   Health(List<Component> components, InstantSource clock, long unhealthyAfterMillis) {
     this(components, clock, unhealthyAfterMillis, List.of());
@@ -67,8 +68,22 @@ final class Health {
   record Check(
       String name, boolean healthy, ProcessorHealth state, boolean recovered, long backlog) {}
 
+  /**
+   * Adds a source of warnings: a problem an operator must see that does not make the server
+   * unhealthy (e.g. the audit's differences); {@code warning} returns null while there is none and
+   * must be cheap and thread-safe.
+   */
+  void addWarning(Supplier<String> warning) {
+    warnings.add(warning);
+  }
+
   record Report(
-      boolean healthy, boolean recovered, long backlog, List<Check> checks, List<String> notices) {}
+      boolean healthy,
+      boolean recovered,
+      long backlog,
+      List<Check> checks,
+      List<String> notices,
+      List<String> warnings) {}
 
   Report report() {
     boolean healthy = true;
@@ -85,6 +100,13 @@ final class Health {
       recovered &= rec;
       backlog += b;
     }
-    return new Report(healthy, recovered, backlog, checks, notices);
+    List<String> warned = new ArrayList<>();
+    for (Supplier<String> w : warnings) {
+      String text = w.get();
+      if (text != null) {
+        warned.add(text);
+      }
+    }
+    return new Report(healthy, recovered, backlog, checks, notices, warned);
   }
 }

@@ -135,6 +135,9 @@ final class OpsRoutes implements AutoCloseable {
     if (!h.notices().isEmpty()) {
       answer.put("notices", new io.vertx.core.json.JsonArray(h.notices()));
     }
+    if (!h.warnings().isEmpty()) {
+      answer.put("warnings", new io.vertx.core.json.JsonArray(h.warnings()));
+    }
     if (queries != null) {
       QueryService.CacheCounters cache = queries.cacheStats();
       answer.put(

@@ -5,8 +5,10 @@ import io.tally.core.log.EventLog;
 import io.tally.core.process.ProcessorConfig;
 import io.tally.core.raw.RawConfig;
 import io.tally.core.raw.RawExport;
+import io.tally.core.raw.RawReader;
 import io.tally.core.retention.Retention;
 import io.tally.core.store.DeltaSink;
+import io.tally.raw.DuckDbRawReader;
 import io.tally.raw.DuckDbRawSql;
 import io.tally.raw.DuckDbRawStore;
 import java.time.InstantSource;
@@ -128,6 +130,11 @@ final class RawTier implements AutoCloseable {
   /** What log retention must keep for the export (nothing when off). */
   IntToLongFunction retentionHold() {
     return export == null ? p -> Long.MAX_VALUE : export::neededFrom;
+  }
+
+  /** The store read back for recount and audit, or null when off. */
+  RawReader reader() {
+    return store == null ? null : new DuckDbRawReader(store);
   }
 
   /** {@code POST /v1/query}, or its 404 when off. */

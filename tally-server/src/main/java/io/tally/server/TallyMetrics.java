@@ -203,6 +203,14 @@ final class TallyMetrics implements AutoCloseable {
         "Answers in the query cache");
   }
 
+  void bindAudit(io.tally.core.recount.Auditor auditor) {
+    gauge(
+        "tally.audit.mismatched.rows",
+        auditor,
+        io.tally.core.recount.Auditor::mismatchedRows,
+        "Counter rows the latest audit found differing from the raw store (0: all match)");
+  }
+
   void bindDedup(Enrichment enrichment) {
     counter(
         "tally.dedup.duplicates",

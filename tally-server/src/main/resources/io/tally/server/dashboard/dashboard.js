@@ -140,10 +140,20 @@ async function pollHealth() {
     el.dataset.state = body.status === 'ok' ? 'ok' : 'unhealthy';
     el.querySelector('.label').textContent = body.status === 'ok' ? 'healthy' : 'unhealthy';
     el.title = JSON.stringify(body.checks || {});
+    drawWarnings(body.warnings || []);
   } catch (e) {
     el.dataset.state = 'unreachable';
     el.querySelector('.label').textContent = 'unreachable';
   }
+}
+
+function drawWarnings(warnings) {
+  $('warnings').hidden = warnings.length === 0;
+  $('warning-list').replaceChildren(...warnings.map((w) => {
+    const li = document.createElement('li');
+    li.textContent = w;
+    return li;
+  }));
 }
 
 function drawPartitions(parts) {
