@@ -66,17 +66,7 @@ class ClusterReadYourWritesTest {
   }
 
   private String send(ServerProcess n, String id, String entity) throws Exception {
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create(n.url() + "/v1/events"))
-                .header("Content-Type", "application/json")
-                .POST(
-                    HttpRequest.BodyPublishers.ofString(
-                        "{\"id\":\"" + id + "\",\"entity\":\"" + entity + "\",\"type\":\"view\"}"))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
-    return new JsonObject(r.body()).getString("position");
+    return n.sendOne(http, id, entity);
   }
 
   @Test

@@ -220,16 +220,7 @@ class PostgresClusterTest {
   }
 
   private void send(ServerProcess n, String id, String entity) throws Exception {
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create(n.url() + "/v1/events"))
-                .header("Content-Type", "application/json")
-                .POST(
-                    HttpRequest.BodyPublishers.ofString(
-                        "{\"id\":\"" + id + "\",\"entity\":\"" + entity + "\",\"type\":\"view\"}"))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+    sendForPosition(n, id, entity);
   }
 
   private long total(ServerProcess n, String entity) throws Exception {
@@ -365,19 +356,8 @@ class PostgresClusterTest {
     }
   }
 
-  /** Sends one event to {@code n}; answers the position token of its append. */
   private String sendForPosition(ServerProcess n, String id, String entity) throws Exception {
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create(n.url() + "/v1/events"))
-                .header("Content-Type", "application/json")
-                .POST(
-                    HttpRequest.BodyPublishers.ofString(
-                        "{\"id\":\"" + id + "\",\"entity\":\"" + entity + "\",\"type\":\"view\"}"))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
-    return new JsonObject(r.body()).getString("position");
+    return n.sendOne(http, id, entity);
   }
 
   private JsonObject totalAnswer(ServerProcess n, String entity, String extra) throws Exception {

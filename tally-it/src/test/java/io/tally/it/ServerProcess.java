@@ -3,8 +3,13 @@ package io.tally.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tally.engines.LocalEngines;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -113,6 +118,24 @@ final class ServerProcess implements AutoCloseable {
 
   String url() {
     return "http://127.0.0.1:" + port;
+  }
+
+  /**
+   * Posts one {@code view} event to this server, which must accept it; answers the position token
+   * of its append (for {@code after=} reads).
+   */
+  String sendOne(HttpClient http, String id, String entity) throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(url() + "/v1/events"))
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "{\"id\":\"" + id + "\",\"entity\":\"" + entity + "\",\"type\":\"view\"}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+    return new JsonObject(r.body()).getString("position");
   }
 
   boolean alive() {
