@@ -57,6 +57,10 @@ class RecountKillTest {
         }
         assertThat(events.post(plain, body.toString()).statusCode()).isEqualTo(202);
       }
+      Awaitility.await() // every event is counted (the audit below may answer before that)
+          .atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(300))
+          .until(() -> counted(plain) == EVENTS);
       Awaitility.await() // the hour is exported: the audit stops answering 409
           .atMost(Duration.ofSeconds(60))
           .pollInterval(Duration.ofMillis(300))
@@ -90,6 +94,14 @@ class RecountKillTest {
       JsonObject audit = new JsonObject(post(derived, "/v1/admin/audit", range).body());
       assertThat(audit.getLong("mismatched")).as(audit.encode()).isZero();
     }
+  }
+
+  private long counted(ServerProcess server) throws Exception {
+    long n = 0;
+    for (int v = 0; v < 3; v++) {
+      n += total(server, "video:" + v).getLong("count");
+    }
+    return n;
   }
 
   private HttpRequest request(ServerProcess server, String path, String body) {
