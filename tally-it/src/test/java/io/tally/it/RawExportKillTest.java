@@ -143,14 +143,7 @@ class RawExportKillTest {
   }
 
   private JsonObject total(ServerProcess server, String entity) throws Exception {
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(
-                    URI.create(server.url() + "/v1/total?entity=" + entity + "&type=view"))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return new JsonObject(r.body());
+    return server.total(http, entity);
   }
 
   private void awaitCounted(ServerProcess server, Map<String, long[]> expected) throws Exception {

@@ -138,6 +138,19 @@ final class ServerProcess implements AutoCloseable {
     return new JsonObject(r.body()).getString("position");
   }
 
+  /**
+   * This server's {@code /v1/total} of {@code entity}'s {@code view} events, which must answer 200.
+   */
+  JsonObject total(HttpClient http, String entity) throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(url() + "/v1/total?entity=" + entity + "&type=view"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return new JsonObject(r.body());
+  }
+
   boolean alive() {
     return process != null && process.isAlive();
   }

@@ -117,27 +117,7 @@ class ClusterLifecycleTest {
     assertThat(get(node2 + "/healthz").statusCode()).isEqualTo(200);
 
     // the README's demo: send to one node, read on the other — at once, with the send's position
-    String entity = "video:" + UUID.randomUUID();
-    Run send = tally("send", "--url", node1, "--entity", entity, "--type", "view");
-    assertThat(send.exit()).as(send.output()).isZero();
-    Matcher position =
-        Pattern.compile("accepted 1 of 1 events; position (\\S+)").matcher(send.stdout());
-    assertThat(position.find()).as(send.stdout()).isTrue();
-    Run read =
-        tally(
-            "total",
-            "--url",
-            node2,
-            "--entity",
-            entity,
-            "--type",
-            "view",
-            "--after",
-            position.group(1),
-            "--wait",
-            "60000");
-    assertThat(read.exit()).as(read.output()).isZero();
-    assertThat(new JsonObject(read.stdout().strip()).getLong("count")).isEqualTo(1L);
+    sendOnOneNodeAndReadOnTheOther(node1, node2);
 
     Run status = tally("cluster", "status", "--dir", dir.toString());
     assertThat(status.exit()).as(status.output()).isZero();
@@ -207,27 +187,7 @@ class ClusterLifecycleTest {
     assertThat(state.processes()).allSatisfy(p -> assertThat(p.find()).as(p.name()).isPresent());
 
     // events on both shards, read back with read-your-writes on the other node
-    String entity = "video:" + UUID.randomUUID();
-    Run send = tally("send", "--url", node1, "--entity", entity, "--type", "view");
-    assertThat(send.exit()).as(send.output()).isZero();
-    Matcher position =
-        Pattern.compile("accepted 1 of 1 events; position (\\S+)").matcher(send.stdout());
-    assertThat(position.find()).as(send.stdout()).isTrue();
-    Run read =
-        tally(
-            "total",
-            "--url",
-            node2,
-            "--entity",
-            entity,
-            "--type",
-            "view",
-            "--after",
-            position.group(1),
-            "--wait",
-            "60000");
-    assertThat(read.exit()).as(read.output()).isZero();
-    assertThat(new JsonObject(read.stdout().strip()).getLong("count")).isEqualTo(1L);
+    sendOnOneNodeAndReadOnTheOther(node1, node2);
 
     // the nodes read shard 1 from its replica (the metric says which copy answered)
     await()
@@ -504,5 +464,33 @@ class ClusterLifecycleTest {
             .POST(HttpRequest.BodyPublishers.ofByteArray(body))
             .build(),
         HttpResponse.BodyHandlers.ofString());
+  }
+
+  /**
+   * The README's demo: one event sent to {@code node1} with {@code tally send}, read at once on
+   * {@code node2} with {@code tally total --after} the position the send printed.
+   */
+  private void sendOnOneNodeAndReadOnTheOther(String node1, String node2) throws Exception {
+    String entity = "video:" + UUID.randomUUID();
+    Run send = tally("send", "--url", node1, "--entity", entity, "--type", "view");
+    assertThat(send.exit()).as(send.output()).isZero();
+    Matcher position =
+        Pattern.compile("accepted 1 of 1 events; position (\\S+)").matcher(send.stdout());
+    assertThat(position.find()).as(send.stdout()).isTrue();
+    Run read =
+        tally(
+            "total",
+            "--url",
+            node2,
+            "--entity",
+            entity,
+            "--type",
+            "view",
+            "--after",
+            position.group(1),
+            "--wait",
+            "60000");
+    assertThat(read.exit()).as(read.output()).isZero();
+    assertThat(new JsonObject(read.stdout().strip()).getLong("count")).isEqualTo(1L);
   }
 }
