@@ -2,7 +2,6 @@ package io.tally.server;
 
 import static java.util.Objects.requireNonNull;
 
-import io.tally.core.ingest.AppendCoalescer;
 import io.tally.core.ingest.Ingestor;
 import io.tally.core.ingest.OverloadedException;
 import io.tally.core.ingest.TooManyEventsException;
@@ -16,14 +15,14 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /v1/events}: a JSON array, one object, or NDJSON → 202 once durable (docs/api.md).
  * Every refusal is counted by reason ({@link IngestMeters}). Thread-safe; handlers run on event
- * loops, and the requests one loop reads in a pass are appended together ({@link AppendCoalescer})
- * and answered on that loop.
+ * loops, and the log's completion hops back to the request's context before answering.
  */
 final class IngestRoutes implements Routes {
   private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
@@ -31,9 +30,6 @@ final class IngestRoutes implements Routes {
   private final Ingestor ingestor;
   private final IngestMeters meters;
   private final int maxBodyBytes;
-
-  /** One per event-loop thread, confined to it. */
-  private final ThreadLocal<AppendCoalescer> coalescers = new ThreadLocal<>();
 
   IngestRoutes(Ingestor ingestor, IngestMeters meters, int maxBodyBytes) {
     this.ingestor = requireNonNull(ingestor, "ingestor");
@@ -87,22 +83,16 @@ final class IngestRoutes implements Routes {
       ErrorAnswers.error(ctx, 413, e.getMessage());
       return;
     }
+    CompletableFuture<IngestResult> appended;
     try {
-      coalescer(ctx).submit(request, (result, failure) -> answer(ctx, result, failure));
+      appended = ingestor.submit(request);
     } catch (OverloadedException e) {
       overloaded(ctx, e);
+      return;
     }
-  }
-
-  /** This event loop's coalescer: one append and one wake-up for the requests of one pass. */
-  private AppendCoalescer coalescer(RoutingContext ctx) {
-    AppendCoalescer c = coalescers.get();
-    if (c == null) {
-      Context loop = ctx.vertx().getOrCreateContext();
-      c = new AppendCoalescer(ingestor, task -> loop.runOnContext(v -> task.run()));
-      coalescers.set(c);
-    }
-    return c;
+    Context context = ctx.vertx().getOrCreateContext();
+    appended.whenComplete(
+        (result, failure) -> context.runOnContext(v -> answer(ctx, result, failure)));
   }
 
   private void answer(RoutingContext ctx, IngestResult result, Throwable failure) {

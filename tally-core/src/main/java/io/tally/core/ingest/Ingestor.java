@@ -9,13 +9,11 @@ import io.tally.core.partition.Partitioner;
 import io.tally.core.validate.EventValidator;
 import io.tally.model.Event;
 import io.tally.model.IngestResult;
-import io.tally.model.Position;
 import io.tally.model.Rejection;
 import io.tally.model.json.EventJsonReader;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -110,73 +108,33 @@ public final class Ingestor {
    * @throws OverloadedException if admitting the events would break a bound
    */
   public CompletableFuture<IngestResult> submit(Request request) {
-    if (request.size() == 0) {
-      return CompletableFuture.completedFuture(resultOf(request, null));
+    int n = request.batch.size();
+    IngestResult result = new IngestResult(n, request.rejected);
+    if (n == 0) {
+      return CompletableFuture.completedFuture(result);
     }
-    admit(request);
-    return appendAdmitted(List.of(request)).thenApply(position -> resultOf(request, position));
-  }
-
-  /**
-   * Counts {@code request}'s events as in flight, to be appended by {@link #appendAdmitted}.
-   *
-   * @throws OverloadedException if that would break the in-flight bound (nothing is counted then)
-   */
-  void admit(Request request) {
-    int n = request.size();
-    if (inFlight.addAndGet(n) > limits.maxInFlightEvents()) {
+    long now = inFlight.addAndGet(n);
+    if (now > limits.maxInFlightEvents()) {
       inFlight.addAndGet(-n);
       throw new OverloadedException("too many events waiting to be made durable", 1);
     }
-  }
-
-  /**
-   * Appends the events of admitted requests as one batch. Completes with where they were appended
-   * once durable, or exceptionally if the log failed (nothing may be assumed stored then); never
-   * throws.
-   */
-  CompletableFuture<Position> appendAdmitted(List<Request> requests) {
-    List<EventBatch> batches = new ArrayList<>(requests.size());
-    int events = 0;
-    for (Request r : requests) {
-      batches.add(r.built());
-      events += r.size();
-    }
-    int n = events;
-    CompletableFuture<Position> appended;
+    CompletableFuture<io.tally.model.Position> appended;
     try {
-      appended = log.append(EventBatch.concat(batches));
+      appended = log.append(request.batch.build());
     } catch (RuntimeException e) {
-      appended = CompletableFuture.failedFuture(e);
+      inFlight.addAndGet(-n);
+      throw e;
     }
-    return appended.whenComplete(
-        (ok, err) -> {
-          inFlight.addAndGet(-n);
-          if (err == null) {
-            acceptedEvents.add(n);
-          }
-        });
-  }
-
-  /**
-   * The answer to {@code request} appended at {@code appended} (null when nothing was): its token
-   * names only the partitions the request's own events went to.
-   */
-  IngestResult resultOf(Request request, Position appended) {
-    if (appended == null || request.size() == 0) {
-      return new IngestResult(request.size(), request.rejected);
-    }
-    EventBatch mine = request.built();
-    TreeMap<Integer, Long> own = new TreeMap<>();
-    appended
-        .nextOffsets()
-        .forEach(
-            (p, offset) -> {
-              if (p < mine.partitions() && !mine.events(p).isEmpty()) {
-                own.put(p, offset);
+    return appended
+        .whenComplete(
+            (ok, err) -> {
+              inFlight.addAndGet(-n);
+              if (err == null) {
+                acceptedEvents.add(n);
               }
-            });
-    return new IngestResult(request.size(), request.rejected, new Position(own).token());
+            })
+        .thenApply(
+            position -> new IngestResult(result.accepted(), result.rejected(), position.token()));
   }
 
   /** One request's events as they are parsed. Not thread-safe. */
@@ -184,23 +142,10 @@ public final class Ingestor {
     private final long receivedAtMillis;
     private final EventBatch.Builder batch = EventBatch.builder(partitioner.partitions());
     private final List<Rejection> rejected = new ArrayList<>();
-    private EventBatch built;
     private int seen;
 
     private Request(long receivedAtMillis) {
       this.receivedAtMillis = receivedAtMillis;
-    }
-
-    /** Valid events so far: what an append of this request stores. */
-    public int size() {
-      return batch.size();
-    }
-
-    private EventBatch built() {
-      if (built == null) {
-        built = batch.build();
-      }
-      return built;
     }
 
     /** The receive time: the default event time and the reference for the accepted range. */

@@ -30,29 +30,6 @@ public final class EventBatch {
     return size;
   }
 
-  /**
-   * The events of {@code batches}, in order, as one batch: each partition's events of the first
-   * batch, then of the second, and so on.
-   */
-  public static EventBatch concat(List<EventBatch> batches) {
-    if (batches.size() == 1) {
-      return batches.get(0);
-    }
-    int partitions = batches.get(0).partitions();
-    Builder all = builder(partitions);
-    for (EventBatch b : batches) {
-      if (b.partitions() != partitions) {
-        throw new IllegalArgumentException(
-            "batches built for " + partitions + " and " + b.partitions() + " partitions");
-      }
-      for (int p = 0; p < partitions; p++) {
-        all.byPartition.get(p).addAll(b.events(p));
-      }
-      all.size += b.size;
-    }
-    return all.build();
-  }
-
   public static Builder builder(int partitions) {
     return new Builder(partitions);
   }
