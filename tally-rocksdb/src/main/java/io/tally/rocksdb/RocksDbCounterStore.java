@@ -27,6 +27,7 @@ import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.datasketches.frequencies.ItemsSketch;
 import org.rocksdb.ReadOptions;
@@ -49,8 +50,10 @@ import org.rocksdb.WriteOptions;
  * at all. The write is not fsync'd on its own: it follows the log appends it covers in the same
  * write-ahead log, so whatever a crash loses of it is re-derived from the log.
  *
- * <p>A checkpoint is read only between writes ({@link #landing}), so once a read-your-writes query
- * sees a checkpoint, the Top-K slots of its batch are committed in memory too.
+ * <p>A checkpoint becomes visible only once its write has landed ({@link #landing}): once a
+ * read-your-writes query sees a checkpoint, the Top-K slots of its batch are committed in memory
+ * too. Queries read the landed checkpoints from memory ({@link #landed}); a write's long insert
+ * never holds them up.
  *
  * <p>Thread-safe. Queries see it as a read-only {@link CounterStore} and {@link TopKStore}.
  *
@@ -75,6 +78,13 @@ public final class RocksDbCounterStore
    * checkpoint whose slots are not yet committed.
    */
   private final ReentrantReadWriteLock landing = new ReentrantReadWriteLock();
+
+  /**
+   * Per partition, the checkpoint of the last write that landed (empty: none stored), published by
+   * the writer while it still holds {@link #landing}'s read lock; a partition is loaded from the
+   * store, under the write lock, the first time it is asked for.
+   */
+  private final ConcurrentHashMap<Integer, Optional<Checkpoint>> landed = new ConcurrentHashMap<>();
 
   /**
    * Per granularity, the range start before which everything was already deleted by {@link
@@ -154,6 +164,9 @@ public final class RocksDbCounterStore
       try {
         storage.write(writeOptions, wb);
         topKChanges.commit();
+        for (Checkpoint cp : batch.checkpoints()) {
+          landed.put(cp.partition(), Optional.of(cp));
+        }
       } finally {
         landing.readLock().unlock();
       }
@@ -193,10 +206,20 @@ public final class RocksDbCounterStore
 
   @Override
   public Optional<Checkpoint> checkpoint(int partition) {
-    landing.writeLock().lock();
+    Optional<Checkpoint> known = landed.get(partition);
+    if (known != null) {
+      return known;
+    }
+    landing.writeLock().lock(); // no write lands while the stored one is read and published
     try {
+      known = landed.get(partition);
+      if (known != null) {
+        return known;
+      }
       byte[] v = storage.db().get(storage.meta(), CheckpointDescriptor.key(partition));
-      return v == null ? Optional.empty() : Optional.of(CheckpointDescriptor.decode(partition, v));
+      known = v == null ? Optional.empty() : Optional.of(CheckpointDescriptor.decode(partition, v));
+      landed.put(partition, known);
+      return known;
     } catch (RocksDBException e) {
       throw new TallyException("reading the checkpoint of partition " + partition + " failed", e);
     } finally {

@@ -166,7 +166,8 @@ public final class ClusterTally implements AutoCloseable {
                       ? new QueryRoutes(
                           queries,
                           topK,
-                          new PositionGate(counters, config.kafka().partitions(), clock))
+                          new PositionGate(counters, config.kafka().partitions(), clock),
+                          QueryRoutes.Reads.REMOTE)
                       : QueryRoutes.absent(),
                   attributes != null
                       ? new AttributeRoutes(attributes, !derived.isEmpty())

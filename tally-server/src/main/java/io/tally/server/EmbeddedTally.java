@@ -170,7 +170,10 @@ public final class EmbeddedTally implements AutoCloseable {
               List.of(
                   new IngestRoutes(ingestor, metrics.ingest(), config.maxBodyBytes()),
                   new QueryRoutes(
-                      queries, topK, new PositionGate(store, config.partitions(), clock)),
+                      queries,
+                      topK,
+                      new PositionGate(store, config.partitions(), clock),
+                      QueryRoutes.Reads.LOCAL),
                   new AttributeRoutes(attributeService, !derived.isEmpty()),
                   raw.routes(),
                   recountRoutes),

@@ -9,6 +9,7 @@ import io.tally.model.json.TallyJson;
 import io.tally.server.http.RequestBody;
 import io.tally.server.security.Credentials;
 import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerOptions;
@@ -63,6 +64,21 @@ final class ErrorAnswers {
     ctx.vertx()
         .executeBlocking(answer, false)
         .onComplete(result -> answer(ctx, result, unavailable));
+  }
+
+  /**
+   * Runs {@code answer} here, on the event loop, and answers as {@link #fromWorker} does: for reads
+   * that take microseconds and never wait (a local store's lookups), where two thread hand-offs
+   * would cost more than the read and add a scheduler's delay to the answer.
+   */
+  static void now(RoutingContext ctx, Callable<byte[]> answer, String unavailable) {
+    AsyncResult<byte[]> result;
+    try {
+      result = Future.succeededFuture(answer.call());
+    } catch (Exception e) {
+      result = Future.failedFuture(e);
+    }
+    answer(ctx, result, unavailable);
   }
 
   private static void answer(RoutingContext ctx, AsyncResult<byte[]> result, String unavailable) {

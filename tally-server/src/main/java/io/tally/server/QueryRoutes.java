@@ -20,12 +20,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.Callable;
 
 /**
  * The reads: {@code GET /v1/stats}, {@code GET /v1/total}, {@code POST /v1/stats/batch} and {@code
  * GET /v1/top} (docs/api.md). Each takes {@code after=<position token>} (and {@code wait}): it is
- * answered once the store holds the writes of that position ({@link PositionGate}). Store reads
- * block, so each runs on a worker thread ({@link ErrorAnswers#fromWorker}). Thread-safe.
+ * answered once the store holds the writes of that position ({@link PositionGate}). Reads that may
+ * block run on a worker thread ({@link ErrorAnswers#fromWorker}): every read of a remote store, and
+ * every read that waits for a position. A total from a {@linkplain Reads#LOCAL local} store is a
+ * few in-memory or page-cache lookups and is answered on the event loop. Thread-safe.
  */
 final class QueryRoutes implements Routes {
   /** Most (entity, type) reads in one {@code POST /v1/stats/batch}. */
@@ -41,17 +44,27 @@ final class QueryRoutes implements Routes {
       Set.of("type", "window", "k", "prefix", QueryParams.AFTER, QueryParams.WAIT);
   private static final Set<String> BATCH_PARAMS = Set.of(QueryParams.AFTER, QueryParams.WAIT);
 
+  /** Where the store's reads go: how long a read may take. */
+  enum Reads {
+    /** The embedded store: lookups in memory or the page cache, microseconds. */
+    LOCAL,
+    /** A store over the network (Cassandra, PostgreSQL): a read may take milliseconds. */
+    REMOTE
+  }
+
   private final QueryService queries;
   private final TopKService topK;
   private final PositionGate positions;
+  private final Reads reads;
 
   /**
    * @param positions where {@code after=<position token>} waits (read-your-writes)
    */
-  QueryRoutes(QueryService queries, TopKService topK, PositionGate positions) {
+  QueryRoutes(QueryService queries, TopKService topK, PositionGate positions, Reads reads) {
     this.queries = requireNonNull(queries, "queries");
     this.topK = requireNonNull(topK, "topK");
     this.positions = requireNonNull(positions, "positions");
+    this.reads = requireNonNull(reads, "reads");
   }
 
   /** Waits for the request's {@code after} position, if it names one. */
@@ -111,14 +124,17 @@ final class QueryRoutes implements Routes {
       return;
     }
     HttpServerRequest r = ctx.request();
-    ErrorAnswers.fromWorker(
-        ctx,
+    Callable<byte[]> answer =
         () -> {
           awaitPosition(r);
           return TallyJson.total(
               queries.total(r.getParam("entity"), r.getParam("type"), r.getParam("fn")));
-        },
-        UNAVAILABLE);
+        };
+    if (reads == Reads.LOCAL && r.getParam(QueryParams.AFTER) == null) {
+      ErrorAnswers.now(ctx, answer, UNAVAILABLE);
+    } else {
+      ErrorAnswers.fromWorker(ctx, answer, UNAVAILABLE);
+    }
   }
 
   private void top(RoutingContext ctx) {

@@ -136,14 +136,36 @@ public final class ConfigKeys {
               text.trim().equals("auto")
                   ? ProcessorConfig.DEFAULTS.threads()
                   : integer(1, 256).apply(text));
+
+  /** {@link #PROCESSOR_FLUSH_INTERVAL_MS}'s 'auto': by mode. */
+  public static final long AUTO_FLUSH_INTERVAL = 0;
+
+  /** 'auto' in embedded mode: fresh counts (docs/benchmarks.md, issue 17). */
+  public static final long EMBEDDED_FLUSH_INTERVAL_MILLIS =
+      ProcessorConfig.DEFAULTS.flushIntervalMillis();
+
+  /**
+   * 'auto' in cluster mode: a flush is a Kafka transaction and a store write per materializer; a
+   * second keeps the cluster's write path at its measured rate.
+   */
+  public static final long CLUSTER_FLUSH_INTERVAL_MILLIS = 1_000;
+
   public static final ConfigKey<Long> PROCESSOR_FLUSH_INTERVAL_MS =
       key(
           "processor.flush-interval-ms",
           "--flush-interval-ms",
-          Long.toString(ProcessorConfig.DEFAULTS.flushIntervalMillis()),
-          "an integer from 1 to 3600000",
-          "How often counts are written, in milliseconds (freshness)",
-          longInteger(1, 3_600_000));
+          "auto",
+          "'auto' or an integer from 1 to 3600000",
+          "How often counts are written, in milliseconds (freshness); 'auto': "
+              + EMBEDDED_FLUSH_INTERVAL_MILLIS
+              + " embedded, "
+              + CLUSTER_FLUSH_INTERVAL_MILLIS
+              + " in cluster mode",
+          text ->
+              text.trim().equals("auto")
+                  ? AUTO_FLUSH_INTERVAL
+                  : longInteger(1, 3_600_000).apply(text));
+
   public static final ConfigKey<Long> PROCESSOR_DEDUP_WINDOW_MS =
       key(
           "processor.dedup-window-ms",

@@ -84,7 +84,7 @@ public final class ConfigMapping {
     ProcessorConfig processor =
         new ProcessorConfig(
             c.get(PROCESSOR_THREADS),
-            c.get(PROCESSOR_FLUSH_INTERVAL_MS),
+            flushInterval(c),
             tuning.maxRowsPerFlush(),
             tuning.maxPollRecords(),
             c.get(PROCESSOR_DEDUP_WINDOW_MS),
@@ -261,6 +261,14 @@ public final class ConfigMapping {
    * explicit value if the windows of every partition, full, fit in half the heap (a node may own
    * every partition after a failover). Refused otherwise: it would end in an OutOfMemoryError.
    */
+  private static long flushInterval(EffectiveConfig c) {
+    long set = c.get(PROCESSOR_FLUSH_INTERVAL_MS);
+    if (set != AUTO_FLUSH_INTERVAL) {
+      return set;
+    }
+    return clusterMode(c) ? CLUSTER_FLUSH_INTERVAL_MILLIS : EMBEDDED_FLUSH_INTERVAL_MILLIS;
+  }
+
   private static int dedupCapacity(EffectiveConfig c) {
     int partitions = c.get(STORAGE_PARTITIONS);
     long heap = Runtime.getRuntime().maxMemory();

@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  *       per-request deadlines instead.)
  * </ul>
  *
- * <p>Thread-safe. A connection's state is touched only on its own event loop (timers set there fire
- * there); the map and the connection count are shared by every event loop's server.
+ * <p>Thread-safe. A connection's state is touched only on its own event loop (its header deadline
+ * is one of that loop's {@link Deadlines}); the map and the connection count are shared by every
+ * event loop's server.
  */
 final class ConnectionGuard {
   private static final Logger LOG = LoggerFactory.getLogger(ConnectionGuard.class);
@@ -36,10 +37,23 @@ final class ConnectionGuard {
   private final AtomicInteger awaitingFirstRequest = new AtomicInteger();
   private final Map<HttpConnection, State> states = new ConcurrentHashMap<>();
 
+  /** Per event loop, confined to it. */
+  private final ThreadLocal<Deadlines> headerDeadlines = new ThreadLocal<>();
+
   ConnectionGuard(Vertx vertx, long headerTimeoutMillis, int maxConnections) {
     this.vertx = vertx;
     this.headerTimeoutMillis = headerTimeoutMillis;
     this.maxConnections = maxConnections;
+  }
+
+  /** This event loop's header deadlines. */
+  private Deadlines headerDeadlines() {
+    Deadlines d = headerDeadlines.get();
+    if (d == null) {
+      d = Deadlines.ticking(vertx, headerTimeoutMillis);
+      headerDeadlines.set(d);
+    }
+    return d;
   }
 
   /** A connection opened (called on its event loop). */
@@ -101,7 +115,7 @@ final class ConnectionGuard {
 
   private final class State {
     final HttpConnection conn;
-    long timer = -1;
+    Deadlines.Deadline headerDeadline;
     int inFlight;
     boolean http2;
     boolean counted = true; // in awaitingFirstRequest
@@ -119,25 +133,25 @@ final class ConnectionGuard {
 
     void armHeaderTimer() {
       cancelHeaderTimer();
-      timer =
-          vertx.setTimer(
-              headerTimeoutMillis,
-              id -> {
-                timer = -1;
-                if (inFlight == 0) {
-                  LOG.info(
-                      "closing a connection from {}: no complete request head within {} ms",
-                      conn.remoteAddress(),
-                      headerTimeoutMillis);
-                  conn.close();
-                }
-              });
+      headerDeadline =
+          headerDeadlines()
+              .start(
+                  () -> {
+                    headerDeadline = null;
+                    if (inFlight == 0) {
+                      LOG.info(
+                          "closing a connection from {}: no complete request head within {} ms",
+                          conn.remoteAddress(),
+                          headerTimeoutMillis);
+                      conn.close();
+                    }
+                  });
     }
 
     void cancelHeaderTimer() {
-      if (timer >= 0) {
-        vertx.cancelTimer(timer);
-        timer = -1;
+      if (headerDeadline != null) {
+        headerDeadline.cancel();
+        headerDeadline = null;
       }
     }
   }

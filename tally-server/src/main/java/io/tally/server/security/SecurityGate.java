@@ -56,6 +56,9 @@ final class SecurityGate {
   private final SecurityConfig.Limits limits;
   private final AtomicInteger inFlight = new AtomicInteger();
 
+  /** Per event loop, confined to it. */
+  private final ThreadLocal<Deadlines> requestDeadlines = new ThreadLocal<>();
+
   SecurityGate(
       Vertx vertx,
       KeyRing ring,
@@ -78,6 +81,16 @@ final class SecurityGate {
             : null;
   }
 
+  /** This event loop's request deadlines. */
+  private Deadlines requestDeadlines() {
+    Deadlines d = requestDeadlines.get();
+    if (d == null) {
+      d = Deadlines.ticking(vertx, limits.requestTimeoutMillis());
+      requestDeadlines.set(d);
+    }
+    return d;
+  }
+
   void handle(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
     if (inFlight.incrementAndGet() > limits.maxConcurrentRequests()) {
@@ -90,10 +103,10 @@ final class SecurityGate {
       return;
     }
     guard.requestStarted(req);
-    long deadline = vertx.setTimer(limits.requestTimeoutMillis(), id -> expire(ctx));
+    Deadlines.Deadline deadline = requestDeadlines().start(() -> expire(ctx));
     ctx.addEndHandler(
         done -> {
-          vertx.cancelTimer(deadline);
+          deadline.cancel();
           inFlight.decrementAndGet();
           guard.requestEnded(req);
         });
