@@ -63,6 +63,7 @@ public final class ClusterTally implements AutoCloseable {
   private RocksDbAttributeStore attributeStore;
   private KafkaAttributeReplica replica;
   private KafkaAttributePublisher publisher;
+  private RawTier raw;
   private HttpApi http;
   private boolean closed;
 
@@ -111,6 +112,7 @@ public final class ClusterTally implements AutoCloseable {
         Materializer m = materializer;
         components.add(new Health.Component("materializer", m::health, () -> true, m::lag));
       }
+      raw = startRaw(server, counters, clock);
       if (components.isEmpty()) {
         components.add(new Health.Component("node", () -> ProcessorHealth.OK, () -> true, () -> 0));
       }
@@ -154,6 +156,7 @@ public final class ClusterTally implements AutoCloseable {
       // Kafka and the store were reached while starting (or start failed); their later outages
       // show as the processor's and materializer's checks
       Health health = new Health(components, clock, server.processor().unhealthyAfterMillis());
+      health.addWarning(raw::warning);
       Readiness readiness = new Readiness(List.of(), health, server.ops().readyMaxBacklogEvents());
       http =
           HttpApi.start(
@@ -171,8 +174,7 @@ public final class ClusterTally implements AutoCloseable {
                   attributes != null
                       ? new AttributeRoutes(attributes, !derived.isEmpty())
                       : AttributeRoutes.absent(),
-                  SqlRoutes.absent(
-                      "the raw store (SQL over events) is not built for cluster mode yet"),
+                  raw.routes(),
                   RecountRoutes.absent(
                       "recount and audit are not built for cluster mode yet (they need the raw"
                           + " store, docs/raw.md)")),
@@ -202,6 +204,23 @@ public final class ClusterTally implements AutoCloseable {
       stopAll();
       throw e;
     }
+  }
+
+  /**
+   * The raw store in the shared {@code raw.dir}: a processor node exports the partitions it owns,
+   * up to the materialized checkpoints (so the raw store is never ahead of the counters).
+   */
+  private RawTier startRaw(ServerConfig server, CounterStore counters, InstantSource clock) {
+    ProcessorGroup p = processor;
+    return RawTier.cluster(
+        server.raw(),
+        config.kafka().partitions(),
+        p == null ? null : log,
+        p == null ? null : p::ownedPartitions,
+        counters::checkpoint,
+        attributeStore != null ? attributeStore : AttributeStore.EMPTY,
+        server.processor(),
+        clock);
   }
 
   /**
@@ -278,6 +297,9 @@ public final class ClusterTally implements AutoCloseable {
       LOG.warn(
           "the processor did not stop in time; what it had not committed is reprocessed by the next owner");
       attributeReadersStopped = false;
+    }
+    if (raw != null) {
+      raw.close(); // before the log: a running export finishes its write
     }
     if (materializer != null && !materializer.stopAndAwait(Duration.ofSeconds(30))) {
       LOG.warn(

@@ -156,6 +156,7 @@ public final class EmbeddedTally implements AutoCloseable {
       if (auditor != null) {
         health.addWarning(auditor::warning);
       }
+      health.addWarning(raw::warning);
       Readiness readiness =
           new Readiness(
               List.of(
