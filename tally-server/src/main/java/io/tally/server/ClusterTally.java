@@ -12,6 +12,7 @@ import io.tally.core.process.ProcessorGroup;
 import io.tally.core.process.ProcessorHealth;
 import io.tally.core.query.PositionGate;
 import io.tally.core.query.QueryService;
+import io.tally.core.recount.CounterRows;
 import io.tally.core.store.CounterStore;
 import io.tally.core.topk.TopKService;
 import io.tally.core.validate.EventValidator;
@@ -64,6 +65,7 @@ public final class ClusterTally implements AutoCloseable {
   private KafkaAttributeReplica replica;
   private KafkaAttributePublisher publisher;
   private RawTier raw;
+  private RecountTier recounts;
   private HttpApi http;
   private boolean closed;
 
@@ -113,6 +115,7 @@ public final class ClusterTally implements AutoCloseable {
         components.add(new Health.Component("materializer", m::health, () -> true, m::lag));
       }
       raw = startRaw(server, counters, clock);
+      recounts = startRecounts(server, derived, clock, metrics);
       if (components.isEmpty()) {
         components.add(new Health.Component("node", () -> ProcessorHealth.OK, () -> true, () -> 0));
       }
@@ -157,6 +160,7 @@ public final class ClusterTally implements AutoCloseable {
       // show as the processor's and materializer's checks
       Health health = new Health(components, clock, server.processor().unhealthyAfterMillis());
       health.addWarning(raw::warning);
+      health.addWarning(recounts::warning);
       Readiness readiness = new Readiness(List.of(), health, server.ops().readyMaxBacklogEvents());
       http =
           HttpApi.start(
@@ -175,9 +179,7 @@ public final class ClusterTally implements AutoCloseable {
                       ? new AttributeRoutes(attributes, !derived.isEmpty())
                       : AttributeRoutes.absent(),
                   raw.routes(),
-                  RecountRoutes.absent(
-                      "recount and audit are not built for cluster mode yet (they need the raw"
-                          + " store, docs/raw.md)")),
+                  recounts.routes()),
               queries != null
                   ? new OpsRoutes(metrics, health, readiness).withQueryCache(queries)
                   : new OpsRoutes(metrics, health, readiness),
@@ -221,6 +223,37 @@ public final class ClusterTally implements AutoCloseable {
         attributeStore != null ? attributeStore : AttributeStore.EMPTY,
         server.processor(),
         clock);
+  }
+
+  /**
+   * The audit over the shared raw store and the Cassandra rows; recounts that swap rows in are
+   * refused (501): in cluster mode they must travel through the deltas topic (docs/raw.md).
+   */
+  private RecountTier startRecounts(
+      ServerConfig server, DerivedEntities derived, InstantSource clock, TallyMetrics metrics) {
+    CounterRows rows = store.auditRows(config.kafka().partitions());
+    if (rows == null) {
+      return RecountTier.start(
+          RawTier.off("audit and recount are not built for the PostgreSQL store yet"),
+          null,
+          null,
+          null,
+          server,
+          clock,
+          metrics,
+          null);
+    }
+    AttributeStore known = derived.isEmpty() ? AttributeStore.EMPTY : attributeStore;
+    return RecountTier.start(
+        raw,
+        rows,
+        log,
+        new Enrichment(derived, known == null ? AttributeStore.EMPTY : known),
+        server,
+        clock,
+        metrics,
+        "recount cannot swap rows in cluster mode yet (they must travel through the deltas topic,"
+            + " docs/raw.md); POST /v1/admin/audit compares without changing them");
   }
 
   /**
@@ -297,6 +330,9 @@ public final class ClusterTally implements AutoCloseable {
       LOG.warn(
           "the processor did not stop in time; what it had not committed is reprocessed by the next owner");
       attributeReadersStopped = false;
+    }
+    if (recounts != null) {
+      recounts.close();
     }
     if (raw != null) {
       raw.close(); // before the log: a running export finishes its write

@@ -55,7 +55,7 @@ final class RawTier implements AutoCloseable {
     this.off = off;
   }
 
-  private static RawTier off(String why) {
+  static RawTier off(String why) {
     return new RawTier(null, null, null, null, why);
   }
 

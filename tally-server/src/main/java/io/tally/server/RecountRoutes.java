@@ -39,11 +39,17 @@ final class RecountRoutes implements Routes {
 
   private final Recount recount;
   private final Auditor auditor;
+  private final String applyRefused;
   private final Semaphore running = new Semaphore(1);
 
-  RecountRoutes(Recount recount, Auditor auditor) {
+  /**
+   * @param applyRefused why a recount cannot swap rows in on this server (it answers 501 saying so,
+   *     audits still run), or null
+   */
+  RecountRoutes(Recount recount, Auditor auditor, String applyRefused) {
     this.recount = requireNonNull(recount, "recount");
     this.auditor = requireNonNull(auditor, "auditor");
+    this.applyRefused = applyRefused;
   }
 
   /** A server without a raw store: 404 saying why. */
@@ -67,6 +73,10 @@ final class RecountRoutes implements Routes {
   }
 
   private void run(RoutingContext ctx, boolean apply) {
+    if (apply && applyRefused != null) {
+      ErrorAnswers.error(ctx, 501, applyRefused);
+      return;
+    }
     RecountRange range;
     try {
       range = range(RequestBody.bytes(ctx));

@@ -1,0 +1,91 @@
+package io.tally.server;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tally.core.enrich.Enrichment;
+import io.tally.core.log.EventLog;
+import io.tally.core.process.WorkerRunner;
+import io.tally.core.raw.RawReader;
+import io.tally.core.recount.Auditor;
+import io.tally.core.recount.CounterRows;
+import io.tally.core.recount.Recount;
+import java.time.InstantSource;
+
+/**
+ * Recount and audit over the raw store (issue 18), wired the same in both modes: the {@link
+ * Recount} over the raw store, the counter rows and the log, the background {@link Auditor} on its
+ * own thread, its metric and the routes ({@code POST /v1/admin/recount}, {@code /v1/admin/audit}).
+ * Without a raw store, only 404 routes saying why. {@link #close()} stops the auditor; call it
+ * before the raw store and the log close. Thread-safe.
+ */
+final class RecountTier implements AutoCloseable {
+  private final Auditor auditor;
+  private final WorkerRunner runner;
+  private final Routes routes;
+
+  private RecountTier(Auditor auditor, WorkerRunner runner, Routes routes) {
+    this.auditor = auditor;
+    this.runner = runner;
+    this.routes = routes;
+  }
+
+  /**
+   * Starts the auditor over {@code raw}, or only 404 routes when {@code raw} is off.
+   *
+   * @param rows the counter rows compared with (and, unless {@code applyRefused}, replaced)
+   * @param log the event log (what is counted but not yet exported), or null: then 404 routes
+   * @param applyRefused why {@code POST /v1/admin/recount} cannot swap rows in here (501), or null
+   */
+  static RecountTier start(
+      RawTier raw,
+      CounterRows rows,
+      EventLog log,
+      Enrichment enrichment,
+      ServerConfig config,
+      InstantSource clock,
+      TallyMetrics metrics,
+      String applyRefused) {
+    RawReader reader = raw.reader();
+    if (reader == null || log == null) {
+      String why =
+          reader == null
+              ? raw.offReason() + ": nothing to recount"
+              : "recount and audit need the event log: give this node the ingest or processor"
+                  + " role";
+      return new RecountTier(null, null, RecountRoutes.absent(why));
+    }
+    Recount recount =
+        new Recount(
+            reader,
+            requireNonNull(rows, "rows"),
+            log,
+            enrichment,
+            config.processor(),
+            new Recount.Limits(
+                config.query().retention(),
+                config.raw().retentionMillis(),
+                config.effectiveValidation().maxFutureMillis()),
+            clock);
+    Auditor auditor = new Auditor(recount);
+    WorkerRunner runner = new WorkerRunner(auditor, Auditor.POLICY, clock);
+    runner.start();
+    metrics.bindAudit(auditor);
+    return new RecountTier(auditor, runner, new RecountRoutes(recount, auditor, applyRefused));
+  }
+
+  Routes routes() {
+    return routes;
+  }
+
+  /** The latest audit's warning, else null. */
+  String warning() {
+    return auditor == null ? null : auditor.warning();
+  }
+
+  @Override
+  public void close() {
+    if (runner != null) {
+      runner.close();
+    }
+  }
+}
