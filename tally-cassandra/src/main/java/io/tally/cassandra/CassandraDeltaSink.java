@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * than is applied.
  *
  * <p>A batch may carry a recount's signed corrections ({@link DeltaBatch#corrections}): they are
- * added to their rows like deltas, at the batch's position, and feed no Top-K slot.
+ * added to their rows like deltas, at the batch's position, and feed no Top-K slot; the row cache
+ * is dropped first, since a recount corrects the rows as Cassandra holds them.
  *
  * <p>{@link #writeAll} writes a whole consumer step at once: a row touched by several batches is
  * read (if not cached) and written once, with all its deltas.
@@ -146,6 +147,9 @@ public final class CassandraDeltaSink implements DeltaSink {
         checkpoints.put(cp.partition(), cp);
         checkpointPositions.put(cp.partition(), position);
       }
+    }
+    if (batches.stream().anyMatch(b -> !b.corrections().isEmpty())) {
+      writer.invalidateAll(); // a recount corrects what Cassandra holds, not what this node cached
     }
     CompletableFuture<Void> counterWrites = writer.apply(rows);
     CompletableFuture<Void> slotWrites =

@@ -9,6 +9,7 @@ import io.tally.cassandra.CassandraTopKStore;
 import io.tally.cassandra.CounterWriter;
 import io.tally.cassandra.TopKWriter;
 import io.tally.core.auth.ApiKeyStore;
+import io.tally.core.recount.CorrectionLog;
 import io.tally.core.recount.CounterRows;
 import io.tally.core.store.CounterStore;
 import io.tally.core.store.DeltaSink;
@@ -39,8 +40,11 @@ interface ClusterStore extends AutoCloseable {
   /** The API keys every node shares. */
   ApiKeyStore apiKeys();
 
-  /** The counter rows as the audit reads them, or null where that is not built (PostgreSQL). */
-  default CounterRows auditRows(int partitions) {
+  /**
+   * The counter rows as a recount reads and replaces them (through {@code corrections}), or null
+   * where that is not built (PostgreSQL).
+   */
+  default CounterRows recountRows(int partitions, CorrectionLog corrections, InstantSource clock) {
     return null;
   }
 
@@ -98,8 +102,9 @@ interface ClusterStore extends AutoCloseable {
       }
 
       @Override
-      public CounterRows auditRows(int partitions) {
-        return new CassandraCounterRows(store, partitions);
+      public CounterRows recountRows(
+          int partitions, CorrectionLog corrections, InstantSource clock) {
+        return new CassandraCounterRows(store, partitions, corrections, clock);
       }
 
       @Override

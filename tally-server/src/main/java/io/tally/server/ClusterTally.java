@@ -18,6 +18,7 @@ import io.tally.core.topk.TopKService;
 import io.tally.core.validate.EventValidator;
 import io.tally.kafka.KafkaAttributePublisher;
 import io.tally.kafka.KafkaAttributeReplica;
+import io.tally.kafka.KafkaCorrectionLog;
 import io.tally.kafka.KafkaEventLog;
 import io.tally.kafka.KafkaProcessors;
 import io.tally.kafka.Materializer;
@@ -66,6 +67,7 @@ public final class ClusterTally implements AutoCloseable {
   private KafkaAttributePublisher publisher;
   private RawTier raw;
   private RecountTier recounts;
+  private KafkaCorrectionLog corrections;
   private HttpApi http;
   private boolean closed;
 
@@ -226,12 +228,16 @@ public final class ClusterTally implements AutoCloseable {
   }
 
   /**
-   * The audit over the shared raw store and the Cassandra rows; recounts that swap rows in are
-   * refused (501): in cluster mode they must travel through the deltas topic (docs/raw.md).
+   * Recount and audit over the shared raw store and the Cassandra rows; a recount's corrections go
+   * through the deltas topic, one recount at a time across the cluster (a lock in the raw store).
    */
   private RecountTier startRecounts(
       ServerConfig server, DerivedEntities derived, InstantSource clock, TallyMetrics metrics) {
-    CounterRows rows = store.auditRows(config.kafka().partitions());
+    if (raw.reader() == null || log == null) {
+      return RecountTier.start(raw, null, log, null, server, clock, metrics, null, null);
+    }
+    corrections = new KafkaCorrectionLog(config.kafka());
+    CounterRows rows = store.recountRows(config.kafka().partitions(), corrections, clock);
     if (rows == null) {
       return RecountTier.start(
           RawTier.off("audit and recount are not built for the PostgreSQL store yet"),
@@ -241,6 +247,7 @@ public final class ClusterTally implements AutoCloseable {
           server,
           clock,
           metrics,
+          null,
           null);
     }
     AttributeStore known = derived.isEmpty() ? AttributeStore.EMPTY : attributeStore;
@@ -252,8 +259,8 @@ public final class ClusterTally implements AutoCloseable {
         server,
         clock,
         metrics,
-        "recount cannot swap rows in cluster mode yet (they must travel through the deltas topic,"
-            + " docs/raw.md); POST /v1/admin/audit compares without changing them");
+        null,
+        raw::holdRecounts);
   }
 
   /**
@@ -336,6 +343,9 @@ public final class ClusterTally implements AutoCloseable {
     }
     if (raw != null) {
       raw.close(); // before the log: a running export finishes its write
+    }
+    if (corrections != null) {
+      corrections.close();
     }
     if (materializer != null && !materializer.stopAndAwait(Duration.ofSeconds(30))) {
       LOG.warn(

@@ -135,7 +135,9 @@ public final class EmbeddedTally implements AutoCloseable {
       Retention counterRetention = config.query().retention();
       maintenance.scheduleWithFixedDelay(
           () -> runQuietly(() -> expire(counterRetention, clock)), 5, 60, TimeUnit.SECONDS);
-      recounts = RecountTier.start(raw, store, log, enrichment, config, clock, metrics, null);
+      recounts =
+          RecountTier.start(
+              raw, store, log, enrichment, config, clock, metrics, null, () -> () -> {});
       metrics.bindIngestor(ingestor);
       metrics.bindQueries(queries);
       metrics.bindDedup(enrichment);

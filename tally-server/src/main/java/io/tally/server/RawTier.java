@@ -12,6 +12,10 @@ import io.tally.core.store.DeltaSink;
 import io.tally.raw.DuckDbRawReader;
 import io.tally.raw.DuckDbRawSql;
 import io.tally.raw.DuckDbRawStore;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.StandardOpenOption;
 import java.time.InstantSource;
 import java.util.Optional;
 import java.util.Set;
@@ -200,6 +204,34 @@ final class RawTier implements AutoCloseable {
   /** What an operator must see about the export (records lost to log retention), else null. */
   String warning() {
     return export == null ? null : export.warning();
+  }
+
+  /**
+   * Blocks until this process holds {@code <raw.dir>/recount.lock} (an fcntl lock, so across the
+   * processes sharing the store; released by close or the process's end, kill -9 included).
+   *
+   * @throws IllegalStateException when the raw store is off
+   */
+  AutoCloseable holdRecounts() throws IOException {
+    if (store == null) {
+      throw new IllegalStateException(off);
+    }
+    FileChannel c =
+        FileChannel.open(
+            store.dir().resolve("recount.lock"),
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = c.lock();
+    } catch (IOException | RuntimeException e) {
+      c.close();
+      throw e;
+    }
+    return () -> {
+      lock.release();
+      c.close();
+    };
   }
 
   /** Why the raw store is off, or null when on. */

@@ -10,6 +10,7 @@ import io.tally.core.recount.Auditor;
 import io.tally.core.recount.CounterRows;
 import io.tally.core.recount.Recount;
 import java.time.InstantSource;
+import java.util.concurrent.Callable;
 
 /**
  * Recount and audit over the raw store (issue 18), wired the same in both modes: the {@link
@@ -35,6 +36,7 @@ final class RecountTier implements AutoCloseable {
    * @param rows the counter rows compared with (and, unless {@code applyRefused}, replaced)
    * @param log the event log (what is counted but not yet exported), or null: then 404 routes
    * @param applyRefused why {@code POST /v1/admin/recount} cannot swap rows in here (501), or null
+   * @param exclusive held around each recount that swaps rows in ({@link RecountRoutes})
    */
   static RecountTier start(
       RawTier raw,
@@ -44,7 +46,8 @@ final class RecountTier implements AutoCloseable {
       ServerConfig config,
       InstantSource clock,
       TallyMetrics metrics,
-      String applyRefused) {
+      String applyRefused,
+      Callable<AutoCloseable> exclusive) {
     RawReader reader = raw.reader();
     if (reader == null || log == null) {
       String why =
@@ -70,7 +73,8 @@ final class RecountTier implements AutoCloseable {
     WorkerRunner runner = new WorkerRunner(auditor, Auditor.POLICY, clock);
     runner.start();
     metrics.bindAudit(auditor);
-    return new RecountTier(auditor, runner, new RecountRoutes(recount, auditor, applyRefused));
+    return new RecountTier(
+        auditor, runner, new RecountRoutes(recount, auditor, applyRefused, exclusive));
   }
 
   Routes routes() {
