@@ -24,7 +24,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.StringJoiner;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.duckdb.DuckDBAppender;
@@ -321,49 +320,7 @@ public final class DuckDbRawStore implements RawStore {
   private void merge(int partition, List<RawFile> parts) {
     List<RawFile> sorted = new ArrayList<>(parts);
     sorted.sort(Comparator.comparingLong(RawFile::fromOffset));
-    RawFile first = sorted.get(0);
-    RawFile last = sorted.get(sorted.size() - 1);
-    String hourDir = first.path().substring(0, first.path().lastIndexOf('/'));
-    String path =
-        hourDir
-            + "/p"
-            + first.partition()
-            + "-"
-            + first.fromOffset()
-            + "-"
-            + last.toOffset()
-            + ".parquet";
-    Path target = dir.resolve(path);
-    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-    StringJoiner sources = new StringJoiner(", ", "[", "]");
-    long rows = 0;
-    for (RawFile f : sorted) {
-      sources.add(quote(dir.resolve(f.path()).toString()));
-      rows += f.rows();
-    }
-    try (Statement s = writer.createStatement()) {
-      Files.deleteIfExists(tmp);
-      s.execute(
-          "COPY (SELECT * FROM read_parquet("
-              + sources
-              + ") ORDER BY \"offset\") TO "
-              + quote(tmp.toString())
-              + " (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)");
-      DurableFiles.fsync(tmp);
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      DurableFiles.fsyncDirectory(target.getParent());
-    } catch (IOException | SQLException e) {
-      throw new TallyException("compacting into " + target + " failed: " + e, e);
-    }
-    RawFile into =
-        new RawFile(
-            path,
-            first.partition(),
-            first.fromOffset(),
-            last.toOffset(),
-            rows,
-            first.minAppendMillis(),
-            last.maxAppendMillis());
+    RawFile into = RawFileMerge.merge(dir, writer, sorted);
     partitions.update(partition, partitions.held(partition).replacing(sorted, into));
     for (RawFile f : sorted) {
       try {

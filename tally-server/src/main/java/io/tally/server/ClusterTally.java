@@ -12,13 +12,11 @@ import io.tally.core.process.ProcessorGroup;
 import io.tally.core.process.ProcessorHealth;
 import io.tally.core.query.PositionGate;
 import io.tally.core.query.QueryService;
-import io.tally.core.recount.CounterRows;
 import io.tally.core.store.CounterStore;
 import io.tally.core.topk.TopKService;
 import io.tally.core.validate.EventValidator;
 import io.tally.kafka.KafkaAttributePublisher;
 import io.tally.kafka.KafkaAttributeReplica;
-import io.tally.kafka.KafkaCorrectionLog;
 import io.tally.kafka.KafkaEventLog;
 import io.tally.kafka.KafkaProcessors;
 import io.tally.kafka.Materializer;
@@ -67,7 +65,6 @@ public final class ClusterTally implements AutoCloseable {
   private KafkaAttributePublisher publisher;
   private RawTier raw;
   private RecountTier recounts;
-  private KafkaCorrectionLog corrections;
   private HttpApi http;
   private boolean closed;
 
@@ -117,7 +114,9 @@ public final class ClusterTally implements AutoCloseable {
         components.add(new Health.Component("materializer", m::health, () -> true, m::lag));
       }
       raw = startRaw(server, counters, clock);
-      recounts = startRecounts(server, derived, clock, metrics);
+      recounts =
+          RecountTier.cluster(
+              config, store, raw, log, derived, attributeStore, clock, metrics); // after raw
       if (components.isEmpty()) {
         components.add(new Health.Component("node", () -> ProcessorHealth.OK, () -> true, () -> 0));
       }
@@ -228,42 +227,6 @@ public final class ClusterTally implements AutoCloseable {
   }
 
   /**
-   * Recount and audit over the shared raw store and the Cassandra rows; a recount's corrections go
-   * through the deltas topic, one recount at a time across the cluster (a lock in the raw store).
-   */
-  private RecountTier startRecounts(
-      ServerConfig server, DerivedEntities derived, InstantSource clock, TallyMetrics metrics) {
-    if (raw.reader() == null || log == null) {
-      return RecountTier.start(raw, null, log, null, server, clock, metrics, null, null);
-    }
-    corrections = new KafkaCorrectionLog(config.kafka());
-    CounterRows rows = store.recountRows(config.kafka().partitions(), corrections, clock);
-    if (rows == null) {
-      return RecountTier.start(
-          RawTier.off("audit and recount are not built for the PostgreSQL store yet"),
-          null,
-          null,
-          null,
-          server,
-          clock,
-          metrics,
-          null,
-          null);
-    }
-    AttributeStore known = derived.isEmpty() ? AttributeStore.EMPTY : attributeStore;
-    return RecountTier.start(
-        raw,
-        rows,
-        log,
-        new Enrichment(derived, known == null ? AttributeStore.EMPTY : known),
-        server,
-        clock,
-        metrics,
-        null,
-        raw::holdRecounts);
-  }
-
-  /**
    * Opens the local replica store, clears it, and waits until it holds the whole attributes topic.
    */
   private void startReplica(ServerConfig server, InstantSource clock) {
@@ -343,9 +306,6 @@ public final class ClusterTally implements AutoCloseable {
     }
     if (raw != null) {
       raw.close(); // before the log: a running export finishes its write
-    }
-    if (corrections != null) {
-      corrections.close();
     }
     if (materializer != null && !materializer.stopAndAwait(Duration.ofSeconds(30))) {
       LOG.warn(

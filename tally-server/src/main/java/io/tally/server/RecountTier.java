@@ -2,6 +2,8 @@ package io.tally.server;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tally.core.enrich.AttributeStore;
+import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.enrich.Enrichment;
 import io.tally.core.log.EventLog;
 import io.tally.core.process.WorkerRunner;
@@ -9,6 +11,7 @@ import io.tally.core.raw.RawReader;
 import io.tally.core.recount.Auditor;
 import io.tally.core.recount.CounterRows;
 import io.tally.core.recount.Recount;
+import io.tally.kafka.KafkaCorrectionLog;
 import java.time.InstantSource;
 import java.util.concurrent.Callable;
 
@@ -23,11 +26,66 @@ final class RecountTier implements AutoCloseable {
   private final Auditor auditor;
   private final WorkerRunner runner;
   private final Routes routes;
+  private AutoCloseable owned; // what this tier opened for itself (a correction log), or null
 
   private RecountTier(Auditor auditor, WorkerRunner runner, Routes routes) {
     this.auditor = auditor;
     this.runner = runner;
     this.routes = routes;
+  }
+
+  /**
+   * A cluster node's: over the shared raw store and the Cassandra rows, a recount's corrections
+   * through the deltas topic ({@link KafkaCorrectionLog}), one recount at a time across the nodes
+   * ({@link RawTier#holdRecounts}); 404 routes without the raw store or the event log, or over
+   * PostgreSQL (not built).
+   *
+   * @param log the node's event log, or null (no ingest or processor role)
+   * @param attributes the node's attributes replica, or null if it keeps none
+   */
+  static RecountTier cluster(
+      ClusterConfig config,
+      ClusterStore store,
+      RawTier raw,
+      EventLog log,
+      DerivedEntities derived,
+      AttributeStore attributes,
+      InstantSource clock,
+      TallyMetrics metrics) {
+    ServerConfig server = config.server();
+    if (raw.reader() == null || log == null) {
+      return start(raw, null, log, null, server, clock, metrics, null, null);
+    }
+    KafkaCorrectionLog corrections = new KafkaCorrectionLog(config.kafka());
+    CounterRows rows = store.recountRows(config.kafka().partitions(), corrections, clock);
+    if (rows == null) {
+      corrections.close();
+      return start(
+          RawTier.off("audit and recount are not built for the PostgreSQL store yet"),
+          null,
+          null,
+          null,
+          server,
+          clock,
+          metrics,
+          null,
+          null);
+    }
+    AttributeStore known =
+        derived.isEmpty() || attributes == null ? AttributeStore.EMPTY : attributes;
+    RecountTier tier =
+        start(
+            raw,
+            rows,
+            log,
+            new Enrichment(derived, known),
+            server,
+            clock,
+            metrics,
+            null,
+            raw::holdRecounts);
+    tier.owned = corrections;
+    return tier;
   }
 
   /**
@@ -90,6 +148,13 @@ final class RecountTier implements AutoCloseable {
   public void close() {
     if (runner != null) {
       runner.close();
+    }
+    if (owned != null) {
+      try {
+        owned.close();
+      } catch (Exception e) {
+        // closing clients: nothing is lost
+      }
     }
   }
 }
