@@ -136,8 +136,7 @@ public final class EmbeddedTally implements AutoCloseable {
       maintenance.scheduleWithFixedDelay(
           () -> runQuietly(() -> expire(counterRetention, clock)), 5, 60, TimeUnit.SECONDS);
       recounts =
-          RecountTier.start(
-              raw, store, log, enrichment, config, clock, metrics, null, () -> () -> {});
+          RecountTier.start(raw, store, log, enrichment, config, clock, metrics, () -> () -> {});
       metrics.bindIngestor(ingestor);
       metrics.bindQueries(queries);
       metrics.bindDedup(enrichment);

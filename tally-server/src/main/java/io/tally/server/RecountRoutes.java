@@ -40,21 +40,16 @@ final class RecountRoutes implements Routes {
 
   private final Recount recount;
   private final Auditor auditor;
-  private final String applyRefused;
   private final Callable<AutoCloseable> exclusive;
   private final Semaphore running = new Semaphore(1);
 
   /**
-   * @param applyRefused why a recount cannot swap rows in on this server (it answers 501 saying so,
-   *     audits still run), or null
    * @param exclusive held around each recount that swaps rows in: keeps recounts of other processes
    *     sharing the store out meanwhile (cluster mode), blocking until they are done
    */
-  RecountRoutes(
-      Recount recount, Auditor auditor, String applyRefused, Callable<AutoCloseable> exclusive) {
+  RecountRoutes(Recount recount, Auditor auditor, Callable<AutoCloseable> exclusive) {
     this.recount = requireNonNull(recount, "recount");
     this.auditor = requireNonNull(auditor, "auditor");
-    this.applyRefused = applyRefused;
     this.exclusive = requireNonNull(exclusive, "exclusive");
   }
 
@@ -79,10 +74,6 @@ final class RecountRoutes implements Routes {
   }
 
   private void run(RoutingContext ctx, boolean apply) {
-    if (apply && applyRefused != null) {
-      ErrorAnswers.error(ctx, 501, applyRefused);
-      return;
-    }
     RecountRange range;
     try {
       range = range(RequestBody.bytes(ctx));

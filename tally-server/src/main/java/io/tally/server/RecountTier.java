@@ -54,7 +54,7 @@ final class RecountTier implements AutoCloseable {
       TallyMetrics metrics) {
     ServerConfig server = config.server();
     if (raw.reader() == null || log == null) {
-      return start(raw, null, log, null, server, clock, metrics, null, null);
+      return start(raw, null, log, null, server, clock, metrics, null);
     }
     KafkaCorrectionLog corrections = new KafkaCorrectionLog(config.kafka());
     CounterRows rows = store.recountRows(config.kafka().partitions(), corrections, clock);
@@ -68,7 +68,6 @@ final class RecountTier implements AutoCloseable {
           server,
           clock,
           metrics,
-          null,
           null);
     }
     AttributeStore known =
@@ -82,7 +81,6 @@ final class RecountTier implements AutoCloseable {
             server,
             clock,
             metrics,
-            null,
             raw::holdRecounts);
     tier.owned = corrections;
     return tier;
@@ -93,7 +91,6 @@ final class RecountTier implements AutoCloseable {
    *
    * @param rows the counter rows compared with (and, unless {@code applyRefused}, replaced)
    * @param log the event log (what is counted but not yet exported), or null: then 404 routes
-   * @param applyRefused why {@code POST /v1/admin/recount} cannot swap rows in here (501), or null
    * @param exclusive held around each recount that swaps rows in ({@link RecountRoutes})
    */
   static RecountTier start(
@@ -104,7 +101,6 @@ final class RecountTier implements AutoCloseable {
       ServerConfig config,
       InstantSource clock,
       TallyMetrics metrics,
-      String applyRefused,
       Callable<AutoCloseable> exclusive) {
     RawReader reader = raw.reader();
     if (reader == null || log == null) {
@@ -131,8 +127,7 @@ final class RecountTier implements AutoCloseable {
     WorkerRunner runner = new WorkerRunner(auditor, Auditor.POLICY, clock);
     runner.start();
     metrics.bindAudit(auditor);
-    return new RecountTier(
-        auditor, runner, new RecountRoutes(recount, auditor, applyRefused, exclusive));
+    return new RecountTier(auditor, runner, new RecountRoutes(recount, auditor, exclusive));
   }
 
   Routes routes() {
