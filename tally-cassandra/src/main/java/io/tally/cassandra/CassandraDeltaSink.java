@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.aggregate.DeltaBatch;
+import io.tally.core.aggregate.RowCorrection;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSink;
 import io.tally.core.store.DeltaSource;
@@ -39,6 +40,10 @@ import org.slf4j.LoggerFactory;
  * that failed half-way, retried, or replayed by a zombie, counts every delta once. The checkpoints
  * are written only after every row and slot of the batches is, so a checkpoint never claims more
  * than is applied.
+ *
+ * <p>A batch may carry a recount's signed corrections ({@link DeltaBatch#corrections}): they are
+ * added to their rows like deltas, at the batch's position, and feed no Top-K slot; the row cache
+ * is dropped first, since a recount corrects the rows as Cassandra holds them.
  *
  * <p>{@link #writeAll} writes a whole consumer step at once: a row touched by several batches is
  * read (if not cached) and written once, with all its deltas.
@@ -131,6 +136,10 @@ public final class CassandraDeltaSink implements DeltaSink {
         rows.computeIfAbsent(d.key(), k -> new ArrayList<>(2))
             .add(new CounterWriter.Positioned(position, d.count(), d.sum(), d.actors()));
       }
+      for (RowCorrection c : b.corrections()) { // a recount's: counters only, never Top-K slots
+        rows.computeIfAbsent(c.key(), k -> new ArrayList<>(2))
+            .add(new CounterWriter.Positioned(position, c.count(), c.sum()));
+      }
       if (topKStep != null) {
         topKStep.add(source.partition(), position, b.deltas());
       }
@@ -138,6 +147,9 @@ public final class CassandraDeltaSink implements DeltaSink {
         checkpoints.put(cp.partition(), cp);
         checkpointPositions.put(cp.partition(), position);
       }
+    }
+    if (batches.stream().anyMatch(b -> !b.corrections().isEmpty())) {
+      writer.invalidateAll(); // a recount corrects what Cassandra holds, not what this node cached
     }
     CompletableFuture<Void> counterWrites = writer.apply(rows);
     CompletableFuture<Void> slotWrites =

@@ -6,12 +6,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.aggregate.DeltaBatch;
+import io.tally.core.aggregate.RowCorrection;
+import io.tally.core.recount.CorrectionLog;
+import io.tally.core.recount.CounterRows;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSink;
 import io.tally.core.store.DeltaSource;
 import io.tally.engines.LocalEngines;
 import io.tally.engines.RealEngines;
 import io.tally.model.Granularity;
+import io.tally.model.TallyException;
 import io.tally.testkit.DeltaSinkContract;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -111,6 +115,72 @@ class CassandraDeltaSinkTest extends DeltaSinkContract {
     assertThat(other.generation()).as("a second materializer agrees").isEqualTo(generation + 1);
     newSink(other).writeAll(List.of(at(0, 4, null), at(1, 8, null))); // a replay of the new topic
     assertThat(count(ROW)).isEqualTo(15);
+  }
+
+  private static final CounterKey MINUTE = new CounterKey("video:9", "view", Granularity.MINUTE, T);
+
+  private static DeltaBatch minuteAt(long offset, long count, Checkpoint cp) {
+    return new DeltaBatch(
+        List.of(new CounterDelta(MINUTE, count, count)),
+        cp == null ? List.of() : List.of(cp),
+        new DeltaSource(0, offset));
+  }
+
+  private static List<CounterRows.Row> minuteRows(CounterRows.Snapshot cut) {
+    List<CounterRows.Row> rows = new ArrayList<>();
+    cut.forEachRow(Granularity.MINUTE, T, T + 60_000, rows::add);
+    return rows;
+  }
+
+  @Test
+  void aRecountCutHoldsTheRowsAsOfTheCheckpointAndRefusesARowWrittenAfterIt() {
+    sink.writeAll(List.of(minuteAt(10, 2, new Checkpoint(0, 5, T, T))));
+    try (CounterRows.Snapshot cut = new CassandraCounterRows(store, 1, null, clock()).snapshot()) {
+      assertThat(cut.checkpoint(0)).contains(new Checkpoint(0, 5, T, T));
+      assertThat(minuteRows(cut)).containsExactly(new CounterRows.Row(MINUTE, 2, 2));
+      sink.writeAll(List.of(minuteAt(11, 1, null))); // a late event, applied after the cut
+      assertThatThrownBy(() -> minuteRows(cut))
+          .isInstanceOf(TallyException.class)
+          .hasMessageContaining("moved while they were read");
+    }
+  }
+
+  @Test
+  void aRecountsCorrectionThroughTheSinkKeepsWhatWasAppliedAfterTheCut() {
+    sink.writeAll(List.of(minuteAt(10, 2, new Checkpoint(0, 5, T, T))));
+    long[] next = {12};
+    CorrectionLog log = new CorrectionLog() { // the deltas topic, applied at once by this sink
+          @Override
+          public long append(int partition, List<RowCorrection> corrections) {
+            long at = next[0];
+            sink.writeAll(
+                List.of(
+                    new DeltaBatch(List.of(), List.of(), new DeltaSource(0, at), corrections),
+                    new DeltaBatch(
+                        List.of(),
+                        List.of(new Checkpoint(0, 6, T, T)),
+                        new DeltaSource(0, at + 1))));
+            next[0] += 2;
+            return at;
+          }
+
+          @Override
+          public long endOffset(int partition) {
+            return 10; // everything up to the last checkpoint is applied
+          }
+        };
+    try (CounterRows.Snapshot cut = new CassandraCounterRows(store, 1, log, clock()).snapshot()) {
+      assertThat(minuteRows(cut)).containsExactly(new CounterRows.Row(MINUTE, 2, 2));
+      sink.writeAll(List.of(minuteAt(11, 1, null))); // counted after the cut: must stay
+      cut.replace(List.of(new CounterRows.Row(MINUTE, 5, 5)));
+    }
+    assertThat(count(MINUTE)).isEqualTo(6);
+    assertThat(store.read(MINUTE).sum()).isEqualTo(6);
+    try (CounterRows.Snapshot cut = new CassandraCounterRows(store, 1, null, clock()).snapshot()) {
+      cut.forEachRow(Granularity.MINUTE, T, T + 60_000, r -> {});
+      assertThatThrownBy(() -> cut.replace(List.of(new CounterRows.Row(MINUTE, 1, 1))))
+          .isInstanceOf(UnsupportedOperationException.class);
+    }
   }
 
   @Test

@@ -73,12 +73,11 @@ class RawExportKillTest {
       assertThat(hits).as("kills while a Parquet file was half written").isPositive();
       exporting.start();
       events.awaitHealthy(exporting);
+      long total = expected.values().stream().mapToLong(c -> c[0]).sum();
+      awaitRawCount(exporting, total);
       assertThat(exporting.log())
           .as("a restart deleted what a kill left half written")
           .contains("which the manifest does not list");
-      events.awaitHealthy(exporting);
-      long total = expected.values().stream().mapToLong(c -> c[0]).sum();
-      awaitRawCount(exporting, total);
       JsonArray doubled =
           rows(
               exporting,
@@ -102,7 +101,7 @@ class RawExportKillTest {
             .as(row.getString(0) + " in /v1/total")
             .containsExactly(want[0], want[1]);
       }
-      assertOnlyListedFiles(raw);
+      ServerProcess.rawFiles(raw, true);
     }
   }
 
@@ -157,16 +156,7 @@ class RawExportKillTest {
   }
 
   private JsonArray rows(ServerProcess server, String sql) throws Exception {
-    HttpResponse<String> r =
-        http.send(
-            HttpRequest.newBuilder(URI.create(server.url() + "/v1/query"))
-                .header("Content-Type", "application/json")
-                .POST(
-                    HttpRequest.BodyPublishers.ofString(new JsonObject().put("sql", sql).encode()))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    return new JsonObject(r.body()).getJsonArray("rows");
+    return server.sqlRows(http, sql);
   }
 
   private void awaitRawCount(ServerProcess server, long total) throws Exception {
@@ -200,16 +190,5 @@ class RawExportKillTest {
     } catch (java.io.UncheckedIOException | java.nio.file.NoSuchFileException e) {
       return List.of(); // a file vanished while listed: look again
     }
-  }
-
-  private static void assertOnlyListedFiles(Path raw) throws IOException {
-    Set<Path> listed = new HashSet<>();
-    for (String line : Files.readAllLines(raw.resolve("manifest"))) {
-      if (line.startsWith("file\t")) {
-        listed.add(raw.resolve(line.split("\t")[1]));
-      }
-    }
-    assertThat(files(raw, ".tmp")).isEmpty();
-    assertThat(new HashSet<>(files(raw, ".parquet"))).isEqualTo(listed);
   }
 }

@@ -3,6 +3,7 @@ package io.tally.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tally.engines.LocalEngines;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -14,8 +15,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * One Tally server as a child process of the test, from the built jar: a cluster node ({@code serve
@@ -149,6 +154,46 @@ final class ServerProcess implements AutoCloseable {
             HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     return new JsonObject(r.body());
+  }
+
+  /** The rows of this server's answer to {@code POST /v1/query {"sql": sql}}, which must be 200. */
+  JsonArray sqlRows(HttpClient http, String sql) throws Exception {
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(url() + "/v1/query"))
+                .header("Content-Type", "application/json")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(new JsonObject().put("sql", sql).encode()))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return new JsonObject(r.body()).getJsonArray("rows");
+  }
+
+  /**
+   * The Parquet files the raw store in {@code raw} lists in its per-partition manifests; with
+   * {@code onlyListed}, asserts that no other Parquet or temp file lies in it.
+   */
+  static Set<Path> rawFiles(Path raw, boolean onlyListed) throws IOException {
+    Set<Path> listed = new HashSet<>();
+    try (Stream<Path> manifests = Files.list(raw.resolve("partitions"))) {
+      for (Path m : manifests.filter(f -> f.toString().endsWith(".manifest")).toList()) {
+        for (String line : Files.readAllLines(m)) {
+          if (line.startsWith("file\t")) {
+            listed.add(raw.resolve(line.split("\t")[1]));
+          }
+        }
+      }
+    }
+    if (onlyListed) {
+      try (Stream<Path> all = Files.walk(raw)) {
+        assertThat(
+                all.filter(f -> f.toString().endsWith(".parquet") || f.toString().endsWith(".tmp"))
+                    .collect(Collectors.toSet()))
+            .isEqualTo(listed);
+      }
+    }
+    return listed;
   }
 
   boolean alive() {

@@ -251,8 +251,9 @@ public final class Materializer implements AutoCloseable {
           new DeltaBatch(
               record.deltas(),
               record.checkpoint() == null ? List.of() : List.of(record.checkpoint()),
-              new DeltaSource(r.partition(), r.offset())));
-      deltas += record.deltas().size();
+              new DeltaSource(r.partition(), r.offset()),
+              record.corrections()));
+      deltas += record.deltas().size() + record.corrections().size();
       if (deltas >= MAX_WRITE_DELTAS) {
         sink.writeAll(batches);
         batches.clear();

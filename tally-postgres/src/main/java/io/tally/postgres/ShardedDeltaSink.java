@@ -54,6 +54,9 @@ final class ShardedDeltaSink implements DeltaSink {
         throw new IllegalArgumentException(
             "PostgreSQL applies deltas idempotently by their position: a batch needs its source");
       }
+      if (!b.corrections().isEmpty()) { // recount in cluster mode is refused over PostgreSQL
+        throw new IllegalArgumentException("PostgreSQL does not apply a recount's corrections");
+      }
       Map<Integer, List<CounterDelta>> deltas = new TreeMap<>();
       Map<Integer, List<Checkpoint>> checkpoints = new TreeMap<>();
       for (CounterDelta d : b.deltas()) {

@@ -88,7 +88,7 @@ public final class DuckDbRawSql implements RawSql, AutoCloseable {
   public Answer query(String sql) {
     requireNonNull(sql, "sql");
     RawManifest manifest = store.manifest();
-    long asOf = store.asOfMillis(partitions);
+    long asOf = DuckDbRawStore.asOfMillis(manifest, partitions);
     try (Connection c = DuckDbRawStore.newConnection()) {
       lockDown(c, manifest);
       checkOneSelect(c, sql);

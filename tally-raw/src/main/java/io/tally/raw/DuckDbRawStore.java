@@ -24,7 +24,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.StringJoiner;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.duckdb.DuckDBAppender;
@@ -35,18 +34,23 @@ import org.slf4j.LoggerFactory;
 /**
  * The raw store as Parquet files (zstd) written through an in-memory DuckDB, under {@code
  * <dir>/day=YYYY-MM-DD/hour=HH/p<partition>-<fromOffset>-<toOffset>.parquet} by log append time
- * (UTC), listed by the {@link RawManifest} in {@code <dir>/manifest}.
+ * (UTC), each partition's listed by its {@link RawManifest} in {@code <dir>/partitions/} ({@link
+ * RawPartitions}).
+ *
+ * <p>A process writes a partition only once it has claimed it ({@link #claim}; {@link #write}
+ * claims what it is given): several processes may share the directory (the nodes of a cluster), one
+ * writer per partition, and each reads every partition's manifest.
  *
  * <p>A write puts each hour's events in a temp file, fsyncs and renames it to its final name, then
- * replaces the manifest with one that lists the new files and the partition's new position: until
- * the manifest is replaced the files are not part of the store, and opening the store deletes every
- * Parquet or temp file the manifest does not list. So a crash at any point leaves either the old
- * store or the new one, never a doubled or missing event.
+ * replaces the partition's manifest with one that lists the new files and the partition's new
+ * position: until the manifest is replaced the files are not part of the store, and claiming the
+ * partition deletes every Parquet or temp file of it that its manifest does not list. So a crash at
+ * any point leaves either the old store or the new one, never a doubled or missing event.
  *
  * <p>The file layout (columns {@code id, entity, type, time, value, actor, attributes, partition,
  * offset, logged}; version 1) is owned by this class and {@link DuckDbRawSql}'s view of it.
  *
- * <p>Thread-safe: writes and expiry are serialized; reads see an immutable manifest.
+ * <p>Thread-safe: writes, compaction and expiry are serialized; reads see immutable manifests.
  */
 public final class DuckDbRawStore implements RawStore {
   private static final Logger LOG = LoggerFactory.getLogger(DuckDbRawStore.class);
@@ -60,46 +64,71 @@ public final class DuckDbRawStore implements RawStore {
 
   private final Path dir;
   private final DuckDBConnection writer;
-  private volatile RawManifest manifest;
+  private final RawPartitions partitions;
 
-  private DuckDbRawStore(Path dir, DuckDBConnection writer, RawManifest manifest) {
+  private DuckDbRawStore(Path dir, DuckDBConnection writer, RawPartitions partitions) {
     this.dir = dir;
     this.writer = writer;
-    this.manifest = manifest;
+    this.partitions = partitions;
   }
 
   /**
-   * Opens (creating if needed) the store in {@code dir} and deletes what a crash left unrecorded.
+   * Opens (creating if needed) the store in {@code dir}; claims no partition yet.
    *
-   * @throws TallyException if the directory or the manifest cannot be read
+   * @throws TallyException if the directory or a manifest cannot be read
    */
   public static DuckDbRawStore open(Path dir) {
     Path abs = requireNonNull(dir, "dir").toAbsolutePath().normalize();
     try {
       Files.createDirectories(abs);
-      RawManifest m = RawManifest.read(abs);
-      deleteUnlisted(abs, m);
+      RawPartitions partitions = RawPartitions.open(abs);
       DuckDBConnection c = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
       try (Statement s = c.createStatement()) {
         s.execute("SET threads = 1");
         s.execute("SET memory_limit = '256MB'");
         s.execute("SET autoinstall_known_extensions = false");
       }
-      return new DuckDbRawStore(abs, c, m);
+      return new DuckDbRawStore(abs, c, partitions);
     } catch (IOException | SQLException e) {
       throw new TallyException("opening the raw store in " + abs + " failed: " + e, e);
     }
   }
 
-  private static void deleteUnlisted(Path dir, RawManifest m) throws IOException {
+  @Override
+  public synchronized boolean claim(int partition) {
+    try {
+      if (partitions.held(partition) != null) {
+        return true;
+      }
+      RawManifest m = partitions.claim(partition);
+      if (m == null) {
+        return false;
+      }
+      deleteUnlisted(partition, m);
+      return true;
+    } catch (IOException e) {
+      partitions.release(partition);
+      throw new TallyException("claiming raw partition " + partition + " failed: " + e, e);
+    }
+  }
+
+  @Override
+  public synchronized void release(int partition) {
+    partitions.release(partition);
+  }
+
+  /** Deletes the files of {@code partition} that {@code m} does not list (interrupted writes). */
+  private void deleteUnlisted(int partition, RawManifest m) throws IOException {
     Set<Path> listed = new HashSet<>();
     for (RawFile f : m.files()) {
       listed.add(dir.resolve(f.path()));
     }
+    String prefix = "p" + partition + "-";
     List<Path> unlisted;
     try (Stream<Path> all = Files.walk(dir)) {
       unlisted =
           all.filter(Files::isRegularFile)
+              .filter(p -> p.getFileName().toString().startsWith(prefix))
               .filter(p -> p.toString().endsWith(".parquet") || p.toString().endsWith(".tmp"))
               .filter(p -> !listed.contains(p))
               .toList();
@@ -116,33 +145,46 @@ public final class DuckDbRawStore implements RawStore {
     return dir;
   }
 
-  /** The current manifest (immutable). */
+  /** Every partition's manifest as one (immutable), as their writers last recorded them. */
   public RawManifest manifest() {
-    return manifest;
+    return partitions.readAll();
   }
 
   @Override
   public Checkpoint exported(int partition) {
-    Checkpoint cp = manifest.positions().get(partition);
+    Checkpoint cp = partitions.read(partition).positions().get(partition);
     return cp != null ? cp : Checkpoint.initial(partition);
   }
 
   @Override
-  public long asOfMillis(int partitions) {
-    RawManifest m = manifest;
+  public long asOfMillis(int partitionCount) {
+    return asOfMillis(manifest(), partitionCount);
+  }
+
+  /** As {@link #asOfMillis(int)} of {@code m}. */
+  static long asOfMillis(RawManifest m, int partitionCount) {
     if (m.positions().isEmpty()) {
       return Long.MIN_VALUE;
     }
     long asOf = Long.MAX_VALUE;
-    for (int p = 0; p < partitions; p++) {
+    for (int p = 0; p < partitionCount; p++) {
       Checkpoint cp = m.positions().get(p);
       asOf = Math.min(asOf, cp == null ? 0 : cp.asOfMillis());
     }
     return asOf;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * @throws TallyException also if another process holds {@code partition}
+   */
   @Override
   public synchronized void write(int partition, List<RawEvent> events, Checkpoint to) {
+    if (!claim(partition)) {
+      throw new TallyException("raw partition " + partition + " is written by another process");
+    }
+    RawManifest current = partitions.held(partition);
     Checkpoint from = exported(partition);
     if (to.partition() != partition
         || to.nextOffset() < from.nextOffset()
@@ -166,9 +208,7 @@ public final class DuckDbRawStore implements RawStore {
       added.add(writeFile(partition, events.subList(start, end)));
       start = end;
     }
-    RawManifest next = manifest.with(added, to);
-    next.write(dir);
-    manifest = next;
+    partitions.update(partition, current.with(added, to));
   }
 
   private RawFile writeFile(int partition, List<RawEvent> events) {
@@ -244,107 +284,72 @@ public final class DuckDbRawStore implements RawStore {
   }
 
   /**
-   * Merges the files of each (partition, hour) that is closed (the partition is exported past the
-   * hour's end) and has more than one file into one file, ordered by offset. The merged file is
-   * written and renamed first, then the manifest swaps it for its parts, then the parts are
-   * deleted: a crash in between leaves files the manifest does not list, deleted at the next open.
+   * Merges the files of each (partition, hour) that this process holds, that is closed (the
+   * partition is exported past the hour's end) and that has more than one file into one file,
+   * ordered by offset. The merged file is written and renamed first, then the manifest swaps it for
+   * its parts, then the parts are deleted: a crash in between leaves files the manifest does not
+   * list, deleted at the next claim.
    *
    * @return the number of files merged away
    */
   public synchronized int compact() {
-    Map<String, List<RawFile>> byHour = new TreeMap<>();
-    for (RawFile f : manifest.files()) {
-      long hourEnd = (Math.floorDiv(f.minAppendMillis(), HOUR_MILLIS) + 1) * HOUR_MILLIS;
-      if (exported(f.partition()).asOfMillis() >= hourEnd) {
-        String hourDir = f.path().substring(0, f.path().lastIndexOf('/'));
-        byHour.computeIfAbsent(hourDir + "/p" + f.partition(), k -> new ArrayList<>()).add(f);
-      }
-    }
     int merged = 0;
-    for (List<RawFile> parts : byHour.values()) {
-      if (parts.size() > 1) {
-        merge(parts);
-        merged += parts.size() - 1;
+    for (int p : partitions.heldPartitions()) {
+      RawManifest m = partitions.held(p);
+      Checkpoint at = exported(p);
+      Map<String, List<RawFile>> byHour = new TreeMap<>();
+      for (RawFile f : m.files()) {
+        long hourEnd = (Math.floorDiv(f.minAppendMillis(), HOUR_MILLIS) + 1) * HOUR_MILLIS;
+        if (at.asOfMillis() >= hourEnd) {
+          byHour
+              .computeIfAbsent(
+                  f.path().substring(0, f.path().lastIndexOf('/')), k -> new ArrayList<>())
+              .add(f);
+        }
+      }
+      for (List<RawFile> parts : byHour.values()) {
+        if (parts.size() > 1) {
+          merge(p, parts);
+          merged += parts.size() - 1;
+        }
       }
     }
     return merged;
   }
 
-  private void merge(List<RawFile> parts) {
+  private void merge(int partition, List<RawFile> parts) {
     List<RawFile> sorted = new ArrayList<>(parts);
     sorted.sort(Comparator.comparingLong(RawFile::fromOffset));
-    RawFile first = sorted.get(0);
-    RawFile last = sorted.get(sorted.size() - 1);
-    String hourDir = first.path().substring(0, first.path().lastIndexOf('/'));
-    String path =
-        hourDir
-            + "/p"
-            + first.partition()
-            + "-"
-            + first.fromOffset()
-            + "-"
-            + last.toOffset()
-            + ".parquet";
-    Path target = dir.resolve(path);
-    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-    StringJoiner sources = new StringJoiner(", ", "[", "]");
-    long rows = 0;
-    for (RawFile f : sorted) {
-      sources.add(quote(dir.resolve(f.path()).toString()));
-      rows += f.rows();
-    }
-    try (Statement s = writer.createStatement()) {
-      Files.deleteIfExists(tmp);
-      s.execute(
-          "COPY (SELECT * FROM read_parquet("
-              + sources
-              + ") ORDER BY \"offset\") TO "
-              + quote(tmp.toString())
-              + " (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)");
-      DurableFiles.fsync(tmp);
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      DurableFiles.fsyncDirectory(target.getParent());
-    } catch (IOException | SQLException e) {
-      throw new TallyException("compacting into " + target + " failed: " + e, e);
-    }
-    RawFile into =
-        new RawFile(
-            path,
-            first.partition(),
-            first.fromOffset(),
-            last.toOffset(),
-            rows,
-            first.minAppendMillis(),
-            last.maxAppendMillis());
-    RawManifest next = manifest.replacing(sorted, into);
-    next.write(dir);
-    manifest = next;
+    RawFile into = RawFileMerge.merge(dir, writer, sorted);
+    partitions.update(partition, partitions.held(partition).replacing(sorted, into));
     for (RawFile f : sorted) {
       try {
         Files.deleteIfExists(dir.resolve(f.path()));
       } catch (IOException e) {
-        LOG.warn("raw store: could not delete compacted {}; it is deleted at the next start", f, e);
+        LOG.warn("raw store: could not delete compacted {}; it is deleted at the next claim", f, e);
       }
     }
   }
 
+  /** {@inheritDoc} Only the partitions this process holds. */
   @Override
   public synchronized long expire(long beforeMillis) {
-    List<RawFile> old =
-        manifest.files().stream().filter(f -> f.maxAppendMillis() < beforeMillis).toList();
-    if (old.isEmpty()) {
-      return 0;
-    }
-    RawManifest next = manifest.without(old);
-    next.write(dir);
-    manifest = next;
     long deleted = 0;
-    for (RawFile f : old) {
-      try {
-        Files.deleteIfExists(dir.resolve(f.path()));
-        deleted += f.rows();
-      } catch (IOException e) {
-        LOG.warn("raw store: could not delete expired {}; it is deleted at the next start", f, e);
+    for (int p : partitions.heldPartitions()) {
+      RawManifest m = partitions.held(p);
+      List<RawFile> old =
+          m.files().stream().filter(f -> f.maxAppendMillis() < beforeMillis).toList();
+      if (old.isEmpty()) {
+        continue;
+      }
+      partitions.update(p, m.without(old));
+      for (RawFile f : old) {
+        try {
+          Files.deleteIfExists(dir.resolve(f.path()));
+          deleted += f.rows();
+        } catch (IOException e) {
+          LOG.warn("raw store: could not delete expired {}; it is deleted at the next claim", f, e);
+        }
       }
     }
     return deleted;
@@ -352,6 +357,7 @@ public final class DuckDbRawStore implements RawStore {
 
   @Override
   public synchronized void close() {
+    partitions.close();
     try {
       writer.close();
     } catch (SQLException e) {

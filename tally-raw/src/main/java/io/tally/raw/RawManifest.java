@@ -16,11 +16,14 @@ import java.util.TreeMap;
 /**
  * Which files the raw store holds and how far each partition is exported: the store's truth. A
  * Parquet file the manifest does not list is not part of the store (the leftover of a crash between
- * writing a file and recording it) and is deleted when the store opens.
+ * writing a file and recording it) and is deleted when its partition is next claimed ({@link
+ * RawPartitions}).
  *
  * <h2>Format (version 1)</h2>
  *
- * A UTF-8 text file {@code manifest}, tab-separated, one record a line:
+ * A UTF-8 text file, tab-separated, one record a line; each partition has its own ({@code
+ * partitions/p<N>.manifest}, holding only partition N's lines), and a store written before
+ * partitions had their own kept them all in {@code <dir>/manifest}:
  *
  * <pre>
  * tally-raw-manifest	1
@@ -72,9 +75,32 @@ public record RawManifest(Map<Integer, Checkpoint> positions, List<RawFile> file
     return new RawManifest(positions, f);
   }
 
-  /** Reads the manifest in {@code dir}, or an empty one if there is none. */
+  /** The lines of {@code partition} only. */
+  public RawManifest partition(int partition) {
+    Checkpoint cp = positions.get(partition);
+    return new RawManifest(
+        cp == null ? Map.of() : Map.of(partition, cp),
+        files.stream().filter(f -> f.partition() == partition).toList());
+  }
+
+  /** Every line of {@code manifests}, as one manifest (they must hold different partitions). */
+  public static RawManifest union(Iterable<RawManifest> manifests) {
+    Map<Integer, Checkpoint> p = new TreeMap<>();
+    List<RawFile> f = new ArrayList<>();
+    for (RawManifest m : manifests) {
+      p.putAll(m.positions);
+      f.addAll(m.files);
+    }
+    return new RawManifest(p, f);
+  }
+
+  /** Reads the whole-store manifest in {@code dir} (the layout before per-partition manifests). */
   public static RawManifest read(Path dir) {
-    Path file = dir.resolve(FILE_NAME);
+    return readFile(dir.resolve(FILE_NAME));
+  }
+
+  /** Reads the manifest {@code file}, or an empty one if there is none. */
+  public static RawManifest readFile(Path file) {
     if (!Files.exists(file)) {
       return empty();
     }
@@ -123,8 +149,8 @@ public record RawManifest(Map<Integer, Checkpoint> positions, List<RawFile> file
     }
   }
 
-  /** Replaces the manifest in {@code dir} with this one, atomically and durably. */
-  public void write(Path dir) {
+  /** Replaces the manifest {@code file} with this one, atomically and durably. */
+  public void writeFile(Path file) {
     StringBuilder b = new StringBuilder(MAGIC).append('\t').append(VERSION).append('\n');
     for (Checkpoint cp : new TreeMap<>(positions).values()) {
       b.append("position\t").append(cp.partition()).append('\t').append(cp.nextOffset());
@@ -137,18 +163,14 @@ public record RawManifest(Map<Integer, Checkpoint> positions, List<RawFile> file
       b.append('\t').append(f.rows()).append('\t').append(f.minAppendMillis());
       b.append('\t').append(f.maxAppendMillis()).append('\n');
     }
-    Path tmp = dir.resolve(FILE_NAME + ".tmp");
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     try {
       Files.write(tmp, b.toString().getBytes(UTF_8));
       DurableFiles.fsync(tmp);
-      Files.move(
-          tmp,
-          dir.resolve(FILE_NAME),
-          StandardCopyOption.ATOMIC_MOVE,
-          StandardCopyOption.REPLACE_EXISTING);
-      DurableFiles.fsyncDirectory(dir);
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      DurableFiles.fsyncDirectory(file.getParent());
     } catch (IOException e) {
-      throw new TallyException("writing the raw store manifest in " + dir + " failed: " + e, e);
+      throw new TallyException("writing the raw store manifest " + file + " failed: " + e, e);
     }
   }
 }

@@ -59,7 +59,7 @@ class DuckDbRawStoreTest {
   }
 
   @Test
-  void deletesFilesTheManifestDoesNotListWhenOpened() throws Exception {
+  void deletesFilesTheManifestDoesNotListWhenThePartitionIsClaimed() throws Exception {
     try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
       store.write(0, events(0, 0, 10, T0), new Checkpoint(0, 10, T0, T0));
     }
@@ -67,6 +67,7 @@ class DuckDbRawStoreTest {
     Files.writeString(hour.resolve("p0-10-20.parquet"), "written, then killed before the manifest");
     Files.writeString(hour.resolve("p0-10-20.parquet.tmp"), "killed while writing");
     try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      assertThat(store.claim(0)).isTrue();
       assertThat(hour.resolve("p0-10-20.parquet")).doesNotExist();
       assertThat(hour.resolve("p0-10-20.parquet.tmp")).doesNotExist();
       assertThat(hour.resolve("p0-0-10.parquet")).exists();
@@ -120,6 +121,40 @@ class DuckDbRawStoreTest {
     try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
       assertThat(count(store)).isEqualTo(18);
       assertThat(store.manifest().files().get(1).rows()).isEqualTo(15);
+    }
+  }
+
+  @Test
+  void sharesItsDirectoryWithOtherStoresOneWriterAPartition() {
+    try (DuckDbRawStore a = DuckDbRawStore.open(dir);
+        DuckDbRawStore b = DuckDbRawStore.open(dir)) {
+      a.write(0, events(0, 0, 10, T0), new Checkpoint(0, 10, T0, T0));
+      assertThat(b.claim(0)).isFalse();
+      assertThatThrownBy(() -> b.write(0, events(0, 10, 2, T0), new Checkpoint(0, 12, T0, T0)))
+          .isInstanceOf(TallyException.class)
+          .hasMessageContaining("written by another process");
+      b.write(1, events(1, 0, 5, T0), new Checkpoint(1, 5, T0, T0));
+      assertThat(count(a)).isEqualTo(15);
+      assertThat(count(b)).isEqualTo(15);
+      a.release(0); // the partition moves to b, which goes on where a stopped
+      assertThat(b.claim(0)).isTrue();
+      assertThat(b.exported(0).nextOffset()).isEqualTo(10);
+      b.write(0, events(0, 10, 2, T0), new Checkpoint(0, 12, T0, T0));
+      assertThat(count(a)).isEqualTo(17);
+      assertThat(a.claim(0)).isFalse();
+    }
+  }
+
+  @Test
+  void splitsAWholeStoreManifestIntoOnePerPartition() throws Exception {
+    Files.writeString(
+        dir.resolve("manifest"),
+        "tally-raw-manifest\t1\nposition\t0\t12\t5\t6\nposition\t3\t7\t8\t9\n");
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      assertThat(store.exported(0)).isEqualTo(new Checkpoint(0, 12, 5, 6));
+      assertThat(store.exported(3)).isEqualTo(new Checkpoint(3, 7, 8, 9));
+      assertThat(dir.resolve("manifest")).doesNotExist();
+      assertThat(dir.resolve("partitions/p3.manifest")).exists();
     }
   }
 

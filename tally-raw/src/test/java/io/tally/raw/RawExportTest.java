@@ -17,6 +17,7 @@ import io.tally.testkit.ManualClock;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -122,6 +123,47 @@ class RawExportTest {
     store = DuckDbRawStore.open(dir); // a restart: the window is rebuilt from the log
     export().run();
     assertThat(count("true")).isEqualTo(2);
+  }
+
+  @Test
+  void saysLoudlyWhatTheLogDeletedBeforeItWasExported() {
+    append(0, view("a", "video:1"), view("b", "video:1"), view("c", "video:1"));
+    clock.advance(61_000);
+    countEverything();
+    log.deleteBefore(0, 2); // cluster mode: Kafka's retention ran ahead of the export
+    RawExport export = export();
+    assertThat(export.warning()).isNull();
+    export.run();
+    assertThat(count("true")).isEqualTo(1);
+    assertThat(export.lostRecords()).isEqualTo(2);
+    assertThat(export.warning()).contains("partition 0 offsets 0 to 1 were deleted");
+  }
+
+  @Test
+  void exportsOnlyThePartitionsItOwnsAndOnlyOnceTheirLastWriterReleasedThem() throws Exception {
+    append(0, view("a", "video:1"));
+    append(1, view("b", "video:2"));
+    clock.advance(61_000);
+    countEverything();
+    Set<Integer> mine = new java.util.concurrent.CopyOnWriteArraySet<>(Set.of(0));
+    try (DuckDbRawStore other = DuckDbRawStore.open(dir)) {
+      assertThat(other.claim(1)).isTrue(); // another node still holds partition 1
+      RawExport export =
+          new RawExport(
+              log, counted::checkpoint, () -> mine, store, attributes, ProcessorConfig.DEFAULTS, 3);
+      export.run();
+      assertThat(count("true")).isEqualTo(1);
+      mine.add(1); // partition 1 moved here, but its last writer has not let go
+      export.run();
+      assertThat(count("true")).isEqualTo(1);
+      other.release(1);
+      export.run();
+      assertThat(count("true")).isEqualTo(2);
+      mine.clear(); // both moved away: released, so another node can claim them
+      export.run();
+      assertThat(other.claim(0)).isTrue();
+      assertThat(other.claim(1)).isTrue();
+    }
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.tally.server;
 
 import io.tally.cassandra.CassandraApiKeyStore;
+import io.tally.cassandra.CassandraCounterRows;
 import io.tally.cassandra.CassandraCounterStore;
 import io.tally.cassandra.CassandraDeltaSink;
 import io.tally.cassandra.CassandraSettings;
@@ -8,6 +9,8 @@ import io.tally.cassandra.CassandraTopKStore;
 import io.tally.cassandra.CounterWriter;
 import io.tally.cassandra.TopKWriter;
 import io.tally.core.auth.ApiKeyStore;
+import io.tally.core.recount.CorrectionLog;
+import io.tally.core.recount.CounterRows;
 import io.tally.core.store.CounterStore;
 import io.tally.core.store.DeltaSink;
 import io.tally.core.topk.TopKConfig;
@@ -36,6 +39,14 @@ interface ClusterStore extends AutoCloseable {
 
   /** The API keys every node shares. */
   ApiKeyStore apiKeys();
+
+  /**
+   * The counter rows as a recount reads and replaces them (through {@code corrections}), or null
+   * where that is not built (PostgreSQL).
+   */
+  default CounterRows recountRows(int partitions, CorrectionLog corrections, InstantSource clock) {
+    return null;
+  }
 
   /** How each PostgreSQL shard with a read replica serves its reads; empty for other stores. */
   default List<ReplicaStatus> replicaStatus() {
@@ -88,6 +99,12 @@ interface ClusterStore extends AutoCloseable {
       @Override
       public ApiKeyStore apiKeys() {
         return new CassandraApiKeyStore(store);
+      }
+
+      @Override
+      public CounterRows recountRows(
+          int partitions, CorrectionLog corrections, InstantSource clock) {
+        return new CassandraCounterRows(store, partitions, corrections, clock);
       }
 
       @Override

@@ -63,6 +63,8 @@ public final class ClusterTally implements AutoCloseable {
   private RocksDbAttributeStore attributeStore;
   private KafkaAttributeReplica replica;
   private KafkaAttributePublisher publisher;
+  private RawTier raw;
+  private RecountTier recounts;
   private HttpApi http;
   private boolean closed;
 
@@ -111,6 +113,10 @@ public final class ClusterTally implements AutoCloseable {
         Materializer m = materializer;
         components.add(new Health.Component("materializer", m::health, () -> true, m::lag));
       }
+      raw = startRaw(server, counters, clock);
+      recounts =
+          RecountTier.cluster(
+              config, store, raw, log, derived, attributeStore, clock, metrics); // after raw
       if (components.isEmpty()) {
         components.add(new Health.Component("node", () -> ProcessorHealth.OK, () -> true, () -> 0));
       }
@@ -154,6 +160,8 @@ public final class ClusterTally implements AutoCloseable {
       // Kafka and the store were reached while starting (or start failed); their later outages
       // show as the processor's and materializer's checks
       Health health = new Health(components, clock, server.processor().unhealthyAfterMillis());
+      health.addWarning(raw::warning);
+      health.addWarning(recounts::warning);
       Readiness readiness = new Readiness(List.of(), health, server.ops().readyMaxBacklogEvents());
       http =
           HttpApi.start(
@@ -172,11 +180,8 @@ public final class ClusterTally implements AutoCloseable {
                   attributes != null
                       ? new AttributeRoutes(attributes, !derived.isEmpty())
                       : AttributeRoutes.absent(),
-                  SqlRoutes.absent(
-                      "the raw store (SQL over events) is not built for cluster mode yet"),
-                  RecountRoutes.absent(
-                      "recount and audit are not built for cluster mode yet (they need the raw"
-                          + " store, docs/raw.md)")),
+                  raw.routes(),
+                  recounts.routes()),
               queries != null
                   ? new OpsRoutes(metrics, health, readiness).withQueryCache(queries)
                   : new OpsRoutes(metrics, health, readiness),
@@ -203,6 +208,23 @@ public final class ClusterTally implements AutoCloseable {
       stopAll();
       throw e;
     }
+  }
+
+  /**
+   * The raw store in the shared {@code raw.dir}: a processor node exports the partitions it owns,
+   * up to the materialized checkpoints (so the raw store is never ahead of the counters).
+   */
+  private RawTier startRaw(ServerConfig server, CounterStore counters, InstantSource clock) {
+    ProcessorGroup p = processor;
+    return RawTier.cluster(
+        server.raw(),
+        config.kafka().partitions(),
+        p == null ? null : log,
+        p == null ? null : p::ownedPartitions,
+        counters::checkpoint,
+        attributeStore != null ? attributeStore : AttributeStore.EMPTY,
+        server.processor(),
+        clock);
   }
 
   /**
@@ -279,6 +301,12 @@ public final class ClusterTally implements AutoCloseable {
       LOG.warn(
           "the processor did not stop in time; what it had not committed is reprocessed by the next owner");
       attributeReadersStopped = false;
+    }
+    if (recounts != null) {
+      recounts.close();
+    }
+    if (raw != null) {
+      raw.close(); // before the log: a running export finishes its write
     }
     if (materializer != null && !materializer.stopAndAwait(Duration.ofSeconds(30))) {
       LOG.warn(

@@ -10,13 +10,9 @@ import io.tally.core.ingest.Ingestor;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.LogRetention;
 import io.tally.core.process.ProcessorGroup;
-import io.tally.core.process.WorkerRunner;
 import io.tally.core.query.PositionGate;
 import io.tally.core.query.QueryService;
-import io.tally.core.raw.RawReader;
-import io.tally.core.recount.Auditor;
 import io.tally.core.recount.CounterRows;
-import io.tally.core.recount.Recount;
 import io.tally.core.retention.Retention;
 import io.tally.core.store.DeltaSink;
 import io.tally.core.store.QuorumLoss;
@@ -61,8 +57,7 @@ public final class EmbeddedTally implements AutoCloseable {
   private final HttpApi http;
   private final ScheduledExecutorService maintenance;
   private final RawTier raw;
-  private Auditor auditor; // null while the raw store is off
-  private WorkerRunner auditRunner; // null while the raw store is off
+  private RecountTier recounts;
   private boolean closed;
 
   private EmbeddedTally(
@@ -140,7 +135,8 @@ public final class EmbeddedTally implements AutoCloseable {
       Retention counterRetention = config.query().retention();
       maintenance.scheduleWithFixedDelay(
           () -> runQuietly(() -> expire(counterRetention, clock)), 5, 60, TimeUnit.SECONDS);
-      Routes recountRoutes = recountRoutes(enrichment, clock, metrics);
+      recounts =
+          RecountTier.start(raw, store, log, enrichment, config, clock, metrics, () -> () -> {});
       metrics.bindIngestor(ingestor);
       metrics.bindQueries(queries);
       metrics.bindDedup(enrichment);
@@ -153,9 +149,8 @@ public final class EmbeddedTally implements AutoCloseable {
               clock,
               config.processor().unhealthyAfterMillis(),
               storage.salvaged().map(WalSalvage::describe).stream().toList());
-      if (auditor != null) {
-        health.addWarning(auditor::warning);
-      }
+      health.addWarning(recounts::warning);
+      health.addWarning(raw::warning);
       Readiness readiness =
           new Readiness(
               List.of(
@@ -176,7 +171,7 @@ public final class EmbeddedTally implements AutoCloseable {
                       QueryRoutes.Reads.LOCAL),
                   new AttributeRoutes(attributeService, !derived.isEmpty()),
                   raw.routes(),
-                  recountRoutes),
+                  recounts.routes()),
               new OpsRoutes(metrics, health, readiness).withQueryCache(queries),
               new Overview(
                   "embedded",
@@ -197,34 +192,6 @@ public final class EmbeddedTally implements AutoCloseable {
       stopStorage(); // e.g. the port is taken: undo what started, in reverse
       throw e;
     }
-  }
-
-  /**
-   * Recount and audit over the raw store (issue 18), the auditor started on its own thread; 404
-   * routes when the raw store is off.
-   */
-  private Routes recountRoutes(Enrichment enrichment, InstantSource clock, TallyMetrics metrics) {
-    RawReader reader = raw.reader();
-    if (reader == null) {
-      return RecountRoutes.absent("the raw store is off (raw.enabled=false): nothing to recount");
-    }
-    Recount recount =
-        new Recount(
-            reader,
-            store,
-            log,
-            enrichment,
-            config.processor(),
-            new Recount.Limits(
-                config.query().retention(),
-                config.raw().retentionMillis(),
-                config.effectiveValidation().maxFutureMillis()),
-            clock);
-    auditor = new Auditor(recount);
-    auditRunner = new WorkerRunner(auditor, Auditor.POLICY, clock);
-    auditRunner.start();
-    metrics.bindAudit(auditor);
-    return new RecountRoutes(recount, auditor);
   }
 
   /** The counter rows, for tests that damage one on purpose (through the store). */
@@ -325,8 +292,8 @@ public final class EmbeddedTally implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    if (auditRunner != null) {
-      auditRunner.close();
+    if (recounts != null) {
+      recounts.close();
     }
     if (raw != null) {
       raw.close();

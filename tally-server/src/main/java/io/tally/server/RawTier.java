@@ -7,24 +7,34 @@ import io.tally.core.raw.RawConfig;
 import io.tally.core.raw.RawExport;
 import io.tally.core.raw.RawReader;
 import io.tally.core.retention.Retention;
+import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSink;
 import io.tally.raw.DuckDbRawReader;
 import io.tally.raw.DuckDbRawSql;
 import io.tally.raw.DuckDbRawStore;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.StandardOpenOption;
 import java.time.InstantSource;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.function.IntToLongFunction;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The raw store of the embedded mode, wired: the Parquet store, the export of closed minutes on its
- * own thread ({@code raw.export-interval}) followed by the compaction of closed hours, expiry
- * ({@code raw.retention}) and the SQL routes; or, with {@code raw.enabled=false}, nothing but a 404
- * for SQL. {@link #close()} stops the export (waiting for a running one) before the store closes;
- * call it before the log closes. Thread-safe.
+ * The raw store, wired: the Parquet store, the export of closed minutes on its own thread ({@code
+ * raw.export-interval}) followed by the compaction of closed hours, expiry ({@code raw.retention})
+ * and the SQL routes; or, with {@code raw.enabled=false}, nothing but a 404 for SQL. Embedded, the
+ * export covers every partition; on a cluster node, the partitions its processor owns (none without
+ * the processor role), in the {@code raw.dir} every node shares. {@link #close()} stops the export
+ * (waiting for a running one) before the store closes; call it before the log closes. Thread-safe.
  */
 final class RawTier implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RawTier.class);
@@ -34,13 +44,23 @@ final class RawTier implements AutoCloseable {
   private final DuckDbRawSql sql;
   private final RawExport export;
   private final ScheduledExecutorService thread;
+  private final String off;
 
   private RawTier(
-      DuckDbRawStore store, DuckDbRawSql sql, RawExport export, ScheduledExecutorService thread) {
+      DuckDbRawStore store,
+      DuckDbRawSql sql,
+      RawExport export,
+      ScheduledExecutorService thread,
+      String off) {
     this.store = store;
     this.sql = sql;
     this.export = export;
     this.thread = thread;
+    this.off = off;
+  }
+
+  static RawTier off(String why) {
+    return new RawTier(null, null, null, null, why);
   }
 
   /** The raw store of {@code config}, exporting from {@code log} what {@code counted} applied. */
@@ -52,11 +72,60 @@ final class RawTier implements AutoCloseable {
       ProcessorConfig processor,
       InstantSource clock) {
     if (!config.enabled()) {
-      return new RawTier(null, null, null, null);
+      return off("the raw store is off (raw.enabled=false)");
+    }
+    DuckDbRawStore store = DuckDbRawStore.open(config.dir());
+    return start(
+        config,
+        store,
+        new RawExport(log, counted, store, attributes, processor, RawConfig.MAX_EVENTS_PER_WRITE),
+        log.partitions(),
+        clock);
+  }
+
+  /**
+   * The raw store of a cluster node in the shared {@code raw.dir}: with the processor role ({@code
+   * log} and {@code owned} not null) it exports the partitions {@code owned} names, stopping at the
+   * materialized checkpoints ({@code counted}); without, it only reads.
+   */
+  static RawTier cluster(
+      RawConfig config,
+      int partitions,
+      EventLog log,
+      Supplier<Set<Integer>> owned,
+      IntFunction<Optional<Checkpoint>> counted,
+      AttributeStore attributes,
+      ProcessorConfig processor,
+      InstantSource clock) {
+    if (!config.enabled()) {
+      return off("the raw store is off (raw.enabled=false)");
+    }
+    if (config.dir() == null) {
+      LOG.info("raw store off: in cluster mode raw.dir must name a directory every node reaches");
+      return off(
+          "the raw store is off: in cluster mode set raw.dir to a directory every node reaches"
+              + " (docs/raw.md)");
     }
     DuckDbRawStore store = DuckDbRawStore.open(config.dir());
     RawExport export =
-        new RawExport(log, counted, store, attributes, processor, RawConfig.MAX_EVENTS_PER_WRITE);
+        log == null
+            ? null
+            : new RawExport(
+                log, counted, owned, store, attributes, processor, RawConfig.MAX_EVENTS_PER_WRITE);
+    return start(config, store, export, partitions, clock);
+  }
+
+  private static RawTier start(
+      RawConfig config,
+      DuckDbRawStore store,
+      RawExport export,
+      int partitions,
+      InstantSource clock) {
+    DuckDbRawSql sql = new DuckDbRawSql(store, config, partitions);
+    if (export == null) {
+      LOG.info("raw store in {}: read only (no processor role, nothing to export)", store.dir());
+      return new RawTier(store, sql, null, null, null);
+    }
     ScheduledExecutorService thread =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -77,7 +146,7 @@ final class RawTier implements AutoCloseable {
         store.dir(),
         every % 60_000 == 0 ? every / 60_000 + "m" : every / 1_000 + "s",
         Retention.describe(config.retentionMillis()));
-    return new RawTier(store, new DuckDbRawSql(store, config, log.partitions()), export, thread);
+    return new RawTier(store, sql, export, thread, null);
   }
 
   /** One export round, then the compaction of closed hours (docs/raw.md), each logged. */
@@ -132,6 +201,44 @@ final class RawTier implements AutoCloseable {
     return export == null ? p -> Long.MAX_VALUE : export::neededFrom;
   }
 
+  /** What an operator must see about the export (records lost to log retention), else null. */
+  String warning() {
+    return export == null ? null : export.warning();
+  }
+
+  /**
+   * Blocks until this process holds {@code <raw.dir>/recount.lock} (an fcntl lock, so across the
+   * processes sharing the store; released by close or the process's end, kill -9 included).
+   *
+   * @throws IllegalStateException when the raw store is off
+   */
+  AutoCloseable holdRecounts() throws IOException {
+    if (store == null) {
+      throw new IllegalStateException(off);
+    }
+    FileChannel c =
+        FileChannel.open(
+            store.dir().resolve("recount.lock"),
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = c.lock();
+    } catch (IOException | RuntimeException e) {
+      c.close();
+      throw e;
+    }
+    return () -> {
+      lock.release();
+      c.close();
+    };
+  }
+
+  /** Why the raw store is off, or null when on. */
+  String offReason() {
+    return off;
+  }
+
   /** The store read back for recount and audit, or null when off. */
   RawReader reader() {
     return store == null ? null : new DuckDbRawReader(store);
@@ -139,14 +246,17 @@ final class RawTier implements AutoCloseable {
 
   /** {@code POST /v1/query}, or its 404 when off. */
   Routes routes() {
-    return sql == null
-        ? SqlRoutes.absent("the raw store is off (raw.enabled=false): no SQL over events")
-        : new SqlRoutes(sql);
+    return sql == null ? SqlRoutes.absent(off + ": no SQL over events") : new SqlRoutes(sql);
   }
 
   @Override
   public void close() {
+    if (store == null) {
+      return;
+    }
     if (thread == null) {
+      sql.close();
+      store.close();
       return;
     }
     export.stop(); // a running export returns after its current write

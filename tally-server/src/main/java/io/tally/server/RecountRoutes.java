@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.Semaphore;
 
 /**
@@ -39,11 +40,17 @@ final class RecountRoutes implements Routes {
 
   private final Recount recount;
   private final Auditor auditor;
+  private final Callable<AutoCloseable> exclusive;
   private final Semaphore running = new Semaphore(1);
 
-  RecountRoutes(Recount recount, Auditor auditor) {
+  /**
+   * @param exclusive held around each recount that swaps rows in: keeps recounts of other processes
+   *     sharing the store out meanwhile (cluster mode), blocking until they are done
+   */
+  RecountRoutes(Recount recount, Auditor auditor, Callable<AutoCloseable> exclusive) {
     this.recount = requireNonNull(recount, "recount");
     this.auditor = requireNonNull(auditor, "auditor");
+    this.exclusive = requireNonNull(exclusive, "exclusive");
   }
 
   /** A server without a raw store: 404 saying why. */
@@ -85,7 +92,12 @@ final class RecountRoutes implements Routes {
           try {
             RecountReport r;
             if (apply) {
-              r = recount.run(range, true);
+              AutoCloseable held = exclusive.call();
+              try {
+                r = recount.run(range, true);
+              } finally {
+                held.close();
+              }
               auditor.recounted(r);
             } else {
               r = auditor.audit(range);

@@ -233,7 +233,12 @@ final class ClusterUpCommand implements Callable<Integer> {
       try {
         node =
             TallyNodes.start(
-                name, port, ports.kafkaBootstrap(), nodeOptions(storeOptions, ports), dataDir, log);
+                name,
+                port,
+                ports.kafkaBootstrap(),
+                nodeOptions(storeOptions, ports, state.dir.resolve("raw")),
+                dataDir,
+                log);
       } catch (IOException e) {
         throw new ClusterException("cannot start " + name + ": " + e.getMessage(), e);
       }
@@ -276,8 +281,10 @@ final class ClusterUpCommand implements Callable<Integer> {
         String.join(",", replicas));
   }
 
-  private static List<String> nodeOptions(List<String> storeOptions, ClusterPorts ports) {
+  private static List<String> nodeOptions(
+      List<String> storeOptions, ClusterPorts ports, Path rawDir) {
     List<String> options = new ArrayList<>(storeOptions);
+    options.addAll(List.of("--raw-dir", rawDir.toString())); // one raw store, every node's
     List<String> replication = replicationOptions(ports.replicas());
     // PostgreSQL takes none of Cassandra's replication options: only the topics' factor
     options.addAll(

@@ -119,6 +119,16 @@ class ClusterLifecycleTest {
     // the README's demo: send to one node, read on the other — at once, with the send's position
     sendOnOneNodeAndReadOnTheOther(node1, node2);
 
+    // both nodes share the cluster's raw store: SQL answers on each (docs/raw.md#cluster-mode)
+    for (String node : List.of(node1, node2)) {
+      HttpResponse<String> sql =
+          post(
+              node + "/v1/query",
+              "{\"sql\": \"SELECT count(*) FROM events\"}".getBytes(StandardCharsets.UTF_8));
+      assertThat(sql.statusCode()).as(sql.body()).isEqualTo(200);
+    }
+    assertThat(dir.resolve("raw").resolve("partitions")).isDirectory();
+
     Run status = tally("cluster", "status", "--dir", dir.toString());
     assertThat(status.exit()).as(status.output()).isZero();
     assertThat(status.output()).contains("4 of 4 processes alive");

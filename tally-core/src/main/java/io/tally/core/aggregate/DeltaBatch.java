@@ -14,12 +14,23 @@ import java.util.List;
  * needs it. A flush sealed by the processor has none.
  *
  * @param source where the batch was read back from, or null for a flush sealed by the processor
+ * @param corrections a recount's signed corrections read back from the deltas topic (cluster mode;
+ *     only a sink idempotent by position applies them), else empty
  */
 public record DeltaBatch(
-    List<CounterDelta> deltas, List<Checkpoint> checkpoints, DeltaSource source) {
+    List<CounterDelta> deltas,
+    List<Checkpoint> checkpoints,
+    DeltaSource source,
+    List<RowCorrection> corrections) {
   public DeltaBatch {
     deltas = List.copyOf(deltas);
     checkpoints = List.copyOf(checkpoints);
+    corrections = List.copyOf(corrections);
+  }
+
+  /** A batch without corrections. */
+  public DeltaBatch(List<CounterDelta> deltas, List<Checkpoint> checkpoints, DeltaSource source) {
+    this(deltas, checkpoints, source, List.of());
   }
 
   /** A flush sealed by the processor: no source. */
@@ -28,6 +39,6 @@ public record DeltaBatch(
   }
 
   public boolean isEmpty() {
-    return deltas.isEmpty() && checkpoints.isEmpty();
+    return deltas.isEmpty() && checkpoints.isEmpty() && corrections.isEmpty();
   }
 }

@@ -2,6 +2,7 @@ package io.tally.core.codec;
 
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.aggregate.RowCorrection;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.uniques.ActorSketch;
 import io.tally.model.Granularity;
@@ -20,11 +21,16 @@ import java.util.List;
  *  n × [ entity | type | granularity ordinal (u8) | bucket start (i64) | count (i64) | sum (i64)
  *        | version 2 only: A (i32, -1: no actors) | A bytes: the row's actor sketch ]
  *  checkpoint: partition (i32) | next offset (i64) | last append time (i64) | as-of (i64)
+ *  flag bit 1 only: m (i32) | m × [ entity | type | granularity ordinal (u8) | bucket start (i64)
+ *        | count (i64, signed) | sum (i64, signed) ]: a recount's corrections
  * </pre>
  *
  * <p>A record whose deltas carry no actor sketch is written as version 1, byte for byte what builds
  * before version 2 wrote and read; only a record with sketches needs version 2, which an older
- * build refuses loudly ("unknown delta record version 2") rather than misreads.
+ * build refuses loudly ("unknown delta record version 2") rather than misreads. Likewise a record
+ * with corrections (flag bit 1, written by a recount in cluster mode only) is refused by a build
+ * before them ("unknown delta record flags"), which dead-letters it: recount in cluster mode needs
+ * every materializer on a build that knows it.
  *
  * <p>Stateless and thread-safe.
  */
@@ -33,6 +39,7 @@ public final class DeltaCodec {
   private static final byte VERSION_ACTORS = 2;
   private static final int MAX_SKETCH_BYTES = 1 << 22;
   private static final int FLAG_CHECKPOINT = 1;
+  private static final int FLAG_CORRECTIONS = 2;
   private static final Granularity[] GRANULARITIES = Granularity.values();
 
   private DeltaCodec() {}
@@ -40,6 +47,18 @@ public final class DeltaCodec {
   public static byte[] encode(DeltaRecord record) {
     List<byte[]> strings = new ArrayList<>(record.deltas().size() * 2);
     int size = 1 + 1 + 4 + (record.checkpoint() == null ? 0 : 4 + 8 + 8 + 8);
+    List<byte[]> correctionStrings = new ArrayList<>(record.corrections().size() * 2);
+    for (RowCorrection c : record.corrections()) {
+      correctionStrings.add(utf8(c.key().entity()));
+      correctionStrings.add(utf8(c.key().type()));
+    }
+    if (!record.corrections().isEmpty()) {
+      size += 4;
+      for (byte[] b : correctionStrings) {
+        size += 2 + b.length;
+      }
+      size += record.corrections().size() * (1 + 8 + 8 + 8);
+    }
     boolean actors = record.deltas().stream().anyMatch(d -> d.actors() != null);
     for (CounterDelta d : record.deltas()) {
       if (actors) {
@@ -53,7 +72,10 @@ public final class DeltaCodec {
     }
     ByteBuffer out = ByteBuffer.allocate(size);
     out.put(actors ? VERSION_ACTORS : VERSION);
-    out.put((byte) (record.checkpoint() == null ? 0 : FLAG_CHECKPOINT));
+    out.put(
+        (byte)
+            ((record.checkpoint() == null ? 0 : FLAG_CHECKPOINT)
+                | (record.corrections().isEmpty() ? 0 : FLAG_CORRECTIONS)));
     out.putInt(record.deltas().size());
     int s = 0;
     for (CounterDelta d : record.deltas()) {
@@ -80,6 +102,18 @@ public final class DeltaCodec {
       out.putLong(cp.lastAppendTimeMillis());
       out.putLong(cp.asOfMillis());
     }
+    if (!record.corrections().isEmpty()) {
+      out.putInt(record.corrections().size());
+      int c = 0;
+      for (RowCorrection r : record.corrections()) {
+        putString(out, correctionStrings.get(c++));
+        putString(out, correctionStrings.get(c++));
+        out.put((byte) r.key().granularity().ordinal());
+        out.putLong(r.key().bucketStartMillis());
+        out.putLong(r.count());
+        out.putLong(r.sum());
+      }
+    }
     return out.array();
   }
 
@@ -97,7 +131,7 @@ public final class DeltaCodec {
         throw new CorruptRecordException("unknown delta record version " + version);
       }
       int flags = in.get() & 0xFF;
-      if ((flags & ~FLAG_CHECKPOINT) != 0) {
+      if ((flags & ~(FLAG_CHECKPOINT | FLAG_CORRECTIONS)) != 0) {
         throw new CorruptRecordException("unknown delta record flags " + flags);
       }
       int n = in.getInt();
@@ -107,13 +141,7 @@ public final class DeltaCodec {
       }
       List<CounterDelta> deltas = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        String entity = getString(in);
-        String type = getString(in);
-        int g = in.get() & 0xFF;
-        if (g >= GRANULARITIES.length) {
-          throw new CorruptRecordException("unknown granularity " + g);
-        }
-        CounterKey key = new CounterKey(entity, type, GRANULARITIES[g], in.getLong());
+        CounterKey key = key(in);
         long count = in.getLong();
         long sum = in.getLong();
         ActorSketch sketch = version == VERSION_ACTORS ? sketch(in, key) : null;
@@ -123,13 +151,34 @@ public final class DeltaCodec {
       if ((flags & FLAG_CHECKPOINT) != 0) {
         cp = new Checkpoint(in.getInt(), in.getLong(), in.getLong(), in.getLong());
       }
+      List<RowCorrection> corrections = new ArrayList<>();
+      if ((flags & FLAG_CORRECTIONS) != 0) {
+        int m = in.getInt();
+        if (m < 1 || m > in.remaining() / (2 + 2 + 1 + 24)) {
+          throw new CorruptRecordException(
+              "correction count " + m + " does not fit in " + in.remaining() + " bytes");
+        }
+        for (int i = 0; i < m; i++) {
+          corrections.add(new RowCorrection(key(in), in.getLong(), in.getLong()));
+        }
+      }
       if (in.hasRemaining()) {
         throw new CorruptRecordException(in.remaining() + " trailing bytes after a delta record");
       }
-      return new DeltaRecord(deltas, cp);
+      return new DeltaRecord(deltas, cp, corrections);
     } catch (BufferUnderflowException | IllegalArgumentException e) {
       throw new CorruptRecordException("truncated or malformed delta record: " + e);
     }
+  }
+
+  private static CounterKey key(ByteBuffer in) {
+    String entity = getString(in);
+    String type = getString(in);
+    int g = in.get() & 0xFF;
+    if (g >= GRANULARITIES.length) {
+      throw new CorruptRecordException("unknown granularity " + g);
+    }
+    return new CounterKey(entity, type, GRANULARITIES[g], in.getLong());
   }
 
   private static ActorSketch sketch(ByteBuffer in, CounterKey key) {

@@ -1,6 +1,7 @@
 package io.tally.core.codec;
 
 import io.tally.core.aggregate.CounterDelta;
+import io.tally.core.aggregate.RowCorrection;
 import io.tally.core.store.Checkpoint;
 import java.util.List;
 
@@ -10,10 +11,22 @@ import java.util.List;
  * applies each delta to its row only if the record's offset is newer than the row (DESIGN.md
  * invariant 5).
  *
+ * <p>A recount's record (cluster mode) carries {@code corrections} instead: signed changes that
+ * make rows of the partition what the raw store says, applied by the same materializer in the same
+ * order.
+ *
  * @param checkpoint the partition's checkpoint, or null on every chunk but the last
+ * @param corrections a recount's corrections (empty in a processor's records)
  */
-public record DeltaRecord(List<CounterDelta> deltas, Checkpoint checkpoint) {
+public record DeltaRecord(
+    List<CounterDelta> deltas, Checkpoint checkpoint, List<RowCorrection> corrections) {
   public DeltaRecord {
     deltas = List.copyOf(deltas);
+    corrections = List.copyOf(corrections);
+  }
+
+  /** A processor's record: deltas, no corrections. */
+  public DeltaRecord(List<CounterDelta> deltas, Checkpoint checkpoint) {
+    this(deltas, checkpoint, List.of());
   }
 }

@@ -17,7 +17,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntFunction;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +47,17 @@ import org.slf4j.LoggerFactory;
  * re-exports exactly what was not recorded. Log retention keeps what the export still needs ({@link
  * #neededFrom}).
  *
+ * <p>Ownership: each run exports the partitions this process {@code owns} (embedded: all; cluster:
+ * those its processor owns), each once it has {@linkplain RawStore#claim claimed} it in the store,
+ * and releases those it no longer owns; a partition still claimed by its previous owner waits for
+ * the next run. Re-claiming a partition starts again from the store's position, so a move, or a
+ * kill -9 of the owner, re-exports exactly what was not recorded.
+ *
+ * <p>Where the log no longer holds records the export still needs (cluster: Kafka's retention
+ * deleted them first), the export says so loudly and goes on after them: an ERROR log line naming
+ * the partition and offsets, {@link #lostRecords()} for metrics and {@link #warning()} for
+ * /healthz. Those records are then missing from the raw store for good (docs/raw.md).
+ *
  * <p>Not thread-safe: {@link #run()} is called from one scheduler thread; {@link #neededFrom},
  * {@link #stop} and {@link #eventsExported} may be called from any thread.
  */
@@ -49,16 +67,22 @@ public final class RawExport implements Runnable {
   private static final long MINUTE_MILLIS = 60_000;
 
   private final EventLog log;
-  private final DeltaSink counted;
+  private final IntFunction<Optional<Checkpoint>> counted;
+  private final Supplier<Set<Integer>> owned;
   private final RawStore store;
   private final AttributeStore attributes;
   private final ProcessorConfig config;
   private final int maxEventsPerWrite;
   private final Map<Integer, Position> positions = new HashMap<>();
+  private final Set<Integer> claimed = new TreeSet<>();
   private final LongAdder exported = new LongAdder();
+  private final LongAdder lost = new LongAdder();
+  private volatile String lostWarning;
   private volatile boolean stopping;
 
   /**
+   * An export of every partition of {@code log} (embedded mode).
+   *
    * @param log the event log
    * @param counted where the processors' committed checkpoints are read
    * @param store where events go
@@ -73,8 +97,27 @@ public final class RawExport implements Runnable {
       AttributeStore attributes,
       ProcessorConfig config,
       int maxEventsPerWrite) {
+    this(log, counted::checkpoint, allOf(log), store, attributes, config, maxEventsPerWrite);
+  }
+
+  /**
+   * An export of the partitions {@code owned} names at each run (cluster mode).
+   *
+   * @param counted each partition's committed checkpoint (cluster: as materialized), which the
+   *     export never passes
+   * @param owned the partitions this process exports now; called at each run
+   */
+  public RawExport(
+      EventLog log,
+      IntFunction<Optional<Checkpoint>> counted,
+      Supplier<Set<Integer>> owned,
+      RawStore store,
+      AttributeStore attributes,
+      ProcessorConfig config,
+      int maxEventsPerWrite) {
     this.log = requireNonNull(log, "log");
     this.counted = requireNonNull(counted, "counted");
+    this.owned = requireNonNull(owned, "owned");
     this.store = requireNonNull(store, "store");
     this.attributes = requireNonNull(attributes, "attributes");
     this.config = requireNonNull(config, "config");
@@ -95,18 +138,39 @@ public final class RawExport implements Runnable {
     }
   }
 
+  private static Supplier<Set<Integer>> allOf(EventLog log) {
+    Set<Integer> all =
+        IntStream.range(0, log.partitions()).boxed().collect(Collectors.toUnmodifiableSet());
+    return () -> all;
+  }
+
   /**
-   * Exports every partition's closed minutes.
+   * Exports the closed minutes of every partition this process owns and can claim; releases those
+   * it no longer owns.
    *
    * @throws TallyException if a partition failed (the others were still exported); it starts again
    *     from the store's position next time
    */
   @Override
   public void run() {
+    Set<Integer> mine = new TreeSet<>(owned.get());
+    for (Integer p : List.copyOf(claimed)) {
+      if (!mine.contains(p)) {
+        positions.remove(p);
+        claimed.remove(p);
+        store.release(p);
+        LOG.info("raw export: partition {} moved to another owner; released it", p);
+      }
+    }
     TallyException failed = null;
-    for (int p = 0; p < log.partitions() && !stopping; p++) {
+    for (int p : mine) {
+      if (stopping) {
+        break;
+      }
       try {
-        exportPartition(p);
+        if (claimed.contains(p) || claim(p)) {
+          exportPartition(p);
+        }
       } catch (RuntimeException e) {
         positions.remove(p);
         if (failed == null) {
@@ -119,8 +183,19 @@ public final class RawExport implements Runnable {
     }
   }
 
+  /** Claims {@code p} in the store; false while its previous owner still holds it. */
+  private boolean claim(int p) {
+    if (!store.claim(p)) {
+      LOG.info("raw export: partition {} is still claimed by its previous owner; next run", p);
+      return false;
+    }
+    claimed.add(p);
+    positions.remove(p); // its last owner may have exported on: start from the store's position
+    return true;
+  }
+
   private void exportPartition(int p) {
-    Checkpoint cp = counted.checkpoint(p).orElse(Checkpoint.initial(p));
+    Checkpoint cp = counted.apply(p).orElse(Checkpoint.initial(p));
     long closedBefore = Math.floorDiv(cp.asOfMillis(), MINUTE_MILLIS) * MINUTE_MILLIS;
     Position pos = positions.computeIfAbsent(p, this::recover);
     boolean done = false;
@@ -133,12 +208,7 @@ public final class RawExport implements Runnable {
         if (records.isEmpty()) {
           done = true;
         } else if (records.get(0).offset() > next) {
-          LOG.warn(
-              "raw export: partition {} offsets {} to {} were deleted from the log before "
-                  + "they were exported",
-              p,
-              next,
-              records.get(0).offset());
+          lostBeforeExport(p, next, records.get(0).offset());
           next = records.get(0).offset();
         }
         for (LogRecord r : records) {
@@ -170,6 +240,20 @@ public final class RawExport implements Runnable {
     }
   }
 
+  private void lostBeforeExport(int p, long from, long to) {
+    lost.add(to - from);
+    lostWarning =
+        "raw export: partition "
+            + p
+            + " offsets "
+            + from
+            + " to "
+            + (to - 1)
+            + " were deleted from the log (its retention) before they were exported: the raw"
+            + " store lacks them for good, and recounts of their time give wrong rows";
+    LOG.error("{} (export kept up too slowly, or was off too long)", lostWarning);
+  }
+
   private Position recover(int p) {
     Checkpoint at = store.exported(p);
     return new Position(at, DedupRebuild.rebuild(log, at, config).window());
@@ -191,6 +275,16 @@ public final class RawExport implements Runnable {
    */
   public void stop() {
     stopping = true;
+  }
+
+  /** Log records the export found deleted before it exported them, since start (for metrics). */
+  public long lostRecords() {
+    return lost.sum();
+  }
+
+  /** What an operator must see once records were lost to the raw store, else null. */
+  public String warning() {
+    return lostWarning;
   }
 
   /** Events exported since start (a counter for metrics). */

@@ -11,9 +11,25 @@ import java.util.List;
  * new position) or not at all, so a crash at any point is followed by a re-export of exactly the
  * range that was not recorded. The ranges of one partition's writes tile the log without overlap.
  *
+ * <p>Several processes may share one store (the nodes of a cluster): each partition is written by
+ * the one process that {@linkplain #claim claimed} it, and every process reads every partition.
+ *
  * <p>Implementations are thread-safe; one thread ({@link RawExport}'s) writes, any thread may read.
  */
 public interface RawStore extends AutoCloseable {
+
+  /**
+   * Makes this process the writer of {@code partition}, unless another process is: a claim holds
+   * until {@link #release} or the process ends (kill -9 included). Claiming first clears what an
+   * interrupted write of the partition left unrecorded. Returns at once.
+   *
+   * @return whether this process holds the partition now
+   * @throws io.tally.model.TallyException if the store cannot be reached
+   */
+  boolean claim(int partition);
+
+  /** Gives up the writing of {@code partition} (nothing if not claimed). */
+  void release(int partition);
 
   /**
    * How far {@code partition} is exported: the first offset not exported, the append time of the
@@ -40,7 +56,8 @@ public interface RawStore extends AutoCloseable {
   long asOfMillis(int partitions);
 
   /**
-   * Deletes what was appended before {@code beforeMillis} (whole files only).
+   * Deletes what was appended before {@code beforeMillis} (whole files only) of the partitions this
+   * process claimed.
    *
    * @return the number of events deleted
    */

@@ -235,7 +235,7 @@ public final class ConfigKeys {
           "--raw",
           Boolean.toString(RawConfig.DEFAULTS.enabled()),
           ConfigKey.SWITCH_ALLOWED,
-          "Embedded: keep every counted event (after dedup, with its entity's attributes) as Parquet"
+          "Keep every counted event (after dedup, with its entity's attributes) as Parquet"
               + " files per closed minute, for SQL (POST /v1/query) and recounts (docs/raw.md)",
           bool());
   public static final ConfigKey<Optional<Path>> RAW_DIR =
@@ -243,8 +243,10 @@ public final class ConfigKeys {
           "raw.dir",
           "--raw-dir",
           "",
-          "a directory path without control characters; empty: <storage.data-dir>/raw",
-          "Where the raw store's Parquet files and manifest live",
+          "a directory path without control characters; empty: <storage.data-dir>/raw (embedded),"
+              + " no raw store (cluster)",
+          "Where the raw store's Parquet files and manifests live; in cluster mode a directory every"
+              + " node reaches (docs/raw.md)",
           text -> {
             if (text.chars().anyMatch(Character::isISOControl)) {
               throw notAllowed();

@@ -223,7 +223,8 @@ public final class ConfigMapping {
     RawConfig d = RawConfig.DEFAULTS;
     return new RawConfig(
         c.get(RAW_ENABLED),
-        c.get(RAW_DIR).orElse(c.get(STORAGE_DATA_DIR).resolve("raw")),
+        // a cluster's nodes share one raw store: no default under a node's own data dir
+        c.get(RAW_DIR).orElse(clusterMode(c) ? null : c.get(STORAGE_DATA_DIR).resolve("raw")),
         c.get(RAW_RETENTION),
         c.get(RAW_EXPORT_INTERVAL),
         d.queryTimeoutMillis(),

@@ -1,0 +1,155 @@
+package io.tally.server;
+
+import static java.util.Objects.requireNonNull;
+
+import io.tally.core.enrich.AttributeStore;
+import io.tally.core.enrich.DerivedEntities;
+import io.tally.core.enrich.Enrichment;
+import io.tally.core.log.EventLog;
+import io.tally.core.process.WorkerRunner;
+import io.tally.core.raw.RawReader;
+import io.tally.core.recount.Auditor;
+import io.tally.core.recount.CounterRows;
+import io.tally.core.recount.Recount;
+import io.tally.kafka.KafkaCorrectionLog;
+import java.time.InstantSource;
+import java.util.concurrent.Callable;
+
+/**
+ * Recount and audit over the raw store (issue 18), wired the same in both modes: the {@link
+ * Recount} over the raw store, the counter rows and the log, the background {@link Auditor} on its
+ * own thread, its metric and the routes ({@code POST /v1/admin/recount}, {@code /v1/admin/audit}).
+ * Without a raw store, only 404 routes saying why. {@link #close()} stops the auditor; call it
+ * before the raw store and the log close. Thread-safe.
+ */
+final class RecountTier implements AutoCloseable {
+  private final Auditor auditor;
+  private final WorkerRunner runner;
+  private final Routes routes;
+  private AutoCloseable owned; // what this tier opened for itself (a correction log), or null
+
+  private RecountTier(Auditor auditor, WorkerRunner runner, Routes routes) {
+    this.auditor = auditor;
+    this.runner = runner;
+    this.routes = routes;
+  }
+
+  /**
+   * A cluster node's: over the shared raw store and the Cassandra rows, a recount's corrections
+   * through the deltas topic ({@link KafkaCorrectionLog}), one recount at a time across the nodes
+   * ({@link RawTier#holdRecounts}); 404 routes without the raw store or the event log, or over
+   * PostgreSQL (not built).
+   *
+   * @param log the node's event log, or null (no ingest or processor role)
+   * @param attributes the node's attributes replica, or null if it keeps none
+   */
+  static RecountTier cluster(
+      ClusterConfig config,
+      ClusterStore store,
+      RawTier raw,
+      EventLog log,
+      DerivedEntities derived,
+      AttributeStore attributes,
+      InstantSource clock,
+      TallyMetrics metrics) {
+    ServerConfig server = config.server();
+    if (raw.reader() == null || log == null) {
+      return start(raw, null, log, null, server, clock, metrics, null);
+    }
+    KafkaCorrectionLog corrections = new KafkaCorrectionLog(config.kafka());
+    CounterRows rows = store.recountRows(config.kafka().partitions(), corrections, clock);
+    if (rows == null) {
+      corrections.close();
+      return start(
+          RawTier.off("audit and recount are not built for the PostgreSQL store yet"),
+          null,
+          null,
+          null,
+          server,
+          clock,
+          metrics,
+          null);
+    }
+    AttributeStore known =
+        derived.isEmpty() || attributes == null ? AttributeStore.EMPTY : attributes;
+    RecountTier tier =
+        start(
+            raw,
+            rows,
+            log,
+            new Enrichment(derived, known),
+            server,
+            clock,
+            metrics,
+            raw::holdRecounts);
+    tier.owned = corrections;
+    return tier;
+  }
+
+  /**
+   * Starts the auditor over {@code raw}, or only 404 routes when {@code raw} is off.
+   *
+   * @param rows the counter rows compared with (and, unless {@code applyRefused}, replaced)
+   * @param log the event log (what is counted but not yet exported), or null: then 404 routes
+   * @param exclusive held around each recount that swaps rows in ({@link RecountRoutes})
+   */
+  static RecountTier start(
+      RawTier raw,
+      CounterRows rows,
+      EventLog log,
+      Enrichment enrichment,
+      ServerConfig config,
+      InstantSource clock,
+      TallyMetrics metrics,
+      Callable<AutoCloseable> exclusive) {
+    RawReader reader = raw.reader();
+    if (reader == null || log == null) {
+      String why =
+          reader == null
+              ? raw.offReason() + ": nothing to recount"
+              : "recount and audit need the event log: give this node the ingest or processor"
+                  + " role";
+      return new RecountTier(null, null, RecountRoutes.absent(why));
+    }
+    Recount recount =
+        new Recount(
+            reader,
+            requireNonNull(rows, "rows"),
+            log,
+            enrichment,
+            config.processor(),
+            new Recount.Limits(
+                config.query().retention(),
+                config.raw().retentionMillis(),
+                config.effectiveValidation().maxFutureMillis()),
+            clock);
+    Auditor auditor = new Auditor(recount);
+    WorkerRunner runner = new WorkerRunner(auditor, Auditor.POLICY, clock);
+    runner.start();
+    metrics.bindAudit(auditor);
+    return new RecountTier(auditor, runner, new RecountRoutes(recount, auditor, exclusive));
+  }
+
+  Routes routes() {
+    return routes;
+  }
+
+  /** The latest audit's warning, else null. */
+  String warning() {
+    return auditor == null ? null : auditor.warning();
+  }
+
+  @Override
+  public void close() {
+    if (runner != null) {
+      runner.close();
+    }
+    if (owned != null) {
+      try {
+        owned.close();
+      } catch (Exception e) {
+        // closing clients: nothing is lost
+      }
+    }
+  }
+}
