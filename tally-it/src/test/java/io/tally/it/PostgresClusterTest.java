@@ -115,11 +115,17 @@ class PostgresClusterTest {
     postgres.stop();
     long stoppedAt = System.nanoTime();
     long ackedAtStop = load.acked.get();
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .ignoreExceptions()
-        .until(() -> !materializer(a).getString("state").equals("ok"));
-    JsonObject down = materializer(a);
+    // the materializer says why it is stuck: PostgreSQL (a rebalance's failed offset commit may
+    // come and go first, while node b's materializer joins the group)
+    JsonObject down =
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .ignoreExceptions()
+            .until(
+                () -> materializer(a),
+                m ->
+                    !m.getString("state").equals("ok")
+                        && m.getString("reason", "").contains("PostgreSQL"));
     Thread.sleep(Math.max(0, 20_000 - (System.nanoTime() - stoppedAt) / 1_000_000));
     assertThat(load.acked.get())
         .as("ingest keeps accepting while PostgreSQL is down")
@@ -127,7 +133,6 @@ class PostgresClusterTest {
     postgres.start();
     load.await(Duration.ofMinutes(3));
     assertExactEverywhere(load);
-    assertThat(down.getString("reason")).contains("PostgreSQL");
     assertThat(load.status503.get()).isZero();
     System.out.println(
         "postgres outage: materializer said " + down.encode() + "; " + load.summary());
