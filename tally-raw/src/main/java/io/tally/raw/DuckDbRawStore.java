@@ -10,7 +10,6 @@ import io.tally.model.TallyException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -141,6 +140,13 @@ public final class DuckDbRawStore implements RawStore {
   }
 
   /** The directory the store lives in (absolute). */
+  /**
+   * Blocks until this process may swap a recount's rows in ({@link RawPartitions#holdRecounts}).
+   */
+  public AutoCloseable holdRecounts() throws IOException {
+    return partitions.holdRecounts();
+  }
+
   public Path dir() {
     return dir;
   }
@@ -231,9 +237,7 @@ public final class DuckDbRawStore implements RawStore {
       Files.createDirectories(target.getParent());
       Files.deleteIfExists(tmp);
       copyToParquet(events, tmp);
-      DurableFiles.fsync(tmp);
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      DurableFiles.fsyncDirectory(target.getParent());
+      DurableFiles.replace(tmp, target);
     } catch (IOException | SQLException e) {
       throw new TallyException("writing raw file " + target + " failed: " + e, e);
     }

@@ -4,7 +4,6 @@ import io.tally.model.TallyException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -53,9 +52,7 @@ final class RawFileMerge {
               + ") ORDER BY \"offset\") TO "
               + DuckDbRawStore.quote(tmp.toString())
               + " (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)");
-      DurableFiles.fsync(tmp);
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      DurableFiles.fsyncDirectory(target.getParent());
+      DurableFiles.replace(tmp, target);
     } catch (IOException | SQLException e) {
       throw new TallyException("compacting into " + target + " failed: " + e, e);
     }

@@ -7,7 +7,6 @@ import io.tally.model.TallyException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -166,9 +165,7 @@ public record RawManifest(Map<Integer, Checkpoint> positions, List<RawFile> file
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     try {
       Files.write(tmp, b.toString().getBytes(UTF_8));
-      DurableFiles.fsync(tmp);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      DurableFiles.fsyncDirectory(file.getParent());
+      DurableFiles.replace(tmp, file);
     } catch (IOException e) {
       throw new TallyException("writing the raw store manifest " + file + " failed: " + e, e);
     }

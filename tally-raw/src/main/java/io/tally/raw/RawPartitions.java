@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * &lt;dir&gt;/partitions/p&lt;N&gt;.manifest   partition N's {@link RawManifest}: its position and files
  * &lt;dir&gt;/partitions/p&lt;N&gt;.lock       an exclusive lock (fcntl) held by the process exporting N
+ * &lt;dir&gt;/recount.lock                 held by the process whose recount swaps rows in ({@link #holdRecounts})
  * </pre>
  *
  * A process writes partition N's manifest (and its files) only while it holds N's lock; the
@@ -62,6 +63,30 @@ final class RawPartitions implements AutoCloseable {
 
   private RawPartitions(Path partitionsDir) {
     this.partitionsDir = partitionsDir;
+  }
+
+  /**
+   * Blocks until this process holds {@code <dir>/recount.lock}: one recount that swaps rows in at a
+   * time across the processes sharing the store. Released by closing the answer or by the process's
+   * end, kill -9 included. Not synchronized: the wait holds up nothing else.
+   */
+  AutoCloseable holdRecounts() throws IOException {
+    FileChannel c =
+        FileChannel.open(
+            partitionsDir.resolveSibling("recount.lock"),
+            StandardOpenOption.CREATE,
+            StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = c.lock();
+    } catch (IOException | RuntimeException e) {
+      c.close();
+      throw e;
+    }
+    return () -> {
+      lock.release();
+      c.close();
+    };
   }
 
   /** Opens the layout in {@code dir} (absolute), migrating a whole-store manifest. */

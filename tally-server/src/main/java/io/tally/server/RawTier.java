@@ -13,9 +13,6 @@ import io.tally.raw.DuckDbRawReader;
 import io.tally.raw.DuckDbRawSql;
 import io.tally.raw.DuckDbRawStore;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.file.StandardOpenOption;
 import java.time.InstantSource;
 import java.util.Optional;
 import java.util.Set;
@@ -59,7 +56,7 @@ final class RawTier implements AutoCloseable {
     this.off = off;
   }
 
-  static RawTier off(String why) {
+  private static RawTier off(String why) {
     return new RawTier(null, null, null, null, why);
   }
 
@@ -207,8 +204,8 @@ final class RawTier implements AutoCloseable {
   }
 
   /**
-   * Blocks until this process holds {@code <raw.dir>/recount.lock} (an fcntl lock, so across the
-   * processes sharing the store; released by close or the process's end, kill -9 included).
+   * Blocks until this process may swap a recount's rows in: one at a time across the processes
+   * sharing the store ({@link DuckDbRawStore#holdRecounts}).
    *
    * @throws IllegalStateException when the raw store is off
    */
@@ -216,22 +213,7 @@ final class RawTier implements AutoCloseable {
     if (store == null) {
       throw new IllegalStateException(off);
     }
-    FileChannel c =
-        FileChannel.open(
-            store.dir().resolve("recount.lock"),
-            StandardOpenOption.CREATE,
-            StandardOpenOption.WRITE);
-    FileLock lock;
-    try {
-      lock = c.lock();
-    } catch (IOException | RuntimeException e) {
-      c.close();
-      throw e;
-    }
-    return () -> {
-      lock.release();
-      c.close();
-    };
+    return store.holdRecounts();
   }
 
   /** Why the raw store is off, or null when on. */

@@ -7,7 +7,6 @@ import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.enrich.Enrichment;
 import io.tally.core.log.EventLog;
 import io.tally.core.process.WorkerRunner;
-import io.tally.core.raw.RawReader;
 import io.tally.core.recount.Auditor;
 import io.tally.core.recount.CounterRows;
 import io.tally.core.recount.Recount;
@@ -53,22 +52,15 @@ final class RecountTier implements AutoCloseable {
       InstantSource clock,
       TallyMetrics metrics) {
     ServerConfig server = config.server();
-    if (raw.reader() == null || log == null) {
-      return start(raw, null, log, null, server, clock, metrics, null);
+    String why = whyAbsent(raw, log);
+    if (why != null) {
+      return absent(why);
     }
     KafkaCorrectionLog corrections = new KafkaCorrectionLog(config.kafka());
     CounterRows rows = store.recountRows(config.kafka().partitions(), corrections, clock);
     if (rows == null) {
       corrections.close();
-      return start(
-          RawTier.off("audit and recount are not built for the PostgreSQL store yet"),
-          null,
-          null,
-          null,
-          server,
-          clock,
-          metrics,
-          null);
+      return absent("audit and recount are not built for the PostgreSQL store yet");
     }
     AttributeStore known =
         derived.isEmpty() || attributes == null ? AttributeStore.EMPTY : attributes;
@@ -89,7 +81,7 @@ final class RecountTier implements AutoCloseable {
   /**
    * Starts the auditor over {@code raw}, or only 404 routes when {@code raw} is off.
    *
-   * @param rows the counter rows compared with (and, unless {@code applyRefused}, replaced)
+   * @param rows the counter rows compared with, and replaced by a recount
    * @param log the event log (what is counted but not yet exported), or null: then 404 routes
    * @param exclusive held around each recount that swaps rows in ({@link RecountRoutes})
    */
@@ -102,18 +94,13 @@ final class RecountTier implements AutoCloseable {
       InstantSource clock,
       TallyMetrics metrics,
       Callable<AutoCloseable> exclusive) {
-    RawReader reader = raw.reader();
-    if (reader == null || log == null) {
-      String why =
-          reader == null
-              ? raw.offReason() + ": nothing to recount"
-              : "recount and audit need the event log: give this node the ingest or processor"
-                  + " role";
-      return new RecountTier(null, null, RecountRoutes.absent(why));
+    String why = whyAbsent(raw, log);
+    if (why != null) {
+      return absent(why);
     }
     Recount recount =
         new Recount(
-            reader,
+            raw.reader(),
             requireNonNull(rows, "rows"),
             log,
             enrichment,
@@ -128,6 +115,22 @@ final class RecountTier implements AutoCloseable {
     runner.start();
     metrics.bindAudit(auditor);
     return new RecountTier(auditor, runner, new RecountRoutes(recount, auditor, exclusive));
+  }
+
+  /** Why a node has no recount and audit, or null when it can have them. */
+  private static String whyAbsent(RawTier raw, EventLog log) {
+    if (raw.offReason() != null) {
+      return raw.offReason() + ": nothing to recount";
+    }
+    if (log == null) {
+      return "recount and audit need the event log: give this node the ingest or processor role";
+    }
+    return null;
+  }
+
+  /** Only 404 routes saying {@code why}. */
+  private static RecountTier absent(String why) {
+    return new RecountTier(null, null, RecountRoutes.absent(why));
   }
 
   Routes routes() {

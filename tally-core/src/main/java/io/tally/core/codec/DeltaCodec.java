@@ -45,30 +45,25 @@ public final class DeltaCodec {
   private DeltaCodec() {}
 
   public static byte[] encode(DeltaRecord record) {
-    List<byte[]> strings = new ArrayList<>(record.deltas().size() * 2);
-    int size = 1 + 1 + 4 + (record.checkpoint() == null ? 0 : 4 + 8 + 8 + 8);
-    List<byte[]> correctionStrings = new ArrayList<>(record.corrections().size() * 2);
-    for (RowCorrection c : record.corrections()) {
-      correctionStrings.add(utf8(c.key().entity()));
-      correctionStrings.add(utf8(c.key().type()));
-    }
-    if (!record.corrections().isEmpty()) {
-      size += 4;
-      for (byte[] b : correctionStrings) {
-        size += 2 + b.length;
-      }
-      size += record.corrections().size() * (1 + 8 + 8 + 8);
-    }
+    List<EncodedKey> deltaKeys = new ArrayList<>(record.deltas().size());
+    List<EncodedKey> correctionKeys = new ArrayList<>(record.corrections().size());
     boolean actors = record.deltas().stream().anyMatch(d -> d.actors() != null);
+    int size = 1 + 1 + 4 + (record.checkpoint() == null ? 0 : 4 + 8 + 8 + 8);
     for (CounterDelta d : record.deltas()) {
+      EncodedKey k = EncodedKey.of(d.key());
+      deltaKeys.add(k);
+      size += k.bytes() + 8 + 8;
       if (actors) {
         size += 4 + (d.actors() == null ? 0 : d.actors().sizeBytes());
       }
-      byte[] entity = utf8(d.key().entity());
-      byte[] type = utf8(d.key().type());
-      strings.add(entity);
-      strings.add(type);
-      size += 2 + entity.length + 2 + type.length + 1 + 8 + 8 + 8;
+    }
+    if (!record.corrections().isEmpty()) {
+      size += 4;
+      for (RowCorrection c : record.corrections()) {
+        EncodedKey k = EncodedKey.of(c.key());
+        correctionKeys.add(k);
+        size += k.bytes() + 8 + 8;
+      }
     }
     ByteBuffer out = ByteBuffer.allocate(size);
     out.put(actors ? VERSION_ACTORS : VERSION);
@@ -77,12 +72,9 @@ public final class DeltaCodec {
             ((record.checkpoint() == null ? 0 : FLAG_CHECKPOINT)
                 | (record.corrections().isEmpty() ? 0 : FLAG_CORRECTIONS)));
     out.putInt(record.deltas().size());
-    int s = 0;
-    for (CounterDelta d : record.deltas()) {
-      putString(out, strings.get(s++));
-      putString(out, strings.get(s++));
-      out.put((byte) d.key().granularity().ordinal());
-      out.putLong(d.key().bucketStartMillis());
+    for (int i = 0; i < deltaKeys.size(); i++) {
+      CounterDelta d = record.deltas().get(i);
+      deltaKeys.get(i).put(out);
       out.putLong(d.count());
       out.putLong(d.sum());
       if (actors) {
@@ -104,17 +96,33 @@ public final class DeltaCodec {
     }
     if (!record.corrections().isEmpty()) {
       out.putInt(record.corrections().size());
-      int c = 0;
-      for (RowCorrection r : record.corrections()) {
-        putString(out, correctionStrings.get(c++));
-        putString(out, correctionStrings.get(c++));
-        out.put((byte) r.key().granularity().ordinal());
-        out.putLong(r.key().bucketStartMillis());
-        out.putLong(r.count());
-        out.putLong(r.sum());
+      for (int i = 0; i < correctionKeys.size(); i++) {
+        RowCorrection c = record.corrections().get(i);
+        correctionKeys.get(i).put(out);
+        out.putLong(c.count());
+        out.putLong(c.sum());
       }
     }
     return out.array();
+  }
+
+  /** A key with its strings as UTF-8, encoded once for both the record's size and its bytes. */
+  private record EncodedKey(CounterKey key, byte[] entity, byte[] type) {
+    static EncodedKey of(CounterKey key) {
+      return new EncodedKey(key, utf8(key.entity()), utf8(key.type()));
+    }
+
+    /** entity | type | granularity ordinal (u8) | bucket start (i64); read back by {@link #key}. */
+    int bytes() {
+      return 2 + entity.length + 2 + type.length + 1 + 8;
+    }
+
+    void put(ByteBuffer out) {
+      putString(out, entity);
+      putString(out, type);
+      out.put((byte) key.granularity().ordinal());
+      out.putLong(key.bucketStartMillis());
+    }
   }
 
   /**
