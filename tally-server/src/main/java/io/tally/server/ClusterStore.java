@@ -71,7 +71,14 @@ interface ClusterStore extends AutoCloseable {
   /** How many cached rows Cassandra's materializer keeps (about 150 bytes each). */
   long MATERIALIZER_CACHED_ROWS = 500_000;
 
-  int MATERIALIZER_IN_FLIGHT = 256;
+  /**
+   * Cassandra requests (row reads and write batches) the materializer keeps in flight. Queries
+   * share Cassandra's request threads with them, so each in-flight write is CPU a query waits
+   * behind: at 20,000 events/s on one node, 256 in flight gave `total` a p50 of 52–200 ms and
+   * freshness p99 2.4–9 s; 16 gave 25 ms and 2.1 s at the same write throughput; 4 no better
+   * queries and later counts (docs/benchmarks.md).
+   */
+  int MATERIALIZER_IN_FLIGHT = 16;
 
   private static ClusterStore cassandra(CassandraSettings settings, int partitions) {
     CassandraCounterStore store = CassandraCounterStore.open(settings);
