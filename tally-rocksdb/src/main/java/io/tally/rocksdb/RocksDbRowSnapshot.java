@@ -5,16 +5,14 @@ import io.tally.core.recount.CounterRows;
 import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.topk.SlotCorrection;
-import io.tally.core.topk.SlotKey;
 import io.tally.model.Granularity;
 import io.tally.model.TallyException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
-import org.apache.datasketches.frequencies.ItemsSketch;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
@@ -173,8 +171,8 @@ final class RocksDbRowSnapshot implements CounterRows.Snapshot {
   }
 
   @Override
-  public Map<SlotKey, ItemsSketch<String>> topKSlots(int partition) {
-    return topK.stored(partition, snapshot);
+  public CounterRows.Slots topKSlots(int partition) {
+    return new CounterRows.Slots(topK.stored(partition, snapshot), Set.of());
   }
 
   @Override

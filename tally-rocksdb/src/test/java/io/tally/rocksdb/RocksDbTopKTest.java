@@ -110,7 +110,7 @@ class RocksDbTopKTest {
     try (io.tally.core.recount.CounterRows.Snapshot s = store.snapshot()) {
       for (int p = 0; p < P; p++) {
         long counted =
-            s.topKSlots(p).values().stream()
+            s.topKSlots(p).slots().values().stream()
                 .mapToLong(
                     sketch ->
                         io.tally.core.topk.SlotSketches.counts(sketch).getOrDefault(channel, 0L))

@@ -41,10 +41,11 @@ interface ClusterStore extends AutoCloseable {
   ApiKeyStore apiKeys();
 
   /**
-   * The counter rows as a recount reads and replaces them (through {@code corrections}), or null
-   * where that is not built (PostgreSQL).
+   * The counter rows (and Top-K slots, kept as {@code topK} says) as a recount reads and replaces
+   * them (through {@code corrections}), or null where that is not built (PostgreSQL).
    */
-  default CounterRows recountRows(int partitions, CorrectionLog corrections, InstantSource clock) {
+  default CounterRows recountRows(
+      int partitions, CorrectionLog corrections, TopKConfig topK, InstantSource clock) {
     return null;
   }
 
@@ -103,8 +104,8 @@ interface ClusterStore extends AutoCloseable {
 
       @Override
       public CounterRows recountRows(
-          int partitions, CorrectionLog corrections, InstantSource clock) {
-        return new CassandraCounterRows(store, partitions, corrections, clock);
+          int partitions, CorrectionLog corrections, TopKConfig config, InstantSource clock) {
+        return new CassandraCounterRows(store, partitions, corrections, topK, config, clock);
       }
 
       @Override

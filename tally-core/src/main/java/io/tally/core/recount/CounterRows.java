@@ -11,6 +11,7 @@ import io.tally.model.Granularity;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.datasketches.frequencies.ItemsSketch;
 
@@ -33,6 +34,21 @@ public interface CounterRows {
    */
   default TopKConfig topK() {
     return TopKConfig.DISABLED;
+  }
+
+  /**
+   * A partition's Top-K slots in a snapshot.
+   *
+   * @param slots the slot sketches holding exactly the minute deltas of the events below the
+   *     partition's checkpoint in the snapshot; the caller only reads them
+   * @param moved slots written after the snapshot (a store without snapshots: cluster mode), so
+   *     neither known as of it nor correctable by it
+   */
+  record Slots(Map<SlotKey, ItemsSketch<String>> slots, Set<SlotKey> moved) {
+    public Slots {
+      slots = Map.copyOf(slots);
+      moved = Set.copyOf(moved);
+    }
   }
 
   /** One row's count and sum. */
@@ -70,12 +86,11 @@ public interface CounterRows {
     void replace(List<Row> rows);
 
     /**
-     * The Top-K slot sketches of {@code partition} in the snapshot, each holding exactly the minute
-     * deltas of the events below the partition's {@link #checkpoint} (only called when {@link
-     * CounterRows#topK()} is enabled). The caller only reads them.
+     * The Top-K slots of {@code partition} in the snapshot (only called when {@link
+     * CounterRows#topK()} is enabled).
      */
-    default Map<SlotKey, ItemsSketch<String>> topKSlots(int partition) {
-      return Map.of();
+    default Slots topKSlots(int partition) {
+      return new Slots(Map.of(), Set.of());
     }
 
     /**

@@ -22,7 +22,8 @@ import java.util.List;
  * @param differences the first {@value #MAX_DIFFERENCES} differing rows, in key order
  * @param topKSlotsChanged Top-K slots (per partition, type, window and slot) whose served counts
  *     differ from the recount (corrected when applied)
- * @param topKSlotsSkipped served Top-K slots that are not exact, so neither compared nor corrected
+ * @param topKSlotsSkipped served Top-K slots neither compared nor corrected: not exact, or (cluster
+ *     mode) written after the recount's cut
  */
 public record RecountReport(
     RecountRange range,

@@ -31,7 +31,8 @@ import org.apache.datasketches.frequencies.ItemsSketch;
  * the slots of its writing partition, under its ranked name (a derived shard as its entity).
  *
  * <p>A served slot that is not {@linkplain SlotSketches#isExact exact} cannot be corrected (its
- * counts are estimates); it is counted as skipped.
+ * counts are estimates), nor can one written after the snapshot ({@link CounterRows.Slots#moved},
+ * cluster mode): both are counted as skipped.
  *
  * <p>Not thread-safe: one {@link Recount#run} owns it.
  */
@@ -125,9 +126,10 @@ final class TopKRecount {
     Map<Integer, List<SlotCorrection>> out = new TreeMap<>();
     for (int p = 0; p < partitioner.partitions(); p++) {
       Map<SlotKey, Map<String, Long>> mine = recounted.getOrDefault(p, Map.of());
+      CounterRows.Slots slotsOfP = served.topKSlots(p);
       Map<SlotKey, ItemsSketch<String>> theirs = new HashMap<>();
-      served
-          .topKSlots(p)
+      slotsOfP
+          .slots()
           .forEach(
               (k, sketch) -> {
                 if (covered(k)) {
@@ -136,9 +138,14 @@ final class TopKRecount {
               });
       Set<SlotKey> keys = new HashSet<>(mine.keySet());
       keys.addAll(theirs.keySet());
+      for (SlotKey k : slotsOfP.moved()) {
+        if (covered(k)) {
+          keys.add(k);
+        }
+      }
       for (SlotKey k : keys) {
         ItemsSketch<String> sketch = theirs.get(k);
-        if (sketch != null && !SlotSketches.isExact(sketch)) {
+        if (slotsOfP.moved().contains(k) || (sketch != null && !SlotSketches.isExact(sketch))) {
           skipped++;
           continue;
         }
@@ -164,7 +171,7 @@ final class TopKRecount {
     return changed;
   }
 
-  /** Served slots left as they are because they are not exact. */
+  /** Served slots left as they are: not exact, or written after the snapshot. */
   long skipped() {
     return skipped;
   }

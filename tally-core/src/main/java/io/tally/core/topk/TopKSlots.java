@@ -84,6 +84,11 @@ public final class TopKSlots {
     return committed.size();
   }
 
+  /** Calls {@code each} with every committed slot. */
+  public void forEach(java.util.function.BiConsumer<SlotKey, Slot> each) {
+    committed.forEach(each);
+  }
+
   /** The committed slot {@code key}, or null. */
   public Slot slot(SlotKey key) {
     return committed.get(key);

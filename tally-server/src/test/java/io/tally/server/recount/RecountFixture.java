@@ -137,6 +137,7 @@ final class RecountFixture implements AutoCloseable {
       for (int p = 0; p < PARTITIONS; p++) {
         int partition = p;
         s.topKSlots(p)
+            .slots()
             .forEach(
                 (k, sketch) -> out.put("p" + partition + " " + k, SlotSketches.counts(sketch)));
       }

@@ -274,6 +274,7 @@ class RecountTest {
       for (int p = 0; p < RecountFixture.PARTITIONS; p++) {
         int partition = p;
         s.topKSlots(p)
+            .slots()
             .forEach(
                 (k, sketch) ->
                     s.replace(
