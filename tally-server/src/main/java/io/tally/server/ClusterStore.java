@@ -15,6 +15,7 @@ import io.tally.core.store.CounterStore;
 import io.tally.core.store.DeltaSink;
 import io.tally.core.topk.TopKConfig;
 import io.tally.core.topk.TopKStore;
+import io.tally.postgres.PostgresCounterRows;
 import io.tally.postgres.PostgresSettings;
 import io.tally.postgres.PostgresShards;
 import io.tally.postgres.ReplicaStatus;
@@ -42,7 +43,8 @@ interface ClusterStore extends AutoCloseable {
 
   /**
    * The counter rows (and Top-K slots, kept as {@code topK} says) as a recount reads and replaces
-   * them (through {@code corrections}), or null where that is not built (PostgreSQL).
+   * them (through {@code corrections} where the store needs the deltas topic), or null where that
+   * is not built.
    */
   default CounterRows recountRows(
       int partitions, CorrectionLog corrections, TopKConfig topK, InstantSource clock) {
@@ -143,6 +145,13 @@ interface ClusterStore extends AutoCloseable {
       @Override
       public List<ReplicaStatus> replicaStatus() {
         return store.replicaStatus();
+      }
+
+      /** Rows only: Top-K slots are not rebuilt over PostgreSQL ({@link PostgresCounterRows}). */
+      @Override
+      public CounterRows recountRows(
+          int partitions, CorrectionLog corrections, TopKConfig config, InstantSource clock) {
+        return new PostgresCounterRows(store, partitions);
       }
 
       @Override
