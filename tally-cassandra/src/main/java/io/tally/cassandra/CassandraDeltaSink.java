@@ -130,6 +130,13 @@ public final class CassandraDeltaSink implements DeltaSink {
     Map<CounterKey, List<CounterWriter.Positioned>> rows = new LinkedHashMap<>();
     Map<Integer, Checkpoint> checkpoints = new HashMap<>();
     Map<Integer, Long> checkpointPositions = new HashMap<>();
+    if (topK != null) { // a recount corrects the slots as Cassandra holds them: load them again
+      topK.forget(
+          batches.stream()
+              .filter(b -> !b.slotCorrections().isEmpty())
+              .map(b -> b.source().partition())
+              .toList());
+    }
     TopKWriter.Step topKStep = topK == null ? null : topK.step();
     for (DeltaBatch b : batches) {
       DeltaSource source = b.source();

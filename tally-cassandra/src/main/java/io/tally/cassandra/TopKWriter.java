@@ -86,7 +86,9 @@ public final class TopKWriter {
     /**
      * Stages a recount's corrections of partition {@code partition}'s slots, read at {@code
      * position} ({@link TopKSlots.Update#correct}): each applies to its slot as the deltas before
-     * it left it, once. A slot that is no longer exact is left as it is, with a WARN line.
+     * it left it, once. A slot that is no longer exact is left as it is, with a WARN line. The
+     * recount computed them against the slots Cassandra holds: the caller {@linkplain #forget
+     * forgets} the partition before the step, so they are loaded from there.
      *
      * @throws io.tally.model.TallyException if loading the slots failed
      */
