@@ -6,7 +6,6 @@ import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.aggregate.DeltaAggregator;
 import io.tally.core.dedup.DedupWindow;
-import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.enrich.Enrichment;
 import io.tally.core.log.EventLog;
 import io.tally.core.log.LogRecord;
@@ -156,7 +155,7 @@ public final class Recount {
             now - limits.rawRetentionMillis() + limits.maxFutureMillis());
     try (CounterRows.Snapshot served = rows.snapshot()) {
       DeltaAggregator recounted = new DeltaAggregator(processor.uniques());
-      Counting counting = new Counting(range, topK, recounted);
+      RangeCounting counting = new RangeCounting(range, topK, recounted, enrichment);
       long events = countRaw(counting, exported);
       for (int p = 0; p < log.partitions(); p++) {
         events += countTail(counting, p, exported.exported(p), served);
@@ -226,12 +225,12 @@ public final class Recount {
     return out;
   }
 
-  private long countRaw(Counting counting, RawReader.Snapshot exported) {
+  private long countRaw(RangeCounting counting, RawReader.Snapshot exported) {
     long[] events = {0};
     exported.forEach(
-        counting.fromMillis,
-        counting.toMillis,
-        counting.fromMillis - limits.maxFutureMillis(),
+        counting.fromMillis(),
+        counting.toMillis(),
+        counting.fromMillis() - limits.maxFutureMillis(),
         e -> {
           events[0]++;
           counting.count(e.partition(), e.event());
@@ -244,7 +243,7 @@ public final class Recount {
    * the export position to the snapshot's checkpoint, deduplicated as the processor did.
    */
   private long countTail(
-      Counting counting, int p, Checkpoint exportedTo, CounterRows.Snapshot served) {
+      RangeCounting counting, int p, Checkpoint exportedTo, CounterRows.Snapshot served) {
     Checkpoint counted = served.checkpoint(p).orElse(Checkpoint.initial(p));
     if (counted.nextOffset() < exportedTo.nextOffset()) {
       throw new TallyException(
@@ -275,44 +274,6 @@ public final class Recount {
       }
     }
     return events;
-  }
-
-  /**
-   * Where one run counts each event: the rows of the range (those it covers) and the Top-K slots
-   * recounted, over the event times both need.
-   */
-  private final class Counting {
-    private final RecountRange range;
-    private final TopKRecount topK;
-    private final DeltaAggregator rows;
-    private final long fromMillis;
-    private final long toMillis;
-
-    Counting(RecountRange range, TopKRecount topK, DeltaAggregator rows) {
-      this.range = range;
-      this.topK = topK;
-      this.rows = rows;
-      this.fromMillis = Math.min(range.fromMillis(), topK.fromMillis());
-      this.toMillis = Math.max(range.toMillis(), topK.toMillis());
-    }
-
-    /** Adds {@code e} of partition {@code p} to its rows, derived shards and Top-K slots. */
-    void count(int p, Event e) {
-      if (e.timeMillis() < fromMillis || e.timeMillis() >= toMillis) {
-        return;
-      }
-      boolean inRange = e.timeMillis() >= range.fromMillis() && e.timeMillis() < range.toMillis();
-      if (inRange && range.covers(e.entity(), e.type())) {
-        rows.add(e);
-      }
-      topK.add(e.entity(), e);
-      for (String row : enrichment.derivedRows(p, e)) {
-        if (inRange && range.covers(DerivedEntities.baseName(row), e.type())) {
-          rows.add(row, e);
-        }
-        topK.add(row, e);
-      }
-    }
   }
 
   /** Recounted deltas that the range's granularities hold (whole buckets of the range only). */
