@@ -151,6 +151,8 @@ final class RecountCommand implements Callable<Integer> {
     return "; "
         + changed
         + (r.getBoolean("applied") ? " top-K slots corrected" : " top-K slots differ")
-        + (skipped == 0 ? "" : ", " + skipped + " not exact (left as they are)");
+        + (skipped == 0
+            ? ""
+            : ", " + skipped + " left as they are (not exact, or still receiving events)");
   }
 }
