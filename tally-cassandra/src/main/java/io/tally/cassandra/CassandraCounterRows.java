@@ -14,15 +14,22 @@ import io.tally.core.recount.CorrectionLog;
 import io.tally.core.recount.CounterRows;
 import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.Checkpoint;
+import io.tally.core.topk.SlotCorrection;
+import io.tally.core.topk.SlotKey;
+import io.tally.core.topk.TopKConfig;
+import io.tally.core.topk.TopKSlots;
 import io.tally.model.Granularity;
 import io.tally.model.TallyException;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
+import org.apache.datasketches.frequencies.ItemsSketch;
 
 /**
  * The Cassandra counter rows as a recount sees them ({@link CounterRows}): a consistent cut to
@@ -39,6 +46,11 @@ import java.util.function.Consumer;
  * later (a late event into the range while the audit read) is not part of the cut: {@link
  * Snapshot#forEachRow} then fails, naming it, and the audit is retried (the background auditor
  * backs off; an on-demand audit answers 503).
+ *
+ * <p>The Top-K slots of a partition ({@link Snapshot#topKSlots}) are cut the same way, by the
+ * position each slot row stores: a slot written after the checkpoint is {@linkplain Slots#moved
+ * moved}, neither compared nor corrected; its corrections travel with the rows' ({@link
+ * CorrectionLog#append(int, List, List)}) and the materializer's {@link TopKWriter} applies them.
  *
  * <p>Reading the rows of a range scans the counters table (one scan per granularity and range
  * start, filtered by Cassandra): the audit's cost grows with the table, once an hour.
@@ -74,13 +86,34 @@ public final class CassandraCounterRows implements CounterRows {
   private final CorrectionLog corrections;
   private final InstantSource clock;
 
+  private final CassandraTopKStore topKStore;
+  private final TopKConfig topK;
+
   /**
+   * Counter rows only: a recount leaves the Top-K slots as they are.
+   *
    * @param partitions P, the number of event partitions (to find each row's writing partition)
    * @param corrections where replacements go, or null: then {@link Snapshot#replace} is refused
    */
   public CassandraCounterRows(
       CassandraCounterStore store, int partitions, CorrectionLog corrections, InstantSource clock) {
+    this(store, partitions, corrections, null, TopKConfig.DISABLED, clock);
+  }
+
+  /**
+   * Counter rows and the Top-K slots of {@code topKStore}, kept as {@code topK} says (the
+   * materializers' configuration).
+   */
+  public CassandraCounterRows(
+      CassandraCounterStore store,
+      int partitions,
+      CorrectionLog corrections,
+      CassandraTopKStore topKStore,
+      TopKConfig topK,
+      InstantSource clock) {
     requireNonNull(store, "store");
+    this.topK = requireNonNull(topK, "topK");
+    this.topKStore = topK.enabled() ? requireNonNull(topKStore, "topKStore") : null;
     this.corrections = corrections;
     this.clock = requireNonNull(clock, "clock");
     this.session = store.session();
@@ -103,6 +136,11 @@ public final class CassandraCounterRows implements CounterRows {
                 + ks
                 + ".counters WHERE entity = ? AND type = ? AND granularity = ? AND range_start = ?"
                 + " AND bucket = ?");
+  }
+
+  @Override
+  public TopKConfig topK() {
+    return topK;
   }
 
   @Override
@@ -232,6 +270,28 @@ public final class CassandraCounterRows implements CounterRows {
       }
     }
 
+    /**
+     * {@inheritDoc} A slot whose position is past the partition's checkpoint position was written
+     * after the cut (the slot of now, or a late event's): it is {@linkplain Slots#moved moved}.
+     */
+    @Override
+    public Slots topKSlots(int partition) {
+      TopKSlots stored = new TopKSlots(partition, topK);
+      topKStore.load(stored, topK.windows(), clock.millis());
+      Long cut = positions.get(partition);
+      Map<SlotKey, ItemsSketch<String>> slots = new HashMap<>();
+      Set<SlotKey> moved = new HashSet<>();
+      stored.forEach(
+          (k, slot) -> {
+            if (cut == null || slot.position() > cut) {
+              moved.add(k);
+            } else {
+              slots.put(k, slot.sketch());
+            }
+          });
+      return new Slots(slots, moved);
+    }
+
     @Override
     public Row read(CounterKey key) {
       List<com.datastax.oss.driver.api.core.cql.Row> found =
@@ -259,13 +319,26 @@ public final class CassandraCounterRows implements CounterRows {
      */
     @Override
     public void replace(List<Row> rows) {
+      if (!rows.isEmpty()) {
+        replace(
+            DerivedEntities.writerPartition(rows.get(0).key().entity(), partitioner),
+            rows,
+            List.of());
+      }
+    }
+
+    /**
+     * {@inheritDoc} The rows' and the slots' corrections go in one transaction of the log of
+     * deltas; the materializer applies each slot's to the slot as the deltas before it left it.
+     */
+    @Override
+    public void replace(int p, List<Row> rows, List<SlotCorrection> slots) {
       if (corrections == null) {
         throw new UnsupportedOperationException("this store was opened without a correction log");
       }
-      if (rows.isEmpty()) {
-        return;
+      if (!slots.isEmpty() && !topK.enabled()) {
+        throw new UnsupportedOperationException("this store was opened without Top-K");
       }
-      int p = DerivedEntities.writerPartition(rows.get(0).key().entity(), partitioner);
       List<RowCorrection> changes = new ArrayList<>();
       for (Row row : rows) {
         if (DerivedEntities.writerPartition(row.key().entity(), partitioner) != p) {
@@ -277,8 +350,8 @@ public final class CassandraCounterRows implements CounterRows {
               new RowCorrection(row.key(), row.count() - was.count(), row.sum() - was.sum()));
         }
       }
-      if (!changes.isEmpty()) {
-        long offset = corrections.append(p, changes);
+      if (!changes.isEmpty() || !slots.isEmpty()) {
+        long offset = corrections.append(p, changes, slots);
         awaitMaterialized(Map.of(p, offset + 1), "the recount's correction at offset " + offset);
       }
     }

@@ -43,7 +43,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A batch may carry a recount's signed corrections ({@link DeltaBatch#corrections}): they are
  * added to their rows like deltas, at the batch's position, and feed no Top-K slot; the row cache
- * is dropped first, since a recount corrects the rows as Cassandra holds them.
+ * is dropped first, since a recount corrects the rows as Cassandra holds them. Its corrections of
+ * Top-K slots ({@link DeltaBatch#slotCorrections}) go to the {@link TopKWriter} at the same
+ * position.
  *
  * <p>{@link #writeAll} writes a whole consumer step at once: a row touched by several batches is
  * read (if not cached) and written once, with all its deltas.
@@ -128,6 +130,13 @@ public final class CassandraDeltaSink implements DeltaSink {
     Map<CounterKey, List<CounterWriter.Positioned>> rows = new LinkedHashMap<>();
     Map<Integer, Checkpoint> checkpoints = new HashMap<>();
     Map<Integer, Long> checkpointPositions = new HashMap<>();
+    if (topK != null) { // a recount corrects the slots as Cassandra holds them: load them again
+      topK.forget(
+          batches.stream()
+              .filter(b -> !b.slotCorrections().isEmpty())
+              .map(b -> b.source().partition())
+              .toList());
+    }
     TopKWriter.Step topKStep = topK == null ? null : topK.step();
     for (DeltaBatch b : batches) {
       DeltaSource source = b.source();
@@ -136,12 +145,13 @@ public final class CassandraDeltaSink implements DeltaSink {
         rows.computeIfAbsent(d.key(), k -> new ArrayList<>(2))
             .add(new CounterWriter.Positioned(position, d.count(), d.sum(), d.actors()));
       }
-      for (RowCorrection c : b.corrections()) { // a recount's: counters only, never Top-K slots
+      for (RowCorrection c : b.corrections()) { // a recount's
         rows.computeIfAbsent(c.key(), k -> new ArrayList<>(2))
             .add(new CounterWriter.Positioned(position, c.count(), c.sum()));
       }
       if (topKStep != null) {
         topKStep.add(source.partition(), position, b.deltas());
+        topKStep.correct(source.partition(), position, b.slotCorrections());
       }
       for (Checkpoint cp : b.checkpoints()) {
         checkpoints.put(cp.partition(), cp);

@@ -3,6 +3,7 @@ package io.tally.cassandra;
 import static java.util.Objects.requireNonNull;
 
 import io.tally.core.aggregate.CounterDelta;
+import io.tally.core.topk.SlotCorrection;
 import io.tally.core.topk.SlotKey;
 import io.tally.core.topk.TopKConfig;
 import io.tally.core.topk.TopKSlots;
@@ -13,6 +14,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Applies minute deltas to the Top-K slot rows idempotently, the way {@link CounterWriter} does for
@@ -29,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
  * <p>Not thread-safe: used by the materializer's thread.
  */
 public final class TopKWriter {
+  private static final Logger LOG = LoggerFactory.getLogger(TopKWriter.class);
   private final CassandraTopKStore store;
   private final TopKConfig config;
   private final InstantSource clock;
@@ -73,6 +77,40 @@ public final class TopKWriter {
       if (!config.enabled()) {
         return;
       }
+      TopKSlots.Update u = update(partition);
+      for (CounterDelta d : deltas) {
+        u.add(d, position);
+      }
+    }
+
+    /**
+     * Stages a recount's corrections of partition {@code partition}'s slots, read at {@code
+     * position} ({@link TopKSlots.Update#correct}): each applies to its slot as the deltas before
+     * it left it, once. A slot that is no longer exact is left as it is, with a WARN line. The
+     * recount computed them against the slots Cassandra holds: the caller {@linkplain #forget
+     * forgets} the partition before the step, so they are loaded from there.
+     *
+     * @throws io.tally.model.TallyException if loading the slots failed
+     */
+    public void correct(int partition, long position, List<SlotCorrection> corrections) {
+      if (!config.enabled() || corrections.isEmpty()) {
+        return;
+      }
+      TopKSlots.Update u = update(partition);
+      for (SlotCorrection c : corrections) {
+        if (!u.correct(c, position)) {
+          LOG.warn(
+              "top-K slot {} of partition {} is no longer exact: the recount's correction at"
+                  + " position {} is not applied",
+              c.slot(),
+              partition,
+              position);
+        }
+      }
+    }
+
+    /** The partition's update in this step; loads its slots first if needed. */
+    private TopKSlots.Update update(int partition) {
       TopKSlots.Update u = updates.get(partition);
       if (u == null) {
         TopKSlots slots = partitions.get(partition);
@@ -84,9 +122,7 @@ public final class TopKWriter {
         u = slots.update(nowMillis);
         updates.put(partition, u);
       }
-      for (CounterDelta d : deltas) {
-        u.add(d, position);
-      }
+      return u;
     }
 
     /** Writes every slot the step changed; completes when all are written, fails if any failed. */

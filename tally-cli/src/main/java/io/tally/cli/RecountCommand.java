@@ -110,9 +110,8 @@ final class RecountCommand implements Callable<Integer> {
             + " added, "
             + r.getLong("removed")
             + " removed"
-            + (r.getBoolean("applied")
-                ? "; " + r.getLong("totalsAdjusted") + " totals moved"
-                : ""));
+            + (r.getBoolean("applied") ? "; " + r.getLong("totalsAdjusted") + " totals moved" : "")
+            + topK(r));
     for (Object o : r.getJsonArray("differences")) {
       JsonObject d = (JsonObject) o;
       JsonObject served = d.getJsonObject("served");
@@ -140,5 +139,20 @@ final class RecountCommand implements Callable<Integer> {
     if (mismatched > r.getJsonArray("differences").size()) {
       out.println("  … and " + (mismatched - r.getJsonArray("differences").size()) + " more");
     }
+  }
+
+  /** The Top-K slots that differ (and those not exact), when there are any. */
+  private static String topK(JsonObject r) {
+    long changed = r.getLong("topKSlotsChanged", 0L);
+    long skipped = r.getLong("topKSlotsSkipped", 0L);
+    if (changed == 0 && skipped == 0) {
+      return "";
+    }
+    return "; "
+        + changed
+        + (r.getBoolean("applied") ? " top-K slots corrected" : " top-K slots differ")
+        + (skipped == 0
+            ? ""
+            : ", " + skipped + " left as they are (not exact, or still receiving events)");
   }
 }

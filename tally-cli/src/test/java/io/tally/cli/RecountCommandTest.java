@@ -30,4 +30,22 @@ class RecountCommandTest {
                 + " (count/sum)\n"
                 + "  … and 2 more\n");
   }
+
+  @Test
+  void saysHowManyTopKSlotsWereCorrectedAndLeft() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    RecountCommand.print(
+        "recount",
+        new JsonObject(
+            "{\"from\":\"2026-12-05T06:00:00Z\",\"to\":\"2026-12-05T07:00:00Z\","
+                + "\"granularities\":[\"minute\",\"hour\"],\"applied\":true,\"unchanged\":42,"
+                + "\"changed\":0,\"added\":0,\"removed\":0,\"mismatched\":0,\"totalsAdjusted\":0,"
+                + "\"differences\":[],\"topKSlotsChanged\":3,\"topKSlotsSkipped\":1}"),
+        new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    assertThat(bytes.toString(StandardCharsets.UTF_8))
+        .isEqualTo(
+            "recount of 2026-12-05T06:00:00Z to 2026-12-05T07:00:00Z (minute, hour): 42 rows"
+                + " unchanged, 0 changed, 0 added, 0 removed; 0 totals moved; 3 top-K slots"
+                + " corrected, 1 left as they are (not exact, or still receiving events)\n");
+  }
 }

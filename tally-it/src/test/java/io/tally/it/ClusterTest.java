@@ -291,6 +291,7 @@ class ClusterTest {
     JsonObject clean = new JsonObject(post(a, "/v1/admin/audit", range).body());
     assertThat(clean.getLong("mismatched")).as(clean.encode()).isZero();
     assertThat(clean.getLong("eventsRead")).isEqualTo(3_000);
+    assertThat(clean.getLong("topKSlotsChanged")).as(clean.encode()).isZero();
     await() // SQL reads the exported minutes only: wait until the last one is exported too
         .atMost(Duration.ofSeconds(90))
         .until(
@@ -312,8 +313,15 @@ class ClusterTest {
 
     long minute = to - hour; // video:1's event 1 falls in the hour's first minute
     damageMinuteRow(run, "video:1", minute, 3);
+    // and the 24h window's slot (2 h) holding the hour's last minutes, in video:1's partition
+    int p = new io.tally.core.partition.Partitioner(PARTITIONS).partition("video:1");
+    long slot = Math.floorDiv(to - 60_000, 2 * hour) * 2 * hour;
+    java.util.Map<String, Long> slotBefore = daySlot(run, p, slot);
+    assertThat(slotBefore).containsKey("video:1");
+    damageDaySlot(run, p, slot, "video:1", 5);
     JsonObject audit = new JsonObject(post(a, "/v1/admin/audit", range).body());
     assertThat(audit.getLong("mismatched")).as(audit.encode()).isEqualTo(1);
+    assertThat(audit.getLong("topKSlotsChanged")).as(audit.encode()).isEqualTo(1);
     JsonObject named = audit.getJsonArray("differences").getJsonObject(0);
     assertThat(named.getString("entity")).isEqualTo("video:1");
     assertThat(named.getString("granularity")).isEqualTo("minute");
@@ -332,10 +340,13 @@ class ClusterTest {
     assertThat(repaired.getBoolean("applied")).isTrue();
     assertThat(repaired.getLong("changed")).as(repaired.encode()).isEqualTo(1);
     assertThat(repaired.getLong("totalsAdjusted")).isZero();
+    assertThat(repaired.getLong("topKSlotsChanged")).as(repaired.encode()).isEqualTo(1);
+    assertThat(daySlot(run, p, slot)).isEqualTo(slotBefore); // applied before the answer
     assertThat(minuteRow(run, "video:1", minute)[0])
         .isEqualTo(named.getJsonObject("recounted").getLong("count"));
     JsonObject after = new JsonObject(post(a, "/v1/admin/audit", range).body());
     assertThat(after.getLong("mismatched")).as(after.encode()).isZero();
+    assertThat(after.getLong("topKSlotsChanged")).as(after.encode()).isZero();
     assertThat(a.total(http, "video:1").getLong("count")).isEqualTo(total).isEqualTo(1_000);
     assertThat(new JsonObject(get(a.url() + "/healthz").body()).containsKey("warnings")).isFalse();
   }
@@ -362,6 +373,51 @@ class ClusterTest {
         .addContactPoint(engines.cassandra().contactPoint())
         .withLocalDatacenter("datacenter1")
         .build();
+  }
+
+  private static final String DAY_SLOT =
+      " WHERE partition = ? AND type = 'view' AND window_minutes = 1440 AND slot_start = ?";
+
+  /** The counts of partition {@code p}'s 24h Top-K slot starting at {@code slot}, in Cassandra. */
+  private java.util.Map<String, Long> daySlot(String keyspace, int p, long slot) {
+    try (CqlSession cql = cql()) {
+      Row row =
+          cql.execute("SELECT sketch FROM " + keyspace + ".topk_slots" + DAY_SLOT, p, slot).one();
+      assertThat(row).as("the 24h slot of partition " + p).isNotNull();
+      return io.tally.core.topk.SlotSketches.counts(
+          io.tally.core.topk.SlotSketches.deserialize(bytes(row.getByteBuffer(0))));
+    }
+  }
+
+  /** Adds {@code by} to an entity in a 24h Top-K slot in Cassandra, as a bug might. */
+  private void damageDaySlot(String keyspace, int p, long slot, String entity, long by) {
+    try (CqlSession cql = cql()) {
+      Row row =
+          cql.execute(
+                  "SELECT sketch, WRITETIME(sketch) FROM " + keyspace + ".topk_slots" + DAY_SLOT,
+                  p,
+                  slot)
+              .one();
+      org.apache.datasketches.frequencies.ItemsSketch<String> sketch =
+          io.tally.core.topk.SlotSketches.deserialize(bytes(row.getByteBuffer(0)));
+      sketch.update(entity, by);
+      cql.execute(
+          "UPDATE "
+              + keyspace
+              + ".topk_slots USING TIMESTAMP "
+              + (row.getLong(1) + 1)
+              + " SET sketch = ?"
+              + DAY_SLOT,
+          java.nio.ByteBuffer.wrap(io.tally.core.topk.SlotSketches.serialize(sketch)),
+          p,
+          slot);
+    }
+  }
+
+  private static byte[] bytes(java.nio.ByteBuffer b) {
+    byte[] out = new byte[b.remaining()];
+    b.duplicate().get(out);
+    return out;
   }
 
   /** Adds {@code by} to a minute row's count and sum in Cassandra, as a bug or a bad disk might. */

@@ -6,6 +6,7 @@ import io.tally.core.aggregate.RowCorrection;
 import io.tally.core.codec.DeltaCodec;
 import io.tally.core.codec.DeltaRecord;
 import io.tally.core.recount.CorrectionLog;
+import io.tally.core.topk.SlotCorrection;
 import io.tally.model.TallyException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,10 +26,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * A recount's corrections to {@code <prefix>deltas}: one Kafka transaction per append (records of
- * at most {@value KafkaDeltaSink#DELTAS_PER_RECORD} corrections, no checkpoint), from a producer
- * whose transactional id is unique per node ({@code recount-<node id>}), so a restarted node fences
- * a recount its previous incarnation left open. The end offset is read read_committed (the last
- * stable offset), as the materializer reads.
+ * at most {@value KafkaDeltaSink#DELTAS_PER_RECORD} row corrections or {@value #SLOTS_PER_RECORD}
+ * Top-K slot corrections, no checkpoint), from a producer whose transactional id is unique per node
+ * ({@code recount-<node id>}), so a restarted node fences a recount its previous incarnation left
+ * open. The end offset is read read_committed (the last stable offset), as the materializer reads.
  *
  * <p>Thread-safe: appends are serialized.
  */
@@ -47,8 +48,17 @@ public final class KafkaCorrectionLog implements CorrectionLog, AutoCloseable {
   }
 
   @Override
-  public synchronized long append(int partition, List<RowCorrection> corrections) {
-    if (corrections.isEmpty()) {
+  public long append(int partition, List<RowCorrection> corrections) {
+    return append(partition, corrections, List.of());
+  }
+
+  /** Records of at most this many Top-K slot corrections (each up to a slot's exact size). */
+  static final int SLOTS_PER_RECORD = 16;
+
+  @Override
+  public synchronized long append(
+      int partition, List<RowCorrection> corrections, List<SlotCorrection> slots) {
+    if (corrections.isEmpty() && slots.isEmpty()) {
       throw new IllegalArgumentException("no corrections to append");
     }
     try {
@@ -66,11 +76,12 @@ public final class KafkaCorrectionLog implements CorrectionLog, AutoCloseable {
         List<RowCorrection> chunk =
             corrections.subList(
                 from, Math.min(corrections.size(), from + KafkaDeltaSink.DELTAS_PER_RECORD));
-        DeltaRecord record = new DeltaRecord(List.of(), null, chunk);
-        sent.add(
-            producer.send(
-                new ProducerRecord<>(
-                    settings.deltasTopic(), partition, null, DeltaCodec.encode(record))));
+        sent.add(send(partition, new DeltaRecord(List.of(), null, chunk)));
+      }
+      for (int from = 0; from < slots.size(); from += SLOTS_PER_RECORD) {
+        List<SlotCorrection> chunk =
+            slots.subList(from, Math.min(slots.size(), from + SLOTS_PER_RECORD));
+        sent.add(send(partition, new DeltaRecord(List.of(), null, List.of(), chunk)));
       }
       producer.commitTransaction();
       return sent.get(sent.size() - 1).get(30, TimeUnit.SECONDS).offset();
@@ -82,6 +93,11 @@ public final class KafkaCorrectionLog implements CorrectionLog, AutoCloseable {
       closeProducer();
       throw new TallyException("interrupted while writing the recount's corrections", e);
     }
+  }
+
+  private Future<RecordMetadata> send(int partition, DeltaRecord record) {
+    return producer.send(
+        new ProducerRecord<>(settings.deltasTopic(), partition, null, DeltaCodec.encode(record)));
   }
 
   private void closeProducer() {

@@ -252,7 +252,8 @@ public final class Materializer implements AutoCloseable {
               record.deltas(),
               record.checkpoint() == null ? List.of() : List.of(record.checkpoint()),
               new DeltaSource(r.partition(), r.offset()),
-              record.corrections()));
+              record.corrections(),
+              record.slotCorrections()));
       deltas += record.deltas().size() + record.corrections().size();
       if (deltas >= MAX_WRITE_DELTAS) {
         sink.writeAll(batches);

@@ -54,7 +54,7 @@ final class ShardedDeltaSink implements DeltaSink {
         throw new IllegalArgumentException(
             "PostgreSQL applies deltas idempotently by their position: a batch needs its source");
       }
-      if (!b.corrections().isEmpty()) { // recount in cluster mode is refused over PostgreSQL
+      if (!b.corrections().isEmpty() || !b.slotCorrections().isEmpty()) { // refused over PostgreSQL
         throw new IllegalArgumentException("PostgreSQL does not apply a recount's corrections");
       }
       Map<Integer, List<CounterDelta>> deltas = new TreeMap<>();

@@ -12,6 +12,7 @@ import io.tally.core.store.Checkpoint;
 import io.tally.core.store.CounterStore;
 import io.tally.core.store.DeltaSink;
 import io.tally.core.store.ReadReport;
+import io.tally.core.topk.SlotCorrection;
 import io.tally.core.topk.TopKConfig;
 import io.tally.core.topk.TopKStore;
 import io.tally.core.topk.TopKWindow;
@@ -73,9 +74,10 @@ public final class RocksDbCounterStore
   private final WriteOptions writeOptions = new WriteOptions();
 
   /**
-   * Shared by the writers (disjoint partitions write at once) from their WriteBatch until its Top-K
-   * slots are committed in memory; {@link #checkpoint} takes it exclusively, so it never sees a
-   * checkpoint whose slots are not yet committed.
+   * Shared by the writers (disjoint partitions write at once) from staging their Top-K slots until
+   * they are committed in memory; {@link #checkpoint} takes it exclusively, so it never sees a
+   * checkpoint whose slots are not yet committed, and so does a recount correcting slots ({@link
+   * #replace}), so no batch is staged on slots it corrects.
    */
   private final ReentrantReadWriteLock landing = new ReentrantReadWriteLock();
 
@@ -159,9 +161,9 @@ public final class RocksDbCounterStore
             CheckpointDescriptor.key(cp.partition()),
             CheckpointDescriptor.value(cp));
       }
-      RocksDbTopK.Staged topKChanges = topK.stage(batch, wb);
       landing.readLock().lock();
       try {
+        RocksDbTopK.Staged topKChanges = topK.stage(batch, wb);
         storage.write(writeOptions, wb);
         topKChanges.commit();
         for (Checkpoint cp : batch.checkpoints()) {
@@ -179,7 +181,28 @@ public final class RocksDbCounterStore
   /** The rows at a RocksDB snapshot, for a recount or audit ({@link RocksDbRowSnapshot}). */
   @Override
   public CounterRows.Snapshot snapshot() {
-    return new RocksDbRowSnapshot(storage);
+    return new RocksDbRowSnapshot(storage, topK, this::replace);
+  }
+
+  @Override
+  public TopKConfig topK() {
+    return topK.config();
+  }
+
+  /**
+   * Writes a recount's {@code merges} of partition {@code p}'s rows and its slot {@code
+   * corrections} in one synced WriteBatch, with no writer between staging and committing.
+   */
+  private void replace(int p, WriteBatch merges, List<SlotCorrection> corrections)
+      throws RocksDBException {
+    landing.writeLock().lock();
+    try (WriteOptions sync = new WriteOptions().setSync(true)) {
+      RocksDbTopK.Staged slots = topK.correct(p, corrections, merges);
+      storage.write(sync, merges);
+      slots.commit();
+    } finally {
+      landing.writeLock().unlock();
+    }
   }
 
   @Override

@@ -4,12 +4,14 @@ import io.tally.core.aggregate.CounterKey;
 import io.tally.core.recount.CounterRows;
 import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.Checkpoint;
+import io.tally.core.topk.SlotCorrection;
 import io.tally.model.Granularity;
 import io.tally.model.TallyException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
@@ -17,7 +19,6 @@ import org.rocksdb.RocksIterator;
 import org.rocksdb.Slice;
 import org.rocksdb.Snapshot;
 import org.rocksdb.WriteBatch;
-import org.rocksdb.WriteOptions;
 
 /**
  * The counter rows and checkpoints at one RocksDB snapshot (a processor's WriteBatch lands whole:
@@ -28,7 +29,10 @@ import org.rocksdb.WriteOptions;
  * high), one merge of {@code target − lane in the snapshot} (mod 2^64), all in one synced
  * WriteBatch: the lanes become exactly those of a row that was written once with the target count
  * and sum, plus whatever the processors merged since the snapshot. Removing a row leaves its lanes
- * at 0, which reads as absent.
+ * at 0, which reads as absent. The Top-K slots of the snapshot are read from the {@code topk}
+ * column family at the snapshot (written in the processors' WriteBatch, with the checkpoint); a
+ * partition's slot corrections go into the same WriteBatch as its rows ({@link
+ * RocksDbTopK#correct}).
  *
  * <p>Not thread-safe: used by one recount; {@link #close} releases the snapshot.
  */
@@ -41,8 +45,20 @@ final class RocksDbRowSnapshot implements CounterRows.Snapshot {
   private final Snapshot snapshot;
   private final ReadOptions reads;
 
-  RocksDbRowSnapshot(RocksDbStorage storage) {
+  /** Writes a recount's row merges and slot corrections of one partition in one synced batch. */
+  @FunctionalInterface
+  interface Writer {
+    void write(int partition, WriteBatch merges, List<SlotCorrection> slots)
+        throws RocksDBException;
+  }
+
+  private final RocksDbTopK topK;
+  private final Writer writer;
+
+  RocksDbRowSnapshot(RocksDbStorage storage, RocksDbTopK topK, Writer writer) {
     this.storage = storage;
+    this.topK = topK;
+    this.writer = writer;
     this.snapshot = storage.db().getSnapshot();
     this.reads = new ReadOptions().setSnapshot(snapshot);
   }
@@ -151,6 +167,16 @@ final class RocksDbRowSnapshot implements CounterRows.Snapshot {
 
   @Override
   public void replace(List<CounterRows.Row> rows) {
+    replace(-1, rows, List.of());
+  }
+
+  @Override
+  public CounterRows.Slots topKSlots(int partition) {
+    return new CounterRows.Slots(topK.stored(partition, snapshot), Set.of());
+  }
+
+  @Override
+  public void replace(int partition, List<CounterRows.Row> rows, List<SlotCorrection> slots) {
     List<byte[][]> merges = new ArrayList<>();
     for (CounterRows.Row row : rows) {
       long[] was = lanes(row.key());
@@ -170,15 +196,20 @@ final class RocksDbRowSnapshot implements CounterRows.Snapshot {
       }
     }
     merges.sort((a, b) -> Arrays.compareUnsigned(a[0], b[0]));
-    try (WriteBatch wb = new WriteBatch();
-        WriteOptions sync = new WriteOptions().setSync(true)) {
+    try (WriteBatch wb = new WriteBatch()) {
       for (byte[][] m : merges) {
         wb.merge(storage.counters(), m[0], m[1]);
       }
-      storage.write(sync, wb);
+      writer.write(partition, wb, slots);
     } catch (RocksDBException e) {
       throw new TallyException(
-          "replacing " + rows.size() + " recounted rows failed: " + storage.writeFailure(e), e);
+          "replacing "
+              + rows.size()
+              + " recounted rows and "
+              + slots.size()
+              + " top-K slots failed: "
+              + storage.writeFailure(e),
+          e);
     }
   }
 

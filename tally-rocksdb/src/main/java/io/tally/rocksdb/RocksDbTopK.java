@@ -5,9 +5,12 @@ import static java.util.Objects.requireNonNull;
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.codec.CorruptRecordException;
+import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.store.Checkpoint;
+import io.tally.core.topk.SlotCorrection;
 import io.tally.core.topk.SlotKey;
+import io.tally.core.topk.SlotSketches;
 import io.tally.core.topk.TopKConfig;
 import io.tally.core.topk.TopKSlots;
 import io.tally.core.topk.TopKStore;
@@ -20,8 +23,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.datasketches.frequencies.ItemsSketch;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.Slice;
+import org.rocksdb.Snapshot;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
@@ -129,7 +135,7 @@ final class RocksDbTopK implements TopKStore {
       }
       if (!d.key().entity().equals(entity)) { // deltas come grouped by series
         entity = d.key().entity();
-        partition = partitioner.partition(entity);
+        partition = DerivedEntities.writerPartition(entity, partitioner);
       }
       updates.computeIfAbsent(partition, p -> slots[p].update(now)).add(d, TopKSlots.UNPOSITIONED);
     }
@@ -150,6 +156,58 @@ final class RocksDbTopK implements TopKStore {
       }
     }
     return () -> updates.values().forEach(TopKSlots.Update::commit);
+  }
+
+  /**
+   * Applies a recount's corrections of partition {@code p}'s slots to the committed ones and puts
+   * the corrected slots into {@code wb}. The caller holds off every writer from {@link #stage} to
+   * its commit ({@link RocksDbCounterStore}'s landing lock), so no batch is staged on the slots
+   * being corrected.
+   */
+  Staged correct(int p, List<SlotCorrection> corrections, WriteBatch wb) throws RocksDBException {
+    if (!config.enabled() || corrections.isEmpty()) {
+      return () -> {};
+    }
+    TopKSlots.Update u = slots[p].update(clock.millis());
+    for (SlotCorrection c : corrections) {
+      if (!u.correct(c, TopKSlots.UNPOSITIONED)) {
+        LOG.warn(
+            "top-K slot {} of partition {} is no longer exact: the recount's correction is not"
+                + " applied",
+            c.slot(),
+            p);
+      }
+    }
+    for (Map.Entry<SlotKey, TopKSlots.Slot> s : u.changed().entrySet()) {
+      wb.put(
+          storage.topK(),
+          TopKSlotDescriptor.key(p, s.getKey()),
+          TopKSlotDescriptor.value(s.getValue().bytes()));
+    }
+    return u::commit;
+  }
+
+  /** Partition {@code p}'s stored slots at {@code snapshot}. */
+  Map<SlotKey, ItemsSketch<String>> stored(int p, Snapshot snapshot) {
+    Map<SlotKey, ItemsSketch<String>> out = new HashMap<>();
+    try (Slice lower = new Slice(TopKSlotDescriptor.partitionPrefix(p));
+        Slice upper = new Slice(TopKSlotDescriptor.partitionPrefix(p + 1));
+        ReadOptions ro =
+            new ReadOptions()
+                .setSnapshot(snapshot)
+                .setIterateLowerBound(lower)
+                .setIterateUpperBound(upper);
+        RocksIterator it = storage.db().newIterator(storage.topK(), ro)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        TopKSlotDescriptor.Key k = TopKSlotDescriptor.decodeKey(it.key());
+        out.put(k.slot(), SlotSketches.deserialize(TopKSlotDescriptor.sketch(it.value())));
+      }
+    }
+    return out;
+  }
+
+  TopKConfig config() {
+    return config;
   }
 
   @Override

@@ -42,6 +42,11 @@ final class TopKSlotDescriptor {
         .array();
   }
 
+  /** The first 5 bytes of every key of {@code partition}. */
+  static byte[] partitionPrefix(int partition) {
+    return ByteBuffer.allocate(5).put(VERSION).putInt(partition).array();
+  }
+
   static Key decodeKey(byte[] key) {
     try {
       ByteBuffer in = ByteBuffer.wrap(key);

@@ -92,6 +92,34 @@ class RocksDbTopKTest {
         new CounterDelta(CounterKey.total(entity, "view"), count, count));
   }
 
+  /**
+   * A derived entity's shard row ({@code channel:c<n>~<p>}) is written by partition p's processor
+   * thread, so it must rank in partition p's slots: the slots of the partition its name hashes to
+   * belong to another thread, which stages them at the same time (a lost update).
+   */
+  @Test
+  void aDerivedShardRanksInTheSlotsOfItsWritingPartition() {
+    io.tally.core.partition.Partitioner partitioner = new io.tally.core.partition.Partitioner(P);
+    int c = 0;
+    while (partitioner.partition("channel:c" + c + "~1") == 1) {
+      c++;
+    }
+    String channel = "channel:c" + c;
+    write(rows(channel + "~1", T0 - MINUTE, 3));
+
+    try (io.tally.core.recount.CounterRows.Snapshot s = store.snapshot()) {
+      for (int p = 0; p < P; p++) {
+        long counted =
+            s.topKSlots(p).slots().values().stream()
+                .mapToLong(
+                    sketch ->
+                        io.tally.core.topk.SlotSketches.counts(sketch).getOrDefault(channel, 0L))
+                .sum();
+        assertThat(counted).as("partition %d", p).isEqualTo(p == 1 ? 3L * 3 : 0); // 3 windows
+      }
+    }
+  }
+
   @Test
   void topKMatchesBruteForceAndSurvivesAReopen() {
     Random random = new Random(42);

@@ -15,6 +15,7 @@ import io.tally.core.store.CounterStore;
 import io.tally.core.store.DeltaSink;
 import io.tally.core.topk.TopKConfig;
 import io.tally.core.topk.TopKStore;
+import io.tally.postgres.PostgresCounterRows;
 import io.tally.postgres.PostgresSettings;
 import io.tally.postgres.PostgresShards;
 import io.tally.postgres.ReplicaStatus;
@@ -41,10 +42,12 @@ interface ClusterStore extends AutoCloseable {
   ApiKeyStore apiKeys();
 
   /**
-   * The counter rows as a recount reads and replaces them (through {@code corrections}), or null
-   * where that is not built (PostgreSQL).
+   * The counter rows (and Top-K slots, kept as {@code topK} says) as a recount reads and replaces
+   * them (through {@code corrections} where the store needs the deltas topic), or null where that
+   * is not built.
    */
-  default CounterRows recountRows(int partitions, CorrectionLog corrections, InstantSource clock) {
+  default CounterRows recountRows(
+      int partitions, CorrectionLog corrections, TopKConfig topK, InstantSource clock) {
     return null;
   }
 
@@ -110,8 +113,8 @@ interface ClusterStore extends AutoCloseable {
 
       @Override
       public CounterRows recountRows(
-          int partitions, CorrectionLog corrections, InstantSource clock) {
-        return new CassandraCounterRows(store, partitions, corrections, clock);
+          int partitions, CorrectionLog corrections, TopKConfig config, InstantSource clock) {
+        return new CassandraCounterRows(store, partitions, corrections, topK, config, clock);
       }
 
       @Override
@@ -149,6 +152,13 @@ interface ClusterStore extends AutoCloseable {
       @Override
       public List<ReplicaStatus> replicaStatus() {
         return store.replicaStatus();
+      }
+
+      /** Rows only: Top-K slots are not rebuilt over PostgreSQL ({@link PostgresCounterRows}). */
+      @Override
+      public CounterRows recountRows(
+          int partitions, CorrectionLog corrections, TopKConfig config, InstantSource clock) {
+        return new PostgresCounterRows(store, partitions);
       }
 
       @Override

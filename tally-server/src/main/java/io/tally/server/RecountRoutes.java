@@ -198,6 +198,8 @@ final class RecountRoutes implements Routes {
         .put("mismatched", r.mismatched())
         .put("totalsAdjusted", r.totalsAdjusted())
         .put("eventsRead", r.eventsRead())
+        .put("topKSlotsChanged", r.topKSlotsChanged())
+        .put("topKSlotsSkipped", r.topKSlotsSkipped())
         .put("differences", differences);
   }
 }

@@ -57,7 +57,8 @@ final class RecountTier implements AutoCloseable {
       return absent(why);
     }
     KafkaCorrectionLog corrections = new KafkaCorrectionLog(config.kafka());
-    CounterRows rows = store.recountRows(config.kafka().partitions(), corrections, clock);
+    CounterRows rows =
+        store.recountRows(config.kafka().partitions(), corrections, server.topK(), clock);
     if (rows == null) {
       corrections.close();
       return absent("audit and recount are not built for the PostgreSQL store yet");

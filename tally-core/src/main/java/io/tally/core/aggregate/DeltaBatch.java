@@ -2,6 +2,7 @@ package io.tally.core.aggregate;
 
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSource;
+import io.tally.core.topk.SlotCorrection;
 import java.util.List;
 
 /**
@@ -16,16 +17,29 @@ import java.util.List;
  * @param source where the batch was read back from, or null for a flush sealed by the processor
  * @param corrections a recount's signed corrections read back from the deltas topic (cluster mode;
  *     only a sink idempotent by position applies them), else empty
+ * @param slotCorrections a recount's corrections of the source partition's Top-K slots, read back
+ *     the same way, else empty
  */
 public record DeltaBatch(
     List<CounterDelta> deltas,
     List<Checkpoint> checkpoints,
     DeltaSource source,
-    List<RowCorrection> corrections) {
+    List<RowCorrection> corrections,
+    List<SlotCorrection> slotCorrections) {
   public DeltaBatch {
     deltas = List.copyOf(deltas);
     checkpoints = List.copyOf(checkpoints);
     corrections = List.copyOf(corrections);
+    slotCorrections = List.copyOf(slotCorrections);
+  }
+
+  /** A batch without Top-K slot corrections. */
+  public DeltaBatch(
+      List<CounterDelta> deltas,
+      List<Checkpoint> checkpoints,
+      DeltaSource source,
+      List<RowCorrection> corrections) {
+    this(deltas, checkpoints, source, corrections, List.of());
   }
 
   /** A batch without corrections. */
@@ -39,6 +53,9 @@ public record DeltaBatch(
   }
 
   public boolean isEmpty() {
-    return deltas.isEmpty() && checkpoints.isEmpty() && corrections.isEmpty();
+    return deltas.isEmpty()
+        && checkpoints.isEmpty()
+        && corrections.isEmpty()
+        && slotCorrections.isEmpty();
   }
 }

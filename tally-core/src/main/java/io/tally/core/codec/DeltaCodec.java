@@ -4,6 +4,7 @@ import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.aggregate.RowCorrection;
 import io.tally.core.store.Checkpoint;
+import io.tally.core.topk.SlotCorrection;
 import io.tally.core.uniques.ActorSketch;
 import io.tally.model.Granularity;
 import java.nio.BufferUnderflowException;
@@ -23,6 +24,8 @@ import java.util.List;
  *  checkpoint: partition (i32) | next offset (i64) | last append time (i64) | as-of (i64)
  *  flag bit 1 only: m (i32) | m × [ entity | type | granularity ordinal (u8) | bucket start (i64)
  *        | count (i64, signed) | sum (i64, signed) ]: a recount's corrections
+ *  flag bit 2 only: k (i32) | k × [ type | window minutes (i32) | slot start (i64) | e (i32)
+ *        | e × [ entity | count (i64, signed) ] ]: a recount's corrections of Top-K slots
  * </pre>
  *
  * <p>A record whose deltas carry no actor sketch is written as version 1, byte for byte what builds
@@ -30,7 +33,8 @@ import java.util.List;
  * build refuses loudly ("unknown delta record version 2") rather than misreads. Likewise a record
  * with corrections (flag bit 1, written by a recount in cluster mode only) is refused by a build
  * before them ("unknown delta record flags"), which dead-letters it: recount in cluster mode needs
- * every materializer on a build that knows it.
+ * every materializer on a build that knows it. The same holds for Top-K slot corrections (flag bit
+ * 2).
  *
  * <p>Stateless and thread-safe.
  */
@@ -40,6 +44,7 @@ public final class DeltaCodec {
   private static final int MAX_SKETCH_BYTES = 1 << 22;
   private static final int FLAG_CHECKPOINT = 1;
   private static final int FLAG_CORRECTIONS = 2;
+  private static final int FLAG_SLOT_CORRECTIONS = 4;
   private static final Granularity[] GRANULARITIES = Granularity.values();
 
   private DeltaCodec() {}
@@ -65,12 +70,15 @@ public final class DeltaCodec {
         size += k.bytes() + 8 + 8;
       }
     }
+    byte[] slots = SlotCorrectionCodec.encode(record.slotCorrections());
+    size += slots.length;
     ByteBuffer out = ByteBuffer.allocate(size);
     out.put(actors ? VERSION_ACTORS : VERSION);
     out.put(
         (byte)
             ((record.checkpoint() == null ? 0 : FLAG_CHECKPOINT)
-                | (record.corrections().isEmpty() ? 0 : FLAG_CORRECTIONS)));
+                | (record.corrections().isEmpty() ? 0 : FLAG_CORRECTIONS)
+                | (slots.length == 0 ? 0 : FLAG_SLOT_CORRECTIONS)));
     out.putInt(record.deltas().size());
     for (int i = 0; i < deltaKeys.size(); i++) {
       CounterDelta d = record.deltas().get(i);
@@ -103,6 +111,7 @@ public final class DeltaCodec {
         out.putLong(c.sum());
       }
     }
+    out.put(slots);
     return out.array();
   }
 
@@ -139,7 +148,7 @@ public final class DeltaCodec {
         throw new CorruptRecordException("unknown delta record version " + version);
       }
       int flags = in.get() & 0xFF;
-      if ((flags & ~(FLAG_CHECKPOINT | FLAG_CORRECTIONS)) != 0) {
+      if ((flags & ~(FLAG_CHECKPOINT | FLAG_CORRECTIONS | FLAG_SLOT_CORRECTIONS)) != 0) {
         throw new CorruptRecordException("unknown delta record flags " + flags);
       }
       int n = in.getInt();
@@ -170,10 +179,12 @@ public final class DeltaCodec {
           corrections.add(new RowCorrection(key(in), in.getLong(), in.getLong()));
         }
       }
+      List<SlotCorrection> slots =
+          (flags & FLAG_SLOT_CORRECTIONS) != 0 ? SlotCorrectionCodec.decode(in) : List.of();
       if (in.hasRemaining()) {
         throw new CorruptRecordException(in.remaining() + " trailing bytes after a delta record");
       }
-      return new DeltaRecord(deltas, cp, corrections);
+      return new DeltaRecord(deltas, cp, corrections, slots);
     } catch (BufferUnderflowException | IllegalArgumentException e) {
       throw new CorruptRecordException("truncated or malformed delta record: " + e);
     }
@@ -203,7 +214,7 @@ public final class DeltaCodec {
     return ActorSketch.fromBytes(b, key.toString());
   }
 
-  private static byte[] utf8(String s) {
+  static byte[] utf8(String s) {
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
     if (b.length > 0xFFFF) {
       throw new IllegalArgumentException("string of " + b.length + " bytes exceeds 65535");
@@ -211,12 +222,12 @@ public final class DeltaCodec {
     return b;
   }
 
-  private static void putString(ByteBuffer out, byte[] b) {
+  static void putString(ByteBuffer out, byte[] b) {
     out.putShort((short) b.length);
     out.put(b);
   }
 
-  private static String getString(ByteBuffer in) {
+  static String getString(ByteBuffer in) {
     int length = in.getShort() & 0xFFFF;
     if (length > in.remaining()) {
       throw new CorruptRecordException(

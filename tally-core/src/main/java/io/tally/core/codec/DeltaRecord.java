@@ -3,6 +3,7 @@ package io.tally.core.codec;
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.RowCorrection;
 import io.tally.core.store.Checkpoint;
+import io.tally.core.topk.SlotCorrection;
 import java.util.List;
 
 /**
@@ -17,12 +18,24 @@ import java.util.List;
  *
  * @param checkpoint the partition's checkpoint, or null on every chunk but the last
  * @param corrections a recount's corrections (empty in a processor's records)
+ * @param slotCorrections a recount's corrections of the partition's Top-K slots (empty in a
+ *     processor's records)
  */
 public record DeltaRecord(
-    List<CounterDelta> deltas, Checkpoint checkpoint, List<RowCorrection> corrections) {
+    List<CounterDelta> deltas,
+    Checkpoint checkpoint,
+    List<RowCorrection> corrections,
+    List<SlotCorrection> slotCorrections) {
   public DeltaRecord {
     deltas = List.copyOf(deltas);
     corrections = List.copyOf(corrections);
+    slotCorrections = List.copyOf(slotCorrections);
+  }
+
+  /** A record without Top-K slot corrections. */
+  public DeltaRecord(
+      List<CounterDelta> deltas, Checkpoint checkpoint, List<RowCorrection> corrections) {
+    this(deltas, checkpoint, corrections, List.of());
   }
 
   /** A processor's record: deltas, no corrections. */

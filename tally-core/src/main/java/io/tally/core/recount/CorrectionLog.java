@@ -1,6 +1,7 @@
 package io.tally.core.recount;
 
 import io.tally.core.aggregate.RowCorrection;
+import io.tally.core.topk.SlotCorrection;
 import java.util.List;
 
 /**
@@ -21,6 +22,20 @@ public interface CorrectionLog {
    *     not at all (a commit whose answer was lost may have happened)
    */
   long append(int partition, List<RowCorrection> corrections);
+
+  /**
+   * {@link #append(int, List)} with the corrections of the partition's Top-K slots too, in the same
+   * transaction ({@code corrections} may then be empty).
+   *
+   * @throws UnsupportedOperationException if {@code slots} is not empty and this log cannot carry
+   *     them
+   */
+  default long append(int partition, List<RowCorrection> corrections, List<SlotCorrection> slots) {
+    if (!slots.isEmpty()) {
+      throw new UnsupportedOperationException("this log carries no Top-K slot corrections");
+    }
+    return append(partition, corrections);
+  }
 
   /** The end of {@code partition} of the log of deltas as the materializer can read it now. */
   long endOffset(int partition);

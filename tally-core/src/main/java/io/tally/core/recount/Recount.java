@@ -6,7 +6,6 @@ import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.aggregate.DeltaAggregator;
 import io.tally.core.dedup.DedupWindow;
-import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.enrich.Enrichment;
 import io.tally.core.log.EventLog;
 import io.tally.core.log.LogRecord;
@@ -16,6 +15,7 @@ import io.tally.core.process.ProcessorConfig;
 import io.tally.core.raw.RawReader;
 import io.tally.core.retention.Retention;
 import io.tally.core.store.Checkpoint;
+import io.tally.core.topk.SlotCorrection;
 import io.tally.model.Event;
 import io.tally.model.Granularity;
 import io.tally.model.TallyException;
@@ -23,6 +23,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,8 +51,16 @@ import org.slf4j.LoggerFactory;
  * <p>What is rebuilt: count and sum of the minute and hour rows of the range and of the day rows of
  * the days wholly in it, of each granularity whose retention still keeps the range's start; the
  * all-time totals move by the differences their hour and minute rows agree on (an event counted
- * wrongly shows in both; one damaged row in one only). Actor sketches (uniques) and Top-K slots are
- * not rebuilt (docs/raw.md). A row whose sum overflowed is compared by count and never replaced.
+ * wrongly shows in both; one damaged row in one only). A row whose sum overflowed is compared by
+ * count and never replaced.
+ *
+ * <p>Top-K, where the store rebuilds it ({@link CounterRows#topK()}): the slots of the range's
+ * types still inside their window ({@link TopKRecount}), recounted whole from the same events,
+ * compared with the served slots of the snapshot; a slot that differs gets the signed correction
+ * {@code recounted − served-in-the-snapshot} per entity, applied to the slot as it is at the swap,
+ * in the same atomic write as its partition's rows, so the processor's later deltas stay on top
+ * too. A served slot that is not exact (more entities than its sketch keeps exactly) is left as it
+ * is. Actor sketches (uniques) are not rebuilt (docs/raw.md).
  *
  * <p>Thread-safe: runs are serialized (two overlapping recounts would each add their difference).
  */
@@ -137,11 +146,19 @@ public final class Recount {
     long now = clock.millis();
     RawReader.Snapshot exported = raw.snapshot();
     List<Granularity> granularities = check(range, exported, now);
+    TopKRecount topK =
+        new TopKRecount(
+            rows.topK(),
+            range,
+            partitioner,
+            now,
+            now - limits.rawRetentionMillis() + limits.maxFutureMillis());
     try (CounterRows.Snapshot served = rows.snapshot()) {
       DeltaAggregator recounted = new DeltaAggregator(processor.uniques());
-      long events = countRaw(range, exported, recounted);
+      RangeCounting counting = new RangeCounting(range, topK, recounted, enrichment);
+      long events = countRaw(counting, exported);
       for (int p = 0; p < log.partitions(); p++) {
-        events += countTail(range, p, exported.exported(p), served, recounted);
+        events += countTail(counting, p, exported.exported(p), served);
       }
       RowComparison c = new RowComparison(range, granularities, partitioner);
       c.recounted(recounted.drain());
@@ -149,18 +166,21 @@ public final class Recount {
         long[] bounds = RowComparison.bucketBounds(range, g);
         served.forEachRow(g, bounds[0], bounds[1], c::served);
       }
-      RecountReport report = c.compare(apply, events);
+      Map<Integer, List<SlotCorrection>> slots = topK.any() ? topK.compare(served) : Map.of();
+      RecountReport report = c.compare(apply, events, topK);
       if (apply) {
-        c.apply(served);
+        c.apply(served, slots);
         LOG.info(
-            "recount of {}: {} rows unchanged, {} changed, {} added, {} removed, {} totals moved"
-                + " ({} events read)",
+            "recount of {}: {} rows unchanged, {} changed, {} added, {} removed, {} totals moved,"
+                + " {} top-K slots corrected, {} not exact left ({} events read)",
             range,
             report.unchanged(),
             report.changed(),
             report.added(),
             report.removed(),
             report.totalsAdjusted(),
+            report.topKSlotsChanged(),
+            report.topKSlotsSkipped(),
             events);
       }
       return report;
@@ -205,15 +225,15 @@ public final class Recount {
     return out;
   }
 
-  private long countRaw(RecountRange range, RawReader.Snapshot exported, DeltaAggregator into) {
+  private long countRaw(RangeCounting counting, RawReader.Snapshot exported) {
     long[] events = {0};
     exported.forEach(
-        range.fromMillis(),
-        range.toMillis(),
-        range.fromMillis() - limits.maxFutureMillis(),
+        counting.fromMillis(),
+        counting.toMillis(),
+        counting.fromMillis() - limits.maxFutureMillis(),
         e -> {
           events[0]++;
-          count(range, e.partition(), e.event(), into);
+          counting.count(e.partition(), e.event());
         });
     return events[0];
   }
@@ -223,11 +243,7 @@ public final class Recount {
    * the export position to the snapshot's checkpoint, deduplicated as the processor did.
    */
   private long countTail(
-      RecountRange range,
-      int p,
-      Checkpoint exportedTo,
-      CounterRows.Snapshot served,
-      DeltaAggregator into) {
+      RangeCounting counting, int p, Checkpoint exportedTo, CounterRows.Snapshot served) {
     Checkpoint counted = served.checkpoint(p).orElse(Checkpoint.initial(p));
     if (counted.nextOffset() < exportedTo.nextOffset()) {
       throw new TallyException(
@@ -253,26 +269,11 @@ public final class Recount {
         next = r.offset() + 1;
         if (e.id() == null || dedup.firstSighting(e.entity(), e.id(), r.appendTimeMillis())) {
           events++;
-          count(range, p, e, into);
+          counting.count(p, e);
         }
       }
     }
     return events;
-  }
-
-  /** Adds {@code e} of partition {@code p} to its rows and derived shards that the range covers. */
-  private void count(RecountRange range, int p, Event e, DeltaAggregator into) {
-    if (e.timeMillis() < range.fromMillis() || e.timeMillis() >= range.toMillis()) {
-      return;
-    }
-    if (range.covers(e.entity(), e.type())) {
-      into.add(e);
-    }
-    for (String row : enrichment.derivedRows(p, e)) {
-      if (range.covers(DerivedEntities.baseName(row), e.type())) {
-        into.add(row, e);
-      }
-    }
   }
 
   /** Recounted deltas that the range's granularities hold (whole buckets of the range only). */

@@ -20,6 +20,10 @@ import java.util.List;
  * @param totalsAdjusted all-time total rows moved by the hour rows' differences (applied only)
  * @param eventsRead raw and not yet exported events read for the recount
  * @param differences the first {@value #MAX_DIFFERENCES} differing rows, in key order
+ * @param topKSlotsChanged Top-K slots (per partition, type, window and slot) whose served counts
+ *     differ from the recount (corrected when applied)
+ * @param topKSlotsSkipped served Top-K slots neither compared nor corrected: not exact, or (cluster
+ *     mode) written after the recount's cut
  */
 public record RecountReport(
     RecountRange range,
@@ -31,7 +35,9 @@ public record RecountReport(
     long removed,
     long totalsAdjusted,
     long eventsRead,
-    List<Difference> differences) {
+    List<Difference> differences,
+    long topKSlotsChanged,
+    long topKSlotsSkipped) {
 
   /** Most differing rows a report names. */
   public static final int MAX_DIFFERENCES = 20;

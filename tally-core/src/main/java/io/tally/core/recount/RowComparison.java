@@ -4,6 +4,7 @@ import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.partition.Partitioner;
+import io.tally.core.topk.SlotCorrection;
 import io.tally.model.Granularity;
 import io.tally.model.Sums;
 import java.util.ArrayList;
@@ -11,7 +12,9 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The recounted and the served rows of one range, compared row by row, and the replacements that
@@ -68,7 +71,7 @@ final class RowComparison {
     }
   }
 
-  RecountReport compare(boolean apply, long events) {
+  RecountReport compare(boolean apply, long events, TopKRecount topK) {
     long unchanged = 0;
     long changed = 0;
     long added = 0;
@@ -108,7 +111,9 @@ final class RowComparison {
         removed,
         apply ? totalMoves().size() : 0,
         events,
-        differences.subList(0, Math.min(differences.size(), RecountReport.MAX_DIFFERENCES)));
+        differences.subList(0, Math.min(differences.size(), RecountReport.MAX_DIFFERENCES)),
+        topK.changed(),
+        topK.skipped());
   }
 
   private void replace(CounterRows.Row now, CounterRows.Row was) {
@@ -154,10 +159,11 @@ final class RowComparison {
   }
 
   /**
-   * Replaces the differing rows, and moves the totals ({@link #totalMoves}), one atomic write per
-   * writing partition. A total whose sum overflowed is left as it is.
+   * Replaces the differing rows, moves the totals ({@link #totalMoves}) and corrects the Top-K
+   * slots ({@code topK}, per partition), one atomic write per writing partition. A total whose sum
+   * overflowed is left as it is.
    */
-  void apply(CounterRows.Snapshot snapshot) {
+  void apply(CounterRows.Snapshot snapshot, Map<Integer, List<SlotCorrection>> topK) {
     for (Map.Entry<CounterKey, long[]> e : totalMoves().entrySet()) {
       CounterRows.Row total = snapshot.read(e.getKey());
       long count = Math.max(0, total.count() + e.getValue()[0]);
@@ -171,8 +177,10 @@ final class RowComparison {
               p -> new ArrayList<>())
           .add(new CounterRows.Row(e.getKey(), count, sum));
     }
-    for (List<CounterRows.Row> rows : replacements.values()) {
-      snapshot.replace(rows);
+    Set<Integer> partitions = new TreeSet<>(replacements.keySet());
+    partitions.addAll(topK.keySet());
+    for (int p : partitions) {
+      snapshot.replace(p, replacements.getOrDefault(p, List.of()), topK.getOrDefault(p, List.of()));
     }
   }
 }

@@ -1,8 +1,11 @@
 package io.tally.core.topk;
 
 import io.tally.core.codec.CorruptRecordException;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.datasketches.common.ArrayOfStringsSerDe;
 import org.apache.datasketches.common.SketchesException;
+import org.apache.datasketches.frequencies.ErrorType;
 import org.apache.datasketches.frequencies.ItemsSketch;
 import org.apache.datasketches.memory.Memory;
 
@@ -55,5 +58,53 @@ public final class SlotSketches {
     } catch (SketchesException | IndexOutOfBoundsException e) {
       throw new CorruptRecordException("not a top-K slot sketch: " + e.getMessage());
     }
+  }
+
+  /**
+   * Whether {@code sketch} holds every entity it was given with its exact count: it never purged
+   * (fewer than {@code 0.75 × sketchSize} distinct entities were added), so its error is 0.
+   */
+  public static boolean isExact(ItemsSketch<String> sketch) {
+    return sketch.getMaximumError() == 0;
+  }
+
+  /**
+   * The count of every entity of an {@linkplain #isExact exact} sketch (null: an absent slot, no
+   * entities).
+   */
+  public static Map<String, Long> counts(ItemsSketch<String> sketch) {
+    Map<String, Long> out = new HashMap<>();
+    if (sketch != null) {
+      for (ItemsSketch.Row<String> r : sketch.getFrequentItems(ErrorType.NO_FALSE_NEGATIVES)) {
+        if (isEntity(r.getItem())) {
+          out.put(r.getItem(), r.getLowerBound());
+        }
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A new sketch of {@code sketchSize} holding each entity of the {@linkplain #isExact exact}
+   * {@code sketch} (null: none) with its count plus its entry in {@code difference} (signed);
+   * entities that end at 0 or below are left out. Exact as long as fewer than {@code 0.75 ×
+   * sketchSize} entities remain.
+   *
+   * @throws IllegalArgumentException if {@code sketch} is not exact: its counts are not the
+   *     entities' counts, so a difference cannot be applied to them
+   */
+  public static ItemsSketch<String> corrected(
+      ItemsSketch<String> sketch, Map<String, Long> difference, int sketchSize) {
+    if (sketch != null && !isExact(sketch)) {
+      throw new IllegalArgumentException("only an exact slot sketch can be corrected");
+    }
+    Map<String, Long> counts = counts(sketch);
+    difference.forEach((entity, d) -> counts.merge(entity, d, Long::sum));
+    ItemsSketch<String> out = new ItemsSketch<>(sketchSize);
+    counts.entrySet().stream()
+        .filter(e -> e.getValue() > 0)
+        .sorted(Map.Entry.comparingByKey()) // the same sketch for the same counts
+        .forEach(e -> out.update(e.getKey(), e.getValue()));
+    return out;
   }
 }

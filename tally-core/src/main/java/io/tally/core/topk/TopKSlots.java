@@ -84,6 +84,11 @@ public final class TopKSlots {
     return committed.size();
   }
 
+  /** Calls {@code each} with every committed slot. */
+  public void forEach(java.util.function.BiConsumer<SlotKey, Slot> each) {
+    committed.forEach(each);
+  }
+
   /** The committed slot {@code key}, or null. */
   public Slot slot(SlotKey key) {
     return committed.get(key);
@@ -111,7 +116,7 @@ public final class TopKSlots {
   }
 
   private static final class Working {
-    final ItemsSketch<String> sketch;
+    ItemsSketch<String> sketch;
     final long basePosition;
     long position;
 
@@ -159,6 +164,38 @@ public final class TopKSlots {
         // a derived entity's shard rows (channel:c1~3) rank as the entity itself (channel:c1)
         s.sketch.update(DerivedEntities.baseName(d.key().entity()), d.count());
       }
+    }
+
+    /**
+     * Applies a recount's correction at {@code position} (as {@link #add}): the slot becomes its
+     * exact counts plus the correction's ({@link SlotSketches#corrected}), so what was added since
+     * the recount's cut stays on top. A slot past its window, of a window no longer kept, or
+     * replayed (position at or below the slot's) is left as it is.
+     *
+     * @return false if the slot was left as it is because it is not {@linkplain
+     *     SlotSketches#isExact exact} (it gained entities past its exact size since the cut)
+     */
+    public boolean correct(SlotCorrection c, long position) {
+      if (changed != null) {
+        throw new IllegalStateException("the update was already serialized");
+      }
+      SlotKey k = c.slot();
+      if (!config.windows().contains(k.window())
+          || k.window().expired(k.slotStartMillis(), nowMillis)) {
+        return true;
+      }
+      Working s = working.computeIfAbsent(k, this::open);
+      if (position != UNPOSITIONED && position <= s.basePosition) {
+        return true; // applied before: a replay
+      }
+      if (!SlotSketches.isExact(s.sketch)) {
+        return false;
+      }
+      if (position != UNPOSITIONED) {
+        s.position = Math.max(s.position, position);
+      }
+      s.sketch = SlotSketches.corrected(s.sketch, c.counts(), config.sketchSize());
+      return true;
     }
 
     private Working open(SlotKey key) {

@@ -42,4 +42,28 @@ class DeltaCodecCorrectionsTest {
     assertThatThrownBy(() -> DeltaCodec.decode(Arrays.copyOf(encoded, encoded.length - 3)))
         .isInstanceOf(CorruptRecordException.class);
   }
+
+  @Test
+  void topKSlotCorrectionsRoundTripBesideRowCorrections() {
+    io.tally.core.topk.TopKWindow day = io.tally.core.topk.TopKWindow.parse("24h");
+    List<io.tally.core.topk.SlotCorrection> slots =
+        List.of(
+            new io.tally.core.topk.SlotCorrection(
+                new io.tally.core.topk.SlotKey("view", day, day.slotStart(MINUTE)),
+                java.util.Map.of("video:1", -3L, "channel:c1", 60L)),
+            new io.tally.core.topk.SlotCorrection(
+                new io.tally.core.topk.SlotKey("like", day, day.slotStart(MINUTE)),
+                java.util.Map.of("video:ü", 1L)));
+    RowCorrection row = new RowCorrection(CounterKey.total("video:1", "view"), 2, 7);
+    DeltaRecord record = new DeltaRecord(List.of(), null, List.of(row), slots);
+    byte[] encoded = DeltaCodec.encode(record);
+    assertThat(encoded[1]).as("flags: corrections and slot corrections").isEqualTo((byte) 6);
+    assertThat(DeltaCodec.decode(encoded)).isEqualTo(record);
+
+    DeltaRecord slotsOnly = new DeltaRecord(List.of(), null, List.of(), slots);
+    assertThat(DeltaCodec.decode(DeltaCodec.encode(slotsOnly))).isEqualTo(slotsOnly);
+    byte[] cut = DeltaCodec.encode(slotsOnly);
+    assertThatThrownBy(() -> DeltaCodec.decode(Arrays.copyOf(cut, cut.length - 5)))
+        .isInstanceOf(CorruptRecordException.class);
+  }
 }

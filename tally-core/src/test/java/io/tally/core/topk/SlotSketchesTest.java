@@ -41,4 +41,59 @@ class SlotSketchesTest {
     assertThat(SlotSketches.isEntity(SlotSketches.KEEPS_ERROR)).isFalse();
     assertThat(SlotSketches.isEntity("video:1")).isTrue();
   }
+
+  @Test
+  void aCorrectionAddsItsSignedCountsToAnExactSketch() {
+    ItemsSketch<String> slot = new ItemsSketch<>(8);
+    slot.update("video:1", 10);
+    slot.update("video:2", 3);
+
+    ItemsSketch<String> corrected =
+        SlotSketches.corrected(
+            slot, java.util.Map.of("video:1", -4L, "video:2", -3L, "video:3", 2L), 8);
+
+    assertThat(SlotSketches.isExact(corrected)).isTrue();
+    assertThat(SlotSketches.counts(corrected))
+        .isEqualTo(java.util.Map.of("video:1", 6L, "video:3", 2L));
+  }
+
+  @Test
+  void aSketchThatPurgedIsNotExactAndCannotBeCorrected() {
+    ItemsSketch<String> slot = new ItemsSketch<>(8);
+    for (int i = 0; i < 20; i++) {
+      slot.update("video:" + i, 1 + i);
+    }
+    assertThat(SlotSketches.isExact(slot)).isFalse();
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> SlotSketches.corrected(slot, java.util.Map.of("video:1", 1L), 8))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void aPositionedCorrectionIsAppliedOnceAndKeepsLaterDeltas() {
+    TopKConfig config = new TopKConfig(java.util.List.of(TopKWindow.parse("1h")), 8);
+    long minute = 1_769_860_800_000L;
+    TopKSlots slots = new TopKSlots(0, config);
+    SlotKey key = new SlotKey("view", TopKWindow.parse("1h"), minute);
+    io.tally.core.aggregate.CounterDelta delta =
+        new io.tally.core.aggregate.CounterDelta(
+            new io.tally.core.aggregate.CounterKey(
+                "video:1", "view", io.tally.model.Granularity.MINUTE, minute),
+            5,
+            5);
+    TopKSlots.Update u = slots.update(minute);
+    u.add(delta, 10); // in the cut
+    u.commit();
+    u = slots.update(minute);
+    u.add(delta, 11); // after the cut
+    assertThat(u.correct(new SlotCorrection(key, java.util.Map.of("video:1", -2L)), 12)).isTrue();
+    u.commit();
+    u = slots.update(minute);
+    assertThat(u.correct(new SlotCorrection(key, java.util.Map.of("video:1", -2L)), 12)).isTrue();
+    u.commit(); // the replay changed nothing
+
+    assertThat(SlotSketches.counts(slots.slot(key).sketch()))
+        .isEqualTo(java.util.Map.of("video:1", 8L));
+    assertThat(slots.slot(key).position()).isEqualTo(12);
+  }
 }

@@ -16,6 +16,9 @@ import io.tally.core.recount.CounterRows;
 import io.tally.core.recount.Recount;
 import io.tally.core.retention.Retention;
 import io.tally.core.store.Checkpoint;
+import io.tally.core.topk.SlotSketches;
+import io.tally.core.topk.TopKConfig;
+import io.tally.core.topk.TopKWindow;
 import io.tally.model.Event;
 import io.tally.model.Granularity;
 import io.tally.raw.DuckDbRawReader;
@@ -58,7 +61,7 @@ final class RecountFixture implements AutoCloseable {
     clock = new ManualClock(startMillis);
     log = new InMemoryEventLog(PARTITIONS, clock);
     storage = RocksDbStorage.open(dir.resolve("data"), PARTITIONS);
-    counters = new RocksDbCounterStore(storage);
+    counters = new RocksDbCounterStore(storage, TopKConfig.DEFAULTS, clock);
     raw = DuckDbRawStore.open(dir.resolve("raw"));
     enrichment = new Enrichment(DerivedEntities.of(derive), attributes);
     export =
@@ -124,6 +127,35 @@ final class RecountFixture implements AutoCloseable {
             });
       }
     }
+    return out;
+  }
+
+  /** Every partition's Top-K slots as served now: "p<partition> <slot>" → entity → count. */
+  Map<String, Map<String, Long>> slots() {
+    Map<String, Map<String, Long>> out = new TreeMap<>();
+    try (CounterRows.Snapshot s = counters.snapshot()) {
+      for (int p = 0; p < PARTITIONS; p++) {
+        int partition = p;
+        s.topKSlots(p)
+            .slots()
+            .forEach(
+                (k, sketch) -> out.put("p" + partition + " " + k, SlotSketches.counts(sketch)));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The counts of {@code type} over every slot of {@code window} that queries read now, merged over
+   * the partitions (each slot is exact here).
+   */
+  Map<String, Long> topK(String type, String window) {
+    TopKWindow w = TopKWindow.parse(window);
+    Map<String, Long> out = new TreeMap<>();
+    counters
+        .sketches(type, w, w.firstSlotStart(clock.millis()))
+        .forEach(
+            sketch -> SlotSketches.counts(sketch).forEach((e, n) -> out.merge(e, n, Long::sum)));
     return out;
   }
 

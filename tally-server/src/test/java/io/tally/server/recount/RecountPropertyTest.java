@@ -24,8 +24,9 @@ import net.jqwik.api.Provide;
  * A recount of a range nothing damaged changes nothing: over random workloads with re-sent ids
  * (inside and past the dedup window), late events (event time up to 3 hours before the append),
  * derived entities, flushes at random points, and events counted after the last export (the recount
- * reads them from the log), the report says every row is unchanged and every served row — minute,
- * hour, day, total — reads the same after the recount as before.
+ * reads them from the log), the report says every row and every Top-K slot is unchanged, and every
+ * served row — minute, hour, day, total — and every Top-K slot reads the same after the recount as
+ * before.
  */
 class RecountPropertyTest {
   private static final long T0 = 1_764_900_000_000L; // 2025-12-05T02:00Z, an hour start
@@ -85,6 +86,8 @@ class RecountPropertyTest {
       run(f, after);
       f.count();
       Map<String, String> served = f.rows(T0);
+      Map<String, Map<String, Long>> slots = f.slots();
+      assertThat(slots).isNotEmpty();
 
       RecountRange range = new RecountRange(T0, T0 + 5 * HOUR, "", Set.of());
       RecountReport audit = f.recount.run(range, false);
@@ -95,6 +98,10 @@ class RecountPropertyTest {
       assertThat(recount.mismatched()).as(recount.differences().toString()).isZero();
       assertThat(recount.unchanged()).isEqualTo(audit.unchanged());
       assertThat(f.rows(T0)).isEqualTo(served);
+      assertThat(audit.topKSlotsChanged()).as("top-K slots that differ").isZero();
+      assertThat(audit.topKSlotsSkipped()).isZero();
+      assertThat(recount.topKSlotsChanged()).isZero();
+      assertThat(f.slots()).isEqualTo(slots);
     } finally {
       delete(dir);
     }

@@ -9,6 +9,10 @@ import io.tally.core.recount.CounterRows;
 import io.tally.core.recount.RecountRange;
 import io.tally.core.recount.RecountRefusedException;
 import io.tally.core.recount.RecountReport;
+import io.tally.core.topk.SlotCorrection;
+import io.tally.core.topk.SlotKey;
+import io.tally.core.topk.SlotSketches;
+import io.tally.core.topk.TopKWindow;
 import io.tally.model.Event;
 import io.tally.model.Granularity;
 import java.nio.file.Path;
@@ -183,7 +187,13 @@ class RecountTest {
     }
     assertThat(count).isEqualTo(2 * 6 * 5); // video:1 and 2, 6 rounds of 5 views
     assertThat(sum).isEqualTo(2 * 6 * 15);
-    assertThat(f.recount.run(RANGE, true).mismatched()).isZero();
+    // the derived entity ranks too, as itself, in every window the range's slots are still in
+    assertThat(recount.topKSlotsChanged()).isPositive();
+    assertThat(f.topK("view", "24h")).containsEntry("channel:c1", 60L);
+    assertThat(f.topK("view", "1h")).containsEntry("channel:c1", 2 * 3 * 5L); // 03:00, :20, :40
+    RecountReport again = f.recount.run(RANGE, true);
+    assertThat(again.mismatched()).isZero();
+    assertThat(again.topKSlotsChanged()).isZero();
   }
 
   private static int partitionOf(String entity) {
@@ -200,6 +210,94 @@ class RecountTest {
       s.replace(List.of(new CounterRows.Row(row, 1, 2)));
     }
     assertThat(read(row)).isEqualTo(new CounterRows.Row(row, 2, 9));
+  }
+
+  /** The 24h window's slot of partition {@code p} that holds T0 (2 h slots: 02:00–04:00Z). */
+  private static SlotKey daySlot() {
+    TopKWindow w = TopKWindow.parse("24h");
+    return new SlotKey("view", w, w.slotStart(T0));
+  }
+
+  private void damageSlot(String entity, long by) {
+    try (CounterRows.Snapshot s = f.counters.snapshot()) {
+      s.replace(
+          partitionOf(entity),
+          List.of(),
+          List.of(new SlotCorrection(daySlot(), Map.of(entity, by))));
+    }
+  }
+
+  @Test
+  void aDamagedTopKSlotIsReportedAndTheRecountCorrectsIt() {
+    countedAndExported(List.of());
+    Map<String, Long> day = f.topK("view", "24h");
+    Map<String, Long> hour = f.topK("view", "1h");
+    assertThat(day).containsEntry("video:1", 30L).containsEntry("video:2", 30L);
+    damageSlot("video:2", -7);
+    damageSlot("video:9", 4); // an entity with no events at all
+    assertThat(f.topK("view", "24h")).containsEntry("video:2", 23L).containsEntry("video:9", 4L);
+
+    RecountReport audit = f.recount.run(RANGE, false);
+    assertThat(audit.mismatched()).isZero(); // the rows are right
+    assertThat(audit.topKSlotsChanged())
+        .isEqualTo(partitionOf("video:2") == partitionOf("video:9") ? 1 : 2);
+    assertThat(f.topK("view", "24h")).containsEntry("video:2", 23L); // an audit changes nothing
+
+    RecountReport recount = f.recount.run(RANGE, true);
+    assertThat(recount.topKSlotsChanged()).isEqualTo(audit.topKSlotsChanged());
+    assertThat(f.topK("view", "24h")).isEqualTo(day);
+    assertThat(f.topK("view", "1h")).isEqualTo(hour);
+    assertThat(f.recount.run(RANGE, false).topKSlotsChanged()).isZero();
+  }
+
+  @Test
+  void aTopKCorrectionKeepsWhatWasCountedAfterItsSnapshot() {
+    countedAndExported(List.of());
+    try (CounterRows.Snapshot s = f.counters.snapshot()) {
+      f.append(new Event("late", "video:1", "view", T0, 7)); // counted after the snapshot
+      f.count();
+      s.replace(
+          partitionOf("video:1"),
+          List.of(),
+          List.of(new SlotCorrection(daySlot(), Map.of("video:1", -4L))));
+    }
+    assertThat(f.topK("view", "24h")).containsEntry("video:1", 30L - 4 + 1);
+  }
+
+  @Test
+  void aRecountRebuildsEveryTopKSlotTheStoreLost() {
+    countedAndExported(List.of());
+    Map<String, Long> day = f.topK("view", "24h");
+    Map<String, Long> hour = f.topK("view", "1h");
+    // every entity taken out of every slot, through the store
+    try (CounterRows.Snapshot s = f.counters.snapshot()) {
+      for (int p = 0; p < RecountFixture.PARTITIONS; p++) {
+        int partition = p;
+        s.topKSlots(p)
+            .slots()
+            .forEach(
+                (k, sketch) ->
+                    s.replace(
+                        partition,
+                        List.of(),
+                        List.of(
+                            new SlotCorrection(
+                                k,
+                                SlotSketches.counts(sketch).entrySet().stream()
+                                    .collect(
+                                        java.util.stream.Collectors.toMap(
+                                            Map.Entry::getKey, e -> -e.getValue()))))));
+      }
+    }
+    assertThat(f.topK("view", "24h")).isEmpty();
+    assertThat(f.topK("view", "1h")).isEmpty();
+
+    RecountReport recount = f.recount.run(RANGE, true);
+
+    assertThat(recount.mismatched()).isZero();
+    assertThat(recount.topKSlotsChanged()).isPositive();
+    assertThat(f.topK("view", "24h")).isEqualTo(day);
+    assertThat(f.topK("view", "1h")).isEqualTo(hour).isNotEmpty();
   }
 
   @Test
