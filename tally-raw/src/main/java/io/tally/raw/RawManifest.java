@@ -129,50 +129,28 @@ public record RawManifest(
     }
     try {
       List<String> lines = Files.readAllLines(file, UTF_8);
-      String[] head = lines.isEmpty() ? new String[0] : lines.get(0).split("\t");
-      if (head.length != 2
-          || !head[0].equals(MAGIC)
-          || !(head[1].equals("1") || head[1].equals("" + VERSION))) {
-        throw new TallyException(
-            "raw store manifest "
-                + file
-                + " is not a version 1 or "
-                + VERSION
-                + " manifest (first line: "
-                + (lines.isEmpty() ? "none" : lines.get(0))
-                + ")");
-      }
+      boolean withGaps = version(file, lines) == VERSION;
       Map<Integer, Checkpoint> positions = new TreeMap<>();
       List<RawFile> files = new ArrayList<>();
       List<RawGap> gaps = new ArrayList<>();
       for (String line : lines.subList(1, lines.size())) {
         String[] f = line.split("\t");
         if (f[0].equals("position") && f.length == 5) {
-          Checkpoint cp =
-              new Checkpoint(
-                  Integer.parseInt(f[1]),
-                  Long.parseLong(f[2]),
-                  Long.parseLong(f[3]),
-                  Long.parseLong(f[4]));
+          Checkpoint cp = new Checkpoint(integer(f[1]), number(f[2]), number(f[3]), number(f[4]));
           positions.put(cp.partition(), cp);
         } else if (f[0].equals("file") && f.length == 8) {
           files.add(
               new RawFile(
                   f[1],
-                  Integer.parseInt(f[2]),
-                  Long.parseLong(f[3]),
-                  Long.parseLong(f[4]),
-                  Long.parseLong(f[5]),
-                  Long.parseLong(f[6]),
-                  Long.parseLong(f[7])));
-        } else if (f[0].equals("gap") && f.length == 6 && head[1].equals("" + VERSION)) {
+                  integer(f[2]),
+                  number(f[3]),
+                  number(f[4]),
+                  number(f[5]),
+                  number(f[6]),
+                  number(f[7])));
+        } else if (f[0].equals("gap") && f.length == 6 && withGaps) {
           gaps.add(
-              new RawGap(
-                  Integer.parseInt(f[1]),
-                  Long.parseLong(f[2]),
-                  Long.parseLong(f[3]),
-                  Long.parseLong(f[4]),
-                  Long.parseLong(f[5])));
+              new RawGap(integer(f[1]), number(f[2]), number(f[3]), number(f[4]), number(f[5])));
         } else {
           throw new TallyException("raw store manifest " + file + " has a bad line: " + line);
         }
@@ -181,6 +159,32 @@ public record RawManifest(
     } catch (IOException | IllegalArgumentException e) {
       throw new TallyException("reading the raw store manifest " + file + " failed: " + e, e);
     }
+  }
+
+  /** The version {@code lines} start with (1 or {@link #VERSION}); refuses any other. */
+  private static int version(Path file, List<String> lines) {
+    String first = lines.isEmpty() ? "none" : lines.get(0);
+    for (int v = 1; v <= VERSION; v++) {
+      if (first.equals(MAGIC + "\t" + v)) {
+        return v;
+      }
+    }
+    throw new TallyException(
+        "raw store manifest "
+            + file
+            + " is not a version 1 or "
+            + VERSION
+            + " manifest (first line: "
+            + first
+            + ")");
+  }
+
+  private static int integer(String s) {
+    return Integer.parseInt(s);
+  }
+
+  private static long number(String s) {
+    return Long.parseLong(s);
   }
 
   /** Replaces the manifest {@code file} with this one, atomically and durably. */
