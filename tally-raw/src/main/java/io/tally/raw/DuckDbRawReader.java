@@ -3,6 +3,7 @@ package io.tally.raw;
 import static java.util.Objects.requireNonNull;
 
 import io.tally.core.raw.RawEvent;
+import io.tally.core.raw.RawGap;
 import io.tally.core.raw.RawReader;
 import io.tally.core.store.Checkpoint;
 import io.tally.model.Event;
@@ -12,6 +13,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
 import java.util.function.Consumer;
@@ -46,6 +48,11 @@ public final class DuckDbRawReader implements RawReader {
       public void forEach(
           long fromMillis, long toMillis, long loggedFromMillis, Consumer<RawEvent> each) {
         read(m, fromMillis, toMillis, loggedFromMillis, each);
+      }
+
+      @Override
+      public List<RawGap> gaps() {
+        return m.gaps();
       }
     };
   }

@@ -3,6 +3,7 @@ package io.tally.raw;
 import static java.util.Objects.requireNonNull;
 
 import io.tally.core.raw.RawEvent;
+import io.tally.core.raw.RawGap;
 import io.tally.core.raw.RawStore;
 import io.tally.core.store.Checkpoint;
 import io.tally.model.Event;
@@ -180,13 +181,24 @@ public final class DuckDbRawStore implements RawStore {
     return asOf;
   }
 
+  @Override
+  public List<RawGap> gaps() {
+    return manifest().gaps();
+  }
+
+  @Override
+  public void write(int partition, List<RawEvent> events, Checkpoint to) {
+    write(partition, events, to, List.of());
+  }
+
   /**
    * {@inheritDoc}
    *
    * @throws TallyException also if another process holds {@code partition}
    */
   @Override
-  public synchronized void write(int partition, List<RawEvent> events, Checkpoint to) {
+  public synchronized void write(
+      int partition, List<RawEvent> events, Checkpoint to, List<RawGap> gaps) {
     if (!claim(partition)) {
       throw new TallyException("raw partition " + partition + " is written by another process");
     }
@@ -199,7 +211,14 @@ public final class DuckDbRawStore implements RawStore {
       throw new IllegalArgumentException(
           "raw write of partition " + partition + " does not continue at " + from.nextOffset());
     }
-    if (events.isEmpty() && to.equals(from)) {
+    for (RawGap g : gaps) {
+      if (g.partition() != partition
+          || g.fromOffset() < from.nextOffset()
+          || g.toOffset() > to.nextOffset()) {
+        throw new IllegalArgumentException("raw gap " + g + " is not in the written range");
+      }
+    }
+    if (events.isEmpty() && gaps.isEmpty() && to.equals(from)) {
       return;
     }
     List<RawFile> added = new ArrayList<>();
@@ -214,7 +233,7 @@ public final class DuckDbRawStore implements RawStore {
       added.add(writeFile(partition, events.subList(start, end)));
       start = end;
     }
-    partitions.update(partition, current.with(added, to));
+    partitions.update(partition, current.with(added, to, gaps));
   }
 
   private RawFile writeFile(int partition, List<RawEvent> events) {
@@ -343,10 +362,12 @@ public final class DuckDbRawStore implements RawStore {
       RawManifest m = partitions.held(p);
       List<RawFile> old =
           m.files().stream().filter(f -> f.maxAppendMillis() < beforeMillis).toList();
-      if (old.isEmpty()) {
+      List<RawGap> passed =
+          m.gaps().stream().filter(g -> g.toAppendMillis() < beforeMillis).toList();
+      if (old.isEmpty() && passed.isEmpty()) {
         continue;
       }
-      partitions.update(p, m.without(old));
+      partitions.update(p, m.without(old, passed));
       for (RawFile f : old) {
         try {
           Files.deleteIfExists(dir.resolve(f.path()));

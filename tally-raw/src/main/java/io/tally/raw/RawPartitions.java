@@ -137,7 +137,13 @@ final class RawPartitions implements AutoCloseable {
       c.close();
       return null;
     }
-    RawManifest m = RawManifest.readFile(manifestFile(p)).partition(p);
+    RawManifest m;
+    try {
+      m = RawManifest.readFile(manifestFile(p)).partition(p);
+    } catch (RuntimeException e) {
+      closeQuietly(new Held(c, lock, null)); // a refused manifest leaves the lock free
+      throw e;
+    }
     held.put(p, new Held(c, lock, m));
     return m;
   }

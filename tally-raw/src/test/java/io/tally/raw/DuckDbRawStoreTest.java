@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tally.core.raw.RawConfig;
 import io.tally.core.raw.RawEvent;
+import io.tally.core.raw.RawGap;
 import io.tally.core.store.Checkpoint;
 import io.tally.model.Event;
 import io.tally.model.TallyException;
@@ -15,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class DuckDbRawStoreTest {
   private static final long HOUR = 3_600_000;
@@ -160,9 +163,76 @@ class DuckDbRawStoreTest {
 
   @Test
   void refusesAManifestOfAnotherVersionRatherThanMisreadingIt() throws Exception {
-    Files.writeString(dir.resolve("manifest"), "tally-raw-manifest\t2\n");
+    Files.writeString(dir.resolve("manifest"), "tally-raw-manifest\t3\n");
     assertThatThrownBy(() -> DuckDbRawStore.open(dir))
         .isInstanceOf(TallyException.class)
-        .hasMessageContaining("is not a version 1 manifest");
+        .hasMessageContaining("is not a version 1 or 2 manifest");
+  }
+
+  @Test
+  void keepsAGapWithTheWriteAfterItAcrossReopening() {
+    RawGap gap = new RawGap(0, 10, 14, T0, T0 + 90_000);
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      store.write(0, events(0, 0, 10, T0), new Checkpoint(0, 10, T0, T0 + 60_000));
+      store.write(
+          0,
+          events(0, 14, 2, T0 + 90_000),
+          new Checkpoint(0, 16, T0 + 90_000, T0 + 120_000),
+          List.of(gap));
+    }
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      assertThat(store.gaps()).containsExactly(gap);
+      assertThat(store.exported(0).nextOffset()).isEqualTo(16);
+      assertThat(new DuckDbRawReader(store).snapshot().gaps()).containsExactly(gap);
+    }
+  }
+
+  @Test
+  void refusesAGapOutsideTheWrittenRange() {
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      store.write(0, events(0, 0, 10, T0), new Checkpoint(0, 10, T0, T0 + 60_000));
+      assertThatThrownBy(
+              () ->
+                  store.write(
+                      0,
+                      List.of(),
+                      new Checkpoint(0, 12, T0, T0 + 60_000),
+                      List.of(new RawGap(0, 8, 12, T0, T0))))
+          .isInstanceOf(IllegalArgumentException.class);
+      assertThat(store.gaps()).isEmpty();
+    }
+  }
+
+  @Test
+  void readsAVersion1PartitionManifestWithoutGaps() throws Exception {
+    Files.createDirectories(dir.resolve("partitions"));
+    Files.writeString(
+        dir.resolve("partitions/p0.manifest"), "tally-raw-manifest\t1\nposition\t0\t12\t5\t6\n");
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      assertThat(store.exported(0)).isEqualTo(new Checkpoint(0, 12, 5, 6));
+      assertThat(store.gaps()).isEmpty();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "tally-raw-manifest\t2\ngap\t0\t9\t3\t5\t6\n", // ends before it starts
+        "tally-raw-manifest\t2\ngap\t0\t3\t9\t5\n", // a field short
+        "tally-raw-manifest\t2\ngap\t0\t3\t9\t5\tsix\n", // not a number
+        "tally-raw-manifest\t2\ngap\t0\t3\t9\t7\t6\n", // span ends before it starts
+        "tally-raw-manifest\t1\ngap\t0\t3\t9\t5\t6\n", // no gaps in version 1
+      })
+  void refusesADamagedGapRatherThanReadingNoGap(String manifest) throws Exception {
+    Files.createDirectories(dir.resolve("partitions"));
+    Files.writeString(dir.resolve("partitions/p0.manifest"), manifest);
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      assertThatThrownBy(store::gaps)
+          .isInstanceOf(TallyException.class)
+          .hasMessageContaining("partitions/p0.manifest");
+      assertThatThrownBy(() -> store.claim(0)).isInstanceOf(TallyException.class);
+      assertThatThrownBy(() -> new DuckDbRawReader(store).snapshot())
+          .isInstanceOf(TallyException.class);
+    }
   }
 }

@@ -7,6 +7,7 @@ import io.tally.core.log.EventBatch;
 import io.tally.core.process.ProcessorConfig;
 import io.tally.core.raw.RawConfig;
 import io.tally.core.raw.RawExport;
+import io.tally.core.raw.RawGap;
 import io.tally.core.raw.RawSql;
 import io.tally.core.store.Checkpoint;
 import io.tally.model.Event;
@@ -131,12 +132,37 @@ class RawExportTest {
     clock.advance(61_000);
     countEverything();
     log.deleteBefore(0, 2); // cluster mode: Kafka's retention ran ahead of the export
-    RawExport export = export();
-    assertThat(export.warning()).isNull();
-    export.run();
+    assertThat(store.gaps()).isEmpty();
+    export().run();
     assertThat(count("true")).isEqualTo(1);
-    assertThat(export.lostRecords()).isEqualTo(2);
-    assertThat(export.warning()).contains("partition 0 offsets 0 to 1 were deleted");
+    assertThat(store.gaps()).containsExactly(new RawGap(0, 0, 2, 0, T0));
+    assertThat(RawGap.warning(store.gaps()))
+        .contains("2 log records were deleted")
+        .contains("partition 0 offsets 0 to 1");
+  }
+
+  @Test
+  void theGapIsStillRecordedAfterTheStoreReopens() {
+    append(0, view("a", "video:1"));
+    clock.advance(60_000);
+    countEverything();
+    export().run();
+    clock.advance(1_000);
+    append(0, view("b", "video:1"), view("c", "video:1"), view("d", "video:1"));
+    clock.advance(60_000);
+    countEverything();
+    log.deleteBefore(0, 3);
+    export().run();
+    store.close();
+    store = DuckDbRawStore.open(dir); // a restart
+    assertThat(store.gaps()).containsExactly(new RawGap(0, 1, 3, T0, T0 + 61_000));
+    assertThat(RawGap.warning(store.gaps())).contains("partition 0 offsets 1 to 2");
+    assertThat(count("true")).isEqualTo(2);
+    store.claim(0);
+    assertThat(store.expire(T0 + 61_000)).isEqualTo(1); // the file before the gap, not the gap
+    assertThat(store.gaps()).hasSize(1);
+    store.expire(T0 + 61_001); // raw.retention passed the gap's span
+    assertThat(store.gaps()).isEmpty();
   }
 
   @Test

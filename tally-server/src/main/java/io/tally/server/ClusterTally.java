@@ -157,6 +157,7 @@ public final class ClusterTally implements AutoCloseable {
         metrics.bindQueries(queries);
       }
       metrics.bindPostgresReplicas(store::replicaStatus);
+      metrics.bindRaw(raw);
       // Kafka and the store were reached while starting (or start failed); their later outages
       // show as the processor's and materializer's checks
       Health health = new Health(components, clock, server.processor().unhealthyAfterMillis());

@@ -140,6 +140,7 @@ public final class EmbeddedTally implements AutoCloseable {
       metrics.bindIngestor(ingestor);
       metrics.bindQueries(queries);
       metrics.bindDedup(enrichment);
+      metrics.bindRaw(raw);
       metrics.bindProcessors(processors, config.partitions());
       metrics.bindGroupCommit(log);
       metrics.bindRocksDb(storage);

@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  *   <caption>status of each exception</caption>
  *   <tr><td>{@link BadQueryException}, {@link BadAttributesException}</td><td>400</td></tr>
  *   <tr><td>{@link NotFoundException}</td><td>404</td></tr>
- *   <tr><td>{@link RecountRefusedException}</td><td>409 if not exported yet, else 400</td></tr>
+ *   <tr><td>{@link RecountRefusedException}</td><td>409 if not exported yet or a raw gap, else 400</td></tr>
  *   <tr><td>{@link PositionNotReachedException}</td><td>504 + Retry-After</td></tr>
  *   <tr><td>{@link RequestBody.Refused}</td><td>its own (400, 413, 415)</td></tr>
  *   <tr><td>other {@link TallyException}, a timeout</td><td>503 + Retry-After</td></tr>
@@ -99,10 +99,7 @@ final class ErrorAnswers {
     } else if (cause instanceof NotFoundException) {
       error(ctx, 404, cause.getMessage());
     } else if (cause instanceof RecountRefusedException r) {
-      error(
-          ctx,
-          r.reason() == RecountRefusedException.Reason.NOT_EXPORTED ? 409 : 400,
-          r.getMessage());
+      error(ctx, refusedStatus(r.reason()), r.getMessage());
     } else if (cause instanceof PositionNotReachedException) {
       ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "1");
       error(ctx, 504, cause.getMessage());
@@ -195,5 +192,13 @@ final class ErrorAnswers {
         .setStatusCode(status)
         .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
         .end(Buffer.buffer(body));
+  }
+
+  /** 409 where the store's state refuses (may change or needs an operator), 400 for the range. */
+  private static int refusedStatus(RecountRefusedException.Reason reason) {
+    return switch (reason) {
+      case NOT_EXPORTED, RAW_GAP -> 409;
+      case BAD_RANGE, PAST_RETENTION -> 400;
+    };
   }
 }

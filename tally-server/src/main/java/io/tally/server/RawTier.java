@@ -5,6 +5,7 @@ import io.tally.core.log.EventLog;
 import io.tally.core.process.ProcessorConfig;
 import io.tally.core.raw.RawConfig;
 import io.tally.core.raw.RawExport;
+import io.tally.core.raw.RawGap;
 import io.tally.core.raw.RawReader;
 import io.tally.core.retention.Retention;
 import io.tally.core.store.Checkpoint;
@@ -198,9 +199,17 @@ final class RawTier implements AutoCloseable {
     return export == null ? p -> Long.MAX_VALUE : export::neededFrom;
   }
 
-  /** What an operator must see about the export (records lost to log retention), else null. */
+  /**
+   * What an operator must see about the raw store (records lost to log retention, as its recorded
+   * gaps say until its retention passes them), else null.
+   */
   String warning() {
-    return export == null ? null : export.warning();
+    return store == null ? null : RawGap.warning(store.gaps());
+  }
+
+  /** Log records the raw store lacks for good, over its recorded gaps (0 when off). */
+  long lostRecords() {
+    return store == null ? 0 : store.gaps().stream().mapToLong(RawGap::records).sum();
   }
 
   /**

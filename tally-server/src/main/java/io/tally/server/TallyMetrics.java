@@ -203,6 +203,15 @@ final class TallyMetrics implements AutoCloseable {
         "Answers in the query cache");
   }
 
+  void bindRaw(RawTier raw) {
+    gauge(
+        "tally.raw.lost.records",
+        raw,
+        RawTier::lostRecords,
+        "Log records the raw store lacks for good: deleted from the log before they were exported"
+            + " (its recorded gaps, until raw.retention passes them)");
+  }
+
   void bindAudit(io.tally.core.recount.Auditor auditor) {
     gauge(
         "tally.audit.mismatched.rows",

@@ -55,8 +55,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Where the log no longer holds records the export still needs (cluster: Kafka's retention
  * deleted them first), the export says so loudly and goes on after them: an ERROR log line naming
- * the partition and offsets, {@link #lostRecords()} for metrics and {@link #warning()} for
- * /healthz. Those records are then missing from the raw store for good (docs/raw.md).
+ * the partition and offsets, and a {@link RawGap} the store records with the write that goes on
+ * after it, so the gap survives restarts ({@link RawStore#gaps}: /healthz, metrics, and the refusal
+ * of recounts and audits of its time). Those records are missing from the raw store for good
+ * (docs/raw.md).
  *
  * <p>Not thread-safe: {@link #run()} is called from one scheduler thread; {@link #neededFrom},
  * {@link #stop} and {@link #eventsExported} may be called from any thread.
@@ -76,8 +78,6 @@ public final class RawExport implements Runnable {
   private final Map<Integer, Position> positions = new HashMap<>();
   private final Set<Integer> claimed = new TreeSet<>();
   private final LongAdder exported = new LongAdder();
-  private final LongAdder lost = new LongAdder();
-  private volatile String lostWarning;
   private volatile boolean stopping;
 
   /**
@@ -201,6 +201,7 @@ public final class RawExport implements Runnable {
     boolean done = false;
     while (!done && !stopping && closedBefore > pos.at.asOfMillis()) {
       List<RawEvent> events = new ArrayList<>();
+      List<RawGap> gaps = new ArrayList<>();
       long next = pos.at.nextOffset();
       long lastAppend = pos.at.lastAppendTimeMillis();
       while (events.size() < maxEventsPerWrite && !done) {
@@ -208,7 +209,7 @@ public final class RawExport implements Runnable {
         if (records.isEmpty()) {
           done = true;
         } else if (records.get(0).offset() > next) {
-          lostBeforeExport(p, next, records.get(0).offset());
+          gaps.add(lostBeforeExport(p, next, lastAppend, records.get(0)));
           next = records.get(0).offset();
         }
         for (LogRecord r : records) {
@@ -234,24 +235,25 @@ public final class RawExport implements Runnable {
       }
       long asOf = done ? closedBefore : Math.min(closedBefore, lastAppend);
       Checkpoint to = new Checkpoint(p, next, lastAppend, Math.max(asOf, pos.at.asOfMillis()));
-      store.write(p, events, to);
+      store.write(p, events, to, gaps);
       pos.at = to;
       exported.add(events.size());
     }
   }
 
-  private void lostBeforeExport(int p, long from, long to) {
-    lost.add(to - from);
-    lostWarning =
-        "raw export: partition "
-            + p
-            + " offsets "
-            + from
-            + " to "
-            + (to - 1)
-            + " were deleted from the log (its retention) before they were exported: the raw"
-            + " store lacks them for good, and recounts of their time give wrong rows";
-    LOG.error("{} (export kept up too slowly, or was off too long)", lostWarning);
+  private static RawGap lostBeforeExport(int p, long from, long lastAppend, LogRecord after) {
+    RawGap gap =
+        new RawGap(
+            p,
+            from,
+            after.offset(),
+            Math.max(0, lastAppend),
+            Math.max(Math.max(0, lastAppend), after.appendTimeMillis()));
+    LOG.error(
+        "raw export: {} were deleted from the log (its retention) before they were exported: the"
+            + " raw store lacks them for good (export kept up too slowly, or was off too long)",
+        gap);
+    return gap;
   }
 
   private Position recover(int p) {
@@ -275,16 +277,6 @@ public final class RawExport implements Runnable {
    */
   public void stop() {
     stopping = true;
-  }
-
-  /** Log records the export found deleted before it exported them, since start (for metrics). */
-  public long lostRecords() {
-    return lost.sum();
-  }
-
-  /** What an operator must see once records were lost to the raw store, else null. */
-  public String warning() {
-    return lostWarning;
   }
 
   /** Events exported since start (a counter for metrics). */

@@ -1,6 +1,7 @@
 package io.tally.core.raw;
 
 import io.tally.core.store.Checkpoint;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -33,5 +34,8 @@ public interface RawReader {
      * @throws io.tally.model.TallyException if the files cannot be read
      */
     void forEach(long fromMillis, long toMillis, long loggedFromMillis, Consumer<RawEvent> each);
+
+    /** The gaps recorded when the snapshot was taken: log records the store lacks for good. */
+    List<RawGap> gaps();
   }
 }

@@ -50,14 +50,28 @@ public interface RawStore extends AutoCloseable {
   void write(int partition, List<RawEvent> events, Checkpoint to);
 
   /**
+   * As {@link #write(int, List, Checkpoint)}, and records {@code gaps} (of {@code partition}, in
+   * the written range: log records lost before export) in the same atomic step.
+   */
+  void write(int partition, List<RawEvent> events, Checkpoint to, List<RawGap> gaps);
+
+  /**
+   * The gaps recorded for every partition ({@link RawGap}), oldest first per partition, until
+   * {@link #expire} passes them.
+   *
+   * @throws io.tally.model.TallyException if a manifest cannot be read (a damaged gap included)
+   */
+  List<RawGap> gaps();
+
+  /**
    * Every counted event appended before this instant (epoch ms) is in the store, over every
    * partition; {@link Long#MIN_VALUE} before the first export.
    */
   long asOfMillis(int partitions);
 
   /**
-   * Deletes what was appended before {@code beforeMillis} (whole files only) of the partitions this
-   * process claimed.
+   * Deletes what was appended before {@code beforeMillis} (whole files only), and forgets the gaps
+   * whose span ended before it, of the partitions this process claimed.
    *
    * @return the number of events deleted
    */

@@ -17,6 +17,11 @@ import org.slf4j.LoggerFactory;
  * starts, then follows the export hour by hour. A {@link WorkerRunner} runs it ({@link #POLICY});
  * {@link #audit} also runs one on demand ({@code tally audit}).
  *
+ * <p>An hour that may hold events the raw store lacks ({@link io.tally.core.raw.RawGap}) is not
+ * compared: the audit reports the gap instead (a WARN line; {@link #audit} throws the refusal that
+ * names it), since its rows would differ by the lost events. The raw store's gaps are a /healthz
+ * warning of their own.
+ *
  * <p>The latest audit's differing rows are a metric ({@link #mismatchedRows}), a warning ({@link
  * #warning}) and a log line naming the first few rows. A recount that covers the whole audited
  * range clears them ({@link #recounted}).
@@ -64,10 +69,13 @@ public final class Auditor implements Worker {
     try {
       audit(RecountRange.hour(nextHour));
     } catch (RecountRefusedException e) {
-      if (e.reason() != RecountRefusedException.Reason.PAST_RETENTION) {
+      if (e.reason() == RecountRefusedException.Reason.RAW_GAP) {
+        LOG.warn("audit: not auditing {}: {}", Instant.ofEpochMilli(nextHour), e.getMessage());
+      } else if (e.reason() == RecountRefusedException.Reason.PAST_RETENTION) {
+        LOG.info("audit: skipping {}: {}", Instant.ofEpochMilli(nextHour), e.getMessage());
+      } else {
         throw e;
       }
-      LOG.info("audit: skipping {}: {}", Instant.ofEpochMilli(nextHour), e.getMessage());
     }
     nextHour += HOUR_MILLIS;
     return 1;
@@ -76,7 +84,8 @@ public final class Auditor implements Worker {
   /**
    * Audits {@code range} now: the report becomes the latest audit.
    *
-   * @throws RecountRefusedException if the range cannot be recounted
+   * @throws RecountRefusedException if the range cannot be recounted, e.g. it may hold events the
+   *     raw store lacks (the message names the gap)
    */
   public RecountReport audit(RecountRange range) {
     RecountReport r = recount.run(range, false);

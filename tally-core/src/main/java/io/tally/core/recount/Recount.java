@@ -138,7 +138,8 @@ public final class Recount {
   /**
    * Recounts {@code range}; with {@code apply}, replaces the served rows by the recounted ones.
    *
-   * @throws RecountRefusedException if the range is not exported yet or past retention
+   * @throws RecountRefusedException if the range is not exported yet, past retention, or may hold
+   *     events the raw store lacks (a {@link io.tally.core.raw.RawGap})
    * @throws TallyException if the raw store, the log or the counters failed (nothing was replaced
    *     for a partition whose write failed)
    */
@@ -146,13 +147,16 @@ public final class Recount {
     long now = clock.millis();
     RawReader.Snapshot exported = raw.snapshot();
     List<Granularity> granularities = check(range, exported, now);
+    RawGapCheck.refuseIfLacking(range, exported.gaps(), limits.maxFutureMillis());
     TopKRecount topK =
         new TopKRecount(
             rows.topK(),
             range,
             partitioner,
             now,
-            now - limits.rawRetentionMillis() + limits.maxFutureMillis());
+            now - limits.rawRetentionMillis() + limits.maxFutureMillis(),
+            exported.gaps(),
+            limits.maxFutureMillis());
     try (CounterRows.Snapshot served = rows.snapshot()) {
       DeltaAggregator recounted = new DeltaAggregator(processor.uniques());
       RangeCounting counting = new RangeCounting(range, topK, recounted, enrichment);

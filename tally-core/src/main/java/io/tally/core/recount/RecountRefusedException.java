@@ -13,7 +13,11 @@ public final class RecountRefusedException extends TallyException {
     /** The range ends after the raw store's as-of: not every event of it is exported yet. */
     NOT_EXPORTED,
     /** The range starts before what the raw store (or every counter granularity) still keeps. */
-    PAST_RETENTION
+    PAST_RETENTION,
+    /**
+     * The range may hold events the raw store lacks for good ({@link io.tally.core.raw.RawGap}).
+     */
+    RAW_GAP
   }
 
   private final Reason reason;

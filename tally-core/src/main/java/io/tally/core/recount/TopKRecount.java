@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.partition.Partitioner;
+import io.tally.core.raw.RawGap;
 import io.tally.core.topk.SlotCorrection;
 import io.tally.core.topk.SlotKey;
 import io.tally.core.topk.SlotSketches;
@@ -55,22 +56,32 @@ final class TopKRecount {
   /**
    * @param nowMillis decides which slots are past their window
    * @param keptFromMillis the earliest event time the raw store keeps whole
+   * @param gaps what the raw store lacks for good: a slot whose span may hold a gap's events is not
+   *     recounted (a slot is recounted whole, so its span reaches outside the range, where the
+   *     range's own gap check does not look), and counts as skipped
+   * @param maxFutureMillis how far after its append time an event time may lie
    */
   TopKRecount(
       TopKConfig config,
       RecountRange range,
       Partitioner partitioner,
       long nowMillis,
-      long keptFromMillis) {
+      long keptFromMillis,
+      List<RawGap> gaps,
+      long maxFutureMillis) {
     this.config = requireNonNull(config, "config");
     this.range = requireNonNull(range, "range");
     this.partitioner = requireNonNull(partitioner, "partitioner");
     for (TopKWindow w : config.windows()) {
       for (long s = w.slotStart(range.fromMillis()); s < range.toMillis(); s += w.slotMillis()) {
-        if (!w.expired(s, nowMillis) && s >= keptFromMillis) {
+        long start = s;
+        long end = s + w.slotMillis();
+        if (gaps.stream().anyMatch(g -> g.mayHoldEventsIn(start, end, maxFutureMillis))) {
+          skipped++;
+        } else if (!w.expired(s, nowMillis) && s >= keptFromMillis) {
           slots.computeIfAbsent(w, x -> new HashSet<>()).add(s);
           fromMillis = Math.min(fromMillis, s);
-          toMillis = Math.max(toMillis, s + w.slotMillis());
+          toMillis = Math.max(toMillis, end);
         }
       }
     }
