@@ -192,7 +192,7 @@ public final class PostgresCounterRows implements CounterRows {
         ranges.ensure(c, changes.keySet()); // DDL, before the transaction
         c.setAutoCommit(false);
         try {
-          long applied = lockPosition(c, p);
+          long applied = PostgresDeltaSink.lockPositions(c, List.of(p)).get(p);
           try (PreparedStatement add = c.prepareStatement(ADD);
               PreparedStatement delete = c.prepareStatement(DELETE_EMPTY)) {
             for (Map.Entry<CounterKey, long[]> e : changes.entrySet()) {
@@ -230,30 +230,6 @@ public final class PostgresCounterRows implements CounterRows {
         c.close();
       } catch (SQLException ignored) {
         // the pool discards a broken connection
-      }
-    }
-  }
-
-  /**
-   * Locks partition {@code p}'s {@code delta_positions} row (making it at −1 if missing), as the
-   * sink does before it applies the partition's deltas.
-   *
-   * @return the partition's last applied position
-   */
-  private static long lockPosition(Connection c, int p) throws SQLException {
-    try (PreparedStatement s =
-        c.prepareStatement(
-            "INSERT INTO delta_positions (partition, position) VALUES (?, -1)"
-                + " ON CONFLICT (partition) DO NOTHING")) {
-      s.setInt(1, p);
-      s.executeUpdate();
-    }
-    try (PreparedStatement s =
-        c.prepareStatement("SELECT position FROM delta_positions WHERE partition = ? FOR UPDATE")) {
-      s.setInt(1, p);
-      try (ResultSet r = s.executeQuery()) {
-        r.next();
-        return r.getLong(1);
       }
     }
   }

@@ -16,6 +16,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.InstantSource;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -174,7 +175,8 @@ public final class PostgresDeltaSink implements DeltaSink {
   private Map<Integer, Long> apply(
       Connection c, List<DeltaBatch> batches, TopKSteps.Step slots, long nowMillis)
       throws SQLException {
-    TreeMap<Integer, Long> applied = lockPositions(c, batches);
+    TreeMap<Integer, Long> applied =
+        lockPositions(c, batches.stream().map(b -> b.source().partition()).toList());
     Map<Integer, Long> before = Map.copyOf(applied);
     long generation = generations.current();
     CounterUpserts rows = new CounterUpserts(store.settings().retention(), nowMillis);
@@ -212,16 +214,18 @@ public final class PostgresDeltaSink implements DeltaSink {
   }
 
   /**
-   * Locks the {@code delta_positions} rows of the batches' source partitions (creating missing ones
-   * at position −1), in partition order so two writers never wait on each other in a cycle.
+   * Locks the {@code delta_positions} rows of {@code partitions} (creating missing ones at position
+   * −1), in partition order so two writers never wait on each other in a cycle. A recount's
+   * replacement takes the same lock ({@link PostgresCounterRows}), so no step of the partition
+   * commits in between.
    *
-   * @return each source partition's last applied position
+   * @return each partition's last applied position
    */
-  private static TreeMap<Integer, Long> lockPositions(Connection c, List<DeltaBatch> batches)
+  static TreeMap<Integer, Long> lockPositions(Connection c, Collection<Integer> partitions)
       throws SQLException {
     TreeMap<Integer, Long> applied = new TreeMap<>();
-    for (DeltaBatch b : batches) {
-      applied.put(b.source().partition(), -1L);
+    for (int p : partitions) {
+      applied.put(p, -1L);
     }
     try (PreparedStatement s =
         c.prepareStatement(
@@ -233,12 +237,12 @@ public final class PostgresDeltaSink implements DeltaSink {
       }
       s.executeBatch();
     }
-    Integer[] partitions = applied.keySet().toArray(Integer[]::new);
+    Integer[] locked = applied.keySet().toArray(Integer[]::new);
     try (PreparedStatement s =
         c.prepareStatement(
             "SELECT partition, position FROM delta_positions WHERE partition = ANY (?)"
                 + " ORDER BY partition FOR UPDATE")) {
-      s.setArray(1, c.createArrayOf("integer", partitions));
+      s.setArray(1, c.createArrayOf("integer", locked));
       try (ResultSet r = s.executeQuery()) {
         while (r.next()) {
           applied.put(r.getInt(1), r.getLong(2));
