@@ -12,6 +12,7 @@ import io.tally.core.recount.CounterRows;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSink;
 import io.tally.core.store.DeltaSource;
+import io.tally.core.topk.SlotCorrection;
 import io.tally.engines.LocalEngines;
 import io.tally.engines.RealEngines;
 import io.tally.model.Granularity;
@@ -151,11 +152,13 @@ class CassandraDeltaSinkTest extends DeltaSinkContract {
     long[] next = {12};
     CorrectionLog log = new CorrectionLog() { // the deltas topic, applied at once by this sink
           @Override
-          public long append(int partition, List<RowCorrection> corrections) {
+          public long append(
+              int partition, List<RowCorrection> corrections, List<SlotCorrection> slots) {
             long at = next[0];
             sink.writeAll(
                 List.of(
-                    new DeltaBatch(List.of(), List.of(), new DeltaSource(0, at), corrections),
+                    new DeltaBatch(
+                        List.of(), List.of(), new DeltaSource(0, at), corrections, slots),
                     new DeltaBatch(
                         List.of(),
                         List.of(new Checkpoint(0, 6, T, T)),

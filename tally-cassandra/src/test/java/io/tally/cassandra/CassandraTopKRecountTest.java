@@ -88,11 +88,6 @@ class CassandraTopKRecountTest {
   private final CorrectionLog log =
       new CorrectionLog() {
         @Override
-        public long append(int partition, List<RowCorrection> corrections) {
-          return append(partition, corrections, List.of());
-        }
-
-        @Override
         public long append(
             int partition, List<RowCorrection> corrections, List<SlotCorrection> slots) {
           long at = next;

@@ -47,11 +47,6 @@ public final class KafkaCorrectionLog implements CorrectionLog, AutoCloseable {
             new ByteArrayDeserializer());
   }
 
-  @Override
-  public long append(int partition, List<RowCorrection> corrections) {
-    return append(partition, corrections, List.of());
-  }
-
   /** Records of at most this many Top-K slot corrections (each up to a slot's exact size). */
   static final int SLOTS_PER_RECORD = 16;
 

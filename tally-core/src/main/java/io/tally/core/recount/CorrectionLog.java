@@ -14,28 +14,16 @@ import java.util.List;
 public interface CorrectionLog {
 
   /**
-   * Appends {@code corrections} (rows all written by {@code partition}) to that partition of the
-   * log of deltas, atomically: all of them become visible to the materializer, or none.
+   * Appends {@code corrections} (rows all written by {@code partition}) and {@code slots} (the
+   * corrections of that partition's Top-K slots) to that partition of the log of deltas,
+   * atomically: all of them become visible to the materializer, or none. Either list may be empty,
+   * not both.
    *
    * @return the offset of the last record written
    * @throws io.tally.model.TallyException if the append failed: then it is visible either whole or
    *     not at all (a commit whose answer was lost may have happened)
    */
-  long append(int partition, List<RowCorrection> corrections);
-
-  /**
-   * {@link #append(int, List)} with the corrections of the partition's Top-K slots too, in the same
-   * transaction ({@code corrections} may then be empty).
-   *
-   * @throws UnsupportedOperationException if {@code slots} is not empty and this log cannot carry
-   *     them
-   */
-  default long append(int partition, List<RowCorrection> corrections, List<SlotCorrection> slots) {
-    if (!slots.isEmpty()) {
-      throw new UnsupportedOperationException("this log carries no Top-K slot corrections");
-    }
-    return append(partition, corrections);
-  }
+  long append(int partition, List<RowCorrection> corrections, List<SlotCorrection> slots);
 
   /** The end of {@code partition} of the log of deltas as the materializer can read it now. */
   long endOffset(int partition);
