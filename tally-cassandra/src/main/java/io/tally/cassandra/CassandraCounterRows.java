@@ -12,7 +12,6 @@ import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.recount.CorrectionLog;
 import io.tally.core.recount.CounterRows;
-import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.topk.SlotCorrection;
 import io.tally.core.topk.SlotKey;
@@ -52,8 +51,8 @@ import org.apache.datasketches.frequencies.ItemsSketch;
  * moved}, neither compared nor corrected; its corrections travel with the rows' ({@link
  * CorrectionLog#append(int, List, List)}) and the materializer's {@link TopKWriter} applies them.
  *
- * <p>Reading the rows of a range scans the counters table (one scan per granularity and range
- * start, filtered by Cassandra): the audit's cost grows with the table, once an hour.
+ * <p>Reading the rows of a range scans the counter rows table (one scan per granularity, filtered
+ * by Cassandra): the audit's cost grows with the table, once an hour.
  *
  * <h2>Replacing rows while the materializer writes</h2>
  *
@@ -129,13 +128,13 @@ public final class CassandraCounterRows implements CounterRows {
         session.prepare(
             "SELECT entity, type, bucket, count, sum, WRITETIME(count) FROM "
                 + ks
-                + ".counters WHERE granularity = ? AND range_start = ? ALLOW FILTERING");
+                + ".counter_rows WHERE granularity = ? AND bucket >= ? AND bucket < ?"
+                + " ALLOW FILTERING");
     readRow =
         session.prepare(
             "SELECT count, sum FROM "
                 + ks
-                + ".counters WHERE entity = ? AND type = ? AND granularity = ? AND range_start = ?"
-                + " AND bucket = ?");
+                + ".counter_rows WHERE entity = ? AND type = ? AND granularity = ? AND bucket = ?");
   }
 
   @Override
@@ -238,21 +237,15 @@ public final class CassandraCounterRows implements CounterRows {
       if (fromMillis >= toMillis) {
         return;
       }
-      long last = TimeRanges.rangeStart(granularity, toMillis - 1);
-      long span = TimeRanges.spanMillis(granularity);
-      for (long range = TimeRanges.rangeStart(granularity, fromMillis);
-          range <= last;
-          range += span) {
-        for (com.datastax.oss.driver.api.core.cql.Row r :
-            execute(scan.bind(granularity.wireName(), range))) {
-          long bucket = r.getLong(2);
-          if (bucket >= fromMillis && bucket < toMillis && r.getLong(3) != 0) {
-            CounterKey key = new CounterKey(r.getString(0), r.getString(1), granularity, bucket);
-            checkInCut(key, r.getLong(5));
-            Row row = new Row(key, r.getLong(3), r.getLong(4));
-            served.put(key, row);
-            each.accept(row);
-          }
+      for (com.datastax.oss.driver.api.core.cql.Row r :
+          execute(scan.bind(granularity.wireName(), fromMillis, toMillis))) {
+        if (r.getLong(3) != 0) {
+          CounterKey key =
+              new CounterKey(r.getString(0), r.getString(1), granularity, r.getLong(2));
+          checkInCut(key, r.getLong(5));
+          Row row = new Row(key, r.getLong(3), r.getLong(4));
+          served.put(key, row);
+          each.accept(row);
         }
       }
     }
@@ -297,11 +290,7 @@ public final class CassandraCounterRows implements CounterRows {
       List<com.datastax.oss.driver.api.core.cql.Row> found =
           execute(
               readRow.bind(
-                  key.entity(),
-                  key.type(),
-                  key.granularity().wireName(),
-                  TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis()),
-                  key.bucketStartMillis()));
+                  key.entity(), key.type(), key.granularity().wireName(), key.bucketStartMillis()));
       Row row =
           found.isEmpty()
               ? new Row(key, 0, 0)

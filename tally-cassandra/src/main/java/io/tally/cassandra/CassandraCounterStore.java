@@ -11,7 +11,6 @@ import com.datastax.oss.driver.api.core.cql.ResultSet;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.Statement;
 import io.tally.core.aggregate.CounterKey;
-import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.AsOfMemo;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.CounterStore;
@@ -45,7 +44,6 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
   private final CassandraSettings settings;
   private final CqlSession session;
   private final PreparedStatement readRow;
-  private final PreparedStatement readExtents;
   private final PreparedStatement readRange;
   private final PreparedStatement readActors;
   private final PreparedStatement readActorsRange;
@@ -63,29 +61,26 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
         session.prepare(
             "SELECT count, sum FROM "
                 + ks
-                + ".counters WHERE entity = ? AND type = ? "
-                + "AND granularity = ? AND range_start = ? AND bucket = ?");
+                + ".counter_rows WHERE entity = ? AND type = ? "
+                + "AND granularity = ? AND bucket = ?");
     readActors =
         session.prepare(
             "SELECT actors FROM "
                 + ks
-                + ".counters WHERE entity = ? AND type = ? "
-                + "AND granularity = ? AND range_start = ? AND bucket = ?");
+                + ".counter_rows WHERE entity = ? AND type = ? "
+                + "AND granularity = ? AND bucket = ?");
     readActorsRange =
         session.prepare(
             "SELECT bucket, actors FROM "
                 + ks
-                + ".counters WHERE entity = ? AND type = ? "
-                + "AND granularity = ? AND range_start = ? AND bucket >= ? AND bucket < ?");
-    readExtents =
-        session.prepare(
-            "SELECT min_range, max_range FROM " + ks + ".extents WHERE granularity = ?");
+                + ".counter_rows WHERE entity = ? AND type = ? "
+                + "AND granularity = ? AND bucket >= ? AND bucket < ?");
     readRange =
         session.prepare(
             "SELECT bucket, count, sum FROM "
                 + ks
-                + ".counters WHERE entity = ? AND type = ? "
-                + "AND granularity = ? AND range_start = ? AND bucket >= ? AND bucket < ?");
+                + ".counter_rows WHERE entity = ? AND type = ? "
+                + "AND granularity = ? AND bucket >= ? AND bucket < ?");
     readProgress =
         session.prepare(
             "SELECT next_offset, last_append, as_of FROM " + ks + ".progress WHERE partition = ?");
@@ -164,7 +159,6 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
                     key.entity(),
                     key.type(),
                     key.granularity().wireName(),
-                    TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis()),
                     key.bucketStartMillis()),
                 report)
             .one();
@@ -188,7 +182,6 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
                     key.entity(),
                     key.type(),
                     key.granularity().wireName(),
-                    TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis()),
                     key.bucketStartMillis()),
                 report)
             .one();
@@ -204,15 +197,15 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
       long toMillis,
       ReadReport report) {
     TreeMap<Long, ActorSketch> out = new TreeMap<>();
-    for (long rangeStart : rangeStarts(g, fromMillis, toMillis, report)) {
-      for (Row r :
-          reads.execute(
-              readActorsRange.bind(entity, type, g.wireName(), rangeStart, fromMillis, toMillis),
-              report)) {
-        if (!r.isNull(1)) {
-          long bucket = r.getLong(0);
-          out.put(bucket, sketch(r.getByteBuffer(1), new CounterKey(entity, type, g, bucket)));
-        }
+    if (fromMillis >= toMillis) {
+      return out;
+    }
+    for (Row r :
+        reads.execute(
+            readActorsRange.bind(entity, type, g.wireName(), fromMillis, toMillis), report)) {
+      if (!r.isNull(1)) {
+        long bucket = r.getLong(0);
+        out.put(bucket, sketch(r.getByteBuffer(1), new CounterKey(entity, type, g, bucket)));
       }
     }
     return out;
@@ -229,29 +222,6 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
     return ActorSketch.fromBytes(bytes, "counter row " + key);
   }
 
-  /** The range starts of {@code g} that {@code [from, to)} touches and that hold rows. */
-  private List<Long> rangeStarts(Granularity g, long fromMillis, long toMillis, ReadReport report) {
-    List<Long> ranges = new ArrayList<>();
-    if (fromMillis >= toMillis) {
-      return ranges;
-    }
-    if (g == Granularity.TOTAL) {
-      ranges.add(0L);
-      return ranges;
-    }
-    Row found = reads.execute(readExtents.bind(g.wireName()), report).one();
-    if (found == null) {
-      return ranges;
-    }
-    long span = TimeRanges.spanMillis(g);
-    long first = Math.max(TimeRanges.rangeStart(g, fromMillis), found.getLong(0));
-    long last = Math.min(TimeRanges.rangeStart(g, toMillis - 1), found.getLong(1));
-    for (long r = first; r <= last; r += span) {
-      ranges.add(r);
-    }
-    return ranges;
-  }
-
   @Override
   public List<Bucket> range(
       String entity,
@@ -261,13 +231,12 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
       long toMillis,
       ReadReport report) {
     List<Bucket> out = new ArrayList<>();
-    String gran = g.wireName();
-    for (long rangeStart : rangeStarts(g, fromMillis, toMillis, report)) {
-      for (Row r :
-          reads.execute(
-              readRange.bind(entity, type, gran, rangeStart, fromMillis, toMillis), report)) {
-        out.add(new Bucket(r.getLong(0), r.getLong(1), r.getLong(2)));
-      }
+    if (fromMillis >= toMillis) {
+      return out;
+    }
+    for (Row r :
+        reads.execute(readRange.bind(entity, type, g.wireName(), fromMillis, toMillis), report)) {
+      out.add(new Bucket(r.getLong(0), r.getLong(1), r.getLong(2)));
     }
     return out;
   }

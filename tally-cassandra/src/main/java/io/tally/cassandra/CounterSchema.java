@@ -8,21 +8,27 @@ import java.time.Duration;
  * The Cassandra schema of cluster mode, created at startup when missing.
  *
  * <pre>
- * counters  PRIMARY KEY ((entity, type, granularity, range_start), bucket)
+ * counter_rows PRIMARY KEY ((entity, type), granularity, bucket)
  *           count bigint, sum bigint; writetime = the delta's position (invariant 5);
  *           sum saturates: 2^63 − 1 means "too large to be exact" ({@link io.tally.model.Sums});
  *           actors blob: the row's actor sketch ({@link io.tally.core.uniques.ActorSketch}
  *           bytes), null for a row without actors; written with count and sum, under the same
- *           position guard (added to older keyspaces by ALTER TABLE … ADD IF NOT EXISTS)
- *           minute rows: one partition per UTC day; hour rows: per 30 days; day rows: per
- *           360 days; totals: one row. Minute and hour rows carry a TTL that ends their
- *           retention; day rows and totals live forever.
- * extents   PRIMARY KEY (granularity): the lowest and highest range_start ever written, so a
- *           series query over an open range reads only partitions that can hold rows
- *           (widened with lightweight transactions, which happens about once a day)
+ *           position guard.
+ *           One Cassandra partition per (entity, type) holds its minute, hour, day and total
+ *           rows, so a materializer step writes an entity's rows as one mutation (Cassandra's
+ *           cost is per mutation: with a partition per granularity and range, four) and a series
+ *           query over any range reads one partition. Minute and hour rows carry a TTL that ends
+ *           their retention; day rows and totals live forever. A partition is bounded by the
+ *           retentions: at the defaults (7 days of minutes, 90 of hours) about 12,000 rows, some
+ *           400 KiB, plus a day row a day (a minute retention of 'forever' lets it grow by
+ *           525,600 rows a year).
+ * counters  the layout before counter_rows (a partition per entity, type, granularity and
+ *           range_start): copied into counter_rows once by {@link CounterMigration}, then unused
+ *           (kept, so a downgrade still finds its rows as they were; drop it by hand).
  * progress  PRIMARY KEY (partition): each event partition's last materialized checkpoint
  *           (next offset, last append time, as-of), written at the checkpoint's position
- * meta      PRIMARY KEY (name): the timestamp generation a keyspace starts with
+ * meta      PRIMARY KEY (name): the timestamp generation a keyspace starts with ('generation'),
+ *           and the layout of its counter rows ('layout', {@link CounterMigration#LAYOUT})
  * sources   PRIMARY KEY (name): the deltas topic's id and the generation of its positions;
  *           when the materializer finds the topic recreated (another id), one lightweight
  *           transaction records the new id with the generation + 1, so positions keep rising
@@ -52,14 +58,9 @@ final class CounterSchema {
         new String[] {
           "CREATE TABLE IF NOT EXISTS "
               + ks
-              + ".counters (entity text, type text, granularity text, "
-              + "range_start bigint, bucket bigint, count bigint, sum bigint, actors blob, "
-              + "PRIMARY KEY ((entity, type, granularity, range_start), bucket)) "
-              + "WITH CLUSTERING ORDER BY (bucket ASC)",
-          "CREATE TABLE IF NOT EXISTS "
-              + ks
-              + ".extents (granularity text PRIMARY KEY, min_range bigint, "
-              + "max_range bigint)",
+              + ".counter_rows (entity text, type text, granularity text, "
+              + "bucket bigint, count bigint, sum bigint, actors blob, "
+              + "PRIMARY KEY ((entity, type), granularity, bucket))",
           "CREATE TABLE IF NOT EXISTS "
               + ks
               + ".progress (partition int PRIMARY KEY, next_offset bigint, "
@@ -73,8 +74,7 @@ final class CounterSchema {
           "CREATE TABLE IF NOT EXISTS " + ks + ".api_keys (id text PRIMARY KEY, record blob)",
           "CREATE TABLE IF NOT EXISTS "
               + ks
-              + ".sources (name text PRIMARY KEY, id uuid, generation bigint)",
-          "ALTER TABLE " + ks + ".counters ADD IF NOT EXISTS actors blob"
+              + ".sources (name text PRIMARY KEY, id uuid, generation bigint)"
         }) {
       session.execute(SimpleStatement.newInstance(cql).setTimeout(ddl));
     }
@@ -82,5 +82,6 @@ final class CounterSchema {
         SimpleStatement.newInstance(
                 "INSERT INTO " + ks + ".meta (name, value) VALUES ('generation', 1) IF NOT EXISTS")
             .setTimeout(ddl));
+    CounterMigration.run(session, s);
   }
 }

@@ -11,7 +11,6 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import io.tally.core.aggregate.CounterKey;
 import io.tally.core.retention.Retention;
-import io.tally.core.retention.TimeRanges;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSource;
 import io.tally.core.uniques.ActorSketch;
@@ -48,8 +47,8 @@ import org.slf4j.LoggerFactory;
  *   <li>Each row's current value is found with as few reads as possible ({@link KnownRows}: a row
  *       cache, and each partition's frontier past which rows are known not to exist, so a new
  *       minute row is written without a read); the remaining reads run concurrently.
- *   <li>The new values are written in unlogged batches of rows on the same replicas ({@link
- *       WriteBatches}), concurrently.
+ *   <li>The new values are written in unlogged batches of whole Cassandra partitions (an entity's
+ *       rows) on the same replicas ({@link WriteBatches}), concurrently.
  * </ol>
  *
  * <p>Requests in flight (reads and writes) are bounded by {@code maxInFlight}. What the writer
@@ -97,7 +96,6 @@ public final class CounterWriter {
   private final Semaphore inFlight;
   private final KnownRows known;
   private final WriteBatches batches;
-  private final Extents extents;
   private final PreparedStatement update;
   private final PreparedStatement updateWithActors;
   private final PreparedStatement progress;
@@ -114,20 +112,19 @@ public final class CounterWriter {
     this.inFlight = new Semaphore(maxInFlight);
     this.known = new KnownRows(session, settings, inFlight, cachedRows);
     this.batches = new WriteBatches(session);
-    this.extents = new Extents(session, settings);
     String ks = settings.keyspace();
-    String row = "entity = ? AND type = ? AND granularity = ? AND range_start = ? AND bucket = ?";
+    String row = "entity = ? AND type = ? AND granularity = ? AND bucket = ?";
     update =
         session.prepare(
             "UPDATE "
                 + ks
-                + ".counters USING TIMESTAMP ? AND TTL ? SET count = ?, sum = ? WHERE "
+                + ".counter_rows USING TIMESTAMP ? AND TTL ? SET count = ?, sum = ? WHERE "
                 + row);
     updateWithActors =
         session.prepare(
             "UPDATE "
                 + ks
-                + ".counters USING TIMESTAMP ? AND TTL ? SET count = ?, sum = ?, actors = ? WHERE "
+                + ".counter_rows USING TIMESTAMP ? AND TTL ? SET count = ?, sum = ?, actors = ? WHERE "
                 + row);
     progress =
         session.prepare(
@@ -216,7 +213,6 @@ public final class CounterWriter {
    */
   public CompletableFuture<Void> apply(Map<CounterKey, List<Positioned>> deltas)
       throws InterruptedException {
-    extents.cover(deltas.keySet());
     Map<CounterKey, KnownRows.Value> current;
     try {
       current = known.current(deltas.keySet());
@@ -304,7 +300,6 @@ public final class CounterWriter {
     return b.setString(i++, key.entity())
         .setString(i++, key.type())
         .setString(i++, key.granularity().wireName())
-        .setLong(i++, TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis()))
         .setLong(i, key.bucketStartMillis())
         .setConsistencyLevel(settings.writeConsistency())
         .build();

@@ -11,7 +11,6 @@ import com.datastax.oss.driver.api.core.type.codec.TypeCodecs;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.tally.core.aggregate.CounterKey;
-import io.tally.core.retention.TimeRanges;
 import io.tally.core.uniques.ActorSketch;
 import io.tally.model.Granularity;
 import java.nio.ByteBuffer;
@@ -30,9 +29,9 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The current value of the counter rows a {@link CounterWriter} is about to write, found with as
  * few reads as it can: from the row cache (Caffeine: (count, sum, writetime) as last written or
- * read by this writer), else known absent because the row lies at or past its partition's {@link
- * RowFrontiers frontier} (a new minute), else read with its writetime. The first read of a
- * partition reads its newest row from the wanted bucket on, which learns the frontier too.
+ * read by this writer), else known absent because the row lies at or past its series' {@link
+ * RowFrontiers frontier} (a new minute), else read with its writetime. The first read of a series
+ * reads its newest row from the wanted bucket on, which learns the frontier too.
  *
  * <p>The cache and the frontiers are only true while no other writer writes: {@link
  * #invalidateAll()} is called whenever another writer may have written (a rebalance) or a write may
@@ -41,8 +40,10 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Thread-safe; {@link #current} is called by one thread at a time (the materializer's).
  */
 final class KnownRows {
-  /** A row's value and writetime ({@link Long#MIN_VALUE}: never written). */
-  /** A row as stored; {@code actors} null for a row without actor sketch. */
+  /**
+   * A row as stored and its writetime ({@link Long#MIN_VALUE}: never written); {@code actors} null
+   * for a row without actor sketch.
+   */
   record Value(long count, long sum, ActorSketch actors, long writetime) {}
 
   static final Value NEVER_WRITTEN = new Value(0, 0, null, Long.MIN_VALUE);
@@ -67,7 +68,7 @@ final class KnownRows {
 
   /**
    * @param inFlight bounds the reads in flight, shared with the writer's writes
-   * @param cachedRows how many rows the cache holds, and how many minute partitions' frontiers
+   * @param cachedRows how many rows the cache holds, and how many minute series' frontiers
    */
   KnownRows(CqlSession session, CassandraSettings settings, Semaphore inFlight, long cachedRows) {
     this.session = session;
@@ -79,8 +80,8 @@ final class KnownRows {
         session.prepare(
             "SELECT entity, bucket, count, sum, WRITETIME(count), actors FROM "
                 + settings.keyspace()
-                + ".counters WHERE entity IN ? AND type = ? AND granularity = ?"
-                + " AND range_start = ? AND bucket >= ? PER PARTITION LIMIT 1");
+                + ".counter_rows WHERE entity IN ? AND type = ? AND granularity = ?"
+                + " AND bucket >= ? PER PARTITION LIMIT 1");
   }
 
   /**
@@ -132,18 +133,12 @@ final class KnownRows {
   }
 
   /**
-   * The rows read together: same type, granularity, range and bucket, on the same replicas (so the
+   * The rows read together: same type, granularity and bucket, on the same replicas (so the
    * driver's token-aware routing sends the read to a replica of every partition it names).
    */
-  private record ReadGroup(
-      String type, Granularity granularity, long rangeStart, long bucket, Set<Node> replicas) {
+  private record ReadGroup(String type, Granularity granularity, long bucket, Set<Node> replicas) {
     static ReadGroup of(CounterKey key, Set<Node> replicas) {
-      return new ReadGroup(
-          key.type(),
-          key.granularity(),
-          TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis()),
-          key.bucketStartMillis(),
-          replicas);
+      return new ReadGroup(key.type(), key.granularity(), key.bucketStartMillis(), replicas);
     }
   }
 
@@ -158,19 +153,13 @@ final class KnownRows {
   private static ByteBuffer[] partitionKey(CounterKey key) {
     ByteBuffer entity = TypeCodecs.TEXT.encode(key.entity(), ProtocolVersion.DEFAULT);
     ByteBuffer type = TypeCodecs.TEXT.encode(key.type(), ProtocolVersion.DEFAULT);
-    ByteBuffer granularity =
-        TypeCodecs.TEXT.encode(key.granularity().wireName(), ProtocolVersion.DEFAULT);
-    ByteBuffer rangeStart =
-        TypeCodecs.BIGINT.encode(
-            TimeRanges.rangeStart(key.granularity(), key.bucketStartMillis()),
-            ProtocolVersion.DEFAULT);
-    return new ByteBuffer[] {entity, type, granularity, rangeStart};
+    return new ByteBuffer[] {entity, type};
   }
 
   /**
-   * Reads the rows of one group's {@code keys} in one request: per partition the first row at or
-   * after the wanted bucket. That row is the wanted one, or proves it absent; no row at all proves
-   * every bucket from the wanted one on absent, which is the partition's frontier.
+   * Reads the rows of one group's {@code keys} in one request: per series the first row at or after
+   * the wanted bucket. That row is the wanted one, or proves it absent; no row at all proves every
+   * bucket from the wanted one on absent, which is the series' frontier.
    */
   private CompletableFuture<Void> read(
       ReadGroup group, List<CounterKey> keys, Map<CounterKey, Value> current) {
@@ -184,8 +173,7 @@ final class KnownRows {
             .setList(0, entities, String.class)
             .setString(1, group.type())
             .setString(2, group.granularity().wireName())
-            .setLong(3, group.rangeStart())
-            .setLong(4, group.bucket())
+            .setLong(3, group.bucket())
             .setRoutingKey(partitionKey(keys.get(0)))
             .setPageSize(keys.size() + 1)
             .setConsistencyLevel(settings.writeConsistency())
@@ -201,7 +189,7 @@ final class KnownRows {
               for (CounterKey k : keys) {
                 Row r = found.get(k.entity());
                 if (r == null && RowFrontiers.tracked(k)) {
-                  frontiers.learned(RowFrontiers.Partition.of(k), k.bucketStartMillis());
+                  frontiers.learned(RowFrontiers.Series.of(k), k.bucketStartMillis());
                 }
                 current.put(
                     k,

@@ -17,18 +17,23 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Groups a step's row writes into unlogged batches of rows that live on the same replicas, so
- * Cassandra handles one request per batch instead of one per row, and the driver's token-aware
- * routing sends each batch to a replica of all its rows (no coordinator fan-out).
+ * Groups a step's row writes into unlogged batches of whole Cassandra partitions that live on the
+ * same replicas. Cassandra merges a batch's rows of one partition into one mutation, and its cost
+ * is per mutation more than per row: an entity's minute, hour, day and total rows (one partition,
+ * {@link CounterSchema}) cost one. Token-aware routing sends each batch to a replica of all its
+ * rows (no coordinator fan-out).
  *
  * <p>Unlogged batches are not atomic, and need not be: every row write is idempotent by its
- * position (DESIGN.md invariant 5). A batch holds at most {@link #MAX_ROWS} rows, below Cassandra's
- * warnings for unlogged batches across more than 10 partitions and for batches over 5 KiB.
+ * position (DESIGN.md invariant 5). A batch holds at most {@link #MAX_PARTITIONS} partitions (the
+ * threshold of Cassandra's warning for unlogged batches across partitions) and, once it holds more
+ * than one, at most about {@link #MAX_BYTES} of values (below its refusal of batches over 50 KiB,
+ * which spares single-partition batches).
  *
  * <p>Stateless apart from its session; thread-safe.
  */
 final class WriteBatches {
-  static final int MAX_ROWS = 10;
+  static final int MAX_PARTITIONS = 10;
+  static final int MAX_BYTES = 16 * 1024;
 
   private final CqlSession session;
 
@@ -39,10 +44,10 @@ final class WriteBatches {
   /** A batch of row writes and the indexes of the rows (in the caller's list) it writes. */
   record Batch(Statement<?> statement, List<Integer> rows) {}
 
-  /** The writes grouped by replica set, in batches of at most {@link #MAX_ROWS}. */
+  /** The writes grouped by replica set and partition, in batches as the class says. */
   List<Batch> group(List<BoundStatement> writes) {
     Optional<TokenMap> tokens = session.getMetadata().getTokenMap();
-    Map<Set<Node>, List<Integer>> byReplicas = new HashMap<>();
+    Map<Set<Node>, Map<ByteBuffer, List<Integer>>> byReplicas = new HashMap<>();
     for (int i = 0; i < writes.size(); i++) {
       BoundStatement w = writes.get(i);
       ByteBuffer routingKey = w.getRoutingKey();
@@ -50,16 +55,47 @@ final class WriteBatches {
           tokens.isPresent() && routingKey != null && w.getRoutingKeyspace() != null
               ? tokens.get().getReplicas(w.getRoutingKeyspace(), routingKey)
               : Set.of();
-      byReplicas.computeIfAbsent(replicas, r -> new ArrayList<>()).add(i);
+      byReplicas
+          .computeIfAbsent(replicas, r -> new HashMap<>())
+          .computeIfAbsent(
+              routingKey == null ? ByteBuffer.allocate(0) : routingKey, k -> new ArrayList<>())
+          .add(i);
     }
-    List<Batch> out = new ArrayList<>(writes.size() / MAX_ROWS + byReplicas.size());
-    for (List<Integer> group : byReplicas.values()) {
-      for (int from = 0; from < group.size(); from += MAX_ROWS) {
-        List<Integer> rows = group.subList(from, Math.min(group.size(), from + MAX_ROWS));
+    List<Batch> out = new ArrayList<>();
+    for (Map<ByteBuffer, List<Integer>> partitions : byReplicas.values()) {
+      List<Integer> rows = new ArrayList<>();
+      int count = 0;
+      int bytes = 0;
+      for (List<Integer> partition : partitions.values()) {
+        int size = bytes(writes, partition);
+        if (count > 0 && (count == MAX_PARTITIONS || bytes + size > MAX_BYTES)) {
+          out.add(new Batch(batch(writes, rows), List.copyOf(rows)));
+          rows.clear();
+          count = 0;
+          bytes = 0;
+        }
+        rows.addAll(partition);
+        count++;
+        bytes += size;
+      }
+      if (!rows.isEmpty()) {
         out.add(new Batch(batch(writes, rows), List.copyOf(rows)));
       }
     }
     return out;
+  }
+
+  /** About the size of the rows' values in a batch. */
+  private static int bytes(List<BoundStatement> writes, List<Integer> rows) {
+    int size = 0;
+    for (int i : rows) {
+      BoundStatement w = writes.get(i);
+      for (int v = 0; v < w.size(); v++) {
+        ByteBuffer b = w.getBytesUnsafe(v);
+        size += b == null ? 4 : b.remaining() + 4;
+      }
+    }
+    return size;
   }
 
   private static Statement<?> batch(List<BoundStatement> writes, List<Integer> rows) {

@@ -358,10 +358,9 @@ class ClusterTest {
           cql.execute(
                   "SELECT count, sum FROM "
                       + keyspace
-                      + ".counters WHERE entity = ? AND type = 'view' AND granularity = 'minute'"
-                      + " AND range_start = ? AND bucket = ?",
+                      + ".counter_rows WHERE entity = ? AND type = 'view'"
+                      + " AND granularity = 'minute' AND bucket = ?",
                   entity,
-                  Math.floorDiv(minute, 86_400_000L) * 86_400_000L,
                   minute)
               .one();
       return new long[] {row.getLong(0), row.getLong(1)};
@@ -424,28 +423,24 @@ class ClusterTest {
   private void damageMinuteRow(String keyspace, String entity, long minute, long by) {
     try (CqlSession cql = cql()) {
       String where =
-          " WHERE entity = ? AND type = 'view' AND granularity = 'minute' AND range_start = ?"
-              + " AND bucket = ?";
-      long dayStart = Math.floorDiv(minute, 86_400_000L) * 86_400_000L;
+          " WHERE entity = ? AND type = 'view' AND granularity = 'minute' AND bucket = ?";
       Row row =
           cql.execute(
-                  "SELECT count, sum, WRITETIME(count) FROM " + keyspace + ".counters" + where,
+                  "SELECT count, sum, WRITETIME(count) FROM " + keyspace + ".counter_rows" + where,
                   entity,
-                  dayStart,
                   minute)
               .one();
       assertThat(row).as("the minute row of " + entity).isNotNull();
       cql.execute(
           "UPDATE "
               + keyspace
-              + ".counters USING TIMESTAMP "
+              + ".counter_rows USING TIMESTAMP "
               + (row.getLong(2) + 1)
               + " SET count = ?, sum = ?"
               + where,
           row.getLong(0) + by,
           row.getLong(1) + by,
           entity,
-          dayStart,
           minute);
     }
   }

@@ -6,8 +6,8 @@ import io.tally.model.Granularity;
  * Groups the buckets of a granularity into fixed time ranges — a day of minutes, 30 days of hours,
  * 360 days of days — so that one series lives in a few contiguous stretches of storage and expiry
  * removes whole ranges: the RocksDB key layout puts the range start before the entity (a range
- * delete drops every series' old minutes at once) and Cassandra makes it part of the partition key
- * (no partition grows without bound). The total is one range starting at 0.
+ * delete drops every series' old minutes at once), and PostgreSQL partitions its tables by it. The
+ * total is one range starting at 0.
  */
 public final class TimeRanges {
   private TimeRanges() {}
