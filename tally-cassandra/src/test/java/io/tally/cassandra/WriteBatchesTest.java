@@ -1,0 +1,83 @@
+package io.tally.cassandra;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import io.tally.engines.LocalEngines;
+import io.tally.engines.RealEngines;
+import io.tally.model.Granularity;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * How {@link WriteBatches} groups a step's row writes: an entity's rows (one Cassandra partition)
+ * always in one batch, so Cassandra applies them as one mutation; at most {@link
+ * WriteBatches#MAX_PARTITIONS} partitions and about {@link WriteBatches#MAX_BYTES} per batch; every
+ * row exactly once.
+ */
+@ExtendWith(RealEngines.class)
+class WriteBatchesTest {
+  private final LocalEngines engines;
+
+  WriteBatchesTest(LocalEngines engines) {
+    this.engines = engines;
+  }
+
+  @Test
+  void anEntitysRowsShareABatchAndBatchesStayWithinTheirBounds() {
+    CassandraSettings s =
+        CassandraSettings.defaults(engines.cassandra().contactPoint())
+            .withKeyspace("batches_" + (System.nanoTime() % 1_000_000));
+    try (CassandraCounterStore store = CassandraCounterStore.open(s)) {
+      PreparedStatement update =
+          store
+              .session()
+              .prepare(
+                  "UPDATE "
+                      + s.keyspace()
+                      + ".counter_rows SET count = ?, sum = ?, actors = ?"
+                      + " WHERE entity = ? AND type = ? AND granularity = ? AND bucket = ?");
+      List<BoundStatement> writes = new ArrayList<>();
+      Map<Integer, String> entityOf = new HashMap<>();
+      for (int e = 0; e < 37; e++) {
+        for (Granularity g : Granularity.values()) {
+          // entity 5's rows carry 6 KiB each: its partition alone is over the byte bound
+          ByteBuffer actors = e == 5 ? ByteBuffer.allocate(6 * 1024) : null;
+          entityOf.put(writes.size(), "video:" + e);
+          writes.add(update.bind(1L, 1L, actors, "video:" + e, "view", g.wireName(), 0L));
+        }
+      }
+
+      List<WriteBatches.Batch> batches = new WriteBatches(store.session()).group(writes);
+
+      Map<String, Integer> batchOf = new HashMap<>();
+      Set<Integer> seen = new HashSet<>();
+      for (int b = 0; b < batches.size(); b++) {
+        WriteBatches.Batch batch = batches.get(b);
+        Set<String> partitions = new HashSet<>();
+        for (int row : batch.rows()) {
+          assertThat(seen.add(row)).as("row " + row + " in one batch only").isTrue();
+          String entity = entityOf.get(row);
+          partitions.add(entity);
+          assertThat(batchOf.putIfAbsent(entity, b)).as(entity + "'s rows").isIn(null, b);
+        }
+        assertThat(partitions).hasSizeLessThanOrEqualTo(WriteBatches.MAX_PARTITIONS);
+        if (partitions.size() > 1) {
+          assertThat(partitions).doesNotContain("video:5");
+        }
+        assertThat(batch.statement() instanceof BatchStatement).isEqualTo(batch.rows().size() > 1);
+      }
+      assertThat(seen).hasSize(writes.size());
+      assertThat(batches).hasSizeLessThan(writes.size() / Granularity.values().length);
+    }
+  }
+}
