@@ -2,6 +2,7 @@ package io.tally.rocksdb;
 
 import io.tally.core.codec.CorruptRecordException;
 import io.tally.core.codec.EventCodec;
+import io.tally.core.codec.StringCache;
 import io.tally.core.log.LogRecord;
 import io.tally.model.Event;
 import java.nio.ByteBuffer;
@@ -69,15 +70,19 @@ final class LogBatchDescriptor {
     return ByteBuffer.wrap(value).getInt(9);
   }
 
-  /** Adds the records at offsets ≥ {@code fromOffset} to {@code out}. */
-  static void decode(long baseOffset, byte[] value, long fromOffset, List<LogRecord> out) {
+  /**
+   * Adds the records at offsets ≥ {@code fromOffset} to {@code out}, decoding entities and types
+   * through {@code strings} (the calling thread's, or null).
+   */
+  static void decode(
+      long baseOffset, byte[] value, long fromOffset, List<LogRecord> out, StringCache strings) {
     checkVersion(value);
     ByteBuffer in = ByteBuffer.wrap(value);
     long appendTime = in.getLong(1);
     int count = in.getInt(9);
     in.position(HEADER_BYTES);
     for (int i = 0; i < count; i++) {
-      Event e = EventCodec.read(in);
+      Event e = EventCodec.read(in, strings);
       if (baseOffset + i >= fromOffset) {
         out.add(new LogRecord(baseOffset + i, appendTime, e));
       }

@@ -2,6 +2,7 @@ package io.tally.rocksdb;
 
 import static java.util.Objects.requireNonNull;
 
+import io.tally.core.codec.StringCache;
 import io.tally.core.log.EventBatch;
 import io.tally.core.log.EventLog;
 import io.tally.core.log.LogHead;
@@ -40,7 +41,9 @@ import org.slf4j.LoggerFactory;
  * publishes the {@link LogHead heads}: since only it assigns append times, every future record's
  * time is at or after the published one.
  *
- * <p>Thread-safe. Reads run on the callers' threads.
+ * <p>Thread-safe. Reads run on the callers' threads; each reading thread decodes entities and types
+ * through its own {@link StringCache} (at most a few MB, held while the thread and this log live),
+ * so a processor decodes each hot entity once, not once per event.
  */
 public final class RocksDbEventLog implements EventLog {
   private static final Logger LOG = LoggerFactory.getLogger(RocksDbEventLog.class);
@@ -63,6 +66,7 @@ public final class RocksDbEventLog implements EventLog {
   private final ReadOptions[] partitionReads;
   private final List<Slice> slices = new ArrayList<>();
   private volatile Heads heads;
+  private final ThreadLocal<StringCache> strings = ThreadLocal.withInitial(StringCache::new);
   private final LongAdder groupCommits = new LongAdder();
   private final LongAdder groupCommitEvents = new LongAdder();
   private volatile boolean closed;
@@ -242,11 +246,14 @@ public final class RocksDbEventLog implements EventLog {
   @Override
   public List<LogRecord> read(int partition, long fromOffset, int maxRecords) {
     checkPartition(partition);
-    List<LogRecord> out = new ArrayList<>();
     long end = heads.endOffsets()[partition];
     if (fromOffset >= end) {
-      return out;
+      return new ArrayList<>();
     }
+    // sized for the read up front: growing it copied the list a dozen times per poll
+    List<LogRecord> out =
+        new ArrayList<>((int) Math.min(Math.min(maxRecords, end - fromOffset), 1 << 16));
+    StringCache cache = strings.get();
     try (RocksIterator it = iterator(partition)) {
       seekBatch(it, partition, fromOffset);
       for (; it.isValid() && out.size() < maxRecords; it.next()) {
@@ -254,7 +261,7 @@ public final class RocksDbEventLog implements EventLog {
         if (base >= end) {
           break;
         }
-        LogBatchDescriptor.decode(base, it.value(), fromOffset, out);
+        LogBatchDescriptor.decode(base, it.value(), fromOffset, out, cache);
       }
     }
     return out;

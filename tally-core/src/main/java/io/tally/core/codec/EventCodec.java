@@ -69,6 +69,17 @@ public final class EventCodec {
    * @throws CorruptRecordException when the bytes are not an event of this layout
    */
   public static Event read(ByteBuffer in) {
+    return read(in, null);
+  }
+
+  /**
+   * Reads one event as {@link #read(ByteBuffer)} does, decoding its entity and type through {@code
+   * strings} (ids and actors, rarely repeated, are decoded anew).
+   *
+   * @param strings the calling thread's cache, or {@code null} to decode every string anew
+   * @throws CorruptRecordException when the bytes are not an event of this layout
+   */
+  public static Event read(ByteBuffer in, StringCache strings) {
     try {
       int flags = in.get() & 0xFF;
       if ((flags & ~(FLAG_HAS_ID | FLAG_HAS_ACTOR)) != 0) {
@@ -76,10 +87,11 @@ public final class EventCodec {
       }
       long time = in.getLong();
       long value = in.getLong();
-      String id = getString(in, in.getShort() & 0xFFFF);
-      String entity = getString(in, in.getShort() & 0xFFFF);
-      String type = getString(in, in.get() & 0xFF);
-      String actor = (flags & FLAG_HAS_ACTOR) != 0 ? getString(in, in.getShort() & 0xFFFF) : null;
+      String id = getString(in, in.getShort() & 0xFFFF, null);
+      String entity = getString(in, in.getShort() & 0xFFFF, strings);
+      String type = getString(in, in.get() & 0xFF, strings);
+      String actor =
+          (flags & FLAG_HAS_ACTOR) != 0 ? getString(in, in.getShort() & 0xFFFF, null) : null;
       return new Event((flags & FLAG_HAS_ID) != 0 ? id : null, entity, type, time, value, actor);
     } catch (BufferUnderflowException | IllegalArgumentException e) {
       throw new CorruptRecordException("truncated or malformed event: " + e);
@@ -99,13 +111,16 @@ public final class EventCodec {
     out.put(b);
   }
 
-  private static String getString(ByteBuffer in, int length) {
+  private static String getString(ByteBuffer in, int length, StringCache strings) {
     if (length > in.remaining()) {
       throw new CorruptRecordException(
           "string length " + length + " exceeds remaining " + in.remaining());
     }
+    int at = in.arrayOffset() + in.position();
     String s =
-        new String(in.array(), in.arrayOffset() + in.position(), length, StandardCharsets.UTF_8);
+        strings == null
+            ? new String(in.array(), at, length, StandardCharsets.UTF_8)
+            : strings.decode(in.array(), at, length);
     in.position(in.position() + length);
     return s;
   }

@@ -39,6 +39,12 @@ import org.apache.commons.codec.digest.MurmurHash3;
  * longs at load factor ≤ 0.5), so <b>at most 56 bytes per remembered sighting</b>; arrays start
  * small and double up to the capacity.
  *
+ * <p>With millions of ids the index is far larger than the CPU caches, so nearly every lookup
+ * misses the cache (and the TLB) once. {@link #expect} and {@link #warm} let the caller hash the
+ * next few identities ahead and load their index entries back to back, so that those misses overlap
+ * instead of following one another; {@link #firstSighting} then uses the hash computed ahead. They
+ * are only a hint: every answer is the same with or without them.
+ *
  * <p>Not thread-safe: owned by the thread that processes the partition.
  */
 public final class DedupWindow {
@@ -58,6 +64,9 @@ public final class DedupWindow {
   public static final int MAX_AUTO_CAPACITY = 1_000_000;
 
   private static final int MIN_AUTO_CAPACITY = 10_000;
+
+  /** Most identities {@link #expect expected} ahead of their {@link #firstSighting}. */
+  public static final int LOOK_AHEAD = 32;
 
   private static final int INITIAL_SLOTS = 1024;
   private static final int EMPTY = -1;
@@ -83,6 +92,18 @@ public final class DedupWindow {
 
   /** The encoded identity being looked up; reused, since the window has one owning thread. */
   private byte[] scratch = new byte[64];
+
+  /** Identities {@link #expect expected}, with their hashes; taken in order from {@code next}. */
+  private final String[] aheadEntity = new String[LOOK_AHEAD];
+
+  private final String[] aheadId = new String[LOOK_AHEAD];
+  private final long[] aheadHi = new long[LOOK_AHEAD];
+  private final long[] aheadLo = new long[LOOK_AHEAD];
+  private int aheadNext;
+  private int aheadCount;
+
+  /** Sums what {@link #warm} loaded, so that the loads are not optimized away. */
+  private long warmed;
 
   /**
    * @param windowMillis how long after its latest sighting (in append time) an id stays remembered
@@ -138,17 +159,29 @@ public final class DedupWindow {
    */
   public boolean firstSighting(String entity, String id, long appendTimeMillis) {
     expire(appendTimeMillis);
-    int length = identity(entity, id);
-    long[] h = MurmurHash3.hash128x64(scratch, 0, length, 0);
-    boolean duplicate = find(h[0], h[1]) != EMPTY;
+    long hi;
+    long lo;
+    if (aheadNext < aheadCount && aheadEntity[aheadNext] == entity && aheadId[aheadNext] == id) {
+      hi = aheadHi[aheadNext];
+      lo = aheadLo[aheadNext];
+      aheadEntity[aheadNext] = null;
+      aheadId[aheadNext] = null;
+      aheadNext++;
+    } else {
+      forgetExpected();
+      long[] h = hash(entity, id);
+      hi = h[0];
+      lo = h[1];
+    }
+    boolean duplicate = find(hi, lo) != EMPTY;
     if (ringSize == capacity) {
-      dropOldest(true, h[0], h[1]);
+      dropOldest(true, hi, lo);
     } else if (ringSize == hashHi.length) {
       grow();
     }
     int slot = (head + ringSize) % hashHi.length;
-    hashHi[slot] = h[0];
-    hashLo[slot] = h[1];
+    hashHi[slot] = hi;
+    hashLo[slot] = lo;
     seenAt[slot] = appendTimeMillis;
     ringSize++;
     point(slot);
@@ -156,6 +189,64 @@ public final class DedupWindow {
       duplicates++;
     }
     return !duplicate;
+  }
+
+  /**
+   * Says that ({@code entity}, {@code id}) is among the next identities to be {@link #firstSighting
+   * sighted}, in this order, and hashes it now. Ignored once {@value #LOOK_AHEAD} identities wait.
+   * The hash is used only if the very same String instances come next; anything else makes the
+   * window forget what it expected.
+   */
+  public void expect(String entity, String id) {
+    if (aheadNext == aheadCount) {
+      aheadNext = 0;
+      aheadCount = 0;
+    }
+    if (aheadCount == LOOK_AHEAD) {
+      return;
+    }
+    long[] h = hash(entity, id);
+    aheadEntity[aheadCount] = entity;
+    aheadId[aheadCount] = id;
+    aheadHi[aheadCount] = h[0];
+    aheadLo[aheadCount] = h[1];
+    aheadCount++;
+  }
+
+  /**
+   * Loads the index entries of the {@link #expect expected} identities back to back, so that their
+   * cache misses overlap; and, as many, those of the oldest sightings that their sightings up to
+   * {@code appendTimeMillis} will drop (expired, or making room in a full window).
+   */
+  public void warm(long appendTimeMillis) {
+    long sum = warmed;
+    for (int k = aheadNext; k < aheadCount; k++) {
+      sum += index[home(aheadHi[k])];
+    }
+    long oldestKept = appendTimeMillis - windowMillis;
+    int drops = Math.min(aheadCount - aheadNext, ringSize);
+    for (int k = 0; k < drops; k++) {
+      int slot = (head + k) % hashHi.length;
+      if (ringSize < capacity && seenAt[slot] >= oldestKept) {
+        break;
+      }
+      sum += index[home(hashHi[slot])];
+    }
+    warmed = sum;
+  }
+
+  private void forgetExpected() {
+    for (int k = aheadNext; k < aheadCount; k++) {
+      aheadEntity[k] = null;
+      aheadId[k] = null;
+    }
+    aheadNext = 0;
+    aheadCount = 0;
+  }
+
+  private long[] hash(String entity, String id) {
+    int length = identity(entity, id);
+    return MurmurHash3.hash128x64(scratch, 0, length, 0);
   }
 
   /**

@@ -76,6 +76,17 @@ class EventCodecTest {
   }
 
   @Property(tries = 300)
+  void readingThroughAStringCacheGivesBackTheSameEventEveryTime(@ForAll("events") Event event) {
+    StringCache strings = new StringCache(4);
+    byte[] encoded = encode(event);
+    for (int round = 0; round < 2; round++) {
+      ByteBuffer in = ByteBuffer.wrap(encoded);
+      assertThat(EventCodec.read(in, strings)).isEqualTo(event);
+      assertThat(in.remaining()).isZero();
+    }
+  }
+
+  @Property(tries = 300)
   void encodedSizeIsTheNumberOfBytesWritten(@ForAll("events") Event event) {
     ByteBuffer out = ByteBuffer.allocate(EventCodec.encodedSize(event) + 16);
     EventCodec.write(event, out);

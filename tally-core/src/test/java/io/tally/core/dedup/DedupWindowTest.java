@@ -339,6 +339,73 @@ class DedupWindowTest {
         s.times());
   }
 
+  /**
+   * Looking ahead is only a hint: with identities expected in chunks of any size (beyond {@link
+   * DedupWindow#LOOK_AHEAD} too), some skipped, some out of order and some equal but other String
+   * instances, every decision is still the reference model's, through expiry, eviction and growth.
+   */
+  @Property
+  void decidesLikeTheReferenceModelWhateverWasExpected(
+      @ForAll("smallScenarios") Scenario s, @ForAll long seed) {
+    assertMatchesReferenceLookingAhead(s, seed);
+  }
+
+  @Property(tries = 10)
+  void decidesLikeTheReferenceModelWhateverWasExpectedWhileGrowing(
+      @ForAll("growingScenarios") Scenario s, @ForAll long seed) {
+    assertMatchesReferenceLookingAhead(s, seed);
+  }
+
+  private static void assertMatchesReferenceLookingAhead(Scenario s, long seed) {
+    java.util.Random random = new java.util.Random(seed);
+    DedupWindow w = new DedupWindow(s.window(), s.capacity());
+    ReferenceWindow ref = new ReferenceWindow(s.window(), s.capacity());
+    List<String> ids = s.ids();
+    List<Long> times = s.times();
+    for (int from = 0; from < ids.size(); ) {
+      int to = Math.min(ids.size(), from + 1 + random.nextInt(DedupWindow.LOOK_AHEAD + 8));
+      for (int i = from; i < to; i++) {
+        switch (random.nextInt(8)) {
+          case 0 -> {} // not expected
+          case 1 -> w.expect(E, ids.get(random.nextInt(ids.size()))); // another identity
+          case 2 -> w.expect(E, new String(ids.get(i))); // equal, another instance
+          default -> w.expect(E, ids.get(i));
+        }
+      }
+      w.warm(times.get(to - 1));
+      for (int i = from; i < to; i++) {
+        boolean expected = ref.firstSighting(ids.get(i), times.get(i));
+        if (w.firstSighting(E, ids.get(i), times.get(i)) != expected) {
+          fail(
+              "step %d (%s at %d): expected firstSighting=%s",
+              i, ids.get(i), times.get(i), expected);
+        }
+        assertThat(w.size()).isEqualTo(ref.size());
+      }
+      from = to;
+    }
+    assertThat(w.duplicates()).isEqualTo(ref.duplicates);
+    assertThat(w.capacityEvictions()).isEqualTo(ref.capacityEvictions);
+  }
+
+  @Example
+  void anExpectedIdentityIsRecognizedLikeAnUnexpectedOne() {
+    DedupWindow w = new DedupWindow(1_000, 100);
+    String id = "r-1";
+    w.expect(E, id);
+    w.warm(T0);
+    assertThat(w.firstSighting(E, id, T0)).isTrue();
+    w.expect(E, id);
+    w.expect(E, "r-2");
+    w.warm(T0);
+    assertThat(w.firstSighting(E, id, T0)).isFalse();
+    assertThat(w.firstSighting(E, "r-2", T0)).isTrue();
+    w.expect(E, "r-3"); // expected, then another identity comes first
+    assertThat(w.firstSighting(E, "r-2", T0)).isFalse();
+    assertThat(w.firstSighting(E, "r-3", T0)).isTrue();
+    assertThat(w.duplicates()).isEqualTo(2);
+  }
+
   /** Events drawn from a few entities and a few ids, so ids recur across entities. */
   record KeyedStep(int entity, int id, long gap) {}
 

@@ -1,0 +1,97 @@
+package io.tally.core.codec;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * Strings recently decoded from UTF-8, so that the same bytes decode to the same {@link String}
+ * instance: a processor reading the log decodes each hot entity and type once, not once per event,
+ * and the aggregator's lookups by those strings find their hash codes cached and compare them by
+ * reference.
+ *
+ * <p>Direct-mapped: {@code slots} entries, each the bytes and the string decoded from them; a
+ * lookup hashes the bytes to one slot and returns its string if the slot holds the same bytes, else
+ * decodes them and replaces the slot. Strings longer than {@value #MAX_CACHED_BYTES} bytes are
+ * decoded without being remembered. So the cache holds at most {@code slots × (}{@value
+ * #MAX_CACHED_BYTES}{@code + about 80)} bytes, and its result is always {@code new String(bytes,
+ * UTF_8)}, whether cached or not.
+ *
+ * <p>Not thread-safe: one per decoding thread.
+ */
+public final class StringCache {
+  /** Longest string (in UTF-8 bytes) the cache remembers. */
+  public static final int MAX_CACHED_BYTES = 128;
+
+  /** Slots of a cache made with {@link #StringCache()}. */
+  public static final int DEFAULT_SLOTS = 1 << 14;
+
+  private final int[] hashes;
+  private final byte[][] bytes;
+  private final String[] strings;
+  private final int mask;
+  private long hits;
+  private long misses;
+
+  /** A cache of {@value #DEFAULT_SLOTS} slots. */
+  public StringCache() {
+    this(DEFAULT_SLOTS);
+  }
+
+  /**
+   * @param slots entries, a power of two
+   */
+  public StringCache(int slots) {
+    if (slots < 1 || Integer.bitCount(slots) != 1) {
+      throw new IllegalArgumentException("slots must be a power of two, got " + slots);
+    }
+    hashes = new int[slots];
+    bytes = new byte[slots][];
+    strings = new String[slots];
+    mask = slots - 1;
+  }
+
+  /**
+   * The string of the UTF-8 bytes {@code src[offset, offset + length)} (malformed input decodes as
+   * {@link String#String(byte[], int, int, java.nio.charset.Charset)} does).
+   */
+  public String decode(byte[] src, int offset, int length) {
+    if (length > MAX_CACHED_BYTES) {
+      return new String(src, offset, length, StandardCharsets.UTF_8);
+    }
+    int h = hash(src, offset, length);
+    int i = h & mask;
+    byte[] b = bytes[i];
+    if (hashes[i] == h
+        && b != null
+        && Arrays.equals(b, 0, b.length, src, offset, offset + length)) {
+      hits++;
+      return strings[i];
+    }
+    misses++;
+    String s = new String(src, offset, length, StandardCharsets.UTF_8);
+    hashes[i] = h;
+    bytes[i] = Arrays.copyOfRange(src, offset, offset + length);
+    strings[i] = s;
+    return s;
+  }
+
+  /** Lookups answered from the cache. */
+  public long hits() {
+    return hits;
+  }
+
+  /** Lookups of cacheable strings that decoded anew. */
+  public long misses() {
+    return misses;
+  }
+
+  /** A polynomial hash of the bytes with a multiplicative finish, so nearby keys spread. */
+  private static int hash(byte[] src, int offset, int length) {
+    int h = length;
+    for (int k = offset, end = offset + length; k < end; k++) {
+      h = 31 * h + src[k];
+    }
+    h *= 0x9E3779B9;
+    return h ^ (h >>> 15);
+  }
+}
