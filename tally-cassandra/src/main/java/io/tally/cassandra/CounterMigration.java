@@ -6,13 +6,9 @@ import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import io.tally.model.TallyException;
-import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,7 +88,7 @@ final class CounterMigration {
                 + ".counter_rows USING TIMESTAMP ? AND TTL ? SET count = ?, sum = ?, actors = ?"
                 + " WHERE entity = ? AND type = ? AND granularity = ? AND bucket = ?");
     Semaphore inFlight = new Semaphore(IN_FLIGHT);
-    List<CompletableFuture<?>> pending = new ArrayList<>();
+    AtomicReference<Throwable> failed = new AtomicReference<>();
     long copied = 0;
     for (Row r :
         session.execute(
@@ -104,57 +100,55 @@ final class CounterMigration {
                 .setConsistencyLevel(cl)
                 .setPageSize(1000)
                 .setTimeout(TIMEOUT))) {
+      if (failed.get() != null) {
+        break;
+      }
       if (r.isNull(4)) {
         continue; // no value written (only other cells, or none)
       }
-      ByteBuffer actors = r.getByteBuffer(6);
-      acquire(inFlight);
-      pending.add(
-          session
-              .executeAsync(
-                  write
-                      .bind(
-                          r.getLong(7),
-                          r.isNull(8) ? 0 : r.getInt(8),
-                          r.getLong(4),
-                          r.isNull(5) ? 0L : r.getLong(5),
-                          actors,
-                          r.getString(0),
-                          r.getString(1),
-                          r.getString(2),
-                          r.getLong(3))
-                      .setConsistencyLevel(cl))
-              .toCompletableFuture()
-              .whenComplete((ok, err) -> inFlight.release()));
+      acquire(inFlight, 1);
+      session
+          .executeAsync(
+              write
+                  .bind(
+                      r.getLong(7),
+                      r.isNull(8) ? 0 : r.getInt(8),
+                      r.getLong(4),
+                      r.isNull(5) ? 0L : r.getLong(5),
+                      r.getByteBuffer(6),
+                      r.getString(0),
+                      r.getString(1),
+                      r.getString(2),
+                      r.getLong(3))
+                  .setConsistencyLevel(cl))
+          .whenComplete(
+              (ok, err) -> {
+                if (err != null) {
+                  failed.compareAndSet(null, err);
+                }
+                inFlight.release();
+              });
       copied++;
-      if (pending.size() >= 10_000) {
-        await(pending, ks);
-      }
     }
-    await(pending, ks);
-    return copied;
-  }
-
-  private static void acquire(Semaphore inFlight) {
-    try {
-      inFlight.acquire();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new TallyException("interrupted while migrating the counter rows", e);
-    }
-  }
-
-  private static void await(List<CompletableFuture<?>> pending, String ks) {
-    try {
-      CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).join();
-    } catch (CompletionException e) {
+    acquire(inFlight, IN_FLIGHT); // every copy answered
+    Throwable err = failed.get();
+    if (err != null) {
       throw new TallyException(
           "cannot copy the counter rows of "
               + ks
               + " into counter_rows (the next start tries again): "
-              + e.getCause().getMessage(),
-          e.getCause());
+              + err.getMessage(),
+          err);
     }
-    pending.clear();
+    return copied;
+  }
+
+  private static void acquire(Semaphore inFlight, int permits) {
+    try {
+      inFlight.acquire(permits);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TallyException("interrupted while migrating the counter rows", e);
+    }
   }
 }

@@ -47,7 +47,7 @@ final class WriteBatches {
   /** The writes grouped by replica set and partition, in batches as the class says. */
   List<Batch> group(List<BoundStatement> writes) {
     Optional<TokenMap> tokens = session.getMetadata().getTokenMap();
-    Map<Set<Node>, Map<ByteBuffer, List<Integer>>> byReplicas = new HashMap<>();
+    Map<Set<Node>, Map<Object, List<Integer>>> byReplicas = new HashMap<>();
     for (int i = 0; i < writes.size(); i++) {
       BoundStatement w = writes.get(i);
       ByteBuffer routingKey = w.getRoutingKey();
@@ -57,12 +57,12 @@ final class WriteBatches {
               : Set.of();
       byReplicas
           .computeIfAbsent(replicas, r -> new HashMap<>())
-          .computeIfAbsent(
-              routingKey == null ? ByteBuffer.allocate(0) : routingKey, k -> new ArrayList<>())
+          // a row without a routing key is a partition of its own: nothing says what it shares
+          .computeIfAbsent(routingKey != null ? routingKey : i, k -> new ArrayList<>())
           .add(i);
     }
     List<Batch> out = new ArrayList<>();
-    for (Map<ByteBuffer, List<Integer>> partitions : byReplicas.values()) {
+    for (Map<Object, List<Integer>> partitions : byReplicas.values()) {
       List<Integer> rows = new ArrayList<>();
       int count = 0;
       int bytes = 0;
