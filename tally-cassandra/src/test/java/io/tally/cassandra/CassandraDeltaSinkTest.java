@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tally.core.aggregate.CounterDelta;
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.aggregate.DeltaAggregator;
 import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.aggregate.RowCorrection;
 import io.tally.core.recount.CorrectionLog;
@@ -15,6 +16,7 @@ import io.tally.core.store.DeltaSource;
 import io.tally.core.topk.SlotCorrection;
 import io.tally.engines.LocalEngines;
 import io.tally.engines.RealEngines;
+import io.tally.model.Event;
 import io.tally.model.Granularity;
 import io.tally.model.TallyException;
 import io.tally.testkit.DeltaSinkContract;
@@ -256,6 +258,31 @@ class CassandraDeltaSinkTest extends DeltaSinkContract {
     assertThat(writer.stats().read()).isEqualTo(reads);
     assertThat(writer.stats().knownAbsent()).isEqualTo(2);
     assertThat(List.of(minuteCount(0), minuteCount(1), minuteCount(2))).containsExactly(1L, 2L, 4L);
+  }
+
+  /** The deltas of one event on each of {@code entities} entities in {@code minute}, all rows. */
+  private static DeltaBatch everyEntity(long offset, int minute, int entities) {
+    DeltaAggregator aggregator = new DeltaAggregator();
+    for (int i = 0; i < entities; i++) {
+      aggregator.add(
+          new Event(null, "video:" + i, "view", MINUTE_0 + minute * 60_000L + i % 60_000, 1));
+    }
+    return new DeltaBatch(aggregator.drain(), List.of(), new DeltaSource(2, offset));
+  }
+
+  @Test
+  void theNewMinuteRowsOfManySeriesWithAllTheirRowsAreWrittenWithoutReads() {
+    int entities = 300;
+    sink.write(everyEntity(0, 0, entities));
+    CounterWriter.Stats first = writer.stats();
+    sink.write(everyEntity(1, 1, entities));
+    CounterWriter.Stats second = writer.stats();
+    // the hour, day and total rows come from the cache, every new minute row is known new
+    assertThat(second.knownAbsent() - first.knownAbsent()).isEqualTo(entities);
+    assertThat(second.read()).isEqualTo(first.read());
+    assertThat(count(new CounterKey("video:7", "view", Granularity.MINUTE, MINUTE_0 + 60_000L)))
+        .isEqualTo(1);
+    assertThat(count(CounterKey.total("video:7", "view"))).isEqualTo(2);
   }
 
   @Test

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.tally.core.codec.CorruptRecordException;
 import io.tally.core.codec.EventCodec;
+import io.tally.core.codec.StringCache;
 import io.tally.core.log.EventBatch;
 import io.tally.core.log.EventLog;
 import io.tally.core.log.LogHead;
@@ -21,14 +22,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -54,6 +56,7 @@ public final class KafkaEventLog implements EventLog {
   static final long HEAD_MARGIN_MILLIS = 500;
 
   private final KafkaSettings settings;
+  private final String eventsTopic; // built once: append names it for every event
   private final InstantSource clock;
   private final KafkaProducer<byte[], byte[]> producer;
   private final KafkaConsumer<byte[], byte[]> reader;
@@ -61,6 +64,7 @@ public final class KafkaEventLog implements EventLog {
 
   public KafkaEventLog(KafkaSettings settings, InstantSource clock) {
     this.settings = requireNonNull(settings, "settings");
+    this.eventsTopic = settings.eventsTopic();
     this.clock = requireNonNull(clock, "clock");
     Topics.ensure(settings);
     producer =
@@ -94,44 +98,57 @@ public final class KafkaEventLog implements EventLog {
               + " partitions, the log has "
               + settings.partitions());
     }
-    CompletableFuture<Position> done = new CompletableFuture<>();
-    AtomicInteger outstanding = new AtomicInteger(batch.size());
     if (batch.size() == 0) {
-      done.complete(Position.EMPTY);
-      return done;
+      return CompletableFuture.completedFuture(Position.EMPTY);
     }
-    // partition → the offset past the highest acknowledged record (callbacks of one producer run
-    // on its one I/O thread, the map is guarded anyway)
-    Map<Integer, Long> ends = new java.util.TreeMap<>();
+    Acknowledgements acks = new Acknowledgements(batch.size());
     try {
       for (int p = 0; p < batch.partitions(); p++) {
         for (Event e : batch.events(p)) {
-          producer.send(
-              new ProducerRecord<>(settings.eventsTopic(), p, null, null, encode(e)),
-              (meta, err) -> {
-                if (err != null) {
-                  done.completeExceptionally(
-                      new TallyException(
-                          "Kafka did not acknowledge an event: " + err.getMessage(), err));
-                } else {
-                  synchronized (ends) {
-                    ends.merge(meta.partition(), meta.offset() + 1, Math::max);
-                  }
-                  if (outstanding.decrementAndGet() == 0) {
-                    synchronized (ends) {
-                      done.complete(new Position(new java.util.TreeMap<>(ends)));
-                    }
-                  }
-                }
-              });
+          producer.send(new ProducerRecord<>(eventsTopic, p, null, null, encode(e)), acks);
         }
       }
     } catch (KafkaException e) {
       // the buffer stayed full for max.block.ms (brokers away): fail, the client retries
-      done.completeExceptionally(
+      acks.done.completeExceptionally(
           new TallyException("Kafka is not accepting events: " + e.getMessage(), e));
     }
-    return done;
+    return acks.done;
+  }
+
+  /**
+   * The callback of every record of one append (one object for all of them, not one per record):
+   * completes {@link #done} with the offset past the highest acknowledged record of each partition
+   * once all are acknowledged, or fails it at the first error. Callbacks of one producer run on its
+   * one I/O thread; the state is guarded anyway.
+   */
+  private static final class Acknowledgements implements Callback {
+    final CompletableFuture<Position> done = new CompletableFuture<>();
+    private final Map<Integer, Long> ends = new java.util.TreeMap<>();
+    private int outstanding;
+
+    Acknowledgements(int records) {
+      this.outstanding = records;
+    }
+
+    @Override
+    public void onCompletion(RecordMetadata meta, Exception err) {
+      if (err != null) {
+        done.completeExceptionally(
+            new TallyException("Kafka did not acknowledge an event: " + err.getMessage(), err));
+        return;
+      }
+      Position complete = null;
+      synchronized (this) {
+        ends.merge(meta.partition(), meta.offset() + 1, Math::max);
+        if (--outstanding == 0) {
+          complete = new Position(new java.util.TreeMap<>(ends));
+        }
+      }
+      if (complete != null) {
+        done.complete(complete);
+      }
+    }
   }
 
   /**
@@ -154,6 +171,14 @@ public final class KafkaEventLog implements EventLog {
    *     event
    */
   static LogRecord decode(ConsumerRecord<byte[], byte[]> r) {
+    return decode(r, null);
+  }
+
+  /**
+   * Decodes as {@link #decode(ConsumerRecord)} does, the event's entity and type through {@code
+   * strings} (the calling thread's cache, or {@code null}).
+   */
+  static LogRecord decode(ConsumerRecord<byte[], byte[]> r, StringCache strings) {
     byte[] value = r.value();
     if (value == null || value.length == 0) {
       throw new CorruptRecordException("empty events record at offset " + r.offset());
@@ -168,7 +193,7 @@ public final class KafkaEventLog implements EventLog {
                   + " (a newer Tally wrote it?)",
               r.offset(), value[0] & 0xFF));
     }
-    return new LogRecord(r.offset(), r.timestamp(), EventCodec.read(in));
+    return new LogRecord(r.offset(), r.timestamp(), EventCodec.read(in, strings));
   }
 
   @Override
@@ -242,7 +267,7 @@ public final class KafkaEventLog implements EventLog {
     if (p < 0 || p >= settings.partitions()) {
       throw new IllegalArgumentException("no partition " + p);
     }
-    return new TopicPartition(settings.eventsTopic(), p);
+    return new TopicPartition(eventsTopic, p);
   }
 
   /** Waits for every send in flight (up to the delivery timeout), then closes the clients. */

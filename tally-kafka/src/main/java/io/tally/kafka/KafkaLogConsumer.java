@@ -3,6 +3,7 @@ package io.tally.kafka;
 import static java.util.Objects.requireNonNull;
 
 import io.tally.core.codec.CorruptRecordException;
+import io.tally.core.codec.StringCache;
 import io.tally.core.log.LogHead;
 import io.tally.core.log.LogRecord;
 import io.tally.core.process.LogConsumer;
@@ -49,6 +50,7 @@ public final class KafkaLogConsumer implements LogConsumer {
   private final String clientId;
   private final int maxPollRecords;
   private final Set<TopicPartition> unpositioned = new HashSet<>();
+  private final StringCache strings = new StringCache(); // entities and types of the events
   private KafkaConsumer<byte[], byte[]> consumer;
   private KafkaDeltaSink sink;
   private Listener listener;
@@ -106,7 +108,7 @@ public final class KafkaLogConsumer implements LogConsumer {
       List<LogRecord> decoded = new ArrayList<>();
       for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
         try {
-          decoded.add(KafkaEventLog.decode(r));
+          decoded.add(KafkaEventLog.decode(r, strings));
         } catch (CorruptRecordException e) {
           if (Long.bitCount(++skippedCorrupt) == 1) {
             LOG.error(

@@ -6,6 +6,7 @@ import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.codec.CorruptRecordException;
 import io.tally.core.codec.DeltaCodec;
 import io.tally.core.codec.DeltaRecord;
+import io.tally.core.codec.StringCache;
 import io.tally.core.process.ProcessorHealth;
 import io.tally.core.process.Worker;
 import io.tally.core.process.WorkerRunner;
@@ -92,6 +93,9 @@ public final class Materializer implements AutoCloseable {
   private final InstantSource clock;
   private final WorkerRunner runner;
   private final Map<Integer, Long> lags = new ConcurrentHashMap<>();
+
+  /** Entities and types of the decoded deltas (the consumer thread's). */
+  private final StringCache strings = new StringCache();
 
   /**
    * Per assigned partition, the offset up to which deltas are applied and committed (consumer
@@ -235,7 +239,7 @@ public final class Materializer implements AutoCloseable {
           new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
       DeltaRecord record;
       try {
-        record = DeltaCodec.decode(r.value());
+        record = DeltaCodec.decode(r.value(), strings);
         if (record.checkpoint() != null && record.checkpoint().partition() != r.partition()) {
           throw new CorruptRecordException(
               "checkpoint of partition "

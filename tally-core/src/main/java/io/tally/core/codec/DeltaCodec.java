@@ -138,6 +138,19 @@ public final class DeltaCodec {
    * @throws CorruptRecordException when the bytes are not a delta record of this layout
    */
   public static DeltaRecord decode(byte[] bytes) {
+    return decode(bytes, null);
+  }
+
+  /**
+   * Decodes as {@link #decode(byte[])} does, the keys' entities and types through {@code strings}:
+   * a record names each series four times (minute, hour, day, total), and a materializer sees the
+   * same hot entities step after step, so their strings are made once and their hash codes stay
+   * cached.
+   *
+   * @param strings the calling thread's cache, or {@code null} to decode every string anew
+   * @throws CorruptRecordException when the bytes are not a delta record of this layout
+   */
+  public static DeltaRecord decode(byte[] bytes, StringCache strings) {
     if (bytes == null) {
       throw new CorruptRecordException("a delta record has no value");
     }
@@ -158,7 +171,7 @@ public final class DeltaCodec {
       }
       List<CounterDelta> deltas = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        CounterKey key = key(in);
+        CounterKey key = key(in, strings);
         long count = in.getLong();
         long sum = in.getLong();
         ActorSketch sketch = version == VERSION_ACTORS ? sketch(in, key) : null;
@@ -176,7 +189,7 @@ public final class DeltaCodec {
               "correction count " + m + " does not fit in " + in.remaining() + " bytes");
         }
         for (int i = 0; i < m; i++) {
-          corrections.add(new RowCorrection(key(in), in.getLong(), in.getLong()));
+          corrections.add(new RowCorrection(key(in, strings), in.getLong(), in.getLong()));
         }
       }
       List<SlotCorrection> slots =
@@ -190,9 +203,9 @@ public final class DeltaCodec {
     }
   }
 
-  private static CounterKey key(ByteBuffer in) {
-    String entity = getString(in);
-    String type = getString(in);
+  private static CounterKey key(ByteBuffer in, StringCache strings) {
+    String entity = getString(in, strings);
+    String type = getString(in, strings);
     int g = in.get() & 0xFF;
     if (g >= GRANULARITIES.length) {
       throw new CorruptRecordException("unknown granularity " + g);
@@ -228,12 +241,20 @@ public final class DeltaCodec {
   }
 
   static String getString(ByteBuffer in) {
+    return getString(in, null);
+  }
+
+  private static String getString(ByteBuffer in, StringCache strings) {
     int length = in.getShort() & 0xFFFF;
     if (length > in.remaining()) {
       throw new CorruptRecordException(
           "string length " + length + " exceeds remaining " + in.remaining());
     }
-    String s = new String(in.array(), in.position(), length, StandardCharsets.UTF_8);
+    int at = in.arrayOffset() + in.position();
+    String s =
+        strings == null
+            ? new String(in.array(), at, length, StandardCharsets.UTF_8)
+            : strings.decode(in.array(), at, length);
     in.position(in.position() + length);
     return s;
   }

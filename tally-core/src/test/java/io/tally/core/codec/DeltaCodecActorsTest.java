@@ -35,6 +35,21 @@ class DeltaCodecActorsTest {
   }
 
   @Test
+  void decodingThroughAStringCacheGivesTheSameRecordWithSharedStrings() {
+    DeltaRecord record = new DeltaRecord(deltas(true), new Checkpoint(2, 10, 5, 6));
+    byte[] encoded = DeltaCodec.encode(record);
+    StringCache strings = new StringCache();
+    DeltaRecord first = DeltaCodec.decode(encoded, strings);
+    DeltaRecord again = DeltaCodec.decode(encoded, strings);
+    assertThat(first).isEqualTo(record);
+    assertThat(again).isEqualTo(record);
+    // a series' four keys, and the same key of two records, share one entity string
+    assertThat(again.deltas().get(0).key().entity())
+        .isSameAs(first.deltas().get(0).key().entity())
+        .isSameAs(first.deltas().get(1).key().entity());
+  }
+
+  @Test
   void aDamagedSketchInARecordIsACorruptRecord() {
     List<CounterDelta> one = deltas(true).subList(0, 1);
     byte[] encoded = DeltaCodec.encode(new DeltaRecord(one, null));
