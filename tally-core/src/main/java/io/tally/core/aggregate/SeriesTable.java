@@ -96,7 +96,7 @@ final class SeriesTable {
     }
   }
 
-  /** The actor builders of series {@code id}, allocating the slots on the flush's first actor. */
+  /** The actor builders of every series ({@link #ACTOR_SLOTS} each), allocated on first use. */
   ActorSketchBuilder[] actorSlots() {
     if (actors == null) {
       actors = new ActorSketchBuilder[entities.length * ACTOR_SLOTS];
