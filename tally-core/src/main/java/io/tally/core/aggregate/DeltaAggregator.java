@@ -8,21 +8,38 @@ import io.tally.model.Granularity;
 import io.tally.model.Sums;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Objects;
 
 /**
  * Accumulates the count and sum deltas of events for the minute, hour, day and total rows they fall
  * in, until {@link #drain() drained} into an immutable list. Sums add with {@link Sums#add}: a
  * flush whose row sum would pass 2^63 − 2 yields {@link Sums#OVERFLOW}, never a wrapped number.
  *
- * <p>Events are grouped by series (entity, type): one hash lookup per event finds the series' rows,
- * and most events of a flush land in a bucket the series already has. {@link #drain()} returns the
- * deltas in the order of the stores' keys — series by (entity length, entity, type length, type),
- * then minute, hour and day buckets in time order, then the total — which the RocksDB store inserts
- * fastest (it still sorts, which costs one pass on sorted input).
+ * <h2>Design</h2>
+ *
+ * Events are grouped by series (entity, type) in a {@link SeriesTable}: one probe of a flat index
+ * per event finds the series' record, a fixed run of longs that holds the series' newest minute,
+ * hour and day buckets inline (this was a map of maps, and its pointer chase bound the processor):
+ *
+ * <pre>
+ *   record[0]          start of the series' newest minute bucket (the hour and day buckets are
+ *                      the ones holding it: the newest of their granularity too)
+ *   record[1], [2]     count and sum of that minute
+ *   record[3], [4]     count and sum of its hour
+ *   record[5], [6]     count and sum of its day
+ * </pre>
+ *
+ * An event in the newest minute — nearly every event, since event time mostly follows the log — is
+ * counted with no division and no other lookup. An event in a newer bucket moves each inline bucket
+ * it leaves to {@link OlderBuckets}; an event in an older one is counted there. The total is not
+ * kept: it is the sum of the day rows, added up when drained ({@link Sums#add} saturates, so the
+ * order of adding does not matter).
+ *
+ * <p>{@link #drain()} returns the deltas in the order of the stores' keys — series by (entity
+ * length, entity, type length, type), then minute, hour and day buckets in time order, then the
+ * total — which the RocksDB store inserts fastest (it still sorts, which costs one pass on sorted
+ * input).
  *
  * <p>An event with an actor also adds the actor to a sketch per row ({@link ActorSketchBuilder},
  * made on a row's first actor), sealed into the row's delta as an immutable {@link ActorSketch}:
@@ -31,21 +48,18 @@ import java.util.Map;
  * <p>Not thread-safe: owned by one processor thread; only the drained list crosses threads.
  */
 public final class DeltaAggregator {
-  private static final Comparator<Series> KEY_ORDER =
-      (a, b) -> {
-        int c = Integer.compare(a.entity.length(), b.entity.length());
-        if (c == 0) {
-          c = a.entity.compareTo(b.entity);
-        }
-        if (c == 0) {
-          c = Integer.compare(a.type.length(), b.type.length());
-        }
-        return c != 0 ? c : a.type.compareTo(b.type);
-      };
+  private static final Granularity[] TIMED = Granularity.TIMED.toArray(new Granularity[0]);
+  private static final long MINUTE_MILLIS = Granularity.MINUTE.millis();
+  private static final int DAY = 2;
+  private static final int TOTAL_ACTORS = 3;
 
   private final UniquesConfig uniques;
-  private Map<Series, Rows> series = new HashMap<>();
+  private final SeriesTable series = new SeriesTable();
+  private final OlderBuckets older;
   private int rowCount;
+
+  /** Sums what {@link #expect} loaded, so that the loads are not optimized away. */
+  private long warmed;
 
   /** An aggregator sketching actors at the default size. */
   public DeltaAggregator() {
@@ -56,7 +70,8 @@ public final class DeltaAggregator {
    * @param uniques the size of the actor sketches of the deltas
    */
   public DeltaAggregator(UniquesConfig uniques) {
-    this.uniques = java.util.Objects.requireNonNull(uniques, "uniques");
+    this.uniques = Objects.requireNonNull(uniques, "uniques");
+    this.older = new OlderBuckets(uniques);
   }
 
   /** Adds {@code event} to its four rows. */
@@ -69,28 +84,107 @@ public final class DeltaAggregator {
    * entity's rows, see {@link io.tally.core.enrich.Enrichment}).
    */
   public void add(String entity, Event event) {
-    Series key = new Series(entity, event.type());
-    Rows rows = series.get(key);
-    if (rows == null) {
-      rows = new Rows();
-      series.put(key, rows);
-      rowCount++; // the total
+    int known = series.size();
+    int s = series.idOf(entity, event.type());
+    long time = event.timeMillis();
+    long value = event.value();
+    long[] r = series.records;
+    int b = s * SeriesTable.STRIDE;
+    int inline = 0b111; // the granularities whose inline bucket holds the event
+    if (series.size() != known) {
+      r[b] = Granularity.MINUTE.bucketStart(time);
+      r[b + 1] = 1;
+      r[b + 2] = value;
+      r[b + 3] = 1;
+      r[b + 4] = value;
+      r[b + 5] = 1;
+      r[b + 6] = value;
+      rowCount += 4;
+    } else if (Long.compareUnsigned(time - r[b], MINUTE_MILLIS) < 0) {
+      r[b + 1]++;
+      r[b + 2] = Sums.add(r[b + 2], value);
+      r[b + 3]++;
+      r[b + 4] = Sums.add(r[b + 4], value);
+      r[b + 5]++;
+      r[b + 6] = Sums.add(r[b + 6], value);
+    } else {
+      inline = addOutsideNewestMinute(s, time, value, event.actor());
     }
-    rows.totalCount++;
-    rows.totalSum = Sums.add(rows.totalSum, event.value());
     String actor = event.actor();
     if (actor != null) {
-      if (rows.totalActors == null) {
-        rows.totalActors = new ActorSketchBuilder(uniques);
-      }
-      rows.totalActors.add(actor);
+      addActor(s, inline, actor);
     }
-    for (int g = 0; g < Granularity.TIMED.size(); g++) {
-      if (rows.buckets[g].add(
-          Granularity.TIMED.get(g).bucketStart(event.timeMillis()), event.value(), actor)) {
+  }
+
+  /**
+   * Counts an event that is not in series {@code s}'s newest minute.
+   *
+   * @return the granularities (bit g for {@code TIMED[g]}) whose inline bucket now holds the event;
+   *     the others were counted in {@link #older}, with the actor
+   */
+  private int addOutsideNewestMinute(int s, long time, long value, String actor) {
+    long[] r = series.records;
+    int b = s * SeriesTable.STRIDE;
+    long newestMinute = r[b];
+    long minute = Granularity.MINUTE.bucketStart(time);
+    int inline = 0;
+    for (int g = 0; g < TIMED.length; g++) {
+      long start = TIMED[g].bucketStart(time);
+      long newest = TIMED[g].bucketStart(newestMinute);
+      int count = b + 1 + 2 * g;
+      if (start > newest) {
+        older.put(s, g, newest, r[count], r[count + 1], takeActors(s, g));
+        r[count] = 0;
+        r[count + 1] = 0;
+        rowCount++;
+      }
+      if (start >= newest) {
+        r[count]++;
+        r[count + 1] = Sums.add(r[count + 1], value);
+        inline |= 1 << g;
+      } else if (older.add(s, g, start, value, actor)) {
         rowCount++;
       }
     }
+    if (minute > newestMinute) {
+      r[b] = minute;
+    }
+    return inline;
+  }
+
+  private ActorSketchBuilder takeActors(int s, int g) {
+    ActorSketchBuilder[] a = series.actors;
+    if (a == null) {
+      return null;
+    }
+    int i = s * SeriesTable.ACTOR_SLOTS + g;
+    ActorSketchBuilder taken = a[i];
+    a[i] = null;
+    return taken;
+  }
+
+  /** Adds {@code actor} to the total and to the inline rows of granularities {@code inline}. */
+  private void addActor(int s, int inline, String actor) {
+    ActorSketchBuilder[] a = series.actorSlots();
+    int base = s * SeriesTable.ACTOR_SLOTS;
+    for (int slot = 0; slot < SeriesTable.ACTOR_SLOTS; slot++) {
+      if (slot == TOTAL_ACTORS || (inline & (1 << slot)) != 0) {
+        if (a[base + slot] == null) {
+          a[base + slot] = new ActorSketchBuilder(uniques);
+        }
+        a[base + slot].add(actor);
+      }
+    }
+  }
+
+  /**
+   * Says that an event of {@code type} on {@code entity} is among the next to be {@link #add
+   * added}, and loads the series' index entry and record now: called for the next few events back
+   * to back, their cache misses overlap instead of following one another. Only a hint: the deltas
+   * are the same with or without it.
+   */
+  public void expect(String entity, String type) {
+    warmed += series.touch(entity, type);
   }
 
   /** Rows with pending deltas. */
@@ -101,143 +195,105 @@ public final class DeltaAggregator {
   /** Returns the pending deltas in store key order and starts empty. */
   public List<CounterDelta> drain() {
     List<CounterDelta> out = new ArrayList<>(rowCount);
-    List<Map.Entry<Series, Rows>> entries = new ArrayList<>(series.entrySet());
-    entries.sort((a, b) -> KEY_ORDER.compare(a.getKey(), b.getKey()));
-    for (Map.Entry<Series, Rows> e : entries) {
-      Series s = e.getKey();
-      Rows rows = e.getValue();
-      for (int g = 0; g < Granularity.TIMED.size(); g++) {
-        rows.buckets[g].drainTo(s, Granularity.TIMED.get(g), out);
-      }
-      out.add(
-          new CounterDelta(
-              CounterKey.total(s.entity, s.type),
-              rows.totalCount,
-              rows.totalSum,
-              rows.totalActors == null ? null : rows.totalActors.build()));
+    int n = series.size();
+    int[] olderOrder = older.sorted();
+    int[] olderFrom = new int[n];
+    Arrays.fill(olderFrom, -1);
+    for (int k = olderOrder.length - 1; k >= 0; k--) {
+      olderFrom[older.series(olderOrder[k])] = k;
     }
-    // sized for a flush like this one: a fixed large table would cost every small flush a full scan
-    series = new HashMap<>(Math.max(16, entries.size() * 4 / 3 + 1));
+    for (int s : keyOrder(n)) {
+      drainSeries(s, olderOrder, olderFrom[s], out);
+    }
+    series.clear(n);
+    older.clear();
     rowCount = 0;
     return out;
   }
 
   /**
-   * A map key (entity, type) with its hash computed once. Equality and hash are written out rather
-   * than left to a record's generated ones, which the profile showed as a chain of method handles
-   * on the processor's hottest lookup.
+   * Adds the deltas of series {@code s} to {@code out}: its older rows (from {@code olderOrder[k]}
+   * on, if {@code k} ≥ 0) before its inline row, per granularity, then the total.
    */
-  private static final class Series {
-    final String entity;
-    final String type;
-    private final int hash;
-
-    Series(String entity, String type) {
-      this.entity = entity;
-      this.type = type;
-      this.hash = 31 * entity.hashCode() + type.hashCode();
-    }
-
-    @Override
-    public int hashCode() {
-      return hash;
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof Series s
-          && s.hash == hash
-          && s.entity.equals(entity)
-          && s.type.equals(type);
-    }
-  }
-
-  private final class Rows {
-    long totalCount;
-    long totalSum;
-    ActorSketchBuilder totalActors; // null until the series' first actor
-    final Buckets[] buckets = {new Buckets(), new Buckets(), new Buckets()};
-  }
-
-  /** The buckets of one granularity of one series: parallel arrays, usually of length 1. */
-  private final class Buckets {
-    private long[] starts = new long[1];
-    private long[] counts = new long[1];
-    private long[] sums = new long[1];
-    private ActorSketchBuilder[] actors; // null until the first actor
-    private int size;
-    private Map<Long, Integer> positions; // only once there are many buckets
-
-    /** Returns true if this created a new bucket. */
-    boolean add(long start, long value, String actor) {
-      int i = indexOf(start);
-      boolean created = i < 0;
-      if (created) {
-        i = append(start);
-      }
-      counts[i]++;
-      sums[i] = Sums.add(sums[i], value);
-      if (actor != null) {
-        if (actors == null) {
-          actors = new ActorSketchBuilder[starts.length];
+  private void drainSeries(int s, int[] olderOrder, int k, List<CounterDelta> out) {
+    String entity = series.entities[s];
+    String type = series.types[s];
+    long[] r = series.records;
+    int b = s * SeriesTable.STRIDE;
+    ActorSketchBuilder[] a = series.actors;
+    int slots = s * SeriesTable.ACTOR_SLOTS;
+    long totalCount = 0;
+    long totalSum = 0;
+    for (int g = 0; g < TIMED.length; g++) {
+      for (; k >= 0 && k < olderOrder.length; k++) {
+        int i = olderOrder[k];
+        if (older.series(i) != s || older.granularity(i) != g) {
+          break;
         }
-        if (actors[i] == null) {
-          actors[i] = new ActorSketchBuilder(uniques);
-        }
-        actors[i].add(actor);
-      }
-      return created;
-    }
-
-    private int indexOf(long start) {
-      if (positions != null) {
-        Integer i = positions.get(start);
-        return i == null ? -1 : i;
-      }
-      for (int i = size - 1; i >= 0; i--) {
-        if (starts[i] == start) {
-          return i;
-        }
-      }
-      return -1;
-    }
-
-    private int append(long start) {
-      if (size == starts.length) {
-        starts = Arrays.copyOf(starts, size * 2);
-        counts = Arrays.copyOf(counts, size * 2);
-        sums = Arrays.copyOf(sums, size * 2);
-        if (actors != null) {
-          actors = Arrays.copyOf(actors, size * 2);
-        }
-      }
-      starts[size] = start;
-      if (positions == null && size == 8) {
-        positions = new HashMap<>();
-        for (int i = 0; i < size; i++) {
-          positions.put(starts[i], i);
-        }
-      }
-      if (positions != null) {
-        positions.put(start, size);
-      }
-      return size++;
-    }
-
-    void drainTo(Series s, Granularity g, List<CounterDelta> out) {
-      Integer[] order = new Integer[size];
-      for (int i = 0; i < size; i++) {
-        order[i] = i;
-      }
-      if (size > 1) {
-        Arrays.sort(order, (a, b) -> Long.compare(starts[a], starts[b]));
-      }
-      for (int i : order) {
-        ActorSketch sketch = actors == null || actors[i] == null ? null : actors[i].build();
         out.add(
-            new CounterDelta(
-                new CounterKey(s.entity, s.type, g, starts[i]), counts[i], sums[i], sketch));
+            delta(entity, type, g, older.start(i), older.count(i), older.sum(i), older.actors(i)));
+        if (g == DAY) {
+          totalCount += older.count(i);
+          totalSum = Sums.add(totalSum, older.sum(i));
+        }
+      }
+      long count = r[b + 1 + 2 * g];
+      long sum = r[b + 2 + 2 * g];
+      long start = TIMED[g].bucketStart(r[b]);
+      out.add(delta(entity, type, g, start, count, sum, a == null ? null : a[slots + g]));
+      if (g == DAY) {
+        totalCount += count;
+        totalSum = Sums.add(totalSum, sum);
       }
     }
+    ActorSketchBuilder totalActors = a == null ? null : a[slots + TOTAL_ACTORS];
+    out.add(
+        new CounterDelta(
+            CounterKey.total(entity, type),
+            totalCount,
+            totalSum,
+            totalActors == null ? null : totalActors.build()));
+  }
+
+  private static CounterDelta delta(
+      String entity,
+      String type,
+      int g,
+      long start,
+      long count,
+      long sum,
+      ActorSketchBuilder actors) {
+    return new CounterDelta(
+        new CounterKey(entity, type, TIMED[g], start),
+        count,
+        sum,
+        actors == null ? null : actors.build());
+  }
+
+  /** The series numbers ordered by (entity length, entity, type length, type). */
+  private int[] keyOrder(int n) {
+    String[] entities = series.entities;
+    String[] types = series.types;
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    Arrays.sort(
+        order,
+        (x, y) -> {
+          int c = Integer.compare(entities[x].length(), entities[y].length());
+          if (c == 0) {
+            c = entities[x].compareTo(entities[y]);
+          }
+          if (c == 0) {
+            c = Integer.compare(types[x].length(), types[y].length());
+          }
+          return c != 0 ? c : types[x].compareTo(types[y]);
+        });
+    int[] out = new int[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = order[i];
+    }
+    return out;
   }
 }

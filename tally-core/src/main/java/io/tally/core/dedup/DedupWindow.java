@@ -252,43 +252,57 @@ public final class DedupWindow {
   /**
    * Encodes {@code [entity length, u32 BE][entity UTF-8][id UTF-8]} (no two pairs share an
    * encoding) into {@link #scratch}, growing it as needed, and returns its length. ASCII, which the
-   * validator allows for both, is copied without allocating; anything else goes through UTF-8.
+   * validator allows for both, is copied in one pass per string without allocating; anything else
+   * goes through UTF-8.
    */
   private int identity(String entity, String id) {
-    byte[] e = isAscii(entity) ? null : entity.getBytes(StandardCharsets.UTF_8);
-    byte[] i = isAscii(id) ? null : id.getBytes(StandardCharsets.UTF_8);
-    int eLength = e == null ? entity.length() : e.length;
-    int iLength = i == null ? id.length() : i.length;
-    int n = 4 + eLength + iLength;
+    int eLength = entity.length();
+    int n = 4 + eLength + id.length();
+    fit(n);
+    if (!copyAscii(entity, 4) || !copyAscii(id, 4 + eLength)) {
+      return identityUtf8(entity, id);
+    }
+    header(eLength);
+    return n;
+  }
+
+  private int identityUtf8(String entity, String id) {
+    byte[] e = entity.getBytes(StandardCharsets.UTF_8);
+    byte[] i = id.getBytes(StandardCharsets.UTF_8);
+    int n = 4 + e.length + i.length;
+    fit(n);
+    header(e.length);
+    System.arraycopy(e, 0, scratch, 4, e.length);
+    System.arraycopy(i, 0, scratch, 4 + e.length, i.length);
+    return n;
+  }
+
+  private void fit(int n) {
     if (scratch.length < n) {
       scratch = new byte[Math.max(n, scratch.length * 2)];
     }
+  }
+
+  private void header(int eLength) {
     scratch[0] = (byte) (eLength >>> 24);
     scratch[1] = (byte) (eLength >>> 16);
     scratch[2] = (byte) (eLength >>> 8);
     scratch[3] = (byte) eLength;
-    put(entity, e, 4);
-    put(id, i, 4 + eLength);
-    return n;
   }
 
-  private void put(String s, byte[] utf8, int at) {
-    if (utf8 != null) {
-      System.arraycopy(utf8, 0, scratch, at, utf8.length);
-      return;
-    }
+  /**
+   * Copies {@code s} into {@link #scratch} at {@code at}, a byte per char, and says whether it was
+   * all ASCII (and so what was copied is its UTF-8).
+   */
+  private boolean copyAscii(String s, int at) {
+    byte[] out = scratch;
+    int seen = 0;
     for (int k = 0; k < s.length(); k++) {
-      scratch[at + k] = (byte) s.charAt(k);
+      char c = s.charAt(k);
+      seen |= c;
+      out[at + k] = (byte) c;
     }
-  }
-
-  private static boolean isAscii(String s) {
-    for (int k = 0; k < s.length(); k++) {
-      if (s.charAt(k) >= 0x80) {
-        return false;
-      }
-    }
-    return true;
+    return seen < 0x80;
   }
 
   /** Number of distinct identities remembered now. */

@@ -11,6 +11,7 @@ import io.tally.core.log.LogHead;
 import io.tally.core.log.LogRecord;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSink;
+import io.tally.model.Event;
 import io.tally.model.TallyException;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -361,10 +362,12 @@ final class ProcessorLoop implements Worker, LogConsumer.Listener {
   }
 
   /**
-   * Tells the dedup window which identities records {@code [from, to)} will look up, so it loads
-   * their index entries together (a hint: the counts are the same without it).
+   * Tells the dedup window which identities records {@code [from, to)} will look up, and the
+   * aggregator which series they count in, so each loads their entries together (hints: the counts
+   * are the same without them). The aggregator is warmed in a loop of its own, short enough that
+   * the loads of many records are in flight at once.
    */
-  private static void lookAhead(PartitionState s, List<LogRecord> records, int from, int to) {
+  private void lookAhead(PartitionState s, List<LogRecord> records, int from, int to) {
     for (int i = from; i < to; i++) {
       LogRecord r = records.get(i);
       if (r.offset() >= s.nextOffset && r.event().id() != null) {
@@ -372,6 +375,10 @@ final class ProcessorLoop implements Worker, LogConsumer.Listener {
       }
     }
     s.dedup.warm(records.get(to - 1).appendTimeMillis());
+    for (int i = from; i < to; i++) {
+      Event e = records.get(i).event();
+      aggregator.expect(e.entity(), e.type());
+    }
   }
 
   private void seal() {
