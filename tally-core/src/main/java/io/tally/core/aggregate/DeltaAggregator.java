@@ -274,12 +274,8 @@ public final class DeltaAggregator {
   private int[] keyOrder(int n) {
     String[] entities = series.entities;
     String[] types = series.types;
-    Integer[] order = new Integer[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = i;
-    }
-    Arrays.sort(
-        order,
+    return IndexOrder.sorted(
+        n,
         (x, y) -> {
           int c = Integer.compare(entities[x].length(), entities[y].length());
           if (c == 0) {
@@ -290,10 +286,5 @@ public final class DeltaAggregator {
           }
           return c != 0 ? c : types[x].compareTo(types[y]);
         });
-    int[] out = new int[n];
-    for (int i = 0; i < n; i++) {
-      out[i] = order[i];
-    }
-    return out;
   }
 }

@@ -89,12 +89,8 @@ final class OlderBuckets {
 
   /** The rows' numbers ordered by series number, granularity index and bucket start. */
   int[] sorted() {
-    Integer[] order = new Integer[size];
-    for (int i = 0; i < size; i++) {
-      order[i] = i;
-    }
-    Arrays.sort(
-        order,
+    return IndexOrder.sorted(
+        size,
         (a, b) -> {
           int c = Integer.compare(series[a], series[b]);
           if (c == 0) {
@@ -102,11 +98,6 @@ final class OlderBuckets {
           }
           return c != 0 ? c : Long.compare(starts[a], starts[b]);
         });
-    int[] out = new int[size];
-    for (int i = 0; i < size; i++) {
-      out[i] = order[i];
-    }
-    return out;
   }
 
   /** Forgets every row. */

@@ -53,7 +53,7 @@ final class SeriesTable {
    * initialized: the caller sees {@link #size()} grow and fills it).
    */
   int idOf(String entity, String type) {
-    int h = 31 * entity.hashCode() + type.hashCode();
+    int h = hash(entity, type);
     int pos = home(h);
     while (true) {
       long e = index[pos];
@@ -76,12 +76,16 @@ final class SeriesTable {
     }
   }
 
+  private static int hash(String entity, String type) {
+    return 31 * entity.hashCode() + type.hashCode();
+  }
+
   /**
    * Loads what {@link #idOf} will read for (entity, type) — the index entry, the series' entity
    * string and the first line of its record — and returns a sum of them to keep the loads.
    */
   long touch(String entity, String type) {
-    int h = 31 * entity.hashCode() + type.hashCode();
+    int h = hash(entity, type);
     int pos = home(h);
     while (true) {
       long e = index[pos];
