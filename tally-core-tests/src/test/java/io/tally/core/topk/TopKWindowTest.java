@@ -134,6 +134,49 @@ class TopKWindowTest {
     assertThat(slots.slot(key).position()).isEqualTo(102);
   }
 
+  /**
+   * One update whose deltas alternate between two types and two slots of each of two windows: each
+   * delta lands in its own type's slot of every window (the update remembers the last slot per
+   * window, and must not carry it over to another type or slot).
+   */
+  @Test
+  void deltasAlternatingTypesAndSlotsEachLandInTheirOwnSlot() {
+    TopKWindow hour = TopKWindow.parse("1h");
+    TopKWindow day = TopKWindow.parse("1d");
+    TopKSlots slots = new TopKSlots(0, new TopKConfig(List.of(hour, day), 64));
+    long older = hour.slotStart(T0 - MINUTE) - MINUTE; // in the hour's slot before that minute's
+    TopKSlots.Update u = slots.update(T0);
+    u.add(TopKFixture.minute("video:1", "view", T0 - MINUTE, 1), TopKSlots.UNPOSITIONED);
+    u.add(TopKFixture.minute("video:1", "like", T0 - MINUTE, 10), TopKSlots.UNPOSITIONED);
+    u.add(TopKFixture.minute("video:1", "view", older, 100), TopKSlots.UNPOSITIONED);
+    u.add(TopKFixture.minute("video:2", "view", T0 - MINUTE, 1000), TopKSlots.UNPOSITIONED);
+    u.add(TopKFixture.minute("video:2", "like", older, 10000), TopKSlots.UNPOSITIONED);
+    u.commit();
+
+    java.util.function.BiFunction<SlotKey, String, Long> estimate =
+        (k, entity) -> slots.slot(k) == null ? 0 : slots.slot(k).sketch().getEstimate(entity);
+    SlotKey viewNow = new SlotKey("view", hour, hour.slotStart(T0 - MINUTE));
+    SlotKey viewOlder = new SlotKey("view", hour, hour.slotStart(older));
+    SlotKey likeNow = new SlotKey("like", hour, hour.slotStart(T0 - MINUTE));
+    SlotKey likeOlder = new SlotKey("like", hour, hour.slotStart(older));
+    assertThat(estimate.apply(viewNow, "video:1")).isEqualTo(1);
+    assertThat(estimate.apply(viewOlder, "video:1")).isEqualTo(100);
+    assertThat(estimate.apply(viewNow, "video:2")).isEqualTo(1000);
+    assertThat(estimate.apply(likeNow, "video:1")).isEqualTo(10);
+    assertThat(estimate.apply(likeOlder, "video:2")).isEqualTo(10000);
+    assertThat(estimate.apply(likeNow, "video:2")).isZero();
+    assertThat(estimate.apply(viewOlder, "video:2")).isZero();
+    assertThat(viewOlder).isNotEqualTo(viewNow);
+    // the day's slot of each type holds both minutes (T0 is noon: the same day's slot)
+    SlotKey viewDay = new SlotKey("view", day, day.slotStart(T0 - MINUTE));
+    SlotKey likeDay = new SlotKey("like", day, day.slotStart(T0 - MINUTE));
+    assertThat(day.slotStart(older)).isEqualTo(viewDay.slotStartMillis());
+    assertThat(estimate.apply(viewDay, "video:1")).isEqualTo(101);
+    assertThat(estimate.apply(viewDay, "video:2")).isEqualTo(1000);
+    assertThat(estimate.apply(likeDay, "video:1")).isEqualTo(10);
+    assertThat(estimate.apply(likeDay, "video:2")).isEqualTo(10000);
+  }
+
   @Test
   void badQueriesNameTheParameterAndTheAllowedValues() {
     TopKFixture f = new TopKFixture(TopKConfig.DEFAULTS, 2, T0);
