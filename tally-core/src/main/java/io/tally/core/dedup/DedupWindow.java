@@ -1,8 +1,6 @@
 package io.tally.core.dedup;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import org.apache.commons.codec.digest.MurmurHash3;
 
 /**
  * Remembers the identities of one partition's recent events so a re-sent event is counted once.
@@ -28,16 +26,16 @@ import org.apache.commons.codec.digest.MurmurHash3;
  * #capacityEvictions()}). This shortens the window under heavy load but stays deterministic, and a
  * rebuild still reproduces it, since it keeps the last {@code capacity} sightings of the same span.
  *
- * <p>Sightings are kept as 128-bit murmur3 hashes of the identity, encoded without ambiguity as
- * {@code [entity length, u32 BE][entity UTF-8][id UTF-8]} (a false duplicate needs a 128-bit
- * collision; the key costs the same 16 bytes however long entity and id are) in a FIFO ring of
- * (hash, append time), plus an open-addressing index from hash to the ring slot of the id's latest
- * sighting, with linear probing and backward-shift deletion. Each index entry also holds the 32-bit
- * home hash of its id, so probing past another id and shifting entries on deletion are decided
- * within the index, without a cache miss into the ring (these lookups were the processor's hottest
- * code). Cost: 24 bytes per sighting in the ring and 16 to 32 in the index (a power-of-two table of
- * longs at load factor ≤ 0.5), so <b>at most 56 bytes per remembered sighting</b>; arrays start
- * small and double up to the capacity.
+ * <p>Sightings are kept as 128-bit murmur3 hashes of the identity ({@link IdentityHash}: of the
+ * chars of entity and id and their lengths, so no two pairs share an input; a false duplicate needs
+ * a 128-bit collision; the key costs the same 16 bytes however long entity and id are) in a FIFO
+ * ring of (hash, append time), plus an open-addressing index from hash to the ring slot of the id's
+ * latest sighting, with linear probing and backward-shift deletion. Each index entry also holds the
+ * 32-bit home hash of its id, so probing past another id and shifting entries on deletion are
+ * decided within the index, without a cache miss into the ring (these lookups were the processor's
+ * hottest code). Cost: 24 bytes per sighting in the ring and 16 to 32 in the index (a power-of-two
+ * table of longs at load factor ≤ 0.5), so <b>at most 56 bytes per remembered sighting</b>; arrays
+ * start small and double up to the capacity.
  *
  * <p>With millions of ids the index is far larger than the CPU caches, so nearly every lookup
  * misses the cache (and the TLB) once. {@link #expect} and {@link #warm} let the caller hash the
@@ -90,8 +88,8 @@ public final class DedupWindow {
   private long duplicates;
   private long capacityEvictions;
 
-  /** The encoded identity being looked up; reused, since the window has one owning thread. */
-  private byte[] scratch = new byte[64];
+  /** Hashes identities; reused, since the window has one owning thread. */
+  private final IdentityHash hasher = new IdentityHash();
 
   /** Identities {@link #expect expected}, with their hashes; taken in order from {@code next}. */
   private final String[] aheadEntity = new String[LOOK_AHEAD];
@@ -169,9 +167,9 @@ public final class DedupWindow {
       aheadNext++;
     } else {
       forgetExpected();
-      long[] h = hash(entity, id);
-      hi = h[0];
-      lo = h[1];
+      hasher.hash(entity, id);
+      hi = hasher.hi();
+      lo = hasher.lo();
     }
     boolean duplicate = find(hi, lo) != EMPTY;
     if (ringSize == capacity) {
@@ -205,11 +203,11 @@ public final class DedupWindow {
     if (aheadCount == LOOK_AHEAD) {
       return;
     }
-    long[] h = hash(entity, id);
+    hasher.hash(entity, id);
     aheadEntity[aheadCount] = entity;
     aheadId[aheadCount] = id;
-    aheadHi[aheadCount] = h[0];
-    aheadLo[aheadCount] = h[1];
+    aheadHi[aheadCount] = hasher.hi();
+    aheadLo[aheadCount] = hasher.lo();
     aheadCount++;
   }
 
@@ -242,67 +240,6 @@ public final class DedupWindow {
     }
     aheadNext = 0;
     aheadCount = 0;
-  }
-
-  private long[] hash(String entity, String id) {
-    int length = identity(entity, id);
-    return MurmurHash3.hash128x64(scratch, 0, length, 0);
-  }
-
-  /**
-   * Encodes {@code [entity length, u32 BE][entity UTF-8][id UTF-8]} (no two pairs share an
-   * encoding) into {@link #scratch}, growing it as needed, and returns its length. ASCII, which the
-   * validator allows for both, is copied in one pass per string without allocating; anything else
-   * goes through UTF-8.
-   */
-  private int identity(String entity, String id) {
-    int eLength = entity.length();
-    int n = 4 + eLength + id.length();
-    fit(n);
-    if (!copyAscii(entity, 4) || !copyAscii(id, 4 + eLength)) {
-      return identityUtf8(entity, id);
-    }
-    header(eLength);
-    return n;
-  }
-
-  private int identityUtf8(String entity, String id) {
-    byte[] e = entity.getBytes(StandardCharsets.UTF_8);
-    byte[] i = id.getBytes(StandardCharsets.UTF_8);
-    int n = 4 + e.length + i.length;
-    fit(n);
-    header(e.length);
-    System.arraycopy(e, 0, scratch, 4, e.length);
-    System.arraycopy(i, 0, scratch, 4 + e.length, i.length);
-    return n;
-  }
-
-  private void fit(int n) {
-    if (scratch.length < n) {
-      scratch = new byte[Math.max(n, scratch.length * 2)];
-    }
-  }
-
-  private void header(int eLength) {
-    scratch[0] = (byte) (eLength >>> 24);
-    scratch[1] = (byte) (eLength >>> 16);
-    scratch[2] = (byte) (eLength >>> 8);
-    scratch[3] = (byte) eLength;
-  }
-
-  /**
-   * Copies {@code s} into {@link #scratch} at {@code at}, a byte per char, and says whether it was
-   * all ASCII (and so what was copied is its UTF-8).
-   */
-  private boolean copyAscii(String s, int at) {
-    byte[] out = scratch;
-    int seen = 0;
-    for (int k = 0; k < s.length(); k++) {
-      char c = s.charAt(k);
-      seen |= c;
-      out[at + k] = (byte) c;
-    }
-    return seen < 0x80;
   }
 
   /** Number of distinct identities remembered now. */

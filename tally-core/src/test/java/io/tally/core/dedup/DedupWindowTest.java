@@ -443,6 +443,37 @@ class DedupWindowTest {
     assertThat(w.capacityEvictions()).isEqualTo(ref.capacityEvictions);
   }
 
+  /**
+   * Entities and ids that concatenate alike, share low bytes, or are not ASCII (surrogates
+   * included): each (entity, id) pair is its own identity, as in the reference model keyed on the
+   * pair, with or without the look-ahead.
+   */
+  @Property
+  void decidesOnThePairForNonAsciiAndLookAlikeStrings(
+      @ForAll("keyedSteps") List<KeyedStep> steps,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 40) int capacity,
+      @ForAll boolean lookAhead) {
+    String[] entities = {"a", "ab", "\u0141", "A", "\ud83d\ude00"};
+    String[] ids = {"", "c", "bc", "\u00e9", "e\u0301", "\ud800", "?"};
+    DedupWindow w = new DedupWindow(3, capacity);
+    ReferenceWindow ref = new ReferenceWindow(3, capacity);
+    long t = T0;
+    for (KeyedStep s : steps) {
+      t += s.gap();
+      String entity = entities[s.entity()];
+      String id = ids[s.id()];
+      if (lookAhead) {
+        w.expect(entity, id);
+        w.warm(t);
+      }
+      boolean expected = ref.firstSighting(entity.length() + ":" + entity + id, t);
+      assertThat(w.firstSighting(entity, id, t)).as("(%s, %s)", entity, id).isEqualTo(expected);
+      assertThat(w.size()).isEqualTo(ref.size());
+    }
+    assertThat(w.duplicates()).isEqualTo(ref.duplicates);
+    assertThat(w.capacityEvictions()).isEqualTo(ref.capacityEvictions);
+  }
+
   @Property(tries = 15)
   void decidesLikeTheReferenceModelWhileGrowing(@ForAll("growingScenarios") Scenario s) {
     assertMatchesReference(
