@@ -67,7 +67,6 @@ public final class DedupWindow {
   public static final int LOOK_AHEAD = 32;
 
   private static final int INITIAL_SLOTS = 1024;
-  private static final int EMPTY = -1;
   private static final long FREE = -1L;
 
   private final long windowMillis;
@@ -171,18 +170,27 @@ public final class DedupWindow {
       hi = hasher.hi();
       lo = hasher.lo();
     }
-    boolean duplicate = find(hi, lo) != EMPTY;
+    // Dropping the oldest sighting first leaves one probe to find the id or the place to add it;
+    // if the drop forgot this very id, it was remembered until then.
+    boolean renewed = false;
     if (ringSize == capacity) {
-      dropOldest(true, hi, lo);
+      renewed = dropOldest(true, hi, lo);
     } else if (ringSize == hashHi.length) {
       grow();
     }
-    int slot = (head + ringSize) % hashHi.length;
+    int pos = find(hi, lo);
+    boolean duplicate = renewed || pos >= 0;
+    int slot = ringSlot(ringSize);
     hashHi[slot] = hi;
     hashLo[slot] = lo;
     seenAt[slot] = appendTimeMillis;
     ringSize++;
-    point(slot);
+    if (pos >= 0) {
+      index[pos] = entry(hi, slot);
+    } else {
+      index[~pos] = entry(hi, slot);
+      live++;
+    }
     if (duplicate) {
       duplicates++;
     }
@@ -224,7 +232,7 @@ public final class DedupWindow {
     long oldestKept = appendTimeMillis - windowMillis;
     int drops = Math.min(aheadCount - aheadNext, ringSize);
     for (int k = 0; k < drops; k++) {
-      int slot = (head + k) % hashHi.length;
+      int slot = ringSlot(k);
       if (ringSize < capacity && seenAt[slot] >= oldestKept) {
         break;
       }
@@ -272,10 +280,14 @@ public final class DedupWindow {
     }
   }
 
-  /** Index position of the id with this hash, or EMPTY. */
+  /**
+   * Index position of the id with this hash if it is remembered; else {@code ~p}, where {@code p}
+   * is the free position that ended the probe (where the id is to be added).
+   */
   private int find(long hi, long lo) {
     int fingerprint = hash32(hi);
-    for (int pos = fingerprint & mask; index[pos] != FREE; pos = (pos + 1) & mask) {
+    int pos = fingerprint & mask;
+    for (; index[pos] != FREE; pos = (pos + 1) & mask) {
       long e = index[pos];
       if ((int) (e >>> 32) == fingerprint) {
         int slot = (int) e;
@@ -284,48 +296,43 @@ public final class DedupWindow {
         }
       }
     }
-    return EMPTY;
+    return ~pos;
+  }
+
+  /** The ring slot of the {@code k}-th oldest sighting, for {@code k} below the ring's length. */
+  private int ringSlot(int k) {
+    int slot = head + k;
+    return slot < hashHi.length ? slot : slot - hashHi.length;
   }
 
   private static long entry(long hi, int slot) {
     return ((long) hash32(hi) << 32) | (slot & 0xFFFFFFFFL);
   }
 
-  /** Makes the index entry of the id in {@code slot} point to that slot (its latest sighting). */
-  private void point(int slot) {
-    int pos = find(hashHi[slot], hashLo[slot]);
-    if (pos != EMPTY) {
-      index[pos] = entry(hashHi[slot], slot);
-      return;
-    }
-    pos = home(hashHi[slot]);
-    while (index[pos] != FREE) {
-      pos = (pos + 1) & mask;
-    }
-    index[pos] = entry(hashHi[slot], slot);
-    live++;
-  }
-
   /**
    * Drops the oldest sighting and forgets its id if it was the id's latest sighting. When that
    * makes room for a sighting of {@code (hi, lo)}, it counts as a capacity eviction unless the id
    * is the one being seen again, which stays.
+   *
+   * @return whether it forgot the id {@code (hi, lo)}
    */
-  private void dropOldest(boolean forCapacity, long hi, long lo) {
+  private boolean dropOldest(boolean forCapacity, long hi, long lo) {
     int slot = head;
+    boolean renewed = false;
     for (int pos = home(hashHi[slot]); index[pos] != FREE; pos = (pos + 1) & mask) {
       if ((int) index[pos] == slot) {
         deleteAt(pos);
         live--;
-        boolean renewed = hashHi[slot] == hi && hashLo[slot] == lo;
+        renewed = hashHi[slot] == hi && hashLo[slot] == lo;
         if (forCapacity && !renewed) {
           capacityEvictions++;
         }
         break;
       }
     }
-    head = (head + 1) % hashHi.length;
+    head = ringSlot(1);
     ringSize--;
+    return renewed;
   }
 
   /** Backward-shift deletion keeps every probe chain unbroken without tombstones. */
@@ -355,21 +362,45 @@ public final class DedupWindow {
     return (int) (hi ^ (hi >>> 32));
   }
 
+  /**
+   * Doubles the arrays (up to the capacity). The ring is copied oldest first, so every slot moves
+   * from {@code s} to {@code s - head} (mod the old length); the index is rebuilt from the old
+   * index's entries, read in order, rather than by looking up every sighting of the ring: each
+   * entry lands at its home in the new table or just after it, and a home there is the old one or
+   * the old one plus the old table's size, so both tables are walked nearly in order instead of at
+   * random.
+   */
   private void grow() {
     long[] hi = hashHi;
     long[] lo = hashLo;
     long[] at = seenAt;
+    long[] oldIndex = index;
     int oldHead = head;
+    int oldLength = hi.length;
     int n = ringSize;
-    allocate((int) Math.min((long) hi.length * 2, capacity));
-    for (int i = 0; i < n; i++) {
-      int from = (oldHead + i) % hi.length;
-      hashHi[i] = hi[from];
-      hashLo[i] = lo[from];
-      seenAt[i] = at[from];
-      point(i);
+    int ids = live;
+    allocate((int) Math.min((long) oldLength * 2, capacity));
+    int first = Math.min(n, oldLength - oldHead);
+    System.arraycopy(hi, oldHead, hashHi, 0, first);
+    System.arraycopy(lo, oldHead, hashLo, 0, first);
+    System.arraycopy(at, oldHead, seenAt, 0, first);
+    System.arraycopy(hi, 0, hashHi, first, n - first);
+    System.arraycopy(lo, 0, hashLo, first, n - first);
+    System.arraycopy(at, 0, seenAt, first, n - first);
+    for (long e : oldIndex) {
+      if (e != FREE) {
+        int slot = (int) e - oldHead;
+        int fingerprint = (int) (e >>> 32);
+        int pos = fingerprint & mask;
+        while (index[pos] != FREE) {
+          pos = (pos + 1) & mask;
+        }
+        index[pos] =
+            ((long) fingerprint << 32) | ((slot < 0 ? slot + oldLength : slot) & 0xFFFFFFFFL);
+      }
     }
     ringSize = n;
+    live = ids;
   }
 
   private void allocate(int slots) {

@@ -171,6 +171,27 @@ class DedupWindowTest {
   }
 
   @Example
+  void decidesLikeTheReferenceModelThroughManyDoublingsOfAWrappedRing() {
+    // the rate doubles every 200 ms of append time and the window is 100 ms, so the ring grows
+    // from 1,024 slots to 131,072 while old sightings expire: every growth finds a wrapped ring
+    DedupWindow w = new DedupWindow(100, 1 << 20);
+    ReferenceWindow ref = new ReferenceWindow(100, 1 << 20);
+    java.util.Random random = new java.util.Random(17);
+    List<String> ids = new ArrayList<>();
+    List<Long> times = new ArrayList<>();
+    for (int phase = 0; phase < 7; phase++) {
+      for (int ms = 0; ms < 200; ms++) {
+        for (int k = 0; k < 20 << phase; k++) {
+          ids.add("id-" + random.nextInt(50_000));
+          times.add(T0 + phase * 200L + ms);
+        }
+      }
+    }
+    assertMatchesReference(w, ref, ids, times);
+    assertThat(w.duplicates()).isPositive();
+  }
+
+  @Example
   void aCapacityAboveTheInitialArraysEvictsInOrderOnceFull() {
     DedupWindow w = new DedupWindow(Long.MAX_VALUE / 4, 2_000);
     for (int i = 0; i < 2_500; i++) {
