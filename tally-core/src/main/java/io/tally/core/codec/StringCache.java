@@ -11,10 +11,14 @@ import java.util.Arrays;
  *
  * <p>Direct-mapped: {@code slots} entries, each the bytes and the string decoded from them; a
  * lookup hashes the bytes to one slot and returns its string if the slot holds the same bytes, else
- * decodes them and replaces the slot. Strings longer than {@value #MAX_CACHED_BYTES} bytes are
- * decoded without being remembered. So the cache holds at most {@code slots × (}{@value
- * #MAX_CACHED_BYTES}{@code + about 80)} bytes, and its result is always {@code new String(bytes,
- * UTF_8)}, whether cached or not.
+ * decodes them and replaces the slot. Strings of at most {@value #SHORT_BYTES} bytes (most entities
+ * and types) are kept as two longs in one array — bytes 0–7, and bytes 8–14 with the length + 1 in
+ * the top byte, so no two byte strings share a key and no key is 0 — so a hit compares two longs
+ * and loads no other object than the string it returns (with a {@code byte[]} per slot, comparing
+ * those bytes missed the cache on most lookups of a large set of entities). Longer ones keep a copy
+ * of their bytes. Strings longer than {@value #MAX_CACHED_BYTES} bytes are decoded without being
+ * remembered. So the cache holds at most {@code slots × (}{@value #MAX_CACHED_BYTES}{@code + about
+ * 100)} bytes, and its result is always {@code new String(bytes, UTF_8)}, whether cached or not.
  *
  * <p>Not thread-safe: one per decoding thread.
  */
@@ -22,11 +26,20 @@ public final class StringCache {
   /** Longest string (in UTF-8 bytes) the cache remembers. */
   public static final int MAX_CACHED_BYTES = 128;
 
+  /** Longest string (in UTF-8 bytes) kept as a two-long key rather than a copy of its bytes. */
+  static final int SHORT_BYTES = 15;
+
   /** Slots of a cache made with {@link #StringCache()}. */
   public static final int DEFAULT_SLOTS = 1 << 14;
 
   private final int[] hashes;
   private final byte[][] bytes;
+
+  /**
+   * Per slot, at {@code 2 × slot}: the key of a short string; 0, 0 when the slot holds no short.
+   */
+  private final long[] shortKeys;
+
   private final String[] strings;
   private final int mask;
   private long hits;
@@ -46,6 +59,7 @@ public final class StringCache {
     }
     hashes = new int[slots];
     bytes = new byte[slots][];
+    shortKeys = new long[2 * slots];
     strings = new String[slots];
     mask = slots - 1;
   }
@@ -55,6 +69,9 @@ public final class StringCache {
    * {@link String#String(byte[], int, int, java.nio.charset.Charset)} does).
    */
   public String decode(byte[] src, int offset, int length) {
+    if (length <= SHORT_BYTES) {
+      return decodeShort(src, offset, length);
+    }
     if (length > MAX_CACHED_BYTES) {
       return new String(src, offset, length, StandardCharsets.UTF_8);
     }
@@ -71,6 +88,32 @@ public final class StringCache {
     String s = new String(src, offset, length, StandardCharsets.UTF_8);
     hashes[i] = h;
     bytes[i] = Arrays.copyOfRange(src, offset, offset + length);
+    shortKeys[2 * i] = 0;
+    shortKeys[2 * i + 1] = 0;
+    strings[i] = s;
+    return s;
+  }
+
+  private String decodeShort(byte[] src, int offset, int length) {
+    long k1 = 0;
+    long k2 = (long) (length + 1) << 56;
+    for (int k = Math.min(length, 8) - 1; k >= 0; k--) {
+      k1 = k1 << 8 | (src[offset + k] & 0xFF);
+    }
+    for (int k = length - 1; k >= 8; k--) {
+      k2 |= (long) (src[offset + k] & 0xFF) << (8 * (k - 8));
+    }
+    long m = (k1 ^ Long.rotateLeft(k2 * 0xC2B2AE3D27D4EB4FL, 29)) * 0x9E3779B97F4A7C15L;
+    int i = (int) (m >>> 32) & mask;
+    if (shortKeys[2 * i] == k1 && shortKeys[2 * i + 1] == k2) {
+      hits++;
+      return strings[i];
+    }
+    misses++;
+    String s = new String(src, offset, length, StandardCharsets.UTF_8);
+    shortKeys[2 * i] = k1;
+    shortKeys[2 * i + 1] = k2;
+    bytes[i] = null;
     strings[i] = s;
     return s;
   }

@@ -1,8 +1,6 @@
 package io.tally.core.dedup;
 
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import org.apache.commons.codec.digest.MurmurHash3;
 
 /**
  * Remembers the identities of one partition's recent events so a re-sent event is counted once.
@@ -28,16 +26,16 @@ import org.apache.commons.codec.digest.MurmurHash3;
  * #capacityEvictions()}). This shortens the window under heavy load but stays deterministic, and a
  * rebuild still reproduces it, since it keeps the last {@code capacity} sightings of the same span.
  *
- * <p>Sightings are kept as 128-bit murmur3 hashes of the identity, encoded without ambiguity as
- * {@code [entity length, u32 BE][entity UTF-8][id UTF-8]} (a false duplicate needs a 128-bit
- * collision; the key costs the same 16 bytes however long entity and id are) in a FIFO ring of
- * (hash, append time), plus an open-addressing index from hash to the ring slot of the id's latest
- * sighting, with linear probing and backward-shift deletion. Each index entry also holds the 32-bit
- * home hash of its id, so probing past another id and shifting entries on deletion are decided
- * within the index, without a cache miss into the ring (these lookups were the processor's hottest
- * code). Cost: 24 bytes per sighting in the ring and 16 to 32 in the index (a power-of-two table of
- * longs at load factor ≤ 0.5), so <b>at most 56 bytes per remembered sighting</b>; arrays start
- * small and double up to the capacity.
+ * <p>Sightings are kept as 128-bit murmur3 hashes of the identity ({@link IdentityHash}: of the
+ * chars of entity and id and their lengths, so no two pairs share an input; a false duplicate needs
+ * a 128-bit collision; the key costs the same 16 bytes however long entity and id are) in a FIFO
+ * ring of (hash, append time), plus an open-addressing index from hash to the ring slot of the id's
+ * latest sighting, with linear probing and backward-shift deletion. Each index entry also holds the
+ * 32-bit home hash of its id, so probing past another id and shifting entries on deletion are
+ * decided within the index, without a cache miss into the ring (these lookups were the processor's
+ * hottest code). Cost: 24 bytes per sighting in the ring and 16 to 32 in the index (a power-of-two
+ * table of longs at load factor ≤ 0.5), so <b>at most 56 bytes per remembered sighting</b>; arrays
+ * start small and double up to the capacity.
  *
  * <p>With millions of ids the index is far larger than the CPU caches, so nearly every lookup
  * misses the cache (and the TLB) once. {@link #expect} and {@link #warm} let the caller hash the
@@ -69,7 +67,6 @@ public final class DedupWindow {
   public static final int LOOK_AHEAD = 32;
 
   private static final int INITIAL_SLOTS = 1024;
-  private static final int EMPTY = -1;
   private static final long FREE = -1L;
 
   private final long windowMillis;
@@ -90,8 +87,8 @@ public final class DedupWindow {
   private long duplicates;
   private long capacityEvictions;
 
-  /** The encoded identity being looked up; reused, since the window has one owning thread. */
-  private byte[] scratch = new byte[64];
+  /** Hashes identities; reused, since the window has one owning thread. */
+  private final IdentityHash hasher = new IdentityHash();
 
   /** Identities {@link #expect expected}, with their hashes; taken in order from {@code next}. */
   private final String[] aheadEntity = new String[LOOK_AHEAD];
@@ -169,22 +166,31 @@ public final class DedupWindow {
       aheadNext++;
     } else {
       forgetExpected();
-      long[] h = hash(entity, id);
-      hi = h[0];
-      lo = h[1];
+      hasher.hash(entity, id);
+      hi = hasher.hi();
+      lo = hasher.lo();
     }
-    boolean duplicate = find(hi, lo) != EMPTY;
+    // Dropping the oldest sighting first leaves one probe to find the id or the place to add it;
+    // if the drop forgot this very id, it was remembered until then.
+    boolean renewed = false;
     if (ringSize == capacity) {
-      dropOldest(true, hi, lo);
+      renewed = dropOldest(true, hi, lo);
     } else if (ringSize == hashHi.length) {
       grow();
     }
-    int slot = (head + ringSize) % hashHi.length;
+    int pos = find(hi, lo);
+    boolean duplicate = renewed || pos >= 0;
+    int slot = ringSlot(ringSize);
     hashHi[slot] = hi;
     hashLo[slot] = lo;
     seenAt[slot] = appendTimeMillis;
     ringSize++;
-    point(slot);
+    if (pos >= 0) {
+      index[pos] = entry(hi, slot);
+    } else {
+      index[~pos] = entry(hi, slot);
+      live++;
+    }
     if (duplicate) {
       duplicates++;
     }
@@ -205,11 +211,11 @@ public final class DedupWindow {
     if (aheadCount == LOOK_AHEAD) {
       return;
     }
-    long[] h = hash(entity, id);
+    hasher.hash(entity, id);
     aheadEntity[aheadCount] = entity;
     aheadId[aheadCount] = id;
-    aheadHi[aheadCount] = h[0];
-    aheadLo[aheadCount] = h[1];
+    aheadHi[aheadCount] = hasher.hi();
+    aheadLo[aheadCount] = hasher.lo();
     aheadCount++;
   }
 
@@ -226,7 +232,7 @@ public final class DedupWindow {
     long oldestKept = appendTimeMillis - windowMillis;
     int drops = Math.min(aheadCount - aheadNext, ringSize);
     for (int k = 0; k < drops; k++) {
-      int slot = (head + k) % hashHi.length;
+      int slot = ringSlot(k);
       if (ringSize < capacity && seenAt[slot] >= oldestKept) {
         break;
       }
@@ -242,67 +248,6 @@ public final class DedupWindow {
     }
     aheadNext = 0;
     aheadCount = 0;
-  }
-
-  private long[] hash(String entity, String id) {
-    int length = identity(entity, id);
-    return MurmurHash3.hash128x64(scratch, 0, length, 0);
-  }
-
-  /**
-   * Encodes {@code [entity length, u32 BE][entity UTF-8][id UTF-8]} (no two pairs share an
-   * encoding) into {@link #scratch}, growing it as needed, and returns its length. ASCII, which the
-   * validator allows for both, is copied in one pass per string without allocating; anything else
-   * goes through UTF-8.
-   */
-  private int identity(String entity, String id) {
-    int eLength = entity.length();
-    int n = 4 + eLength + id.length();
-    fit(n);
-    if (!copyAscii(entity, 4) || !copyAscii(id, 4 + eLength)) {
-      return identityUtf8(entity, id);
-    }
-    header(eLength);
-    return n;
-  }
-
-  private int identityUtf8(String entity, String id) {
-    byte[] e = entity.getBytes(StandardCharsets.UTF_8);
-    byte[] i = id.getBytes(StandardCharsets.UTF_8);
-    int n = 4 + e.length + i.length;
-    fit(n);
-    header(e.length);
-    System.arraycopy(e, 0, scratch, 4, e.length);
-    System.arraycopy(i, 0, scratch, 4 + e.length, i.length);
-    return n;
-  }
-
-  private void fit(int n) {
-    if (scratch.length < n) {
-      scratch = new byte[Math.max(n, scratch.length * 2)];
-    }
-  }
-
-  private void header(int eLength) {
-    scratch[0] = (byte) (eLength >>> 24);
-    scratch[1] = (byte) (eLength >>> 16);
-    scratch[2] = (byte) (eLength >>> 8);
-    scratch[3] = (byte) eLength;
-  }
-
-  /**
-   * Copies {@code s} into {@link #scratch} at {@code at}, a byte per char, and says whether it was
-   * all ASCII (and so what was copied is its UTF-8).
-   */
-  private boolean copyAscii(String s, int at) {
-    byte[] out = scratch;
-    int seen = 0;
-    for (int k = 0; k < s.length(); k++) {
-      char c = s.charAt(k);
-      seen |= c;
-      out[at + k] = (byte) c;
-    }
-    return seen < 0x80;
   }
 
   /** Number of distinct identities remembered now. */
@@ -335,10 +280,14 @@ public final class DedupWindow {
     }
   }
 
-  /** Index position of the id with this hash, or EMPTY. */
+  /**
+   * Index position of the id with this hash if it is remembered; else {@code ~p}, where {@code p}
+   * is the free position that ended the probe (where the id is to be added).
+   */
   private int find(long hi, long lo) {
     int fingerprint = hash32(hi);
-    for (int pos = fingerprint & mask; index[pos] != FREE; pos = (pos + 1) & mask) {
+    int pos = fingerprint & mask;
+    for (; index[pos] != FREE; pos = (pos + 1) & mask) {
       long e = index[pos];
       if ((int) (e >>> 32) == fingerprint) {
         int slot = (int) e;
@@ -347,48 +296,43 @@ public final class DedupWindow {
         }
       }
     }
-    return EMPTY;
+    return ~pos;
+  }
+
+  /** The ring slot of the {@code k}-th oldest sighting, for {@code k} below the ring's length. */
+  private int ringSlot(int k) {
+    int slot = head + k;
+    return slot < hashHi.length ? slot : slot - hashHi.length;
   }
 
   private static long entry(long hi, int slot) {
     return ((long) hash32(hi) << 32) | (slot & 0xFFFFFFFFL);
   }
 
-  /** Makes the index entry of the id in {@code slot} point to that slot (its latest sighting). */
-  private void point(int slot) {
-    int pos = find(hashHi[slot], hashLo[slot]);
-    if (pos != EMPTY) {
-      index[pos] = entry(hashHi[slot], slot);
-      return;
-    }
-    pos = home(hashHi[slot]);
-    while (index[pos] != FREE) {
-      pos = (pos + 1) & mask;
-    }
-    index[pos] = entry(hashHi[slot], slot);
-    live++;
-  }
-
   /**
    * Drops the oldest sighting and forgets its id if it was the id's latest sighting. When that
    * makes room for a sighting of {@code (hi, lo)}, it counts as a capacity eviction unless the id
    * is the one being seen again, which stays.
+   *
+   * @return whether it forgot the id {@code (hi, lo)}
    */
-  private void dropOldest(boolean forCapacity, long hi, long lo) {
+  private boolean dropOldest(boolean forCapacity, long hi, long lo) {
     int slot = head;
+    boolean renewed = false;
     for (int pos = home(hashHi[slot]); index[pos] != FREE; pos = (pos + 1) & mask) {
       if ((int) index[pos] == slot) {
         deleteAt(pos);
         live--;
-        boolean renewed = hashHi[slot] == hi && hashLo[slot] == lo;
+        renewed = hashHi[slot] == hi && hashLo[slot] == lo;
         if (forCapacity && !renewed) {
           capacityEvictions++;
         }
         break;
       }
     }
-    head = (head + 1) % hashHi.length;
+    head = ringSlot(1);
     ringSize--;
+    return renewed;
   }
 
   /** Backward-shift deletion keeps every probe chain unbroken without tombstones. */
@@ -418,21 +362,45 @@ public final class DedupWindow {
     return (int) (hi ^ (hi >>> 32));
   }
 
+  /**
+   * Doubles the arrays (up to the capacity). The ring is copied oldest first, so every slot moves
+   * from {@code s} to {@code s - head} (mod the old length); the index is rebuilt from the old
+   * index's entries, read in order, rather than by looking up every sighting of the ring: each
+   * entry lands at its home in the new table or just after it, and a home there is the old one or
+   * the old one plus the old table's size, so both tables are walked nearly in order instead of at
+   * random.
+   */
   private void grow() {
     long[] hi = hashHi;
     long[] lo = hashLo;
     long[] at = seenAt;
+    long[] oldIndex = index;
     int oldHead = head;
+    int oldLength = hi.length;
     int n = ringSize;
-    allocate((int) Math.min((long) hi.length * 2, capacity));
-    for (int i = 0; i < n; i++) {
-      int from = (oldHead + i) % hi.length;
-      hashHi[i] = hi[from];
-      hashLo[i] = lo[from];
-      seenAt[i] = at[from];
-      point(i);
+    int ids = live;
+    allocate((int) Math.min((long) oldLength * 2, capacity));
+    int first = Math.min(n, oldLength - oldHead);
+    System.arraycopy(hi, oldHead, hashHi, 0, first);
+    System.arraycopy(lo, oldHead, hashLo, 0, first);
+    System.arraycopy(at, oldHead, seenAt, 0, first);
+    System.arraycopy(hi, 0, hashHi, first, n - first);
+    System.arraycopy(lo, 0, hashLo, first, n - first);
+    System.arraycopy(at, 0, seenAt, first, n - first);
+    for (long e : oldIndex) {
+      if (e != FREE) {
+        int slot = (int) e - oldHead;
+        int fingerprint = (int) (e >>> 32);
+        int pos = fingerprint & mask;
+        while (index[pos] != FREE) {
+          pos = (pos + 1) & mask;
+        }
+        index[pos] =
+            ((long) fingerprint << 32) | ((slot < 0 ? slot + oldLength : slot) & 0xFFFFFFFFL);
+      }
     }
     ringSize = n;
+    live = ids;
   }
 
   private void allocate(int slots) {

@@ -8,6 +8,8 @@ import java.util.List;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
 
 class StringCacheTest {
   private static byte[] utf8(String s) {
@@ -36,6 +38,48 @@ class StringCacheTest {
     }
     assertThat(cache.decode(utf8("view"), 0, 2)).isEqualTo("vi"); // a prefix is other bytes
     assertThat(cache.decode(utf8("video:2"), 0, 7)).isEqualTo("video:2");
+  }
+
+  @Example
+  void shortKeysTellApartLengthsTrailingZerosAndLongerStringsInTheSameSlot() {
+    StringCache cache = new StringCache(1); // every string maps to the one slot
+    List<byte[]> all =
+        List.of(
+            new byte[0],
+            new byte[1],
+            new byte[] {'a'},
+            new byte[] {'a', 0},
+            utf8("12345678"),
+            utf8("12345678\0"),
+            utf8("x".repeat(StringCache.SHORT_BYTES)),
+            utf8("x".repeat(StringCache.SHORT_BYTES + 1)),
+            utf8("x".repeat(StringCache.SHORT_BYTES - 1) + "\0"),
+            utf8("\u00e9t\u00e9"),
+            new byte[] {(byte) 0xFF, (byte) 0xC3});
+    for (int round = 0; round < 2; round++) {
+      for (byte[] b : all) {
+        assertThat(cache.decode(b, 0, b.length)).isEqualTo(new String(b, StandardCharsets.UTF_8));
+        String again = cache.decode(b, 0, b.length); // the slot holds it now
+        assertThat(cache.decode(b, 0, b.length)).isSameAs(again);
+      }
+    }
+    assertThat(cache.misses()).isEqualTo(2L * all.size());
+  }
+
+  /** Any bytes (malformed UTF-8 too), short and long, sharing few slots. */
+  @Property
+  void decodesAnyBytesLikeTheStringConstructor(
+      @ForAll @Size(max = 40) List<@Size(max = 40) byte[]> arrays,
+      @ForAll @IntRange(min = 0, max = 3) int slotBits) {
+    StringCache cache = new StringCache(1 << slotBits);
+    for (int round = 0; round < 2; round++) {
+      for (byte[] b : arrays) {
+        byte[] framed = new byte[b.length + 2];
+        System.arraycopy(b, 0, framed, 1, b.length);
+        assertThat(cache.decode(framed, 1, b.length))
+            .isEqualTo(new String(b, StandardCharsets.UTF_8));
+      }
+    }
   }
 
   @Example

@@ -171,6 +171,27 @@ class DedupWindowTest {
   }
 
   @Example
+  void decidesLikeTheReferenceModelThroughManyDoublingsOfAWrappedRing() {
+    // the rate doubles every 200 ms of append time and the window is 100 ms, so the ring grows
+    // from 1,024 slots to 131,072 while old sightings expire: every growth finds a wrapped ring
+    DedupWindow w = new DedupWindow(100, 1 << 20);
+    ReferenceWindow ref = new ReferenceWindow(100, 1 << 20);
+    java.util.Random random = new java.util.Random(17);
+    List<String> ids = new ArrayList<>();
+    List<Long> times = new ArrayList<>();
+    for (int phase = 0; phase < 7; phase++) {
+      for (int ms = 0; ms < 200; ms++) {
+        for (int k = 0; k < 20 << phase; k++) {
+          ids.add("id-" + random.nextInt(50_000));
+          times.add(T0 + phase * 200L + ms);
+        }
+      }
+    }
+    assertMatchesReference(w, ref, ids, times);
+    assertThat(w.duplicates()).isPositive();
+  }
+
+  @Example
   void aCapacityAboveTheInitialArraysEvictsInOrderOnceFull() {
     DedupWindow w = new DedupWindow(Long.MAX_VALUE / 4, 2_000);
     for (int i = 0; i < 2_500; i++) {
@@ -437,6 +458,37 @@ class DedupWindowTest {
       String entity = "e:" + s.entity();
       String id = "id-" + s.id();
       assertThat(w.firstSighting(entity, id, t)).isEqualTo(ref.firstSighting(entity + " " + id, t));
+      assertThat(w.size()).isEqualTo(ref.size());
+    }
+    assertThat(w.duplicates()).isEqualTo(ref.duplicates);
+    assertThat(w.capacityEvictions()).isEqualTo(ref.capacityEvictions);
+  }
+
+  /**
+   * Entities and ids that concatenate alike, share low bytes, or are not ASCII (surrogates
+   * included): each (entity, id) pair is its own identity, as in the reference model keyed on the
+   * pair, with or without the look-ahead.
+   */
+  @Property
+  void decidesOnThePairForNonAsciiAndLookAlikeStrings(
+      @ForAll("keyedSteps") List<KeyedStep> steps,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 40) int capacity,
+      @ForAll boolean lookAhead) {
+    String[] entities = {"a", "ab", "\u0141", "A", "\ud83d\ude00"};
+    String[] ids = {"", "c", "bc", "\u00e9", "e\u0301", "\ud800", "?"};
+    DedupWindow w = new DedupWindow(3, capacity);
+    ReferenceWindow ref = new ReferenceWindow(3, capacity);
+    long t = T0;
+    for (KeyedStep s : steps) {
+      t += s.gap();
+      String entity = entities[s.entity()];
+      String id = ids[s.id()];
+      if (lookAhead) {
+        w.expect(entity, id);
+        w.warm(t);
+      }
+      boolean expected = ref.firstSighting(entity.length() + ":" + entity + id, t);
+      assertThat(w.firstSighting(entity, id, t)).as("(%s, %s)", entity, id).isEqualTo(expected);
       assertThat(w.size()).isEqualTo(ref.size());
     }
     assertThat(w.duplicates()).isEqualTo(ref.duplicates);
