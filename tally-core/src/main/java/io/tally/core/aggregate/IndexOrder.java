@@ -4,8 +4,8 @@ package io.tally.core.aggregate;
  * The numbers {@code 0 … n − 1} sorted by a comparator over them: how the aggregator's flat tables
  * (rows kept in parallel arrays) are put in the stores' key order at drain. A merge sort over
  * {@code int}s (an insertion sort for short runs), so that a drain of 100,000 series neither boxes
- * every number nor calls a generic comparator through {@code Integer}s (it was a tenth of the
- * processor's time in replay).
+ * every number nor calls a generic comparator through {@code Integer}s (that sort was 11.6 % of the
+ * processor's samples in a profile of batched HTTP ingest).
  */
 final class IndexOrder {
   /** Runs this short are insertion-sorted before merging (as the JDK's sorts do). */

@@ -306,7 +306,12 @@ public final class DedupWindow {
   }
 
   private static long entry(long hi, int slot) {
-    return ((long) hash32(hi) << 32) | (slot & 0xFFFFFFFFL);
+    return entry(hash32(hi), slot);
+  }
+
+  /** An index entry: the id's 32-bit home hash, then its ring slot. */
+  private static long entry(int fingerprint, int slot) {
+    return ((long) fingerprint << 32) | (slot & 0xFFFFFFFFL);
   }
 
   /**
@@ -395,8 +400,7 @@ public final class DedupWindow {
         while (index[pos] != FREE) {
           pos = (pos + 1) & mask;
         }
-        index[pos] =
-            ((long) fingerprint << 32) | ((slot < 0 ? slot + oldLength : slot) & 0xFFFFFFFFL);
+        index[pos] = entry(fingerprint, slot < 0 ? slot + oldLength : slot);
       }
     }
     ringSize = n;
