@@ -13,7 +13,6 @@ import io.tally.model.TallyException;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -42,12 +41,6 @@ import org.slf4j.LoggerFactory;
  * publishes the {@link LogHead heads}: since only it assigns append times, every future record's
  * time is at or after the published one.
  *
- * <h2>Reads</h2>
- *
- * A read that starts within the last {@value #TAIL_MILLIS} ms (and {@value #TAIL_EVENTS} events) of
- * a partition is served from the {@link LogTail}, the batches as the appender wrote them; any other
- * goes to RocksDB and decodes the stored batches. Both give the same records.
- *
  * <p>Thread-safe. Reads run on the callers' threads; each reading thread decodes entities and types
  * through its own {@link StringCache} (at most a few MB, held while the thread and this log live),
  * so a processor decodes each hot entity once, not once per event.
@@ -56,12 +49,6 @@ public final class RocksDbEventLog implements EventLog {
   private static final Logger LOG = LoggerFactory.getLogger(RocksDbEventLog.class);
   static final int MAX_EVENTS_PER_WRITE = 200_000;
   static final long TICK_MILLIS = 50;
-
-  /** Events per partition the {@link LogTail} holds at most (~5 MB a partition). */
-  static final int TAIL_EVENTS = 32_768;
-
-  /** Age in append time after which the {@link LogTail} lets a batch go. */
-  static final long TAIL_MILLIS = 2_000;
 
   private record Pending(EventBatch batch, CompletableFuture<Position> done) {}
 
@@ -79,10 +66,6 @@ public final class RocksDbEventLog implements EventLog {
   private final ReadOptions[] partitionReads;
   private final List<Slice> slices = new ArrayList<>();
   private volatile Heads heads;
-
-  /** The newest batches as appended, which a reader keeping up gets without decoding. */
-  private final LogTail tail;
-
   private final ThreadLocal<StringCache> strings = ThreadLocal.withInitial(StringCache::new);
   private final LongAdder groupCommits = new LongAdder();
   private final LongAdder groupCommitEvents = new LongAdder();
@@ -91,23 +74,12 @@ public final class RocksDbEventLog implements EventLog {
   private long lastAppendTimeMillis;
 
   public RocksDbEventLog(RocksDbStorage storage, InstantSource clock, FsyncPolicy fsync) {
-    this(storage, clock, fsync, TAIL_EVENTS, TAIL_MILLIS);
-  }
-
-  /** With a {@link LogTail} of {@code tailEvents} events and {@code tailMillis} per partition. */
-  RocksDbEventLog(
-      RocksDbStorage storage,
-      InstantSource clock,
-      FsyncPolicy fsync,
-      int tailEvents,
-      long tailMillis) {
     this.storage = requireNonNull(storage, "storage");
     this.clock = requireNonNull(clock, "clock");
     this.fsync = requireNonNull(fsync, "fsync");
     this.partitions = storage.partitions();
     this.writeOptions = new WriteOptions().setSync(fsync.syncEachAppend());
     this.startOffsets = new long[partitions];
-    this.tail = new LogTail(partitions, tailEvents, tailMillis);
     this.partitionReads = new ReadOptions[partitions];
     for (int p = 0; p < partitions; p++) {
       partitionReads[p] = bounded(p, slices);
@@ -220,7 +192,6 @@ public final class RocksDbEventLog implements EventLog {
     long[] ends = heads.endOffsets().clone();
     Position[] positions = new Position[group.size()];
     Arrays.fill(positions, Position.EMPTY);
-    List<List<Event>> written = new ArrayList<>(Collections.nCopies(partitions, null));
     try (WriteBatch wb = new WriteBatch()) {
       for (int p = 0; p < partitions; p++) {
         List<Event> events = new ArrayList<>();
@@ -237,7 +208,6 @@ public final class RocksDbEventLog implements EventLog {
               storage.log(),
               LogBatchDescriptor.key(p, ends[p]),
               LogBatchDescriptor.value(appendTime, events));
-          written.set(p, events);
           ends[p] += events.size();
         }
       }
@@ -250,13 +220,6 @@ public final class RocksDbEventLog implements EventLog {
       return;
     }
     lastAppendTimeMillis = appendTime;
-    for (int p = 0; p < partitions; p++) {
-      List<Event> events = written.get(p);
-      if (events != null) {
-        // before the heads move, so a reader that sees the new end finds the batch here
-        tail.add(p, ends[p] - events.size(), appendTime, events);
-      }
-    }
     heads = new Heads(ends, appendTime);
     groupCommits.increment();
     for (Pending g : group) {
@@ -290,9 +253,6 @@ public final class RocksDbEventLog implements EventLog {
     // sized for the read up front: growing it copied the list a dozen times per poll
     List<LogRecord> out =
         new ArrayList<>((int) Math.min(Math.min(maxRecords, end - fromOffset), 1 << 16));
-    if (tail.read(partition, fromOffset, end, maxRecords, out)) {
-      return out;
-    }
     StringCache cache = strings.get();
     try (RocksIterator it = iterator(partition)) {
       seekBatch(it, partition, fromOffset);
@@ -376,7 +336,6 @@ public final class RocksDbEventLog implements EventLog {
               LogBatchDescriptor.key(partition, 0),
               LogBatchDescriptor.key(partition, keepFrom));
       startOffsets[partition] = keepFrom;
-      tail.trimBefore(partition, keepFrom);
     } catch (RocksDBException e) {
       throw new TallyException("deleting old log records failed: " + e.getMessage(), e);
     }
