@@ -21,11 +21,11 @@ import org.apache.datasketches.frequencies.ItemsSketch;
  *
  * <h2>Updates are staged, then committed</h2>
  *
- * A writer stages a batch in an {@link Update} on copies of the slots it touches (each copy is read
- * back from the committed bytes), writes {@link Update#changed()} and deletes {@link
- * Update#expired()} in its store atomically with what else the batch holds, and only then {@link
- * Update#commit() commits}. A failed write leaves the committed state as it was, so the same batch
- * can be staged again without counting twice.
+ * A writer stages a batch in an {@link Update} on copies of the slots it touches ({@link
+ * SlotSketches#copy}), writes {@link Update#changed()} and deletes {@link Update#expired()} in its
+ * store atomically with what else the batch holds, and only then {@link Update#commit() commits}. A
+ * failed write leaves the committed state as it was, so the same batch can be staged again without
+ * counting twice.
  *
  * <p>Positions guard replays where the store write is not atomic with a checkpoint (cluster mode):
  * each slot remembers the position of the last delta applied to it, and a delta at a position at or
@@ -225,7 +225,7 @@ public final class TopKSlots {
       Slot c = committed.get(key);
       return c == null
           ? new Working(new ItemsSketch<>(config.sketchSize()), UNPOSITIONED)
-          : new Working(SlotSketches.deserialize(c.bytes()), c.position());
+          : new Working(SlotSketches.copy(c.sketch()), c.position());
     }
 
     /** The slots this update changed, serialized, to be written with the batch. */

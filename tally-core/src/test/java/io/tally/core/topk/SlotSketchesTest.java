@@ -36,6 +36,64 @@ class SlotSketchesTest {
         .allMatch(item -> !SlotSketches.isEntity(item) || item.startsWith("video:"));
   }
 
+  /**
+   * A copy answers and goes on counting exactly as the sketch read back from its bytes (what a
+   * slot's copy was before): over sizes from 8 to 64 entries, Zipf-like and uniform streams that
+   * purge many times, the keeper of an emptied sketch, then more updates on both.
+   */
+  @Test
+  void aCopyIsTheSketchReadBackFromItsBytes() {
+    java.util.Random random = new java.util.Random(7);
+    for (int round = 0; round < 200; round++) {
+      int size = 8 << random.nextInt(4);
+      int entities = 1 + random.nextInt(round % 2 == 0 ? 40 : 2_000);
+      ItemsSketch<String> slot = new ItemsSketch<>(size);
+      feed(slot, random, entities, random.nextInt(3_000));
+      SlotSketches.serialize(slot); // as when committed: an emptied sketch gets its keeper
+      ItemsSketch<String> copy = SlotSketches.copy(slot);
+      ItemsSketch<String> read = SlotSketches.deserialize(SlotSketches.serialize(slot));
+      assertSameAnswers(copy, read);
+
+      long seed = random.nextLong();
+      feed(copy, new java.util.Random(seed), entities, 500);
+      feed(read, new java.util.Random(seed), entities, 500);
+      assertSameAnswers(copy, read);
+      assertSameAnswers(
+          SlotSketches.deserialize(SlotSketches.serialize(copy)),
+          SlotSketches.deserialize(SlotSketches.serialize(read)));
+    }
+  }
+
+  private static void feed(
+      ItemsSketch<String> sketch, java.util.Random random, int entities, int updates) {
+    for (int i = 0; i < updates; i++) {
+      int e =
+          random.nextBoolean()
+              ? random.nextInt(entities)
+              : (int) (entities * Math.pow(random.nextDouble(), 4));
+      sketch.update("video:" + e, 1 + random.nextInt(3));
+    }
+  }
+
+  private static void assertSameAnswers(ItemsSketch<String> a, ItemsSketch<String> b) {
+    assertThat(a.getMaximumError()).isEqualTo(b.getMaximumError());
+    assertThat(a.getStreamLength()).isEqualTo(b.getStreamLength());
+    assertThat(a.getNumActiveItems()).isEqualTo(b.getNumActiveItems());
+    assertThat(a.getMaximumMapCapacity()).isEqualTo(b.getMaximumMapCapacity());
+    for (ErrorType t : ErrorType.values()) {
+      assertThat(rows(a, t)).isEqualTo(rows(b, t));
+    }
+  }
+
+  private static java.util.Set<String> rows(ItemsSketch<String> s, ErrorType t) {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    for (ItemsSketch.Row<String> r : s.getFrequentItems(t)) {
+      out.add(
+          r.getItem() + "=" + r.getEstimate() + "/" + r.getLowerBound() + "/" + r.getUpperBound());
+    }
+    return out;
+  }
+
   @Test
   void onlyTheKeeperIsNotAnEntity() {
     assertThat(SlotSketches.isEntity(SlotSketches.KEEPS_ERROR)).isFalse();
