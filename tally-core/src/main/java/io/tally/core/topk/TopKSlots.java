@@ -44,7 +44,7 @@ public final class TopKSlots {
   public static final long UNPOSITIONED = Long.MIN_VALUE;
 
   /**
-   * A committed slot.
+   * A slot an update changed, as its store writes it.
    *
    * @param bytes the serialized sketch ({@link SlotSketches})
    * @param sketch the same sketch, read-only
@@ -52,9 +52,15 @@ public final class TopKSlots {
    */
   public record Slot(byte[] bytes, ItemsSketch<String> sketch, long position) {}
 
+  /**
+   * A committed slot: its sketch (read-only) and the position of the last delta applied, or {@link
+   * #UNPOSITIONED}. Its bytes are not kept: they were written, and an update copies the sketch.
+   */
+  public record Committed(ItemsSketch<String> sketch, long position) {}
+
   private final int partition;
   private final TopKConfig config;
-  private final ConcurrentHashMap<SlotKey, Slot> committed = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<SlotKey, Committed> committed = new ConcurrentHashMap<>();
 
   public TopKSlots(int partition, TopKConfig config) {
     this.partition = partition;
@@ -71,7 +77,7 @@ public final class TopKSlots {
    * @throws io.tally.core.codec.CorruptRecordException if {@code bytes} is not a slot sketch
    */
   public void load(SlotKey key, byte[] bytes, long position) {
-    committed.put(key, new Slot(bytes.clone(), SlotSketches.deserialize(bytes), position));
+    committed.put(key, new Committed(SlotSketches.deserialize(bytes), position));
   }
 
   /** Forgets every slot (when the partition is revoked, or before reloading it). */
@@ -85,12 +91,12 @@ public final class TopKSlots {
   }
 
   /** Calls {@code each} with every committed slot. */
-  public void forEach(java.util.function.BiConsumer<SlotKey, Slot> each) {
+  public void forEach(java.util.function.BiConsumer<SlotKey, Committed> each) {
     committed.forEach(each);
   }
 
   /** The committed slot {@code key}, or null. */
-  public Slot slot(SlotKey key) {
+  public Committed slot(SlotKey key) {
     return committed.get(key);
   }
 
@@ -222,7 +228,7 @@ public final class TopKSlots {
     }
 
     private Working open(SlotKey key) {
-      Slot c = committed.get(key);
+      Committed c = committed.get(key);
       return c == null
           ? new Working(new ItemsSketch<>(config.sketchSize()), UNPOSITIONED)
           : new Working(SlotSketches.copy(c.sketch()), c.position());
@@ -259,7 +265,7 @@ public final class TopKSlots {
      */
     public void commit() {
       Set<SlotKey> gone = expired();
-      committed.putAll(changed());
+      changed().forEach((k, s) -> committed.put(k, new Committed(s.sketch(), s.position())));
       gone.forEach(committed::remove);
     }
   }
