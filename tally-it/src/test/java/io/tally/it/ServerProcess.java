@@ -2,6 +2,7 @@ package io.tally.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tally.engines.ChildJvmOptions;
 import io.tally.engines.LocalEngines;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -79,16 +80,9 @@ final class ServerProcess implements AutoCloseable {
     this.port = port;
     this.log = dir.resolve(name + ".log");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    command =
-        new ArrayList<>(
-            List.of(
-                java,
-                "-Xmx768m",
-                "-jar",
-                JAR.toString(),
-                "serve",
-                "--port",
-                Integer.toString(port)));
+    command = new ArrayList<>(List.of(java, "-Xmx768m"));
+    command.addAll(ChildJvmOptions.fromEnvironment());
+    command.addAll(List.of("-jar", JAR.toString(), "serve", "--port", Integer.toString(port)));
   }
 
   /** An embedded server (RocksDB in {@code <dir>/<name>-data}) on a free port. */

@@ -3,6 +3,7 @@ package io.tally.cli.cluster;
 import static java.nio.charset.StandardCharsets.ISO_8859_1;
 
 import io.tally.cli.TallyCommand;
+import io.tally.engines.ChildJvmOptions;
 import io.tally.engines.DetachedProcess;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -77,6 +78,7 @@ final class TallyNodes {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(JVM_OPTIONS);
+    command.addAll(ChildJvmOptions.fromEnvironment());
     command.addAll(self());
     command.addAll(
         List.of(

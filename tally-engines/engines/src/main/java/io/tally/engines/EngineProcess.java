@@ -100,6 +100,7 @@ public final class EngineProcess {
       boolean detached) {
     requireNonNull(name, "name");
     List<String> line = new ArrayList<>(jvmOptions);
+    line.addAll(ChildJvmOptions.fromEnvironment());
     if (detached) {
       line.add("-cp");
       line.add(joined(classpath.stream()));

@@ -42,6 +42,26 @@ class EngineProcessTest {
   }
 
   @Test
+  void theChildGetsTheOptionsOfTheEnvironmentAfterItsOwn() throws Exception {
+    assertThat(ChildJvmOptions.parse(null)).isEmpty();
+    assertThat(ChildJvmOptions.parse(" \t")).isEmpty();
+    assertThat(ChildJvmOptions.parse(" -XX:TieredStopAtLevel=1\t -Da=b "))
+        .containsExactly("-XX:TieredStopAtLevel=1", "-Da=b");
+
+    int port = freePort();
+    EngineProcess stub = startStub(dir, port, "polite");
+    stub.awaitReady(port, "stub ready", READY);
+    stub.stop(Duration.ofSeconds(20));
+
+    // the suite's own Surefire configuration sets the variable, so this is not vacuous there
+    List<String> expected = new java.util.ArrayList<>(List.of("-Xmx32m"));
+    expected.addAll(ChildJvmOptions.fromEnvironment());
+    assertThat(Files.readAllLines(dir.resolve("stub.args")))
+        .map(quoted -> quoted.substring(1, quoted.length() - 1))
+        .startsWith(expected.toArray(String[]::new));
+  }
+
+  @Test
   void stopEscalatesToSigkillWhenTheChildIgnoresSigterm() throws Exception {
     int port = freePort();
     EngineProcess stub = startStub(dir, port, "stubborn");
