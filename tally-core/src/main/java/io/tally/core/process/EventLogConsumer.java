@@ -16,7 +16,8 @@ import java.util.Map;
  * first poll and never revoked. Each poll reads up to {@code maxPollRecords} from every positioned
  * partition that has more.
  *
- * <p>Not thread-safe: one processor thread owns it.
+ * <p>Not thread-safe: one processor thread owns it; only {@link #liveEndOffset} may be called from
+ * others.
  */
 final class EventLogConsumer implements LogConsumer {
   private final EventLog log;
@@ -51,6 +52,12 @@ final class EventLogConsumer implements LogConsumer {
       out.add(new Fetched(p, records, head));
     }
     return out;
+  }
+
+  /** The log's head: {@link EventLog#head} may be read from any thread. */
+  @Override
+  public long liveEndOffset(int partition) {
+    return log.head(partition).endOffset();
   }
 
   @Override

@@ -49,6 +49,16 @@ public interface LogConsumer extends AutoCloseable {
    */
   List<Fetched> poll(Listener listener, boolean fetch);
 
+  /**
+   * The end offset of {@code partition} now, callable from any thread, or -1 where only a poll
+   * learns it (a Kafka consumer belongs to its thread). The backlog uses it: a head learned at the
+   * last poll misses what was appended since, so a busy processor that has just written what it
+   * polled would otherwise report no backlog while acknowledged events wait.
+   */
+  default long liveEndOffset(int partition) {
+    return -1;
+  }
+
   /** Sets where {@code partition} is read from next. */
   void seek(int partition, long offset);
 

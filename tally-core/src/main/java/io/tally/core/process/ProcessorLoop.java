@@ -418,13 +418,13 @@ final class ProcessorLoop implements Worker, LogConsumer.Listener {
   }
 
   /**
-   * Events of {@code partition} in the log not yet applied (as of the last poll), or -1 if this
-   * loop does not own it or has not recovered it.
+   * Events of {@code partition} in the log not yet applied, or -1 if this loop does not own it or
+   * has not recovered it.
    */
   long lagEvents(int partition) {
     for (PartitionState s : partitions) {
       if (s.partition == partition) {
-        return Math.max(0, s.endOffset - s.appliedOffset);
+        return Math.max(0, endOffset(s) - s.appliedOffset);
       }
     }
     return -1;
@@ -443,12 +443,19 @@ final class ProcessorLoop implements Worker, LogConsumer.Listener {
     return Long.MIN_VALUE;
   }
 
-  /** Events in the log not yet applied, over this loop's partitions (as of the last poll). */
+  /**
+   * Events in the log not yet applied, over this loop's partitions: against the log's head now
+   * where the consumer can tell it from this thread, else as of the last poll.
+   */
   long backlog() {
     long total = 0;
     for (PartitionState s : partitions) {
-      total += Math.max(0, s.endOffset - s.appliedOffset);
+      total += Math.max(0, endOffset(s) - s.appliedOffset);
     }
     return total;
+  }
+
+  private long endOffset(PartitionState s) {
+    return Math.max(s.endOffset, consumer.liveEndOffset(s.partition));
   }
 }
