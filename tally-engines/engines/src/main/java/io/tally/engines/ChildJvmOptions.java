@@ -7,8 +7,8 @@ import java.util.List;
  * Extra options for every JVM that Tally starts as a child: the engines of {@link EngineProcess}
  * (Kafka, Cassandra) and the nodes of {@code tally cluster up}. They come from the environment
  * variable {@value #ENV}, separated by whitespace, and go after the child's own options (so a
- * {@code -Xmx} there wins). Children inherit the environment, so the JVMs a started process starts
- * get them too.
+ * {@code -Xmx} in the variable wins over the child's). Children inherit the environment, so the
+ * JVMs a started process starts get them too.
  *
  * <p>The test suite sets it to {@code -XX:TieredStopAtLevel=1} (the parent POM's Surefire
  * configuration): the suite starts a hundred-odd short-lived JVMs on two cores, and C2's

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -54,7 +55,7 @@ class EngineProcessTest {
     stub.stop(Duration.ofSeconds(20));
 
     // the suite's own Surefire configuration sets the variable, so this is not vacuous there
-    List<String> expected = new java.util.ArrayList<>(List.of("-Xmx32m"));
+    List<String> expected = new ArrayList<>(List.of("-Xmx32m"));
     expected.addAll(ChildJvmOptions.fromEnvironment());
     assertThat(Files.readAllLines(dir.resolve("stub.args")))
         .map(quoted -> quoted.substring(1, quoted.length() - 1))
