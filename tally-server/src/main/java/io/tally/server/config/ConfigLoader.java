@@ -34,11 +34,13 @@ public final class ConfigLoader {
   public static final String CONFIG_FILE_ENV = "TALLY_CONFIG";
 
   /**
-   * {@code TALLY_*} variables that are not keys: the file's name, the launcher's JVM options, and
-   * the API key the client commands send ({@code --key}).
+   * {@code TALLY_*} variables that are not keys: the file's name, the launcher's JVM options, the
+   * API key the client commands send ({@code --key}), and the options of the JVMs Tally starts as
+   * children ({@code io.tally.engines.ChildJvmOptions}, which the test suite sets for every server
+   * it starts).
    */
   public static final Set<String> NOT_KEYS =
-      Set.of(CONFIG_FILE_ENV, "TALLY_JAVA_OPTS", "TALLY_KEY");
+      Set.of(CONFIG_FILE_ENV, "TALLY_JAVA_OPTS", "TALLY_KEY", "TALLY_CHILD_JVM_OPTIONS");
 
   private ConfigLoader() {}
 

@@ -197,7 +197,17 @@ class ConfigLoaderTest {
             "unknown environment variable TALLY_PORT; did you mean 'TALLY_SERVER_PORT'?");
     EffectiveConfig config =
         ConfigLoader.load(
-            null, Map.of("TALLY_JAVA_OPTS", "-Xmx1g", "PATH", "/bin", "TALLYHO", "x"), Map.of());
+            null,
+            Map.of(
+                "TALLY_JAVA_OPTS",
+                "-Xmx1g",
+                "TALLY_CHILD_JVM_OPTIONS",
+                "-XX:TieredStopAtLevel=1",
+                "PATH",
+                "/bin",
+                "TALLYHO",
+                "x"),
+            Map.of());
     assertThat(config.get(SERVER_PORT)).isEqualTo(8080);
     assertThat(config.warnings()).isEmpty();
   }
