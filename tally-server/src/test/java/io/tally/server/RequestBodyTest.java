@@ -4,9 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tally.server.config.ConfigKeys;
 import io.tally.server.config.EffectiveConfig;
+import io.tally.server.http.RequestBody;
 import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -124,6 +129,40 @@ class RequestBodyTest {
             gzip(events("gz:ok", 500).getBytes(StandardCharsets.UTF_8)));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
     assertThat(totalOf("gz:ok")).isEqualTo(500);
+  }
+
+  /**
+   * The body's array is sized from the declared Content-Length up to a bound: a body without one
+   * (chunked), one larger than the bound, and one in many chunks each arrive whole.
+   */
+  @Test
+  void bodiesOfEveryLengthAreReadWholeDeclaredOrChunked() throws Exception {
+    HttpClient client = HttpClient.newHttpClient();
+    int n = 0;
+    for (int events : new int[] {1, 3_000, 40_000}) {
+      for (boolean chunked : new boolean[] {false, true}) {
+        String entity = "len:" + events + ":" + chunked + ":" + "x".repeat(20);
+        byte[] body = events(entity, events).getBytes(StandardCharsets.UTF_8);
+        if (events == 40_000) {
+          assertThat(body.length).isGreaterThan(RequestBody.PREALLOCATED_MAX);
+        }
+        HttpRequest.BodyPublisher publisher =
+            chunked
+                ? HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))
+                : HttpRequest.BodyPublishers.ofByteArray(body);
+        HttpResponse<String> r =
+            client.send(
+                HttpRequest.newBuilder(URI.create(tally.url() + "/v1/events"))
+                    .header("Content-Type", "application/json")
+                    .POST(publisher)
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+        assertThat(totalOf(entity)).as(entity).isEqualTo(events);
+        n++;
+      }
+    }
+    assertThat(n).isEqualTo(6);
   }
 
   @Test

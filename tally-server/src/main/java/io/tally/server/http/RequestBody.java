@@ -13,6 +13,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.zip.GZIPInputStream;
@@ -41,6 +42,12 @@ import java.util.zip.InflaterInputStream;
  */
 public final class RequestBody implements Handler<RoutingContext> {
   private static final String KEY = "tally.body";
+
+  /**
+   * The most a body's array is sized to up front from its {@code Content-Length}: a declared length
+   * is only a claim, and a connection that declares much and sends nothing must not hold much.
+   */
+  public static final int PREALLOCATED_MAX = 1 << 20;
 
   private final long limitBytes;
   private final String advice;
@@ -99,44 +106,67 @@ public final class RequestBody implements Handler<RoutingContext> {
       return;
     }
     if (req.isEnded()) {
-      finish(ctx, Buffer.buffer(), codings);
+      finish(ctx, new byte[0], codings);
       return;
     }
     if (req.version() != HttpVersion.HTTP_2
         && "100-continue".equalsIgnoreCase(req.getHeader(HttpHeaders.EXPECT))) {
       ctx.response().writeContinue();
     }
-    Reading reading = new Reading();
+    Reading reading = new Reading(declaredLength(req));
     req.handler(
         chunk -> {
           if (reading.refused) {
             return;
           }
-          if (reading.body.length() + (long) chunk.length() > limitBytes) {
+          if (reading.length + (long) chunk.length() > limitBytes) {
             reading.refused = true;
             Refused r = tooLarge();
             ctx.fail(r.status(), r);
           } else {
-            reading.body.appendBuffer(chunk);
+            reading.append(chunk);
           }
         });
     req.exceptionHandler(ctx::fail);
     req.endHandler(
         v -> {
           if (!reading.refused) {
-            finish(ctx, reading.body, codings);
+            finish(ctx, reading.bytes(), codings);
           }
         });
     req.resume();
   }
 
+  /**
+   * The bytes received so far, in an array sized to the declared {@code Content-Length} (up to
+   * {@link #PREALLOCATED_MAX}), so a body that arrives as declared is copied once, from the
+   * connection's chunks into the array the route's handler gets.
+   */
   private static final class Reading {
-    final Buffer body = Buffer.buffer();
+    byte[] body;
+    int length;
     boolean refused;
+
+    Reading(long declaredLength) {
+      body = new byte[(int) Math.max(0, Math.min(declaredLength, PREALLOCATED_MAX))];
+    }
+
+    void append(Buffer chunk) {
+      int n = chunk.length();
+      if (length + n > body.length) {
+        body = Arrays.copyOf(body, Math.max(length + n, 2 * body.length));
+      }
+      chunk.getBytes(0, n, body, length);
+      length += n;
+    }
+
+    byte[] bytes() {
+      return length == body.length ? body : Arrays.copyOf(body, length);
+    }
   }
 
-  private void finish(RoutingContext ctx, Buffer received, String[] codings) {
-    byte[] bytes = received.getBytes();
+  private void finish(RoutingContext ctx, byte[] received, String[] codings) {
+    byte[] bytes = received;
     try {
       for (int i = codings.length - 1; i >= 0 && bytes.length > 0; i--) {
         bytes = decode(codings[i], bytes);
