@@ -1,0 +1,47 @@
+"""A one-node cluster at a steady rate: CPU per event, query latency, freshness and GC pauses (issue 16).
+
+    python3 docs/cluster-half-rate.py NAME [RATE] [WARM_SECONDS]    # from the repository root, after a package
+
+`tally cluster up` (one Kafka, one Cassandra, one node) under /tmp/exp16/NAME with every JVM logging its
+collections to /tmp/exp16/NAME/gc-<pid>.log (through TALLY_CHILD_JVM_OPTIONS), WARM_SECONDS (default
+120) of `tally bench --rate 20000` to warm the JVMs (not measured), then `tally bench --rate RATE
+--query-rate 200 --duration 50s --warmup 5s` (RATE default 27000, about half of Kafka Streams' rate in
+the side-by-side) with the side-by-side's workload. Prints one JSON line: the bench's rates, `total`
+and freshness percentiles and exact-count check; each process's CPU per event (from /proc over the
+bench); and per JVM the stop-the-world pauses of the last 60 s of its log (count, sum, largest, how
+many over 20 ms). Stops the cluster. Run it on an otherwise idle machine: a run that shares the cores
+is void."""
+import importlib.util, json, sys, os, re, glob, subprocess
+repo=os.environ.get("REPO", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")); os.chdir(repo)
+spec = importlib.util.spec_from_file_location("vs", repo+"/docs/cluster-vs-kstreams.py")
+vs = importlib.util.module_from_spec(spec); spec.loader.exec_module(vs)
+cap=vs.capacity
+name=sys.argv[1]; rate=sys.argv[2] if len(sys.argv)>2 else "27000"; warm=sys.argv[3] if len(sys.argv)>3 else "120"
+d="/tmp/exp16/"+name
+os.makedirs(d, exist_ok=True)
+for f in glob.glob(d+"/gc-*.log"): os.remove(f)
+os.environ["TALLY_CHILD_JVM_OPTIONS"]=(os.environ.get("TALLY_CHILD_JVM_OPTIONS","")+f" -Xlog:gc:file={d}/gc-%p.log").strip()
+def cpu(pid):
+    f=open(f"/proc/{pid}/stat").read().rsplit(")",1)[1].split()
+    return int(f[11])+int(f[12])
+def pauses(pid):
+    lines=[l for l in open(f"{d}/gc-{pid}.log") if "Pause" in l and l.rstrip().endswith("ms")]
+    at=lambda l: float(re.match(r"\[([\d.]+)s",l).group(1))
+    end=max(at(l) for l in lines)
+    ms=[float(l.split()[-1][:-2]) for l in lines if at(l)>end-60]
+    return {"pauses":len(ms),"sumMs":round(sum(ms)),"maxMs":round(max(ms),1),"over20ms":sum(1 for x in ms if x>20)}
+cap.tally("cluster","up","--dir",d+"/cluster",*vs.PORTS)
+try:
+    ps={p["name"]:p["pid"] for p in json.load(open(d+"/cluster/cluster.json"))["processes"]}
+    cap.tally("bench","--url","http://127.0.0.1:28191","--json",*vs.WORKLOAD,"--warmup","0s","--rate","20000","--duration",warm+"s",check=False)
+    before={k:cpu(p) for k,p in ps.items()}
+    out=subprocess.run(["java","-jar",cap.JAR,"bench","--url","http://127.0.0.1:28191","--json",*vs.WORKLOAD,"--warmup","5s","--rate",rate,"--query-rate","200","--duration","50s"],stdout=subprocess.PIPE,text=True).stdout
+    after={k:cpu(p) for k,p in ps.items()}
+    r=json.loads(out)
+    events=r["acceptedEvents"]+r["warmupEvents"]
+    print(json.dumps({"name":name,"rate":rate,"acknowledged":r["eventsPerSecond"],"counted":r["countedEventsPerSecond"],
+        "total":r["totalQueryLatencyMs"],"freshness":r["freshnessMs"],"exact":r["exactCount"]["ok"],
+        "cpuMicrosPerEvent":{k:round((after[k]-before[k])/100/events*1e6,1) for k in ps},
+        "gc":{k:pauses(p) for k,p in ps.items()}}))
+finally:
+    cap.tally("cluster","down","--dir",d+"/cluster")
