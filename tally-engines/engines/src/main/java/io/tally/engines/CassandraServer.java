@@ -345,16 +345,15 @@ public final class CassandraServer implements AutoCloseable {
         // joins while the seed still sees the one before as bootstrapping refuses to start ("Other
         // bootstrapping/leaving/moving nodes detected"), which a loaded 2-core machine provokes.
         "auto_bootstrap: " + host.equals(seedHost),
-        // memtable_heap_space is left at Cassandra's default, a quarter of the heap (it was 64
-        // MiB):
-        // counter rows are overwritten many times a minute, and a larger memtable keeps more of
-        // those overwrites in memory, so fewer SSTables are flushed and compacted (compaction fell
-        // from 0.27 to 0.10 cores at 20,000 events/s on one node; docs/benchmarks.md)
-        // Trie memtables with their cells off the heap: at 27,000 events/s (three alternated pairs,
-        // docs/benchmarks.md) Cassandra took 32-35 CPU-us per event against 38-43 with the
-        // skip-list memtable on the heap, and half the stop-the-world pause time (1.2-1.4 s a
-        // minute against 2.1-2.7 s): a skip-list memtable's cells are young objects that live
-        // until the flush, so every young collection copied them.
+        // Memtables: tries with their cells off the heap (256 MiB), and memtable_heap_space left at
+        // Cassandra's default, a quarter of the heap (it was 64 MiB). Counter rows are overwritten
+        // many times a minute, and a larger memtable keeps more of those overwrites in memory, so
+        // fewer SSTables are flushed and compacted (compaction fell from 0.27 to 0.10 cores at
+        // 20,000 events/s on one node). Off the heap, at 27,000 events/s (three alternated pairs),
+        // Cassandra took 32-35 CPU-us per event against 38-43 with the skip-list memtable on the
+        // heap, and half the stop-the-world pause time (1.2-1.4 s a minute against 2.1-2.7 s): a
+        // skip-list memtable's cells are young objects that live until the flush, so every young
+        // collection copied them. Both in docs/benchmarks.md.
         "memtable_offheap_space: 256MiB",
         "memtable_allocation_type: offheap_objects",
         "memtable:",
