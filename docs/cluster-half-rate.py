@@ -7,11 +7,14 @@ collections to /tmp/exp16/NAME/gc-<pid>.log (through TALLY_CHILD_JVM_OPTIONS), W
 120) of `tally bench --rate 20000` to warm the JVMs (not measured), then `tally bench --rate RATE
 --query-rate 200 --duration 50s --warmup 5s` (RATE default 27000, about half of Kafka Streams' rate in
 the side-by-side) with the side-by-side's workload. Prints one JSON line: the bench's rates, `total`
-and freshness percentiles and exact-count check; each process's CPU per event (from /proc over the
-bench); and per JVM the stop-the-world pauses of the last 60 s of its log (count, sum, largest, how
+and freshness percentiles and exact-count check; each process's CPU per event from /proc, over the
+whole bench (`cpuMicrosPerEvent`: its warm-up and its exact-count check, which reads every entity,
+included) and over 45 s inside its measured part (`cpuMicrosPerEventSteady`, at the bench's
+acknowledged rate: what the steady load costs), with the cores its JIT compiler threads took
+over those 45 s (`jitCoresSteady`); and per JVM the stop-the-world pauses of the last 60 s of its log (count, sum, largest, how
 many over 20 ms). Stops the cluster. Run it on an otherwise idle machine: a run that shares the cores
 is void."""
-import importlib.util, json, sys, os, re, glob, subprocess
+import importlib.util, json, sys, os, re, glob, subprocess, time
 repo=os.environ.get("REPO", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")); os.chdir(repo)
 spec = importlib.util.spec_from_file_location("vs", repo+"/docs/cluster-vs-kstreams.py")
 vs = importlib.util.module_from_spec(spec); spec.loader.exec_module(vs)
@@ -24,6 +27,15 @@ os.environ["TALLY_CHILD_JVM_OPTIONS"]=(os.environ.get("TALLY_CHILD_JVM_OPTIONS",
 def cpu(pid):
     f=open(f"/proc/{pid}/stat").read().rsplit(")",1)[1].split()
     return int(f[11])+int(f[12])
+def jit(pid):
+    """CPU ticks of the JIT compiler threads of pid."""
+    n=0
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try: st=open(f"/proc/{pid}/task/{t}/stat").read()
+        except OSError: continue
+        if "CompilerThre" in st[st.index("(")+1:st.rindex(")")]:
+            f=st.rsplit(")",1)[1].split(); n+=int(f[11])+int(f[12])
+    return n
 def pauses(pid):
     lines=[l for l in open(f"{d}/gc-{pid}.log") if "Pause" in l and l.rstrip().endswith("ms")]
     at=lambda l: float(re.match(r"\[([\d.]+)s",l).group(1))
@@ -35,13 +47,20 @@ try:
     ps={p["name"]:p["pid"] for p in json.load(open(d+"/cluster/cluster.json"))["processes"]}
     cap.tally("bench","--url","http://127.0.0.1:28191","--json",*vs.WORKLOAD,"--warmup","0s","--rate","20000","--duration",warm+"s",check=False)
     before={k:cpu(p) for k,p in ps.items()}
-    out=subprocess.run(["java","-jar",cap.JAR,"bench","--url","http://127.0.0.1:28191","--json",*vs.WORKLOAD,"--warmup","5s","--rate",rate,"--query-rate","200","--duration","50s"],stdout=subprocess.PIPE,text=True).stdout
+    bench=subprocess.Popen(["java","-jar",cap.JAR,"bench","--url","http://127.0.0.1:28191","--json",*vs.WORKLOAD,"--warmup","5s","--rate",rate,"--query-rate","200","--duration","50s"],stdout=subprocess.PIPE,text=True)
+    time.sleep(7)  # the bench's JVM start and its 5 s warm-up: the window is its measured 50 s, or nearly
+    start={k:cpu(p) for k,p in ps.items()}; jit0={k:jit(p) for k,p in ps.items()}
+    time.sleep(45)
+    end={k:cpu(p) for k,p in ps.items()}; jit1={k:jit(p) for k,p in ps.items()}
+    out=bench.communicate()[0]
     after={k:cpu(p) for k,p in ps.items()}
     r=json.loads(out)
     events=r["acceptedEvents"]+r["warmupEvents"]
     print(json.dumps({"name":name,"rate":rate,"acknowledged":r["eventsPerSecond"],"counted":r["countedEventsPerSecond"],
         "total":r["totalQueryLatencyMs"],"freshness":r["freshnessMs"],"exact":r["exactCount"]["ok"],
         "cpuMicrosPerEvent":{k:round((after[k]-before[k])/100/events*1e6,1) for k in ps},
+        "cpuMicrosPerEventSteady":{k:round((end[k]-start[k])/100/(45*r["eventsPerSecond"])*1e6,1) for k in ps},
+        "jitCoresSteady":{k:round((jit1[k]-jit0[k])/100/45,2) for k in ps},
         "gc":{k:pauses(p) for k,p in ps.items()}}))
 finally:
     cap.tally("cluster","down","--dir",d+"/cluster")
