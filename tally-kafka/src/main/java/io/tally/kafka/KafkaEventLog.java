@@ -44,7 +44,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * <p>An append completes when Kafka acknowledged every record (replicated to the in-sync replicas);
  * it fails within the delivery timeout when the brokers are away, which ingest turns into a
  * retriable 503. Reads go through a private consumer with no group (assign and seek), used to
- * rebuild dedup windows and by tools; they are serialized.
+ * rebuild dedup windows, by the raw export and by tools; they are serialized, and decode entities
+ * and types through the log's own {@link StringCache} (as {@code RocksDbEventLog}'s reads do), so
+ * an entity read again is the same String with its hash already computed.
  *
  * <p>Thread-safe.
  */
@@ -61,6 +63,7 @@ public final class KafkaEventLog implements EventLog {
   private final KafkaProducer<byte[], byte[]> producer;
   private final KafkaConsumer<byte[], byte[]> reader;
   private final Admin admin;
+  private final StringCache strings = new StringCache(); // guarded by this, as reader is
 
   public KafkaEventLog(KafkaSettings settings, InstantSource clock) {
     this.settings = requireNonNull(settings, "settings");
@@ -210,7 +213,7 @@ public final class KafkaEventLog implements EventLog {
     while (out.isEmpty() && System.nanoTime() < deadline) {
       for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(200)).records(tp)) {
         if (r.offset() >= fromOffset && out.size() < Math.max(1, maxRecords)) {
-          out.add(decode(r));
+          out.add(decode(r, strings));
         }
       }
       if (out.isEmpty() && reader.position(tp) >= end) {

@@ -3,6 +3,7 @@ package io.tally.raw;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tally.core.aggregate.DeltaBatch;
+import io.tally.core.enrich.AttributeStore;
 import io.tally.core.log.EventBatch;
 import io.tally.core.process.ProcessorConfig;
 import io.tally.core.raw.RawConfig;
@@ -16,6 +17,7 @@ import io.tally.testkit.InMemoryCounterStore;
 import io.tally.testkit.InMemoryEventLog;
 import io.tally.testkit.ManualClock;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -220,5 +222,32 @@ class RawExportTest {
     assertThat(store.manifest().files()).hasSize(5); // 3 events a write, and one per hour
     assertThat(store.manifest().files())
         .allSatisfy(f -> assertThat(dir.resolve(f.path())).exists());
+  }
+
+  @Test
+  void looksUpAnEntitysAttributesOncePerWriteAndStoresTheCurrentOnes() {
+    List<String> asked = new ArrayList<>();
+    AttributeStore counting =
+        entity -> {
+          asked.add(entity);
+          return attributes.attributes(entity);
+        };
+    attributes.put("video:1", Map.of("channel", "c1"));
+    for (int i = 0; i < 4; i++) {
+      append(0, view("v" + i, "video:1"), view("u" + i, "video:2"));
+    }
+    clock.advance(60_000);
+    countEverything();
+    new RawExport(log, counted, store, counting, ProcessorConfig.DEFAULTS, 3).run();
+    // 8 events in writes of 3, 3 and 2: each write asks once per entity it holds
+    assertThat(asked).hasSize(6).containsOnly("video:1", "video:2");
+    assertThat(count("attributes['channel'] = 'c1'")).isEqualTo(4);
+
+    attributes.put("video:1", Map.of("channel", "c2"));
+    append(0, view("v9", "video:1"));
+    clock.advance(60_000);
+    countEverything();
+    new RawExport(log, counted, store, counting, ProcessorConfig.DEFAULTS, 3).run();
+    assertThat(count("attributes['channel'] = 'c2'")).isEqualTo(1); // a later write sees the change
   }
 }

@@ -202,6 +202,8 @@ public final class RawExport implements Runnable {
     while (!done && !stopping && closedBefore > pos.at.asOfMillis()) {
       List<RawEvent> events = new ArrayList<>();
       List<RawGap> gaps = new ArrayList<>();
+      // Each entity's attributes are looked up once per write: one snapshot for all its events
+      Map<String, Map<String, String>> attributesOf = new HashMap<>();
       long next = pos.at.nextOffset();
       long lastAppend = pos.at.lastAppendTimeMillis();
       while (events.size() < maxEventsPerWrite && !done) {
@@ -227,7 +229,11 @@ public final class RawExport implements Runnable {
           if (e.id() == null || pos.dedup.firstSighting(e.entity(), e.id(), r.appendTimeMillis())) {
             events.add(
                 new RawEvent(
-                    p, r.offset(), r.appendTimeMillis(), e, attributes.attributes(e.entity())));
+                    p,
+                    r.offset(),
+                    r.appendTimeMillis(),
+                    e,
+                    attributesOf.computeIfAbsent(e.entity(), attributes::attributes)));
           }
           next = r.offset() + 1;
           lastAppend = r.appendTimeMillis();
