@@ -11,8 +11,8 @@ and freshness percentiles and exact-count check; each process's CPU per event fr
 whole bench (`cpuMicrosPerEvent`: its warm-up and its exact-count check, which reads every entity,
 included) and over 45 s inside its measured part (`cpuMicrosPerEventSteady`, at the bench's
 acknowledged rate: what the steady load costs), with the cores its JIT compiler threads took
-over those 45 s (`jitCoresSteady`); and per JVM the stop-the-world pauses of the last 60 s of its log (count, sum, largest, how
-many over 20 ms). Stops the cluster. Run it on an otherwise idle machine: a run that shares the cores
+over those 45 s (`jitCoresSteady`); and per JVM the stop-the-world pauses of the last 60 s of its
+log (count, sum, largest, how many over 20 ms). Stops the cluster. Run it on an otherwise idle machine: a run that shares the cores
 is void."""
 import importlib.util, json, sys, os, re, glob, subprocess, time
 repo=os.environ.get("REPO", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")); os.chdir(repo)
@@ -24,17 +24,19 @@ d="/tmp/exp16/"+name
 os.makedirs(d, exist_ok=True)
 for f in glob.glob(d+"/gc-*.log"): os.remove(f)
 os.environ["TALLY_CHILD_JVM_OPTIONS"]=(os.environ.get("TALLY_CHILD_JVM_OPTIONS","")+f" -Xlog:gc:file={d}/gc-%p.log").strip()
-def cpu(pid):
-    f=open(f"/proc/{pid}/stat").read().rsplit(")",1)[1].split()
+def ticks(stat):
+    """User + system CPU ticks of a /proc stat line."""
+    f=stat.rsplit(")",1)[1].split()
     return int(f[11])+int(f[12])
+def cpu(pid):
+    return ticks(open(f"/proc/{pid}/stat").read())
 def jit(pid):
     """CPU ticks of the JIT compiler threads of pid."""
     n=0
     for t in os.listdir(f"/proc/{pid}/task"):
         try: st=open(f"/proc/{pid}/task/{t}/stat").read()
         except OSError: continue
-        if "CompilerThre" in st[st.index("(")+1:st.rindex(")")]:
-            f=st.rsplit(")",1)[1].split(); n+=int(f[11])+int(f[12])
+        if "CompilerThre" in st[st.index("(")+1:st.rindex(")")]: n+=ticks(st)
     return n
 def pauses(pid):
     lines=[l for l in open(f"{d}/gc-{pid}.log") if "Pause" in l and l.rstrip().endswith("ms")]

@@ -170,16 +170,11 @@ public final class KafkaEventLog implements EventLog {
   }
 
   /**
+   * Decodes an events-topic record, the event's entity and type through {@code strings} (the
+   * calling thread's cache, or {@code null}).
+   *
    * @throws CorruptRecordException for an empty value, an unknown framing, or bytes that are not an
    *     event
-   */
-  static LogRecord decode(ConsumerRecord<byte[], byte[]> r) {
-    return decode(r, null);
-  }
-
-  /**
-   * Decodes as {@link #decode(ConsumerRecord)} does, the event's entity and type through {@code
-   * strings} (the calling thread's cache, or {@code null}).
    */
   static LogRecord decode(ConsumerRecord<byte[], byte[]> r, StringCache strings) {
     byte[] value = r.value();

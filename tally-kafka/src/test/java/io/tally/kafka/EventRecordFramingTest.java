@@ -22,7 +22,7 @@ class EventRecordFramingTest {
     byte[] value = KafkaEventLog.encode(EVENT);
 
     assertThat(value[0]).isEqualTo(KafkaEventLog.FRAMING_V1);
-    assertThat(KafkaEventLog.decode(record(value)).event()).isEqualTo(EVENT);
+    assertThat(KafkaEventLog.decode(record(value), null).event()).isEqualTo(EVENT);
   }
 
   @Test
@@ -30,7 +30,7 @@ class EventRecordFramingTest {
     ByteBuffer bare = ByteBuffer.allocate(EventCodec.encodedSize(EVENT));
     EventCodec.write(EVENT, bare);
 
-    assertThat(KafkaEventLog.decode(record(bare.array())).event()).isEqualTo(EVENT);
+    assertThat(KafkaEventLog.decode(record(bare.array()), null).event()).isEqualTo(EVENT);
   }
 
   @Test
@@ -38,7 +38,7 @@ class EventRecordFramingTest {
     byte[] value = KafkaEventLog.encode(EVENT);
     value[0] = (byte) 0xE2;
 
-    assertThatThrownBy(() -> KafkaEventLog.decode(record(value)))
+    assertThatThrownBy(() -> KafkaEventLog.decode(record(value), null))
         .isInstanceOf(CorruptRecordException.class)
         .hasMessageContaining("framing 0xe2")
         .hasMessageContaining("offset 7");
@@ -46,7 +46,7 @@ class EventRecordFramingTest {
 
   @Test
   void anEmptyValueIsRefused() {
-    assertThatThrownBy(() -> KafkaEventLog.decode(record(new byte[0])))
+    assertThatThrownBy(() -> KafkaEventLog.decode(record(new byte[0]), null))
         .isInstanceOf(CorruptRecordException.class)
         .hasMessageContaining("empty");
   }
