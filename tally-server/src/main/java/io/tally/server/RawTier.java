@@ -15,6 +15,7 @@ import io.tally.raw.DuckDbRawSql;
 import io.tally.raw.DuckDbRawStore;
 import java.io.IOException;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -33,16 +34,35 @@ import org.slf4j.LoggerFactory;
  * export covers every partition; on a cluster node, the partitions its processor owns (none without
  * the processor role), in the {@code raw.dir} every node shares. {@link #close()} stops the export
  * (waiting for a running one) before the store closes; call it before the log closes. Thread-safe.
+ *
+ * <p>The gaps behind {@link #warning()} and {@link #lostRecords()} are read from the store's
+ * manifests (files, some written by other nodes) on the tier's own thread: at start, after each
+ * export round and every {@value #GAPS_REFRESH_MILLIS} ms. {@code /healthz} calls {@link
+ * #warning()} on an event loop, so it must read memory, not disk.
  */
 final class RawTier implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RawTier.class);
   private static final long EXPIRY_PERIOD_MILLIS = 3_600_000;
+
+  /** How often the recorded gaps are read again (other nodes record theirs in the shared dir). */
+  static final long GAPS_REFRESH_MILLIS = 5_000;
 
   private final DuckDbRawStore store;
   private final DuckDbRawSql sql;
   private final RawExport export;
   private final ScheduledExecutorService thread;
   private final String off;
+
+  /** The store's recorded gaps as last read, and the warning they make (null: none). */
+  private record Gaps(List<RawGap> gaps, String warning) {
+    static final Gaps NONE = new Gaps(List.of(), null);
+
+    static Gaps of(List<RawGap> gaps) {
+      return new Gaps(List.copyOf(gaps), RawGap.warning(gaps));
+    }
+  }
+
+  private volatile Gaps gaps = Gaps.NONE;
 
   private RawTier(
       DuckDbRawStore store,
@@ -119,21 +139,45 @@ final class RawTier implements AutoCloseable {
       RawExport export,
       int partitions,
       InstantSource clock) {
+    return start(config, store, export, partitions, clock, GAPS_REFRESH_MILLIS);
+  }
+
+  /** As above, reading the recorded gaps again every {@code gapsRefreshMillis} (tests: less). */
+  static RawTier start(
+      RawConfig config,
+      DuckDbRawStore store,
+      RawExport export,
+      int partitions,
+      InstantSource clock,
+      long gapsRefreshMillis) {
+    Gaps recorded = Gaps.of(store.gaps()); // a damaged manifest fails the start, loudly
     DuckDbRawSql sql = new DuckDbRawSql(store, config, partitions);
-    if (export == null) {
-      LOG.info("raw store in {}: read only (no processor role, nothing to export)", store.dir());
-      return new RawTier(store, sql, null, null, null);
-    }
     ScheduledExecutorService thread =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
-              Thread t = new Thread(r, "tally-raw-export");
+              Thread t = new Thread(r, export == null ? "tally-raw-gaps" : "tally-raw-export");
               t.setDaemon(true);
               return t;
             });
+    RawTier tier = new RawTier(store, sql, export, thread, null);
+    tier.gaps = recorded;
+    thread.scheduleWithFixedDelay(
+        () -> quietly(tier::readGaps), gapsRefreshMillis, gapsRefreshMillis, TimeUnit.MILLISECONDS);
+    if (export == null) {
+      LOG.info("raw store in {}: read only (no processor role, nothing to export)", store.dir());
+      return tier;
+    }
     long every = config.exportIntervalMillis();
     thread.scheduleWithFixedDelay(
-        () -> quietly(() -> exportAndCompact(export, store)), every, every, TimeUnit.MILLISECONDS);
+        () ->
+            quietly(
+                () -> {
+                  exportAndCompact(export, store);
+                  tier.readGaps(); // the round may have recorded a gap
+                }),
+        every,
+        every,
+        TimeUnit.MILLISECONDS);
     thread.scheduleWithFixedDelay(
         () -> quietly(() -> expire(store, clock, config.retentionMillis())),
         every,
@@ -144,7 +188,12 @@ final class RawTier implements AutoCloseable {
         store.dir(),
         every % 60_000 == 0 ? every / 60_000 + "m" : every / 1_000 + "s",
         Retention.describe(config.retentionMillis()));
-    return new RawTier(store, sql, export, thread, null);
+    return tier;
+  }
+
+  /** Reads the recorded gaps from the store's manifests (the tier's thread only). */
+  private void readGaps() {
+    gaps = Gaps.of(store.gaps());
   }
 
   /** One export round, then the compaction of closed hours (docs/raw.md), each logged. */
@@ -201,15 +250,16 @@ final class RawTier implements AutoCloseable {
 
   /**
    * What an operator must see about the raw store (records lost to log retention, as its recorded
-   * gaps say until its retention passes them), else null.
+   * gaps say until its retention passes them), else null. From memory: the gaps as last read (see
+   * the class comment).
    */
   String warning() {
-    return store == null ? null : RawGap.warning(store.gaps());
+    return gaps.warning();
   }
 
-  /** Log records the raw store lacks for good, over its recorded gaps (0 when off). */
+  /** Log records the raw store lacks for good, over its recorded gaps as last read (0 when off). */
   long lostRecords() {
-    return store == null ? 0 : store.gaps().stream().mapToLong(RawGap::records).sum();
+    return gaps.gaps().stream().mapToLong(RawGap::records).sum();
   }
 
   /**
@@ -245,12 +295,9 @@ final class RawTier implements AutoCloseable {
     if (store == null) {
       return;
     }
-    if (thread == null) {
-      sql.close();
-      store.close();
-      return;
+    if (export != null) {
+      export.stop(); // a running export returns after its current write
     }
-    export.stop(); // a running export returns after its current write
     thread.shutdown();
     try {
       if (!thread.awaitTermination(30, TimeUnit.SECONDS)) {
