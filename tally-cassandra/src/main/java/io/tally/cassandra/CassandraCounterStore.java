@@ -266,6 +266,15 @@ public final class CassandraCounterStore implements CounterStore, AutoCloseable 
   }
 
   /**
+   * False: the materializer writes a step's rows, then the checkpoints that cover them ({@link
+   * CassandraDeltaSink}), so rows change during a step under the previous as-of.
+   */
+  @Override
+  public boolean rowsChangeOnlyWithAsOf() {
+    return false;
+  }
+
+  /**
    * The last materialized checkpoint of {@code partition}, read now at the write consistency (the
    * materializer writes it after the rows and slots it covers). It also advances the as-of memo, so
    * a query that waited for it is not answered from an older as-of (nor from a cache entry keyed by

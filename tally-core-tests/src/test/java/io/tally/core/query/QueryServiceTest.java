@@ -8,7 +8,9 @@ import io.tally.core.aggregate.CounterKey;
 import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.partition.Partitioner;
+import io.tally.core.store.AsOfMemo;
 import io.tally.core.store.Checkpoint;
+import io.tally.core.store.CounterStore;
 import io.tally.core.validate.EventValidator;
 import io.tally.core.validate.ValidationLimits;
 import io.tally.model.Bucket;
@@ -21,6 +23,8 @@ import io.tally.testkit.ManualClock;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 class QueryServiceTest {
@@ -527,6 +531,64 @@ class QueryServiceTest {
     assertThat(queries.cacheStats().hits() + queries.cacheStats().misses())
         .as("no cache configured: nothing counted")
         .isZero();
+  }
+
+  @Test
+  void overAStoreWhoseRowsLandBeforeTheirCheckpointAnAnswerIsCachedAtMostTheAsOfMemosRefresh() {
+    // Cassandra's materializer writes a step's rows, then its checkpoint: during the step rows
+    // change under the old as-of, so an answer cached under it must not outlive the as-of's own
+    // staleness bound (a cluster's freshness p50 went 1.8 s -> 1.0 s at half rate without it)
+    CounterStore rowsFirst =
+        new CounterStore() {
+          @Override
+          public Bucket read(CounterKey key) {
+            return store.read(key);
+          }
+
+          @Override
+          public List<Bucket> range(
+              String entity, String type, Granularity g, long fromMillis, long toMillis) {
+            return store.range(entity, type, g, fromMillis, toMillis);
+          }
+
+          @Override
+          public OptionalLong asOfMillis(int partition) {
+            return store.asOfMillis(partition);
+          }
+
+          @Override
+          public Optional<Checkpoint> checkpoint(int partition) {
+            return store.checkpoint(partition);
+          }
+
+          @Override
+          public boolean rowsChangeOnlyWithAsOf() {
+            return false;
+          }
+        };
+    ManualClock clock = new ManualClock(NOW.toEpochMilli());
+    QueryService q =
+        new QueryService(
+            rowsFirst,
+            PARTITIONER,
+            new EventValidator(ValidationLimits.DEFAULTS),
+            clock,
+            QueryConfig.DEFAULTS.withCache(1_000, 1_000),
+            DerivedEntities.NONE);
+    applied(PARTITIONER.partition("video:1"), 1_000L);
+    add("video:1", "view", Granularity.TOTAL, 0, 5, 5);
+    assertThat(q.total("video:1", "view").count()).isEqualTo(5);
+
+    add("video:1", "view", Granularity.TOTAL, 0, 1, 1); // a step's row, its checkpoint not yet
+    clock.advance(AsOfMemo.REFRESH_MILLIS - 1);
+    assertThat(q.total("video:1", "view").count())
+        .as("cached within the memo's bound")
+        .isEqualTo(5);
+    clock.advance(1);
+    assertThat(q.total("video:1", "view").count())
+        .as("not kept for the whole flush interval")
+        .isEqualTo(6);
+    assertThat(q.cacheStats().hits()).isEqualTo(1);
   }
 
   @Test

@@ -8,6 +8,7 @@ import io.tally.core.aggregate.CounterKey;
 import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.retention.Retention;
+import io.tally.core.store.AsOfMemo;
 import io.tally.core.store.CounterStore;
 import io.tally.core.store.ReadReport;
 import io.tally.core.validate.EventValidator;
@@ -43,7 +44,10 @@ import java.util.concurrent.atomic.LongAdder;
  * answer is only served while that partition's as-of time is unchanged — i.e. until the next flush
  * of the partition is committed — and for at most {@link QueryConfig#cacheTtlMillis()} (no longer
  * than a flush interval). So the cache adds no staleness: an answer from it is what the store would
- * answer now. {@link #cacheStats()} gives hits and misses for metrics.
+ * answer now. Over a store whose rows land before the checkpoint that covers them ({@link
+ * CounterStore#rowsChangeOnlyWithAsOf()} false: Cassandra) that holds only within {@link
+ * AsOfMemo#REFRESH_MILLIS}, how stale such a store's as-of may be anyway, so answers are cached for
+ * at most that long there. {@link #cacheStats()} gives hits and misses for metrics.
  *
  * <p>A derived entity (one starting with a configured {@code name:}, see {@link DerivedEntities})
  * is stored as its own row plus one shard per source partition; its total and each bucket of its
@@ -106,7 +110,7 @@ public final class QueryService {
             ? null
             : Caffeine.newBuilder()
                 .maximumSize(config.cacheMaxEntries())
-                .expireAfterWrite(Duration.ofMillis(config.cacheTtlMillis()))
+                .expireAfterWrite(Duration.ofMillis(cacheTtlMillis(store, config)))
                 .ticker(
                     () ->
                         clock.millis()
@@ -115,6 +119,13 @@ public final class QueryService {
                     Runnable::run) // evict on the caller: the bound holds at once, no pool thread
                 .recordStats() // for the eviction count
                 .build();
+  }
+
+  /** How long a cached answer may be served over {@code store} (see the class comment). */
+  static long cacheTtlMillis(CounterStore store, QueryConfig config) {
+    return store.rowsChangeOnlyWithAsOf()
+        ? config.cacheTtlMillis()
+        : Math.min(config.cacheTtlMillis(), AsOfMemo.REFRESH_MILLIS);
   }
 
   /**

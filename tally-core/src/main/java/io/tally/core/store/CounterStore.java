@@ -30,6 +30,18 @@ public interface CounterStore {
   OptionalLong asOfMillis(int partition);
 
   /**
+   * Whether a partition's rows and the checkpoint that covers them become visible together, so its
+   * rows do not change while its {@linkplain #asOfMillis as-of} stays the same: true for a store
+   * written in one atomic write or transaction per step (RocksDB, PostgreSQL). A store whose writer
+   * lands a step's rows first and its checkpoint after them (Cassandra) answers false: an answer a
+   * query cache keeps under an unchanged as-of can then be older than the store's rows, by up to a
+   * materializer step, so the cache keeps it for at most {@link AsOfMemo#REFRESH_MILLIS}.
+   */
+  default boolean rowsChangeOnlyWithAsOf() {
+    return true;
+  }
+
+  /**
    * The latest checkpoint of {@code partition} whose counts this store serves, read now (no memo):
    * every row read after this call holds the partition's events below its {@code nextOffset}. A
    * read-your-writes query ({@link io.tally.core.query.PositionGate}) waits on it. Empty if nothing
