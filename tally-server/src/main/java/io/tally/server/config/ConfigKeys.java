@@ -276,7 +276,8 @@ public final class ConfigKeys {
           "--query-cache-entries",
           Long.toString(QueryConfig.DEFAULTS.cacheMaxEntries()),
           "an integer from 0 to 100000000",
-          "Most query answers cached, each for at most one flush interval (0: no cache)",
+          "Most query answers cached, each for at most one flush interval"
+              + " (on Cassandra at most 200 ms; 0: no cache)",
           longInteger(0, 100_000_000));
   public static final ConfigKey<Integer> QUERY_MAX_BUCKETS =
       key(
