@@ -30,12 +30,17 @@ class RawTierGapTest {
 
   @TempDir Path dir;
 
-  @Test
-  void aGapRecordedBeforeARestartIsStillWarnedAboutAndCounted() {
+  /** A gap (offsets 3 to 9 of partition 1) recorded by an earlier process's export. */
+  private void recordGapOfSevenRecordsInPartition1() {
     RawGap gap = new RawGap(1, 3, 10, T0, T0 + 60_000);
     try (DuckDbRawStore before = DuckDbRawStore.open(dir)) {
       before.write(1, List.of(), new Checkpoint(1, 10, T0 + 60_000, T0 + 120_000), List.of(gap));
     }
+  }
+
+  @Test
+  void aGapRecordedBeforeARestartIsStillWarnedAboutAndCounted() {
+    recordGapOfSevenRecordsInPartition1();
     ManualClock clock = new ManualClock(T0 + 180_000);
     try (RawTier raw =
         RawTier.start(
@@ -70,10 +75,7 @@ class RawTierGapTest {
 
   @Test
   void theWarningIsReadFromMemoryNotFromTheManifestsOnEachCall() throws Exception {
-    RawGap gap = new RawGap(1, 3, 10, T0, T0 + 60_000);
-    try (DuckDbRawStore before = DuckDbRawStore.open(dir)) {
-      before.write(1, List.of(), new Checkpoint(1, 10, T0 + 60_000, T0 + 120_000), List.of(gap));
-    }
+    recordGapOfSevenRecordsInPartition1();
     ManualClock clock = new ManualClock(T0 + 180_000);
     try (RawTier raw =
         RawTier.start(
