@@ -122,7 +122,7 @@ public final class QueryService {
   }
 
   /** How long a cached answer may be served over {@code store} (see the class comment). */
-  static long cacheTtlMillis(CounterStore store, QueryConfig config) {
+  private static long cacheTtlMillis(CounterStore store, QueryConfig config) {
     return store.rowsChangeOnlyWithAsOf()
         ? config.cacheTtlMillis()
         : Math.min(config.cacheTtlMillis(), AsOfMemo.REFRESH_MILLIS);
