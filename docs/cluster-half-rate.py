@@ -12,8 +12,8 @@ whole bench (`cpuMicrosPerEvent`: its warm-up and its exact-count check, which r
 included) and over 45 s inside its measured part (`cpuMicrosPerEventSteady`, at the bench's
 acknowledged rate: what the steady load costs), with the cores its JIT compiler threads took
 over those 45 s (`jitCoresSteady`); and per JVM the stop-the-world pauses of the last 60 s of its
-log (count, sum, largest, how many over 20 ms). Stops the cluster. Run it on an otherwise idle machine: a run that shares the cores
-is void."""
+log (count, sum, largest, how many over 20 ms). Stops the cluster. Run it on an otherwise idle
+machine: a run that shares the cores is void."""
 import importlib.util, json, sys, os, re, glob, subprocess, time
 repo=os.environ.get("REPO", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")); os.chdir(repo)
 spec = importlib.util.spec_from_file_location("vs", repo+"/docs/cluster-vs-kstreams.py")

@@ -170,8 +170,8 @@ public final class KafkaEventLog implements EventLog {
   }
 
   /**
-   * Decodes an events-topic record, the event's entity and type through {@code strings} (the
-   * calling thread's cache, or {@code null}).
+   * Decodes an events-topic record, the event's entity and type through {@code strings} (a cache
+   * the caller owns: the log's own under its lock, or {@code null} for none).
    *
    * @throws CorruptRecordException for an empty value, an unknown framing, or bytes that are not an
    *     event
