@@ -145,10 +145,12 @@ public final class ConfigKeys {
       ProcessorConfig.DEFAULTS.flushIntervalMillis();
 
   /**
-   * 'auto' in cluster mode: a flush is a Kafka transaction and a store write per materializer; a
-   * second keeps the cluster's write path at its measured rate.
+   * 'auto' in cluster mode: a flush is a Kafka transaction and a materializer step. Half a second
+   * halved the freshness p50 of a one-node cluster at half rate (0.82–0.86 s against 1.41–1.74 s
+   * with a second, alternated runs) at no CPU per event the runs could tell apart
+   * (docs/benchmarks.md).
    */
-  public static final long CLUSTER_FLUSH_INTERVAL_MILLIS = 1_000;
+  public static final long CLUSTER_FLUSH_INTERVAL_MILLIS = 500;
 
   public static final ConfigKey<Long> PROCESSOR_FLUSH_INTERVAL_MS =
       key(

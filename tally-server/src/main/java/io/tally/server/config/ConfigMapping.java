@@ -257,11 +257,7 @@ public final class ConfigMapping {
         c.get(SECURITY_KEY_REFRESH_MS));
   }
 
-  /**
-   * The dedup capacity per partition: 'auto' sized from this JVM's heap and the partitions, or the
-   * explicit value if the windows of every partition, full, fit in half the heap (a node may own
-   * every partition after a failover). Refused otherwise: it would end in an OutOfMemoryError.
-   */
+  /** The flush interval: as set, or for 'auto' the mode's ({@link ConfigKeys}). */
   private static long flushInterval(EffectiveConfig c) {
     long set = c.get(PROCESSOR_FLUSH_INTERVAL_MS);
     if (set != AUTO_FLUSH_INTERVAL) {
@@ -270,6 +266,11 @@ public final class ConfigMapping {
     return clusterMode(c) ? CLUSTER_FLUSH_INTERVAL_MILLIS : EMBEDDED_FLUSH_INTERVAL_MILLIS;
   }
 
+  /**
+   * The dedup capacity per partition: 'auto' sized from this JVM's heap and the partitions, or the
+   * explicit value if the windows of every partition, full, fit in half the heap (a node may own
+   * every partition after a failover). Refused otherwise: it would end in an OutOfMemoryError.
+   */
   private static int dedupCapacity(EffectiveConfig c) {
     int partitions = c.get(STORAGE_PARTITIONS);
     long heap = Runtime.getRuntime().maxMemory();

@@ -73,6 +73,22 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void anAutoFlushIntervalIsByModeAndASetOneIsKept() {
+    assertThat(ConfigMapping.server(ConfigLoader.load(null, Map.of(), Map.of())).processor())
+        .extracting(ProcessorConfig::flushIntervalMillis)
+        .isEqualTo(250L);
+    Map<String, String> cluster = Map.of("TALLY_MODE", "cluster");
+    assertThat(ConfigMapping.server(ConfigLoader.load(null, cluster, Map.of())).processor())
+        .extracting(ProcessorConfig::flushIntervalMillis)
+        .isEqualTo(500L);
+    Map<String, String> set =
+        Map.of("TALLY_MODE", "cluster", "TALLY_PROCESSOR_FLUSH_INTERVAL_MS", "2000");
+    assertThat(ConfigMapping.server(ConfigLoader.load(null, set, Map.of())).processor())
+        .extracting(ProcessorConfig::flushIntervalMillis)
+        .isEqualTo(2_000L);
+  }
+
+  @Test
   void fileSetsNestedAndDottedKeysAndLists() throws IOException {
     Path file =
         yaml(
