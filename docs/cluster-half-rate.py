@@ -44,6 +44,21 @@ def pauses(pid):
     end=max(at(l) for l in lines)
     ms=[float(l.split()[-1][:-2]) for l in lines if at(l)>end-60]
     return {"pauses":len(ms),"sumMs":round(sum(ms)),"maxMs":round(max(ms),1),"over20ms":sum(1 for x in ms if x>20)}
+def served(route):
+    """The node's own histogram of `GET route` (tally_http_server_requests_seconds buckets, status 200): {le: count}."""
+    import urllib.request
+    out={}
+    for l in urllib.request.urlopen("http://127.0.0.1:28191/metrics",timeout=10).read().decode().splitlines():
+        if l.startswith("tally_http_server_requests_seconds_bucket{") and f'route="{route}"' in l and 'method="GET"' in l and 'status="200"' in l:
+            le=re.search(r'le="([^"]+)"',l).group(1)
+            out[float(le)]=out.get(float(le),0)+float(l.rsplit(" ",1)[1])
+    return out
+def quantile(a,b,q):
+    """The q quantile (ms, a bucket's upper bound) of the requests between two served() readings."""
+    les=sorted(b); n=b[les[-1]]-a.get(les[-1],0)
+    for le in les:
+        if n and b[le]-a.get(le,0)>=q*n: return round(le*1000,2)
+    return None
 cap.tally("cluster","up","--dir",d+"/cluster",*vs.PORTS)
 try:
     ps={p["name"]:p["pid"] for p in json.load(open(d+"/cluster/cluster.json"))["processes"]}
@@ -51,15 +66,15 @@ try:
     before={k:cpu(p) for k,p in ps.items()}
     bench=subprocess.Popen(["java","-jar",cap.JAR,"bench","--url","http://127.0.0.1:28191","--json",*vs.WORKLOAD,"--warmup","5s","--rate",rate,"--query-rate","200","--duration","50s"],stdout=subprocess.PIPE,text=True)
     time.sleep(7)  # the bench's JVM start and its 5 s warm-up: the window is its measured 50 s, or nearly
-    start={k:cpu(p) for k,p in ps.items()}; jit0={k:jit(p) for k,p in ps.items()}
+    start={k:cpu(p) for k,p in ps.items()}; jit0={k:jit(p) for k,p in ps.items()}; served0=served("/v1/total")
     time.sleep(45)
-    end={k:cpu(p) for k,p in ps.items()}; jit1={k:jit(p) for k,p in ps.items()}
+    end={k:cpu(p) for k,p in ps.items()}; jit1={k:jit(p) for k,p in ps.items()}; served1=served("/v1/total")
     out=bench.communicate()[0]
     after={k:cpu(p) for k,p in ps.items()}
     r=json.loads(out)
     events=r["acceptedEvents"]+r["warmupEvents"]
-    print(json.dumps({"name":name,"rate":rate,"acknowledged":r["eventsPerSecond"],"counted":r["countedEventsPerSecond"],
-        "total":r["totalQueryLatencyMs"],"freshness":r["freshnessMs"],"exact":r["exactCount"]["ok"],
+    print(json.dumps({"name":name,"rate":rate,"acknowledged":r["eventsPerSecond"],"counted":r["countedEventsPerSecond"],"catchUpSeconds":r.get("catchUpSeconds"),
+        "total":r["totalQueryLatencyMs"],"totalServedMs":{"p50":quantile(served0,served1,0.5),"p99":quantile(served0,served1,0.99)},"freshness":r["freshnessMs"],"exact":r["exactCount"]["ok"],
         "cpuMicrosPerEvent":{k:round((after[k]-before[k])/100/events*1e6,1) for k in ps},
         "cpuMicrosPerEventSteady":{k:round((end[k]-start[k])/100/(45*r["eventsPerSecond"])*1e6,1) for k in ps},
         "jitCoresSteady":{k:round((jit1[k]-jit0[k])/100/45,2) for k in ps},

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -38,14 +39,85 @@ class BenchSmokeTest {
 
   @Test
   void benchReportsThroughputLatencyFreshnessAndAnExactCount() throws Exception {
+    JsonObject report =
+        bench(
+            startServer(),
+            "--duration",
+            "3s",
+            "--warmup",
+            "1s",
+            "--entities",
+            "2000",
+            "--prepared-events",
+            "50000",
+            "--duplicates",
+            "0.2",
+            "--actors",
+            "500",
+            "--query-fn",
+            "uniques");
+    assertThat(report.getLong("acceptedEvents")).isPositive();
+    assertThat(report.getLong("warmupEvents"))
+        .as("the warm-up's events are checked but not in the rate")
+        .isPositive();
+    assertThat(report.getLong("eventsPerSecond")).isPositive();
+    assertThat(report.getJsonObject("ackLatencyMs").fieldNames())
+        .contains("p50", "p90", "p99", "p99.9");
+    assertThat(report.getJsonObject("totalQueryLatencyMs").getLong("count")).isPositive();
+    assertThat(report.getJsonObject("freshnessMs").getLong("count")).isPositive();
+    assertThat(report.getJsonObject("errors")).as("fn=uniques queries answered").isEmpty();
+    assertThat(report.getJsonObject("config").getInteger("actors")).isEqualTo(500);
+    JsonObject exact = report.getJsonObject("exactCount");
+    assertThat(exact.getBoolean("ok")).as(exact.encode()).isTrue();
+    assertThat(report.getLong("resentEvents")).as("re-sent duplicates").isPositive();
+    assertThat(exact.getInteger("series")).as("(entity, type) series checked").isGreaterThan(2000);
+    assertThat(exact.getLong("mismatches")).isZero();
+  }
+
+  /**
+   * An open-loop run times each scheduled query from when it was due, and says how late the
+   * generator itself sent them: that lateness is part of each query's latency, so it is never more.
+   */
+  @Test
+  void anOpenLoopRunSaysHowLateTheGeneratorSentItsQueries() throws Exception {
+    JsonObject report =
+        bench(
+            startServer(),
+            "--duration",
+            "3s",
+            "--warmup",
+            "1s",
+            "--entities",
+            "2000",
+            "--prepared-events",
+            "20000",
+            "--rate",
+            "5000",
+            "--query-rate",
+            "200",
+            "--series-share",
+            "0");
+    JsonObject totals = report.getJsonObject("totalQueryLatencyMs");
+    JsonObject late = report.getJsonObject("queryLatenessMs");
+    assertThat(report.getJsonObject("errors")).isEmpty();
+    assertThat(totals.getLong("count")).as("about 200 queries a second for 3 s").isGreaterThan(300);
+    assertThat(late.getLong("count"))
+        .as("the same answered queries")
+        .isEqualTo(totals.getLong("count"));
+    assertThat(late.getDouble("p50")).isLessThanOrEqualTo(totals.getDouble("p50"));
+    assertThat(late.getDouble("p99")).isLessThanOrEqualTo(totals.getDouble("p99"));
+    assertThat(report.getJsonObject("exactCount").getBoolean("ok")).isTrue();
+  }
+
+  /** Starts {@code tally serve} on a free port and returns its URL once it is healthy. */
+  private String startServer() throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     server =
         new ProcessBuilder(
-                java,
+                java(),
                 "-Xmx1g",
                 "-jar",
                 JAR.toString(),
@@ -70,55 +142,28 @@ class BenchSmokeTest {
                             HttpResponse.BodyHandlers.discarding())
                         .statusCode()
                     == 200);
+    return url;
+  }
 
+  /** Runs {@code tally bench --url url ARGS --json} to its end and returns its report. */
+  private JsonObject bench(String url, String... args) throws Exception {
     Path out = dir.resolve("bench.json");
+    List<String> command = new ArrayList<>(List.of(java(), "-Xmx1g", "-jar", JAR.toString()));
+    command.addAll(List.of("bench", "--url", url));
+    command.addAll(List.of(args));
+    command.add("--json");
     Process bench =
-        new ProcessBuilder(
-                java,
-                "-Xmx1g",
-                "-jar",
-                JAR.toString(),
-                "bench",
-                "--url",
-                url,
-                "--duration",
-                "3s",
-                "--warmup",
-                "1s",
-                "--entities",
-                "2000",
-                "--prepared-events",
-                "50000",
-                "--duplicates",
-                "0.2",
-                "--actors",
-                "500",
-                "--query-fn",
-                "uniques",
-                "--json")
+        new ProcessBuilder(command)
             .redirectError(dir.resolve("bench.err").toFile())
             .redirectOutput(out.toFile())
             .start();
     assertThat(bench.waitFor(3, TimeUnit.MINUTES)).isTrue();
     List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
     assertThat(bench.exitValue()).as(String.join("\n", lines)).isZero();
+    return new JsonObject(lines.get(lines.size() - 1));
+  }
 
-    JsonObject report = new JsonObject(lines.get(lines.size() - 1));
-    assertThat(report.getLong("acceptedEvents")).isPositive();
-    assertThat(report.getLong("warmupEvents"))
-        .as("the warm-up's events are checked but not in the rate")
-        .isPositive();
-    assertThat(report.getLong("eventsPerSecond")).isPositive();
-    assertThat(report.getJsonObject("ackLatencyMs").fieldNames())
-        .contains("p50", "p90", "p99", "p99.9");
-    assertThat(report.getJsonObject("totalQueryLatencyMs").getLong("count")).isPositive();
-    assertThat(report.getJsonObject("freshnessMs").getLong("count")).isPositive();
-    assertThat(report.getJsonObject("errors")).as("fn=uniques queries answered").isEmpty();
-    assertThat(report.getJsonObject("config").getInteger("actors")).isEqualTo(500);
-    JsonObject exact = report.getJsonObject("exactCount");
-    assertThat(exact.getBoolean("ok")).as(exact.encode()).isTrue();
-    assertThat(report.getLong("resentEvents")).as("re-sent duplicates").isPositive();
-    assertThat(exact.getInteger("series")).as("(entity, type) series checked").isGreaterThan(2000);
-    assertThat(exact.getLong("mismatches")).isZero();
+  private static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 }
