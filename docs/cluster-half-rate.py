@@ -6,8 +6,10 @@
 collections to /tmp/exp16/NAME/gc-<pid>.log (through TALLY_CHILD_JVM_OPTIONS), WARM_SECONDS (default
 120) of `tally bench --rate 20000` to warm the JVMs (not measured), then `tally bench --rate RATE
 --query-rate 200 --duration 50s --warmup 5s` (RATE default 27000, about half of Kafka Streams' rate in
-the side-by-side) with the side-by-side's workload. Prints one JSON line: the bench's rates, `total`
-and freshness percentiles and exact-count check; each process's CPU per event from /proc, over the
+the side-by-side) with the side-by-side's workload. Prints one JSON line: the bench's rates and
+catch-up, `total` and freshness percentiles and exact-count check; how late the bench sent its
+queries (`queryLatenessMs`: the load generator's own delay, inside its `total`); the node's own
+`GET /v1/total` histogram over the steady window (`totalServedMs`, bucket bounds); each process's CPU per event from /proc, over the
 whole bench (`cpuMicrosPerEvent`: its warm-up and its exact-count check, which reads every entity,
 included) and over 45 s inside its measured part (`cpuMicrosPerEventSteady`, at the bench's
 acknowledged rate: what the steady load costs), with the cores its JIT compiler threads took
@@ -74,7 +76,7 @@ try:
     r=json.loads(out)
     events=r["acceptedEvents"]+r["warmupEvents"]
     print(json.dumps({"name":name,"rate":rate,"acknowledged":r["eventsPerSecond"],"counted":r["countedEventsPerSecond"],"catchUpSeconds":r.get("catchUpSeconds"),
-        "total":r["totalQueryLatencyMs"],"totalServedMs":{"p50":quantile(served0,served1,0.5),"p99":quantile(served0,served1,0.99)},"freshness":r["freshnessMs"],"exact":r["exactCount"]["ok"],
+        "total":r["totalQueryLatencyMs"],"totalServedMs":{"p50":quantile(served0,served1,0.5),"p99":quantile(served0,served1,0.99)},"queryLatenessMs":r.get("queryLatenessMs"),"freshness":r["freshnessMs"],"exact":r["exactCount"]["ok"],
         "cpuMicrosPerEvent":{k:round((after[k]-before[k])/100/events*1e6,1) for k in ps},
         "cpuMicrosPerEventSteady":{k:round((end[k]-start[k])/100/(45*r["eventsPerSecond"])*1e6,1) for k in ps},
         "jitCoresSteady":{k:round((jit1[k]-jit0[k])/100/45,2) for k in ps},

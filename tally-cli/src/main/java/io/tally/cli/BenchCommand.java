@@ -127,7 +127,9 @@ final class BenchCommand implements Callable<Integer> {
       defaultValue = "0",
       description =
           "Queries/s sent on a fixed schedule whatever the answers' latency (open loop, so slow answers"
-              + " are not hidden); 0: one query at a time, back to back. Default: ${DEFAULT-VALUE}.")
+              + " are not hidden), each timed from when it was due; the report says how late this"
+              + " generator itself sent them (queryLatenessMs). 0: one query at a time, back to back."
+              + " Default: ${DEFAULT-VALUE}.")
   int queryRate;
 
   @Option(

@@ -146,8 +146,8 @@ public final class ConfigKeys {
 
   /**
    * 'auto' in cluster mode: a flush is a Kafka transaction and a materializer step. Half a second
-   * halved the freshness p50 of a one-node cluster at half rate (0.82–0.86 s against 1.41–1.74 s
-   * with a second, alternated runs) at no CPU per event the runs could tell apart
+   * about halved the freshness p50 of a one-node cluster at half rate (0.82–1.26 s against
+   * 1.41–2.23 s with a second, alternated runs) at no CPU per event the runs could tell apart
    * (docs/benchmarks.md).
    */
   public static final long CLUSTER_FLUSH_INTERVAL_MILLIS = 500;
