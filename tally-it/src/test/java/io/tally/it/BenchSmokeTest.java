@@ -42,12 +42,6 @@ class BenchSmokeTest {
     JsonObject report =
         bench(
             startServer(),
-            "--duration",
-            "3s",
-            "--warmup",
-            "1s",
-            "--entities",
-            "2000",
             "--prepared-events",
             "50000",
             "--duplicates",
@@ -83,12 +77,6 @@ class BenchSmokeTest {
     JsonObject report =
         bench(
             startServer(),
-            "--duration",
-            "3s",
-            "--warmup",
-            "1s",
-            "--entities",
-            "2000",
             "--prepared-events",
             "20000",
             "--rate",
@@ -145,11 +133,15 @@ class BenchSmokeTest {
     return url;
   }
 
-  /** Runs {@code tally bench --url url ARGS --json} to its end and returns its report. */
+  /**
+   * Runs {@code tally bench --url url} for 3 s after 1 s of warm-up over 2,000 entities, with
+   * {@code args} and {@code --json}, to its end, and returns its report.
+   */
   private JsonObject bench(String url, String... args) throws Exception {
     Path out = dir.resolve("bench.json");
     List<String> command = new ArrayList<>(List.of(java(), "-Xmx1g", "-jar", JAR.toString()));
-    command.addAll(List.of("bench", "--url", url));
+    command.addAll(
+        List.of("bench", "--url", url, "--duration", "3s", "--warmup", "1s", "--entities", "2000"));
     command.addAll(List.of(args));
     command.add("--json");
     Process bench =
