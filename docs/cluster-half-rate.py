@@ -9,9 +9,9 @@ collections to /tmp/exp16/NAME/gc-<pid>.log (through TALLY_CHILD_JVM_OPTIONS), W
 the side-by-side) with the side-by-side's workload. Prints one JSON line: the bench's rates and
 catch-up, `total` and freshness percentiles and exact-count check; how late the bench sent its
 queries (`queryLatenessMs`: the load generator's own delay, inside its `total`); the node's own
-`GET /v1/total` histogram over the steady window (`totalServedMs`, bucket bounds); each process's CPU per event from /proc, over the
-whole bench (`cpuMicrosPerEvent`: its warm-up and its exact-count check, which reads every entity,
-included) and over 45 s inside its measured part (`cpuMicrosPerEventSteady`, at the bench's
+`GET /v1/total` histogram over the steady window (`totalServedMs`, bucket bounds); each process's
+CPU per event from /proc, over the whole bench (`cpuMicrosPerEvent`: its warm-up and its
+exact-count check, which reads every entity, included) and over 45 s inside its measured part (`cpuMicrosPerEventSteady`, at the bench's
 acknowledged rate: what the steady load costs), with the cores its JIT compiler threads took
 over those 45 s (`jitCoresSteady`); and per JVM the stop-the-world pauses of the last 60 s of its
 log (count, sum, largest, how many over 20 ms). Stops the cluster. Run it on an otherwise idle
@@ -46,11 +46,12 @@ def pauses(pid):
     end=max(at(l) for l in lines)
     ms=[float(l.split()[-1][:-2]) for l in lines if at(l)>end-60]
     return {"pauses":len(ms),"sumMs":round(sum(ms)),"maxMs":round(max(ms),1),"over20ms":sum(1 for x in ms if x>20)}
+NODE="http://127.0.0.1:28191"  # the one node of `cluster up` with the side-by-side's ports
 def served(route):
-    """The node's own histogram of `GET route` (tally_http_server_requests_seconds buckets, status 200): {le: count}."""
+    """The node's own histogram of `GET route`, status 200: {bucket bound: count}."""
     import urllib.request
     out={}
-    for l in urllib.request.urlopen("http://127.0.0.1:28191/metrics",timeout=10).read().decode().splitlines():
+    for l in urllib.request.urlopen(NODE+"/metrics",timeout=10).read().decode().splitlines():
         if l.startswith("tally_http_server_requests_seconds_bucket{") and f'route="{route}"' in l and 'method="GET"' in l and 'status="200"' in l:
             le=re.search(r'le="([^"]+)"',l).group(1)
             out[float(le)]=out.get(float(le),0)+float(l.rsplit(" ",1)[1])
@@ -64,9 +65,9 @@ def quantile(a,b,q):
 cap.tally("cluster","up","--dir",d+"/cluster",*vs.PORTS)
 try:
     ps={p["name"]:p["pid"] for p in json.load(open(d+"/cluster/cluster.json"))["processes"]}
-    cap.tally("bench","--url","http://127.0.0.1:28191","--json",*vs.WORKLOAD,"--warmup","0s","--rate","20000","--duration",warm+"s",check=False)
+    cap.tally("bench","--url",NODE,"--json",*vs.WORKLOAD,"--warmup","0s","--rate","20000","--duration",warm+"s",check=False)
     before={k:cpu(p) for k,p in ps.items()}
-    bench=subprocess.Popen(["java","-jar",cap.JAR,"bench","--url","http://127.0.0.1:28191","--json",*vs.WORKLOAD,"--warmup","5s","--rate",rate,"--query-rate","200","--duration","50s"],stdout=subprocess.PIPE,text=True)
+    bench=subprocess.Popen(["java","-jar",cap.JAR,"bench","--url",NODE,"--json",*vs.WORKLOAD,"--warmup","5s","--rate",rate,"--query-rate","200","--duration","50s"],stdout=subprocess.PIPE,text=True)
     time.sleep(7)  # the bench's JVM start and its 5 s warm-up: the window is its measured 50 s, or nearly
     start={k:cpu(p) for k,p in ps.items()}; jit0={k:jit(p) for k,p in ps.items()}; served0=served("/v1/total")
     time.sleep(45)
