@@ -13,6 +13,7 @@ import io.tally.core.process.ProcessorHealth;
 import io.tally.core.query.PositionGate;
 import io.tally.core.query.QueryService;
 import io.tally.core.store.CounterStore;
+import io.tally.core.topk.SketchLibrary;
 import io.tally.core.topk.TopKService;
 import io.tally.core.validate.EventValidator;
 import io.tally.kafka.KafkaAttributePublisher;
@@ -265,6 +266,7 @@ public final class ClusterTally implements AutoCloseable {
   }
 
   public static ClusterTally start(ClusterConfig config, InstantSource clock) {
+    SketchLibrary.check(); // before anything connects: a JVM it refuses would stop the processor
     return new ClusterTally(requireNonNull(config, "config"), requireNonNull(clock, "clock"));
   }
 

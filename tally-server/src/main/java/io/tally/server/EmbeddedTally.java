@@ -16,6 +16,7 @@ import io.tally.core.recount.CounterRows;
 import io.tally.core.retention.Retention;
 import io.tally.core.store.DeltaSink;
 import io.tally.core.store.QuorumLoss;
+import io.tally.core.topk.SketchLibrary;
 import io.tally.core.topk.TopKService;
 import io.tally.core.validate.EventValidator;
 import io.tally.model.Granularity;
@@ -216,6 +217,7 @@ public final class EmbeddedTally implements AutoCloseable {
    */
   public static EmbeddedTally start(
       ServerConfig config, InstantSource clock, UnaryOperator<DeltaSink> sinkDecorator) {
+    SketchLibrary.check(); // before anything opens: a JVM it refuses would stop the processor
     return new EmbeddedTally(
         requireNonNull(config, "config"),
         requireNonNull(clock, "clock"),
