@@ -29,7 +29,7 @@ public record ProcessorConfig(
   public static final ProcessorConfig DEFAULTS =
       new ProcessorConfig(
           Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())),
-          250, // embedded mode's; cluster mode's 'auto' is 1000 (ConfigKeys)
+          250, // embedded mode's; cluster mode's 'auto' is 500 (ConfigKeys)
           500_000,
           10_000,
           10 * 60_000L,
