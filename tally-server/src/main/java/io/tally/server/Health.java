@@ -12,7 +12,8 @@ import java.util.function.Supplier;
 /**
  * What {@code /healthz} reports: each background component's state and backlog (the processor; in
  * cluster mode also the materializer). The server is unhealthy when a component has been failing
- * for longer than {@code unhealthyAfterMillis}. Thread-safe.
+ * for longer than {@code unhealthyAfterMillis}, or at once when its thread stopped for good.
+ * Thread-safe.
  */
 final class Health {
   /** One background component as health sees it. */
@@ -92,7 +93,11 @@ final class Health {
     List<Check> checks = new ArrayList<>();
     for (Component c : components) {
       ProcessorHealth h = c.health().get();
-      boolean ok = h.ok() || clock.millis() - h.failingSinceMillis() < unhealthyAfterMillis;
+      // the grace period rides out failures that may pass; a thread stopped for good never will
+      boolean ok =
+          h.ok()
+              || !h.stoppedForGood()
+                  && clock.millis() - h.failingSinceMillis() < unhealthyAfterMillis;
       boolean rec = c.recovered().getAsBoolean();
       long b = c.backlog().getAsLong();
       checks.add(new Check(c.name(), ok, h, rec, b));

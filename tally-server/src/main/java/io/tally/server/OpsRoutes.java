@@ -117,6 +117,17 @@ final class OpsRoutes implements AutoCloseable {
             });
   }
 
+  /** A component's state on /healthz: ok, retrying (within the grace period), failing, stopped. */
+  private static String state(Health.Check c) {
+    if (c.state().ok()) {
+      return "ok";
+    }
+    if (c.state().stoppedForGood()) {
+      return "stopped";
+    }
+    return c.healthy() ? "retrying" : "failing";
+  }
+
   private void healthz(RoutingContext ctx) {
     Health.Report h = health.report();
     JsonObject checks = new JsonObject();
@@ -124,7 +135,7 @@ final class OpsRoutes implements AutoCloseable {
       checks.put(
           c.name(),
           new JsonObject()
-              .put("state", c.state().ok() ? "ok" : c.healthy() ? "retrying" : "failing")
+              .put("state", state(c))
               .put("reason", c.state().reason())
               .put("consecutiveFailures", c.state().consecutiveFailures())
               .put("backlog", c.backlog()));

@@ -17,6 +17,11 @@ public record ProcessorHealth(
     return new ProcessorHealth(false, reason, sinceMillis, failures);
   }
 
+  /** Whether the thread stopped for good ({@link WorkerRunner}): it will never be OK again. */
+  public boolean stoppedForGood() {
+    return !ok && consecutiveFailures == Long.MAX_VALUE;
+  }
+
   /** The health after one more failed attempt at {@code nowMillis}: the run of failures goes on. */
   public ProcessorHealth afterFailure(String reason, long nowMillis) {
     return ok
