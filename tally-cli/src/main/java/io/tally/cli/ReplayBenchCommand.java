@@ -4,8 +4,10 @@ import io.tally.core.log.EventBatch;
 import io.tally.core.partition.Partitioner;
 import io.tally.core.process.ProcessorConfig;
 import io.tally.core.process.ProcessorGroup;
+import io.tally.core.topk.SketchLibrary;
 import io.tally.core.topk.TopKConfig;
 import io.tally.model.Event;
+import io.tally.model.TallyException;
 import io.tally.rocksdb.FsyncPolicy;
 import io.tally.rocksdb.RocksDbCounterStore;
 import io.tally.rocksdb.RocksDbEventLog;
@@ -55,6 +57,13 @@ final class ReplayBenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    try {
+      SketchLibrary
+          .check(); // else, on a Java it refuses, the processors stop and the wait never ends
+    } catch (TallyException e) {
+      System.err.println("tally: " + e.getMessage());
+      return 1;
+    }
     Path dir = Files.createTempDirectory("tally-replay-bench");
     try {
       ZipfSampler sampler = new ZipfSampler(entities, zipf);
