@@ -43,7 +43,8 @@ def jit(pid):
         if "CompilerThre" in st[st.index("(")+1:st.rindex(")")]: n+=ticks(st)
     return n
 def threads(pid):
-    """CPU ticks of pid's threads by name, numbers at the end of a name dropped (pool members summed)."""
+    """{thread id: (name, CPU ticks)} of pid's threads; numbers at a name's end are dropped, so
+    busiest() sums a pool's members."""
     out={}
     for t in os.listdir(f"/proc/{pid}/task"):
         try: st=open(f"/proc/{pid}/task/{t}/stat").read()

@@ -58,8 +58,8 @@ final class ReplayBenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     try {
-      SketchLibrary
-          .check(); // else, on a Java it refuses, the processors stop and the wait never ends
+      // else, on a Java the library refuses, the processors stop and the wait below never ends
+      SketchLibrary.check();
     } catch (TallyException e) {
       System.err.println("tally: " + e.getMessage());
       return 1;

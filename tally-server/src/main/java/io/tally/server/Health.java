@@ -96,8 +96,8 @@ final class Health {
       // the grace period rides out failures that may pass; a thread stopped for good never will
       boolean ok =
           h.ok()
-              || !h.stoppedForGood()
-                  && clock.millis() - h.failingSinceMillis() < unhealthyAfterMillis;
+              || (!h.stoppedForGood()
+                  && clock.millis() - h.failingSinceMillis() < unhealthyAfterMillis);
       boolean rec = c.recovered().getAsBoolean();
       long b = c.backlog().getAsLong();
       checks.add(new Check(c.name(), ok, h, rec, b));
