@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.stream.Stream;
 import org.duckdb.DuckDBAppender;
 import org.duckdb.DuckDBConnection;
@@ -50,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * <p>The file layout (columns {@code id, entity, type, time, value, actor, attributes, partition,
  * offset, logged}; version 1) is owned by this class and {@link DuckDbRawSql}'s view of it.
  *
- * <p>Thread-safe: writes, compaction and expiry are serialized; reads see immutable manifests.
+ * <p>Thread-safe: writes (each from its {@link #begin} to its close), compaction, expiry and claims
+ * are serialized; reads see immutable manifests.
  */
 public final class DuckDbRawStore implements RawStore {
   private static final Logger LOG = LoggerFactory.getLogger(DuckDbRawStore.class);
@@ -65,6 +67,8 @@ public final class DuckDbRawStore implements RawStore {
   private final Path dir;
   private final DuckDBConnection writer;
   private final RawPartitions partitions;
+  // serializes writes (held by a Write from begin to close), compaction, expiry and claims
+  private final ReentrantLock lock = new ReentrantLock();
 
   private DuckDbRawStore(Path dir, DuckDBConnection writer, RawPartitions partitions) {
     this.dir = dir;
@@ -95,7 +99,8 @@ public final class DuckDbRawStore implements RawStore {
   }
 
   @Override
-  public synchronized boolean claim(int partition) {
+  public boolean claim(int partition) {
+    lock.lock();
     try {
       if (partitions.held(partition) != null) {
         return true;
@@ -109,12 +114,20 @@ public final class DuckDbRawStore implements RawStore {
     } catch (IOException e) {
       partitions.release(partition);
       throw new TallyException("claiming raw partition " + partition + " failed: " + e, e);
+    } finally {
+      lock.unlock();
     }
   }
 
   @Override
-  public synchronized void release(int partition) {
-    partitions.release(partition);
+  public void release(int partition) {
+    lock.lock();
+    try {
+      partitions.release(partition);
+
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Deletes the files of {@code partition} that {@code m} does not list (interrupted writes). */
@@ -186,111 +199,210 @@ public final class DuckDbRawStore implements RawStore {
     return manifest().gaps();
   }
 
-  @Override
-  public void write(int partition, List<RawEvent> events, Checkpoint to) {
-    write(partition, events, to, List.of());
-  }
-
   /**
    * {@inheritDoc}
+   *
+   * <p>Each hour's events (by append time) go to their own file: into a DuckDB temp table through
+   * its appender as they come, then, when the hour changes or at the commit, copied to a temp
+   * Parquet file that is fsynced and renamed into place. The commit replaces the manifest; closing
+   * an uncommitted write deletes the files it wrote (none is listed yet).
    *
    * @throws TallyException also if another process holds {@code partition}
    */
   @Override
-  public synchronized void write(
-      int partition, List<RawEvent> events, Checkpoint to, List<RawGap> gaps) {
-    if (!claim(partition)) {
-      throw new TallyException("raw partition " + partition + " is written by another process");
-    }
-    RawManifest current = partitions.held(partition);
-    Checkpoint from = exported(partition);
-    if (to.partition() != partition
-        || to.nextOffset() < from.nextOffset()
-        || (!events.isEmpty() && events.get(0).offset() < from.nextOffset())
-        || (!events.isEmpty() && events.get(events.size() - 1).offset() >= to.nextOffset())) {
-      throw new IllegalArgumentException(
-          "raw write of partition " + partition + " does not continue at " + from.nextOffset());
-    }
-    for (RawGap g : gaps) {
-      if (g.partition() != partition
-          || g.fromOffset() < from.nextOffset()
-          || g.toOffset() > to.nextOffset()) {
-        throw new IllegalArgumentException("raw gap " + g + " is not in the written range");
-      }
-    }
-    if (events.isEmpty() && gaps.isEmpty() && to.equals(from)) {
-      return;
-    }
-    List<RawFile> added = new ArrayList<>();
-    int start = 0;
-    while (start < events.size()) {
-      long hour = Math.floorDiv(events.get(start).appendTimeMillis(), HOUR_MILLIS);
-      int end = start + 1;
-      while (end < events.size()
-          && Math.floorDiv(events.get(end).appendTimeMillis(), HOUR_MILLIS) == hour) {
-        end++;
-      }
-      added.add(writeFile(partition, events.subList(start, end)));
-      start = end;
-    }
-    partitions.update(partition, current.with(added, to, gaps));
-  }
-
-  private RawFile writeFile(int partition, List<RawEvent> events) {
-    RawEvent first = events.get(0);
-    RawEvent last = events.get(events.size() - 1);
-    ZonedDateTime t = Instant.ofEpochMilli(first.appendTimeMillis()).atZone(ZoneOffset.UTC);
-    String path =
-        String.format(
-            "day=%04d-%02d-%02d/hour=%02d/p%d-%d-%d.parquet",
-            t.getYear(),
-            t.getMonthValue(),
-            t.getDayOfMonth(),
-            t.getHour(),
-            partition,
-            first.offset(),
-            last.offset() + 1);
-    Path target = dir.resolve(path);
-    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+  public Write begin(int partition) {
+    lock.lock();
     try {
-      Files.createDirectories(target.getParent());
-      Files.deleteIfExists(tmp);
-      copyToParquet(events, tmp);
-      DurableFiles.replace(tmp, target);
-    } catch (IOException | SQLException e) {
-      throw new TallyException("writing raw file " + target + " failed: " + e, e);
+      if (!claim(partition)) {
+        throw new TallyException("raw partition " + partition + " is written by another process");
+      }
+      return new FileWrite(partition, partitions.held(partition), exported(partition));
+    } catch (RuntimeException e) {
+      lock.unlock();
+      throw e;
     }
-    return new RawFile(
-        path,
-        partition,
-        first.offset(),
-        last.offset() + 1,
-        events.size(),
-        first.appendTimeMillis(),
-        last.appendTimeMillis());
   }
 
-  private void copyToParquet(List<RawEvent> events, Path file) throws SQLException {
-    try (Statement s = writer.createStatement()) {
-      s.execute("CREATE OR REPLACE TEMP TABLE raw_batch (" + TABLE_COLUMNS + ")");
-      try (DuckDBAppender a = writer.createAppender("temp", "main", "raw_batch")) {
-        for (RawEvent r : events) {
-          Event e = r.event();
-          a.beginRow();
-          appendNullable(a, e.id());
-          a.append(e.entity()).append(e.type()).appendEpochMillis(e.timeMillis()).append(e.value());
-          appendNullable(a, e.actor());
-          a.append(r.attributes()).append(r.partition()).append(r.offset());
-          a.appendEpochMillis(r.appendTimeMillis());
-          a.endRow();
+  /** A write in progress: the files it finished, and the one it is appending to (if any). */
+  private final class FileWrite implements Write {
+    private final int partition;
+    private final RawManifest current;
+    private final Checkpoint from;
+    private final List<RawFile> added = new ArrayList<>();
+    private long lastOffset; // of the last event appended, or the one before the range
+    private boolean ended;
+    // the open file's, while appender != null
+    private DuckDBAppender appender;
+    private long hour;
+    private RawEvent first;
+    private RawEvent last;
+    private int rows;
+
+    FileWrite(int partition, RawManifest current, Checkpoint from) {
+      this.partition = partition;
+      this.current = current;
+      this.from = from;
+      this.lastOffset = from.nextOffset() - 1;
+    }
+
+    @Override
+    public void append(RawEvent event) {
+      if (ended) {
+        throw new IllegalStateException("raw write of partition " + partition + " has ended");
+      }
+      if (event.partition() != partition || event.offset() <= lastOffset) {
+        throw new IllegalArgumentException(
+            "raw write of partition "
+                + partition
+                + " does not continue at "
+                + (lastOffset + 1)
+                + ": event of partition "
+                + event.partition()
+                + " at offset "
+                + event.offset());
+      }
+      long h = Math.floorDiv(event.appendTimeMillis(), HOUR_MILLIS);
+      try {
+        if (appender != null && h != hour) {
+          finishFile();
+        }
+        if (appender == null) {
+          startFile(event, h);
+        }
+        appendRow(appender, event);
+      } catch (SQLException e) {
+        throw new TallyException("writing raw partition " + partition + " failed: " + e, e);
+      }
+      last = event;
+      rows++;
+      lastOffset = event.offset();
+    }
+
+    @Override
+    public void commit(Checkpoint to, List<RawGap> gaps) {
+      if (ended) {
+        throw new IllegalStateException("raw write of partition " + partition + " has ended");
+      }
+      if (to.partition() != partition
+          || to.nextOffset() < from.nextOffset()
+          || lastOffset >= to.nextOffset()) {
+        throw new IllegalArgumentException(
+            "raw write of partition " + partition + " does not continue at " + from.nextOffset());
+      }
+      for (RawGap g : gaps) {
+        if (g.partition() != partition
+            || g.fromOffset() < from.nextOffset()
+            || g.toOffset() > to.nextOffset()) {
+          throw new IllegalArgumentException("raw gap " + g + " is not in the written range");
         }
       }
-      s.execute(
-          "COPY raw_batch TO "
-              + quote(file.toString())
-              + " (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)");
-      s.execute("DROP TABLE raw_batch");
+      if (appender != null) {
+        try {
+          finishFile();
+        } catch (SQLException e) {
+          throw new TallyException("writing raw partition " + partition + " failed: " + e, e);
+        }
+      }
+      if (!added.isEmpty() || !gaps.isEmpty() || !to.equals(from)) {
+        partitions.update(partition, current.with(added, to, gaps));
+      }
+      ended = true;
     }
+
+    @Override
+    public void close() {
+      try {
+        if (!ended) {
+          ended = true;
+          abandon();
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    private void startFile(RawEvent event, long h) throws SQLException {
+      try (Statement s = writer.createStatement()) {
+        s.execute("CREATE OR REPLACE TEMP TABLE raw_batch (" + TABLE_COLUMNS + ")");
+      }
+      appender = writer.createAppender("temp", "main", "raw_batch");
+      hour = h;
+      first = event;
+      rows = 0;
+    }
+
+    /** Copies the open file's rows to its Parquet file, fsynced and renamed into place. */
+    private void finishFile() throws SQLException {
+      DuckDBAppender a = appender;
+      appender = null;
+      a.close();
+      ZonedDateTime t = Instant.ofEpochMilli(first.appendTimeMillis()).atZone(ZoneOffset.UTC);
+      String path =
+          String.format(
+              "day=%04d-%02d-%02d/hour=%02d/p%d-%d-%d.parquet",
+              t.getYear(),
+              t.getMonthValue(),
+              t.getDayOfMonth(),
+              t.getHour(),
+              partition,
+              first.offset(),
+              last.offset() + 1);
+      Path target = dir.resolve(path);
+      Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+      try (Statement s = writer.createStatement()) {
+        Files.createDirectories(target.getParent());
+        Files.deleteIfExists(tmp);
+        s.execute(
+            "COPY raw_batch TO "
+                + quote(tmp.toString())
+                + " (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)");
+        s.execute("DROP TABLE raw_batch");
+        DurableFiles.replace(tmp, target);
+      } catch (IOException e) {
+        throw new TallyException("writing raw file " + target + " failed: " + e, e);
+      }
+      added.add(
+          new RawFile(
+              path,
+              partition,
+              first.offset(),
+              last.offset() + 1,
+              rows,
+              first.appendTimeMillis(),
+              last.appendTimeMillis()));
+    }
+
+    /** Undoes what an uncommitted write did: its open table and the files it wrote. */
+    private void abandon() {
+      if (appender != null) {
+        try (Statement s = writer.createStatement()) {
+          appender.close();
+          s.execute("DROP TABLE IF EXISTS raw_batch");
+        } catch (SQLException e) {
+          LOG.warn("raw store: dropping an abandoned write's table failed", e);
+        }
+        appender = null;
+      }
+      for (RawFile f : added) {
+        try {
+          Files.deleteIfExists(dir.resolve(f.path()));
+        } catch (IOException e) {
+          LOG.warn(
+              "raw store: could not delete {} of an abandoned write; the next claim does", f, e);
+        }
+      }
+    }
+  }
+
+  private static void appendRow(DuckDBAppender a, RawEvent r) throws SQLException {
+    Event e = r.event();
+    a.beginRow();
+    appendNullable(a, e.id());
+    a.append(e.entity()).append(e.type()).appendEpochMillis(e.timeMillis()).append(e.value());
+    appendNullable(a, e.actor());
+    a.append(r.attributes()).append(r.partition()).append(r.offset());
+    a.appendEpochMillis(r.appendTimeMillis());
+    a.endRow();
   }
 
   private static void appendNullable(DuckDBAppender a, String s) throws SQLException {
@@ -315,29 +427,35 @@ public final class DuckDbRawStore implements RawStore {
    *
    * @return the number of files merged away
    */
-  public synchronized int compact() {
-    int merged = 0;
-    for (int p : partitions.heldPartitions()) {
-      RawManifest m = partitions.held(p);
-      Checkpoint at = exported(p);
-      Map<String, List<RawFile>> byHour = new TreeMap<>();
-      for (RawFile f : m.files()) {
-        long hourEnd = (Math.floorDiv(f.minAppendMillis(), HOUR_MILLIS) + 1) * HOUR_MILLIS;
-        if (at.asOfMillis() >= hourEnd) {
-          byHour
-              .computeIfAbsent(
-                  f.path().substring(0, f.path().lastIndexOf('/')), k -> new ArrayList<>())
-              .add(f);
+  public int compact() {
+    lock.lock();
+    try {
+      int merged = 0;
+      for (int p : partitions.heldPartitions()) {
+        RawManifest m = partitions.held(p);
+        Checkpoint at = exported(p);
+        Map<String, List<RawFile>> byHour = new TreeMap<>();
+        for (RawFile f : m.files()) {
+          long hourEnd = (Math.floorDiv(f.minAppendMillis(), HOUR_MILLIS) + 1) * HOUR_MILLIS;
+          if (at.asOfMillis() >= hourEnd) {
+            byHour
+                .computeIfAbsent(
+                    f.path().substring(0, f.path().lastIndexOf('/')), k -> new ArrayList<>())
+                .add(f);
+          }
+        }
+        for (List<RawFile> parts : byHour.values()) {
+          if (parts.size() > 1) {
+            merge(p, parts);
+            merged += parts.size() - 1;
+          }
         }
       }
-      for (List<RawFile> parts : byHour.values()) {
-        if (parts.size() > 1) {
-          merge(p, parts);
-          merged += parts.size() - 1;
-        }
-      }
+      return merged;
+
+    } finally {
+      lock.unlock();
     }
-    return merged;
   }
 
   private void merge(int partition, List<RawFile> parts) {
@@ -356,37 +474,50 @@ public final class DuckDbRawStore implements RawStore {
 
   /** {@inheritDoc} Only the partitions this process holds. */
   @Override
-  public synchronized long expire(long beforeMillis) {
-    long deleted = 0;
-    for (int p : partitions.heldPartitions()) {
-      RawManifest m = partitions.held(p);
-      List<RawFile> old =
-          m.files().stream().filter(f -> f.maxAppendMillis() < beforeMillis).toList();
-      List<RawGap> passed =
-          m.gaps().stream().filter(g -> g.toAppendMillis() < beforeMillis).toList();
-      if (old.isEmpty() && passed.isEmpty()) {
-        continue;
-      }
-      partitions.update(p, m.without(old, passed));
-      for (RawFile f : old) {
-        try {
-          Files.deleteIfExists(dir.resolve(f.path()));
-          deleted += f.rows();
-        } catch (IOException e) {
-          LOG.warn("raw store: could not delete expired {}; it is deleted at the next claim", f, e);
+  public long expire(long beforeMillis) {
+    lock.lock();
+    try {
+      long deleted = 0;
+      for (int p : partitions.heldPartitions()) {
+        RawManifest m = partitions.held(p);
+        List<RawFile> old =
+            m.files().stream().filter(f -> f.maxAppendMillis() < beforeMillis).toList();
+        List<RawGap> passed =
+            m.gaps().stream().filter(g -> g.toAppendMillis() < beforeMillis).toList();
+        if (old.isEmpty() && passed.isEmpty()) {
+          continue;
+        }
+        partitions.update(p, m.without(old, passed));
+        for (RawFile f : old) {
+          try {
+            Files.deleteIfExists(dir.resolve(f.path()));
+            deleted += f.rows();
+          } catch (IOException e) {
+            LOG.warn(
+                "raw store: could not delete expired {}; it is deleted at the next claim", f, e);
+          }
         }
       }
+      return deleted;
+
+    } finally {
+      lock.unlock();
     }
-    return deleted;
   }
 
   @Override
-  public synchronized void close() {
-    partitions.close();
+  public void close() {
+    lock.lock();
     try {
-      writer.close();
-    } catch (SQLException e) {
-      LOG.warn("closing the raw store's DuckDB failed", e);
+      partitions.close();
+      try {
+        writer.close();
+      } catch (SQLException e) {
+        LOG.warn("closing the raw store's DuckDB failed", e);
+      }
+
+    } finally {
+      lock.unlock();
     }
   }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.tally.core.raw.RawConfig;
 import io.tally.core.raw.RawEvent;
 import io.tally.core.raw.RawGap;
+import io.tally.core.raw.RawStore;
 import io.tally.core.store.Checkpoint;
 import io.tally.model.Event;
 import io.tally.model.TallyException;
@@ -86,6 +87,47 @@ class DuckDbRawStoreTest {
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("does not continue at 10");
       assertThat(count(store)).isEqualTo(10);
+    }
+  }
+
+  @Test
+  void aWriteClosedWithoutItsCommitLeavesNoFileAndTheRangeWritableAgain() throws Exception {
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      store.write(0, events(0, 0, 10, T0), new Checkpoint(0, 10, T0, T0));
+      try (RawStore.Write w = store.begin(0)) {
+        events(0, 10, 5, T0).forEach(w::append);
+        events(0, 15, 5, T0 + HOUR).forEach(w::append); // the first hour's file is written here
+        assertThat(dir.resolve("day=2025-12-05/hour=02/p0-10-15.parquet")).exists();
+      } // killed before its commit: say, the export stopped or the log read failed
+      assertThat(dir.resolve("day=2025-12-05/hour=02/p0-10-15.parquet")).doesNotExist();
+      assertThat(dir.resolve("day=2025-12-05/hour=03")).as("its open file").doesNotExist();
+      assertThat(store.exported(0).nextOffset()).isEqualTo(10);
+      assertThat(count(store)).isEqualTo(10);
+
+      List<RawEvent> again = new ArrayList<>(events(0, 10, 5, T0));
+      again.addAll(events(0, 15, 5, T0 + HOUR));
+      store.write(0, again, new Checkpoint(0, 20, T0 + HOUR, T0 + HOUR));
+      assertThat(count(store)).isEqualTo(20);
+      assertThat(store.manifest().files()).hasSize(3);
+    }
+  }
+
+  @Test
+  void refusesEventsOutOfOrderOrPastTheNewPosition() {
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      try (RawStore.Write w = store.begin(0)) {
+        w.append(events(0, 5, 1, T0).get(0));
+        assertThatThrownBy(() -> w.append(events(0, 5, 1, T0).get(0)))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("does not continue at 6");
+        assertThatThrownBy(() -> w.append(events(1, 6, 1, T0).get(0)))
+            .as("another partition's event")
+            .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> w.commit(new Checkpoint(0, 5, T0, T0), List.of()))
+            .isInstanceOf(IllegalArgumentException.class);
+      }
+      assertThat(store.exported(0)).isEqualTo(Checkpoint.initial(0));
+      assertThat(count(store)).isZero();
     }
   }
 

@@ -20,7 +20,7 @@ public record RawConfig(
     int queryMaxRows,
     long queryMemoryBytes) {
 
-  /** Most events the export holds in memory and writes in one file. */
+  /** Most events the export writes in one write, which becomes one file (or one per hour). */
   public static final int MAX_EVENTS_PER_WRITE = 100_000;
 
   public static final RawConfig DEFAULTS =

@@ -88,7 +88,7 @@ public final class RawExport implements Runnable {
    * @param store where events go
    * @param attributes the entity attributes stored with each event
    * @param config the processors' dedup window and read size
-   * @param maxEventsPerWrite most events held in memory and written at once
+   * @param maxEventsPerWrite most events in one write (its file, or a file per hour it spans)
    */
   public RawExport(
       EventLog log,
@@ -200,50 +200,57 @@ public final class RawExport implements Runnable {
     Position pos = positions.computeIfAbsent(p, this::recover);
     boolean done = false;
     while (!done && !stopping && closedBefore > pos.at.asOfMillis()) {
-      List<RawEvent> events = new ArrayList<>();
       List<RawGap> gaps = new ArrayList<>();
       // Each entity's attributes are looked up once per write: one snapshot for all its events
       Map<String, Map<String, String>> attributesOf = new HashMap<>();
       long next = pos.at.nextOffset();
       long lastAppend = pos.at.lastAppendTimeMillis();
-      while (events.size() < maxEventsPerWrite && !done) {
-        List<LogRecord> records = log.read(p, next, config.maxPollRecords());
-        if (records.isEmpty()) {
-          done = true;
-        } else if (records.get(0).offset() > next) {
-          gaps.add(lostBeforeExport(p, next, lastAppend, records.get(0)));
-          next = records.get(0).offset();
-        }
-        for (LogRecord r : records) {
-          if (r.offset() < next) {
-            continue;
-          }
-          if (events.size() == maxEventsPerWrite) {
-            break;
-          }
-          if (r.offset() >= cp.nextOffset() || r.appendTimeMillis() >= closedBefore) {
+      int appended = 0;
+      Checkpoint to;
+      // Events go to the store as they are read: none is held here (a write's 100,000 events,
+      // held until written, outlived young collections and filled the old generation)
+      try (RawStore.Write write = store.begin(p)) {
+        while (appended < maxEventsPerWrite && !done) {
+          List<LogRecord> records = log.read(p, next, config.maxPollRecords());
+          if (records.isEmpty()) {
             done = true;
-            break;
+          } else if (records.get(0).offset() > next) {
+            gaps.add(lostBeforeExport(p, next, lastAppend, records.get(0)));
+            next = records.get(0).offset();
           }
-          Event e = r.event();
-          if (e.id() == null || pos.dedup.firstSighting(e.entity(), e.id(), r.appendTimeMillis())) {
-            events.add(
-                new RawEvent(
-                    p,
-                    r.offset(),
-                    r.appendTimeMillis(),
-                    e,
-                    attributesOf.computeIfAbsent(e.entity(), attributes::attributes)));
+          for (LogRecord r : records) {
+            if (r.offset() < next) {
+              continue;
+            }
+            if (appended == maxEventsPerWrite) {
+              break;
+            }
+            if (r.offset() >= cp.nextOffset() || r.appendTimeMillis() >= closedBefore) {
+              done = true;
+              break;
+            }
+            Event e = r.event();
+            if (e.id() == null
+                || pos.dedup.firstSighting(e.entity(), e.id(), r.appendTimeMillis())) {
+              write.append(
+                  new RawEvent(
+                      p,
+                      r.offset(),
+                      r.appendTimeMillis(),
+                      e,
+                      attributesOf.computeIfAbsent(e.entity(), attributes::attributes)));
+              appended++;
+            }
+            next = r.offset() + 1;
+            lastAppend = r.appendTimeMillis();
           }
-          next = r.offset() + 1;
-          lastAppend = r.appendTimeMillis();
         }
+        long asOf = done ? closedBefore : Math.min(closedBefore, lastAppend);
+        to = new Checkpoint(p, next, lastAppend, Math.max(asOf, pos.at.asOfMillis()));
+        write.commit(to, gaps);
       }
-      long asOf = done ? closedBefore : Math.min(closedBefore, lastAppend);
-      Checkpoint to = new Checkpoint(p, next, lastAppend, Math.max(asOf, pos.at.asOfMillis()));
-      store.write(p, events, to, gaps);
       pos.at = to;
-      exported.add(events.size());
+      exported.add(appended);
     }
   }
 

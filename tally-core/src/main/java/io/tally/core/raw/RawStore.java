@@ -40,20 +40,72 @@ public interface RawStore extends AutoCloseable {
   Checkpoint exported(int partition);
 
   /**
+   * Starts a write of {@code partition}'s next range. Its events are appended one at a time, so the
+   * caller holds none of them, and {@link Write#commit} stores them and moves the partition's
+   * export position, atomically. A write closed without a commit changed nothing. The write holds
+   * the store's writing (compaction, expiry, other writes) until it is closed, and belongs to the
+   * thread that began it.
+   *
+   * @throws io.tally.model.TallyException if another process holds {@code partition} or the store
+   *     failed
+   */
+  Write begin(int partition);
+
+  /**
+   * One write of a partition's range ({@link #begin}): {@link #append} each counted event in offset
+   * order, then {@link #commit}, then {@link #close} (try-with-resources). Records of the range not
+   * appended were duplicates. Not thread-safe.
+   */
+  interface Write extends AutoCloseable {
+    /**
+     * Adds {@code event}: of the partition, after the events appended before it, at or after {@link
+     * RawStore#exported}'s offset.
+     *
+     * @throws IllegalArgumentException if it does not follow
+     * @throws io.tally.model.TallyException if the store failed (close the write: nothing changed)
+     */
+    void append(RawEvent event);
+
+    /**
+     * Stores the appended events, records {@code gaps} (log records lost before export, in the
+     * written range) and moves the export position to {@code to}, atomically.
+     *
+     * @throws IllegalArgumentException if {@code to} lies before the exported position or at or
+     *     before an appended event, or a gap lies outside the range; nothing changed
+     * @throws io.tally.model.TallyException if the store failed; nothing changed
+     */
+    void commit(Checkpoint to, List<RawGap> gaps);
+
+    /** Ends the write, leaving the store as it was unless {@link #commit} returned. */
+    @Override
+    void close();
+  }
+
+  /**
    * Stores {@code events} (of {@code partition}, in offset order, all at or after {@link
    * #exported}'s offset and before {@code to}'s) and moves the partition's export position to
-   * {@code to}, atomically. Records of the range that are not in {@code events} were duplicates.
+   * {@code to}, atomically: {@link #begin}, each event appended, commit. Records of the range that
+   * are not in {@code events} were duplicates.
    *
    * @throws io.tally.model.TallyException if the write failed; then nothing changed
    * @throws IllegalArgumentException if the range does not start at the exported position
    */
-  void write(int partition, List<RawEvent> events, Checkpoint to);
+  default void write(int partition, List<RawEvent> events, Checkpoint to) {
+    write(partition, events, to, List.of());
+  }
 
   /**
    * As {@link #write(int, List, Checkpoint)}, and records {@code gaps} (of {@code partition}, in
    * the written range: log records lost before export) in the same atomic step.
    */
-  void write(int partition, List<RawEvent> events, Checkpoint to, List<RawGap> gaps);
+  default void write(int partition, List<RawEvent> events, Checkpoint to, List<RawGap> gaps) {
+    try (Write w = begin(partition)) {
+      for (RawEvent e : events) {
+        w.append(e);
+      }
+      w.commit(to, gaps);
+    }
+  }
 
   /**
    * The gaps recorded for every partition ({@link RawGap}), oldest first per partition, until
