@@ -33,13 +33,13 @@ final class TallyNodes {
   static final int LOG_TAIL_LINES = 30;
 
   /**
-   * A node's heap: room for the dedup windows of all 8 partitions (sized to 30 % of it up to a
-   * million ids each, see processor.dedup-capacity), the materializer's row cache (500,000 rows)
-   * and the clients' buffers. At 512 MB a node under full load ended in an OutOfMemoryError once
-   * its dedup windows filled. At 1 GB, at 27,000 events/s with 200 queries/s, G1 was marking the
-   * old generation almost without a break, and the node took 42–44 CPU-µs per event; at 2 GB 22–24,
-   * with {@code total} p50 7.7 ms instead of 18–25 and freshness p99 2.2–2.7 s instead of 5.8–6.1
-   * (docs/benchmarks.md, 2026-12-06).
+   * A node's heap: room for the dedup windows of all 8 partitions, the processors' and the raw
+   * export's (together sized to 30 % of it: about 719,000 ids each, see processor.dedup-capacity),
+   * the materializer's row cache (500,000 rows) and the clients' buffers. At 512 MB a node under
+   * full load ended in an OutOfMemoryError once its dedup windows filled. At 1 GB, at 27,000
+   * events/s with 200 queries/s, G1 was marking the old generation almost without a break, and the
+   * node took 42–44 CPU-µs per event; at 2 GB 22–24, with {@code total} p50 7.7 ms instead of 18–25
+   * and freshness p99 2.2–2.7 s instead of 5.8–6.1 (docs/benchmarks.md, 2026-12-06).
    */
   private static final List<String> JVM_OPTIONS = List.of("-Xmx2g", "-XX:+ExitOnOutOfMemoryError");
 

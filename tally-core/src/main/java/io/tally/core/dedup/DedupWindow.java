@@ -119,32 +119,39 @@ public final class DedupWindow {
   }
 
   /**
-   * The capacity per partition for which the windows of {@code partitions} partitions, all full,
-   * take at most {@value #AUTO_HEAP_SHARE} of {@code maxHeapBytes}: {@value #MAX_AUTO_CAPACITY} on
-   * a large heap, less on a small one, never below 10,000.
+   * The capacity per partition for which {@code sets} sets of windows of {@code partitions}
+   * partitions, all full, take at most {@value #AUTO_HEAP_SHARE} of {@code maxHeapBytes}: {@value
+   * #MAX_AUTO_CAPACITY} on a large heap, less on a small one, never below 10,000. A process holds
+   * one set per partition for its processors, and a second when the raw export runs (it keeps
+   * windows of its own, at the same capacity, to decide exactly as the processors did).
    */
-  public static int autoCapacity(long maxHeapBytes, int partitions) {
-    long fits = (long) (maxHeapBytes * AUTO_HEAP_SHARE) / ((long) partitions * MAX_BYTES_PER_ID);
+  public static int autoCapacity(long maxHeapBytes, int partitions, int sets) {
+    long fits =
+        (long) (maxHeapBytes * AUTO_HEAP_SHARE) / ((long) sets * partitions * MAX_BYTES_PER_ID);
     return (int) Math.max(MIN_AUTO_CAPACITY, Math.min(MAX_AUTO_CAPACITY, fits));
   }
 
   /**
-   * Checks that the windows of {@code partitions} partitions at {@code capacity} each fit in at
-   * most {@value #MAX_HEAP_SHARE} of {@code maxHeapBytes}: full windows on a heap too small for
-   * them end the process with an {@link OutOfMemoryError} under load, so such a setting is refused
-   * at start.
+   * Checks that {@code sets} sets of windows of {@code partitions} partitions at {@code capacity}
+   * each fit in at most {@value #MAX_HEAP_SHARE} of {@code maxHeapBytes} (see {@link #autoCapacity}
+   * for the sets): full windows on a heap too small for them end the process with an {@link
+   * OutOfMemoryError} under load, so such a setting is refused at start.
    *
    * @throws IllegalArgumentException naming the bytes needed, the heap and the ways out
    */
-  public static void checkFits(int capacity, int partitions, long maxHeapBytes) {
-    long needed = (long) capacity * partitions * MAX_BYTES_PER_ID;
+  public static void checkFits(int capacity, int partitions, int sets, long maxHeapBytes) {
+    long needed = (long) capacity * partitions * sets * MAX_BYTES_PER_ID;
     if (needed > maxHeapBytes * MAX_HEAP_SHARE) {
       throw new IllegalArgumentException(
           String.format(
-              "%,d ids per partition × %d partitions take up to %,d MB of heap when full, more"
+              "%,d ids per partition × %d partitions%s take up to %,d MB of heap when full, more"
                   + " than half of this JVM's %,d MB (-Xmx): lower the capacity (or leave it"
                   + " 'auto'), use fewer partitions, or give the JVM more heap",
-              capacity, partitions, needed >> 20, maxHeapBytes >> 20));
+              capacity,
+              partitions,
+              sets == 1 ? "" : " × " + sets + " (the processors' windows and the raw export's)",
+              needed >> 20,
+              maxHeapBytes >> 20));
     }
   }
 

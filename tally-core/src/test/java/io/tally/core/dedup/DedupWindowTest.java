@@ -668,14 +668,32 @@ class DedupWindowTest {
   void anAutomaticCapacityFitsThirtyPercentOfTheHeapAndAnExplicitOneMustFitHalf() {
     long mb = 1 << 20;
     // 8 partitions on a 512 MB heap: 1,000,000 ids each would take 448 MB when full
-    int auto = DedupWindow.autoCapacity(512 * mb, 8);
+    int auto = DedupWindow.autoCapacity(512 * mb, 8, 1);
     assertThat(auto).isEqualTo((int) (512 * mb * 3 / 10 / (8 * DedupWindow.MAX_BYTES_PER_ID)));
-    assertThat(DedupWindow.autoCapacity(64L << 30, 8)).isEqualTo(DedupWindow.MAX_AUTO_CAPACITY);
-    assertThat(DedupWindow.autoCapacity(16 * mb, 256)).isEqualTo(10_000);
-    DedupWindow.checkFits(auto, 8, 512 * mb);
-    assertThatThrownBy(() -> DedupWindow.checkFits(1_000_000, 8, 512 * mb))
+    assertThat(DedupWindow.autoCapacity(64L << 30, 8, 1)).isEqualTo(DedupWindow.MAX_AUTO_CAPACITY);
+    assertThat(DedupWindow.autoCapacity(16 * mb, 256, 1)).isEqualTo(10_000);
+    DedupWindow.checkFits(auto, 8, 1, 512 * mb);
+    assertThatThrownBy(() -> DedupWindow.checkFits(1_000_000, 8, 1, 512 * mb))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("1,000,000 ids per partition × 8 partitions take up to 427 MB")
         .hasMessageContaining("this JVM's 512 MB");
+  }
+
+  @Example
+  void theRawExportsSecondSetOfWindowsIsInTheBudget() {
+    // the defect: a cluster node at -Xmx2g sized its processors' windows to 30 % of the heap
+    // (8 x 1,000,000 ids, 448 MB full), and its raw export held as much again: after 7 minutes at
+    // 27,000 events/s, 900 MB of the heap stayed live and G1 marked the old generation non-stop
+    long gb = 1 << 30;
+    int one = DedupWindow.autoCapacity(2 * gb, 8, 1);
+    int two = DedupWindow.autoCapacity(2 * gb, 8, 2);
+    assertThat(one).isEqualTo(DedupWindow.MAX_AUTO_CAPACITY);
+    assertThat(2.0 * two * 8 * DedupWindow.MAX_BYTES_PER_ID)
+        .isLessThanOrEqualTo(2 * gb * DedupWindow.AUTO_HEAP_SHARE);
+    DedupWindow.checkFits(two, 8, 2, 2 * gb);
+    assertThatThrownBy(() -> DedupWindow.checkFits(1_000_000, 16, 2, 2 * gb))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("× 16 partitions × 2 (the processors' windows and the raw export's)")
+        .hasMessageContaining("take up to 1,708 MB");
   }
 }

@@ -186,9 +186,10 @@ public final class ConfigKeys {
           "--dedup-capacity",
           "auto",
           "'auto' or an integer from 1 to 100000000; the windows of all partitions, full, must"
-              + " fit in half the heap",
+              + " fit in half the heap (twice over with the raw store on)",
           "Most event ids remembered per partition (at most 56 bytes each); 'auto': as many as"
-              + " fit in 30 % of the heap over all partitions, at most 1000000",
+              + " fit in 30 % of the heap over all partitions, at most 1000000. The raw export"
+              + " keeps windows of its own at this capacity, and the 30 % counts them",
           text ->
               text.trim().equals("auto")
                   ? AUTO_DEDUP_CAPACITY

@@ -269,19 +269,22 @@ public final class ConfigMapping {
   /**
    * The dedup capacity per partition: 'auto' sized from this JVM's heap and the partitions, or the
    * explicit value if the windows of every partition, full, fit in half the heap (a node may own
-   * every partition after a failover). Refused otherwise: it would end in an OutOfMemoryError.
+   * every partition after a failover). Refused otherwise: it would end in an OutOfMemoryError. With
+   * the raw store on, the export holds a second set of windows (DedupWindow#autoCapacity), and the
+   * budget counts both.
    */
   private static int dedupCapacity(EffectiveConfig c) {
     int partitions = c.get(STORAGE_PARTITIONS);
+    int sets = c.get(RAW_ENABLED) ? 2 : 1;
     long heap = Runtime.getRuntime().maxMemory();
     int capacity = c.get(PROCESSOR_DEDUP_CAPACITY);
     if (capacity == AUTO_DEDUP_CAPACITY) {
-      return DedupWindow.autoCapacity(heap, partitions);
+      return DedupWindow.autoCapacity(heap, partitions, sets);
     }
     check(
         PROCESSOR_DEDUP_CAPACITY.name() + " and " + STORAGE_PARTITIONS.name(),
         () -> {
-          DedupWindow.checkFits(capacity, partitions, heap);
+          DedupWindow.checkFits(capacity, partitions, sets, heap);
           return capacity;
         });
     return capacity;

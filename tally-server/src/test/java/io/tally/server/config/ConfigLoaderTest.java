@@ -55,7 +55,12 @@ class ConfigLoaderTest {
     assertThat(server.fsync()).isEqualTo(FsyncPolicy.ALWAYS);
     assertThat(server.maxBodyBytes()).isEqualTo(4 << 20);
     assertThat(server.logRetentionMillis()).isEqualTo(7 * 86_400_000L);
-    assertThat(server.processor()).isEqualTo(ProcessorConfig.DEFAULTS);
+    assertThat(server.processor())
+        .usingRecursiveComparison()
+        .ignoringFields("dedupCapacity") // sized to this JVM's heap
+        .isEqualTo(ProcessorConfig.DEFAULTS);
+    assertThat(server.processor().dedupCapacity())
+        .isEqualTo(DedupWindow.autoCapacity(Runtime.getRuntime().maxMemory(), 8, 2));
     assertThat(server.query()).isEqualTo(QueryConfig.DEFAULTS);
     assertThat(server.ingest()).isEqualTo(IngestLimits.DEFAULTS);
     assertThat(server.validation()).isEqualTo(ValidationLimits.DEFAULTS);
@@ -163,7 +168,10 @@ class ConfigLoaderTest {
     assertThat(server.port()).isZero();
     assertThat(server.derive()).containsExactly("channel", "creator");
     assertThat(server.security().limits().headerTimeoutMillis()).isEqualTo(1500);
-    assertThat(server.processor()).isEqualTo(ProcessorConfig.DEFAULTS);
+    assertThat(server.processor())
+        .usingRecursiveComparison()
+        .ignoringFields("dedupCapacity")
+        .isEqualTo(ProcessorConfig.DEFAULTS);
     assertThatThrownBy(() -> EffectiveConfig.defaults().with(SERVER_PORT, 70_000))
         .isInstanceOf(ConfigException.class)
         .hasMessage(
@@ -278,9 +286,12 @@ class ConfigLoaderTest {
     long heap = Runtime.getRuntime().maxMemory();
     EffectiveConfig config = EffectiveConfig.defaults().with(STORAGE_PARTITIONS, 64);
     int auto = config.server().processor().dedupCapacity();
-    assertThat(auto).isEqualTo(DedupWindow.autoCapacity(heap, 64));
-    assertThat((double) auto * 64 * DedupWindow.MAX_BYTES_PER_ID)
+    // the raw store is on by default: its export keeps a second set of windows
+    assertThat(auto).isEqualTo(DedupWindow.autoCapacity(heap, 64, 2));
+    assertThat((double) auto * 64 * 2 * DedupWindow.MAX_BYTES_PER_ID)
         .isLessThanOrEqualTo(heap * DedupWindow.AUTO_HEAP_SHARE);
+    assertThat(config.with(RAW_ENABLED, false).server().processor().dedupCapacity())
+        .isEqualTo(DedupWindow.autoCapacity(heap, 64, 1));
     assertThat(config.with(PROCESSOR_DEDUP_CAPACITY, 1234).server().processor().dedupCapacity())
         .isEqualTo(1234);
     assertThatThrownBy(() -> config.with(PROCESSOR_DEDUP_CAPACITY, 100_000_000).server())
