@@ -11,6 +11,7 @@ import io.tally.core.recount.Auditor;
 import io.tally.core.recount.CounterRows;
 import io.tally.core.recount.Recount;
 import io.tally.kafka.KafkaCorrectionLog;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.concurrent.Callable;
 
@@ -25,6 +26,13 @@ final class RecountTier implements AutoCloseable {
   private final Auditor auditor;
   private final WorkerRunner runner;
   private final Routes routes;
+
+  /**
+   * How long {@link #stop} waits for the auditor: a recount ends at its next log read, but the
+   * rebuild of a dedup window before it reads up to the window's span first.
+   */
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+
   private AutoCloseable owned; // what this tier opened for itself (a correction log), or null
 
   private RecountTier(Auditor auditor, WorkerRunner runner, Routes routes) {
@@ -143,11 +151,15 @@ final class RecountTier implements AutoCloseable {
     return auditor == null ? null : auditor.warning();
   }
 
-  @Override
-  public void close() {
-    if (runner != null) {
-      runner.close();
-    }
+  /**
+   * Stops the auditor (a running recount, audit or not, ends at its next log read) and waits for
+   * it, then closes what this tier opened.
+   *
+   * @return whether the auditor ended in time; if not, it may still read the log and the raw store,
+   *     which the caller must then leave open
+   */
+  boolean stop() {
+    boolean stopped = runner == null || runner.stopAndAwait(STOP_TIMEOUT);
     if (owned != null) {
       try {
         owned.close();
@@ -155,5 +167,11 @@ final class RecountTier implements AutoCloseable {
         // closing clients: nothing is lost
       }
     }
+    return stopped;
+  }
+
+  @Override
+  public void close() {
+    stop();
   }
 }

@@ -53,6 +53,12 @@ public final class Auditor implements Worker {
     return "tally-audit";
   }
 
+  /** A running audit ends at its next log read ({@link Recount#stop}). */
+  @Override
+  public void onStopRequested() {
+    recount.stop();
+  }
+
   @Override
   public int doWork() {
     long exportedBefore = recount.exportedBeforeMillis();

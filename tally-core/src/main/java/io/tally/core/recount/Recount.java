@@ -91,6 +91,7 @@ public final class Recount {
   private final Limits limits;
   private final InstantSource clock;
   private final Partitioner partitioner;
+  private volatile boolean stopped;
 
   /**
    * @param raw the raw store
@@ -117,6 +118,20 @@ public final class Recount {
     this.limits = requireNonNull(limits, "limits");
     this.clock = requireNonNull(clock, "clock");
     this.partitioner = new Partitioner(log.partitions());
+  }
+
+  /**
+   * Ends the running recount, and refuses later ones, at their next read of the log: on shutdown,
+   * before the log is closed. Any thread.
+   */
+  public void stop() {
+    stopped = true;
+  }
+
+  private void checkNotStopped() {
+    if (stopped) {
+      throw new TallyException("recount stopped: the server is shutting down");
+    }
   }
 
   /**
@@ -256,10 +271,12 @@ public final class Recount {
     if (counted.nextOffset() == exportedTo.nextOffset()) {
       return 0;
     }
+    checkNotStopped();
     DedupWindow dedup = DedupRebuild.rebuild(log, exportedTo, processor).window();
     long next = exportedTo.nextOffset();
     long events = 0;
     while (next < counted.nextOffset()) {
+      checkNotStopped();
       List<LogRecord> records = log.read(p, next, processor.maxPollRecords());
       if (records.isEmpty() || records.get(0).offset() > next) {
         throw new TallyException(

@@ -15,6 +15,7 @@ import io.tally.core.topk.SlotSketches;
 import io.tally.core.topk.TopKWindow;
 import io.tally.model.Event;
 import io.tally.model.Granularity;
+import io.tally.model.TallyException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -298,6 +299,23 @@ class RecountTest {
     assertThat(recount.topKSlotsChanged()).isPositive();
     assertThat(f.topK("view", "24h")).isEqualTo(day);
     assertThat(f.topK("view", "1h")).isEqualTo(hour).isNotEmpty();
+  }
+
+  @Test
+  void aStoppedRecountEndsAtItsNextLogReadSoTheLogCanClose() {
+    // the defect: SIGTERM during a background audit closed RocksDB under the audit's read of the
+    // log, and the JVM died of a SIGSEGV. Now stopping the auditor ends its recount at the next log
+    // read, and the server leaves RocksDB open if it does not end in time
+    countedAndExported(List.of());
+    f.clock.set(T0 + 2 * HOUR + 180_000);
+    f.append(new Event("late", "video:1", "view", T0 + 2 * HOUR + 150_000, 1));
+    f.count(); // counted, not yet exported: a recount reads it from the log
+    assertThat(f.recount.run(RANGE, false).mismatched()).isZero();
+
+    new Auditor(f.recount).onStopRequested(); // what the server's shutdown does
+    assertThatThrownBy(() -> f.recount.run(RANGE, false))
+        .isInstanceOf(TallyException.class)
+        .hasMessageContaining("recount stopped: the server is shutting down");
   }
 
   @Test
