@@ -303,10 +303,12 @@ public final class DuckDbRawStore implements RawStore {
           throw new TallyException("writing raw partition " + partition + " failed: " + e, e);
         }
       }
+      // From here on the files are the manifest's to list, or the next claim's to delete: a
+      // manifest update that failed after its rename must not find them deleted
+      ended = true;
       if (!added.isEmpty() || !gaps.isEmpty() || !to.equals(from)) {
         partitions.update(partition, current.with(added, to, gaps));
       }
-      ended = true;
     }
 
     @Override
