@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.tally.core.process.Worker;
 import io.tally.core.process.WorkerRunner;
 import io.tally.model.Granularity;
+import io.tally.model.TallyException;
 import java.time.Instant;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -43,6 +44,7 @@ public final class Auditor implements Worker {
   private final Recount recount;
   private long nextHour = Long.MIN_VALUE;
   private volatile RecountReport latest;
+  private volatile boolean stopping;
 
   public Auditor(Recount recount) {
     this.recount = requireNonNull(recount, "recount");
@@ -53,9 +55,10 @@ public final class Auditor implements Worker {
     return "tally-audit";
   }
 
-  /** A running audit ends at its next log read ({@link Recount#stop}). */
+  /** A running audit ends at its next log read ({@link Recount#stop}), as a stop, not a failure. */
   @Override
   public void onStopRequested() {
+    stopping = true;
     recount.stop();
   }
 
@@ -82,6 +85,11 @@ public final class Auditor implements Worker {
       } else {
         throw e;
       }
+    } catch (TallyException e) {
+      if (stopping) {
+        return 0; // ended by the stop, not failed: the hour is audited after the next start
+      }
+      throw e;
     }
     nextHour += HOUR_MILLIS;
     return 1;

@@ -312,10 +312,13 @@ class RecountTest {
     f.count(); // counted, not yet exported: a recount reads it from the log
     assertThat(f.recount.run(RANGE, false).mismatched()).isZero();
 
-    new Auditor(f.recount).onStopRequested(); // what the server's shutdown does
+    Auditor auditor = new Auditor(f.recount);
+    auditor.onStopRequested(); // what the server's shutdown does
     assertThatThrownBy(() -> f.recount.run(RANGE, false))
         .isInstanceOf(TallyException.class)
         .hasMessageContaining("recount stopped: the server is shutting down");
+    assertThat(auditor.doWork()).as("a stopped audit ends quietly, not as a failure").isZero();
+    assertThat(auditor.latest()).isNull();
   }
 
   @Test
