@@ -23,15 +23,15 @@ import java.util.concurrent.Callable;
  * before the raw store and the log close. Thread-safe.
  */
 final class RecountTier implements AutoCloseable {
-  private final Auditor auditor;
-  private final WorkerRunner runner;
-  private final Routes routes;
-
   /**
    * How long {@link #stop} waits for the auditor: a recount ends at its next log read, but the
    * rebuild of a dedup window before it reads up to the window's span first.
    */
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+
+  private final Auditor auditor;
+  private final WorkerRunner runner;
+  private final Routes routes;
 
   private AutoCloseable owned; // what this tier opened for itself (a correction log), or null
 
