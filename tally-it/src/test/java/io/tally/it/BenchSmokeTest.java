@@ -66,6 +66,10 @@ class BenchSmokeTest {
     assertThat(report.getLong("resentEvents")).as("re-sent duplicates").isPositive();
     assertThat(exact.getInteger("series")).as("(entity, type) series checked").isGreaterThan(2000);
     assertThat(exact.getLong("mismatches")).isZero();
+    assertThat(report.getLong("backlogPollsUnanswered"))
+        .as(
+            "every /healthz poll of the catch-up answered within 5 s (the run's pool once lost one)")
+        .isZero();
   }
 
   /**
