@@ -11,6 +11,7 @@ import com.datastax.oss.driver.api.core.metadata.TokenMap;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -46,56 +47,67 @@ final class WriteBatches {
 
   /** The writes grouped by replica set and partition, in batches as the class says. */
   List<Batch> group(List<BoundStatement> writes) {
-    Optional<TokenMap> tokens = session.getMetadata().getTokenMap();
-    Map<Set<Node>, Map<Object, List<Integer>>> byReplicas = new HashMap<>();
+    int[] bytes = new int[writes.size()];
     for (int i = 0; i < writes.size(); i++) {
       BoundStatement w = writes.get(i);
-      ByteBuffer routingKey = w.getRoutingKey();
-      Set<Node> replicas =
-          tokens.isPresent() && routingKey != null && w.getRoutingKeyspace() != null
-              ? tokens.get().getReplicas(w.getRoutingKeyspace(), routingKey)
-              : Set.of();
-      byReplicas
-          .computeIfAbsent(replicas, r -> new HashMap<>())
-          // a row without a routing key is a partition of its own: nothing says what it shares
+      for (int v = 0; v < w.size(); v++) {
+        ByteBuffer b = w.getBytesUnsafe(v);
+        bytes[i] += b == null ? 4 : b.remaining() + 4;
+      }
+    }
+    return group(writes, bytes);
+  }
+
+  /**
+   * As {@link #group(List)}, with {@code bytes[i]} about the size of {@code writes.get(i)}'s values
+   * (the writer knows them as it binds). The replicas are looked up once per partition.
+   */
+  List<Batch> group(List<BoundStatement> writes, int[] bytes) {
+    Optional<TokenMap> tokens = session.getMetadata().getTokenMap();
+    // a row without a routing key is a partition of its own: nothing says what it shares
+    Map<Object, List<Integer>> byPartition = new LinkedHashMap<>();
+    for (int i = 0; i < writes.size(); i++) {
+      ByteBuffer routingKey = writes.get(i).getRoutingKey();
+      byPartition
           .computeIfAbsent(routingKey != null ? routingKey : i, k -> new ArrayList<>())
           .add(i);
     }
+    Map<Set<Node>, List<List<Integer>>> byReplicas = new HashMap<>();
+    for (Map.Entry<Object, List<Integer>> p : byPartition.entrySet()) {
+      BoundStatement first = writes.get(p.getValue().get(0));
+      Set<Node> replicas =
+          tokens.isPresent()
+                  && p.getKey() instanceof ByteBuffer routingKey
+                  && first.getRoutingKeyspace() != null
+              ? tokens.get().getReplicas(first.getRoutingKeyspace(), routingKey)
+              : Set.of();
+      byReplicas.computeIfAbsent(replicas, r -> new ArrayList<>()).add(p.getValue());
+    }
     List<Batch> out = new ArrayList<>();
-    for (Map<Object, List<Integer>> partitions : byReplicas.values()) {
+    for (List<List<Integer>> partitions : byReplicas.values()) {
       List<Integer> rows = new ArrayList<>();
       int count = 0;
-      int bytes = 0;
-      for (List<Integer> partition : partitions.values()) {
-        int size = bytes(writes, partition);
-        if (count > 0 && (count == MAX_PARTITIONS || bytes + size > MAX_BYTES)) {
+      int size = 0;
+      for (List<Integer> partition : partitions) {
+        int partitionBytes = 0;
+        for (int i : partition) {
+          partitionBytes += bytes[i];
+        }
+        if (count > 0 && (count == MAX_PARTITIONS || size + partitionBytes > MAX_BYTES)) {
           out.add(new Batch(batch(writes, rows), List.copyOf(rows)));
           rows.clear();
           count = 0;
-          bytes = 0;
+          size = 0;
         }
         rows.addAll(partition);
         count++;
-        bytes += size;
+        size += partitionBytes;
       }
       if (!rows.isEmpty()) {
         out.add(new Batch(batch(writes, rows), List.copyOf(rows)));
       }
     }
     return out;
-  }
-
-  /** About the size of the rows' values in a batch. */
-  private static int bytes(List<BoundStatement> writes, List<Integer> rows) {
-    int size = 0;
-    for (int i : rows) {
-      BoundStatement w = writes.get(i);
-      for (int v = 0; v < w.size(); v++) {
-        ByteBuffer b = w.getBytesUnsafe(v);
-        size += b == null ? 4 : b.remaining() + 4;
-      }
-    }
-    return size;
   }
 
   private static Statement<?> batch(List<BoundStatement> writes, List<Integer> rows) {

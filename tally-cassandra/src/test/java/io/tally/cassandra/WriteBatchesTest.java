@@ -9,6 +9,7 @@ import io.tally.engines.LocalEngines;
 import io.tally.engines.RealEngines;
 import io.tally.model.Granularity;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -78,6 +79,37 @@ class WriteBatchesTest {
       }
       assertThat(seen).hasSize(writes.size());
       assertThat(batches).hasSizeLessThan(writes.size() / Granularity.values().length);
+    }
+  }
+
+  @Test
+  void theWritersRoutingKeyIsTheOneTheDriverComposes() {
+    CassandraSettings s =
+        CassandraSettings.defaults(engines.cassandra().contactPoint())
+            .withKeyspace("routing_" + (System.nanoTime() % 1_000_000));
+    try (CassandraCounterStore store = CassandraCounterStore.open(s)) {
+      PreparedStatement update =
+          store
+              .session()
+              .prepare(
+                  "UPDATE "
+                      + s.keyspace()
+                      + ".counter_rows SET count = ? WHERE entity = ? AND type = ?"
+                      + " AND granularity = ? AND bucket = ?");
+      for (String[] key :
+          List.of(
+              new String[] {"video:42", "view"},
+              new String[] {"", "t"},
+              new String[] {"vidéo:ü€", "vue"},
+              new String[] {"x".repeat(300), "like"})) {
+        ByteBuffer composed = update.bind(1L, key[0], key[1], "minute", 0L).getRoutingKey();
+        assertThat(
+                CounterWriter.routingKey(
+                    key[0].getBytes(StandardCharsets.UTF_8),
+                    key[1].getBytes(StandardCharsets.UTF_8)))
+            .as(key[0] + "/" + key[1])
+            .isEqualTo(composed);
+      }
     }
   }
 }

@@ -163,10 +163,11 @@ public final class KafkaEventLog implements EventLog {
   static final byte FRAMING_V1 = (byte) 0xE1;
 
   static byte[] encode(Event e) {
-    ByteBuffer buf = ByteBuffer.allocate(1 + EventCodec.encodedSize(e));
-    buf.put(FRAMING_V1);
-    EventCodec.write(e, buf);
-    return buf.array();
+    byte[][] strings = new byte[EventCodec.STRINGS][];
+    byte[] value = new byte[1 + EventCodec.strings(e, strings, 0)];
+    value[0] = FRAMING_V1;
+    EventCodec.write(e, strings, 0, ByteBuffer.wrap(value, 1, value.length - 1));
+    return value;
   }
 
   /**

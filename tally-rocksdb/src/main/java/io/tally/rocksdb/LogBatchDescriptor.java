@@ -47,14 +47,16 @@ final class LogBatchDescriptor {
   }
 
   static byte[] value(long appendTimeMillis, List<Event> events) {
+    // each event's strings are encoded once, for the size and then the write
+    byte[][] strings = new byte[EventCodec.STRINGS * events.size()][];
     int size = HEADER_BYTES;
-    for (Event e : events) {
-      size += EventCodec.encodedSize(e);
+    for (int i = 0; i < events.size(); i++) {
+      size += EventCodec.strings(events.get(i), strings, EventCodec.STRINGS * i);
     }
     ByteBuffer out = ByteBuffer.allocate(size);
     out.put(VERSION).putLong(appendTimeMillis).putInt(events.size());
-    for (Event e : events) {
-      EventCodec.write(e, out);
+    for (int i = 0; i < events.size(); i++) {
+      EventCodec.write(events.get(i), strings, EventCodec.STRINGS * i, out);
     }
     return out.array();
   }

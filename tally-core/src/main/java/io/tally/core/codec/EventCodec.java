@@ -33,13 +33,15 @@ public final class EventCodec {
 
   private EventCodec() {}
 
-  /** Bytes {@link #write} will use for {@code event}. */
+  /**
+   * Slots per event in the arrays of {@link #strings} and {@link #write(Event, byte[][], int,
+   * ByteBuffer)}: id, entity, type, actor.
+   */
+  public static final int STRINGS = 4;
+
+  /** Bytes {@link #write(Event, ByteBuffer)} will use for {@code event}. */
   public static int encodedSize(Event event) {
-    return FIXED_BYTES
-        + utf8Length(event.id())
-        + utf8Length(event.entity())
-        + utf8Length(event.type())
-        + (event.actor() == null ? 0 : 2 + utf8Length(event.actor()));
+    return strings(event, new byte[STRINGS][], 0);
   }
 
   /**
@@ -48,17 +50,51 @@ public final class EventCodec {
    * @throws IllegalArgumentException when a string is longer than its length field allows
    */
   public static void write(Event event, ByteBuffer out) {
-    out.put(
-        (byte)
-            ((event.id() == null ? 0 : FLAG_HAS_ID)
-                | (event.actor() == null ? 0 : FLAG_HAS_ACTOR)));
+    byte[][] strings = new byte[STRINGS][];
+    strings(event, strings, 0);
+    write(event, strings, 0, out);
+  }
+
+  /**
+   * Encodes the event's strings as UTF-8 into {@code into[at]} to {@code into[at + 3]} (id, entity,
+   * type, actor; null when there is no id or actor) and returns the bytes the event takes: a writer
+   * sizes its output from them and then writes them with {@link #write(Event, byte[][], int,
+   * ByteBuffer)}, so each string is encoded once. (Counting the UTF-8 bytes char by char to size
+   * the output first took 8 % of a cluster node's ingest event loop in a profile.)
+   *
+   * @throws IllegalArgumentException when a string is longer than its length field allows
+   */
+  public static int strings(Event event, byte[][] into, int at) {
+    byte[] id = utf8(event.id(), 0xFFFF);
+    byte[] entity = utf8(event.entity(), 0xFFFF);
+    byte[] type = utf8(event.type(), 0xFF);
+    byte[] actor = utf8(event.actor(), 0xFFFF);
+    into[at] = id;
+    into[at + 1] = entity;
+    into[at + 2] = type;
+    into[at + 3] = actor;
+    return FIXED_BYTES
+        + (id == null ? 0 : id.length)
+        + entity.length
+        + type.length
+        + (actor == null ? 0 : 2 + actor.length);
+  }
+
+  /**
+   * Writes {@code event} at the buffer's position, its strings from {@code strings[at]} on as
+   * {@link #strings} encoded them.
+   */
+  public static void write(Event event, byte[][] strings, int at, ByteBuffer out) {
+    byte[] id = strings[at];
+    byte[] actor = strings[at + 3];
+    out.put((byte) ((id == null ? 0 : FLAG_HAS_ID) | (actor == null ? 0 : FLAG_HAS_ACTOR)));
     out.putLong(event.timeMillis());
     out.putLong(event.value());
-    putString(out, event.id(), 0xFFFF, true);
-    putString(out, event.entity(), 0xFFFF, true);
-    putString(out, event.type(), 0xFF, false);
-    if (event.actor() != null) {
-      putString(out, event.actor(), 0xFFFF, true);
+    putWide(out, id);
+    putWide(out, strings[at + 1]);
+    out.put((byte) strings[at + 2].length).put(strings[at + 2]);
+    if (actor != null) {
+      putWide(out, actor);
     }
   }
 
@@ -98,17 +134,24 @@ public final class EventCodec {
     }
   }
 
-  private static void putString(ByteBuffer out, String s, int max, boolean wide) {
-    byte[] b = s == null ? new byte[0] : s.getBytes(StandardCharsets.UTF_8);
+  private static byte[] utf8(String s, int max) {
+    if (s == null) {
+      return null;
+    }
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
     if (b.length > max) {
       throw new IllegalArgumentException("string of " + b.length + " bytes exceeds " + max);
     }
-    if (wide) {
-      out.putShort((short) b.length);
+    return b;
+  }
+
+  /** A u16 length, then the bytes; none (length 0) for null. */
+  private static void putWide(ByteBuffer out, byte[] b) {
+    if (b == null) {
+      out.putShort((short) 0);
     } else {
-      out.put((byte) b.length);
+      out.putShort((short) b.length).put(b);
     }
-    out.put(b);
   }
 
   private static String getString(ByteBuffer in, int length, StringCache strings) {
@@ -123,30 +166,5 @@ public final class EventCodec {
             : strings.decode(in.array(), at, length);
     in.position(in.position() + length);
     return s;
-  }
-
-  private static int utf8Length(String s) {
-    if (s == null) {
-      return 0;
-    }
-    int n = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c < 0x80) {
-        n++;
-      } else if (c < 0x800) {
-        n += 2;
-      } else if (Character.isHighSurrogate(c)
-          && i + 1 < s.length()
-          && Character.isLowSurrogate(s.charAt(i + 1))) {
-        n += 4;
-        i++;
-      } else if (Character.isSurrogate(c)) {
-        n++; // an unpaired surrogate is encoded as '?'
-      } else {
-        n += 3;
-      }
-    }
-    return n;
   }
 }
