@@ -95,6 +95,28 @@ class RawExportTest {
   }
 
   @Test
+  void dropsExactlyTheRepeatsWhereverWritesAndLookAheadRunsCutTheRecords() {
+    // 1,000 events, many repeated, over runs of the window's look-ahead (32) and writes of 7
+    java.util.Random random = new java.util.Random(7);
+    java.util.Set<String> distinct = new java.util.HashSet<>();
+    for (int chunk = 0; chunk < 20; chunk++) {
+      Event[] events = new Event[50];
+      for (int i = 0; i < events.length; i++) {
+        String entity = "video:" + random.nextInt(5);
+        String id = random.nextInt(10) == 0 ? null : "e" + random.nextInt(300);
+        events[i] = view(id, entity);
+        distinct.add(id == null ? "no id " + chunk + "/" + i : entity + "/" + id);
+      }
+      append(0, events);
+    }
+    clock.advance(61_000);
+    countEverything();
+    new RawExport(log, counted, store, attributes, ProcessorConfig.DEFAULTS, 7).run();
+    assertThat(count("true")).isEqualTo(distinct.size());
+    assertThat(store.exported(0).nextOffset()).isEqualTo(1_000);
+  }
+
+  @Test
   void exportsOnlyClosedMinutesAndOnlyWhatIsCounted() {
     append(0, view("a", "video:1"));
     clock.advance(60_000);

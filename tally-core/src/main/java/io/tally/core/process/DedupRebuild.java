@@ -29,9 +29,14 @@ public final class DedupRebuild {
         if (records.isEmpty()) {
           break;
         }
-        for (LogRecord r : records) {
+        for (int i = 0; i < records.size(); i++) {
+          LogRecord r = records.get(i);
           if (r.offset() >= cp.nextOffset()) {
             break;
+          }
+          if (i % DedupWindow.LOOK_AHEAD == 0) {
+            int to = Math.min(records.size(), i + DedupWindow.LOOK_AHEAD);
+            DedupLookAhead.hint(dedup, records, i, to, from);
           }
           if (r.event().id() != null) {
             dedup.firstSighting(r.event().entity(), r.event().id(), r.appendTimeMillis());

@@ -368,13 +368,7 @@ final class ProcessorLoop implements Worker, LogConsumer.Listener {
    * the loads of many records are in flight at once.
    */
   private void lookAhead(PartitionState s, List<LogRecord> records, int from, int to) {
-    for (int i = from; i < to; i++) {
-      LogRecord r = records.get(i);
-      if (r.offset() >= s.nextOffset && r.event().id() != null) {
-        s.dedup.expect(r.event().entity(), r.event().id());
-      }
-    }
-    s.dedup.warm(records.get(to - 1).appendTimeMillis());
+    DedupLookAhead.hint(s.dedup, records, from, to, s.nextOffset);
     for (int i = from; i < to; i++) {
       Event e = records.get(i).event();
       aggregator.expect(e.entity(), e.type());

@@ -6,6 +6,7 @@ import io.tally.core.dedup.DedupWindow;
 import io.tally.core.enrich.AttributeStore;
 import io.tally.core.log.EventLog;
 import io.tally.core.log.LogRecord;
+import io.tally.core.process.DedupLookAhead;
 import io.tally.core.process.DedupRebuild;
 import io.tally.core.process.LogRetention;
 import io.tally.core.process.ProcessorConfig;
@@ -218,7 +219,12 @@ public final class RawExport implements Runnable {
             gaps.add(lostBeforeExport(p, next, lastAppend, records.get(0)));
             next = records.get(0).offset();
           }
-          for (LogRecord r : records) {
+          for (int i = 0; i < records.size(); i++) {
+            LogRecord r = records.get(i);
+            if (i % DedupWindow.LOOK_AHEAD == 0) {
+              int ahead = Math.min(records.size(), i + DedupWindow.LOOK_AHEAD);
+              DedupLookAhead.hint(pos.dedup, records, i, ahead, next);
+            }
             if (r.offset() < next) {
               continue;
             }

@@ -10,6 +10,7 @@ import io.tally.core.enrich.Enrichment;
 import io.tally.core.log.EventLog;
 import io.tally.core.log.LogRecord;
 import io.tally.core.partition.Partitioner;
+import io.tally.core.process.DedupLookAhead;
 import io.tally.core.process.DedupRebuild;
 import io.tally.core.process.ProcessorConfig;
 import io.tally.core.raw.RawReader;
@@ -282,9 +283,14 @@ public final class Recount {
         throw new TallyException(
             "partition " + p + ": the log lacks offsets from " + next + " the recount needs");
       }
-      for (LogRecord r : records) {
+      for (int i = 0; i < records.size(); i++) {
+        LogRecord r = records.get(i);
         if (r.offset() >= counted.nextOffset()) {
           break;
+        }
+        if (i % DedupWindow.LOOK_AHEAD == 0) {
+          int ahead = Math.min(records.size(), i + DedupWindow.LOOK_AHEAD);
+          DedupLookAhead.hint(dedup, records, i, ahead, next);
         }
         Event e = r.event();
         next = r.offset() + 1;
