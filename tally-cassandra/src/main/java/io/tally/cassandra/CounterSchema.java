@@ -2,6 +2,8 @@ package io.tally.cassandra;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
@@ -46,6 +48,25 @@ import java.time.Duration;
  */
 final class CounterSchema {
   private CounterSchema() {}
+
+  /**
+   * The routing key of the {@code counter_rows} partition of ({@code entity}, {@code type}), as
+   * Cassandra composes a partition key of several columns: each component's length (16 bits), its
+   * UTF-8 bytes and a zero byte. Set on every statement of one partition, so the driver does not
+   * compose it again from the bound values each time it is asked.
+   */
+  static ByteBuffer routingKey(byte[] entityUtf8, byte[] typeUtf8) {
+    ByteBuffer key = ByteBuffer.allocate(6 + entityUtf8.length + typeUtf8.length);
+    key.putShort((short) entityUtf8.length).put(entityUtf8).put((byte) 0);
+    key.putShort((short) typeUtf8.length).put(typeUtf8).put((byte) 0);
+    return key.flip();
+  }
+
+  /** As {@link #routingKey(byte[], byte[])}, from the strings. */
+  static ByteBuffer routingKey(String entity, String type) {
+    return routingKey(
+        entity.getBytes(StandardCharsets.UTF_8), type.getBytes(StandardCharsets.UTF_8));
+  }
 
   static void create(CqlSession session, CassandraSettings s) {
     String ks = s.keyspace();

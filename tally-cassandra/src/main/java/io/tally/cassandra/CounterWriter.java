@@ -62,6 +62,21 @@ import org.slf4j.LoggerFactory;
 public final class CounterWriter {
   private static final Logger LOG = LoggerFactory.getLogger(CounterWriter.class);
 
+  /** Each granularity's name as CQL text (UTF-8), by ordinal. */
+  private static final byte[][] GRANULARITY_UTF8 = new byte[Granularity.values().length][];
+
+  static {
+    for (Granularity g : Granularity.values()) {
+      GRANULARITY_UTF8[g.ordinal()] = g.wireName().getBytes(StandardCharsets.UTF_8);
+    }
+  }
+
+  /**
+   * Bytes of a row write's values besides its strings and actors: writetime, ttl, count, sum,
+   * bucket.
+   */
+  private static final int FIXED_VALUE_BYTES = 8 + 4 + 8 + 8 + 8;
+
   /** Position of a delta: generation in the high bits, its deltas-topic offset below. */
   public static long position(long generation, long offset) {
     return new DeltaSource(0, offset).position(generation);
@@ -281,21 +296,6 @@ public final class CounterWriter {
     return new KnownRows.Value(count, sum, actors, writetime);
   }
 
-  /** Each granularity's name as CQL text (UTF-8), by ordinal. */
-  private static final byte[][] GRANULARITY_UTF8 = new byte[Granularity.values().length][];
-
-  static {
-    for (Granularity g : Granularity.values()) {
-      GRANULARITY_UTF8[g.ordinal()] = g.wireName().getBytes(StandardCharsets.UTF_8);
-    }
-  }
-
-  /**
-   * Bytes of a row write's values besides its strings and actors: writetime, ttl, count, sum,
-   * bucket.
-   */
-  private static final int FIXED_VALUE_BYTES = 8 + 4 + 8 + 8 + 8;
-
   /**
    * One row's write, its values set by index with typed setters on a mutable builder: {@code
    * bind(Object...)} looks up a codec for each value and copies the immutable statement once per
@@ -329,21 +329,9 @@ public final class CounterWriter {
         .setBytesUnsafe(i++, ByteBuffer.wrap(type))
         .setBytesUnsafe(i++, ByteBuffer.wrap(granularity))
         .setLong(i, key.bucketStartMillis())
-        .setRoutingKey(routingKey(entity, type))
+        .setRoutingKey(CounterSchema.routingKey(entity, type))
         .setConsistencyLevel(settings.writeConsistency())
         .build();
-  }
-
-  /**
-   * The routing key of a {@code counter_rows} partition, {@code (entity, type)}: as Cassandra
-   * composes a partition key of several columns, each component's length (16 bits), its bytes and a
-   * zero byte.
-   */
-  static ByteBuffer routingKey(byte[] entity, byte[] type) {
-    ByteBuffer key = ByteBuffer.allocate(6 + entity.length + type.length);
-    key.putShort((short) entity.length).put(entity).put((byte) 0);
-    key.putShort((short) type.length).put(type).put((byte) 0);
-    return key.flip();
   }
 
   /**

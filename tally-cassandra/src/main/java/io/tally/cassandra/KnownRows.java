@@ -1,13 +1,11 @@
 package io.tally.cassandra;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.ProtocolVersion;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.metadata.Node;
 import com.datastax.oss.driver.api.core.metadata.TokenMap;
-import com.datastax.oss.driver.api.core.type.codec.TypeCodecs;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.tally.core.aggregate.CounterKey;
@@ -146,14 +144,11 @@ final class KnownRows {
     if (tokens.isEmpty()) {
       return Set.of();
     }
-    return tokens.get().getReplicas(settings.keyspace(), tokens.get().newToken(partitionKey(key)));
-  }
-
-  /** The serialized components of {@code key}'s partition key, as the driver routes by them. */
-  private static ByteBuffer[] partitionKey(CounterKey key) {
-    ByteBuffer entity = TypeCodecs.TEXT.encode(key.entity(), ProtocolVersion.DEFAULT);
-    ByteBuffer type = TypeCodecs.TEXT.encode(key.type(), ProtocolVersion.DEFAULT);
-    return new ByteBuffer[] {entity, type};
+    return tokens
+        .get()
+        .getReplicas(
+            settings.keyspace(),
+            tokens.get().newToken(CounterSchema.routingKey(key.entity(), key.type())));
   }
 
   /**
@@ -174,7 +169,7 @@ final class KnownRows {
             .setString(1, group.type())
             .setString(2, group.granularity().wireName())
             .setLong(3, group.bucket())
-            .setRoutingKey(partitionKey(keys.get(0)))
+            .setRoutingKey(CounterSchema.routingKey(keys.get(0).entity(), keys.get(0).type()))
             .setPageSize(keys.size() + 1)
             .setConsistencyLevel(settings.writeConsistency())
             .build();
