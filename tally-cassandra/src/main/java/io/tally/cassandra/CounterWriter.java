@@ -324,7 +324,8 @@ public final class CounterWriter {
       b.setByteBuffer(i++, ByteBuffer.wrap(actors));
       size += actors.length;
     }
-    bytes[at] = size + 4 * (i + 4);
+    int values = i + 4; // those set so far, then entity, type, granularity and bucket
+    bytes[at] = size + 4 * values; // each value also has its length
     return b.setBytesUnsafe(i++, ByteBuffer.wrap(entity))
         .setBytesUnsafe(i++, ByteBuffer.wrap(type))
         .setBytesUnsafe(i++, ByteBuffer.wrap(granularity))

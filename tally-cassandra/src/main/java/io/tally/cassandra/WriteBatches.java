@@ -45,22 +45,10 @@ final class WriteBatches {
   /** A batch of row writes and the indexes of the rows (in the caller's list) it writes. */
   record Batch(Statement<?> statement, List<Integer> rows) {}
 
-  /** The writes grouped by replica set and partition, in batches as the class says. */
-  List<Batch> group(List<BoundStatement> writes) {
-    int[] bytes = new int[writes.size()];
-    for (int i = 0; i < writes.size(); i++) {
-      BoundStatement w = writes.get(i);
-      for (int v = 0; v < w.size(); v++) {
-        ByteBuffer b = w.getBytesUnsafe(v);
-        bytes[i] += b == null ? 4 : b.remaining() + 4;
-      }
-    }
-    return group(writes, bytes);
-  }
-
   /**
-   * As {@link #group(List)}, with {@code bytes[i]} about the size of {@code writes.get(i)}'s values
-   * (the writer knows them as it binds). The replicas are looked up once per partition.
+   * The writes grouped by replica set and partition, in batches as the class says; {@code bytes[i]}
+   * is about the size of {@code writes.get(i)}'s values (the writer knows them as it binds). The
+   * replicas are looked up once per partition.
    */
   List<Batch> group(List<BoundStatement> writes, int[] bytes) {
     Optional<TokenMap> tokens = session.getMetadata().getTokenMap();

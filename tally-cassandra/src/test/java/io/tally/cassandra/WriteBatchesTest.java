@@ -57,6 +57,21 @@ class WriteBatchesTest {
     }
   }
 
+  /**
+   * About the size of each write's values, as the writer counts them: each value and its length.
+   */
+  private static int[] valueBytes(List<BoundStatement> writes) {
+    int[] bytes = new int[writes.size()];
+    for (int i = 0; i < writes.size(); i++) {
+      BoundStatement w = writes.get(i);
+      for (int v = 0; v < w.size(); v++) {
+        ByteBuffer b = w.getBytesUnsafe(v);
+        bytes[i] += b == null ? 4 : b.remaining() + 4;
+      }
+    }
+    return bytes;
+  }
+
   @Test
   void anEntitysRowsShareABatchAndBatchesStayWithinTheirBounds() {
     withRowUpdate(
@@ -73,7 +88,8 @@ class WriteBatchesTest {
             }
           }
 
-          List<WriteBatches.Batch> batches = new WriteBatches(store.session()).group(writes);
+          List<WriteBatches.Batch> batches =
+              new WriteBatches(store.session()).group(writes, valueBytes(writes));
 
           Map<String, Integer> batchOf = new HashMap<>();
           Set<Integer> seen = new HashSet<>();

@@ -20,11 +20,13 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -806,8 +808,7 @@ final class BenchCommand implements Callable<Integer> {
    * {@code backlogPollsUnanswered}).
    */
   private long backlog(Vertx vertx, HttpClientAgent poll) throws InterruptedException {
-    java.util.concurrent.CompletableFuture<Buffer> answer =
-        new java.util.concurrent.CompletableFuture<>();
+    CompletableFuture<Buffer> answer = new CompletableFuture<>();
     vertx.runOnContext(
         v ->
             get(poll, "/healthz")
@@ -825,7 +826,7 @@ final class BenchCommand implements Callable<Integer> {
           .getJsonObject("checks")
           .getLong("backlogEvents");
     } catch (ExecutionException e) {
-      if (e.getCause() instanceof java.util.concurrent.TimeoutException) {
+      if (e.getCause() instanceof TimeoutException) {
         backlogPollsUnanswered++;
       }
       return -1;

@@ -31,4 +31,16 @@ public final class DedupLookAhead {
     }
     window.warm(records.get(to - 1).appendTimeMillis());
   }
+
+  /**
+   * For a reader sighting {@code records} one by one: at the start of each run of {@link
+   * DedupWindow#LOOK_AHEAD} records ({@code i} a multiple of it), hints the run as {@link #hint}
+   * does; elsewhere does nothing.
+   */
+  public static void hintRunAt(
+      DedupWindow window, List<LogRecord> records, int i, long fromOffset) {
+    if (i % DedupWindow.LOOK_AHEAD == 0) {
+      hint(window, records, i, Math.min(records.size(), i + DedupWindow.LOOK_AHEAD), fromOffset);
+    }
+  }
 }

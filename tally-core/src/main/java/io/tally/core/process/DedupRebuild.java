@@ -34,10 +34,7 @@ public final class DedupRebuild {
           if (r.offset() >= cp.nextOffset()) {
             break;
           }
-          if (i % DedupWindow.LOOK_AHEAD == 0) {
-            int to = Math.min(records.size(), i + DedupWindow.LOOK_AHEAD);
-            DedupLookAhead.hint(dedup, records, i, to, from);
-          }
+          DedupLookAhead.hintRunAt(dedup, records, i, from);
           if (r.event().id() != null) {
             dedup.firstSighting(r.event().entity(), r.event().id(), r.appendTimeMillis());
           }

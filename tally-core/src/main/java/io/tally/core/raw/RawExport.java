@@ -221,10 +221,7 @@ public final class RawExport implements Runnable {
           }
           for (int i = 0; i < records.size(); i++) {
             LogRecord r = records.get(i);
-            if (i % DedupWindow.LOOK_AHEAD == 0) {
-              int ahead = Math.min(records.size(), i + DedupWindow.LOOK_AHEAD);
-              DedupLookAhead.hint(pos.dedup, records, i, ahead, next);
-            }
+            DedupLookAhead.hintRunAt(pos.dedup, records, i, next);
             if (r.offset() < next) {
               continue;
             }

@@ -288,10 +288,7 @@ public final class Recount {
         if (r.offset() >= counted.nextOffset()) {
           break;
         }
-        if (i % DedupWindow.LOOK_AHEAD == 0) {
-          int ahead = Math.min(records.size(), i + DedupWindow.LOOK_AHEAD);
-          DedupLookAhead.hint(dedup, records, i, ahead, next);
-        }
+        DedupLookAhead.hintRunAt(dedup, records, i, next);
         Event e = r.event();
         next = r.offset() + 1;
         if (e.id() == null || dedup.firstSighting(e.entity(), e.id(), r.appendTimeMillis())) {
