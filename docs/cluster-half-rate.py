@@ -16,7 +16,9 @@ measured part (`cpuMicrosPerEventSteady`, at the bench's acknowledged rate: what
 costs), with the cores its JIT compiler threads took over those 45 s (`jitCoresSteady`), and the
 node's and Cassandra's ten busiest threads over them, in cores (`threadCoresSteady`, pool members
 summed); and per JVM the stop-the-world pauses of the last 60 s of its log (count, sum, largest, how
-many over 20 ms; with ZGC also its allocation stalls). Stops the cluster. Run it on an otherwise
+many over 20 ms; with ZGC also its allocation stalls), and what each JVM allocated over the 45 s,
+in MB/s, from its collections (`allocMBpsSteady`: steadier than the latencies, which this
+machine's scheduling spreads). Stops the cluster. Run it on an otherwise
 idle machine: a run that shares the cores is void."""
 import importlib.util, json, sys, os, re, glob, subprocess, time
 repo=os.environ.get("REPO", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")); os.chdir(repo)
@@ -69,6 +71,21 @@ def pauses(pid):
     s=ms("Allocation Stall")
     if s: out["stalls"]={"count":len(s),"maxMs":round(max(s),1)}
     return out
+def uptime(pid):
+    """Seconds since pid started, the clock of its GC log's [uptime] decoration (to ~10 ms)."""
+    ticks=int(open(f"/proc/{pid}/stat").read().rsplit(")",1)[1].split()[19])
+    return float(open("/proc/uptime").read().split()[0])-ticks/os.sysconf("SC_CLK_TCK")
+def allocated(pid,t0,t1):
+    """MB/s pid allocated between its uptimes t0 and t1: what each collection in between found in
+    use, less what the one before it left, over the time between the first and last of them."""
+    heap=[]
+    for l in open(f"{d}/gc-{pid}.log"):
+        m=re.match(r"\[([\d.]+)s\].* Pause .* (\d+)M->(\d+)M\(",l)
+        if m: heap.append((float(m.group(1)),int(m.group(2)),int(m.group(3))))
+    w=[i for i,h in enumerate(heap) if t0<=h[0]<=t1]
+    if len(w)<2: return None
+    seg=heap[w[0]:w[-1]+1]
+    return round(sum(b[1]-a[2] for a,b in zip(seg,seg[1:]))/(seg[-1][0]-seg[0][0]),1)
 NODE="http://127.0.0.1:28191"  # the one node of `cluster up` with the side-by-side's ports
 def served(route):
     """The node's own histogram of `GET route`, status 200: {bucket bound: count}."""
@@ -92,9 +109,9 @@ try:
     before={k:cpu(p) for k,p in ps.items()}
     bench=subprocess.Popen(["java","-jar",cap.JAR,"bench","--url",NODE,"--json",*vs.WORKLOAD,"--warmup","5s","--rate",rate,"--query-rate","200","--duration","50s"],stdout=subprocess.PIPE,text=True)
     time.sleep(7)  # the bench's JVM start and its 5 s warm-up: the window is its measured 50 s, or nearly
-    start={k:cpu(p) for k,p in ps.items()}; jit0={k:jit(p) for k,p in ps.items()}; served0=served("/v1/total"); th0={k:threads(ps[k]) for k in ("node-1","cassandra")}
+    up0={k:uptime(p) for k,p in ps.items()}; start={k:cpu(p) for k,p in ps.items()}; jit0={k:jit(p) for k,p in ps.items()}; served0=served("/v1/total"); th0={k:threads(ps[k]) for k in ("node-1","cassandra")}
     time.sleep(45)
-    end={k:cpu(p) for k,p in ps.items()}; jit1={k:jit(p) for k,p in ps.items()}; served1=served("/v1/total"); th1={k:threads(ps[k]) for k in ("node-1","cassandra")}
+    up1={k:uptime(p) for k,p in ps.items()}; end={k:cpu(p) for k,p in ps.items()}; jit1={k:jit(p) for k,p in ps.items()}; served1=served("/v1/total"); th1={k:threads(ps[k]) for k in ("node-1","cassandra")}
     out=bench.communicate()[0]
     after={k:cpu(p) for k,p in ps.items()}
     r=json.loads(out)
@@ -105,6 +122,7 @@ try:
         "cpuMicrosPerEventSteady":{k:round((end[k]-start[k])/100/(45*r["eventsPerSecond"])*1e6,1) for k in ps},
         "jitCoresSteady":{k:round((jit1[k]-jit0[k])/100/45,2) for k in ps},
         "threadCoresSteady":{k:busiest(th0[k],th1[k],45) for k in th0},
-        "gc":{k:pauses(p) for k,p in ps.items()}}))
+        "gc":{k:pauses(p) for k,p in ps.items()},
+        "allocMBpsSteady":{k:allocated(p,up0[k],up1[k]) for k,p in ps.items()}}))
 finally:
     cap.tally("cluster","down","--dir",d+"/cluster")

@@ -33,13 +33,13 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.ByteBufferDeserializer;
 
 /**
  * The event log on the Kafka topic {@code <prefix>events}: Tally picks the partition of every
  * record itself (murmur3 of the entity, DESIGN.md invariant 4), the producer is idempotent with
- * {@code acks=all} and lz4, and the broker stamps each record with its append time.
+ * {@code acks=all} and zstd, and the broker stamps each record with its append time.
  *
  * <p>An append completes when Kafka acknowledged every record (replicated to the in-sync replicas);
  * it fails within the delivery timeout when the brokers are away, which ingest turns into a
@@ -61,7 +61,7 @@ public final class KafkaEventLog implements EventLog {
   private final String eventsTopic; // built once: append names it for every event
   private final InstantSource clock;
   private final KafkaProducer<byte[], byte[]> producer;
-  private final KafkaConsumer<byte[], byte[]> reader;
+  private final KafkaConsumer<ByteBuffer, ByteBuffer> reader;
   private final Admin admin;
   private final StringCache strings = new StringCache(); // guarded by this, as reader is
 
@@ -78,8 +78,8 @@ public final class KafkaEventLog implements EventLog {
     reader =
         new KafkaConsumer<>(
             KafkaClients.reader(settings, "tally-log-reader-" + settings.nodeId()),
-            new ByteArrayDeserializer(),
-            new ByteArrayDeserializer());
+            new ByteBufferDeserializer(),
+            new ByteBufferDeserializer());
     admin = Admin.create(Topics.adminProperties(settings));
   }
 
@@ -172,25 +172,30 @@ public final class KafkaEventLog implements EventLog {
 
   /**
    * Decodes an events-topic record, the event's entity and type through {@code strings} (a cache
-   * the caller owns: the log's own under its lock, or {@code null} for none).
+   * the caller owns: the log's own under its lock, or {@code null} for none). The value is read
+   * where the consumer left it (a view into its fetched or decompressed bytes, not a copy per
+   * record), and the buffer's position is consumed.
    *
    * @throws CorruptRecordException for an empty value, an unknown framing, or bytes that are not an
    *     event
    */
-  static LogRecord decode(ConsumerRecord<byte[], byte[]> r, StringCache strings) {
-    byte[] value = r.value();
-    if (value == null || value.length == 0) {
+  static LogRecord decode(ConsumerRecord<ByteBuffer, ByteBuffer> r, StringCache strings) {
+    ByteBuffer in = r.value();
+    if (in == null || !in.hasRemaining()) {
       throw new CorruptRecordException("empty events record at offset " + r.offset());
     }
-    ByteBuffer in = ByteBuffer.wrap(value);
-    if (value[0] == FRAMING_V1) {
-      in.position(1);
-    } else if ((value[0] & 0x80) != 0) {
+    if (!in.hasArray()) { // direct or read-only: the codec decodes strings from the heap array
+      in = ByteBuffer.allocate(in.remaining()).put(in.duplicate()).flip();
+    }
+    byte first = in.get(in.position());
+    if (first == FRAMING_V1) {
+      in.position(in.position() + 1);
+    } else if ((first & 0x80) != 0) {
       throw new CorruptRecordException(
           String.format(
               "events record at offset %d has framing 0x%02x, which this version does not know"
                   + " (a newer Tally wrote it?)",
-              r.offset(), value[0] & 0xFF));
+              r.offset(), first & 0xFF));
     }
     return new LogRecord(r.offset(), r.timestamp(), EventCodec.read(in, strings));
   }
@@ -207,7 +212,8 @@ public final class KafkaEventLog implements EventLog {
     List<LogRecord> out = new ArrayList<>();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (out.isEmpty() && System.nanoTime() < deadline) {
-      for (ConsumerRecord<byte[], byte[]> r : reader.poll(Duration.ofMillis(200)).records(tp)) {
+      for (ConsumerRecord<ByteBuffer, ByteBuffer> r :
+          reader.poll(Duration.ofMillis(200)).records(tp)) {
         if (r.offset() >= fromOffset && out.size() < Math.max(1, maxRecords)) {
           out.add(decode(r, strings));
         }

@@ -7,6 +7,7 @@ import io.tally.core.codec.StringCache;
 import io.tally.core.log.LogHead;
 import io.tally.core.log.LogRecord;
 import io.tally.core.process.LogConsumer;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -25,7 +26,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteBufferDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +52,7 @@ public final class KafkaLogConsumer implements LogConsumer {
   private final int maxPollRecords;
   private final Set<TopicPartition> unpositioned = new HashSet<>();
   private final StringCache strings = new StringCache(); // entities and types of the events
-  private KafkaConsumer<byte[], byte[]> consumer;
+  private KafkaConsumer<ByteBuffer, ByteBuffer> consumer;
   private KafkaDeltaSink sink;
   private Listener listener;
   private boolean fetching = true;
@@ -68,14 +69,14 @@ public final class KafkaLogConsumer implements LogConsumer {
     this.maxPollRecords = maxPollRecords;
   }
 
-  private KafkaConsumer<byte[], byte[]> consumer() {
+  private KafkaConsumer<ByteBuffer, ByteBuffer> consumer() {
     if (consumer == null) {
       consumer =
           new KafkaConsumer<>(
               KafkaClients.groupMember(
                   settings, clientId, settings.processorGroup(), maxPollRecords),
-              new ByteArrayDeserializer(),
-              new ByteArrayDeserializer());
+              new ByteBufferDeserializer(),
+              new ByteBufferDeserializer());
       consumer.subscribe(List.of(settings.eventsTopic()), new Rebalance());
     }
     return consumer;
@@ -84,7 +85,7 @@ public final class KafkaLogConsumer implements LogConsumer {
   @Override
   public List<Fetched> poll(Listener listener, boolean fetch) {
     this.listener = listener;
-    KafkaConsumer<byte[], byte[]> c = consumer();
+    KafkaConsumer<ByteBuffer, ByteBuffer> c = consumer();
     if (fetch != fetching) {
       fetching = fetch;
       if (fetch) {
@@ -96,7 +97,7 @@ public final class KafkaLogConsumer implements LogConsumer {
       }
     }
     long pollStart = clock.millis();
-    ConsumerRecords<byte[], byte[]> records = c.poll(fetch ? POLL_TIMEOUT : Duration.ZERO);
+    ConsumerRecords<ByteBuffer, ByteBuffer> records = c.poll(fetch ? POLL_TIMEOUT : Duration.ZERO);
     if (!fetch) {
       return pausedHeads(c, pollStart);
     }
@@ -106,7 +107,7 @@ public final class KafkaLogConsumer implements LogConsumer {
         continue;
       }
       List<LogRecord> decoded = new ArrayList<>();
-      for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
+      for (ConsumerRecord<ByteBuffer, ByteBuffer> r : records.records(tp)) {
         try {
           decoded.add(KafkaEventLog.decode(r, strings));
         } catch (CorruptRecordException e) {
@@ -129,7 +130,7 @@ public final class KafkaLogConsumer implements LogConsumer {
    * While paused the consumer learns no lag: ask for the end offsets (briefly; none if the brokers
    * do not answer), so the backlog gauges keep growing while a flush cannot be written.
    */
-  private List<Fetched> pausedHeads(KafkaConsumer<byte[], byte[]> c, long pollStart) {
+  private List<Fetched> pausedHeads(KafkaConsumer<ByteBuffer, ByteBuffer> c, long pollStart) {
     Set<TopicPartition> positioned = new HashSet<>(c.assignment());
     positioned.removeAll(unpositioned);
     if (positioned.isEmpty()) {
@@ -153,7 +154,8 @@ public final class KafkaLogConsumer implements LogConsumer {
   }
 
   /** Position plus lag; complete before the poll started, minus the log's margin. */
-  private static LogHead head(KafkaConsumer<byte[], byte[]> c, TopicPartition tp, long pollStart) {
+  private static LogHead head(
+      KafkaConsumer<ByteBuffer, ByteBuffer> c, TopicPartition tp, long pollStart) {
     OptionalLong lag = c.currentLag(tp);
     if (lag.isEmpty()) {
       return null;

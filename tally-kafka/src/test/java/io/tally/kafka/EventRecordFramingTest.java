@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The events topic's record framing: version 1 carries a version byte; a record of the bare layout
- * written before the framing still reads; an unknown framing or an empty value is refused loudly.
+ * written before the framing still reads; an unknown framing or an empty value is refused loudly; a
+ * value is decoded in place, from a view into the consumer's bytes.
  */
 class EventRecordFramingTest {
   private static final Event EVENT = new Event("id-1", "video:42", "view", 1_700_000_000_000L, 3);
@@ -51,7 +52,35 @@ class EventRecordFramingTest {
         .hasMessageContaining("empty");
   }
 
-  private static ConsumerRecord<byte[], byte[]> record(byte[] value) {
+  @Test
+  void aValueReadInPlaceFromTheConsumersBytesDecodesOnlyItsOwnBytes() {
+    // the consumer hands out views into a fetched batch: other records' bytes on both sides
+    byte[] value = KafkaEventLog.encode(EVENT);
+    byte[] fetched = new byte[value.length + 40];
+    java.util.Arrays.fill(fetched, (byte) 0x7f);
+    System.arraycopy(value, 0, fetched, 17, value.length);
+    ByteBuffer view = ByteBuffer.wrap(fetched, 9, value.length + 20).slice();
+    view.position(8).limit(8 + value.length);
+
+    assertThat(KafkaEventLog.decode(record(view), null).event()).isEqualTo(EVENT);
+  }
+
+  @Test
+  void aDirectOrReadOnlyValueDecodesToo() {
+    byte[] value = KafkaEventLog.encode(EVENT);
+    ByteBuffer direct = ByteBuffer.allocateDirect(value.length).put(value).flip();
+
+    assertThat(KafkaEventLog.decode(record(direct), null).event()).isEqualTo(EVENT);
+    assertThat(
+            KafkaEventLog.decode(record(ByteBuffer.wrap(value).asReadOnlyBuffer()), null).event())
+        .isEqualTo(EVENT);
+  }
+
+  private static ConsumerRecord<ByteBuffer, ByteBuffer> record(byte[] value) {
+    return record(ByteBuffer.wrap(value));
+  }
+
+  private static ConsumerRecord<ByteBuffer, ByteBuffer> record(ByteBuffer value) {
     return new ConsumerRecord<>("tally.events", 0, 7, null, value);
   }
 }
