@@ -10,6 +10,7 @@ import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import io.tally.core.aggregate.CounterKey;
+import io.tally.core.codec.SeriesUtf8;
 import io.tally.core.retention.Retention;
 import io.tally.core.store.Checkpoint;
 import io.tally.core.store.DeltaSource;
@@ -239,7 +240,7 @@ public final class CounterWriter {
     List<KnownRows.Value> values = new ArrayList<>(deltas.size());
     List<BoundStatement> writes = new ArrayList<>(deltas.size());
     int[] bytes = new int[deltas.size()];
-    SeriesBytes series = new SeriesBytes();
+    SeriesUtf8 series = new SeriesUtf8();
     for (Map.Entry<CounterKey, List<Positioned>> e : deltas.entrySet()) {
       CounterKey key = e.getKey();
       KnownRows.Value before = current.get(key);
@@ -304,15 +305,15 @@ public final class CounterWriter {
    * driver's typed setters ({@code setLong}, {@code setInt}) look the codec up again on each call
    * (2 % of a half-rate node's allocation, its cache key), and its text codec encodes through a
    * {@code CharsetEncoder}; the routing key is set from the same bytes (the driver would compose it
-   * from the bound values each time it is asked). A series' rows come one after another, so its
-   * entity and type are encoded once for all of them ({@code series}). {@code bytes[at]} gets about
-   * the size of the values, for {@link WriteBatches}.
+   * from the bound values each time it is asked). A series' rows come one after another (the sink
+   * keeps them in delta order), so its entity and type are encoded once for all of them ({@link
+   * SeriesUtf8}). {@code bytes[at]} gets about the size of the values, for {@link WriteBatches}.
    */
   private BoundStatement bind(
-      CounterKey key, KnownRows.Value value, int ttl, SeriesBytes series, int[] bytes, int at) {
+      CounterKey key, KnownRows.Value value, int ttl, SeriesUtf8 series, int[] bytes, int at) {
     boolean withActors = value.actors() != null;
-    byte[] entity = series.entity;
-    byte[] type = series.type;
+    byte[] entity = series.entity();
+    byte[] type = series.type();
     byte[] granularity = GRANULARITY_UTF8[key.granularity().ordinal()];
     BoundStatementBuilder b =
         (withActors ? updateWithActors : update)
@@ -342,29 +343,6 @@ public final class CounterWriter {
   /** A CQL {@code bigint} as the driver's codec encodes it: 8 bytes, big-endian. */
   private static ByteBuffer bigint(long v) {
     return ByteBuffer.allocate(8).putLong(0, v);
-  }
-
-  /**
-   * The UTF-8 of the last series {@link #apply} bound: its rows come one after another (the sink
-   * keeps them in delta order), so most rows find their entity and type encoded already.
-   */
-  private static final class SeriesBytes {
-    private String entityString;
-    private String typeString;
-    byte[] entity;
-    byte[] type;
-
-    SeriesBytes of(CounterKey key) {
-      if (!key.entity().equals(entityString)) {
-        entityString = key.entity();
-        entity = entityString.getBytes(StandardCharsets.UTF_8);
-      }
-      if (!key.type().equals(typeString)) {
-        typeString = key.type();
-        type = typeString.getBytes(StandardCharsets.UTF_8);
-      }
-      return this;
-    }
   }
 
   /**

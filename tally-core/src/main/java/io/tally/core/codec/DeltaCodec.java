@@ -54,9 +54,9 @@ public final class DeltaCodec {
     List<EncodedKey> correctionKeys = new ArrayList<>(record.corrections().size());
     boolean actors = record.deltas().stream().anyMatch(d -> d.actors() != null);
     int size = 1 + 1 + 4 + (record.checkpoint() == null ? 0 : 4 + 8 + 8 + 8);
-    EncodedKey k = null;
+    SeriesUtf8 series = new SeriesUtf8();
     for (CounterDelta d : record.deltas()) {
-      k = EncodedKey.of(d.key(), k);
+      EncodedKey k = EncodedKey.of(d.key(), series);
       deltaKeys.add(k);
       size += k.bytes() + 8 + 8;
       if (actors) {
@@ -66,7 +66,7 @@ public final class DeltaCodec {
     if (!record.corrections().isEmpty()) {
       size += 4;
       for (RowCorrection c : record.corrections()) {
-        k = EncodedKey.of(c.key(), k);
+        EncodedKey k = EncodedKey.of(c.key(), series);
         correctionKeys.add(k);
         size += k.bytes() + 8 + 8;
       }
@@ -118,20 +118,10 @@ public final class DeltaCodec {
 
   /** A key with its strings as UTF-8, encoded once for both the record's size and its bytes. */
   private record EncodedKey(CounterKey key, byte[] entity, byte[] type) {
-    /**
-     * {@code key} encoded, sharing the bytes of {@code previous} (or null) where its strings are
-     * the same: a series' rows come one after another (minute, hour, day, total), so most keys are
-     * encoded without encoding a string.
-     */
-    static EncodedKey of(CounterKey key, EncodedKey previous) {
-      if (previous == null) {
-        return new EncodedKey(key, utf8(key.entity()), utf8(key.type()));
-      }
-      CounterKey p = previous.key;
-      return new EncodedKey(
-          key,
-          key.entity().equals(p.entity()) ? previous.entity : utf8(key.entity()),
-          key.type().equals(p.type()) ? previous.type : utf8(key.type()));
+    /** {@code key} encoded, its strings through {@code series} (shared with the key before). */
+    static EncodedKey of(CounterKey key, SeriesUtf8 series) {
+      series.of(key);
+      return new EncodedKey(key, series.entity(), series.type());
     }
 
     /** entity | type | granularity ordinal (u8) | bucket start (i64); read back by {@link #key}. */
