@@ -24,10 +24,11 @@ public final class KafkaClients {
   private KafkaClients() {}
 
   /**
-   * Ingest's producer: idempotent, {@code acks=all}, lz4, batched for throughput. Measured against
-   * zstd and none (docs/benchmarks.md, eleventh sitting): zstd allocates less (Kafka's lz4 stream
-   * takes a 64 KB block buffer and its twin per batch) and halves Kafka's disk, but cost the node
-   * more CPU per event, most at full rate; none keeps 4.4 times lz4's bytes on Kafka's disk.
+   * Ingest's producer: idempotent, {@code acks=all}, batched for throughput, compressed with the
+   * settings' codec (lz4 by default). Measured against zstd and none (docs/benchmarks.md, eleventh
+   * sitting): zstd allocates less (Kafka's lz4 stream takes a 64 KB block buffer and its twin per
+   * batch) and halves Kafka's disk, but cost the node more CPU per event, most at full rate; none
+   * keeps 4.4 times lz4's bytes on Kafka's disk.
    */
   static Properties ingestProducer(KafkaSettings s) {
     Properties p = new Properties();
@@ -35,7 +36,7 @@ public final class KafkaClients {
     p.put(ProducerConfig.CLIENT_ID_CONFIG, "tally-ingest-" + s.nodeId());
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, s.compression());
     p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
     p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 128L * 1024 * 1024);

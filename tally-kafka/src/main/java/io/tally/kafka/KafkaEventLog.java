@@ -39,7 +39,7 @@ import org.apache.kafka.common.serialization.ByteBufferDeserializer;
 /**
  * The event log on the Kafka topic {@code <prefix>events}: Tally picks the partition of every
  * record itself (murmur3 of the entity, DESIGN.md invariant 4), the producer is idempotent with
- * {@code acks=all} and lz4, and the broker stamps each record with its append time.
+ * {@code acks=all} and the settings' codec, and the broker stamps each record with its append time.
  *
  * <p>An append completes when Kafka acknowledged every record (replicated to the in-sync replicas);
  * it fails within the delivery timeout when the brokers are away, which ingest turns into a

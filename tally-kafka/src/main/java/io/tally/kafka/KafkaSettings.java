@@ -3,6 +3,7 @@ package io.tally.kafka;
 import static java.util.Objects.requireNonNull;
 
 import io.tally.core.partition.Partitioner;
+import java.util.List;
 
 /**
  * Where cluster mode's topics live and how they are made.
@@ -18,6 +19,11 @@ import io.tally.core.partition.Partitioner;
  *     restarted node fences its previous incarnation
  * @param sessionTimeoutMillis the consumer group's session timeout: how soon a dead node's
  *     partitions move
+ * @param compression the codec of the batches Tally's producers send to the events and deltas
+ *     topics, one of {@link #COMPRESSIONS}: {@code lz4} (the default) for the least CPU per event;
+ *     {@code zstd} for half of lz4's bytes on the brokers' disks and network, for more CPU per
+ *     batch; {@code none} for the least CPU and allocation, at about four times lz4's bytes
+ *     (docs/benchmarks.md, "Kafka's compression codecs compared")
  */
 public record KafkaSettings(
     String bootstrapServers,
@@ -26,9 +32,13 @@ public record KafkaSettings(
     short replicationFactor,
     long eventsRetentionMillis,
     String nodeId,
-    int sessionTimeoutMillis) {
+    int sessionTimeoutMillis,
+    String compression) {
 
   public static final String DEFAULT_PREFIX = "tally.";
+
+  /** The codecs {@link #compression} may name (Kafka's own names). */
+  public static final List<String> COMPRESSIONS = List.of("lz4", "zstd", "snappy", "gzip", "none");
 
   public KafkaSettings {
     requireNonNull(bootstrapServers, "bootstrapServers");
@@ -44,12 +54,16 @@ public record KafkaSettings(
     if (eventsRetentionMillis < 3_600_000L) {
       throw new IllegalArgumentException("events retention must be at least an hour");
     }
+    if (!COMPRESSIONS.contains(compression)) {
+      throw new IllegalArgumentException(
+          "compression must be one of " + String.join(", ", COMPRESSIONS) + ", not " + compression);
+    }
   }
 
-  /** Defaults for a cluster at {@code bootstrapServers}: P 16, RF 1, 7 days, session 10 s. */
+  /** Defaults for a cluster at {@code bootstrapServers}: P 16, RF 1, 7 days, session 10 s, lz4. */
   public static KafkaSettings defaults(String bootstrapServers, String nodeId) {
     return new KafkaSettings(
-        bootstrapServers, DEFAULT_PREFIX, 16, (short) 1, 7 * 86_400_000L, nodeId, 10_000);
+        bootstrapServers, DEFAULT_PREFIX, 16, (short) 1, 7 * 86_400_000L, nodeId, 10_000, "lz4");
   }
 
   public String eventsTopic() {
@@ -87,7 +101,8 @@ public record KafkaSettings(
         replicationFactor,
         eventsRetentionMillis,
         nodeId,
-        sessionTimeoutMillis);
+        sessionTimeoutMillis,
+        compression);
   }
 
   public KafkaSettings withPartitions(int p) {
@@ -98,7 +113,8 @@ public record KafkaSettings(
         replicationFactor,
         eventsRetentionMillis,
         nodeId,
-        sessionTimeoutMillis);
+        sessionTimeoutMillis,
+        compression);
   }
 
   public KafkaSettings withNodeId(String id) {
@@ -109,7 +125,8 @@ public record KafkaSettings(
         replicationFactor,
         eventsRetentionMillis,
         id,
-        sessionTimeoutMillis);
+        sessionTimeoutMillis,
+        compression);
   }
 
   public KafkaSettings withSessionTimeoutMillis(int ms) {
@@ -120,7 +137,20 @@ public record KafkaSettings(
         replicationFactor,
         eventsRetentionMillis,
         nodeId,
-        ms);
+        ms,
+        compression);
+  }
+
+  public KafkaSettings withCompression(String codec) {
+    return new KafkaSettings(
+        bootstrapServers,
+        topicPrefix,
+        partitions,
+        replicationFactor,
+        eventsRetentionMillis,
+        nodeId,
+        sessionTimeoutMillis,
+        codec);
   }
 
   public KafkaSettings withReplicationFactor(short rf) {
@@ -131,6 +161,7 @@ public record KafkaSettings(
         rf,
         eventsRetentionMillis,
         nodeId,
-        sessionTimeoutMillis);
+        sessionTimeoutMillis,
+        compression);
   }
 }

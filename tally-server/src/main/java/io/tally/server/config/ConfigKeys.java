@@ -405,6 +405,15 @@ public final class ConfigKeys {
           "an integer from 1000 to 1800000 (within the brokers' group session bounds)",
           "How soon a dead node's partitions move, in milliseconds",
           integer(1000, 1_800_000));
+  public static final ConfigKey<String> CLUSTER_KAFKA_COMPRESSION =
+      key(
+          "cluster.kafka.compression",
+          "--kafka-compression",
+          KAFKA.compression(),
+          String.join(", ", KafkaSettings.COMPRESSIONS),
+          "Codec of the batches sent to the events and deltas topics: lz4 least CPU, zstd half the"
+              + " bytes, none least CPU and allocation at about 4x the bytes",
+          choice(KafkaSettings.COMPRESSIONS.toArray(String[]::new)));
   public static final ConfigKey<List<InetSocketAddress>> CLUSTER_CASSANDRA_CONTACT_POINTS =
       list(
           "cluster.cassandra.contact-points",

@@ -150,7 +150,8 @@ public final class ConfigMapping {
             .withTopicPrefix(c.get(CLUSTER_KAFKA_TOPIC_PREFIX))
             .withPartitions(server.partitions())
             .withReplicationFactor(c.get(CLUSTER_KAFKA_REPLICATION_FACTOR))
-            .withSessionTimeoutMillis(c.get(CLUSTER_KAFKA_SESSION_TIMEOUT_MS));
+            .withSessionTimeoutMillis(c.get(CLUSTER_KAFKA_SESSION_TIMEOUT_MS))
+            .withCompression(c.get(CLUSTER_KAFKA_COMPRESSION));
     List<PostgresSettings> shards = new ArrayList<>();
     List<Optional<PostgresSettings>> replicas = new ArrayList<>();
     if (postgres) {

@@ -335,6 +335,7 @@ class ConfigLoaderTest {
     bad.put(CLUSTER_KAFKA_TOPIC_PREFIX, "tally/");
     bad.put(CLUSTER_KAFKA_REPLICATION_FACTOR, "0");
     bad.put(CLUSTER_KAFKA_SESSION_TIMEOUT_MS, "10");
+    bad.put(CLUSTER_KAFKA_COMPRESSION, "brotli");
     bad.put(CLUSTER_CASSANDRA_CONTACT_POINTS, "cassandra");
     bad.put(CLUSTER_CASSANDRA_DATACENTER, "");
     bad.put(CLUSTER_CASSANDRA_KEYSPACE, "Tally");
@@ -526,6 +527,7 @@ class ConfigLoaderTest {
             bootstrap: k1:9092,k2:9092
             topic-prefix: prod.
             replication-factor: 3
+            compression: zstd
           cassandra:
             contact-points: [c1:9042, c2:9042]
             datacenter: eu
@@ -539,6 +541,7 @@ class ConfigLoaderTest {
     assertThat(c.kafka().topicPrefix()).isEqualTo("prod.");
     assertThat(c.kafka().partitions()).isEqualTo(12);
     assertThat(c.kafka().replicationFactor()).isEqualTo((short) 3);
+    assertThat(c.kafka().compression()).isEqualTo("zstd");
     assertThat(c.kafka().nodeId()).isEqualTo("10.1.2.3-8081");
     assertThat(c.cassandra().contactPoints())
         .extracting(InetSocketAddress::getHostString)
