@@ -77,7 +77,8 @@ public final class RocksDbCounterStore
    * Shared by the writers (disjoint partitions write at once) from staging their Top-K slots until
    * they are committed in memory; {@link #checkpoint} takes it exclusively, so it never sees a
    * checkpoint whose slots are not yet committed, and so does a recount correcting slots ({@link
-   * #replace}), so no batch is staged on slots it corrects.
+   * #replace}), so no batch is staged on slots it corrects, and {@link #snapshot}, so no write is
+   * half in the snapshot.
    */
   private final ReentrantReadWriteLock landing = new ReentrantReadWriteLock();
 
@@ -178,10 +179,19 @@ public final class RocksDbCounterStore
     }
   }
 
-  /** The rows at a RocksDB snapshot, for a recount or audit ({@link RocksDbRowSnapshot}). */
+  /**
+   * The rows at a RocksDB snapshot, for a recount or audit ({@link RocksDbRowSnapshot}), taken
+   * while no write is landing: with unordered writes ({@link RocksDbStorage}) a snapshot taken
+   * during a write could hold part of its rows and not its checkpoint.
+   */
   @Override
   public CounterRows.Snapshot snapshot() {
-    return new RocksDbRowSnapshot(storage, topK, this::replace);
+    landing.writeLock().lock();
+    try {
+      return new RocksDbRowSnapshot(storage, topK, this::replace);
+    } finally {
+      landing.writeLock().unlock();
+    }
   }
 
   @Override

@@ -21,9 +21,10 @@ import org.rocksdb.Snapshot;
 import org.rocksdb.WriteBatch;
 
 /**
- * The counter rows and checkpoints at one RocksDB snapshot (a processor's WriteBatch lands whole:
- * its deltas and its checkpoint are in the snapshot together or not at all), for {@link
- * io.tally.core.recount.Recount}.
+ * The counter rows and checkpoints at one RocksDB snapshot, for {@link
+ * io.tally.core.recount.Recount}. The store takes it while no processor write is landing ({@link
+ * RocksDbCounterStore#snapshot}), so each write's deltas and checkpoint are in it together or not
+ * at all; RocksDB's unordered writes alone would not promise that.
  *
  * <p>{@link #replace} writes, per lane of each row ({@link CounterKeyDescriptor}: count, excess,
  * high), one merge of {@code target − lane in the snapshot} (mod 2^64), all in one synced
