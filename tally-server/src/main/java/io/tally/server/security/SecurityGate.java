@@ -110,10 +110,13 @@ final class SecurityGate {
           inFlight.decrementAndGet();
           guard.requestEnded(req);
         });
-    String address = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
-    if (perAddress != null && !perAddress.tryAcquire(address)) {
-      tooMany(ctx, "address " + address);
-      return;
+    if (perAddress != null) {
+      // only when limiting: the address's text was 4 % of an event loop's time per request
+      String address = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
+      if (!perAddress.tryAcquire(address)) {
+        tooMany(ctx, "address " + address);
+        return;
+      }
     }
     try {
       req.params(); // decoded once here, so a malformed query string is a 400 rather than a
