@@ -99,9 +99,10 @@ public final class RocksDbStorage implements AutoCloseable {
             // The default column family (checkpoints) is tiny and would rarely flush, pinning every
             // write-ahead log file since; this bound makes RocksDB flush it so old WAL files go.
             .setMaxTotalWalSize(256L << 20)
-            // A processor's flush (tens of thousands of counter merges, 10-50 ms in the memtable)
-            // held every log append queued behind it: one event per request waited up to that
-            // long for its ack (p99 ~30 ms). Unordered writes insert each batch into the memtable
+            // A processor's counter write (thousands of merges; its flush took up to ~50 ms at
+            // one event per request) held every log append queued behind it in RocksDB's write
+            // queue: one event per request waited that long for its ack (p99 ~30 ms). Unordered
+            // writes insert each batch into the memtable
             // concurrently, in no order, after its WAL write (still in order, so recovery is as
             // before). The price is RocksDB's atomic reads and immutable snapshots: readers that
             // need a whole batch take their snapshot while no counter write is landing
