@@ -102,16 +102,15 @@ public final class RocksDbStorage implements AutoCloseable {
             // A processor's counter write (thousands of merges; its flush took up to ~50 ms at
             // one event per request) held every log append queued behind it in RocksDB's write
             // queue: one event per request waited that long for its ack (p99 ~30 ms). Unordered
-            // writes insert each batch into the memtable
-            // concurrently, in no order, after its WAL write (still in order, so recovery is as
-            // before). The price is RocksDB's atomic reads and immutable snapshots: readers that
-            // need a whole batch take their snapshot while no counter write is landing
-            // (RocksDbCounterStore#snapshot), and the log is read only below the heads its
-            // appender publishes after each write returns.
+            // writes insert each batch into the memtable concurrently, in no order, after its WAL
+            // write (still in order, so recovery is as before). The price is RocksDB's atomic
+            // reads and immutable snapshots: readers that need a whole batch take their snapshot
+            // while no counter write is landing (RocksDbCounterStore#snapshot), and the log is
+            // read only below the heads its appender publishes after each write returns.
             .setUnorderedWrite(true)
             // A writer waiting for its turn blocks instead of spinning up to 100 us first: on two
             // cores the spinning took CPU from the event loops (embedded, 2,000 q/s at 100k
-            // events/s: client p99 20-63 ms with it, 10-22 without; docs/benchmarks.md).
+            // events/s: client p99 19-63 ms with it, 10-22 without; docs/benchmarks.md).
             .setEnableWriteThreadAdaptiveYield(false);
     ColumnFamilyOptions meta = new ColumnFamilyOptions();
     ColumnFamilyOptions log =
