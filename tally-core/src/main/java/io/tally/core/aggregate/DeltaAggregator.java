@@ -270,14 +270,26 @@ public final class DeltaAggregator {
         actors == null ? null : actors.build());
   }
 
-  /** The series numbers ordered by (entity length, entity, type length, type). */
+  /**
+   * The series numbers ordered by (entity length, entity, type length, type). Most comparisons are
+   * settled by each series' {@link #sortPrefix} of its entity, read from one array: comparing the
+   * strings themselves loads two entities from anywhere in the heap per comparison, and those cache
+   * misses made this sort 12 % of a processor's samples at full batched ingest.
+   */
   private int[] keyOrder(int n) {
     String[] entities = series.entities;
     String[] types = series.types;
+    long[] prefixes = new long[n];
+    for (int s = 0; s < n; s++) {
+      prefixes[s] = sortPrefix(entities[s]);
+    }
     return IndexOrder.sorted(
         n,
         (x, y) -> {
-          int c = Integer.compare(entities[x].length(), entities[y].length());
+          int c = Long.compare(prefixes[x], prefixes[y]);
+          if (c == 0) {
+            c = Integer.compare(entities[x].length(), entities[y].length());
+          }
           if (c == 0) {
             c = entities[x].compareTo(entities[y]);
           }
@@ -286,5 +298,33 @@ public final class DeltaAggregator {
           }
           return c != 0 ? c : types[x].compareTo(types[y]);
         });
+  }
+
+  /** Chars of an entity that {@link #sortPrefix} holds after its length. */
+  static final int PREFIX_CHARS = 6;
+
+  /**
+   * A number whose order never contradicts (length, then {@link String#compareTo}): if {@code
+   * sortPrefix(a) < sortPrefix(b)} then {@code a} sorts before {@code b}; equal numbers say
+   * nothing. It holds the length (15 bits) and then the first {@value #PREFIX_CHARS} chars, 8 bits
+   * each. A char of 255 or more is held as 255 and ends the prefix (the rest 0), and a length of
+   * 2^15 − 1 or more holds no chars, so that such strings tie and are compared in full.
+   */
+  static long sortPrefix(String s) {
+    int length = s.length();
+    if (length >= 0x7fff) {
+      return (long) 0x7fff << (8 * PREFIX_CHARS);
+    }
+    long key = length;
+    boolean open = true;
+    for (int i = 0; i < PREFIX_CHARS; i++) {
+      int c = 0;
+      if (open && i < length) {
+        c = Math.min(s.charAt(i), 0xff);
+        open = c < 0xff;
+      }
+      key = key << 8 | c;
+    }
+    return key;
   }
 }

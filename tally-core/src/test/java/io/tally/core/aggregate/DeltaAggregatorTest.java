@@ -225,4 +225,26 @@ class DeltaAggregatorTest {
           assertThat(d.get(k).sum()).isEqualTo(cell[1]);
         });
   }
+
+  @Provide
+  Arbitrary<String> names() {
+    return Arbitraries.oneOf(
+        Arbitraries.strings().withCharRange('a', 'c').ofMaxLength(9),
+        Arbitraries.strings().withCharRange('\u00fd', '\u0101').ofMaxLength(9),
+        Arbitraries.strings().all().ofMaxLength(9),
+        Arbitraries.integers().between(32_765, 32_769).map("x"::repeat));
+  }
+
+  @Property(tries = 3000)
+  void theDrainSortsPrefixNeverContradictsTheStoreOrder(
+      @ForAll("names") String a, @ForAll("names") String b) {
+    int byPrefix = Long.compare(DeltaAggregator.sortPrefix(a), DeltaAggregator.sortPrefix(b));
+    int byStore = Integer.compare(a.length(), b.length());
+    if (byStore == 0) {
+      byStore = a.compareTo(b);
+    }
+    if (byPrefix != 0) {
+      assertThat(Integer.signum(byStore)).as("%s vs %s", a, b).isEqualTo(byPrefix);
+    }
+  }
 }
