@@ -232,16 +232,27 @@ public final class PostgresServer implements AutoCloseable {
   }
 
   /**
-   * SIGKILL of the postmaster: a crash; its backends exit when they notice, and the next start
-   * recovers from the write-ahead log. A no-op if not running.
+   * SIGKILL of the postmaster: a crash; the next start recovers from the write-ahead log. Returns
+   * once its backends have exited too (they do when they notice the postmaster is gone, up to 30 s,
+   * then SIGKILL): while one lives it holds the shared memory, and a start refuses to run beside it
+   * ("pre-existing shared memory block is still in use"). A no-op if not running.
    */
   public synchronized void kill() {
     if (process == null) {
       return;
     }
+    List<ProcessHandle> backends = process.descendants().toList();
     process.destroyForcibly();
     try {
       process.waitFor(30, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (backends.stream().anyMatch(ProcessHandle::isAlive)) {
+        if (System.nanoTime() > deadline) {
+          backends.forEach(ProcessHandle::destroyForcibly);
+          deadline = Long.MAX_VALUE;
+        }
+        Thread.sleep(10);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new EngineException("interrupted killing PostgreSQL", e);

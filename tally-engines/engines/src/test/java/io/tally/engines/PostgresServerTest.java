@@ -10,6 +10,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -59,6 +60,29 @@ class PostgresServerTest {
       server.kill(); // a crash: the committed rows come back from the write-ahead log
       server.start();
       assertThat(count(server)).isEqualTo(150);
+    }
+  }
+
+  @Test
+  void aKillReturnsOnlyOnceEveryBackendHasExited() throws Exception {
+    try (PostgresServer server = PostgresServer.start(base.resolve("k"), FreePorts.take(1)[0]);
+        Connection session = connect(server)) {
+      assertThat(session.isValid(5)).isTrue();
+      List<ProcessHandle> backends =
+          ProcessHandle.of(server.pid()).orElseThrow().descendants().toList();
+      assertThat(backends).as("the session's backend and the background workers").isNotEmpty();
+
+      server.kill();
+
+      // a backend still alive holds the shared memory and the next start fails (it did in a suite
+      // run)
+      assertThat(backends).noneMatch(ProcessHandle::isAlive);
+      server.start();
+      try (Connection again = connect(server);
+          Statement s = again.createStatement();
+          ResultSet r = s.executeQuery("SELECT 1")) {
+        assertThat(r.next()).isTrue();
+      }
     }
   }
 
