@@ -63,6 +63,34 @@ class DuckDbRawStoreTest {
   }
 
   @Test
+  void anEventWithoutAttributesIsStoredWithAnEmptyMapNotANull() {
+    List<RawEvent> events = new ArrayList<>(events(0, 0, 3, T0));
+    RawEvent e1 = events.get(1);
+    events.set(
+        1,
+        new RawEvent(
+            e1.partition(),
+            e1.offset(),
+            e1.appendTimeMillis(),
+            e1.event(),
+            Map.of("channel", "c1")));
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      store.write(0, events, new Checkpoint(0, 3, T0, T0 + 60_000));
+      try (DuckDbRawSql sql = new DuckDbRawSql(store, RawConfig.DEFAULTS, 1)) {
+        assertThat(
+                sql.query(
+                        "SELECT id, attributes, attributes IS NULL, cardinality(attributes) FROM"
+                            + " events ORDER BY id")
+                    .rows())
+            .containsExactly(
+                List.of("e0", Map.of(), false, 0L),
+                List.of("e1", Map.of("channel", "c1"), false, 1L),
+                List.of("e2", Map.of(), false, 0L));
+      }
+    }
+  }
+
+  @Test
   void deletesFilesTheManifestDoesNotListWhenThePartitionIsClaimed() throws Exception {
     try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
       store.write(0, events(0, 0, 10, T0), new Checkpoint(0, 10, T0, T0));
