@@ -68,9 +68,8 @@ public final class DuckDbRawStore implements RawStore {
    * 1.7–2.0 µs per row, docs/benchmarks.md) and written as the empty map it always was.
    */
   static final String FILE_ROWS =
-      "SELECT id, entity, type, time, value, actor,"
-          + " coalesce(attributes, MAP {}::MAP(VARCHAR, VARCHAR)) AS attributes,"
-          + " partition, \"offset\", logged FROM raw_batch";
+      "SELECT * REPLACE (coalesce(attributes, MAP {}::MAP(VARCHAR, VARCHAR)) AS attributes)"
+          + " FROM raw_batch";
 
   private static final long HOUR_MILLIS = 3_600_000;
 

@@ -245,19 +245,28 @@ public final class PostgresServer implements AutoCloseable {
     process.destroyForcibly();
     try {
       process.waitFor(30, TimeUnit.SECONDS);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (backends.stream().anyMatch(ProcessHandle::isAlive)) {
-        if (System.nanoTime() > deadline) {
-          backends.forEach(ProcessHandle::destroyForcibly);
-          deadline = Long.MAX_VALUE;
-        }
-        Thread.sleep(10);
+      if (!exitWithin(backends, 30_000)) {
+        backends.forEach(ProcessHandle::destroyForcibly);
+        exitWithin(backends, 30_000);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new EngineException("interrupted killing PostgreSQL", e);
     }
     exited();
+  }
+
+  /** Waits up to {@code millis} for every one of {@code processes} to exit; whether they did. */
+  private static boolean exitWithin(List<ProcessHandle> processes, long millis)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+    while (processes.stream().anyMatch(ProcessHandle::isAlive)) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(10);
+    }
+    return true;
   }
 
   /** Same as {@link #stop()}. */
