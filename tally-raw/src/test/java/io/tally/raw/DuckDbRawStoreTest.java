@@ -141,6 +141,30 @@ class DuckDbRawStoreTest {
   }
 
   @Test
+  void aWriteWhoseFileCannotBeWrittenLeavesTheStoreWritable() throws Exception {
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      store.write(0, events(0, 0, 10, T0), new Checkpoint(0, 10, T0, T0));
+      Path nextHour = dir.resolve("day=2025-12-05/hour=03");
+      Files.writeString(nextHour, "a file where the hour's directory goes: the write fails");
+      List<RawEvent> more = events(0, 10, 5, T0 + HOUR);
+      Checkpoint to = new Checkpoint(0, 15, T0 + HOUR, T0 + HOUR);
+      // the file's transaction is open when it fails: rolled back, or every later write fails
+      assertThatThrownBy(() -> store.write(0, more, to))
+          .isInstanceOf(TallyException.class)
+          .hasMessageContaining("hour=03");
+      assertThat(store.exported(0).nextOffset()).isEqualTo(10);
+      assertThat(count(store)).isEqualTo(10);
+
+      Files.delete(nextHour);
+      store.write(0, more, to);
+      assertThat(store.exported(0)).isEqualTo(to);
+      assertThat(count(store)).as("the failed write's rows are not written twice").isEqualTo(15);
+      store.write(0, events(0, 15, 5, T0 + HOUR), new Checkpoint(0, 20, T0 + HOUR, T0 + HOUR));
+      assertThat(count(store)).isEqualTo(20);
+    }
+  }
+
+  @Test
   void refusesEventsOutOfOrderOrPastTheNewPosition() {
     try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
       try (RawStore.Write w = store.begin(0)) {
