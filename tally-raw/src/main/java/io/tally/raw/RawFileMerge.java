@@ -51,7 +51,8 @@ final class RawFileMerge {
               + sources
               + ") ORDER BY \"offset\") TO "
               + DuckDbRawStore.quote(tmp.toString())
-              + " (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)");
+              + " "
+              + DuckDbRawStore.FILE_FORMAT);
       DurableFiles.replace(tmp, target);
     } catch (IOException | SQLException e) {
       throw new TallyException("compacting into " + target + " failed: " + e, e);

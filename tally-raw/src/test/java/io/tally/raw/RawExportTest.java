@@ -1,6 +1,7 @@
 package io.tally.raw;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.enrich.AttributeStore;
@@ -12,6 +13,8 @@ import io.tally.core.raw.RawGap;
 import io.tally.core.raw.RawSql;
 import io.tally.core.store.Checkpoint;
 import io.tally.model.Event;
+import io.tally.model.TallyException;
+import io.tally.testkit.FaultyRawStore;
 import io.tally.testkit.InMemoryAttributeStore;
 import io.tally.testkit.InMemoryCounterStore;
 import io.tally.testkit.InMemoryEventLog;
@@ -271,5 +274,33 @@ class RawExportTest {
     countEverything();
     new RawExport(log, counted, store, counting, ProcessorConfig.DEFAULTS, 3).run();
     assertThat(count("attributes['channel'] = 'c2'")).isEqualTo(1); // a later write sees the change
+  }
+
+  @Test
+  void saysWhenTheOldestCountedEventItHasNotExportedWasLogged() {
+    FaultyRawStore faulty = new FaultyRawStore(store);
+    RawExport export = new RawExport(log, counted, faulty, attributes, ProcessorConfig.DEFAULTS, 3);
+    assertThat(export.oldestUnexportedMillis()).isEqualTo(Long.MAX_VALUE);
+    append(0, view("a", "video:1"), view("b", "video:1"), view("c", "video:1"));
+    clock.advance(10_000);
+    append(0, view("d", "video:1"), view("e", "video:1"));
+    clock.advance(60_000);
+    countEverything();
+
+    faulty.failing(true);
+    assertThatThrownBy(export::run).isInstanceOf(TallyException.class);
+    assertThat(count("true")).isZero();
+    assertThat(export.oldestUnexportedMillis()).isEqualTo(T0);
+
+    // the first write (a, b, c) is recorded, the second fails: d, logged 10 s later, is the oldest
+    faulty.failAfterCommits(1);
+    assertThatThrownBy(export::run).isInstanceOf(TallyException.class);
+    assertThat(count("true")).isEqualTo(3);
+    assertThat(export.oldestUnexportedMillis()).isEqualTo(T0 + 10_000);
+
+    faulty.failing(false);
+    export.run();
+    assertThat(count("true")).isEqualTo(5);
+    assertThat(export.oldestUnexportedMillis()).isEqualTo(Long.MAX_VALUE);
   }
 }

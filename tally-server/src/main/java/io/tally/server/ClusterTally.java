@@ -163,6 +163,7 @@ public final class ClusterTally implements AutoCloseable {
       // show as the processor's and materializer's checks
       Health health = new Health(components, clock, server.processor().unhealthyAfterMillis());
       health.addWarning(raw::warning);
+      health.addWarning(raw::lagWarning);
       health.addWarning(recounts::warning);
       Readiness readiness = new Readiness(List.of(), health, server.ops().readyMaxBacklogEvents());
       http =

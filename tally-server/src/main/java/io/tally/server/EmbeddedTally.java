@@ -153,6 +153,7 @@ public final class EmbeddedTally implements AutoCloseable {
               storage.salvaged().map(WalSalvage::describe).stream().toList());
       health.addWarning(recounts::warning);
       health.addWarning(raw::warning);
+      health.addWarning(raw::lagWarning);
       Readiness readiness =
           new Readiness(
               List.of(

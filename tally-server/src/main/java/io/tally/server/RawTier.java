@@ -14,6 +14,7 @@ import io.tally.raw.DuckDbRawReader;
 import io.tally.raw.DuckDbRawSql;
 import io.tally.raw.DuckDbRawStore;
 import java.io.IOException;
+import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Optional;
@@ -52,6 +53,9 @@ final class RawTier implements AutoCloseable {
   private final RawExport export;
   private final ScheduledExecutorService thread;
   private final String off;
+  private final InstantSource clock;
+  // the export's lag that makes a warning: well past what a run every raw.export-interval leaves
+  private final long lagWarningMillis;
 
   /** The store's recorded gaps as last read, and the warning they make (null: none). */
   private record Gaps(List<RawGap> gaps, String warning) {
@@ -69,16 +73,28 @@ final class RawTier implements AutoCloseable {
       DuckDbRawSql sql,
       RawExport export,
       ScheduledExecutorService thread,
-      String off) {
+      String off,
+      InstantSource clock,
+      long exportIntervalMillis) {
     this.store = store;
     this.sql = sql;
     this.export = export;
     this.thread = thread;
     this.off = off;
+    this.clock = clock;
+    this.lagWarningMillis = lagWarningMillis(exportIntervalMillis);
   }
 
   private static RawTier off(String why) {
-    return new RawTier(null, null, null, null, why);
+    return new RawTier(null, null, null, null, why, InstantSource.system(), 0);
+  }
+
+  /**
+   * The export's lag past which {@code /healthz} warns: 5 minutes, or 3 export intervals when that
+   * is longer. An export that keeps up trails by at most an interval and the minute still open.
+   */
+  static long lagWarningMillis(long exportIntervalMillis) {
+    return Math.max(5 * 60_000L, 3 * exportIntervalMillis);
   }
 
   /** The raw store of {@code config}, exporting from {@code log} what {@code counted} applied. */
@@ -159,7 +175,8 @@ final class RawTier implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    RawTier tier = new RawTier(store, sql, export, thread, null);
+    RawTier tier =
+        new RawTier(store, sql, export, thread, null, clock, config.exportIntervalMillis());
     tier.gaps = recorded;
     thread.scheduleWithFixedDelay(
         () -> quietly(tier::readGaps), gapsRefreshMillis, gapsRefreshMillis, TimeUnit.MILLISECONDS);
@@ -249,12 +266,39 @@ final class RawTier implements AutoCloseable {
   }
 
   /**
-   * What an operator must see about the raw store (records lost to log retention, as its recorded
+   * What an operator must see about the raw store's records lost to log retention (as its recorded
    * gaps say until its retention passes them), else null. From memory: the gaps as last read (see
    * the class comment).
    */
   String warning() {
     return gaps.warning();
+  }
+
+  /**
+   * What an operator must see when the export lags past {@link #lagWarningMillis}, else null. From
+   * memory: the export's own record of its latest write.
+   */
+  String lagWarning() {
+    long lag = exportLagMillis();
+    if (lag <= lagWarningMillis) {
+      return null;
+    }
+    return "the raw export is "
+        + lag / 60_000
+        + " min behind: the oldest counted event it has not exported was logged at "
+        + Instant.ofEpochMilli(clock.millis() - lag)
+        + ". The log keeps every record the export still needs, so the data dir (embedded) grows"
+        + " until it catches up, and Kafka's retention (cluster) may delete them first: ingest is"
+        + " outrunning the export (docs/raw.md)";
+  }
+
+  /**
+   * How long ago the oldest counted event the export has not exported yet was logged, as its latest
+   * write saw it; 0 when it is exported up to the closed minutes, or there is no export here.
+   */
+  long exportLagMillis() {
+    long oldest = export == null ? Long.MAX_VALUE : export.oldestUnexportedMillis();
+    return oldest == Long.MAX_VALUE ? 0 : Math.max(0, clock.millis() - oldest);
   }
 
   /** Log records the raw store lacks for good, over its recorded gaps as last read (0 when off). */

@@ -210,6 +210,13 @@ final class TallyMetrics implements AutoCloseable {
         RawTier::lostRecords,
         "Log records the raw store lacks for good: deleted from the log before they were exported"
             + " (its recorded gaps, until raw.retention passes them)");
+    gauge(
+        "tally.raw.export.lag.seconds",
+        raw,
+        r -> r.exportLagMillis() / 1_000.0,
+        "How long ago the oldest counted event the raw export has not exported yet was logged (0:"
+            + " exported up to the closed minutes); past 5 minutes, or 3 raw.export-interval, a"
+            + " /healthz warning: the log keeps what is not exported");
   }
 
   void bindAudit(io.tally.core.recount.Auditor auditor) {

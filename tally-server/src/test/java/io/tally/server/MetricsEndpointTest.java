@@ -222,6 +222,7 @@ class MetricsEndpointTest {
     assertThat(after.value("tally_flush_failures_total")).isEqualTo(0.0);
     assertThat(after.value("tally_dedup_duplicates_total")).isEqualTo(100.0);
     assertThat(after.value("tally_dedup_forgotten_early_total")).isEqualTo(0.0);
+    assertThat(after.value("tally_raw_export_lag_seconds")).isEqualTo(0.0);
     assertThat(after.value("tally_processor_backlog_events")).isEqualTo(0.0);
     for (int p = 0; p < PARTITIONS; p++) {
       assertThat(after.value("tally_processor_lag_events", "partition", Integer.toString(p)))

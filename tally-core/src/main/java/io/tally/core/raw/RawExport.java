@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
@@ -79,6 +80,12 @@ public final class RawExport implements Runnable {
   private final Map<Integer, Position> positions = new HashMap<>();
   private final Set<Integer> claimed = new TreeSet<>();
   private final LongAdder exported = new LongAdder();
+  // per partition: the append time of the oldest counted record not yet exported, as the latest
+  // write saw it; Long.MAX_VALUE once exported up to the closed minutes (or not this process's)
+  private final AtomicLongArray oldestUnexported;
+  // Each entity's attributes are looked up once per write: one snapshot for all its events. One
+  // map, cleared per write: a new one per write was 21 % of the export's Java samples (its resizes)
+  private final Map<String, Map<String, String>> attributesOf = new HashMap<>();
   private volatile boolean stopping;
 
   /**
@@ -126,6 +133,10 @@ public final class RawExport implements Runnable {
       throw new IllegalArgumentException("maxEventsPerWrite must be positive");
     }
     this.maxEventsPerWrite = maxEventsPerWrite;
+    this.oldestUnexported = new AtomicLongArray(log.partitions());
+    for (int p = 0; p < log.partitions(); p++) {
+      oldestUnexported.set(p, Long.MAX_VALUE);
+    }
   }
 
   /** Where one partition's export is: the dedup window as of {@code at}. */
@@ -159,6 +170,7 @@ public final class RawExport implements Runnable {
       if (!mine.contains(p)) {
         positions.remove(p);
         claimed.remove(p);
+        oldestUnexported.set(p, Long.MAX_VALUE);
         store.release(p);
         LOG.info("raw export: partition {} moved to another owner; released it", p);
       }
@@ -202,10 +214,10 @@ public final class RawExport implements Runnable {
     boolean done = false;
     while (!done && !stopping && closedBefore > pos.at.asOfMillis()) {
       List<RawGap> gaps = new ArrayList<>();
-      // Each entity's attributes are looked up once per write: one snapshot for all its events
-      Map<String, Map<String, String>> attributesOf = new HashMap<>();
+      attributesOf.clear();
       long next = pos.at.nextOffset();
       long lastAppend = pos.at.lastAppendTimeMillis();
+      boolean seen = false; // this write's first record to export, the oldest not yet exported
       int appended = 0;
       Checkpoint to;
       // Events go to the store as they are read: none is held here (a write's 100,000 events,
@@ -232,6 +244,10 @@ public final class RawExport implements Runnable {
               done = true;
               break;
             }
+            if (!seen) {
+              oldestUnexported.set(p, r.appendTimeMillis());
+              seen = true;
+            }
             Event e = r.event();
             if (e.id() == null
                 || pos.dedup.firstSighting(e.entity(), e.id(), r.appendTimeMillis())) {
@@ -254,6 +270,9 @@ public final class RawExport implements Runnable {
       }
       pos.at = to;
       exported.add(appended);
+    }
+    if (closedBefore <= pos.at.asOfMillis()) {
+      oldestUnexported.set(p, Long.MAX_VALUE);
     }
   }
 
@@ -293,6 +312,20 @@ public final class RawExport implements Runnable {
    */
   public void stop() {
     stopping = true;
+  }
+
+  /**
+   * The append time of the oldest counted event this process has yet to export, as the latest write
+   * of its partition saw it, or {@link Long#MAX_VALUE} when every partition it owns is exported up
+   * to its closed minutes. A partition's value is refreshed at each of its writes, so one waiting
+   * for its turn in a long run shows the previous run's. Any thread.
+   */
+  public long oldestUnexportedMillis() {
+    long oldest = Long.MAX_VALUE;
+    for (int p = 0; p < oldestUnexported.length(); p++) {
+      oldest = Math.min(oldest, oldestUnexported.get(p));
+    }
+    return oldest;
   }
 
   /** Events exported since start (a counter for metrics). */
