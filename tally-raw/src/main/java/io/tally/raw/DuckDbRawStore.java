@@ -25,7 +25,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 import org.duckdb.DuckDBAppender;
 import org.duckdb.DuckDBConnection;
@@ -51,8 +54,10 @@ import org.slf4j.LoggerFactory;
  * <p>The file layout (columns {@code id, entity, type, time, value, actor, attributes, partition,
  * offset, logged}; version 1) is owned by this class and {@link DuckDbRawSql}'s view of it.
  *
- * <p>Thread-safe: writes (each from its {@link #begin} to its close), compaction, expiry and claims
- * are serialized; reads see immutable manifests.
+ * <p>Thread-safe: writes of different partitions run at once, each on a DuckDB connection of its
+ * own (the export writes several partitions at once, {@code raw.export-threads}); a partition has
+ * one write at a time; compaction, expiry, claims and releases wait for every write and run alone;
+ * reads see immutable manifests.
  */
 public final class DuckDbRawStore implements RawStore {
   private static final Logger LOG = LoggerFactory.getLogger(DuckDbRawStore.class);
@@ -81,14 +86,18 @@ public final class DuckDbRawStore implements RawStore {
   private static final long HOUR_MILLIS = 3_600_000;
 
   private final Path dir;
-  private final DuckDBConnection writer;
   private final RawPartitions partitions;
-  // serializes writes (held by a Write from begin to close), compaction, expiry and claims
-  private final ReentrantLock lock = new ReentrantLock();
+  // shared by writes (each holds it from begin to close), exclusive for compaction, expiry, claims
+  // and releases: those change manifests of partitions a write may be writing
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  // the partitions being written, each by one write (under the shared lock)
+  private final Set<Integer> writing = ConcurrentHashMap.newKeySet();
+  // DuckDB connections not in use: one per write at a time, made when none is free
+  private final ConcurrentLinkedQueue<DuckDBConnection> idle = new ConcurrentLinkedQueue<>();
+  private final List<DuckDBConnection> connections = new CopyOnWriteArrayList<>();
 
-  private DuckDbRawStore(Path dir, DuckDBConnection writer, RawPartitions partitions) {
+  private DuckDbRawStore(Path dir, RawPartitions partitions) {
     this.dir = dir;
-    this.writer = writer;
     this.partitions = partitions;
   }
 
@@ -102,21 +111,49 @@ public final class DuckDbRawStore implements RawStore {
     try {
       Files.createDirectories(abs);
       RawPartitions partitions = RawPartitions.open(abs);
-      DuckDBConnection c = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
-      try (Statement s = c.createStatement()) {
-        s.execute("SET threads = 1");
-        s.execute("SET memory_limit = '256MB'");
-        s.execute("SET autoinstall_known_extensions = false");
-      }
-      return new DuckDbRawStore(abs, c, partitions);
+      DuckDbRawStore store = new DuckDbRawStore(abs, partitions);
+      store.idle.add(store.newWriter()); // DuckDB loads here, so a broken install fails the open
+      return store;
     } catch (IOException | SQLException e) {
       throw new TallyException("opening the raw store in " + abs + " failed: " + e, e);
     }
   }
 
+  /** A DuckDB connection for writes: an in-memory database of its own, one thread, 256 MB. */
+  private DuckDBConnection newWriter() throws SQLException {
+    DuckDBConnection c = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:");
+    try (Statement s = c.createStatement()) {
+      s.execute("SET threads = 1");
+      s.execute("SET memory_limit = '256MB'");
+      s.execute("SET autoinstall_known_extensions = false");
+    } catch (SQLException e) {
+      c.close();
+      throw e;
+    }
+    connections.add(c);
+    return c;
+  }
+
+  /** A connection no other write uses; give it back with {@link #giveBack}. */
+  private DuckDBConnection takeWriter() {
+    DuckDBConnection c = idle.poll();
+    if (c != null) {
+      return c;
+    }
+    try {
+      return newWriter();
+    } catch (SQLException e) {
+      throw new TallyException("opening a DuckDB connection for the raw store failed: " + e, e);
+    }
+  }
+
+  private void giveBack(DuckDBConnection c) {
+    idle.add(c);
+  }
+
   @Override
   public boolean claim(int partition) {
-    lock.lock();
+    lock.writeLock().lock();
     try {
       if (partitions.held(partition) != null) {
         return true;
@@ -131,18 +168,18 @@ public final class DuckDbRawStore implements RawStore {
       partitions.release(partition);
       throw new TallyException("claiming raw partition " + partition + " failed: " + e, e);
     } finally {
-      lock.unlock();
+      lock.writeLock().unlock();
     }
   }
 
   @Override
   public void release(int partition) {
-    lock.lock();
+    lock.writeLock().lock();
     try {
       partitions.release(partition);
 
     } finally {
-      lock.unlock();
+      lock.writeLock().unlock();
     }
   }
 
@@ -227,20 +264,46 @@ public final class DuckDbRawStore implements RawStore {
    */
   @Override
   public Write begin(int partition) {
-    lock.lock();
-    try {
+    // claiming is exclusive (it waits for every write), so only a partition not held yet claims,
+    // before the shared lock, which cannot be upgraded
+    if (partitions.held(partition) == null) {
+      if (lock.getReadHoldCount() > 0) {
+        throw new IllegalStateException(
+            "raw partition " + partition + " must be claimed before a write this thread has open");
+      }
       if (!claim(partition)) {
         throw new TallyException("raw partition " + partition + " is written by another process");
       }
-      return new FileWrite(partition, partitions.held(partition), exported(partition));
-    } catch (RuntimeException e) {
-      lock.unlock();
-      throw e;
+    }
+    lock.readLock().lock();
+    boolean begun = false;
+    try {
+      RawManifest current = partitions.held(partition);
+      if (current == null) {
+        throw new TallyException("raw partition " + partition + " was released meanwhile");
+      }
+      if (!writing.add(partition)) {
+        throw new IllegalStateException("raw partition " + partition + " has a write already");
+      }
+      try {
+        FileWrite w = new FileWrite(partition, current, exported(partition), takeWriter());
+        begun = true;
+        return w;
+      } finally {
+        if (!begun) {
+          writing.remove(partition);
+        }
+      }
+    } finally {
+      if (!begun) {
+        lock.readLock().unlock();
+      }
     }
   }
 
   /** A write in progress: the files it finished, and the one it is appending to (if any). */
   private final class FileWrite implements Write {
+    private final DuckDBConnection writer; // this write's alone until close
     private final int partition;
     private final RawManifest current;
     private final Checkpoint from;
@@ -256,7 +319,8 @@ public final class DuckDbRawStore implements RawStore {
     // the open file's transaction, from startFile until its COPY commits, or abandon()
     private boolean inTransaction;
 
-    FileWrite(int partition, RawManifest current, Checkpoint from) {
+    FileWrite(int partition, RawManifest current, Checkpoint from, DuckDBConnection writer) {
+      this.writer = writer;
       this.partition = partition;
       this.current = current;
       this.from = from;
@@ -337,7 +401,9 @@ public final class DuckDbRawStore implements RawStore {
           abandon();
         }
       } finally {
-        lock.unlock();
+        giveBack(writer);
+        writing.remove(partition);
+        lock.readLock().unlock();
       }
     }
 
@@ -475,7 +541,7 @@ public final class DuckDbRawStore implements RawStore {
    * @return the number of files merged away
    */
   public int compact() {
-    lock.lock();
+    lock.writeLock().lock();
     try {
       int merged = 0;
       for (int p : partitions.heldPartitions()) {
@@ -501,14 +567,20 @@ public final class DuckDbRawStore implements RawStore {
       return merged;
 
     } finally {
-      lock.unlock();
+      lock.writeLock().unlock();
     }
   }
 
   private void merge(int partition, List<RawFile> parts) {
     List<RawFile> sorted = new ArrayList<>(parts);
     sorted.sort(Comparator.comparingLong(RawFile::fromOffset));
-    RawFile into = RawFileMerge.merge(dir, writer, sorted);
+    DuckDBConnection writer = takeWriter();
+    RawFile into;
+    try {
+      into = RawFileMerge.merge(dir, writer, sorted);
+    } finally {
+      giveBack(writer);
+    }
     partitions.update(partition, partitions.held(partition).replacing(sorted, into));
     for (RawFile f : sorted) {
       try {
@@ -522,7 +594,7 @@ public final class DuckDbRawStore implements RawStore {
   /** {@inheritDoc} Only the partitions this process holds. */
   @Override
   public long expire(long beforeMillis) {
-    lock.lock();
+    lock.writeLock().lock();
     try {
       long deleted = 0;
       for (int p : partitions.heldPartitions()) {
@@ -548,23 +620,27 @@ public final class DuckDbRawStore implements RawStore {
       return deleted;
 
     } finally {
-      lock.unlock();
+      lock.writeLock().unlock();
     }
   }
 
   @Override
   public void close() {
-    lock.lock();
+    lock.writeLock().lock();
     try {
       partitions.close();
-      try {
-        writer.close();
-      } catch (SQLException e) {
-        LOG.warn("closing the raw store's DuckDB failed", e);
+      for (DuckDBConnection c : connections) {
+        try {
+          c.close();
+        } catch (SQLException e) {
+          LOG.warn("closing the raw store's DuckDB failed", e);
+        }
       }
+      connections.clear();
+      idle.clear();
 
     } finally {
-      lock.unlock();
+      lock.writeLock().unlock();
     }
   }
 

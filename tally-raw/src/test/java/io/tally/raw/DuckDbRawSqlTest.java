@@ -103,7 +103,7 @@ class DuckDbRawSqlTest {
   void leavesOffRowsBeyondTheLimitAndSaysSo() {
     DuckDbRawSql small =
         new DuckDbRawSql(
-            store, new RawConfig(true, null, 3_600_000, 60_000, 10_000, 7, 64L << 20), 1);
+            store, new RawConfig(true, null, 3_600_000, 60_000, 1, 10_000, 7, 64L << 20), 1);
     RawSql.Answer a = small.query("SELECT id FROM events");
     assertThat(a.rows()).hasSize(7);
     assertThat(a.truncated()).isTrue();
@@ -114,7 +114,7 @@ class DuckDbRawSqlTest {
   void stopsAQueryAtTheTimeLimit() {
     DuckDbRawSql quick =
         new DuckDbRawSql(
-            store, new RawConfig(true, null, 3_600_000, 60_000, 200, 10, 64L << 20), 1);
+            store, new RawConfig(true, null, 3_600_000, 60_000, 1, 200, 10, 64L << 20), 1);
     assertThatThrownBy(() -> quick.query("SELECT count(*) FROM range(100000000000) a"))
         .isInstanceOfSatisfying(
             RawQueryException.class,
@@ -126,7 +126,7 @@ class DuckDbRawSqlTest {
   void stopsAQueryAtTheMemoryLimit() {
     DuckDbRawSql small =
         new DuckDbRawSql(
-            store, new RawConfig(true, null, 3_600_000, 60_000, 60_000, 10, 16L << 20), 1);
+            store, new RawConfig(true, null, 3_600_000, 60_000, 1, 60_000, 10, 16L << 20), 1);
     assertThatThrownBy(
             () ->
                 small.query(

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -161,6 +162,47 @@ class DuckDbRawStoreTest {
       assertThat(count(store)).as("the failed write's rows are not written twice").isEqualTo(15);
       store.write(0, events(0, 15, 5, T0 + HOUR), new Checkpoint(0, 20, T0 + HOUR, T0 + HOUR));
       assertThat(count(store)).isEqualTo(20);
+    }
+  }
+
+  @Test
+  @Timeout(60) // a lock held by mistake would hang the suite
+  void writesPartitionsAtOnceButAPartitionOneWriteAtATime() throws Exception {
+    try (DuckDbRawStore store = DuckDbRawStore.open(dir)) {
+      RawStore.Write w0 = store.begin(0);
+      assertThatThrownBy(() -> store.begin(1))
+          .as("a claim waits for every write: this thread's own would never end")
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("must be claimed before");
+      Thread claimer = new Thread(() -> store.claim(1)); // waits for w0
+      claimer.start();
+      Thread.sleep(100);
+      assertThat(claimer.isAlive()).as("the claim waits for the open write").isTrue();
+      w0.close(); // uncommitted: nothing recorded
+      claimer.join();
+      w0 = store.begin(0);
+      assertThatThrownBy(() -> store.begin(0))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("has a write already");
+      // a write is closed by the thread that began it: partition 1's, while partition 0's is open
+      Thread other =
+          new Thread(
+              () -> {
+                try (RawStore.Write w1 = store.begin(1)) {
+                  events(1, 0, 1_000, T0).forEach(w1::append);
+                  w1.commit(new Checkpoint(1, 1_000, T0, T0), List.of());
+                }
+              });
+      other.start();
+      events(0, 0, 1_000, T0).forEach(w0::append);
+      w0.commit(new Checkpoint(0, 1_000, T0, T0), List.of());
+      w0.close();
+      other.join();
+      assertThat(count(store)).isEqualTo(2_000);
+      assertThat(store.exported(0).nextOffset()).isEqualTo(1_000);
+      assertThat(store.exported(1).nextOffset()).isEqualTo(1_000);
+      store.write(0, events(0, 1_000, 5, T0), new Checkpoint(0, 1_005, T0, T0)); // closed: again
+      assertThat(count(store)).isEqualTo(2_005);
     }
   }
 

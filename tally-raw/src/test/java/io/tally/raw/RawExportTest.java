@@ -120,6 +120,40 @@ class RawExportTest {
   }
 
   @Test
+  void exportsPartitionsAtOnceEachExactlyAsTheProcessorCounted() {
+    InMemoryEventLog eight = new InMemoryEventLog(8, clock);
+    InMemoryCounterStore countedEight = new InMemoryCounterStore();
+    java.util.Random random = new java.util.Random(11);
+    java.util.Set<String> distinct = new java.util.HashSet<>();
+    for (int chunk = 0; chunk < 40; chunk++) {
+      EventBatch.Builder b = EventBatch.builder(8);
+      for (int i = 0; i < 50; i++) {
+        int p = random.nextInt(8);
+        String entity = "video:" + p + "-" + random.nextInt(4);
+        String id = "e" + random.nextInt(200);
+        b.add(p, view(id, entity));
+        distinct.add(entity + "/" + id);
+      }
+      eight.append(b.build()).join();
+    }
+    clock.advance(61_000);
+    List<Checkpoint> all = new ArrayList<>();
+    for (int p = 0; p < 8; p++) {
+      all.add(new Checkpoint(p, eight.head(p).endOffset(), clock.millis(), clock.millis()));
+    }
+    countedEight.write(new DeltaBatch(List.of(), all));
+
+    new RawExport(eight, countedEight, store, attributes, ProcessorConfig.DEFAULTS, 7, 3).run();
+    RawSql.Answer a =
+        new DuckDbRawSql(store, RawConfig.DEFAULTS, 8)
+            .query("SELECT count(*), count(DISTINCT entity || '/' || id) FROM events");
+    assertThat(a.rows().get(0)).containsExactly((long) distinct.size(), (long) distinct.size());
+    for (int p = 0; p < 8; p++) {
+      assertThat(store.exported(p).nextOffset()).isEqualTo(eight.head(p).endOffset());
+    }
+  }
+
+  @Test
   void exportsOnlyClosedMinutesAndOnlyWhatIsCounted() {
     append(0, view("a", "video:1"));
     clock.advance(60_000);

@@ -112,7 +112,14 @@ final class RawTier implements AutoCloseable {
     return start(
         config,
         store,
-        new RawExport(log, counted, store, attributes, processor, RawConfig.MAX_EVENTS_PER_WRITE),
+        new RawExport(
+            log,
+            counted,
+            store,
+            attributes,
+            processor,
+            RawConfig.MAX_EVENTS_PER_WRITE,
+            config.exportThreads()),
         log.partitions(),
         clock);
   }
@@ -145,7 +152,14 @@ final class RawTier implements AutoCloseable {
         log == null
             ? null
             : new RawExport(
-                log, counted, owned, store, attributes, processor, RawConfig.MAX_EVENTS_PER_WRITE);
+                log,
+                counted,
+                owned,
+                store,
+                attributes,
+                processor,
+                RawConfig.MAX_EVENTS_PER_WRITE,
+                config.exportThreads());
     return start(config, store, export, partitions, clock);
   }
 

@@ -50,7 +50,7 @@ class RawTierExportLagTest {
         new RawExport(
             log, counted, faulty, new InMemoryAttributeStore(), ProcessorConfig.DEFAULTS, 100);
     RawConfig everySecond =
-        new RawConfig(true, dir, 30L * 86_400_000, 1_000, 10_000, 10_000, 256L << 20);
+        new RawConfig(true, dir, 30L * 86_400_000, 1_000, 1, 10_000, 10_000, 256L << 20);
     try (RawTier raw = RawTier.start(everySecond, store, export, 2, clock, 50)) {
       Awaitility.await()
           .atMost(Duration.ofSeconds(10))

@@ -7,6 +7,7 @@ package io.tally.core.raw;
  * @param dir where the store lives ({@code raw.dir}); {@code null}: {@code <data dir>/raw}
  * @param retentionMillis how long exported events are kept, by append time ({@code raw.retention})
  * @param exportIntervalMillis how often closed minutes are exported ({@code raw.export-interval})
+ * @param exportThreads partitions exported at once ({@code raw.export-threads})
  * @param queryTimeoutMillis longest a SQL query may run
  * @param queryMaxRows most rows a SQL answer holds (the rest is left off and said so)
  * @param queryMemoryBytes most memory one SQL query may use
@@ -16,6 +17,7 @@ public record RawConfig(
     java.nio.file.Path dir,
     long retentionMillis,
     long exportIntervalMillis,
+    int exportThreads,
     long queryTimeoutMillis,
     int queryMaxRows,
     long queryMemoryBytes) {
@@ -24,7 +26,7 @@ public record RawConfig(
   public static final int MAX_EVENTS_PER_WRITE = 100_000;
 
   public static final RawConfig DEFAULTS =
-      new RawConfig(true, null, 30L * 86_400_000, 60_000, 10_000, 10_000, 256L << 20);
+      new RawConfig(true, null, 30L * 86_400_000, 60_000, 2, 10_000, 10_000, 256L << 20);
 
   public RawConfig {
     if (retentionMillis < 3_600_000) {
@@ -32,6 +34,9 @@ public record RawConfig(
     }
     if (exportIntervalMillis < 1_000 || exportIntervalMillis > 3_600_000) {
       throw new IllegalArgumentException("raw export interval must be from 1s to 1h");
+    }
+    if (exportThreads < 1 || exportThreads > 64) {
+      throw new IllegalArgumentException("raw export threads must be from 1 to 64");
     }
     if (queryTimeoutMillis < 1 || queryMaxRows < 1 || queryMemoryBytes < (16L << 20)) {
       throw new IllegalArgumentException(
@@ -46,6 +51,7 @@ public record RawConfig(
         dir,
         retentionMillis,
         exportIntervalMillis,
+        exportThreads,
         queryTimeoutMillis,
         queryMaxRows,
         queryMemoryBytes);

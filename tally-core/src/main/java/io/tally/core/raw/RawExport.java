@@ -19,9 +19,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
@@ -62,8 +66,14 @@ import org.slf4j.LoggerFactory;
  * of recounts and audits of its time). Those records are missing from the raw store for good
  * (docs/raw.md).
  *
- * <p>Not thread-safe: {@link #run()} is called from one scheduler thread; {@link #neededFrom},
- * {@link #stop} and {@link #eventsExported} may be called from any thread.
+ * <p>Partitions are exported {@code threads} at a time: the calling thread and {@code threads - 1}
+ * helpers it starts for the run take them one by one (each partition's export is sequential, its
+ * own window and position; the store writes partitions at once). One thread, under full ingest on 2
+ * cores, got about 0.4 cores and fell behind (docs/raw.md).
+ *
+ * <p>{@link #run()} is called from one scheduler thread at a time; {@link #neededFrom}, {@link
+ * #stop}, {@link #oldestUnexportedMillis} and {@link #eventsExported} may be called from any
+ * thread.
  */
 public final class RawExport implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(RawExport.class);
@@ -77,15 +87,14 @@ public final class RawExport implements Runnable {
   private final AttributeStore attributes;
   private final ProcessorConfig config;
   private final int maxEventsPerWrite;
-  private final Map<Integer, Position> positions = new HashMap<>();
-  private final Set<Integer> claimed = new TreeSet<>();
+  private final int threads;
+  // written by the thread exporting the partition, read by all
+  private final Map<Integer, Position> positions = new ConcurrentHashMap<>();
+  private final Set<Integer> claimed = new TreeSet<>(); // the calling thread's
   private final LongAdder exported = new LongAdder();
   // per partition: the append time of the oldest counted record not yet exported, as the latest
   // write saw it; Long.MAX_VALUE once exported up to the closed minutes (or not this process's)
   private final AtomicLongArray oldestUnexported;
-  // Each entity's attributes are looked up once per write: one snapshot for all its events. One
-  // map, cleared per write: a new one per write was 21 % of the export's Java samples (its resizes)
-  private final Map<String, Map<String, String>> attributesOf = new HashMap<>();
   private volatile boolean stopping;
 
   /**
@@ -105,16 +114,30 @@ public final class RawExport implements Runnable {
       AttributeStore attributes,
       ProcessorConfig config,
       int maxEventsPerWrite) {
-    this(log, counted::checkpoint, allOf(log), store, attributes, config, maxEventsPerWrite);
+    this(log, counted, store, attributes, config, maxEventsPerWrite, 1);
   }
 
-  /**
-   * An export of the partitions {@code owned} names at each run (cluster mode).
-   *
-   * @param counted each partition's committed checkpoint (cluster: as materialized), which the
-   *     export never passes
-   * @param owned the partitions this process exports now; called at each run
-   */
+  /** As above, exporting {@code threads} partitions at once. */
+  public RawExport(
+      EventLog log,
+      DeltaSink counted,
+      RawStore store,
+      AttributeStore attributes,
+      ProcessorConfig config,
+      int maxEventsPerWrite,
+      int threads) {
+    this(
+        log,
+        counted::checkpoint,
+        allOf(log),
+        store,
+        attributes,
+        config,
+        maxEventsPerWrite,
+        threads);
+  }
+
+  /** An export of the partitions {@code owned} names at each run (cluster mode), one at a time. */
   public RawExport(
       EventLog log,
       IntFunction<Optional<Checkpoint>> counted,
@@ -123,6 +146,26 @@ public final class RawExport implements Runnable {
       AttributeStore attributes,
       ProcessorConfig config,
       int maxEventsPerWrite) {
+    this(log, counted, owned, store, attributes, config, maxEventsPerWrite, 1);
+  }
+
+  /**
+   * An export of the partitions {@code owned} names at each run (cluster mode).
+   *
+   * @param counted each partition's committed checkpoint (cluster: as materialized), which the
+   *     export never passes
+   * @param owned the partitions this process exports now; called at each run
+   * @param threads how many partitions are exported at once
+   */
+  public RawExport(
+      EventLog log,
+      IntFunction<Optional<Checkpoint>> counted,
+      Supplier<Set<Integer>> owned,
+      RawStore store,
+      AttributeStore attributes,
+      ProcessorConfig config,
+      int maxEventsPerWrite,
+      int threads) {
     this.log = requireNonNull(log, "log");
     this.counted = requireNonNull(counted, "counted");
     this.owned = requireNonNull(owned, "owned");
@@ -133,6 +176,10 @@ public final class RawExport implements Runnable {
       throw new IllegalArgumentException("maxEventsPerWrite must be positive");
     }
     this.maxEventsPerWrite = maxEventsPerWrite;
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be positive");
+    }
+    this.threads = threads;
     this.oldestUnexported = new AtomicLongArray(log.partitions());
     for (int p = 0; p < log.partitions(); p++) {
       oldestUnexported.set(p, Long.MAX_VALUE);
@@ -175,25 +222,65 @@ public final class RawExport implements Runnable {
         LOG.info("raw export: partition {} moved to another owner; released it", p);
       }
     }
-    TallyException failed = null;
+    AtomicReference<TallyException> failed = new AtomicReference<>();
+    Queue<Integer> ready = new ConcurrentLinkedQueue<>();
     for (int p : mine) {
       if (stopping) {
         break;
       }
       try {
         if (claimed.contains(p) || claim(p)) {
-          exportPartition(p);
+          ready.add(p);
         }
       } catch (RuntimeException e) {
-        positions.remove(p);
-        if (failed == null) {
-          failed = new TallyException("raw export of partition " + p + " failed: " + e, e);
-        }
+        failed(p, e, failed);
       }
     }
-    if (failed != null) {
-      throw failed;
+    List<Thread> helpers = new ArrayList<>();
+    String name = Thread.currentThread().getName();
+    for (int i = 1; i < Math.min(threads, ready.size()); i++) {
+      Thread helper = new Thread(() -> exportEach(ready, failed), name + "-" + i);
+      helper.setDaemon(true);
+      helper.start();
+      helpers.add(helper);
     }
+    exportEach(ready, failed);
+    try {
+      for (Thread helper : helpers) {
+        helper.join();
+      }
+    } catch (InterruptedException e) {
+      // shutting down: the helpers return after their current write
+      stopping = true;
+      Thread.currentThread().interrupt();
+    }
+    if (failed.get() != null) {
+      throw failed.get();
+    }
+  }
+
+  /** Exports partitions taken off {@code ready} until none is left; one thread's share of a run. */
+  private void exportEach(Queue<Integer> ready, AtomicReference<TallyException> failed) {
+    // Each entity's attributes are looked up once per write: one snapshot for all its events. One
+    // map per thread, cleared per write: a new one per write was 21 % of the export's Java samples
+    Map<String, Map<String, String>> attributesOf = new HashMap<>();
+    for (Integer p; !stopping && (p = ready.poll()) != null; ) {
+      try {
+        exportPartition(p, attributesOf);
+      } catch (RuntimeException e) {
+        failed(p, e, failed);
+      }
+    }
+  }
+
+  /**
+   * Forgets {@code p}'s position (the next run starts from the store's) and keeps the first
+   * failure.
+   */
+  private void failed(int p, RuntimeException e, AtomicReference<TallyException> failed) {
+    positions.remove(p);
+    failed.compareAndSet(
+        null, new TallyException("raw export of partition " + p + " failed: " + e, e));
   }
 
   /** Claims {@code p} in the store; false while its previous owner still holds it. */
@@ -207,10 +294,14 @@ public final class RawExport implements Runnable {
     return true;
   }
 
-  private void exportPartition(int p) {
+  private void exportPartition(int p, Map<String, Map<String, String>> attributesOf) {
     Checkpoint cp = counted.apply(p).orElse(Checkpoint.initial(p));
     long closedBefore = Math.floorDiv(cp.asOfMillis(), MINUTE_MILLIS) * MINUTE_MILLIS;
-    Position pos = positions.computeIfAbsent(p, this::recover);
+    Position pos = positions.get(p);
+    if (pos == null) {
+      pos = recover(p);
+      positions.put(p, pos);
+    }
     boolean done = false;
     while (!done && !stopping && closedBefore > pos.at.asOfMillis()) {
       List<RawGap> gaps = new ArrayList<>();

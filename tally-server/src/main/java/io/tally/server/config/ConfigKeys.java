@@ -272,6 +272,15 @@ public final class ConfigKeys {
           "a duration from 1s to 1h (30s, 1m, 5m)",
           "How often closed minutes of counted events are exported to the raw store",
           durationMillis(1_000, 3_600_000));
+  public static final ConfigKey<Integer> RAW_EXPORT_THREADS =
+      key(
+          "raw.export-threads",
+          "--raw-export-threads",
+          Integer.toString(RawConfig.DEFAULTS.exportThreads()),
+          "an integer from 1 to 64",
+          "Partitions exported to the raw store at once, each on a thread and a DuckDB connection"
+              + " of its own (one thread fell behind sustained ingest on 2 cores)",
+          integer(1, 64));
 
   public static final ConfigKey<Long> QUERY_CACHE_ENTRIES =
       key(

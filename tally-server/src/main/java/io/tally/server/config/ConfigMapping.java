@@ -228,6 +228,7 @@ public final class ConfigMapping {
         c.get(RAW_DIR).orElse(clusterMode(c) ? null : c.get(STORAGE_DATA_DIR).resolve("raw")),
         c.get(RAW_RETENTION),
         c.get(RAW_EXPORT_INTERVAL),
+        c.get(RAW_EXPORT_THREADS),
         d.queryTimeoutMillis(),
         d.queryMaxRows(),
         d.queryMemoryBytes());

@@ -322,6 +322,7 @@ class ConfigLoaderTest {
     bad.put(RAW_DIR, "raw\u0001");
     bad.put(RAW_RETENTION, "10m");
     bad.put(RAW_EXPORT_INTERVAL, "500ms");
+    bad.put(RAW_EXPORT_THREADS, "0");
     bad.put(QUERY_CACHE_ENTRIES, "lots");
     bad.put(QUERY_MAX_BUCKETS, "0");
     bad.put(QUERY_ON_QUORUM_LOSS, "maybe");
