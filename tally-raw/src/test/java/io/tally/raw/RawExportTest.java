@@ -154,6 +154,27 @@ class RawExportTest {
   }
 
   @Test
+  void saysWhenAMinuteClosedSinceItsLatestRun() {
+    RawExport export = export();
+    assertThat(export.closedMinutesWaiting()).as("no run yet").isFalse();
+    append(0, view("a", "video:1"));
+    clock.advance(61_000);
+    countEverything();
+    export.run();
+    assertThat(export.closedMinutesWaiting()).isFalse();
+    append(0, view("b", "video:1"));
+    clock.advance(30_000);
+    countEverything();
+    assertThat(export.closedMinutesWaiting()).as("b's minute is still open").isFalse();
+    clock.advance(30_000);
+    countEverything();
+    assertThat(export.closedMinutesWaiting()).as("b's minute closed: the tier runs again").isTrue();
+    export.run();
+    assertThat(export.closedMinutesWaiting()).isFalse();
+    assertThat(count("true")).isEqualTo(2);
+  }
+
+  @Test
   void exportsOnlyClosedMinutesAndOnlyWhatIsCounted() {
     append(0, view("a", "video:1"));
     clock.advance(60_000);

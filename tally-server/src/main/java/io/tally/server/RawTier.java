@@ -19,8 +19,9 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 import java.util.function.IntToLongFunction;
@@ -56,6 +57,7 @@ final class RawTier implements AutoCloseable {
   private final InstantSource clock;
   // the export's lag that makes a warning: well past what a run every raw.export-interval leaves
   private final long lagWarningMillis;
+  private final long exportIntervalMillis;
 
   /** The store's recorded gaps as last read, and the warning they make (null: none). */
   private record Gaps(List<RawGap> gaps, String warning) {
@@ -83,6 +85,7 @@ final class RawTier implements AutoCloseable {
     this.off = off;
     this.clock = clock;
     this.lagWarningMillis = lagWarningMillis(exportIntervalMillis);
+    this.exportIntervalMillis = exportIntervalMillis;
   }
 
   private static RawTier off(String why) {
@@ -182,13 +185,15 @@ final class RawTier implements AutoCloseable {
       long gapsRefreshMillis) {
     Gaps recorded = Gaps.of(store.gaps()); // a damaged manifest fails the start, loudly
     DuckDbRawSql sql = new DuckDbRawSql(store, config, partitions);
-    ScheduledExecutorService thread =
-        Executors.newSingleThreadScheduledExecutor(
+    ScheduledThreadPoolExecutor thread =
+        new ScheduledThreadPoolExecutor(
+            1,
             r -> {
               Thread t = new Thread(r, export == null ? "tally-raw-gaps" : "tally-raw-export");
               t.setDaemon(true);
               return t;
             });
+    thread.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // the next round, on close
     RawTier tier =
         new RawTier(store, sql, export, thread, null, clock, config.exportIntervalMillis());
     tier.gaps = recorded;
@@ -199,16 +204,7 @@ final class RawTier implements AutoCloseable {
       return tier;
     }
     long every = config.exportIntervalMillis();
-    thread.scheduleWithFixedDelay(
-        () ->
-            quietly(
-                () -> {
-                  exportAndCompact(export, store);
-                  tier.readGaps(); // the round may have recorded a gap
-                }),
-        every,
-        every,
-        TimeUnit.MILLISECONDS);
+    tier.scheduleRound(every);
     thread.scheduleWithFixedDelay(
         () -> quietly(() -> expire(store, clock, config.retentionMillis())),
         every,
@@ -220,6 +216,37 @@ final class RawTier implements AutoCloseable {
         every % 60_000 == 0 ? every / 60_000 + "m" : every / 1_000 + "s",
         Retention.describe(config.retentionMillis()));
     return tier;
+  }
+
+  /**
+   * Schedules the next export round {@code delayMillis} from now; each round schedules the next: at
+   * once while a minute has closed since the round began (the export is behind), else after the
+   * interval. A fixed delay of an interval after every round left a behind export idle for that
+   * interval between rounds (docs/benchmarks.md).
+   */
+  private void scheduleRound(long delayMillis) {
+    try {
+      thread.schedule(this::round, delayMillis, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      // closing: no more rounds
+    }
+  }
+
+  private void round() {
+    boolean behind = false;
+    try {
+      quietly(
+          () -> {
+            exportAndCompact(export, store);
+            readGaps(); // the round may have recorded a gap
+          });
+      behind = export.closedMinutesWaiting();
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "raw export: reading the counted positions failed; next round after the interval", e);
+    } finally {
+      scheduleRound(behind ? 0 : exportIntervalMillis);
+    }
   }
 
   /** Reads the recorded gaps from the store's manifests (the tier's thread only). */

@@ -419,6 +419,23 @@ public final class RawExport implements Runnable {
     return oldest;
   }
 
+  /**
+   * Whether a partition this process exported in its latest run has a minute closed since (counted,
+   * not exported yet): a run now would export it. Reads each partition's committed checkpoint. Call
+   * from the thread that calls {@link #run()}, between runs.
+   */
+  public boolean closedMinutesWaiting() {
+    for (int p : claimed) {
+      Position pos = positions.get(p);
+      Checkpoint cp = counted.apply(p).orElse(Checkpoint.initial(p));
+      long closedBefore = Math.floorDiv(cp.asOfMillis(), MINUTE_MILLIS) * MINUTE_MILLIS;
+      if (pos != null && closedBefore > pos.at.asOfMillis()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Events exported since start (a counter for metrics). */
   public long eventsExported() {
     return exported.sum();
