@@ -258,7 +258,14 @@ class RawExportTest {
       assertThat(other.claim(1)).isTrue(); // another node still holds partition 1
       RawExport export =
           new RawExport(
-              log, counted::checkpoint, () -> mine, store, attributes, ProcessorConfig.DEFAULTS, 3);
+              log,
+              counted::checkpoint,
+              () -> mine,
+              store,
+              attributes,
+              ProcessorConfig.DEFAULTS,
+              3,
+              2);
       export.run();
       assertThat(count("true")).isEqualTo(1);
       mine.add(1); // partition 1 moved here, but its last writer has not let go

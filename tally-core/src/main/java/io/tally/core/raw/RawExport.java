@@ -137,18 +137,6 @@ public final class RawExport implements Runnable {
         threads);
   }
 
-  /** An export of the partitions {@code owned} names at each run (cluster mode), one at a time. */
-  public RawExport(
-      EventLog log,
-      IntFunction<Optional<Checkpoint>> counted,
-      Supplier<Set<Integer>> owned,
-      RawStore store,
-      AttributeStore attributes,
-      ProcessorConfig config,
-      int maxEventsPerWrite) {
-    this(log, counted, owned, store, attributes, config, maxEventsPerWrite, 1);
-  }
-
   /**
    * An export of the partitions {@code owned} names at each run (cluster mode).
    *
