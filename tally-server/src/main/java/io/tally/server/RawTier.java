@@ -55,8 +55,6 @@ final class RawTier implements AutoCloseable {
   private final ScheduledExecutorService thread;
   private final String off;
   private final InstantSource clock;
-  // the export's lag that makes a warning: well past what a run every raw.export-interval leaves
-  private final long lagWarningMillis;
   private final long exportIntervalMillis;
 
   /** The store's recorded gaps as last read, and the warning they make (null: none). */
@@ -84,7 +82,6 @@ final class RawTier implements AutoCloseable {
     this.thread = thread;
     this.off = off;
     this.clock = clock;
-    this.lagWarningMillis = lagWarningMillis(exportIntervalMillis);
     this.exportIntervalMillis = exportIntervalMillis;
   }
 
@@ -321,7 +318,7 @@ final class RawTier implements AutoCloseable {
    */
   String lagWarning() {
     long lag = exportLagMillis();
-    if (lag <= lagWarningMillis) {
+    if (lag <= lagWarningMillis(exportIntervalMillis)) {
       return null;
     }
     return "the raw export is "
