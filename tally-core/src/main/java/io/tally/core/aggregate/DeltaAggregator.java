@@ -274,14 +274,18 @@ public final class DeltaAggregator {
    * The series numbers ordered by (entity length, entity, type length, type). Most comparisons are
    * settled by each series' {@link #sortPrefix} of its entity, read from one array: comparing the
    * strings themselves loads two entities from anywhere in the heap per comparison, and those cache
-   * misses made this sort 12 % of a processor's samples at full batched ingest.
+   * misses made this sort 12 % of a processor's samples at full batched ingest. The prefix holds
+   * the chars after those every entity of the flush shares ({@code video:} of {@code video:123}):
+   * with the shared ones in it, every comparison of such names went on to the strings (8.8 % of a
+   * processor's samples, docs/benchmarks.md).
    */
   private int[] keyOrder(int n) {
     String[] entities = series.entities;
     String[] types = series.types;
     long[] prefixes = new long[n];
+    int shared = series.sharedEntityPrefix();
     for (int s = 0; s < n; s++) {
-      prefixes[s] = sortPrefix(entities[s]);
+      prefixes[s] = sortPrefix(entities[s], shared);
     }
     return IndexOrder.sorted(
         n,
@@ -304,20 +308,22 @@ public final class DeltaAggregator {
   static final int PREFIX_CHARS = 6;
 
   /**
-   * A number whose order never contradicts (length, then {@link String#compareTo}): if {@code
-   * sortPrefix(a) < sortPrefix(b)} then {@code a} sorts before {@code b}; equal numbers say
-   * nothing. It holds the length (15 bits) and then the first {@value #PREFIX_CHARS} chars, 8 bits
-   * each. A char of 255 or more is held as 255 and ends the prefix (the rest 0), and a length of
-   * 2^15 − 1 or more holds no chars, so that such strings tie and are compared in full.
+   * A number whose order never contradicts (length, then {@link String#compareTo}) among strings
+   * that share their first {@code shared} chars: if {@code sortPrefix(a, shared) < sortPrefix(b,
+   * shared)} then {@code a} sorts before {@code b}; equal numbers say nothing. It holds the length
+   * (15 bits) and then the {@value #PREFIX_CHARS} chars after the shared ones, 8 bits each. A char
+   * of 255 or more is held as 255 and ends the prefix (the rest 0), and a length of 2^15 − 1 or
+   * more holds no chars, so that such strings tie and are compared in full. (Two strings of one
+   * length that share their first {@code shared} chars differ first at or after that index.)
    */
-  static long sortPrefix(String s) {
+  static long sortPrefix(String s, int shared) {
     int length = s.length();
     if (length >= 0x7fff) {
       return (long) 0x7fff << (8 * PREFIX_CHARS);
     }
     long key = length;
     boolean open = true;
-    for (int i = 0; i < PREFIX_CHARS; i++) {
+    for (int i = shared; i < shared + PREFIX_CHARS; i++) {
       int c = 0;
       if (open && i < length) {
         c = Math.min(s.charAt(i), 0xff);

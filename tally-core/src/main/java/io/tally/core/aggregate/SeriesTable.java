@@ -39,6 +39,9 @@ final class SeriesTable {
   private int mask;
   private int size;
 
+  /** The length of the prefix every entity of the table shares (0 when empty). */
+  private int sharedPrefix;
+
   SeriesTable() {
     allocate(MIN_CAPACITY);
   }
@@ -46,6 +49,15 @@ final class SeriesTable {
   /** Number of series. */
   int size() {
     return size;
+  }
+
+  /**
+   * How many leading chars every entity in the table has in common: names like {@code video:123}
+   * share theirs, and a sort that skips it compares what tells them apart. Kept as series are
+   * added, while the new entity is in the cache anyway.
+   */
+  int sharedEntityPrefix() {
+    return sharedPrefix;
   }
 
   /**
@@ -123,6 +135,18 @@ final class SeriesTable {
       actors = null;
     }
     size = 0;
+    sharedPrefix = 0;
+  }
+
+  /** The chars {@code a} and {@code b} share at their start, at most {@code max}. */
+  private static int sharedPrefix(String a, String b, int max) {
+    int n = Math.min(max, b.length());
+    for (int i = 0; i < n; i++) {
+      if (a.charAt(i) != b.charAt(i)) {
+        return i;
+      }
+    }
+    return n;
   }
 
   private int insert(int pos, int h, String entity, String type) {
@@ -134,6 +158,7 @@ final class SeriesTable {
       }
     }
     int id = size++;
+    sharedPrefix = id == 0 ? entity.length() : sharedPrefix(entities[0], entity, sharedPrefix);
     entities[id] = entity;
     types[id] = type;
     index[pos] = ((long) h << 32) | (id + 1);

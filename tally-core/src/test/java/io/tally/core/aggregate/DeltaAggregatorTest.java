@@ -237,14 +237,21 @@ class DeltaAggregatorTest {
 
   @Property(tries = 3000)
   void theDrainSortsPrefixNeverContradictsTheStoreOrder(
-      @ForAll("names") String a, @ForAll("names") String b) {
-    int byPrefix = Long.compare(DeltaAggregator.sortPrefix(a), DeltaAggregator.sortPrefix(b));
-    int byStore = Integer.compare(a.length(), b.length());
+      @ForAll("names") String shared,
+      @ForAll("names") String a,
+      @ForAll("names") String b,
+      @ForAll @IntRange(max = 8) int skip) {
+    // a and b share at least the first `skip` chars of `shared` (all of them when it is shorter)
+    int n = Math.min(skip, shared.length());
+    String x = shared.substring(0, n) + a;
+    String y = shared.substring(0, n) + b;
+    int byPrefix = Long.compare(DeltaAggregator.sortPrefix(x, n), DeltaAggregator.sortPrefix(y, n));
+    int byStore = Integer.compare(x.length(), y.length());
     if (byStore == 0) {
-      byStore = a.compareTo(b);
+      byStore = x.compareTo(y);
     }
     if (byPrefix != 0) {
-      assertThat(Integer.signum(byStore)).as("%s vs %s", a, b).isEqualTo(byPrefix);
+      assertThat(Integer.signum(byStore)).as("%s vs %s after %d", x, y, n).isEqualTo(byPrefix);
     }
   }
 }
