@@ -120,17 +120,23 @@ public final class RocksDbCounterStore
     // Merges go in key order: RocksDB's memtable inserts sorted keys about 2.5x faster than
     // random ones (measured: 1.5 vs 3.8 µs per entry for 400k entries), and these inserts are
     // the embedded mode's dominant cost. An excess entry is written only when it is not 0.
-    List<Merge> merges = new ArrayList<>(batch.deltas().size() * 2);
+    List<CounterDelta> deltas = batch.deltas();
+    List<Merge> merges = new ArrayList<>(deltas.size() * 2);
     List<RocksDbActors.Put> actorPuts = new ArrayList<>();
+    int[] writers = new int[deltas.size()]; // each delta's Top-K partition
     CounterKey previous = null;
     byte[] series = null;
-    for (CounterDelta d : batch.deltas()) {
+    int writer = -1;
+    for (int i = 0; i < deltas.size(); i++) {
+      CounterDelta d = deltas.get(i);
       CounterKey k = d.key();
-      if (previous == null
-          || !previous.entity().equals(k.entity())
-          || !previous.type().equals(k.type())) {
+      if (previous == null || !previous.entity().equals(k.entity())) {
+        writer = topK.writerPartition(k.entity());
+        series = CounterKeyDescriptor.series(k.entity(), k.type());
+      } else if (!previous.type().equals(k.type())) {
         series = CounterKeyDescriptor.series(k.entity(), k.type());
       }
+      writers[i] = writer;
       previous = k;
       merges.add(
           new Merge(CounterKeyDescriptor.key(series, k, CounterKeyDescriptor.COUNT), d.count()));
@@ -164,7 +170,7 @@ public final class RocksDbCounterStore
       }
       landing.readLock().lock();
       try {
-        RocksDbTopK.Staged topKChanges = topK.stage(batch, wb);
+        RocksDbTopK.Staged topKChanges = topK.stage(batch, writers, wb);
         storage.write(writeOptions, wb);
         topKChanges.commit();
         for (Checkpoint cp : batch.checkpoints()) {

@@ -120,24 +120,35 @@ final class RocksDbTopK implements TopKStore {
     void commit();
   }
 
-  /** Feeds {@code batch}'s minute deltas and puts the changed and expired slots into {@code wb}. */
-  Staged stage(DeltaBatch batch, WriteBatch wb) throws RocksDBException {
+  /**
+   * The partition whose slots rank the rows of {@code entity} ({@link
+   * DerivedEntities#writerPartition}), or -1 when Top-K is off.
+   */
+  int writerPartition(String entity) {
+    return config.enabled() ? DerivedEntities.writerPartition(entity, partitioner) : -1;
+  }
+
+  /**
+   * Feeds {@code batch}'s minute deltas and puts the changed and expired slots into {@code wb}.
+   *
+   * @param writers the {@link #writerPartition} of each delta's entity, by delta index: the caller
+   *     finds it while the entity is in the cache from its own pass over the batch (found here, in
+   *     a second pass over 100,000 series, it was ~5 % of a processor's samples)
+   */
+  Staged stage(DeltaBatch batch, int[] writers, WriteBatch wb) throws RocksDBException {
     if (!config.enabled()) {
       return () -> {};
     }
     long now = clock.millis();
     Map<Integer, TopKSlots.Update> updates = new HashMap<>();
-    String entity = null;
-    int partition = -1;
-    for (CounterDelta d : batch.deltas()) {
-      if (d.key().granularity() != Granularity.MINUTE) {
-        continue;
+    List<CounterDelta> deltas = batch.deltas();
+    for (int i = 0; i < deltas.size(); i++) {
+      CounterDelta d = deltas.get(i);
+      if (d.key().granularity() == Granularity.MINUTE) {
+        updates
+            .computeIfAbsent(writers[i], p -> slots[p].update(now))
+            .add(d, TopKSlots.UNPOSITIONED);
       }
-      if (!d.key().entity().equals(entity)) { // deltas come grouped by series
-        entity = d.key().entity();
-        partition = DerivedEntities.writerPartition(entity, partitioner);
-      }
-      updates.computeIfAbsent(partition, p -> slots[p].update(now)).add(d, TopKSlots.UNPOSITIONED);
     }
     for (Checkpoint cp :
         batch.checkpoints()) { // partitions with news also drop their expired slots
