@@ -3,7 +3,6 @@ package io.tally.rocksdb;
 import static java.util.Objects.requireNonNull;
 
 import io.tally.core.aggregate.CounterDelta;
-import io.tally.core.aggregate.DeltaBatch;
 import io.tally.core.codec.CorruptRecordException;
 import io.tally.core.enrich.DerivedEntities;
 import io.tally.core.partition.Partitioner;
@@ -37,12 +36,13 @@ import org.slf4j.LoggerFactory;
  * The embedded Top-K state: each partition's {@link TopKSlots} in memory, persisted in the {@code
  * topk} column family ({@link TopKSlotDescriptor}).
  *
- * <p>{@link #stage} feeds a batch's minute deltas to their partitions' slots and puts the changed
- * slots (and deletes the expired ones) into the batch's WriteBatch, beside the counter merges and
- * checkpoints; only once that WriteBatch is written are they {@linkplain Staged#commit() committed}
- * in memory. So the stored sketches always match the stored checkpoints: after a crash the
- * processor replays from the checkpoint onto exactly the sketches that do not yet hold those
- * events. The slots are loaded at open; those already past their window are deleted then.
+ * <p>A {@link Staging} ({@link #stage}) feeds a batch's minute deltas to their partitions' slots
+ * and puts the changed slots (and deletes the expired ones) into the batch's WriteBatch, beside the
+ * counter merges and checkpoints; only once that WriteBatch is written are they {@linkplain
+ * Staged#commit() committed} in memory. So the stored sketches always match the stored checkpoints:
+ * after a crash the processor replays from the checkpoint onto exactly the sketches that do not yet
+ * hold those events. The slots are loaded at open; those already past their window are deleted
+ * then.
  *
  * <p>Thread-safe: the processor threads write disjoint partitions, so each partition's slots are
  * only staged by one thread (DeltaSink's contract); queries read committed sketches only.
@@ -121,52 +121,68 @@ final class RocksDbTopK implements TopKStore {
   }
 
   /**
-   * The partition whose slots rank the rows of {@code entity} ({@link
-   * DerivedEntities#writerPartition}), or -1 when Top-K is off.
+   * Starts staging one batch's changes; the caller holds off {@link #correct} (the landing lock of
+   * {@link RocksDbCounterStore}) from here to the commit, so no correction lands on slots being
+   * staged.
    */
-  int writerPartition(String entity) {
-    return config.enabled() ? DerivedEntities.writerPartition(entity, partitioner) : -1;
+  Staging stage() {
+    return new Staging(clock.millis());
   }
 
   /**
-   * Feeds {@code batch}'s minute deltas and puts the changed and expired slots into {@code wb}.
-   *
-   * @param writers the {@link #writerPartition} of each delta's entity, by delta index: the caller
-   *     finds it while the entity is in the cache from its own pass over the batch (found here, in
-   *     a second pass over 100,000 series, it was ~5 % of a processor's samples)
+   * One batch's Top-K changes: fed each delta in the caller's own pass over the batch, while the
+   * entity's chars are in the cache (a second pass over 100,000 series here found them cold: the
+   * shard suffix looked up per entity was ~5–10 % of a processor's samples), then put into the
+   * batch's WriteBatch.
    */
-  Staged stage(DeltaBatch batch, int[] writers, WriteBatch wb) throws RocksDBException {
-    if (!config.enabled()) {
-      return () -> {};
+  final class Staging {
+    private final long now;
+    private final Map<Integer, TopKSlots.Update> updates = new HashMap<>();
+    private String entity;
+    private TopKSlots.Update update;
+
+    private Staging(long now) {
+      this.now = now;
     }
-    long now = clock.millis();
-    Map<Integer, TopKSlots.Update> updates = new HashMap<>();
-    List<CounterDelta> deltas = batch.deltas();
-    for (int i = 0; i < deltas.size(); i++) {
-      CounterDelta d = deltas.get(i);
-      if (d.key().granularity() == Granularity.MINUTE) {
-        updates
-            .computeIfAbsent(writers[i], p -> slots[p].update(now))
-            .add(d, TopKSlots.UNPOSITIONED);
+
+    /** Feeds a delta of the batch (only minute rows rank); deltas come grouped by series. */
+    void add(CounterDelta d) {
+      if (!config.enabled() || d.key().granularity() != Granularity.MINUTE) {
+        return;
       }
-    }
-    for (Checkpoint cp :
-        batch.checkpoints()) { // partitions with news also drop their expired slots
-      updates.computeIfAbsent(cp.partition(), p -> slots[p].update(now));
-    }
-    for (Map.Entry<Integer, TopKSlots.Update> e : updates.entrySet()) {
-      int p = e.getKey();
-      for (Map.Entry<SlotKey, TopKSlots.Slot> s : e.getValue().changed().entrySet()) {
-        wb.put(
-            storage.topK(),
-            TopKSlotDescriptor.key(p, s.getKey()),
-            TopKSlotDescriptor.value(s.getValue().bytes()));
+      if (!d.key().entity().equals(entity)) {
+        entity = d.key().entity();
+        int partition = DerivedEntities.writerPartition(entity, partitioner);
+        update = updates.computeIfAbsent(partition, p -> slots[p].update(now));
       }
-      for (SlotKey k : e.getValue().expired()) {
-        wb.delete(storage.topK(), TopKSlotDescriptor.key(p, k));
-      }
+      update.add(d, TopKSlots.UNPOSITIONED);
     }
-    return () -> updates.values().forEach(TopKSlots.Update::commit);
+
+    /**
+     * Puts the changed slots, and the expired slots of every partition with a checkpoint in the
+     * batch, into {@code wb}; {@link Staged#commit()} once that is written.
+     */
+    Staged finish(List<Checkpoint> checkpoints, WriteBatch wb) throws RocksDBException {
+      if (!config.enabled()) {
+        return () -> {};
+      }
+      for (Checkpoint cp : checkpoints) { // partitions with news also drop their expired slots
+        updates.computeIfAbsent(cp.partition(), p -> slots[p].update(now));
+      }
+      for (Map.Entry<Integer, TopKSlots.Update> e : updates.entrySet()) {
+        int p = e.getKey();
+        for (Map.Entry<SlotKey, TopKSlots.Slot> s : e.getValue().changed().entrySet()) {
+          wb.put(
+              storage.topK(),
+              TopKSlotDescriptor.key(p, s.getKey()),
+              TopKSlotDescriptor.value(s.getValue().bytes()));
+        }
+        for (SlotKey k : e.getValue().expired()) {
+          wb.delete(storage.topK(), TopKSlotDescriptor.key(p, k));
+        }
+      }
+      return () -> updates.values().forEach(TopKSlots.Update::commit);
+    }
   }
 
   /**
