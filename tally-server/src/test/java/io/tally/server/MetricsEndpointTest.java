@@ -108,6 +108,14 @@ class MetricsEndpointTest {
                     == 0);
     assertThat(http.get("/v1/total?entity=video:1&type=view").statusCode()).isEqualTo(200);
     assertThat(http.get("/v1/total?entity=video:1&type=view").statusCode()).isEqualTo(200);
+    // The second answer comes from the cache unless a flush of the partition landed between the
+    // two (its as-of time changed, so the cached answer is not served): ask again until one does.
+    int totals = 2;
+    while (scrape().valueOrZero("tally_query_cache_requests_total", "result", "hit") == 0
+        && totals < 50) {
+      assertThat(http.get("/v1/total?entity=video:1&type=view").statusCode()).isEqualTo(200);
+      totals++;
+    }
     assertThat(http.get("/v1/stats?entity=video:1&type=view&nope=1").statusCode()).isEqualTo(400);
     assertThat(
             http.put("/v1/entities/video:1/attributes", "{\"a\":\"" + "x".repeat(100_000) + "\"}")
@@ -168,7 +176,7 @@ class MetricsEndpointTest {
                 "/v1/total",
                 "status",
                 "200"))
-        .isEqualTo(2.0);
+        .isEqualTo(totals);
     assertThat(
             after.value(
                 "tally_http_server_requests_seconds_count",
