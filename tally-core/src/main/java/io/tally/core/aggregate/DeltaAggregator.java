@@ -304,7 +304,7 @@ public final class DeltaAggregator {
         });
   }
 
-  /** Chars of an entity that {@link #sortPrefix} holds after its length. */
+  /** Chars of an entity, past the start every entity shares, that {@link #sortPrefix} holds. */
   static final int PREFIX_CHARS = 6;
 
   /**
