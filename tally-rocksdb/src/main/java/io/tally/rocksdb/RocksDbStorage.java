@@ -66,8 +66,12 @@ public final class RocksDbStorage implements AutoCloseable {
    */
   static final long WRITE_BUFFER_BYTES = 64L << 20;
 
-  /** L0 files of the log that start a compaction (RocksDB's default: 4); see the log's options. */
-  static final int LOG_L0_COMPACTION_TRIGGER = 16;
+  /**
+   * Stored log batches of this size or more are kept in blob files, outside the log's SST files;
+   * smaller ones (a request of one or two events) stay in the SST files, where a blob record's
+   * header and the copy of its key would cost more than the value.
+   */
+  static final long LOG_MIN_BLOB_BYTES = 512;
 
   static {
     RocksDB.loadLibrary();
@@ -121,14 +125,17 @@ public final class RocksDbStorage implements AutoCloseable {
             .setCompressionType(CompressionType.LZ4_COMPRESSION)
             .setWriteBufferSize(WRITE_BUFFER_BYTES)
             // Each flush of the log holds every partition's newest records, so its key range
-            // spans nearly the whole family and each L0 -> L1 compaction rewrites all the log
-            // keeps: 4,324 MB rewritten for 1,073 MB flushed in 180 s of full batched load, more
-            // the longer the raw export lags. Compacting 16 L0 files at a time instead of 4
-            // rewrites it a quarter as often (1,843 MB for 1,105 MB; docs/benchmarks.md), for up
-            // to ~1 GB more of deleted records kept until then and 16 files per log read.
-            .setLevel0FileNumCompactionTrigger(LOG_L0_COMPACTION_TRIGGER)
-            .setLevel0SlowdownWritesTrigger(4 * LOG_L0_COMPACTION_TRIGGER)
-            .setLevel0StopWritesTrigger(6 * LOG_L0_COMPACTION_TRIGGER);
+            // spans nearly the whole family, and each compaction rewrote all the log kept: 4,324
+            // MB for 1,073 MB flushed in 180 s of full batched load (16 L0 files a compaction:
+            // 1,843 MB). A batch's bytes now go to a blob file when its memtable is flushed and
+            // stay there: compactions move only keys and blob references (9 MB in such a run;
+            // docs/benchmarks.md), so RocksDB's default L0 trigger serves again. A blob file is
+            // deleted once every batch in it was released by retention and its keys compacted
+            // away. No blob garbage collection: nothing is rewritten to free part of a file.
+            .setEnableBlobFiles(true)
+            .setMinBlobSize(LOG_MIN_BLOB_BYTES)
+            .setBlobCompressionType(CompressionType.LZ4_COMPRESSION)
+            .setEnableBlobGarbageCollection(false);
     ColumnFamilyOptions counters =
         new ColumnFamilyOptions()
             .setMergeOperator(addOperator)

@@ -63,6 +63,12 @@ final class TallyMetrics implements AutoCloseable {
             "Size of all SST files"
           },
           new String[] {
+            "rocksdb.total-blob-file-size",
+            "tally.rocksdb.blob.files.size",
+            "bytes",
+            "Size of all blob files (the event log's stored batches)"
+          },
+          new String[] {
             "rocksdb.estimate-live-data-size",
             "tally.rocksdb.live.data.size",
             "bytes",

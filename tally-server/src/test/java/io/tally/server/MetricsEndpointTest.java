@@ -252,6 +252,7 @@ class MetricsEndpointTest {
           "tally_ingest_inflight_events",
           "tally_query_cache_evictions_total",
           "tally_rocksdb_sst_files_size_bytes",
+          "tally_rocksdb_blob_files_size_bytes",
           "tally_rocksdb_live_data_size_bytes",
           "tally_rocksdb_block_cache_usage_bytes",
           "tally_rocksdb_pending_compaction_bytes",
