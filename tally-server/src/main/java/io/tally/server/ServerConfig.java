@@ -88,6 +88,9 @@ public record ServerConfig(
     }
   }
 
+  /** How long the embedded log keeps events by default, by append time (as Kafka's default). */
+  public static final long DEFAULT_LOG_RETENTION_MILLIS = 7L * 24 * 3600 * 1000;
+
   /**
    * The query settings in effect: the cache serves an answer for at most one flush interval, so
    * caching never makes counts staler than the next flush would have.

@@ -19,6 +19,7 @@ import io.tally.kafka.KafkaSettings;
 import io.tally.rocksdb.FsyncPolicy;
 import io.tally.server.BrowserSettings;
 import io.tally.server.OpsConfig;
+import io.tally.server.ServerConfig;
 import io.tally.server.security.SecurityConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -115,6 +116,15 @@ public final class ConfigKeys {
           "'always' or an interval such as 100ms or 1s",
           "'always': acknowledge after fsync (group commit); an interval: faster, a power loss may lose that much",
           FsyncPolicy::parse);
+  public static final ConfigKey<Long> STORAGE_LOG_RETENTION =
+      key(
+          "storage.log-retention",
+          "--log-retention",
+          Retention.describe(ServerConfig.DEFAULT_LOG_RETENTION_MILLIS),
+          "a number of days, hours or minutes (7d, 36h, 90m), at least 1h, or 'forever'",
+          "Embedded: how long the event log keeps events, by the time they were logged; what the processors or the raw "
+              + "export still need stays longer (docs/operations.md)",
+          text -> atLeast(Retention.parse(text), 3_600_000L));
   public static final ConfigKey<Boolean> STORAGE_SALVAGE_WAL =
       key(
           "storage.salvage-wal",

@@ -34,9 +34,6 @@ import java.util.function.Supplier;
  * every key involved. Stateless.
  */
 public final class ConfigMapping {
-  /** How long the embedded log keeps records, by append time; no key sets it. */
-  static final long LOG_RETENTION_MILLIS = 7L * 24 * 3600 * 1000;
-
   private ConfigMapping() {}
 
   /** Whether {@code mode} is {@code cluster}. */
@@ -107,7 +104,7 @@ public final class ConfigMapping {
         c.get(STORAGE_FSYNC),
         c.get(SERVER_MAX_BODY_BYTES),
         query,
-        LOG_RETENTION_MILLIS,
+        c.get(STORAGE_LOG_RETENTION),
         processor,
         ingest,
         ValidationLimits.DEFAULTS,

@@ -102,6 +102,7 @@ class ConfigLoaderTest {
           port: 9090
           host: 0.0.0.0
         storage.fsync: 100ms
+        storage.log-retention: 36h
         retention:
           minute: 2d
         enrich:
@@ -115,6 +116,7 @@ class ConfigLoaderTest {
     assertThat(s.port()).isEqualTo(9090);
     assertThat(s.host()).isEqualTo("0.0.0.0");
     assertThat(s.fsync()).isEqualTo(new FsyncPolicy(100));
+    assertThat(s.logRetentionMillis()).isEqualTo(36 * 3_600_000L);
     assertThat(s.query().retention().minuteMillis()).isEqualTo(2 * 86_400_000L);
     assertThat(s.derive()).containsExactly("channel", "creator");
     assertThat(s.topK().windowNames()).isEqualTo("10m, 2h");
@@ -310,6 +312,7 @@ class ConfigLoaderTest {
     bad.put(STORAGE_DATA_DIR, "");
     bad.put(STORAGE_PARTITIONS, "0");
     bad.put(STORAGE_FSYNC, "sometimes");
+    bad.put(STORAGE_LOG_RETENTION, "30m");
     bad.put(PROCESSOR_THREADS, "many");
     bad.put(PROCESSOR_FLUSH_INTERVAL_MS, "1s");
     bad.put(PROCESSOR_DEDUP_WINDOW_MS, "-1");
