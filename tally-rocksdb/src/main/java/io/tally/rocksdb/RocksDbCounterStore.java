@@ -165,10 +165,11 @@ public final class RocksDbCounterStore
       }
     }
     merges.sort((a, b) -> Arrays.compareUnsigned(a.key(), b.key()));
-    try (WriteBatch wb = new WriteBatch()) {
-      for (Merge m : merges) {
-        wb.merge(storage.counters(), m.key(), CounterKeyDescriptor.encodeValue(m.amount()));
-      }
+    MergeBatch encoded = new MergeBatch(storage.counters(), merges.size());
+    for (Merge m : merges) {
+      encoded.mergeU64(m.key(), m.amount()); // CounterKeyDescriptor.encodeValue's layout
+    }
+    try (WriteBatch wb = encoded.toWriteBatch()) {
       for (RocksDbActors.Put p : actorPuts) {
         wb.put(storage.counters(), p.key(), p.value());
       }
