@@ -128,7 +128,7 @@ public final class RocksDbStorage implements AutoCloseable {
             // spans nearly the whole family, and each compaction rewrote all the log kept: 4,324
             // MB for 1,073 MB flushed in 180 s of full batched load (16 L0 files a compaction:
             // 1,843 MB). A batch's bytes now go to a blob file when its memtable is flushed and
-            // stay there: compactions move only keys and blob references (9 MB in such a run;
+            // stay there: compactions move only keys and blob references (9-40 MB in such runs;
             // docs/benchmarks.md), so RocksDB's default L0 trigger serves again. A blob file is
             // deleted once every batch in it was released by retention and its keys compacted
             // away. No blob garbage collection: nothing is rewritten to free part of a file.
