@@ -219,10 +219,15 @@ final class CounterKeyDescriptor {
 
   static byte[] encodeValue(long v) {
     byte[] b = new byte[8];
-    for (int i = 0; i < 8; i++) {
-      b[i] = (byte) (v >>> (8 * i));
-    }
+    encodeValue(v, b, 0);
     return b;
+  }
+
+  /** Writes a lane's value ({@code v}, u64 little-endian) into {@code to} at {@code at}. */
+  static void encodeValue(long v, byte[] to, int at) {
+    for (int i = 0; i < 8; i++) {
+      to[at + i] = (byte) (v >>> (8 * i));
+    }
   }
 
   static long decodeValue(byte[] b) {

@@ -37,7 +37,7 @@ final class MergeBatch {
     this.buf = new byte[HEADER_BYTES + Math.max(16, expected) * 48];
   }
 
-  /** Adds a merge of the 8-byte little-endian {@code value} into {@code key}. */
+  /** Adds a merge of {@code value}, encoded as a counter lane's value, into {@code key}. */
   void mergeU64(byte[] key, long value) {
     ensure(1 + 5 + 5 + key.length + 1 + 8);
     if (columnFamily == 0) {
@@ -50,9 +50,8 @@ final class MergeBatch {
     System.arraycopy(key, 0, buf, size, key.length);
     size += key.length;
     buf[size++] = 8;
-    for (int i = 0; i < 8; i++) {
-      buf[size++] = (byte) (value >>> (8 * i));
-    }
+    CounterKeyDescriptor.encodeValue(value, buf, size);
+    size += 8;
     count++;
   }
 

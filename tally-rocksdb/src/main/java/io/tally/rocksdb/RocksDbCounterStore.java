@@ -167,7 +167,7 @@ public final class RocksDbCounterStore
     merges.sort((a, b) -> Arrays.compareUnsigned(a.key(), b.key()));
     MergeBatch encoded = new MergeBatch(storage.counters(), merges.size());
     for (Merge m : merges) {
-      encoded.mergeU64(m.key(), m.amount()); // CounterKeyDescriptor.encodeValue's layout
+      encoded.mergeU64(m.key(), m.amount());
     }
     try (WriteBatch wb = encoded.toWriteBatch()) {
       for (RocksDbActors.Put p : actorPuts) {
