@@ -165,7 +165,12 @@ public final class RocksDbCounterStore
       }
     }
     merges.sort((a, b) -> Arrays.compareUnsigned(a.key(), b.key()));
-    MergeBatch encoded = new MergeBatch(storage.counters(), merges.size());
+    int countersId = storage.counters().getID();
+    int mergeBytes = 0;
+    for (Merge m : merges) {
+      mergeBytes += MergeBatch.bytesOf(countersId, m.key().length);
+    }
+    MergeBatch encoded = new MergeBatch(storage.counters(), mergeBytes);
     for (Merge m : merges) {
       encoded.mergeU64(m.key(), m.amount());
     }

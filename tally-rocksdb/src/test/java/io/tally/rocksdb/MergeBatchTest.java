@@ -2,6 +2,7 @@ package io.tally.rocksdb;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,6 +69,54 @@ class MergeBatchTest {
           assertThat(actual.count()).isEqualTo(keys.size()).isEqualTo(encoded.count());
           assertThat(actual.data()).isEqualTo(expected.data());
         }
+        MergeBatch sized = new MergeBatch(cf, mergeBytes(cf, keys));
+        for (int i = 0; i < keys.size(); i++) {
+          sized.mergeU64(keys.get(i), value(i));
+        }
+        try (WriteBatch actual = sized.toWriteBatch()) {
+          assertThat(actual.data()).as("sized exactly").isEqualTo(expected.data());
+        }
+      }
+    }
+  }
+
+  private static int mergeBytes(ColumnFamilyHandle cf, List<byte[]> keys) {
+    int bytes = 0;
+    for (byte[] k : keys) {
+      bytes += MergeBatch.bytesOf(cf.getID(), k.length);
+    }
+    return bytes;
+  }
+
+  /**
+   * A flush's batch is often a G1 humongous object (over 512 KB on a 2 GB heap), each of which may
+   * start a marking cycle with a pause: sized exactly, a batch allocates its representation once
+   * (it allocated about three times its size, growing and then copying to its length).
+   */
+  @Test
+  void aSizedBatchAllocatesItsRepresentationOnce() throws Exception {
+    List<byte[]> keys = new ArrayList<>();
+    for (int i = 0; i < 40_000; i++) {
+      keys.add(
+          ("video:" + i + "|view|m|" + (29_000_000 + i % 60)).getBytes(StandardCharsets.UTF_8));
+    }
+    ColumnFamilyHandle cf = storage.counters();
+    int bytes = mergeBytes(cf, keys);
+    assertThat(bytes).as("a humongous batch").isGreaterThan(1 << 20);
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    for (int round = 0; round < 3; round++) {
+      long before = threads.getCurrentThreadAllocatedBytes();
+      MergeBatch sized = new MergeBatch(cf, bytes);
+      for (int i = 0; i < keys.size(); i++) {
+        sized.mergeU64(keys.get(i), i);
+      }
+      try (WriteBatch wb = sized.toWriteBatch()) {
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(wb.count()).isEqualTo(keys.size());
+        assertThat(allocated)
+            .as("bytes allocated for a %d-byte batch", bytes)
+            .isBetween((long) bytes, bytes + 4_096L);
       }
     }
   }
