@@ -23,8 +23,7 @@ import org.rocksdb.WriteBatch;
  * exact length, which {@link WriteBatch#WriteBatch(byte[])} needs: a flush's batch is often over
  * 512 KB, a G1 "humongous" object on a 2 GB heap, and each such allocation may start a concurrent
  * marking cycle with a young pause. Growing it by doubling and copying it to its length took three
- * of them per flush, the most frequent pauses of a server at 100,000 events/s (docs/benchmarks.md,
- * seventeenth sitting).
+ * of them per flush (docs/benchmarks.md, seventeenth sitting).
  *
  * <p>Not thread-safe; one batch per write.
  */
