@@ -251,6 +251,10 @@ final class BenchCommand implements Callable<Integer> {
   private long backlogPollsUnanswered;
 
   private long seq;
+
+  /** Writes every request body (made at the first, when the run's names are known). */
+  private EventBodyWriter bodies;
+
   private long probesSent;
 
   /** Acknowledged events per series (entity index × types + type index). */
@@ -611,20 +615,26 @@ final class BenchCommand implements Callable<Integer> {
    * built.
    */
   private Request request(ZipfSampler sampler) {
-    List<Event> events = new ArrayList<>(batch);
+    if (bodies == null) {
+      String[] entityNames = new String[sampler.entities()];
+      for (int k = 0; k < entityNames.length; k++) {
+        entityNames[k] = sampler.name(k);
+      }
+      bodies = new EventBodyWriter(runId + "-", entityNames, types);
+    }
     int[] series = new int[batch];
     long now = System.currentTimeMillis();
     ThreadLocalRandom random = ThreadLocalRandom.current();
     long spread = timeSpread.toMillis();
+    bodies.start();
     for (int i = 0; i < batch; i++) {
       int entity = sampler.nextIndex();
       int t = typeIndex(random.nextDouble());
       series[i] = entity * types.length + t;
       long time = spread > 0 ? now - random.nextLong(spread + 1) : now;
-      Event e = new Event(runId + "-" + seq++, sampler.name(entity), types[t], time, 1);
-      events.add(actors > 0 ? e.withActor("u" + random.nextInt(actors)) : e);
+      bodies.event(seq++, entity, t, time, actors > 0 ? random.nextInt(actors) : -1);
     }
-    return new Request(Buffer.buffer(TallyJson.events(events)), series);
+    return new Request(Buffer.buffer(bodies.finish()), series);
   }
 
   private int typeIndex(double u) {
