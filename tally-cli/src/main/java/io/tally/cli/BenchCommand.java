@@ -252,7 +252,7 @@ final class BenchCommand implements Callable<Integer> {
 
   private long seq;
 
-  /** Writes every request body (made at the first, when the run's names are known). */
+  /** Writes every request body (made once the run's id and type names are known). */
   private EventBodyWriter bodies;
 
   private long probesSent;
@@ -308,6 +308,11 @@ final class BenchCommand implements Callable<Integer> {
     runId = Long.toString(System.currentTimeMillis(), 36);
     // fresh series per run, so earlier runs do not disturb the check
     types = typeNames.stream().map(t -> "bench." + runId + "." + t).toArray(String[]::new);
+    String[] entityNames = new String[sampler.entities()];
+    for (int k = 0; k < entityNames.length; k++) {
+      entityNames[k] = sampler.name(k);
+    }
+    bodies = new EventBodyWriter(runId + "-", entityNames, types);
     type = types[0];
     typeCdf = new double[types.length];
     double total = 0;
@@ -615,13 +620,6 @@ final class BenchCommand implements Callable<Integer> {
    * built.
    */
   private Request request(ZipfSampler sampler) {
-    if (bodies == null) {
-      String[] entityNames = new String[sampler.entities()];
-      for (int k = 0; k < entityNames.length; k++) {
-        entityNames[k] = sampler.name(k);
-      }
-      bodies = new EventBodyWriter(runId + "-", entityNames, types);
-    }
     int[] series = new int[batch];
     long now = System.currentTimeMillis();
     ThreadLocalRandom random = ThreadLocalRandom.current();

@@ -32,8 +32,7 @@ final class EventBodyWriter {
   private final byte[][] entities;
   private final byte[][] types;
   private byte[] buf = new byte[1 << 16];
-  private int len;
-  private boolean first;
+  private int len; // bytes of the body so far: 1 (its '[') until its first event
 
   /**
    * @param idPrefix what every id starts with, before the event's number: letters, digits, {@code
@@ -54,7 +53,6 @@ final class EventBodyWriter {
   void start() {
     len = 0;
     put((byte) '[');
-    first = true;
   }
 
   /**
@@ -62,10 +60,9 @@ final class EventBodyWriter {
    * "actor":"u<actor>"} after the value when {@code actor ≥ 0}.
    */
   void event(long number, int entity, int type, long timeMillis, int actor) {
-    if (!first) {
+    if (len > 1) {
       put((byte) ',');
     }
-    first = false;
     put(ID);
     put(idPrefix);
     putLong(number);
